@@ -1,0 +1,8 @@
+// The `rapport` command. Each capability registers its own subcommands from its folder;
+// this file only assembles them.
+import { Command } from 'commander';
+
+const program = new Command();
+program.name('rapport').description('Rapport: customer engagement platform').showHelpAfterError();
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,58 @@
+// The one error catalogue. Every error Rapport returns to a person or a client has a code
+// named by subsystem, an HTTP status, and a kind: the user's mistake (fix the input), an
+// operational fault (retry later, page someone), or a bug (report it).
+
+export type ErrorKind = 'user' | 'operational' | 'bug';
+
+export interface ErrorSpec {
+  status: number;
+  kind: ErrorKind;
+}
+
+export const ERRORS = {
+  RAPPORT_INGEST_MALFORMED_BODY: { status: 400, kind: 'user' },
+  RAPPORT_INGEST_INVALID_UTF8: { status: 400, kind: 'user' },
+  RAPPORT_INGEST_BAD_ENCODING: { status: 415, kind: 'user' },
+  RAPPORT_INGEST_REQUEST_TOO_LARGE: { status: 413, kind: 'user' },
+  RAPPORT_INGEST_BATCH_TOO_LONG: { status: 413, kind: 'user' },
+  RAPPORT_INGEST_MESSAGE_TOO_LARGE: { status: 413, kind: 'user' },
+  RAPPORT_INGEST_INVALID_MESSAGE: { status: 400, kind: 'user' },
+  RAPPORT_INGEST_UNKNOWN_WRITE_KEY: { status: 401, kind: 'user' },
+  RAPPORT_INGEST_OVERLOADED: { status: 429, kind: 'operational' },
+  RAPPORT_INGEST_UNAVAILABLE: { status: 503, kind: 'operational' },
+  RAPPORT_API_UNAUTHORIZED: { status: 401, kind: 'user' },
+  RAPPORT_API_FORBIDDEN: { status: 403, kind: 'user' },
+  RAPPORT_API_NOT_FOUND: { status: 404, kind: 'user' },
+  RAPPORT_API_BAD_REQUEST: { status: 400, kind: 'user' },
+  RAPPORT_CONFIG_INVALID: { status: 500, kind: 'user' },
+  RAPPORT_STORE_UNAVAILABLE: { status: 503, kind: 'operational' },
+  RAPPORT_VALUE_INVALID_INPUT: { status: 400, kind: 'user' },
+  RAPPORT_VALUE_FIT_FAILED: { status: 422, kind: 'user' },
+  RAPPORT_INTERNAL: { status: 500, kind: 'bug' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class RapportError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'RapportError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.kind = ERRORS[code].kind;
+    this.details = details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { error: this.code, message: this.message, ...(this.details ?? {}) };
+  }
+}
+
+export function isRapportError(error: unknown): error is RapportError {
+  return error instanceof RapportError;
+}
