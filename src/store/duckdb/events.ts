@@ -1,0 +1,172 @@
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
+
+// Numbered migrations for the embedded event store. Never edit a shipped entry; append one.
+const MIGRATIONS: string[] = [
+  `CREATE TABLE processor_offsets (processor VARCHAR PRIMARY KEY, seq BIGINT NOT NULL);
+   CREATE TABLE events (
+     seq BIGINT NOT NULL,
+     message_id VARCHAR NOT NULL,
+     profile_id VARCHAR NOT NULL,
+     type VARCHAR NOT NULL,
+     name VARCHAR,
+     user_id VARCHAR,
+     anonymous_id VARCHAR,
+     timestamp TIMESTAMP NOT NULL,
+     received_at TIMESTAMP NOT NULL,
+     properties JSON,
+     message JSON NOT NULL
+   );`,
+];
+
+const EVENT_COLUMNS = `seq, message_id, profile_id, type, name, user_id, anonymous_id,
+  epoch_ms(timestamp) AS ts_ms, epoch_ms(received_at) AS received_ms, CAST(properties AS VARCHAR) AS properties,
+  CAST(message AS VARCHAR) AS message`;
+
+type Row = Record<string, DuckDBValue>;
+
+function toEvent(row: Row): StoredEvent {
+  return {
+    seq: Number(row.seq),
+    messageId: String(row.message_id),
+    profileId: String(row.profile_id),
+    type: String(row.type),
+    name: row.name === null ? null : String(row.name),
+    userId: row.user_id === null ? null : String(row.user_id),
+    anonymousId: row.anonymous_id === null ? null : String(row.anonymous_id),
+    timestamp: new Date(Number(row.ts_ms)).toISOString(),
+    receivedAt: new Date(Number(row.received_ms)).toISOString(),
+    properties: row.properties === null ? {} : JSON.parse(String(row.properties)),
+    message: JSON.parse(String(row.message)),
+  };
+}
+
+export class DuckDbEventStore implements EventStore {
+  readonly engine = 'duckdb' as const;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+  ) {}
+
+  /** path ':memory:' for tests. One process may open a file once: DuckDB locks it. */
+  static async open(path: string): Promise<DuckDbEventStore> {
+    const instance = await DuckDBInstance.create(path);
+    const store = new DuckDbEventStore(instance, await instance.connect(), await instance.connect());
+    await store.migrate();
+    return store;
+  }
+
+  async migrate(): Promise<void> {
+    await this.writer.run(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)',
+    );
+    const result = await this.writer.runAndReadAll('SELECT max(version) AS v FROM schema_migrations');
+    const current = Number(result.getRowObjects()[0]?.v ?? 0);
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      const version = index + 1;
+      if (version <= current) continue;
+      await this.writer.run('BEGIN TRANSACTION');
+      await this.writer.run(sql);
+      await this.writer.run('INSERT INTO schema_migrations VALUES ($1, now())', [version]);
+      await this.writer.run('COMMIT');
+    }
+  }
+
+  async close(): Promise<void> {
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+
+  async getOffset(processor: string): Promise<number> {
+    const result = await this.reader.runAndReadAll('SELECT seq FROM processor_offsets WHERE processor = $1', [
+      processor,
+    ]);
+    return Number(result.getRowObjects()[0]?.seq ?? 0);
+  }
+
+  async appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void> {
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      if (events.length > 0) {
+        const appender = await this.writer.createAppender('events');
+        for (const event of events) {
+          appender.appendBigInt(BigInt(event.seq));
+          appender.appendVarchar(event.messageId);
+          appender.appendVarchar(event.profileId);
+          appender.appendVarchar(event.type);
+          appendNullable(appender, event.name);
+          appendNullable(appender, event.userId);
+          appendNullable(appender, event.anonymousId);
+          appender.appendVarchar(event.timestamp);
+          appender.appendVarchar(event.receivedAt);
+          appender.appendVarchar(JSON.stringify(event.properties));
+          appender.appendVarchar(JSON.stringify(event.message));
+          appender.endRow();
+        }
+        appender.flushSync();
+        appender.closeSync();
+      }
+      await this.writer.run(
+        `INSERT INTO processor_offsets VALUES ($1, $2)
+         ON CONFLICT (processor) DO UPDATE SET seq = excluded.seq`,
+        [processor, offset],
+      );
+      await this.writer.run('COMMIT');
+    } catch (error) {
+      await this.writer.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async eventsOf(query: EventQuery): Promise<StoredEvent[]> {
+    if (query.profileIds.length === 0) return [];
+    const params: DuckDBValue[] = [];
+    const bind = (value: DuckDBValue) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const where = [`profile_id IN (${query.profileIds.map((id) => bind(id)).join(', ')})`];
+    if (query.type) where.push(`type = ${bind(query.type)}`);
+    if (query.name) where.push(`name = ${bind(query.name)}`);
+    if (query.from) where.push(`timestamp >= CAST(${bind(query.from)} AS TIMESTAMPTZ)::TIMESTAMP`);
+    if (query.to) where.push(`timestamp < CAST(${bind(query.to)} AS TIMESTAMPTZ)::TIMESTAMP`);
+    if (query.before) {
+      const at = bind(query.before.timestamp);
+      const seq = bind(query.before.seq);
+      where.push(
+        `(timestamp < CAST(${at} AS TIMESTAMPTZ)::TIMESTAMP OR (timestamp = CAST(${at} AS TIMESTAMPTZ)::TIMESTAMP AND seq < ${seq}))`,
+      );
+    }
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')}
+      ORDER BY timestamp DESC, seq DESC LIMIT ${Math.max(1, Math.floor(query.limit))}`;
+    const result = await this.reader.runAndReadAll(sql, params);
+    return result.getRowObjects().map(toEvent);
+  }
+
+  async countEvents(): Promise<number> {
+    const result = await this.reader.runAndReadAll('SELECT count(*) AS n FROM events');
+    return Number(result.getRowObjects()[0]?.n ?? 0);
+  }
+
+  async countByMessageId(messageIds: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < messageIds.length; i += 1000) {
+      const part = messageIds.slice(i, i + 1000);
+      const marks = part.map((_, j) => `$${j + 1}`).join(', ');
+      const result = await this.reader.runAndReadAll(
+        `SELECT message_id, count(*) AS n FROM events WHERE message_id IN (${marks}) GROUP BY message_id`,
+        part,
+      );
+      for (const row of result.getRowObjects()) counts.set(String(row.message_id), Number(row.n));
+    }
+    return counts;
+  }
+}
+
+function appendNullable(appender: { appendVarchar(v: string): void; appendNull(): void }, value: string | null) {
+  if (value === null) appender.appendNull();
+  else appender.appendVarchar(value);
+}

@@ -1,0 +1,41 @@
+// Storage: the two roles of DESIGN.md (state: log, profiles, identities, keys; events: the
+// columnar history) behind small interfaces, with an embedded engine (SQLite, DuckDB) and a
+// server engine (PostgreSQL) for each. Nothing outside this folder touches a driver.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDbEventStore } from './duckdb/events.ts';
+import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+import type { EventStore, StateStore } from './types.ts';
+
+export type * from './types.ts';
+export { DuckDbEventStore } from './duckdb/events.ts';
+export { SqliteIngestLog } from './sqlite/log.ts';
+export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+
+export interface StorageLocation {
+  /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */
+  databaseUrl?: string | undefined;
+  dataDir: string;
+}
+
+export function isPostgres(location: StorageLocation): boolean {
+  return Boolean(location.databaseUrl);
+}
+
+export async function openStateStore(location: StorageLocation): Promise<StateStore> {
+  if (location.databaseUrl) {
+    const { PostgresStateStore } = await import('./postgres/index.ts');
+    return PostgresStateStore.open(location.databaseUrl);
+  }
+  mkdirSync(location.dataDir, { recursive: true });
+  return new SqliteStateStore(sqlitePathsIn(location.dataDir));
+}
+
+export async function openEventStore(location: StorageLocation): Promise<EventStore> {
+  if (location.databaseUrl) {
+    const { PostgresEventStore } = await import('./postgres/index.ts');
+    return PostgresEventStore.open(location.databaseUrl);
+  }
+  mkdirSync(location.dataDir, { recursive: true });
+  return DuckDbEventStore.open(join(location.dataDir, 'events.duckdb'));
+}

@@ -1,0 +1,271 @@
+import { join } from 'node:path';
+import type {
+  Credential,
+  CredentialKind,
+  IdentityKey,
+  IdentityRow,
+  ProfileChanges,
+  ProfileRow,
+  ProfileTransaction,
+  StateStore,
+  StoredMergeRecord,
+} from '../types.ts';
+import { type SqliteDatabase, chunk, migrateSqlite, openSqlite } from './connection.ts';
+import { SqliteIngestLog } from './log.ts';
+import { STATE_MIGRATIONS } from './migrations.ts';
+
+interface ProfileDbRow {
+  profile_id: string;
+  created_at: string;
+  first_seen: string;
+  last_seen: string;
+  event_count: number;
+  traits: string;
+  groups: string;
+  merged_into: string | null;
+}
+
+interface IdentityDbRow {
+  kind: string;
+  value: string;
+  profile_id: string;
+  first_seen: string;
+}
+
+interface MergeDbRow {
+  id: number;
+  at: string;
+  outcome: 'merged' | 'refused';
+  winner_id: string;
+  loser_id: string;
+  message_id: string;
+  reason: string;
+}
+
+interface CredentialDbRow {
+  id: string;
+  kind: CredentialKind;
+  name: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+function toProfile(row: ProfileDbRow): ProfileRow {
+  return {
+    profileId: row.profile_id,
+    createdAt: row.created_at,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    eventCount: row.event_count,
+    traits: JSON.parse(row.traits),
+    groups: JSON.parse(row.groups),
+    mergedInto: row.merged_into,
+  };
+}
+
+function toIdentity(row: IdentityDbRow): IdentityRow {
+  return { kind: row.kind, value: row.value, profileId: row.profile_id, firstSeen: row.first_seen };
+}
+
+function toCredential(row: CredentialDbRow): Credential {
+  return { id: row.id, kind: row.kind, name: row.name, createdAt: row.created_at, revokedAt: row.revoked_at };
+}
+
+export interface SqliteStatePaths {
+  statePath: string;
+  logPath: string;
+}
+
+export function sqlitePathsIn(dataDir: string): SqliteStatePaths {
+  return { statePath: join(dataDir, 'state.sqlite'), logPath: join(dataDir, 'log.sqlite') };
+}
+
+export class SqliteStateStore implements StateStore {
+  readonly engine = 'sqlite' as const;
+  readonly log: SqliteIngestLog;
+  private readonly db: SqliteDatabase;
+  private inTransaction = false;
+
+  constructor(paths: SqliteStatePaths) {
+    this.log = new SqliteIngestLog(paths.logPath);
+    this.db = openSqlite(paths.statePath, { synchronous: 'NORMAL' });
+    // The log is the source of truth and offsets commit with the state they produced, so a
+    // lost tail of state commits after power loss is replayed, never lost: NORMAL is enough.
+    migrateSqlite(this.db, STATE_MIGRATIONS);
+  }
+
+  async migrate(): Promise<void> {
+    migrateSqlite(this.db, STATE_MIGRATIONS);
+  }
+
+  async close(): Promise<void> {
+    this.log.close();
+    this.db.close();
+  }
+
+  async getOffset(processor: string): Promise<number> {
+    const row = this.db.prepare('SELECT seq FROM processor_offsets WHERE processor = ?').get(processor) as
+      | { seq: number }
+      | undefined;
+    return row?.seq ?? 0;
+  }
+
+  async withProcessorLock<T>(
+    processor: string,
+    work: (tx: ProfileTransaction, offset: number) => Promise<T>,
+  ): Promise<T | undefined> {
+    if (this.inTransaction) throw new Error(`processor transaction already open on this connection (${processor})`);
+    this.inTransaction = true;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const offset = await this.getOffset(processor);
+      const result = await work(this.transaction(processor), offset);
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
+  private transaction(processor: string): ProfileTransaction {
+    return {
+      findIdentities: (keys) => this.findIdentities(keys),
+      identitiesOfProfiles: (ids) => this.identitiesOfProfiles(ids),
+      loadProfiles: async (ids) => this.loadProfiles(ids),
+      write: async (changes) => this.writeChanges(changes),
+      setOffset: async (seq) => {
+        this.db
+          .prepare(
+            'INSERT INTO processor_offsets (processor, seq) VALUES (?, ?) ON CONFLICT (processor) DO UPDATE SET seq = excluded.seq',
+          )
+          .run(processor, seq);
+      },
+    };
+  }
+
+  private loadProfiles(ids: string[]): ProfileRow[] {
+    const rows: ProfileRow[] = [];
+    for (const part of chunk([...new Set(ids)])) {
+      const sql = `SELECT * FROM profiles WHERE profile_id IN (${part.map(() => '?').join(',')})`;
+      for (const row of this.db.prepare(sql).all(...part) as ProfileDbRow[]) rows.push(toProfile(row));
+    }
+    return rows;
+  }
+
+  private writeChanges(changes: ProfileChanges): void {
+    const upsertProfile = this.db.prepare(
+      `INSERT INTO profiles (profile_id, created_at, first_seen, last_seen, event_count, traits, groups, merged_into)
+       VALUES (@profileId, @createdAt, @firstSeen, @lastSeen, @eventCount, @traits, @groups, @mergedInto)
+       ON CONFLICT (profile_id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen,
+         event_count = excluded.event_count, traits = excluded.traits, groups = excluded.groups,
+         merged_into = excluded.merged_into`,
+    );
+    const upsertIdentity = this.db.prepare(
+      `INSERT INTO identities (kind, value, profile_id, first_seen) VALUES (?, ?, ?, ?)
+       ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id`,
+    );
+    const insertMerge = this.db.prepare(
+      'INSERT INTO merges (at, outcome, winner_id, loser_id, message_id, reason) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const profile of changes.profiles) {
+      upsertProfile.run({
+        ...profile,
+        traits: JSON.stringify(profile.traits),
+        groups: JSON.stringify(profile.groups),
+      });
+    }
+    for (const identity of changes.identities) {
+      upsertIdentity.run(identity.kind, identity.value, identity.profileId, identity.firstSeen);
+    }
+    for (const merge of changes.merges) {
+      insertMerge.run(merge.at, merge.outcome, merge.winnerId, merge.loserId, merge.messageId, merge.reason);
+    }
+  }
+
+  async getProfile(profileId: string): Promise<ProfileRow | undefined> {
+    const row = this.db.prepare('SELECT * FROM profiles WHERE profile_id = ?').get(profileId) as
+      | ProfileDbRow
+      | undefined;
+    return row ? toProfile(row) : undefined;
+  }
+
+  async findIdentities(keys: IdentityKey[]): Promise<IdentityRow[]> {
+    const rows: IdentityRow[] = [];
+    const find = this.db.prepare('SELECT * FROM identities WHERE kind = ? AND value = ?');
+    for (const key of keys) {
+      const row = find.get(key.kind, key.value) as IdentityDbRow | undefined;
+      if (row) rows.push(toIdentity(row));
+    }
+    return rows;
+  }
+
+  async identitiesOfProfiles(profileIds: string[]): Promise<IdentityRow[]> {
+    const rows: IdentityRow[] = [];
+    for (const part of chunk([...new Set(profileIds)])) {
+      const sql = `SELECT * FROM identities WHERE profile_id IN (${part.map(() => '?').join(',')}) ORDER BY kind, value`;
+      for (const row of this.db.prepare(sql).all(...part) as IdentityDbRow[]) rows.push(toIdentity(row));
+    }
+    return rows;
+  }
+
+  async mergesOf(profileIds: string[]): Promise<StoredMergeRecord[]> {
+    const rows: StoredMergeRecord[] = [];
+    for (const part of chunk([...new Set(profileIds)], 250)) {
+      const marks = part.map(() => '?').join(',');
+      const sql = `SELECT * FROM merges WHERE winner_id IN (${marks}) OR loser_id IN (${marks}) ORDER BY id`;
+      for (const row of this.db.prepare(sql).all(...part, ...part) as MergeDbRow[]) {
+        rows.push({
+          id: row.id,
+          at: row.at,
+          outcome: row.outcome,
+          winnerId: row.winner_id,
+          loserId: row.loser_id,
+          messageId: row.message_id,
+          reason: row.reason,
+        });
+      }
+    }
+    return rows.sort((a, b) => a.id - b.id);
+  }
+
+  async countProfiles(): Promise<number> {
+    const row = this.db.prepare('SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL').get() as {
+      n: number;
+    };
+    return row.n;
+  }
+
+  async addCredential(credential: Credential, secretHash: string): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO credentials (id, kind, name, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(credential.id, credential.kind, credential.name, secretHash, credential.createdAt, credential.revokedAt);
+  }
+
+  async findCredentialByHash(secretHash: string): Promise<Credential | undefined> {
+    const row = this.db.prepare('SELECT * FROM credentials WHERE secret_hash = ?').get(secretHash) as
+      | CredentialDbRow
+      | undefined;
+    return row ? toCredential(row) : undefined;
+  }
+
+  async listCredentials(kind?: CredentialKind): Promise<Credential[]> {
+    const rows = (
+      kind
+        ? this.db.prepare('SELECT * FROM credentials WHERE kind = ? ORDER BY created_at').all(kind)
+        : this.db.prepare('SELECT * FROM credentials ORDER BY created_at').all()
+    ) as CredentialDbRow[];
+    return rows.map(toCredential);
+  }
+
+  async revokeCredential(id: string, at: string): Promise<boolean> {
+    const result = this.db
+      .prepare('UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
+      .run(at, id);
+    return result.changes > 0;
+  }
+}

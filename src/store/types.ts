@@ -1,0 +1,197 @@
+// The two storage roles of DESIGN.md as small interfaces. The rest of Rapport talks to these,
+// never to a driver. Every method is async so one contract covers the synchronous embedded
+// drivers and the networked ones alike.
+
+/** One message in the ingest log, as appended by the tracking API. */
+export interface LogEntry {
+  messageId: string;
+  /** The write key's source name, so traits can say where they came from. */
+  source: string;
+  receivedAt: string;
+  /** The normalised message serialised once by the ingest path. */
+  json: string;
+}
+
+export interface LogRecord extends LogEntry {
+  seq: number;
+}
+
+export interface AppendResult {
+  appended: number;
+  /** messageIds already in the log (same messageId sent twice: Segment's dedupe rule). */
+  duplicates: number;
+}
+
+export interface DeadLetter {
+  receivedAt: string;
+  source: string;
+  code: string;
+  field: string;
+  reason: string;
+  /** The rejected message as sent, serialised (truncated to a bounded size by the caller). */
+  body: string;
+}
+
+export interface StoredDeadLetter extends DeadLetter {
+  id: number;
+}
+
+/** The durable, ordered ingest log. `append` resolves only once the entries are committed. */
+export interface IngestLogStore {
+  append(entries: LogEntry[], deadLetters?: DeadLetter[]): Promise<AppendResult>;
+  /** Entries with seq > afterSeq in seq order. Readers never see a gap fill in later. */
+  read(afterSeq: number, limit: number): Promise<LogRecord[]>;
+  headSeq(): Promise<number>;
+  countEntries(): Promise<number>;
+  listDeadLetters(options: { limit: number; beforeId?: number }): Promise<StoredDeadLetter[]>;
+  countDeadLetters(): Promise<number>;
+}
+
+/** An identifier kind and value: ('user_id', 'u-42'), ('anonymous_id', …), ('email', …). */
+export interface IdentityKey {
+  kind: string;
+  value: string;
+}
+
+export interface IdentityRow extends IdentityKey {
+  profileId: string;
+  firstSeen: string;
+}
+
+/** A trait's value with when and from where it was last set. */
+export interface TraitValue {
+  value: unknown;
+  /** Message timestamp that set it (ISO). */
+  at: string;
+  source: string;
+  messageId: string;
+}
+
+export interface GroupMembership {
+  groupId: string;
+  traits: Record<string, unknown>;
+  at: string;
+}
+
+export interface ProfileRow {
+  profileId: string;
+  createdAt: string;
+  firstSeen: string;
+  lastSeen: string;
+  eventCount: number;
+  traits: Record<string, TraitValue>;
+  groups: Record<string, GroupMembership>;
+  /** Set when this profile was merged into another; reads follow it. */
+  mergedInto: string | null;
+}
+
+export type MergeOutcome = 'merged' | 'refused';
+
+export interface MergeRecord {
+  at: string;
+  outcome: MergeOutcome;
+  winnerId: string;
+  loserId: string;
+  messageId: string;
+  reason: string;
+}
+
+export interface StoredMergeRecord extends MergeRecord {
+  id: number;
+}
+
+/** What a batch of messages changed, written atomically with the processor's offset. */
+export interface ProfileChanges {
+  profiles: ProfileRow[];
+  identities: IdentityRow[];
+  merges: MergeRecord[];
+}
+
+/** The slice of state a profile processor reads and writes inside one locked transaction. */
+export interface ProfileTransaction {
+  findIdentities(keys: IdentityKey[]): Promise<IdentityRow[]>;
+  identitiesOfProfiles(profileIds: string[]): Promise<IdentityRow[]>;
+  loadProfiles(profileIds: string[]): Promise<ProfileRow[]>;
+  write(changes: ProfileChanges): Promise<void>;
+  setOffset(seq: number): Promise<void>;
+}
+
+export type CredentialKind = 'write' | 'admin';
+
+export interface Credential {
+  id: string;
+  kind: CredentialKind;
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface StateStore {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly log: IngestLogStore;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  getOffset(processor: string): Promise<number>;
+  /**
+   * Runs `work` in one transaction that holds the processor's lock and sees its offset.
+   * Resolves undefined without running when another worker holds the lock (PostgreSQL).
+   */
+  withProcessorLock<T>(
+    processor: string,
+    work: (tx: ProfileTransaction, offset: number) => Promise<T>,
+  ): Promise<T | undefined>;
+
+  getProfile(profileId: string): Promise<ProfileRow | undefined>;
+  findIdentities(keys: IdentityKey[]): Promise<IdentityRow[]>;
+  identitiesOfProfiles(profileIds: string[]): Promise<IdentityRow[]>;
+  /** Merge records where the profile won or lost, oldest first. */
+  mergesOf(profileIds: string[]): Promise<StoredMergeRecord[]>;
+  countProfiles(): Promise<number>;
+
+  /** Credentials are stored as SHA-256 hashes; the secret itself never touches the store. */
+  addCredential(credential: Credential, secretHash: string): Promise<void>;
+  findCredentialByHash(secretHash: string): Promise<Credential | undefined>;
+  listCredentials(kind?: CredentialKind): Promise<Credential[]>;
+  revokeCredential(id: string, at: string): Promise<boolean>;
+}
+
+/** One event as the event store keeps it: a few columns for queries plus the full message. */
+export interface StoredEvent {
+  seq: number;
+  messageId: string;
+  profileId: string;
+  type: string;
+  /** `event` for track, `name` for page and screen, null otherwise. */
+  name: string | null;
+  userId: string | null;
+  anonymousId: string | null;
+  timestamp: string;
+  receivedAt: string;
+  properties: Record<string, unknown>;
+  message: Record<string, unknown>;
+}
+
+export interface EventQuery {
+  profileIds: string[];
+  limit: number;
+  /** Page backwards from this (timestamp, seq) cursor, newest first. */
+  before?: { timestamp: string; seq: number };
+  type?: string;
+  name?: string;
+  from?: string;
+  to?: string;
+}
+
+export interface EventStore {
+  readonly engine: 'duckdb' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  getOffset(processor: string): Promise<number>;
+  /** Appends the events and moves the processor's offset in one transaction. */
+  appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void>;
+  eventsOf(query: EventQuery): Promise<StoredEvent[]>;
+  countEvents(): Promise<number>;
+  /** How many times each messageId is stored; used by the kill test and by operators. */
+  countByMessageId(messageIds: string[]): Promise<Map<string, number>>;
+}
