@@ -1,0 +1,225 @@
+// Normalises one message of the Segment spec, or says which field makes it unacceptable.
+// Steps, in order: type, messageId, ids, the type's own required fields, object fields,
+// batch defaults (context, integrations, sentAt), timestamps, strings and depth, size.
+
+import { describeValue, isPlainObject, type JsonObject } from './describe.ts';
+import {
+  describeType,
+  normaliseId,
+  normaliseMessageId,
+  optionalObject,
+  optionalString,
+  requireField,
+  requireNonEmptyString,
+  requireUserOrAnonymousId,
+} from './fields.ts';
+import { correctClockSkew, readTimestampField, type TimestampField } from './timestamps.ts';
+import type { AcceptedMessage, IngestLimits, MessageType, Problem, SegmentMessage } from './types.ts';
+import { MESSAGE_TYPES } from './types.ts';
+import { sanitizeAndCheckDepth } from './walk.ts';
+
+/** Batch-level fields that apply to every message of the batch. */
+export interface BatchDefaults {
+  context: JsonObject | undefined;
+  integrations: JsonObject | undefined;
+  sentAt: TimestampField;
+}
+
+export interface NormaliseOptions {
+  pathType: MessageType | 'batch';
+  batch: BatchDefaults | undefined;
+  receivedAt: string;
+  receivedMillis: number;
+  limits: IngestLimits;
+  newMessageId: () => string;
+}
+
+/** Where Rapport records what it did to a message; clients' own keys under it are kept. */
+export const RAPPORT_CONTEXT_KEY = 'rapport';
+
+const OBJECT_FIELDS = ['properties', 'traits', 'context', 'integrations'] as const;
+
+export function normaliseMessage(raw: unknown, options: NormaliseOptions): AcceptedMessage | Problem {
+  if (!isPlainObject(raw)) {
+    return {
+      code: 'RAPPORT_INGEST_INVALID_MESSAGE',
+      field: '',
+      reason: `a message must be an object (got ${describeValue(raw)})`,
+    };
+  }
+  const type = resolveType(raw.type, options.pathType);
+  if (typeof type !== 'string') return type;
+  // A shallow copy: the top level is rebuilt; nested values are the client's, fixed in place.
+  const message: JsonObject = { ...raw, type };
+  // The write key authenticates the request; it is a secret, not part of the event.
+  delete message.writeKey;
+  const problem =
+    normaliseMessageId(message, options.newMessageId) ??
+    checkIds(message, type) ??
+    checkTypeFields(message, type) ??
+    checkObjectFields(message) ??
+    applyBatchDefaults(message, options.batch) ??
+    applyTimestamps(message, options);
+  if (problem !== undefined) return problem;
+  return finish(message as SegmentMessage, options.limits);
+}
+
+function resolveType(value: unknown, pathType: MessageType | 'batch'): MessageType | Problem {
+  if (pathType !== 'batch') {
+    if (value === undefined || value === null || value === pathType) return pathType;
+    return {
+      code: 'RAPPORT_INGEST_INVALID_MESSAGE',
+      field: 'type',
+      reason: `type must be "${pathType}" on this route (got ${describeType(value)})`,
+    };
+  }
+  if (MESSAGE_TYPES.includes(value as MessageType)) return value as MessageType;
+  return {
+    code: 'RAPPORT_INGEST_INVALID_MESSAGE',
+    field: 'type',
+    reason: `type must be one of ${MESSAGE_TYPES.join(', ')} (got ${describeType(value)})`,
+  };
+}
+
+function checkIds(message: JsonObject, type: MessageType): Problem | undefined {
+  const problem =
+    normaliseId(message, 'userId') ??
+    normaliseId(message, 'anonymousId') ??
+    (type === 'group' ? normaliseId(message, 'groupId') : undefined) ??
+    (type === 'alias' ? normaliseId(message, 'previousId') : undefined);
+  if (problem !== undefined) return problem;
+  if (type === 'alias')
+    return requireField(message, 'userId', type) ?? requireField(message, 'previousId', type);
+  return requireUserOrAnonymousId(message, type);
+}
+
+function checkTypeFields(message: JsonObject, type: MessageType): Problem | undefined {
+  switch (type) {
+    case 'track':
+      return requireNonEmptyString(message, 'event');
+    case 'page':
+    case 'screen':
+      return optionalString(message, 'name');
+    case 'group':
+      return requireField(message, 'groupId', type);
+    default:
+      return undefined;
+  }
+}
+
+function checkObjectFields(message: JsonObject): Problem | undefined {
+  for (const field of OBJECT_FIELDS) {
+    const problem = optionalObject(message, field);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function applyBatchDefaults(message: JsonObject, batch: BatchDefaults | undefined): undefined {
+  if (batch === undefined) return undefined;
+  const ownContext = message.context as JsonObject | undefined;
+  if (batch.context !== undefined) message.context = mergeContext(batch.context, ownContext);
+  const ownIntegrations = message.integrations as JsonObject | undefined;
+  if (batch.integrations !== undefined) message.integrations = { ...batch.integrations, ...ownIntegrations };
+  return undefined;
+}
+
+/**
+ * The message's keys win, and objects present on both sides merge one level deep, so a batch's
+ * context.library and a message's context.page both survive, as do context.device.id from
+ * the batch and context.device.model from the message.
+ */
+export function mergeContext(batchContext: JsonObject, ownContext: JsonObject | undefined): JsonObject {
+  const merged: JsonObject = { ...batchContext, ...ownContext };
+  if (ownContext === undefined) return merged;
+  for (const key of Object.keys(batchContext)) {
+    const fromBatch = batchContext[key];
+    const own = ownContext[key];
+    if (isPlainObject(fromBatch) && isPlainObject(own)) setOwn(merged, key, { ...fromBatch, ...own });
+  }
+  return merged;
+}
+
+/** Assignment that never trips the __proto__ setter (JSON.parse makes "__proto__" an own key). */
+function setOwn(object: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function applyTimestamps(message: JsonObject, options: NormaliseOptions): Problem | undefined {
+  const timestamp = readTimestampField('timestamp', message.timestamp);
+  if ('code' in timestamp) return timestamp;
+  const original = readTimestampField('originalTimestamp', message.originalTimestamp);
+  if ('code' in original) return original;
+  const sentAt = readSentAt(message, options.batch);
+  if ('code' in sentAt) return sentAt;
+  const client = timestamp.present ? timestamp : original;
+  const corrected = correctClockSkew({
+    clientMillis: client.present ? client.millis : undefined,
+    sentAtMillis: sentAt.present ? sentAt.millis : undefined,
+    receivedMillis: options.receivedMillis,
+    maxFutureMs: options.limits.maxFutureMs,
+  });
+  if ('code' in corrected) return corrected;
+  message.timestamp = new Date(corrected.millis).toISOString();
+  // Segment's convention: originalTimestamp is the client's timestamp. A client that sent its
+  // own originalTimestamp (a replay of exported data) keeps it.
+  if (original.present) message.originalTimestamp = original.text;
+  else if (timestamp.present) message.originalTimestamp = timestamp.text;
+  else delete message.originalTimestamp;
+  if (sentAt.present) message.sentAt = sentAt.text;
+  else delete message.sentAt;
+  message.receivedAt = options.receivedAt;
+  if (corrected.clamped) markTimestampClamped(message);
+  return undefined;
+}
+
+function readSentAt(message: JsonObject, batch: BatchDefaults | undefined) {
+  const own = message.sentAt;
+  if ((own === undefined || own === null) && batch !== undefined) return batch.sentAt;
+  return readTimestampField('sentAt', own);
+}
+
+/** context.rapport.timestampClamped = true: the client's time was too far in the future. */
+function markTimestampClamped(message: JsonObject): void {
+  const context = (message.context as JsonObject | undefined) ?? {};
+  const previous = context[RAPPORT_CONTEXT_KEY];
+  const marker = { ...(isPlainObject(previous) ? previous : {}), timestampClamped: true };
+  // A fresh context object: the one we hold may be shared with other messages of the batch.
+  message.context = { ...context, [RAPPORT_CONTEXT_KEY]: marker };
+}
+
+function finish(message: SegmentMessage, limits: IngestLimits): AcceptedMessage | Problem {
+  const tooDeep = sanitizeAndCheckDepth(message, limits.maxDepth);
+  if (tooDeep !== undefined) {
+    return {
+      code: 'RAPPORT_INGEST_MESSAGE_TOO_DEEP',
+      field: tooDeep.path,
+      reason: `${tooDeep.path} is nested ${tooDeep.depth} levels deep; the limit is ${limits.maxDepth} levels`,
+    };
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(message);
+  } catch (error) {
+    // Unreachable for JSON.parse output; a BigInt from a caller that built the body by hand.
+    return { code: 'RAPPORT_INGEST_INVALID_MESSAGE', field: '', reason: `message is not JSON: ${error}` };
+  }
+  return checkSize(message, json, limits.messageBytes);
+}
+
+function checkSize(message: SegmentMessage, json: string, limit: number): AcceptedMessage | Problem {
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, so short messages skip the byte count.
+  if (json.length * 3 <= limit) return { message, json };
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= limit) return { message, json };
+  return {
+    code: 'RAPPORT_INGEST_MESSAGE_TOO_LARGE',
+    field: '',
+    reason: `message is ${bytes} bytes; the limit is ${limit} bytes (${formatKilobytes(limit)})`,
+  };
+}
+
+function formatKilobytes(bytes: number): string {
+  const kilobytes = bytes / 1024;
+  return `${Number.isInteger(kilobytes) ? kilobytes : kilobytes.toFixed(1)} KB`;
+}

@@ -1,0 +1,109 @@
+// ISO-8601 parsing and Segment's clock-skew correction.
+//
+// Date.parse is not used: it accepts non-ISO text ("March 7 2020"), reads a date-time without
+// an offset as server-local time, and maps years 0-99 to 1900-1999. Here a date-time without
+// an offset is read as UTC, fractions finer than a millisecond are truncated, and only the
+// shapes below are accepted: 2024-05-01, 2024-05-01T10:20Z, 2024-05-01 10:20:30.123456+02:00.
+
+import { describeValue } from './describe.ts';
+import type { Problem } from './types.ts';
+
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?)?$/;
+
+const MIN_YEAR = 1900;
+const MAX_YEAR = 9999;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** Offset east of UTC in minutes, or undefined when out of range. */
+function offsetMinutes(zone: string | undefined): number | undefined {
+  if (zone === undefined || zone === 'Z' || zone === 'z') return 0;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  if (digits.length !== 2 && digits.length !== 4) return undefined;
+  const hours = Number(digits.slice(0, 2));
+  const minutes = digits.length === 4 ? Number(digits.slice(2)) : 0;
+  if (hours > 23 || minutes > 59) return undefined;
+  return sign * (hours * 60 + minutes);
+}
+
+function utcMillis(year: number, month: number, day: number, h: number, m: number, s: number, ms: number) {
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear does not.
+  if (year >= 100) return Date.UTC(year, month - 1, day, h, m, s, ms);
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  return date.setUTCHours(h, m, s, ms);
+}
+
+/** Epoch milliseconds of an ISO-8601 string, or undefined if it is not a valid one. */
+export function parseIsoTimestamp(text: string): number | undefined {
+  const match = ISO_8601.exec(text);
+  if (match === null) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone] = match;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const hour = Number(h);
+  const minute = Number(mi);
+  const second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  // Second 60 is a leap second; Date rolls it into the next minute, which is close enough.
+  if (hour > 23 || minute > 59 || second > 60) return undefined;
+  const offset = offsetMinutes(zone);
+  if (offset === undefined) return undefined;
+  const millis = Number(fraction.slice(0, 3).padEnd(3, '0'));
+  return utcMillis(year, month, day, hour, minute, second, millis) - offset * 60_000;
+}
+
+/** A present timestamp field, parsed; undefined/null count as absent. */
+export type TimestampField = { present: false } | { present: true; text: string; millis: number };
+
+export function readTimestampField(field: string, value: unknown): TimestampField | Problem {
+  if (value === undefined || value === null) return { present: false };
+  const millis = typeof value === 'string' ? parseIsoTimestamp(value) : undefined;
+  if (millis === undefined) {
+    const got = typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : describeValue(value);
+    return {
+      code: 'RAPPORT_INGEST_INVALID_MESSAGE',
+      field,
+      reason: `${field} must be an ISO-8601 date such as 2024-05-01T10:20:30.000Z (got ${got})`,
+    };
+  }
+  return { present: true, text: value as string, millis };
+}
+
+export interface SkewInput {
+  /** The client's event time: its `timestamp`, else its `originalTimestamp`. */
+  clientMillis: number | undefined;
+  sentAtMillis: number | undefined;
+  receivedMillis: number;
+  maxFutureMs: number;
+}
+
+export type SkewResult = { millis: number; clamped: boolean } | Problem;
+
+/**
+ * Segment's correction: timestamp = receivedAt - (sentAt - clientTimestamp). The device's clock
+ * may be wrong, but the gap between two readings of the same clock is right. A result further
+ * than maxFutureMs ahead of receivedAt is clamped to receivedAt; one before 1900 is rejected.
+ */
+export function correctClockSkew(input: SkewInput): SkewResult {
+  const { clientMillis, sentAtMillis, receivedMillis, maxFutureMs } = input;
+  if (clientMillis === undefined) return { millis: receivedMillis, clamped: false };
+  const corrected =
+    sentAtMillis === undefined ? clientMillis : receivedMillis - (sentAtMillis - clientMillis);
+  if (corrected - receivedMillis > maxFutureMs) return { millis: receivedMillis, clamped: true };
+  const year = new Date(corrected).getUTCFullYear();
+  if (Number.isNaN(year) || year < MIN_YEAR || year > MAX_YEAR) {
+    return {
+      code: 'RAPPORT_INGEST_INVALID_MESSAGE',
+      field: 'timestamp',
+      reason: `timestamp must fall between the years ${MIN_YEAR} and ${MAX_YEAR} after clock-skew correction (got ${Number.isNaN(year) ? 'an out-of-range date' : `the year ${year}`})`,
+    };
+  }
+  return { millis: corrected, clamped: false };
+}

@@ -1,0 +1,91 @@
+// The shapes of the Segment spec as Rapport accepts them, and the limits that bound them.
+
+export type MessageType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  'track',
+  'identify',
+  'page',
+  'screen',
+  'group',
+  'alias',
+];
+
+/** A normalised, accepted message. */
+export interface SegmentMessage {
+  type: MessageType;
+  messageId: string;
+  /** Stringified if a number was sent (Segment allows numbers); absent if null or empty. */
+  userId?: string;
+  anonymousId?: string;
+  /** track */
+  event?: string;
+  /** page, screen */
+  name?: string;
+  properties?: Record<string, unknown>;
+  traits?: Record<string, unknown>;
+  context?: Record<string, unknown>;
+  integrations?: Record<string, unknown>;
+  /** group */
+  groupId?: string;
+  /** alias */
+  previousId?: string;
+  /** ISO 8601 UTC, after clock-skew correction. */
+  timestamp: string;
+  /** What the client sent as timestamp (Segment's convention). */
+  originalTimestamp?: string;
+  sentAt?: string;
+  /** ISO 8601 UTC, set by the server. */
+  receivedAt: string;
+  /** Unknown fields are kept as sent. */
+  [unknownField: string]: unknown;
+}
+
+export interface MessageRejection {
+  /** Position in the batch; 0 for single-message routes. */
+  index: number;
+  code: string;
+  /** Dotted path of the offending field; '' when the message as a whole is wrong. */
+  field: string;
+  reason: string;
+  /** The message as sent (strings may already have had U+0000 / lone surrogates replaced). */
+  message: unknown;
+}
+
+export interface IngestLimits {
+  /** UTF-8 bytes of one normalised message's JSON. */
+  messageBytes: number;
+  batchMessages: number;
+  /** Levels of objects/arrays below the message itself (`properties` is level 1). */
+  maxDepth: number;
+  /** How far ahead of receivedAt a corrected timestamp may be before it is clamped. */
+  maxFutureMs: number;
+}
+
+export const SEGMENT_LIMITS: IngestLimits = Object.freeze({
+  messageBytes: 32 * 1024,
+  batchMessages: 2500,
+  maxDepth: 32,
+  maxFutureMs: 24 * 60 * 60 * 1000,
+});
+
+export interface AcceptedMessage {
+  message: SegmentMessage;
+  /** JSON.stringify(message), computed once and reused by the log. */
+  json: string;
+}
+
+export interface ParsedPayload {
+  accepted: AcceptedMessage[];
+  rejected: MessageRejection[];
+}
+
+/** What went wrong with one message, before it is tied to an index. */
+export interface Problem {
+  code:
+    | 'RAPPORT_INGEST_INVALID_MESSAGE'
+    | 'RAPPORT_INGEST_MESSAGE_TOO_LARGE'
+    | 'RAPPORT_INGEST_MESSAGE_TOO_DEEP';
+  field: string;
+  reason: string;
+}
