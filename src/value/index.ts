@@ -1,0 +1,23 @@
+// Customer value: the door to the module. It owns turning purchases into per-customer
+// summaries, the BG/NBD purchase model and the Gamma-Gamma spend model (maximum likelihood
+// with standard errors), per-customer predictions (P(alive), expected purchases, spend, CLV),
+// a simulator of BG/NBD customers, holdout validation and the `rapport clv` commands.
+export {
+  BG_NBD_PARAM_NAMES,
+  type BgNbdFit,
+  type BgNbdParams,
+  bgNbdLogLikelihood,
+  conditionalExpectedPurchases,
+  expectedPurchasesFromStart,
+  fitBgNbd,
+  probabilityAlive,
+} from './bgnbd.ts';
+export { DAYS_PER_UNIT, formatDay, isTimeUnit, parseDay, TIME_UNITS, type TimeUnit } from './dates.ts';
+export {
+  type CustomerSummary,
+  SummaryBuilder,
+  type SummaryOptions,
+  type SummaryResult,
+  summariseTransactions,
+  type Transaction,
+} from './summary.ts';
