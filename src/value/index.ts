@@ -12,7 +12,31 @@ export {
   fitBgNbd,
   probabilityAlive,
 } from './bgnbd.ts';
+export {
+  type ClvOptions,
+  type CustomerPrediction,
+  customerLifetimeValue,
+  discountRatePerUnit,
+  predictCustomer,
+  predictCustomers,
+  type SpendModel,
+} from './clv.ts';
 export { DAYS_PER_UNIT, formatDay, isTimeUnit, parseDay, TIME_UNITS, type TimeUnit } from './dates.ts';
+export {
+  expectedAverageSpend,
+  fitGammaGamma,
+  GAMMA_GAMMA_PARAM_NAMES,
+  type GammaGammaFit,
+  type GammaGammaParams,
+  gammaGammaLogLikelihood,
+} from './gamma-gamma.ts';
+export {
+  type SimulatedCustomer,
+  type SimulationOptions,
+  type SimulationParams,
+  simulateBgNbdCustomers,
+  summariseSimulatedCustomer,
+} from './simulate.ts';
 export {
   type CustomerSummary,
   SummaryBuilder,

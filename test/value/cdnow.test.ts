@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitBgNbd } from '../../src/value/bgnbd.ts';
 import { parseDay } from '../../src/value/dates.ts';
+import { fitGammaGamma } from '../../src/value/gamma-gamma.ts';
 import { summariseTransactions } from '../../src/value/summary.ts';
 import { CDNOW_CALIBRATION_END, cdnowSkipReason, readCdnowSample, readSummaryFile } from './cdnow.ts';
 
@@ -67,6 +68,15 @@ describe.skipIf(skipReason !== undefined)('CDNOW sample (Fader, Hardie & Lee 200
     expect(fit.logLikelihood.toFixed(1)).toBe('-9582.4');
     expect(fit.repeatBuyers).toBe(946);
     expect(fit.warnings).toEqual([]);
+    for (const error of Object.values(fit.standardErrors)) expect(error).toBeGreaterThan(0);
+  });
+
+  it('reproduces the published Gamma-Gamma fit on the 946 repeat buyers', () => {
+    const fit = fitGammaGamma(summary().customers);
+    expect(fit.customers).toBe(946);
+    expect(fit.params.p.toFixed(2)).toBe('6.25');
+    expect(fit.params.q.toFixed(2)).toBe('3.74');
+    expect(fit.params.gamma.toFixed(2)).toBe('15.44');
     for (const error of Object.values(fit.standardErrors)) expect(error).toBeGreaterThan(0);
   });
 });
