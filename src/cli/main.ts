@@ -1,8 +1,11 @@
 // The `rapport` command. Each capability registers its own subcommands from its folder;
 // this file only assembles them.
 import { Command } from 'commander';
+import { registerServeCommand } from './serve.ts';
 
 const program = new Command();
 program.name('rapport').description('Rapport: customer engagement platform').showHelpAfterError();
+
+registerServeCommand(program);
 
 await program.parseAsync(process.argv);

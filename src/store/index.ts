@@ -7,10 +7,10 @@ import { DuckDbEventStore } from './duckdb/events.ts';
 import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
 import type { EventStore, StateStore } from './types.ts';
 
-export type * from './types.ts';
 export { DuckDbEventStore } from './duckdb/events.ts';
 export { SqliteIngestLog } from './sqlite/log.ts';
 export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+export type * from './types.ts';
 
 export interface StorageLocation {
   /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */

@@ -166,7 +166,10 @@ export class DuckDbEventStore implements EventStore {
   }
 }
 
-function appendNullable(appender: { appendVarchar(v: string): void; appendNull(): void }, value: string | null) {
+function appendNullable(
+  appender: { appendVarchar(v: string): void; appendNull(): void },
+  value: string | null,
+) {
   if (value === null) appender.appendNull();
   else appender.appendVarchar(value);
 }

@@ -19,7 +19,9 @@ export function openSqlite(path: string, options: SqliteOpenOptions): SqliteData
 }
 
 export function migrateSqlite(db: SqliteDatabase, migrations: string[]): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
+  );
   const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
   const current = row.v ?? 0;
   const apply = db.transaction((version: number, sql: string) => {

@@ -6,7 +6,7 @@ import type {
   LogRecord,
   StoredDeadLetter,
 } from '../types.ts';
-import { type SqliteDatabase, migrateSqlite, openSqlite } from './connection.ts';
+import { migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { LOG_MIGRATIONS } from './migrations.ts';
 
 interface LogRow {
@@ -52,7 +52,14 @@ export class SqliteIngestLog implements IngestLogStore {
         appended += this.insertEntry.run(entry.messageId, entry.source, entry.receivedAt, entry.json).changes;
       }
       for (const dead of deadLetters) {
-        this.insertDeadLetter.run(dead.receivedAt, dead.source, dead.code, dead.field, dead.reason, dead.body);
+        this.insertDeadLetter.run(
+          dead.receivedAt,
+          dead.source,
+          dead.code,
+          dead.field,
+          dead.reason,
+          dead.body,
+        );
       }
       return appended;
     });

@@ -10,7 +10,7 @@ import type {
   StateStore,
   StoredMergeRecord,
 } from '../types.ts';
-import { type SqliteDatabase, chunk, migrateSqlite, openSqlite } from './connection.ts';
+import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { SqliteIngestLog } from './log.ts';
 import { STATE_MIGRATIONS } from './migrations.ts';
 
@@ -114,7 +114,8 @@ export class SqliteStateStore implements StateStore {
     processor: string,
     work: (tx: ProfileTransaction, offset: number) => Promise<T>,
   ): Promise<T | undefined> {
-    if (this.inTransaction) throw new Error(`processor transaction already open on this connection (${processor})`);
+    if (this.inTransaction)
+      throw new Error(`processor transaction already open on this connection (${processor})`);
     this.inTransaction = true;
     this.db.exec('BEGIN IMMEDIATE');
     try {
@@ -243,7 +244,14 @@ export class SqliteStateStore implements StateStore {
       .prepare(
         'INSERT INTO credentials (id, kind, name, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
-      .run(credential.id, credential.kind, credential.name, secretHash, credential.createdAt, credential.revokedAt);
+      .run(
+        credential.id,
+        credential.kind,
+        credential.name,
+        secretHash,
+        credential.createdAt,
+        credential.revokedAt,
+      );
   }
 
   async findCredentialByHash(secretHash: string): Promise<Credential | undefined> {

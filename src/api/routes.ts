@@ -1,0 +1,178 @@
+// The admin REST API: profiles, dead letters, pipeline status and credentials. Handlers call
+// the capability doors; none touches a driver.
+import type { FastifyInstance } from 'fastify';
+import { type CredentialCache, createCredential } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
+import type { Pipeline } from '../pipeline/index.ts';
+import { buildProfileView, lookupProfileId } from '../profiles/index.ts';
+import type { StateStore } from '../store/index.ts';
+import { requireAdmin } from './auth.ts';
+import { credentialSchema, errorSchema, profileSchema } from './schemas.ts';
+
+export interface ApiOptions {
+  state: StateStore;
+  pipeline: Pipeline;
+  credentials: CredentialCache;
+}
+
+const LOOKUP_FIELDS = { userId: 'user_id', anonymousId: 'anonymous_id', email: 'email' } as const;
+
+export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
+  const { state, pipeline, credentials } = options;
+  app.addHook('preHandler', requireAdmin(credentials));
+  const security = [{ adminToken: [] }];
+
+  app.get(
+    '/api/profiles/lookup',
+    {
+      schema: {
+        tags: ['profiles'],
+        summary: 'Find a profile by userId, anonymousId or email',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            userId: { type: 'string' },
+            anonymousId: { type: 'string' },
+            email: { type: 'string' },
+          },
+        },
+        response: { 200: profileSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const query = request.query as Partial<Record<keyof typeof LOOKUP_FIELDS, string>>;
+      const field = (Object.keys(LOOKUP_FIELDS) as (keyof typeof LOOKUP_FIELDS)[]).find((f) => query[f]);
+      if (!field)
+        throw new RapportError('RAPPORT_API_BAD_REQUEST', 'give one of userId, anonymousId or email');
+      const raw = query[field] as string;
+      const value = field === 'email' ? raw.trim().toLowerCase() : raw;
+      const profileId = await lookupProfileId(state, { kind: LOOKUP_FIELDS[field], value });
+      const view = profileId ? await buildProfileView(state, pipeline, profileId) : undefined;
+      if (!view)
+        throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile has ${field} ${JSON.stringify(raw)}`);
+      return view;
+    },
+  );
+
+  app.get(
+    '/api/profiles/:id',
+    {
+      schema: {
+        tags: ['profiles'],
+        summary: 'A profile: traits with their source, identities, merges, latest events',
+        security,
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        querystring: {
+          type: 'object',
+          properties: { events: { type: 'integer', minimum: 0, maximum: 200 } },
+        },
+        response: { 200: profileSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const { events } = request.query as { events?: number };
+      const view = await buildProfileView(state, pipeline, id, { eventLimit: events ?? 20 });
+      if (!view) throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${id}`);
+      return view;
+    },
+  );
+
+  app.get(
+    '/api/dead-letters',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Rejected messages with their reasons, newest first',
+        security,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'integer' } },
+        },
+      },
+    },
+    async (request) => {
+      const { limit, before } = request.query as { limit?: number; before?: number };
+      const items = await state.log.listDeadLetters({
+        limit: limit ?? 50,
+        ...(before ? { beforeId: before } : {}),
+      });
+      return { total: await state.log.countDeadLetters(), items };
+    },
+  );
+
+  app.get(
+    '/api/status',
+    { schema: { tags: ['operations'], summary: 'Ingest log head and each processor’s progress', security } },
+    async () => {
+      const head = await state.log.headSeq();
+      const status = pipeline.status();
+      return {
+        logHead: head,
+        processors: {
+          profiles: { offset: status.profilesOffset, lag: head - status.profilesOffset },
+          warehouse: { offset: status.warehouseOffset, lag: head - status.warehouseOffset },
+        },
+        lastError: status.lastError,
+        profiles: await state.countProfiles(),
+        deadLetters: await state.log.countDeadLetters(),
+      };
+    },
+  );
+
+  app.get(
+    '/api/write-keys',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Write keys (without their secrets)',
+        security,
+        response: { 200: { type: 'array', items: credentialSchema } },
+      },
+    },
+    async () => state.listCredentials('write'),
+  );
+
+  app.post(
+    '/api/write-keys',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Create a write key; its secret is in this response only',
+        security,
+        body: {
+          type: 'object',
+          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+          required: ['name'],
+        },
+        response: { 201: credentialSchema },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.body as { name: string };
+      const created = await createCredential(state, 'write', name);
+      return reply.code(201).send({ ...created.credential, secret: created.secret });
+    },
+  );
+
+  app.delete(
+    '/api/write-keys/:id',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Revoke a write key',
+        security,
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        response: { 204: { type: 'null' }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const revoked = await state.revokeCredential(id, new Date().toISOString());
+      if (!revoked) throw new RapportError('RAPPORT_API_NOT_FOUND', `no live write key ${id}`);
+      credentials.invalidate();
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,73 @@
+// Response schemas of the admin API: the single source for validation-free serialisation and
+// for the OpenAPI document.
+export const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  additionalProperties: true,
+} as const;
+
+const traitSource = {
+  type: 'object',
+  properties: { at: { type: 'string' }, source: { type: 'string' }, messageId: { type: 'string' } },
+} as const;
+
+export const mergeSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    at: { type: 'string' },
+    outcome: { type: 'string', enum: ['merged', 'refused'] },
+    winnerId: { type: 'string' },
+    loserId: { type: 'string' },
+    messageId: { type: 'string' },
+    reason: { type: 'string' },
+  },
+} as const;
+
+export const profileSchema = {
+  type: 'object',
+  properties: {
+    profileId: { type: 'string' },
+    createdAt: { type: 'string' },
+    firstSeen: { type: 'string' },
+    lastSeen: { type: 'string' },
+    eventCount: { type: 'integer' },
+    traits: { type: 'object', additionalProperties: true },
+    traitSources: { type: 'object', additionalProperties: traitSource },
+    groups: { type: 'object', additionalProperties: true },
+    identities: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { kind: { type: 'string' }, value: { type: 'string' }, firstSeen: { type: 'string' } },
+      },
+    },
+    mergedFrom: { type: 'array', items: { type: 'string' } },
+    merges: { type: 'array', items: mergeSchema },
+    lastEvents: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          messageId: { type: 'string' },
+          type: { type: 'string' },
+          name: { type: ['string', 'null'] },
+          timestamp: { type: 'string' },
+          properties: { type: 'object', additionalProperties: true },
+        },
+      },
+    },
+  },
+} as const;
+
+export const credentialSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: ['write', 'admin'] },
+    name: { type: 'string' },
+    createdAt: { type: 'string' },
+    revokedAt: { type: ['string', 'null'] },
+    secret: { type: 'string', description: 'Shown once, when created.' },
+  },
+} as const;

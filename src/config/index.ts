@@ -1,0 +1,131 @@
+// One validated configuration, from flags and RAPPORT_* environment variables (flags win),
+// with defaults, and the list of secrets that must never reach a log line.
+import { resolve } from 'node:path';
+import { RapportError } from '../errors/index.ts';
+import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity/index.ts';
+
+export interface RapportConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  writeKey: string | undefined;
+  adminToken: string | undefined;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  identity: IdentityConfig;
+  /** Run the log processors in this process (turn off for an API-only process). */
+  processors: boolean;
+}
+
+/** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
+export const SECRET_FIELDS = ['writeKey', 'adminToken', 'databaseUrl'] as const;
+
+export interface ConfigInput {
+  host?: string | undefined;
+  port?: string | number | undefined;
+  dataDir?: string | undefined;
+  databaseUrl?: string | undefined;
+  writeKey?: string | undefined;
+  adminToken?: string | undefined;
+  logLevel?: string | undefined;
+  identityLimits?: string | undefined;
+  identifierTraits?: string | undefined;
+  processors?: boolean | undefined;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function invalid(name: string, message: string): RapportError {
+  return new RapportError('RAPPORT_CONFIG_INVALID', `${name}: ${message}`, { field: name });
+}
+
+function parsePort(raw: string | number, name: string): number {
+  const port = typeof raw === 'number' ? raw : Number(raw.trim());
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw invalid(name, `must be a whole number from 0 to 65535 (got ${JSON.stringify(raw)})`);
+  }
+  return port;
+}
+
+function parseDatabaseUrl(raw: string | undefined, name: string): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) {
+    throw invalid(
+      name,
+      'must be a postgres:// or postgresql:// URL (leave it unset for the embedded storage)',
+    );
+  }
+  try {
+    new URL(raw);
+  } catch {
+    throw invalid(name, 'is not a valid URL');
+  }
+  return raw;
+}
+
+function parseSecret(raw: string | undefined, name: string): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw.length < 16 || /\s/.test(raw)) throw invalid(name, 'must be at least 16 characters with no spaces');
+  return raw;
+}
+
+/** "user_id=1,email=1" → { user_id: 1, email: 1 } */
+function parseLimits(raw: string | undefined, name: string): Record<string, number> {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_IDENTITY_CONFIG.limits;
+  const limits: Record<string, number> = {};
+  for (const part of raw.split(',')) {
+    const [kind, value] = part.split('=').map((s) => s.trim());
+    const limit = Number(value);
+    if (!kind || !Number.isInteger(limit) || limit < 1) {
+      throw invalid(name, `expected kind=limit pairs like "user_id=1,email=1" (got ${JSON.stringify(part)})`);
+    }
+    limits[kind] = limit;
+  }
+  return limits;
+}
+
+function parseTraitList(raw: string | undefined): string[] {
+  if (raw === undefined || raw.trim() === '') return DEFAULT_IDENTITY_CONFIG.identifierTraits;
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Builds the configuration; flags (input) win over the environment. Throws naming the bad value. */
+export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RapportConfig {
+  const logLevel = input.logLevel ?? env.RAPPORT_LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw invalid(
+      'RAPPORT_LOG_LEVEL',
+      `must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(logLevel)})`,
+    );
+  }
+  return {
+    host: input.host ?? env.RAPPORT_HOST ?? '127.0.0.1',
+    port: parsePort(
+      input.port ?? env.RAPPORT_PORT ?? 8787,
+      input.port !== undefined ? '--port' : 'RAPPORT_PORT',
+    ),
+    dataDir: resolve(input.dataDir ?? env.RAPPORT_DATA_DIR ?? 'data'),
+    databaseUrl: parseDatabaseUrl(
+      input.databaseUrl ?? env.RAPPORT_DATABASE_URL,
+      input.databaseUrl !== undefined ? '--database' : 'RAPPORT_DATABASE_URL',
+    ),
+    writeKey: parseSecret(input.writeKey ?? env.RAPPORT_WRITE_KEY, 'RAPPORT_WRITE_KEY'),
+    adminToken: parseSecret(input.adminToken ?? env.RAPPORT_ADMIN_TOKEN, 'RAPPORT_ADMIN_TOKEN'),
+    logLevel: logLevel as RapportConfig['logLevel'],
+    identity: {
+      limits: parseLimits(input.identityLimits ?? env.RAPPORT_IDENTITY_LIMITS, 'RAPPORT_IDENTITY_LIMITS'),
+      identifierTraits: parseTraitList(input.identifierTraits ?? env.RAPPORT_IDENTIFIER_TRAITS),
+    },
+    processors: input.processors ?? env.RAPPORT_PROCESSORS !== 'off',
+  };
+}
+
+/** The configuration with secrets replaced, for printing. */
+export function redactedConfig(config: RapportConfig): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...config };
+  for (const field of SECRET_FIELDS) if (copy[field] !== undefined) copy[field] = '[redacted]';
+  return copy;
+}

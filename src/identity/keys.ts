@@ -1,0 +1,70 @@
+import type { SegmentMessage } from '../events/index.ts';
+import type { IdentityKey } from '../store/index.ts';
+
+export interface IdentityConfig {
+  /** How many identities of one kind a profile may hold; kinds not named are unlimited. */
+  limits: Record<string, number>;
+  /** Traits that identify a person (besides userId and anonymousId), e.g. email, phone. */
+  identifierTraits: string[];
+}
+
+/** Segment Unify's defaults, narrowed: one userId and one email per profile. */
+export const DEFAULT_IDENTITY_CONFIG: IdentityConfig = {
+  limits: { user_id: 1, email: 1 },
+  identifierTraits: ['email'],
+};
+
+export function keyString(key: IdentityKey): string {
+  return `${key.kind}\u0001${key.value}`;
+}
+
+function identifierValue(kind: string, raw: unknown): string | undefined {
+  if (typeof raw === 'number' && Number.isFinite(raw)) return String(raw);
+  if (typeof raw !== 'string') return undefined;
+  const trimmed = raw.trim();
+  if (trimmed === '') return undefined;
+  // Addresses differ in case more often than people do.
+  return kind === 'email' ? trimmed.toLowerCase() : trimmed;
+}
+
+function traitSources(message: SegmentMessage): Record<string, unknown>[] {
+  const sources: Record<string, unknown>[] = [];
+  if (message.type === 'identify' && message.traits && typeof message.traits === 'object') {
+    sources.push(message.traits);
+  }
+  const contextTraits = message.context?.traits;
+  if (contextTraits && typeof contextTraits === 'object' && !Array.isArray(contextTraits)) {
+    sources.push(contextTraits as Record<string, unknown>);
+  }
+  return sources;
+}
+
+/**
+ * The identifiers a message carries, strongest first: userId, alias's previousId, identifier
+ * traits, anonymousId. The message belongs to the profile owning the first one that is known.
+ */
+export function identityKeysOf(message: SegmentMessage, config: IdentityConfig): IdentityKey[] {
+  const keys: IdentityKey[] = [];
+  const add = (kind: string, raw: unknown) => {
+    const value = identifierValue(kind, raw);
+    if (value !== undefined && !keys.some((k) => k.kind === kind && k.value === value))
+      keys.push({ kind, value });
+  };
+  add('user_id', message.userId);
+  for (const trait of config.identifierTraits) {
+    for (const source of traitSources(message)) add(trait, source[trait]);
+  }
+  add('anonymous_id', message.anonymousId);
+  return keys;
+}
+
+/** alias's previousId may be an old userId or an anonymousId: look it up as both. */
+export function previousIdCandidates(message: SegmentMessage): IdentityKey[] {
+  if (message.type !== 'alias') return [];
+  const value = identifierValue('user_id', message.previousId);
+  if (value === undefined) return [];
+  return [
+    { kind: 'user_id', value },
+    { kind: 'anonymous_id', value },
+  ];
+}

@@ -1,0 +1,228 @@
+// Identity resolution over an in-memory working set. The runner loads every identity and
+// profile a batch can touch, this code decides, and the runner writes the result back in
+// the same transaction. Nothing here does I/O.
+import type { SegmentMessage } from '../events/index.ts';
+import { mergeProfiles, newProfile } from '../profiles/model.ts';
+import type { IdentityKey, IdentityRow, MergeRecord, ProfileChanges, ProfileRow } from '../store/index.ts';
+import { type IdentityConfig, identityKeysOf, keyString, previousIdCandidates } from './keys.ts';
+
+export class IdentityGraph {
+  private readonly owners = new Map<string, IdentityRow>();
+  private readonly keysByProfile = new Map<string, Set<string>>();
+  private readonly profiles = new Map<string, ProfileRow>();
+  private readonly changedProfiles = new Set<string>();
+  private readonly changedIdentities = new Set<string>();
+  private readonly merges: MergeRecord[] = [];
+
+  constructor(identities: IdentityRow[], profiles: ProfileRow[]) {
+    for (const profile of profiles) this.profiles.set(profile.profileId, profile);
+    for (const identity of identities) this.own(identity);
+  }
+
+  profile(profileId: string): ProfileRow {
+    const profile = this.profiles.get(profileId);
+    if (!profile) throw new Error(`profile ${profileId} is not in the working set`);
+    return profile;
+  }
+
+  ownerOf(key: IdentityKey): string | undefined {
+    return this.owners.get(keyString(key))?.profileId;
+  }
+
+  touch(profileId: string): void {
+    this.changedProfiles.add(profileId);
+  }
+
+  changes(): ProfileChanges {
+    return {
+      profiles: [...this.changedProfiles].map((id) => this.profile(id)),
+      identities: [...this.changedIdentities].map((key) => this.owners.get(key)!),
+      merges: this.merges,
+    };
+  }
+
+  private own(identity: IdentityRow): void {
+    const key = keyString(identity);
+    const previous = this.owners.get(key);
+    if (previous) this.keysByProfile.get(previous.profileId)?.delete(key);
+    this.owners.set(key, identity);
+    let keys = this.keysByProfile.get(identity.profileId);
+    if (!keys) {
+      keys = new Set();
+      this.keysByProfile.set(identity.profileId, keys);
+    }
+    keys.add(key);
+  }
+
+  addProfile(profile: ProfileRow): void {
+    this.profiles.set(profile.profileId, profile);
+    this.keysByProfile.set(profile.profileId, new Set());
+    this.touch(profile.profileId);
+  }
+
+  assign(key: IdentityKey, profileId: string, firstSeen: string): void {
+    const existing = this.owners.get(keyString(key));
+    this.own({ ...key, profileId, firstSeen: existing?.firstSeen ?? firstSeen });
+    this.changedIdentities.add(keyString(key));
+  }
+
+  countOfKind(profileId: string, kind: string): number {
+    let count = 0;
+    for (const key of this.keysByProfile.get(profileId) ?? [])
+      if (this.owners.get(key)?.kind === kind) count++;
+    return count;
+  }
+
+  keysOf(profileId: string): IdentityRow[] {
+    return [...(this.keysByProfile.get(profileId) ?? [])].map((key) => this.owners.get(key)!);
+  }
+
+  record(merge: MergeRecord): void {
+    this.merges.push(merge);
+  }
+}
+
+export interface ResolveContext {
+  config: IdentityConfig;
+  newProfileId: () => string;
+  now: string;
+}
+
+/** Which identity limit, if any, a merge of a and b would break. */
+function brokenLimit(graph: IdentityGraph, a: string, b: string, config: IdentityConfig): string | undefined {
+  for (const [kind, limit] of Object.entries(config.limits)) {
+    const values = new Set(
+      [...graph.keysOf(a), ...graph.keysOf(b)].filter((k) => k.kind === kind).map((k) => k.value),
+    );
+    if (values.size > limit) return `${kind} limit ${limit} per profile (would hold ${values.size})`;
+  }
+  return undefined;
+}
+
+/** The survivor of a merge: an identified profile beats an anonymous one, then the older. */
+function chooseWinner(graph: IdentityGraph, a: string, b: string): [string, string] {
+  const aKnown = graph.countOfKind(a, 'user_id') > 0;
+  const bKnown = graph.countOfKind(b, 'user_id') > 0;
+  if (aKnown !== bKnown) return aKnown ? [a, b] : [b, a];
+  const pa = graph.profile(a);
+  const pb = graph.profile(b);
+  if (pa.createdAt !== pb.createdAt) return pa.createdAt < pb.createdAt ? [a, b] : [b, a];
+  return a < b ? [a, b] : [b, a];
+}
+
+function merge(
+  graph: IdentityGraph,
+  a: string,
+  b: string,
+  message: SegmentMessage,
+  ctx: ResolveContext,
+): string {
+  const [winnerId, loserId] = chooseWinner(graph, a, b);
+  const broken = brokenLimit(graph, a, b, ctx.config);
+  const why = message.type === 'alias' ? 'alias' : `${message.type} carried identifiers of both profiles`;
+  if (broken) {
+    graph.record({
+      at: ctx.now,
+      outcome: 'refused',
+      winnerId,
+      loserId,
+      messageId: message.messageId,
+      reason: `${why}; refused: ${broken}`,
+    });
+    return a;
+  }
+  for (const identity of graph.keysOf(loserId)) graph.assign(identity, winnerId, identity.firstSeen);
+  mergeProfiles(graph.profile(winnerId), graph.profile(loserId));
+  graph.touch(winnerId);
+  graph.touch(loserId);
+  graph.record({
+    at: ctx.now,
+    outcome: 'merged',
+    winnerId,
+    loserId,
+    messageId: message.messageId,
+    reason: why,
+  });
+  return winnerId;
+}
+
+function messageKeys(graph: IdentityGraph, message: SegmentMessage, ctx: ResolveContext): IdentityKey[] {
+  const keys = identityKeysOf(message, ctx.config);
+  const candidates = previousIdCandidates(message);
+  if (candidates.length === 0) return keys;
+  const known = candidates.find((key) => graph.ownerOf(key) !== undefined);
+  // An unknown previousId is most often a browser's anonymousId seen for the first time.
+  return [...keys, known ?? (candidates[1] as IdentityKey)];
+}
+
+/**
+ * Resolves the profile a message belongs to, merging the profiles its identifiers point at
+ * where the identity limits allow, and recording every merge and refusal.
+ */
+export function resolveIdentity(graph: IdentityGraph, message: SegmentMessage, ctx: ResolveContext): string {
+  const keys = messageKeys(graph, message, ctx);
+  const owners: string[] = [];
+  for (const key of keys) {
+    const owner = graph.ownerOf(key);
+    if (owner !== undefined && !owners.includes(owner)) owners.push(owner);
+  }
+  let profileId = owners[0];
+  if (profileId === undefined) {
+    profileId = ctx.newProfileId();
+    graph.addProfile(newProfile(profileId, ctx.now, message.timestamp));
+  }
+  for (const other of owners.slice(1)) {
+    const survivor = merge(graph, profileId, other, message, ctx);
+    if (survivor !== profileId && graph.profile(profileId).mergedInto === survivor) profileId = survivor;
+  }
+  const strongest = keys[0];
+  if (
+    strongest &&
+    graph.ownerOf(strongest) === undefined &&
+    wouldBreakLimit(graph, profileId, strongest, ctx)
+  ) {
+    // A new userId arriving on a device that belongs to someone else: a new person, not
+    // a new identifier for the device's owner.
+    profileId = ctx.newProfileId();
+    graph.addProfile(newProfile(profileId, ctx.now, message.timestamp));
+  }
+  for (const key of keys) {
+    if (graph.ownerOf(key) !== undefined) continue;
+    const limit = ctx.config.limits[key.kind];
+    if (limit !== undefined && graph.countOfKind(profileId, key.kind) >= limit) {
+      graph.record({
+        at: ctx.now,
+        outcome: 'refused',
+        winnerId: profileId,
+        loserId: '',
+        messageId: message.messageId,
+        reason: `new ${key.kind} not linked: ${key.kind} limit ${limit} per profile reached`,
+      });
+      continue;
+    }
+    graph.assign(key, profileId, message.timestamp);
+  }
+  graph.touch(profileId);
+  return profileId;
+}
+
+function wouldBreakLimit(
+  graph: IdentityGraph,
+  profileId: string,
+  key: IdentityKey,
+  ctx: ResolveContext,
+): boolean {
+  const limit = ctx.config.limits[key.kind];
+  return limit !== undefined && graph.countOfKind(profileId, key.kind) >= limit;
+}
+
+/** Every identifier a batch could look up, for loading the working set in one go. */
+export function lookupKeysOf(messages: SegmentMessage[], config: IdentityConfig): IdentityKey[] {
+  const seen = new Map<string, IdentityKey>();
+  for (const message of messages) {
+    for (const key of [...identityKeysOf(message, config), ...previousIdCandidates(message)]) {
+      seen.set(keyString(key), key);
+    }
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,177 @@
+// The tracking HTTP API, compatible with Segment's: /v1/track … /v1/batch, analytics.js's
+// short paths, and /v1/import. A request is answered only after its messages are committed
+// to the ingest log; invalid messages of a batch go to the dead letters in the same commit.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
+import {
+  type IngestLimits,
+  type MessageRejection,
+  type MessageType,
+  parsePayload,
+  SEGMENT_LIMITS,
+} from '../events/index.ts';
+import type { DeadLetter, LogEntry } from '../store/index.ts';
+import { readJsonBody } from './body.ts';
+import type { GroupCommitLog } from './group-commit.ts';
+
+export interface IngestRouteOptions {
+  log: GroupCommitLog;
+  credentials: CredentialCache;
+  limits?: IngestLimits;
+  /** Whole-request limit in bytes, Segment's 500 KB by default. */
+  requestBytes?: number;
+}
+
+const PATHS: [string[], MessageType | 'batch'][] = [
+  [['/v1/track', '/v1/t'], 'track'],
+  [['/v1/identify', '/v1/i'], 'identify'],
+  [['/v1/page', '/v1/p'], 'page'],
+  [['/v1/screen', '/v1/s'], 'screen'],
+  [['/v1/group', '/v1/g'], 'group'],
+  [['/v1/alias', '/v1/a'], 'alias'],
+  [['/v1/batch', '/v1/b', '/v1/import'], 'batch'],
+];
+
+const DEAD_LETTER_BODY_LIMIT = 64 * 1024;
+
+const rejectionSchema = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer' },
+    code: { type: 'string' },
+    field: { type: 'string' },
+    reason: { type: 'string' },
+  },
+} as const;
+
+const responseSchema = {
+  200: {
+    description: 'Every accepted message is durably stored; rejected ones are kept as dead letters.',
+    type: 'object',
+    properties: {
+      success: { type: 'boolean' },
+      accepted: { type: 'integer' },
+      rejected: { type: 'array', items: rejectionSchema },
+    },
+  },
+  '4xx': {
+    type: 'object',
+    properties: {
+      error: { type: 'string' },
+      message: { type: 'string' },
+      field: { type: 'string' },
+      limit: { type: 'integer' },
+      rejected: { type: 'array', items: rejectionSchema },
+    },
+    additionalProperties: true,
+  },
+} as const;
+
+function bodySchema(pathType: MessageType | 'batch') {
+  if (pathType === 'batch') {
+    return {
+      type: 'object',
+      description: 'A Segment batch: { batch: [message…], context?, integrations?, sentAt?, writeKey? }',
+      properties: { batch: { type: 'array', items: { type: 'object' } } },
+      additionalProperties: true,
+    };
+  }
+  return {
+    type: 'object',
+    description: `A Segment ${pathType} message (userId or anonymousId required).`,
+    additionalProperties: true,
+  };
+}
+
+function deadLetterOf(rejection: MessageRejection, receivedAt: string, source: string): DeadLetter {
+  let body = JSON.stringify(rejection.message) ?? 'undefined';
+  if (body.length > DEAD_LETTER_BODY_LIMIT) body = `${body.slice(0, DEAD_LETTER_BODY_LIMIT)}…[truncated]`;
+  return { receivedAt, source, code: rejection.code, field: rejection.field, reason: rejection.reason, body };
+}
+
+async function authenticate(
+  request: FastifyRequest,
+  body: unknown,
+  credentials: CredentialCache,
+): Promise<string> {
+  const fromBody =
+    body && typeof body === 'object' && typeof (body as { writeKey?: unknown }).writeKey === 'string'
+      ? ((body as { writeKey: string }).writeKey as string)
+      : undefined;
+  const secret = secretFromAuthorization(request.headers.authorization) ?? fromBody;
+  if (!secret) {
+    throw new RapportError(
+      'RAPPORT_INGEST_UNKNOWN_WRITE_KEY',
+      'no write key: send it as HTTP Basic username, a Bearer token, or a writeKey field',
+    );
+  }
+  const credential = await credentials.verify(secret, 'write');
+  if (!credential) throw new RapportError('RAPPORT_INGEST_UNKNOWN_WRITE_KEY', 'unknown or revoked write key');
+  return credential.name;
+}
+
+async function handle(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  pathType: MessageType | 'batch',
+  options: IngestRouteOptions,
+) {
+  const receivedAt = new Date();
+  const source = await authenticate(request, request.body, options.credentials);
+  const parsed = parsePayload(request.body, pathType, {
+    receivedAt,
+    limits: options.limits ?? SEGMENT_LIMITS,
+  });
+  const received = receivedAt.toISOString();
+  const entries: LogEntry[] = parsed.accepted.map(({ message, json }) => ({
+    messageId: message.messageId,
+    source,
+    receivedAt: received,
+    json,
+  }));
+  const deadLetters = parsed.rejected.map((rejection) => deadLetterOf(rejection, received, source));
+  await options.log.append(entries, deadLetters);
+  const rejected = parsed.rejected.map(({ index, code, field, reason }) => ({ index, code, field, reason }));
+  if (entries.length === 0 && rejected.length > 0) {
+    const first = rejected[0] as (typeof rejected)[number];
+    return reply.code(first.code === 'RAPPORT_INGEST_MESSAGE_TOO_LARGE' ? 413 : 400).send({
+      error: first.code,
+      message:
+        rejected.length === 1
+          ? `${first.field}: ${first.reason}`
+          : `all ${rejected.length} messages were rejected; see rejected[]`,
+      field: first.field,
+      rejected,
+    });
+  }
+  return reply.send({ success: true, accepted: entries.length, rejected });
+}
+
+export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOptions): Promise<void> {
+  const requestBytes = options.requestBytes ?? 500 * 1024;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (request, payload, done) => {
+    readJsonBody(payload, request.headers['content-encoding'], requestBytes).then(
+      (body) => done(null, body),
+      (error) => done(error as Error, undefined),
+    );
+  });
+  for (const [paths, pathType] of PATHS) {
+    for (const url of paths) {
+      app.post(url, {
+        bodyLimit: requestBytes * 4,
+        // Validation is per message (the good ones land); the schema is for the OpenAPI document.
+        validatorCompiler: () => () => true,
+        schema: {
+          tags: ['tracking'],
+          summary: pathType === 'batch' ? 'Send many messages' : `Send a ${pathType} message`,
+          body: bodySchema(pathType),
+          response: responseSchema,
+          hide: url.length <= 5,
+        },
+        handler: (request, reply) => handle(request, reply, pathType, options),
+      });
+    }
+  }
+}

@@ -1,0 +1,102 @@
+// Starts the pipeline worker and gives the HTTP thread a handle: wake it after a commit,
+// query events through it, read its progress, stop it.
+import { Worker } from 'node:worker_threads';
+import type { EventQuery, StoredEvent } from '../store/index.ts';
+import type { EventReader, FromWorker, PipelineStatus, ReaderMethod, ToWorker } from './rpc.ts';
+import type { PipelineWorkerData } from './worker.ts';
+
+export interface Pipeline extends EventReader {
+  wake(): void;
+  status(): PipelineStatus;
+  /** Resolves once both processors have reached `seq` (or rejects after timeoutMs). */
+  waitFor(seq: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface PipelineLogger {
+  error(message: string): void;
+}
+
+export async function startPipeline(data: PipelineWorkerData, logger: PipelineLogger): Promise<Pipeline> {
+  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: data });
+  const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  const waiters = new Set<() => void>();
+  let status: PipelineStatus = { profilesOffset: 0, warehouseOffset: 0, lastError: null };
+  let nextId = 1;
+  let wakeScheduled = false;
+  let stopped: (() => void) | undefined;
+
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (message: FromWorker) => {
+      if (message.kind === 'ready') resolve();
+      if (message.kind === 'fatal') reject(new Error(`pipeline worker failed to start: ${message.error}`));
+      if (message.kind === 'error') logger.error(`pipeline: ${message.error}`);
+      if (message.kind === 'stopped') stopped?.();
+      if (message.kind === 'status') {
+        status = message.status;
+        for (const waiter of waiters) waiter();
+      }
+      if (message.kind === 'answer') {
+        const call = pending.get(message.id);
+        pending.delete(message.id);
+        if (message.error !== undefined) call?.reject(new Error(message.error));
+        else call?.resolve(message.value);
+      }
+    });
+    worker.on('error', (error) => {
+      logger.error(`pipeline worker crashed: ${error.message}`);
+      reject(error);
+      for (const call of pending.values()) call.reject(error);
+    });
+  });
+  await ready;
+
+  const post = (message: ToWorker) => worker.postMessage(message);
+  const query = <T>(method: ReaderMethod, args: unknown[]): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      post({ kind: 'query', id, method, args });
+    });
+
+  return {
+    wake() {
+      // Many commits in one turn need one wake-up, not one message each.
+      if (wakeScheduled) return;
+      wakeScheduled = true;
+      queueMicrotask(() => {
+        wakeScheduled = false;
+        post({ kind: 'wake' });
+      });
+    },
+    status: () => status,
+    waitFor(seq: number, timeoutMs = 30_000) {
+      return new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (status.profilesOffset >= seq && status.warehouseOffset >= seq) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`pipeline did not reach seq ${seq} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    eventsOf: (q: EventQuery) => query<StoredEvent[]>('eventsOf', [q]),
+    countEvents: () => query<number>('countEvents', []),
+    countByMessageId: (ids: string[]) => query<Map<string, number>>('countByMessageId', [ids]),
+    async stop() {
+      const done = new Promise<void>((resolve) => {
+        stopped = resolve;
+      });
+      post({ kind: 'stop' });
+      await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+      await worker.terminate();
+    },
+  };
+}

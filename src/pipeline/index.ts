@@ -1,0 +1,15 @@
+// The pipeline: the processors that read the ingest log, each from its own offset (profiles:
+// identity resolution and traits; warehouse: the event store), the worker thread they run in
+// so ingest never waits on them, and the channel the HTTP thread uses to query events.
+export { type Pipeline, startPipeline } from './host.ts';
+export { type LoopHandle, startLoop } from './loop.ts';
+export type { EventReader, PipelineStatus } from './rpc.ts';
+export {
+  DEFAULT_STEP_OPTIONS,
+  PROFILES_PROCESSOR,
+  runProfilesStep,
+  runWarehouseStep,
+  type StepOptions,
+  WAREHOUSE_PROCESSOR,
+} from './steps.ts';
+export type { PipelineWorkerData } from './worker.ts';

@@ -1,0 +1,54 @@
+// The processors' loop: run a step until it finds nothing, then sleep until woken by a new
+// commit or a short poll (other processes may append to a shared PostgreSQL log). Errors
+// back off and retry; they never lose a message because the offset did not move.
+export interface LoopHandle {
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+export interface LoopOptions {
+  pollMs: number;
+  onError: (error: unknown) => void;
+  onProgress?: () => void;
+}
+
+export function startLoop(step: () => Promise<number>, options: LoopOptions): LoopHandle {
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+  let failures = 0;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+  const running = (async () => {
+    while (!stopped) {
+      try {
+        const applied = await step();
+        failures = 0;
+        if (applied > 0) {
+          options.onProgress?.();
+          continue;
+        }
+        await sleep(options.pollMs);
+      } catch (error) {
+        options.onError(error);
+        failures += 1;
+        await sleep(Math.min(5000, 50 * 2 ** Math.min(failures, 7)));
+      }
+    }
+  })();
+  return {
+    wake: () => wakeUp?.(),
+    stop: async () => {
+      stopped = true;
+      wakeUp?.();
+      await running;
+    },
+  };
+}

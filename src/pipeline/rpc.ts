@@ -1,0 +1,31 @@
+// The messages between the HTTP thread and the pipeline worker. The worker owns the event
+// store (an embedded DuckDB file can be opened by one thread only), so event queries from
+// the API travel here as requests.
+import type { EventQuery, StoredEvent } from '../store/index.ts';
+
+export interface EventReader {
+  eventsOf(query: EventQuery): Promise<StoredEvent[]>;
+  countEvents(): Promise<number>;
+  countByMessageId(messageIds: string[]): Promise<Map<string, number>>;
+}
+
+export type ReaderMethod = keyof EventReader;
+
+export type ToWorker =
+  | { kind: 'wake' }
+  | { kind: 'stop' }
+  | { kind: 'query'; id: number; method: ReaderMethod; args: unknown[] };
+
+export interface PipelineStatus {
+  profilesOffset: number;
+  warehouseOffset: number;
+  lastError: string | null;
+}
+
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'stopped' }
+  | { kind: 'status'; status: PipelineStatus }
+  | { kind: 'answer'; id: number; value?: unknown; error?: string }
+  | { kind: 'error'; error: string }
+  | { kind: 'fatal'; error: string };

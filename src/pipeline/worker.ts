@@ -1,0 +1,92 @@
+// The pipeline worker thread: runs the profiles and warehouse processors over the ingest
+// log, each from its own offset, and answers event queries for the HTTP thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { IdentityConfig } from '../identity/index.ts';
+import { type EventStore, openEventStore, openStateStore, type StorageLocation } from '../store/index.ts';
+import { type LoopHandle, startLoop } from './loop.ts';
+import type { EventReader, FromWorker, ToWorker } from './rpc.ts';
+import { PROFILES_PROCESSOR, runProfilesStep, runWarehouseStep, WAREHOUSE_PROCESSOR } from './steps.ts';
+
+export interface PipelineWorkerData {
+  location: StorageLocation;
+  identity: IdentityConfig;
+  batchSize: number;
+  pollMs: number;
+  runProcessors: boolean;
+}
+
+const port = parentPort;
+if (!port) throw new Error('pipeline worker must run in a worker thread');
+const data = workerData as PipelineWorkerData;
+const send = (message: FromWorker) => port.postMessage(message);
+let lastError: string | null = null;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.message}` : String(error);
+}
+
+async function answer(events: EventStore, message: Extract<ToWorker, { kind: 'query' }>): Promise<void> {
+  try {
+    const method = events[message.method] as (...args: unknown[]) => Promise<unknown>;
+    const value = await method.apply(events, message.args);
+    send({ kind: 'answer', id: message.id, value });
+  } catch (error) {
+    send({ kind: 'answer', id: message.id, error: describe(error) });
+  }
+}
+
+async function main(): Promise<void> {
+  // Separate state connections: the profiles step holds a write transaction across awaits,
+  // and the warehouse must not read its uncommitted identities.
+  const profilesState = await openStateStore(data.location);
+  const warehouseState = await openStateStore(data.location);
+  const events = await openEventStore(data.location);
+  const options = { batchSize: data.batchSize, identity: data.identity };
+  const onError = (error: unknown) => {
+    lastError = describe(error);
+    send({ kind: 'error', error: lastError });
+  };
+  const reportStatus = async () => {
+    send({
+      kind: 'status',
+      status: {
+        profilesOffset: await warehouseState.getOffset(PROFILES_PROCESSOR),
+        warehouseOffset: await events.getOffset(WAREHOUSE_PROCESSOR),
+        lastError,
+      },
+    });
+  };
+  const loops: LoopHandle[] = [];
+  if (data.runProcessors) {
+    let warehouse: LoopHandle | undefined;
+    const profiles = startLoop(() => runProfilesStep(profilesState, options), {
+      pollMs: data.pollMs,
+      onError,
+      onProgress: () => warehouse?.wake(),
+    });
+    warehouse = startLoop(() => runWarehouseStep(warehouseState, events, options), {
+      pollMs: data.pollMs,
+      onError,
+      onProgress: () => void reportStatus(),
+    });
+    loops.push(profiles, warehouse);
+  }
+  port!.on('message', async (message: ToWorker) => {
+    if (message.kind === 'wake') for (const loop of loops) loop.wake();
+    if (message.kind === 'query') await answer(events, message);
+    if (message.kind === 'stop') {
+      await Promise.all(loops.map((loop) => loop.stop()));
+      await events.close();
+      await profilesState.close();
+      await warehouseState.close();
+      send({ kind: 'stopped' });
+      port!.close();
+    }
+  });
+  send({ kind: 'ready' });
+  await reportStatus();
+}
+
+main().catch((error) => send({ kind: 'fatal', error: describe(error) }));
+
+export type { EventReader };

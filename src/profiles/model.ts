@@ -1,0 +1,102 @@
+// Pure profile rules: how one message changes a profile, and how two profiles become one.
+// Every rule here is order-independent (latest timestamp wins, ties broken by messageId;
+// counts add up; first/last seen are min/max) so replaying the same messages in any order
+// yields the same profiles.
+import type { SegmentMessage } from '../events/index.ts';
+import type { GroupMembership, ProfileRow, TraitValue } from '../store/index.ts';
+
+export function newProfile(profileId: string, createdAt: string, seenAt: string): ProfileRow {
+  return {
+    profileId,
+    createdAt,
+    firstSeen: seenAt,
+    lastSeen: seenAt,
+    eventCount: 0,
+    traits: {},
+    groups: {},
+    mergedInto: null,
+  };
+}
+
+/** True when (at, messageId) of a is later than b's: the total order that makes merges commute. */
+function isLater(a: { at: string; messageId: string }, b: { at: string; messageId: string }): boolean {
+  const byTime = compareInstants(a.at, b.at);
+  return byTime === 0 ? a.messageId > b.messageId : byTime > 0;
+}
+
+function compareInstants(a: string, b: string): number {
+  return Date.parse(a) - Date.parse(b);
+}
+
+function earlier(a: string, b: string): string {
+  return compareInstants(a, b) <= 0 ? a : b;
+}
+
+function later(a: string, b: string): string {
+  return compareInstants(a, b) >= 0 ? a : b;
+}
+
+/** Traits an identify carries: top-level `traits`, or analytics.js's `context.traits`. */
+export function traitsOf(message: SegmentMessage): Record<string, unknown> | undefined {
+  if (message.traits && typeof message.traits === 'object') return message.traits;
+  const contextTraits = message.context?.traits;
+  if (contextTraits && typeof contextTraits === 'object' && !Array.isArray(contextTraits)) {
+    return contextTraits as Record<string, unknown>;
+  }
+  return undefined;
+}
+
+export function setTrait(profile: ProfileRow, key: string, candidate: TraitValue): void {
+  const current = profile.traits[key];
+  if (!current || isLater({ at: candidate.at, messageId: candidate.messageId }, current)) {
+    profile.traits[key] = candidate;
+  }
+}
+
+function setGroup(profile: ProfileRow, candidate: GroupMembership & { messageId: string }): void {
+  const current = profile.groups[candidate.groupId] as (GroupMembership & { messageId?: string }) | undefined;
+  if (!current || isLater(candidate, { at: current.at, messageId: current.messageId ?? '' })) {
+    profile.groups[candidate.groupId] = candidate;
+  }
+}
+
+/** Applies one accepted message to the profile it resolved to. */
+export function applyMessage(profile: ProfileRow, message: SegmentMessage, source: string): void {
+  profile.eventCount += 1;
+  profile.firstSeen = earlier(profile.firstSeen, message.timestamp);
+  profile.lastSeen = later(profile.lastSeen, message.timestamp);
+  if (message.type === 'identify') {
+    for (const [key, value] of Object.entries(traitsOf(message) ?? {})) {
+      setTrait(profile, key, { value, at: message.timestamp, source, messageId: message.messageId });
+    }
+  }
+  if (message.type === 'group' && message.groupId) {
+    const traits = message.traits && typeof message.traits === 'object' ? message.traits : {};
+    setGroup(profile, {
+      groupId: message.groupId,
+      traits,
+      at: message.timestamp,
+      messageId: message.messageId,
+    });
+  }
+}
+
+/** Folds the loser into the winner; the loser keeps its row, pointing at the winner. */
+export function mergeProfiles(winner: ProfileRow, loser: ProfileRow): void {
+  for (const [key, trait] of Object.entries(loser.traits)) setTrait(winner, key, trait);
+  for (const group of Object.values(loser.groups)) {
+    setGroup(winner, { ...group, messageId: (group as { messageId?: string }).messageId ?? '' });
+  }
+  winner.eventCount += loser.eventCount;
+  winner.firstSeen = earlier(winner.firstSeen, loser.firstSeen);
+  winner.lastSeen = later(winner.lastSeen, loser.lastSeen);
+  loser.mergedInto = winner.profileId;
+  loser.eventCount = 0;
+  loser.traits = {};
+  loser.groups = {};
+}
+
+/** A profile's traits as plain values, for API responses and templates. */
+export function traitValues(profile: ProfileRow): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(profile.traits).map(([key, trait]) => [key, trait.value]));
+}
