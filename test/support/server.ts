@@ -1,0 +1,74 @@
+// Starts a real Rapport server in this process on a free port, with its own temp data dir
+// (or PostgreSQL schema), a known write key and admin token. Tests talk to it over HTTP.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureCredential } from '../../src/auth/index.ts';
+import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
+import { createServer, type RapportServer } from '../../src/server.ts';
+
+export interface TestServer {
+  url: string;
+  writeKey: string;
+  adminToken: string;
+  server: RapportServer;
+  dataDir: string;
+  /** Waits until the processors have applied everything in the log so far. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+  admin(path: string): Promise<{ status: number; body: any }>;
+}
+
+export async function startTestServer(input: ConfigInput = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rapport-test-'));
+  const config = loadConfig({ port: 0, dataDir, logLevel: 'silent', ...input }, {});
+  const server = await createServer(config);
+  const writeKey = `rk_write_test_${randomBytes(8).toString('hex')}`;
+  const adminToken = `rk_admin_test_${randomBytes(8).toString('hex')}`;
+  await ensureCredential(server.state, 'write', 'test-source', writeKey);
+  await ensureCredential(server.state, 'admin', 'test-admin', adminToken);
+  const url = await server.listen();
+  return {
+    url,
+    writeKey,
+    adminToken,
+    server,
+    dataDir,
+    async settle() {
+      const head = await server.state.log.headSeq();
+      await server.pipeline.waitFor(head);
+    },
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    async admin(path: string) {
+      const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${adminToken}` } });
+      return { status: response.status, body: await response.json().catch(() => undefined) };
+    },
+  };
+}
+
+/** POSTs JSON to a tracking route with the write key as HTTP Basic username. */
+export async function track(
+  server: Pick<TestServer, 'url' | 'writeKey'>,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}`,
+      ...headers,
+    },
+    body: typeof body === 'string' || body instanceof Uint8Array ? (body as string) : JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    body: await response.json().catch(() => undefined),
+    headers: response.headers,
+  };
+}
