@@ -1,0 +1,143 @@
+import type pg from 'pg';
+import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
+import {
+  connectPostgres,
+  inTransaction,
+  migratePostgres,
+  type PostgresConnection,
+  type PostgresOpenOptions,
+} from './connection.ts';
+import { EVENT_MIGRATIONS } from './migrations.ts';
+import { getOffset, setOffset } from './profiles.ts';
+import { type EventDbRow, toEvent } from './rows.ts';
+import { chunk, storableJson, storableText, toNumber } from './sql.ts';
+
+/** Events per INSERT: 11 array parameters whatever the count; this bounds one message's size. */
+export const EVENT_INSERT_ROWS = 1000;
+
+const EVENT_COLUMNS =
+  'seq, message_id, profile_id, type, name, user_id, anonymous_id, timestamp, received_at, properties, message';
+
+export interface SqlQuery {
+  text: string;
+  values: unknown[];
+}
+
+export function insertEventsSql(table: string): string {
+  return `INSERT INTO ${table} (${EVENT_COLUMNS})
+    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+      $8::timestamptz[], $9::timestamptz[], $10::jsonb[], $11::jsonb[])`;
+}
+
+export function eventColumnArrays(events: readonly StoredEvent[]): unknown[] {
+  return [
+    events.map((e) => e.seq),
+    events.map((e) => storableText(e.messageId)),
+    events.map((e) => storableText(e.profileId)),
+    events.map((e) => storableText(e.type)),
+    events.map((e) => storableText(e.name)),
+    events.map((e) => storableText(e.userId)),
+    events.map((e) => storableText(e.anonymousId)),
+    events.map((e) => e.timestamp),
+    events.map((e) => e.receivedAt),
+    events.map((e) => storableJson(e.properties)),
+    events.map((e) => storableJson(e.message)),
+  ];
+}
+
+/** The newest-first page of a profile's events, with DuckDB's filters and cursor. */
+export function eventsOfSql(table: string, query: EventQuery): SqlQuery {
+  const values: unknown[] = [];
+  const bind = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const where = [`profile_id = ANY(${bind(query.profileIds.map((id) => storableText(id)))}::text[])`];
+  if (query.type) where.push(`type = ${bind(query.type)}`);
+  if (query.name) where.push(`name = ${bind(query.name)}`);
+  if (query.from) where.push(`timestamp >= ${bind(query.from)}::timestamptz`);
+  if (query.to) where.push(`timestamp < ${bind(query.to)}::timestamptz`);
+  if (query.before) {
+    // A row comparison matches the (profile_id, timestamp DESC, seq DESC) index order.
+    where.push(
+      `(timestamp, seq) < (${bind(query.before.timestamp)}::timestamptz, ${bind(query.before.seq)}::bigint)`,
+    );
+  }
+  const limit = bind(Math.max(1, Math.floor(query.limit)));
+  return {
+    text: `SELECT ${EVENT_COLUMNS} FROM ${table} WHERE ${where.join(' AND ')}
+      ORDER BY timestamp DESC, seq DESC LIMIT ${limit}`,
+    values,
+  };
+}
+
+export class PostgresEventStore implements EventStore {
+  readonly engine = 'postgres' as const;
+  private readonly pool: pg.Pool;
+  private readonly tables: PostgresConnection['tables'];
+
+  private constructor(private readonly connection: PostgresConnection) {
+    this.pool = connection.pool;
+    this.tables = connection.tables;
+  }
+
+  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresEventStore> {
+    const store = new PostgresEventStore(connectPostgres(url, options));
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  async migrate(): Promise<void> {
+    await migratePostgres(this.pool, this.connection.schema, {
+      component: 'events',
+      migrations: EVENT_MIGRATIONS,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  async getOffset(processor: string): Promise<number> {
+    return getOffset(this.pool, this.tables.eventProcessorOffsets, processor);
+  }
+
+  async appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      for (const part of chunk(events, EVENT_INSERT_ROWS)) {
+        await client.query(insertEventsSql(this.tables.events), eventColumnArrays(part));
+      }
+      await setOffset(client, this.tables.eventProcessorOffsets, processor, offset);
+    });
+  }
+
+  async eventsOf(query: EventQuery): Promise<StoredEvent[]> {
+    if (query.profileIds.length === 0) return [];
+    const { text, values } = eventsOfSql(this.tables.events, query);
+    const { rows } = await this.pool.query<EventDbRow>(text, values);
+    return rows.map(toEvent);
+  }
+
+  async countEvents(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.tables.events}`);
+    return toNumber(rows[0]?.n ?? 0);
+  }
+
+  async countByMessageId(messageIds: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for (const part of chunk(messageIds, 10_000)) {
+      const { rows } = await this.pool.query<{ message_id: string; n: string }>(
+        `SELECT message_id, count(*) AS n FROM ${this.tables.events}
+         WHERE message_id = ANY($1::text[]) GROUP BY message_id`,
+        [part.map((id) => storableText(id))],
+      );
+      for (const row of rows) counts.set(row.message_id, toNumber(row.n));
+    }
+    return counts;
+  }
+}

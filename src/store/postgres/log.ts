@@ -1,0 +1,127 @@
+import type pg from 'pg';
+import type {
+  AppendResult,
+  DeadLetter,
+  IngestLogStore,
+  LogEntry,
+  LogRecord,
+  StoredDeadLetter,
+} from '../types.ts';
+import { inTransaction } from './connection.ts';
+import { type DeadLetterDbRow, type LogDbRow, toDeadLetter, toLogRecord } from './rows.ts';
+import {
+  ADVISORY_XACT_LOCK_SQL,
+  advisoryLockParams,
+  chunk,
+  type PostgresTables,
+  storableText,
+  toNumber,
+} from './sql.ts';
+
+/** Rows per INSERT: the arrays travel as 4 parameters, this only bounds one message's size. */
+export const LOG_INSERT_ROWS = 2000;
+
+export function insertLogEntriesSql(table: string): string {
+  // ORDER BY ord: seq follows the order of the batch. DO NOTHING also skips a messageId
+  // repeated inside the batch itself (unlike DO UPDATE, it may meet a row twice).
+  return `INSERT INTO ${table} (message_id, source, received_at, body)
+    SELECT message_id, source, received_at, body
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
+      WITH ORDINALITY AS batch(message_id, source, received_at, body, ord)
+    ORDER BY ord
+    ON CONFLICT (message_id) DO NOTHING`;
+}
+
+export function insertDeadLettersSql(table: string): string {
+  return `INSERT INTO ${table} (received_at, source, code, field, reason, body)
+    SELECT received_at, source, code, field, reason, body
+    FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+      WITH ORDINALITY AS batch(received_at, source, code, field, reason, body, ord)
+    ORDER BY ord`;
+}
+
+export class PostgresIngestLog implements IngestLogStore {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly tables: PostgresTables,
+    private readonly schema: string,
+  ) {}
+
+  async append(entries: LogEntry[], deadLetters: DeadLetter[] = []): Promise<AppendResult> {
+    if (entries.length === 0 && deadLetters.length === 0) return { appended: 0, duplicates: 0 };
+    const appended = await inTransaction(this.pool, async (client) => {
+      // seq is drawn from a sequence when a row is inserted but becomes visible at COMMIT, so
+      // two unserialised appenders can commit seq 11 before seq 10. A reader polling between
+      // the two commits moves its offset to 11 and never reads 10. Holding this lock from the
+      // first nextval to COMMIT (it is released after the commit is visible) makes seq order
+      // equal commit order across every process. Appends are group-committed batches, so
+      // serialising them costs one round trip per batch, not per message.
+      await client.query(ADVISORY_XACT_LOCK_SQL, advisoryLockParams(`${this.schema}:ingest_log`));
+      let inserted = 0;
+      for (const part of chunk(entries, LOG_INSERT_ROWS)) inserted += await this.insertEntries(client, part);
+      for (const part of chunk(deadLetters, LOG_INSERT_ROWS)) await this.insertDeadLetters(client, part);
+      return inserted;
+    });
+    return { appended, duplicates: entries.length - appended };
+  }
+
+  private async insertEntries(client: pg.PoolClient, entries: LogEntry[]): Promise<number> {
+    const result = await client.query(insertLogEntriesSql(this.tables.ingestLog), [
+      entries.map((entry) => storableText(entry.messageId)),
+      entries.map((entry) => storableText(entry.source)),
+      entries.map((entry) => entry.receivedAt),
+      entries.map((entry) => storableText(entry.json)),
+    ]);
+    return result.rowCount ?? 0;
+  }
+
+  private async insertDeadLetters(client: pg.PoolClient, deadLetters: DeadLetter[]): Promise<void> {
+    await client.query(insertDeadLettersSql(this.tables.deadLetters), [
+      deadLetters.map((dead) => dead.receivedAt),
+      deadLetters.map((dead) => storableText(dead.source)),
+      deadLetters.map((dead) => storableText(dead.code)),
+      deadLetters.map((dead) => storableText(dead.field)),
+      deadLetters.map((dead) => storableText(dead.reason)),
+      deadLetters.map((dead) => storableText(dead.body)),
+    ]);
+  }
+
+  async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
+    const { rows } = await this.pool.query<LogDbRow>(
+      `SELECT seq, message_id, source, received_at, body FROM ${this.tables.ingestLog}
+       WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map(toLogRecord);
+  }
+
+  async headSeq(): Promise<number> {
+    const { rows } = await this.pool.query<{ seq: string | null }>(
+      `SELECT max(seq) AS seq FROM ${this.tables.ingestLog}`,
+    );
+    return toNumber(rows[0]?.seq ?? 0);
+  }
+
+  async countEntries(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${this.tables.ingestLog}`,
+    );
+    return toNumber(rows[0]?.n ?? 0);
+  }
+
+  async listDeadLetters(options: { limit: number; beforeId?: number }): Promise<StoredDeadLetter[]> {
+    const { rows } = await this.pool.query<DeadLetterDbRow>(
+      `SELECT id, received_at, source, code, field, reason, body FROM ${this.tables.deadLetters}
+       WHERE id < $1 ORDER BY id DESC LIMIT $2`,
+      [options.beforeId ?? Number.MAX_SAFE_INTEGER, options.limit],
+    );
+    return rows.map(toDeadLetter);
+  }
+
+  async countDeadLetters(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${this.tables.deadLetters}`,
+    );
+    return toNumber(rows[0]?.n ?? 0);
+  }
+}

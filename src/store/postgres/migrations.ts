@@ -1,0 +1,87 @@
+// Numbered migrations for the PostgreSQL stores. Never edit a shipped entry; append one.
+// Each runs with search_path set to the store's schema, so names are unqualified here.
+// Every table holding customer data carries profile_id (Citus distribution, erasure).
+
+export const STATE_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE ingest_log (
+     seq bigserial PRIMARY KEY,
+     message_id text NOT NULL UNIQUE,
+     source text NOT NULL,
+     received_at timestamptz NOT NULL,
+     body text NOT NULL
+   );
+   CREATE TABLE dead_letters (
+     id bigserial PRIMARY KEY,
+     received_at timestamptz NOT NULL,
+     source text NOT NULL,
+     code text NOT NULL,
+     field text NOT NULL,
+     reason text NOT NULL,
+     body text NOT NULL
+   );
+   CREATE TABLE processor_offsets (
+     processor text PRIMARY KEY,
+     seq bigint NOT NULL
+   );
+   CREATE TABLE profiles (
+     profile_id text PRIMARY KEY,
+     created_at timestamptz NOT NULL,
+     first_seen timestamptz NOT NULL,
+     last_seen timestamptz NOT NULL,
+     event_count bigint NOT NULL,
+     traits jsonb NOT NULL,
+     "groups" jsonb NOT NULL,
+     merged_into text
+   );
+   CREATE TABLE identities (
+     kind text NOT NULL,
+     value text NOT NULL,
+     profile_id text NOT NULL,
+     first_seen timestamptz NOT NULL,
+     PRIMARY KEY (kind, value)
+   );
+   CREATE INDEX identities_by_profile ON identities (profile_id);
+   CREATE TABLE merges (
+     id bigserial PRIMARY KEY,
+     at timestamptz NOT NULL,
+     outcome text NOT NULL,
+     winner_id text NOT NULL,
+     loser_id text NOT NULL,
+     message_id text NOT NULL,
+     reason text NOT NULL
+   );
+   CREATE INDEX merges_by_winner ON merges (winner_id);
+   CREATE INDEX merges_by_loser ON merges (loser_id);
+   CREATE TABLE credentials (
+     id text PRIMARY KEY,
+     kind text NOT NULL,
+     name text NOT NULL,
+     secret_hash text NOT NULL UNIQUE,
+     created_at timestamptz NOT NULL,
+     revoked_at timestamptz
+   );`,
+];
+
+export const EVENT_MIGRATIONS: readonly string[] = [
+  // Its own offsets table: the state store's processor_offsets may live in the same schema.
+  `CREATE TABLE event_processor_offsets (
+     processor text PRIMARY KEY,
+     seq bigint NOT NULL
+   );
+   CREATE TABLE events (
+     seq bigint NOT NULL,
+     message_id text NOT NULL,
+     profile_id text NOT NULL,
+     type text NOT NULL,
+     name text,
+     user_id text,
+     anonymous_id text,
+     timestamp timestamptz NOT NULL,
+     received_at timestamptz NOT NULL,
+     properties jsonb,
+     message jsonb NOT NULL
+   );
+   CREATE INDEX events_by_profile_time ON events (profile_id, timestamp DESC, seq DESC);
+   -- countByMessageId (kill test, operators) would otherwise scan every event.
+   CREATE INDEX events_by_message_id ON events (message_id);`,
+];

@@ -1,0 +1,178 @@
+import type pg from 'pg';
+import type {
+  Credential,
+  CredentialKind,
+  IdentityKey,
+  IdentityRow,
+  ProfileRow,
+  ProfileTransaction,
+  StateStore,
+  StoredMergeRecord,
+} from '../types.ts';
+import {
+  connectPostgres,
+  migratePostgres,
+  type PostgresConnection,
+  type PostgresOpenOptions,
+  rollbackQuietly,
+} from './connection.ts';
+import { PostgresIngestLog } from './log.ts';
+import { STATE_MIGRATIONS } from './migrations.ts';
+import * as profiles from './profiles.ts';
+import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
+import { storableText, toNumber } from './sql.ts';
+
+export class PostgresStateStore implements StateStore {
+  readonly engine = 'postgres' as const;
+  readonly log: PostgresIngestLog;
+  private readonly pool: pg.Pool;
+  private readonly tables: PostgresConnection['tables'];
+
+  private constructor(private readonly connection: PostgresConnection) {
+    this.pool = connection.pool;
+    this.tables = connection.tables;
+    this.log = new PostgresIngestLog(connection.pool, connection.tables, connection.schema);
+  }
+
+  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresStateStore> {
+    const store = new PostgresStateStore(connectPostgres(url, options));
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  async migrate(): Promise<void> {
+    await migratePostgres(this.pool, this.connection.schema, {
+      component: 'state',
+      migrations: STATE_MIGRATIONS,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  async getOffset(processor: string): Promise<number> {
+    return profiles.getOffset(this.pool, this.tables.processorOffsets, processor);
+  }
+
+  async withProcessorLock<T>(
+    processor: string,
+    work: (tx: ProfileTransaction, offset: number) => Promise<T>,
+  ): Promise<T | undefined> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      // Committed on its own first, so SKIP LOCKED below always has a row to lock or skip; a
+      // row inserted inside the transaction would be invisible to (and not skipped by) peers.
+      await client.query(
+        `INSERT INTO ${this.tables.processorOffsets} (processor, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
+        [processor],
+      );
+      await client.query('BEGIN');
+      const { rows } = await client.query<{ seq: string }>(
+        `SELECT seq FROM ${this.tables.processorOffsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,
+        [processor],
+      );
+      const locked = rows[0];
+      if (!locked) {
+        await client.query('ROLLBACK');
+        return undefined;
+      }
+      const result = await work(this.transaction(client, processor), toNumber(locked.seq));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      broken = await rollbackQuietly(client);
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private transaction(client: pg.PoolClient, processor: string): ProfileTransaction {
+    return {
+      findIdentities: (keys) => profiles.findIdentities(client, this.tables, keys),
+      identitiesOfProfiles: (ids) => profiles.identitiesOfProfiles(client, this.tables, ids),
+      loadProfiles: (ids) => profiles.loadProfiles(client, this.tables, ids),
+      write: (changes) => profiles.writeChanges(client, this.tables, changes),
+      setOffset: (seq) => profiles.setOffset(client, this.tables.processorOffsets, processor, seq),
+    };
+  }
+
+  async getProfile(profileId: string): Promise<ProfileRow | undefined> {
+    const { rows } = await this.pool.query<ProfileDbRow>(
+      `SELECT profile_id, created_at, first_seen, last_seen, event_count, traits, "groups", merged_into
+       FROM ${this.tables.profiles} WHERE profile_id = $1`,
+      [storableText(profileId)],
+    );
+    return rows[0] ? toProfile(rows[0]) : undefined;
+  }
+
+  async findIdentities(keys: IdentityKey[]): Promise<IdentityRow[]> {
+    return profiles.findIdentities(this.pool, this.tables, keys);
+  }
+
+  async identitiesOfProfiles(profileIds: string[]): Promise<IdentityRow[]> {
+    return profiles.identitiesOfProfiles(this.pool, this.tables, profileIds);
+  }
+
+  async mergesOf(profileIds: string[]): Promise<StoredMergeRecord[]> {
+    return profiles.mergesOf(this.pool, this.tables, profileIds);
+  }
+
+  async countProfiles(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${this.tables.profiles} WHERE merged_into IS NULL`,
+    );
+    return toNumber(rows[0]?.n ?? 0);
+  }
+
+  async addCredential(credential: Credential, secretHash: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.tables.credentials} (id, kind, name, secret_hash, created_at, revoked_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [
+        storableText(credential.id),
+        credential.kind,
+        storableText(credential.name),
+        secretHash,
+        credential.createdAt,
+        credential.revokedAt,
+      ],
+    );
+  }
+
+  async findCredentialByHash(secretHash: string): Promise<Credential | undefined> {
+    const { rows } = await this.pool.query<CredentialDbRow>(
+      `SELECT id, kind, name, created_at, revoked_at FROM ${this.tables.credentials} WHERE secret_hash = $1`,
+      [storableText(secretHash)],
+    );
+    return rows[0] ? toCredential(rows[0]) : undefined;
+  }
+
+  async listCredentials(kind?: CredentialKind): Promise<Credential[]> {
+    const columns = 'id, kind, name, created_at, revoked_at';
+    const { rows } = kind
+      ? await this.pool.query<CredentialDbRow>(
+          `SELECT ${columns} FROM ${this.tables.credentials} WHERE kind = $1 ORDER BY created_at`,
+          [kind],
+        )
+      : await this.pool.query<CredentialDbRow>(
+          `SELECT ${columns} FROM ${this.tables.credentials} ORDER BY created_at`,
+        );
+    return rows.map(toCredential);
+  }
+
+  async revokeCredential(id: string, at: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE ${this.tables.credentials} SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
+      [at, storableText(id)],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+}

@@ -1,0 +1,622 @@
+// One contract over every storage pair (DESIGN.md: "One contract suite over every adapter").
+// Where an engine legitimately answers differently the expectation is spelled out per engine.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EVENT_INSERT_ROWS } from '../../src/store/postgres/events.ts';
+import type {
+  IdentityRow,
+  LogEntry,
+  MergeRecord,
+  ProfileChanges,
+  ProfileRow,
+  StoredEvent,
+} from '../../src/store/types.ts';
+import { ENGINES, type OpenedStores } from './engines.ts';
+
+const T0 = Date.parse('2024-03-01T10:00:00.000Z');
+const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+
+function logEntry(id: string, extra: Partial<LogEntry> = {}): LogEntry {
+  return {
+    messageId: id,
+    source: 'web',
+    receivedAt: at(0),
+    json: JSON.stringify({ type: 'track', messageId: id }),
+    ...extra,
+  };
+}
+
+function profile(profileId: string, extra: Partial<ProfileRow> = {}): ProfileRow {
+  return {
+    profileId,
+    createdAt: at(0),
+    firstSeen: at(0),
+    lastSeen: at(1),
+    eventCount: 1,
+    traits: {},
+    groups: {},
+    mergedInto: null,
+    ...extra,
+  };
+}
+
+function identity(kind: string, value: string, profileId: string, firstSeen = at(0)): IdentityRow {
+  return { kind, value, profileId, firstSeen };
+}
+
+function merge(winnerId: string, loserId: string, extra: Partial<MergeRecord> = {}): MergeRecord {
+  return {
+    at: at(5),
+    outcome: 'merged',
+    winnerId,
+    loserId,
+    messageId: `m-${winnerId}-${loserId}`,
+    reason: 'alias',
+    ...extra,
+  };
+}
+
+function event(seq: number, extra: Partial<StoredEvent> = {}): StoredEvent {
+  const messageId = extra.messageId ?? `e-${seq}`;
+  return {
+    seq,
+    messageId,
+    profileId: 'p1',
+    type: 'track',
+    name: 'Viewed',
+    userId: 'u1',
+    anonymousId: null,
+    timestamp: at(seq),
+    receivedAt: at(seq),
+    properties: { seq },
+    message: { type: 'track', messageId, event: 'Viewed' },
+    ...extra,
+  };
+}
+
+const seqsOf = (rows: { seq: number }[]) => rows.map((row) => row.seq);
+
+for (const engine of ENGINES) {
+  const title = engine.skipReason ? `${engine.name} (${engine.skipReason})` : engine.name;
+  const isPostgres = engine.kind === 'postgres';
+
+  describe.skipIf(engine.skipReason !== '')(title, () => {
+    let stores: OpenedStores;
+    beforeEach(async () => {
+      stores = await engine.open();
+    });
+    afterEach(async () => {
+      await stores.close();
+    });
+
+    describe('ingest log', () => {
+      it('starts empty', async () => {
+        const { log } = stores.state;
+        expect(await log.headSeq()).toBe(0);
+        expect(await log.countEntries()).toBe(0);
+        expect(await log.read(0, 10)).toEqual([]);
+        expect(await log.countDeadLetters()).toBe(0);
+      });
+
+      it('appends in order and reads back every field', async () => {
+        const { log } = stores.state;
+        const entries = ['a', 'b', 'c'].map((id, i) =>
+          logEntry(id, { receivedAt: at(i), source: `src-${i}`, json: JSON.stringify({ id, ü: '🎉' }) }),
+        );
+        expect(await log.append(entries)).toEqual({ appended: 3, duplicates: 0 });
+        const rows = await log.read(0, 10);
+        expect(rows).toEqual(entries.map((entry, i) => ({ ...entry, seq: i + 1 })));
+        expect(await log.read(1, 1)).toEqual([{ ...entries[1], seq: 2 }]);
+        expect(await log.read(3, 10)).toEqual([]);
+      });
+
+      it('drops a messageId repeated within one call and across calls', async () => {
+        const { log } = stores.state;
+        const first = await log.append([logEntry('a'), logEntry('b'), logEntry('a', { source: 'other' })]);
+        expect(first).toEqual({ appended: 2, duplicates: 1 });
+        const second = await log.append([logEntry('b'), logEntry('c')]);
+        expect(second).toEqual({ appended: 1, duplicates: 1 });
+        const rows = await log.read(0, 10);
+        expect(rows.map((row) => row.messageId)).toEqual(['a', 'b', 'c']);
+        expect(rows[0]?.source).toBe('web');
+        // seq only has to increase: both engines may leave holes where duplicates were dropped.
+        expect(isIncreasing(seqsOf(rows))).toBe(true);
+        expect(await log.headSeq()).toBe(rows[2]?.seq);
+        expect(await log.countEntries()).toBe(3);
+      });
+
+      it('stores dead letters in the same call, newest first, paged by id', async () => {
+        const { log } = stores.state;
+        const dead = [1, 2, 3].map((i) => ({
+          receivedAt: at(i),
+          source: 'web',
+          code: 'RAPPORT_INGEST_INVALID',
+          field: `batch[${i}].type`,
+          reason: 'unknown type',
+          body: JSON.stringify({ i, text: 'naïve ✓' }),
+        }));
+        expect(await log.append([logEntry('ok')], dead)).toEqual({ appended: 1, duplicates: 0 });
+        expect(await log.countDeadLetters()).toBe(3);
+        const listed = await log.listDeadLetters({ limit: 2 });
+        expect(listed.map(({ id, ...rest }) => rest)).toEqual([dead[2], dead[1]]);
+        const ids = listed.map((row) => row.id);
+        expect(ids[0]).toBeGreaterThan(ids[1] ?? Number.POSITIVE_INFINITY);
+        const next = await log.listDeadLetters({ limit: 2, beforeId: ids[1] });
+        expect(next.map(({ id, ...rest }) => rest)).toEqual([dead[0]]);
+      });
+
+      it('keeps dead letters when every entry is a duplicate, and accepts dead letters alone', async () => {
+        const { log } = stores.state;
+        await log.append([logEntry('a')]);
+        const dead = { receivedAt: at(0), source: 'web', code: 'X', field: 'f', reason: 'r', body: '{}' };
+        expect(await log.append([logEntry('a')], [dead])).toEqual({ appended: 0, duplicates: 1 });
+        expect(await log.append([], [dead])).toEqual({ appended: 0, duplicates: 0 });
+        expect(await log.countDeadLetters()).toBe(2);
+        expect(await log.countEntries()).toBe(1);
+      });
+
+      it('keeps the serialised body byte for byte, escapes included', async () => {
+        const { log } = stores.state;
+        const json = JSON.stringify({ nul: 'a\u0000b', quote: '"\\', emoji: '👍🏽', cjk: '顧客' });
+        await log.append([logEntry('a', { json })]);
+        expect((await log.read(0, 1))[0]?.json).toBe(json);
+      });
+
+      it('normalises receivedAt to ISO UTC on PostgreSQL and keeps the text on SQLite', async () => {
+        const { log } = stores.state;
+        await log.append([logEntry('a', { receivedAt: '2024-03-01T12:00:00+02:00' })]);
+        const [row] = await log.read(0, 1);
+        expect(row?.receivedAt).toBe(isPostgres ? '2024-03-01T10:00:00.000Z' : '2024-03-01T12:00:00+02:00');
+      });
+
+      it('appends a batch larger than one INSERT in order', async () => {
+        const { log } = stores.state;
+        const entries = Array.from({ length: 4500 }, (_, i) => logEntry(`bulk-${i}`));
+        expect(await log.append(entries)).toEqual({ appended: 4500, duplicates: 0 });
+        const rows = await log.read(0, 10_000);
+        expect(rows.map((row) => row.messageId)).toEqual(entries.map((entry) => entry.messageId));
+        expect(seqsOf(rows)).toEqual(entries.map((_, i) => i + 1));
+      });
+
+      it('never lets a reader skip an entry while two writers append concurrently', async () => {
+        const peer = await stores.openPeerState();
+        const writers = [stores.state.log, peer.log];
+        let writing = true;
+        const appends = Promise.all(
+          Array.from({ length: 60 }, (_, batch) =>
+            writers[batch % 2]!.append(Array.from({ length: 20 }, (_, i) => logEntry(`w${batch}-${i}`))),
+          ),
+        ).finally(() => {
+          writing = false;
+        });
+        const seen = await follow(stores.state.log, () => writing);
+        const results = await appends;
+        expect(results.every((result) => result.appended === 20)).toBe(true);
+        const all = await stores.state.log.read(0, 10_000);
+        expect(all).toHaveLength(1200);
+        // Everything the follower passed over must have been visible when it passed: a row that
+        // committed later below its offset would be in `all` but missing from `seen`.
+        expect(seen).toEqual(seqsOf(all));
+        expect(new Set(all.map((row) => row.messageId)).size).toBe(1200);
+      });
+    });
+
+    describe('processor lock', () => {
+      it('starts at offset 0 and commits the offset with the writes', async () => {
+        const { state } = stores;
+        expect(await state.getOffset('profiles')).toBe(0);
+        const result = await state.withProcessorLock('profiles', async (tx, offset) => {
+          expect(offset).toBe(0);
+          await tx.write({
+            profiles: [profile('p1')],
+            identities: [identity('user_id', 'u1', 'p1')],
+            merges: [],
+          });
+          // The transaction reads its own writes.
+          expect(await tx.loadProfiles(['p1'])).toEqual([profile('p1')]);
+          await tx.setOffset(7);
+          return 'done';
+        });
+        expect(result).toBe('done');
+        expect(await state.getOffset('profiles')).toBe(7);
+        expect(await state.getOffset('other')).toBe(0);
+        expect(await state.getProfile('p1')).toEqual(profile('p1'));
+        expect(await state.withProcessorLock('profiles', async (_tx, offset) => offset)).toBe(7);
+      });
+
+      it('rolls back the offset and the writes when the work throws', async () => {
+        const { state } = stores;
+        await state.withProcessorLock('profiles', async (tx) => tx.setOffset(3));
+        const failing = state.withProcessorLock('profiles', async (tx) => {
+          await tx.write({
+            profiles: [profile('p1')],
+            identities: [identity('user_id', 'u1', 'p1')],
+            merges: [],
+          });
+          await tx.setOffset(9);
+          throw new Error('processor crashed');
+        });
+        await expect(failing).rejects.toThrow('processor crashed');
+        expect(await state.getOffset('profiles')).toBe(3);
+        expect(await state.getProfile('p1')).toBeUndefined();
+        expect(await state.findIdentities([{ kind: 'user_id', value: 'u1' }])).toEqual([]);
+        // And the store is still usable.
+        expect(await state.withProcessorLock('profiles', async (_tx, offset) => offset)).toBe(3);
+      });
+
+      it('refuses a second lock on the same store while the first is held', async () => {
+        const { state } = stores;
+        const gate = deferred();
+        const inside = deferred();
+        const first = state.withProcessorLock('profiles', async (tx) => {
+          inside.resolve();
+          await gate.promise;
+          await tx.setOffset(5);
+          return 'first';
+        });
+        await inside.promise;
+        let ran = false;
+        const second = state.withProcessorLock('profiles', async () => {
+          ran = true;
+          return 'second';
+        });
+        // SQLite has one connection per store and refuses to nest; PostgreSQL skips the locked row.
+        if (isPostgres) await expect(second).resolves.toBeUndefined();
+        else await expect(second).rejects.toThrow(/already open/);
+        expect(ran).toBe(false);
+        gate.resolve();
+        expect(await first).toBe('first');
+        expect(await state.getOffset('profiles')).toBe(5);
+      });
+
+      it.runIf(isPostgres)(
+        "skips a processor another process holds, then takes it once it's free",
+        async () => {
+          const { state } = stores;
+          const peer = await stores.openPeerState();
+          const gate = deferred();
+          const inside = deferred();
+          const first = state.withProcessorLock('profiles', async (tx) => {
+            inside.resolve();
+            await gate.promise;
+            await tx.setOffset(5);
+            return 'first';
+          });
+          await inside.promise;
+          let ran = false;
+          const skipped = await peer.withProcessorLock('profiles', async () => {
+            ran = true;
+            return 'peer';
+          });
+          expect(skipped).toBeUndefined();
+          expect(ran).toBe(false);
+          // Another processor's lock is independent.
+          expect(await peer.withProcessorLock('warehouse', async (_tx, offset) => offset)).toBe(0);
+          gate.resolve();
+          expect(await first).toBe('first');
+          expect(await peer.withProcessorLock('profiles', async (_tx, offset) => offset)).toBe(5);
+        },
+      );
+    });
+
+    describe('profiles, identities, merges', () => {
+      async function write(changes: Partial<ProfileChanges>) {
+        await stores.state.withProcessorLock('profiles', (tx) =>
+          tx.write({ profiles: [], identities: [], merges: [], ...changes }),
+        );
+      }
+
+      it('round-trips a profile with unicode and nested traits and groups', async () => {
+        const traits = {
+          name: { value: 'Zoë 顧客 🎉', at: at(1), source: 'crm', messageId: 'm1' },
+          address: {
+            value: { city: 'Zürich', lines: ['1 Main St', null], geo: { lat: 47.37, lng: 8.54 } },
+            at: at(2),
+            source: 'web',
+            messageId: 'm2',
+          },
+          vip: { value: true, at: at(3), source: 'web', messageId: 'm3' },
+          spend: { value: 1234.5, at: at(3), source: 'web', messageId: 'm3' },
+          big: { value: Number.MAX_SAFE_INTEGER, at: at(3), source: 'web', messageId: 'm3' },
+          empty: { value: '', at: at(3), source: 'web', messageId: 'm3' },
+        };
+        const groups = { g1: { groupId: 'g1', traits: { plan: 'pro', seats: 12 }, at: at(4) } };
+        const row = profile('p-ü', { traits, groups, eventCount: 42, firstSeen: at(-10), lastSeen: at(10) });
+        await write({ profiles: [row] });
+        expect(await stores.state.getProfile('p-ü')).toEqual(row);
+        expect(await stores.state.getProfile('missing')).toBeUndefined();
+      });
+
+      it('replaces U+0000 in traits on PostgreSQL and keeps it on SQLite', async () => {
+        const traits = { 'k\u0000': { value: 'a\u0000b', at: at(1), source: 'web', messageId: 'm1' } };
+        await write({ profiles: [profile('p1', { traits })] });
+        const stored = await stores.state.getProfile('p1');
+        expect(stored?.traits).toEqual(
+          isPostgres
+            ? { 'k\uFFFD': { value: 'a\uFFFDb', at: at(1), source: 'web', messageId: 'm1' } }
+            : traits,
+        );
+      });
+
+      it('updates a profile but keeps its createdAt; the last change in a batch wins', async () => {
+        await write({ profiles: [profile('p1')] });
+        const later = profile('p1', {
+          createdAt: at(50),
+          lastSeen: at(60),
+          eventCount: 5,
+          traits: { plan: { value: 'pro', at: at(60), source: 'web', messageId: 'm9' } },
+          mergedInto: 'p2',
+        });
+        const latest = { ...later, eventCount: 6 };
+        await write({ profiles: [later, profile('p2'), latest] });
+        expect(await stores.state.getProfile('p1')).toEqual({ ...latest, createdAt: at(0) });
+        expect(await stores.state.countProfiles()).toBe(1);
+      });
+
+      it('re-points an identity on upsert and keeps when it was first seen', async () => {
+        await write({
+          identities: [identity('user_id', 'u1', 'p1', at(1)), identity('email', 'a@x.io', 'p1', at(1))],
+        });
+        await write({ identities: [identity('user_id', 'u1', 'p2', at(9))] });
+        const keys = [
+          { kind: 'email', value: 'a@x.io' },
+          { kind: 'user_id', value: 'nobody' },
+          { kind: 'user_id', value: 'u1' },
+        ];
+        expect(await stores.state.findIdentities(keys)).toEqual([
+          identity('email', 'a@x.io', 'p1', at(1)),
+          identity('user_id', 'u1', 'p2', at(1)),
+        ]);
+        expect(await stores.state.identitiesOfProfiles(['p2'])).toEqual([
+          identity('user_id', 'u1', 'p2', at(1)),
+        ]);
+        expect(await stores.state.identitiesOfProfiles(['p1'])).toEqual([
+          identity('email', 'a@x.io', 'p1', at(1)),
+        ]);
+      });
+
+      it('collapses an identity repeated in one batch: first firstSeen, last profile', async () => {
+        await write({
+          identities: [identity('user_id', 'u1', 'p1', at(1)), identity('user_id', 'u1', 'p2', at(2))],
+        });
+        expect(await stores.state.findIdentities([{ kind: 'user_id', value: 'u1' }])).toEqual([
+          identity('user_id', 'u1', 'p2', at(1)),
+        ]);
+      });
+
+      it('lists a profile identities in byte order of kind, then value', async () => {
+        const rows = [
+          identity('user_id', 'b', 'p1'),
+          identity('user_id', 'B', 'p1'),
+          identity('email', 'z@x.io', 'p1'),
+          identity('anonymous_id', 'a', 'p1'),
+          identity('user_id', 'other', 'p9'),
+        ];
+        await write({ identities: rows });
+        const listed = await stores.state.identitiesOfProfiles(['p1', 'p1', 'absent']);
+        expect(listed.map((row) => `${row.kind}:${row.value}`)).toEqual([
+          'anonymous_id:a',
+          'email:z@x.io',
+          'user_id:B',
+          'user_id:b',
+        ]);
+        expect(await stores.state.identitiesOfProfiles([])).toEqual([]);
+        expect(await stores.state.findIdentities([])).toEqual([]);
+      });
+
+      it('reads merges where a profile won or lost, oldest first', async () => {
+        const first = merge('A', 'B');
+        const refused = merge('C', 'A', { outcome: 'refused', reason: 'two user ids' });
+        const other = merge('D', 'E');
+        await write({ merges: [first, refused] });
+        await write({ merges: [other] });
+        const ofA = await stores.state.mergesOf(['A']);
+        expect(ofA.map(({ id, ...rest }) => rest)).toEqual([first, refused]);
+        expect(ofA[0]!.id).toBeLessThan(ofA[1]!.id);
+        const ofLosers = await stores.state.mergesOf(['B', 'E']);
+        expect(ofLosers.map(({ id, ...rest }) => rest)).toEqual([first, other]);
+        expect(await stores.state.mergesOf(['nobody'])).toEqual([]);
+      });
+
+      it('writes thousands of changes in one transaction and counts live profiles', async () => {
+        const profiles = Array.from({ length: 4500 }, (_, i) =>
+          profile(`p${i}`, { mergedInto: i % 10 === 0 ? 'p1' : null }),
+        );
+        const identities = profiles.flatMap((p) => [
+          identity('user_id', `u-${p.profileId}`, p.profileId),
+          identity('anonymous_id', `a-${p.profileId}`, p.profileId),
+        ]);
+        await write({ profiles, identities });
+        expect(await stores.state.countProfiles()).toBe(4050);
+        const keys = identities.slice(0, 3000).map(({ kind, value }) => ({ kind, value }));
+        expect(await stores.state.findIdentities(keys)).toEqual(identities.slice(0, 3000));
+        const loaded = await stores.state.withProcessorLock('profiles', (tx) =>
+          tx.loadProfiles(profiles.map((p) => p.profileId)),
+        );
+        expect(loaded).toHaveLength(4500);
+      });
+    });
+
+    describe('credentials', () => {
+      const credential = (id: string, kind: 'write' | 'admin', minutes: number) => ({
+        id,
+        kind,
+        name: `key ${id} ✓`,
+        createdAt: at(minutes),
+        revokedAt: null,
+      });
+
+      it('adds, finds by hash, lists and revokes', async () => {
+        const { state } = stores;
+        await state.addCredential(credential('w1', 'write', 1), 'hash-w1');
+        await state.addCredential(credential('a1', 'admin', 2), 'hash-a1');
+        await state.addCredential(credential('w2', 'write', 3), 'hash-w2');
+        expect(await state.findCredentialByHash('hash-a1')).toEqual(credential('a1', 'admin', 2));
+        expect(await state.findCredentialByHash('nope')).toBeUndefined();
+        expect((await state.listCredentials()).map((c) => c.id)).toEqual(['w1', 'a1', 'w2']);
+        expect((await state.listCredentials('write')).map((c) => c.id)).toEqual(['w1', 'w2']);
+        expect(await state.revokeCredential('w1', at(9))).toBe(true);
+        expect(await state.revokeCredential('w1', at(10))).toBe(false);
+        expect(await state.revokeCredential('ghost', at(10))).toBe(false);
+        expect(await state.findCredentialByHash('hash-w1')).toEqual({
+          ...credential('w1', 'write', 1),
+          revokedAt: at(9),
+        });
+      });
+
+      it('refuses a second credential with the same secret hash', async () => {
+        const { state } = stores;
+        await state.addCredential(credential('w1', 'write', 1), 'same-hash');
+        await expect(state.addCredential(credential('w2', 'write', 2), 'same-hash')).rejects.toThrow();
+        expect(await state.listCredentials()).toHaveLength(1);
+      });
+    });
+
+    describe('event store', () => {
+      it('starts empty at offset 0', async () => {
+        expect(await stores.events.getOffset('warehouse')).toBe(0);
+        expect(await stores.events.countEvents()).toBe(0);
+        expect(await stores.events.eventsOf({ profileIds: ['p1'], limit: 10 })).toEqual([]);
+        expect(await stores.events.eventsOf({ profileIds: [], limit: 10 })).toEqual([]);
+      });
+
+      it('appends events with the offset and reads every field back', async () => {
+        const { events } = stores;
+        const stored = [
+          event(1),
+          event(2, {
+            type: 'identify',
+            name: null,
+            userId: null,
+            anonymousId: 'anon-1',
+            properties: {},
+            message: { type: 'identify', traits: { name: 'Zoë', nested: { list: [1, 'two', null] } } },
+          }),
+        ];
+        await events.appendWithOffset('warehouse', stored, 2);
+        expect(await events.getOffset('warehouse')).toBe(2);
+        expect(await events.countEvents()).toBe(2);
+        expect(await events.eventsOf({ profileIds: ['p1'], limit: 10 })).toEqual([stored[1], stored[0]]);
+        await events.appendWithOffset('warehouse', [], 5);
+        expect(await events.getOffset('warehouse')).toBe(5);
+      });
+
+      it('keeps the event offsets apart from the state store offsets', async () => {
+        await stores.events.appendWithOffset('shared-name', [event(1)], 11);
+        await stores.state.withProcessorLock('shared-name', (tx) => tx.setOffset(22));
+        expect(await stores.events.getOffset('shared-name')).toBe(11);
+        expect(await stores.state.getOffset('shared-name')).toBe(22);
+      });
+
+      it('leaves events and offset unchanged when an append fails midway', async () => {
+        const { events } = stores;
+        await events.appendWithOffset('warehouse', [event(1)], 1);
+        // More than one PostgreSQL INSERT's worth, with the bad row in the second one, so the
+        // first part is already written when the failure comes.
+        const batch = Array.from({ length: EVENT_INSERT_ROWS + 10 }, (_, i) => event(i + 2));
+        batch[EVENT_INSERT_ROWS + 5] = event(EVENT_INSERT_ROWS + 7, { timestamp: 'not a timestamp' });
+        await expect(events.appendWithOffset('warehouse', batch, 999)).rejects.toThrow();
+        expect(await events.getOffset('warehouse')).toBe(1);
+        expect(await events.countEvents()).toBe(1);
+        // And the store still takes the next good batch.
+        await events.appendWithOffset('warehouse', [event(2)], 2);
+        expect(await events.countEvents()).toBe(2);
+        expect(await events.getOffset('warehouse')).toBe(2);
+      });
+
+      it('filters by type, name and time range', async () => {
+        const { events } = stores;
+        await events.appendWithOffset(
+          'warehouse',
+          [
+            event(1, { name: 'Viewed' }),
+            event(2, { name: 'Bought' }),
+            event(3, { type: 'page', name: 'Home' }),
+            event(4, { name: 'Viewed' }),
+            event(5, { profileId: 'p2', name: 'Viewed' }),
+          ],
+          5,
+        );
+        const query = { profileIds: ['p1'], limit: 100 };
+        expect(seqsOf(await events.eventsOf({ ...query, type: 'track' }))).toEqual([4, 2, 1]);
+        expect(seqsOf(await events.eventsOf({ ...query, name: 'Viewed' }))).toEqual([4, 1]);
+        expect(seqsOf(await events.eventsOf({ ...query, type: 'page', name: 'Home' }))).toEqual([3]);
+        // from is inclusive, to exclusive.
+        expect(seqsOf(await events.eventsOf({ ...query, from: at(2), to: at(4) }))).toEqual([3, 2]);
+        expect(seqsOf(await events.eventsOf({ ...query, limit: 2 }))).toEqual([4, 3]);
+        expect(
+          seqsOf(await events.eventsOf({ profileIds: ['p1', 'p2'], limit: 100, name: 'Viewed' })),
+        ).toEqual([5, 4, 1]);
+      });
+
+      it('pages with the cursor through equal timestamps, every event exactly once', async () => {
+        const { events } = stores;
+        // Timestamps repeat (three events per minute) so the seq tiebreak is exercised.
+        const all = Array.from({ length: 25 }, (_, i) =>
+          event(i + 1, { timestamp: at(Math.floor(i / 3)), profileId: i % 2 === 0 ? 'p1' : 'p2' }),
+        );
+        await events.appendWithOffset('warehouse', all.slice(0, 12), 12);
+        await events.appendWithOffset('warehouse', all.slice(12), 25);
+        const pages: number[][] = [];
+        let before: { timestamp: string; seq: number } | undefined;
+        for (;;) {
+          const page = await events.eventsOf({
+            profileIds: ['p1', 'p2'],
+            limit: 4,
+            ...(before ? { before } : {}),
+          });
+          if (page.length === 0) break;
+          pages.push(seqsOf(page));
+          const last = page[page.length - 1]!;
+          before = { timestamp: last.timestamp, seq: last.seq };
+        }
+        const expected = [...all]
+          .sort((a, b) => b.timestamp.localeCompare(a.timestamp) || b.seq - a.seq)
+          .map((e) => e.seq);
+        expect(pages.flat()).toEqual(expected);
+        expect(pages.every((page) => page.length <= 4)).toBe(true);
+        expect(pages).toHaveLength(7);
+      });
+
+      it('counts stored copies per messageId', async () => {
+        const { events } = stores;
+        await events.appendWithOffset(
+          'warehouse',
+          [event(1, { messageId: 'a' }), event(2, { messageId: 'b' })],
+          2,
+        );
+        await events.appendWithOffset('warehouse', [event(1, { messageId: 'a' })], 2);
+        const counts = await events.countByMessageId(['a', 'b', 'missing']);
+        expect(Object.fromEntries(counts)).toEqual({ a: 2, b: 1 });
+        expect((await events.countByMessageId([])).size).toBe(0);
+      });
+    });
+  });
+}
+
+/** Reads the log like a processor, from its own offset, until the writers are done. */
+async function follow(log: OpenedStores['state']['log'], writing: () => boolean): Promise<number[]> {
+  const seen: number[] = [];
+  let offset = 0;
+  for (;;) {
+    // Sampled before the read, so the last, empty read happens after every append resolved.
+    const stillWriting = writing();
+    const rows = await log.read(offset, 50);
+    for (const row of rows) seen.push(row.seq);
+    const last = rows[rows.length - 1];
+    if (last) offset = last.seq;
+    else if (!stillWriting) return seen;
+    else await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+function isIncreasing(numbers: number[]): boolean {
+  return numbers.every((n, i) => i === 0 || n > (numbers[i - 1] ?? Number.POSITIVE_INFINITY));
+}
+
+function deferred() {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
