@@ -39,7 +39,12 @@ export class GroupCommitLog {
   /** Resolves once the entries are committed (or were already in the log: same messageId). */
   append(entries: LogEntry[], deadLetters: DeadLetter[] = []): Promise<void> {
     if (this.closed) {
-      return Promise.reject(new RapportError('RAPPORT_INGEST_UNAVAILABLE', 'the server is shutting down'));
+      // Retry-After so clients retry against the restarted (or another) server.
+      return Promise.reject(
+        new RapportError('RAPPORT_INGEST_UNAVAILABLE', 'the server is shutting down; retry', {
+          retryAfterSeconds: 1,
+        }),
+      );
     }
     if (this.pendingMessages + entries.length > this.options.maxPendingMessages) {
       return Promise.reject(
