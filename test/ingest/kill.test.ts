@@ -63,7 +63,9 @@ async function waitForProcessors(server: ChildServer): Promise<void> {
     const response = await fetch(`${server.url}/api/status`, {
       headers: { authorization: `Bearer ${secrets.adminToken}` },
     });
-    const status = await response.json();
+    const status = (await response.json()) as {
+      processors: { profiles: { lag: number }; warehouse: { lag: number } };
+    };
     if (status.processors.profiles.lag === 0 && status.processors.warehouse.lag === 0) return;
     await new Promise((r) => setTimeout(r, 100));
   }
