@@ -1,0 +1,432 @@
+// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--soak MIN]`.
+//
+// A. baseline: a bare Fastify route that reads the body, JSON.parses it and answers 200.
+// B. Rapport: createServer in this process (temp data dir), the same load on /v1/batch;
+//    acked events/s (every 200 is durable: synchronous=FULL), then how long until both
+//    processors (profiles, warehouse) reach the log head: the end-to-end events/s.
+// C. Rapport driven at half the end-to-end rate: the latency a sustainable load sees.
+// The load comes from a child process (bench/support/load.ts) with pre-generated bodies.
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import { ensureCredential } from '../src/auth/index.ts';
+import { loadConfig } from '../src/config/index.ts';
+import { createServer, type RapportServer } from '../src/server.ts';
+import type { LoadCommand, LoadMessage, LoadResult } from './support/load.ts';
+import {
+  type CpuSplit,
+  cpuSplit,
+  MemorySampler,
+  machine,
+  slope,
+  threadCpu,
+} from './support/process-stats.ts';
+
+interface Options {
+  durationS: number;
+  connections: number;
+  soakMinutes: number | undefined;
+  /** Requests/s for phase C and the soak; default: half the measured end-to-end rate. */
+  rate: number | undefined;
+  baseline: boolean;
+}
+
+function parseOptions(args: string[]): Options {
+  const options: Options = {
+    durationS: 20,
+    connections: 8,
+    soakMinutes: undefined,
+    rate: undefined,
+    baseline: true,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = () => {
+      const next = Number(args[++i]);
+      if (!Number.isFinite(next) || next <= 0) throw new Error(`${arg} needs a positive number`);
+      return next;
+    };
+    if (arg === '--duration') options.durationS = value();
+    else if (arg === '--connections') options.connections = Math.round(value());
+    else if (arg === '--soak') options.soakMinutes = value();
+    else if (arg === '--rate') options.rate = value();
+    else if (arg === '--no-baseline') options.baseline = false;
+    else
+      throw new Error(
+        `unknown option ${arg}; options: --duration S, --connections N, --soak MINUTES, --rate REQ_PER_S, --no-baseline`,
+      );
+  }
+  return options;
+}
+
+class LoadGenerator {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly info: Extract<LoadMessage, { kind: 'ready' }>,
+  ) {}
+
+  static async start(): Promise<LoadGenerator> {
+    const child = fork(new URL('./support/load.ts', import.meta.url), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const info = await new Promise<Extract<LoadMessage, { kind: 'ready' }>>((resolve, reject) => {
+      child.once('message', (message: LoadMessage) => {
+        if (message.kind === 'ready') resolve(message);
+      });
+      child.once('exit', (code) => reject(new Error(`load generator exited (${code})`)));
+    });
+    return new LoadGenerator(child, info);
+  }
+
+  run(command: Omit<LoadCommand, 'kind'>): Promise<LoadResult> {
+    return new Promise((resolve) => {
+      const onMessage = (message: LoadMessage) => {
+        if (message.kind !== 'result') return;
+        this.child.off('message', onMessage);
+        resolve(message.result);
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ kind: 'run', ...command } satisfies LoadCommand);
+    });
+  }
+
+  stop(): void {
+    this.child.send({ kind: 'exit' });
+  }
+}
+
+interface PhaseResult {
+  load: LoadResult;
+  ackedEventsPerS: number;
+  cpu: CpuSplit & { loadGeneratorMs: number; elapsedMs: number };
+  peakRssMb: number;
+  peakHeapUsedMb: number;
+}
+
+interface RapportPhaseResult extends PhaseResult {
+  /** From the first request to both processors at the log head. */
+  endToEndMs: number;
+  endToEndEventsPerS: number;
+  /** After the last answer, how long the processors took to catch up. */
+  drainMs: number;
+  logEntries: number;
+}
+
+const round = (value: number, digits = 0) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function startBaseline(): Promise<{ url: string; close(): Promise<void> }> {
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024 });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
+  app.post('/v1/batch', async () => ({ success: true }));
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { url, close: () => app.close() };
+}
+
+interface RapportHandle {
+  server: RapportServer;
+  url: string;
+  headers: Record<string, string>;
+  /** Threads that appeared when the server started (pipeline worker, DuckDB). */
+  serverThreads: Set<number>;
+  close(): Promise<void>;
+}
+
+async function startRapport(): Promise<RapportHandle> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
+  const before = new Set(threadCpu().keys());
+  const config = loadConfig({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn' }, {});
+  const server = await createServer(config);
+  const writeKey = 'rk_write_bench_ingest';
+  await ensureCredential(server.state, 'write', 'bench', writeKey);
+  const url = await server.listen();
+  const serverThreads = new Set([...threadCpu().keys()].filter((tid) => !before.has(tid)));
+  return {
+    server,
+    url,
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+    },
+    serverThreads,
+    async close() {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function measure(
+  load: LoadGenerator,
+  command: Omit<LoadCommand, 'kind'>,
+  serverThreads: Set<number>,
+  after?: () => Promise<void>,
+): Promise<PhaseResult & { afterMs: number }> {
+  const memory = new MemorySampler(500);
+  const cpuBefore = threadCpu();
+  const started = Date.now();
+  const result = await load.run(command);
+  const answered = Date.now();
+  await after?.();
+  const afterMs = Date.now() - answered;
+  const cpu = cpuSplit(cpuBefore, threadCpu(), serverThreads);
+  const peaks = memory.stop();
+  return {
+    load: result,
+    ackedEventsPerS: result.messages / (result.elapsedMs / 1000),
+    cpu: { ...cpu, loadGeneratorMs: result.cpuMs, elapsedMs: Date.now() - started },
+    ...peaks,
+    afterMs,
+  };
+}
+
+async function runRapportPhase(
+  load: LoadGenerator,
+  rapport: RapportHandle,
+  command: Omit<LoadCommand, 'kind' | 'url' | 'path' | 'headers'>,
+): Promise<RapportPhaseResult> {
+  const { server } = rapport;
+  const startSeq = await server.state.log.headSeq();
+  let caughtUpAt = 0;
+  const phase = await measure(
+    load,
+    { ...command, url: rapport.url, path: '/v1/batch', headers: rapport.headers },
+    rapport.serverThreads,
+    async () => {
+      await server.pipeline.waitFor(await server.state.log.headSeq(), 30 * 60_000);
+      caughtUpAt = Date.now();
+    },
+  );
+  const head = await server.state.log.headSeq();
+  const endToEndMs = caughtUpAt - phase.load.firstSendAt;
+  return {
+    ...phase,
+    endToEndMs,
+    endToEndEventsPerS: phase.load.messages / (endToEndMs / 1000),
+    drainMs: phase.afterMs,
+    logEntries: head - startSeq,
+  };
+}
+
+function cpuLine(label: string, phase: PhaseResult): string {
+  const s = phase.cpu.elapsedMs / 1000;
+  const pct = (ms: number) => `${round(ms / s / 10)}%`;
+  return `${label}: main thread ${pct(phase.cpu.mainMs)}, pipeline worker + DuckDB ${pct(phase.cpu.pipelineMs)}, other threads ${pct(phase.cpu.otherMs)}, load generator ${pct(phase.cpu.loadGeneratorMs)} (of one core; 2 cores = 200%)`;
+}
+
+function table(rows: string[][]): string {
+  const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ')).join('\n');
+}
+
+async function soak(load: LoadGenerator, options: Options, rapport: RapportHandle): Promise<unknown> {
+  let rate = options.rate;
+  let calibration: RapportPhaseResult | undefined;
+  if (rate === undefined) {
+    console.log(`calibrating: ${options.durationS} s at full load…`);
+    calibration = await runRapportPhase(load, rapport, {
+      connections: options.connections,
+      durationMs: options.durationS * 1000,
+    });
+    rate = calibration.endToEndEventsPerS / 2 / load.info.messagesPerBody;
+    console.log(
+      `end to end ${round(calibration.endToEndEventsPerS)} events/s; soaking at ${round(rate, 1)} requests/s`,
+    );
+  }
+  const minutes = options.soakMinutes as number;
+  const { server } = rapport;
+  const series: { minute: number; rssMb: number; heapUsedMb: number; lag: number }[] = [];
+  const started = Date.now();
+  const sampler = setInterval(async () => {
+    const usage = process.memoryUsage();
+    const head = await server.state.log.headSeq();
+    const status = server.pipeline.status();
+    const point = {
+      minute: round((Date.now() - started) / 60_000, 2),
+      rssMb: round(usage.rss / 2 ** 20, 1),
+      heapUsedMb: round(usage.heapUsed / 2 ** 20, 1),
+      lag: head - Math.min(status.profilesOffset, status.warehouseOffset),
+    };
+    series.push(point);
+    console.log(
+      `  ${point.minute.toFixed(2)} min  rss ${point.rssMb} MB  heap ${point.heapUsedMb} MB  pipeline lag ${point.lag}`,
+    );
+  }, 10_000);
+  const result = await load.run({
+    url: rapport.url,
+    path: '/v1/batch',
+    headers: rapport.headers,
+    connections: options.connections,
+    durationMs: minutes * 60_000,
+    rate,
+  });
+  clearInterval(sampler);
+  const secondHalf = series.filter((p) => p.minute >= minutes / 2);
+  const rssSlope = slope(secondHalf.map((p) => ({ x: p.minute, y: p.rssMb })));
+  const heapSlope = slope(secondHalf.map((p) => ({ x: p.minute, y: p.heapUsedMb })));
+  console.log(
+    `\nsoak: ${minutes} min at ${round(rate, 1)} req/s (${round(rate * load.info.messagesPerBody)} events/s offered), ` +
+      `${result.ok}/${result.requests} ok, p50 ${round(result.latencyMs.p50, 1)} ms, p99 ${round(result.latencyMs.p99, 1)} ms`,
+  );
+  console.log(
+    `RSS slope over the second half: ${round(rssSlope, 2)} MB/min; heap slope ${round(heapSlope, 2)} MB/min; ` +
+      `RSS min/max ${round(Math.min(...series.map((p) => p.rssMb)))}/${round(Math.max(...series.map((p) => p.rssMb)))} MB`,
+  );
+  return {
+    rate,
+    calibration,
+    load: result,
+    series,
+    rssSlopeMbPerMin: rssSlope,
+    heapSlopeMbPerMin: heapSlope,
+  };
+}
+
+function writeResults(kind: string, data: unknown): string {
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const file = new URL(`ingest-${kind}${stamp}.json`, dir);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file.pathname;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const options = parseOptions(args);
+  const host = machine();
+  console.log(
+    `machine: ${host.cpus} × ${host.model}, ${host.memoryGb} GB, node ${host.node}, ${host.platform}\n` +
+      `load: ${options.connections} connections, ${options.durationS} s per phase, /v1/batch`,
+  );
+  const load = await LoadGenerator.start();
+  console.log(
+    `bodies: ${load.info.bodies} pre-generated, ${load.info.messagesPerBody} messages, ` +
+      `${round(load.info.meanBytes / 1024, 1)} KB each (${round(load.info.meanBytes / load.info.messagesPerBody)} B/message)`,
+  );
+  try {
+    if (options.soakMinutes !== undefined) {
+      const rapport = await startRapport();
+      try {
+        const result = await soak(load, options, rapport);
+        console.log(
+          `raw results: ${writeResults('soak-', { machine: host, options, ...(result as object) })}`,
+        );
+      } finally {
+        await rapport.close();
+      }
+      return;
+    }
+    const command = { connections: options.connections, durationMs: options.durationS * 1000 };
+    let baseline: PhaseResult | undefined;
+    if (options.baseline) {
+      console.log('A. baseline (Fastify + JSON.parse)…');
+      const server = await startBaseline();
+      try {
+        baseline = await measure(
+          load,
+          { ...command, url: server.url, path: '/v1/batch', headers: { 'content-type': 'application/json' } },
+          new Set(),
+        );
+      } finally {
+        await server.close();
+      }
+    }
+    console.log('B. Rapport at full load…');
+    const rapport = await startRapport();
+    let full: RapportPhaseResult;
+    let half: RapportPhaseResult;
+    let rate: number;
+    try {
+      full = await runRapportPhase(load, rapport, command);
+      rate = options.rate ?? full.endToEndEventsPerS / 2 / load.info.messagesPerBody;
+      console.log(`C. Rapport at half load (${round(rate, 1)} requests/s)…`);
+      half = await runRapportPhase(load, rapport, { ...command, rate });
+    } finally {
+      await rapport.close();
+    }
+
+    const f = (n: number, d = 0) => round(n, d).toLocaleString('en-US');
+    const rows = [
+      ['', 'events/s acked', 'events/s end to end', 'p50 ms', 'p99 ms', 'peak RSS MB', 'requests (ok/all)'],
+    ];
+    if (baseline) {
+      rows.push([
+        'A baseline (JSON.parse)',
+        f(baseline.ackedEventsPerS),
+        '—',
+        f(baseline.load.latencyMs.p50, 1),
+        f(baseline.load.latencyMs.p99, 1),
+        f(baseline.peakRssMb),
+        `${baseline.load.ok}/${baseline.load.requests}`,
+      ]);
+    }
+    rows.push([
+      'B Rapport, full load',
+      f(full.ackedEventsPerS),
+      f(full.endToEndEventsPerS),
+      f(full.load.latencyMs.p50, 1),
+      f(full.load.latencyMs.p99, 1),
+      f(full.peakRssMb),
+      `${full.load.ok}/${full.load.requests}`,
+    ]);
+    rows.push([
+      `C Rapport, ${f(rate * load.info.messagesPerBody)} ev/s offered`,
+      f(half.ackedEventsPerS),
+      f(half.endToEndEventsPerS),
+      f(half.load.latencyMs.p50, 1),
+      f(half.load.latencyMs.p99, 1),
+      f(half.peakRssMb),
+      `${half.load.ok}/${half.load.requests}`,
+    ]);
+    console.log(`\n${table(rows)}\n`);
+    if (baseline) {
+      console.log(
+        `ratio B/A: acked ${round(full.ackedEventsPerS / baseline.ackedEventsPerS, 3)}, ` +
+          `end to end ${round(full.endToEndEventsPerS / baseline.ackedEventsPerS, 3)}`,
+      );
+    }
+    console.log(
+      `B: processors caught up ${f(full.drainMs)} ms after the last answer; ${full.logEntries} log entries; ` +
+        `peak heap ${f(full.peakHeapUsedMb)} MB (main thread only; the worker's heap is in RSS)`,
+    );
+    if (baseline) console.log(cpuLine('CPU A', baseline));
+    console.log(cpuLine('CPU B', full));
+    console.log(cpuLine('CPU C', half));
+    for (const [name, phase] of [
+      ['B', full],
+      ['C', half],
+    ] as const) {
+      const statuses = Object.entries(phase.load.statuses)
+        .map(([code, n]) => `${code}×${n}`)
+        .join(' ');
+      if (phase.load.failed > 0) console.log(`${name} failures: ${statuses} ${phase.load.errors.join('; ')}`);
+    }
+    const file = writeResults('', {
+      machine: host,
+      options,
+      bodies: load.info,
+      baseline,
+      rapport: full,
+      halfLoad: { requestsPerS: rate, ...half },
+      ratio: baseline
+        ? {
+            acked: full.ackedEventsPerS / baseline.ackedEventsPerS,
+            endToEnd: full.endToEndEventsPerS / baseline.ackedEventsPerS,
+          }
+        : undefined,
+    });
+    console.log(`raw results: ${file}`);
+  } finally {
+    load.stop();
+  }
+}
+export default run;

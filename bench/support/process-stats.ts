@@ -1,0 +1,118 @@
+// What the benchmark process itself costs: memory sampled on a timer, and CPU per thread from
+// /proc (Linux), so the HTTP thread can be told apart from the pipeline worker and DuckDB.
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+
+export interface MemorySample {
+  /** ms since the sampler started */
+  at: number;
+  rssMb: number;
+  heapUsedMb: number;
+}
+
+export class MemorySampler {
+  readonly samples: MemorySample[] = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly started = Date.now();
+
+  constructor(everyMs: number) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref();
+  }
+
+  sample(): MemorySample {
+    const usage = process.memoryUsage();
+    const sample = {
+      at: Date.now() - this.started,
+      rssMb: usage.rss / 2 ** 20,
+      heapUsedMb: usage.heapUsed / 2 ** 20,
+    };
+    this.samples.push(sample);
+    return sample;
+  }
+
+  stop(): { peakRssMb: number; peakHeapUsedMb: number } {
+    clearInterval(this.timer);
+    this.sample();
+    return {
+      peakRssMb: Math.max(...this.samples.map((s) => s.rssMb)),
+      peakHeapUsedMb: Math.max(...this.samples.map((s) => s.heapUsedMb)),
+    };
+  }
+}
+
+const TICKS_PER_SECOND = 100;
+
+/** CPU ms per thread id of this process (utime + stime), or an empty map off Linux. */
+export function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+      const ticks = Number(fields[11]) + Number(fields[12]);
+      out.set(Number(tid), (ticks * 1000) / TICKS_PER_SECOND);
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
+}
+
+export interface CpuSplit {
+  /** The main thread: HTTP, validation, the log append (group commit). */
+  mainMs: number;
+  /** Threads that appeared when the server started: the pipeline worker and DuckDB's threads. */
+  pipelineMs: number;
+  /** Everything else in the process: V8's GC and compiler threads, libuv's pool. */
+  otherMs: number;
+}
+
+export function cpuSplit(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  serverThreads: Set<number>,
+): CpuSplit {
+  const split = { mainMs: 0, pipelineMs: 0, otherMs: 0 };
+  for (const [tid, ms] of after) {
+    const delta = ms - (before.get(tid) ?? 0);
+    if (tid === process.pid) split.mainMs += delta;
+    else if (serverThreads.has(tid)) split.pipelineMs += delta;
+    else split.otherMs += delta;
+  }
+  return split;
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((s, p) => s + p.x, 0) / n;
+  const my = points.reduce((s, p) => s + p.y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const p of points) {
+    num += (p.x - mx) * (p.y - my);
+    den += (p.x - mx) ** 2;
+  }
+  return num / den;
+}
+
+export function machine(): { cpus: number; model: string; memoryGb: number; node: string; platform: string } {
+  const list = cpus();
+  return {
+    cpus: list.length,
+    model: list[0]?.model ?? 'unknown',
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
