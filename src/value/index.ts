@@ -12,6 +12,7 @@ export {
   fitBgNbd,
   probabilityAlive,
 } from './bgnbd.ts';
+export { registerClvCommands } from './cli.ts';
 export {
   type ClvOptions,
   type CustomerPrediction,
@@ -21,7 +22,15 @@ export {
   predictCustomers,
   type SpendModel,
 } from './clv.ts';
+export {
+  type CsvReadResult,
+  DEFAULT_COLUMNS,
+  type RejectedRow,
+  readTransactionsCsv,
+  type TransactionColumns,
+} from './csv.ts';
 export { DAYS_PER_UNIT, formatDay, isTimeUnit, parseDay, TIME_UNITS, type TimeUnit } from './dates.ts';
+export { fitValueModels, observedRepeatSpend, type ValueModels } from './fit.ts';
 export {
   expectedAverageSpend,
   fitGammaGamma,
@@ -30,6 +39,15 @@ export {
   type GammaGammaParams,
   gammaGammaLogLikelihood,
 } from './gamma-gamma.ts';
+export {
+  type HoldoutReport,
+  type HoldoutRow,
+  holdoutReport,
+  LAST_BUCKET,
+  MIN_CUSTOMERS,
+  MIN_REPEAT_BUYERS,
+  POOR_FIT_THRESHOLD,
+} from './holdout.ts';
 export {
   type SimulatedCustomer,
   type SimulationOptions,
