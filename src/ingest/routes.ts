@@ -84,8 +84,26 @@ function bodySchema(pathType: MessageType | 'batch') {
   };
 }
 
+/**
+ * The rejected message as JSON. JSON.stringify recurses and overflows the stack on the very
+ * deep values JSON.parse accepts (10,000 levels), which a too-deep rejection holds: keep the
+ * top level then, with nested values replaced by a note, so the request still gets its 400.
+ */
+function serialiseRejected(message: unknown): string {
+  try {
+    return JSON.stringify(message) ?? 'undefined';
+  } catch {
+    if (typeof message !== 'object' || message === null) return JSON.stringify(String(message));
+    const shallow: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(message)) {
+      shallow[key] = typeof value === 'object' && value !== null ? '[too deeply nested to keep]' : value;
+    }
+    return JSON.stringify(shallow);
+  }
+}
+
 function deadLetterOf(rejection: MessageRejection, receivedAt: string, source: string): DeadLetter {
-  let body = JSON.stringify(rejection.message) ?? 'undefined';
+  let body = serialiseRejected(rejection.message);
   if (body.length > DEAD_LETTER_BODY_LIMIT) body = `${body.slice(0, DEAD_LETTER_BODY_LIMIT)}…[truncated]`;
   return { receivedAt, source, code: rejection.code, field: rejection.field, reason: rejection.reason, body };
 }
