@@ -188,7 +188,11 @@ export interface EventStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
   getOffset(processor: string): Promise<number>;
-  /** Appends the events and moves the processor's offset in one transaction. */
+  /**
+   * Appends the events and moves the processor's offset in one transaction. Events at or
+   * below the offset already stored are skipped: when two workers race over the same slice
+   * (two processes on one PostgreSQL), the second adds nothing.
+   */
   appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void>;
   eventsOf(query: EventQuery): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;

@@ -102,7 +102,7 @@ describe('tracking API', () => {
 
   it('serves an OpenAPI document generated from the routes', async () => {
     const response = await fetch(`${t.url}/api/openapi.json`);
-    const document = await response.json();
+    const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
     expect(document.openapi).toMatch(/^3\./);
     expect(Object.keys(document.paths)).toEqual(
       expect.arrayContaining(['/v1/batch', '/v1/track', '/api/profiles/{id}', '/api/profiles/lookup']),

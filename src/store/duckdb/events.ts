@@ -90,6 +90,15 @@ export class DuckDbEventStore implements EventStore {
   async appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void> {
     await this.writer.run('BEGIN TRANSACTION');
     try {
+      const stored = await this.writer.runAndReadAll('SELECT seq FROM processor_offsets WHERE processor = $1', [
+        processor,
+      ]);
+      const current = Number(stored.getRowObjects()[0]?.seq ?? 0);
+      if (current >= offset) {
+        await this.writer.run('ROLLBACK');
+        return;
+      }
+      events = events.filter((event) => event.seq > current);
       if (events.length > 0) {
         const appender = await this.writer.createAppender('events');
         for (const event of events) {
@@ -100,8 +109,9 @@ export class DuckDbEventStore implements EventStore {
           appendNullable(appender, event.name);
           appendNullable(appender, event.userId);
           appendNullable(appender, event.anonymousId);
-          appender.appendVarchar(event.timestamp);
-          appender.appendVarchar(event.receivedAt);
+          // TIMESTAMP drops a UTC offset instead of applying it: store the instant in UTC.
+          appender.appendVarchar(utcIso(event.timestamp));
+          appender.appendVarchar(utcIso(event.receivedAt));
           appender.appendVarchar(JSON.stringify(event.properties));
           appender.appendVarchar(JSON.stringify(event.message));
           appender.endRow();
@@ -164,6 +174,10 @@ export class DuckDbEventStore implements EventStore {
     }
     return counts;
   }
+}
+
+function utcIso(timestamp: string): string {
+  return timestamp.endsWith('Z') ? timestamp : new Date(timestamp).toISOString();
 }
 
 function appendNullable(
