@@ -1,0 +1,22 @@
+// Segments: who belongs to a group of customers, defined by a rule. This folder owns the rule
+// tree and its JSON and text forms (parse, print, validate with errors that point at the
+// column), the SQL compiler that builds a segment from history on DuckDB or PostgreSQL, the
+// incremental evaluator the realtime processor runs on each event (with the moments a time
+// window can expire), and `explain`. All pure: the runner that stores state and membership
+// is the integration step's. Reference: docs/segments.md.
+export type * from './ast.ts';
+export { durationMs, isDateLiteral, literalType, TIME_UNIT_MS } from './ast.ts';
+export { checkRuleJson, checkRuleText } from './check.ts';
+export { formatIssue, formatIssues, type RuleIssue, type RuleResult } from './issues.ts';
+export { decodeRuleJson } from './json.ts';
+export { type ParsedRuleText, parseRuleText, type SourceMap } from './parse.ts';
+export { printRule } from './print.ts';
+export {
+  type FieldCatalogue,
+  MAX_COUNT,
+  MAX_WINDOW_MS,
+  type ValidationContext,
+  validateRule,
+} from './validate.ts';
+export { dateKeyOf, parseDateLiteral, passesComparison } from './values.ts';
+export { conditionsOf, referencedSegments } from './walk.ts';
