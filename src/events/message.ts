@@ -61,10 +61,11 @@ export function normaliseMessage(raw: unknown, options: NormaliseOptions): Accep
     normaliseMessageId(message, options.newMessageId) ??
     checkIds(message, type) ??
     checkTypeFields(message, type) ??
-    checkObjectFields(message) ??
-    applyBatchDefaults(message, options.batch) ??
-    applyTimestamps(message, options);
+    checkObjectFields(message);
   if (problem !== undefined) return problem;
+  applyBatchDefaults(message, options.batch);
+  const timestampProblem = applyTimestamps(message, options);
+  if (timestampProblem !== undefined) return timestampProblem;
   return finish(message as SegmentMessage, options.limits);
 }
 
@@ -135,8 +136,8 @@ function checkObjectFields(message: JsonObject): Problem | undefined {
   return undefined;
 }
 
-function applyBatchDefaults(message: JsonObject, batch: BatchDefaults | undefined): undefined {
-  if (batch === undefined) return undefined;
+function applyBatchDefaults(message: JsonObject, batch: BatchDefaults | undefined): void {
+  if (batch === undefined) return;
   const ownContext = message.context as JsonObject | undefined;
   if (batch.context !== undefined) message.context = mergeContext(batch.context, ownContext);
   const ownIntegrations = message.integrations as JsonObject | undefined;
@@ -146,7 +147,6 @@ function applyBatchDefaults(message: JsonObject, batch: BatchDefaults | undefine
     if (ownIntegrations !== undefined) mergeInto(merged, ownIntegrations);
     message.integrations = merged;
   }
-  return undefined;
 }
 
 /**

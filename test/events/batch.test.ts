@@ -109,6 +109,25 @@ describe('batch', () => {
     expect(body.context).toEqual({ library: { name: 'x' } });
   });
 
+  it('keeps a "__proto__" key as data, never as a prototype, at the top level and in merged context', () => {
+    const body = JSON.parse(
+      '{"context":{"__proto__":{"polluted":1},"app":{"name":"a"}},"batch":[' +
+        '{"type":"track","userId":"u","event":"E","__proto__":{"x":1},"context":{"app":{"__proto__":{"y":2}}}}]}',
+    );
+    const message = parse(body, 'batch').accepted[0]?.message;
+    expect(Object.getPrototypeOf(message)).toBe(Object.prototype);
+    expect(Object.hasOwn(message ?? {}, '__proto__')).toBe(true);
+    const context = message?.context as Record<string, Record<string, unknown>>;
+    expect(Object.getPrototypeOf(context)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(context.app)).toBe(Object.prototype);
+    const own = (object: unknown) => Object.getOwnPropertyDescriptor(object, '__proto__')?.value;
+    const json = JSON.parse(parse(body, 'batch').accepted[0]?.json ?? '');
+    expect(own(json)).toEqual({ x: 1 });
+    expect(own(json.context)).toEqual({ polluted: 1 });
+    expect(json.context.app.name).toBe('a');
+    expect(own(json.context.app)).toEqual({ y: 2 });
+  });
+
   it('accepts an empty batch', () => {
     expect(parse({ batch: [] }, 'batch')).toEqual({ accepted: [], rejected: [] });
   });
