@@ -1,0 +1,29 @@
+// The simulated world: a seeded, reproducible generator of realistic Segment messages for a
+// store (shop, email list, help desk, subscription plan) or a city's service portal, with the
+// ground truth each person was drawn from (BG/NBD and Gamma-Gamma draws, preferred channel,
+// lifecycle stages, complementary purchases), so demos fill a dashboard and tests can check
+// models against what was planted. It also owns `rapport demo`, which streams a world to a
+// running server over /v1/batch. Generation is pure; sending is in send.ts.
+
+export { CITY_SERVICES, DISTRICTS } from './city.ts';
+export { Random } from './random.ts';
+export { ANCHOR_PRODUCTS, COMPLEMENT_PRODUCTS, OTHER_PRODUCTS, SUBSCRIPTION_PLAN } from './store.ts';
+export type {
+  Channel,
+  CityStage,
+  OutgoingMessage,
+  PersonTruth,
+  StoreStage,
+  TimedMessage,
+  WorldKind,
+  WorldOptions,
+} from './types.ts';
+export {
+  DEFAULT_BG_NBD,
+  DEFAULT_GAMMA_GAMMA,
+  resolveWorldOptions,
+  SIZE_PRESETS,
+  type SimulatedWorld,
+  type SizeName,
+  simulateWorld,
+} from './world.ts';

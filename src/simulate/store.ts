@@ -1,0 +1,589 @@
+// The store: a shop with an email list, a help desk and a subscription plan. A visitor browses
+// anonymously, some sign up (identify), some buy; buyers come back by the BG/NBD process and
+// spend by the Gamma-Gamma process; anchors (a printer) pull their complements (ink, paper)
+// into later orders. Lifecycle: awareness (first visit), interest (first product viewed),
+// motivation (checkout started), action (first order), relationship (second order or a
+// subscription).
+import type { BgNbdParams, GammaGammaParams } from '../value/index.ts';
+import {
+  addDevice,
+  drawBgNbd,
+  drawRepeatPurchases,
+  identifyPerson,
+  newPerson,
+  type PersonBasics,
+  poissonTimes,
+} from './people.ts';
+import {
+  cents,
+  type Device,
+  type Episode,
+  MS_PER_DAY,
+  MS_PER_HOUR,
+  MS_PER_MINUTE,
+  MS_PER_WEEK,
+  type PersonPlan,
+  reach,
+} from './person.ts';
+import type { Random } from './random.ts';
+import type { OutgoingMessage, PersonTruth } from './types.ts';
+
+export interface Product {
+  id: string;
+  name: string;
+  category: string;
+  price: number;
+  complements?: readonly string[];
+}
+
+/** Anchors: a first purchase that makes later purchases of its complements likely. */
+export const ANCHOR_PRODUCTS: readonly Product[] = [
+  {
+    id: 'printer-inkjet',
+    name: 'Inkjet Printer',
+    category: 'Printers',
+    price: 89,
+    complements: ['ink-black', 'ink-colour', 'paper-a4'],
+  },
+  {
+    id: 'printer-laser',
+    name: 'Laser Printer',
+    category: 'Printers',
+    price: 199,
+    complements: ['toner-black', 'paper-a4'],
+  },
+  {
+    id: 'espresso-machine',
+    name: 'Espresso Machine',
+    category: 'Kitchen',
+    price: 249,
+    complements: ['coffee-beans', 'descaler'],
+  },
+  {
+    id: 'camera-compact',
+    name: 'Compact Camera',
+    category: 'Cameras',
+    price: 329,
+    complements: ['memory-card', 'camera-bag'],
+  },
+];
+/** Complements appear only through an anchor bought earlier, so the truth can name every pair. */
+export const COMPLEMENT_PRODUCTS: readonly Product[] = [
+  { id: 'ink-black', name: 'Black Ink Cartridge', category: 'Ink & Toner', price: 19 },
+  { id: 'ink-colour', name: 'Colour Ink Cartridge', category: 'Ink & Toner', price: 24 },
+  { id: 'toner-black', name: 'Black Toner', category: 'Ink & Toner', price: 59 },
+  { id: 'paper-a4', name: 'A4 Paper, 500 sheets', category: 'Paper', price: 7 },
+  { id: 'coffee-beans', name: 'Coffee Beans 1 kg', category: 'Kitchen', price: 22 },
+  { id: 'descaler', name: 'Descaler', category: 'Kitchen', price: 9 },
+  { id: 'memory-card', name: 'Memory Card 128 GB', category: 'Cameras', price: 29 },
+  { id: 'camera-bag', name: 'Camera Bag', category: 'Cameras', price: 39 },
+];
+export const OTHER_PRODUCTS: readonly Product[] = [
+  { id: 'desk-lamp', name: 'Desk Lamp', category: 'Home Office', price: 35 },
+  { id: 'notebook-a5', name: 'A5 Notebook', category: 'Stationery', price: 6 },
+  { id: 'usb-c-cable', name: 'USB-C Cable', category: 'Accessories', price: 12 },
+  { id: 'headphones', name: 'Wireless Headphones', category: 'Audio', price: 79 },
+  { id: 'backpack', name: 'Laptop Backpack', category: 'Bags', price: 55 },
+  { id: 'mug', name: 'Insulated Mug', category: 'Kitchen', price: 18 },
+];
+const PRODUCTS_BY_ID = new Map(
+  [...ANCHOR_PRODUCTS, ...COMPLEMENT_PRODUCTS, ...OTHER_PRODUCTS].map((product) => [product.id, product]),
+);
+const BROWSABLE = [...ANCHOR_PRODUCTS, ...OTHER_PRODUCTS];
+
+export const SUBSCRIPTION_PLAN = { id: 'supplies-club', price: 9.99, period: 'monthly' } as const;
+
+/** Shares of visitors who sign up, and of those who then buy. */
+const SIGN_UP_SHARE = 0.7;
+const BUYER_SHARE = 0.75;
+
+export interface StoreModels {
+  bgNbd: BgNbdParams;
+  gammaGamma: GammaGammaParams;
+}
+
+interface StoreContext {
+  person: PersonBasics;
+  random: Random;
+  truth: PersonTruth;
+  episodes: Episode[];
+  windowEnd: number;
+  pendingComplements: Map<string, { anchor: string; anchorAt: number }>;
+  orders: number;
+}
+
+function productProperties(product: Product, position?: number): Record<string, unknown> {
+  return {
+    product_id: product.id,
+    sku: product.id.toUpperCase(),
+    name: product.name,
+    category: product.category,
+    price: product.price,
+    ...(position === undefined ? {} : { position }),
+  };
+}
+
+function browseSession(ctx: StoreContext, at: number, device: Device): void {
+  const products = Array.from({ length: ctx.random.integer(1, 3) }, () => ctx.random.pick(BROWSABLE));
+  const gapMinutes = ctx.random.between(0.5, 4);
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      emit.page(at, device, 'Home', { path: '/', title: 'Home' });
+      products.forEach((product, i) => {
+        emit.track(
+          at + (i + 1) * gapMinutes * MS_PER_MINUTE,
+          device,
+          'Product Viewed',
+          productProperties(product),
+        );
+      });
+    },
+  });
+}
+
+/** Splits the planted order value over the items in proportion to their list prices. */
+function priceLines(products: Product[], value: number): Record<string, unknown>[] {
+  const listTotal = products.reduce((sum, product) => sum + product.price, 0);
+  let left = value;
+  return products.map((product, i) => {
+    const price = i === products.length - 1 ? cents(left) : cents((value * product.price) / listTotal);
+    left -= price;
+    return { ...productProperties(product, i + 1), price, quantity: 1 };
+  });
+}
+
+function chooseOrderProducts(ctx: StoreContext, at: number): Product[] {
+  const { random } = ctx;
+  const pending = [...ctx.pendingComplements.keys()];
+  if (pending.length > 0 && random.chance(0.6)) {
+    const complementId = random.pick(pending);
+    const origin = ctx.pendingComplements.get(complementId)!;
+    ctx.pendingComplements.delete(complementId);
+    ctx.truth.complementaryPurchases.push({
+      anchor: origin.anchor,
+      anchorAt: new Date(origin.anchorAt).toISOString(),
+      complement: complementId,
+      complementAt: new Date(at).toISOString(),
+    });
+    return [PRODUCTS_BY_ID.get(complementId)!];
+  }
+  if (random.chance(0.35)) {
+    const anchor = random.pick(ANCHOR_PRODUCTS);
+    for (const complement of anchor.complements ?? []) {
+      if (!ctx.pendingComplements.has(complement))
+        ctx.pendingComplements.set(complement, { anchor: anchor.id, anchorAt: at });
+    }
+    return [anchor];
+  }
+  return Array.from({ length: random.integer(1, 2) }, () => random.pick(OTHER_PRODUCTS));
+}
+
+interface Checkout {
+  at: number;
+  device: Device;
+  products: Product[];
+  /** Planted order value, or null for an abandoned checkout. */
+  value: number | null;
+  orderNumber: number;
+}
+
+function checkoutSession(ctx: StoreContext, checkout: Checkout): void {
+  const { at, device, products, value, orderNumber } = checkout;
+  const step = ctx.random.between(0.5, 3) * MS_PER_MINUTE;
+  const checkoutId = `${ctx.person.userId}-c${orderNumber}`;
+  const listValue = products.reduce((sum, product) => sum + product.price, 0);
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      let stepNumber = 0;
+      const nextTime = () => at + ++stepNumber * step;
+      emit.page(at, device, 'Product', { path: `/p/${products[0]!.id}` });
+      for (const product of products)
+        emit.track(nextTime(), device, 'Product Viewed', productProperties(product));
+      for (const product of products)
+        emit.track(nextTime(), device, 'Product Added', productProperties(product));
+      const lines =
+        value === null ? products.map((p, i) => productProperties(p, i + 1)) : priceLines(products, value);
+      emit.track(nextTime(), device, 'Checkout Started', {
+        order_id: checkoutId,
+        value: value ?? listValue,
+        currency: 'USD',
+        products: lines,
+      });
+      if (value === null) return;
+      emit.track(nextTime(), device, 'Order Completed', {
+        order_id: `${ctx.person.userId}-o${orderNumber}`,
+        checkout_id: checkoutId,
+        total: value,
+        revenue: value,
+        shipping: 0,
+        tax: 0,
+        currency: 'USD',
+        products: lines,
+      });
+    },
+  });
+}
+
+function orderValue(random: Random, models: StoreModels, spendRate: number): number {
+  return Math.max(0.01, cents(random.gamma(models.gammaGamma.p, spendRate)));
+}
+
+function signUp(ctx: StoreContext, at: number, device: Device): void {
+  const { person } = ctx;
+  identifyPerson(person, at);
+  const traits = {
+    email: person.email,
+    name: `${person.firstName} ${person.lastName}`,
+    first_name: person.firstName,
+    last_name: person.lastName,
+    plan: 'free',
+    city: person.city,
+    timezone: person.timezone,
+    created_at: new Date(at).toISOString(),
+  };
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      emit.page(at, device, 'Sign Up', { path: '/signup' });
+      emit.identify(at + 20_000, device, traits);
+      emit.track(at + 21_000, device, 'Signed Up', { type: 'email' });
+    },
+  });
+}
+
+/** A login on a new phone: identify first, so the device joins the person's profile. */
+function secondDevice(ctx: StoreContext, at: number): Device {
+  const device = addDevice(ctx.person);
+  const { email } = ctx.person;
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      emit.identify(at, device, { email });
+      emit.track(at + 5_000, device, 'Signed In', {});
+    },
+  });
+  return device;
+}
+
+function emailCampaigns(ctx: StoreContext, from: number, aliveUntil: number, buyer: boolean): void {
+  const { random, truth } = ctx;
+  const baseOpen = truth.preferredChannel === 'email' ? 0.4 : 0.1;
+  // Weekly newsletter on Tuesdays 09:00 UTC from the first one after sign-up.
+  const firstTuesday = Math.ceil((from - 5 * MS_PER_DAY - 9 * MS_PER_HOUR) / MS_PER_WEEK) * MS_PER_WEEK;
+  for (
+    let sent = firstTuesday + 5 * MS_PER_DAY + 9 * MS_PER_HOUR;
+    sent < ctx.windowEnd;
+    sent += MS_PER_WEEK
+  ) {
+    if (sent < from) continue;
+    const interest = (buyer ? 1 : 0.6) * (sent > aliveUntil ? 0.3 : 1);
+    if (!random.chance(baseOpen * interest)) continue;
+    const week = Math.round(sent / MS_PER_WEEK);
+    const openedAt = sent + random.between(5, 600) * MS_PER_MINUTE;
+    const clickedAt = random.chance(0.3) ? openedAt + random.between(0.2, 5) * MS_PER_MINUTE : null;
+    const campaign = {
+      email_id: `newsletter-${week}-${truth.index}`,
+      campaign_id: `newsletter-${week}`,
+      campaign_name: `Weekly ${week}`,
+    };
+    ctx.episodes.push({
+      at: openedAt,
+      play(emit) {
+        emit.server(openedAt, 'Email Opened', { ...campaign, email_subject: 'This week at the store' });
+        if (clickedAt !== null)
+          emit.server(clickedAt, 'Email Link Clicked', {
+            ...campaign,
+            link_url: 'https://shop.example.com/deals',
+          });
+      },
+    });
+  }
+}
+
+function supportTicket(ctx: StoreContext, at: number, subject: string): void {
+  const number = ctx.truth.index * 1000 + ctx.episodes.length;
+  const resolvedAt = at + ctx.random.exponential(1) * MS_PER_DAY;
+  const satisfaction = ctx.random.integer(1, 5);
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      emit.server(at, 'Ticket Created', {
+        ticket_id: `t-${number}`,
+        subject,
+        channel: 'email',
+        priority: 'normal',
+      });
+      emit.server(resolvedAt, 'Ticket Resolved', {
+        ticket_id: `t-${number}`,
+        resolution_hours: Math.round((resolvedAt - at) / MS_PER_HOUR),
+        satisfaction,
+      });
+    },
+  });
+}
+
+function subscription(ctx: StoreContext, startAt: number, droppedOutAt: number | null): void {
+  const { random, truth } = ctx;
+  const cancelAfter =
+    droppedOutAt === null ? Number.POSITIVE_INFINITY : droppedOutAt + random.exponential(1) * 6 * MS_PER_WEEK;
+  const renewals: number[] = [];
+  let cancelledAt: number | null = null;
+  for (let renewal = startAt + 30 * MS_PER_DAY; renewal < ctx.windowEnd; renewal += 30 * MS_PER_DAY) {
+    if (renewal > cancelAfter || random.chance(0.05)) {
+      cancelledAt = Math.min(renewal - MS_PER_DAY, ctx.windowEnd);
+      break;
+    }
+    renewals.push(renewal);
+  }
+  truth.subscription = {
+    plan: SUBSCRIPTION_PLAN.id,
+    startedAt: new Date(startAt).toISOString(),
+    cancelledAt: cancelledAt === null ? null : new Date(cancelledAt).toISOString(),
+  };
+  const subscriptionId = `${ctx.person.userId}-s1`;
+  const plan = {
+    subscription_id: subscriptionId,
+    plan: SUBSCRIPTION_PLAN.id,
+    price: SUBSCRIPTION_PLAN.price,
+    billing_period: SUBSCRIPTION_PLAN.period,
+  };
+  const renewalDate = (at: number) => new Date(at + 30 * MS_PER_DAY).toISOString().slice(0, 10);
+  ctx.episodes.push({
+    at: startAt,
+    play(emit) {
+      emit.server(startAt, 'Subscription Started', plan);
+      emit.serverIdentify(startAt + 1000, { plan: SUBSCRIPTION_PLAN.id, renewal_date: renewalDate(startAt) });
+    },
+  });
+  for (const at of renewals) {
+    ctx.episodes.push({
+      at,
+      play(emit) {
+        emit.server(at, 'Subscription Renewed', { ...plan, renewal_date: renewalDate(at) });
+        emit.serverIdentify(at + 1000, { renewal_date: renewalDate(at) });
+      },
+    });
+  }
+  if (cancelledAt === null) return;
+  const at = cancelledAt;
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      emit.server(at, 'Subscription Cancelled', { ...plan, reason: 'not needed' });
+      emit.serverIdentify(at + 1000, { plan: 'free', renewal_date: null });
+    },
+  });
+}
+
+function npsSurvey(ctx: StoreContext, at: number, device: Device): void {
+  const { random, truth } = ctx;
+  const score = random.weighted<[number, number]>([
+    [[9, 10], 40],
+    [[7, 8], 30],
+    [[0, 6], 30],
+  ]);
+  const npsScore = random.integer(score[0], score[1]);
+  truth.advocacy.npsScore = npsScore;
+  const referrals = npsScore >= 9 && random.chance(0.4) ? random.integer(1, 3) : 0;
+  const referralTimes = Array.from({ length: referrals }, () => at + random.between(1, 30) * MS_PER_DAY);
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      emit.track(at, device, 'NPS Submitted', { survey_id: 'nps-after-first-order', score: npsScore });
+    },
+  });
+  referralTimes.forEach((time, i) => {
+    if (time > ctx.windowEnd) return;
+    truth.advocacy.referrals += 1;
+    ctx.episodes.push({
+      at: time,
+      play(emit) {
+        emit.track(time, device, 'Referral Sent', {
+          referral_code: `${ctx.person.userId}-r${i}`,
+          channel: 'email',
+        });
+      },
+    });
+  });
+}
+
+function review(ctx: StoreContext, at: number, device: Device, product: Product): void {
+  if (at > ctx.windowEnd) return;
+  ctx.truth.advocacy.reviews += 1;
+  const rating = ctx.random.integer(2, 5);
+  const reviewId = `${ctx.person.userId}-rv${ctx.truth.advocacy.reviews}`;
+  ctx.episodes.push({
+    at,
+    play(emit) {
+      emit.track(at, device, 'Product Reviewed', {
+        product_id: product.id,
+        review_id: reviewId,
+        rating,
+        review_body: rating >= 4 ? 'Does what it should.' : 'Fine, could be better.',
+      });
+    },
+  });
+}
+
+/** Buys: first order, repeats by BG/NBD, and what buying brings (tickets, reviews, NPS, a plan). */
+function buyerLife(
+  ctx: StoreContext,
+  models: StoreModels,
+  identifiedAt: number,
+  devices: (at: number) => Device,
+): number | null {
+  const { random, truth, windowEnd } = ctx;
+  const spendRate = random.gamma(models.gammaGamma.q, models.gammaGamma.gamma);
+  truth.spendRate = spendRate;
+  truth.expectedOrderValue = models.gammaGamma.p / spendRate;
+  const first = random.chance(0.4)
+    ? identifiedAt + 2 * MS_PER_MINUTE
+    : identifiedAt + random.exponential(1) * 4 * MS_PER_DAY;
+  if (first > windowEnd) return null;
+  if (random.chance(0.3)) {
+    const abandonedAt = first - random.between(0.2, 0.9) * (first - identifiedAt);
+    if (abandonedAt > identifiedAt + MS_PER_MINUTE)
+      checkoutSession(ctx, {
+        at: abandonedAt,
+        device: devices(abandonedAt),
+        products: [random.pick(BROWSABLE)],
+        value: null,
+        orderNumber: 0,
+      });
+  }
+  truth.firstPurchaseAt = new Date(first).toISOString();
+  const { repeats, droppedOutAt } = drawRepeatPurchases(random, truth, first, windowEnd);
+  for (const at of [first, ...repeats]) {
+    ctx.orders += 1;
+    const products = chooseOrderProducts(ctx, at);
+    const device = devices(at);
+    checkoutSession(ctx, {
+      at,
+      device,
+      products,
+      value: orderValue(random, models, spendRate),
+      orderNumber: ctx.orders,
+    });
+    if (random.chance(0.12)) review(ctx, at + random.between(3, 10) * MS_PER_DAY, device, products[0]!);
+    if (random.chance(0.06)) supportTicket(ctx, at + random.between(1, 6) * MS_PER_DAY, 'Where is my order?');
+  }
+  for (const at of poissonTimes(random, 0.01, first, windowEnd))
+    supportTicket(ctx, at, 'Question about a product');
+  const npsAt = first + 14 * MS_PER_DAY;
+  if (npsAt < windowEnd && random.chance(0.35)) npsSurvey(ctx, npsAt, devices(npsAt));
+  const subscribeAt = first + random.exponential(1) * 3 * MS_PER_WEEK;
+  const aliveAtStart = droppedOutAt === null || subscribeAt < droppedOutAt;
+  if (subscribeAt < windowEnd && aliveAtStart && random.chance(0.25))
+    subscription(ctx, subscribeAt, droppedOutAt);
+  return droppedOutAt;
+}
+
+export function planStorePerson(
+  seed: number,
+  index: number,
+  random: Random,
+  arrival: number,
+  windowEnd: number,
+  models: StoreModels,
+): PersonPlan {
+  const person = newPerson('store', seed, index, random);
+  const { truth } = person;
+  drawBgNbd(random, truth, models.bgNbd);
+  const ctx: StoreContext = {
+    person,
+    random,
+    truth,
+    episodes: [],
+    windowEnd,
+    pendingComplements: new Map(),
+    orders: 0,
+  };
+  const firstDevice = person.devices[0]!;
+  const signsUp = random.chance(SIGN_UP_SHARE);
+  const buys = signsUp && random.chance(BUYER_SHARE);
+  // Anonymous visits before signing up: the first at the arrival, the others days apart.
+  let time = arrival;
+  const anonymousVisits = 1 + Math.floor(random.exponential(1) * 1.2);
+  for (let visit = 0; visit < anonymousVisits && time < windowEnd; visit++) {
+    browseSession(ctx, time, firstDevice);
+    time += random.exponential(1) * 3 * MS_PER_DAY;
+  }
+  if (!signsUp) {
+    for (const at of poissonTimes(random, 0.05, time, windowEnd)) browseSession(ctx, at, firstDevice);
+    return finishPlan(ctx, index, seed, person, windowEnd);
+  }
+  const identifiedAt = time;
+  if (identifiedAt > windowEnd) return finishPlan(ctx, index, seed, person, windowEnd);
+  signUp(ctx, identifiedAt, firstDevice);
+  const secondDeviceAt = identifiedAt + random.exponential(1) * 10 * MS_PER_DAY;
+  const devices = [firstDevice];
+  if (secondDeviceAt < windowEnd && random.chance(0.25)) devices.push(secondDevice(ctx, secondDeviceAt));
+  // A device is used only once it is known, so the second phone's first message is its login.
+  const deviceAt = (at: number) =>
+    devices.length > 1 && at > secondDeviceAt && random.chance(0.5) ? devices[1]! : firstDevice;
+  let droppedOutAt: number | null = null;
+  if (buys) droppedOutAt = buyerLife(ctx, models, identifiedAt, deviceAt);
+  else if (random.chance(0.25)) {
+    const at = identifiedAt + random.exponential(1) * 5 * MS_PER_DAY;
+    if (at < windowEnd)
+      checkoutSession(ctx, {
+        at,
+        device: firstDevice,
+        products: [random.pick(BROWSABLE)],
+        value: null,
+        orderNumber: 0,
+      });
+  }
+  const aliveUntil = buys ? (droppedOutAt ?? windowEnd) : identifiedAt;
+  const browseRate = buys ? 0.25 + 3 * truth.purchaseRate : 0.1;
+  for (const at of poissonTimes(
+    random,
+    Math.min(browseRate, 3),
+    identifiedAt,
+    Math.min(aliveUntil, windowEnd),
+  ))
+    browseSession(ctx, at, deviceAt(at));
+  for (const at of poissonTimes(random, 0.03, aliveUntil, windowEnd)) browseSession(ctx, at, deviceAt(at));
+  emailCampaigns(ctx, identifiedAt, aliveUntil, buys);
+  return finishPlan(ctx, index, seed, person, windowEnd);
+}
+
+function finishPlan(
+  ctx: StoreContext,
+  index: number,
+  seed: number,
+  person: PersonBasics,
+  windowEnd: number,
+): PersonPlan {
+  return {
+    messageIdPrefix: `store-${seed}-${index}`,
+    identity: person.identity,
+    episodes: ctx.episodes,
+    truth: ctx.truth,
+    observe: observeStoreMessage,
+    windowEnd,
+  };
+}
+
+/** The lifecycle stages and counts that follow from what the person did. */
+function observeStoreMessage(message: OutgoingMessage, truth: PersonTruth): void {
+  reach(truth, 'awareness', message.timestamp);
+  switch (message.event) {
+    case 'Product Viewed':
+      reach(truth, 'interest', message.timestamp);
+      return;
+    case 'Checkout Started':
+      reach(truth, 'motivation', message.timestamp);
+      return;
+    case 'Order Completed':
+      truth.purchases += 1;
+      truth.totalSpend = cents(truth.totalSpend + Number(message.properties?.revenue ?? 0));
+      reach(truth, truth.purchases === 1 ? 'action' : 'relationship', message.timestamp);
+      return;
+    case 'Subscription Started':
+      reach(truth, 'relationship', message.timestamp);
+      return;
+  }
+}
