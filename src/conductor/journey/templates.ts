@@ -1,0 +1,50 @@
+// Templates are checked when a journey is saved, not when a message goes out: a template that
+// does not parse, uses an unknown filter, or reads a variable that will not be there is refused
+// with the step and field named. Rendering uses the same strict engine.
+import { Liquid } from 'liquidjs';
+
+/** Strict: unknown variables and filters are errors, never an empty string in a customer's inbox. */
+export const liquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true });
+
+/**
+ * What a template may read. `roots` are the top-level names (`traits`, `person`, `event`, `offer`,
+ * `journey`); `traits`, when given, is the catalogue of known trait names, so `traits.nmae` is
+ * refused. A root not listed in `open` must name a known property (`person.id`, not `person.x`).
+ */
+export interface TemplateVariables {
+  roots: Record<string, readonly string[] | 'any'>;
+}
+
+export interface TemplateIssue {
+  message: string;
+}
+
+/** Parses a template and checks every variable it reads against what will be available. */
+export function checkTemplate(source: string, variables: TemplateVariables): TemplateIssue[] {
+  let segments: Array<Array<string | number | unknown>>;
+  try {
+    segments = liquid.globalVariableSegmentsSync(liquid.parse(source)) as Array<Array<unknown>>;
+  } catch (error) {
+    return [{ message: `template does not parse: ${(error as Error).message}` }];
+  }
+  const issues: TemplateIssue[] = [];
+  for (const path of segments) {
+    const issue = checkVariable(path, variables);
+    if (issue && !issues.some((known) => known.message === issue)) issues.push({ message: issue });
+  }
+  return issues;
+}
+
+function checkVariable(path: ReadonlyArray<unknown>, variables: TemplateVariables): string | undefined {
+  const [root, property] = path;
+  const name = path.map(String).join('.');
+  if (typeof root !== 'string' || !(root in variables.roots)) {
+    const known = Object.keys(variables.roots).join(', ');
+    return `template uses ${name}, which is not available here (available: ${known})`;
+  }
+  const allowed = variables.roots[root];
+  if (allowed === 'any' || allowed === undefined) return undefined;
+  if (property === undefined) return undefined;
+  if (typeof property === 'string' && allowed.includes(property)) return undefined;
+  return `template uses ${name}, but ${root} has no ${String(property)}`;
+}
