@@ -7,6 +7,20 @@
 export type * from './ast.ts';
 export { durationMs, isDateLiteral, literalType, TIME_UNIT_MS } from './ast.ts';
 export { checkRuleJson, checkRuleText } from './check.ts';
+export { explainMembership, type RuleExplanation } from './explain.ts';
+export { applyEvent, identifyTraits, mergeStates } from './incremental/apply.ts';
+export { evaluateRule, nextRecheckAt } from './incremental/evaluate.ts';
+export { type Measurement, measureCondition } from './incremental/measure.ts';
+export { planTracking, type TrackerSpec, type TrackingPlan, trackerKeyOf } from './incremental/plan.ts';
+export {
+  emptyProfileState,
+  factKey,
+  type ProfileSegmentState,
+  type SegmentEvent,
+  STATE_VERSION,
+  type TrackerState,
+  type TraitEntry,
+} from './incremental/state.ts';
 export { formatIssue, formatIssues, type RuleIssue, type RuleResult } from './issues.ts';
 export { decodeRuleJson } from './json.ts';
 export { type ParsedRuleText, parseRuleText, type SourceMap } from './parse.ts';
