@@ -1,6 +1,7 @@
 // The `rapport` command. Each capability registers its own subcommands from its folder;
 // this file only assembles them.
 import { Command } from 'commander';
+import { registerDemoCommand } from '../simulate/index.ts';
 import { registerClvCommands } from '../value/index.ts';
 import { registerServeCommand } from './serve.ts';
 
@@ -10,4 +11,5 @@ program.name('rapport').description('Rapport: customer engagement platform').sho
 registerServeCommand(program);
 
 registerClvCommands(program);
+registerDemoCommand(program);
 await program.parseAsync(process.argv);

@@ -6,7 +6,23 @@
 // running server over /v1/batch. Generation is pure; sending is in send.ts.
 
 export { CITY_SERVICES, DISTRICTS } from './city.ts';
+export {
+  type DemoOptions,
+  type DemoSummary,
+  defaultStart,
+  registerDemoCommand,
+  runDemo,
+  writeTruth,
+} from './cli.ts';
 export { Random } from './random.ts';
+export {
+  batchesOf,
+  retryAfterMs,
+  type SendOptions,
+  SendRefusedError,
+  type SendResult,
+  sendMessages,
+} from './send.ts';
 export { ANCHOR_PRODUCTS, COMPLEMENT_PRODUCTS, OTHER_PRODUCTS, SUBSCRIPTION_PLAN } from './store.ts';
 export type {
   Channel,

@@ -1,0 +1,203 @@
+// `rapport demo`: fills a running instance with a simulated world, so a newcomer sees the
+// dashboard full. runDemo is the library function (tests call it); the command parses options,
+// shows progress and turns a refusal into one clear line.
+
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import cliProgress from 'cli-progress';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
+import type { WorldKind } from './types.ts';
+import { SIZE_PRESETS, type SizeName, simulateWorld } from './world.ts';
+
+export interface DemoOptions {
+  kind: WorldKind;
+  seed: number;
+  people: number;
+  days: number;
+  /** Defaults to `days` before today's midnight UTC, so the world ends now. */
+  start?: Date;
+  url: string;
+  writeKey: string;
+  truthFile?: string;
+  batchSize?: number;
+  concurrency?: number;
+  /** Called as the stream advances: share of the simulated window done, messages sent. */
+  onProgress?: (windowShare: number, messages: number) => void;
+}
+
+export interface DemoSummary extends SendResult {
+  people: number;
+  start: string;
+  end: string;
+  truthFile?: string;
+}
+
+export function defaultStart(days: number, now = new Date()): Date {
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  return new Date(midnight - days * 86_400_000);
+}
+
+/** Writes one JSON line per person, waiting when the file cannot keep up. */
+export async function writeTruth(path: string, truths: Iterable<unknown>): Promise<void> {
+  const file = createWriteStream(path);
+  for (const truth of truths) {
+    if (!file.write(`${JSON.stringify(truth)}\n`)) await once(file, 'drain');
+  }
+  file.end();
+  await once(file, 'finish');
+}
+
+export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
+  const start = options.start ?? defaultStart(options.days);
+  const world = simulateWorld({
+    kind: options.kind,
+    seed: options.seed,
+    people: options.people,
+    start,
+    days: options.days,
+  });
+  const windowMs = options.days * 86_400_000;
+  let latest = start.getTime();
+  let sent = 0;
+  function* tracked() {
+    for (const item of world.timedMessages()) {
+      latest = item.at;
+      yield item.message;
+    }
+  }
+  const result = await sendMessages(tracked(), {
+    url: options.url,
+    writeKey: options.writeKey,
+    batchSize: options.batchSize ?? 250,
+    concurrency: options.concurrency ?? 4,
+    onSent(messages) {
+      sent += messages;
+      options.onProgress?.((latest - start.getTime()) / windowMs, sent);
+    },
+  });
+  if (options.truthFile) await writeTruth(options.truthFile, world.truth());
+  return {
+    ...result,
+    people: options.people,
+    start: start.toISOString(),
+    end: new Date(start.getTime() + windowMs).toISOString(),
+    ...(options.truthFile ? { truthFile: options.truthFile } : {}),
+  };
+}
+
+function wholeNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError('expected a whole number ≥ 0');
+  return number;
+}
+
+function dateArgument(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('expected a date such as 2024-01-01');
+  return date;
+}
+
+interface DemoFlags {
+  kind: WorldKind;
+  size: SizeName;
+  people?: number;
+  days?: number;
+  start?: Date;
+  seed: number;
+  url: string;
+  writeKey?: string;
+  truth?: string;
+  batchSize: number;
+  concurrency: number;
+  progress: boolean;
+}
+
+function progressBar(enabled: boolean) {
+  if (!enabled || !process.stderr.isTTY) return undefined;
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'simulated time {bar} {percentage}% | {messages} messages | {rate} msg/s | ETA {eta_formatted}',
+      stream: process.stderr,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1000, 0, { messages: 0, rate: 0 });
+  return bar;
+}
+
+async function demoCommand(flags: DemoFlags): Promise<void> {
+  const writeKey = flags.writeKey ?? process.env.RAPPORT_WRITE_KEY;
+  if (!writeKey) {
+    process.stderr.write('rapport demo: a write key is needed: --write-key KEY or RAPPORT_WRITE_KEY\n');
+    process.exitCode = 2;
+    return;
+  }
+  const preset = SIZE_PRESETS[flags.size];
+  const people = flags.people ?? preset.people;
+  const days = flags.days ?? preset.days;
+  const startedAt = Date.now();
+  const bar = progressBar(flags.progress);
+  process.stderr.write(
+    `Sending a ${flags.kind} world of ${people} people over ${days} days (seed ${flags.seed}) to ${flags.url}\n`,
+  );
+  try {
+    const summary = await runDemo({
+      kind: flags.kind,
+      seed: flags.seed,
+      people,
+      days,
+      ...(flags.start ? { start: flags.start } : {}),
+      url: flags.url,
+      writeKey,
+      ...(flags.truth ? { truthFile: flags.truth } : {}),
+      batchSize: flags.batchSize,
+      concurrency: flags.concurrency,
+      onProgress(share, messages) {
+        const rate = Math.round(messages / Math.max(0.001, (Date.now() - startedAt) / 1000));
+        bar?.update(Math.round(share * 1000), { messages, rate });
+      },
+    });
+    bar?.update(1000);
+    bar?.stop();
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    const lines = [
+      `Sent ${summary.messages} messages in ${summary.requests} requests in ${seconds} s (${summary.start} to ${summary.end}).`,
+    ];
+    if (summary.rejected > 0)
+      lines.push(`The server rejected ${summary.rejected} messages: see /api/dead-letters.`);
+    if (summary.truthFile) lines.push(`Ground truth: ${summary.truthFile} (one JSON line per person).`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } catch (error) {
+    bar?.stop();
+    if (!(error instanceof SendRefusedError)) throw error;
+    process.stderr.write(`rapport demo: ${error.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      'Fill a running Rapport with a simulated store or city, and optionally write its ground truth',
+    )
+    .addOption(new Option('--kind <kind>', 'what to simulate').choices(['store', 'city']).default('store'))
+    .addOption(
+      new Option('--size <size>', 'preset: people and days')
+        .choices(Object.keys(SIZE_PRESETS))
+        .default('small'),
+    )
+    .option('--people <n>', 'number of people (overrides the preset)', wholeNumber)
+    .option('--days <n>', 'length of the simulated window in days (overrides the preset)', wholeNumber)
+    .option('--start <date>', 'first day of the window (default: so that it ends today)', dateArgument)
+    .option('--seed <n>', 'seed: the same seed gives the same world', wholeNumber, 1)
+    .option('--url <url>', 'the Rapport server', 'http://localhost:8787')
+    .option('--write-key <key>', 'write key (default: RAPPORT_WRITE_KEY)')
+    .option('--truth <file>', 'write the ground truth as JSON lines to this file')
+    .option('--batch-size <n>', 'messages per request', wholeNumber, 250)
+    .option('--concurrency <n>', 'requests in flight', wholeNumber, 4)
+    .option('--no-progress', 'no progress bar')
+    .action(demoCommand);
+}
