@@ -23,6 +23,37 @@ export interface StepOptions {
   batchSize: number;
   identity: IdentityConfig;
   newProfileId?: () => string;
+  /** Shared by processors in one thread so a slice is read and parsed once, not once each. */
+  slices?: SliceCache;
+}
+
+interface Slice {
+  records: LogRecord[];
+  messages: SegmentMessage[];
+}
+
+/**
+ * The last few slices the profiles step committed, keyed by the offset they were read after.
+ * The log is append-only, so `read(after, batchSize)` returns the same records whenever it
+ * is asked again: the warehouse step, starting from the same offset, can take the parsed
+ * slice instead of reading and parsing it a second time.
+ */
+export class SliceCache {
+  private readonly slices = new Map<number, Slice>();
+
+  constructor(private readonly capacity = 4) {}
+
+  put(after: number, slice: Slice): void {
+    this.slices.set(after, slice);
+    while (this.slices.size > this.capacity) this.slices.delete(this.slices.keys().next().value as number);
+  }
+
+  /** The slice read after `after`, dropping it and anything older. */
+  take(after: number): Slice | undefined {
+    const slice = this.slices.get(after);
+    for (const key of [...this.slices.keys()]) if (key <= after) this.slices.delete(key);
+    return slice;
+  }
 }
 
 export const DEFAULT_STEP_OPTIONS: StepOptions = { batchSize: 2000, identity: DEFAULT_IDENTITY_CONFIG };
@@ -36,10 +67,12 @@ export async function runProfilesStep(
   state: StateStore,
   options: StepOptions = DEFAULT_STEP_OPTIONS,
 ): Promise<number> {
+  let slice: (Slice & { after: number }) | undefined;
   const applied = await state.withProcessorLock(PROFILES_PROCESSOR, async (tx, offset) => {
     const records = await state.log.read(offset, options.batchSize);
     if (records.length === 0) return 0;
     const messages = parse(records);
+    slice = { after: offset, records, messages };
     const known = await tx.findIdentities(lookupKeysOf(messages, options.identity));
     const profileIds = [...new Set(known.map((identity) => identity.profileId))];
     const graph = new IdentityGraph(
@@ -59,6 +92,8 @@ export async function runProfilesStep(
     await tx.setOffset((records.at(-1) as LogRecord).seq);
     return records.length;
   });
+  // Only a committed slice may be shared: the warehouse copies only what profiles resolved.
+  if (slice && applied) options.slices?.put(slice.after, slice);
   return applied ?? 0;
 }
 
@@ -97,11 +132,13 @@ export async function runWarehouseStep(
   const offset = await events.getOffset(WAREHOUSE_PROCESSOR);
   const resolvedUpTo = await state.getOffset(PROFILES_PROCESSOR);
   if (resolvedUpTo <= offset) return 0;
-  const records = (await state.log.read(offset, options.batchSize)).filter(
-    (record) => record.seq <= resolvedUpTo,
-  );
+  let cached = options.slices?.take(offset);
+  if (cached && (cached.records.at(-1) as LogRecord).seq > resolvedUpTo) cached = undefined;
+  const records =
+    cached?.records ??
+    (await state.log.read(offset, options.batchSize)).filter((record) => record.seq <= resolvedUpTo);
   if (records.length === 0) return 0;
-  const messages = parse(records);
+  const messages = cached?.messages ?? parse(records);
   const lookups = new Map<string, IdentityKey>();
   const keysPerMessage = messages.map((message) => identityKeysOf(message, options.identity));
   for (const keys of keysPerMessage) for (const key of keys) lookups.set(keyString(key), key);

@@ -5,7 +5,13 @@ import type { IdentityConfig } from '../identity/index.ts';
 import { type EventStore, openEventStore, openStateStore, type StorageLocation } from '../store/index.ts';
 import { type LoopHandle, startLoop } from './loop.ts';
 import type { EventReader, FromWorker, ToWorker } from './rpc.ts';
-import { PROFILES_PROCESSOR, runProfilesStep, runWarehouseStep, WAREHOUSE_PROCESSOR } from './steps.ts';
+import {
+  PROFILES_PROCESSOR,
+  runProfilesStep,
+  runWarehouseStep,
+  SliceCache,
+  WAREHOUSE_PROCESSOR,
+} from './steps.ts';
 
 export interface PipelineWorkerData {
   location: StorageLocation;
@@ -41,7 +47,7 @@ async function main(): Promise<void> {
   const profilesState = await openStateStore(data.location);
   const warehouseState = await openStateStore(data.location);
   const events = await openEventStore(data.location);
-  const options = { batchSize: data.batchSize, identity: data.identity };
+  const options = { batchSize: data.batchSize, identity: data.identity, slices: new SliceCache() };
   const onError = (error: unknown) => {
     lastError = describe(error);
     send({ kind: 'error', error: lastError });
