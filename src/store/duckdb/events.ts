@@ -90,9 +90,10 @@ export class DuckDbEventStore implements EventStore {
   async appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void> {
     await this.writer.run('BEGIN TRANSACTION');
     try {
-      const stored = await this.writer.runAndReadAll('SELECT seq FROM processor_offsets WHERE processor = $1', [
-        processor,
-      ]);
+      const stored = await this.writer.runAndReadAll(
+        'SELECT seq FROM processor_offsets WHERE processor = $1',
+        [processor],
+      );
       const current = Number(stored.getRowObjects()[0]?.seq ?? 0);
       if (current >= offset) {
         await this.writer.run('ROLLBACK');
@@ -141,13 +142,15 @@ export class DuckDbEventStore implements EventStore {
     const where = [`profile_id IN (${query.profileIds.map((id) => bind(id)).join(', ')})`];
     if (query.type) where.push(`type = ${bind(query.type)}`);
     if (query.name) where.push(`name = ${bind(query.name)}`);
-    if (query.from) where.push(`timestamp >= CAST(${bind(query.from)} AS TIMESTAMPTZ)::TIMESTAMP`);
-    if (query.to) where.push(`timestamp < CAST(${bind(query.to)} AS TIMESTAMPTZ)::TIMESTAMP`);
+    // TIMESTAMPTZ -> TIMESTAMP converts through DuckDB's TimeZone (the machine's local zone),
+    // which shifted these bounds on any server not running in UTC: compare UTC strings instead.
+    if (query.from) where.push(`timestamp >= CAST(${bind(utcIso(query.from))} AS TIMESTAMP)`);
+    if (query.to) where.push(`timestamp < CAST(${bind(utcIso(query.to))} AS TIMESTAMP)`);
     if (query.before) {
-      const at = bind(query.before.timestamp);
+      const at = bind(utcIso(query.before.timestamp));
       const seq = bind(query.before.seq);
       where.push(
-        `(timestamp < CAST(${at} AS TIMESTAMPTZ)::TIMESTAMP OR (timestamp = CAST(${at} AS TIMESTAMPTZ)::TIMESTAMP AND seq < ${seq}))`,
+        `(timestamp < CAST(${at} AS TIMESTAMP) OR (timestamp = CAST(${at} AS TIMESTAMP) AND seq < ${seq}))`,
       );
     }
     const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')}
