@@ -1,7 +1,9 @@
 // One contract over every storage pair (DESIGN.md: "One contract suite over every adapter").
 // Where an engine legitimately answers differently the expectation is spelled out per engine.
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_INSERT_ROWS } from '../../src/store/postgres/events.ts';
+import { advisoryLockParams, tablesIn } from '../../src/store/postgres/sql.ts';
 import type {
   IdentityRow,
   LogEntry,
@@ -197,6 +199,45 @@ for (const engine of ENGINES) {
         // committed later below its offset would be in `all` but missing from `seen`.
         expect(seen).toEqual(seqsOf(all));
         expect(new Set(all.map((row) => row.messageId)).size).toBe(1200);
+      });
+
+      it.runIf(isPostgres)('makes a later appender wait for an earlier uncommitted one', async () => {
+        // Deterministic form of the race the append lock prevents: appender A has drawn its seq
+        // but not committed (it waits on a row a raw transaction holds); appender B starts
+        // after. A reader polling now must not be able to move past A's seq.
+        const where = stores.postgres!;
+        const table = tablesIn(where.schema).ingestLog;
+        const raw = new pg.Client({ connectionString: where.url });
+        const watcher = new pg.Client({ connectionString: where.url });
+        await raw.connect();
+        await watcher.connect();
+        try {
+          await raw.query('BEGIN');
+          const { rows } = await raw.query<{ xid: string }>('SELECT txid_current()::text AS xid');
+          await raw.query(
+            `INSERT INTO ${table} (message_id, source, received_at, body) VALUES ('blocker', 'raw', now(), '{}')`,
+          );
+          const peer = await stores.openPeerState();
+          const appendA = stores.state.log.append([logEntry('a'), logEntry('blocker')]);
+          await waitUntil(() => waitsOnTransaction(watcher, rows[0]!.xid));
+          let bDone = false;
+          const appendB = peer.log.append([logEntry('b')]).finally(() => {
+            bDone = true;
+          });
+          await waitUntil(async () => bDone || (await waitsOnAppendLock(watcher, where.schema)));
+          const midway = await stores.state.log.read(0, 100);
+          const offset = midway.at(-1)?.seq ?? 0;
+          await raw.query('ROLLBACK');
+          expect(await appendA).toEqual({ appended: 2, duplicates: 0 });
+          expect(await appendB).toEqual({ appended: 1, duplicates: 0 });
+          const final = await stores.state.log.read(0, 100);
+          expect(final.map((row) => row.messageId)).toEqual(['a', 'blocker', 'b']);
+          // Everything at or below the reader's offset was already visible when it read.
+          expect(final.filter((row) => row.seq <= offset)).toEqual(midway);
+        } finally {
+          await raw.end();
+          await watcher.end();
+        }
       });
     });
 
@@ -577,6 +618,28 @@ for (const engine of ENGINES) {
         expect(pages).toHaveLength(7);
       });
 
+      it('stores timestamps given with a UTC offset as the same instant', async () => {
+        const { events } = stores;
+        await events.appendWithOffset(
+          'warehouse',
+          [
+            event(1, {
+              timestamp: '2024-03-01T12:00:00.000+02:00',
+              receivedAt: '2024-03-01T05:00:00.000-05:00',
+            }),
+          ],
+          1,
+        );
+        const [stored] = await events.eventsOf({ profileIds: ['p1'], limit: 1 });
+        expect(stored?.timestamp).toBe('2024-03-01T10:00:00.000Z');
+        expect(stored?.receivedAt).toBe('2024-03-01T10:00:00.000Z');
+        const around = { profileIds: ['p1'], limit: 10 };
+        expect(await events.eventsOf({ ...around, from: '2024-03-01T11:00:00.000+01:00' })).toHaveLength(1);
+        expect(await events.eventsOf({ ...around, from: '2024-03-01T11:00:00.001+01:00' })).toHaveLength(0);
+        expect(await events.eventsOf({ ...around, to: '2024-03-01T10:00:00.001Z' })).toHaveLength(1);
+        expect(await events.eventsOf({ ...around, to: '2024-03-01T10:00:00.000Z' })).toHaveLength(0);
+      });
+
       it('counts stored copies per messageId', async () => {
         const { events } = stores;
         await events.appendWithOffset(
@@ -584,13 +647,73 @@ for (const engine of ENGINES) {
           [event(1, { messageId: 'a' }), event(2, { messageId: 'b' })],
           2,
         );
-        await events.appendWithOffset('warehouse', [event(1, { messageId: 'a' })], 2);
+        await events.appendWithOffset('warehouse', [event(3, { messageId: 'a' })], 3);
         const counts = await events.countByMessageId(['a', 'b', 'missing']);
         expect(Object.fromEntries(counts)).toEqual({ a: 2, b: 1 });
         expect((await events.countByMessageId([])).size).toBe(0);
       });
+
+      it('skips events at or below the stored offset and never moves it back', async () => {
+        const { events } = stores;
+        await events.appendWithOffset('warehouse', [event(1), event(2)], 2);
+        // A replay of the same slice adds nothing.
+        await events.appendWithOffset('warehouse', [event(1), event(2)], 2);
+        // An older offset is ignored, events and all.
+        await events.appendWithOffset('warehouse', [event(1)], 1);
+        expect(await events.countEvents()).toBe(2);
+        expect(await events.getOffset('warehouse')).toBe(2);
+        // An overlapping slice stores only what lies beyond the offset.
+        await events.appendWithOffset('warehouse', [event(2), event(3), event(4)], 4);
+        expect(seqsOf(await events.eventsOf({ profileIds: ['p1'], limit: 10 }))).toEqual([4, 3, 2, 1]);
+        expect(await events.getOffset('warehouse')).toBe(4);
+        // Offsets are per processor.
+        await events.appendWithOffset('other', [event(1, { messageId: 'other-1' })], 1);
+        expect(await events.countEvents()).toBe(5);
+      });
+
+      it.runIf(isPostgres)('stores a slice once when two processes append it at the same time', async () => {
+        const peer = await stores.openPeerEvents!();
+        const slices = [1, 2, 3].map((n) =>
+          Array.from({ length: 50 }, (_, i) => event((n - 1) * 50 + i + 1)),
+        );
+        // Each worker goes through the slices in order; the two race on every slice.
+        for (const slice of slices) {
+          const offset = slice.at(-1)!.seq;
+          await Promise.all([
+            stores.events.appendWithOffset('warehouse', slice, offset),
+            peer.appendWithOffset('warehouse', slice, offset),
+          ]);
+        }
+        expect(await stores.events.countEvents()).toBe(150);
+        const counts = await stores.events.countByMessageId(slices.flat().map((e) => e.messageId));
+        expect([...counts.values()].every((n) => n === 1)).toBe(true);
+        expect(await stores.events.getOffset('warehouse')).toBe(150);
+      });
     });
   });
+}
+
+/** Polls a condition on the database (not a clock): the test timeout bounds it. */
+async function waitUntil(condition: () => Promise<boolean> | boolean): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+async function waitsOnTransaction(watcher: pg.Client, xid: string): Promise<boolean> {
+  const { rows } = await watcher.query(
+    "SELECT 1 FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1",
+    [xid],
+  );
+  return rows.length > 0;
+}
+
+async function waitsOnAppendLock(watcher: pg.Client, schema: string): Promise<boolean> {
+  const [lockClass, name] = advisoryLockParams(`${schema}:ingest_log`);
+  const { rows } = await watcher.query(
+    `SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
+       AND classid::bigint = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295)`,
+    [lockClass, name],
+  );
+  return rows.length > 0;
 }
 
 /** Reads the log like a processor, from its own offset, until the writers are done. */

@@ -18,6 +18,10 @@ export interface OpenedStores {
   /** Another state store on the same data with its own connections, as a second process has. */
   openPeerState(): Promise<StateStore>;
   close(): Promise<void>;
+  /** PostgreSQL only: another event store on the same data with its own pool (DuckDB locks its file). */
+  openPeerEvents?(): Promise<EventStore>;
+  /** PostgreSQL only: where the stores live, for tests that need a raw connection alongside. */
+  postgres?: { url: string; schema: string };
 }
 
 export interface EngineUnderTest {
@@ -67,10 +71,16 @@ const postgres: EngineUnderTest = {
     const pool = new pg.Pool({ connectionString: postgresUrl, max: 8 });
     const state = await PostgresStateStore.open(postgresUrl, { schema, pool });
     const events = await PostgresEventStore.open(postgresUrl, { schema, pool });
-    const peers: StateStore[] = [];
+    const peers: (StateStore | EventStore)[] = [];
     return {
       state,
       events,
+      postgres: { url: postgresUrl, schema },
+      async openPeerEvents() {
+        const peer = await PostgresEventStore.open(postgresUrl, { schema });
+        peers.push(peer);
+        return peer;
+      },
       async openPeerState() {
         // No pool handed in: the peer opens (and on close ends) its own, like another process.
         const peer = await PostgresStateStore.open(postgresUrl, { schema });

@@ -109,11 +109,31 @@ export class PostgresEventStore implements EventStore {
 
   async appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void> {
     await inTransaction(this.pool, async (client) => {
-      for (const part of chunk(events, EVENT_INSERT_ROWS)) {
+      const current = await this.lockOffset(client, processor);
+      // Another worker already stored this slice (or a later one): add nothing, never move back.
+      if (current >= offset) return;
+      const fresh = events.filter((event) => event.seq > current);
+      for (const part of chunk(fresh, EVENT_INSERT_ROWS)) {
         await client.query(insertEventsSql(this.tables.events), eventColumnArrays(part));
       }
       await setOffset(client, this.tables.eventProcessorOffsets, processor, offset);
     });
+  }
+
+  /**
+   * The processor's stored offset, with its row locked until the transaction ends: a second
+   * process appending the same slice waits here, then reads the offset the first committed.
+   */
+  private async lockOffset(client: pg.PoolClient, processor: string): Promise<number> {
+    const table = this.tables.eventProcessorOffsets;
+    await client.query(`INSERT INTO ${table} (processor, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`, [
+      processor,
+    ]);
+    const { rows } = await client.query<{ seq: string }>(
+      `SELECT seq FROM ${table} WHERE processor = $1 FOR UPDATE`,
+      [processor],
+    );
+    return toNumber(rows[0]?.seq ?? 0);
   }
 
   async eventsOf(query: EventQuery): Promise<StoredEvent[]> {
