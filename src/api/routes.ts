@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
-import type { Pipeline } from '../pipeline/index.ts';
+import { type Pipeline, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from '../pipeline/index.ts';
 import { buildProfileView, lookupProfileId } from '../profiles/index.ts';
 import type { StateStore } from '../store/index.ts';
 import { requireAdmin } from './auth.ts';
@@ -106,15 +106,18 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
     '/api/status',
     { schema: { tags: ['operations'], summary: 'Ingest log head and each processor’s progress', security } },
     async () => {
+      // Read from the stores, not this process's worker: with PostgreSQL another process may
+      // be the one doing the work.
       const head = await state.log.headSeq();
-      const status = pipeline.status();
+      const profilesOffset = await state.getOffset(PROFILES_PROCESSOR);
+      const warehouseOffset = await pipeline.getOffset(WAREHOUSE_PROCESSOR);
       return {
         logHead: head,
         processors: {
-          profiles: { offset: status.profilesOffset, lag: head - status.profilesOffset },
-          warehouse: { offset: status.warehouseOffset, lag: head - status.warehouseOffset },
+          profiles: { offset: profilesOffset, lag: Math.max(0, head - profilesOffset) },
+          warehouse: { offset: warehouseOffset, lag: Math.max(0, head - warehouseOffset) },
         },
-        lastError: status.lastError,
+        lastError: pipeline.status().lastError,
         profiles: await state.countProfiles(),
         deadLetters: await state.log.countDeadLetters(),
       };

@@ -90,6 +90,8 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
     eventsOf: (q: EventQuery) => query<StoredEvent[]>('eventsOf', [q]),
     countEvents: () => query<number>('countEvents', []),
     countByMessageId: (ids: string[]) => query<Map<string, number>>('countByMessageId', [ids]),
+    getOffset: (processor: string) => query<number>('getOffset', [processor]),
+    query: (sql: string, params: unknown[] = []) => query<Record<string, unknown>[]>('query', [sql, params]),
     async stop() {
       const done = new Promise<void>((resolve) => {
         stopped = resolve;

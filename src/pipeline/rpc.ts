@@ -7,6 +7,8 @@ export interface EventReader {
   eventsOf(query: EventQuery): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;
   countByMessageId(messageIds: string[]): Promise<Map<string, number>>;
+  getOffset(processor: string): Promise<number>;
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
 }
 
 export type ReaderMethod = keyof EventReader;

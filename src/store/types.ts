@@ -198,4 +198,10 @@ export interface EventStore {
   countEvents(): Promise<number>;
   /** How many times each messageId is stored; used by the kill test and by operators. */
   countByMessageId(messageIds: string[]): Promise<Map<string, number>>;
+  /**
+   * A read-only analytics query in this engine's SQL over the `events` table (segments,
+   * funnels, value models compile to it). Parameters are $1, $2…; rows come back with
+   * integers and decimals as numbers and timestamps as ISO strings.
+   */
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
 }

@@ -653,6 +653,29 @@ for (const engine of ENGINES) {
         expect((await events.countByMessageId([])).size).toBe(0);
       });
 
+      it('answers read-only analytics queries with plain numbers and ISO timestamps', async () => {
+        const { events } = stores;
+        await events.appendWithOffset(
+          'warehouse',
+          [
+            event(1, { name: 'Viewed', properties: { price: 2.5 } }),
+            event(2, { name: 'Bought', properties: { price: 10 } }),
+            event(3, { name: 'Viewed', properties: { price: 4 } }),
+          ],
+          3,
+        );
+        const rows = await events.query(
+          `SELECT name, count(*) AS n, max(timestamp) AS last FROM events WHERE seq >= $1 GROUP BY name ORDER BY name`,
+          [1],
+        );
+        expect(rows).toEqual([
+          { name: 'Bought', n: 1, last: at(2) },
+          { name: 'Viewed', n: 2, last: at(3) },
+        ]);
+        await expect(events.query('DELETE FROM events')).rejects.toThrow();
+        expect(await events.countEvents()).toBe(3);
+      });
+
       it('skips events at or below the stored offset and never moves it back', async () => {
         const { events } = stores;
         await events.appendWithOffset('warehouse', [event(1), event(2)], 2);

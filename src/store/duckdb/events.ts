@@ -177,6 +177,30 @@ export class DuckDbEventStore implements EventStore {
     }
     return counts;
   }
+  async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    // A connection of its own: queries run concurrently, and a read-only transaction is
+    // per connection.
+    const connection = await this.instance.connect();
+    try {
+      await connection.run('BEGIN TRANSACTION READ ONLY');
+      const result = await connection.runAndReadAll(sql, params as DuckDBValue[]);
+      await connection.run('ROLLBACK');
+      return result
+        .getRowObjectsJS()
+        .map((row) =>
+          Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plainValue(value)])),
+        );
+    } finally {
+      connection.closeSync();
+    }
+  }
+}
+
+/** DuckDB's JS values made plain: bigints as numbers, timestamps as ISO strings. */
+function plainValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return value.toISOString();
+  return value;
 }
 
 function utcIso(timestamp: string): string {

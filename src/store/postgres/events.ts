@@ -10,7 +10,7 @@ import {
 import { EVENT_MIGRATIONS } from './migrations.ts';
 import { getOffset, setOffset } from './profiles.ts';
 import { type EventDbRow, toEvent } from './rows.ts';
-import { chunk, storableJson, storableText, toNumber } from './sql.ts';
+import { chunk, quoteIdent, storableJson, storableText, toNumber } from './sql.ts';
 
 /** Events per INSERT: 11 array parameters whatever the count; this bounds one message's size. */
 export const EVENT_INSERT_ROWS = 1000;
@@ -160,4 +160,28 @@ export class PostgresEventStore implements EventStore {
     }
     return counts;
   }
+  async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    return inTransaction(this.pool, async (client) => {
+      // Read-only, and unqualified names resolve to this store's schema.
+      await client.query('SET TRANSACTION READ ONLY');
+      await client.query(`SET LOCAL search_path TO ${quoteIdent(this.connection.schema)}, public`);
+      const result = await client.query(sql, params);
+      return result.rows.map((row) => plainRow(row, result.fields));
+    });
+  }
+}
+
+const NUMERIC_TYPES = new Set([20, 21, 23, 700, 701, 1700]);
+
+/** pg returns int8 and numeric as strings and timestamps as Dates: make them plain. */
+function plainRow(row: Record<string, unknown>, fields: pg.FieldDef[]): Record<string, unknown> {
+  const plain: Record<string, unknown> = {};
+  for (const field of fields) {
+    const value = row[field.name];
+    if (value instanceof Date) plain[field.name] = value.toISOString();
+    else if (typeof value === 'string' && NUMERIC_TYPES.has(field.dataTypeID))
+      plain[field.name] = Number(value);
+    else plain[field.name] = value;
+  }
+  return plain;
 }
