@@ -2,7 +2,38 @@
 // person's instance), arbitration of every send (suppression, quiet hours, fatigue caps,
 // consent last), best channel, and placements (`/v1/decide`). Everything here is pure: the
 // runner that reads the store, keeps timers and writes the outbox calls these functions.
+
+export type * from './journey/actions.ts';
+export {
+  type AdvanceInput,
+  type AdvanceResult,
+  advanceJourney,
+  MAX_STEPS_PER_ADVANCE,
+  type ProfileFacts,
+  type RulePredicate,
+} from './journey/advance.ts';
 export * from './journey/definition.ts';
+export {
+  canEnter,
+  dateTriggerAt,
+  type EntryDecision,
+  type EntryHistory,
+  matchesEntryTrigger,
+  nextScheduledRun,
+  SEGMENT_ENTERED,
+  SEGMENT_EXITED,
+} from './journey/entry.ts';
+export { type JourneyEvent, matchesEvent, matchesFilters } from './journey/filters.ts';
+export { assignSplit, SPLIT_BUCKETS, type SplitAssignment, splitBucket } from './journey/split.ts';
+export {
+  type ExitReason,
+  HISTORY_LIMIT,
+  instanceIdFor,
+  JOURNEY_STATE_VERSION,
+  type JourneyInstance,
+  newJourneyInstance,
+  type StepRecord,
+} from './journey/state.ts';
 export { checkTemplate, liquid, type TemplateIssue, type TemplateVariables } from './journey/templates.ts';
 export {
   type JourneyIssue,
@@ -12,3 +43,4 @@ export {
   templateVariables,
   validateJourney,
 } from './journey/validate.ts';
+export { addDuration, describeLocal, nextTimeOfDay, resolveZone } from './time.ts';

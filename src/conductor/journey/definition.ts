@@ -95,13 +95,13 @@ export const EntryTriggerSchema = Type.Union([
     { kind: Type.Literal('broadcast'), segmentId: Id, at: Type.String({ minLength: 1 }) },
     { additionalProperties: false },
   ),
-  /** A recurring broadcast: every day or week at a time of day in the journey's zone. */
+  /** A recurring broadcast at a time of day in the given zone, every day or on some weekdays (1 = Monday). */
   Type.Object(
     {
       kind: Type.Literal('schedule'),
       segmentId: Id,
-      every: Type.Union([Type.Literal('day'), Type.Literal('week')]),
       at: TimeOfDaySchema,
+      weekdays: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), { minItems: 1 })),
       timeZone: Type.String({ minLength: 1 }),
     },
     { additionalProperties: false },
