@@ -3,6 +3,7 @@
 // consent last), best channel, and placements (`/v1/decide`). Everything here is pure: the
 // runner that reads the store, keeps timers and writes the outbox calls these functions.
 
+export * from './arbitration/index.ts';
 export type * from './journey/actions.ts';
 export {
   type AdvanceInput,
