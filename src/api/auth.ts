@@ -20,7 +20,7 @@ export function requireAdmin(credentials: CredentialCache) {
         'a write key can send events but cannot read or manage; use an admin token',
       );
     }
-    if (!credential || credential.kind !== 'admin' || credential.revokedAt !== null) {
+    if (credential?.kind !== 'admin' || credential.revokedAt !== null) {
       throw new RapportError('RAPPORT_API_UNAUTHORIZED', 'unknown or revoked admin token');
     }
   };

@@ -17,6 +17,7 @@ export interface TestServer {
   /** Waits until the processors have applied everything in the log so far. */
   settle(): Promise<void>;
   close(): Promise<void>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
   admin(path: string): Promise<{ status: number; body: any }>;
 }
 
@@ -56,7 +57,8 @@ export async function track(
   path: string,
   body: unknown,
   headers: Record<string, string> = {},
-): Promise<{ status: number; body: any; headers: Headers }> {
+): // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
+Promise<{ status: number; body: any; headers: Headers }> {
   const response = await fetch(`${server.url}${path}`, {
     method: 'POST',
     headers: {
