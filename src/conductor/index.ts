@@ -4,6 +4,17 @@
 // runner that reads the store, keeps timers and writes the outbox calls these functions.
 
 export * from './arbitration/index.ts';
+export {
+  BEST_CHANNEL_PRIOR_STRENGTH,
+  type BestChannelInput,
+  type ChannelEstimate,
+  type ChannelRecord,
+  chooseBestChannel,
+  DEFAULT_PRIOR_RATE,
+  estimateEngagement,
+  explainPreference,
+  rankChannels,
+} from './best-channel.ts';
 export type * from './journey/actions.ts';
 export {
   type AdvanceInput,
