@@ -55,4 +55,5 @@ export {
   templateVariables,
   validateJourney,
 } from './journey/validate.ts';
+export * from './placements/index.ts';
 export { addDuration, describeLocal, nextTimeOfDay, resolveZone } from './time.ts';
