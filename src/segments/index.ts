@@ -25,6 +25,10 @@ export { formatIssue, formatIssues, type RuleIssue, type RuleResult } from './is
 export { decodeRuleJson } from './json.ts';
 export { type ParsedRuleText, parseRuleText, type SourceMap } from './parse.ts';
 export { printRule } from './print.ts';
+export { type CompiledSegmentSql, compileRuleToSql, type SegmentSqlOptions } from './sql/compile.ts';
+export { quoteRelation, type SqlDialect } from './sql/dialect.ts';
+export { duckDbDialect } from './sql/duckdb.ts';
+export { postgresDialect } from './sql/postgres.ts';
 export {
   type FieldCatalogue,
   MAX_COUNT,
