@@ -32,6 +32,8 @@ export interface RuleVocabulary {
   purposes: fc.Arbitrary<string>;
   stages: fc.Arbitrary<string>;
   computed: fc.Arbitrary<string>;
+  /** At most this many `where` filters per event condition. */
+  maxFilters: number;
 }
 
 const COMPARE_OPS: CompareOp[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
@@ -92,7 +94,7 @@ function windowOf(v: RuleVocabulary): fc.Arbitrary<TimeWindow> {
 }
 
 function filtersOf(v: RuleVocabulary): fc.Arbitrary<PropertyFilter[]> {
-  return fc.array(fc.record({ property: v.properties, test: comparisonOf(v) }), { maxLength: 2 });
+  return fc.array(fc.record({ property: v.properties, test: comparisonOf(v) }), { maxLength: v.maxFilters });
 }
 
 function performedOf(v: RuleVocabulary): fc.Arbitrary<PerformedCondition> {
@@ -204,4 +206,5 @@ export const WIDE_VOCABULARY: RuleVocabulary = {
   purposes: ODD_NAMES,
   stages: ODD_NAMES,
   computed: ODD_NAMES,
+  maxFilters: 2,
 };
