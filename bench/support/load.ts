@@ -141,6 +141,8 @@ function main(): void {
   const send = (message: LoadMessage) => process.send?.(message);
   const bodies = generateBodies(DEFAULT_GENERATOR);
   const meanBytes = bodies.reduce((sum, b) => sum + b.bytes.length, 0) / bodies.length;
+  // The benchmark process went away (killed, crashed): stop loading a server nobody measures.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (command: LoadCommand | { kind: 'exit' }) => {
     if (command.kind === 'exit') process.exit(0);
     runLoad(command, bodies).then(
