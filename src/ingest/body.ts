@@ -23,7 +23,7 @@ async function collect(stream: Readable, limit: number): Promise<Buffer> {
     size += (chunk as Buffer).length;
     if (size > limit) {
       stream.resume();
-      throw tooLarge('more than that', limit);
+      throw withSample(tooLarge('more than that', limit), Buffer.concat(chunks));
     }
     chunks.push(chunk as Buffer);
   }
@@ -71,12 +71,20 @@ export async function readJsonBody(
   limit: number,
 ): Promise<unknown> {
   const raw = await collect(stream, limit);
-  const body = decompress(raw, contentEncoding, limit);
+  let body: Buffer;
+  try {
+    body = decompress(raw, contentEncoding, limit);
+  } catch (error) {
+    throw withSample(error, raw);
+  }
   let text: string;
   try {
     text = utf8.decode(body);
   } catch {
-    throw new RapportError('RAPPORT_INGEST_INVALID_UTF8', 'body is not valid UTF-8', { field: 'body' });
+    const error = new RapportError('RAPPORT_INGEST_INVALID_UTF8', 'body is not valid UTF-8', {
+      field: 'body',
+    });
+    throw withSample(error, body);
   }
   if (text.trim() === '') {
     throw new RapportError('RAPPORT_INGEST_MALFORMED_BODY', 'body is empty; send a JSON object', {
@@ -86,12 +94,25 @@ export async function readJsonBody(
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new RapportError(
-      'RAPPORT_INGEST_MALFORMED_BODY',
-      `body is not valid JSON: ${(error as Error).message}`,
-      {
-        field: 'body',
-      },
-    );
+    const reason = `body is not valid JSON: ${(error as Error).message}`;
+    throw withSample(new RapportError('RAPPORT_INGEST_MALFORMED_BODY', reason, { field: 'body' }), body);
   }
+}
+
+const SAMPLE_BYTES = 64 * 1024;
+
+/**
+ * The start of a body that could not be read, kept on the error (never in the response) so
+ * the ingest route can file it as a dead letter: a rejected request is kept for inspection.
+ */
+export function bodySampleOf(error: unknown): string | undefined {
+  return (error as { bodySample?: string } | undefined)?.bodySample;
+}
+
+function withSample(error: unknown, bytes: Buffer): unknown {
+  if (!(error instanceof RapportError)) return error;
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes.subarray(0, SAMPLE_BYTES));
+  const sample = bytes.length > SAMPLE_BYTES ? `${text}…[truncated; ${bytes.length} bytes]` : text;
+  Object.defineProperty(error, 'bodySample', { value: sample, enumerable: false });
+  return error;
 }

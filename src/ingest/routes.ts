@@ -3,7 +3,7 @@
 // to the ingest log; invalid messages of a batch go to the dead letters in the same commit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { isRapportError, RapportError } from '../errors/index.ts';
 import {
   type IngestLimits,
   type MessageRejection,
@@ -12,7 +12,7 @@ import {
   SEGMENT_LIMITS,
 } from '../events/index.ts';
 import type { DeadLetter, LogEntry } from '../store/index.ts';
-import { readJsonBody } from './body.ts';
+import { bodySampleOf, readJsonBody } from './body.ts';
 import type { GroupCommitLog } from './group-commit.ts';
 
 export interface IngestRouteOptions {
@@ -166,8 +166,40 @@ async function handle(
   return reply.send({ success: true, accepted: entries.length, rejected });
 }
 
+/**
+ * A request refused whole (not JSON, not UTF-8, too large, too long a batch) is filed as a
+ * dead letter when it carried a valid write key, so it can be inspected like a rejected
+ * message. Then the root error handler answers as usual.
+ */
+async function fileRejectedRequest(error: unknown, request: FastifyRequest, options: IngestRouteOptions) {
+  if (!isRapportError(error) || error.kind !== 'user' || error.code === 'RAPPORT_INGEST_UNKNOWN_WRITE_KEY')
+    return;
+  const secret = secretFromAuthorization(request.headers.authorization);
+  const credential = secret ? await options.credentials.verify(secret, 'write') : undefined;
+  if (!credential) return;
+  const body = bodySampleOf(error) ?? truncatedJson(request.body);
+  const field = typeof error.details?.field === 'string' ? error.details.field : 'body';
+  const receivedAt = new Date().toISOString();
+  await options.log
+    .append(
+      [],
+      [{ receivedAt, source: credential.name, code: error.code, field, reason: error.message, body }],
+    )
+    .catch(() => undefined);
+}
+
+function truncatedJson(body: unknown): string {
+  if (body === undefined) return '';
+  const text = serialiseRejected(body);
+  return text.length > DEAD_LETTER_BODY_LIMIT ? `${text.slice(0, DEAD_LETTER_BODY_LIMIT)}…[truncated]` : text;
+}
+
 export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOptions): Promise<void> {
   const requestBytes = options.requestBytes ?? 500 * 1024;
+  app.setErrorHandler(async (error, request) => {
+    await fileRejectedRequest(error, request, options);
+    throw error;
+  });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
     readJsonBody(payload, request.headers['content-encoding'], requestBytes).then(

@@ -60,6 +60,25 @@ for (const engine of ENGINES)
       expect(dead.body.items.map((d: { field: string }) => d.field).sort()).toEqual(['event', 'groupId']);
     });
 
+    it('keeps a request refused whole as a dead letter when its write key is valid', async () => {
+      const before = (await t.admin('/api/dead-letters')).body.total as number;
+      const sent = await track(
+        t,
+        '/v1/batch',
+        '{"batch": [{"type": "track", "userId": "u-9", "event": "Half',
+      );
+      expect(sent.status).toBe(400);
+      expect(sent.body.error).toBe('RAPPORT_INGEST_MALFORMED_BODY');
+      const dead = await t.admin('/api/dead-letters?limit=1');
+      expect(dead.body.total).toBe(before + 1);
+      expect(dead.body.items[0]).toMatchObject({ code: 'RAPPORT_INGEST_MALFORMED_BODY', field: 'body' });
+      expect(dead.body.items[0].body).toContain('"event": "Half');
+
+      const anonymous = await fetch(`${t.url}/v1/batch`, { method: 'POST', body: '{not json' });
+      expect(anonymous.status).toBe(400);
+      expect((await t.admin('/api/dead-letters')).body.total).toBe(before + 1);
+    });
+
     it('accepts every short path and write-key form', async () => {
       const basic = await track(t, '/v1/t', { userId: 'u-3', event: 'Short' });
       expect(basic.status).toBe(200);
