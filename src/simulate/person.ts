@@ -116,15 +116,15 @@ export interface PersonPlan {
  * than its start, so an email opened in the middle of a browsing session still lands in order.
  */
 export function* playPerson(plan: PersonPlan): Generator<TimedMessage, PersonTruth> {
-  const episodes = plan.episodes.sort((x, y) => x.at - y.at);
+  // Latest first, so played episodes are popped off and freed: a long life would otherwise
+  // keep every played episode until its end, and at a large world's end most lives are long.
+  const pending = plan.episodes.sort((x, y) => x.at - y.at).reverse();
   const emitter = new Emitter(plan.identity, plan.windowEnd);
   const { buffer } = emitter;
-  let next = 0;
   let sequence = 0;
-  while (next < episodes.length || buffer.length > 0) {
-    while (next < episodes.length && (buffer.length === 0 || episodes[next]!.at <= buffer[0]!.at)) {
-      episodes[next]!.play(emitter);
-      next += 1;
+  while (pending.length > 0 || buffer.length > 0) {
+    while (pending.length > 0 && (buffer.length === 0 || pending[pending.length - 1]!.at <= buffer[0]!.at)) {
+      pending.pop()!.play(emitter);
     }
     const item = buffer.shift();
     if (!item) continue;
