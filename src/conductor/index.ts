@@ -46,7 +46,13 @@ export {
   newJourneyInstance,
   type StepRecord,
 } from './journey/state.ts';
-export { checkTemplate, liquid, type TemplateIssue, type TemplateVariables } from './journey/templates.ts';
+export {
+  checkTemplate,
+  liquid,
+  renderTemplate,
+  type TemplateIssue,
+  type TemplateVariables,
+} from './journey/templates.ts';
 export {
   type JourneyIssue,
   type JourneyIssueCode,

@@ -11,6 +11,7 @@ import {
   type PersonSendState,
   quietHoursEnd,
   type SendCandidate,
+  validatePolicy,
 } from '../../src/conductor/index.ts';
 
 const policy: ArbitrationPolicy = {
@@ -360,5 +361,30 @@ describe('arbitration properties', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('validatePolicy', () => {
+  it('refuses empty quiet hours, unknown zones and negative caps, naming the field', () => {
+    const bad = validatePolicy({
+      caps: [],
+      quietHours: { start: '08:00', end: '08:00' },
+      defaultTimeZone: 'Nowhere',
+    });
+    expect(bad).toEqual({
+      ok: false,
+      issues: [
+        {
+          field: '/quietHours',
+          message: 'quiet hours start and end at the same time; leave them out for none',
+        },
+        { field: '/defaultTimeZone', message: 'Nowhere is not an IANA time zone' },
+      ],
+    });
+    const negative = validatePolicy({
+      caps: [{ channel: 'sms', period: 'day', limit: -1 }],
+      defaultTimeZone: 'UTC',
+    });
+    expect(negative.ok ? [] : negative.issues.map((i) => i.field)).toContain('/caps/0/limit');
   });
 });

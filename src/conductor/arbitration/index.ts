@@ -1,6 +1,12 @@
 // Arbitration: the gate on the send path of every message.
 export { arbitrate, rankCandidates } from './arbitrate.ts';
 export { type CapBucket, capBucket, capBucketKeys, capBucketsFor, describeCap } from './caps.ts';
+export {
+  type ArbitrationPolicyDocument,
+  ArbitrationPolicySchema,
+  type PolicyValidation,
+  validatePolicy,
+} from './policy.ts';
 export { isInQuietHours, quietHoursEnd } from './quiet-hours.ts';
 export { describeUntil } from './reasons.ts';
 export type * from './types.ts';

@@ -1,10 +1,18 @@
 // Templates are checked when a journey is saved, not when a message goes out: a template that
 // does not parse, uses an unknown filter, or reads a variable that will not be there is refused
-// with the step and field named. Rendering uses the same strict engine.
+// with the step and field named. At send time the names are known good, but one person may
+// lack a known trait: rendering then leaves it empty (or takes the template's `default`)
+// rather than failing the send, so strict variables apply at save, not at render.
 import { Liquid } from 'liquidjs';
 
-/** Strict: unknown variables and filters are errors, never an empty string in a customer's inbox. */
+/** Strict: unknown variables and filters are errors at save. */
 export const liquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true });
+const renderer = new Liquid({ strictVariables: false, strictFilters: true, ownPropertyOnly: true });
+
+/** Renders a template that passed `checkTemplate`; a value this person lacks renders as its `default` or empty. */
+export function renderTemplate(source: string, variables: Record<string, unknown>): string {
+  return renderer.parseAndRenderSync(source, variables);
+}
 
 /**
  * What a template may read. `roots` are the top-level names (`traits`, `person`, `event`, `offer`,

@@ -1,0 +1,59 @@
+// The arbitration policy as configuration (a workspace's caps and quiet hours), with its
+// schema and the checks the schema cannot express.
+import { type Static, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { IANAZone } from 'luxon';
+import { ChannelSchema, TimeOfDaySchema } from '../journey/definition.ts';
+import type { ArbitrationPolicy } from './types.ts';
+
+export const ArbitrationPolicySchema = Type.Object(
+  {
+    caps: Type.Array(
+      Type.Object(
+        {
+          channel: Type.Union([ChannelSchema, Type.Literal('all')]),
+          period: Type.Union([Type.Literal('day'), Type.Literal('week')]),
+          limit: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    quietHours: Type.Optional(
+      Type.Object({ start: TimeOfDaySchema, end: TimeOfDaySchema }, { additionalProperties: false }),
+    ),
+    defaultTimeZone: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type ArbitrationPolicyDocument = Static<typeof ArbitrationPolicySchema>;
+
+export type PolicyValidation =
+  | { ok: true; policy: ArbitrationPolicy }
+  | { ok: false; issues: Array<{ field: string; message: string }> };
+
+export function validatePolicy(input: unknown): PolicyValidation {
+  if (!Value.Check(ArbitrationPolicySchema, input)) {
+    return {
+      ok: false,
+      issues: [...Value.Errors(ArbitrationPolicySchema, input)].map((e) => ({
+        field: e.path,
+        message: e.message,
+      })),
+    };
+  }
+  const issues: Array<{ field: string; message: string }> = [];
+  if (input.quietHours && input.quietHours.start === input.quietHours.end) {
+    issues.push({
+      field: '/quietHours',
+      message: 'quiet hours start and end at the same time; leave them out for none',
+    });
+  }
+  if (!IANAZone.isValidZone(input.defaultTimeZone)) {
+    issues.push({ field: '/defaultTimeZone', message: `${input.defaultTimeZone} is not an IANA time zone` });
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return {
+    ok: true,
+    policy: { caps: input.caps, quietHours: input.quietHours, defaultTimeZone: input.defaultTimeZone },
+  };
+}
