@@ -62,4 +62,5 @@ export {
   validateJourney,
 } from './journey/validate.ts';
 export * from './placements/index.ts';
+export { candidateFromSend } from './send-candidate.ts';
 export { addDuration, describeLocal, nextTimeOfDay, resolveZone } from './time.ts';
