@@ -2,7 +2,8 @@
 // this file only assembles them.
 import { Command } from 'commander';
 import { registerDemoCommand } from '../simulate/index.ts';
-import { registerClvCommands } from '../value/index.ts';
+import { registerTransferCommands } from '../transfer/index.ts';
+import { registerClvCommands, registerValueCommands } from '../value/index.ts';
 import { registerServeCommand } from './serve.ts';
 
 const program = new Command();
@@ -11,5 +12,7 @@ program.name('rapport').description('Rapport: customer engagement platform').sho
 registerServeCommand(program);
 
 registerClvCommands(program);
+registerValueCommands(program);
 registerDemoCommand(program);
+registerTransferCommands(program);
 await program.parseAsync(process.argv);
