@@ -28,7 +28,7 @@ export class GroupCommitLog {
   private closed = false;
 
   constructor(
-    private readonly log: IngestLogStore,
+    private readonly log: Pick<IngestLogStore, 'append'>,
     private readonly options: GroupCommitOptions,
   ) {}
 

@@ -1,0 +1,89 @@
+// Appends to the embedded ingest log from a thread of its own. better-sqlite3 is synchronous,
+// so a commit with synchronous=FULL would stop the HTTP thread for the length of an fsync;
+// here the HTTP thread keeps reading and validating requests while the previous group
+// commits, and the next group is everything that arrived meanwhile. A request still gets
+// its 200 only after its own commit.
+import { Worker } from 'node:worker_threads';
+import type { AppendResult, DeadLetter, IngestLogStore, LogEntry } from '../store/index.ts';
+
+export type LogWriterRequest =
+  | { kind: 'append'; id: number; entries: LogEntry[]; deadLetters: DeadLetter[] }
+  | { kind: 'close' };
+
+export type LogWriterReply =
+  | { kind: 'ready' }
+  | { kind: 'closed' }
+  | { kind: 'appended'; id: number; result: AppendResult }
+  | { kind: 'failed'; id: number; error: string };
+
+type Appender = Pick<IngestLogStore, 'append'>;
+
+export class ThreadedLogWriter implements Appender {
+  private readonly pending = new Map<
+    number,
+    { resolve: (r: AppendResult) => void; reject: (e: Error) => void }
+  >();
+  private nextId = 1;
+  private closed?: () => void;
+  private gone: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: LogWriterReply) => this.receive(reply));
+    worker.on('error', (error) => this.failAll(error));
+    worker.on('exit', () => this.failAll(new Error('the log writer thread exited')));
+  }
+
+  static async start(logPath: string): Promise<ThreadedLogWriter> {
+    const worker = new Worker(new URL('./log-writer-entry.mjs', import.meta.url), {
+      workerData: { logPath },
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (reply: LogWriterReply) => {
+        if (reply.kind !== 'ready') return;
+        worker.off('message', onMessage);
+        resolve();
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    });
+    return new ThreadedLogWriter(worker);
+  }
+
+  append(entries: LogEntry[], deadLetters: DeadLetter[] = []): Promise<AppendResult> {
+    if (this.gone) return Promise.reject(this.gone);
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ kind: 'append', id, entries, deadLetters } satisfies LogWriterRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.gone) return;
+    const done = new Promise<void>((resolve) => {
+      this.closed = resolve;
+    });
+    this.worker.postMessage({ kind: 'close' } satisfies LogWriterRequest);
+    await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
+    await this.worker.terminate();
+    this.failAll(new Error('the log writer is closed'));
+  }
+
+  private receive(reply: LogWriterReply): void {
+    if (reply.kind === 'closed') {
+      this.closed?.();
+      return;
+    }
+    if (reply.kind === 'ready') return;
+    const call = this.pending.get(reply.id);
+    this.pending.delete(reply.id);
+    if (reply.kind === 'appended') call?.resolve(reply.result);
+    else call?.reject(new Error(reply.error));
+  }
+
+  private failAll(error: Error): void {
+    this.gone ??= error;
+    for (const call of this.pending.values()) call.reject(error);
+    this.pending.clear();
+  }
+}
