@@ -10,6 +10,7 @@ import { isRapportError } from './errors/index.ts';
 import { GroupCommitLog, ingestRoutes } from './ingest/index.ts';
 import { type Pipeline, startPipeline } from './pipeline/index.ts';
 import { openStateStore, type StateStore } from './store/index.ts';
+import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 
 export interface RapportServer {
   app: FastifyInstance;
@@ -84,6 +85,12 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
   });
   await app.register(ingestRoutes, { log: ingestLog, credentials });
   await app.register(adminRoutes, { state, pipeline, credentials });
+  await app.register(valueRoutes, {
+    state,
+    events: pipeline,
+    credentials,
+    refreshHours: refreshHoursFrom(process.env),
+  });
   app.get('/health', { schema: { tags: ['operations'], summary: 'Ready to take traffic' } }, async () => ({
     status: 'ok',
   }));

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from '../simulate/index.ts';
 import { registerTransferCommands } from '../transfer/index.ts';
-import { registerClvCommands } from '../value/index.ts';
+import { registerClvCommands, registerValueCommands } from '../value/index.ts';
 import { registerServeCommand } from './serve.ts';
 
 const program = new Command();
@@ -12,6 +12,7 @@ program.name('rapport').description('Rapport: customer engagement platform').sho
 registerServeCommand(program);
 
 registerClvCommands(program);
+registerValueCommands(program);
 registerDemoCommand(program);
 registerTransferCommands(program);
 await program.parseAsync(process.argv);

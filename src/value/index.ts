@@ -1,7 +1,9 @@
 // Customer value: the door to the module. It owns turning purchases into per-customer
 // summaries, the BG/NBD purchase model and the Gamma-Gamma spend model (maximum likelihood
 // with standard errors), per-customer predictions (P(alive), expected purchases, spend, CLV),
-// a simulator of BG/NBD customers, holdout validation and the `rapport clv` commands.
+// a simulator of BG/NBD customers, holdout validation and the `rapport clv` commands; churn risk,
+// renewals, the value score, budget allocation, the lead score, their refresh from the event
+// store (computed properties), the /api/value routes and `rapport value`.
 export {
   BG_NBD_PARAM_NAMES,
   type BgNbdFit,
@@ -12,6 +14,8 @@ export {
   fitBgNbd,
   probabilityAlive,
 } from './bgnbd.ts';
+export { allocateBudget, type BudgetPlan } from './budget.ts';
+export { type ChurnModel, type ChurnSignals, churnRisk, fitChurnModel } from './churn.ts';
 export { registerClvCommands } from './cli.ts';
 export {
   type ClvOptions,
@@ -49,6 +53,25 @@ export {
   POOR_FIT_THRESHOLD,
 } from './holdout.ts';
 export {
+  bandReport,
+  DEFAULT_LEAD_SCORE,
+  type LeadAction,
+  type LeadScoreConfig,
+  learnFitRules,
+} from './lead-score.ts';
+export { areaUnderCurve, fitLogistic, type LogisticFit } from './logistic.ts';
+export {
+  COMPUTED_PROPERTY_NAMES,
+  DEFAULT_DIMENSIONS,
+  type RefreshOptions,
+  type RefreshResult,
+  refreshValue,
+  type ValueDimensionConfig,
+} from './refresh.ts';
+export { type RenewalCalendar, renewalCalendar } from './renewals.ts';
+export { type ValueRouteOptions, valueRoutes } from './routes.ts';
+export { refreshHoursFrom, ValueService } from './service.ts';
+export {
   type SimulatedCustomer,
   type SimulationOptions,
   type SimulationParams,
@@ -63,3 +86,5 @@ export {
   summariseTransactions,
   type Transaction,
 } from './summary.ts';
+export { registerValueCommands } from './value-cli.ts';
+export { scoreValue, type ValueDimension, type ValueScore } from './value-model.ts';

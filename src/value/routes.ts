@@ -1,0 +1,228 @@
+// The value API (admin token): refresh the scores, the ranking with explanations, the renewal
+// calendar, the retention budget. Registered from server.ts with one line; the plugin owns
+// its service and schedule and stops the schedule when the server closes.
+import type { FastifyInstance } from 'fastify';
+import { requireAdmin } from '../api/index.ts';
+import type { CredentialCache } from '../auth/index.ts';
+import type { RefreshDeps } from './refresh.ts';
+import { ValueService } from './service.ts';
+
+export interface ValueRouteOptions extends RefreshDeps {
+  credentials: CredentialCache;
+  /** Hours between scheduled refreshes; 0 = off. */
+  refreshHours: number;
+}
+
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  additionalProperties: true,
+} as const;
+
+const numberOrNull = { type: ['number', 'null'] } as const;
+const numberMap = { type: ['object', 'null'], additionalProperties: { type: 'number' } } as const;
+
+const refreshSummarySchema = {
+  type: 'object',
+  properties: {
+    computedAt: { type: 'string', format: 'date-time' },
+    customers: { type: 'integer' },
+    buyers: { type: 'integer' },
+    subscribers: { type: 'integer' },
+    clv: {
+      type: 'object',
+      properties: {
+        params: numberMap,
+        spendParams: numberMap,
+        unit: { type: 'string' },
+        horizon: { type: 'number' },
+      },
+    },
+    churn: {
+      type: 'object',
+      properties: {
+        examples: { type: 'integer' },
+        heldOut: { type: 'integer' },
+        heldOutAuc: numberOrNull,
+        trainingAuc: numberOrNull,
+        baseRate: numberOrNull,
+        coefficients: numberMap,
+      },
+    },
+    leadActions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          profileId: { type: 'string' },
+          threshold: { type: 'string' },
+          action: { type: 'string' },
+          score: { type: 'number' },
+          previousScore: numberOrNull,
+        },
+      },
+    },
+    warnings: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+const rankingSchema = {
+  type: 'object',
+  properties: {
+    computedAt: { type: 'string' },
+    customers: { type: 'integer' },
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          profileId: { type: 'string' },
+          rank: { type: 'integer' },
+          score: { type: 'number' },
+          explanation: { type: 'string' },
+          clv: numberOrNull,
+          churnRisk: numberOrNull,
+          leadScore: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;
+
+const renewalsSchema = {
+  type: 'object',
+  properties: {
+    computedAt: { type: 'string' },
+    from: { type: 'string' },
+    totalRevenue: { type: 'number' },
+    totalAtRisk: { type: 'number' },
+    months: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          month: { type: 'string' },
+          renewals: { type: 'integer' },
+          revenue: { type: 'number' },
+          revenueAtRisk: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;
+
+const budgetSchema = {
+  type: 'object',
+  properties: {
+    computedAt: { type: 'string' },
+    amount: { type: 'number' },
+    costPerCustomer: { type: 'number' },
+    spent: { type: 'number' },
+    remaining: { type: 'number' },
+    valueAtRiskCovered: { type: 'number' },
+    candidates: { type: 'integer' },
+    chosen: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          profileId: { type: 'string' },
+          value: { type: 'number' },
+          churnRisk: { type: 'number' },
+          cost: { type: 'number' },
+          valueAtRisk: { type: 'number' },
+        },
+      },
+    },
+  },
+} as const;
+
+export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptions): Promise<void> {
+  const service = new ValueService({ events: options.events, state: options.state });
+  service.schedule(options.refreshHours, (error) =>
+    app.log.error({ err: error }, 'scheduled value refresh failed'),
+  );
+  app.addHook('onClose', async () => service.stop());
+  app.addHook('preHandler', requireAdmin(options.credentials));
+  const security = [{ adminToken: [] }];
+
+  app.post(
+    '/api/value/refresh',
+    {
+      schema: {
+        tags: ['value'],
+        summary: 'Recompute CLV, churn risk, value score and lead score; write them on the profiles',
+        security,
+        response: { 200: refreshSummarySchema, '4xx': errorSchema },
+      },
+    },
+    async () => {
+      const { scores: _scores, subscriptions: _subscriptions, ...summary } = await service.refresh();
+      return summary;
+    },
+  );
+
+  app.get(
+    '/api/value/ranking',
+    {
+      schema: {
+        tags: ['value'],
+        summary: 'Most (top) or least (bottom) valuable customers with the explanation of their score',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 20 },
+            order: { type: 'string', enum: ['top', 'bottom'], default: 'top' },
+          },
+        },
+        response: { 200: rankingSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { limit, order } = request.query as { limit: number; order: 'top' | 'bottom' };
+      return service.ranking(order, limit);
+    },
+  );
+
+  app.get(
+    '/api/value/renewals',
+    {
+      schema: {
+        tags: ['value'],
+        summary: 'Renewals and revenue up for renewal per month, with the part at risk of churn',
+        security,
+        querystring: {
+          type: 'object',
+          properties: { months: { type: 'integer', minimum: 0, maximum: 120, default: 12 } },
+        },
+        response: { 200: renewalsSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => service.renewals((request.query as { months: number }).months),
+  );
+
+  app.get(
+    '/api/value/budget',
+    {
+      schema: {
+        tags: ['value'],
+        summary: 'Who to make happiest with this retention budget: greedy by value × churn risk',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            amount: { type: 'number', minimum: 0 },
+            costPerCustomer: { type: 'number', exclusiveMinimum: 0 },
+          },
+          required: ['amount', 'costPerCustomer'],
+        },
+        response: { 200: budgetSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { amount, costPerCustomer } = request.query as { amount: number; costPerCustomer: number };
+      return service.budget(amount, costPerCustomer);
+    },
+  );
+}
