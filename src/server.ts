@@ -8,7 +8,8 @@ import { CredentialCache } from './auth/index.ts';
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { GroupCommitLog, ingestRoutes } from './ingest/index.ts';
-import { type Pipeline, startPipeline } from './pipeline/index.ts';
+import { type Pipeline, PROFILES_PROCESSOR, startPipeline, WAREHOUSE_PROCESSOR } from './pipeline/index.ts';
+import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { openStateStore, type StateStore } from './store/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 
@@ -17,6 +18,7 @@ export interface RapportServer {
   state: StateStore;
   pipeline: Pipeline;
   ingestLog: GroupCommitLog;
+  erasure: ErasureService;
   /** Starts listening; resolves the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -51,7 +53,14 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     logController: new LogController({ disableRequestLogging: true }),
   });
   const pipeline = await startPipeline(
-    { location, identity: config.identity, batchSize: 2000, pollMs: 250, runProcessors: config.processors },
+    {
+      location,
+      identity: config.identity,
+      consentPurposes: config.consentPurposes,
+      batchSize: 2000,
+      pollMs: 250,
+      runProcessors: config.processors,
+    },
     { error: (message) => app.log.error(message) },
   );
   const ingestLog = new GroupCommitLog(state.log, {
@@ -60,6 +69,24 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     onCommit: () => pipeline.wake(),
   });
   const credentials = new CredentialCache(state);
+  // Other processes on one PostgreSQL add suppressions too: refresh, and let an erasure wait
+  // one refresh before it trusts that every process drops the person's messages.
+  const suppressionRefreshMs = state.engine === 'postgres' ? 1000 : 0;
+  const suppressions = new SuppressionList(state, config.identity);
+  await suppressions.load(suppressionRefreshMs);
+  const erasure = new ErasureService({
+    state,
+    events: pipeline,
+    suppressions,
+    identity: config.identity,
+    drainAppends: () => ingestLog.append([]),
+    processorsPassed: async (seq) =>
+      (await state.getOffset(PROFILES_PROCESSOR)) >= seq &&
+      (await pipeline.getOffset(WAREHOUSE_PROCESSOR)) >= seq,
+    propagationMs: suppressionRefreshMs,
+    onError: (message) => app.log.error(message),
+  });
+
 
   errorHandler(app);
   await app.register(swagger, {
@@ -79,12 +106,26 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
   });
   await app.register(cors, {
     origin: true,
-    methods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
+    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Retry-Count'],
     maxAge: 86_400,
   });
-  await app.register(ingestRoutes, { log: ingestLog, credentials });
-  await app.register(adminRoutes, { state, pipeline, credentials });
+  await app.register(ingestRoutes, {
+    log: ingestLog,
+    credentials,
+    screen: privacyScreen(suppressions, config.consentPurposes),
+  });
+  await app.register(adminRoutes, {
+    state,
+    pipeline,
+    credentials,
+    profiles: {
+      erasure,
+      appendToLog: (entries) => ingestLog.append(entries),
+      identity: config.identity,
+      consentPurposes: config.consentPurposes,
+    },
+  });
   await app.register(valueRoutes, {
     state,
     events: pipeline,
@@ -95,17 +136,21 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     status: 'ok',
   }));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await erasure.resumeUnfinished();
 
   return {
     app,
     state,
     pipeline,
     ingestLog,
+    erasure,
     async listen() {
       return app.listen({ port: config.port, host: config.host });
     },
     async close() {
       await app.close();
+      suppressions.stop();
+      await erasure.close();
       await ingestLog.close();
       await pipeline.stop();
       await state.close();

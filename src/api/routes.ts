@@ -1,83 +1,27 @@
-// The admin REST API: profiles, dead letters, pipeline status and credentials. Handlers call
+// The admin REST API: profiles (./profiles.ts), dead letters, pipeline status and credentials. Handlers call
 // the capability doors; none touches a driver.
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import { type Pipeline, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from '../pipeline/index.ts';
-import { buildProfileView, lookupProfileId } from '../profiles/index.ts';
 import type { StateStore } from '../store/index.ts';
 import { requireAdmin } from './auth.ts';
-import { credentialSchema, errorSchema, profileSchema } from './schemas.ts';
+import { type ProfileApiOptions, profileRoutes } from './profiles.ts';
+import { credentialSchema, errorSchema } from './schemas.ts';
 
 export interface ApiOptions {
   state: StateStore;
   pipeline: Pipeline;
   credentials: CredentialCache;
+  profiles: Omit<ProfileApiOptions, 'state' | 'pipeline'>;
 }
-
-const LOOKUP_FIELDS = { userId: 'user_id', anonymousId: 'anonymous_id', email: 'email' } as const;
 
 export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const { state, pipeline, credentials } = options;
   app.addHook('preHandler', requireAdmin(credentials));
   const security = [{ adminToken: [] }];
 
-  app.get(
-    '/api/profiles/lookup',
-    {
-      schema: {
-        tags: ['profiles'],
-        summary: 'Find a profile by userId, anonymousId or email',
-        security,
-        querystring: {
-          type: 'object',
-          properties: {
-            userId: { type: 'string' },
-            anonymousId: { type: 'string' },
-            email: { type: 'string' },
-          },
-        },
-        response: { 200: profileSchema, '4xx': errorSchema },
-      },
-    },
-    async (request) => {
-      const query = request.query as Partial<Record<keyof typeof LOOKUP_FIELDS, string>>;
-      const field = (Object.keys(LOOKUP_FIELDS) as (keyof typeof LOOKUP_FIELDS)[]).find((f) => query[f]);
-      if (!field)
-        throw new RapportError('RAPPORT_API_BAD_REQUEST', 'give one of userId, anonymousId or email');
-      const raw = query[field] as string;
-      const value = field === 'email' ? raw.trim().toLowerCase() : raw;
-      const profileId = await lookupProfileId(state, { kind: LOOKUP_FIELDS[field], value });
-      const view = profileId ? await buildProfileView(state, pipeline, profileId) : undefined;
-      if (!view)
-        throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile has ${field} ${JSON.stringify(raw)}`);
-      return view;
-    },
-  );
-
-  app.get(
-    '/api/profiles/:id',
-    {
-      schema: {
-        tags: ['profiles'],
-        summary: 'A profile: traits with their source, identities, merges, latest events',
-        security,
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        querystring: {
-          type: 'object',
-          properties: { events: { type: 'integer', minimum: 0, maximum: 200 } },
-        },
-        response: { 200: profileSchema, '4xx': errorSchema },
-      },
-    },
-    async (request) => {
-      const { id } = request.params as { id: string };
-      const { events } = request.query as { events?: number };
-      const view = await buildProfileView(state, pipeline, id, { eventLimit: events ?? 20 });
-      if (!view) throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${id}`);
-      return view;
-    },
-  );
+  await profileRoutes(app, { state, pipeline, ...options.profiles });
 
   app.get(
     '/api/dead-letters',

@@ -44,6 +44,28 @@ export const profileSchema = {
     },
     mergedFrom: { type: 'array', items: { type: 'string' } },
     merges: { type: 'array', items: mergeSchema },
+    consent: {
+      type: 'object',
+      description: 'Per purpose: granted, denied or unknown; allowed says what a sender may do',
+      additionalProperties: {
+        type: 'object',
+        properties: {
+          state: { type: 'string', enum: ['granted', 'denied', 'unknown'] },
+          allowed: { type: 'boolean' },
+          at: { type: ['string', 'null'] },
+          source: { type: ['string', 'null'] },
+          messageId: { type: ['string', 'null'] },
+        },
+      },
+    },
+    computedProperties: {
+      type: 'object',
+      description: 'Values other modules computed (value score, CLV, lifecycle stage…)',
+      additionalProperties: {
+        type: 'object',
+        properties: { value: {}, computedAt: { type: 'string' } },
+      },
+    },
     lastEvents: {
       type: 'array',
       items: {

@@ -1,6 +1,7 @@
 // The `rapport` command. Each capability registers its own subcommands from its folder;
 // this file only assembles them.
 import { Command } from 'commander';
+import { registerProfilesCommands } from '../profiles/index.ts';
 import { registerDemoCommand } from '../simulate/index.ts';
 import { registerTransferCommands } from '../transfer/index.ts';
 import { registerClvCommands, registerValueCommands } from '../value/index.ts';
@@ -14,5 +15,6 @@ registerServeCommand(program);
 registerClvCommands(program);
 registerValueCommands(program);
 registerDemoCommand(program);
+registerProfilesCommands(program);
 registerTransferCommands(program);
 await program.parseAsync(process.argv);

@@ -15,6 +15,10 @@ export interface RapportConfig {
   identity: IdentityConfig;
   /** Run the log processors in this process (turn off for an API-only process). */
   processors: boolean;
+  /** Purposes a consent decision may name (docs/privacy.md). */
+  consentPurposes: string[];
+  /** Leave out profiles that denied analytics from analytics results (default on). */
+  analyticsRespectConsent: boolean;
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
@@ -31,6 +35,8 @@ export interface ConfigInput {
   identityLimits?: string | undefined;
   identifierTraits?: string | undefined;
   processors?: boolean | undefined;
+  consentPurposes?: string | undefined;
+  analyticsRespectConsent?: boolean | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -92,6 +98,29 @@ function parseTraitList(raw: string | undefined): string[] {
     .filter(Boolean);
 }
 
+const DEFAULT_CONSENT_PURPOSES = ['analytics', 'personalization', 'email', 'sms', 'push', 'phone', 'location'];
+
+function parsePurposes(raw: string | undefined, name: string): string[] {
+  if (raw === undefined || raw.trim() === '') return [...DEFAULT_CONSENT_PURPOSES];
+  const purposes = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = purposes.find((purpose) => !/^[A-Za-z][\w-]{0,63}$/.test(purpose));
+  if (bad !== undefined || purposes.length === 0) {
+    throw invalid(name, `expected names like "analytics,email,sms" (got ${JSON.stringify(bad ?? raw)})`);
+  }
+  return [...new Set(purposes)];
+}
+
+function parseSwitch(raw: boolean | string | undefined, name: string, fallback: boolean): boolean {
+  if (raw === undefined || raw === '') return fallback;
+  if (typeof raw === 'boolean') return raw;
+  if (['on', 'true', '1'].includes(raw.toLowerCase())) return true;
+  if (['off', 'false', '0'].includes(raw.toLowerCase())) return false;
+  throw invalid(name, `must be on or off (got ${JSON.stringify(raw)})`);
+}
+
 /** Builds the configuration; flags (input) win over the environment. Throws naming the bad value. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RapportConfig {
   const logLevel = input.logLevel ?? env.RAPPORT_LOG_LEVEL ?? 'info';
@@ -120,6 +149,15 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       identifierTraits: parseTraitList(input.identifierTraits ?? env.RAPPORT_IDENTIFIER_TRAITS),
     },
     processors: input.processors ?? env.RAPPORT_PROCESSORS !== 'off',
+    consentPurposes: parsePurposes(
+      input.consentPurposes ?? env.RAPPORT_CONSENT_PURPOSES,
+      'RAPPORT_CONSENT_PURPOSES',
+    ),
+    analyticsRespectConsent: parseSwitch(
+      input.analyticsRespectConsent ?? env.RAPPORT_ANALYTICS_RESPECT_CONSENT,
+      'RAPPORT_ANALYTICS_RESPECT_CONSENT',
+      true,
+    ),
   };
 }
 

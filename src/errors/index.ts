@@ -25,6 +25,8 @@ export const ERRORS = {
   RAPPORT_API_FORBIDDEN: { status: 403, kind: 'user' },
   RAPPORT_API_NOT_FOUND: { status: 404, kind: 'user' },
   RAPPORT_API_BAD_REQUEST: { status: 400, kind: 'user' },
+  RAPPORT_CONSENT_INVALID: { status: 400, kind: 'user' },
+  RAPPORT_PROFILE_ERASED: { status: 410, kind: 'user' },
   RAPPORT_CONFIG_INVALID: { status: 500, kind: 'user' },
   RAPPORT_STORE_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_VALUE_INVALID_INPUT: { status: 400, kind: 'user' },

@@ -3,4 +3,10 @@
 // append to the ingest log that makes a 200 mean "durably stored".
 export { readJsonBody } from './body.ts';
 export { GroupCommitLog, type GroupCommitOptions } from './group-commit.ts';
-export { type IngestRouteOptions, ingestRoutes } from './routes.ts';
+export {
+  type IngestRouteOptions,
+  type IngestWarning,
+  ingestRoutes,
+  type MessageScreen,
+  type ScreenedMessages,
+} from './routes.ts';

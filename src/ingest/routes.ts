@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { isRapportError, RapportError } from '../errors/index.ts';
 import {
+  type AcceptedMessage,
   type IngestLimits,
   type MessageRejection,
   type MessageType,
@@ -21,7 +22,29 @@ export interface IngestRouteOptions {
   limits?: IngestLimits;
   /** Whole-request limit in bytes, Segment's 500 KB by default. */
   requestBytes?: number;
+  /** Looks at accepted messages just before the append (erasure suppression, consent checks). */
+  screen?: MessageScreen;
 }
+
+/** A note on an accepted message: it landed, but part of it was not usable (e.g. a consent value). */
+export interface IngestWarning {
+  messageId: string;
+  code: string;
+  field: string;
+  reason: string;
+}
+
+export interface ScreenedMessages {
+  kept: AcceptedMessage[];
+  /** Messages dropped on purpose (an erased person's identifiers): not stored, not rejected. */
+  suppressed: number;
+  warnings: IngestWarning[];
+  /** Runs once the kept messages are committed. */
+  afterAppend?: () => Promise<void>;
+}
+
+/** Synchronous: what it lets through is queued for the append in the same turn. */
+export type MessageScreen = (accepted: AcceptedMessage[]) => ScreenedMessages;
 
 const PATHS: [string[], MessageType | 'batch'][] = [
   [['/v1/track', '/v1/t'], 'track'],
@@ -53,6 +76,19 @@ const responseSchema = {
       success: { type: 'boolean' },
       accepted: { type: 'integer' },
       rejected: { type: 'array', items: rejectionSchema },
+      suppressed: { type: 'integer', description: 'Messages dropped because their person was erased.' },
+      warnings: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            messageId: { type: 'string' },
+            code: { type: 'string' },
+            field: { type: 'string' },
+            reason: { type: 'string' },
+          },
+        },
+      },
     },
   },
   '4xx': {
@@ -142,7 +178,8 @@ async function handle(
     limits: options.limits ?? SEGMENT_LIMITS,
   });
   const received = receivedAt.toISOString();
-  const entries: LogEntry[] = parsed.accepted.map(({ message, json }) => ({
+  const screened = options.screen?.(parsed.accepted);
+  const entries: LogEntry[] = (screened?.kept ?? parsed.accepted).map(({ message, json }) => ({
     messageId: message.messageId,
     source,
     receivedAt: received,
@@ -150,6 +187,7 @@ async function handle(
   }));
   const deadLetters = parsed.rejected.map((rejection) => deadLetterOf(rejection, received, source));
   await options.log.append(entries, deadLetters);
+  await screened?.afterAppend?.();
   const rejected = parsed.rejected.map(({ index, code, field, reason }) => ({ index, code, field, reason }));
   if (entries.length === 0 && rejected.length > 0) {
     const first = rejected[0] as (typeof rejected)[number];
@@ -163,7 +201,9 @@ async function handle(
       rejected,
     });
   }
-  return reply.send({ success: true, accepted: entries.length, rejected });
+  const notes = screened && (screened.suppressed > 0 || screened.warnings.length > 0);
+  const extra = notes ? { suppressed: screened.suppressed, warnings: screened.warnings } : {};
+  return reply.send({ success: true, accepted: entries.length, rejected, ...extra });
 }
 
 /**

@@ -9,6 +9,8 @@ export interface EventReader {
   countByMessageId(messageIds: string[]): Promise<Map<string, number>>;
   getOffset(processor: string): Promise<number>;
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Erasure: the worker owns the embedded event store, so deletes travel here too. */
+  deleteEventsOf(profileIds: string[]): Promise<number>;
 }
 
 export type ReaderMethod = keyof EventReader;
@@ -21,6 +23,8 @@ export type ToWorker =
 export interface PipelineStatus {
   profilesOffset: number;
   warehouseOffset: number;
+  /** The realtime (segments) processor's offset; absent when it does not run. */
+  segmentsOffset?: number;
   lastError: string | null;
 }
 

@@ -13,8 +13,15 @@ import {
   lookupKeysOf,
   resolveIdentity,
 } from '../identity/index.ts';
-import { applyMessage } from '../profiles/index.ts';
-import type { EventStore, IdentityKey, LogRecord, StateStore, StoredEvent } from '../store/index.ts';
+import { applyConsent, applyMessage, DEFAULT_CONSENT_PURPOSES } from '../profiles/index.ts';
+import type {
+  ConsentRecord,
+  EventStore,
+  IdentityKey,
+  LogRecord,
+  StateStore,
+  StoredEvent,
+} from '../store/index.ts';
 
 export const PROFILES_PROCESSOR = 'profiles';
 export const WAREHOUSE_PROCESSOR = 'warehouse';
@@ -22,6 +29,8 @@ export const WAREHOUSE_PROCESSOR = 'warehouse';
 export interface StepOptions {
   batchSize: number;
   identity: IdentityConfig;
+  /** Consent purposes decisions may name (DEFAULT_CONSENT_PURPOSES when absent). */
+  consentPurposes?: readonly string[];
   newProfileId?: () => string;
   /** Shared by processors in one thread so a slice is read and parsed once, not once each. */
   slices?: SliceCache;
@@ -84,11 +93,15 @@ export async function runProfilesStep(
       newProfileId: options.newProfileId ?? randomUUID,
       now: new Date().toISOString(),
     };
+    const purposes = options.consentPurposes ?? DEFAULT_CONSENT_PURPOSES;
+    const consentHistory: ConsentRecord[] = [];
     messages.forEach((message, index) => {
       const profileId = resolveIdentity(graph, message, ctx);
-      applyMessage(graph.profile(profileId), message, (records[index] as LogRecord).source);
+      const source = (records[index] as LogRecord).source;
+      applyMessage(graph.profile(profileId), message, source);
+      consentHistory.push(...applyConsent(graph.profile(profileId), message, source, purposes));
     });
-    await tx.write(graph.changes());
+    await tx.write({ ...graph.changes(), consentHistory });
     await tx.setOffset((records.at(-1) as LogRecord).seq);
     return records.length;
   });

@@ -1,5 +1,40 @@
 // Profiles: the read model of each person (traits with their source and time, counters,
 // groups) built from the log by the profiles processor, the pure rules that apply a message
 // to a profile and fold two profiles into one, and the view the API serves.
+
+export { ADMIN_CONSENT_SOURCE, type AdminConsentChange, adminConsentChange } from './admin-consent.ts';
+export { analyticsConsentCondition, analyticsConsentFilter, analyticsExcludedProfiles } from './analytics.ts';
+export { formatJob, formatProfile, formatSearch, registerProfilesCommands } from './cli.ts';
+export {
+  ANALYTICS_PURPOSE,
+  applyConsent,
+  CONSENT_EVENT,
+  CONSENT_STATES,
+  type ConsentAnswer,
+  consentAllows,
+  consentChoicesOf,
+  consentOf,
+  consentStateOf,
+  DEFAULT_CONSENT_PURPOSES,
+  readConsentChoices,
+} from './consent.ts';
+export { type ErasureDeps, ErasureService } from './erasure.ts';
+export { exportHeader, exportProfile } from './export.ts';
 export { applyMessage, mergeProfiles, newProfile, traitsOf, traitValues } from './model.ts';
-export { buildProfileView, lookupProfileId, mergedIdsOf, type ProfileView, survivorOf } from './view.ts';
+export { privacyScreen } from './screen.ts';
+export {
+  decodeCursor,
+  encodeCursor,
+  type ProfileSummary,
+  profileTimeline,
+  searchProfiles,
+} from './search.ts';
+export { identifierHash, SuppressionList } from './suppression.ts';
+export {
+  buildProfileView,
+  type ConsentView,
+  lookupProfileId,
+  mergedIdsOf,
+  type ProfileView,
+  survivorOf,
+} from './view.ts';

@@ -4,6 +4,7 @@
 // yields the same profiles.
 import type { SegmentMessage } from '../events/index.ts';
 import type { GroupMembership, ProfileRow, TraitValue } from '../store/index.ts';
+import { CONSENT_TRAIT, mergeConsent } from './consent.ts';
 
 export function newProfile(profileId: string, createdAt: string, seenAt: string): ProfileRow {
   return {
@@ -14,6 +15,7 @@ export function newProfile(profileId: string, createdAt: string, seenAt: string)
     eventCount: 0,
     traits: {},
     groups: {},
+    consent: {},
     mergedInto: null,
   };
 }
@@ -67,6 +69,8 @@ export function applyMessage(profile: ProfileRow, message: SegmentMessage, sourc
   profile.lastSeen = later(profile.lastSeen, message.timestamp);
   if (message.type === 'identify') {
     for (const [key, value] of Object.entries(traitsOf(message) ?? {})) {
+      // Consent decisions are kept with their history, not as a trait (see consent.ts).
+      if (key === CONSENT_TRAIT && message.traits?.[CONSENT_TRAIT] !== undefined) continue;
       setTrait(profile, key, { value, at: message.timestamp, source, messageId: message.messageId });
     }
   }
@@ -87,6 +91,7 @@ export function mergeProfiles(winner: ProfileRow, loser: ProfileRow): void {
   for (const group of Object.values(loser.groups)) {
     setGroup(winner, { ...group, messageId: (group as { messageId?: string }).messageId ?? '' });
   }
+  mergeConsent(winner, loser);
   winner.eventCount += loser.eventCount;
   winner.firstSeen = earlier(winner.firstSeen, loser.firstSeen);
   winner.lastSeen = later(winner.lastSeen, loser.lastSeen);

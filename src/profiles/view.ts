@@ -1,7 +1,11 @@
-// The profile as the API shows it: traits with when and where each was set, identities,
-// merges (done and refused), and the latest events, across every profile merged into it.
+// The profile as the API shows it (the "360"): traits with when and where each was set,
+// identities, merges (done and refused), consent per purpose, computed properties (value
+// scores, lifecycle stage… written by other modules) and the latest events, across every
+// profile merged into it.
+
 import type { EventReader } from '../pipeline/index.ts';
 import type {
+  ConsentState,
   IdentityKey,
   IdentityRow,
   ProfileRow,
@@ -9,6 +13,7 @@ import type {
   StoredEvent,
   StoredMergeRecord,
 } from '../store/index.ts';
+import { consentAllows, DEFAULT_CONSENT_PURPOSES } from './consent.ts';
 
 export interface ProfileView {
   profileId: string;
@@ -22,7 +27,35 @@ export interface ProfileView {
   identities: Array<{ kind: string; value: string; firstSeen: string }>;
   mergedFrom: string[];
   merges: StoredMergeRecord[];
+  /** Every configured purpose (and any other one a decision named), unknown when undecided. */
+  consent: Record<string, ConsentView>;
+  computedProperties: Record<string, { value: unknown; computedAt: string }>;
   lastEvents: Array<Pick<StoredEvent, 'messageId' | 'type' | 'name' | 'timestamp' | 'properties'>>;
+}
+
+export interface ConsentView {
+  state: ConsentState;
+  /** What a sender may do with it: unknown is no for every purpose but analytics. */
+  allowed: boolean;
+  at: string | null;
+  source: string | null;
+  messageId: string | null;
+}
+
+export function consentViewOf(profile: ProfileRow, purposes: readonly string[]): Record<string, ConsentView> {
+  const view: Record<string, ConsentView> = {};
+  for (const purpose of new Set([...purposes, ...Object.keys(profile.consent)])) {
+    const decision = profile.consent[purpose];
+    const state = decision?.state ?? 'unknown';
+    view[purpose] = {
+      state,
+      allowed: consentAllows(state, purpose),
+      at: decision?.at ?? null,
+      source: decision?.source ?? null,
+      messageId: decision?.messageId ?? null,
+    };
+  }
+  return view;
 }
 
 const MAX_MERGE_DEPTH = 64;
@@ -61,7 +94,7 @@ export async function buildProfileView(
   state: StateStore,
   events: EventReader,
   profileId: string,
-  options: { eventLimit: number } = { eventLimit: 20 },
+  options: { eventLimit: number; purposes?: readonly string[] } = { eventLimit: 20 },
 ): Promise<ProfileView | undefined> {
   const profile = await survivorOf(state, profileId);
   if (!profile) return undefined;
@@ -86,6 +119,13 @@ export async function buildProfileView(
     identities: identities.map(({ kind, value, firstSeen }) => ({ kind, value, firstSeen })),
     mergedFrom,
     merges: await state.mergesOf(allIds),
+    consent: consentViewOf(profile, options.purposes ?? DEFAULT_CONSENT_PURPOSES),
+    computedProperties: Object.fromEntries(
+      (await state.computedPropertiesOf([profile.profileId])).map((row) => [
+        row.name,
+        { value: row.value, computedAt: row.computedAt },
+      ]),
+    ),
     lastEvents: lastEvents.map(({ messageId, type, name, timestamp, properties }) => ({
       messageId,
       type,

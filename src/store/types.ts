@@ -45,6 +45,10 @@ export interface IngestLogStore {
   countEntries(): Promise<number>;
   listDeadLetters(options: { limit: number; beforeId?: number }): Promise<StoredDeadLetter[]>;
   countDeadLetters(): Promise<number>;
+  /** Erasure: removes these log entries (by seq); returns how many were removed. */
+  deleteEntries(seqs: number[]): Promise<number>;
+  /** Erasure: removes these dead letters (by id); returns how many were removed. */
+  deleteDeadLetters(ids: number[]): Promise<number>;
 }
 
 /** An identifier kind and value: ('user_id', 'u-42'), ('anonymous_id', …), ('email', …). */
@@ -73,6 +77,27 @@ export interface GroupMembership {
   at: string;
 }
 
+/** A decision about one purpose: granted, denied, or explicitly reset to unknown. */
+export type ConsentState = 'granted' | 'denied' | 'unknown';
+
+export interface ConsentDecision {
+  state: ConsentState;
+  /** Message timestamp of the decision (ISO). */
+  at: string;
+  source: string;
+  messageId: string;
+}
+
+/** One decision as the consent history keeps it, under the profile it was recorded on. */
+export interface ConsentRecord extends ConsentDecision {
+  profileId: string;
+  purpose: string;
+}
+
+export interface StoredConsentRecord extends ConsentRecord {
+  id: number;
+}
+
 export interface ProfileRow {
   profileId: string;
   createdAt: string;
@@ -81,6 +106,8 @@ export interface ProfileRow {
   eventCount: number;
   traits: Record<string, TraitValue>;
   groups: Record<string, GroupMembership>;
+  /** The current decision per purpose; a purpose not here is unknown. */
+  consent: Record<string, ConsentDecision>;
   /** Set when this profile was merged into another; reads follow it. */
   mergedInto: string | null;
 }
@@ -105,6 +132,69 @@ export interface ProfileChanges {
   profiles: ProfileRow[];
   identities: IdentityRow[];
   merges: MergeRecord[];
+  /** Every consent decision the batch carried, appended to the history. */
+  consentHistory?: ConsentRecord[];
+}
+
+/** A value another module computed for a profile (CLV, value score, lifecycle stage…). */
+export interface ComputedProperty {
+  profileId: string;
+  name: string;
+  value: unknown;
+  computedAt: string;
+}
+
+/** List and search over live (not merged-away) profiles, in profile id order. */
+export interface ProfileSearch {
+  /** Only these profiles (the caller resolved an identifier to them). */
+  profileIds?: string[];
+  /** Trait name → value as text ("pro", "42", "true"), all must match. */
+  traits?: Record<string, string>;
+  lastSeenAfter?: string;
+  lastSeenBefore?: string;
+  /** Cursor: profiles with an id greater than this. */
+  afterId?: string;
+  limit: number;
+}
+
+/** An erased identifier, kept only as a hash so later messages carrying it can be dropped. */
+export interface Suppression {
+  /** Identity kind ('user_id', 'email', …) or 'profile_id'. */
+  kind: string;
+  valueHash: string;
+  erasedAt: string;
+  jobId: string;
+}
+
+export type ErasureStatus = 'running' | 'complete' | 'failed';
+
+export interface ErasureStep {
+  name: string;
+  status: 'pending' | 'done';
+  doneAt: string | null;
+  /** Rows (or messages) the step removed or wrote. */
+  count: number;
+}
+
+/** What a running erasure needs to resume after a crash; cleared when it completes. */
+export interface ErasureWork {
+  profileIds: string[];
+  identities: IdentityKey[];
+  /** Log head once suppression was in force; deletion starts when processors passed it. */
+  logHead: number | null;
+}
+
+export interface ErasureJob {
+  id: string;
+  status: ErasureStatus;
+  steps: ErasureStep[];
+  requestedAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  /** Messages dropped at ingest because they carried an erased identifier. */
+  suppressedCount: number;
+  error: string | null;
+  work: ErasureWork | null;
 }
 
 /** The slice of state a profile processor reads and writes inside one locked transaction. */
@@ -154,6 +244,33 @@ export interface StateStore {
   findCredentialByHash(secretHash: string): Promise<Credential | undefined>;
   listCredentials(kind?: CredentialKind): Promise<Credential[]>;
   revokeCredential(id: string, at: string): Promise<boolean>;
+
+  /** Consent decisions recorded on these profiles, oldest first (by id). */
+  consentHistoryOf(profileIds: string[]): Promise<StoredConsentRecord[]>;
+  /**
+   * Ids of live profiles whose current decision for `purpose` is `state`, plus every profile
+   * merged into them (their events still carry those ids).
+   */
+  profilesByConsent(purpose: string, state: ConsentState): Promise<string[]>;
+  /** Upserts by (profileId, name). */
+  setComputedProperties(rows: ComputedProperty[]): Promise<void>;
+  computedPropertiesOf(profileIds: string[]): Promise<ComputedProperty[]>;
+  searchProfiles(search: ProfileSearch): Promise<ProfileRow[]>;
+
+  /** Ignores a (kind, valueHash) already suppressed. */
+  addSuppressions(rows: Suppression[]): Promise<void>;
+  listSuppressions(): Promise<Suppression[]>;
+  findSuppression(kind: string, valueHash: string): Promise<Suppression | undefined>;
+  addSuppressedCount(jobId: string, count: number): Promise<void>;
+  /** Inserts or replaces the job (suppressedCount is kept: ingest adds to it). */
+  saveErasureJob(job: ErasureJob): Promise<void>;
+  getErasureJob(id: string): Promise<ErasureJob | undefined>;
+  listUnfinishedErasureJobs(): Promise<ErasureJob[]>;
+  /**
+   * Erasure: deletes the profiles and everything the state store holds under their ids
+   * (identities, merges, consent history, computed properties) in one transaction.
+   */
+  eraseProfiles(profileIds: string[]): Promise<number>;
 }
 
 /** One event as the event store keeps it: a few columns for queries plus the full message. */
@@ -204,4 +321,6 @@ export interface EventStore {
    * integers and decimals as numbers and timestamps as ISO strings.
    */
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Erasure: deletes every event of these profiles; returns how many. */
+  deleteEventsOf(profileIds: string[]): Promise<number>;
 }

@@ -34,6 +34,12 @@ class GatedStore implements IngestLogStore {
   async read() {
     return [];
   }
+  async deleteEntries() {
+    return 0;
+  }
+  async deleteDeadLetters() {
+    return 0;
+  }
   async headSeq() {
     return this.appended.length;
   }

@@ -5,11 +5,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EVENT_INSERT_ROWS } from '../../src/store/postgres/events.ts';
 import { advisoryLockParams, tablesIn } from '../../src/store/postgres/sql.ts';
 import type {
+  ConsentState,
+  ErasureJob,
   IdentityRow,
   LogEntry,
   MergeRecord,
   ProfileChanges,
   ProfileRow,
+  ProfileSearch,
   StoredEvent,
 } from '../../src/store/types.ts';
 import { ENGINES, type OpenedStores } from './engines.ts';
@@ -36,6 +39,7 @@ function profile(profileId: string, extra: Partial<ProfileRow> = {}): ProfileRow
     eventCount: 1,
     traits: {},
     groups: {},
+    consent: {},
     mergedInto: null,
     ...extra,
   };
@@ -512,6 +516,192 @@ for (const engine of ENGINES) {
       });
     });
 
+    describe('consent, computed properties, search, erasure', () => {
+      async function write(changes: Partial<ProfileChanges>) {
+        await stores.state.withProcessorLock('profiles', (tx) =>
+          tx.write({ profiles: [], identities: [], merges: [], ...changes }),
+        );
+      }
+      const decision = (state: ConsentState, minutes: number, messageId = `c${minutes}`) => ({
+        state,
+        at: at(minutes),
+        source: 'web',
+        messageId,
+      });
+
+      it('round-trips current consent on the profile and appends the history in order', async () => {
+        const consent = { email: decision('denied', 2), analytics: decision('granted', 1) };
+        await write({
+          profiles: [profile('p1', { consent })],
+          consentHistory: [
+            { profileId: 'p1', purpose: 'analytics', ...decision('granted', 1) },
+            { profileId: 'p1', purpose: 'email', ...decision('granted', 1, 'old') },
+            { profileId: 'p1', purpose: 'email', ...decision('denied', 2) },
+          ],
+        });
+        await write({ consentHistory: [{ profileId: 'p2', purpose: 'sms', ...decision('unknown', 3) }] });
+        expect((await stores.state.getProfile('p1'))?.consent).toEqual(consent);
+        const history = await stores.state.consentHistoryOf(['p1', 'p2']);
+        expect(history.map(({ id, ...rest }) => `${rest.profileId}:${rest.purpose}:${rest.state}`)).toEqual([
+          'p1:analytics:granted',
+          'p1:email:granted',
+          'p1:email:denied',
+          'p2:sms:unknown',
+        ]);
+        expect(history[2]).toMatchObject({ at: at(2), source: 'web', messageId: 'c2' });
+        expect(isIncreasing(history.map((row) => row.id))).toBe(true);
+        expect(await stores.state.consentHistoryOf([])).toEqual([]);
+      });
+
+      it('finds profiles by consent state, with every profile merged into them', async () => {
+        await write({
+          profiles: [
+            profile('denier', { consent: { analytics: decision('denied', 1) } }),
+            profile('loser', { mergedInto: 'denier' }),
+            profile('loser-of-loser', { mergedInto: 'loser' }),
+            profile('granter', { consent: { analytics: decision('granted', 1) } }),
+            profile('silent'),
+            profile('merged-denier', {
+              mergedInto: 'granter',
+              consent: { analytics: decision('denied', 1) },
+            }),
+          ],
+        });
+        expect(await stores.state.profilesByConsent('analytics', 'denied')).toEqual([
+          'denier',
+          'loser',
+          'loser-of-loser',
+        ]);
+        expect(await stores.state.profilesByConsent('analytics', 'granted')).toEqual([
+          'granter',
+          'merged-denier',
+        ]);
+        expect(await stores.state.profilesByConsent('analytics', 'unknown')).toEqual(['silent']);
+        expect(await stores.state.profilesByConsent('email', 'denied')).toEqual([]);
+      });
+
+      it('upserts computed properties by profile and name, any JSON value', async () => {
+        const { state } = stores;
+        await state.setComputedProperties([
+          { profileId: 'p1', name: 'clv', value: 120.5, computedAt: at(1) },
+          { profileId: 'p1', name: 'stage', value: 'active', computedAt: at(1) },
+          { profileId: 'p2', name: 'scores', value: { value: 3, parts: [1, 'ü'] }, computedAt: at(1) },
+        ]);
+        await state.setComputedProperties([{ profileId: 'p1', name: 'clv', value: 99, computedAt: at(2) }]);
+        expect(await state.computedPropertiesOf(['p1', 'p2', 'p3'])).toEqual([
+          { profileId: 'p1', name: 'clv', value: 99, computedAt: at(2) },
+          { profileId: 'p1', name: 'stage', value: 'active', computedAt: at(1) },
+          { profileId: 'p2', name: 'scores', value: { value: 3, parts: [1, 'ü'] }, computedAt: at(1) },
+        ]);
+        expect(await state.computedPropertiesOf([])).toEqual([]);
+      });
+
+      it('searches live profiles by ids, trait text, last seen, with a profile id cursor', async () => {
+        const trait = (value: unknown) => ({ value, at: at(1), source: 'web', messageId: 'm' });
+        await write({
+          profiles: [
+            profile('a', {
+              traits: { plan: trait('pro'), seats: trait(12), vip: trait(true) },
+              lastSeen: at(10),
+            }),
+            profile('b', { traits: { plan: trait('pro'), seats: trait('12') }, lastSeen: at(20) }),
+            profile('c', { traits: { plan: trait('free') }, lastSeen: at(30) }),
+            profile('d', { traits: { plan: trait('pro') }, mergedInto: 'a' }),
+          ],
+        });
+        const ids = async (search: Partial<ProfileSearch>) =>
+          (await stores.state.searchProfiles({ limit: 10, ...search })).map((row) => row.profileId);
+        expect(await ids({})).toEqual(['a', 'b', 'c']);
+        expect(await ids({ traits: { plan: 'pro' } })).toEqual(['a', 'b']);
+        expect(await ids({ traits: { seats: '12' } })).toEqual(['a', 'b']);
+        expect(await ids({ traits: { vip: 'true', plan: 'pro' } })).toEqual(['a']);
+        expect(await ids({ traits: { plan: 'nope' } })).toEqual([]);
+        expect(await ids({ lastSeenAfter: at(10) })).toEqual(['b', 'c']);
+        expect(await ids({ lastSeenBefore: at(30) })).toEqual(['a', 'b']);
+        expect(await ids({ profileIds: ['c', 'd'] })).toEqual(['c']);
+        expect(await ids({ profileIds: [] })).toEqual([]);
+        expect(await ids({ afterId: 'a', limit: 1 })).toEqual(['b']);
+        const [first] = await stores.state.searchProfiles({ limit: 1 });
+        expect(first?.traits.plan?.value).toBe('pro');
+      });
+
+      it('keeps suppressions by hash, ignores repeats, and counts drops on the job', async () => {
+        const { state } = stores;
+        const job: ErasureJob = {
+          id: 'job-1',
+          status: 'running',
+          steps: [{ name: 'suppress', status: 'pending', doneAt: null, count: 0 }],
+          requestedAt: at(1),
+          updatedAt: at(1),
+          completedAt: null,
+          suppressedCount: 0,
+          error: null,
+          work: { profileIds: ['p1'], identities: [{ kind: 'user_id', value: 'u1' }], logHead: null },
+        };
+        await state.saveErasureJob(job);
+        const row = { kind: 'user_id', valueHash: 'h1', erasedAt: at(2), jobId: 'job-1' };
+        await state.addSuppressions([row, { ...row, kind: 'profile_id' }]);
+        await state.addSuppressions([{ ...row, jobId: 'job-2' }]);
+        expect(await state.listSuppressions()).toEqual([{ ...row, kind: 'profile_id' }, row]);
+        expect(await state.findSuppression('user_id', 'h1')).toEqual(row);
+        expect(await state.findSuppression('email', 'h1')).toBeUndefined();
+        await state.addSuppressedCount('job-1', 2);
+        await state.addSuppressedCount('job-1', 3);
+        expect(await state.getErasureJob('job-1')).toEqual({ ...job, suppressedCount: 5 });
+        expect(await state.listUnfinishedErasureJobs()).toHaveLength(1);
+        // Saving the job again keeps the count ingest added.
+        const done = { ...job, status: 'complete' as const, completedAt: at(3), work: null };
+        await state.saveErasureJob(done);
+        expect(await state.getErasureJob('job-1')).toEqual({ ...done, suppressedCount: 5 });
+        expect(await state.listUnfinishedErasureJobs()).toEqual([]);
+        expect(await state.getErasureJob('nope')).toBeUndefined();
+      });
+
+      it('erases profiles with everything held under their ids, and nothing of anyone else', async () => {
+        const { state } = stores;
+        await write({
+          profiles: [profile('gone'), profile('gone-loser', { mergedInto: 'gone' }), profile('kept')],
+          identities: [identity('user_id', 'u-gone', 'gone'), identity('user_id', 'u-kept', 'kept')],
+          merges: [merge('gone', 'gone-loser'), merge('kept', 'other')],
+          consentHistory: [
+            { profileId: 'gone', purpose: 'email', ...decision('granted', 1) },
+            { profileId: 'kept', purpose: 'email', ...decision('granted', 1) },
+          ],
+        });
+        await state.setComputedProperties([
+          { profileId: 'gone', name: 'clv', value: 1, computedAt: at(1) },
+          { profileId: 'kept', name: 'clv', value: 2, computedAt: at(1) },
+        ]);
+        expect(await state.eraseProfiles(['gone', 'gone-loser'])).toBe(6);
+        expect(await state.getProfile('gone')).toBeUndefined();
+        expect(await state.getProfile('gone-loser')).toBeUndefined();
+        expect(await state.identitiesOfProfiles(['gone'])).toEqual([]);
+        expect(await state.mergesOf(['gone', 'gone-loser'])).toEqual([]);
+        expect(await state.consentHistoryOf(['gone'])).toEqual([]);
+        expect(await state.computedPropertiesOf(['gone'])).toEqual([]);
+        expect(await state.getProfile('kept')).toEqual(profile('kept'));
+        expect(await state.identitiesOfProfiles(['kept'])).toHaveLength(1);
+        expect(await state.mergesOf(['kept'])).toHaveLength(1);
+        expect(await state.consentHistoryOf(['kept'])).toHaveLength(1);
+        expect(await state.computedPropertiesOf(['kept'])).toHaveLength(1);
+        expect(await state.eraseProfiles(['gone'])).toBe(0);
+      });
+
+      it('deletes log entries by seq and dead letters by id', async () => {
+        const { log } = stores.state;
+        const dead = { receivedAt: at(0), source: 'web', code: 'X', field: 'f', reason: 'r', body: '{}' };
+        await log.append([logEntry('a'), logEntry('b'), logEntry('c')], [dead, dead]);
+        const [, b] = await log.read(0, 10);
+        expect(await log.deleteEntries([b!.seq, 999])).toBe(1);
+        expect((await log.read(0, 10)).map((row) => row.messageId)).toEqual(['a', 'c']);
+        const [newest] = await log.listDeadLetters({ limit: 1 });
+        expect(await log.deleteDeadLetters([newest!.id])).toBe(1);
+        expect(await log.countDeadLetters()).toBe(1);
+        expect(await log.deleteEntries([])).toBe(0);
+        expect(await log.deleteDeadLetters([])).toBe(0);
+      });
+    });
+
     describe('event store', () => {
       it('starts empty at offset 0', async () => {
         expect(await stores.events.getOffset('warehouse')).toBe(0);
@@ -638,6 +828,20 @@ for (const engine of ENGINES) {
         expect(await events.eventsOf({ ...around, from: '2024-03-01T11:00:00.001+01:00' })).toHaveLength(0);
         expect(await events.eventsOf({ ...around, to: '2024-03-01T10:00:00.001Z' })).toHaveLength(1);
         expect(await events.eventsOf({ ...around, to: '2024-03-01T10:00:00.000Z' })).toHaveLength(0);
+      });
+
+      it('deletes every event of the given profiles and no other', async () => {
+        const { events } = stores;
+        await events.appendWithOffset(
+          'warehouse',
+          [event(1), event(2, { profileId: 'p2' }), event(3, { profileId: 'p3' }), event(4)],
+          4,
+        );
+        expect(await events.deleteEventsOf(['p1', 'p3'])).toBe(3);
+        expect(await events.countEvents()).toBe(1);
+        expect(seqsOf(await events.eventsOf({ profileIds: ['p1', 'p2', 'p3'], limit: 10 }))).toEqual([2]);
+        expect(await events.deleteEventsOf([])).toBe(0);
+        expect(await events.getOffset('warehouse')).toBe(4);
       });
 
       it('counts stored copies per messageId', async () => {

@@ -177,6 +177,20 @@ export class DuckDbEventStore implements EventStore {
     }
     return counts;
   }
+  async deleteEventsOf(profileIds: string[]): Promise<number> {
+    let removed = 0;
+    const ids = [...new Set(profileIds)];
+    for (let i = 0; i < ids.length; i += 1000) {
+      const part = ids.slice(i, i + 1000);
+      const marks = part.map((_, j) => `$${j + 1}`).join(', ');
+      const result = await this.writer.run(`DELETE FROM events WHERE profile_id IN (${marks})`, part);
+      removed += Number(result.rowsChanged);
+    }
+    // Rewrites the changed row groups so the deleted rows leave the file, not only the index.
+    if (removed > 0) await this.writer.run('CHECKPOINT');
+    return removed;
+  }
+
   async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
     // A connection of its own: queries run concurrently, and a read-only transaction is
     // per connection.

@@ -160,6 +160,15 @@ export class PostgresEventStore implements EventStore {
     }
     return counts;
   }
+  async deleteEventsOf(profileIds: string[]): Promise<number> {
+    if (profileIds.length === 0) return 0;
+    const result = await this.pool.query(
+      `DELETE FROM ${this.tables.events} WHERE profile_id = ANY($1::text[])`,
+      [[...new Set(profileIds)].map((id) => storableText(id))],
+    );
+    return result.rowCount ?? 0;
+  }
+
   async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
     return inTransaction(this.pool, async (client) => {
       // Read-only, and unqualified names resolve to this store's schema.

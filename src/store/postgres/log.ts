@@ -118,6 +118,24 @@ export class PostgresIngestLog implements IngestLogStore {
     return rows.map(toDeadLetter);
   }
 
+  async deleteEntries(seqs: number[]): Promise<number> {
+    if (seqs.length === 0) return 0;
+    const result = await this.pool.query(
+      `DELETE FROM ${this.tables.ingestLog} WHERE seq = ANY($1::bigint[])`,
+      [seqs],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async deleteDeadLetters(ids: number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.pool.query(
+      `DELETE FROM ${this.tables.deadLetters} WHERE id = ANY($1::bigint[])`,
+      [ids],
+    );
+    return result.rowCount ?? 0;
+  }
+
   async countDeadLetters(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
       `SELECT count(*) AS n FROM ${this.tables.deadLetters}`,

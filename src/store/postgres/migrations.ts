@@ -60,6 +60,44 @@ export const STATE_MIGRATIONS: readonly string[] = [
      created_at timestamptz NOT NULL,
      revoked_at timestamptz
    );`,
+  // 2: consent (current per profile, full history), computed properties, erasure.
+  `ALTER TABLE profiles ADD COLUMN consent jsonb NOT NULL DEFAULT '{}';
+   CREATE INDEX profiles_by_merged_into ON profiles (merged_into) WHERE merged_into IS NOT NULL;
+   CREATE TABLE consent_history (
+     id bigserial PRIMARY KEY,
+     profile_id text NOT NULL,
+     purpose text NOT NULL,
+     state text NOT NULL,
+     at timestamptz NOT NULL,
+     source text NOT NULL,
+     message_id text NOT NULL
+   );
+   CREATE INDEX consent_history_by_profile ON consent_history (profile_id);
+   CREATE TABLE computed_properties (
+     profile_id text NOT NULL,
+     name text NOT NULL,
+     value jsonb NOT NULL,
+     computed_at timestamptz NOT NULL,
+     PRIMARY KEY (profile_id, name)
+   );
+   CREATE TABLE suppressions (
+     kind text NOT NULL,
+     value_hash text NOT NULL,
+     erased_at timestamptz NOT NULL,
+     job_id text NOT NULL,
+     PRIMARY KEY (kind, value_hash)
+   );
+   CREATE TABLE erasure_jobs (
+     id text PRIMARY KEY,
+     status text NOT NULL,
+     steps jsonb NOT NULL,
+     requested_at timestamptz NOT NULL,
+     updated_at timestamptz NOT NULL,
+     completed_at timestamptz,
+     suppressed_count bigint NOT NULL DEFAULT 0,
+     error text,
+     work jsonb
+   );`,
 ];
 
 export const EVENT_MIGRATIONS: readonly string[] = [

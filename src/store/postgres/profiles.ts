@@ -2,6 +2,7 @@
 // pool (plain reads) and on the one client holding a processor's transaction.
 import type { IdentityKey, IdentityRow, ProfileChanges, ProfileRow, StoredMergeRecord } from '../types.ts';
 import type { PgQueryable } from './connection.ts';
+import { appendConsentHistory } from './privacy.ts';
 import {
   type IdentityDbRow,
   type MergeDbRow,
@@ -15,8 +16,8 @@ import { chunk, lastByKey, type PostgresTables, storableJson, storableText } fro
 /** Rows per statement: a batch can carry thousands of changes; arrays keep it to a few parameters. */
 export const PROFILE_WRITE_ROWS = 2000;
 
-const PROFILE_COLUMNS =
-  'profile_id, created_at, first_seen, last_seen, event_count, traits, "groups", merged_into';
+export const PROFILE_COLUMNS =
+  'profile_id, created_at, first_seen, last_seen, event_count, traits, "groups", merged_into, consent';
 const IDENTITY_COLUMNS = 'kind, value, profile_id, first_seen';
 
 export async function findIdentities(
@@ -93,6 +94,9 @@ export async function writeChanges(
     await upsertIdentities(db, tables, part);
   }
   for (const part of chunk(changes.merges, PROFILE_WRITE_ROWS)) await insertMerges(db, tables, part);
+  for (const part of chunk(changes.consentHistory ?? [], PROFILE_WRITE_ROWS)) {
+    await appendConsentHistory(db, tables, part);
+  }
 }
 
 /**
@@ -120,10 +124,10 @@ async function upsertProfiles(
   await db.query(
     `INSERT INTO ${tables.profiles} (${PROFILE_COLUMNS})
      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[], $5::bigint[],
-       $6::jsonb[], $7::jsonb[], $8::text[])
+       $6::jsonb[], $7::jsonb[], $8::text[], $9::jsonb[])
      ON CONFLICT (profile_id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen,
        event_count = excluded.event_count, traits = excluded.traits, "groups" = excluded."groups",
-       merged_into = excluded.merged_into`,
+       merged_into = excluded.merged_into, consent = excluded.consent`,
     [
       profiles.map((p) => storableText(p.profileId)),
       profiles.map((p) => p.createdAt),
@@ -133,6 +137,7 @@ async function upsertProfiles(
       profiles.map((p) => storableJson(p.traits)),
       profiles.map((p) => storableJson(p.groups)),
       profiles.map((p) => storableText(p.mergedInto)),
+      profiles.map((p) => storableJson(p.consent)),
     ],
   );
 }

@@ -42,6 +42,8 @@ export interface ProfileDbRow {
   event_count: BigIntValue;
   traits: ProfileRow['traits'];
   groups: ProfileRow['groups'];
+  /** Absent only in rows built by hand (tests); the column defaults to '{}'. */
+  consent?: ProfileRow['consent'];
   merged_into: string | null;
 }
 
@@ -115,6 +117,7 @@ export function toProfile(row: ProfileDbRow): ProfileRow {
     eventCount: toNumber(row.event_count),
     traits: row.traits,
     groups: row.groups,
+    consent: row.consent ?? {},
     mergedInto: row.merged_into,
   };
 }

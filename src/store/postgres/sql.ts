@@ -31,6 +31,10 @@ export function tablesIn(schema: string) {
     identities: table('identities'),
     merges: table('merges'),
     credentials: table('credentials'),
+    consentHistory: table('consent_history'),
+    computedProperties: table('computed_properties'),
+    suppressions: table('suppressions'),
+    erasureJobs: table('erasure_jobs'),
     events: table('events'),
     eventProcessorOffsets: table('event_processor_offsets'),
   };

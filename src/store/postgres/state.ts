@@ -1,13 +1,19 @@
 import type pg from 'pg';
 import type {
+  ComputedProperty,
+  ConsentState,
   Credential,
   CredentialKind,
+  ErasureJob,
   IdentityKey,
   IdentityRow,
   ProfileRow,
+  ProfileSearch,
   ProfileTransaction,
   StateStore,
+  StoredConsentRecord,
   StoredMergeRecord,
+  Suppression,
 } from '../types.ts';
 import {
   connectPostgres,
@@ -18,6 +24,7 @@ import {
 } from './connection.ts';
 import { PostgresIngestLog } from './log.ts';
 import { STATE_MIGRATIONS } from './migrations.ts';
+import * as privacy from './privacy.ts';
 import * as profiles from './profiles.ts';
 import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
 import { storableText, toNumber } from './sql.ts';
@@ -106,8 +113,7 @@ export class PostgresStateStore implements StateStore {
 
   async getProfile(profileId: string): Promise<ProfileRow | undefined> {
     const { rows } = await this.pool.query<ProfileDbRow>(
-      `SELECT profile_id, created_at, first_seen, last_seen, event_count, traits, "groups", merged_into
-       FROM ${this.tables.profiles} WHERE profile_id = $1`,
+      `SELECT ${profiles.PROFILE_COLUMNS} FROM ${this.tables.profiles} WHERE profile_id = $1`,
       [storableText(profileId)],
     );
     return rows[0] ? toProfile(rows[0]) : undefined;
@@ -174,5 +180,57 @@ export class PostgresStateStore implements StateStore {
       [at, storableText(id)],
     );
     return (result.rowCount ?? 0) > 0;
+  }
+
+  async consentHistoryOf(profileIds: string[]): Promise<StoredConsentRecord[]> {
+    return privacy.consentHistoryOf(this.pool, this.tables, profileIds);
+  }
+
+  async profilesByConsent(purpose: string, state: ConsentState): Promise<string[]> {
+    return privacy.profilesByConsent(this.pool, this.tables, purpose, state);
+  }
+
+  async setComputedProperties(rows: ComputedProperty[]): Promise<void> {
+    await privacy.setComputedProperties(this.pool, this.tables, rows);
+  }
+
+  async computedPropertiesOf(profileIds: string[]): Promise<ComputedProperty[]> {
+    return privacy.computedPropertiesOf(this.pool, this.tables, profileIds);
+  }
+
+  async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {
+    return privacy.searchProfiles(this.pool, this.tables, search);
+  }
+
+  async addSuppressions(rows: Suppression[]): Promise<void> {
+    await privacy.addSuppressions(this.pool, this.tables, rows);
+  }
+
+  async listSuppressions(): Promise<Suppression[]> {
+    return privacy.listSuppressions(this.pool, this.tables);
+  }
+
+  async findSuppression(kind: string, valueHash: string): Promise<Suppression | undefined> {
+    return privacy.findSuppression(this.pool, this.tables, kind, valueHash);
+  }
+
+  async addSuppressedCount(jobId: string, count: number): Promise<void> {
+    await privacy.addSuppressedCount(this.pool, this.tables, jobId, count);
+  }
+
+  async saveErasureJob(job: ErasureJob): Promise<void> {
+    await privacy.saveErasureJob(this.pool, this.tables, job);
+  }
+
+  async getErasureJob(id: string): Promise<ErasureJob | undefined> {
+    return privacy.getErasureJob(this.pool, this.tables, id);
+  }
+
+  async listUnfinishedErasureJobs(): Promise<ErasureJob[]> {
+    return privacy.listUnfinishedErasureJobs(this.pool, this.tables);
+  }
+
+  async eraseProfiles(profileIds: string[]): Promise<number> {
+    return privacy.eraseProfiles(this.pool, this.tables, profileIds);
   }
 }

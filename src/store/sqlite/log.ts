@@ -6,8 +6,9 @@ import type {
   LogRecord,
   StoredDeadLetter,
 } from '../types.ts';
-import { migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { LOG_MIGRATIONS } from './migrations.ts';
+import { secureDelete } from './privacy.ts';
 
 interface LogRow {
   seq: number;
@@ -107,6 +108,26 @@ export class SqliteIngestLog implements IngestLogStore {
 
   async countDeadLetters(): Promise<number> {
     return (this.db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
+  }
+
+  async deleteEntries(seqs: number[]): Promise<number> {
+    return this.deleteByKey('ingest_log', 'seq', seqs);
+  }
+
+  async deleteDeadLetters(ids: number[]): Promise<number> {
+    return this.deleteByKey('dead_letters', 'id', ids);
+  }
+
+  private deleteByKey(table: 'ingest_log' | 'dead_letters', column: 'seq' | 'id', keys: number[]): number {
+    if (keys.length === 0) return 0;
+    return secureDelete(this.db, () => {
+      let removed = 0;
+      for (const part of chunk(keys)) {
+        const sql = `DELETE FROM ${table} WHERE ${column} IN (${part.map(() => '?').join(',')})`;
+        removed += this.db.prepare(sql).run(...part).changes;
+      }
+      return removed;
+    });
   }
 
   close(): void {

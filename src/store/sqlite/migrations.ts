@@ -63,4 +63,42 @@ export const STATE_MIGRATIONS: string[] = [
      created_at TEXT NOT NULL,
      revoked_at TEXT
    );`,
+  // 2: consent (current per profile, full history), computed properties, erasure.
+  `ALTER TABLE profiles ADD COLUMN consent TEXT NOT NULL DEFAULT '{}';
+   CREATE INDEX profiles_by_merged_into ON profiles (merged_into) WHERE merged_into IS NOT NULL;
+   CREATE TABLE consent_history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     profile_id TEXT NOT NULL,
+     purpose TEXT NOT NULL,
+     state TEXT NOT NULL,
+     at TEXT NOT NULL,
+     source TEXT NOT NULL,
+     message_id TEXT NOT NULL
+   );
+   CREATE INDEX consent_history_by_profile ON consent_history (profile_id);
+   CREATE TABLE computed_properties (
+     profile_id TEXT NOT NULL,
+     name TEXT NOT NULL,
+     value TEXT NOT NULL,
+     computed_at TEXT NOT NULL,
+     PRIMARY KEY (profile_id, name)
+   ) WITHOUT ROWID;
+   CREATE TABLE suppressions (
+     kind TEXT NOT NULL,
+     value_hash TEXT NOT NULL,
+     erased_at TEXT NOT NULL,
+     job_id TEXT NOT NULL,
+     PRIMARY KEY (kind, value_hash)
+   ) WITHOUT ROWID;
+   CREATE TABLE erasure_jobs (
+     id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     steps TEXT NOT NULL,
+     requested_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     completed_at TEXT,
+     suppressed_count INTEGER NOT NULL DEFAULT 0,
+     error TEXT,
+     work TEXT
+   );`,
 ];

@@ -1,18 +1,25 @@
 import { join } from 'node:path';
 import type {
+  ComputedProperty,
+  ConsentState,
   Credential,
   CredentialKind,
+  ErasureJob,
   IdentityKey,
   IdentityRow,
   ProfileChanges,
   ProfileRow,
+  ProfileSearch,
   ProfileTransaction,
   StateStore,
+  StoredConsentRecord,
   StoredMergeRecord,
+  Suppression,
 } from '../types.ts';
 import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { SqliteIngestLog } from './log.ts';
 import { STATE_MIGRATIONS } from './migrations.ts';
+import * as privacy from './privacy.ts';
 
 interface ProfileDbRow {
   profile_id: string;
@@ -22,6 +29,7 @@ interface ProfileDbRow {
   event_count: number;
   traits: string;
   groups: string;
+  consent: string;
   merged_into: string | null;
 }
 
@@ -59,6 +67,7 @@ function toProfile(row: ProfileDbRow): ProfileRow {
     eventCount: row.event_count,
     traits: JSON.parse(row.traits),
     groups: JSON.parse(row.groups),
+    consent: JSON.parse(row.consent),
     mergedInto: row.merged_into,
   };
 }
@@ -158,11 +167,11 @@ export class SqliteStateStore implements StateStore {
 
   private writeChanges(changes: ProfileChanges): void {
     const upsertProfile = this.db.prepare(
-      `INSERT INTO profiles (profile_id, created_at, first_seen, last_seen, event_count, traits, groups, merged_into)
-       VALUES (@profileId, @createdAt, @firstSeen, @lastSeen, @eventCount, @traits, @groups, @mergedInto)
+      `INSERT INTO profiles (profile_id, created_at, first_seen, last_seen, event_count, traits, groups, consent, merged_into)
+       VALUES (@profileId, @createdAt, @firstSeen, @lastSeen, @eventCount, @traits, @groups, @consent, @mergedInto)
        ON CONFLICT (profile_id) DO UPDATE SET first_seen = excluded.first_seen, last_seen = excluded.last_seen,
          event_count = excluded.event_count, traits = excluded.traits, groups = excluded.groups,
-         merged_into = excluded.merged_into`,
+         consent = excluded.consent, merged_into = excluded.merged_into`,
     );
     const upsertIdentity = this.db.prepare(
       `INSERT INTO identities (kind, value, profile_id, first_seen) VALUES (?, ?, ?, ?)
@@ -176,6 +185,7 @@ export class SqliteStateStore implements StateStore {
         ...profile,
         traits: JSON.stringify(profile.traits),
         groups: JSON.stringify(profile.groups),
+        consent: JSON.stringify(profile.consent),
       });
     }
     for (const identity of changes.identities) {
@@ -184,6 +194,7 @@ export class SqliteStateStore implements StateStore {
     for (const merge of changes.merges) {
       insertMerge.run(merge.at, merge.outcome, merge.winnerId, merge.loserId, merge.messageId, merge.reason);
     }
+    privacy.appendConsentHistory(this.db, changes.consentHistory ?? []);
   }
 
   async getProfile(profileId: string): Promise<ProfileRow | undefined> {
@@ -275,5 +286,57 @@ export class SqliteStateStore implements StateStore {
       .prepare('UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
       .run(at, id);
     return result.changes > 0;
+  }
+
+  async consentHistoryOf(profileIds: string[]): Promise<StoredConsentRecord[]> {
+    return privacy.consentHistoryOf(this.db, profileIds);
+  }
+
+  async profilesByConsent(purpose: string, state: ConsentState): Promise<string[]> {
+    return privacy.profilesByConsent(this.db, purpose, state);
+  }
+
+  async setComputedProperties(rows: ComputedProperty[]): Promise<void> {
+    privacy.setComputedProperties(this.db, rows);
+  }
+
+  async computedPropertiesOf(profileIds: string[]): Promise<ComputedProperty[]> {
+    return privacy.computedPropertiesOf(this.db, profileIds);
+  }
+
+  async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {
+    return (privacy.searchProfiles(this.db, search) as ProfileDbRow[]).map(toProfile);
+  }
+
+  async addSuppressions(rows: Suppression[]): Promise<void> {
+    privacy.addSuppressions(this.db, rows);
+  }
+
+  async listSuppressions(): Promise<Suppression[]> {
+    return privacy.listSuppressions(this.db);
+  }
+
+  async findSuppression(kind: string, valueHash: string): Promise<Suppression | undefined> {
+    return privacy.findSuppression(this.db, kind, valueHash);
+  }
+
+  async addSuppressedCount(jobId: string, count: number): Promise<void> {
+    privacy.addSuppressedCount(this.db, jobId, count);
+  }
+
+  async saveErasureJob(job: ErasureJob): Promise<void> {
+    privacy.saveErasureJob(this.db, job);
+  }
+
+  async getErasureJob(id: string): Promise<ErasureJob | undefined> {
+    return privacy.getErasureJob(this.db, id);
+  }
+
+  async listUnfinishedErasureJobs(): Promise<ErasureJob[]> {
+    return privacy.listUnfinishedErasureJobs(this.db);
+  }
+
+  async eraseProfiles(profileIds: string[]): Promise<number> {
+    return privacy.eraseProfiles(this.db, profileIds);
   }
 }

@@ -1,0 +1,292 @@
+// Profile routes of the admin API: the 360 view, list and search, the event timeline,
+// consent, erasure (GDPR art. 17) and export (art. 15, 20). Handlers call the profiles door.
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { RapportError } from '../errors/index.ts';
+import type { IdentityConfig } from '../identity/index.ts';
+import type { Pipeline } from '../pipeline/index.ts';
+import {
+  adminConsentChange,
+  buildProfileView,
+  type ErasureService,
+  exportHeader,
+  exportProfile,
+  lookupProfileId,
+  profileTimeline,
+  searchProfiles,
+  survivorOf,
+} from '../profiles/index.ts';
+import type { ErasureJob, LogEntry, StateStore } from '../store/index.ts';
+import {
+  consentAcceptedSchema,
+  consentBody,
+  consentSchema,
+  erasureJobSchema,
+  exportSchema,
+  idParams,
+  profileListQuery,
+  profileListSchema,
+  timelineQuery,
+  timelineSchema,
+} from './profile-schemas.ts';
+import { errorSchema, profileSchema } from './schemas.ts';
+
+export interface ProfileApiOptions {
+  state: StateStore;
+  pipeline: Pipeline;
+  erasure: ErasureService;
+  /** Appends to the ingest log (group-committed): admin consent changes travel through it. */
+  appendToLog(entries: LogEntry[]): Promise<void>;
+  identity: IdentityConfig;
+  consentPurposes: readonly string[];
+}
+
+const LOOKUP_FIELDS = { userId: 'user_id', anonymousId: 'anonymous_id', email: 'email' } as const;
+
+/** The job without the identifiers it keeps while running. */
+function publicJob(job: ErasureJob): Omit<ErasureJob, 'work'> {
+  const { work: _identifiers, ...rest } = job;
+  return rest;
+}
+
+export async function profileRoutes(app: FastifyInstance, options: ProfileApiOptions): Promise<void> {
+  const { state, pipeline, erasure } = options;
+  const security = [{ adminToken: [] }];
+  const purposes = options.consentPurposes;
+
+  /** 410 with the job for an erased id, 404 otherwise. */
+  async function missing(id: string, what = `no profile ${id}`): Promise<RapportError> {
+    const job = await erasure.jobErasing(id);
+    if (job) {
+      return new RapportError(
+        'RAPPORT_PROFILE_ERASED',
+        `profile ${id} was erased (job ${job.id}, ${job.status})`,
+        {
+          jobId: job.id,
+        },
+      );
+    }
+    return new RapportError('RAPPORT_API_NOT_FOUND', what);
+  }
+
+  app.get(
+    '/api/profiles',
+    {
+      schema: {
+        tags: ['profiles'],
+        summary: 'List and search profiles: by identifier, trait values (trait.NAME=value), last seen',
+        security,
+        querystring: profileListQuery,
+        response: { 200: profileListSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const query = request.query as Record<string, string | number | undefined>;
+      const traits: Record<string, string> = {};
+      for (const [key, value] of Object.entries(query)) {
+        if (key.startsWith('trait.') && typeof value === 'string') traits[key.slice(6)] = value;
+      }
+      return searchProfiles(state, options.identity, {
+        ...(typeof query.q === 'string' ? { q: query.q } : {}),
+        ...(Object.keys(traits).length > 0 ? { traits } : {}),
+        ...(typeof query.lastSeenAfter === 'string' ? { lastSeenAfter: query.lastSeenAfter } : {}),
+        ...(typeof query.lastSeenBefore === 'string' ? { lastSeenBefore: query.lastSeenBefore } : {}),
+        ...(typeof query.cursor === 'string' ? { cursor: query.cursor } : {}),
+        limit: Number(query.limit ?? 50),
+      });
+    },
+  );
+
+  app.get(
+    '/api/profiles/lookup',
+    {
+      schema: {
+        tags: ['profiles'],
+        summary: 'Find a profile by userId, anonymousId or email',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            userId: { type: 'string' },
+            anonymousId: { type: 'string' },
+            email: { type: 'string' },
+          },
+        },
+        response: { 200: profileSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const query = request.query as Partial<Record<keyof typeof LOOKUP_FIELDS, string>>;
+      const field = (Object.keys(LOOKUP_FIELDS) as (keyof typeof LOOKUP_FIELDS)[]).find((f) => query[f]);
+      if (!field)
+        throw new RapportError('RAPPORT_API_BAD_REQUEST', 'give one of userId, anonymousId or email');
+      const raw = query[field] as string;
+      const value = field === 'email' ? raw.trim().toLowerCase() : raw;
+      const profileId = await lookupProfileId(state, { kind: LOOKUP_FIELDS[field], value });
+      const view = profileId
+        ? await buildProfileView(state, pipeline, profileId, { eventLimit: 20, purposes })
+        : undefined;
+      if (!view)
+        throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile has ${field} ${JSON.stringify(raw)}`);
+      return view;
+    },
+  );
+
+  app.get(
+    '/api/profiles/:id',
+    {
+      schema: {
+        tags: ['profiles'],
+        summary:
+          'A profile (360): traits with their source, identities, merges, consent, computed properties, latest events',
+        security,
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { events: { type: 'integer', minimum: 0, maximum: 200 } },
+        },
+        response: { 200: profileSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const { events } = request.query as { events?: number };
+      const view = await buildProfileView(state, pipeline, id, { eventLimit: events ?? 20, purposes });
+      if (!view) throw await missing(id);
+      return view;
+    },
+  );
+
+  app.get(
+    '/api/profiles/:id/events',
+    {
+      schema: {
+        tags: ['profiles'],
+        summary:
+          "A profile's event timeline, newest first, across merged profiles, with filters and a cursor",
+        security,
+        params: idParams,
+        querystring: timelineQuery,
+        response: { 200: timelineSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const query = request.query as {
+        name?: string;
+        type?: string;
+        from?: string;
+        to?: string;
+        cursor?: string;
+      };
+      const limit = (request.query as { limit?: number }).limit ?? 50;
+      const timeline = await profileTimeline(state, pipeline, id, { ...query, limit });
+      if (!timeline) throw await missing(id);
+      return timeline;
+    },
+  );
+
+  app.get(
+    '/api/profiles/:id/consent',
+    {
+      schema: {
+        tags: ['consent'],
+        summary: 'Current consent per purpose and the full history of decisions',
+        security,
+        params: idParams,
+        response: { 200: consentSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const view = await buildProfileView(state, pipeline, id, { eventLimit: 0, purposes });
+      if (!view) throw await missing(id);
+      const history = await state.consentHistoryOf([view.profileId, ...view.mergedFrom]);
+      return { profileId: view.profileId, consent: view.consent, history };
+    },
+  );
+
+  app.put(
+    '/api/profiles/:id/consent',
+    {
+      schema: {
+        tags: ['consent'],
+        summary:
+          'Record consent decisions; they go through the ingest log (source admin-api) like SDK consent',
+        security,
+        params: idParams,
+        body: consentBody,
+        response: { 202: consentAcceptedSchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const body = request.body as { note?: string };
+      if (!(await survivorOf(state, id))) throw await missing(id);
+      const change = await adminConsentChange(state, id, request.body, purposes, body.note);
+      await options.appendToLog([change.entry]);
+      pipeline.wake();
+      const { profileId, messageId } = change;
+      return reply.code(202).send({ profileId, messageId, purposes: change.purposes, status: 'queued' });
+    },
+  );
+
+  app.delete(
+    '/api/profiles/:id',
+    {
+      schema: {
+        tags: ['privacy'],
+        summary: 'Erase the person (GDPR art. 17) from every store; answers 202 with a job to follow',
+        security,
+        params: idParams,
+        response: { 202: erasureJobSchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { job, existing } = await erasure.request(id);
+      reply.header('Location', `/api/erasure-jobs/${job.id}`);
+      if (existing) request.log.info({ jobId: job.id }, 'erase of an already erased profile id');
+      return reply.code(202).send(publicJob(job));
+    },
+  );
+
+  app.get(
+    '/api/erasure-jobs/:id',
+    {
+      schema: {
+        tags: ['privacy'],
+        summary: 'An erasure job: status, each step, and messages dropped since',
+        security,
+        params: idParams,
+        response: { 200: erasureJobSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const job = await state.getErasureJob(id);
+      if (!job) throw new RapportError('RAPPORT_API_NOT_FOUND', `no erasure job ${id}`);
+      return publicJob(job);
+    },
+  );
+
+  app.get(
+    '/api/profiles/:id/export',
+    {
+      schema: {
+        tags: ['privacy'],
+        summary: 'Everything held about the person as JSON (GDPR art. 15 and 20), streamed',
+        security,
+        params: idParams,
+        response: { 200: exportSchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const view = await exportHeader(state, pipeline, id, { purposes });
+      if (!view) throw await missing(id);
+      reply.header('content-disposition', `attachment; filename="profile-${view.profileId}.json"`);
+      return reply.type('application/json').send(Readable.from(exportProfile(state, pipeline, view)));
+    },
+  );
+}

@@ -1,0 +1,328 @@
+// The PostgreSQL side of consent, computed properties, profile search and erasure. Each
+// function takes a PgQueryable, like profiles.ts, so it runs on the pool or inside a
+// processor's transaction.
+import type pg from 'pg';
+import type {
+  ComputedProperty,
+  ConsentRecord,
+  ConsentState,
+  ErasureJob,
+  ProfileRow,
+  ProfileSearch,
+  StoredConsentRecord,
+  Suppression,
+} from '../types.ts';
+import { inTransaction, type PgQueryable } from './connection.ts';
+import { type ProfileDbRow, toProfile } from './rows.ts';
+import { type PostgresTables, storableJson, storableText, toIso, toIsoOrNull, toNumber } from './sql.ts';
+
+const texts = (items: readonly string[]) => [...new Set(items)].map((item) => storableText(item));
+
+export async function appendConsentHistory(
+  db: PgQueryable,
+  tables: PostgresTables,
+  rows: ConsentRecord[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO ${tables.consentHistory} (profile_id, purpose, state, at, source, message_id)
+     SELECT profile_id, purpose, state, at, source, message_id
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
+       WITH ORDINALITY AS batch(profile_id, purpose, state, at, source, message_id, ord)
+     ORDER BY ord`,
+    [
+      rows.map((r) => storableText(r.profileId)),
+      rows.map((r) => storableText(r.purpose)),
+      rows.map((r) => r.state),
+      rows.map((r) => r.at),
+      rows.map((r) => storableText(r.source)),
+      rows.map((r) => storableText(r.messageId)),
+    ],
+  );
+}
+
+export async function consentHistoryOf(
+  db: PgQueryable,
+  tables: PostgresTables,
+  profileIds: string[],
+): Promise<StoredConsentRecord[]> {
+  if (profileIds.length === 0) return [];
+  const { rows } = await db.query<{
+    id: string;
+    profile_id: string;
+    purpose: string;
+    state: ConsentState;
+    at: Date;
+    source: string;
+    message_id: string;
+  }>(
+    `SELECT id, profile_id, purpose, state, at, source, message_id FROM ${tables.consentHistory}
+     WHERE profile_id = ANY($1::text[]) ORDER BY id`,
+    [texts(profileIds)],
+  );
+  return rows.map((row) => ({
+    id: toNumber(row.id),
+    profileId: row.profile_id,
+    purpose: row.purpose,
+    state: row.state,
+    at: toIso(row.at),
+    source: row.source,
+    messageId: row.message_id,
+  }));
+}
+
+export async function profilesByConsent(
+  db: PgQueryable,
+  tables: PostgresTables,
+  purpose: string,
+  state: ConsentState,
+): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH RECURSIVE chosen(id) AS (
+       SELECT profile_id FROM ${tables.profiles}
+       WHERE merged_into IS NULL AND coalesce(consent -> $1 ->> 'state', 'unknown') = $2
+       UNION
+       SELECT p.profile_id FROM ${tables.profiles} p JOIN chosen c ON p.merged_into = c.id
+     )
+     SELECT id FROM chosen ORDER BY id COLLATE "C"`,
+    [storableText(purpose), state],
+  );
+  return rows.map((row) => row.id);
+}
+
+export async function setComputedProperties(
+  db: PgQueryable,
+  tables: PostgresTables,
+  rows: ComputedProperty[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  // One row per key, as ON CONFLICT DO UPDATE may not touch a row twice in one statement.
+  const byKey = new Map(rows.map((row) => [JSON.stringify([row.profileId, row.name]), row]));
+  const unique = [...byKey.values()];
+  await db.query(
+    `INSERT INTO ${tables.computedProperties} (profile_id, name, value, computed_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[])
+     ON CONFLICT (profile_id, name) DO UPDATE SET value = excluded.value, computed_at = excluded.computed_at`,
+    [
+      unique.map((r) => storableText(r.profileId)),
+      unique.map((r) => storableText(r.name)),
+      unique.map((r) => storableJson(r.value ?? null)),
+      unique.map((r) => r.computedAt),
+    ],
+  );
+}
+
+export async function computedPropertiesOf(
+  db: PgQueryable,
+  tables: PostgresTables,
+  profileIds: string[],
+): Promise<ComputedProperty[]> {
+  if (profileIds.length === 0) return [];
+  const { rows } = await db.query<{ profile_id: string; name: string; value: unknown; computed_at: Date }>(
+    `SELECT profile_id, name, value, computed_at FROM ${tables.computedProperties}
+     WHERE profile_id = ANY($1::text[]) ORDER BY profile_id COLLATE "C", name COLLATE "C"`,
+    [texts(profileIds)],
+  );
+  return rows.map((row) => ({
+    profileId: row.profile_id,
+    name: row.name,
+    value: row.value,
+    computedAt: toIso(row.computed_at),
+  }));
+}
+
+export async function searchProfiles(
+  db: PgQueryable,
+  tables: PostgresTables,
+  search: ProfileSearch,
+): Promise<ProfileRow[]> {
+  const values: unknown[] = [];
+  const bind = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const where = ['merged_into IS NULL'];
+  if (search.profileIds) {
+    if (search.profileIds.length === 0) return [];
+    where.push(`profile_id = ANY(${bind(texts(search.profileIds))}::text[])`);
+  }
+  for (const [key, value] of Object.entries(search.traits ?? {})) {
+    where.push(`traits -> ${bind(storableText(key))}::text ->> 'value' = ${bind(storableText(value))}`);
+  }
+  if (search.lastSeenAfter) where.push(`last_seen > ${bind(search.lastSeenAfter)}::timestamptz`);
+  if (search.lastSeenBefore) where.push(`last_seen < ${bind(search.lastSeenBefore)}::timestamptz`);
+  if (search.afterId !== undefined) {
+    where.push(`profile_id COLLATE "C" > ${bind(storableText(search.afterId))}`);
+  }
+  const limit = bind(Math.max(1, Math.floor(search.limit)));
+  const { rows } = await db.query<ProfileDbRow>(
+    `SELECT profile_id, created_at, first_seen, last_seen, event_count, traits, "groups", merged_into, consent
+     FROM ${tables.profiles} WHERE ${where.join(' AND ')} ORDER BY profile_id COLLATE "C" LIMIT ${limit}`,
+    values,
+  );
+  return rows.map(toProfile);
+}
+
+export async function addSuppressions(
+  db: PgQueryable,
+  tables: PostgresTables,
+  rows: Suppression[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `INSERT INTO ${tables.suppressions} (kind, value_hash, erased_at, job_id)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
+     ON CONFLICT (kind, value_hash) DO NOTHING`,
+    [
+      rows.map((r) => storableText(r.kind)),
+      rows.map((r) => r.valueHash),
+      rows.map((r) => r.erasedAt),
+      rows.map((r) => r.jobId),
+    ],
+  );
+}
+
+interface SuppressionDbRow {
+  kind: string;
+  value_hash: string;
+  erased_at: Date;
+  job_id: string;
+}
+
+function toSuppression(row: SuppressionDbRow): Suppression {
+  return { kind: row.kind, valueHash: row.value_hash, erasedAt: toIso(row.erased_at), jobId: row.job_id };
+}
+
+export async function listSuppressions(db: PgQueryable, tables: PostgresTables): Promise<Suppression[]> {
+  const { rows } = await db.query<SuppressionDbRow>(
+    `SELECT kind, value_hash, erased_at, job_id FROM ${tables.suppressions}
+     ORDER BY kind COLLATE "C", value_hash COLLATE "C"`,
+  );
+  return rows.map(toSuppression);
+}
+
+export async function findSuppression(
+  db: PgQueryable,
+  tables: PostgresTables,
+  kind: string,
+  valueHash: string,
+): Promise<Suppression | undefined> {
+  const { rows } = await db.query<SuppressionDbRow>(
+    `SELECT kind, value_hash, erased_at, job_id FROM ${tables.suppressions} WHERE kind = $1 AND value_hash = $2`,
+    [storableText(kind), valueHash],
+  );
+  return rows[0] ? toSuppression(rows[0]) : undefined;
+}
+
+export async function addSuppressedCount(
+  db: PgQueryable,
+  tables: PostgresTables,
+  jobId: string,
+  count: number,
+): Promise<void> {
+  await db.query(`UPDATE ${tables.erasureJobs} SET suppressed_count = suppressed_count + $1 WHERE id = $2`, [
+    count,
+    jobId,
+  ]);
+}
+
+interface ErasureJobDbRow {
+  id: string;
+  status: ErasureJob['status'];
+  steps: ErasureJob['steps'];
+  requested_at: Date;
+  updated_at: Date;
+  completed_at: Date | null;
+  suppressed_count: string;
+  error: string | null;
+  work: ErasureJob['work'];
+}
+
+const JOB_COLUMNS =
+  'id, status, steps, requested_at, updated_at, completed_at, suppressed_count, error, work';
+
+function toErasureJob(row: ErasureJobDbRow): ErasureJob {
+  return {
+    id: row.id,
+    status: row.status,
+    steps: row.steps,
+    requestedAt: toIso(row.requested_at),
+    updatedAt: toIso(row.updated_at),
+    completedAt: toIsoOrNull(row.completed_at),
+    suppressedCount: toNumber(row.suppressed_count),
+    error: row.error,
+    work: row.work,
+  };
+}
+
+export async function saveErasureJob(
+  db: PgQueryable,
+  tables: PostgresTables,
+  job: ErasureJob,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO ${tables.erasureJobs} (id, status, steps, requested_at, updated_at, completed_at, error, work)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, steps = excluded.steps,
+       updated_at = excluded.updated_at, completed_at = excluded.completed_at, error = excluded.error,
+       work = excluded.work`,
+    [
+      job.id,
+      job.status,
+      storableJson(job.steps),
+      job.requestedAt,
+      job.updatedAt,
+      job.completedAt,
+      job.error === null ? null : storableText(job.error),
+      job.work === null ? null : storableJson(job.work),
+    ],
+  );
+}
+
+export async function getErasureJob(
+  db: PgQueryable,
+  tables: PostgresTables,
+  id: string,
+): Promise<ErasureJob | undefined> {
+  const { rows } = await db.query<ErasureJobDbRow>(
+    `SELECT ${JOB_COLUMNS} FROM ${tables.erasureJobs} WHERE id = $1`,
+    [storableText(id)],
+  );
+  return rows[0] ? toErasureJob(rows[0]) : undefined;
+}
+
+export async function listUnfinishedErasureJobs(
+  db: PgQueryable,
+  tables: PostgresTables,
+): Promise<ErasureJob[]> {
+  const { rows } = await db.query<ErasureJobDbRow>(
+    `SELECT ${JOB_COLUMNS} FROM ${tables.erasureJobs} WHERE status <> 'complete' ORDER BY requested_at, id`,
+  );
+  return rows.map(toErasureJob);
+}
+
+export async function eraseProfiles(
+  pool: pg.Pool,
+  tables: PostgresTables,
+  profileIds: string[],
+): Promise<number> {
+  if (profileIds.length === 0) return 0;
+  const ids = texts(profileIds);
+  return inTransaction(pool, async (client) => {
+    let removed = 0;
+    for (const table of [
+      tables.profiles,
+      tables.identities,
+      tables.consentHistory,
+      tables.computedProperties,
+    ]) {
+      const result = await client.query(`DELETE FROM ${table} WHERE profile_id = ANY($1::text[])`, [ids]);
+      removed += result.rowCount ?? 0;
+    }
+    const merges = await client.query(
+      `DELETE FROM ${tables.merges} WHERE winner_id = ANY($1::text[]) OR loser_id = ANY($1::text[])`,
+      [ids],
+    );
+    return removed + (merges.rowCount ?? 0);
+  });
+}

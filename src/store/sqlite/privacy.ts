@@ -1,0 +1,270 @@
+// The SQLite side of consent, computed properties, profile search and erasure. Plain
+// functions over one connection; SqliteStateStore delegates to them.
+import type {
+  ComputedProperty,
+  ConsentRecord,
+  ConsentState,
+  ErasureJob,
+  ProfileSearch,
+  StoredConsentRecord,
+  Suppression,
+} from '../types.ts';
+import { chunk, type SqliteDatabase } from './connection.ts';
+
+const marks = (items: unknown[]) => items.map(() => '?').join(',');
+
+/** A JSON path to one key, for keys we have checked hold no quote or backslash. */
+export function jsonKeyPath(key: string, rest = ''): string {
+  if (/["\\]/.test(key)) throw new Error(`a trait or purpose name may not contain " or \\ (got ${key})`);
+  return `$."${key}"${rest}`;
+}
+
+export function appendConsentHistory(db: SqliteDatabase, rows: ConsentRecord[]): void {
+  if (rows.length === 0) return;
+  const insert = db.prepare(
+    'INSERT INTO consent_history (profile_id, purpose, state, at, source, message_id) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  for (const row of rows)
+    insert.run(row.profileId, row.purpose, row.state, row.at, row.source, row.messageId);
+}
+
+interface ConsentDbRow {
+  id: number;
+  profile_id: string;
+  purpose: string;
+  state: ConsentState;
+  at: string;
+  source: string;
+  message_id: string;
+}
+
+export function consentHistoryOf(db: SqliteDatabase, profileIds: string[]): StoredConsentRecord[] {
+  const rows: StoredConsentRecord[] = [];
+  for (const part of chunk([...new Set(profileIds)])) {
+    const sql = `SELECT * FROM consent_history WHERE profile_id IN (${marks(part)}) ORDER BY id`;
+    for (const row of db.prepare(sql).all(...part) as ConsentDbRow[]) {
+      rows.push({
+        id: row.id,
+        profileId: row.profile_id,
+        purpose: row.purpose,
+        state: row.state,
+        at: row.at,
+        source: row.source,
+        messageId: row.message_id,
+      });
+    }
+  }
+  return rows.sort((a, b) => a.id - b.id);
+}
+
+export function profilesByConsent(db: SqliteDatabase, purpose: string, state: ConsentState): string[] {
+  const rows = db
+    .prepare(
+      `WITH RECURSIVE chosen(id) AS (
+         SELECT profile_id FROM profiles
+         WHERE merged_into IS NULL AND coalesce(consent ->> ?, 'unknown') = ?
+         UNION
+         SELECT p.profile_id FROM profiles p JOIN chosen c ON p.merged_into = c.id
+       )
+       SELECT id FROM chosen ORDER BY id`,
+    )
+    .all(jsonKeyPath(purpose, '.state'), state) as { id: string }[];
+  return rows.map((row) => row.id);
+}
+
+export function setComputedProperties(db: SqliteDatabase, rows: ComputedProperty[]): void {
+  const upsert = db.prepare(
+    `INSERT INTO computed_properties (profile_id, name, value, computed_at) VALUES (?, ?, ?, ?)
+     ON CONFLICT (profile_id, name) DO UPDATE SET value = excluded.value, computed_at = excluded.computed_at`,
+  );
+  db.transaction(() => {
+    for (const row of rows) {
+      upsert.run(row.profileId, row.name, JSON.stringify(row.value ?? null), row.computedAt);
+    }
+  }).immediate();
+}
+
+export function computedPropertiesOf(db: SqliteDatabase, profileIds: string[]): ComputedProperty[] {
+  const rows: ComputedProperty[] = [];
+  for (const part of chunk([...new Set(profileIds)])) {
+    const sql = `SELECT * FROM computed_properties WHERE profile_id IN (${marks(part)}) ORDER BY profile_id, name`;
+    const found = db.prepare(sql).all(...part) as {
+      profile_id: string;
+      name: string;
+      value: string;
+      computed_at: string;
+    }[];
+    for (const row of found) {
+      rows.push({
+        profileId: row.profile_id,
+        name: row.name,
+        value: JSON.parse(row.value),
+        computedAt: row.computed_at,
+      });
+    }
+  }
+  return rows;
+}
+
+/** Rows of `profiles`; the store maps them. Trait values compare as text, like PostgreSQL's ->>. */
+export function searchProfiles(db: SqliteDatabase, search: ProfileSearch): unknown[] {
+  const where = ['merged_into IS NULL'];
+  const params: unknown[] = [];
+  if (search.profileIds) {
+    if (search.profileIds.length === 0) return [];
+    where.push(`profile_id IN (${marks(search.profileIds)})`);
+    params.push(...search.profileIds);
+  }
+  for (const [key, value] of Object.entries(search.traits ?? {})) {
+    // ->> gives strings unquoted; -> gives numbers and booleans as JSON text ('42', 'true').
+    const path = jsonKeyPath(key, '.value');
+    where.push('(traits ->> ? = ? OR traits -> ? = ?)');
+    params.push(path, value, path, value);
+  }
+  if (search.lastSeenAfter) {
+    where.push('last_seen > ?');
+    params.push(search.lastSeenAfter);
+  }
+  if (search.lastSeenBefore) {
+    where.push('last_seen < ?');
+    params.push(search.lastSeenBefore);
+  }
+  if (search.afterId !== undefined) {
+    where.push('profile_id > ?');
+    params.push(search.afterId);
+  }
+  params.push(Math.max(1, Math.floor(search.limit)));
+  return db
+    .prepare(`SELECT * FROM profiles WHERE ${where.join(' AND ')} ORDER BY profile_id LIMIT ?`)
+    .all(...params);
+}
+
+export function addSuppressions(db: SqliteDatabase, rows: Suppression[]): void {
+  const insert = db.prepare(
+    'INSERT OR IGNORE INTO suppressions (kind, value_hash, erased_at, job_id) VALUES (?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    for (const row of rows) insert.run(row.kind, row.valueHash, row.erasedAt, row.jobId);
+  }).immediate();
+}
+
+interface SuppressionDbRow {
+  kind: string;
+  value_hash: string;
+  erased_at: string;
+  job_id: string;
+}
+
+function toSuppression(row: SuppressionDbRow): Suppression {
+  return { kind: row.kind, valueHash: row.value_hash, erasedAt: row.erased_at, jobId: row.job_id };
+}
+
+export function listSuppressions(db: SqliteDatabase): Suppression[] {
+  return (db.prepare('SELECT * FROM suppressions ORDER BY kind, value_hash').all() as SuppressionDbRow[]).map(
+    toSuppression,
+  );
+}
+
+export function findSuppression(
+  db: SqliteDatabase,
+  kind: string,
+  valueHash: string,
+): Suppression | undefined {
+  const row = db
+    .prepare('SELECT * FROM suppressions WHERE kind = ? AND value_hash = ?')
+    .get(kind, valueHash) as SuppressionDbRow | undefined;
+  return row ? toSuppression(row) : undefined;
+}
+
+export function addSuppressedCount(db: SqliteDatabase, jobId: string, count: number): void {
+  db.prepare('UPDATE erasure_jobs SET suppressed_count = suppressed_count + ? WHERE id = ?').run(
+    count,
+    jobId,
+  );
+}
+
+interface ErasureJobDbRow {
+  id: string;
+  status: ErasureJob['status'];
+  steps: string;
+  requested_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  suppressed_count: number;
+  error: string | null;
+  work: string | null;
+}
+
+function toErasureJob(row: ErasureJobDbRow): ErasureJob {
+  return {
+    id: row.id,
+    status: row.status,
+    steps: JSON.parse(row.steps),
+    requestedAt: row.requested_at,
+    updatedAt: row.updated_at,
+    completedAt: row.completed_at,
+    suppressedCount: row.suppressed_count,
+    error: row.error,
+    work: row.work === null ? null : JSON.parse(row.work),
+  };
+}
+
+export function saveErasureJob(db: SqliteDatabase, job: ErasureJob): void {
+  db.prepare(
+    `INSERT INTO erasure_jobs (id, status, steps, requested_at, updated_at, completed_at, error, work)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET status = excluded.status, steps = excluded.steps,
+       updated_at = excluded.updated_at, completed_at = excluded.completed_at, error = excluded.error,
+       work = excluded.work`,
+  ).run(
+    job.id,
+    job.status,
+    JSON.stringify(job.steps),
+    job.requestedAt,
+    job.updatedAt,
+    job.completedAt,
+    job.error,
+    job.work === null ? null : JSON.stringify(job.work),
+  );
+}
+
+export function getErasureJob(db: SqliteDatabase, id: string): ErasureJob | undefined {
+  const row = db.prepare('SELECT * FROM erasure_jobs WHERE id = ?').get(id) as ErasureJobDbRow | undefined;
+  return row ? toErasureJob(row) : undefined;
+}
+
+export function listUnfinishedErasureJobs(db: SqliteDatabase): ErasureJob[] {
+  const rows = db
+    .prepare("SELECT * FROM erasure_jobs WHERE status <> 'complete' ORDER BY requested_at, id")
+    .all() as ErasureJobDbRow[];
+  return rows.map(toErasureJob);
+}
+
+/**
+ * Deletes with secure_delete on (freed pages are zeroed, not left readable in the file) and
+ * checkpoints the WAL afterwards so the old page images leave it too.
+ */
+export function secureDelete(db: SqliteDatabase, work: () => number): number {
+  db.pragma('secure_delete = ON');
+  const removed = db.transaction(work).immediate();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  return removed;
+}
+
+export function eraseProfiles(db: SqliteDatabase, profileIds: string[]): number {
+  const ids = [...new Set(profileIds)];
+  return secureDelete(db, () => {
+    let removed = 0;
+    for (const part of chunk(ids, 250)) {
+      const list = marks(part);
+      removed += db.prepare(`DELETE FROM profiles WHERE profile_id IN (${list})`).run(...part).changes;
+      for (const table of ['identities', 'consent_history', 'computed_properties']) {
+        removed += db.prepare(`DELETE FROM ${table} WHERE profile_id IN (${list})`).run(...part).changes;
+      }
+      removed += db
+        .prepare(`DELETE FROM merges WHERE winner_id IN (${list}) OR loser_id IN (${list})`)
+        .run(...part, ...part).changes;
+    }
+    return removed;
+  });
+}

@@ -1,0 +1,208 @@
+// Erasure (GDPR art. 17) and export (art. 15, 20) over HTTP on both engines. The scan test
+// dumps every row of every table of every store after the job and looks for each identifier
+// and trait value of the erased person; the race test keeps posting for the person while the
+// job runs.
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase } from '../support/postgres-database.ts';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+import { adminCall, dumpEmbedded, dumpPostgres, sqliteBytes } from './support.ts';
+
+const clusterUrl = inject('postgresUrl');
+const ENGINES = [
+  { name: 'embedded (SQLite + DuckDB)', postgres: false, enabled: true },
+  { name: `PostgreSQL ${inject('postgresSkipReason')}`, postgres: true, enabled: Boolean(clusterUrl) },
+];
+
+/** A person whose every identifier and trait value is unique text, so a scan can find them. */
+function person(label: string) {
+  const tag = `${label}${randomBytes(5).toString('hex')}`;
+  return {
+    userId: `user-${tag}`,
+    anonymousId: `anon-${tag}`,
+    email: `mail-${tag}@example.org`,
+    name: `Name-${tag}`,
+    street: `Street-${tag}`,
+    secret: `Secret-${tag}`,
+  };
+}
+type Person = ReturnType<typeof person>;
+
+function messagesOf(p: Person) {
+  return [
+    { type: 'track', anonymousId: p.anonymousId, event: 'Viewed', properties: { note: p.secret } },
+    {
+      type: 'identify',
+      userId: p.userId,
+      anonymousId: p.anonymousId,
+      traits: { email: p.email, name: p.name, address: { street: p.street } },
+    },
+    {
+      type: 'track',
+      userId: p.userId,
+      event: 'Bought',
+      context: { consent: { categoryPreferences: { email: true } } },
+    },
+    { type: 'page', userId: p.userId, name: 'Home' },
+  ];
+}
+
+const valuesOf = (p: Person) => [p.userId, p.anonymousId, p.email, p.name, p.street, p.secret];
+
+for (const engine of ENGINES)
+  describe.skipIf(!engine.enabled)(`erasure and export on ${engine.name}`, () => {
+    let t: TestServer | undefined;
+    let databaseUrl: string | undefined;
+    let dropDatabase: (() => Promise<void>) | undefined;
+    const open = async () => {
+      if (engine.postgres) {
+        const database = await createTestDatabase(clusterUrl);
+        databaseUrl = database.url;
+        dropDatabase = database.drop;
+        t = await startTestServer({ databaseUrl: database.url });
+      } else {
+        t = await startTestServer();
+      }
+      return t;
+    };
+    afterEach(async () => {
+      await t?.close();
+      t = undefined;
+      await dropDatabase?.();
+      dropDatabase = undefined;
+    });
+
+    /** Closes the server (DuckDB allows one opener) and dumps every row of every store. */
+    async function closeAndDump(server: TestServer): Promise<string> {
+      await server.server.close();
+      const dump = engine.postgres
+        ? await dumpPostgres(databaseUrl as string)
+        : `${await dumpEmbedded(server.dataDir)}\n${sqliteBytes(server.dataDir)}`;
+      // close() again only removes the data dir.
+      server.server.close = async () => {};
+      return dump;
+    }
+
+    async function waitForJob(server: TestServer, jobId: string) {
+      await server.server.erasure.settled(jobId);
+      return (await adminCall(server, 'GET', `/api/erasure-jobs/${jobId}`)).body;
+    }
+
+    it('erases the person from every store, keeps everyone else, and answers 410 afterwards', async () => {
+      const server = await open();
+      const gone = person('gone');
+      const kept = person('kept');
+      const sent = await track(server, '/v1/batch', {
+        batch: [
+          ...messagesOf(gone),
+          ...messagesOf(kept),
+          // A rejected message mentioning the person: a dead letter.
+          { type: 'track', userId: gone.userId },
+        ],
+      });
+      expect(sent.body.accepted).toBe(8);
+      await server.settle();
+      const goneId = (await server.admin(`/api/profiles/lookup?userId=${gone.userId}`)).body.profileId;
+      const keptId = (await server.admin(`/api/profiles/lookup?userId=${kept.userId}`)).body.profileId;
+      await server.server.state.setComputedProperties([
+        { profileId: goneId, name: 'nickname', value: gone.name, computedAt: new Date().toISOString() },
+      ]);
+      expect((await adminCall(server, 'DELETE', '/api/profiles/not-a-profile')).status).toBe(404);
+
+      const erase = await adminCall(server, 'DELETE', `/api/profiles/${goneId}`);
+      expect(erase.status).toBe(202);
+      expect(erase.body.status).toBe('running');
+      expect(erase.text).not.toContain(gone.userId);
+      const job = await waitForJob(server, erase.body.id);
+      expect(job.status).toBe('complete');
+      expect(job.steps.map((s: any) => `${s.name}:${s.status}`)).toEqual([
+        'suppress:done',
+        'drain:done',
+        'events:done',
+        'log:done',
+        'deadLetters:done',
+        'state:done',
+      ]);
+      expect(job.steps.find((s: any) => s.name === 'events').count).toBe(4);
+      expect(job.steps.find((s: any) => s.name === 'log').count).toBe(4);
+      expect(job.steps.find((s: any) => s.name === 'deadLetters').count).toBe(1);
+
+      const after = await server.admin(`/api/profiles/${goneId}`);
+      expect(after.status).toBe(410);
+      expect(after.body).toMatchObject({ error: 'RAPPORT_PROFILE_ERASED', jobId: erase.body.id });
+      const again = await adminCall(server, 'DELETE', `/api/profiles/${goneId}`);
+      expect(again.status).toBe(202);
+      expect(again.body.id).toBe(erase.body.id);
+      expect((await server.admin(`/api/profiles/lookup?userId=${gone.userId}`)).status).toBe(404);
+      // Someone else is untouched.
+      const keptView = await server.admin(`/api/profiles/${keptId}`);
+      expect(keptView.body.traits.name).toBe(kept.name);
+      expect((await server.admin(`/api/profiles/${keptId}/events`)).body.items).toHaveLength(4);
+
+      const dump = await closeAndDump(server);
+      for (const value of valuesOf(gone)) expect(dump, value).not.toContain(value);
+      for (const value of [kept.userId, kept.email, kept.name, kept.secret]) expect(dump).toContain(value);
+    });
+
+    it('drops and counts messages for the person that keep arriving while the erasure runs', async () => {
+      const server = await open();
+      const gone = person('race');
+      await track(server, '/v1/batch', { batch: messagesOf(gone) });
+      await server.settle();
+      const goneId = (await server.admin(`/api/profiles/lookup?userId=${gone.userId}`)).body.profileId;
+
+      let sending = true;
+      let suppressed = 0;
+      let accepted = 0;
+      const sender = (async () => {
+        for (let i = 0; sending || i < 3; i++) {
+          const identifiers = [
+            { userId: gone.userId },
+            { anonymousId: gone.anonymousId },
+            { anonymousId: 'x', context: { traits: { email: gone.email } } },
+          ][i % 3];
+          const sent = await track(server, '/v1/track', {
+            ...identifiers,
+            event: 'Still here',
+            properties: { secret: gone.secret },
+          });
+          expect(sent.status).toBe(200);
+          suppressed += sent.body.suppressed ?? 0;
+          accepted += sent.body.accepted;
+        }
+      })();
+      // Let the sender get going before the erase.
+      while (accepted < 3) await new Promise((resolve) => setImmediate(resolve));
+      const erase = await adminCall(server, 'DELETE', `/api/profiles/${goneId}`);
+      expect(erase.status).toBe(202);
+      const job = await waitForJob(server, erase.body.id);
+      sending = false;
+      await sender;
+      expect(job.status).toBe('complete');
+      expect(suppressed).toBeGreaterThanOrEqual(3);
+      const final = (await adminCall(server, 'GET', `/api/erasure-jobs/${erase.body.id}`)).body;
+      expect(final.suppressedCount).toBe(suppressed);
+
+      const dump = await closeAndDump(server);
+      for (const value of valuesOf(gone)) expect(dump, value).not.toContain(value);
+    });
+
+    it('exports everything held about the person as one JSON document', async () => {
+      const server = await open();
+      const p = person('export');
+      await track(server, '/v1/batch', { batch: [...messagesOf(p), { type: 'track', userId: p.userId }] });
+      await server.settle();
+      const id = (await server.admin(`/api/profiles/lookup?userId=${p.userId}`)).body.profileId;
+      const exported = await adminCall(server, 'GET', `/api/profiles/${id}/export`);
+      expect(exported.status).toBe(200);
+      const doc = exported.body;
+      expect(doc.format).toBe('rapport-profile-export/1');
+      expect(doc.profile).toMatchObject({ profileId: id, traits: { name: p.name, email: p.email } });
+      expect(doc.profile.identities).toHaveLength(3);
+      expect(doc.consentHistory).toEqual([expect.objectContaining({ purpose: 'email', state: 'granted' })]);
+      expect(doc.events.map((e: any) => e.type).sort()).toEqual(['identify', 'page', 'track', 'track']);
+      expect(doc.events.find((e: any) => e.name === 'Viewed').properties.note).toBe(p.secret);
+      expect(doc.deadLetters).toHaveLength(1);
+      expect((await adminCall(server, 'GET', '/api/profiles/nobody/export')).status).toBe(404);
+    });
+  });
