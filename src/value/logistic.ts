@@ -4,8 +4,8 @@
 // scaling and no convergence test; on a million rows that is slow and may diverge. Newton's
 // method on standardised columns converges in a handful of passes, each pass one sweep over
 // the rows plus a d×d solve (ml-matrix), and the final Hessian gives standard errors.
-import ranks from '@stdlib/stats-ranks';
 import { CholeskyDecomposition, inverse, Matrix } from 'ml-matrix';
+import { averageRanks } from './ranks.ts';
 
 export interface LogisticFit {
   /** Column names, in the order of `coefficients`. */
@@ -225,7 +225,7 @@ export function areaUnderCurve(scores: readonly number[], labels: readonly boole
   const positives = labels.filter(Boolean).length;
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0) return null;
-  const ranked = ranks(scores as number[]) as number[];
+  const ranked = averageRanks(scores);
   let positiveRankSum = 0;
   for (let i = 0; i < labels.length; i++) if (labels[i]) positiveRankSum += ranked[i]!;
   return (positiveRankSum - (positives * (positives + 1)) / 2) / (positives * negatives);

@@ -3,8 +3,8 @@
 // summed into a score; the score ranks customers, and each dimension's share of the score is
 // the explanation ("ranked 12th of 900: clv 40%, advocacy 35%, feedback 25%"). Pure: the raw
 // values come from features.ts.
-import ranks from '@stdlib/stats-ranks';
 import { RapportError } from '../errors/index.ts';
+import { averageRanks } from './ranks.ts';
 
 /** `rank`: share of customers below (ties share their rank); `zscore`: Φ((v − mean) / sd). */
 export type Normalisation = 'rank' | 'zscore';
@@ -113,8 +113,8 @@ export function normaliseColumn(values: readonly number[], method: Normalisation
   const first = values[0]!;
   if (values.every((value) => value === first)) return values.map(() => 0.5);
   if (method === 'rank') {
-    const ranked = ranks(values as number[]) as number[];
-    return ranked.map((rank) => (rank - 1) / (values.length - 1));
+    const ranked = averageRanks(values);
+    return Array.from(ranked, (rank) => (rank - 1) / (values.length - 1));
   }
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
   const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length;
