@@ -1,10 +1,11 @@
 // End to end: a simulated store world sent to a real server, then `POST /api/value/refresh`:
 // every profile gets finite scores and an explanation, the people planted as high spenders
 // and advocates rank high, and the ranking, renewals and budget routes answer.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PersonTruth } from '../../src/simulate/index.ts';
 import { simulateWorld } from '../../src/simulate/index.ts';
-import { COMPUTED_PROPERTY_NAMES } from '../../src/value/index.ts';
+import { COMPUTED_PROPERTY_NAMES, registerValueCommands } from '../../src/value/index.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const DAY = 86_400_000;
@@ -126,5 +127,29 @@ describe('value refresh end to end', () => {
 
     const bad = await t.admin('/api/value/budget?amount=100&costPerCustomer=0');
     expect(bad.status).toBe(400);
+  });
+
+  it('answers the rapport value commands, with the token in the header and --json for scripts', async () => {
+    const run = async (...args: string[]) => {
+      const program = new Command().exitOverride();
+      registerValueCommands(program);
+      const write = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        await program.parseAsync(['value', ...args, '--url', t.url, '--admin-token', t.adminToken], {
+          from: 'user',
+        });
+        return write.mock.calls.map((call) => String(call[0])).join('');
+      } finally {
+        write.mockRestore();
+      }
+    };
+    expect(await run('refresh')).toMatch(/^value scores computed at .* for \d+ customers/);
+    const ranking = JSON.parse(await run('ranking', '--limit', '3', '--json'));
+    expect(ranking.items.map((item: any) => item.rank)).toEqual([1, 2, 3]);
+    expect(await run('ranking', '--limit', '2', '--bottom')).toMatch(/ranked [\d,]+(st|nd|rd|th) of/);
+    expect(await run('renewals', '--months', '2')).toMatch(/^month +renewals/);
+    expect(await run('budget', '--amount', '50', '--cost-per-customer', '10')).toMatch(
+      /customers chosen of \d+/,
+    );
   });
 });
