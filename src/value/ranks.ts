@@ -1,21 +1,40 @@
 // Average ranks (1-based; tied values share the mean of their positions), for AUC and rank
 // normalisation. Written here rather than taken from @stdlib/stats-ranks, which took 5 s for
-// 100k values on the benchmark machine: one typed-array sort of indices does it in O(n log n).
+// 100k values on the benchmark machine. A native numeric sort of a typed copy (no comparator
+// callback) and two binary searches per value keep a million values to a fraction of a second.
 
 export function averageRanks(values: readonly number[]): Float64Array {
   const n = values.length;
-  const order = new Uint32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((left, right) => values[left]! - values[right]!);
+  const sorted = Float64Array.from(values).sort();
   const ranks = new Float64Array(n);
-  let start = 0;
-  while (start < n) {
-    let end = start + 1;
-    while (end < n && values[order[end]!] === values[order[start]!]) end += 1;
-    // Positions start..end-1 (0-based) hold equal values: each gets the mean 1-based rank.
-    const rank = (start + end + 1) / 2;
-    for (let k = start; k < end; k++) ranks[order[k]!] = rank;
-    start = end;
+  for (let i = 0; i < n; i++) {
+    const value = values[i]!;
+    const first = lowerBound(sorted, value);
+    const afterLast = upperBound(sorted, value, first);
+    // 0-based positions first..afterLast-1 hold this value: the mean 1-based rank.
+    ranks[i] = (first + afterLast + 1) / 2;
   }
   return ranks;
+}
+
+function lowerBound(sorted: Float64Array, value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function upperBound(sorted: Float64Array, value: number, from: number): number {
+  let low = from;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! <= value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -96,9 +96,10 @@ export function scoreValue(
       right.score - left.score ||
       (left.profileId < right.profileId ? -1 : left.profileId > right.profileId ? 1 : 0),
   );
+  const of = ordered.length.toLocaleString('en');
   ordered.forEach((customer, index) => {
     customer.rank = index + 1;
-    customer.explanation = explain(customer, ordered.length);
+    customer.explanation = explain(customer, of);
   });
   return scored;
 }
@@ -132,8 +133,8 @@ function standardNormalCdf(z: number): number {
   return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
-function explain(customer: Omit<ValueScore, 'explanation'>, of: number): string {
-  const head = `ranked ${ordinal(customer.rank)} of ${of.toLocaleString('en')}`;
+function explain(customer: Omit<ValueScore, 'explanation'>, of: string): string {
+  const head = `ranked ${ordinal(customer.rank)} of ${of}`;
   if (customer.score <= 0) return `${head}: no dimension above the lowest`;
   const parts = [...customer.contributions]
     .filter((contribution) => contribution.share > 0)
