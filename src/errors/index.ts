@@ -34,6 +34,11 @@ export const ERRORS = {
   RAPPORT_INTERNAL: { status: 500, kind: 'bug' },
 } as const satisfies Record<string, ErrorSpec>;
 
+  RAPPORT_SEGMENT_INVALID_RULE: { status: 400, kind: 'user' },
+  RAPPORT_SEGMENT_NOT_FOUND: { status: 404, kind: 'user' },
+  RAPPORT_SEGMENT_EXISTS: { status: 409, kind: 'user' },
+  RAPPORT_SEGMENT_IN_USE: { status: 409, kind: 'user' },
+  RAPPORT_SEGMENTS_UNAVAILABLE: { status: 501, kind: 'operational' },
 export type ErrorCode = keyof typeof ERRORS;
 
 export class RapportError extends Error {

@@ -10,6 +10,8 @@ export interface Pipeline extends EventReader {
   status(): PipelineStatus;
   /** Resolves once both processors have reached `seq` (or rejects after timeoutMs). */
   waitFor(seq: number, timeoutMs?: number): Promise<void>;
+  /** Resolves once the realtime (segments) processor has reached `seq`. */
+  waitForSegments(seq: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,22 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
       post({ kind: 'query', id, method, args });
     });
 
+  const waitUntil = (reached: () => boolean, seq: number, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (!reached()) return;
+        waiters.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`pipeline did not reach seq ${seq} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiters.add(check);
+      check();
+    });
+
   return {
     wake() {
       // Many commits in one turn need one wake-up, not one message each.
@@ -71,21 +89,10 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
     },
     status: () => status,
     waitFor(seq: number, timeoutMs = 30_000) {
-      return new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (status.profilesOffset >= seq && status.warehouseOffset >= seq) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`pipeline did not reach seq ${seq} within ${timeoutMs} ms`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
+      return waitUntil(() => status.profilesOffset >= seq && status.warehouseOffset >= seq, seq, timeoutMs);
+    },
+    waitForSegments(seq: number, timeoutMs = 30_000) {
+      return waitUntil(() => (status.segmentsOffset ?? 0) >= seq, seq, timeoutMs);
     },
     eventsOf: (q: EventQuery) => query<StoredEvent[]>('eventsOf', [q]),
     countEvents: () => query<number>('countEvents', []),

@@ -13,3 +13,5 @@ export {
   WAREHOUSE_PROCESSOR,
 } from './steps.ts';
 export type { PipelineWorkerData } from './worker.ts';
+export { clockFrom, TestClock } from './clock.ts';
+export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';

@@ -23,6 +23,8 @@ export type ToWorker =
 export interface PipelineStatus {
   profilesOffset: number;
   warehouseOffset: number;
+  /** The realtime (segments) processor's offset; absent when it does not run. */
+  segmentsOffset?: number;
   lastError: string | null;
 }
 

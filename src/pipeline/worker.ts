@@ -2,9 +2,17 @@
 // log, each from its own offset, and answers event queries for the HTTP thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdentityConfig } from '../identity/index.ts';
-import { type EventStore, openEventStore, openStateStore, type StorageLocation } from '../store/index.ts';
+import {
+  type EventStore,
+  openEventStore,
+  openSegmentStore,
+  openStateStore,
+  type StorageLocation,
+} from '../store/index.ts';
+import { clockFrom } from './clock.ts';
 import { type LoopHandle, startLoop } from './loop.ts';
 import type { EventReader, FromWorker, ToWorker } from './rpc.ts';
+import { runSegmentsStep } from './segments-step.ts';
 import {
   PROFILES_PROCESSOR,
   runProfilesStep,
@@ -20,6 +28,8 @@ export interface PipelineWorkerData {
   batchSize: number;
   pollMs: number;
   runProcessors: boolean;
+  /** Tests move time through this (see clock.ts); absent: the wall clock. */
+  clock?: SharedArrayBuffer;
 }
 
 const port = parentPort;
@@ -48,6 +58,8 @@ async function main(): Promise<void> {
   const profilesState = await openStateStore(data.location);
   const warehouseState = await openStateStore(data.location);
   const events = await openEventStore(data.location);
+  const segmentsState = await openStateStore(data.location);
+  const segmentStore = await openSegmentStore(data.location);
   const options = {
     batchSize: data.batchSize,
     identity: data.identity,
@@ -64,6 +76,7 @@ async function main(): Promise<void> {
       status: {
         profilesOffset: await warehouseState.getOffset(PROFILES_PROCESSOR),
         warehouseOffset: await events.getOffset(WAREHOUSE_PROCESSOR),
+        ...(segmentStore ? { segmentsOffset: await segmentStore.getOffset() } : {}),
         lastError,
       },
     });
@@ -76,12 +89,25 @@ async function main(): Promise<void> {
       onError,
       onProgress: () => warehouse?.wake(),
     });
+    let segments: LoopHandle | undefined;
     warehouse = startLoop(() => runWarehouseStep(warehouseState, events, options), {
       pollMs: data.pollMs,
       onError,
-      onProgress: () => void reportStatus(),
+      onProgress: () => {
+        segments?.wake();
+        void reportStatus();
+      },
     });
     loops.push(profiles, warehouse);
+    if (segmentStore) {
+      const context = { state: segmentsState, events, store: segmentStore, ...options, now: clockFrom(data.clock) };
+      segments = startLoop(() => runSegmentsStep(context), {
+        pollMs: data.pollMs,
+        onError,
+        onProgress: () => void reportStatus(),
+      });
+      loops.push(segments);
+    }
   }
   port!.on('message', async (message: ToWorker) => {
     if (message.kind === 'wake') for (const loop of loops) loop.wake();
@@ -91,6 +117,8 @@ async function main(): Promise<void> {
       await events.close();
       await profilesState.close();
       await warehouseState.close();
+      await segmentsState.close();
+      await segmentStore?.close();
       send({ kind: 'stopped' });
       port!.close();
     }

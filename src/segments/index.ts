@@ -38,3 +38,22 @@ export {
 } from './validate.ts';
 export { dateKeyOf, parseDateLiteral, passesComparison } from './values.ts';
 export { conditionsOf, referencedSegments } from './walk.ts';
+export {
+  checkFunnel,
+  describeFunnel,
+  ECOMMERCE_FUNNEL,
+  type FunnelDefinition,
+  type FunnelStage,
+  NONPROFIT_FUNNEL,
+  PRIMARY_FUNNEL_ID,
+  stageOf,
+} from './lifecycle.ts';
+// Live membership (the integration): the model the realtime processor evaluates, the SQL
+// recompute with the state store's relations, the service and routes of the admin API.
+export { type FunnelReport, funnelReport } from './live/funnel-report.ts';
+export { INTERNAL_EVENTS, isInternalEvent, SEGMENTS_SOURCE } from './live/internal.ts';
+export { buildModel, evaluateProfile, type LiveModel, type LiveSegment, pruneFacts } from './live/model.ts';
+export { type SegmentRouteOptions, segmentRoutes } from './live/routes.ts';
+export { seedFromHistory } from './live/seed.ts';
+export { SegmentService } from './live/service.ts';
+export { factKeysOf, gatherRelations, recomputeQuery } from './live/sql.ts';

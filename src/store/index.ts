@@ -5,6 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDbEventStore } from './duckdb/events.ts';
 import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+import type { SegmentStore } from './segment-types.ts';
+import { SqliteSegmentStore } from './sqlite/segments.ts';
 import type { EventStore, StateStore } from './types.ts';
 
 export { DuckDbEventStore } from './duckdb/events.ts';
@@ -14,6 +16,9 @@ export type * from './types.ts';
 
 export interface StorageLocation {
   /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */
+export type * from './segment-types.ts';
+export { emptyChanges } from './segment-types.ts';
+export { SEGMENTS_PROCESSOR, SqliteSegmentStore } from './sqlite/segments.ts';
   databaseUrl?: string | undefined;
   dataDir: string;
 }
@@ -38,4 +43,14 @@ export async function openEventStore(location: StorageLocation): Promise<EventSt
   }
   mkdirSync(location.dataDir, { recursive: true });
   return DuckDbEventStore.open(join(location.dataDir, 'events.duckdb'));
+}
+
+/**
+ * Live segments' tables (docs/segments.md). Embedded engine only for now: undefined on
+ * PostgreSQL, where the segments processor and routes stay off.
+ */
+export async function openSegmentStore(location: StorageLocation): Promise<SegmentStore | undefined> {
+  if (location.databaseUrl) return undefined;
+  mkdirSync(location.dataDir, { recursive: true });
+  return new SqliteSegmentStore(sqlitePathsIn(location.dataDir).statePath);
 }

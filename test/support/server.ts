@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureCredential } from '../../src/auth/index.ts';
 import { type ConfigInput, loadConfig } from '../../src/config/index.ts';
-import { createServer, type RapportServer } from '../../src/server.ts';
+import { createServer, type RapportServer, type ServerOptions } from '../../src/server.ts';
 
 export interface TestServer {
   url: string;
@@ -21,7 +21,7 @@ export interface TestServer {
   admin(path: string): Promise<{ status: number; body: any }>;
 }
 
-export async function startTestServer(input: ConfigInput = {}): Promise<TestServer> {
+export async function startTestServer(input: ConfigInput = {}, options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-test-'));
   const config = loadConfig({ port: 0, dataDir, logLevel: 'silent', ...input }, {});
   const server = await createServer(config);

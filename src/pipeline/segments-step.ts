@@ -1,0 +1,519 @@
+// The realtime processor: live segment membership and lifecycle stages. Each step
+//   1. appends what the last commit put in the outbox to the ingest log (deduped by messageId),
+//   2. builds segments and funnels that were created or changed (status building → live),
+//   3. applies the next log slice — only what the profiles and warehouse processors have
+//      passed, so every identity exists and a build sees the same history — to each profile's
+//      incremental state, evaluating the model after every event,
+//   4. re-checks profiles whose windows expired by now, at the instant each expired,
+// and commits states, members, history, stages and the outbox with its offset in one
+// transaction. Its own events (Segment Entered/Exited, Lifecycle Stage Changed) are skipped,
+// here and in SQL, so they never feed back. docs/segments.md, "Live membership".
+import { createHash } from 'node:crypto';
+import { parsePayload, type SegmentMessage } from '../events/index.ts';
+import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
+import {
+  applyEvent,
+  buildModel,
+  emptyProfileState,
+  evaluateProfile,
+  type FunnelDefinition,
+  factKey,
+  INTERNAL_EVENTS,
+  isInternalEvent,
+  type LiveModel,
+  type LiveSegment,
+  mergeStates,
+  type ProfileSegmentState,
+  pruneFacts,
+  SEGMENTS_SOURCE,
+  type SegmentEvent,
+  type SegmentRule,
+  seedFromHistory,
+} from '../segments/index.ts';
+import {
+  type EventStore,
+  emptyChanges,
+  type IdentityKey,
+  type LogRecord,
+  type ProfileStateRow,
+  type SegmentChanges,
+  type SegmentStore,
+  type StateStore,
+} from '../store/index.ts';
+import { PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
+
+export { INTERNAL_EVENTS };
+
+export interface SegmentsStepContext {
+  state: StateStore;
+  events: EventStore;
+  store: SegmentStore;
+  identity: IdentityConfig;
+  batchSize: number;
+  now: () => Date;
+}
+
+interface Work {
+  changes: SegmentChanges;
+  /** The latest state of each profile evaluated in this step. */
+  states: Map<string, ProfileStateRow>;
+  model: LiveModel;
+  /** Profiles whose events need an identity to be emitted under. */
+  emits: Array<{ profileId: string; build: (identity: Identity) => Record<string, unknown> }>;
+}
+
+type Identity = { userId?: string; anonymousId?: string };
+
+const BUILT_META = 'built';
+
+export async function loadModel(store: SegmentStore): Promise<{ model: LiveModel; building: boolean }> {
+  const segments = await store.listSegments();
+  const funnels = await store.listFunnels();
+  const live: LiveSegment[] = segments.map((s) => ({
+    id: s.id,
+    name: s.name,
+    version: s.version,
+    rule: s.rule as SegmentRule,
+  }));
+  const building =
+    segments.some((s) => s.status === 'building') || funnels.some((f) => f.status === 'building');
+  return {
+    model: buildModel(
+      live,
+      funnels.map((f) => f.definition as FunnelDefinition),
+    ),
+    building,
+  };
+}
+
+/** One step; returns how much it did (0: nothing to do, sleep). */
+export async function runSegmentsStep(ctx: SegmentsStepContext): Promise<number> {
+  let done = await flushOutbox(ctx);
+  const { model, building } = await loadModel(ctx.store);
+  if (building) return done + (await buildPending(ctx, model));
+  done += await applySlice(ctx, model);
+  done += await runRechecks(ctx, model);
+  return done + (await flushOutbox(ctx));
+}
+
+export async function flushOutbox(ctx: Pick<SegmentsStepContext, 'state' | 'store'>): Promise<number> {
+  const entries = await ctx.store.outbox(5000);
+  if (entries.length === 0) return 0;
+  await ctx.state.log.append(
+    entries.map((e) => ({
+      messageId: e.messageId,
+      source: SEGMENTS_SOURCE,
+      receivedAt: e.createdAt,
+      json: e.json,
+    })),
+  );
+  await ctx.store.removeFromOutbox(entries.map((e) => e.messageId));
+  return entries.length;
+}
+
+// ---- building ---------------------------------------------------------------------------
+
+async function buildPending(ctx: SegmentsStepContext, model: LiveModel): Promise<number> {
+  const segments = await ctx.store.listSegments();
+  const funnels = await ctx.store.listFunnels();
+  const built = ((await ctx.store.getMeta(BUILT_META)) ?? {}) as Record<string, number>;
+  const offset = await ctx.store.getOffset();
+  const now = ctx.now();
+  const changes = emptyChanges();
+  // A segment the processor never built starts from "not a member", whatever stale fact a
+  // deleted namesake left in the states.
+  const fresh = new Set(segments.filter((s) => built[`segment:${s.id}`] === undefined).map((s) => s.id));
+  const freshFunnels = new Set(funnels.filter((f) => built[`funnel:${f.id}`] === undefined).map((f) => f.id));
+  const replay = await seedFromHistory(ctx, model, offset);
+  const work: Work = { changes, states: new Map(), model, emits: [] };
+  let after = '';
+  for (;;) {
+    const page = await ctx.store.pageStates(after, 2000);
+    if (page.length === 0) break;
+    after = (page.at(-1) as ProfileStateRow).profileId;
+    for (const row of page) {
+      let state = pruneFacts(model, replay.reset(row.state as ProfileSegmentState));
+      state = forget(state, fresh, freshFunnels);
+      for (const event of replay.eventsOf(row.profileId)) state = applyEvent(replay.plan, state, event);
+      const at = Math.max(now.getTime(), row.evaluatedAt ?? 0);
+      evaluateAndRecord(work, row.profileId, state, at, { trigger: 'build', emit: false });
+    }
+  }
+  const nextBuilt: Record<string, number> = {};
+  for (const s of segments) nextBuilt[`segment:${s.id}`] = s.version;
+  for (const f of funnels) nextBuilt[`funnel:${f.id}`] = f.version;
+  changes.meta[BUILT_META] = nextBuilt;
+  changes.meta[replay.metaKey] = replay.seeded;
+  changes.states = [...work.states.values()];
+  await ctx.store.commit(changes, offset);
+  for (const s of segments)
+    if (s.status === 'building') await ctx.store.setSegmentStatus(s.id, s.version, 'live');
+  for (const f of funnels)
+    if (f.status === 'building') await ctx.store.setFunnelStatus(f.id, f.version, 'live');
+  return 1;
+}
+
+function forget(
+  state: ProfileSegmentState,
+  segments: Set<string>,
+  funnels: Set<string>,
+): ProfileSegmentState {
+  if (segments.size === 0 && funnels.size === 0) return state;
+  const facts = { ...state.facts };
+  for (const id of segments) delete facts[factKey.segment(id)];
+  for (const id of funnels) delete facts[`funnel:${id}`];
+  return { ...state, facts };
+}
+
+// ---- the log slice ----------------------------------------------------------------------
+
+async function applySlice(ctx: SegmentsStepContext, model: LiveModel): Promise<number> {
+  const offset = await ctx.store.getOffset();
+  const upTo = Math.min(
+    await ctx.state.getOffset(PROFILES_PROCESSOR),
+    await ctx.events.getOffset(WAREHOUSE_PROCESSOR),
+  );
+  if (upTo <= offset) return 0;
+  const records = (await ctx.state.log.read(offset, ctx.batchSize)).filter((r) => r.seq <= upTo);
+  if (records.length === 0) return 0;
+  const messages = records.map((r) => JSON.parse(r.json) as SegmentMessage);
+  const owners = await resolveOwners(ctx, messages);
+  const byProfile = new Map<string, SegmentEvent[]>();
+  messages.forEach((message, i) => {
+    const event = toSegmentEvent(message);
+    const owner = owners[i];
+    if (!owner || isInternalEvent(event)) return;
+    const list = byProfile.get(owner) ?? [];
+    list.push(event);
+    byProfile.set(owner, list);
+  });
+  const work: Work = { changes: emptyChanges(), states: new Map(), model, emits: [] };
+  const profileIds = [...byProfile.keys()];
+  const states = await loadWithMerges(ctx, work, profileIds);
+  const facts = await currentFacts(ctx.state, profileIds);
+  const nowMs = ctx.now().getTime();
+  for (const [profileId, events] of byProfile) {
+    const row = states.get(profileId);
+    let state = pruneFacts(
+      model,
+      withFacts((row?.state as ProfileSegmentState | undefined) ?? emptyProfileState(), facts.get(profileId)),
+    );
+    let at = row?.evaluatedAt ?? 0;
+    for (const event of events) {
+      state = applyEvent(model.plan, state, event);
+      // Evaluated as of the event (so a history replayed in bulk keeps its stage times),
+      // never before an earlier evaluation and never after now.
+      at = Math.max(at, Math.min(nowMs, Date.parse(event.timestamp)));
+      state = evaluateAndRecord(work, profileId, state, at, {
+        trigger: 'event',
+        emit: true,
+        messageId: event.messageId,
+      });
+    }
+  }
+  await finish(ctx, work, (records.at(-1) as LogRecord).seq);
+  return records.length;
+}
+
+function toSegmentEvent(message: SegmentMessage): SegmentEvent {
+  const name =
+    message.type === 'track'
+      ? (message.event ?? null)
+      : message.type === 'page' || message.type === 'screen'
+        ? (message.name ?? null)
+        : null;
+  return {
+    messageId: message.messageId,
+    type: message.type,
+    name,
+    timestamp: message.timestamp,
+    properties: (message.properties ?? {}) as Record<string, unknown>,
+    message: message as unknown as Record<string, unknown>,
+  };
+}
+
+async function resolveOwners(
+  ctx: SegmentsStepContext,
+  messages: SegmentMessage[],
+): Promise<Array<string | undefined>> {
+  const keysPer = messages.map((m) => identityKeysOf(m, ctx.identity));
+  const lookups = new Map<string, IdentityKey>();
+  for (const keys of keysPer) for (const key of keys) lookups.set(keyString(key), key);
+  const owners = new Map<string, string>();
+  for (const identity of await ctx.state.findIdentities([...lookups.values()]))
+    owners.set(keyString(identity), identity.profileId);
+  return keysPer.map((keys) => keys.map((k) => owners.get(keyString(k))).find((id) => id !== undefined));
+}
+
+/**
+ * The states of these profiles, with the state of every profile merged into them (since
+ * this processor last saw them) folded in: the loser's memberships end quietly (its history
+ * says "merged into"), the survivor is evaluated with the combined history.
+ */
+async function loadWithMerges(ctx: SegmentsStepContext, work: Work, profileIds: string[]) {
+  const states = await ctx.store.loadStates(profileIds);
+  const merges = (await ctx.state.mergesOf(profileIds)).filter(
+    (m) => m.outcome === 'merged' && profileIds.includes(m.winnerId) && m.loserId !== m.winnerId,
+  );
+  if (merges.length === 0) return states;
+  const losers = await ctx.store.loadStates(merges.map((m) => m.loserId));
+  for (const merge of merges) {
+    const loser = losers.get(merge.loserId);
+    if (!loser) continue;
+    const winner = states.get(merge.winnerId);
+    const winnerState = (winner?.state as ProfileSegmentState | undefined) ?? emptyProfileState();
+    const merged = mergeStates(work.model.plan, winnerState, loser.state as ProfileSegmentState);
+    states.set(merge.winnerId, {
+      profileId: merge.winnerId,
+      state: merged,
+      nextCheckAt: null,
+      evaluatedAt: Math.max(winner?.evaluatedAt ?? 0, loser.evaluatedAt ?? 0),
+    });
+    endQuietly(
+      work.changes,
+      merge.loserId,
+      loser.state as ProfileSegmentState,
+      `merged into ${merge.winnerId}`,
+      merge.at,
+    );
+    losers.delete(merge.loserId);
+  }
+  return states;
+}
+
+function endQuietly(
+  changes: SegmentChanges,
+  profileId: string,
+  state: ProfileSegmentState,
+  reason: string,
+  at: string,
+) {
+  for (const [key, value] of Object.entries(state.facts)) {
+    if (key.startsWith('segment:') && value === true) {
+      const segmentId = key.slice('segment:'.length);
+      changes.removeMembers.push({ segmentId, profileId });
+      changes.history.push({ segmentId, profileId, change: 'exited', at, reason });
+    }
+    if (key.startsWith('funnel:') && typeof value === 'string') {
+      const funnelId = key.slice('funnel:'.length);
+      changes.removeStages.push({ funnelId, profileId });
+      changes.stageHistory.push({ funnelId, profileId, fromStage: value, toStage: null, at });
+    }
+  }
+  changes.deleteStates.push(profileId);
+}
+
+/** Consent and computed properties, kept by other processors, as the rules' facts. */
+async function currentFacts(
+  state: StateStore,
+  profileIds: string[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const facts = new Map<string, Record<string, unknown>>();
+  if (profileIds.length === 0) return facts;
+  const profiles = await state.searchProfiles({ profileIds, limit: profileIds.length });
+  for (const profile of profiles) {
+    const own: Record<string, unknown> = {};
+    for (const [purpose, decision] of Object.entries(profile.consent ?? {}))
+      if (decision.state === 'granted' || decision.state === 'denied')
+        own[factKey.consent(purpose)] = decision.state;
+    facts.set(profile.profileId, own);
+  }
+  for (const row of await state.computedPropertiesOf(profileIds)) {
+    const own = facts.get(row.profileId) ?? {};
+    own[factKey.computed(row.name)] = row.value;
+    facts.set(row.profileId, own);
+  }
+  return facts;
+}
+
+function withFacts(
+  state: ProfileSegmentState,
+  current: Record<string, unknown> | undefined,
+): ProfileSegmentState {
+  const facts: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(state.facts))
+    if (!key.startsWith('consent:') && !key.startsWith('computed:')) facts[key] = value;
+  return { ...state, facts: { ...facts, ...current } };
+}
+
+// ---- re-checks --------------------------------------------------------------------------
+
+async function runRechecks(ctx: SegmentsStepContext, model: LiveModel): Promise<number> {
+  const nowMs = ctx.now().getTime();
+  const due = await ctx.store.dueRechecks(nowMs, 1000);
+  if (due.length === 0) return 0;
+  const work: Work = { changes: emptyChanges(), states: new Map(), model, emits: [] };
+  const states = await ctx.store.loadStates(due);
+  for (const row of states.values()) {
+    let state = pruneFacts(model, row.state as ProfileSegmentState);
+    let at = row.nextCheckAt;
+    // Each expiry at its own instant, so an exit is stamped when the window ended.
+    for (let i = 0; at !== null && at <= nowMs && i < 100; i++) {
+      state = evaluateAndRecord(work, row.profileId, state, at, { trigger: 'time', emit: true });
+      at = lastNextCheck(work, row.profileId);
+    }
+  }
+  await finish(ctx, work, await ctx.store.getOffset());
+  return due.length;
+}
+
+function lastNextCheck(work: Work, profileId: string): number | null {
+  return work.states.get(profileId)?.nextCheckAt ?? null;
+}
+
+// ---- evaluation and what it records -----------------------------------------------------
+
+interface Trigger {
+  trigger: 'event' | 'time' | 'build';
+  emit: boolean;
+  messageId?: string;
+}
+
+function evaluateAndRecord(
+  work: Work,
+  profileId: string,
+  input: ProfileSegmentState,
+  atMs: number,
+  trigger: Trigger,
+) {
+  const outcome = evaluateProfile(work.model, input, new Date(atMs));
+  const at = new Date(atMs).toISOString();
+  const { changes } = work;
+  work.states.set(profileId, {
+    profileId,
+    state: outcome.state,
+    nextCheckAt: outcome.nextCheckAt,
+    evaluatedAt: atMs,
+  });
+  for (const { segment, change } of outcome.memberships) {
+    const reason = reasonText(trigger, segment, change);
+    changes.history.push({ segmentId: segment.id, profileId, change, at, reason });
+    if (change === 'entered')
+      changes.addMembers.push({ segmentId: segment.id, profileId, since: at, reason });
+    else {
+      changes.addMembers = changes.addMembers.filter(
+        (m) => !(m.segmentId === segment.id && m.profileId === profileId),
+      );
+      changes.removeMembers.push({ segmentId: segment.id, profileId });
+    }
+    if (trigger.emit)
+      work.emits.push({
+        profileId,
+        build: (id) => membershipMessage(id, segment, change, reason, trigger, at, profileId),
+      });
+  }
+  for (const stage of outcome.stages) {
+    changes.stageHistory.push({
+      funnelId: stage.funnelId,
+      profileId,
+      fromStage: stage.from,
+      toStage: stage.to,
+      at,
+    });
+    if (stage.to === null) {
+      changes.setStages = changes.setStages.filter(
+        (s) => !(s.funnelId === stage.funnelId && s.profileId === profileId),
+      );
+      changes.removeStages.push({ funnelId: stage.funnelId, profileId });
+    } else changes.setStages.push({ funnelId: stage.funnelId, profileId, stage: stage.to, since: at });
+    if (trigger.emit)
+      work.emits.push({ profileId, build: (id) => stageMessage(id, stage, trigger, at, profileId) });
+  }
+  return outcome.state;
+}
+
+function reasonText(trigger: Trigger, segment: LiveSegment, change: 'entered' | 'exited'): string {
+  if (trigger.trigger === 'build') return `segment built (version ${segment.version})`;
+  if (trigger.trigger === 'time')
+    return change === 'exited' ? 'a time window of the rule expired' : 'a time window of the rule opened';
+  return `event ${trigger.messageId ?? ''} changed whether the rule holds`.replace('  ', ' ');
+}
+
+function messageIdOf(...parts: string[]): string {
+  return `rapport-${createHash('sha256').update(parts.join('\u0001')).digest('hex').slice(0, 40)}`;
+}
+
+function membershipMessage(
+  identity: Identity,
+  segment: LiveSegment,
+  change: 'entered' | 'exited',
+  reason: string,
+  trigger: Trigger,
+  at: string,
+  profileId: string,
+): Record<string, unknown> {
+  return {
+    type: 'track',
+    messageId: messageIdOf('segment', segment.id, String(segment.version), profileId, change, at),
+    ...identity,
+    event: change === 'entered' ? 'Segment Entered' : 'Segment Exited',
+    timestamp: at,
+    properties: {
+      segment_id: segment.id,
+      segment_name: segment.name,
+      segment_version: segment.version,
+      profile_id: profileId,
+      reason,
+      trigger: trigger.trigger,
+      ...(trigger.messageId ? { caused_by: trigger.messageId } : {}),
+    },
+    context: { library: { name: 'rapport-segments' } },
+  };
+}
+
+function stageMessage(
+  identity: Identity,
+  stage: { funnelId: string; from: string | null; to: string | null },
+  trigger: Trigger,
+  at: string,
+  profileId: string,
+): Record<string, unknown> {
+  return {
+    type: 'track',
+    messageId: messageIdOf('stage', stage.funnelId, profileId, stage.from ?? '', stage.to ?? '', at),
+    ...identity,
+    event: 'Lifecycle Stage Changed',
+    timestamp: at,
+    properties: {
+      funnel_id: stage.funnelId,
+      from_stage: stage.from,
+      to_stage: stage.to,
+      profile_id: profileId,
+      trigger: trigger.trigger,
+      ...(trigger.messageId ? { caused_by: trigger.messageId } : {}),
+    },
+    context: { library: { name: 'rapport-segments' } },
+  };
+}
+
+async function finish(ctx: SegmentsStepContext, work: Work, offset: number): Promise<void> {
+  if (work.emits.length > 0) {
+    const ids = [...new Set(work.emits.map((e) => e.profileId))];
+    const identities = await ctx.state.identitiesOfProfiles(ids);
+    const byProfile = new Map<string, Identity>();
+    for (const row of identities) {
+      const own = byProfile.get(row.profileId) ?? {};
+      if (row.kind === 'user_id' && !own.userId) own.userId = row.value;
+      if (row.kind === 'anonymous_id' && !own.anonymousId) own.anonymousId = row.value;
+      byProfile.set(row.profileId, own);
+    }
+    const receivedAt = ctx.now();
+    const raw = work.emits.flatMap((e) => {
+      const identity = byProfile.get(e.profileId);
+      if (!identity?.userId && !identity?.anonymousId) return [];
+      // One identifier is enough to resolve the profile; userId is the strongest.
+      return [
+        e.build(
+          identity.userId ? { userId: identity.userId } : { anonymousId: identity.anonymousId as string },
+        ),
+      ];
+    });
+    for (let i = 0; i < raw.length; i += 2000) {
+      const parsed = parsePayload({ batch: raw.slice(i, i + 2000) }, 'batch', { receivedAt });
+      for (const { message, json } of parsed.accepted)
+        work.changes.outbox.push({ messageId: message.messageId, json, createdAt: receivedAt.toISOString() });
+    }
+  }
+  work.changes.states = [...work.states.values()];
+  await ctx.store.commit(work.changes, offset);
+}

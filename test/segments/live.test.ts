@@ -1,0 +1,208 @@
+// System test of live segments: a real server, a stream of events, segments created before
+// and after them, time moved past windows through the test clock; at each time the live
+// membership equals a fresh SQL recompute, and Segment Entered/Exited are in the event store.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestClock } from '../../src/pipeline/index.ts';
+import { SqliteSegmentStore, sqlitePathsIn } from '../../src/store/index.ts';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+
+const DAY = 86_400_000;
+const T0 = new Date('2026-03-10T12:00:00.000Z');
+const at = (days: number) => new Date(T0.getTime() + days * DAY).toISOString();
+
+const RULES = {
+  'recent-buyers': 'performed "Order Completed" in last 7 days',
+  'big-spenders': 'sum of revenue in "Order Completed" in last 30 days > 40',
+  'pro-recent': 'in segment "recent-buyers" and trait plan = "pro"',
+  lapsed: 'last seen more than 5 days ago',
+};
+
+let server: TestServer;
+let store: SqliteSegmentStore;
+const clock = new TestClock(T0);
+
+async function api(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${server.adminToken}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Until the processors have applied the whole log, built every segment and run due re-checks. */
+async function settle(): Promise<void> {
+  for (let round = 0; round < 400; round++) {
+    const head = await server.server.state.log.headSeq();
+    await server.server.pipeline.waitFor(head);
+    await server.server.pipeline.waitForSegments(head).catch((e) => {
+      throw new Error(`${e.message}: ${server.server.pipeline.status().lastError}`);
+    });
+    const segments = await store.listSegments();
+    const funnels = await store.listFunnels();
+    const quiet =
+      segments.every((s) => s.status === 'live') &&
+      funnels.every((f) => f.status === 'live') &&
+      (await store.outbox(1)).length === 0 &&
+      (await store.dueRechecks(clock.now().getTime(), 1)).length === 0 &&
+      (await server.server.state.log.headSeq()) === head &&
+      (await store.getOffset()) === head;
+    if (quiet) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('segments did not settle');
+}
+
+async function liveMembers(id: string): Promise<string[]> {
+  const { body } = await api('GET', `/api/segments/${id}/members?limit=5000`);
+  return body.members.map((m: { profileId: string }) => m.profileId).sort();
+}
+
+async function sqlMembers(id: string): Promise<string[]> {
+  const { body } = await api('POST', '/api/segments/preview?sample=1000', {
+    id,
+    text: RULES[id as keyof typeof RULES],
+  });
+  return [...body.sample].sort();
+}
+
+async function expectAgreement(): Promise<void> {
+  await settle();
+  for (const id of Object.keys(RULES)) expect(await liveMembers(id), id).toEqual(await sqlMembers(id));
+}
+
+async function send(batch: unknown[]) {
+  const response = await track(server, '/v1/batch', { batch });
+  expect(response.status).toBe(200);
+}
+
+async function profileOf(userId: string): Promise<string> {
+  const { body } = await server.admin(`/api/profiles/lookup?userId=${userId}`);
+  return body.profileId;
+}
+
+beforeAll(async () => {
+  server = await startTestServer({}, { clock });
+  store = new SqliteSegmentStore(sqlitePathsIn(server.dataDir).statePath);
+});
+
+afterAll(async () => {
+  await store?.close();
+  await server?.close();
+});
+
+describe('live segments', () => {
+  it('keeps membership equal to a SQL recompute as events arrive and windows expire', async () => {
+    expect(
+      (await api('POST', '/api/segments', { id: 'recent-buyers', text: RULES['recent-buyers'] })).status,
+    ).toBe(201);
+    const order = (userId: string, days: number, revenue: number) => ({
+      type: 'track',
+      userId,
+      event: 'Order Completed',
+      properties: { revenue },
+      timestamp: at(days),
+    });
+    await send([
+      order('u1', -1, 30),
+      order('u2', -6, 50),
+      order('u3', -20, 25),
+      order('u3', -2, 20),
+      { type: 'identify', userId: 'u1', traits: { plan: 'pro' }, timestamp: at(-3) },
+      { type: 'identify', userId: 'u2', traits: { plan: 'free' }, timestamp: at(-3) },
+      { type: 'track', anonymousId: 'a5', event: 'Product Viewed', timestamp: at(-4) },
+      { type: 'track', userId: 'u4', event: 'Product Viewed', timestamp: at(-10) },
+    ]);
+    for (const id of ['big-spenders', 'pro-recent', 'lapsed'] as const)
+      expect((await api('POST', '/api/segments', { id, text: RULES[id] })).status).toBe(201);
+    await expectAgreement();
+    expect(await liveMembers('recent-buyers')).toEqual(
+      [await profileOf('u1'), await profileOf('u2'), await profileOf('u3')].sort(),
+    );
+
+    // An anonymous visitor buys, then identifies as u4: the two profiles merge.
+    await send([
+      {
+        type: 'track',
+        anonymousId: 'a5',
+        event: 'Order Completed',
+        properties: { revenue: 45 },
+        timestamp: at(0),
+      },
+      { type: 'identify', anonymousId: 'a5', userId: 'u4', traits: { plan: 'pro' }, timestamp: at(0) },
+    ]);
+    await expectAgreement();
+    expect(await liveMembers('pro-recent')).toContain(await profileOf('u4'));
+
+    for (const days of [1.5, 3, 6.5, 12, 40]) {
+      clock.set(new Date(at(days)));
+      await expectAgreement();
+    }
+    expect(await liveMembers('recent-buyers')).toEqual([]);
+  });
+
+  it('writes Segment Entered and Segment Exited with the reason, an exit at the instant the window ended', async () => {
+    await settle();
+    const u2 = await profileOf('u2');
+    const events = await server.server.pipeline.eventsOf({ profileIds: [u2], limit: 100, type: 'track' });
+    const mine = events.filter((e) => e.properties.segment_id === 'recent-buyers');
+    const entered = mine.find((e) => e.name === 'Segment Entered');
+    const exited = mine.find((e) => e.name === 'Segment Exited');
+    expect(entered?.properties).toMatchObject({
+      segment_name: 'recent-buyers',
+      trigger: 'event',
+      reason: expect.stringContaining('changed whether the rule holds'),
+    });
+    expect(exited?.properties).toMatchObject({
+      trigger: 'time',
+      reason: 'a time window of the rule expired',
+    });
+    // u2 ordered 6 days before T0: out of "in last 7 days" exactly 7 days after the order.
+    expect(new Date(exited?.timestamp as string).toISOString()).toBe(at(1));
+    const history = await store.historyOf('recent-buyers', u2);
+    expect(history.map((h) => h.change)).toEqual(['entered', 'exited']);
+  });
+
+  it('refuses bad rules with where and why, saving nothing', async () => {
+    const before = (await api('GET', '/api/segments')).body.segments.length;
+    const cases = [
+      { text: 'performed "Order Completed" in last -3 days', message: /positive whole number/ },
+      { text: 'performed Order', message: /expected/ },
+      {
+        rule: { kind: 'trait', trait: 'plan', test: { op: 'eq', valeu: 1 } },
+        message: /unknown field "valeu"/,
+      },
+      { text: 'in segment "nope"', message: /no segment "nope"/ },
+    ];
+    for (const c of cases) {
+      const { status, body } = await api('POST', '/api/segments', { id: 'bad', ...c, message: undefined });
+      expect(status).toBe(400);
+      expect(body.error).toBe('RAPPORT_SEGMENT_INVALID_RULE');
+      expect(body.issues[0].message).toMatch(c.message);
+    }
+    const first = (
+      await api('POST', '/api/segments', { id: 'bad', text: 'performed "Order Completed" in last -3 days' })
+    ).body;
+    expect(first.issues[0]).toMatchObject({
+      line: 1,
+      column: expect.any(Number),
+      snippet: expect.stringContaining('^'),
+    });
+    // A cycle through another segment: a refers to b, b would refer back to a.
+    expect((await api('POST', '/api/segments', { id: 'cyc-a', text: 'trait plan = "pro"' })).status).toBe(
+      201,
+    );
+    expect((await api('POST', '/api/segments', { id: 'cyc-b', text: 'in segment "cyc-a"' })).status).toBe(
+      201,
+    );
+    const cycle = await api('PUT', '/api/segments/cyc-a', { text: 'in segment "cyc-b"' });
+    expect(cycle.status).toBe(400);
+    expect(cycle.body.issues[0].message).toMatch(/include itself/);
+    expect((await api('GET', '/api/segments/cyc-a')).body.version).toBe(1);
+    expect((await api('GET', '/api/segments')).body.segments.length).toBe(before + 2);
+  });
+});
