@@ -5,8 +5,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDbEventStore } from './duckdb/events.ts';
 import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
-import type { SegmentStore } from './segment-types.ts';
-import { SqliteSegmentStore } from './sqlite/segments.ts';
 import type { EventStore, StateStore } from './types.ts';
 
 export { DuckDbEventStore } from './duckdb/events.ts';
@@ -16,9 +14,6 @@ export type * from './types.ts';
 
 export interface StorageLocation {
   /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */
-export type * from './segment-types.ts';
-export { emptyChanges } from './segment-types.ts';
-export { SEGMENTS_PROCESSOR, SqliteSegmentStore } from './sqlite/segments.ts';
   databaseUrl?: string | undefined;
   dataDir: string;
 }
@@ -45,12 +40,18 @@ export async function openEventStore(location: StorageLocation): Promise<EventSt
   return DuckDbEventStore.open(join(location.dataDir, 'events.duckdb'));
 }
 
-/**
- * Live segments' tables (docs/segments.md). Embedded engine only for now: undefined on
- * PostgreSQL, where the segments processor and routes stay off.
- */
-export async function openSegmentStore(location: StorageLocation): Promise<SegmentStore | undefined> {
-  if (location.databaseUrl) return undefined;
+export type * from './conductor-types.ts';
+export { OUTBOX_STATUSES } from './conductor-types.ts';
+export { SqliteConductorStore } from './sqlite/conductor.ts';
+
+/** The conductor's tables (journeys, instances, timers, outbox, caps, decisions) beside the state. */
+export async function openConductorStore(
+  location: StorageLocation,
+): Promise<import('./conductor-types.ts').ConductorStore> {
+  if (location.databaseUrl) {
+    const { PostgresConductorStore } = await import('./postgres/conductor.ts');
+    return PostgresConductorStore.open(location.databaseUrl);
+  }
   mkdirSync(location.dataDir, { recursive: true });
-  return new SqliteSegmentStore(sqlitePathsIn(location.dataDir).statePath);
+  return new (await import('./sqlite/conductor.ts')).SqliteConductorStore(sqlitePathsIn(location.dataDir).statePath);
 }

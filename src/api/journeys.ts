@@ -1,0 +1,349 @@
+// Journeys, the arbitration log, the outbox and API sends (docs/journeys.md,
+// docs/arbitration.md). Handlers call the conductor's JourneyService; none touches a store.
+import type { FastifyInstance } from 'fastify';
+import type { CredentialCache } from '../auth/index.ts';
+import type { ApiSend, JourneyService } from '../conductor/runtime/index.ts';
+import { OUTBOX_STATUSES, type OutboxStatus } from '../store/index.ts';
+import { requireAdmin } from './auth.ts';
+import { errorSchema } from './schemas.ts';
+
+export interface JourneyRouteOptions {
+  journeys: JourneyService;
+  credentials: CredentialCache;
+}
+
+const security = [{ adminToken: [] }];
+const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
+
+const journeySchema = {
+  type: 'object',
+  properties: {
+    journeyId: { type: 'string' },
+    version: { type: 'integer' },
+    status: { type: 'string', enum: ['active', 'paused'] },
+    definition: {
+      type: 'object',
+      additionalProperties: true,
+      description: 'the journey document (docs/journeys.md)',
+    },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+
+const invalidSchema = {
+  type: 'object',
+  properties: {
+    error: { type: 'string' },
+    message: { type: 'string' },
+    issues: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          code: { type: 'string' },
+          stepId: { type: 'string' },
+          field: { type: 'string' },
+          message: { type: 'string' },
+        },
+      },
+    },
+  },
+  additionalProperties: true,
+} as const;
+
+const statsSchema = {
+  type: 'object',
+  properties: {
+    journeyId: { type: 'string' },
+    version: { type: 'integer' },
+    entered: { type: 'integer' },
+    active: { type: 'integer' },
+    completed: { type: 'integer' },
+    converted: { type: 'integer' },
+    aborted: { type: 'integer' },
+    steps: {
+      type: 'object',
+      description: 'per step id: people there now and passes through it, ever',
+      additionalProperties: {
+        type: 'object',
+        properties: { current: { type: 'integer' }, passed: { type: 'integer' } },
+      },
+    },
+  },
+} as const;
+
+const decisionSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    at: { type: 'string' },
+    profileId: { type: 'string' },
+    journeyId: { type: ['string', 'null'] },
+    stepId: { type: ['string', 'null'] },
+    idempotencyKey: { type: 'string' },
+    channel: { type: ['string', 'null'] },
+    action: { type: 'string', enum: ['send', 'defer', 'drop', 'fail'] },
+    code: { type: 'string' },
+    reason: { type: 'string' },
+    until: { type: ['string', 'null'] },
+  },
+} as const;
+
+const outboxSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    idempotencyKey: { type: 'string' },
+    profileId: { type: 'string' },
+    journeyId: { type: ['string', 'null'] },
+    stepId: { type: ['string', 'null'] },
+    origin: { type: 'string' },
+    kind: { type: 'string' },
+    status: { type: 'string', enum: [...OUTBOX_STATUSES] },
+    attempts: { type: 'integer' },
+    nextAttemptAt: { type: 'string' },
+    channel: { type: ['string', 'null'] },
+    decisionCode: { type: ['string', 'null'] },
+    decisionReason: { type: ['string', 'null'] },
+    lastError: { type: ['string', 'null'] },
+    providerMessageId: { type: ['string', 'null'] },
+    sentAt: { type: ['string', 'null'] },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+
+const pageQuery = {
+  limit: { type: 'integer', minimum: 1, maximum: 500 },
+  before: { type: 'integer', description: 'cursor: rows with a smaller id' },
+} as const;
+
+export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteOptions): Promise<void> {
+  const { journeys } = options;
+  app.addHook('preHandler', requireAdmin(options.credentials));
+
+  const save = { type: 'object', additionalProperties: true, description: 'a journey document' } as const;
+  app.post(
+    '/api/journeys',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Save a journey (a new one, or a new version); checked before it is stored',
+        security,
+        body: save,
+        response: { 201: journeySchema, 400: invalidSchema, 409: errorSchema },
+      },
+    },
+    async (request, reply) => reply.code(201).send(await journeys.save(request.body)),
+  );
+
+  app.put(
+    '/api/journeys/:id',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Publish a version of this journey',
+        security,
+        params: idParams,
+        body: save,
+        response: { 200: journeySchema, 400: invalidSchema, 409: errorSchema },
+      },
+    },
+    async (request) => journeys.save(request.body, (request.params as { id: string }).id),
+  );
+
+  app.get(
+    '/api/journeys',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Journeys (latest version each)',
+        security,
+        response: { 200: { type: 'array', items: journeySchema } },
+      },
+    },
+    async () => journeys.list(),
+  );
+
+  app.get(
+    '/api/journeys/:id',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'One journey',
+        security,
+        params: idParams,
+        response: { 200: journeySchema, 404: errorSchema },
+      },
+    },
+    async (request) => journeys.get((request.params as { id: string }).id),
+  );
+
+  app.delete(
+    '/api/journeys/:id',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Delete a journey: no one enters it again; trips under way stay as they are',
+        security,
+        params: idParams,
+        response: { 204: { type: 'null' }, 404: errorSchema },
+      },
+    },
+    async (request, reply) => {
+      await journeys.setStatus((request.params as { id: string }).id, 'deleted');
+      return reply.code(204).send();
+    },
+  );
+
+  for (const [verb, status] of [
+    ['pause', 'paused'],
+    ['resume', 'active'],
+  ] as const) {
+    app.post(
+      `/api/journeys/:id/${verb}`,
+      {
+        schema: {
+          tags: ['journeys'],
+          summary:
+            verb === 'pause'
+              ? 'Pause: no new entries, and waiting people hold until resumed'
+              : 'Resume: entries again, and timers that came due meanwhile fire',
+          security,
+          params: idParams,
+          response: { 200: journeySchema, 404: errorSchema },
+        },
+      },
+      async (request) => journeys.setStatus((request.params as { id: string }).id, status),
+    );
+  }
+
+  app.get(
+    '/api/journeys/:id/stats',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Entered, active, completed, converted, and per-step counts for the graph',
+        security,
+        params: idParams,
+        response: { 200: statsSchema, 404: errorSchema },
+      },
+    },
+    async (request) => journeys.stats((request.params as { id: string }).id),
+  );
+
+  app.get(
+    '/api/decisions',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'The arbitration log: every send, deferral, drop and failure with its reason, newest first',
+        security,
+        querystring: {
+          type: 'object',
+          properties: { profileId: { type: 'string' }, journeyId: { type: 'string' }, ...pageQuery },
+        },
+        response: {
+          200: { type: 'object', properties: { items: { type: 'array', items: decisionSchema } } },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { profileId?: string; journeyId?: string; limit?: number; before?: number };
+      return {
+        items: await journeys.decisions({
+          limit: q.limit ?? 100,
+          ...(q.profileId ? { profileId: q.profileId } : {}),
+          ...(q.journeyId ? { journeyId: q.journeyId } : {}),
+          ...(q.before !== undefined ? { beforeId: q.before } : {}),
+        }),
+      };
+    },
+  );
+
+  app.get(
+    '/api/outbox',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Messages and tasks queued, deferred, sent, dropped, failed or dead, newest first',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: [...OUTBOX_STATUSES] },
+            profileId: { type: 'string' },
+            journeyId: { type: 'string' },
+            ...pageQuery,
+          },
+        },
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: outboxSchema } } } },
+      },
+    },
+    async (request) => {
+      const q = request.query as {
+        status?: OutboxStatus;
+        profileId?: string;
+        journeyId?: string;
+        limit?: number;
+        before?: number;
+      };
+      return {
+        items: await journeys.outbox({
+          limit: q.limit ?? 100,
+          ...(q.status ? { status: q.status } : {}),
+          ...(q.profileId ? { profileId: q.profileId } : {}),
+          ...(q.journeyId ? { journeyId: q.journeyId } : {}),
+          ...(q.before !== undefined ? { beforeId: q.before } : {}),
+        }),
+      };
+    },
+  );
+
+  app.post(
+    '/api/messages',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Send one message to a person, through the same arbitration as journey sends',
+        security,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            profileId: { type: 'string', minLength: 1 },
+            userId: { type: 'string', minLength: 1 },
+            channel: { type: 'string', enum: ['email', 'sms', 'push', 'webhook'] },
+            template: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { subject: { type: 'string' }, body: { type: 'string' } },
+              required: ['body'],
+            },
+            purpose: { type: 'string' },
+            kind: { type: 'string', enum: ['marketing', 'transactional'] },
+            priority: { type: 'number' },
+            expectedValue: { type: 'number' },
+            onCapped: { type: 'string', enum: ['defer', 'drop'] },
+            variables: { type: 'object', additionalProperties: true },
+            idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
+          },
+          required: ['channel', 'template'],
+        },
+        response: {
+          202: {
+            type: 'object',
+            properties: {
+              idempotencyKey: { type: 'string' },
+              profileId: { type: 'string' },
+              queued: { type: 'boolean', description: 'false when this key was queued before' },
+            },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await journeys.send(request.body as ApiSend)),
+  );
+}

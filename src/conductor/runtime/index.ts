@@ -1,0 +1,23 @@
+// The conductor's runtime: the I/O around the pure core (../index.ts). The journey runner,
+// the timer step, the outbox worker with arbitration, the service the API and CLI call.
+
+export type { ArbitrationPolicy } from '../arbitration/types.ts';
+export { matchesEntryTrigger } from '../journey/entry.ts';
+export type { JourneyEvent } from '../journey/filters.ts';
+export { type ActiveJourney, JourneyCatalog } from './catalog.ts';
+export {
+  type Channel,
+  type ChannelRegistry,
+  channelRegistry,
+  type DeliveryResult,
+  type OutgoingMessage,
+} from './channels.ts';
+export { CONDUCTOR_SOURCE } from './emit.ts';
+export { DECISION_EVENTS, LEASE_MS, MAX_ATTEMPTS, type OutboxPayload, runOutboxStep } from './outbox.ts';
+export { loadPerson, type PersonFacts } from './person.ts';
+export { prepareEntry, type RunnerContext, type RunResult, runInput } from './runner.ts';
+export { type ApiSend, JourneyService } from './service.ts';
+export { type Conductor, type ConductorOptions, policyFromEnvironment, startConductor } from './start.ts';
+export { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';
+export { suppressionFromEvent } from './suppressions.ts';
+export { runTimersStep } from './timers.ts';

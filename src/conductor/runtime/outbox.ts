@@ -1,0 +1,392 @@
+// The outbox worker: claims due rows (each to one process), and for each person's rows
+//   1. reads the person as they are now (consent, suppressions, time zone) and cap counts;
+//   2. arbitrates all their candidates together (priority, then expected value, wins a cap);
+//   3. reserves cap slots with compare-and-set, arbitrating again if another worker moved a count;
+//   4. logs every decision with its reason (decisions table + a `Message …` event in the log);
+//   5. renders and delivers what may go, with the idempotency key, and records the outcome:
+//      sent; retried with backoff (cap slot given back); dead after MAX_ATTEMPTS.
+// Consent is part of step 2, checked last, on every attempt, right before delivery.
+// A row found `sending` with its lease run out was interrupted mid-delivery (the process died):
+// whether the provider got it is unknown, so it is not sent again — it goes to `dead` with the
+// reason, for an operator to check with the provider by its idempotency key (no one gets a
+// message twice; see docs/arbitration.md, "In doubt").
+import { computeNextBackoffInterval } from '@ide/backoff';
+import type { DecisionRecord, LogEntry, OutboxRow, OutboxUpdate } from '../../store/index.ts';
+import { arbitrate } from '../arbitration/arbitrate.ts';
+import { capBucketKeys } from '../arbitration/caps.ts';
+import type { Decision, PersonSendState, SendCandidate } from '../arbitration/types.ts';
+import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
+import type { Channel as ChannelName } from '../journey/definition.ts';
+import { renderTemplate } from '../journey/templates.ts';
+import { resolveZone } from '../time.ts';
+import type { DeliveryResult, OutgoingMessage } from './channels.ts';
+import { trackEntry } from './emit.ts';
+import { loadPerson, type PersonFacts, suppressionsFor } from './person.ts';
+import type { ConductorState } from './state.ts';
+
+export const MAX_ATTEMPTS = 5;
+export const LEASE_MS = 60_000;
+const MAX_RESERVE_TRIES = 5;
+
+/** What a row carries: a send (journey or API) or a task. */
+export interface OutboxPayload {
+  action: SendAction | CreateTaskAction;
+  journey?: { id: string; name: string; version: number };
+  event?: { name: string; timestamp: string; properties: Record<string, unknown> } | null;
+  /** API sends: extra template variables. */
+  variables?: Record<string, unknown>;
+}
+
+type Row = OutboxRow & { interrupted: boolean };
+
+export async function runOutboxStep(conductor: ConductorState, limit = 100): Promise<number> {
+  const now = conductor.now();
+  const rows = await conductor.store.claimOutbox(now, limit, LEASE_MS);
+  const byPerson = new Map<string, Row[]>();
+  for (const row of rows) byPerson.set(row.profileId, [...(byPerson.get(row.profileId) ?? []), row]);
+  for (const [profileId, personRows] of byPerson) await processPerson(conductor, profileId, personRows, now);
+  return rows.length;
+}
+
+async function processPerson(conductor: ConductorState, profileId: string, rows: Row[], now: string) {
+  const person = await loadPerson(conductor.state, profileId);
+  const messages: Row[] = [];
+  for (const row of rows) {
+    if (row.interrupted) await giveUpInDoubt(conductor, person, row, now);
+    else if (row.kind === 'task') await deliverTask(conductor, person, row, now);
+    else messages.push(row);
+  }
+  if (messages.length === 0) return;
+  const decisions = await arbitrateAndReserve(conductor, person, messages, now);
+  for (const row of messages) {
+    const decision = decisions.get(row.id);
+    if (decision) await carryOut(conductor, person, row, decision, now);
+  }
+}
+
+// 1–3. Arbitration of a person's due messages, and the atomic reservation of cap slots.
+async function arbitrateAndReserve(
+  conductor: ConductorState,
+  person: PersonFacts,
+  rows: Row[],
+  now: string,
+): Promise<Map<number, { decision: Decision; channel: string }>> {
+  const { policy, store } = conductor;
+  const channels = new Map(rows.map((row) => [row.id, pickChannel(conductor, person, sendOf(row))]));
+  const candidates: SendCandidate[] = rows.map((row) =>
+    candidateOf(conductor, row, channels.get(row.id) as string),
+  );
+  const zone = resolveZone(person.timeZone, policy.defaultTimeZone);
+  const keys = capBucketKeys(policy.caps, [...new Set(channels.values())] as ChannelName[], now, zone);
+  const suppressions = suppressionsFor(person, await store.suppressionsOf(person.profileId));
+  for (let attempt = 1; ; attempt++) {
+    const state: PersonSendState = {
+      profileId: person.profileId,
+      consent: person.consent,
+      suppressions,
+      timeZone: person.timeZone,
+      capCounts: await store.capCounts(person.profileId, keys),
+    };
+    const decisions = arbitrate(candidates, state, policy, now);
+    const reservations = decisions.flatMap((d) => (d.action === 'send' ? d.reservations : []));
+    if (
+      reservations.length === 0 ||
+      (await store.reserveCaps(person.profileId, reservations)) ||
+      attempt >= MAX_RESERVE_TRIES
+    ) {
+      return new Map(
+        rows.map((row, i) => [
+          row.id,
+          { decision: decisions[i] as Decision, channel: channels.get(row.id) as string },
+        ]),
+      );
+    }
+  }
+}
+
+function sendOf(row: OutboxRow): SendAction {
+  return (row.payload as OutboxPayload).action as SendAction;
+}
+
+/** A named channel, or for `best` the first of its channels the person has consented to. */
+function pickChannel(conductor: ConductorState, person: PersonFacts, action: SendAction): string {
+  if (action.channel !== 'best') return action.channel;
+  const granted = action.channels.find(
+    (channel) => person.consent[consentPurposeOf(conductor, channel)] === 'granted',
+  );
+  return granted ?? action.channels[0] ?? 'email';
+}
+
+/** Consent is asked for the channel's purpose (the channel says which: `email`, `sms` …). */
+export function consentPurposeOf(conductor: ConductorState, channel: string): string {
+  return conductor.channels.get(channel)?.purpose ?? channel;
+}
+
+function candidateOf(conductor: ConductorState, row: OutboxRow, channel: string): SendCandidate {
+  const action = sendOf(row);
+  return {
+    id: row.idempotencyKey,
+    channel: channel as ChannelName,
+    purpose: consentPurposeOf(conductor, channel),
+    kind: action.kind,
+    priority: action.priority,
+    expectedValue: action.expectedValue,
+    onCapped: action.onCapped,
+    ...(row.journeyId ? { journeyId: row.journeyId } : {}),
+  };
+}
+
+// 4–5. One decision carried out.
+async function carryOut(
+  conductor: ConductorState,
+  person: PersonFacts,
+  row: Row,
+  { decision, channel }: { decision: Decision; channel: string },
+  now: string,
+) {
+  const until = decision.action === 'defer' ? decision.until : null;
+  const base = { decisionCode: decision.code, decisionReason: decision.reason, channel, updatedAt: now };
+  if (decision.action === 'defer') {
+    await record(
+      conductor,
+      person,
+      row,
+      channel,
+      decision.action,
+      decision.code,
+      decision.reason,
+      until,
+      now,
+    );
+    await conductor.store.updateOutbox(row.id, {
+      ...base,
+      status: 'deferred',
+      attempts: row.attempts,
+      nextAttemptAt: decision.until,
+    });
+    return;
+  }
+  if (decision.action === 'drop') {
+    await record(conductor, person, row, channel, 'drop', decision.code, decision.reason, null, now);
+    await conductor.store.updateOutbox(row.id, { ...base, status: 'dropped', attempts: row.attempts });
+    return;
+  }
+  const message = renderMessage(person, row, channel);
+  const outcome = await deliver(conductor, channel, message);
+  if (outcome.status === 'sent') {
+    await conductor.store.updateOutbox(row.id, {
+      ...base,
+      status: 'sent',
+      attempts: row.attempts + 1,
+      sentAt: now,
+      providerMessageId: outcome.providerMessageId ?? null,
+      lastError: null,
+    });
+    await record(conductor, person, row, channel, 'send', 'send', decision.reason, null, now);
+    return;
+  }
+  // Not delivered: give the cap slots back, then retry later or give up.
+  await conductor.store.releaseCaps(
+    person.profileId,
+    decision.reservations.map((r) => r.key),
+  );
+  await failAttempt(conductor, person, row, channel, outcome, now);
+}
+
+async function failAttempt(
+  conductor: ConductorState,
+  person: PersonFacts,
+  row: Row,
+  channel: string,
+  outcome: DeliveryResult,
+  now: string,
+) {
+  const attempts = row.attempts + 1;
+  const error = outcome.error ?? outcome.status;
+  const final = outcome.status === 'failed' || attempts >= MAX_ATTEMPTS;
+  if (final) {
+    const status = outcome.status === 'failed' ? 'failed' : 'dead';
+    const reason =
+      status === 'failed'
+        ? `failed: ${channel} refused the message (${error})`
+        : `dead: ${attempts} attempts failed, last: ${error}`;
+    await conductor.store.updateOutbox(row.id, {
+      status,
+      attempts,
+      lastError: error,
+      channel,
+      updatedAt: now,
+    });
+    await record(conductor, person, row, channel, 'fail', status, reason, null, now);
+    return;
+  }
+  const delay = Math.max(
+    outcome.retryAfterMs ?? 0,
+    computeNextBackoffInterval(1000, attempts - 1, { maxBackoff: 3_600_000 }),
+  );
+  const next = new Date(Date.parse(now) + delay).toISOString();
+  const update: OutboxUpdate = {
+    status: 'queued',
+    attempts,
+    nextAttemptAt: next,
+    lastError: error,
+    channel,
+    updatedAt: now,
+  };
+  await conductor.store.updateOutbox(row.id, update);
+}
+
+async function deliver(conductor: ConductorState, channelName: string, message: OutgoingMessage) {
+  const channel = conductor.channels.get(channelName);
+  if (!channel) return { status: 'retry' as const, error: `no ${channelName} channel is configured` };
+  try {
+    return await channel.deliver(message);
+  } catch (error) {
+    return { status: 'retry' as const, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The variables templates read: traits, person, journey, the trigger event, the offer. */
+export function templateVariables(person: PersonFacts, payload: OutboxPayload): Record<string, unknown> {
+  const action = payload.action;
+  return {
+    traits: person.traits,
+    person: { id: person.profileId, timeZone: person.timeZone },
+    journey: payload.journey ?? {},
+    event: payload.event ?? {},
+    offer: action.type === 'send' && action.offerId ? { id: action.offerId } : {},
+    ...(payload.variables ?? {}),
+  };
+}
+
+function addressOf(person: PersonFacts): Record<string, unknown> {
+  const to: Record<string, unknown> = {};
+  for (const key of ['email', 'phone']) if (person.traits[key] !== undefined) to[key] = person.traits[key];
+  if (person.identity && 'userId' in person.identity) to.userId = person.identity.userId;
+  return to;
+}
+
+function renderMessage(person: PersonFacts, row: OutboxRow, channel: string): OutgoingMessage {
+  const payload = row.payload as OutboxPayload;
+  const action = payload.action as SendAction;
+  const variables = templateVariables(person, payload);
+  const template: NonNullable<OutgoingMessage['template']> = {
+    text: renderTemplate(action.template.body, variables),
+  };
+  if (action.template.subject !== undefined)
+    template.subject = renderTemplate(action.template.subject, variables);
+  return {
+    idempotencyKey: row.idempotencyKey,
+    profileId: person.profileId,
+    channel,
+    ...(row.journeyId ? { journeyId: row.journeyId } : {}),
+    ...(row.stepId ? { stepId: row.stepId } : {}),
+    template,
+    to: addressOf(person),
+    variables,
+    ...(action.offerId ? { offerId: action.offerId } : {}),
+  };
+}
+
+/** Tasks are for staff, not messages to the person: no arbitration, delivered to the `task` channel. */
+async function deliverTask(conductor: ConductorState, person: PersonFacts, row: Row, now: string) {
+  const payload = row.payload as OutboxPayload;
+  const action = payload.action as CreateTaskAction;
+  const variables = templateVariables(person, payload);
+  const message: OutgoingMessage = {
+    idempotencyKey: row.idempotencyKey,
+    profileId: person.profileId,
+    channel: 'task',
+    ...(row.journeyId ? { journeyId: row.journeyId } : {}),
+    ...(row.stepId ? { stepId: row.stepId } : {}),
+    template: {
+      subject: renderTemplate(action.title, variables),
+      ...(action.note ? { text: renderTemplate(action.note, variables) } : {}),
+    },
+    to: { queue: action.queue, ...(action.dueAt ? { dueAt: action.dueAt } : {}) },
+    variables,
+  };
+  const outcome = await deliver(conductor, 'task', message);
+  if (outcome.status === 'sent') {
+    await conductor.store.updateOutbox(row.id, {
+      status: 'sent',
+      attempts: row.attempts + 1,
+      channel: 'task',
+      sentAt: now,
+      providerMessageId: outcome.providerMessageId ?? null,
+      decisionCode: 'task',
+      decisionReason: `task for the ${action.queue} queue (not a message to the person)`,
+      updatedAt: now,
+    });
+    return;
+  }
+  await failAttempt(conductor, person, row, 'task', outcome, now);
+}
+
+async function giveUpInDoubt(conductor: ConductorState, person: PersonFacts, row: Row, now: string) {
+  const reason =
+    'dead: in doubt — the process stopped while delivering; not sent again so that no one gets it twice (ask the provider by idempotency key)';
+  await conductor.store.updateOutbox(row.id, {
+    status: 'dead',
+    attempts: row.attempts + 1,
+    lastError: 'interrupted during delivery',
+    decisionCode: 'in_doubt',
+    decisionReason: reason,
+    updatedAt: now,
+  });
+  await record(conductor, person, row, row.channel, 'fail', 'in_doubt', reason, null, now);
+}
+
+/** Names of the events decisions write into the log. */
+export const DECISION_EVENTS = {
+  send: 'Message Sent',
+  defer: 'Message Deferred',
+  drop: 'Message Dropped',
+  fail: 'Message Failed',
+} as const;
+
+// 4. The arbitration log, and the same decision as an event for segments and reports.
+async function record(
+  conductor: ConductorState,
+  person: PersonFacts,
+  row: OutboxRow,
+  channel: string | null,
+  action: keyof typeof DECISION_EVENTS,
+  code: string,
+  reason: string,
+  until: string | null,
+  now: string,
+) {
+  const decision: DecisionRecord = {
+    at: now,
+    profileId: row.profileId,
+    journeyId: row.journeyId,
+    stepId: row.stepId,
+    idempotencyKey: row.idempotencyKey,
+    channel,
+    action,
+    code,
+    reason,
+    until,
+  };
+  await conductor.store.logDecisions([decision]);
+  const entry: LogEntry = trackEntry(
+    person,
+    {
+      name: DECISION_EVENTS[action],
+      messageId: `outbox:${row.idempotencyKey}:${action}:${code}:${until ?? row.attempts}`,
+      timestamp: now,
+      properties: {
+        idempotencyKey: row.idempotencyKey,
+        channel,
+        journeyId: row.journeyId,
+        stepId: row.stepId,
+        code,
+        reason,
+        ...(until ? { until } : {}),
+      },
+    },
+    now,
+  );
+  await conductor.runner.appendLog([entry]);
+}

@@ -1,0 +1,201 @@
+// The doors the API and the CLI use: journeys (save with validation, list, pause, resume,
+// delete, stats), the arbitration log, the outbox and API sends. Route handlers call these;
+// none of them touches a store directly.
+import { randomUUID } from 'node:crypto';
+import { RapportError } from '../../errors/index.ts';
+import { checkRuleJson } from '../../segments/index.ts';
+import type {
+  DecisionQuery,
+  JourneyStats,
+  OutboxQuery,
+  OutboxRow,
+  StoredDecision,
+  StoredJourney,
+} from '../../store/index.ts';
+import type { SendAction } from '../journey/actions.ts';
+import { CHANNELS, type Channel } from '../journey/definition.ts';
+import { checkTemplate } from '../journey/templates.ts';
+import { validateJourney } from '../journey/validate.ts';
+import type { OutboxPayload } from './outbox.ts';
+import type { ConductorState } from './state.ts';
+
+export interface ApiSend {
+  profileId?: string;
+  userId?: string;
+  channel: Channel;
+  template: { subject?: string; body: string };
+  purpose?: string;
+  kind?: 'marketing' | 'transactional';
+  priority?: number;
+  expectedValue?: number;
+  onCapped?: 'defer' | 'drop';
+  variables?: Record<string, unknown>;
+  /** The caller's key: the same key twice is one message. */
+  idempotencyKey?: string;
+}
+
+export class JourneyService {
+  constructor(
+    private readonly conductor: ConductorState,
+    /** Called after a change that the runner should see at once. */
+    private readonly onChange: () => void = () => {},
+  ) {}
+
+  /** Validates and saves a version; 400 with the issues, 409 when the version is taken by other content. */
+  async save(input: unknown, expectedId?: string): Promise<StoredJourney> {
+    const validation = validateJourney(input, {
+      validateRule: (rule) => {
+        const result = checkRuleJson(rule);
+        return result.ok ? [] : result.issues.map((issue) => `${issue.path || '/'}: ${issue.message}`);
+      },
+    });
+    if (!validation.ok) {
+      throw new RapportError(
+        'RAPPORT_JOURNEY_INVALID',
+        `the journey has ${validation.issues.length} problem(s)`,
+        {
+          issues: validation.issues,
+        },
+      );
+    }
+    const definition = validation.definition;
+    if (expectedId !== undefined && definition.id !== expectedId)
+      throw new RapportError(
+        'RAPPORT_API_BAD_REQUEST',
+        `the document's id is ${definition.id}, not ${expectedId}`,
+        {
+          field: '/id',
+        },
+      );
+    const current = await this.conductor.store.getJourney(definition.id);
+    if (current && current.status !== 'deleted') {
+      const same = JSON.stringify(current.definition) === JSON.stringify(definition);
+      if (definition.version === current.version && same) return current;
+      if (definition.version <= current.version)
+        throw new RapportError(
+          'RAPPORT_JOURNEY_CONFLICT',
+          `version ${definition.version} of ${definition.id} is taken (current ${current.version}); publish a changed journey as version ${current.version + 1}`,
+          { field: '/version' },
+        );
+    }
+    const saved = await this.conductor.store.saveJourney(
+      definition.id,
+      definition.version,
+      definition,
+      this.conductor.now(),
+    );
+    this.conductor.catalog.invalidate();
+    this.onChange();
+    return saved;
+  }
+
+  list(): Promise<StoredJourney[]> {
+    return this.conductor.store.listJourneys();
+  }
+
+  async get(journeyId: string): Promise<StoredJourney> {
+    const journey = await this.conductor.store.getJourney(journeyId);
+    if (!journey || journey.status === 'deleted')
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `no journey ${journeyId}`);
+    return journey;
+  }
+
+  /** paused: no entries and timers hold; active: both resume (timers due meanwhile fire); deleted: hidden, no entries. */
+  async setStatus(
+    journeyId: string,
+    status: 'active' | 'paused' | 'deleted',
+  ): Promise<StoredJourney | undefined> {
+    const changed = await this.conductor.store.setJourneyStatus(journeyId, status, this.conductor.now());
+    if (!changed) throw new RapportError('RAPPORT_API_NOT_FOUND', `no journey ${journeyId}`);
+    this.conductor.catalog.invalidate();
+    this.onChange();
+    return status === 'deleted' ? undefined : this.get(journeyId);
+  }
+
+  async stats(journeyId: string): Promise<JourneyStats & { journeyId: string; version: number }> {
+    const journey = await this.get(journeyId);
+    return { journeyId, version: journey.version, ...(await this.conductor.store.journeyStats(journeyId)) };
+  }
+
+  decisions(query: DecisionQuery): Promise<StoredDecision[]> {
+    return this.conductor.store.listDecisions(query);
+  }
+
+  outbox(query: OutboxQuery): Promise<OutboxRow[]> {
+    return this.conductor.store.listOutbox(query);
+  }
+
+  instancesOf(profileId: string) {
+    return this.conductor.store.instancesOf(profileId);
+  }
+
+  /** An API send: queued in the outbox, arbitrated and delivered like any journey send. */
+  async send(input: ApiSend): Promise<{ idempotencyKey: string; profileId: string; queued: boolean }> {
+    const profileId = await this.resolveProfile(input);
+    if (!CHANNELS.includes(input.channel))
+      throw new RapportError('RAPPORT_API_BAD_REQUEST', `unknown channel ${input.channel}`, {
+        field: 'channel',
+      });
+    const roots = { traits: 'any', person: ['id', 'timeZone'], variables: 'any' } as const;
+    for (const field of ['subject', 'body'] as const) {
+      const source = input.template[field];
+      const issues = source === undefined ? [] : checkTemplate(source, { roots });
+      if (issues.length > 0)
+        throw new RapportError('RAPPORT_API_BAD_REQUEST', issues.map((i) => i.message).join('; '), {
+          field: `template.${field}`,
+        });
+    }
+    const idempotencyKey = `api:${input.idempotencyKey ?? randomUUID()}`;
+    const action: SendAction = {
+      type: 'send',
+      idempotencyKey,
+      profileId,
+      journeyId: '',
+      instanceId: '',
+      stepId: '',
+      channel: input.channel,
+      channels: [input.channel],
+      template: input.template,
+      offerId: undefined,
+      purpose: input.purpose ?? input.channel,
+      kind: input.kind ?? 'marketing',
+      priority: input.priority ?? 100,
+      expectedValue: input.expectedValue ?? 0,
+      onCapped: input.onCapped ?? 'defer',
+    };
+    const payload: OutboxPayload = { action, variables: { variables: input.variables ?? {} } };
+    const now = this.conductor.now();
+    const added = await this.conductor.store.enqueue([
+      {
+        idempotencyKey,
+        profileId,
+        journeyId: null,
+        instanceId: null,
+        stepId: null,
+        origin: 'api',
+        kind: 'message',
+        payload,
+        createdAt: now,
+        nextAttemptAt: now,
+      },
+    ]);
+    this.onChange();
+    return { idempotencyKey, profileId, queued: added > 0 };
+  }
+
+  private async resolveProfile(input: ApiSend): Promise<string> {
+    if (input.profileId) return input.profileId;
+    if (input.userId) {
+      const [identity] = await this.conductor.state.findIdentities([
+        { kind: 'user_id', value: input.userId },
+      ]);
+      if (identity) return identity.profileId;
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile with userId ${input.userId}`, {
+        field: 'userId',
+      });
+    }
+    throw new RapportError('RAPPORT_API_BAD_REQUEST', 'name the person: profileId or userId', {
+      field: 'profileId',
+    });
+  }
+}

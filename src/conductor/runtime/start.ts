@@ -1,0 +1,108 @@
+// Starts the conductor's three loops on this process — the journey processor (log → journeys),
+// the timer step and the outbox worker — with their own store connections. They run on the
+// main thread: their work is mostly waiting on channels and small indexed reads, and the
+// channels and the clock are objects the server is handed (tests inject both), which a
+// worker thread could not receive. With PostgreSQL any number of processes run them together.
+import { readFileSync } from 'node:fs';
+import type { IdentityConfig } from '../../identity/index.ts';
+import { type EventReader, type LoopHandle, startLoop } from '../../pipeline/index.ts';
+import { JOURNEYS_PROCESSOR, runJourneysStep } from '../../pipeline/journeys.ts';
+import {
+  type ConductorStore,
+  type LogEntry,
+  openConductorStore,
+  openStateStore,
+  type StorageLocation,
+} from '../../store/index.ts';
+import { validatePolicy } from '../arbitration/policy.ts';
+import type { ArbitrationPolicy } from '../arbitration/types.ts';
+import { JourneyCatalog } from './catalog.ts';
+import { type ChannelRegistry, channelRegistry } from './channels.ts';
+import { runOutboxStep } from './outbox.ts';
+import { JourneyService } from './service.ts';
+import { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';
+import { runTimersStep } from './timers.ts';
+
+export interface ConductorOptions {
+  location: StorageLocation;
+  identity: IdentityConfig;
+  events?: EventReader;
+  channels?: ChannelRegistry;
+  policy?: ArbitrationPolicy;
+  clock?: Clock;
+  pollMs?: number;
+  /** Run the loops here (off for an API-only process). */
+  runLoops: boolean;
+  onError(error: unknown): void;
+  /** The conductor appended to the log: wake the processors. */
+  onLogAppended?(): void;
+}
+
+export interface Conductor {
+  service: JourneyService;
+  state: ConductorState;
+  store: ConductorStore;
+  /** Runs the loops' steps now (after an entry, a save, a clock change). */
+  wake(): void;
+  /** The journeys processor's offset. */
+  offset(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** RAPPORT_ARBITRATION_POLICY names a JSON file (docs/arbitration.md): caps, quiet hours, default zone. */
+export function policyFromEnvironment(env: NodeJS.ProcessEnv = process.env): ArbitrationPolicy {
+  const path = env.RAPPORT_ARBITRATION_POLICY;
+  if (!path) return DEFAULT_POLICY;
+  const result = validatePolicy(JSON.parse(readFileSync(path, 'utf8')));
+  if (!result.ok)
+    throw new Error(
+      `RAPPORT_ARBITRATION_POLICY ${path}: ${result.issues.map((i) => `${i.field} ${i.message}`).join('; ')}`,
+    );
+  return result.policy;
+}
+
+export async function startConductor(options: ConductorOptions): Promise<Conductor> {
+  const store = await openConductorStore(options.location);
+  const state = await openStateStore(options.location);
+  const clock = options.clock ?? (() => new Date());
+  const catalog = new JourneyCatalog(store);
+  const appendLog = async (entries: LogEntry[]) => {
+    if (entries.length === 0) return;
+    await state.log.append(entries);
+    options.onLogAppended?.();
+  };
+  const conductor: ConductorState = {
+    state,
+    store,
+    catalog,
+    runner: { events: options.events, appendLog },
+    channels: options.channels ?? channelRegistry([]),
+    policy: options.policy ?? policyFromEnvironment(),
+    now: () => clock().toISOString(),
+  };
+  const loops: LoopHandle[] = [];
+  const wake = () => {
+    for (const loop of loops) loop.wake();
+  };
+  if (options.runLoops) {
+    const loopOptions = { pollMs: options.pollMs ?? 250, onError: options.onError };
+    const stepOptions = { batchSize: 500, identity: options.identity };
+    loops.push(
+      startLoop(() => runJourneysStep(conductor, stepOptions), loopOptions),
+      startLoop(() => runTimersStep(conductor), loopOptions),
+      startLoop(() => runOutboxStep(conductor), loopOptions),
+    );
+  }
+  return {
+    service: new JourneyService(conductor, wake),
+    state: conductor,
+    store,
+    wake,
+    offset: () => store.getOffset(JOURNEYS_PROCESSOR),
+    async stop() {
+      await Promise.all(loops.map((loop) => loop.stop()));
+      await store.close();
+      await state.close();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+// The journey processor (offset `journeys`): reads the log behind the profiles processor, so
+// every message's person is resolved, and for each tracked event
+//   1. records channel suppressions carried by delivery events (unsubscribes, hard bounces);
+//   2. hands the event to the person's active journey instances (goals, `waitForEvent`);
+//   3. enters the person into every active journey whose entry trigger it matches.
+// All of a slice's instance writes, timers and outbox rows commit with the offset in one
+// conductor transaction; the events the journeys emit go to the log first (see runner.ts).
+import type { ConductorState } from '../conductor/runtime/index.ts';
+import {
+  type JourneyEvent,
+  loadPerson,
+  matchesEntryTrigger,
+  prepareEntry,
+  runInput,
+  suppressionFromEvent,
+} from '../conductor/runtime/index.ts';
+import type { SegmentMessage } from '../events/index.ts';
+import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
+import type { ConductorTransaction, IdentityKey, LogRecord } from '../store/index.ts';
+import { PROFILES_PROCESSOR } from './steps.ts';
+
+export const JOURNEYS_PROCESSOR = 'journeys';
+
+export interface JourneyStepOptions {
+  batchSize: number;
+  identity: IdentityConfig;
+}
+
+/** A track message as journeys see it; segment events carry `segment_id`, triggers read `segmentId`. */
+export function journeyEventOf(message: SegmentMessage): JourneyEvent | undefined {
+  if (message.type !== 'track' || !message.event) return undefined;
+  const properties = { ...(message.properties ?? {}) };
+  if (properties.segmentId === undefined && properties.segment_id !== undefined)
+    properties.segmentId = properties.segment_id;
+  return { name: message.event, messageId: message.messageId, timestamp: message.timestamp, properties };
+}
+
+async function ownersOf(
+  conductor: ConductorState,
+  messages: SegmentMessage[],
+  identity: IdentityConfig,
+): Promise<Array<string | undefined>> {
+  const lookups = new Map<string, IdentityKey>();
+  const keysPerMessage = messages.map((message) => identityKeysOf(message, identity));
+  for (const keys of keysPerMessage) for (const key of keys) lookups.set(keyString(key), key);
+  const owners = new Map<string, string>();
+  for (const row of await conductor.state.findIdentities([...lookups.values()]))
+    owners.set(keyString(row), row.profileId);
+  return keysPerMessage.map((keys) =>
+    keys.map((key) => owners.get(keyString(key))).find((id) => id !== undefined),
+  );
+}
+
+/** Applies the next slice of the log to journeys. Returns how many log entries it consumed. */
+export async function runJourneysStep(
+  conductor: ConductorState,
+  options: JourneyStepOptions,
+): Promise<number> {
+  const resolvedUpTo = await conductor.state.getOffset(PROFILES_PROCESSOR);
+  const applied = await conductor.store.withProcessor(JOURNEYS_PROCESSOR, async (tx, offset) => {
+    if (resolvedUpTo <= offset) return 0;
+    const records = (await conductor.state.log.read(offset, options.batchSize)).filter(
+      (record) => record.seq <= resolvedUpTo,
+    );
+    if (records.length === 0) return 0;
+    const messages = records.map((record) => JSON.parse(record.json) as SegmentMessage);
+    const owners = await ownersOf(conductor, messages, options.identity);
+    for (const [index, message] of messages.entries()) {
+      const event = journeyEventOf(message);
+      const profileId = owners[index];
+      if (event && profileId) await handleEvent(conductor, tx, profileId, event);
+    }
+    await tx.setOffset((records.at(-1) as LogRecord).seq);
+    return records.length;
+  });
+  return applied ?? 0;
+}
+
+async function handleEvent(
+  conductor: ConductorState,
+  tx: ConductorTransaction,
+  profileId: string,
+  event: JourneyEvent,
+): Promise<void> {
+  const now = conductor.now();
+  // 1. Suppressions from delivery events.
+  const suppression = suppressionFromEvent(profileId, event, now);
+  if (suppression) await tx.addSuppressions([suppression]);
+  const journeys = await conductor.catalog.active();
+  const entering = journeys.filter((journey) => matchesEntryTrigger(journey.definition.entry, event));
+  const instances = await tx.activeInstancesOf([profileId]);
+  if (instances.length === 0 && entering.length === 0) return;
+  const person = await loadPerson(conductor.state, profileId);
+  if (!person.exists) return;
+  // 2. The person's running journeys: goals and awaited events.
+  for (const stored of instances) {
+    const definition = await conductor.catalog.version(stored.journeyId, stored.journeyVersion);
+    if (!definition) continue;
+    const instance = stored.body as Parameters<typeof runInput>[3];
+    await runInput(
+      conductor.runner,
+      tx,
+      definition,
+      instance,
+      { kind: 'event', now, profile: person, event },
+      person,
+    );
+  }
+  // 3. Entries.
+  for (const { definition } of entering) {
+    const entry = await prepareEntry(tx, definition, person, event, event.messageId, now);
+    if ('refused' in entry) continue;
+    await runInput(
+      conductor.runner,
+      tx,
+      definition,
+      entry.instance,
+      { kind: 'entered', now, profile: person },
+      person,
+    );
+  }
+}

@@ -1,0 +1,298 @@
+// The conductor store's contract over both engines: versions, compare-and-set instance writes,
+// one active trip per person and journey, timers, outbox claims (one process each, interrupted
+// rows come back flagged), cap reservations that refuse a stale count, the decision log.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { ConductorStore, InstanceWrite, OutboxEntry, StoredInstance } from '../../src/store/index.ts';
+import { SqliteConductorStore } from '../../src/store/index.ts';
+import { PostgresConductorStore } from '../../src/store/postgres/conductor.ts';
+import { quoteIdent } from '../../src/store/postgres/sql.ts';
+
+const postgresUrl = inject('postgresUrl');
+const at = (minutes: number) =>
+  new Date(Date.parse('2026-03-02T10:00:00.000Z') + minutes * 60_000).toISOString();
+
+interface Opened {
+  store: ConductorStore;
+  peer(): Promise<ConductorStore>;
+  close(): Promise<void>;
+}
+
+const ENGINES: Array<{ name: string; skip: string; open(): Promise<Opened> }> = [
+  {
+    name: 'sqlite',
+    skip: '',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'rapport-conductor-'));
+      const store = new SqliteConductorStore(join(dir, 'state.sqlite'));
+      return {
+        store,
+        peer: async () => store,
+        async close() {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'postgres',
+    skip: postgresUrl ? '' : inject('postgresSkipReason'),
+    async open() {
+      const schema = `conductor_${randomBytes(6).toString('hex')}`;
+      const store = await PostgresConductorStore.open(postgresUrl, { schema });
+      const peers: ConductorStore[] = [];
+      return {
+        store,
+        async peer() {
+          const peer = await PostgresConductorStore.open(postgresUrl, { schema });
+          peers.push(peer);
+          return peer;
+        },
+        async close() {
+          for (const peer of peers) await peer.close();
+          await store.close();
+          const pool = new pg.Pool({ connectionString: postgresUrl });
+          await pool.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+          await pool.end();
+        },
+      };
+    },
+  },
+];
+
+function instance(id: string, extra: Partial<StoredInstance> = {}): StoredInstance {
+  return {
+    instanceId: id,
+    journeyId: 'j',
+    journeyVersion: 1,
+    profileId: 'p1',
+    revision: 1,
+    active: true,
+    stepId: 'wait',
+    body: { instanceId: id },
+    enteredAt: at(0),
+    exitedAt: null,
+    exitReason: null,
+    ...extra,
+  };
+}
+
+function outbox(key: string, extra: Partial<OutboxEntry> = {}): OutboxEntry {
+  return {
+    idempotencyKey: key,
+    profileId: 'p1',
+    journeyId: 'j',
+    instanceId: 'i1',
+    stepId: 'send',
+    origin: 'journey',
+    kind: 'message',
+    payload: { key },
+    createdAt: at(0),
+    nextAttemptAt: at(0),
+    ...extra,
+  };
+}
+
+function write(
+  row: StoredInstance,
+  expectedRevision: number | null,
+  extra: Partial<InstanceWrite> = {},
+): InstanceWrite {
+  return {
+    instance: row,
+    expectedRevision,
+    timers: [],
+    cancelTimers: [],
+    outbox: [],
+    stepPasses: {},
+    ...extra,
+  };
+}
+
+for (const engine of ENGINES) {
+  describe.skipIf(engine.skip !== '')(`conductor store: ${engine.name}`, () => {
+    let opened: Opened;
+    let store: ConductorStore;
+    beforeEach(async () => {
+      opened = await engine.open();
+      store = opened.store;
+      await store.saveJourney('j', 1, { id: 'j', version: 1 }, at(0));
+    });
+    afterEach(async () => opened.close());
+
+    it('keeps every saved version and lists the latest; status changes', async () => {
+      await store.saveJourney('j', 2, { id: 'j', version: 2 }, at(1));
+      expect(await store.getJourneyVersion('j', 1)).toEqual({ id: 'j', version: 1 });
+      expect((await store.getJourney('j'))?.version).toBe(2);
+      expect(await store.setJourneyStatus('j', 'paused', at(2))).toBe(true);
+      expect((await store.listJourneys()).map((j) => [j.journeyId, j.status])).toEqual([['j', 'paused']]);
+      expect(await store.setJourneyStatus('nope', 'paused', at(2))).toBe(false);
+    });
+
+    it('writes an instance once, then only from the revision it was read at', async () => {
+      const first = instance('i1');
+      expect(
+        await store.withTransaction((tx) => tx.writeInstance(write(first, null, { stepPasses: { a: 1 } }))),
+      ).toBe(true);
+      expect(await store.withTransaction((tx) => tx.writeInstance(write(instance('i2'), null)))).toBe(false); // one active trip
+      expect(await store.withTransaction((tx) => tx.writeInstance(write({ ...first, revision: 2 }, 5)))).toBe(
+        false,
+      );
+      const done = {
+        ...first,
+        revision: 2,
+        active: false,
+        exitedAt: at(3),
+        exitReason: 'completed',
+        stepId: 'end',
+      };
+      expect(
+        await store.withTransaction((tx) =>
+          tx.writeInstance(write(done, 1, { stepPasses: { a: 1, end: 1 } })),
+        ),
+      ).toBe(true);
+      expect(await store.withTransaction((tx) => tx.entryHistory('j', 'p1'))).toEqual({
+        active: false,
+        entries: 1,
+        lastExitAt: at(3),
+      });
+      const stats = await store.journeyStats('j');
+      expect(stats).toMatchObject({
+        entered: 1,
+        active: 0,
+        completed: 1,
+        steps: { a: { current: 0, passed: 2 } },
+      });
+    });
+
+    it('hands due timers of active journeys to one transaction at a time, and cancels them', async () => {
+      const timers = [
+        { token: 't1', instanceId: 'i1', journeyId: 'j', profileId: 'p1', dueAt: at(5) },
+        { token: 't2', instanceId: 'i1', journeyId: 'j', profileId: 'p1', dueAt: at(50) },
+      ];
+      await store.withTransaction((tx) => tx.writeInstance(write(instance('i1'), null, { timers })));
+      expect(await store.withDueTimers(at(10), 10, async (_tx, due) => due.map((t) => t.token))).toEqual([
+        't1',
+      ]);
+      await store.setJourneyStatus('j', 'paused', at(10));
+      expect(await store.withDueTimers(at(60), 10, async (_tx, due) => due.length)).toBe(0);
+      await store.setJourneyStatus('j', 'active', at(10));
+      const peer = await opened.peer();
+      // While one transaction holds the due timers, a peer process sees none of them (SKIP LOCKED).
+      const seenByPeer = await store.withDueTimers(at(60), 10, async (tx, due) => {
+        const other =
+          engine.name === 'postgres' ? await peer.withDueTimers(at(60), 10, async (_t, d) => d.length) : 0;
+        await tx.deleteTimer('t1');
+        return { mine: due.length, other };
+      });
+      expect(seenByPeer).toEqual({ mine: 2, other: 0 });
+      expect((await store.pendingTimers('i1')).map((t) => t.token)).toEqual(['t2']);
+    });
+
+    it('queues each idempotency key once and gives each due row to one claimer', async () => {
+      expect(
+        await store.enqueue([outbox('k1'), outbox('k2'), outbox('k3', { nextAttemptAt: at(100) })]),
+      ).toBe(3);
+      expect(await store.enqueue([outbox('k1')])).toBe(0);
+      const peer = await opened.peer();
+      const [mine, theirs] = await Promise.all([
+        store.claimOutbox(at(1), 10, 600_000),
+        peer.claimOutbox(at(1), 10, 600_000),
+      ]);
+      const claimed = [...mine, ...theirs].map((r) => r.idempotencyKey).sort();
+      expect(claimed).toEqual(['k1', 'k2']);
+      expect(await store.claimOutbox(at(2), 10, 600_000)).toEqual([]);
+      // A lease that ran out: the row comes back flagged as interrupted.
+      const back = await store.claimOutbox(at(12), 10, 60_000);
+      expect(back.map((r) => [r.idempotencyKey, r.interrupted])).toEqual([
+        ['k1', true],
+        ['k2', true],
+      ]);
+      const row = back[0]!;
+      await store.updateOutbox(row.id, {
+        status: 'sent',
+        attempts: 1,
+        sentAt: at(62),
+        channel: 'email',
+        updatedAt: at(62),
+      });
+      expect(await store.getOutbox('k1')).toMatchObject({
+        status: 'sent',
+        attempts: 1,
+        channel: 'email',
+        leaseUntil: null,
+      });
+      expect((await store.listOutbox({ status: 'sent', limit: 10 })).map((r) => r.idempotencyKey)).toEqual([
+        'k1',
+      ]);
+    });
+
+    it('reserves cap slots only from the count it read, all or nothing, and gives them back', async () => {
+      expect(await store.reserveCaps('p1', [{ key: 'email:day:2026-03-02', from: 0, to: 1 }])).toBe(true);
+      expect(await store.reserveCaps('p1', [{ key: 'email:day:2026-03-02', from: 0, to: 1 }])).toBe(false);
+      expect(
+        await store.reserveCaps('p1', [
+          { key: 'all:week:2026-03-02', from: 0, to: 1 },
+          { key: 'email:day:2026-03-02', from: 0, to: 1 },
+        ]),
+      ).toBe(false);
+      expect(await store.capCounts('p1', ['email:day:2026-03-02', 'all:week:2026-03-02'])).toEqual({
+        'email:day:2026-03-02': 1,
+      });
+      await store.releaseCaps('p1', ['email:day:2026-03-02']);
+      expect(await store.capCounts('p1', ['email:day:2026-03-02'])).toEqual({ 'email:day:2026-03-02': 0 });
+    });
+
+    it('logs decisions, queryable per person and per journey, newest first', async () => {
+      const base = { at: at(0), stepId: 's', channel: 'email', until: null };
+      await store.logDecisions([
+        {
+          ...base,
+          profileId: 'p1',
+          journeyId: 'j',
+          idempotencyKey: 'k1',
+          action: 'send',
+          code: 'send',
+          reason: 'send: consent granted for email',
+        },
+        {
+          ...base,
+          profileId: 'p2',
+          journeyId: 'j',
+          idempotencyKey: 'k2',
+          action: 'defer',
+          code: 'quiet_hours',
+          reason: 'deferred: quiet hours until 08:00 Europe/Paris',
+        },
+        {
+          ...base,
+          profileId: 'p1',
+          journeyId: 'other',
+          idempotencyKey: 'k3',
+          action: 'drop',
+          code: 'consent_denied',
+          reason: 'dropped',
+        },
+      ]);
+      expect(
+        (await store.listDecisions({ profileId: 'p1', limit: 10 })).map((d) => d.idempotencyKey),
+      ).toEqual(['k3', 'k1']);
+      expect((await store.listDecisions({ journeyId: 'j', limit: 10 })).map((d) => d.code)).toEqual([
+        'quiet_hours',
+        'send',
+      ]);
+    });
+
+    it('moves a schedule mark only from the value it had', async () => {
+      expect(await store.moveScheduleMark('s', undefined, 'a')).toBe(true);
+      expect(await store.moveScheduleMark('s', undefined, 'b')).toBe(false);
+      expect(await store.moveScheduleMark('s', 'a', 'b')).toBe(true);
+      expect(await store.getScheduleMark('s')).toBe('b');
+    });
+  });
+}
