@@ -19,10 +19,18 @@ export interface RapportConfig {
   consentPurposes: string[];
   /** Leave out profiles that denied analytics from analytics results (default on). */
   analyticsRespectConsent: boolean;
+  /** Outgoing mail relay, smtp:// or smtps:// (docs/channels.md); unset: no email channel. */
+  smtpUrl: string | undefined;
+  /** The From address of email, `Name <addr@example.org>` or a bare address. */
+  emailFrom: string;
+  /** Where people reach this server (tracking pixel, click and unsubscribe links); unset: the address it listens on. */
+  publicUrl: string | undefined;
+  /** Signs tracking and unsubscribe links and webhook bodies; generated and stored on first start when unset. */
+  signingSecret: string | undefined;
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
-export const SECRET_FIELDS = ['writeKey', 'adminToken', 'databaseUrl'] as const;
+export const SECRET_FIELDS = ['writeKey', 'adminToken', 'databaseUrl', 'smtpUrl', 'signingSecret'] as const;
 
 export interface ConfigInput {
   host?: string | undefined;
@@ -37,6 +45,10 @@ export interface ConfigInput {
   processors?: boolean | undefined;
   consentPurposes?: string | undefined;
   analyticsRespectConsent?: boolean | undefined;
+  smtpUrl?: string | undefined;
+  emailFrom?: string | undefined;
+  publicUrl?: string | undefined;
+  signingSecret?: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -121,6 +133,26 @@ function parseSwitch(raw: boolean | string | undefined, name: string, fallback: 
   throw invalid(name, `must be on or off (got ${JSON.stringify(raw)})`);
 }
 
+function parseUrl(raw: string | undefined, name: string, schemes: readonly string[]): string | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw invalid(name, 'is not a valid URL');
+  }
+  if (!schemes.includes(url.protocol.slice(0, -1))) throw invalid(name, `must be a ${schemes.join(':// or ')}:// URL`);
+  return raw.trim();
+}
+
+function parseEmailFrom(raw: string | undefined, name: string): string {
+  const value = raw?.trim() || 'Rapport <rapport@localhost>';
+  if (!/^([^<>]*<)?[^\s@<>]+@[^\s@<>]+>?$/.test(value) || value.includes('<') !== value.endsWith('>')) {
+    throw invalid(name, `must be an address like "Name <news@example.org>" (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
 /** Builds the configuration; flags (input) win over the environment. Throws naming the bad value. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RapportConfig {
   const logLevel = input.logLevel ?? env.RAPPORT_LOG_LEVEL ?? 'info';
@@ -158,6 +190,13 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       'RAPPORT_ANALYTICS_RESPECT_CONSENT',
       true,
     ),
+    smtpUrl: parseUrl(input.smtpUrl ?? env.RAPPORT_SMTP_URL, 'RAPPORT_SMTP_URL', ['smtp', 'smtps']),
+    emailFrom: parseEmailFrom(input.emailFrom ?? env.RAPPORT_EMAIL_FROM, 'RAPPORT_EMAIL_FROM'),
+    publicUrl: parseUrl(input.publicUrl ?? env.RAPPORT_PUBLIC_URL, 'RAPPORT_PUBLIC_URL', ['http', 'https'])?.replace(
+      /\/+$/,
+      '',
+    ),
+    signingSecret: parseSecret(input.signingSecret ?? env.RAPPORT_SIGNING_SECRET, 'RAPPORT_SIGNING_SECRET'),
   };
 }
 

@@ -5,11 +5,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDbEventStore } from './duckdb/events.ts';
 import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+import type { ChannelStore } from './channel-types.ts';
+import { SqliteChannelStore } from './sqlite/channels.ts';
 import type { EventStore, StateStore } from './types.ts';
 
 export { DuckDbEventStore } from './duckdb/events.ts';
 export { SqliteIngestLog } from './sqlite/log.ts';
 export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+export type * from './channel-types.ts';
 export type * from './types.ts';
 
 export interface StorageLocation {
@@ -40,18 +43,12 @@ export async function openEventStore(location: StorageLocation): Promise<EventSt
   return DuckDbEventStore.open(join(location.dataDir, 'events.duckdb'));
 }
 
-export type * from './conductor-types.ts';
-export { OUTBOX_STATUSES } from './conductor-types.ts';
-export { SqliteConductorStore } from './sqlite/conductor.ts';
-
-/** The conductor's tables (journeys, instances, timers, outbox, caps, decisions) beside the state. */
-export async function openConductorStore(
-  location: StorageLocation,
-): Promise<import('./conductor-types.ts').ConductorStore> {
+/** Tasks and channel settings: beside the state store, in the same database. */
+export async function openChannelStore(location: StorageLocation): Promise<ChannelStore> {
   if (location.databaseUrl) {
-    const { PostgresConductorStore } = await import('./postgres/conductor.ts');
-    return PostgresConductorStore.open(location.databaseUrl);
+    const { PostgresChannelStore } = await import('./postgres/channels.ts');
+    return PostgresChannelStore.open(location.databaseUrl);
   }
   mkdirSync(location.dataDir, { recursive: true });
-  return new (await import('./sqlite/conductor.ts')).SqliteConductorStore(sqlitePathsIn(location.dataDir).statePath);
+  return new SqliteChannelStore(sqlitePathsIn(location.dataDir).statePath);
 }

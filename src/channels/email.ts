@@ -1,0 +1,215 @@
+// Email over SMTP (nodemailer). Subject, HTML and text are Liquid templates rendered with the
+// conductor's renderTemplate (they were checked strictly when the journey was saved). Every
+// message carries a Message-ID derived from the idempotency key, so a retried send is
+// recognisably the same message; a List-Unsubscribe one-click URL (RFC 8058) and a footer
+// link to the signed unsubscribe page; an open pixel and links rewritten through the signed
+// click redirect. A 4xx or a connection failure is worth retrying; a 5xx rejection of the
+// recipient is final and becomes an `Email Bounced` event.
+import { createHash } from 'node:crypto';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import { renderTemplate } from '../conductor/index.ts';
+import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
+import type { Signer } from './signing.ts';
+import type { Channel, DeliveryResult, OutgoingMessage } from './types.ts';
+
+export interface EmailChannelOptions {
+  smtpUrl: string;
+  from: string;
+  /** The server's public base URL, read at send time (tests and `--port 0` learn it on listen). */
+  publicUrl: () => string;
+  signer: Signer;
+  events: DeliveryEventLog;
+  /** After a temporary failure, how long the outbox should wait (default one minute). */
+  retryAfterMs?: number;
+}
+
+/** What a tracking link carries: enough to name the send and the person, nothing personal. */
+export interface TrackingPayload extends Record<string, unknown> {
+  /** The send's idempotency key. */
+  k: string;
+  /** Profile id. */
+  p: string;
+  c: string;
+  j?: string;
+  s?: string;
+}
+
+const LINK = /href\s*=\s*(["'])(https?:\/\/[^"']+)\1/gi;
+
+export function messageIdFor(idempotencyKey: string, from: string): string {
+  const domain = /@([^>\s]+)>?$/.exec(from)?.[1] ?? 'rapport.invalid';
+  return `<${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 32)}@${domain}>`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function decodeAmp(url: string): string {
+  return url.replaceAll('&amp;', '&');
+}
+
+interface RenderedEmail {
+  subject: string;
+  html: string | undefined;
+  text: string | undefined;
+}
+
+function render(message: OutgoingMessage): RenderedEmail {
+  const template = message.template ?? {};
+  const body = typeof template.body === 'string' ? template.body : undefined;
+  const textSource = template.text ?? body;
+  const htmlSource = template.html;
+  if (template.subject === undefined || (textSource === undefined && htmlSource === undefined)) {
+    throw new Error('an email needs a subject and an html, text or body template');
+  }
+  const text = textSource === undefined ? undefined : renderTemplate(textSource, message.variables);
+  const html =
+    htmlSource !== undefined
+      ? renderTemplate(htmlSource, message.variables)
+      : text !== undefined
+        ? `<p>${escapeHtml(text).replaceAll('\n', '<br>')}</p>`
+        : undefined;
+  return { subject: renderTemplate(template.subject, message.variables).trim(), html, text };
+}
+
+/** An SMTP failure that will not change by waiting: the recipient (or the message) was refused. */
+function isPermanent(error: { responseCode?: number | undefined }): boolean {
+  return typeof error.responseCode === 'number' && error.responseCode >= 500 && error.responseCode < 600;
+}
+
+export class EmailChannel implements Channel {
+  readonly name = 'email';
+  readonly purpose = 'email';
+  private readonly transport: Transporter<SMTPTransport.SentMessageInfo>;
+
+  constructor(private readonly options: EmailChannelOptions) {
+    this.transport = nodemailer.createTransport(options.smtpUrl);
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+
+  async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
+    const to = typeof message.to.email === 'string' ? message.to.email.trim() : '';
+    if (!/^[^\s@]+@[^\s@]+$/.test(to))
+      return { status: 'failed', error: 'to.email is missing or not an address' };
+    let rendered: RenderedEmail;
+    try {
+      rendered = render(message);
+    } catch (error) {
+      return { status: 'failed', error: `template: ${(error as Error).message}` };
+    }
+    const messageId = messageIdFor(message.idempotencyKey, this.options.from);
+    const links = this.linksFor(message);
+    try {
+      await this.transport.sendMail({
+        from: this.options.from,
+        to,
+        subject: rendered.subject,
+        messageId,
+        headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        list: { unsubscribe: { url: links.unsubscribe, comment: 'Unsubscribe' } },
+        ...(rendered.html !== undefined ? { html: this.trackHtml(rendered.html, links) } : {}),
+        ...(rendered.text !== undefined
+          ? { text: `${rendered.text}\n\nUnsubscribe: ${links.unsubscribe}\n` }
+          : {}),
+      });
+    } catch (error) {
+      return this.failure(message, rendered, error as Error & { responseCode?: number; response?: string });
+    }
+    await this.options.events.append([this.event(message, rendered, DELIVERY_EVENTS.emailSent, 'sent', {})]);
+    return { status: 'sent', providerMessageId: messageId };
+  }
+
+  private async failure(
+    message: OutgoingMessage,
+    rendered: RenderedEmail,
+    error: Error & { responseCode?: number; response?: string },
+  ): Promise<DeliveryResult> {
+    const reason = error.response ?? error.message;
+    if (!isPermanent(error)) {
+      return { status: 'retry', error: `smtp: ${reason}`, retryAfterMs: this.options.retryAfterMs ?? 60_000 };
+    }
+    await this.options.events.append([
+      this.event(message, rendered, DELIVERY_EVENTS.emailBounced, 'bounced', {
+        reason,
+        smtp_code: error.responseCode,
+      }),
+    ]);
+    return { status: 'failed', error: `smtp: ${reason}` };
+  }
+
+  private event(
+    message: OutgoingMessage,
+    rendered: RenderedEmail,
+    event: string,
+    kind: string,
+    extra: Record<string, unknown>,
+  ) {
+    return {
+      profileId: message.profileId,
+      event,
+      messageId: deliveryMessageId(`email-${kind}`, message.idempotencyKey),
+      properties: {
+        ...sendProperties(message),
+        email_id: messageIdFor(message.idempotencyKey, this.options.from),
+        email_subject: rendered.subject,
+        ...extra,
+      },
+    };
+  }
+
+  private linksFor(message: OutgoingMessage) {
+    const payload = trackingPayload(message);
+    const base = this.options.publicUrl();
+    const signer = this.options.signer;
+    return {
+      base,
+      payload,
+      open: `${base}/t/o/${signer.sign('open', payload)}.gif`,
+      unsubscribe: `${base}/t/u/${signer.sign('unsubscribe', { ...payload, u: this.purpose })}`,
+    };
+  }
+
+  /** Links through the click redirect, the open pixel at the end, the unsubscribe footer. */
+  private trackHtml(html: string, links: ReturnType<EmailChannel['linksFor']>): string {
+    const signer = this.options.signer;
+    const tracked = html.replace(LINK, (_match, quote: string, raw: string) => {
+      const url = decodeAmp(raw);
+      const redirect = `${links.base}/t/c/${signer.sign('click', links.payload, url)}?u=${encodeURIComponent(url)}`;
+      return `href=${quote}${redirect.replaceAll('&', '&amp;')}${quote}`;
+    });
+    const footer = `<p style="font-size:12px;color:#666"><a href="${links.unsubscribe}">Unsubscribe</a></p>`;
+    const pixel = `<img src="${links.open}" width="1" height="1" alt="" style="display:none">`;
+    return /<\/body>/i.test(tracked)
+      ? tracked.replace(/<\/body>/i, `${footer}${pixel}</body>`)
+      : `${tracked}${footer}${pixel}`;
+  }
+}
+
+export function trackingPayload(message: OutgoingMessage): TrackingPayload {
+  return {
+    k: message.idempotencyKey,
+    p: message.profileId,
+    c: message.channel,
+    ...(message.journeyId !== undefined ? { j: message.journeyId } : {}),
+    ...(message.stepId !== undefined ? { s: message.stepId } : {}),
+  };
+}
+
+/** Properties every delivery event carries: which send, on which channel, from which journey. */
+export function sendProperties(message: OutgoingMessage): Record<string, unknown> {
+  return {
+    channel: message.channel,
+    send_key: message.idempotencyKey,
+    ...(message.journeyId !== undefined
+      ? { journey_id: message.journeyId, campaign_id: message.journeyId }
+      : {}),
+    ...(message.stepId !== undefined ? { step_id: message.stepId } : {}),
+    ...(message.templateId !== undefined ? { template_id: message.templateId } : {}),
+    ...(message.offerId !== undefined ? { offer_id: message.offerId } : {}),
+  };
+}

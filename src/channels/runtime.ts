@@ -1,0 +1,131 @@
+// The delivery side assembled: the signing secret, the delivery event log, the channels
+// (email when SMTP is configured, webhook, task, and any provider registered later), the task
+// service and the engagement statistics. server.ts builds one and hands it to the routes; the
+// outbox calls `get(name).deliver(message)` and `bestChannelFor`.
+import type { Channel as ChannelName } from '../conductor/index.ts';
+import { CHANNELS } from '../conductor/index.ts';
+import type { RapportConfig } from '../config/index.ts';
+import { RapportError } from '../errors/index.ts';
+import type { GroupCommitLog } from '../ingest/index.ts';
+import type { EventReader } from '../pipeline/index.ts';
+import { consentOf } from '../profiles/index.ts';
+import type { ChannelStore, StateStore } from '../store/index.ts';
+import { DeliveryEventLog } from './delivery-events.ts';
+import { EmailChannel } from './email.ts';
+import { type ChannelPreference, EngagementStats } from './engagement.ts';
+import { loadSigningSecret, Signer } from './signing.ts';
+import { TaskChannel, TaskService } from './task.ts';
+import type { Channel, ChannelRegistry } from './types.ts';
+import { WebhookChannel, type WebhookChannelOptions } from './webhook.ts';
+
+export interface ChannelRuntimeDeps {
+  config: Pick<RapportConfig, 'smtpUrl' | 'emailFrom' | 'signingSecret'>;
+  state: StateStore;
+  store: ChannelStore;
+  log: GroupCommitLog;
+  reader: EventReader;
+  /** The public base URL for links in messages, known once the server listens. */
+  publicUrl: () => string;
+  /** Overrides for the webhook channel (timeouts, retries, rate). */
+  webhook?: Partial<Omit<WebhookChannelOptions, 'signingKey' | 'events'>>;
+}
+
+/** Consent purpose per channel, for the profile page (the outbox reads Channel.purpose). */
+const PURPOSE_OF: Record<ChannelName, string> = {
+  email: 'email',
+  sms: 'sms',
+  push: 'push',
+  webhook: 'personalization',
+};
+
+export class ChannelRuntime implements ChannelRegistry {
+  private readonly channels = new Map<string, Channel>();
+
+  private constructor(
+    readonly signer: Signer,
+    readonly events: DeliveryEventLog,
+    readonly tasks: TaskService,
+    readonly engagement: EngagementStats,
+    readonly store: ChannelStore,
+    private readonly state: StateStore,
+  ) {}
+
+  static async start(deps: ChannelRuntimeDeps): Promise<ChannelRuntime> {
+    const signer = new Signer(await loadSigningSecret(deps.config.signingSecret, deps.store));
+    const events = new DeliveryEventLog(deps.state, deps.log);
+    const tasks = new TaskService(deps.store, events);
+    const runtime = new ChannelRuntime(
+      signer,
+      events,
+      tasks,
+      new EngagementStats(deps.reader, deps.state),
+      deps.store,
+      deps.state,
+    );
+    if (deps.config.smtpUrl) {
+      runtime.register(
+        new EmailChannel({
+          smtpUrl: deps.config.smtpUrl,
+          from: deps.config.emailFrom,
+          publicUrl: deps.publicUrl,
+          signer,
+          events,
+        }),
+      );
+    }
+    runtime.register(new WebhookChannel({ ...deps.webhook, signingKey: signer.webhookKey, events }));
+    runtime.register(new TaskChannel(tasks));
+    return runtime;
+  }
+
+  /** Adds or replaces a channel (an SMS or push provider as a WebhookChannel named 'sms' / 'push'). */
+  register(channel: Channel): this {
+    this.channels.set(channel.name, channel);
+    return this;
+  }
+
+  /** A WebhookChannel for a provider, signed with this server's key. */
+  webhookProvider(options: Omit<WebhookChannelOptions, 'signingKey' | 'events'>): WebhookChannel {
+    return new WebhookChannel({ ...options, signingKey: this.signer.webhookKey, events: this.events });
+  }
+
+  get(name: string): Channel | undefined {
+    return this.channels.get(name);
+  }
+
+  names(): string[] {
+    return [...this.channels.keys()];
+  }
+
+  /** "Send via best channel": the outbox passes the channels the person consented to. */
+  bestChannelFor(
+    profileId: string,
+    consented: readonly ChannelName[],
+  ): Promise<{ channel: ChannelName; explanation: string } | undefined> {
+    return this.engagement.bestChannelFor(profileId, consented);
+  }
+
+  async preferenceOf(
+    profileId: string,
+  ): Promise<ChannelPreference & { estimates: { consented: boolean }[] }> {
+    if (!(await this.state.getProfile(profileId)))
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${profileId}`);
+    const consented = new Set<ChannelName>();
+    for (const channel of CHANNELS) {
+      if ((await consentOf(this.state, profileId, PURPOSE_OF[channel])).allowed) consented.add(channel);
+    }
+    const preference = await this.engagement.preferenceOf(profileId, (channel) => consented.has(channel));
+    return {
+      ...preference,
+      estimates: preference.estimates.map((estimate) => ({
+        ...estimate,
+        consented: consented.has(estimate.channel),
+      })),
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const channel of this.channels.values()) if (channel instanceof EmailChannel) channel.close();
+    await this.store.close();
+  }
+}

@@ -1,0 +1,60 @@
+// The contract between the outbox (the conductor's runtime) and the channels. The outbox has
+// already checked consent, suppression and caps when it calls `deliver`; a channel never sends
+// on its own initiative.
+
+export interface OutgoingMessage {
+  /** Stable across retries of one send: it names the message (Message-ID, task id, webhook key). */
+  idempotencyKey: string;
+  profileId: string;
+  /** 'email' | 'webhook' | 'sms' | 'push' | 'task' */
+  channel: string;
+  journeyId?: string;
+  stepId?: string;
+  templateId?: string;
+  template?: { subject?: string; html?: string; text?: string; body?: unknown };
+  /** Where it goes: { email } for email, { url } for a webhook, { queue } for a task. */
+  to: Record<string, unknown>;
+  variables: Record<string, unknown>;
+  offerId?: string;
+}
+
+export interface DeliveryResult {
+  status: 'sent' | 'failed' | 'retry';
+  providerMessageId?: string;
+  error?: string;
+  /** With `retry`: the earliest time worth trying again. */
+  retryAfterMs?: number;
+}
+
+export interface Channel {
+  name: string;
+  /** The consent purpose a send on this channel needs: 'email' | 'sms' | … */
+  purpose: string;
+  deliver(message: OutgoingMessage): Promise<DeliveryResult>;
+}
+
+export interface ChannelRegistry {
+  get(name: string): Channel | undefined;
+  names(): string[];
+}
+
+export class MapChannelRegistry implements ChannelRegistry {
+  private readonly channels = new Map<string, Channel>();
+
+  constructor(channels: Iterable<Channel> = []) {
+    for (const channel of channels) this.add(channel);
+  }
+
+  add(channel: Channel): this {
+    this.channels.set(channel.name, channel);
+    return this;
+  }
+
+  get(name: string): Channel | undefined {
+    return this.channels.get(name);
+  }
+
+  names(): string[] {
+    return [...this.channels.keys()];
+  }
+}

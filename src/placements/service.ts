@@ -1,0 +1,199 @@
+// Placements at run time: the definitions (stored in the channel store, compiled once per
+// change, reloaded when another process saved new ones), the decide call on the render path,
+// impression counts for caps, and the Promotion Viewed / Promotion Clicked events.
+import { randomUUID } from 'node:crypto';
+import { DELIVERY_EVENTS, DELIVERY_SOURCE, type Signer } from '../channels/index.ts';
+import {
+  type CompiledPlacements,
+  checkPlacements,
+  compilePlacements,
+  type DecideResult,
+  decide,
+  type Offer,
+  type Placement,
+} from '../conductor/index.ts';
+import { RapportError } from '../errors/index.ts';
+import { parsePayload } from '../events/index.ts';
+import type { GroupCommitLog } from '../ingest/index.ts';
+import type { ChannelStore } from '../store/index.ts';
+import { PersonCache, type PersonKey } from './people.ts';
+import { evaluateOfferRule, offerRuleProblem } from './rules.ts';
+
+const SETTING = 'placements';
+
+export interface PlacementDefinitions {
+  placements: Placement[];
+  offers: Offer[];
+}
+
+export interface Decision {
+  result: DecideResult;
+  /** A signed link that records Promotion Clicked and redirects to the offer's `content.url`. */
+  clickUrl: string | undefined;
+}
+
+export interface PlacementServiceOptions {
+  store: ChannelStore;
+  people: PersonCache;
+  log: GroupCommitLog;
+  signer: Signer;
+  publicUrl: () => string;
+  warn: (message: string) => void;
+  /** How often to look for definitions saved by another process (default 10 s; 0: never). */
+  reloadMs?: number;
+}
+
+/** Caps count impressions per UTC day. */
+function periodOf(nowMs: number): string {
+  return new Date(nowMs).toISOString().slice(0, 10);
+}
+
+export class PlacementService {
+  private definitions: PlacementDefinitions = { placements: [], offers: [] };
+  private storedJson = '';
+  private compiled: CompiledPlacements = new Map();
+  private perOffer = new Map<string, number>();
+  private period = '';
+  private timer: NodeJS.Timeout | undefined;
+  private droppedEvents = 0;
+
+  constructor(private readonly options: PlacementServiceOptions) {}
+
+  async start(): Promise<this> {
+    await this.reload();
+    const every = this.options.reloadMs ?? 10_000;
+    if (every > 0) {
+      this.timer = setInterval(() => void this.reload().catch(() => undefined), every);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  get current(): PlacementDefinitions {
+    return this.definitions;
+  }
+
+  /** Checks (every issue named), stores and compiles; refuses the whole set on any issue. */
+  async save(input: PlacementDefinitions): Promise<PlacementDefinitions> {
+    const issues = checkPlacements(input.placements, input.offers).map((issue) => issue.message);
+    for (const offer of input.offers) {
+      const problem = offer.rule === undefined ? undefined : offerRuleProblem(offer.rule);
+      if (problem) issues.push(`offer ${offer.id}: ${problem}`);
+    }
+    const ids = input.offers.map((offer) => offer.id);
+    const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+    if (duplicate) issues.push(`offer id ${duplicate} is used twice`);
+    if (issues.length > 0) {
+      throw new RapportError('RAPPORT_PLACEMENTS_INVALID', issues.join('; '), { issues });
+    }
+    const json = JSON.stringify(input);
+    await this.options.store.putSetting(SETTING, json);
+    this.apply(json);
+    return this.definitions;
+  }
+
+  private async reload(): Promise<void> {
+    const json = await this.options.store.getSetting(SETTING);
+    if (json !== undefined && json !== this.storedJson) this.apply(json);
+  }
+
+  private apply(json: string): void {
+    const definitions = JSON.parse(json) as PlacementDefinitions;
+    this.compiled = compilePlacements(definitions.placements, definitions.offers, evaluateOfferRule);
+    this.definitions = definitions;
+    this.storedJson = json;
+  }
+
+  /** The render path: one decision, its impression counted and recorded (not awaited). */
+  async decide(placementId: string, key: PersonKey, nowMs = Date.now()): Promise<Decision> {
+    const period = periodOf(nowMs);
+    if (period !== this.period) {
+      this.period = period;
+      this.perOffer = new Map();
+    }
+    const cacheKey = PersonCache.keyOf(key);
+    const entry = cacheKey ? await this.options.people.get(cacheKey, key, nowMs, period) : undefined;
+    const counts = { perOffer: this.perOffer, perPerson: entry?.impressions ?? EMPTY };
+    const result = decide(this.compiled, placementId, entry?.person, counts, nowMs);
+    const offer = result.offer;
+    if (!offer) return { result, clickUrl: undefined };
+    this.perOffer.set(offer.id, (this.perOffer.get(offer.id) ?? 0) + 1);
+    entry?.impressions.set(offer.id, (entry.impressions.get(offer.id) ?? 0) + 1);
+    this.record(DELIVERY_EVENTS.promotionViewed, placementId, offer, key, `rapport-view-${randomUUID()}`);
+    return { result, clickUrl: this.clickUrlFor(placementId, offer, key) };
+  }
+
+  /** For the click redirect: the verified click, recorded; undefined when the token is not ours. */
+  click(token: string, url: string): boolean {
+    const payload = this.options.signer.verify<{ o: string; pl: string; u?: string; a?: string }>(
+      'promotion',
+      token,
+      url,
+    );
+    if (!payload || typeof payload.o !== 'string' || typeof payload.pl !== 'string') return false;
+    const offer = this.definitions.offers.find((o) => o.id === payload.o);
+    const key = { userId: payload.u, anonymousId: payload.a };
+    // The click's id is the view it came from (one token per view): a double click is one click.
+    const messageId = `rapport-promo-click-${token.slice(-22)}`;
+    this.record(DELIVERY_EVENTS.promotionClicked, payload.pl, offer ?? { id: payload.o }, key, messageId);
+    return true;
+  }
+
+  private clickUrlFor(placementId: string, offer: Offer, key: PersonKey): string | undefined {
+    const url = (offer.content as { url?: unknown } | undefined)?.url;
+    if (typeof url !== 'string' || !/^https?:\/\//i.test(url)) return undefined;
+    const payload = {
+      o: offer.id,
+      pl: placementId,
+      ...(key.userId ? { u: key.userId } : key.anonymousId ? { a: key.anonymousId } : {}),
+      n: randomUUID().slice(0, 8),
+    };
+    const token = this.options.signer.sign('promotion', payload, url);
+    return `${this.options.publicUrl()}/t/p/${token}?u=${encodeURIComponent(url)}`;
+  }
+
+  /**
+   * Impressions are appended without waiting for the commit: the page must not wait for an
+   * fsync. A crash can lose the last few milliseconds of impressions, never a person's data.
+   */
+  private record(
+    event: string,
+    placementId: string,
+    offer: Pick<Offer, 'id'>,
+    key: PersonKey,
+    messageId: string,
+  ): void {
+    if (!key.userId && !key.anonymousId) return;
+    const receivedAt = new Date();
+    const message = {
+      ...(key.userId ? { userId: key.userId } : { anonymousId: key.anonymousId }),
+      type: 'track',
+      event,
+      messageId,
+      properties: {
+        promotion_id: offer.id,
+        creative: placementId,
+        position: placementId,
+        placement: placementId,
+      },
+    };
+    const parsed = parsePayload(message, 'track', { receivedAt });
+    const accepted = parsed.accepted[0];
+    if (!accepted) return;
+    this.options.log
+      .append([
+        { messageId, source: DELIVERY_SOURCE, receivedAt: receivedAt.toISOString(), json: accepted.json },
+      ])
+      .catch((error: Error) => {
+        this.droppedEvents += 1;
+        if (this.droppedEvents % 1000 === 1)
+          this.options.warn(`placement events not recorded (${this.droppedEvents} so far): ${error.message}`);
+      });
+  }
+}
+
+const EMPTY: ReadonlyMap<string, number> = new Map();

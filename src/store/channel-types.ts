@@ -1,0 +1,68 @@
+// Storage for the delivery side (docs/channels.md): the task queue people work, and a few
+// settings the channels keep (the signing secret generated on first start, the placement
+// definitions). A store of its own beside the state store (same database, own migration
+// track), like the segment store, so its tables never renumber the state store's.
+
+export type TaskStatus = 'open' | 'claimed' | 'completed';
+
+export interface TaskRow {
+  id: string;
+  /** The outbox's idempotency key: creating a task twice with it returns the first. */
+  idempotencyKey: string;
+  profileId: string;
+  queue: string;
+  title: string;
+  note: string | null;
+  status: TaskStatus;
+  journeyId: string | null;
+  stepId: string | null;
+  createdAt: string;
+  dueAt: string | null;
+  claimedBy: string | null;
+  claimedAt: string | null;
+  completedBy: string | null;
+  completedAt: string | null;
+  outcome: string | null;
+}
+
+export interface TaskQuery {
+  queue?: string;
+  status?: TaskStatus;
+  /** Cursor: tasks created after this id in (created_at, id) order. */
+  afterId?: string;
+  limit: number;
+}
+
+export type NewTask = Pick<
+  TaskRow,
+  | 'id'
+  | 'idempotencyKey'
+  | 'profileId'
+  | 'queue'
+  | 'title'
+  | 'note'
+  | 'journeyId'
+  | 'stepId'
+  | 'createdAt'
+  | 'dueAt'
+>;
+
+export interface ChannelStore {
+  readonly engine: 'sqlite' | 'postgres';
+  close(): Promise<void>;
+  /** Inserts the task unless one with its idempotency key exists; returns the stored one. */
+  createTask(task: NewTask): Promise<TaskRow>;
+  getTask(id: string): Promise<TaskRow | undefined>;
+  /** Oldest first. */
+  listTasks(query: TaskQuery): Promise<TaskRow[]>;
+  /** Open → claimed by `by`; undefined when the task is not open (someone else got it). */
+  claimTask(id: string, by: string, at: string): Promise<TaskRow | undefined>;
+  /** Open or claimed → completed; undefined when it was already completed or does not exist. */
+  completeTask(id: string, outcome: string, by: string, at: string): Promise<TaskRow | undefined>;
+  /** Erasure: removes the tasks of these profiles; returns how many. */
+  deleteTasksOf(profileIds: string[]): Promise<number>;
+  getSetting(key: string): Promise<string | undefined>;
+  /** Stores the value unless the key has one; returns the value that is stored (first writer wins). */
+  putSettingIfAbsent(key: string, value: string): Promise<string>;
+  putSetting(key: string, value: string): Promise<void>;
+}

@@ -1,0 +1,90 @@
+// Tasks: the channel creates one per idempotency key; people list, claim and complete them over
+// the admin API; the outcome becomes a Task Completed event.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OutgoingMessage } from '../../src/channels/index.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { eventsNamed, makePerson } from './support.ts';
+
+let server: TestServer;
+let profileId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  profileId = await makePerson(server, 'borrower-1', { first_name: 'Alan' });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+async function post(path: string, body: unknown) {
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+function callTask(key: string): OutgoingMessage {
+  return {
+    idempotencyKey: key,
+    profileId,
+    channel: 'task',
+    journeyId: 'mortgage-cross-sell',
+    stepId: 'call-task',
+    to: { queue: 'call-centre' },
+    variables: { traits: { first_name: 'Alan' } },
+    template: { subject: 'Offer home insurance to {{ traits.first_name }}' },
+  };
+}
+
+describe('task channel and queue', () => {
+  it('creates one task per idempotency key, lists, claims (once) and completes it into an event', async () => {
+    const task = server.server.channels.get('task');
+    const first = await task?.deliver(callTask('journey:mortgage:i1:call-task:1'));
+    const again = await task?.deliver(callTask('journey:mortgage:i1:call-task:1'));
+    expect(first?.status).toBe('sent');
+    expect(again?.providerMessageId).toBe(first?.providerMessageId);
+
+    const open = await server.admin('/api/tasks?queue=call-centre&status=open');
+    expect(open.body.items).toHaveLength(1);
+    const [item] = open.body.items;
+    expect(item).toMatchObject({ title: 'Offer home insurance to Alan', status: 'open', profileId });
+
+    const claimed = await post(`/api/tasks/${item.id}/claim`, { by: 'agent-7' });
+    expect(claimed).toMatchObject({ status: 200, body: { status: 'claimed', claimedBy: 'agent-7' } });
+    const stolen = await post(`/api/tasks/${item.id}/claim`, { by: 'agent-9' });
+    expect(stolen.status).toBe(409);
+
+    const done = await post(`/api/tasks/${item.id}/complete`, { outcome: 'interested', by: 'agent-7' });
+    expect(done).toMatchObject({ status: 200, body: { status: 'completed', outcome: 'interested' } });
+    const repeated = await post(`/api/tasks/${item.id}/complete`, { outcome: 'interested', by: 'agent-7' });
+    expect(repeated.status).toBe(200);
+    const changed = await post(`/api/tasks/${item.id}/complete`, { outcome: 'declined', by: 'agent-7' });
+    expect(changed.status).toBe(409);
+
+    const completed = await eventsNamed(server, profileId, 'Task Completed');
+    expect(completed).toHaveLength(1);
+    expect(completed[0]?.properties).toMatchObject({
+      outcome: 'interested',
+      queue: 'call-centre',
+      task_id: item.id,
+    });
+    expect((await server.admin('/api/tasks?queue=call-centre&status=open')).body.items).toHaveLength(0);
+  });
+
+  it('answers 404 for an unknown task, 400 for a completion without outcome, 401 without a token', async () => {
+    expect((await post('/api/tasks/task_nope/claim', { by: 'a' })).status).toBe(404);
+    const created = await server.server.channels.get('task')?.deliver(callTask('k-2'));
+    expect((await post(`/api/tasks/${created?.providerMessageId}/complete`, { by: 'a' })).status).toBe(400);
+    expect((await fetch(`${server.url}/api/tasks`)).status).toBe(401);
+  });
+
+  it('refuses a task without a queue or title', async () => {
+    const task = server.server.channels.get('task');
+    expect((await task?.deliver({ ...callTask('k-3'), to: {} }))?.status).toBe('failed');
+    expect((await task?.deliver({ ...callTask('k-4'), template: {} }))?.status).toBe('failed');
+  });
+});
