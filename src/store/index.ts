@@ -5,18 +5,20 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDbEventStore } from './duckdb/events.ts';
 import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
-import type { ChannelStore } from './channel-types.ts';
-import { SqliteChannelStore } from './sqlite/channels.ts';
+import type { SegmentStore } from './segment-types.ts';
+import { SqliteSegmentStore } from './sqlite/segments.ts';
 import type { EventStore, StateStore } from './types.ts';
 
 export { DuckDbEventStore } from './duckdb/events.ts';
 export { SqliteIngestLog } from './sqlite/log.ts';
 export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
-export type * from './channel-types.ts';
 export type * from './types.ts';
 
 export interface StorageLocation {
   /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */
+export type * from './segment-types.ts';
+export { emptyChanges } from './segment-types.ts';
+export { SEGMENTS_PROCESSOR, SqliteSegmentStore } from './sqlite/segments.ts';
   databaseUrl?: string | undefined;
   dataDir: string;
 }
@@ -43,12 +45,28 @@ export async function openEventStore(location: StorageLocation): Promise<EventSt
   return DuckDbEventStore.open(join(location.dataDir, 'events.duckdb'));
 }
 
-/** Tasks and channel settings: beside the state store, in the same database. */
-export async function openChannelStore(location: StorageLocation): Promise<ChannelStore> {
+/**
+ * Live segments' tables (docs/segments.md). Embedded engine only for now: undefined on
+ * PostgreSQL, where the segments processor and routes stay off.
+ */
+export async function openSegmentStore(location: StorageLocation): Promise<SegmentStore | undefined> {
+  if (location.databaseUrl) return undefined;
+  mkdirSync(location.dataDir, { recursive: true });
+  return new SqliteSegmentStore(sqlitePathsIn(location.dataDir).statePath);
+}
+
+export type * from './conductor-types.ts';
+export { OUTBOX_STATUSES } from './conductor-types.ts';
+export { SqliteConductorStore } from './sqlite/conductor.ts';
+
+/** The conductor's tables (journeys, instances, timers, outbox, caps, decisions) beside the state. */
+export async function openConductorStore(
+  location: StorageLocation,
+): Promise<import('./conductor-types.ts').ConductorStore> {
   if (location.databaseUrl) {
-    const { PostgresChannelStore } = await import('./postgres/channels.ts');
-    return PostgresChannelStore.open(location.databaseUrl);
+    const { PostgresConductorStore } = await import('./postgres/conductor.ts');
+    return PostgresConductorStore.open(location.databaseUrl);
   }
   mkdirSync(location.dataDir, { recursive: true });
-  return new SqliteChannelStore(sqlitePathsIn(location.dataDir).statePath);
+  return new (await import('./sqlite/conductor.ts')).SqliteConductorStore(sqlitePathsIn(location.dataDir).statePath);
 }
