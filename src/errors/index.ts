@@ -28,19 +28,22 @@ export const ERRORS = {
   RAPPORT_CONSENT_INVALID: { status: 400, kind: 'user' },
   RAPPORT_PROFILE_ERASED: { status: 410, kind: 'user' },
   RAPPORT_CONFIG_INVALID: { status: 500, kind: 'user' },
+  RAPPORT_TASK_CONFLICT: { status: 409, kind: 'user' },
+  RAPPORT_PLACEMENTS_INVALID: { status: 400, kind: 'user' },
+  RAPPORT_CHANNEL_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_STORE_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_VALUE_INVALID_INPUT: { status: 400, kind: 'user' },
   RAPPORT_VALUE_FIT_FAILED: { status: 422, kind: 'user' },
   RAPPORT_JOURNEY_INVALID: { status: 400, kind: 'user' },
   RAPPORT_JOURNEY_CONFLICT: { status: 409, kind: 'user' },
-  RAPPORT_INTERNAL: { status: 500, kind: 'bug' },
-} as const satisfies Record<string, ErrorSpec>;
-
   RAPPORT_SEGMENT_INVALID_RULE: { status: 400, kind: 'user' },
   RAPPORT_SEGMENT_NOT_FOUND: { status: 404, kind: 'user' },
   RAPPORT_SEGMENT_EXISTS: { status: 409, kind: 'user' },
   RAPPORT_SEGMENT_IN_USE: { status: 409, kind: 'user' },
   RAPPORT_SEGMENTS_UNAVAILABLE: { status: 501, kind: 'operational' },
+  RAPPORT_INTERNAL: { status: 500, kind: 'bug' },
+} as const satisfies Record<string, ErrorSpec>;
+
 export type ErrorCode = keyof typeof ERRORS;
 
 export class RapportError extends Error {

@@ -5,6 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDbEventStore } from './duckdb/events.ts';
 import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+import type { ChannelStore } from './channel-types.ts';
+import { SqliteChannelStore } from './sqlite/channels.ts';
 import type { SegmentStore } from './segment-types.ts';
 import { SqliteSegmentStore } from './sqlite/segments.ts';
 import type { EventStore, StateStore } from './types.ts';
@@ -12,13 +14,14 @@ import type { EventStore, StateStore } from './types.ts';
 export { DuckDbEventStore } from './duckdb/events.ts';
 export { SqliteIngestLog } from './sqlite/log.ts';
 export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+export type * from './channel-types.ts';
 export type * from './types.ts';
-
-export interface StorageLocation {
-  /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */
 export type * from './segment-types.ts';
 export { emptyChanges } from './segment-types.ts';
 export { SEGMENTS_PROCESSOR, SqliteSegmentStore } from './sqlite/segments.ts';
+
+export interface StorageLocation {
+  /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */
   databaseUrl?: string | undefined;
   dataDir: string;
 }
@@ -43,6 +46,16 @@ export async function openEventStore(location: StorageLocation): Promise<EventSt
   }
   mkdirSync(location.dataDir, { recursive: true });
   return DuckDbEventStore.open(join(location.dataDir, 'events.duckdb'));
+}
+
+/** Tasks and channel settings: beside the state store, in the same database. */
+export async function openChannelStore(location: StorageLocation): Promise<ChannelStore> {
+  if (location.databaseUrl) {
+    const { PostgresChannelStore } = await import('./postgres/channels.ts');
+    return PostgresChannelStore.open(location.databaseUrl);
+  }
+  mkdirSync(location.dataDir, { recursive: true });
+  return new SqliteChannelStore(sqlitePathsIn(location.dataDir).statePath);
 }
 
 /**
