@@ -5,14 +5,12 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { adminRoutes } from './api/index.ts';
 import { CredentialCache } from './auth/index.ts';
-import { ChannelRuntime, channelAdminRoutes, trackingRoutes } from './channels/index.ts';
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { GroupCommitLog, ingestRoutes } from './ingest/index.ts';
 import { type Pipeline, PROFILES_PROCESSOR, startPipeline, WAREHOUSE_PROCESSOR } from './pipeline/index.ts';
-import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
-import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
+import { openStateStore, type StateStore } from './store/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 
 export interface RapportServer {
@@ -21,10 +19,6 @@ export interface RapportServer {
   pipeline: Pipeline;
   ingestLog: GroupCommitLog;
   erasure: ErasureService;
-  /** The delivery side: the outbox calls `channels.get(name).deliver(message)`. */
-  channels: ChannelRuntime;
-  /** Placements and offers behind `/v1/decide`. */
-  placements: PlacementService;
   /** Starts listening; resolves the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -86,31 +80,15 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     suppressions,
     identity: config.identity,
     drainAppends: () => ingestLog.append([]),
+    // Every processor the state store tracks (profiles, realtime…) and the warehouse.
     processorsPassed: async (seq) =>
       (await state.getOffset(PROFILES_PROCESSOR)) >= seq &&
+      Object.values(await state.listProcessorOffsets()).every((offset) => offset >= seq) &&
       (await pipeline.getOffset(WAREHOUSE_PROCESSOR)) >= seq,
     propagationMs: suppressionRefreshMs,
     onError: (message) => app.log.error(message),
   });
 
-
-  let publicUrl = config.publicUrl;
-  const channels = await ChannelRuntime.start({
-    config,
-    state,
-    store: await openChannelStore(location),
-    log: ingestLog,
-    reader: pipeline,
-    publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
-  });
-  const placements = await new PlacementService({
-    store: channels.store,
-    people: new PersonCache(state),
-    log: ingestLog,
-    signer: channels.signer,
-    publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
-    warn: (message) => app.log.warn(message),
-  }).start();
 
   errorHandler(app);
   await app.register(swagger, {
@@ -156,9 +134,6 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     credentials,
     refreshHours: refreshHoursFrom(process.env),
   });
-  await app.register(trackingRoutes, { signer: channels.signer, events: channels.events, warn: (m) => app.log.warn(m) });
-  await app.register(channelAdminRoutes, { channels, credentials });
-  await app.register(placementRoutes, { placements, credentials });
   app.get('/health', { schema: { tags: ['operations'], summary: 'Ready to take traffic' } }, async () => ({
     status: 'ok',
   }));
@@ -171,20 +146,14 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     pipeline,
     ingestLog,
     erasure,
-    channels,
-    placements,
     async listen() {
-      const url = await app.listen({ port: config.port, host: config.host });
-      publicUrl ??= url;
-      return url;
+      return app.listen({ port: config.port, host: config.host });
     },
     async close() {
       await app.close();
       suppressions.stop();
       await erasure.close();
       await ingestLog.close();
-      placements.stop();
-      await channels.close();
       await pipeline.stop();
       await state.close();
     },

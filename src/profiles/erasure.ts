@@ -2,8 +2,9 @@
 // while messages for the person keep arriving:
 //   1 suppress    hashes of every identifier (and profile id) are stored and put in force at
 //                 ingest: from here on, messages carrying them are dropped and counted
-//   2 drain       wait until appends queued before that are committed and both processors have
-//                 passed the log head; pick up identities or merges they added meanwhile
+//   2 drain       wait until appends queued before that are committed and every processor has
+//                 passed the log head; pick up identities, merges or internal events about the
+//                 person they added meanwhile, and wait again until a round finds none
 //   3 events      delete the person's events from the event store
 //   4 log         delete log entries carrying any of the person's identifiers
 //   5 deadLetters delete dead letters mentioning any of them
@@ -28,7 +29,7 @@ export interface ErasureDeps {
   identity: IdentityConfig;
   /** Resolves once every append queued before the call is committed to the log. */
   drainAppends(): Promise<void>;
-  /** Whether both processors have applied the log up to seq. */
+  /** Whether every processor has applied the log up to seq. */
   processorsPassed(seq: number): Promise<boolean>;
   /** How long other processes may take to see a new suppression (their refresh interval). */
   propagationMs: number;
@@ -212,12 +213,14 @@ export class ErasureService {
 
   /**
    * Waits until everything that got past suppression is applied, then looks again: the
-   * processors may have linked new identifiers or merged profiles into the person meanwhile.
-   * Those are suppressed too and the wait repeats, until a round finds nothing new.
+   * processors may have linked new identifiers or merged profiles into the person, or (the
+   * realtime processor) appended internal events about the person above the head. New
+   * identifiers are suppressed too, and the wait repeats until a round finds nothing new.
    */
   private async drain(job: ErasureJob): Promise<number> {
     const work = job.work as NonNullable<ErasureJob['work']>;
     const { state } = this.deps;
+    let checkedUpTo = work.logHead ?? 0;
     for (let round = 0; round < MAX_DRAIN_ROUNDS; round++) {
       if (this.deps.propagationMs > 0) await sleep(this.deps.propagationMs);
       await this.deps.drainAppends();
@@ -227,17 +230,47 @@ export class ErasureService {
         await sleep(this.deps.pollMs ?? 50);
       }
       const grown = await this.personNow(work.profileIds, work.identities);
+      const emitted = round > 0 && (await this.logMentions(work.identities, checkedUpTo, head));
+      checkedUpTo = head;
       work.logHead = head;
-      if (grown.profileIds.length === 0 && grown.identities.length === 0) {
-        await state.saveErasureJob(job);
-        return head;
-      }
       work.profileIds.push(...grown.profileIds);
       work.identities.push(...grown.identities);
       await state.saveErasureJob(job);
-      await this.suppress(job, grown.identities, grown.profileIds);
+      if (grown.identities.length > 0 || grown.profileIds.length > 0) {
+        await this.suppress(job, grown.identities, grown.profileIds);
+      } else if (round > 0 && !emitted) {
+        return head;
+      }
     }
-    throw new Error(`the person kept gaining identities over ${MAX_DRAIN_ROUNDS} rounds; retry the erasure`);
+    throw new Error(
+      `the person kept gaining identities or events over ${MAX_DRAIN_ROUNDS} rounds; retry the erasure`,
+    );
+  }
+
+  /** Whether a log entry in (after, upTo] carries one of the identities. */
+  private async logMentions(identities: IdentityKey[], after: number, upTo: number): Promise<boolean> {
+    return (await this.logSeqsOf(identities, after, upTo)).length > 0;
+  }
+
+  private async logSeqsOf(
+    identities: IdentityKey[],
+    after: number,
+    upTo = Number.POSITIVE_INFINITY,
+  ): Promise<number[]> {
+    const { state, identity } = this.deps;
+    const keys = new Set(identities.map(keyString));
+    const seqs: number[] = [];
+    for (let from = after; from < upTo; ) {
+      const records = await state.log.read(from, PAGE);
+      if (records.length === 0) break;
+      for (const record of records) {
+        if (record.seq > upTo) break;
+        const message = JSON.parse(record.json) as SegmentMessage;
+        if (lookupKeysOf([message], identity).some((key) => keys.has(keyString(key)))) seqs.push(record.seq);
+      }
+      from = (records.at(-1) as (typeof records)[number]).seq;
+    }
+    return seqs;
   }
 
   /** Profile ids and identities the person has now that the job does not know yet. */
@@ -262,19 +295,7 @@ export class ErasureService {
   }
 
   private async eraseLog(identities: IdentityKey[]): Promise<number> {
-    const { state, identity } = this.deps;
-    const keys = new Set(identities.map(keyString));
-    const seqs: number[] = [];
-    for (let after = 0; ; ) {
-      const records = await state.log.read(after, PAGE);
-      if (records.length === 0) break;
-      for (const record of records) {
-        const message = JSON.parse(record.json) as SegmentMessage;
-        if (lookupKeysOf([message], identity).some((key) => keys.has(keyString(key)))) seqs.push(record.seq);
-      }
-      after = (records.at(-1) as (typeof records)[number]).seq;
-    }
-    return state.log.deleteEntries(seqs);
+    return this.deps.state.log.deleteEntries(await this.logSeqsOf(identities, 0));
   }
 
   private async eraseDeadLetters(identities: IdentityKey[]): Promise<number> {

@@ -266,9 +266,12 @@ export interface StateStore {
   saveErasureJob(job: ErasureJob): Promise<void>;
   getErasureJob(id: string): Promise<ErasureJob | undefined>;
   listUnfinishedErasureJobs(): Promise<ErasureJob[]>;
+  /** Every processor offset the state store keeps (profiles, and any later processor's). */
+  listProcessorOffsets(): Promise<Record<string, number>>;
   /**
-   * Erasure: deletes the profiles and everything the state store holds under their ids
-   * (identities, merges, consent history, computed properties) in one transaction.
+   * Erasure: deletes the profiles and every row of every table with a profile_id column
+   * under their ids (identities, consent history, computed properties, and the tables other
+   * modules add), plus the merges naming them, in one transaction.
    */
   eraseProfiles(profileIds: string[]): Promise<number>;
 }

@@ -687,6 +687,14 @@ for (const engine of ENGINES) {
         expect(await state.eraseProfiles(['gone'])).toBe(0);
       });
 
+      it('lists every processor offset it keeps', async () => {
+        const { state } = stores;
+        expect(await state.listProcessorOffsets()).toEqual({});
+        await state.withProcessorLock('profiles', (tx) => tx.setOffset(7));
+        await state.withProcessorLock('realtime', (tx) => tx.setOffset(3));
+        expect(await state.listProcessorOffsets()).toEqual({ profiles: 7, realtime: 3 });
+      });
+
       it('deletes log entries by seq and dead letters by id', async () => {
         const { log } = stores.state;
         const dead = { receivedAt: at(0), source: 'web', code: 'X', field: 'f', reason: 'r', body: '{}' };

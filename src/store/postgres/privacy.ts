@@ -14,7 +14,15 @@ import type {
 } from '../types.ts';
 import { inTransaction, type PgQueryable } from './connection.ts';
 import { type ProfileDbRow, toProfile } from './rows.ts';
-import { type PostgresTables, storableJson, storableText, toIso, toIsoOrNull, toNumber } from './sql.ts';
+import {
+  type PostgresTables,
+  quoteIdent,
+  storableJson,
+  storableText,
+  toIso,
+  toIsoOrNull,
+  toNumber,
+} from './sql.ts';
 
 const texts = (items: readonly string[]) => [...new Set(items)].map((item) => storableText(item));
 
@@ -301,21 +309,41 @@ export async function listUnfinishedErasureJobs(
   return rows.map(toErasureJob);
 }
 
+export async function listProcessorOffsets(
+  db: PgQueryable,
+  tables: PostgresTables,
+): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ processor: string; seq: string }>(
+    `SELECT processor, seq FROM ${tables.processorOffsets}`,
+  );
+  return Object.fromEntries(rows.map((row) => [row.processor, toNumber(row.seq)]));
+}
+
+/** Tables of the schema with a profile_id column: DESIGN.md's rule for customer data. */
+async function tablesWithProfileId(db: PgQueryable, schema: string): Promise<string[]> {
+  const { rows } = await db.query<{ table_name: string }>(
+    `SELECT c.table_name FROM information_schema.columns c
+     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+     WHERE c.table_schema = $1 AND c.column_name = 'profile_id' AND t.table_type = 'BASE TABLE'
+     ORDER BY c.table_name`,
+    [schema],
+  );
+  return rows.map((row) => `${quoteIdent(schema)}.${quoteIdent(row.table_name)}`);
+}
+
 export async function eraseProfiles(
   pool: pg.Pool,
   tables: PostgresTables,
+  schema: string,
   profileIds: string[],
 ): Promise<number> {
   if (profileIds.length === 0) return 0;
   const ids = texts(profileIds);
   return inTransaction(pool, async (client) => {
     let removed = 0;
-    for (const table of [
-      tables.profiles,
-      tables.identities,
-      tables.consentHistory,
-      tables.computedProperties,
-    ]) {
+    // The events table has profile_id too when it shares the schema; the event store erases it.
+    const held = (await tablesWithProfileId(client, schema)).filter((table) => table !== tables.events);
+    for (const table of held) {
       const result = await client.query(`DELETE FROM ${table} WHERE profile_id = ANY($1::text[])`, [ids]);
       removed += result.rowCount ?? 0;
     }

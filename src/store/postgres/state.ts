@@ -231,6 +231,10 @@ export class PostgresStateStore implements StateStore {
   }
 
   async eraseProfiles(profileIds: string[]): Promise<number> {
-    return privacy.eraseProfiles(this.pool, this.tables, profileIds);
+    return privacy.eraseProfiles(this.pool, this.tables, this.connection.schema, profileIds);
+  }
+
+  async listProcessorOffsets(): Promise<Record<string, number>> {
+    return privacy.listProcessorOffsets(this.pool, this.tables);
   }
 }

@@ -251,15 +251,35 @@ export function secureDelete(db: SqliteDatabase, work: () => number): number {
   return removed;
 }
 
+export function listProcessorOffsets(db: SqliteDatabase): Record<string, number> {
+  const rows = db.prepare('SELECT processor, seq FROM processor_offsets').all() as {
+    processor: string;
+    seq: number;
+  }[];
+  return Object.fromEntries(rows.map((row) => [row.processor, row.seq]));
+}
+
+/** Tables with a profile_id column: DESIGN.md's rule makes them the ones holding customer data. */
+function tablesWithProfileId(db: SqliteDatabase): string[] {
+  const rows = db
+    .prepare(
+      `SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
+       WHERE m.type = 'table' AND c.name = 'profile_id' ORDER BY m.name`,
+    )
+    .all() as { name: string }[];
+  return rows.map((row) => row.name);
+}
+
 export function eraseProfiles(db: SqliteDatabase, profileIds: string[]): number {
   const ids = [...new Set(profileIds)];
   return secureDelete(db, () => {
     let removed = 0;
+    const tables = tablesWithProfileId(db);
     for (const part of chunk(ids, 250)) {
       const list = marks(part);
-      removed += db.prepare(`DELETE FROM profiles WHERE profile_id IN (${list})`).run(...part).changes;
-      for (const table of ['identities', 'consent_history', 'computed_properties']) {
-        removed += db.prepare(`DELETE FROM ${table} WHERE profile_id IN (${list})`).run(...part).changes;
+      for (const table of tables) {
+        const sql = `DELETE FROM "${table.replaceAll('"', '""')}" WHERE profile_id IN (${list})`;
+        removed += db.prepare(sql).run(...part).changes;
       }
       removed += db
         .prepare(`DELETE FROM merges WHERE winner_id IN (${list}) OR loser_id IN (${list})`)

@@ -339,4 +339,8 @@ export class SqliteStateStore implements StateStore {
   async eraseProfiles(profileIds: string[]): Promise<number> {
     return privacy.eraseProfiles(this.db, profileIds);
   }
+
+  async listProcessorOffsets(): Promise<Record<string, number>> {
+    return privacy.listProcessorOffsets(this.db);
+  }
 }
