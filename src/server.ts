@@ -5,12 +5,14 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { adminRoutes } from './api/index.ts';
 import { CredentialCache } from './auth/index.ts';
+import { ChannelRuntime, channelAdminRoutes, trackingRoutes } from './channels/index.ts';
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { GroupCommitLog, ingestRoutes } from './ingest/index.ts';
 import { type Pipeline, PROFILES_PROCESSOR, startPipeline, WAREHOUSE_PROCESSOR } from './pipeline/index.ts';
+import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
-import { openStateStore, type StateStore } from './store/index.ts';
+import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 
 export interface RapportServer {
@@ -19,6 +21,10 @@ export interface RapportServer {
   pipeline: Pipeline;
   ingestLog: GroupCommitLog;
   erasure: ErasureService;
+  /** The delivery side: the outbox calls `channels.get(name).deliver(message)`. */
+  channels: ChannelRuntime;
+  /** Placements and offers behind `/v1/decide`. */
+  placements: PlacementService;
   /** Starts listening; resolves the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -90,6 +96,24 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
   });
 
 
+  let publicUrl = config.publicUrl;
+  const channels = await ChannelRuntime.start({
+    config,
+    state,
+    store: await openChannelStore(location),
+    log: ingestLog,
+    reader: pipeline,
+    publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
+  });
+  const placements = await new PlacementService({
+    store: channels.store,
+    people: new PersonCache(state),
+    log: ingestLog,
+    signer: channels.signer,
+    publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
+    warn: (message) => app.log.warn(message),
+  }).start();
+
   errorHandler(app);
   await app.register(swagger, {
     openapi: {
@@ -134,6 +158,9 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     credentials,
     refreshHours: refreshHoursFrom(process.env),
   });
+  await app.register(trackingRoutes, { signer: channels.signer, events: channels.events, warn: (m) => app.log.warn(m) });
+  await app.register(channelAdminRoutes, { channels, credentials });
+  await app.register(placementRoutes, { placements, credentials });
   app.get('/health', { schema: { tags: ['operations'], summary: 'Ready to take traffic' } }, async () => ({
     status: 'ok',
   }));
@@ -146,14 +173,20 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     pipeline,
     ingestLog,
     erasure,
+    channels,
+    placements,
     async listen() {
-      return app.listen({ port: config.port, host: config.host });
+      const url = await app.listen({ port: config.port, host: config.host });
+      publicUrl ??= url;
+      return url;
     },
     async close() {
       await app.close();
       suppressions.stop();
       await erasure.close();
       await ingestLog.close();
+      placements.stop();
+      await channels.close();
       await pipeline.stop();
       await state.close();
     },

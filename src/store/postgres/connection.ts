@@ -83,7 +83,7 @@ export async function rollbackQuietly(client: pg.PoolClient): Promise<Error | un
 
 export interface MigrationSet {
   /** Which migration list this is; state and events may share one schema and one ledger. */
-  component: 'state' | 'events';
+  component: 'state' | 'events' | (string & {});
   migrations: readonly string[];
 }
 
