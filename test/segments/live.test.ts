@@ -205,4 +205,43 @@ describe('live segments', () => {
     expect((await api('GET', '/api/segments/cyc-a')).body.version).toBe(1);
     expect((await api('GET', '/api/segments')).body.segments.length).toBe(before + 2);
   });
+
+  it('tracks lifecycle stages with their history and reports the funnel', async () => {
+    expect((await api('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status).toBe(200);
+    const ev = (userId: string, event: string, days: number) => ({
+      type: 'track',
+      userId,
+      event,
+      timestamp: at(days),
+    });
+    const base = 30;
+    await send([
+      ev('f1', 'Product Viewed', base),
+      ev('f1', 'Checkout Started', base + 1),
+      ev('f1', 'Order Completed', base + 3),
+      ev('f2', 'Product Viewed', base),
+      ev('f2', 'Checkout Started', base + 2),
+      ev('f3', 'Product Viewed', base + 1),
+    ]);
+    await settle();
+    const { body } = await api('GET', '/api/funnel?funnel=lifecycle');
+    const byId = Object.fromEntries(body.stages.map((s: { id: string }) => [s.id, s]));
+    // u1…u4 and a5 from the first test: orders make u1, u2, u4 action and u3 relationship.
+    expect(byId.action.current).toBe(4);
+    expect(byId.relationship.current).toBe(1);
+    expect(byId.motivation.current).toBe(1);
+    expect(byId.interest.current).toBe(1);
+    // As of the events' times: f1 spent a day in interest, f2 two days.
+    expect(byId.interest.completedStays).toBe(2);
+    expect(byId.interest.medianTimeInStageMs).toBe(1.5 * DAY);
+    const f1 = await profileOf('f1');
+    const stages = (await store.stageHistoryOf('lifecycle')).filter((h) => h.profileId === f1);
+    expect(stages.map((h) => h.toStage)).toEqual(['interest', 'motivation', 'action']);
+    const events = await server.server.pipeline.eventsOf({
+      profileIds: [f1],
+      limit: 50,
+      name: 'Lifecycle Stage Changed',
+    });
+    expect(events.map((e) => e.properties.to_stage).sort()).toEqual(['action', 'interest', 'motivation']);
+  });
 });
