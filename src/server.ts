@@ -13,6 +13,7 @@ import { type Pipeline, PROFILES_PROCESSOR, startPipeline, WAREHOUSE_PROCESSOR }
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
+import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 
 export interface RapportServer {
@@ -152,6 +153,7 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
       consentPurposes: config.consentPurposes,
     },
   });
+  await app.register(transferRoutes, { state, events: pipeline, credentials });
   await app.register(valueRoutes, {
     state,
     events: pipeline,

@@ -7,4 +7,5 @@ export { registerTransferCommands } from './cli.ts';
 export { type ExportOptions, type ExportSummary, runExport } from './export.ts';
 export { formatOf, type ImportOptions, type ImportSummary, runImport } from './import.ts';
 export { ImportUsageError } from './mapping.ts';
+export { type TransferRouteOptions, transferRoutes } from './routes.ts';
 export { type ImportSink, LocalSink, RemoteSink } from './sinks.ts';

@@ -316,13 +316,26 @@ export function jsonLineToMessage(
 
 /**
  * A messageId for a row that has none, the same on every run over the same data: the file's
- * identity (its first bytes, not its path, so a moved file dedupes), the import options
- * (a corrected --map makes new messages), the row number and the row's own content (a row
- * changed in place is new, not a duplicate).
+ * identity (its first bytes, not its path, so a moved file dedupes) with the import options
+ * (a corrected --map makes new messages), the row number, and the row's own content (a row
+ * changed in place is new, not a duplicate). The row number sits in the middle, zero-padded,
+ * so one file's ids ascend: the log's unique index takes them as appends, not random inserts
+ * (several times faster on a million rows).
  */
+let fileHashMemo = { fileKey: '', hash: '' };
+
 export function importMessageId(fileKey: string, row: number, content: string): string {
-  const hash = createHash('sha256').update(fileKey).update('\u0000').update(String(row)).update('\u0000');
-  return `import-${hash.update(content).digest('hex').slice(0, 40)}`;
+  if (fileHashMemo.fileKey !== fileKey) {
+    fileHashMemo = { fileKey, hash: createHash('sha256').update(fileKey).digest('hex').slice(0, 16) };
+  }
+  const file = fileHashMemo.hash;
+  const rowHash = createHash('sha256')
+    .update(fileKey)
+    .update('\u0000')
+    .update(content)
+    .digest('hex')
+    .slice(0, 16);
+  return `import-${file}-${String(row).padStart(10, '0')}-${rowHash}`;
 }
 
 /** Gives the message a deterministic messageId unless it carries one. */

@@ -118,6 +118,6 @@ describe('messageIds of rows without one', () => {
     expect(importMessageId('file-b', 3, '{"x":1}')).not.toBe(a);
     expect(importMessageId('file-a', 4, '{"x":1}')).not.toBe(a);
     expect(importMessageId('file-a', 3, '{"x":2}')).not.toBe(a);
-    expect(a).toMatch(/^import-[0-9a-f]{40}$/);
+    expect(a).toMatch(/^import-[0-9a-f]{16}-0000000003-[0-9a-f]{16}$/);
   });
 });

@@ -1,0 +1,164 @@
+// The export endpoints of the admin API: GET /api/export/events and /api/export/profiles
+// stream NDJSON, read from the stores in pages of a few thousand rows as the client consumes
+// them (Readable.from pulls the next page only when the socket drains), so neither side
+// holds more than a page whatever the size of the export.
+import { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { requireAdmin } from '../api/index.ts';
+import type { CredentialCache } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
+import type { EventReader } from '../pipeline/index.ts';
+import type { StateStore } from '../store/index.ts';
+import { type EventFilters, eventLine, eventPageQuery, profileLines } from './pages.ts';
+
+export interface TransferRouteOptions {
+  state: StateStore;
+  events: EventReader;
+  credentials: CredentialCache;
+  /** Rows read per page from a store. */
+  pageSize?: number;
+}
+
+const NDJSON = 'application/x-ndjson';
+/** Readable.from buffers 16 chunks by default: 16 pages; hold one, read the next on demand. */
+const ONE_PAGE_AHEAD = { objectMode: true, highWaterMark: 1 } as const;
+
+const eventLineSchema = {
+  type: 'object',
+  description: 'A Segment message as stored, with context.rapport.profileId set to its profile',
+  additionalProperties: true,
+} as const;
+
+const profileLineSchema = {
+  type: 'object',
+  properties: {
+    profileId: { type: 'string' },
+    createdAt: { type: 'string' },
+    firstSeen: { type: 'string' },
+    lastSeen: { type: 'string' },
+    eventCount: { type: 'integer' },
+    identities: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
+    traits: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  additionalProperties: true,
+} as const;
+
+function isoOrThrow(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  const millis = Date.parse(value);
+  if (Number.isNaN(millis)) {
+    throw new RapportError(
+      'RAPPORT_API_BAD_REQUEST',
+      `${name}: expected a date or time such as 2024-01-31 (got ${JSON.stringify(value)})`,
+      {
+        field: name,
+      },
+    );
+  }
+  return new Date(millis).toISOString();
+}
+
+async function* eventStream(
+  events: EventReader,
+  engine: StateStore['engine'],
+  filters: EventFilters,
+  pageSize: number,
+) {
+  let afterSeq = 0;
+  for (;;) {
+    const { sql, params } = eventPageQuery(engine, filters, afterSeq, pageSize);
+    const rows = await events.query(sql, params);
+    if (rows.length === 0) return;
+    yield rows.map(eventLine).join('');
+    afterSeq = Number(rows[rows.length - 1]?.seq);
+    if (rows.length < pageSize) return;
+  }
+}
+
+async function* profileStream(state: StateStore, pageSize: number) {
+  let after: string | undefined;
+  for (;;) {
+    const profiles = await state.searchProfiles({
+      ...(after !== undefined ? { afterId: after } : {}),
+      limit: pageSize,
+    });
+    if (profiles.length === 0) return;
+    const identities = await state.identitiesOfProfiles(profiles.map((p) => p.profileId));
+    yield profileLines(profiles, identities);
+    after = profiles[profiles.length - 1]?.profileId;
+    if (profiles.length < pageSize) return;
+  }
+}
+
+export async function transferRoutes(app: FastifyInstance, options: TransferRouteOptions): Promise<void> {
+  const { state, events, credentials } = options;
+  const pageSize = options.pageSize ?? 5000;
+  app.addHook('preHandler', requireAdmin(credentials));
+  const security = [{ adminToken: [] }];
+
+  app.get(
+    '/api/export/events',
+    {
+      schema: {
+        tags: ['export'],
+        summary: 'Every event in log order as NDJSON (one Segment message a line), streamed',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            from: { type: 'string', description: 'events at or after this time (ISO 8601)' },
+            to: { type: 'string', description: 'events before this time (ISO 8601)' },
+            name: { type: 'string', description: 'track event or page/screen name' },
+            type: { type: 'string', enum: ['track', 'identify', 'page', 'screen', 'group', 'alias'] },
+          },
+          additionalProperties: false,
+        },
+        response: {
+          200: {
+            description: 'NDJSON, one event a line',
+            content: { [NDJSON]: { schema: eventLineSchema } },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const query = request.query as { from?: string; to?: string; name?: string; type?: string };
+      const filters: EventFilters = {
+        from: isoOrThrow('from', query.from),
+        to: isoOrThrow('to', query.to),
+        name: query.name,
+        type: query.type,
+      };
+      reply.type(NDJSON);
+      return reply.send(Readable.from(eventStream(events, state.engine, filters, pageSize), ONE_PAGE_AHEAD));
+    },
+  );
+
+  app.get(
+    '/api/export/profiles',
+    {
+      schema: {
+        tags: ['export'],
+        summary: 'Every live (unmerged) profile as NDJSON with identities and trait values, streamed',
+        security,
+        response: {
+          200: {
+            description: 'NDJSON, one profile a line',
+            content: { [NDJSON]: { schema: profileLineSchema } },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (_request, reply) => {
+      reply.type(NDJSON);
+      return reply.send(Readable.from(profileStream(state, pageSize), ONE_PAGE_AHEAD));
+    },
+  );
+}
