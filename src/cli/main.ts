@@ -2,9 +2,11 @@
 // this file only assembles them.
 import { Command } from 'commander';
 import { registerProfilesCommands } from '../profiles/index.ts';
+import { registerSegmentsCommands } from '../segments/index.ts';
 import { registerDemoCommand } from '../simulate/index.ts';
 import { registerTransferCommands } from '../transfer/index.ts';
 import { registerClvCommands, registerValueCommands } from '../value/index.ts';
+import { registerApplyCommand } from './apply.ts';
 import { registerServeCommand } from './serve.ts';
 
 const program = new Command();
@@ -16,5 +18,7 @@ registerClvCommands(program);
 registerValueCommands(program);
 registerDemoCommand(program);
 registerProfilesCommands(program);
+registerSegmentsCommands(program);
+registerApplyCommand(program);
 registerTransferCommands(program);
 await program.parseAsync(process.argv);

@@ -7,6 +7,8 @@
 export type * from './ast.ts';
 export { durationMs, isDateLiteral, literalType, TIME_UNIT_MS } from './ast.ts';
 export { checkRuleJson, checkRuleText } from './check.ts';
+// `rapport segments …` against a running server.
+export { registerSegmentsCommands } from './cli.ts';
 export { explainMembership, type RuleExplanation } from './explain.ts';
 export { applyEvent, identifyTraits, mergeStates } from './incremental/apply.ts';
 export { evaluateRule, nextRecheckAt } from './incremental/evaluate.ts';
@@ -23,21 +25,6 @@ export {
 } from './incremental/state.ts';
 export { formatIssue, formatIssues, type RuleIssue, type RuleResult } from './issues.ts';
 export { decodeRuleJson } from './json.ts';
-export { type ParsedRuleText, parseRuleText, type SourceMap } from './parse.ts';
-export { printRule } from './print.ts';
-export { type CompiledSegmentSql, compileRuleToSql, type SegmentSqlOptions } from './sql/compile.ts';
-export { quoteRelation, type SqlDialect } from './sql/dialect.ts';
-export { duckDbDialect } from './sql/duckdb.ts';
-export { postgresDialect } from './sql/postgres.ts';
-export {
-  type FieldCatalogue,
-  MAX_COUNT,
-  MAX_WINDOW_MS,
-  type ValidationContext,
-  validateRule,
-} from './validate.ts';
-export { dateKeyOf, parseDateLiteral, passesComparison } from './values.ts';
-export { conditionsOf, referencedSegments } from './walk.ts';
 export {
   checkFunnel,
   describeFunnel,
@@ -57,3 +44,18 @@ export { type SegmentRouteOptions, segmentRoutes } from './live/routes.ts';
 export { seedFromHistory } from './live/seed.ts';
 export { SegmentService } from './live/service.ts';
 export { factKeysOf, gatherRelations, recomputeQuery } from './live/sql.ts';
+export { type ParsedRuleText, parseRuleText, type SourceMap } from './parse.ts';
+export { printRule } from './print.ts';
+export { type CompiledSegmentSql, compileRuleToSql, type SegmentSqlOptions } from './sql/compile.ts';
+export { quoteRelation, type SqlDialect } from './sql/dialect.ts';
+export { duckDbDialect } from './sql/duckdb.ts';
+export { postgresDialect } from './sql/postgres.ts';
+export {
+  type FieldCatalogue,
+  MAX_COUNT,
+  MAX_WINDOW_MS,
+  type ValidationContext,
+  validateRule,
+} from './validate.ts';
+export { dateKeyOf, parseDateLiteral, passesComparison } from './values.ts';
+export { conditionsOf, referencedSegments } from './walk.ts';
