@@ -4,16 +4,28 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { adminRoutes } from './api/index.ts';
+import { journeyRoutes } from './api/journeys.ts';
 import { CredentialCache } from './auth/index.ts';
 import { ChannelRuntime, channelAdminRoutes, trackingRoutes } from './channels/index.ts';
+import {
+  type ArbitrationPolicy,
+  type Conductor,
+  type Channel as DeliveryChannel,
+  startConductor,
+} from './conductor/runtime/index.ts';
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { GroupCommitLog, ingestRoutes } from './ingest/index.ts';
-import { type Pipeline, PROFILES_PROCESSOR, startPipeline, WAREHOUSE_PROCESSOR } from './pipeline/index.ts';
+import {
+  type Pipeline,
+  PROFILES_PROCESSOR,
+  startPipeline,
+  type TestClock,
+  WAREHOUSE_PROCESSOR,
+} from './pipeline/index.ts';
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
-import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 
 export interface RapportServer {
@@ -26,6 +38,8 @@ export interface RapportServer {
   channels: ChannelRuntime;
   /** Placements and offers behind `/v1/decide`. */
   placements: PlacementService;
+  /** Journeys, timers, the outbox and arbitration (src/conductor/runtime/). */
+  conductor: Conductor;
   /** Starts listening; resolves the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -48,7 +62,20 @@ function errorHandler(app: FastifyInstance) {
   });
 }
 
-export async function createServer(config: RapportConfig): Promise<RapportServer> {
+export interface ServerOptions {
+  /** Tests only: the processors read time from this instead of the wall clock. */
+  clock?: TestClock;
+  /** Channels added to the registry (tests register an in-process one). */
+  channels?: DeliveryChannel[];
+  /** The arbitration policy (default: RAPPORT_ARBITRATION_POLICY, else no caps or quiet hours). */
+  arbitrationPolicy?: ArbitrationPolicy;
+  conductorPollMs?: number;
+}
+
+export async function createServer(
+  config: RapportConfig,
+  options: ServerOptions = {},
+): Promise<RapportServer> {
   const location = { databaseUrl: config.databaseUrl, dataDir: config.dataDir };
   const state = await openStateStore(location);
   const app = Fastify({
@@ -67,6 +94,7 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
       batchSize: 2000,
       pollMs: 250,
       runProcessors: config.processors,
+      ...(options.clock ? { clock: options.clock.buffer } : {}),
     },
     { error: (message) => app.log.error(message) },
   );
@@ -95,7 +123,6 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     propagationMs: suppressionRefreshMs,
     onError: (message) => app.log.error(message),
   });
-
 
   let publicUrl = config.publicUrl;
   const channels = await ChannelRuntime.start({
@@ -153,16 +180,34 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
       consentPurposes: config.consentPurposes,
     },
   });
-  await app.register(transferRoutes, { state, events: pipeline, credentials });
   await app.register(valueRoutes, {
     state,
     events: pipeline,
     credentials,
     refreshHours: refreshHoursFrom(process.env),
   });
-  await app.register(trackingRoutes, { signer: channels.signer, events: channels.events, warn: (m) => app.log.warn(m) });
+  await app.register(trackingRoutes, {
+    signer: channels.signer,
+    events: channels.events,
+    warn: (m) => app.log.warn(m),
+  });
   await app.register(channelAdminRoutes, { channels, credentials });
   await app.register(placementRoutes, { placements, credentials });
+  for (const channel of options.channels ?? []) channels.register(channel);
+  const clock = options.clock;
+  const conductor = await startConductor({
+    location,
+    identity: config.identity,
+    events: pipeline,
+    channels,
+    ...(options.arbitrationPolicy ? { policy: options.arbitrationPolicy } : {}),
+    ...(clock ? { clock: () => clock.now() } : {}),
+    pollMs: options.conductorPollMs ?? 250,
+    runLoops: config.processors,
+    onError: (error) => app.log.error(error instanceof Error ? error : { error }, 'conductor step failed'),
+    onLogAppended: () => pipeline.wake(),
+  });
+  await app.register(journeyRoutes, { journeys: conductor.service, credentials });
   app.get('/health', { schema: { tags: ['operations'], summary: 'Ready to take traffic' } }, async () => ({
     status: 'ok',
   }));
@@ -177,6 +222,7 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
     erasure,
     channels,
     placements,
+    conductor,
     async listen() {
       const url = await app.listen({ port: config.port, host: config.host });
       publicUrl ??= url;
@@ -189,6 +235,7 @@ export async function createServer(config: RapportConfig): Promise<RapportServer
       await ingestLog.close();
       placements.stop();
       await channels.close();
+      await conductor.stop();
       await pipeline.stop();
       await state.close();
     },

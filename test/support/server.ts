@@ -24,7 +24,7 @@ export interface TestServer {
 export async function startTestServer(input: ConfigInput = {}, options: ServerOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-test-'));
   const config = loadConfig({ port: 0, dataDir, logLevel: 'silent', ...input }, {});
-  const server = await createServer(config);
+  const server = await createServer(config, options);
   const writeKey = `rk_write_test_${randomBytes(8).toString('hex')}`;
   const adminToken = `rk_admin_test_${randomBytes(8).toString('hex')}`;
   await ensureCredential(server.state, 'write', 'test-source', writeKey);
