@@ -26,6 +26,7 @@ import {
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
+import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 
 export interface RapportServer {
@@ -186,6 +187,7 @@ export async function createServer(
     credentials,
     refreshHours: refreshHoursFrom(process.env),
   });
+  await app.register(transferRoutes, { state, events: pipeline, credentials });
   await app.register(trackingRoutes, {
     signer: channels.signer,
     events: channels.events,
