@@ -129,6 +129,7 @@ function toStoredEvent(record: LogRecord, message: SegmentMessage, profileId: st
     receivedAt: message.receivedAt,
     properties: message.properties ?? {},
     message: message as unknown as Record<string, unknown>,
+    messageJson: record.json,
   };
 }
 

@@ -290,6 +290,8 @@ export interface StoredEvent {
   receivedAt: string;
   properties: Record<string, unknown>;
   message: Record<string, unknown>;
+  /** `message` already serialised (the log's text), so the hot path need not stringify twice. */
+  messageJson?: string;
 }
 
 export interface EventQuery {

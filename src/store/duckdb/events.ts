@@ -114,7 +114,7 @@ export class DuckDbEventStore implements EventStore {
           appender.appendVarchar(utcIso(event.timestamp));
           appender.appendVarchar(utcIso(event.receivedAt));
           appender.appendVarchar(JSON.stringify(event.properties));
-          appender.appendVarchar(JSON.stringify(event.message));
+          appender.appendVarchar(event.messageJson ?? JSON.stringify(event.message));
           appender.endRow();
         }
         appender.flushSync();

@@ -1,0 +1,119 @@
+// `npm run bench -- pipeline [--messages N] [--batch N]`: the processors alone. N realistic
+// messages (the ingest bench's generator) are appended to a fresh log, then the profiles
+// processor (identity resolution, traits) and the warehouse processor (DuckDB) each run to
+// the head. Baselines in the same process: the same rows written with the raw drivers (one
+// better-sqlite3 INSERT per message into a keyed table; the DuckDB appender with the same
+// columns), which is the floor any processor writing those stores has to pay.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import Database from 'better-sqlite3';
+import { parsePayload } from '../src/events/index.ts';
+import {
+  DEFAULT_STEP_OPTIONS,
+  runProfilesStep,
+  runWarehouseStep,
+  SliceCache,
+} from '../src/pipeline/steps.ts';
+import { DuckDbEventStore, SqliteStateStore, sqlitePathsIn } from '../src/store/index.ts';
+import { DEFAULT_GENERATOR, generateBodies, instantiate } from './support/messages.ts';
+
+function flag(args: string[], name: string, fallback: number): number {
+  const at = args.indexOf(`--${name}`);
+  return at === -1 ? fallback : Number(args[at + 1]);
+}
+
+function messages(count: number) {
+  const templates = generateBodies(DEFAULT_GENERATOR);
+  const receivedAt = new Date();
+  const out: { messageId: string; source: string; receivedAt: string; json: string }[] = [];
+  for (let sequence = 0; out.length < count; sequence++) {
+    const template = templates[sequence % templates.length]!;
+    const body = JSON.parse(instantiate(template, sequence).toString('utf8'));
+    for (const { message, json } of parsePayload(body, 'batch', { receivedAt }).accepted) {
+      out.push({ messageId: message.messageId, source: 'bench', receivedAt: message.receivedAt, json });
+    }
+  }
+  return out.slice(0, count);
+}
+
+async function timed(label: string, count: number, work: () => Promise<void>) {
+  const start = performance.now();
+  await work();
+  const ms = performance.now() - start;
+  console.log(
+    `${label.padEnd(44)} ${(count / (ms / 1000)).toFixed(0).padStart(8)} events/s  ${((ms * 1000) / count).toFixed(1).padStart(7)} µs/event`,
+  );
+  return ms;
+}
+
+export async function run(args: string[]): Promise<void> {
+  const count = flag(args, 'messages', 100_000);
+  const batchSize = flag(args, 'batch', DEFAULT_STEP_OPTIONS.batchSize);
+  const dir = mkdtempSync(join(tmpdir(), 'rapport-bench-pipeline-'));
+  try {
+    const rows = messages(count);
+    console.log(`${count} messages, batch ${batchSize}, ${dir}`);
+
+    const raw = new Database(join(dir, 'raw.sqlite'));
+    raw.pragma('journal_mode = WAL');
+    raw.exec('CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)');
+    const insert = raw.prepare('INSERT INTO t (id, body) VALUES (?, ?)');
+    const rawSqlite = await timed('baseline: raw better-sqlite3 insert', count, async () => {
+      for (let i = 0; i < rows.length; i += batchSize) {
+        raw.transaction(() => {
+          for (const row of rows.slice(i, i + batchSize)) insert.run(row.messageId, row.json);
+        })();
+      }
+    });
+    raw.close();
+
+    const duck = await (await DuckDBInstance.create(join(dir, 'raw.duckdb'))).connect();
+    await duck.run(
+      'CREATE TABLE e (seq BIGINT, id VARCHAR, p VARCHAR, type VARCHAR, ts TIMESTAMP, body JSON)',
+    );
+    const rawDuck = await timed('baseline: raw DuckDB appender', count, async () => {
+      for (let i = 0; i < rows.length; i += batchSize) {
+        await duck.run('BEGIN TRANSACTION');
+        const appender = await duck.createAppender('e');
+        rows.slice(i, i + batchSize).forEach((row, j) => {
+          appender.appendBigInt(BigInt(i + j));
+          appender.appendVarchar(row.messageId);
+          appender.appendVarchar('profile');
+          appender.appendVarchar('track');
+          appender.appendVarchar(row.receivedAt);
+          appender.appendVarchar(row.json);
+          appender.endRow();
+        });
+        appender.flushSync();
+        appender.closeSync();
+        await duck.run('COMMIT');
+      }
+    });
+    duck.closeSync();
+
+    const state = new SqliteStateStore(sqlitePathsIn(dir));
+    await timed('ingest log append (group of batch size)', count, async () => {
+      for (let i = 0; i < rows.length; i += batchSize) await state.log.append(rows.slice(i, i + batchSize));
+    });
+    const events = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
+    const options = { ...DEFAULT_STEP_OPTIONS, batchSize, slices: new SliceCache() };
+    const profiles = await timed('profiles processor (identity + traits)', count, async () => {
+      while ((await runProfilesStep(state, { ...options, slices: undefined })) > 0) {}
+    });
+    const warehouse = await timed('warehouse processor (DuckDB)', count, async () => {
+      while ((await runWarehouseStep(state, events, { ...options, slices: undefined })) > 0) {}
+    });
+    console.log(
+      `ratios: profiles / raw SQLite insert ${(profiles / rawSqlite).toFixed(1)}×, warehouse / raw DuckDB append ${(warehouse / rawDuck).toFixed(1)}×`,
+    );
+    console.log(
+      `processors together: ${(count / ((profiles + warehouse) / 1000)).toFixed(0)} events/s on one thread`,
+    );
+    await events.close();
+    await state.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
