@@ -3,6 +3,7 @@
 // append to the ingest log that makes a 200 mean "durably stored".
 export { readJsonBody } from './body.ts';
 export { GroupCommitLog, type GroupCommitOptions } from './group-commit.ts';
+export { ThreadedLogWriter } from './log-writer.ts';
 export {
   type IngestRouteOptions,
   type IngestWarning,
