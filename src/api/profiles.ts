@@ -16,7 +16,13 @@ import {
   searchProfiles,
   survivorOf,
 } from '../profiles/index.ts';
-import type { ErasureJob, LogEntry, StateStore } from '../store/index.ts';
+import {
+  type ErasureJob,
+  type LogEntry,
+  openSegmentStore,
+  type StateStore,
+  type StorageLocation,
+} from '../store/index.ts';
 import {
   consentAcceptedSchema,
   consentBody,
@@ -39,6 +45,8 @@ export interface ProfileApiOptions {
   appendToLog(entries: LogEntry[]): Promise<void>;
   identity: IdentityConfig;
   consentPurposes: readonly string[];
+  /** Where the segments processor keeps memberships and stages, shown on a profile; omitted: not shown. */
+  storage?: StorageLocation;
 }
 
 const LOOKUP_FIELDS = { userId: 'user_id', anonymousId: 'anonymous_id', email: 'email' } as const;
@@ -53,6 +61,8 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   const { state, pipeline, erasure } = options;
   const security = [{ adminToken: [] }];
   const purposes = options.consentPurposes;
+  const segments = options.storage ? await openSegmentStore(options.storage) : undefined;
+  if (segments) app.addHook('onClose', async () => segments.close());
 
   /** 410 with the job for an erased id, 404 otherwise. */
   async function missing(id: string, what = `no profile ${id}`): Promise<RapportError> {
@@ -124,7 +134,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       const value = field === 'email' ? raw.trim().toLowerCase() : raw;
       const profileId = await lookupProfileId(state, { kind: LOOKUP_FIELDS[field], value });
       const view = profileId
-        ? await buildProfileView(state, pipeline, profileId, { eventLimit: 20, purposes })
+        ? await buildProfileView(state, pipeline, profileId, { eventLimit: 20, purposes, segments })
         : undefined;
       if (!view)
         throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile has ${field} ${JSON.stringify(raw)}`);
@@ -151,7 +161,11 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
     async (request) => {
       const { id } = request.params as { id: string };
       const { events } = request.query as { events?: number };
-      const view = await buildProfileView(state, pipeline, id, { eventLimit: events ?? 20, purposes });
+      const view = await buildProfileView(state, pipeline, id, {
+        eventLimit: events ?? 20,
+        purposes,
+        segments,
+      });
       if (!view) throw await missing(id);
       return view;
     },

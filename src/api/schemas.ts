@@ -79,6 +79,27 @@ export const profileSchema = {
         },
       },
     },
+    segments: {
+      type: 'array',
+      description: 'Live segments the profile is in now (docs/segments.md)',
+      items: {
+        type: 'object',
+        properties: { segmentId: { type: 'string' }, since: { type: 'string' }, reason: { type: 'string' } },
+      },
+    },
+    lifecycleStage: {
+      type: ['object', 'null'],
+      description: 'The stage in the primary funnel (lifecycle), null when none',
+      properties: { stage: { type: 'string' }, since: { type: 'string' } },
+    },
+    stages: {
+      type: 'array',
+      description: 'The current stage in every lifecycle funnel',
+      items: {
+        type: 'object',
+        properties: { funnelId: { type: 'string' }, stage: { type: 'string' }, since: { type: 'string' } },
+      },
+    },
   },
 } as const;
 

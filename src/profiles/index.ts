@@ -35,6 +35,7 @@ export {
   type ConsentView,
   lookupProfileId,
   mergedIdsOf,
+  type ProfileSegmentsReader,
   type ProfileView,
   survivorOf,
 } from './view.ts';

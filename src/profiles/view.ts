@@ -9,6 +9,7 @@ import type {
   IdentityKey,
   IdentityRow,
   ProfileRow,
+  SegmentStore,
   StateStore,
   StoredEvent,
   StoredMergeRecord,
@@ -31,6 +32,28 @@ export interface ProfileView {
   consent: Record<string, ConsentView>;
   computedProperties: Record<string, { value: unknown; computedAt: string }>;
   lastEvents: Array<Pick<StoredEvent, 'messageId' | 'type' | 'name' | 'timestamp' | 'properties'>>;
+  /** Live segments the profile is in now (absent when live segments do not run here). */
+  segments?: Array<{ segmentId: string; since: string; reason: string }>;
+  /** The stage in the primary funnel (`lifecycle`), null when none; and the stage in every funnel. */
+  lifecycleStage?: { stage: string; since: string } | null;
+  stages?: Array<{ funnelId: string; stage: string; since: string }>;
+}
+
+/** What the view reads of the segments processor's store (docs/segments.md). */
+export type ProfileSegmentsReader = Pick<SegmentStore, 'membershipsOfProfile' | 'stagesOf'>;
+
+// PRIMARY_FUNNEL_ID of src/segments (not imported: segments' door leads back to the API and here).
+const PRIMARY_FUNNEL = 'lifecycle';
+
+async function segmentsPart(segments: ProfileSegmentsReader, profileId: string) {
+  const members = await segments.membershipsOfProfile(profileId);
+  const stages = await segments.stagesOf([profileId]);
+  const primary = stages.find((s) => s.funnelId === PRIMARY_FUNNEL);
+  return {
+    segments: members.map(({ segmentId, since, reason }) => ({ segmentId, since, reason })),
+    lifecycleStage: primary ? { stage: primary.stage, since: primary.since } : null,
+    stages: stages.map(({ funnelId, stage, since }) => ({ funnelId, stage, since })),
+  };
 }
 
 export interface ConsentView {
@@ -94,7 +117,9 @@ export async function buildProfileView(
   state: StateStore,
   events: EventReader,
   profileId: string,
-  options: { eventLimit: number; purposes?: readonly string[] } = { eventLimit: 20 },
+  options: { eventLimit: number; purposes?: readonly string[]; segments?: ProfileSegmentsReader } = {
+    eventLimit: 20,
+  },
 ): Promise<ProfileView | undefined> {
   const profile = await survivorOf(state, profileId);
   if (!profile) return undefined;
@@ -133,5 +158,6 @@ export async function buildProfileView(
       timestamp,
       properties,
     })),
+    ...(options.segments ? await segmentsPart(options.segments, profile.profileId) : {}),
   };
 }
