@@ -19,7 +19,7 @@ import type { Channel, ChannelRegistry } from './types.ts';
 import { WebhookChannel, type WebhookChannelOptions } from './webhook.ts';
 
 export interface ChannelRuntimeDeps {
-  config: Pick<RapportConfig, 'smtpUrl' | 'emailFrom' | 'signingSecret'>;
+  config: Pick<RapportConfig, 'smtpUrl' | 'emailFrom' | 'signingSecret' | 'smsWebhookUrl' | 'pushWebhookUrl'>;
   state: StateStore;
   store: ChannelStore;
   log: GroupCommitLog;
@@ -75,6 +75,13 @@ export class ChannelRuntime implements ChannelRegistry {
     }
     runtime.register(new WebhookChannel({ ...deps.webhook, signingKey: signer.webhookKey, events }));
     runtime.register(new TaskChannel(tasks));
+    // SMS and push providers behind a fixed webhook URL (RAPPORT_SMS_WEBHOOK_URL, RAPPORT_PUSH_WEBHOOK_URL).
+    for (const [name, url] of [
+      ['sms', deps.config.smsWebhookUrl],
+      ['push', deps.config.pushWebhookUrl],
+    ] as const) {
+      if (url) runtime.register(runtime.webhookProvider({ ...deps.webhook, name, url }));
+    }
     return runtime;
   }
 

@@ -27,10 +27,22 @@ export interface RapportConfig {
   publicUrl: string | undefined;
   /** Signs tracking and unsubscribe links and webhook bodies; generated and stored on first start when unset. */
   signingSecret: string | undefined;
+  /** SMS and push providers behind a webhook (docs/channels.md): a fixed URL each; unset: no such channel. */
+  smsWebhookUrl: string | undefined;
+  pushWebhookUrl: string | undefined;
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
-export const SECRET_FIELDS = ['writeKey', 'adminToken', 'databaseUrl', 'smtpUrl', 'signingSecret'] as const;
+export const SECRET_FIELDS = [
+  'writeKey',
+  'adminToken',
+  'databaseUrl',
+  'smtpUrl',
+  'signingSecret',
+  // A provider URL may carry its API key.
+  'smsWebhookUrl',
+  'pushWebhookUrl',
+] as const;
 
 export interface ConfigInput {
   host?: string | undefined;
@@ -49,6 +61,8 @@ export interface ConfigInput {
   emailFrom?: string | undefined;
   publicUrl?: string | undefined;
   signingSecret?: string | undefined;
+  smsWebhookUrl?: string | undefined;
+  pushWebhookUrl?: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -110,7 +124,15 @@ function parseTraitList(raw: string | undefined): string[] {
     .filter(Boolean);
 }
 
-const DEFAULT_CONSENT_PURPOSES = ['analytics', 'personalization', 'email', 'sms', 'push', 'phone', 'location'];
+const DEFAULT_CONSENT_PURPOSES = [
+  'analytics',
+  'personalization',
+  'email',
+  'sms',
+  'push',
+  'phone',
+  'location',
+];
 
 function parsePurposes(raw: string | undefined, name: string): string[] {
   if (raw === undefined || raw.trim() === '') return [...DEFAULT_CONSENT_PURPOSES];
@@ -141,7 +163,8 @@ function parseUrl(raw: string | undefined, name: string, schemes: readonly strin
   } catch {
     throw invalid(name, 'is not a valid URL');
   }
-  if (!schemes.includes(url.protocol.slice(0, -1))) throw invalid(name, `must be a ${schemes.join(':// or ')}:// URL`);
+  if (!schemes.includes(url.protocol.slice(0, -1)))
+    throw invalid(name, `must be a ${schemes.join(':// or ')}:// URL`);
   return raw.trim();
 }
 
@@ -192,11 +215,20 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     ),
     smtpUrl: parseUrl(input.smtpUrl ?? env.RAPPORT_SMTP_URL, 'RAPPORT_SMTP_URL', ['smtp', 'smtps']),
     emailFrom: parseEmailFrom(input.emailFrom ?? env.RAPPORT_EMAIL_FROM, 'RAPPORT_EMAIL_FROM'),
-    publicUrl: parseUrl(input.publicUrl ?? env.RAPPORT_PUBLIC_URL, 'RAPPORT_PUBLIC_URL', ['http', 'https'])?.replace(
-      /\/+$/,
-      '',
-    ),
+    publicUrl: parseUrl(input.publicUrl ?? env.RAPPORT_PUBLIC_URL, 'RAPPORT_PUBLIC_URL', [
+      'http',
+      'https',
+    ])?.replace(/\/+$/, ''),
     signingSecret: parseSecret(input.signingSecret ?? env.RAPPORT_SIGNING_SECRET, 'RAPPORT_SIGNING_SECRET'),
+    smsWebhookUrl: parseUrl(input.smsWebhookUrl ?? env.RAPPORT_SMS_WEBHOOK_URL, 'RAPPORT_SMS_WEBHOOK_URL', [
+      'http',
+      'https',
+    ]),
+    pushWebhookUrl: parseUrl(
+      input.pushWebhookUrl ?? env.RAPPORT_PUSH_WEBHOOK_URL,
+      'RAPPORT_PUSH_WEBHOOK_URL',
+      ['http', 'https'],
+    ),
   };
 }
 

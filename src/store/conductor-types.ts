@@ -59,6 +59,9 @@ export const OUTBOX_STATUSES: readonly OutboxStatus[] = [
   'dead',
 ];
 
+/** The decision code of a row whose worker has handed it to the channel (see startDelivery). */
+export const DELIVERING = 'delivering';
+
 export interface OutboxEntry {
   /** journey:instance:step:visit for journeys; the caller's key for API sends. Unique. */
   idempotencyKey: string;
@@ -229,7 +232,7 @@ export interface ConductorStore {
   enqueue(entries: OutboxEntry[]): Promise<number>;
   /**
    * Takes up to `limit` rows due at `now` (queued or deferred with next_attempt_at ≤ now, or
-   * sending with an expired lease: interrupted) and marks them `sending` until now + leaseMs.
+   * sending with an expired lease: `interrupted` when it was `delivering`, see startDelivery) and marks them `sending` until now + leaseMs.
    * Rows one process holds are skipped by the others (PostgreSQL: FOR UPDATE SKIP LOCKED).
    */
   claimOutbox(
@@ -237,6 +240,14 @@ export interface ConductorStore {
     limit: number,
     leaseMs: number,
   ): Promise<Array<OutboxRow & { interrupted: boolean }>>;
+  /**
+   * Marks a claimed row as being handed to its channel (decision code `delivering`), only if
+   * this worker's lease (`leaseUntil` from the claim) still holds it; false: another worker took
+   * it over, do not deliver. A row found `sending` with this mark and its lease run out was
+   * interrupted mid-delivery (in doubt); one without it was claimed but never tried, and is
+   * processed again like a queued row.
+   */
+  startDelivery(id: number, leaseUntil: string, now: string): Promise<boolean>;
   updateOutbox(id: number, update: OutboxUpdate): Promise<void>;
   getOutbox(idempotencyKey: string): Promise<OutboxRow | undefined>;
   listOutbox(query: OutboxQuery): Promise<OutboxRow[]>;

@@ -207,12 +207,18 @@ for (const engine of ENGINES) {
       const claimed = [...mine, ...theirs].map((r) => r.idempotencyKey).sort();
       expect(claimed).toEqual(['k1', 'k2']);
       expect(await store.claimOutbox(at(2), 10, 600_000)).toEqual([]);
-      // A lease that ran out: the row comes back flagged as interrupted.
+      // k1 is handed to its channel under the claim's lease; k2 never is.
+      const k1 = [...mine, ...theirs].find((r) => r.idempotencyKey === 'k1')!;
+      expect(await store.startDelivery(k1.id, k1.leaseUntil!, at(1))).toBe(true);
+      // A lease that ran out: a row that was being delivered comes back flagged as interrupted
+      // (in doubt); one that was only claimed comes back to be processed like a queued row.
       const back = await store.claimOutbox(at(12), 10, 60_000);
       expect(back.map((r) => [r.idempotencyKey, r.interrupted])).toEqual([
         ['k1', true],
-        ['k2', true],
+        ['k2', false],
       ]);
+      // The first claimer's lease is gone: it may no longer start a delivery of k2.
+      expect(await store.startDelivery(k1.id, k1.leaseUntil!, at(12))).toBe(false);
       const row = back[0]!;
       await store.updateOutbox(row.id, {
         status: 'sent',

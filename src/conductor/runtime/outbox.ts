@@ -6,7 +6,9 @@
 //   5. renders and delivers what may go, with the idempotency key, and records the outcome:
 //      sent; retried with backoff (cap slot given back); dead after MAX_ATTEMPTS.
 // Consent is part of step 2, checked last, on every attempt, right before delivery.
-// A row found `sending` with its lease run out was interrupted mid-delivery (the process died):
+// A row found `sending` and `delivering` with its lease run out was interrupted mid-delivery
+// (the process died after handing it to the channel; a row claimed but not yet handed over is
+// simply processed again):
 // whether the provider got it is unknown, so it is not sent again — it goes to `dead` with the
 // reason, for an operator to check with the provider by its idempotency key (no one gets a
 // message twice; see docs/arbitration.md, "In doubt").
@@ -39,9 +41,13 @@ export interface OutboxPayload {
 
 type Row = OutboxRow & { interrupted: boolean };
 
-export async function runOutboxStep(conductor: ConductorState, limit = 100): Promise<number> {
+export async function runOutboxStep(
+  conductor: ConductorState,
+  limit = 100,
+  leaseMs = LEASE_MS,
+): Promise<number> {
   const now = conductor.now();
-  const rows = await conductor.store.claimOutbox(now, limit, LEASE_MS);
+  const rows = await conductor.store.claimOutbox(now, limit, leaseMs);
   const byPerson = new Map<string, Row[]>();
   for (const row of rows) byPerson.set(row.profileId, [...(byPerson.get(row.profileId) ?? []), row]);
   for (const [profileId, personRows] of byPerson) await processPerson(conductor, profileId, personRows, now);
@@ -171,6 +177,14 @@ async function carryOut(
     await conductor.store.updateOutbox(row.id, { ...base, status: 'dropped', attempts: row.attempts });
     return;
   }
+  // 5. Hand it over, unless another worker took the row over (our lease ran out meanwhile).
+  if (!(await startDelivery(conductor, row, now))) {
+    await conductor.store.releaseCaps(
+      person.profileId,
+      decision.reservations.map((r) => r.key),
+    );
+    return;
+  }
   const message = renderMessage(person, row, channel);
   const outcome = await deliver(conductor, channel, message);
   if (outcome.status === 'sent') {
@@ -214,6 +228,7 @@ async function failAttempt(
       status,
       attempts,
       lastError: error,
+      decisionCode: status,
       channel,
       updatedAt: now,
     });
@@ -230,10 +245,21 @@ async function failAttempt(
     attempts,
     nextAttemptAt: next,
     lastError: error,
+    // No longer `delivering`: a crash before the next attempt is not in doubt.
+    decisionCode: 'retry',
     channel,
     updatedAt: now,
   };
   await conductor.store.updateOutbox(row.id, update);
+}
+
+/**
+ * Marks the row `delivering` while our lease still holds it. From here until the outcome is
+ * written, a crash leaves the row in doubt; before it, the row is simply claimed again.
+ */
+function startDelivery(conductor: ConductorState, row: Row, now: string): Promise<boolean> {
+  if (!row.leaseUntil) return Promise.resolve(false);
+  return conductor.store.startDelivery(row.id, row.leaseUntil, now);
 }
 
 async function deliver(conductor: ConductorState, channelName: string, message: OutgoingMessage) {
@@ -306,6 +332,7 @@ async function deliverTask(conductor: ConductorState, person: PersonFacts, row: 
     to: { queue: action.queue, ...(action.dueAt ? { dueAt: action.dueAt } : {}) },
     variables,
   };
+  if (!(await startDelivery(conductor, row, now))) return;
   const outcome = await deliver(conductor, 'task', message);
   if (outcome.status === 'sent') {
     await conductor.store.updateOutbox(row.id, {

@@ -22,6 +22,7 @@ import type {
   StoredJourney,
   TimerRow,
 } from '../conductor-types.ts';
+import { DELIVERING } from '../conductor-types.ts';
 import { assembleStats, toDecision, toJourney, toOutboxRow } from '../sqlite/conductor.ts';
 import {
   connectPostgres,
@@ -489,8 +490,20 @@ export class PostgresConductorStore implements ConductorStore {
       [now, limit, lease],
     );
     return rows
-      .map((row) => ({ ...toOutboxRow(row), interrupted: row.was === 'sending' }))
+      .map((row) => ({
+        ...toOutboxRow(row),
+        interrupted: row.was === 'sending' && row.decision_code === DELIVERING,
+      }))
       .sort((a, b) => a.id - b.id);
+  }
+
+  async startDelivery(id: number, leaseUntil: string, now: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE ${this.t.outbox} SET decision_code = '${DELIVERING}', updated_at = $1
+       WHERE id = $2 AND status = 'sending' AND lease_until = $3`,
+      [now, id, leaseUntil],
+    );
+    return result.rowCount === 1;
   }
 
   async updateOutbox(id: number, u: OutboxUpdate): Promise<void> {

@@ -21,6 +21,7 @@ import type {
   StoredJourney,
   TimerRow,
 } from '../conductor-types.ts';
+import { DELIVERING } from '../conductor-types.ts';
 import { chunk, openSqlite, type SqliteDatabase } from './connection.ts';
 
 const MIGRATIONS: string[] = [
@@ -590,8 +591,20 @@ export class SqliteConductorStore implements ConductorStore {
       for (const row of rows) mark.run(lease, now, row.id);
       return rows.map((row) => ({
         ...toOutboxRow({ ...row, status: 'sending', lease_until: lease }),
-        interrupted: row.status === 'sending',
+        interrupted: row.status === 'sending' && row.decision_code === DELIVERING,
       }));
+    });
+  }
+
+  async startDelivery(id: number, leaseUntil: string, now: string): Promise<boolean> {
+    return this.serial(async () => {
+      const result = this.db
+        .prepare(
+          `UPDATE outbox SET decision_code = '${DELIVERING}', updated_at = ?
+           WHERE id = ? AND status = 'sending' AND lease_until = ?`,
+        )
+        .run(now, id, leaseUntil);
+      return result.changes === 1;
     });
   }
 
