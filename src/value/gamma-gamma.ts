@@ -2,8 +2,11 @@
 // 2013; Colombo & Jiang 1999): each purchase of a customer is worth Gamma(p, ν) and ν varies
 // between customers as Gamma(q, γ). Only repeat buyers inform it: their mean repeat spend
 // m_x over x purchases is the datum. It assumes spend does not depend on how often people buy.
+import digamma from '@stdlib/math-base-special-digamma';
 import gammaln from '@stdlib/math-base-special-gammaln';
 import { RapportError } from '../errors/index.ts';
+import type { FitOptions } from './bgnbd.ts';
+import { compressRows } from './compress.ts';
 import { maximiseLogLikelihood } from './optimise.ts';
 import type { CustomerSummary } from './summary.ts';
 
@@ -30,10 +33,12 @@ export interface GammaGammaFit {
   warnings: string[];
 }
 
-interface SpendData {
+/** Repeat buyers' (x, m_x); those with the same pair are one row weighted by their number. */
+export interface SpendData {
   frequency: Float64Array;
   meanSpend: Float64Array;
   logMeanSpend: Float64Array;
+  weight: Float64Array;
 }
 
 /** Sum over repeat buyers of log f(m_x | p, q, γ, x). */
@@ -45,18 +50,61 @@ export function gammaGammaLogLikelihood(params: GammaGammaParams, data: SpendDat
     const x = data.frequency[i]!;
     const px = p * x;
     total +=
-      constant +
-      gammaln(px + q) -
-      gammaln(px) +
-      (px - 1) * data.logMeanSpend[i]! +
-      px * Math.log(x) -
-      (px + q) * Math.log(x * data.meanSpend[i]! + gamma);
+      data.weight[i]! *
+      (constant +
+        gammaln(px + q) -
+        gammaln(px) +
+        (px - 1) * data.logMeanSpend[i]! +
+        px * Math.log(x) -
+        (px + q) * Math.log(x * data.meanSpend[i]! + gamma));
   }
   return total;
 }
 
+/**
+ * The log-likelihood and, in `gradient`, its derivatives with respect to (p, q, γ):
+ * ∂/∂p = x (ψ(px+q) − ψ(px) + log m_x + log x − log(x m_x + γ)),
+ * ∂/∂q = log γ − ψ(q) + ψ(px+q) − log(x m_x + γ), ∂/∂γ = q/γ − (px+q)/(x m_x + γ).
+ */
+export function gammaGammaLogLikelihoodGradient(
+  params: GammaGammaParams,
+  data: SpendData,
+  gradient: number[],
+): number {
+  const { p, q, gamma } = params;
+  const logGamma = Math.log(gamma);
+  const constant = q * logGamma - gammaln(q);
+  const constantDq = logGamma - digamma(q);
+  let total = 0;
+  let gp = 0;
+  let gq = 0;
+  let gGamma = 0;
+  for (let i = 0; i < data.frequency.length; i++) {
+    const x = data.frequency[i]!;
+    const w = data.weight[i]!;
+    const px = p * x;
+    const logX = Math.log(x);
+    const logMean = data.logMeanSpend[i]!;
+    const spent = x * data.meanSpend[i]! + gamma;
+    const logSpent = Math.log(spent);
+    total +=
+      w * (constant + gammaln(px + q) - gammaln(px) + (px - 1) * logMean + px * logX - (px + q) * logSpent);
+    const digammaPxq = digamma(px + q);
+    gp += w * x * (digammaPxq - digamma(px) + logMean + logX - logSpent);
+    gq += w * (constantDq + digammaPxq - logSpent);
+    gGamma += w * (q / gamma - (px + q) / spent);
+  }
+  gradient[0] = gp;
+  gradient[1] = gq;
+  gradient[2] = gGamma;
+  return total;
+}
+
 /** Fits on repeat buyers only. Throws RAPPORT_VALUE_FIT_FAILED when there are none. */
-export function fitGammaGamma(customers: readonly CustomerSummary[]): GammaGammaFit {
+export function fitGammaGamma(
+  customers: readonly CustomerSummary[],
+  options: FitOptions = {},
+): GammaGammaFit {
   const repeatBuyers = customers.filter((customer) => customer.frequency > 0);
   const usable = repeatBuyers.filter((customer) => customer.meanRepeatSpend > 0);
   if (usable.length === 0) {
@@ -68,17 +116,26 @@ export function fitGammaGamma(customers: readonly CustomerSummary[]): GammaGamma
       { repeatBuyers: repeatBuyers.length },
     );
   }
-  const data = toSpendData(usable);
-  const meanSpend = average(data.meanSpend);
+  const columns = toSpendColumns(usable);
+  const data = toSpendData(columns, options.compress !== false);
+  const meanSpend = average(columns.meanSpend);
   const fit = maximiseLogLikelihood(
     ([p, q, gamma]) => gammaGammaLogLikelihood({ p: p!, q: q!, gamma: gamma! }, data),
     usable.length,
-    // Starting at a mean of about the observed one keeps the first steps sensible for any currency.
-    { names: GAMMA_GAMMA_PARAM_NAMES, start: [1, 2, meanSpend] },
+    {
+      names: GAMMA_GAMMA_PARAM_NAMES,
+      // Starting at a mean of about the observed one keeps the first steps sensible for any currency.
+      start: [1, 2, meanSpend],
+      valueAndGradient:
+        options.analyticGradient === false
+          ? undefined
+          : ([p, q, gamma], gradient) =>
+              gammaGammaLogLikelihoodGradient({ p: p!, q: q!, gamma: gamma! }, data, gradient),
+    },
   );
   const [p, q, gamma] = fit.params as [number, number, number];
   const [seP, seQ, seGamma] = fit.standardErrors as [number | null, number | null, number | null];
-  const correlation = pearson(data.frequency, data.meanSpend);
+  const correlation = pearson(columns.frequency, columns.meanSpend);
   return {
     params: { p, q, gamma },
     standardErrors: { p: seP, q: seQ, gamma: seGamma },
@@ -113,10 +170,32 @@ function spendWarnings(used: number, repeatBuyers: number, correlation: number |
   return warnings;
 }
 
-function toSpendData(customers: readonly CustomerSummary[]): SpendData {
+function toSpendColumns(customers: readonly CustomerSummary[]): {
+  frequency: Float64Array;
+  meanSpend: Float64Array;
+} {
   const frequency = Float64Array.from(customers, (customer) => customer.frequency);
   const meanSpend = Float64Array.from(customers, (customer) => customer.meanRepeatSpend);
-  return { frequency, meanSpend, logMeanSpend: meanSpend.map(Math.log) };
+  return { frequency, meanSpend };
+}
+
+/** The likelihood's input: one row per distinct (x, m_x) unless `compress` is false. */
+export function toSpendData(
+  columns: { frequency: Float64Array; meanSpend: Float64Array },
+  compress = true,
+): SpendData {
+  if (!compress) {
+    const { frequency, meanSpend } = columns;
+    return {
+      frequency,
+      meanSpend,
+      logMeanSpend: meanSpend.map(Math.log),
+      weight: new Float64Array(frequency.length).fill(1),
+    };
+  }
+  const { columns: distinct, weight } = compressRows([columns.frequency, columns.meanSpend]);
+  const [frequency, meanSpend] = distinct as [Float64Array, Float64Array];
+  return { frequency, meanSpend, logMeanSpend: meanSpend.map(Math.log), weight };
 }
 
 /**

@@ -33,6 +33,7 @@ describe('Gamma-Gamma', () => {
       frequency: Float64Array.of(x),
       meanSpend: Float64Array.of(m),
       logMeanSpend: Float64Array.of(Math.log(m)),
+      weight: Float64Array.of(1),
     };
     expect(gammaGammaLogLikelihood(params, data)).toBeCloseTo(expected, 10);
   });
