@@ -1,41 +1,22 @@
-// The delivery contract the outbox calls. The channels capability (`src/channels/`) implements
-// it; until its door lands this is a local copy of the agreed shape, and any object with
-// these methods can be registered (tests register an in-process channel that records).
-export interface OutgoingMessage {
-  idempotencyKey: string;
-  profileId: string;
-  /** 'email' | 'webhook' | 'sms' | 'push' | 'task' */
-  channel: string;
-  journeyId?: string;
-  stepId?: string;
-  templateId?: string;
-  template?: { subject?: string; html?: string; text?: string; body?: unknown };
-  /** e.g. { email } or { url } */
-  to: Record<string, unknown>;
-  variables: Record<string, unknown>;
-  offerId?: string;
+// The delivery contract the outbox calls is the channels capability's (`src/channels/`): the
+// conductor takes it from that door. The registry may also answer "send via best channel"
+// (ChannelRuntime does, from the person's delivery events); a registry that cannot — tests
+// that register an in-process channel — falls back to the conductor's own estimate with no
+// history, that is the designer's order among the consented channels.
+import type { ChannelRegistry as DeliveryRegistry } from '../../channels/index.ts';
+import { type Channel as DeliveryChannel, MapChannelRegistry } from '../../channels/index.ts';
+import type { Channel as ChannelName } from '../journey/definition.ts';
+
+export type { Channel, DeliveryResult, OutgoingMessage } from '../../channels/index.ts';
+
+export interface ChannelRegistry extends DeliveryRegistry {
+  /** The best of the consented channels for this person, with a sentence saying why. */
+  bestChannelFor?(
+    profileId: string,
+    consented: readonly ChannelName[],
+  ): Promise<{ channel: ChannelName; explanation: string } | undefined>;
 }
 
-export interface DeliveryResult {
-  status: 'sent' | 'failed' | 'retry';
-  providerMessageId?: string;
-  error?: string;
-  retryAfterMs?: number;
-}
-
-export interface Channel {
-  name: string;
-  /** The consent purpose this channel needs: 'email' | 'sms' | … */
-  purpose: string;
-  deliver(message: OutgoingMessage): Promise<DeliveryResult>;
-}
-
-export interface ChannelRegistry {
-  get(name: string): Channel | undefined;
-  names(): string[];
-}
-
-export function channelRegistry(channels: readonly Channel[]): ChannelRegistry {
-  const byName = new Map(channels.map((channel) => [channel.name, channel]));
-  return { get: (name) => byName.get(name), names: () => [...byName.keys()] };
+export function channelRegistry(channels: readonly DeliveryChannel[]): ChannelRegistry {
+  return new MapChannelRegistry(channels);
 }

@@ -17,6 +17,7 @@ import type { DecisionRecord, LogEntry, OutboxRow, OutboxUpdate } from '../../st
 import { arbitrate } from '../arbitration/arbitrate.ts';
 import { capBucketKeys } from '../arbitration/caps.ts';
 import type { Decision, PersonSendState, SendCandidate } from '../arbitration/types.ts';
+import { chooseBestChannel } from '../best-channel.ts';
 import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
 import type { Channel as ChannelName } from '../journey/definition.ts';
 import { renderTemplate } from '../journey/templates.ts';
@@ -78,7 +79,9 @@ async function arbitrateAndReserve(
   now: string,
 ): Promise<Map<number, { decision: Decision; channel: string }>> {
   const { policy, store } = conductor;
-  const channels = new Map(rows.map((row) => [row.id, pickChannel(conductor, person, sendOf(row))]));
+  const picks = new Map<number, { channel: string; why?: string }>();
+  for (const row of rows) picks.set(row.id, await pickChannel(conductor, person, sendOf(row)));
+  const channels = new Map(rows.map((row) => [row.id, picks.get(row.id)?.channel as string]));
   const candidates: SendCandidate[] = rows.map((row) =>
     candidateOf(conductor, row, channels.get(row.id) as string),
   );
@@ -103,7 +106,10 @@ async function arbitrateAndReserve(
       return new Map(
         rows.map((row, i) => [
           row.id,
-          { decision: decisions[i] as Decision, channel: channels.get(row.id) as string },
+          {
+            decision: withWhy(decisions[i] as Decision, picks.get(row.id)?.why),
+            channel: channels.get(row.id) as string,
+          },
         ]),
       );
     }
@@ -114,13 +120,34 @@ function sendOf(row: OutboxRow): SendAction {
   return (row.payload as OutboxPayload).action as SendAction;
 }
 
-/** A named channel, or for `best` the first of its channels the person has consented to. */
-function pickChannel(conductor: ConductorState, person: PersonFacts, action: SendAction): string {
-  if (action.channel !== 'best') return action.channel;
-  const granted = action.channels.find(
-    (channel) => person.consent[consentPurposeOf(conductor, channel)] === 'granted',
-  );
-  return granted ?? action.channels[0] ?? 'email';
+/**
+ * A named channel; for `best`, the one among its channels the person consented to with the
+ * highest estimated engagement (the channels' `bestChannelFor`: their delivery events, pulled
+ * toward the population's rate; docs/arbitration.md), and the sentence saying why. With no
+ * consented channel, the first: arbitration then drops it for consent, with that reason.
+ */
+export async function pickChannel(
+  conductor: ConductorState,
+  person: Pick<PersonFacts, 'profileId' | 'consent'>,
+  action: SendAction,
+): Promise<{ channel: string; why?: string }> {
+  if (action.channel !== 'best') return { channel: action.channel };
+  const consented = action.channels.filter((channel) => {
+    const state = person.consent[consentPurposeOf(conductor, channel)];
+    // As arbitration reads it: unknown is a yes only for transactional messages.
+    return state === 'granted' || (action.kind === 'transactional' && state !== 'denied');
+  });
+  if (consented.length === 0) return { channel: action.channels[0] ?? 'email' };
+  const best =
+    (await conductor.channels.bestChannelFor?.(person.profileId, consented)) ??
+    chooseBestChannel({ channels: consented, own: {}, segmentRates: {} }, () => true);
+  if (!best) return { channel: consented[0] as string };
+  return { channel: best.channel, why: `best of ${consented.join(', ')}: ${best.explanation}` };
+}
+
+/** The best-channel explanation goes into the decision's reason, as logged. */
+function withWhy(decision: Decision, why: string | undefined): Decision {
+  return why ? { ...decision, reason: `${decision.reason} (${why})` } : decision;
 }
 
 /** Consent is asked for the channel's purpose (the channel says which: `email`, `sms` …). */
