@@ -86,8 +86,12 @@ export async function loadModel(store: SegmentStore): Promise<{ model: LiveModel
   };
 }
 
-/** One step; returns how much it did (0: nothing to do, sleep). */
+/** One step; returns how much it did (0: nothing to do, or another process holds the step). */
 export async function runSegmentsStep(ctx: SegmentsStepContext): Promise<number> {
+  return (await ctx.store.exclusive(() => step(ctx))) ?? 0;
+}
+
+async function step(ctx: SegmentsStepContext): Promise<number> {
   let done = await flushOutbox(ctx);
   const { model, building } = await loadModel(ctx.store);
   if (building) return done + (await buildPending(ctx, model));

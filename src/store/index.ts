@@ -3,22 +3,22 @@
 // server engine (PostgreSQL) for each. Nothing outside this folder touches a driver.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DuckDbEventStore } from './duckdb/events.ts';
-import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
 import type { ChannelStore } from './channel-types.ts';
-import { SqliteChannelStore } from './sqlite/channels.ts';
+import { DuckDbEventStore } from './duckdb/events.ts';
 import type { SegmentStore } from './segment-types.ts';
+import { SqliteChannelStore } from './sqlite/channels.ts';
 import { SqliteSegmentStore } from './sqlite/segments.ts';
+import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
 import type { EventStore, StateStore } from './types.ts';
 
-export { DuckDbEventStore } from './duckdb/events.ts';
-export { SqliteIngestLog } from './sqlite/log.ts';
-export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
 export type * from './channel-types.ts';
-export type * from './types.ts';
+export { DuckDbEventStore } from './duckdb/events.ts';
 export type * from './segment-types.ts';
 export { emptyChanges } from './segment-types.ts';
+export { SqliteIngestLog } from './sqlite/log.ts';
 export { SEGMENTS_PROCESSOR, SqliteSegmentStore } from './sqlite/segments.ts';
+export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+export type * from './types.ts';
 
 export interface StorageLocation {
   /** postgres://… selects PostgreSQL for both roles; otherwise the embedded engines in dataDir. */
@@ -58,12 +58,12 @@ export async function openChannelStore(location: StorageLocation): Promise<Chann
   return new SqliteChannelStore(sqlitePathsIn(location.dataDir).statePath);
 }
 
-/**
- * Live segments' tables (docs/segments.md). Embedded engine only for now: undefined on
- * PostgreSQL, where the segments processor and routes stay off.
- */
-export async function openSegmentStore(location: StorageLocation): Promise<SegmentStore | undefined> {
-  if (location.databaseUrl) return undefined;
+/** Live segments' tables (docs/segments.md): beside the state store, in the same database. */
+export async function openSegmentStore(location: StorageLocation): Promise<SegmentStore> {
+  if (location.databaseUrl) {
+    const { PostgresSegmentStore } = await import('./postgres/segments.ts');
+    return PostgresSegmentStore.open(location.databaseUrl);
+  }
   mkdirSync(location.dataDir, { recursive: true });
   return new SqliteSegmentStore(sqlitePathsIn(location.dataDir).statePath);
 }
@@ -81,5 +81,7 @@ export async function openConductorStore(
     return PostgresConductorStore.open(location.databaseUrl);
   }
   mkdirSync(location.dataDir, { recursive: true });
-  return new (await import('./sqlite/conductor.ts')).SqliteConductorStore(sqlitePathsIn(location.dataDir).statePath);
+  return new (await import('./sqlite/conductor.ts')).SqliteConductorStore(
+    sqlitePathsIn(location.dataDir).statePath,
+  );
 }

@@ -150,6 +150,12 @@ export interface SegmentStore {
   setMeta(key: string, value: unknown): Promise<void>;
 
   getOffset(): Promise<number>;
+  /**
+   * Runs one processor step alone: undefined without running when another process holds the
+   * step (PostgreSQL: the offset row, FOR UPDATE SKIP LOCKED; the step's queries and commit
+   * share one transaction). The embedded engine has one process: it just runs `work`.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T | undefined>;
   /** Applies the changes and moves the processor's offset in one transaction. */
   commit(changes: SegmentChanges, offset: number): Promise<void>;
   outbox(limit: number): Promise<SegmentOutboxEntry[]>;

@@ -1,9 +1,11 @@
 // System test of live segments: a real server, a stream of events, segments created before
 // and after them, time moved past windows through the test clock; at each time the live
 // membership equals a fresh SQL recompute, and Segment Entered/Exited are in the event store.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// Runs on the embedded storage and on PostgreSQL (a fresh database each).
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestClock } from '../../src/pipeline/index.ts';
-import { SqliteSegmentStore, sqlitePathsIn } from '../../src/store/index.ts';
+import { openSegmentStore, type SegmentStore } from '../../src/store/index.ts';
+import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const DAY = 86_400_000;
@@ -17,9 +19,16 @@ const RULES = {
   lapsed: 'last seen more than 5 days ago',
 };
 
+const clusterUrl = inject('postgresUrl');
+const ENGINES = [
+  { name: 'embedded (SQLite + DuckDB)', postgres: false, enabled: true },
+  { name: `PostgreSQL ${inject('postgresSkipReason')}`, postgres: true, enabled: Boolean(clusterUrl) },
+];
+
+// Set by each engine's beforeAll; the tests of one engine run in order on one server.
 let server: TestServer;
-let store: SqliteSegmentStore;
-const clock = new TestClock(T0);
+let store: SegmentStore;
+let clock: TestClock;
 
 async function api(method: string, path: string, body?: unknown) {
   const response = await fetch(`${server.url}${path}`, {
@@ -85,163 +94,173 @@ async function profileOf(userId: string): Promise<string> {
   return body.profileId;
 }
 
-beforeAll(async () => {
-  server = await startTestServer({}, { clock });
-  store = new SqliteSegmentStore(sqlitePathsIn(server.dataDir).statePath);
-});
+for (const engine of ENGINES)
+  describe.skipIf(!engine.enabled)(`live segments on ${engine.name}`, () => {
+    let dropDatabase: (() => Promise<void>) | undefined;
+    beforeAll(async () => {
+      clock = new TestClock(T0);
+      let databaseUrl: string | undefined;
+      if (engine.postgres) {
+        const database = await createTestDatabase(clusterUrl);
+        dropDatabase = database.drop;
+        databaseUrl = database.url;
+      }
+      server = await startTestServer(databaseUrl ? { databaseUrl } : {}, { clock });
+      store = await openSegmentStore({ databaseUrl, dataDir: server.dataDir });
+    }, 120_000);
 
-afterAll(async () => {
-  await store?.close();
-  await server?.close();
-});
+    afterAll(async () => {
+      await store?.close();
+      await server?.close();
+      await dropDatabase?.();
+    }, 120_000);
 
-describe('live segments', () => {
-  it('keeps membership equal to a SQL recompute as events arrive and windows expire', async () => {
-    expect(
-      (await api('POST', '/api/segments', { id: 'recent-buyers', text: RULES['recent-buyers'] })).status,
-    ).toBe(201);
-    const order = (userId: string, days: number, revenue: number) => ({
-      type: 'track',
-      userId,
-      event: 'Order Completed',
-      properties: { revenue },
-      timestamp: at(days),
-    });
-    await send([
-      order('u1', -1, 30),
-      order('u2', -6, 50),
-      order('u3', -20, 25),
-      order('u3', -2, 20),
-      { type: 'identify', userId: 'u1', traits: { plan: 'pro' }, timestamp: at(-3) },
-      { type: 'identify', userId: 'u2', traits: { plan: 'free' }, timestamp: at(-3) },
-      { type: 'track', anonymousId: 'a5', event: 'Product Viewed', timestamp: at(-4) },
-      { type: 'track', userId: 'u4', event: 'Product Viewed', timestamp: at(-10) },
-    ]);
-    for (const id of ['big-spenders', 'pro-recent', 'lapsed'] as const)
-      expect((await api('POST', '/api/segments', { id, text: RULES[id] })).status).toBe(201);
-    await expectAgreement();
-    expect(await liveMembers('recent-buyers')).toEqual(
-      [await profileOf('u1'), await profileOf('u2'), await profileOf('u3')].sort(),
-    );
-
-    // An anonymous visitor buys, then identifies as u4: the two profiles merge.
-    await send([
-      {
+    it('keeps membership equal to a SQL recompute as events arrive and windows expire', async () => {
+      expect(
+        (await api('POST', '/api/segments', { id: 'recent-buyers', text: RULES['recent-buyers'] })).status,
+      ).toBe(201);
+      const order = (userId: string, days: number, revenue: number) => ({
         type: 'track',
-        anonymousId: 'a5',
+        userId,
         event: 'Order Completed',
-        properties: { revenue: 45 },
-        timestamp: at(0),
-      },
-      { type: 'identify', anonymousId: 'a5', userId: 'u4', traits: { plan: 'pro' }, timestamp: at(0) },
-    ]);
-    await expectAgreement();
-    expect(await liveMembers('pro-recent')).toContain(await profileOf('u4'));
-
-    for (const days of [1.5, 3, 6.5, 12, 40]) {
-      clock.set(new Date(at(days)));
+        properties: { revenue },
+        timestamp: at(days),
+      });
+      await send([
+        order('u1', -1, 30),
+        order('u2', -6, 50),
+        order('u3', -20, 25),
+        order('u3', -2, 20),
+        { type: 'identify', userId: 'u1', traits: { plan: 'pro' }, timestamp: at(-3) },
+        { type: 'identify', userId: 'u2', traits: { plan: 'free' }, timestamp: at(-3) },
+        { type: 'track', anonymousId: 'a5', event: 'Product Viewed', timestamp: at(-4) },
+        { type: 'track', userId: 'u4', event: 'Product Viewed', timestamp: at(-10) },
+      ]);
+      for (const id of ['big-spenders', 'pro-recent', 'lapsed'] as const)
+        expect((await api('POST', '/api/segments', { id, text: RULES[id] })).status).toBe(201);
       await expectAgreement();
-    }
-    expect(await liveMembers('recent-buyers')).toEqual([]);
-  });
+      expect(await liveMembers('recent-buyers')).toEqual(
+        [await profileOf('u1'), await profileOf('u2'), await profileOf('u3')].sort(),
+      );
 
-  it('writes Segment Entered and Segment Exited with the reason, an exit at the instant the window ended', async () => {
-    await settle();
-    const u2 = await profileOf('u2');
-    const events = await server.server.pipeline.eventsOf({ profileIds: [u2], limit: 100, type: 'track' });
-    const mine = events.filter((e) => e.properties.segment_id === 'recent-buyers');
-    const entered = mine.find((e) => e.name === 'Segment Entered');
-    const exited = mine.find((e) => e.name === 'Segment Exited');
-    expect(entered?.properties).toMatchObject({
-      segment_name: 'recent-buyers',
-      trigger: 'event',
-      reason: expect.stringContaining('changed whether the rule holds'),
-    });
-    expect(exited?.properties).toMatchObject({
-      trigger: 'time',
-      reason: 'a time window of the rule expired',
-    });
-    // u2 ordered 6 days before T0: out of "in last 7 days" exactly 7 days after the order.
-    expect(new Date(exited?.timestamp as string).toISOString()).toBe(at(1));
-    const history = await store.historyOf('recent-buyers', u2);
-    expect(history.map((h) => h.change)).toEqual(['entered', 'exited']);
-  });
+      // An anonymous visitor buys, then identifies as u4: the two profiles merge.
+      await send([
+        {
+          type: 'track',
+          anonymousId: 'a5',
+          event: 'Order Completed',
+          properties: { revenue: 45 },
+          timestamp: at(0),
+        },
+        { type: 'identify', anonymousId: 'a5', userId: 'u4', traits: { plan: 'pro' }, timestamp: at(0) },
+      ]);
+      await expectAgreement();
+      expect(await liveMembers('pro-recent')).toContain(await profileOf('u4'));
 
-  it('refuses bad rules with where and why, saving nothing', async () => {
-    const before = (await api('GET', '/api/segments')).body.segments.length;
-    const cases = [
-      { text: 'performed "Order Completed" in last -3 days', message: /positive whole number/ },
-      { text: 'performed Order', message: /expected/ },
-      {
-        rule: { kind: 'trait', trait: 'plan', test: { op: 'eq', valeu: 1 } },
-        message: /unknown field "valeu"/,
-      },
-      { text: 'in segment "nope"', message: /no segment "nope"/ },
-    ];
-    for (const c of cases) {
-      const { status, body } = await api('POST', '/api/segments', { id: 'bad', ...c, message: undefined });
-      expect(status).toBe(400);
-      expect(body.error).toBe('RAPPORT_SEGMENT_INVALID_RULE');
-      expect(body.issues[0].message).toMatch(c.message);
-    }
-    const first = (
-      await api('POST', '/api/segments', { id: 'bad', text: 'performed "Order Completed" in last -3 days' })
-    ).body;
-    expect(first.issues[0]).toMatchObject({
-      line: 1,
-      column: expect.any(Number),
-      snippet: expect.stringContaining('^'),
+      for (const days of [1.5, 3, 6.5, 12, 40]) {
+        clock.set(new Date(at(days)));
+        await expectAgreement();
+      }
+      expect(await liveMembers('recent-buyers')).toEqual([]);
     });
-    // A cycle through another segment: a refers to b, b would refer back to a.
-    expect((await api('POST', '/api/segments', { id: 'cyc-a', text: 'trait plan = "pro"' })).status).toBe(
-      201,
-    );
-    expect((await api('POST', '/api/segments', { id: 'cyc-b', text: 'in segment "cyc-a"' })).status).toBe(
-      201,
-    );
-    const cycle = await api('PUT', '/api/segments/cyc-a', { text: 'in segment "cyc-b"' });
-    expect(cycle.status).toBe(400);
-    expect(cycle.body.issues[0].message).toMatch(/include itself/);
-    expect((await api('GET', '/api/segments/cyc-a')).body.version).toBe(1);
-    expect((await api('GET', '/api/segments')).body.segments.length).toBe(before + 2);
-  });
 
-  it('tracks lifecycle stages with their history and reports the funnel', async () => {
-    expect((await api('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status).toBe(200);
-    const ev = (userId: string, event: string, days: number) => ({
-      type: 'track',
-      userId,
-      event,
-      timestamp: at(days),
+    it('writes Segment Entered and Segment Exited with the reason, an exit at the instant the window ended', async () => {
+      await settle();
+      const u2 = await profileOf('u2');
+      const events = await server.server.pipeline.eventsOf({ profileIds: [u2], limit: 100, type: 'track' });
+      const mine = events.filter((e) => e.properties.segment_id === 'recent-buyers');
+      const entered = mine.find((e) => e.name === 'Segment Entered');
+      const exited = mine.find((e) => e.name === 'Segment Exited');
+      expect(entered?.properties).toMatchObject({
+        segment_name: 'recent-buyers',
+        trigger: 'event',
+        reason: expect.stringContaining('changed whether the rule holds'),
+      });
+      expect(exited?.properties).toMatchObject({
+        trigger: 'time',
+        reason: 'a time window of the rule expired',
+      });
+      // u2 ordered 6 days before T0: out of "in last 7 days" exactly 7 days after the order.
+      expect(new Date(exited?.timestamp as string).toISOString()).toBe(at(1));
+      const history = await store.historyOf('recent-buyers', u2);
+      expect(history.map((h) => h.change)).toEqual(['entered', 'exited']);
     });
-    const base = 30;
-    await send([
-      ev('f1', 'Product Viewed', base),
-      ev('f1', 'Checkout Started', base + 1),
-      ev('f1', 'Order Completed', base + 3),
-      ev('f2', 'Product Viewed', base),
-      ev('f2', 'Checkout Started', base + 2),
-      ev('f3', 'Product Viewed', base + 1),
-    ]);
-    await settle();
-    const { body } = await api('GET', '/api/funnel?funnel=lifecycle');
-    const byId = Object.fromEntries(body.stages.map((s: { id: string }) => [s.id, s]));
-    // u1…u4 and a5 from the first test: orders make u1, u2, u4 action and u3 relationship.
-    expect(byId.action.current).toBe(4);
-    expect(byId.relationship.current).toBe(1);
-    expect(byId.motivation.current).toBe(1);
-    expect(byId.interest.current).toBe(1);
-    // As of the events' times: f1 spent a day in interest, f2 two days.
-    expect(byId.interest.completedStays).toBe(2);
-    expect(byId.interest.medianTimeInStageMs).toBe(1.5 * DAY);
-    const f1 = await profileOf('f1');
-    const stages = (await store.stageHistoryOf('lifecycle')).filter((h) => h.profileId === f1);
-    expect(stages.map((h) => h.toStage)).toEqual(['interest', 'motivation', 'action']);
-    const events = await server.server.pipeline.eventsOf({
-      profileIds: [f1],
-      limit: 50,
-      name: 'Lifecycle Stage Changed',
+
+    it('refuses bad rules with where and why, saving nothing', async () => {
+      const before = (await api('GET', '/api/segments')).body.segments.length;
+      const cases = [
+        { text: 'performed "Order Completed" in last -3 days', message: /positive whole number/ },
+        { text: 'performed Order', message: /expected/ },
+        {
+          rule: { kind: 'trait', trait: 'plan', test: { op: 'eq', valeu: 1 } },
+          message: /unknown field "valeu"/,
+        },
+        { text: 'in segment "nope"', message: /no segment "nope"/ },
+      ];
+      for (const c of cases) {
+        const { status, body } = await api('POST', '/api/segments', { id: 'bad', ...c, message: undefined });
+        expect(status).toBe(400);
+        expect(body.error).toBe('RAPPORT_SEGMENT_INVALID_RULE');
+        expect(body.issues[0].message).toMatch(c.message);
+      }
+      const first = (
+        await api('POST', '/api/segments', { id: 'bad', text: 'performed "Order Completed" in last -3 days' })
+      ).body;
+      expect(first.issues[0]).toMatchObject({
+        line: 1,
+        column: expect.any(Number),
+        snippet: expect.stringContaining('^'),
+      });
+      // A cycle through another segment: a refers to b, b would refer back to a.
+      expect((await api('POST', '/api/segments', { id: 'cyc-a', text: 'trait plan = "pro"' })).status).toBe(
+        201,
+      );
+      expect((await api('POST', '/api/segments', { id: 'cyc-b', text: 'in segment "cyc-a"' })).status).toBe(
+        201,
+      );
+      const cycle = await api('PUT', '/api/segments/cyc-a', { text: 'in segment "cyc-b"' });
+      expect(cycle.status).toBe(400);
+      expect(cycle.body.issues[0].message).toMatch(/include itself/);
+      expect((await api('GET', '/api/segments/cyc-a')).body.version).toBe(1);
+      expect((await api('GET', '/api/segments')).body.segments.length).toBe(before + 2);
     });
-    expect(events.map((e) => e.properties.to_stage).sort()).toEqual(['action', 'interest', 'motivation']);
+
+    it('tracks lifecycle stages with their history and reports the funnel', async () => {
+      expect((await api('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status).toBe(200);
+      const ev = (userId: string, event: string, days: number) => ({
+        type: 'track',
+        userId,
+        event,
+        timestamp: at(days),
+      });
+      const base = 30;
+      await send([
+        ev('f1', 'Product Viewed', base),
+        ev('f1', 'Checkout Started', base + 1),
+        ev('f1', 'Order Completed', base + 3),
+        ev('f2', 'Product Viewed', base),
+        ev('f2', 'Checkout Started', base + 2),
+        ev('f3', 'Product Viewed', base + 1),
+      ]);
+      await settle();
+      const { body } = await api('GET', '/api/funnel?funnel=lifecycle');
+      const byId = Object.fromEntries(body.stages.map((s: { id: string }) => [s.id, s]));
+      // u1…u4 and a5 from the first test: orders make u1, u2, u4 action and u3 relationship.
+      expect(byId.action.current).toBe(4);
+      expect(byId.relationship.current).toBe(1);
+      expect(byId.motivation.current).toBe(1);
+      expect(byId.interest.current).toBe(1);
+      // As of the events' times: f1 spent a day in interest, f2 two days.
+      expect(byId.interest.completedStays).toBe(2);
+      expect(byId.interest.medianTimeInStageMs).toBe(1.5 * DAY);
+      const f1 = await profileOf('f1');
+      const stages = (await store.stageHistoryOf('lifecycle')).filter((h) => h.profileId === f1);
+      expect(stages.map((h) => h.toStage)).toEqual(['interest', 'motivation', 'action']);
+      const events = await server.server.pipeline.eventsOf({
+        profileIds: [f1],
+        limit: 50,
+        name: 'Lifecycle Stage Changed',
+      });
+      expect(events.map((e) => e.properties.to_stage).sort()).toEqual(['action', 'interest', 'motivation']);
+    });
   });
-});

@@ -3,7 +3,6 @@
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../../api/auth.ts';
 import type { CredentialCache } from '../../auth/index.ts';
-import { RapportError } from '../../errors/index.ts';
 import type { Pipeline } from '../../pipeline/host.ts';
 import { openSegmentStore, type StateStore, type StorageLocation } from '../../store/index.ts';
 import { SegmentService } from './service.ts';
@@ -58,15 +57,6 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.addHook('preHandler', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
   const tags = ['segments'];
-  if (!store) {
-    app.all('/api/segments*', { schema: { hide: true } }, async () => {
-      throw new RapportError(
-        'RAPPORT_SEGMENTS_UNAVAILABLE',
-        'live segments run on the embedded storage only for now',
-      );
-    });
-    return;
-  }
   app.addHook('onClose', async () => store.close());
   const now = options.clock ? () => options.clock?.now() ?? new Date() : () => new Date();
   const service = new SegmentService({

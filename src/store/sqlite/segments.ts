@@ -339,6 +339,10 @@ export class SqliteSegmentStore implements SegmentStore {
     return row?.seq ?? 0;
   }
 
+  async exclusive<T>(work: () => Promise<T>): Promise<T | undefined> {
+    return work();
+  }
+
   async commit(changes: SegmentChanges, offset: number): Promise<void> {
     this.db.transaction(() => this.write(changes, offset)).immediate();
   }
