@@ -25,6 +25,7 @@ import {
 } from './pipeline/index.ts';
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
+import { segmentRoutes } from './segments/index.ts';
 import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
 import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
@@ -179,6 +180,7 @@ export async function createServer(
       appendToLog: (entries) => ingestLog.append(entries),
       identity: config.identity,
       consentPurposes: config.consentPurposes,
+      storage: location,
     },
   });
   await app.register(valueRoutes, {
@@ -188,6 +190,7 @@ export async function createServer(
     refreshHours: refreshHoursFrom(process.env),
   });
   await app.register(transferRoutes, { state, events: pipeline, credentials });
+  await app.register(segmentRoutes, { state, pipeline, credentials, location, clock: options.clock });
   await app.register(trackingRoutes, {
     signer: channels.signer,
     events: channels.events,
