@@ -7,9 +7,16 @@ import {
   type BgNbdParams,
   bgNbdLogLikelihood,
   bgNbdLogLikelihoodGradient,
+  conditionalExpectedPurchases,
   fitBgNbd,
   toBgNbdData,
 } from '../../src/value/bgnbd.ts';
+import {
+  customerLifetimeValue,
+  customerLifetimeValueByStep,
+  discountRatePerUnit,
+  predictCustomers,
+} from '../../src/value/clv.ts';
 import { compressRows } from '../../src/value/compress.ts';
 import {
   fitGammaGamma,
@@ -211,3 +218,69 @@ function dayRoundedCustomers(n: number, seed: number): CustomerSummary[] {
       meanRepeatSpend: Math.round(customer.meanRepeatSpend * 100) / 100,
     }));
 }
+
+describe('CLV fast path', () => {
+  const customer = fc.record({
+    frequency: fc.integer({ min: 0, max: 60 }),
+    recencyShare: fc.double({ min: 0, max: 1, noNaN: true }),
+    age: fc.double({ min: 0, max: 80, noNaN: true }),
+  });
+  const params = fc.oneof(
+    bgNbdParams,
+    // a at and around 1 (the formula's limit) and a > 2 (growing series coefficients).
+    bgNbdParams.map((p) => ({ ...p, a: 1 })),
+    bgNbdParams.map((p) => ({ ...p, a: p.a + 2 })),
+  );
+
+  it('gives the step-by-step sum of equation 10 to 1e-9 (1e-6 at a = 1), for any parameters, history and horizon', () => {
+    fc.assert(
+      fc.property(
+        params,
+        customer,
+        fc.constantFrom(52, 13.5, 1, 0.4, 120),
+        fc.double({ min: 0, max: 0.05, noNaN: true }),
+        (bgNbd, { frequency, recencyShare, age }, horizon, rate) => {
+          const history = { frequency, recency: frequency === 0 ? 0 : recencyShare * age, age };
+          const fast = customerLifetimeValue(bgNbd, history, 20, horizon, rate);
+          const slow = customerLifetimeValueByStep(bgNbd, history, 20, horizon, rate);
+          // At a = 1 both compute the formula's limit with a nudged to 1 + 1e-7 and lose about
+          // seven digits to the division by a − 1, each rounding its own way.
+          const tolerance = Math.abs(bgNbd.a - 1) < 1e-6 ? 1e-6 : 1e-9;
+          expect(Math.abs(fast - slow)).toBeLessThanOrEqual(tolerance * Math.abs(slow) + 1e-12);
+        },
+      ),
+    );
+  });
+
+  it('stays finite and agrees where the parameters run off to millions (identical customers)', () => {
+    const runaway = { r: 4447639.46, alpha: 19883000.13, a: 58793010.43, b: 61361398.7 };
+    const history = { frequency: 2, recency: 8.571429, age: 25.857143 };
+    const fast = customerLifetimeValue(runaway, history, 10, 10, 0);
+    // Both lose digits here to 1 − (1−z)^(a−1) ₂F₁(…) with a − 1 in the millions.
+    expect(relative(fast, customerLifetimeValueByStep(runaway, history, 10, 10, 0))).toBeLessThan(1e-6);
+  });
+
+  it('predicts the same expected purchases and CLV for every customer as the formulas one by one', () => {
+    const customers = dayRoundedCustomers(2000, 9);
+    const bgNbd = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 };
+    const spend = { params: { p: 6, q: 4, gamma: 15 }, fallback: 30 };
+    const predictions = predictCustomers(bgNbd, spend, customers, {
+      horizon: 52,
+      annualDiscountRate: 0.1,
+      unit: 'weeks',
+    });
+    const rate = discountRatePerUnit(0.1, 'weeks');
+    customers.forEach((customer, i) => {
+      const prediction = predictions[i]!;
+      const { frequency, recency, age } = customer;
+      expect(
+        relative(
+          prediction.expectedPurchases,
+          conditionalExpectedPurchases(bgNbd, frequency, recency, age, 52),
+        ),
+      ).toBeLessThan(1e-12);
+      const slow = customerLifetimeValueByStep(bgNbd, customer, prediction.expectedAverageSpend, 52, rate);
+      expect(Math.abs(prediction.clv - slow)).toBeLessThanOrEqual(1e-12 * slow + 1e-15);
+    });
+  });
+});
