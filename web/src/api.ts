@@ -1,0 +1,441 @@
+// The typed client of the admin API. The admin token lives in this module's memory only:
+// never in a URL, never in storage (a reload asks for it again). Every call sends it as a
+// bearer token and the server checks it on every route.
+export interface ApiErrorBody {
+  error: string;
+  message: string;
+  issues?: Array<{
+    message?: string;
+    path?: string;
+    code?: string;
+    stepId?: string;
+    field?: string;
+    snippet?: string;
+  }>;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    super(body.message || `HTTP ${status}`);
+  }
+}
+
+let token: string | null = null;
+const listeners = new Set<() => void>();
+
+export function setToken(value: string | null): void {
+  token = value;
+  for (const listener of listeners) listener();
+}
+export function hasToken(): boolean {
+  return token !== null;
+}
+export function onTokenChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+type Query = Record<string, string | number | undefined | null>;
+
+function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export async function request<T>(
+  method: string,
+  path: string,
+  options: { query?: Query; body?: unknown; auth?: string } = {},
+): Promise<T> {
+  const headers: Record<string, string> = {};
+  const auth = options.auth ?? (token ? `Bearer ${token}` : undefined);
+  if (auth) headers.authorization = auth;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const response = await fetch(withQuery(path, options.query), {
+    method,
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = { error: 'RAPPORT_NOT_JSON', message: text.slice(0, 200) };
+  }
+  if (!response.ok) {
+    if (response.status === 401 && !options.auth) setToken(null);
+    const body = (parsed ?? {
+      error: `HTTP_${response.status}`,
+      message: response.statusText,
+    }) as ApiErrorBody;
+    throw new ApiError(response.status, body);
+  }
+  return parsed as T;
+}
+
+/** Fetches a download with the token in a header and hands it to the browser as a file. */
+export async function download(path: string, filename: string): Promise<void> {
+  const response = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!response.ok)
+    throw new ApiError(response.status, { error: `HTTP_${response.status}`, message: await response.text() });
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---- Shapes (from the OpenAPI document at /api/openapi.json) ----
+
+export interface Status {
+  logHead: number;
+  processors?: Record<string, { offset: number; lag: number }>;
+  lastError?: string | null;
+  profiles: number;
+  deadLetters: number;
+  [key: string]: unknown;
+}
+
+export interface Identity {
+  kind: string;
+  value: string;
+  firstSeen?: string;
+}
+export interface ProfileSummary {
+  profileId: string;
+  firstSeen: string;
+  lastSeen: string;
+  eventCount: number;
+  traits: Record<string, unknown>;
+  identities: Identity[];
+}
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export interface ConsentState {
+  state: 'granted' | 'denied' | 'unknown';
+  allowed: boolean;
+  at: string | null;
+  source: string | null;
+  messageId?: string | null;
+}
+export interface Profile360 extends ProfileSummary {
+  createdAt: string;
+  traitSources: Record<string, { at: string; source: string; messageId: string }>;
+  groups: Record<string, unknown>;
+  mergedFrom: string[];
+  merges: Array<{
+    id: number;
+    at: string;
+    outcome: 'merged' | 'refused';
+    winnerId: string;
+    loserId: string;
+    messageId: string;
+    reason: string;
+  }>;
+  consent: Record<string, ConsentState>;
+  computedProperties: Record<string, { value: unknown; computedAt: string }>;
+}
+export interface TimelineEvent {
+  seq: number;
+  messageId: string;
+  type: string;
+  name: string | null;
+  timestamp: string;
+  receivedAt: string;
+  properties: Record<string, unknown>;
+  profileId: string;
+}
+export interface ConsentHistory {
+  profileId: string;
+  consent: Record<string, ConsentState>;
+  history: Array<{
+    id: number;
+    purpose: string;
+    state: string;
+    at: string;
+    source: string;
+    messageId: string;
+  }>;
+}
+export interface ErasureJob {
+  id: string;
+  status: 'running' | 'complete' | 'failed';
+  steps: Array<{ name: string; status: 'pending' | 'done'; doneAt: string | null; count?: number }>;
+  requestedAt: string;
+  completedAt: string | null;
+  suppressedCount: number;
+  error: string | null;
+}
+export interface ChannelPreferences {
+  profileId: string;
+  best: { channel: string; explanation: string } | null;
+  estimates: Array<{
+    channel: string;
+    rate: number;
+    sent: number;
+    engaged: number;
+    consented: boolean;
+    explanation: string;
+  }>;
+}
+export interface Segment {
+  id: string;
+  name: string;
+  rule: Record<string, unknown>;
+  text: string;
+  version: number;
+  status: 'building' | 'live';
+  size: number;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface Preview {
+  size: number;
+  sample: string[];
+  text: string;
+}
+export interface FunnelStageReport {
+  id: string;
+  name?: string;
+  current: number;
+  reached: number;
+  conversionFromPrevious: number | null;
+  medianTimeInStageMs: number | null;
+}
+export interface FunnelReport {
+  funnel?: string;
+  cohort?: string | null;
+  stages: FunnelStageReport[];
+  [key: string]: unknown;
+}
+export interface Journey {
+  journeyId: string;
+  version: number;
+  status: 'active' | 'paused';
+  definition: JourneyDefinition;
+  createdAt: string;
+  updatedAt: string;
+}
+export interface JourneyStep {
+  id: string;
+  type: string;
+  next?: string;
+  otherwise?: string;
+  onTimeout?: string;
+  cases?: Array<{ next: string }>;
+  arms?: Array<{ name: string; percent: number; next: string }>;
+  holdout?: { percent: number; next: string };
+  [key: string]: unknown;
+}
+export interface JourneyDefinition {
+  id: string;
+  name?: string;
+  start: string;
+  steps: JourneyStep[];
+  entry?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+export interface JourneyStats {
+  journeyId: string;
+  version: number;
+  entered: number;
+  active: number;
+  completed: number;
+  converted: number;
+  aborted: number;
+  steps: Record<string, { current: number; passed: number }>;
+}
+export interface Decision {
+  id: number;
+  at: string;
+  profileId: string;
+  journeyId: string | null;
+  stepId: string | null;
+  idempotencyKey: string;
+  channel: string | null;
+  action: 'send' | 'defer' | 'drop' | 'fail';
+  code: string;
+  reason: string;
+  until: string | null;
+}
+export interface OutboxItem {
+  id: number;
+  profileId: string;
+  journeyId: string | null;
+  stepId: string | null;
+  origin: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  channel: string | null;
+  decisionCode: string | null;
+  decisionReason: string | null;
+  lastError: string | null;
+  sentAt: string | null;
+  createdAt: string;
+}
+export interface Task {
+  id: string;
+  profileId: string;
+  queue: string;
+  title: string;
+  note: string | null;
+  status: 'open' | 'claimed' | 'completed';
+  journeyId: string | null;
+  createdAt: string;
+  dueAt: string | null;
+  claimedBy: string | null;
+  outcome: string | null;
+}
+export interface Offer {
+  id: string;
+  placement: string;
+  rule?: unknown;
+  priority: number;
+  expectedValue: number;
+  capPerOffer?: number;
+  capPerPerson?: number;
+  requiresPersonalization: boolean;
+  validFrom?: string;
+  validUntil?: string;
+  content?: unknown;
+}
+export interface Placements {
+  placements: Array<{ id: string; defaultOfferId: string }>;
+  offers: Offer[];
+}
+export interface RankingItem {
+  profileId: string;
+  rank: number;
+  score: number;
+  explanation: string;
+  clv: number | null;
+  churnRisk: number | null;
+  leadScore: number;
+}
+export interface Ranking {
+  computedAt: string;
+  customers: number;
+  items: RankingItem[];
+}
+export interface Renewals {
+  computedAt: string;
+  from: string;
+  totalRevenue: number;
+  totalAtRisk: number;
+  months: Array<{ month: string; renewals: number; revenue: number; revenueAtRisk: number }>;
+}
+export interface Budget {
+  computedAt: string;
+  amount: number;
+  costPerCustomer: number;
+  spent: number;
+  remaining: number;
+  valueAtRiskCovered: number;
+  candidates: number;
+  chosen: Array<{ profileId: string; value: number; churnRisk: number; cost: number; valueAtRisk: number }>;
+}
+export interface Credential {
+  id: string;
+  kind: 'write' | 'admin';
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+  secret?: string;
+}
+
+// ---- Calls ----
+
+export const api = {
+  status: () => request<Status>('GET', '/api/status'),
+  deadLetters: (limit: number) => request<unknown>('GET', '/api/dead-letters', { query: { limit } }),
+  profiles: (query: { q?: string; cursor?: string | null; limit?: number }) =>
+    request<Page<ProfileSummary>>('GET', '/api/profiles', { query: { ...query, limit: query.limit ?? 25 } }),
+  lookup: (field: 'userId' | 'anonymousId' | 'email', value: string) =>
+    request<Profile360>('GET', '/api/profiles/lookup', { query: { [field]: value } }),
+  profile: (id: string) =>
+    request<Profile360>('GET', `/api/profiles/${encodeURIComponent(id)}`, { query: { events: 0 } }),
+  timeline: (id: string, cursor: string | null, limit = 20) =>
+    request<Page<TimelineEvent> & { profileId: string }>(
+      'GET',
+      `/api/profiles/${encodeURIComponent(id)}/events`,
+      {
+        query: { cursor, limit },
+      },
+    ),
+  consent: (id: string) => request<ConsentHistory>('GET', `/api/profiles/${encodeURIComponent(id)}/consent`),
+  setConsent: (id: string, purposes: Record<string, string>, note?: string) =>
+    request<{ status: string }>('PUT', `/api/profiles/${encodeURIComponent(id)}/consent`, {
+      body: { purposes, ...(note ? { note } : {}) },
+    }),
+  erase: (id: string) => request<ErasureJob>('DELETE', `/api/profiles/${encodeURIComponent(id)}`),
+  erasureJob: (id: string) => request<ErasureJob>('GET', `/api/erasure-jobs/${encodeURIComponent(id)}`),
+  channelsOf: (id: string) =>
+    request<ChannelPreferences>('GET', `/api/profiles/${encodeURIComponent(id)}/channels`),
+  segments: () => request<{ segments: Segment[] }>('GET', '/api/segments'),
+  segment: (id: string) => request<Segment>('GET', `/api/segments/${encodeURIComponent(id)}`),
+  createSegment: (body: { id?: string; name: string; rule?: unknown; text?: string }) =>
+    request<Segment>('POST', '/api/segments', { body }),
+  deleteSegment: (id: string) => request<void>('DELETE', `/api/segments/${encodeURIComponent(id)}`),
+  preview: (body: { rule?: unknown; text?: string }, sample = 10) =>
+    request<Preview>('POST', '/api/segments/preview', { query: { sample }, body }),
+  segmentMembers: (id: string, cursor: string | null, limit = 20) =>
+    request<{
+      members: Array<{ profileId: string; since: string; reason: string }>;
+      nextCursor: string | null;
+    }>('GET', `/api/segments/${encodeURIComponent(id)}/members`, { query: { cursor, limit } }),
+  why: (segmentId: string, profileId: string) =>
+    request<Record<string, unknown>>(
+      'GET',
+      `/api/segments/${encodeURIComponent(segmentId)}/members/${encodeURIComponent(profileId)}/why`,
+    ),
+  funnels: () => request<{ funnels: Array<Record<string, unknown>> }>('GET', '/api/funnels'),
+  putFunnel: (id: string, body: unknown) =>
+    request<unknown>('PUT', `/api/funnels/${encodeURIComponent(id)}`, { body }),
+  funnel: (funnel: string, cohort?: string) =>
+    request<FunnelReport>('GET', '/api/funnel', { query: { funnel, cohort } }),
+  journeys: () => request<Journey[]>('GET', '/api/journeys'),
+  journey: (id: string) => request<Journey>('GET', `/api/journeys/${encodeURIComponent(id)}`),
+  saveJourney: (definition: unknown) => request<Journey>('POST', '/api/journeys', { body: definition }),
+  journeyStats: (id: string) => request<JourneyStats>('GET', `/api/journeys/${encodeURIComponent(id)}/stats`),
+  pauseJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/pause`),
+  resumeJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/resume`),
+  decisions: (query: { profileId?: string; journeyId?: string; limit?: number; before?: number | null }) =>
+    request<{ items: Decision[] }>('GET', '/api/decisions', { query: { limit: 25, ...query } }),
+  outbox: (query: { status?: string; profileId?: string; limit?: number; before?: number | null }) =>
+    request<{ items: OutboxItem[] }>('GET', '/api/outbox', { query: { limit: 25, ...query } }),
+  tasks: (query: { queue?: string; status?: string; limit?: number }) =>
+    request<{ items: Task[] }>('GET', '/api/tasks', { query: { limit: 25, ...query } }),
+  placements: () => request<Placements>('GET', '/api/placements'),
+  decide: (writeKey: string, placement: string, who: { userId?: string; anonymousId?: string }) =>
+    request<Record<string, unknown>>('GET', '/v1/decide', {
+      query: { placement, ...who },
+      auth: `Basic ${btoa(`${writeKey}:`)}`,
+    }),
+  ranking: (order: 'top' | 'bottom', limit: number) =>
+    request<Ranking>('GET', '/api/value/ranking', { query: { order, limit } }),
+  renewals: (months: number) => request<Renewals>('GET', '/api/value/renewals', { query: { months } }),
+  budget: (amount: number, costPerCustomer: number) =>
+    request<Budget>('GET', '/api/value/budget', { query: { amount, costPerCustomer } }),
+  refreshValue: () => request<Record<string, unknown>>('POST', '/api/value/refresh'),
+  writeKeys: () => request<Credential[]>('GET', '/api/write-keys'),
+  createWriteKey: (name: string) => request<Credential>('POST', '/api/write-keys', { body: { name } }),
+  revokeWriteKey: (id: string) => request<void>('DELETE', `/api/write-keys/${encodeURIComponent(id)}`),
+  signingKey: () => request<{ key: string; algorithm: string }>('GET', '/api/channels/webhook-signing-key'),
+  sendMessage: (body: Record<string, unknown>) =>
+    request<{ idempotencyKey: string; profileId: string; queued: boolean }>('POST', '/api/messages', {
+      body,
+    }),
+};

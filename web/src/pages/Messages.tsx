@@ -1,0 +1,186 @@
+import { useState } from 'react';
+import { api } from '../api.ts';
+import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { when } from '../format.ts';
+import { useApi } from '../hooks.ts';
+import { Link } from '../router.tsx';
+
+const PAGE = 25;
+
+function DecisionLog() {
+  const [action, setAction] = useState('');
+  const [befores, setBefores] = useState<Array<number | null>>([null]);
+  const before = befores[befores.length - 1] ?? null;
+  const log = useApi(() => api.decisions({ limit: PAGE, before }), [before]);
+  const items = (log.data?.items ?? []).filter((d) => !action || d.action === action);
+  const last = log.data?.items[log.data.items.length - 1];
+  return (
+    <Card title="Arbitration log: every send, deferral and drop, with why" id="decisions" wide>
+      <div className="row">
+        <div>
+          <label htmlFor="decision-action">Show</label>
+          <select id="decision-action" value={action} onChange={(e) => setAction(e.target.value)}>
+            <option value="">every decision</option>
+            <option value="send">sent</option>
+            <option value="defer">deferred</option>
+            <option value="drop">suppressed (dropped)</option>
+            <option value="fail">failed</option>
+          </select>
+        </div>
+      </div>
+      {log.error ? <ErrorNote error={log.error} /> : null}
+      {!log.data && !log.error ? <Loading /> : null}
+      {log.data && log.data.items.length === 0 && befores.length === 1 ? (
+        <Empty title="No messages yet">
+          <p>
+            Journeys hand messages to arbitration; so does <code>POST /api/messages</code>. Create a journey
+            on <Link href="/journeys">Journeys</Link>.
+          </p>
+        </Empty>
+      ) : null}
+      {items.length > 0 ? (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>When</th>
+                <th>Person</th>
+                <th>Journey / step</th>
+                <th>Channel</th>
+                <th>Decision</th>
+                <th>Code</th>
+                <th>Why</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((d) => (
+                <tr key={d.id}>
+                  <td className="small">{when(d.at)}</td>
+                  <td className="small">
+                    <Link href={`/people/${encodeURIComponent(d.profileId)}`}>{d.profileId}</Link>
+                  </td>
+                  <td className="small">{d.journeyId ? `${d.journeyId} / ${d.stepId ?? ''}` : 'API'}</td>
+                  <td>{d.channel ?? '–'}</td>
+                  <td>
+                    <span className={`badge ${d.action}`}>{d.action}</span>
+                  </td>
+                  <td className="small">{d.code}</td>
+                  <td className="small">
+                    {d.reason}
+                    {d.until ? ` (until ${when(d.until)})` : ''}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <nav className="pager" aria-label="Decision pages">
+        <button type="button" disabled={befores.length < 2} onClick={() => setBefores(befores.slice(0, -1))}>
+          ← Newer
+        </button>
+        <button
+          type="button"
+          disabled={!last || (log.data?.items.length ?? 0) < PAGE}
+          onClick={() => last && setBefores([...befores, last.id])}
+        >
+          Older →
+        </button>
+      </nav>
+    </Card>
+  );
+}
+
+function Outbox() {
+  const [status, setStatus] = useState('deferred');
+  const outbox = useApi(() => api.outbox({ status, limit: 15 }), [status]);
+  return (
+    <Card title="Outbox" id="outbox">
+      <label htmlFor="outbox-status">Status</label>
+      <select id="outbox-status" value={status} onChange={(e) => setStatus(e.target.value)}>
+        {['queued', 'deferred', 'sending', 'sent', 'dropped', 'failed', 'dead'].map((s) => (
+          <option key={s}>{s}</option>
+        ))}
+      </select>
+      {outbox.error ? <ErrorNote error={outbox.error} /> : null}
+      {outbox.data && outbox.data.items.length === 0 ? <p className="muted">No {status} messages.</p> : null}
+      {outbox.data && outbox.data.items.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th>Created</th>
+              <th>Channel</th>
+              <th>Journey</th>
+              <th>Detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {outbox.data.items.map((m) => (
+              <tr key={m.id}>
+                <td className="small">{when(m.createdAt)}</td>
+                <td>{m.channel ?? m.kind}</td>
+                <td className="small">{m.journeyId ?? m.origin}</td>
+                <td className="small">{m.decisionReason ?? m.lastError ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </Card>
+  );
+}
+
+function Tasks() {
+  const tasks = useApi(() => api.tasks({ status: 'open', limit: 15 }), []);
+  return (
+    <Card title="Task queue (open)" id="tasks">
+      {tasks.error ? <ErrorNote error={tasks.error} /> : null}
+      {tasks.data && tasks.data.items.length === 0 ? (
+        <p className="muted">
+          No open tasks. A journey's createTask step puts work here for people to act on.
+        </p>
+      ) : null}
+      {tasks.data && tasks.data.items.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th>Queue</th>
+              <th>Task</th>
+              <th>Due</th>
+            </tr>
+          </thead>
+          <tbody>
+            {tasks.data.items.map((t) => (
+              <tr key={t.id}>
+                <td>{t.queue}</td>
+                <td>
+                  <Link href={`/people/${encodeURIComponent(t.profileId)}`}>{t.title}</Link>
+                </td>
+                <td className="small">{when(t.dueAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </Card>
+  );
+}
+
+export default function Messages() {
+  return (
+    <>
+      <PageHeader title="Messages and arbitration" />
+      <div className="grid">
+        <Card title="Delivery by channel and journey" id="totals" wide>
+          <NotAvailable
+            what="sent, delivered, opened, clicked, bounced, suppressed and deferred counts by channel and journey"
+            api="GET /api/messages/stats?by=channel,journey"
+          />
+        </Card>
+        <DecisionLog />
+        <Outbox />
+        <Tasks />
+      </div>
+    </>
+  );
+}

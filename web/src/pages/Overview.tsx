@@ -1,0 +1,145 @@
+import { api, type FunnelReport } from '../api.ts';
+import { FunnelChart } from '../components/FunnelChart.tsx';
+import {
+  Card,
+  DemoHint,
+  Empty,
+  ErrorNote,
+  Loading,
+  NotAvailable,
+  PageHeader,
+  Stat,
+} from '../components/ui.tsx';
+import { num } from '../format.ts';
+import { useApi } from '../hooks.ts';
+import { Link } from '../router.tsx';
+
+async function loadFunnel(): Promise<FunnelReport | null> {
+  const { funnels } = await api.funnels();
+  const first = funnels[0];
+  if (!first) return null;
+  return api.funnel(String(first.id));
+}
+
+async function loadJourneys() {
+  const journeys = await api.journeys();
+  const stats = await Promise.all(
+    journeys.slice(0, 10).map((j) => api.journeyStats(j.journeyId).catch(() => null)),
+  );
+  return journeys.slice(0, 10).map((journey, i) => ({ journey, stats: stats[i] ?? null }));
+}
+
+export default function Overview() {
+  const status = useApi(() => api.status(), []);
+  const funnel = useApi(loadFunnel, []);
+  const journeys = useApi(loadJourneys, []);
+  const processors = status.data?.processors as Record<string, { offset: number; lag: number }> | undefined;
+  const behind = processors ? Math.max(0, ...Object.values(processors).map((p) => p.lag ?? 0)) : undefined;
+  return (
+    <>
+      <PageHeader title="Overview" />
+      <div className="grid">
+        <Card title="Profiles and ingest" id="ingest">
+          {status.error ? <ErrorNote error={status.error} /> : null}
+          {status.loading && !status.data ? <Loading /> : null}
+          {status.data ? (
+            <>
+              <div className="stats">
+                <Stat label="Profiles" value={num(status.data.profiles)} />
+                <Stat label="Messages in the log" value={num(status.data.logHead)} />
+                <Stat
+                  label="Dead letters"
+                  value={num(status.data.deadLetters)}
+                  hint="rejected messages kept for inspection"
+                />
+                {behind !== undefined ? (
+                  <Stat label="Processing backlog" value={num(behind)} hint="messages not yet applied" />
+                ) : null}
+              </div>
+              {status.data.lastError ? (
+                <p className="error">Last processor error: {String(status.data.lastError)}</p>
+              ) : null}
+              {status.data.profiles === 0 ? (
+                <Empty title="No profiles yet">
+                  <DemoHint />
+                </Empty>
+              ) : null}
+            </>
+          ) : null}
+        </Card>
+        <Card title="Lifecycle funnel" id="funnel">
+          {funnel.error ? <ErrorNote error={funnel.error} /> : null}
+          {funnel.data === null ? (
+            <Empty title="No lifecycle funnel is switched on">
+              <p>
+                Switch on the e-commerce preset:{' '}
+                <code>PUT /api/funnels/lifecycle {'{"preset":"ecommerce"}'}</code>, or see{' '}
+                <Link href="/funnel">Funnel</Link>.
+              </p>
+            </Empty>
+          ) : funnel.data ? (
+            <FunnelChart report={funnel.data} height={220} />
+          ) : (
+            <Loading />
+          )}
+        </Card>
+        <Card title="Events per day" id="events-per-day">
+          <NotAvailable what="a chart of events received per day" api="GET /api/stats/events?by=day" />
+        </Card>
+        <Card title="Messages today" id="messages-today">
+          <NotAvailable
+            what="messages sent and suppressed today (counts by status and channel)"
+            api="GET /api/messages/stats?from=…"
+          />
+          <p className="small">
+            Each send and suppression is listed in the arbitration log on{' '}
+            <Link href="/messages">Messages</Link>.
+          </p>
+        </Card>
+        <Card title="Active journeys" id="journeys" wide>
+          {journeys.error ? <ErrorNote error={journeys.error} /> : null}
+          {journeys.data && journeys.data.length === 0 ? (
+            <Empty title="No journeys yet">
+              <p>
+                Create one on <Link href="/journeys">Journeys</Link> (examples in{' '}
+                <code>examples/journeys/</code>).
+              </p>
+            </Empty>
+          ) : null}
+          {journeys.data && journeys.data.length > 0 ? (
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Journey</th>
+                    <th>Status</th>
+                    <th className="num">Entered</th>
+                    <th className="num">Active</th>
+                    <th className="num">Converted</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {journeys.data.map(({ journey, stats }) => (
+                    <tr key={journey.journeyId}>
+                      <td>
+                        <Link href={`/journeys/${encodeURIComponent(journey.journeyId)}`}>
+                          {journey.definition.name ?? journey.journeyId}
+                        </Link>
+                      </td>
+                      <td>
+                        <span className={`badge ${journey.status}`}>{journey.status}</span>
+                      </td>
+                      <td className="num">{num(stats?.entered)}</td>
+                      <td className="num">{num(stats?.active)}</td>
+                      <td className="num">{num(stats?.converted)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+        </Card>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,199 @@
+import { lazy, Suspense, useState } from 'react';
+import { api, type Renewals } from '../api.ts';
+import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { money, num, pct, when } from '../format.ts';
+import { useApi } from '../hooks.ts';
+import { Link } from '../router.tsx';
+
+const Chart = lazy(() => import('../components/Chart.tsx'));
+
+function RenewalChart(props: { renewals: Renewals }) {
+  const months = props.renewals.months;
+  return (
+    <Suspense fallback={<Loading what="the chart" />}>
+      <Chart
+        label={`Revenue up for renewal per month: ${months.map((m) => `${m.month} ${money(m.revenue)}`).join(', ')}`}
+        height={240}
+        option={{
+          grid: { left: 60, right: 20, top: 30, bottom: 30 },
+          legend: { top: 0 },
+          tooltip: { trigger: 'axis' },
+          xAxis: { type: 'category', data: months.map((m) => m.month) },
+          yAxis: { type: 'value' },
+          series: [
+            {
+              name: 'Revenue safe',
+              type: 'bar',
+              stack: 'r',
+              data: months.map((m) => m.revenue - m.revenueAtRisk),
+              itemStyle: { color: '#2563eb' },
+            },
+            {
+              name: 'At risk of churn',
+              type: 'bar',
+              stack: 'r',
+              data: months.map((m) => m.revenueAtRisk),
+              itemStyle: { color: '#dc2626' },
+            },
+          ],
+        }}
+      />
+    </Suspense>
+  );
+}
+
+export default function Value() {
+  const [order, setOrder] = useState<'top' | 'bottom'>('top');
+  const ranking = useApi(() => api.ranking(order, 15), [order]);
+  const renewals = useApi(() => api.renewals(12), []);
+  const budget = useApi(() => api.budget(1000, 20), []);
+  const [refreshing, setRefreshing] = useState(false);
+  const [refreshError, setRefreshError] = useState<unknown>();
+  async function refresh() {
+    setRefreshing(true);
+    setRefreshError(undefined);
+    try {
+      await api.refreshValue();
+      ranking.reload();
+      renewals.reload();
+      budget.reload();
+    } catch (e) {
+      setRefreshError(e);
+    } finally {
+      setRefreshing(false);
+    }
+  }
+  return (
+    <>
+      <PageHeader title="Value">
+        <button type="button" onClick={refresh} disabled={refreshing}>
+          {refreshing ? 'Recomputing…' : 'Recompute now'}
+        </button>
+      </PageHeader>
+      {refreshError ? <ErrorNote error={refreshError} /> : null}
+      <div className="grid">
+        <Card title="Ranking, with why" id="ranking" wide>
+          <label htmlFor="ranking-order">Show</label>
+          <select
+            id="ranking-order"
+            value={order}
+            onChange={(e) => setOrder(e.target.value as 'top' | 'bottom')}
+          >
+            <option value="top">most valuable</option>
+            <option value="bottom">least valuable</option>
+          </select>
+          {ranking.error ? <ErrorNote error={ranking.error} /> : null}
+          {ranking.data && ranking.data.items.length === 0 ? (
+            <Empty title="No value scores yet">
+              <p>
+                They are computed from purchases and activity. Press “Recompute now”, or wait for the
+                scheduled refresh.
+              </p>
+            </Empty>
+          ) : null}
+          {ranking.data && ranking.data.items.length > 0 ? (
+            <>
+              <p className="small muted">
+                {num(ranking.data.customers)} customers scored at {when(ranking.data.computedAt)}
+              </p>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th className="num">Rank</th>
+                      <th>Person</th>
+                      <th className="num">Score</th>
+                      <th className="num">CLV</th>
+                      <th className="num">Churn risk</th>
+                      <th>Why</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {ranking.data.items.map((r) => (
+                      <tr key={r.profileId}>
+                        <td className="num">{num(r.rank)}</td>
+                        <td className="small">
+                          <Link href={`/people/${encodeURIComponent(r.profileId)}`}>{r.profileId}</Link>
+                        </td>
+                        <td className="num">{r.score.toFixed(1)}</td>
+                        <td className="num">{money(r.clv)}</td>
+                        <td className="num">{pct(r.churnRisk, 0)}</td>
+                        <td className="small">{r.explanation}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </>
+          ) : null}
+        </Card>
+        <Card title="Renewal calendar" id="renewals">
+          {renewals.error ? <ErrorNote error={renewals.error} /> : null}
+          {renewals.data && renewals.data.months.length === 0 ? (
+            <p className="muted">No subscriptions up for renewal.</p>
+          ) : null}
+          {renewals.data && renewals.data.months.length > 0 ? (
+            <>
+              <p>
+                {money(renewals.data.totalRevenue)} up for renewal, {money(renewals.data.totalAtRisk)} of it
+                at risk.
+              </p>
+              <RenewalChart renewals={renewals.data} />
+            </>
+          ) : null}
+        </Card>
+        <Card title="Churn risk: who to keep first" id="churn">
+          <p className="small muted">
+            A retention budget of 1,000 at 20 a customer, spent greedily on value × churn risk.
+          </p>
+          {budget.error ? <ErrorNote error={budget.error} /> : null}
+          {budget.data && budget.data.chosen.length === 0 ? (
+            <p className="muted">Nobody at risk with value to protect.</p>
+          ) : null}
+          {budget.data && budget.data.chosen.length > 0 ? (
+            <table>
+              <thead>
+                <tr>
+                  <th>Person</th>
+                  <th className="num">Value</th>
+                  <th className="num">Churn risk</th>
+                  <th className="num">Value at risk</th>
+                </tr>
+              </thead>
+              <tbody>
+                {budget.data.chosen.slice(0, 12).map((c) => (
+                  <tr key={c.profileId}>
+                    <td className="small">
+                      <Link href={`/people/${encodeURIComponent(c.profileId)}`}>{c.profileId}</Link>
+                    </td>
+                    <td className="num">{money(c.value)}</td>
+                    <td className="num">{pct(c.churnRisk, 0)}</td>
+                    <td className="num">{money(c.valueAtRisk)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+        </Card>
+        <Card title="CLV distribution" id="clv">
+          <NotAvailable
+            what="a histogram of customer lifetime value"
+            api="GET /api/value/distribution?of=clv"
+          />
+        </Card>
+        <Card title="P(alive) versus value" id="alive">
+          <NotAvailable
+            what="a sampled scatter of P(alive) against CLV"
+            api="GET /api/value/scatter?sample=…"
+          />
+        </Card>
+        <Card title="Model validation" id="validation">
+          <NotAvailable
+            what="predicted versus actual purchases on a held-out period"
+            api="GET /api/value/validation"
+          />
+        </Card>
+      </div>
+    </>
+  );
+}
