@@ -29,6 +29,7 @@ import { segmentRoutes } from './segments/index.ts';
 import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
 import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
+import { serveDashboard } from './web/index.ts';
 
 export interface RapportServer {
   app: FastifyInstance;
@@ -217,6 +218,7 @@ export async function createServer(
     status: 'ok',
   }));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await serveDashboard(app);
   await erasure.resumeUnfinished();
 
   return {
