@@ -3,7 +3,7 @@
 // 100k values on the benchmark machine. A native numeric sort of a typed copy (no comparator
 // callback) and two binary searches per value keep a million values to a fraction of a second.
 
-export function averageRanks(values: readonly number[]): Float64Array {
+export function averageRanks(values: ArrayLike<number>): Float64Array {
   const n = values.length;
   const sorted = Float64Array.from(values).sort();
   const ranks = new Float64Array(n);

@@ -67,41 +67,164 @@ export function validateDimensions(dimensions: readonly ValueDimension[]): void 
   }
 }
 
-/** Scores, ranks and explains every customer. */
+/**
+ * Scores, ranks and explains every customer. Each returned score is a light view on the
+ * columns of `scoreValueColumns`: `contributions` and `explanation` are built when first read
+ * (the refresh reads every explanation once, to write it on the profile).
+ */
 export function scoreValue(
   customers: readonly CustomerValues[],
   dimensions: readonly ValueDimension[],
 ): ValueScore[] {
   validateDimensions(dimensions);
+  const n = customers.length;
+  const columns = dimensions.map((dimension) => {
+    const column = new Float64Array(n);
+    for (let i = 0; i < n; i++) column[i] = finiteOrZero(customers[i]!.values[dimension.name]);
+    return column;
+  });
+  return scoreValueColumns(
+    customers.map((customer) => customer.profileId),
+    columns,
+    dimensions,
+  ).toScores();
+}
+
+/**
+ * Scores and ranks from one column of raw values per dimension (in the order of
+ * `dimensions`; non-finite values count as 0). The columns are normalised in place.
+ */
+export function scoreValueColumns(
+  profileIds: readonly string[],
+  columns: readonly Float64Array[],
+  dimensions: readonly ValueDimension[],
+): ValueScoreTable {
+  validateDimensions(dimensions);
+  const n = profileIds.length;
   const totalWeight = dimensions.reduce((sum, dimension) => sum + dimension.weight, 0);
-  const normalised = dimensions.map((dimension) =>
-    normaliseColumn(
-      customers.map((customer) => finiteOrZero(customer.values[dimension.name])),
-      dimension.normalise,
-    ),
-  );
-  const scored = customers.map((customer, i) => {
-    const points = dimensions.map((dimension, d) => (dimension.weight / totalWeight) * normalised[d]![i]!);
-    const score = points.reduce((sum, value) => sum + value, 0);
-    const contributions = dimensions.map((dimension, d) => ({
-      dimension: dimension.name,
-      normalised: normalised[d]![i]!,
-      points: points[d]!,
-      share: score > 0 ? points[d]! / score : 0,
-    }));
-    return { profileId: customer.profileId, score, rank: 0, contributions, explanation: '' };
+  const shares = new Float64Array(dimensions.map((dimension) => dimension.weight / totalWeight));
+  columns.forEach((column, d) => {
+    for (let i = 0; i < n; i++) if (!Number.isFinite(column[i]!)) column[i] = 0;
+    normaliseInPlace(column, dimensions[d]!.normalise);
   });
-  const ordered = [...scored].sort(
+  const score = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let total = 0;
+    for (let d = 0; d < columns.length; d++) total += shares[d]! * columns[d]![i]!;
+    score[i] = total;
+  }
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort(
     (left, right) =>
-      right.score - left.score ||
-      (left.profileId < right.profileId ? -1 : left.profileId > right.profileId ? 1 : 0),
+      score[right]! - score[left]! ||
+      (profileIds[left]! < profileIds[right]! ? -1 : profileIds[left]! > profileIds[right]! ? 1 : 0),
   );
-  const of = ordered.length.toLocaleString('en');
-  ordered.forEach((customer, index) => {
-    customer.rank = index + 1;
-    customer.explanation = explain(customer, of);
-  });
-  return scored;
+  const rank = new Uint32Array(n);
+  for (let position = 0; position < n; position++) rank[order[position]!] = position + 1;
+  return new ValueScoreTable(profileIds, dimensions, shares, columns, score, rank);
+}
+
+/** Every customer's normalised dimensions, score and rank, as columns. */
+export class ValueScoreTable {
+  readonly #of: string;
+  readonly #shares: Float64Array;
+  readonly #byShare: Int32Array;
+
+  constructor(
+    readonly profileIds: readonly string[],
+    readonly dimensions: readonly ValueDimension[],
+    /** weight / Σ weights, per dimension. */
+    readonly weightShares: Float64Array,
+    /** Normalised values in [0, 1], one column per dimension. */
+    readonly normalised: readonly Float64Array[],
+    readonly score: Float64Array,
+    /** 1 = most valuable; ties broken by profile id. */
+    readonly rank: Uint32Array,
+  ) {
+    this.#of = profileIds.length.toLocaleString('en');
+    this.#shares = new Float64Array(dimensions.length);
+    this.#byShare = new Int32Array(dimensions.length);
+  }
+
+  get size(): number {
+    return this.profileIds.length;
+  }
+
+  /** `ranked 12th of 900: clv 46%, loyalty 18%, …`: each dimension's share, largest first. */
+  explanation(i: number): string {
+    const head = `ranked ${ordinal(this.rank[i]!)} of ${this.#of}`;
+    const score = this.score[i]!;
+    if (score <= 0) return `${head}: no dimension above the lowest`;
+    const shares = this.#shares;
+    const order = this.#byShare;
+    let count = 0;
+    for (let d = 0; d < this.dimensions.length; d++) {
+      const share = (this.weightShares[d]! * this.normalised[d]![i]!) / score;
+      if (!(share > 0)) continue;
+      shares[d] = share;
+      // Insertion by share, largest first; equal shares keep the dimensions' order.
+      let at = count++;
+      while (at > 0 && shares[order[at - 1]!]! < share) {
+        order[at] = order[at - 1]!;
+        at -= 1;
+      }
+      order[at] = d;
+    }
+    let text = `${head}: `;
+    for (let k = 0; k < count; k++) {
+      const d = order[k]!;
+      if (k > 0) text += ', ';
+      text += `${this.dimensions[d]!.name} ${Math.round(shares[d]! * 100)}%`;
+    }
+    return text;
+  }
+
+  contributions(i: number): DimensionContribution[] {
+    const score = this.score[i]!;
+    return this.dimensions.map((dimension, d) => {
+      const normalised = this.normalised[d]![i]!;
+      const points = this.weightShares[d]! * normalised;
+      return { dimension: dimension.name, normalised, points, share: score > 0 ? points / score : 0 };
+    });
+  }
+
+  /** One light object per customer, in input order, building the rest on demand. */
+  toScores(): ValueScore[] {
+    const scores = new Array<ValueScore>(this.size);
+    for (let i = 0; i < this.size; i++) scores[i] = new ScoreView(this, i);
+    return scores;
+  }
+}
+
+class ScoreView implements ValueScore {
+  readonly profileId: string;
+  readonly score: number;
+  readonly rank: number;
+  #explanation: string | undefined;
+
+  constructor(
+    private readonly table: ValueScoreTable,
+    private readonly index: number,
+  ) {
+    this.profileId = table.profileIds[index]!;
+    this.score = table.score[index]!;
+    this.rank = table.rank[index]!;
+  }
+
+  get contributions(): DimensionContribution[] {
+    return this.table.contributions(this.index);
+  }
+
+  get explanation(): string {
+    this.#explanation ??= this.table.explanation(this.index);
+    return this.#explanation;
+  }
+
+  toJSON(): ValueScore {
+    const { profileId, score, rank, contributions, explanation } = this;
+    return { profileId, score, rank, contributions, explanation };
+  }
 }
 
 function finiteOrZero(value: number | undefined): number {
@@ -110,17 +233,32 @@ function finiteOrZero(value: number | undefined): number {
 
 /** A column normalised to [0, 1]; a column where everyone is equal gives 0.5 to all. */
 export function normaliseColumn(values: readonly number[], method: Normalisation): number[] {
-  if (values.length === 0) return [];
+  const column = Float64Array.from(values);
+  normaliseInPlace(column, method);
+  return Array.from(column);
+}
+
+/** `normaliseColumn` on a typed column, overwriting it. */
+export function normaliseInPlace(values: Float64Array, method: Normalisation): void {
+  const n = values.length;
+  if (n === 0) return;
   const first = values[0]!;
-  if (values.every((value) => value === first)) return values.map(() => 0.5);
+  if (values.every((value) => value === first)) {
+    values.fill(0.5);
+    return;
+  }
   if (method === 'rank') {
     const ranked = averageRanks(values);
-    return Array.from(ranked, (rank) => (rank - 1) / (values.length - 1));
+    for (let i = 0; i < n; i++) values[i] = (ranked[i]! - 1) / (n - 1);
+    return;
   }
-  const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
-  const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length;
-  const sd = Math.sqrt(variance);
-  return values.map((value) => standardNormalCdf((value - mean) / sd));
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += values[i]!;
+  const mean = sum / n;
+  let squares = 0;
+  for (let i = 0; i < n; i++) squares += (values[i]! - mean) ** 2;
+  const sd = Math.sqrt(squares / n);
+  for (let i = 0; i < n; i++) values[i] = standardNormalCdf((values[i]! - mean) / sd);
 }
 
 /** Φ(z) via the complementary error function (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
@@ -131,16 +269,6 @@ function standardNormalCdf(z: number): number {
     t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
   const erfc = polynomial * Math.exp(-x * x);
   return z >= 0 ? 1 - erfc / 2 : erfc / 2;
-}
-
-function explain(customer: Omit<ValueScore, 'explanation'>, of: string): string {
-  const head = `ranked ${ordinal(customer.rank)} of ${of}`;
-  if (customer.score <= 0) return `${head}: no dimension above the lowest`;
-  const parts = [...customer.contributions]
-    .filter((contribution) => contribution.share > 0)
-    .sort((left, right) => right.share - left.share)
-    .map((contribution) => `${contribution.dimension} ${Math.round(contribution.share * 100)}%`);
-  return `${head}: ${parts.join(', ')}`;
 }
 
 export function ordinal(n: number): string {
