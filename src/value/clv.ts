@@ -181,17 +181,27 @@ function powerSeries(ratios: Float64Array, z: number): number {
   let sum = 1;
   let term = 1;
   let largest = 1;
-  for (let n = 1; n < ratios.length; n++) {
-    const step = ratios[n]! * z;
-    term *= step;
+  // Four terms at a time, then the test: a few terms past the point the sum stops changing
+  // cost less than testing after every one.
+  for (let n = 1; n + 3 < ratios.length; n += 4) {
+    term *= ratios[n]! * z;
+    sum += term;
+    largest = Math.max(largest, Math.abs(term));
+    term *= ratios[n + 1]! * z;
+    sum += term;
+    largest = Math.max(largest, Math.abs(term));
+    term *= ratios[n + 2]! * z;
+    sum += term;
+    largest = Math.max(largest, Math.abs(term));
+    term *= ratios[n + 3]! * z;
     sum += term;
     const size = Math.abs(term);
-    if (size > largest) largest = size;
-    const shrink = Math.abs(step);
-    if (shrink < 1 && size <= 1e-17 * (1 - shrink) * Math.abs(sum)) {
+    largest = Math.max(largest, size);
+    const shrink = ratios[n + 3]! * z;
+    if (term === 0) return sum;
+    if (Math.abs(shrink) < 1 && size <= 1e-17 * (1 - Math.abs(shrink)) * Math.abs(sum)) {
       return largest > 1e3 * Math.abs(sum) || !Number.isFinite(sum) ? Number.NaN : sum;
     }
-    if (term === 0) return sum;
   }
   return Number.NaN;
 }

@@ -1,40 +1,82 @@
 // Average ranks (1-based; tied values share the mean of their positions), for AUC and rank
 // normalisation. Written here rather than taken from @stdlib/stats-ranks, which took 5 s for
-// 100k values on the benchmark machine. A native numeric sort of a typed copy (no comparator
-// callback) and two binary searches per value keep a million values to a fraction of a second.
+// 100k values on the benchmark machine. The values' order comes from an LSD radix sort of
+// their IEEE 754 bits (four passes of 16 bits over an index array: no comparator callback,
+// no binary searches into a large sorted copy), then one pass gives each run of equal values
+// its mean position. Values must not be NaN; −0 and 0 are one value.
+
+const DIGIT = 1 << 16;
 
 export function averageRanks(values: ArrayLike<number>): Float64Array {
   const n = values.length;
-  const sorted = Float64Array.from(values).sort();
   const ranks = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const value = values[i]!;
-    const first = lowerBound(sorted, value);
-    const afterLast = upperBound(sorted, value, first);
-    // 0-based positions first..afterLast-1 hold this value: the mean 1-based rank.
-    ranks[i] = (first + afterLast + 1) / 2;
+  if (n === 0) return ranks;
+  const order = sortedOrder(values);
+  let start = 0;
+  while (start < n) {
+    const value = values[order[start]!]!;
+    let end = start + 1;
+    while (end < n && values[order[end]!]! === value) end += 1;
+    // 0-based positions start..end-1 hold this value: the mean 1-based rank.
+    const rank = (start + end + 1) / 2;
+    for (let k = start; k < end; k++) ranks[order[k]!] = rank;
+    start = end;
   }
   return ranks;
 }
 
-function lowerBound(sorted: Float64Array, value: number): number {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle]! < value) low = middle + 1;
-    else high = middle;
+/** Indices of `values` in ascending order of value (stable). */
+function sortedOrder(values: ArrayLike<number>): Uint32Array {
+  const n = values.length;
+  // Sortable keys: flip every bit of negatives, only the sign bit of positives.
+  const bits = new Float64Array(n);
+  for (let i = 0; i < n; i++) bits[i] = values[i]! + 0;
+  const words = new Uint32Array(bits.buffer);
+  const high = new Uint32Array(n);
+  const low = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const lo = words[2 * i]!;
+    const hi = words[2 * i + 1]!;
+    if (hi & 0x80000000) {
+      high[i] = ~hi >>> 0;
+      low[i] = ~lo >>> 0;
+    } else {
+      high[i] = (hi | 0x80000000) >>> 0;
+      low[i] = lo;
+    }
   }
-  return low;
-}
-
-function upperBound(sorted: Float64Array, value: number, from: number): number {
-  let low = from;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sorted[middle]! <= value) low = middle + 1;
-    else high = middle;
+  let order = new Uint32Array(n);
+  let next = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const counts = new Uint32Array(DIGIT);
+  for (const [key, shift] of [
+    [low, 0],
+    [low, 16],
+    [high, 0],
+    [high, 16],
+  ] as const) {
+    counts.fill(0);
+    let same = true;
+    const firstDigit = (key[0]! >>> shift) & 0xffff;
+    for (let i = 0; i < n; i++) {
+      const digit = (key[i]! >>> shift) & 0xffff;
+      counts[digit]! += 1;
+      if (digit !== firstDigit) same = false;
+    }
+    // Every key has the same digit here (small integers have zero low words): nothing to do.
+    if (same) continue;
+    let total = 0;
+    for (let d = 0; d < DIGIT; d++) {
+      const count = counts[d]!;
+      counts[d] = total;
+      total += count;
+    }
+    for (let k = 0; k < n; k++) {
+      const index = order[k]!;
+      const digit = (key[index]! >>> shift) & 0xffff;
+      next[counts[digit]!++] = index;
+    }
+    [order, next] = [next, order];
   }
-  return low;
+  return order;
 }
