@@ -12,7 +12,7 @@
 //   in `factKey` (incremental/state.ts). Facts are current, not "as of now".
 import type { SegmentRule } from '../ast.ts';
 import { conditionsOf } from '../walk.ts';
-import { conditionSql } from './conditions.ts';
+import { conditionSql, needsNoUniverse } from './conditions.ts';
 import { quoteRelation, type SqlDialect } from './dialect.ts';
 import { SqlParams } from './params.ts';
 
@@ -48,14 +48,14 @@ export function compileRuleToSql(rule: SegmentRule, options: SegmentSqlOptions):
   const readsTraits = located.some(({ condition }) => condition.kind === 'trait');
   const leaves = new Map(located.map(({ condition }, i) => [condition, `c${i}`]));
   const text = `WITH
-mapped AS (${mappedEventsSql(options, params)}),
+mapped AS NOT MATERIALIZED (${mappedEventsSql(options, params)}),
 profiles AS (SELECT profile_id, min(timestamp) AS first_seen, max(timestamp) AS last_seen FROM mapped GROUP BY profile_id)${
     readsTraits
       ? `,\nidentify_traits AS (SELECT profile_id, timestamp, message_id, ${dialect.identifyTraits('message')} AS traits
   FROM mapped WHERE type = 'identify')`
       : ''
   }${ctes.map((cte) => `,\n${cte}`).join('')}
-SELECT profile_id FROM profiles WHERE ${booleanSql(rule, leaves)}
+SELECT profile_id FROM ${anchorOf(rule, leaves) ?? 'profiles'} WHERE ${booleanSql(rule, leaves)}
 ORDER BY profile_id`;
   return {
     text,
@@ -73,6 +73,28 @@ function mappedEventsSql(options: SegmentSqlOptions, params: SqlParams): string 
   return `SELECT coalesce(m.canonical_id, e.profile_id) AS profile_id, ${columns}
   FROM ${events} e LEFT JOIN ${quoteRelation(options.profileMap)} m ON m.profile_id = e.profile_id
   WHERE e.timestamp <= ${params.now()}`;
+}
+
+/**
+ * A relation every member is in, smaller than the universe of all profiles: a condition that
+ * holds only for profiles with matching events (one row each), the anchor of any child of an
+ * `and`, the union of the anchors of every child of an `or`. None under a `not`. Starting
+ * there spares the planner the universe (a GROUP BY over every event) for most rules.
+ */
+function anchorOf(rule: SegmentRule, leaves: Map<SegmentRule, string>): string | undefined {
+  switch (rule.kind) {
+    case 'and':
+      return rule.rules.map((child) => anchorOf(child, leaves)).find((anchor) => anchor !== undefined);
+    case 'or': {
+      const anchors = rule.rules.map((child) => anchorOf(child, leaves));
+      if (anchors.length === 0 || anchors.some((anchor) => anchor === undefined)) return undefined;
+      return `(${anchors.map((anchor) => `SELECT profile_id FROM ${anchor}`).join(' UNION ')}) anchor`;
+    }
+    case 'not':
+      return undefined;
+    default:
+      return needsNoUniverse(rule) ? leaves.get(rule) : undefined;
+  }
 }
 
 /** and/or/not over "is the profile in condition i's relation". */

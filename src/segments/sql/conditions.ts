@@ -17,7 +17,7 @@ import {
 import { factKey } from '../incremental/state.ts';
 import type { SqlDialect } from './dialect.ts';
 import type { SqlParams } from './params.ts';
-import { comparisonSql, sqlOp } from './values.ts';
+import { comparisonSql, type SqlOp, sqlOp } from './values.ts';
 
 export interface ConditionContext {
   dialect: SqlDialect;
@@ -85,12 +85,40 @@ function filterSql(c: ConditionContext, filter: PropertyFilter): string {
   return comparisonSql(c.dialect, c.params, value, filter.test);
 }
 
+/** Whether `0 op value` holds: a condition that holds at zero needs every profile, not only those with events. */
+export function holdsAtZero(op: SqlOp, value: number): boolean {
+  const checks: Record<SqlOp, boolean> = {
+    eq: value === 0,
+    neq: value !== 0,
+    gt: 0 > value,
+    gte: 0 >= value,
+    lt: 0 < value,
+    lte: 0 <= value,
+  };
+  return checks[op];
+}
+
+/**
+ * Whether the condition's relation only holds profiles with a matching event, so it can be
+ * computed from the events alone (GROUP BY … HAVING) without the profile universe.
+ */
+export function needsNoUniverse(condition: Condition): boolean {
+  if (condition.kind === 'performed') return !holdsAtZero(condition.count.op, condition.count.value);
+  if (condition.kind === 'aggregate')
+    return condition.fn !== 'sum' || !holdsAtZero(condition.op, condition.value);
+  return condition.kind === 'trait' || condition.kind === 'first_seen' || condition.kind === 'last_seen';
+}
+
 /** Profiles with no matching event count 0, so "at most 0 times" includes them. */
 function performedSql(c: ConditionContext, condition: PerformedCondition): string {
+  const matching = matchingEvents(c, condition).join(' AND ');
+  const test = `${sqlOp(condition.count.op)} ${c.params.number(condition.count.value)}`;
+  if (needsNoUniverse(condition))
+    return `SELECT profile_id FROM mapped WHERE ${matching} GROUP BY profile_id HAVING count(*) ${test}`;
   return `SELECT profiles.profile_id FROM profiles LEFT JOIN (
-      SELECT profile_id, count(*) AS n FROM mapped WHERE ${matchingEvents(c, condition).join(' AND ')} GROUP BY profile_id
+      SELECT profile_id, count(*) AS n FROM mapped WHERE ${matching} GROUP BY profile_id
     ) counted ON counted.profile_id = profiles.profile_id
-    WHERE coalesce(counted.n, 0) ${sqlOp(condition.count.op)} ${c.params.number(condition.count.value)}`;
+    WHERE coalesce(counted.n, 0) ${test}`;
 }
 
 function aggregateSql(c: ConditionContext, condition: AggregateCondition): string {
@@ -106,10 +134,10 @@ function aggregateSql(c: ConditionContext, condition: AggregateCondition): strin
     min: `totals.lo ${op} ${threshold}`,
     max: `totals.hi ${op} ${threshold}`,
   }[condition.fn];
-  return `SELECT profiles.profile_id FROM profiles LEFT JOIN (
-      SELECT profile_id, sum(v) AS s, count(v) AS c, min(v) AS lo, max(v) AS hi
-      FROM (${values}) numbers WHERE v IS NOT NULL GROUP BY profile_id
-    ) totals ON totals.profile_id = profiles.profile_id
+  const totals = `SELECT profile_id, sum(v) AS s, count(v) AS c, min(v) AS lo, max(v) AS hi
+      FROM (${values}) numbers WHERE v IS NOT NULL GROUP BY profile_id`;
+  if (needsNoUniverse(condition)) return `SELECT profile_id FROM (${totals}) totals WHERE ${test}`;
+  return `SELECT profiles.profile_id FROM profiles LEFT JOIN (${totals}) totals ON totals.profile_id = profiles.profile_id
     WHERE ${test}`;
 }
 
