@@ -13,6 +13,7 @@ import {
   prepareEntry,
   runInput,
   suppressionFromEvent,
+  withHistoryRetry,
 } from '../conductor/runtime/index.ts';
 import type { SegmentMessage } from '../events/index.ts';
 import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
@@ -57,22 +58,24 @@ export async function runJourneysStep(
   options: JourneyStepOptions,
 ): Promise<number> {
   const resolvedUpTo = await conductor.state.getOffset(PROFILES_PROCESSOR);
-  const applied = await conductor.store.withProcessor(JOURNEYS_PROCESSOR, async (tx, offset) => {
-    if (resolvedUpTo <= offset) return 0;
-    const records = (await conductor.state.log.read(offset, options.batchSize)).filter(
-      (record) => record.seq <= resolvedUpTo,
-    );
-    if (records.length === 0) return 0;
-    const messages = records.map((record) => JSON.parse(record.json) as SegmentMessage);
-    const owners = await ownersOf(conductor, messages, options.identity);
-    for (const [index, message] of messages.entries()) {
-      const event = journeyEventOf(message);
-      const profileId = owners[index];
-      if (event && profileId) await handleEvent(conductor, tx, profileId, event);
-    }
-    await tx.setOffset((records.at(-1) as LogRecord).seq);
-    return records.length;
-  });
+  const applied = await withHistoryRetry(conductor.runner, () =>
+    conductor.store.withProcessor(JOURNEYS_PROCESSOR, async (tx, offset) => {
+      if (resolvedUpTo <= offset) return 0;
+      const records = (await conductor.state.log.read(offset, options.batchSize)).filter(
+        (record) => record.seq <= resolvedUpTo,
+      );
+      if (records.length === 0) return 0;
+      const messages = records.map((record) => JSON.parse(record.json) as SegmentMessage);
+      const owners = await ownersOf(conductor, messages, options.identity);
+      for (const [index, message] of messages.entries()) {
+        const event = journeyEventOf(message);
+        const profileId = owners[index];
+        if (event && profileId) await handleEvent(conductor, tx, profileId, event);
+      }
+      await tx.setOffset((records.at(-1) as LogRecord).seq);
+      return records.length;
+    }),
+  );
   return applied ?? 0;
 }
 

@@ -11,14 +11,30 @@ import {
   evaluateRule,
   factKey,
   planTracking,
+  referencedSegments,
   type SegmentRule,
 } from '../../segments/index.ts';
+import type { SegmentStore, StoredEvent } from '../../store/index.ts';
 import type { RulePredicate } from '../journey/advance.ts';
 import type { JourneyDefinition } from '../journey/definition.ts';
 import type { PersonFacts } from './person.ts';
 
 /** Events read per person for branch rules that count events. */
 export const BRANCH_HISTORY_LIMIT = 1000;
+
+/**
+ * Thrown by a predicate built without the person's history when a rule counts events. The
+ * runner's steps run inside a write transaction on the state file, and the history is a round
+ * trip to the pipeline worker, whose processors wait for that same lock (and whose warehouse
+ * waits for them): reading it there would deadlock. So the step rolls back, reads the history
+ * with no lock held, and runs again (everything it does is idempotent). Most inputs never
+ * reach such a branch (an entry into a wait).
+ */
+export class NeedsHistory extends Error {
+  constructor(readonly profileId: string) {
+    super(`branch rule needs the event history of ${profileId}`);
+  }
+}
 
 const decodedRules = new WeakMap<object, SegmentRule>();
 
@@ -46,6 +62,9 @@ export async function rulePredicateFor(
   person: PersonFacts,
   events: EventReader | undefined,
   now: string,
+  segments?: SegmentStore,
+  /** The person's events, newest first, read outside the transaction; without them a rule that counts events throws NeedsHistory. */
+  history?: readonly StoredEvent[],
 ): Promise<RulePredicate> {
   const rules = branchRules(definition);
   if (rules.length === 0) return () => false;
@@ -60,14 +79,24 @@ export async function rulePredicateFor(
     state.firstSeenMs = Date.parse(person.profile.firstSeen);
     state.lastSeenMs = Date.parse(person.profile.lastSeen);
   }
-  if (plan.trackers.size > 0 && events) {
-    const history = await events.eventsOf({ profileIds: [person.profileId], limit: BRANCH_HISTORY_LIMIT });
-    for (const event of [...history].reverse()) state = applyEvent(plan, state, event);
+  // `in_segment`: the person's live memberships, read only when a rule asks.
+  if (segments && rules.some((r) => referencedSegments(r.rule).length > 0)) {
+    for (const member of await segments.membershipsOfProfile(person.profileId))
+      state.facts[factKey.segment(member.segmentId)] = true;
   }
+  if (plan.trackers.size > 0 && events && history)
+    for (const event of [...history].reverse()) state = applyEvent(plan, state, event);
   const byRaw = new Map(rules.map((r) => [r.raw, r.rule]));
   const at = new Date(now);
+  const counts = new Set(rules.filter((r) => planTracking([r.rule]).trackers.size > 0).map((r) => r.raw));
   return (raw) => {
     const rule = byRaw.get(raw);
+    if (rule && !history && events && counts.has(raw)) throw new NeedsHistory(person.profileId);
     return rule ? evaluateRule(rule, state, at) : false;
   };
+}
+
+/** Reads the person's history for branch rules (outside any transaction). */
+export function historyOf(events: EventReader, profileId: string): Promise<StoredEvent[]> {
+  return events.eventsOf({ profileIds: [profileId], limit: BRANCH_HISTORY_LIMIT });
 }

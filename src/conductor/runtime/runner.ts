@@ -16,6 +16,8 @@ import type {
   InstanceWrite,
   LogEntry,
   OutboxEntry,
+  SegmentStore,
+  StoredEvent,
   StoredInstance,
   TimerRow,
 } from '../../store/index.ts';
@@ -27,10 +29,16 @@ import type { JourneyEvent } from '../journey/filters.ts';
 import { instanceIdFor, type JourneyInstance, newJourneyInstance } from '../journey/state.ts';
 import { emittedEntry, traitEntry } from './emit.ts';
 import type { PersonFacts } from './person.ts';
-import { rulePredicateFor } from './rules.ts';
+import { historyOf, NeedsHistory, rulePredicateFor } from './rules.ts';
 
 export interface RunnerContext {
   events: EventReader | undefined;
+  /** Live segment membership for `in_segment` branch rules. */
+  segments?: SegmentStore | undefined;
+  /** Histories read outside the transaction by withHistoryRetry, per profile. */
+  history?: Map<string, StoredEvent[]>;
+  /** An offer's content by id (`offer.*` in a send's template), read when the send is queued. */
+  offerContent?: ((offerId: string) => Record<string, unknown> | undefined) | undefined;
   /** Appends to the ingest log (deduplicated by messageId); resolves once durable. */
   appendLog(entries: LogEntry[]): Promise<void>;
 }
@@ -70,7 +78,9 @@ export async function advance(
   input: AdvanceInput,
   person: PersonFacts,
 ): Promise<AdvanceResult> {
-  const evaluate = await rulePredicateFor(definition, person, ctx.events, input.now);
+  // The event history only when a branch that counts events is reached (see NeedsHistory).
+  const history = ctx.history?.get(person.profileId);
+  const evaluate = await rulePredicateFor(definition, person, ctx.events, input.now, ctx.segments, history);
   return advanceJourney(definition, instance, input, evaluate);
 }
 
@@ -182,9 +192,45 @@ export async function runInput(
     input.now,
   );
   if (before.status === 'new') write.expectedRevision = null;
+  if (ctx.offerContent) for (const entry of write.outbox) withOfferContent(entry, ctx.offerContent);
   await ctx.appendLog(logEntriesOf(person, result.actions, input.now));
   const written = await tx.writeInstance(write);
   if (!written)
     return { outcome: 'conflict', reason: 'the instance changed or the person is already in the journey' };
   return { outcome: 'applied', instance: result.instance };
+}
+
+/** A send with an offer carries the offer's content as `offer.*`, as it was when the send was queued. */
+function withOfferContent(
+  entry: OutboxEntry,
+  contentOf: (offerId: string) => Record<string, unknown> | undefined,
+): void {
+  const payload = entry.payload as { action: JourneyAction; variables?: Record<string, unknown> };
+  if (payload.action.type !== 'send' || !payload.action.offerId) return;
+  const content = contentOf(payload.action.offerId);
+  if (content)
+    payload.variables = { ...payload.variables, offer: { ...content, id: payload.action.offerId } };
+}
+
+/**
+ * Runs a transactional step; when a branch needs a person's event history (NeedsHistory), the
+ * transaction has rolled back: read it with no lock held and run the step again.
+ */
+export async function withHistoryRetry<T>(ctx: RunnerContext, step: () => Promise<T>): Promise<T> {
+  // Shared by the loops that run at once (journeys, timers): each forgets only what it read.
+  const history = (ctx.history ??= new Map());
+  const read: string[] = [];
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (!(error instanceof NeedsHistory) || !ctx.events || attempt > 50) throw error;
+        history.set(error.profileId, await historyOf(ctx.events, error.profileId));
+        read.push(error.profileId);
+      }
+    }
+  } finally {
+    for (const profileId of read) history.delete(profileId);
+  }
 }

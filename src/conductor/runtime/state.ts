@@ -1,6 +1,6 @@
 // What every conductor step is handed: the stores, the journey catalog, the channels, the
 // arbitration policy and the clock (injected, so tests move time without a public API).
-import type { ConductorStore, StateStore } from '../../store/index.ts';
+import type { ConductorStore, SegmentStore, StateStore } from '../../store/index.ts';
 import type { ArbitrationPolicy } from '../arbitration/types.ts';
 import type { JourneyCatalog } from './catalog.ts';
 import type { ChannelRegistry } from './channels.ts';
@@ -15,6 +15,8 @@ export interface ConductorState {
   runner: RunnerContext;
   channels: ChannelRegistry;
   policy: ArbitrationPolicy;
+  /** Live segment membership (branch rules with `in_segment`, broadcasts); undefined on PostgreSQL for now. */
+  segments?: SegmentStore | undefined;
   /** The current instant, ISO. */
   now(): string;
 }

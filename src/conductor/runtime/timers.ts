@@ -4,15 +4,17 @@
 import type { ConductorTransaction, TimerRow } from '../../store/index.ts';
 import type { JourneyInstance } from '../journey/state.ts';
 import { loadPerson } from './person.ts';
-import { runInput } from './runner.ts';
+import { runInput, withHistoryRetry } from './runner.ts';
 import type { ConductorState } from './state.ts';
 
 export async function runTimersStep(conductor: ConductorState, limit = 200): Promise<number> {
   const now = conductor.now();
-  return conductor.store.withDueTimers(now, limit, async (tx, timers) => {
-    for (const timer of timers) await fireTimer(conductor, tx, timer, now);
-    return timers.length;
-  });
+  return withHistoryRetry(conductor.runner, () =>
+    conductor.store.withDueTimers(now, limit, async (tx, timers) => {
+      for (const timer of timers) await fireTimer(conductor, tx, timer, now);
+      return timers.length;
+    }),
+  );
 }
 
 async function fireTimer(conductor: ConductorState, tx: ConductorTransaction, timer: TimerRow, now: string) {

@@ -125,8 +125,10 @@ export class SqliteStateStore implements StateStore {
   ): Promise<T | undefined> {
     if (this.inTransaction)
       throw new Error(`processor transaction already open on this connection (${processor})`);
-    this.inTransaction = true;
+    // BEGIN first: when it fails (database is locked) no transaction is open, and the flag
+    // must not say there is one, or every later step of this processor would refuse to run.
     this.db.exec('BEGIN IMMEDIATE');
+    this.inTransaction = true;
     try {
       const offset = await this.getOffset(processor);
       const result = await work(this.transaction(processor), offset);
