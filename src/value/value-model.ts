@@ -69,7 +69,7 @@ export function validateDimensions(dimensions: readonly ValueDimension[]): void 
 
 /**
  * Scores, ranks and explains every customer. Each returned score is a light view on the
- * columns of `scoreValueColumns`: `contributions` and `explanation` are built when first read
+ * columns of `scoreValueColumns`: `contributions` and `explanation` are built when read
  * (the refresh reads every explanation once, to write it on the profile).
  */
 export function scoreValue(
@@ -201,7 +201,6 @@ class ScoreView implements ValueScore {
   readonly profileId: string;
   readonly score: number;
   readonly rank: number;
-  #explanation: string | undefined;
 
   constructor(
     private readonly table: ValueScoreTable,
@@ -216,9 +215,13 @@ class ScoreView implements ValueScore {
     return this.table.contributions(this.index);
   }
 
+  /**
+   * Built on each read, not kept: the refresh reads each once to write it, and a million kept
+   * strings (each a tree of concatenations) cost the garbage collector several times more
+   * than building them.
+   */
   get explanation(): string {
-    this.#explanation ??= this.table.explanation(this.index);
-    return this.#explanation;
+    return this.table.explanation(this.index);
   }
 
   toJSON(): ValueScore {
