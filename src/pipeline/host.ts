@@ -105,7 +105,8 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
         stopped = resolve;
       });
       post({ kind: 'stop' });
-      await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+      // Generous: terminating a worker while DuckDB closes is a native crash.
+      await Promise.race([done, new Promise((r) => setTimeout(r, 30_000))]);
       await worker.terminate();
     },
   };

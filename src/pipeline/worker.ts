@@ -70,16 +70,24 @@ async function main(): Promise<void> {
     lastError = describe(error);
     send({ kind: 'error', error: lastError });
   };
-  const reportStatus = async () => {
-    send({
-      kind: 'status',
-      status: {
-        profilesOffset: await warehouseState.getOffset(PROFILES_PROCESSOR),
-        warehouseOffset: await events.getOffset(WAREHOUSE_PROCESSOR),
-        ...(segmentStore ? { segmentsOffset: await segmentStore.getOffset() } : {}),
-        lastError,
-      },
-    });
+  let reporting: Promise<void> = Promise.resolve();
+  const reportStatus = (): Promise<void> => {
+    reporting = reporting
+      .then(async () => {
+        send({
+          kind: 'status',
+          status: {
+            profilesOffset: await warehouseState.getOffset(PROFILES_PROCESSOR),
+            warehouseOffset: await events.getOffset(WAREHOUSE_PROCESSOR),
+            ...(segmentStore ? { segmentsOffset: await segmentStore.getOffset() } : {}),
+            lastError,
+          },
+        });
+      })
+      .catch((error) => {
+        lastError = describe(error);
+      });
+    return reporting;
   };
   const loops: LoopHandle[] = [];
   if (data.runProcessors) {
@@ -100,7 +108,13 @@ async function main(): Promise<void> {
     });
     loops.push(profiles, warehouse);
     if (segmentStore) {
-      const context = { state: segmentsState, events, store: segmentStore, ...options, now: clockFrom(data.clock) };
+      const context = {
+        state: segmentsState,
+        events,
+        store: segmentStore,
+        ...options,
+        now: clockFrom(data.clock),
+      };
       segments = startLoop(() => runSegmentsStep(context), {
         pollMs: data.pollMs,
         onError,
@@ -109,11 +123,26 @@ async function main(): Promise<void> {
       loops.push(segments);
     }
   }
+  // Queries still running when a stop arrives: closing DuckDB under one is a native crash.
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
   port!.on('message', async (message: ToWorker) => {
     if (message.kind === 'wake') for (const loop of loops) loop.wake();
-    if (message.kind === 'query') await answer(events, message);
+    if (message.kind === 'query') {
+      if (stopping) {
+        send({ kind: 'answer', id: message.id, error: 'the pipeline is stopping' });
+        return;
+      }
+      const running = answer(events, message);
+      inFlight.add(running);
+      await running;
+      inFlight.delete(running);
+    }
     if (message.kind === 'stop') {
+      stopping = true;
       await Promise.all(loops.map((loop) => loop.stop()));
+      await Promise.all(inFlight);
+      await reporting;
       await events.close();
       await profilesState.close();
       await warehouseState.close();
