@@ -39,13 +39,16 @@ export function funnelReport(
   stages: StageRow[],
   history: StageHistoryRow[],
   cohort: { label: string; profileIds: Set<string> } | null,
+  /** Merged-away profile → the profile it ended in: a person merged from two profiles counts once. */
+  mergedInto: ReadonlyMap<string, string> = new Map(),
 ): FunnelReport {
   const inCohort = (id: string) => cohort === null || cohort.profileIds.has(id);
   const index = new Map(funnel.stages.map((s, i) => [s.id, i]));
   const current = funnel.stages.map(() => 0);
   const furthest = new Map<string, number>();
   for (const row of stages) {
-    if (!inCohort(row.profileId)) continue;
+    // A merged-away profile is no one now; its history still counts for the survivor below.
+    if (mergedInto.has(row.profileId) || !inCohort(row.profileId)) continue;
     const i = index.get(row.stage);
     if (i === undefined) continue;
     current[i] = (current[i] ?? 0) + 1;
@@ -54,7 +57,8 @@ export function funnelReport(
   const stays: number[][] = funnel.stages.map(() => []);
   const entered = new Map<string, { stage: number; at: number }>();
   for (const row of history) {
-    if (!inCohort(row.profileId)) continue;
+    const person = mergedInto.get(row.profileId) ?? row.profileId;
+    if (!inCohort(person)) continue;
     const at = Date.parse(row.at);
     const open = entered.get(row.profileId);
     if (open && open.stage === index.get(row.fromStage ?? '')) stays[open.stage]?.push(at - open.at);
@@ -64,7 +68,7 @@ export function funnelReport(
       continue;
     }
     entered.set(row.profileId, { stage: to, at });
-    furthest.set(row.profileId, Math.max(furthest.get(row.profileId) ?? -1, to));
+    furthest.set(person, Math.max(furthest.get(person) ?? -1, to));
   }
   const reached = funnel.stages.map((_, i) => [...furthest.values()].filter((f) => f >= i).length);
   return {

@@ -300,6 +300,7 @@ export class SegmentService {
       await this.options.store.allStages(id),
       await this.options.store.stageHistoryOf(id),
       chosen,
+      await this.options.store.profileMap(),
     );
   }
 
