@@ -6,7 +6,7 @@ import { averageRanks } from '../../src/value/ranks.ts';
 function referenceRanks(values: readonly number[]): number[] {
   const sorted = [...values].sort((left, right) => left - right);
   return values.map((value) => {
-    const first = sorted.findIndex((other) => other === value);
+    const first = sorted.indexOf(value);
     const count = sorted.filter((other) => other === value).length;
     return first + (count + 1) / 2;
   });
