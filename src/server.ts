@@ -15,7 +15,7 @@ import {
 } from './conductor/runtime/index.ts';
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
-import { GroupCommitLog, ingestRoutes } from './ingest/index.ts';
+import { GroupCommitLog, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
 import {
   type Pipeline,
   PROFILES_PROCESSOR,
@@ -26,7 +26,7 @@ import {
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { segmentRoutes } from './segments/index.ts';
-import { openChannelStore, openStateStore, type StateStore } from './store/index.ts';
+import { openChannelStore, openStateStore, type StateStore, sqlitePathsIn } from './store/index.ts';
 import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 import { serveDashboard } from './web/index.ts';
@@ -101,7 +101,12 @@ export async function createServer(
     },
     { error: (message) => app.log.error(message) },
   );
-  const ingestLog = new GroupCommitLog(state.log, {
+  // Embedded: commits happen on a writer thread so their fsync does not stop this one.
+  const logWriter =
+    state.engine === 'sqlite'
+      ? await ThreadedLogWriter.start(sqlitePathsIn(config.dataDir).logPath)
+      : undefined;
+  const ingestLog = new GroupCommitLog(logWriter ?? state.log, {
     maxPendingMessages: 200_000,
     maxBatchMessages: 20_000,
     onCommit: () => pipeline.wake(),
@@ -184,14 +189,14 @@ export async function createServer(
       storage: location,
     },
   });
+  await app.register(transferRoutes, { state, events: pipeline, credentials });
+  await app.register(segmentRoutes, { state, pipeline, credentials, location, clock: options.clock });
   await app.register(valueRoutes, {
     state,
     events: pipeline,
     credentials,
     refreshHours: refreshHoursFrom(process.env),
   });
-  await app.register(transferRoutes, { state, events: pipeline, credentials });
-  await app.register(segmentRoutes, { state, pipeline, credentials, location, clock: options.clock });
   await app.register(trackingRoutes, {
     signer: channels.signer,
     events: channels.events,
@@ -208,6 +213,10 @@ export async function createServer(
     channels,
     ...(options.arbitrationPolicy ? { policy: options.arbitrationPolicy } : {}),
     ...(clock ? { clock: () => clock.now() } : {}),
+    offers: (offerId) =>
+      placements.current.offers.find((offer) => offer.id === offerId)?.content as
+        | Record<string, unknown>
+        | undefined,
     pollMs: options.conductorPollMs ?? 250,
     runLoops: config.processors,
     onError: (error) => app.log.error(error instanceof Error ? error : { error }, 'conductor step failed'),
@@ -240,9 +249,11 @@ export async function createServer(
       suppressions.stop();
       await erasure.close();
       await ingestLog.close();
+      await logWriter?.close();
+      // The outbox delivers through the channels: stop it before they close.
+      await conductor.stop();
       placements.stop();
       await channels.close();
-      await conductor.stop();
       await pipeline.stop();
       await state.close();
     },

@@ -11,6 +11,7 @@ import {
   type ConductorStore,
   type LogEntry,
   openConductorStore,
+  openSegmentStore,
   openStateStore,
   type StorageLocation,
 } from '../../store/index.ts';
@@ -18,7 +19,7 @@ import { validatePolicy } from '../arbitration/policy.ts';
 import type { ArbitrationPolicy } from '../arbitration/types.ts';
 import { JourneyCatalog } from './catalog.ts';
 import { type ChannelRegistry, channelRegistry } from './channels.ts';
-import { runOutboxStep } from './outbox.ts';
+import { LEASE_MS, runOutboxStep } from './outbox.ts';
 import { JourneyService } from './service.ts';
 import { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';
 import { runTimersStep } from './timers.ts';
@@ -30,6 +31,8 @@ export interface ConductorOptions {
   channels?: ChannelRegistry;
   policy?: ArbitrationPolicy;
   clock?: Clock;
+  /** The content of an offer by id (the placements' offers), for `offer.*` in send templates. */
+  offers?: (offerId: string) => Record<string, unknown> | undefined;
   pollMs?: number;
   /** Run the loops here (off for an API-only process). */
   runLoops: boolean;
@@ -61,9 +64,24 @@ export function policyFromEnvironment(env: NodeJS.ProcessEnv = process.env): Arb
   return result.policy;
 }
 
+/**
+ * RAPPORT_OUTBOX_LEASE_MS: how long a worker holds a row it is delivering (default 60 s). A row
+ * still `sending` after it was interrupted by a crash: it goes to `dead` (in doubt) once the lease
+ * runs out. It must stay above the longest delivery (a webhook: 3 attempts of 5 s, and backoff).
+ */
+export function outboxLeaseFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.RAPPORT_OUTBOX_LEASE_MS;
+  if (raw === undefined || raw === '') return LEASE_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 1000)
+    throw new Error(`RAPPORT_OUTBOX_LEASE_MS: a whole number of milliseconds, at least 1000 (got ${raw})`);
+  return ms;
+}
+
 export async function startConductor(options: ConductorOptions): Promise<Conductor> {
   const store = await openConductorStore(options.location);
   const state = await openStateStore(options.location);
+  const segments = await openSegmentStore(options.location);
   const clock = options.clock ?? (() => new Date());
   const catalog = new JourneyCatalog(store);
   const appendLog = async (entries: LogEntry[]) => {
@@ -75,22 +93,24 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     state,
     store,
     catalog,
-    runner: { events: options.events, appendLog },
+    runner: { events: options.events, segments, offerContent: options.offers, appendLog },
     channels: options.channels ?? channelRegistry([]),
     policy: options.policy ?? policyFromEnvironment(),
+    segments,
     now: () => clock().toISOString(),
   };
   const loops: LoopHandle[] = [];
   const wake = () => {
     for (const loop of loops) loop.wake();
   };
+  const leaseMs = outboxLeaseFromEnvironment();
   if (options.runLoops) {
     const loopOptions = { pollMs: options.pollMs ?? 250, onError: options.onError };
     const stepOptions = { batchSize: 500, identity: options.identity };
     loops.push(
       startLoop(() => runJourneysStep(conductor, stepOptions), loopOptions),
       startLoop(() => runTimersStep(conductor), loopOptions),
-      startLoop(() => runOutboxStep(conductor), loopOptions),
+      startLoop(() => runOutboxStep(conductor, 100, leaseMs), loopOptions),
     );
   }
   return {
@@ -102,6 +122,7 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     async stop() {
       await Promise.all(loops.map((loop) => loop.stop()));
       await store.close();
+      await segments?.close();
       await state.close();
     },
   };
