@@ -1,9 +1,12 @@
 // The pipeline: the processors that read the ingest log, each from its own offset (profiles:
 // identity resolution and traits; warehouse: the event store), the worker thread they run in
 // so ingest never waits on them, and the channel the HTTP thread uses to query events.
+
+export { clockFrom, TestClock } from './clock.ts';
 export { type Pipeline, startPipeline } from './host.ts';
 export { type LoopHandle, startLoop } from './loop.ts';
 export type { EventReader, PipelineStatus } from './rpc.ts';
+export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';
 export {
   DEFAULT_STEP_OPTIONS,
   PROFILES_PROCESSOR,
@@ -13,5 +16,3 @@ export {
   WAREHOUSE_PROCESSOR,
 } from './steps.ts';
 export type { PipelineWorkerData } from './worker.ts';
-export { clockFrom, TestClock } from './clock.ts';
-export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';

@@ -21,7 +21,10 @@ export interface TestServer {
   admin(path: string): Promise<{ status: number; body: any }>;
 }
 
-export async function startTestServer(input: ConfigInput = {}, options: ServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  input: ConfigInput = {},
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-test-'));
   const config = loadConfig({ port: 0, dataDir, logLevel: 'silent', ...input }, {});
   const server = await createServer(config, options);

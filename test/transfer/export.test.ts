@@ -103,7 +103,11 @@ describe('export events', () => {
     expect(result.code, result.stderr).toBe(0);
     const [header, first, ...rest] = readFileSync(output, 'utf8').trim().split('\n');
     const fixed = 'messageId,type,event,name,userId,anonymousId,profileId,timestamp,receivedAt';
-    expect(header?.split(','), header).toEqual([...fixed.split(','), 'properties.order_id', 'properties.revenue']);
+    expect(header?.split(','), header).toEqual([
+      ...fixed.split(','),
+      'properties.order_id',
+      'properties.revenue',
+    ]);
     expect(first).toMatch(
       /^import-[0-9a-f-]+,track,Order Completed,,customer-0,,[^,]+,2024-01-01T00:00:00.000Z,[^,]+,o-0,0$/,
     );

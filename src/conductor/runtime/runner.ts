@@ -218,7 +218,8 @@ function withOfferContent(
  */
 export async function withHistoryRetry<T>(ctx: RunnerContext, step: () => Promise<T>): Promise<T> {
   // Shared by the loops that run at once (journeys, timers): each forgets only what it read.
-  const history = (ctx.history ??= new Map());
+  ctx.history ??= new Map();
+  const history = ctx.history;
   const read: string[] = [];
   try {
     for (let attempt = 1; ; attempt++) {
