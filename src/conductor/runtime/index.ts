@@ -16,6 +16,7 @@ export { CONDUCTOR_SOURCE } from './emit.ts';
 export { DECISION_EVENTS, LEASE_MS, MAX_ATTEMPTS, type OutboxPayload, runOutboxStep } from './outbox.ts';
 export { loadPerson, type PersonFacts } from './person.ts';
 export { prepareEntry, type RunnerContext, type RunResult, runInput, withHistoryRetry } from './runner.ts';
+export { dueRun, runScheduleStep, SCHEDULE_PAGE, scheduleMarkKey } from './schedules.ts';
 export { type ApiSend, JourneyService } from './service.ts';
 export { type Conductor, type ConductorOptions, policyFromEnvironment, startConductor } from './start.ts';
 export { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';

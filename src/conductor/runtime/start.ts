@@ -1,7 +1,7 @@
-// Starts the conductor's three loops on this process — the journey processor (log → journeys),
-// the timer step and the outbox worker — with their own store connections. They run on the
-// main thread: their work is mostly waiting on channels and small indexed reads, and the
-// channels and the clock are objects the server is handed (tests inject both), which a
+// Starts the conductor's four loops on this process — the journey processor (log → journeys),
+// the timer step, the schedule step (broadcasts, schedules, date traits) and the outbox
+// worker — with their own store connections. They run on the main thread: their work is
+// mostly waiting on channels and small indexed reads, and the channels and the clock are objects the server is handed (tests inject both), which a
 // worker thread could not receive. With PostgreSQL any number of processes run them together.
 import { readFileSync } from 'node:fs';
 import type { IdentityConfig } from '../../identity/index.ts';
@@ -20,6 +20,7 @@ import type { ArbitrationPolicy } from '../arbitration/types.ts';
 import { JourneyCatalog } from './catalog.ts';
 import { type ChannelRegistry, channelRegistry } from './channels.ts';
 import { LEASE_MS, runOutboxStep } from './outbox.ts';
+import { runScheduleStep } from './schedules.ts';
 import { JourneyService } from './service.ts';
 import { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';
 import { runTimersStep } from './timers.ts';
@@ -110,6 +111,7 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     loops.push(
       startLoop(() => runJourneysStep(conductor, stepOptions), loopOptions),
       startLoop(() => runTimersStep(conductor), loopOptions),
+      startLoop(() => runScheduleStep(conductor), loopOptions),
       startLoop(() => runOutboxStep(conductor, 100, leaseMs), loopOptions),
     );
   }
