@@ -1,7 +1,7 @@
 // The channel store on the embedded engine: its own connection to state.sqlite and its own
 // migration track (channel_schema_migrations), so its tables never renumber the state store's.
 import type { ChannelStore, NewTask, TaskQuery, TaskRow, TaskStatus } from '../channel-types.ts';
-import { chunk, openSqlite, type SqliteDatabase } from './connection.ts';
+import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE tasks (
@@ -28,23 +28,7 @@ const MIGRATIONS: string[] = [
 ];
 
 function migrate(db: SqliteDatabase): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS channel_schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
-  );
-  const row = db.prepare('SELECT max(version) AS v FROM channel_schema_migrations').get() as {
-    v: number | null;
-  };
-  MIGRATIONS.forEach((sql, index) => {
-    const version = index + 1;
-    if (version <= (row.v ?? 0)) return;
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO channel_schema_migrations VALUES (?, ?)').run(
-        version,
-        new Date().toISOString(),
-      );
-    }).immediate();
-  });
+  migrateSqlite(db, MIGRATIONS, 'channel_schema_migrations');
 }
 
 interface TaskDbRow {

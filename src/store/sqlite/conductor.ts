@@ -22,7 +22,7 @@ import type {
   TimerRow,
 } from '../conductor-types.ts';
 import { DELIVERING } from '../conductor-types.ts';
-import { chunk, openSqlite, type SqliteDatabase } from './connection.ts';
+import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS processor_offsets (processor TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -81,23 +81,7 @@ const MIGRATIONS: string[] = [
 ];
 
 function migrate(db: SqliteDatabase): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS conductor_schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
-  );
-  const row = db.prepare('SELECT max(version) AS v FROM conductor_schema_migrations').get() as {
-    v: number | null;
-  };
-  MIGRATIONS.forEach((sql, index) => {
-    const version = index + 1;
-    if (version <= (row.v ?? 0)) return;
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO conductor_schema_migrations VALUES (?, ?)').run(
-        version,
-        new Date().toISOString(),
-      );
-    }).immediate();
-  });
+  migrateSqlite(db, MIGRATIONS, 'conductor_schema_migrations');
 }
 
 interface InstanceDbRow {

@@ -18,15 +18,18 @@ export function openSqlite(path: string, options: SqliteOpenOptions): SqliteData
   return db;
 }
 
-export function migrateSqlite(db: SqliteDatabase, migrations: string[]): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
-  );
-  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+/**
+ * Applies the numbered migrations not yet recorded in `ledger`. Each capability with tables of
+ * its own (segments, conductor, channels) keeps its own ledger, so their numbering never
+ * collides with the state store's.
+ */
+export function migrateSqlite(db: SqliteDatabase, migrations: string[], ledger = 'schema_migrations'): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS ${ledger} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`);
+  const row = db.prepare(`SELECT max(version) AS v FROM ${ledger}`).get() as { v: number | null };
   const current = row.v ?? 0;
   const apply = db.transaction((version: number, sql: string) => {
     db.exec(sql);
-    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+    db.prepare(`INSERT INTO ${ledger} (version, applied_at) VALUES (?, ?)`).run(
       version,
       new Date().toISOString(),
     );

@@ -14,7 +14,7 @@ import type {
   StageHistoryRow,
   StageRow,
 } from '../segment-types.ts';
-import { chunk, openSqlite, type SqliteDatabase } from './connection.ts';
+import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 
 export const SEGMENTS_PROCESSOR = 'segments';
 
@@ -57,23 +57,7 @@ const MIGRATIONS: string[] = [
 ];
 
 function migrate(db: SqliteDatabase): void {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS segment_schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)',
-  );
-  const row = db.prepare('SELECT max(version) AS v FROM segment_schema_migrations').get() as {
-    v: number | null;
-  };
-  MIGRATIONS.forEach((sql, index) => {
-    const version = index + 1;
-    if (version <= (row.v ?? 0)) return;
-    db.transaction(() => {
-      db.exec(sql);
-      db.prepare('INSERT INTO segment_schema_migrations VALUES (?, ?)').run(
-        version,
-        new Date().toISOString(),
-      );
-    }).immediate();
-  });
+  migrateSqlite(db, MIGRATIONS, 'segment_schema_migrations');
 }
 
 interface SegmentDbRow {
