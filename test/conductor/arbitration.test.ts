@@ -350,6 +350,18 @@ describe('arbitration properties', () => {
     );
   });
 
+  it('ends at the first real minute outside when the end time falls in a spring-forward gap', () => {
+    // Found by the property below: Chatham skips 02:45-03:45 on 2026-09-27, so 03:00 does not
+    // exist; luxon moves it to 04:00, inside the next quiet hours. The real end is 03:45.
+    const until = quietHoursEnd(
+      '2026-09-25T15:15:00.000Z',
+      { start: '04:00', end: '03:00' },
+      'Pacific/Chatham',
+    );
+    expect(until).toBe('2026-09-26T14:00:00.000Z');
+    expect(isInQuietHours(until as string, { start: '04:00', end: '03:00' }, 'Pacific/Chatham')).toBe(false);
+  });
+
   it('quiet hours end is always after the instant and outside the window', () => {
     fc.assert(
       fc.property(instant, fc.constantFrom(...zones), time, time, (now, zone, start, end) => {

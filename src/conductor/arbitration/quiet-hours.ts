@@ -16,6 +16,21 @@ export function isInQuietHours(instant: string, quiet: QuietHours, zone: string)
   return start <= end ? minute >= start && minute < end : minute >= start || minute < end;
 }
 
+/**
+ * The end's wall-clock time does not exist on a spring-forward night (Pacific/Chatham skips
+ * 02:45-03:45) and luxon moves it past the gap, possibly back into the next quiet hours:
+ * walk the real minutes instead. Rare, and bounded by two days.
+ */
+function firstMinuteOutside(local: DateTime, quiet: QuietHours, zone: string): string {
+  for (let minutes = 1; minutes <= 2 * 24 * 60; minutes++) {
+    const candidate = toInstant(
+      DateTime.fromMillis(local.toMillis() + minutes * 60_000, { zone }).startOf('minute'),
+    );
+    if (!isInQuietHours(candidate, quiet, zone)) return candidate;
+  }
+  throw new Error(`quiet hours ${quiet.start}-${quiet.end} in ${zone} never end`);
+}
+
 /** When the quiet hours around `instant` end, or undefined when `instant` is not in them. */
 export function quietHoursEnd(instant: string, quiet: QuietHours, zone: string): string | undefined {
   if (!isInQuietHours(instant, quiet, zone)) return undefined;
@@ -26,7 +41,8 @@ export function quietHoursEnd(instant: string, quiet: QuietHours, zone: string):
     .startOf('day')
     .plus({ days: endsTomorrow ? 1 : 0 })
     .set({ hour, minute });
-  if (end > local) return toInstant(end);
+  if (end > local && !isInQuietHours(toInstant(end), quiet, zone)) return toInstant(end);
+  if (end > local) return firstMinuteOutside(local, quiet, zone);
   // In the repeated hour of a fall-back night the wall-clock end names the first occurrence,
   // already past: count the wall-clock minutes left instead (no transition lies between).
   const wallMinutesLeft = toMinutes(quiet.end) - minuteOfDay(local);
