@@ -5,6 +5,7 @@ import type { ChannelStore, NewTask, TaskQuery, TaskRow, TaskStatus } from '../c
 import {
   connectPostgres,
   inTransaction,
+  migratedOrClosed,
   type PostgresConnection,
   type PostgresOpenOptions,
 } from './connection.ts';
@@ -114,14 +115,9 @@ export class PostgresChannelStore implements ChannelStore {
   }
 
   static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresChannelStore> {
-    const store = new PostgresChannelStore(connectPostgres(url, options));
-    try {
-      await migrate(store.pool, store.connection.schema);
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return migratedOrClosed(new PostgresChannelStore(connectPostgres(url, options)), (store) =>
+      migrate(store.pool, store.connection.schema),
+    );
   }
 
   async close(): Promise<void> {

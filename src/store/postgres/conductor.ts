@@ -27,6 +27,7 @@ import { assembleStats, toDecision, toJourney, toOutboxRow } from '../sqlite/con
 import {
   connectPostgres,
   inTransaction,
+  migratedOrClosed,
   migratePostgres,
   type PgQueryable,
   type PostgresConnection,
@@ -155,14 +156,9 @@ export class PostgresConductorStore implements ConductorStore {
   }
 
   static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresConductorStore> {
-    const store = new PostgresConductorStore(connectPostgres(url, options));
-    try {
-      await store.migrate();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return migratedOrClosed(new PostgresConductorStore(connectPostgres(url, options)), (store) =>
+      store.migrate(),
+    );
   }
 
   async migrate(): Promise<void> {

@@ -48,6 +48,23 @@ export function connectPostgres(url: string, options: PostgresOpenOptions = {}):
   };
 }
 
+/**
+ * Runs a new store's migrations and hands it back; when they fail, closes it first so its
+ * pool is not left open behind the error.
+ */
+export async function migratedOrClosed<T extends { close(): Promise<void> }>(
+  store: T,
+  migrate: (store: T) => Promise<void>,
+): Promise<T> {
+  try {
+    await migrate(store);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return store;
+}
+
 /** Runs `work` on one client between BEGIN and COMMIT; ROLLBACK and rethrow on any error. */
 export async function inTransaction<T>(
   pool: pg.Pool,

@@ -3,6 +3,7 @@ import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
 import {
   connectPostgres,
   inTransaction,
+  migratedOrClosed,
   migratePostgres,
   type PostgresConnection,
   type PostgresOpenOptions,
@@ -82,14 +83,9 @@ export class PostgresEventStore implements EventStore {
   }
 
   static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresEventStore> {
-    const store = new PostgresEventStore(connectPostgres(url, options));
-    try {
-      await store.migrate();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return migratedOrClosed(new PostgresEventStore(connectPostgres(url, options)), (store) =>
+      store.migrate(),
+    );
   }
 
   async migrate(): Promise<void> {

@@ -24,6 +24,7 @@ import type {
 import {
   connectPostgres,
   inTransaction,
+  migratedOrClosed,
   migratePostgres,
   type PgQueryable,
   type PostgresConnection,
@@ -144,17 +145,9 @@ export class PostgresSegmentStore implements SegmentStore {
   }
 
   static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresSegmentStore> {
-    const store = new PostgresSegmentStore(connectPostgres(url, options));
-    try {
-      await migratePostgres(store.pool, store.connection.schema, {
-        component: 'segments',
-        migrations: MIGRATIONS,
-      });
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return migratedOrClosed(new PostgresSegmentStore(connectPostgres(url, options)), (store) =>
+      migratePostgres(store.pool, store.connection.schema, { component: 'segments', migrations: MIGRATIONS }),
+    );
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,7 @@ import type {
 } from '../types.ts';
 import {
   connectPostgres,
+  migratedOrClosed,
   migratePostgres,
   type PostgresConnection,
   type PostgresOpenOptions,
@@ -42,14 +43,9 @@ export class PostgresStateStore implements StateStore {
   }
 
   static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresStateStore> {
-    const store = new PostgresStateStore(connectPostgres(url, options));
-    try {
-      await store.migrate();
-    } catch (error) {
-      await store.close();
-      throw error;
-    }
-    return store;
+    return migratedOrClosed(new PostgresStateStore(connectPostgres(url, options)), (store) =>
+      store.migrate(),
+    );
   }
 
   async migrate(): Promise<void> {
