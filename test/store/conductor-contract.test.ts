@@ -194,6 +194,28 @@ for (const engine of ENGINES) {
       expect((await store.pendingTimers('i1')).map((t) => t.token)).toEqual(['t2']);
     });
 
+    it('gives a processor to one step at a time, and a peer skips it rather than waits', async () => {
+      const peer = await opened.peer();
+      const result = await store.withProcessor('journeys', async (tx, offset) => {
+        expect(offset).toBe(0);
+        // The offset row is already updated when the peer tries: PostgreSQL must skip, not
+        // wait behind this transaction (a wait here would hang the test).
+        await tx.setOffset(9);
+        const other =
+          engine.name === 'postgres' ? await peer.withProcessor('journeys', async () => 'peer ran') : 'skipped';
+        return other ?? 'skipped';
+      });
+      expect(result).toBe('skipped');
+      expect(await peer.getOffset('journeys')).toBe(9);
+      await expect(
+        store.withProcessor('journeys', async (tx) => {
+          await tx.setOffset(12);
+          throw new Error('step failed');
+        }),
+      ).rejects.toThrow('step failed');
+      expect(await peer.withProcessor('journeys', async (_tx, offset) => offset)).toBe(9);
+    });
+
     it('queues each idempotency key once and gives each due row to one claimer', async () => {
       expect(
         await store.enqueue([outbox('k1'), outbox('k2'), outbox('k3', { nextAttemptAt: at(100) })]),

@@ -321,9 +321,10 @@ for (const engine of ENGINES) {
           const gate = deferred();
           const inside = deferred();
           const first = state.withProcessorLock('profiles', async (tx) => {
+            // The row is updated before the peer tries: it must still skip, not wait.
+            await tx.setOffset(5);
             inside.resolve();
             await gate.promise;
-            await tx.setOffset(5);
             return 'first';
           });
           await inside.promise;

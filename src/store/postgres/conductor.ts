@@ -34,7 +34,7 @@ import {
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
-import { quoteIdent, storableJson } from './sql.ts';
+import { ensureOffsetRowSql, quoteIdent, storableJson } from './sql.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS processor_offsets (processor text PRIMARY KEY, seq bigint NOT NULL);
@@ -258,7 +258,7 @@ export class PostgresConductorStore implements ConductorStore {
   ): Promise<T | undefined> {
     // Committed on its own first, so SKIP LOCKED always has a row to lock or skip.
     await this.pool.query(
-      `INSERT INTO ${this.t.offsets} (processor, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
+      ensureOffsetRowSql(this.t.offsets),
       [processor],
     );
     return this.transact(async (client) => {

@@ -31,7 +31,7 @@ import {
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
-import { lastByKey, quoteIdent, storableText, toNumber } from './sql.ts';
+import { ensureOffsetRowSql, lastByKey, quoteIdent, storableText, toNumber } from './sql.ts';
 
 export const SEGMENTS_PROCESSOR = 'segments';
 
@@ -161,7 +161,7 @@ export class PostgresSegmentStore implements SegmentStore {
   async exclusive<T>(work: () => Promise<T>): Promise<T | undefined> {
     // Committed on its own first, so SKIP LOCKED always has a row to lock or skip.
     await this.pool.query(
-      `INSERT INTO ${this.t.offsets} (processor, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
+      ensureOffsetRowSql(this.t.offsets),
       [SEGMENTS_PROCESSOR],
     );
     const client = await this.pool.connect();

@@ -16,6 +16,19 @@ export function advisoryLockParams(name: string): [number, string] {
   return [ADVISORY_LOCK_CLASS, name];
 }
 
+/**
+ * Creates a processor's offset row if it is missing, as its own statement before the step's
+ * transaction, so `FOR UPDATE SKIP LOCKED` always has a committed row to lock or skip.
+ * `VALUES … ON CONFLICT DO NOTHING` alone is not enough: its unique check waits for any
+ * transaction that has updated the existing row, so a peer would block behind a running step
+ * instead of skipping it. The NOT EXISTS reads the committed row from its snapshot and inserts
+ * nothing; ON CONFLICT stays for two processes creating the row at once.
+ */
+export function ensureOffsetRowSql(table: string): string {
+  return `INSERT INTO ${table} (processor, seq) SELECT $1, 0
+    WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE processor = $1) ON CONFLICT DO NOTHING`;
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }

@@ -28,7 +28,7 @@ import { STATE_MIGRATIONS } from './migrations.ts';
 import * as privacy from './privacy.ts';
 import * as profiles from './profiles.ts';
 import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
-import { storableText, toNumber } from './sql.ts';
+import { ensureOffsetRowSql, storableText, toNumber } from './sql.ts';
 
 export class PostgresStateStore implements StateStore {
   readonly engine = 'postgres' as const;
@@ -73,7 +73,7 @@ export class PostgresStateStore implements StateStore {
       // Committed on its own first, so SKIP LOCKED below always has a row to lock or skip; a
       // row inserted inside the transaction would be invisible to (and not skipped by) peers.
       await client.query(
-        `INSERT INTO ${this.tables.processorOffsets} (processor, seq) VALUES ($1, 0) ON CONFLICT DO NOTHING`,
+        ensureOffsetRowSql(this.tables.processorOffsets),
         [processor],
       );
       await client.query('BEGIN');
