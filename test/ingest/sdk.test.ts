@@ -39,23 +39,37 @@ function person(prefix: string): Person {
 
 /** The calls both SDKs make, in order; each SDK maps them onto its own API. */
 interface Client {
-  identify(message: { userId?: string; anonymousId?: string; traits: Record<string, unknown> }): void;
-  page(message: { userId?: string; anonymousId?: string; name: string }): void;
-  track(message: { userId: string; event: string; properties: Record<string, unknown> }): void;
-  alias(message: { userId: string; previousId: string }): void;
+  identify(message: {
+    userId?: string;
+    anonymousId?: string;
+    traits: Record<string, unknown>;
+    timestamp: Date;
+  }): void;
+  page(message: { userId?: string; anonymousId?: string; name: string; timestamp: Date }): void;
+  track(message: { userId: string; event: string; properties: Record<string, unknown>; timestamp: Date }): void;
+  alias(message: { userId: string; previousId: string; timestamp: Date }): void;
 }
 
 function tellTheStory(client: Client, p: Person): void {
-  client.identify({ anonymousId: p.anonymousId, traits: { plan: 'free' } });
-  client.page({ anonymousId: p.anonymousId, name: 'Pricing' });
+  // Each call a second after the last, stated explicitly, as a person's visit would be. The
+  // SDKs stamp Date.now(), so calls made in one tick are a tie (profiles break it by messageId,
+  // so the result does not depend on arrival order); and Segment's clock-skew correction adds
+  // each request's own latency (receivedAt - sentAt), so calls a millisecond apart sent in
+  // different requests can swap order. Either would make "the later identify wins" a coin toss.
+  const start = Date.now() - 10_000;
+  let step = 0;
+  const next = () => new Date(start + 1_000 * step++);
+  client.identify({ anonymousId: p.anonymousId, traits: { plan: 'free' }, timestamp: next() });
+  client.page({ anonymousId: p.anonymousId, name: 'Pricing', timestamp: next() });
   client.identify({
     userId: p.userId,
     anonymousId: p.anonymousId,
     traits: { email: p.email, name: 'Ada', plan: 'pro' },
+    timestamp: next(),
   });
-  client.track({ userId: p.userId, event: 'Order Completed', properties: { total: 42 } });
-  client.page({ anonymousId: p.secondDevice, name: 'Docs' });
-  client.alias({ userId: p.userId, previousId: p.secondDevice });
+  client.track({ userId: p.userId, event: 'Order Completed', properties: { total: 42 }, timestamp: next() });
+  client.page({ anonymousId: p.secondDevice, name: 'Docs', timestamp: next() });
+  client.alias({ userId: p.userId, previousId: p.secondDevice, timestamp: next() });
 }
 
 interface SentMessage {
