@@ -46,7 +46,12 @@ interface Client {
     timestamp: Date;
   }): void;
   page(message: { userId?: string; anonymousId?: string; name: string; timestamp: Date }): void;
-  track(message: { userId: string; event: string; properties: Record<string, unknown>; timestamp: Date }): void;
+  track(message: {
+    userId: string;
+    event: string;
+    properties: Record<string, unknown>;
+    timestamp: Date;
+  }): void;
   alias(message: { userId: string; previousId: string; timestamp: Date }): void;
 }
 

@@ -202,7 +202,9 @@ for (const engine of ENGINES) {
         // wait behind this transaction (a wait here would hang the test).
         await tx.setOffset(9);
         const other =
-          engine.name === 'postgres' ? await peer.withProcessor('journeys', async () => 'peer ran') : 'skipped';
+          engine.name === 'postgres'
+            ? await peer.withProcessor('journeys', async () => 'peer ran')
+            : 'skipped';
         return other ?? 'skipped';
       });
       expect(result).toBe('skipped');

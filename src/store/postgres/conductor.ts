@@ -257,10 +257,7 @@ export class PostgresConductorStore implements ConductorStore {
     work: (tx: ConductorTransaction, offset: number) => Promise<T>,
   ): Promise<T | undefined> {
     // Committed on its own first, so SKIP LOCKED always has a row to lock or skip.
-    await this.pool.query(
-      ensureOffsetRowSql(this.t.offsets),
-      [processor],
-    );
+    await this.pool.query(ensureOffsetRowSql(this.t.offsets), [processor]);
     return this.transact(async (client) => {
       const { rows } = await client.query(
         `SELECT seq FROM ${this.t.offsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,

@@ -160,10 +160,7 @@ export class PostgresSegmentStore implements SegmentStore {
 
   async exclusive<T>(work: () => Promise<T>): Promise<T | undefined> {
     // Committed on its own first, so SKIP LOCKED always has a row to lock or skip.
-    await this.pool.query(
-      ensureOffsetRowSql(this.t.offsets),
-      [SEGMENTS_PROCESSOR],
-    );
+    await this.pool.query(ensureOffsetRowSql(this.t.offsets), [SEGMENTS_PROCESSOR]);
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {

@@ -72,10 +72,7 @@ export class PostgresStateStore implements StateStore {
     try {
       // Committed on its own first, so SKIP LOCKED below always has a row to lock or skip; a
       // row inserted inside the transaction would be invisible to (and not skipped by) peers.
-      await client.query(
-        ensureOffsetRowSql(this.tables.processorOffsets),
-        [processor],
-      );
+      await client.query(ensureOffsetRowSql(this.tables.processorOffsets), [processor]);
       await client.query('BEGIN');
       const { rows } = await client.query<{ seq: string }>(
         `SELECT seq FROM ${this.tables.processorOffsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,
