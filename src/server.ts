@@ -26,6 +26,7 @@ import {
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { segmentRoutes } from './segments/index.ts';
+import { statsRoutes } from './stats/index.ts';
 import { openChannelStore, openStateStore, type StateStore, sqlitePathsIn } from './store/index.ts';
 import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
@@ -223,6 +224,12 @@ export async function createServer(
     onLogAppended: () => pipeline.wake(),
   });
   await app.register(journeyRoutes, { journeys: conductor.service, credentials });
+  await app.register(statsRoutes, {
+    events: pipeline,
+    log: state.log,
+    credentials,
+    ...(clock ? { now: () => clock.now() } : {}),
+  });
   app.get('/health', { schema: { tags: ['operations'], summary: 'Ready to take traffic' } }, async () => ({
     status: 'ok',
   }));

@@ -45,6 +45,8 @@ export interface IngestLogStore {
   countEntries(): Promise<number>;
   listDeadLetters(options: { limit: number; beforeId?: number }): Promise<StoredDeadLetter[]>;
   countDeadLetters(): Promise<number>;
+  /** Dead letters received in [fromIso, toIso), per UTC day (YYYY-MM-DD); days with none are absent. */
+  countDeadLettersByDay(fromIso: string, toIso: string): Promise<Record<string, number>>;
   /** Erasure: removes these log entries (by seq); returns how many were removed. */
   deleteEntries(seqs: number[]): Promise<number>;
   /** Erasure: removes these dead letters (by id); returns how many were removed. */

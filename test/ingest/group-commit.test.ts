@@ -52,6 +52,9 @@ class GatedStore implements IngestLogStore {
   async countDeadLetters() {
     return this.deadLetters.length;
   }
+  async countDeadLettersByDay() {
+    return {};
+  }
 }
 
 function entries(prefix: string, count: number): LogEntry[] {

@@ -150,6 +150,42 @@ for (const engine of ENGINES) {
         expect(next.map(({ id, ...rest }) => rest)).toEqual([dead[0]]);
       });
 
+      it('counts dead letters per UTC day within a range, end excluded', async () => {
+        const { log } = stores.state;
+        const dead = (receivedAt: string) => ({
+          receivedAt,
+          source: 'web',
+          code: 'X',
+          field: 'f',
+          reason: 'r',
+          body: '{}',
+        });
+        await log.append(
+          [],
+          [
+            dead('2026-03-01T23:59:59.999Z'),
+            dead('2026-03-02T00:00:00.000Z'),
+            dead('2026-03-02T17:30:00.000Z'),
+            dead('2026-03-04T08:00:00.000Z'),
+          ],
+        );
+        expect(
+          await log.countDeadLettersByDay('2026-03-02T00:00:00.000Z', '2026-03-04T00:00:00.000Z'),
+        ).toEqual({
+          '2026-03-02': 2,
+        });
+        expect(
+          await log.countDeadLettersByDay('2026-03-01T00:00:00.000Z', '2026-03-05T00:00:00.000Z'),
+        ).toEqual({
+          '2026-03-01': 1,
+          '2026-03-02': 2,
+          '2026-03-04': 1,
+        });
+        expect(
+          await log.countDeadLettersByDay('2020-01-01T00:00:00.000Z', '2020-01-02T00:00:00.000Z'),
+        ).toEqual({});
+      });
+
       it('keeps dead letters when every entry is a duplicate, and accepts dead letters alone', async () => {
         const { log } = stores.state;
         await log.append([logEntry('a')]);

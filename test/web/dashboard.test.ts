@@ -162,6 +162,21 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await shot('settings');
   });
 
+  it('shows events per day on the Overview, consistent with GET /api/stats/events', async () => {
+    // Sends and journeys may still append events: the page's count lies between two API reads.
+    const before = await api(server, 'GET', '/api/stats/events?by=day&days=30');
+    await go('People');
+    await go('Overview');
+    const chart = page.getByRole('img', { name: /^Events per day/ });
+    await chart.waitFor();
+    const shown = Number((await page.getByTestId('events-30d').textContent())!.replace(/,/g, ''));
+    const after = await api(server, 'GET', '/api/stats/events?by=day&days=30');
+    expect(before.totals.total).toBeGreaterThan(0);
+    expect(shown).toBeGreaterThanOrEqual(before.totals.total);
+    expect(shown).toBeLessThanOrEqual(after.totals.total);
+    await expect(chart.getAttribute('aria-label')).resolves.toContain(`from ${after.from} to ${after.to}`);
+  });
+
   it('labels every input, select and textarea on every page', async () => {
     for (const label of [
       'Overview',

@@ -355,11 +355,22 @@ export interface Credential {
   revokedAt: string | null;
   secret?: string;
 }
+export type MessageTypeName = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+export interface EventsPerDay {
+  from: string;
+  to: string;
+  timeZone: 'UTC';
+  types: MessageTypeName[];
+  days: Array<{ date: string; total: number; byType: Record<MessageTypeName, number>; deadLetters: number }>;
+  totals: { total: number; byType: Record<MessageTypeName, number>; deadLetters: number };
+}
 
 // ---- Calls ----
 
 export const api = {
   status: () => request<Status>('GET', '/api/status'),
+  eventsPerDay: (days: number) =>
+    request<EventsPerDay>('GET', '/api/stats/events', { query: { by: 'day', days } }),
   deadLetters: (limit: number) => request<unknown>('GET', '/api/dead-letters', { query: { limit } }),
   profiles: (query: { q?: string; cursor?: string | null; limit?: number }) =>
     request<Page<ProfileSummary>>('GET', '/api/profiles', { query: { ...query, limit: query.limit ?? 25 } }),

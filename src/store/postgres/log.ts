@@ -142,4 +142,14 @@ export class PostgresIngestLog implements IngestLogStore {
     );
     return toNumber(rows[0]?.n ?? 0);
   }
+
+  async countDeadLettersByDay(fromIso: string, toIso: string): Promise<Record<string, number>> {
+    const { rows } = await this.pool.query<{ day: string; n: string }>(
+      `SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) AS n
+       FROM ${this.tables.deadLetters}
+       WHERE received_at >= $1::timestamptz AND received_at < $2::timestamptz GROUP BY 1`,
+      [fromIso, toIso],
+    );
+    return Object.fromEntries(rows.map((row) => [row.day, toNumber(row.n)]));
+  }
 }

@@ -110,6 +110,17 @@ export class SqliteIngestLog implements IngestLogStore {
     return (this.db.prepare('SELECT count(*) AS n FROM dead_letters').get() as { n: number }).n;
   }
 
+  async countDeadLettersByDay(fromIso: string, toIso: string): Promise<Record<string, number>> {
+    // received_at is an ISO instant in UTC (toISOString), so its first ten characters are the day.
+    const rows = this.db
+      .prepare(
+        `SELECT substr(received_at, 1, 10) AS day, count(*) AS n FROM dead_letters
+         WHERE received_at >= ? AND received_at < ? GROUP BY 1`,
+      )
+      .all(fromIso, toIso) as Array<{ day: string; n: number }>;
+    return Object.fromEntries(rows.map((row) => [row.day, row.n]));
+  }
+
   async deleteEntries(seqs: number[]): Promise<number> {
     return this.deleteByKey('ingest_log', 'seq', seqs);
   }

@@ -1,4 +1,5 @@
 import { api, type FunnelReport } from '../api.ts';
+import { EventsChart } from '../components/EventsChart.tsx';
 import { FunnelChart } from '../components/FunnelChart.tsx';
 import {
   Card,
@@ -33,6 +34,7 @@ export default function Overview() {
   const status = useApi(() => api.status(), []);
   const funnel = useApi(loadFunnel, []);
   const journeys = useApi(loadJourneys, []);
+  const events = useApi(() => api.eventsPerDay(30), []);
   const processors = status.data?.processors as Record<string, { offset: number; lag: number }> | undefined;
   const behind = processors ? Math.max(0, ...Object.values(processors).map((p) => p.lag ?? 0)) : undefined;
   return (
@@ -84,7 +86,30 @@ export default function Overview() {
           )}
         </Card>
         <Card title="Events per day" id="events-per-day">
-          <NotAvailable what="a chart of events received per day" api="GET /api/stats/events?by=day" />
+          {events.error ? <ErrorNote error={events.error} /> : null}
+          {events.loading && !events.data ? <Loading /> : null}
+          {events.data ? (
+            <>
+              <div className="stats">
+                <Stat
+                  label="Events, last 30 days"
+                  value={<span data-testid="events-30d">{num(events.data.totals.total)}</span>}
+                  hint={`${events.data.from} to ${events.data.to}, UTC, by event time`}
+                />
+                <Stat
+                  label="Dead letters, last 30 days"
+                  value={<span data-testid="dead-letters-30d">{num(events.data.totals.deadLetters)}</span>}
+                />
+              </div>
+              {events.data.totals.total === 0 ? (
+                <Empty title="No events in the last 30 days">
+                  <DemoHint />
+                </Empty>
+              ) : (
+                <EventsChart stats={events.data} />
+              )}
+            </>
+          ) : null}
         </Card>
         <Card title="Messages today" id="messages-today">
           <NotAvailable
