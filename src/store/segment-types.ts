@@ -45,6 +45,14 @@ export interface HistoryRow {
   reason: string;
 }
 
+/** Membership changes of one segment on one UTC day (YYYY-MM-DD). */
+export interface MembershipDayRow {
+  segmentId: string;
+  day: string;
+  entered: number;
+  exited: number;
+}
+
 export interface StageRow {
   funnelId: string;
   profileId: string;
@@ -131,6 +139,12 @@ export interface SegmentStore {
   membersOf(segmentId: string, profileIds: string[]): Promise<MemberRow[]>;
   membershipsOfProfile(profileId: string): Promise<MemberRow[]>;
   historyOf(segmentId: string, profileId?: string): Promise<HistoryRow[]>;
+  /**
+   * Entries and exits per segment and UTC day from `fromDay` (YYYY-MM-DD) on, counted in SQL
+   * (the history's `at` is an ISO instant in UTC, so its first ten characters are the day);
+   * `segmentId` narrows it to one segment. Ordered by segment, then day.
+   */
+  membershipByDay(fromDay: string, segmentId?: string): Promise<MembershipDayRow[]>;
 
   stagesOf(profileIds: string[]): Promise<StageRow[]>;
   /** Every profile's current stage in a funnel. */

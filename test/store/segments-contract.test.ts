@@ -267,6 +267,44 @@ for (const engine of ENGINES) {
       expect((await store.outbox(10)).map((o) => o.messageId)).toEqual(['m1']);
     });
 
+    it('counts entries and exits per segment and UTC day from a day on, in SQL', async () => {
+      const day = (d: number, time = '12:00:00.000') => `2026-03-${String(d).padStart(2, '0')}T${time}Z`;
+      const h = (segmentId: string, profileId: string, change: 'entered' | 'exited', when: string) => ({
+        segmentId,
+        profileId,
+        change,
+        at: when,
+        reason: 'r',
+      });
+      await store.commit(
+        changes({
+          history: [
+            h('vip', 'p1', 'entered', day(1)),
+            h('vip', 'p2', 'entered', day(2, '00:00:00.000')),
+            h('vip', 'p3', 'entered', day(2, '23:59:59.999')),
+            h('vip', 'p1', 'exited', day(2, '10:00:00.000')),
+            h('vip', 'p4', 'entered', day(4)),
+            h('vip_2', 'p1', 'entered', day(3)),
+            h('vip-2', 'p1', 'exited', day(3)),
+          ],
+        }),
+        1,
+      );
+      expect(await store.membershipByDay('2026-03-02', 'vip')).toEqual([
+        { segmentId: 'vip', day: '2026-03-02', entered: 2, exited: 1 },
+        { segmentId: 'vip', day: '2026-03-04', entered: 1, exited: 0 },
+      ]);
+      // Every segment, in byte order of id ('-' before '_') then day; the day before is left out.
+      expect(await store.membershipByDay('2026-03-03')).toEqual([
+        { segmentId: 'vip', day: '2026-03-04', entered: 1, exited: 0 },
+        { segmentId: 'vip-2', day: '2026-03-03', entered: 0, exited: 1 },
+        { segmentId: 'vip_2', day: '2026-03-03', entered: 1, exited: 0 },
+      ]);
+      expect(await store.membershipByDay('2026-03-05')).toEqual([]);
+      await store.deleteSegment('vip');
+      expect(await store.membershipByDay('2026-03-01', 'vip')).toEqual([]);
+    });
+
     it('pages members and states in byte order of profile id, and finds due re-checks earliest first', async () => {
       const ids = ['b', 'B', 'a', 'é', 'a-1', 'Z'];
       await store.commit(

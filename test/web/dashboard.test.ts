@@ -128,6 +128,25 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await shot('segments');
   });
 
+  it("shows each segment's trend and its membership over time", async () => {
+    await go('Segments');
+    const buyers = (await api(server, 'GET', '/api/segments/buyers')).size as number;
+    expect(buyers).toBeGreaterThan(0);
+    const row = page.locator('#list tbody tr', { hasText: 'Buyers' });
+    // The sparkline's text alternative ends at today's size.
+    await expect(
+      row.getByRole('img', { name: /^Last 7 days:/ }).getAttribute('aria-label'),
+    ).resolves.toContain(`→ ${buyers.toLocaleString('en')} (`);
+    await row.getByRole('link', { name: 'Buyers' }).click();
+    const chart = page.getByRole('img', { name: /^Membership over time/ });
+    await chart.waitFor();
+    await expect(chart.getAttribute('aria-label')).resolves.toContain(
+      `${buyers.toLocaleString('en')} members`,
+    );
+    await page.locator('#history svg').first().waitFor();
+    await shot('segment');
+  });
+
   it('opens a journey graph with its steps, and pauses and resumes it', async () => {
     await go('Journeys');
     await shot('journeys');

@@ -201,6 +201,13 @@ export interface Segment {
   createdAt: string;
   updatedAt: string;
 }
+/** A segment's size at the end of a UTC day, with who joined and left that day. */
+export interface MembershipPoint {
+  day: string;
+  size: number;
+  joined: number;
+  left: number;
+}
 export interface Preview {
   size: number;
   sample: string[];
@@ -407,6 +414,16 @@ export const api = {
       members: Array<{ profileId: string; since: string; reason: string }>;
       nextCursor: string | null;
     }>('GET', `/api/segments/${encodeURIComponent(id)}/members`, { query: { cursor, limit } }),
+  segmentsWithTrend: (days: number) =>
+    request<{ segments: Array<Segment & { trend: MembershipPoint[] }> }>('GET', '/api/segments', {
+      query: { trendDays: days },
+    }),
+  segmentHistory: (id: string, days: number) =>
+    request<{ segmentId: string; points: MembershipPoint[] }>(
+      'GET',
+      `/api/segments/${encodeURIComponent(id)}/history`,
+      { query: { days } },
+    ),
   why: (segmentId: string, profileId: string) =>
     request<Record<string, unknown>>(
       'GET',

@@ -49,6 +49,15 @@ const memberSchema = {
   type: 'object',
   properties: { profileId: { type: 'string' }, since: { type: 'string' }, reason: { type: 'string' } },
 } as const;
+const pointSchema = {
+  type: 'object',
+  properties: {
+    day: { type: 'string', description: 'UTC day, YYYY-MM-DD' },
+    size: { type: 'integer', description: 'members at the end of the day (now, for today)' },
+    joined: { type: 'integer' },
+    left: { type: 'integer' },
+  },
+} as const;
 const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
@@ -117,13 +126,39 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
       schema: {
         tags,
         security,
-        summary: 'Every segment with its size',
+        summary: 'Every segment with its size; with trendDays, its size over the last days too',
+        querystring: {
+          type: 'object',
+          properties: {
+            trendDays: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 90,
+              description: 'add `trend`: size, joined and left for each of the last trendDays UTC days',
+            },
+          },
+        },
         response: {
-          200: { type: 'object', properties: { segments: { type: 'array', items: segmentSchema } } },
+          200: {
+            type: 'object',
+            properties: {
+              segments: {
+                type: 'array',
+                items: {
+                  ...segmentSchema,
+                  properties: { ...segmentSchema.properties, trend: { type: 'array', items: pointSchema } },
+                },
+              },
+            },
+          },
+          '4xx': errorSchema,
         },
       },
     },
-    async () => ({ segments: await service.list() }),
+    async (request) => {
+      const { trendDays } = request.query as { trendDays?: number };
+      return { segments: trendDays ? await service.listWithTrend(trendDays) : await service.list() };
+    },
   );
   app.get(
     '/api/segments/:id',
@@ -141,6 +176,31 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
       const size = (await service.list()).find((s) => s.id === id)?.size ?? 0;
       return { ...(await service.get(id)), size };
     },
+  );
+  app.get(
+    '/api/segments/:id/history',
+    {
+      schema: {
+        tags,
+        security,
+        summary:
+          'Membership over time: size at the end of each UTC day, with the entries and exits of the day',
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { days: { type: 'integer', minimum: 1, maximum: 365, default: 30 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { segmentId: { type: 'string' }, points: { type: 'array', items: pointSchema } },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) =>
+      service.history((request.params as { id: string }).id, (request.query as { days: number }).days),
   );
   app.post(
     '/api/segments/preview',

@@ -22,6 +22,7 @@ import { duckDbDialect } from '../sql/duckdb.ts';
 import { postgresDialect } from '../sql/postgres.ts';
 import { referencedSegments } from '../walk.ts';
 import { funnelReport } from './funnel-report.ts';
+import { dailySizes, lastDays, type MembershipPoint } from './history.ts';
 import { gatherRelations, recomputeQuery } from './sql.ts';
 
 export interface SegmentInput {
@@ -164,6 +165,33 @@ export class SegmentService {
   async list(): Promise<Array<SegmentRow & { size: number }>> {
     const counts = await this.options.store.memberCounts();
     return (await this.options.store.listSegments()).map((s) => ({ ...s, size: counts.get(s.id) ?? 0 }));
+  }
+
+  /**
+   * The segment's size at the end of each of the last `days` UTC days (today: now), with the
+   * entries and exits of each day, from the recorded membership history.
+   */
+  async history(id: string, days: number): Promise<{ segmentId: string; points: MembershipPoint[] }> {
+    await this.get(id);
+    const window = lastDays(this.now(), days);
+    const changes = await this.options.store.membershipByDay(window[0] as string, id);
+    const size = (await this.options.store.memberCounts()).get(id) ?? 0;
+    return { segmentId: id, points: dailySizes(size, changes, window) };
+  }
+
+  /** Every segment with its size and, for the list's sparklines, its last `days` days. */
+  async listWithTrend(days: number): Promise<Array<SegmentRow & { size: number; trend: MembershipPoint[] }>> {
+    const segments = await this.list();
+    const window = lastDays(this.now(), days);
+    const changes = await this.options.store.membershipByDay(window[0] as string);
+    return segments.map((s) => ({
+      ...s,
+      trend: dailySizes(
+        s.size,
+        changes.filter((c) => c.segmentId === s.id),
+        window,
+      ),
+    }));
   }
 
   /** Size and a sample of the members the rule would have now, from history; nothing saved. */

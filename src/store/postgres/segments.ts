@@ -12,6 +12,7 @@ import type {
   FunnelRow,
   HistoryRow,
   MemberRow,
+  MembershipDayRow,
   ProfileStateRow,
   SegmentChanges,
   SegmentOutboxEntry,
@@ -73,6 +74,9 @@ const MIGRATIONS: readonly string[] = [
      seq bigserial, message_id text PRIMARY KEY, json text NOT NULL, created_at text NOT NULL
    );
    CREATE TABLE segment_meta (key text PRIMARY KEY, value text NOT NULL);`,
+  // Membership over time reads the recent days of history: covered by this index.
+  // Byte order ("C") so ISO instants compare as on SQLite whatever the database's collation.
+  'CREATE INDEX segment_history_by_time ON segment_history ((at COLLATE "C"), segment_id, change);',
 ];
 
 function tablesOf(schema: string) {
@@ -321,6 +325,24 @@ export class PostgresSegmentStore implements SegmentStore {
       profileId === undefined ? [segmentId] : [segmentId, profileId],
     );
     return rows;
+  }
+
+  async membershipByDay(fromDay: string, segmentId?: string): Promise<MembershipDayRow[]> {
+    const one = segmentId === undefined ? '' : 'AND segment_id = $2';
+    const { rows } = await this.db.query(
+      `SELECT segment_id, substr(at, 1, 10) AS day,
+              count(*) FILTER (WHERE change = 'entered') AS entered,
+              count(*) FILTER (WHERE change = 'exited') AS exited
+       FROM ${this.t.history} WHERE at COLLATE "C" >= $1 ${one}
+       GROUP BY segment_id, day ORDER BY segment_id COLLATE "C", day`,
+      segmentId === undefined ? [fromDay] : [fromDay, segmentId],
+    );
+    return rows.map((r) => ({
+      segmentId: r.segment_id as string,
+      day: r.day as string,
+      entered: toNumber(r.entered),
+      exited: toNumber(r.exited),
+    }));
   }
 
   async stagesOf(profileIds: string[]): Promise<StageRow[]> {

@@ -5,6 +5,7 @@ import type {
   FunnelRow,
   HistoryRow,
   MemberRow,
+  MembershipDayRow,
   ProfileStateRow,
   SegmentChanges,
   SegmentOutboxEntry,
@@ -54,6 +55,8 @@ const MIGRATIONS: string[] = [
    CREATE INDEX lifecycle_history_by_funnel ON lifecycle_history (funnel_id, profile_id);
    CREATE TABLE segment_outbox (message_id TEXT PRIMARY KEY, json TEXT NOT NULL, created_at TEXT NOT NULL);
    CREATE TABLE segment_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Membership over time reads the recent days of history: covered by this index.
+  'CREATE INDEX segment_history_by_time ON segment_history (at, segment_id, change);',
 ];
 
 function migrate(db: SqliteDatabase): void {
@@ -232,6 +235,18 @@ export class SqliteSegmentStore implements SegmentStore {
     return this.db
       .prepare(`SELECT ${columns} FROM segment_history WHERE segment_id = ? AND profile_id = ? ORDER BY id`)
       .all(segmentId, profileId) as HistoryRow[];
+  }
+
+  async membershipByDay(fromDay: string, segmentId?: string): Promise<MembershipDayRow[]> {
+    const one = segmentId === undefined ? '' : 'AND segment_id = ?';
+    return this.db
+      .prepare(
+        `SELECT segment_id AS segmentId, substr(at, 1, 10) AS day,
+                sum(change = 'entered') AS entered, sum(change = 'exited') AS exited
+         FROM segment_history WHERE at >= ? ${one}
+         GROUP BY segment_id, day ORDER BY segment_id, day`,
+      )
+      .all(...(segmentId === undefined ? [fromDay] : [fromDay, segmentId])) as MembershipDayRow[];
   }
 
   async stagesOf(profileIds: string[]): Promise<StageRow[]> {

@@ -1,6 +1,6 @@
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
-import { api, type Preview } from '../api.ts';
-import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { type FormEvent, lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { api, type MembershipPoint, type Preview } from '../api.ts';
+import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
 import { Link, navigate } from '../router.tsx';
@@ -373,8 +373,112 @@ function Builder(props: { onSaved: () => void }) {
   );
 }
 
+const Chart = lazy(() => import('../components/Chart.tsx'));
+
+/** "120 → 135 (+15)": the change over the points, for the sparkline's text alternative. */
+function trendText(points: MembershipPoint[]): string {
+  const first = points[0]?.size ?? 0;
+  const last = points.at(-1)?.size ?? 0;
+  const change = last - first;
+  return `${num(first)} → ${num(last)} (${change >= 0 ? '+' : ''}${num(change)})`;
+}
+
+/** A small line of the daily sizes: plain SVG, no chart library for a table cell. */
+function Sparkline(props: { points: MembershipPoint[] }) {
+  const sizes = props.points.map((p) => p.size);
+  const max = Math.max(1, ...sizes);
+  const min = Math.min(...sizes);
+  const span = Math.max(1, max - min);
+  const width = 80;
+  const height = 20;
+  const step = sizes.length > 1 ? width / (sizes.length - 1) : width;
+  const line = sizes.map(
+    (v, i) => `${(i * step).toFixed(1)},${(height - 2 - ((v - min) / span) * (height - 4)).toFixed(1)}`,
+  );
+  const label = `Last ${props.points.length} days: ${trendText(props.points)}`;
+  return (
+    <span className="sparkline" title={label}>
+      <svg width={width} height={height} role="img" aria-label={label}>
+        <polyline points={line.join(' ')} fill="none" stroke="currentColor" strokeWidth="1.5" />
+      </svg>{' '}
+      <span className="small muted">{trendText(props.points).replace(/^.* \(/, '(')}</span>
+    </span>
+  );
+}
+
+function MembershipChart(props: { points: MembershipPoint[] }) {
+  const { points } = props;
+  const label = `Membership over time, the last ${points.length} days: ${trendText(points)}. ${points
+    .filter((p) => p.joined > 0 || p.left > 0)
+    .map((p) => `${p.day}: ${num(p.size)} members, ${num(p.joined)} joined, ${num(p.left)} left`)
+    .join('; ')}`;
+  return (
+    <Suspense fallback={<Loading />}>
+      <Chart
+        label={label}
+        height={240}
+        option={{
+          tooltip: { trigger: 'axis' },
+          legend: { top: 0, data: ['Members', 'Joined', 'Left'] },
+          grid: { left: 48, right: 16, top: 40, bottom: 28 },
+          xAxis: { type: 'category', data: points.map((p) => p.day.slice(5)) },
+          yAxis: { type: 'value', minInterval: 1 },
+          series: [
+            {
+              name: 'Members',
+              type: 'line',
+              data: points.map((p) => p.size),
+              showSymbol: false,
+              color: '#1f5fbf',
+            },
+            { name: 'Joined', type: 'bar', data: points.map((p) => p.joined), color: '#2e7d4f' },
+            { name: 'Left', type: 'bar', data: points.map((p) => -p.left), color: '#b3261e' },
+          ],
+        }}
+      />
+    </Suspense>
+  );
+}
+
+function History(props: { id: string }) {
+  const [days, setDays] = useState(30);
+  const history = useApi(() => api.segmentHistory(props.id, days), [props.id, days]);
+  return (
+    <>
+      <div className="row">
+        <div>
+          <label htmlFor="history-days">Days</label>
+          <select id="history-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {[7, 30, 90, 365].map((d) => (
+              <option key={d} value={d}>
+                {d}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      {history.error ? <ErrorNote error={history.error} /> : null}
+      {history.data ? (
+        history.data.points.every((p) => p.size === 0 && p.joined === 0 && p.left === 0) ? (
+          <p className="muted">
+            Nobody has been in this segment in the last {days} days. Membership is recorded from the moment
+            the segment is built; people join and leave as their events arrive.
+          </p>
+        ) : (
+          <MembershipChart points={history.data.points} />
+        )
+      ) : (
+        <Loading />
+      )}
+      <p className="muted small">
+        Size at the end of each UTC day; bars: people who joined (up) and left (down).
+      </p>
+    </>
+  );
+}
+
 function List() {
-  const list = useApi(() => api.segments(), []);
+  const list = useApi(() => api.segmentsWithTrend(7), []);
   return (
     <>
       <PageHeader title="Segments" />
@@ -399,7 +503,7 @@ function List() {
                     <th>Rule</th>
                     <th>Status</th>
                     <th className="num">Members</th>
-                    <th>Trend</th>
+                    <th>Last 7 days</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -415,7 +519,9 @@ function List() {
                         <span className={`badge ${s.status}`}>{s.status}</span>
                       </td>
                       <td className="num">{num(s.size)}</td>
-                      <td className="small muted">needs membership history API</td>
+                      <td>
+                        <Sparkline points={s.trend} />
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -457,8 +563,8 @@ function Detail(props: { id: string }) {
             <strong>{num(s.size)}</strong> members · <span className={`badge ${s.status}`}>{s.status}</span>
           </p>
         </Card>
-        <Card title="Membership over time" id="history">
-          <NotAvailable what="daily member counts for this segment" api="GET /api/segments/{id}/history" />
+        <Card title="Membership over time" id="history" wide>
+          <History id={s.id} />
         </Card>
         <Card title="Members" id="members" wide>
           {members.error ? <ErrorNote error={members.error} /> : null}
