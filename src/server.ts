@@ -3,14 +3,21 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { adminRoutes } from './api/index.ts';
+import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes } from './api/index.ts';
 import { journeyRoutes } from './api/journeys.ts';
 import { CredentialCache } from './auth/index.ts';
-import { ChannelRuntime, channelAdminRoutes, trackingRoutes } from './channels/index.ts';
+import {
+  ChannelRuntime,
+  channelAdminRoutes,
+  channelSettingsRoutes,
+  trackingRoutes,
+} from './channels/index.ts';
 import {
   type ArbitrationPolicy,
+  ArbitrationPolicyStore,
   type Conductor,
   type Channel as DeliveryChannel,
+  policyFromEnvironment,
   startConductor,
 } from './conductor/runtime/index.ts';
 import type { RapportConfig } from './config/index.ts';
@@ -71,7 +78,10 @@ export interface ServerOptions {
   clock?: TestClock;
   /** Channels added to the registry (tests register an in-process one). */
   channels?: DeliveryChannel[];
-  /** The arbitration policy (default: RAPPORT_ARBITRATION_POLICY, else no caps or quiet hours). */
+  /**
+   * Pins the arbitration policy, as RAPPORT_ARBITRATION_POLICY does (read-only over the API).
+   * Without either, the policy stored through PUT /api/arbitration-policy applies.
+   */
   arbitrationPolicy?: ArbitrationPolicy;
   conductorPollMs?: number;
 }
@@ -207,12 +217,24 @@ export async function createServer(
   await app.register(placementRoutes, { placements, credentials });
   for (const channel of options.channels ?? []) channels.register(channel);
   const clock = options.clock;
+  const now = () => (clock ? clock.now() : new Date()).toISOString();
+  // Precedence (docs/arbitration.md): a policy pinned by the file or the option, else the stored one.
+  const pinnedPolicy = options.arbitrationPolicy
+    ? { policy: options.arbitrationPolicy, origin: 'the server’s arbitrationPolicy option' }
+    : process.env.RAPPORT_ARBITRATION_POLICY
+      ? {
+          policy: policyFromEnvironment(),
+          origin: `RAPPORT_ARBITRATION_POLICY (${process.env.RAPPORT_ARBITRATION_POLICY})`,
+        }
+      : undefined;
+  const policies = new ArbitrationPolicyStore(channels.store, pinnedPolicy);
   const conductor = await startConductor({
     location,
     identity: config.identity,
     events: pipeline,
     channels,
-    ...(options.arbitrationPolicy ? { policy: options.arbitrationPolicy } : {}),
+    policy: await policies.policy(),
+    ...(pinnedPolicy ? {} : { loadPolicy: () => policies.policy() }),
     ...(clock ? { clock: () => clock.now() } : {}),
     offers: (offerId) =>
       placements.current.offers.find((offer) => offer.id === offerId)?.content as
@@ -230,6 +252,15 @@ export async function createServer(
     credentials,
     ...(clock ? { now: () => clock.now() } : {}),
   });
+  await app.register(adminTokenRoutes, { state, credentials });
+  await app.register(channelSettingsRoutes, {
+    channels,
+    credentials,
+    consentPurposes: config.consentPurposes,
+    logDecisions: (rows) => conductor.store.logDecisions(rows),
+    now,
+  });
+  await app.register(arbitrationPolicyRoutes, { policies, credentials, wake: () => conductor.wake(), now });
   app.get('/health', { schema: { tags: ['operations'], summary: 'Ready to take traffic' } }, async () => ({
     status: 'ok',
   }));

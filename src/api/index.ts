@@ -1,4 +1,7 @@
 // The admin REST API (behind an admin token) and its OpenAPI document, generated from the
 // routes' schemas and served at /api/openapi.json.
+
+export { type AdminTokenRouteOptions, adminTokenRoutes, CONFIRM_REVOKE_SELF } from './admin-tokens.ts';
+export { type ArbitrationPolicyRouteOptions, arbitrationPolicyRoutes } from './arbitration-policy.ts';
 export { requireAdmin } from './auth.ts';
 export { type ApiOptions, adminRoutes } from './routes.ts';

@@ -116,7 +116,10 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      const revoked = await state.revokeCredential(id, new Date().toISOString());
+      // Only a write key: an admin token's id here must not revoke it (that has its own
+      // route, with its own refusals: docs/configuration.md).
+      const isWriteKey = (await state.listCredentials('write')).some((key) => key.id === id);
+      const revoked = isWriteKey && (await state.revokeCredential(id, new Date().toISOString()));
       if (!revoked) throw new RapportError('RAPPORT_API_NOT_FOUND', `no live write key ${id}`);
       credentials.invalidate();
       return reply.code(204).send();

@@ -11,7 +11,7 @@ import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { renderTemplate } from '../conductor/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import type { Signer } from './signing.ts';
-import type { Channel, DeliveryResult, OutgoingMessage } from './types.ts';
+import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export interface EmailChannelOptions {
   smtpUrl: string;
@@ -90,6 +90,21 @@ export class EmailChannel implements Channel {
 
   close(): void {
     this.transport.close();
+  }
+
+  describe(): ChannelDescription {
+    const url = new URL(this.options.smtpUrl);
+    const secure = url.protocol === 'smtps:';
+    return {
+      transport: 'smtp',
+      host: url.hostname,
+      // nodemailer's defaults when the URL names no port.
+      port: url.port ? Number(url.port) : secure ? 465 : 587,
+      secure,
+      authenticated: url.username !== '',
+      from: this.options.from,
+      destination: 'to.email of each message',
+    };
   }
 
   async deliver(message: OutgoingMessage): Promise<DeliveryResult> {

@@ -18,11 +18,18 @@ export {
 export { EmailChannel, type EmailChannelOptions, messageIdFor, sendProperties } from './email.ts';
 export { type ChannelPreference, EngagementStats } from './engagement.ts';
 export { ChannelRuntime, type ChannelRuntimeDeps } from './runtime.ts';
+export {
+  type ChannelSettingsRouteOptions,
+  channelSettingsRoutes,
+  TEST_SEND_CODE,
+  TEST_SEND_PROFILE,
+} from './settings-routes.ts';
 export { loadSigningSecret, Signer, webhookSignature } from './signing.ts';
 export { TaskChannel, TaskService, taskIdFor } from './task.ts';
 export { type TrackingRouteOptions, trackingRoutes } from './tracking-routes.ts';
 export {
   type Channel,
+  type ChannelDescription,
   type ChannelRegistry,
   type DeliveryResult,
   MapChannelRegistry,

@@ -8,7 +8,7 @@ import { RapportError } from '../errors/index.ts';
 import type { ChannelStore, TaskQuery, TaskRow } from '../store/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import { sendProperties } from './email.ts';
-import type { Channel, DeliveryResult, OutgoingMessage } from './types.ts';
+import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export function taskIdFor(idempotencyKey: string): string {
   return `task_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
@@ -26,6 +26,13 @@ export class TaskChannel implements Channel {
     private readonly tasks: TaskService,
     readonly purpose = 'phone',
   ) {}
+
+  describe(): ChannelDescription {
+    return {
+      transport: 'task',
+      destination: 'to.queue of each message: a queue people work (GET /api/tasks)',
+    };
+  }
 
   async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
     const queue =

@@ -31,6 +31,23 @@ export interface Channel {
   /** The consent purpose a send on this channel needs: 'email' | 'sms' | … */
   purpose: string;
   deliver(message: OutgoingMessage): Promise<DeliveryResult>;
+  /** How it is configured, for the Settings page: never a password, key or full provider URL. */
+  describe?(): ChannelDescription;
+}
+
+/** A channel's configuration as an operator may see it (GET /api/channels). */
+export interface ChannelDescription {
+  transport: 'smtp' | 'webhook' | 'task';
+  /** SMTP relay or a fixed webhook destination: the host only (a URL may carry a key). */
+  host?: string;
+  port?: number;
+  /** smtps:// (TLS from the first byte); smtp:// may still upgrade with STARTTLS. */
+  secure?: boolean;
+  /** The relay takes a user name and password (not shown). */
+  authenticated?: boolean;
+  from?: string;
+  /** Where a send goes: `to.email`, `to.url` per message, or the provider's fixed URL. */
+  destination: string;
 }
 
 export interface ChannelRegistry {

@@ -13,7 +13,7 @@ import { renderTemplate } from '../conductor/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import { sendProperties } from './email.ts';
 import { webhookSignature } from './signing.ts';
-import type { Channel, DeliveryResult, OutgoingMessage } from './types.ts';
+import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export interface WebhookChannelOptions {
   /** Channel name: 'webhook', or 'sms' / 'push' for a provider behind a webhook. */
@@ -77,6 +77,17 @@ export class WebhookChannel implements Channel {
   constructor(private readonly options: WebhookChannelOptions) {
     this.name = options.name ?? 'webhook';
     this.purpose = options.purpose ?? (this.name === 'webhook' ? 'personalization' : this.name);
+  }
+
+  describe(): ChannelDescription {
+    if (!this.options.url) return { transport: 'webhook', destination: 'to.url of each message' };
+    const url = new URL(this.options.url);
+    return {
+      transport: 'webhook',
+      host: url.host,
+      secure: url.protocol === 'https:',
+      destination: `the provider at ${url.protocol}//${url.host}/… (path and query not shown)`,
+    };
   }
 
   async deliver(message: OutgoingMessage): Promise<DeliveryResult> {

@@ -14,13 +14,24 @@ export interface SmtpPeer {
   close(): Promise<void>;
 }
 
-export async function startSmtpPeer(): Promise<SmtpPeer> {
+/** With `login`, the relay takes AUTH (PLAIN/LOGIN over the plain connection) with only these. */
+export async function startSmtpPeer(login?: { user: string; pass: string }): Promise<SmtpPeer> {
   const received: ParsedMail[] = [];
   const refuse = new Map<string, 550 | 451>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    ...(login
+      ? {
+          allowInsecureAuth: true,
+          onAuth(auth, _session, callback) {
+            if (auth.username === login.user && auth.password === login.pass)
+              return callback(null, { user: auth.username });
+            return callback(new Error('invalid user name or password'));
+          },
+        }
+      : {}),
     onRcptTo(address, _session, callback) {
       const code = refuse.get(address.address);
       if (!code) return callback();

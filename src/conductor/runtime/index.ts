@@ -15,6 +15,13 @@ export {
 export { CONDUCTOR_SOURCE } from './emit.ts';
 export { DECISION_EVENTS, LEASE_MS, MAX_ATTEMPTS, type OutboxPayload, runOutboxStep } from './outbox.ts';
 export { loadPerson, type PersonFacts } from './person.ts';
+export {
+  ArbitrationPolicyStore,
+  type CurrentPolicy,
+  type PinnedPolicy,
+  POLICY_SETTING_KEY,
+  policyDocument,
+} from './policy-store.ts';
 export { prepareEntry, type RunnerContext, type RunResult, runInput, withHistoryRetry } from './runner.ts';
 export { dueRun, runScheduleStep, SCHEDULE_PAGE, scheduleMarkKey } from './schedules.ts';
 export { type ApiSend, JourneyService } from './service.ts';

@@ -49,6 +49,8 @@ export async function runOutboxStep(
 ): Promise<number> {
   const now = conductor.now();
   const rows = await conductor.store.claimOutbox(now, limit, leaseMs);
+  // The policy as stored now, so that a change made through the API binds the next decision.
+  if (rows.length > 0 && conductor.loadPolicy) conductor.policy = await conductor.loadPolicy();
   const byPerson = new Map<string, Row[]>();
   for (const row of rows) byPerson.set(row.profileId, [...(byPerson.get(row.profileId) ?? []), row]);
   for (const [profileId, personRows] of byPerson) await processPerson(conductor, profileId, personRows, now);

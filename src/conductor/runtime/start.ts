@@ -31,6 +31,8 @@ export interface ConductorOptions {
   events?: EventReader;
   channels?: ChannelRegistry;
   policy?: ArbitrationPolicy;
+  /** The policy as it is now, read before each outbox batch (an API edit applies to the next decision). */
+  loadPolicy?: () => Promise<ArbitrationPolicy>;
   clock?: Clock;
   /** The content of an offer by id (the placements' offers), for `offer.*` in send templates. */
   offers?: (offerId: string) => Record<string, unknown> | undefined;
@@ -97,6 +99,7 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     runner: { events: options.events, segments, offerContent: options.offers, appendLog },
     channels: options.channels ?? channelRegistry([]),
     policy: options.policy ?? policyFromEnvironment(),
+    loadPolicy: options.loadPolicy,
     segments,
     now: () => clock().toISOString(),
   };

@@ -15,6 +15,8 @@ export interface ConductorState {
   runner: RunnerContext;
   channels: ChannelRegistry;
   policy: ArbitrationPolicy;
+  /** Reads the policy as stored now (API edits); the outbox calls it before each batch. */
+  loadPolicy?: (() => Promise<ArbitrationPolicy>) | undefined;
   /** Live segment membership (branch rules with `in_segment`, broadcasts); undefined on PostgreSQL for now. */
   segments?: SegmentStore | undefined;
   /** The current instant, ISO. */

@@ -1,0 +1,140 @@
+// Admin tokens over the admin API: list (never the secret), create (the secret in that one
+// response), revoke. Two refusals keep an operator from locking everyone out: the last live
+// admin token cannot be revoked, and the token the request itself carries is revoked only with
+// `?confirm=revoke-self` (the dashboard signs out right after). Write keys have their own routes
+// (routes.ts); a write key never passes requireAdmin, so it can reach none of these.
+import type { FastifyInstance } from 'fastify';
+import {
+  type CredentialCache,
+  createCredential,
+  hashSecret,
+  secretFromAuthorization,
+} from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
+import type { StateStore } from '../store/index.ts';
+import { requireAdmin } from './auth.ts';
+import { credentialSchema, errorSchema } from './schemas.ts';
+
+export interface AdminTokenRouteOptions {
+  state: StateStore;
+  credentials: CredentialCache;
+}
+
+/** The query value that confirms revoking the token the request is made with. */
+export const CONFIRM_REVOKE_SELF = 'revoke-self';
+
+const security = [{ adminToken: [] }];
+
+/** Why a revocation must not go ahead, or undefined: pure, so the rule is tested on its own. */
+export function revocationRefusal(
+  target: { id: string; revokedAt: string | null },
+  liveAdminIds: readonly string[],
+  requestTokenId: string | undefined,
+  confirmed: boolean,
+): string | undefined {
+  if (target.revokedAt !== null) return undefined;
+  if (liveAdminIds.length <= 1 && liveAdminIds.includes(target.id)) {
+    return 'this is the last live admin token: create another one first, or nobody could manage this server';
+  }
+  if (target.id === requestTokenId && !confirmed) {
+    return `this is the token this request is signed with; revoking it signs you out. Repeat with ?confirm=${CONFIRM_REVOKE_SELF} to go ahead`;
+  }
+  return undefined;
+}
+
+export async function adminTokenRoutes(app: FastifyInstance, options: AdminTokenRouteOptions): Promise<void> {
+  const { state, credentials } = options;
+  // onRequest: refused before the body is read or validated, so a stranger learns nothing of it.
+  app.addHook('onRequest', requireAdmin(credentials));
+
+  app.get(
+    '/api/admin-tokens',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Admin tokens (without their secrets); current marks the one this request uses',
+        description: 'Last use is not tracked: a token that may be unused is best revoked and recreated.',
+        security,
+        response: {
+          200: {
+            type: 'array',
+            items: {
+              ...credentialSchema,
+              properties: { ...credentialSchema.properties, current: { type: 'boolean' } },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const own = await ownTokenId(request.headers.authorization);
+      return (await state.listCredentials('admin')).map((token) => ({ ...token, current: token.id === own }));
+    },
+  );
+
+  app.post(
+    '/api/admin-tokens',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Create an admin token; its secret is in this response only',
+        security,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+          required: ['name'],
+        },
+        response: { 201: credentialSchema, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.body as { name: string };
+      if (name.trim() === '')
+        throw new RapportError('RAPPORT_API_BAD_REQUEST', 'name: must not be blank', { field: 'name' });
+      const created = await createCredential(state, 'admin', name.trim());
+      return reply.code(201).send({ ...created.credential, secret: created.secret });
+    },
+  );
+
+  app.delete(
+    '/api/admin-tokens/:id',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Revoke an admin token (not the last one; your own only with ?confirm=revoke-self)',
+        security,
+        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
+        querystring: {
+          type: 'object',
+          properties: { confirm: { type: 'string', enum: [CONFIRM_REVOKE_SELF] } },
+        },
+        response: { 204: { type: 'null' }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const { confirm } = request.query as { confirm?: string };
+      const tokens = await state.listCredentials('admin');
+      const target = tokens.find((token) => token.id === id);
+      if (!target || target.revokedAt !== null)
+        throw new RapportError('RAPPORT_API_NOT_FOUND', `no live admin token ${id}`);
+      const refusal = revocationRefusal(
+        target,
+        tokens.filter((token) => token.revokedAt === null).map((token) => token.id),
+        await ownTokenId(request.headers.authorization),
+        confirm === CONFIRM_REVOKE_SELF,
+      );
+      if (refusal) throw new RapportError('RAPPORT_API_CONFLICT', refusal, { field: 'id' });
+      await state.revokeCredential(id, new Date().toISOString());
+      credentials.invalidate();
+      return reply.code(204).send();
+    },
+  );
+
+  /** The id of the admin token the request carries (requireAdmin has checked it). */
+  async function ownTokenId(header: string | undefined): Promise<string | undefined> {
+    const secret = secretFromAuthorization(header);
+    return secret ? (await state.findCredentialByHash(hashSecret(secret)))?.id : undefined;
+  }
+}

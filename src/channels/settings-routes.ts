@@ -1,0 +1,299 @@
+// The Settings page's view of the delivery side (behind an admin token): the configured
+// channels without their secrets, a real test send through one of them, and the consent
+// purposes with what needs each. A test send goes through the channel's own deliver (its
+// address checks, templates, SMTP or HTTP with signature and retries) to an address the admin
+// types, skipping journeys, arbitration and consent: it is addressed to no person. It is kept
+// in the arbitration log (code `test_send`) so that "what left this server" stays complete.
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { requireAdmin } from '../api/auth.ts';
+import type { CredentialCache } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
+import type { DecisionRecord } from '../store/index.ts';
+import type { ChannelRuntime } from './runtime.ts';
+import type { Channel, ChannelDescription, DeliveryResult } from './types.ts';
+
+export interface ChannelSettingsRouteOptions {
+  channels: ChannelRuntime;
+  credentials: CredentialCache;
+  /** RAPPORT_CONSENT_PURPOSES. */
+  consentPurposes: readonly string[];
+  /** Appends to the arbitration log (the conductor store's logDecisions). */
+  logDecisions(rows: DecisionRecord[]): Promise<void>;
+  now(): string;
+}
+
+/** The profile id a test send is logged under: no person (delivery events for it are skipped). */
+export const TEST_SEND_PROFILE = 'test-send';
+export const TEST_SEND_CODE = 'test_send';
+
+const security = [{ adminToken: [] }];
+const errorSchema = {
+  type: 'object',
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+  additionalProperties: true,
+} as const;
+
+const channelSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    purpose: { type: 'string', description: 'The consent purpose a marketing send on it needs' },
+    transport: { type: 'string', enum: ['smtp', 'webhook', 'task', 'custom'] },
+    host: { type: 'string' },
+    port: { type: 'integer' },
+    secure: { type: 'boolean' },
+    authenticated: { type: 'boolean', description: 'The relay takes a user name and password (never shown)' },
+    from: { type: 'string' },
+    destination: { type: 'string' },
+    testable: { type: 'boolean' },
+    testTo: { type: 'string', description: 'What POST /api/channels/{name}/test expects in `to`' },
+  },
+} as const;
+
+/** What `to` of a test send is on each kind of channel, or undefined when it has no test send. */
+function testTarget(channel: Channel, description: ChannelDescription | undefined): string | undefined {
+  if (description?.transport === 'task') return undefined;
+  if (description?.transport === 'smtp') return 'an email address';
+  if (description?.transport === 'webhook')
+    return description.host === undefined ? 'an http(s) URL' : 'a phone number or device token';
+  return 'an address the channel understands';
+}
+
+/** The message's `to` for a test send, or a 400 naming `to`. Pure. */
+export function testRecipient(
+  channel: Channel,
+  description: ChannelDescription | undefined,
+  to: string,
+): { to: Record<string, unknown>; shown: string } {
+  const value = to.trim();
+  const bad = (why: string) => new RapportError('RAPPORT_API_BAD_REQUEST', `to: ${why}`, { field: 'to' });
+  if (value === '') throw bad('must not be blank');
+  if (description?.transport === 'task')
+    throw new RapportError(
+      'RAPPORT_API_BAD_REQUEST',
+      `${channel.name}: a task channel queues work for people and has no test send`,
+      { field: 'name' },
+    );
+  if (description?.transport === 'smtp') {
+    if (!/^[^\s@]+@[^\s@]+$/.test(value))
+      throw bad(`must be an email address (got ${JSON.stringify(value)})`);
+    return { to: { email: value }, shown: value };
+  }
+  if (description?.transport === 'webhook' && description.host === undefined) {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw bad(`must be an http(s) URL (got ${JSON.stringify(value)})`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad('must be an http(s) URL');
+    // The log keeps the host only: a receiver URL may carry a key in its path or query.
+    return { to: { url: url.toString() }, shown: `${url.protocol}//${url.host}` };
+  }
+  return { to: channel.name === 'sms' ? { phone: value } : { address: value }, shown: value };
+}
+
+/** The arbitration log's line for a test send. Pure. */
+export function testSendReason(shown: string, result: DeliveryResult): string {
+  if (result.status === 'sent') return `test send to ${shown}: accepted`;
+  const kind = result.status === 'retry' ? 'temporary failure' : 'refused';
+  return `test send to ${shown}: ${kind}: ${result.error ?? 'no reason given'}`;
+}
+
+/** What needs each consent purpose: the channels (from the registry) and the fixed uses. Pure. */
+export function purposeUses(
+  purposes: readonly string[],
+  channels: ReadonlyArray<{ name: string; purpose: string }>,
+): Array<{ purpose: string; configured: boolean; usedBy: string[] }> {
+  const uses = new Map<string, string[]>();
+  const add = (purpose: string, use: string) => uses.set(purpose, [...(uses.get(purpose) ?? []), use]);
+  for (const channel of channels) add(channel.purpose, `marketing sends on the ${channel.name} channel`);
+  add('personalization', 'placement offers that need personalization (GET /v1/decide)');
+  add('analytics', 'analytics results (a denial leaves the person out; unknown counts as yes)');
+  const names = [...purposes, ...[...uses.keys()].filter((purpose) => !purposes.includes(purpose))];
+  return names.map((purpose) => ({
+    purpose,
+    configured: purposes.includes(purpose),
+    usedBy: uses.get(purpose) ?? [],
+  }));
+}
+
+export async function channelSettingsRoutes(
+  app: FastifyInstance,
+  options: ChannelSettingsRouteOptions,
+): Promise<void> {
+  const { channels } = options;
+  // onRequest: refused before the body is read or validated, so a stranger learns nothing of it.
+  app.addHook('onRequest', requireAdmin(options.credentials));
+
+  const describe = (channel: Channel) => {
+    const description = channel.describe?.();
+    const testTo = testTarget(channel, description);
+    return {
+      name: channel.name,
+      purpose: channel.purpose,
+      ...(description ?? { transport: 'custom', destination: 'registered in code' }),
+      testable: testTo !== undefined,
+      ...(testTo ? { testTo } : {}),
+    };
+  };
+
+  app.get(
+    '/api/channels',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'The configured channels (SMTP relay host and port, webhook hosts), never a secret',
+        description:
+          'Channels are configured with RAPPORT_SMTP_URL, RAPPORT_EMAIL_FROM, RAPPORT_SMS_WEBHOOK_URL and RAPPORT_PUSH_WEBHOOK_URL (docs/channels.md).',
+        security,
+        response: { 200: { type: 'object', properties: { items: { type: 'array', items: channelSchema } } } },
+      },
+    },
+    async () => ({
+      items: channels.names().map((name) => describe(channels.get(name) as Channel)),
+    }),
+  );
+
+  app.post(
+    '/api/channels/:name/test',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'Send a real test message through a channel to the address or URL given',
+        description:
+          'Goes through the channel itself (SMTP, HTTP with signature and quick retries) but no journey, arbitration or consent; logged in /api/decisions with code test_send.',
+        security,
+        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            to: { type: 'string', minLength: 1, maxLength: 2000, description: 'email address, URL, phone…' },
+            text: { type: 'string', maxLength: 2000 },
+          },
+          required: ['to'],
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              channel: { type: 'string' },
+              to: { type: 'string', description: 'as logged (a URL: scheme and host only)' },
+              accepted: { type: 'boolean' },
+              status: { type: 'string', enum: ['sent', 'failed', 'retry'] },
+              error: { type: ['string', 'null'] },
+              providerMessageId: { type: ['string', 'null'] },
+              idempotencyKey: { type: 'string' },
+              reason: { type: 'string' },
+            },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { name } = request.params as { name: string };
+      const body = request.body as { to: string; text?: string };
+      const channel = channels.get(name);
+      if (!channel) {
+        const hint = name === 'email' ? ' (set RAPPORT_SMTP_URL to have one)' : '';
+        throw new RapportError('RAPPORT_API_NOT_FOUND', `no channel ${name}${hint}`, { field: 'name' });
+      }
+      const recipient = testRecipient(channel, channel.describe?.(), body.to);
+      const idempotencyKey = `test:${randomUUID()}`;
+      const at = options.now();
+      const text =
+        body.text ??
+        `A test message from Rapport on the ${name} channel, sent from the Settings page at ${at}.`;
+      const result = await channel.deliver({
+        idempotencyKey,
+        profileId: TEST_SEND_PROFILE,
+        channel: name,
+        templateId: 'test-send',
+        template: { subject: 'Rapport test message', text, body: text },
+        to: recipient.to,
+        variables: {},
+      });
+      const reason = testSendReason(recipient.shown, result);
+      await options.logDecisions([
+        {
+          at,
+          profileId: TEST_SEND_PROFILE,
+          journeyId: null,
+          stepId: null,
+          idempotencyKey,
+          channel: name,
+          action: result.status === 'sent' ? 'send' : 'fail',
+          code: TEST_SEND_CODE,
+          reason,
+          until: null,
+        },
+      ]);
+      return {
+        channel: name,
+        to: recipient.shown,
+        accepted: result.status === 'sent',
+        status: result.status,
+        error: result.error ?? null,
+        providerMessageId: result.providerMessageId ?? null,
+        idempotencyKey,
+        reason,
+      };
+    },
+  );
+
+  app.get(
+    '/api/consent-purposes',
+    {
+      schema: {
+        tags: ['settings'],
+        summary: 'The consent purposes and what needs each (configured with RAPPORT_CONSENT_PURPOSES)',
+        security,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              configuredBy: { type: 'string' },
+              editable: { type: 'boolean' },
+              purposes: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    purpose: { type: 'string' },
+                    configured: {
+                      type: 'boolean',
+                      description:
+                        'false: something needs it but it is not in the list, so no one can grant it',
+                    },
+                    usedBy: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+              },
+              rules: { type: 'array', items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    async () => ({
+      configuredBy: 'RAPPORT_CONSENT_PURPOSES',
+      editable: false,
+      purposes: purposeUses(
+        options.consentPurposes,
+        channels
+          .names()
+          .map((name) => channels.get(name) as Channel)
+          // Tasks are work for staff, not messages to the person: no consent is asked.
+          .filter((channel) => channel.describe?.().transport !== 'task'),
+      ),
+      rules: [
+        'marketing messages need a granted consent for the channel’s purpose; unknown is a no',
+        'transactional messages (receipts, password resets) go unless the purpose is denied',
+        'consent is checked last, at the moment a message goes (docs/arbitration.md)',
+      ],
+    }),
+  );
+}
