@@ -249,6 +249,7 @@ export async function createServer(
   await app.register(statsRoutes, {
     events: pipeline,
     log: state.log,
+    decisions: conductor.store,
     credentials,
     ...(clock ? { now: () => clock.now() } : {}),
   });

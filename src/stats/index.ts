@@ -1,5 +1,6 @@
 // The dashboard's aggregates (docs/dashboard.md): events per day, messages by channel and
 // journey, placement impressions and clicks. Range rules in ./range.ts; routes in ./routes.ts.
 export { assembleEventsPerDay, type EventsPerDay, eventsPerDay, MESSAGE_TYPES } from './events.ts';
+export { assembleMessageStats, MESSAGE_METRICS, type MessageStats, messageStats } from './messages.ts';
 export { type DayRange, MAX_RANGE_DAYS, resolveRange } from './range.ts';
 export { type StatsRouteOptions, statsRoutes } from './routes.ts';

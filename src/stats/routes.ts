@@ -1,17 +1,20 @@
-// The dashboard's aggregate routes (admin): events per day. Each answers counts computed in
+// The dashboard's aggregate routes (admin): events per day, messages by channel and journey.
+// Each answers counts computed in
 // SQL by the store that holds the rows; none returns rows to count.
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/auth.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import type { EventReader } from '../pipeline/index.ts';
-import type { IngestLogStore } from '../store/index.ts';
+import type { ConductorStore, IngestLogStore } from '../store/index.ts';
 import { eventsPerDay, MESSAGE_TYPES } from './events.ts';
+import { MESSAGE_METRICS, messageStats } from './messages.ts';
 import { MAX_RANGE_DAYS, resolveRange } from './range.ts';
 
 export interface StatsRouteOptions {
   events: Pick<EventReader, 'query'>;
   log: Pick<IngestLogStore, 'countDeadLettersByDay'>;
+  decisions: Pick<ConductorStore, 'countDecisions'>;
   credentials: CredentialCache;
   /** What "today" is (tests pass their clock); default the wall clock. */
   now?: () => Date;
@@ -51,6 +54,44 @@ const eventsPerDaySchema = {
   },
 } as const;
 
+const messageCounts = Object.fromEntries(MESSAGE_METRICS.map((metric) => [metric, { type: 'integer' }]));
+const rangeFields = {
+  from: { type: 'string', description: 'first day, YYYY-MM-DD (UTC), inclusive' },
+  to: { type: 'string', description: 'last day, YYYY-MM-DD (UTC), inclusive' },
+  timeZone: { type: 'string', enum: ['UTC'] },
+} as const;
+
+const messageStatsSchema = {
+  type: 'object',
+  properties: {
+    ...rangeFields,
+    note: { type: 'string', description: 'present when no range was given: the answer is for today (UTC)' },
+    metrics: { type: 'array', items: { type: 'string' } },
+    totals: { type: 'object', properties: messageCounts },
+    byChannel: {
+      type: 'array',
+      items: { type: 'object', properties: { channel: { type: ['string', 'null'] }, ...messageCounts } },
+    },
+    byJourney: {
+      type: 'array',
+      description: 'journeyId null: API sends and messages without a journey',
+      items: { type: 'object', properties: { journeyId: { type: ['string', 'null'] }, ...messageCounts } },
+    },
+    reasons: {
+      type: 'array',
+      description: 'dropped (suppressed) and deferred messages by decision code, most first',
+      items: {
+        type: 'object',
+        properties: {
+          outcome: { type: 'string', enum: ['suppressed', 'deferred'] },
+          code: { type: 'string' },
+          messages: { type: 'integer' },
+        },
+      },
+    },
+  },
+} as const;
+
 export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptions): Promise<void> {
   app.addHook('preHandler', requireAdmin(options.credentials));
   const now = options.now ?? (() => new Date());
@@ -84,6 +125,33 @@ export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptio
       const q = request.query as { days?: number; from?: string; to?: string };
       const range = resolveRange(q, now().getTime(), 30);
       return eventsPerDay(options.events, options.log, range);
+    },
+  );
+
+  app.get(
+    '/api/messages/stats',
+    {
+      schema: {
+        tags: ['stats'],
+        summary:
+          'Messages sent, delivered, opened, clicked, bounced, failed, suppressed and deferred, by channel and journey, with the reasons for drops and deferrals',
+        security,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { ...dayText, description: 'first day (UTC); default: to' },
+            to: { ...dayText, description: 'last day (UTC); default: today' },
+          },
+        },
+        response: { 200: messageStatsSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query as { from?: string; to?: string };
+      const range = resolveRange({ from: q.from ?? q.to, to: q.to }, now().getTime(), 1);
+      const defaulted = q.from === undefined && q.to === undefined;
+      return messageStats(options.decisions, options.events, range, defaulted);
     },
   );
 }

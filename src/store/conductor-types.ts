@@ -191,6 +191,18 @@ export interface DecisionQuery {
   beforeId?: number;
 }
 
+/**
+ * Distinct messages (idempotency keys) with a decision of each action logged in a time range:
+ * a message deferred three times counts once as deferred. Per channel, per journey (null: API
+ * sends and broadcasts without one) and, for deferrals and drops, per decision code.
+ */
+export interface DecisionCounts {
+  total: Record<string, number>;
+  byChannel: Array<{ channel: string | null; action: string; messages: number }>;
+  byJourney: Array<{ journeyId: string | null; action: string; messages: number }>;
+  byCode: Array<{ action: string; code: string; messages: number }>;
+}
+
 export interface ConductorStore {
   readonly engine: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
@@ -266,6 +278,8 @@ export interface ConductorStore {
 
   logDecisions(rows: DecisionRecord[]): Promise<void>;
   listDecisions(query: DecisionQuery): Promise<StoredDecision[]>;
+  /** The decision log counted in SQL over decisions at or after `fromIso` and before `toIso`. */
+  countDecisions(fromIso: string, toIso: string): Promise<DecisionCounts>;
 
   suppressionsOf(profileId: string): Promise<ChannelSuppressionRow[]>;
 

@@ -318,6 +318,69 @@ for (const engine of ENGINES) {
       ]);
     });
 
+    it('counts distinct messages per action by channel, journey and code within a time range', async () => {
+      const row = (minutes: number, key: string, action: string, code: string, extra: object = {}) => ({
+        at: at(minutes),
+        profileId: 'p1',
+        journeyId: 'j' as string | null,
+        stepId: 's',
+        idempotencyKey: key,
+        channel: 'email' as string | null,
+        action,
+        code,
+        reason: code,
+        until: null,
+        ...extra,
+      });
+      await store.logDecisions([
+        row(-1, 'before', 'send', 'send'),
+        row(0, 'k1', 'defer', 'quiet_hours'),
+        // Deferred twice for one reason, then sent: one deferred message, one sent.
+        row(5, 'k1', 'defer', 'quiet_hours'),
+        row(10, 'k1', 'send', 'send'),
+        row(11, 'k2', 'defer', 'fatigue_cap', { channel: 'sms' }),
+        row(12, 'k3', 'drop', 'consent_denied', { journeyId: null }),
+        row(13, 'k4', 'drop', 'consent_denied', { journeyId: null, channel: 'sms' }),
+        row(14, 'k5', 'fail', 'failed'),
+        row(60, 'after', 'send', 'send'),
+      ]);
+      const counts = await store.countDecisions(at(0), at(60));
+      expect(counts.total).toEqual({ send: 1, defer: 2, drop: 2, fail: 1 });
+      const sorted = <T>(rows: T[]) =>
+        [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+      expect(sorted(counts.byChannel)).toEqual(
+        sorted([
+          { channel: 'email', action: 'defer', messages: 1 },
+          { channel: 'email', action: 'send', messages: 1 },
+          { channel: 'email', action: 'drop', messages: 1 },
+          { channel: 'email', action: 'fail', messages: 1 },
+          { channel: 'sms', action: 'defer', messages: 1 },
+          { channel: 'sms', action: 'drop', messages: 1 },
+        ]),
+      );
+      expect(sorted(counts.byJourney)).toEqual(
+        sorted([
+          { journeyId: 'j', action: 'defer', messages: 2 },
+          { journeyId: 'j', action: 'send', messages: 1 },
+          { journeyId: 'j', action: 'fail', messages: 1 },
+          { journeyId: null, action: 'drop', messages: 2 },
+        ]),
+      );
+      expect(sorted(counts.byCode)).toEqual(
+        sorted([
+          { action: 'defer', code: 'quiet_hours', messages: 1 },
+          { action: 'defer', code: 'fatigue_cap', messages: 1 },
+          { action: 'drop', code: 'consent_denied', messages: 2 },
+        ]),
+      );
+      expect(await store.countDecisions(at(1000), at(2000))).toEqual({
+        total: {},
+        byChannel: [],
+        byJourney: [],
+        byCode: [],
+      });
+    });
+
     it('moves a schedule mark only from the value it had', async () => {
       expect(await store.moveScheduleMark('s', undefined, 'a')).toBe(true);
       expect(await store.moveScheduleMark('s', undefined, 'b')).toBe(false);

@@ -8,7 +8,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/server.ts';
+import { eventually } from '../support/recording-channel.ts';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
 import { api, type FilledWorld, fillWorld, SEGMENTS } from './world.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -194,6 +195,48 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     expect(shown).toBeGreaterThanOrEqual(before.totals.total);
     expect(shown).toBeLessThanOrEqual(after.totals.total);
     await expect(chart.getAttribute('aria-label')).resolves.toContain(`from ${after.from} to ${after.to}`);
+  });
+
+  it('shows messages sent and suppressed today on the Overview and by channel on Messages, as the API counts them', async () => {
+    // A person without consent and a marketing email: arbitration drops it (consent_unknown).
+    const who = { userId: 'dash-no-consent', traits: { email: 'no-consent@example.com' } };
+    expect((await track(server, '/v1/identify', who)).status).toBe(200);
+    await server.settle();
+    await api(server, 'POST', '/api/messages', {
+      userId: who.userId,
+      channel: 'email',
+      kind: 'marketing',
+      template: { subject: 'News', body: 'x' },
+      idempotencyKey: 'dash-no-consent-1',
+    });
+    await eventually(
+      () => api(server, 'GET', '/api/messages/stats'),
+      (stats) => stats.reasons.some((r: { code: string }) => r.code === 'consent_unknown'),
+    );
+    const before = await api(server, 'GET', '/api/messages/stats');
+    await go('People');
+    await go('Overview');
+    const read = async (id: string) => Number((await page.getByTestId(id).textContent())!.replace(/,/g, ''));
+    const sent = await read('messages-sent-today');
+    const suppressed = await read('messages-suppressed-today');
+    const after = await api(server, 'GET', '/api/messages/stats');
+    expect(before.totals.suppressed).toBeGreaterThan(0);
+    expect(suppressed).toBeGreaterThanOrEqual(before.totals.suppressed);
+    expect(suppressed).toBeLessThanOrEqual(after.totals.suppressed);
+    expect(sent).toBeGreaterThanOrEqual(before.totals.sent);
+    expect(sent).toBeLessThanOrEqual(after.totals.sent);
+
+    await go('Messages');
+    const cell = page.locator('#stats-by-channel tr[data-key="email"] td[data-metric="suppressed"]');
+    await cell.waitFor();
+    const shownEmail = Number((await cell.textContent())!.replace(/,/g, ''));
+    const final = await api(server, 'GET', '/api/messages/stats');
+    const emailRow = (stats: typeof final) =>
+      stats.byChannel.find((r: { channel: string }) => r.channel === 'email');
+    expect(shownEmail).toBeGreaterThanOrEqual(emailRow(before).suppressed);
+    expect(shownEmail).toBeLessThanOrEqual(emailRow(final).suppressed);
+    await page.locator('#reasons').getByText('consent_unknown').waitFor();
+    await page.getByRole('img', { name: /^Messages by channel/ }).waitFor();
   });
 
   it('labels every input, select and textarea on every page', async () => {

@@ -371,6 +371,27 @@ export interface EventsPerDay {
   days: Array<{ date: string; total: number; byType: Record<MessageTypeName, number>; deadLetters: number }>;
   totals: { total: number; byType: Record<MessageTypeName, number>; deadLetters: number };
 }
+export type MessageMetric =
+  | 'sent'
+  | 'delivered'
+  | 'opened'
+  | 'clicked'
+  | 'bounced'
+  | 'failed'
+  | 'suppressed'
+  | 'deferred';
+export type MessageCounts = Record<MessageMetric, number>;
+export interface MessageStats {
+  from: string;
+  to: string;
+  timeZone: 'UTC';
+  note?: string;
+  metrics: MessageMetric[];
+  totals: MessageCounts;
+  byChannel: Array<{ channel: string | null } & MessageCounts>;
+  byJourney: Array<{ journeyId: string | null } & MessageCounts>;
+  reasons: Array<{ outcome: 'suppressed' | 'deferred'; code: string; messages: number }>;
+}
 
 // ---- Calls ----
 
@@ -378,6 +399,8 @@ export const api = {
   status: () => request<Status>('GET', '/api/status'),
   eventsPerDay: (days: number) =>
     request<EventsPerDay>('GET', '/api/stats/events', { query: { by: 'day', days } }),
+  messageStats: (range: { from?: string; to?: string } = {}) =>
+    request<MessageStats>('GET', '/api/messages/stats', { query: range }),
   deadLetters: (limit: number) => request<unknown>('GET', '/api/dead-letters', { query: { limit } }),
   profiles: (query: { q?: string; cursor?: string | null; limit?: number }) =>
     request<Page<ProfileSummary>>('GET', '/api/profiles', { query: { ...query, limit: query.limit ?? 25 } }),

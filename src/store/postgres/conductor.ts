@@ -8,6 +8,7 @@ import type {
   ChannelSuppressionRow,
   ConductorStore,
   ConductorTransaction,
+  DecisionCounts,
   DecisionQuery,
   DecisionRecord,
   InstanceWrite,
@@ -23,7 +24,14 @@ import type {
   TimerRow,
 } from '../conductor-types.ts';
 import { DELIVERING } from '../conductor-types.ts';
-import { assembleStats, toDecision, toJourney, toOutboxRow } from '../sqlite/conductor.ts';
+import {
+  assembleStats,
+  decisionCountsSql,
+  toDecision,
+  toDecisionCounts,
+  toJourney,
+  toOutboxRow,
+} from '../sqlite/conductor.ts';
 import {
   connectPostgres,
   inTransaction,
@@ -90,6 +98,8 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (profile_id, channel, scope)
    );
    CREATE TABLE schedule_marks (key text PRIMARY KEY, value text NOT NULL);`,
+  // The dashboard counts a day's decisions (countDecisions) without reading the whole log.
+  'CREATE INDEX decisions_by_at ON decisions (at);',
 ];
 
 const JOURNEY_SELECT = (t: Tables) =>
@@ -646,6 +656,11 @@ export class PostgresConductorStore implements ConductorStore {
       params,
     );
     return rows.map(toDecision);
+  }
+
+  async countDecisions(fromIso: string, toIso: string): Promise<DecisionCounts> {
+    const { rows } = await this.pool.query(decisionCountsSql(this.t.decisions, '$1', '$2'), [fromIso, toIso]);
+    return toDecisionCounts(rows);
   }
 
   async suppressionsOf(profileId: string): Promise<ChannelSuppressionRow[]> {

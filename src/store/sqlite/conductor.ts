@@ -6,6 +6,7 @@ import type {
   ChannelSuppressionRow,
   ConductorStore,
   ConductorTransaction,
+  DecisionCounts,
   DecisionQuery,
   DecisionRecord,
   EntryHistoryRow,
@@ -78,6 +79,8 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (profile_id, channel, scope)
    ) WITHOUT ROWID;
    CREATE TABLE schedule_marks (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // The dashboard counts a day's decisions (countDecisions) without reading the whole log.
+  'CREATE INDEX decisions_by_at ON decisions (at);',
 ];
 
 function migrate(db: SqliteDatabase): void {
@@ -174,6 +177,8 @@ interface DecisionDbRow {
   until: string | null;
 }
 
+type DecisionCountRow = Parameters<typeof toDecisionCounts>[0][number];
+
 export const toDecision = (r: DecisionDbRow): StoredDecision => ({
   id: Number(r.id),
   at: r.at,
@@ -187,6 +192,35 @@ export const toDecision = (r: DecisionDbRow): StoredDecision => ({
   reason: r.reason,
   until: r.until,
 });
+
+/**
+ * The decision counts in one statement for both engines (`at` is ISO text in UTC on both, so a
+ * text comparison is a time comparison). `bind` gives the engine's placeholder for the range.
+ */
+export function decisionCountsSql(table: string, from: string, to: string): string {
+  const range = `WHERE at >= ${from} AND at < ${to}`;
+  const count = 'count(DISTINCT idempotency_key) AS messages';
+  return `SELECT 'channel' AS dimension, channel AS key, action, ${count} FROM ${table} ${range} GROUP BY channel, action
+    UNION ALL SELECT 'journey', journey_id, action, ${count} FROM ${table} ${range} GROUP BY journey_id, action
+    UNION ALL SELECT 'code', code, action, ${count} FROM ${table} ${range} AND action IN ('defer', 'drop') GROUP BY code, action
+    UNION ALL SELECT 'total', NULL, action, ${count} FROM ${table} ${range} GROUP BY action`;
+}
+
+export function toDecisionCounts(
+  rows: Array<{ dimension: string; key: string | null; action: string; messages: number | string }>,
+): DecisionCounts {
+  const counts: DecisionCounts = { total: {}, byChannel: [], byJourney: [], byCode: [] };
+  for (const row of rows) {
+    const messages = Number(row.messages);
+    if (row.dimension === 'total') counts.total[row.action] = messages;
+    if (row.dimension === 'channel')
+      counts.byChannel.push({ channel: row.key, action: row.action, messages });
+    if (row.dimension === 'journey')
+      counts.byJourney.push({ journeyId: row.key, action: row.action, messages });
+    if (row.dimension === 'code') counts.byCode.push({ action: row.action, code: String(row.key), messages });
+  }
+  return counts;
+}
 
 /** Counts by exit reason and per step, assembled the same way on both engines. */
 export function assembleStats(
@@ -734,6 +768,11 @@ export class SqliteConductorStore implements ConductorStore {
     if (q.beforeId !== undefined) where.push('id < ?') && params.push(q.beforeId);
     const sql = `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...params, q.limit) as DecisionDbRow[]).map(toDecision);
+  }
+
+  async countDecisions(fromIso: string, toIso: string): Promise<DecisionCounts> {
+    const sql = decisionCountsSql('decisions', '@from', '@to');
+    return toDecisionCounts(this.db.prepare(sql).all({ from: fromIso, to: toIso }) as DecisionCountRow[]);
   }
 
   async suppressionsOf(profileId: string): Promise<ChannelSuppressionRow[]> {

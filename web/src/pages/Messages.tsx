@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
-import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { MessageStatsPanel } from '../components/MessageStatsPanel.tsx';
+import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { when } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -171,12 +172,7 @@ export default function Messages() {
     <>
       <PageHeader title="Messages and arbitration" />
       <div className="grid">
-        <Card title="Delivery by channel and journey" id="totals" wide>
-          <NotAvailable
-            what="sent, delivered, opened, clicked, bounced, suppressed and deferred counts by channel and journey"
-            api="GET /api/messages/stats?by=channel,journey"
-          />
-        </Card>
+        <MessageStatsPanel />
         <DecisionLog />
         <Outbox />
         <Tasks />

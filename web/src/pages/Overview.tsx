@@ -1,16 +1,7 @@
 import { api, type FunnelReport } from '../api.ts';
 import { EventsChart } from '../components/EventsChart.tsx';
 import { FunnelChart } from '../components/FunnelChart.tsx';
-import {
-  Card,
-  DemoHint,
-  Empty,
-  ErrorNote,
-  Loading,
-  NotAvailable,
-  PageHeader,
-  Stat,
-} from '../components/ui.tsx';
+import { Card, DemoHint, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui.tsx';
 import { num } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -35,6 +26,7 @@ export default function Overview() {
   const funnel = useApi(loadFunnel, []);
   const journeys = useApi(loadJourneys, []);
   const events = useApi(() => api.eventsPerDay(30), []);
+  const messages = useApi(() => api.messageStats(), []);
   const processors = status.data?.processors as Record<string, { offset: number; lag: number }> | undefined;
   const behind = processors ? Math.max(0, ...Object.values(processors).map((p) => p.lag ?? 0)) : undefined;
   return (
@@ -85,7 +77,7 @@ export default function Overview() {
             <Loading />
           )}
         </Card>
-        <Card title="Events per day" id="events-per-day">
+        <Card title="Events per day" id="events-per-day" wide>
           {events.error ? <ErrorNote error={events.error} /> : null}
           {events.loading && !events.data ? <Loading /> : null}
           {events.data ? (
@@ -112,12 +104,28 @@ export default function Overview() {
           ) : null}
         </Card>
         <Card title="Messages today" id="messages-today">
-          <NotAvailable
-            what="messages sent and suppressed today (counts by status and channel)"
-            api="GET /api/messages/stats?from=…"
-          />
+          {messages.error ? <ErrorNote error={messages.error} /> : null}
+          {messages.loading && !messages.data ? <Loading /> : null}
+          {messages.data ? (
+            <div className="stats">
+              <Stat
+                label="Sent today"
+                value={<span data-testid="messages-sent-today">{num(messages.data.totals.sent)}</span>}
+                hint={`${messages.data.to}, UTC`}
+              />
+              <Stat
+                label="Suppressed today"
+                value={
+                  <span data-testid="messages-suppressed-today">{num(messages.data.totals.suppressed)}</span>
+                }
+                hint="dropped by arbitration"
+              />
+              <Stat label="Deferred today" value={num(messages.data.totals.deferred)} />
+              <Stat label="Failed today" value={num(messages.data.totals.failed)} />
+            </div>
+          ) : null}
           <p className="small">
-            Each send and suppression is listed in the arbitration log on{' '}
+            By channel, journey and reason, and every decision with its reason, on{' '}
             <Link href="/messages">Messages</Link>.
           </p>
         </Card>
