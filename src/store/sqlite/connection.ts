@@ -8,8 +8,35 @@ export interface SqliteOpenOptions {
   readonly?: boolean;
 }
 
+/** Distinct SQL texts kept prepared per connection (IN lists of varying length make many). */
+const PREPARED_STATEMENTS_KEPT = 512;
+
+/**
+ * Makes `db.prepare` return the statement already prepared for the same SQL text. Preparing
+ * costs 10-50 µs, more than the keyed lookups on the hot paths it prepares for (profiling
+ * /v1/decide under load found 5% of the main thread in prepare). Safe because no code here
+ * changes a statement's mode (pluck, raw, expand) or iterates one, so a statement holds no
+ * state between calls; SQLite re-prepares a cached statement itself after a schema change.
+ */
+function keepPreparedStatements(db: SqliteDatabase): void {
+  const prepared = new Map<string, Database.Statement>();
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    const known = prepared.get(sql);
+    if (known) return known;
+    const statement = prepare(sql);
+    if (prepared.size >= PREPARED_STATEMENTS_KEPT) {
+      const oldest = prepared.keys().next().value;
+      if (oldest !== undefined) prepared.delete(oldest);
+    }
+    prepared.set(sql, statement);
+    return statement;
+  }) as SqliteDatabase['prepare'];
+}
+
 export function openSqlite(path: string, options: SqliteOpenOptions): SqliteDatabase {
   const db = new Database(path, { readonly: options.readonly ?? false });
+  keepPreparedStatements(db);
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous}`);
   // Processors and the API read while another thread writes; wait rather than fail.
