@@ -25,6 +25,8 @@ export const JOURNEYS_PROCESSOR = 'journeys';
 export interface JourneyStepOptions {
   batchSize: number;
   identity: IdentityConfig;
+  /** Stop a slice after this much work (ms) and commit what was done; unbounded when absent. */
+  budgetMs?: number;
 }
 
 /** A track message as journeys see it; segment events carry `segment_id`, triggers read `segmentId`. */
@@ -52,7 +54,11 @@ async function ownersOf(
   );
 }
 
-/** Applies the next slice of the log to journeys. Returns how many log entries it consumed. */
+/**
+ * Applies the next slice of the log to journeys. Returns how many log entries it consumed.
+ * The slice ends early once `budgetMs` of work is spent: this runs on the HTTP thread, whose
+ * requests wait while it works, so each step is kept short and the loop yields between steps.
+ */
 export async function runJourneysStep(
   conductor: ConductorState,
   options: JourneyStepOptions,
@@ -61,19 +67,31 @@ export async function runJourneysStep(
   const applied = await withHistoryRetry(conductor.runner, () =>
     conductor.store.withProcessor(JOURNEYS_PROCESSOR, async (tx, offset) => {
       if (resolvedUpTo <= offset) return 0;
+      const deadline = performance.now() + (options.budgetMs ?? Number.POSITIVE_INFINITY);
       const records = (await conductor.state.log.read(offset, options.batchSize)).filter(
         (record) => record.seq <= resolvedUpTo,
       );
       if (records.length === 0) return 0;
+      // Only tracked events reach journeys; the rest are consumed without an identity lookup.
       const messages = records.map((record) => JSON.parse(record.json) as SegmentMessage);
-      const owners = await ownersOf(conductor, messages, options.identity);
-      for (const [index, message] of messages.entries()) {
-        const event = journeyEventOf(message);
-        const profileId = owners[index];
-        if (event && profileId) await handleEvent(conductor, tx, profileId, event);
+      const events = messages.map(journeyEventOf);
+      const tracked = events.flatMap((event, index) => (event ? [{ event, index }] : []));
+      const owners = await ownersOf(
+        conductor,
+        tracked.map(({ index }) => messages[index] as SegmentMessage),
+        options.identity,
+      );
+      let consumed = records.length;
+      for (const [position, { event, index }] of tracked.entries()) {
+        if (position > 0 && performance.now() > deadline) {
+          consumed = index;
+          break;
+        }
+        const profileId = owners[position];
+        if (profileId) await handleEvent(conductor, tx, profileId, event);
       }
-      await tx.setOffset((records.at(-1) as LogRecord).seq);
-      return records.length;
+      await tx.setOffset((records[consumed - 1] as LogRecord).seq);
+      return consumed;
     }),
   );
   return applied ?? 0;

@@ -1,6 +1,11 @@
 // The processors' loop: run a step until it finds nothing, then sleep until woken by a new
 // commit or a short poll (other processes may append to a shared PostgreSQL log). Errors
 // back off and retry; they never lose a message because the offset did not move.
+// Between two steps the loop yields to the event loop (setImmediate): the SQLite drivers are
+// synchronous, so a step's awaits resolve as microtasks, and a loop catching up on a backlog
+// would otherwise keep the thread from ever reading a socket. On the main thread that is the
+// HTTP server's latency (see docs/performance.md, "decide").
+import { setImmediate as nextTurn } from 'node:timers/promises';
 export interface LoopHandle {
   wake(): void;
   stop(): Promise<void>;
@@ -33,6 +38,7 @@ export function startLoop(step: () => Promise<number>, options: LoopOptions): Lo
         failures = 0;
         if (applied > 0) {
           options.onProgress?.();
+          await nextTurn();
           continue;
         }
         await sleep(options.pollMs);

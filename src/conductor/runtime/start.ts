@@ -110,7 +110,8 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
   const leaseMs = outboxLeaseFromEnvironment();
   if (options.runLoops) {
     const loopOptions = { pollMs: options.pollMs ?? 250, onError: options.onError };
-    const stepOptions = { batchSize: 500, identity: options.identity };
+    // 200 entries or 5 ms a step: the journeys processor shares this thread with HTTP requests.
+    const stepOptions = { batchSize: 200, budgetMs: 5, identity: options.identity };
     loops.push(
       startLoop(() => runJourneysStep(conductor, stepOptions), loopOptions),
       startLoop(() => runTimersStep(conductor), loopOptions),

@@ -22,7 +22,9 @@ export const LOG_MIGRATIONS: string[] = [
 ];
 
 export const STATE_MIGRATIONS: string[] = [
-  `CREATE TABLE processor_offsets (
+  // IF NOT EXISTS: the segments and conductor stores create this table too, and whichever store
+  // opens a fresh data directory first must not stop the others from migrating.
+  `CREATE TABLE IF NOT EXISTS processor_offsets (
      processor TEXT PRIMARY KEY,
      seq INTEGER NOT NULL
    );
