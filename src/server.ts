@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes } from './api/index.ts';
 import { journeyRoutes } from './api/journeys.ts';
-import { CredentialCache } from './auth/index.ts';
+import { CredentialCache, requestForLog } from './auth/index.ts';
 import {
   ChannelRuntime,
   channelAdminRoutes,
@@ -96,6 +96,7 @@ export async function createServer(
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers.cookie'],
+      serializers: { req: requestForLog },
     },
     // Per-request lines at tens of thousands of events a second would cost more than ingest.
     logController: new LogController({ disableRequestLogging: true }),

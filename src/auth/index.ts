@@ -97,3 +97,29 @@ export function secretFromAuthorization(header: string | undefined): string | un
   const user = colon === -1 ? decoded : decoded.slice(0, colon);
   return user === '' ? undefined : user;
 }
+
+const SECRET_IN_QUERY = /([?&](?:writeKey|token)=)[^&#]*/gi;
+
+/**
+ * A URL fit for a log line: the values of `writeKey` and `token` query parameters replaced.
+ * `/v1/decide` takes `?writeKey=` from callers that cannot send headers (an `<img>`), and a
+ * logged URL must not carry it.
+ */
+export function redactUrlSecrets(url: string): string {
+  return url.replace(SECRET_IN_QUERY, '$1[redacted]');
+}
+
+/** Fastify's request serializer, with the URL redacted (pino would otherwise log it as sent). */
+export function requestForLog(request: {
+  method: string;
+  url: string;
+  hostname?: string;
+  ip?: string;
+}): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactUrlSecrets(request.url),
+    hostname: request.hostname,
+    remoteAddress: request.ip,
+  };
+}

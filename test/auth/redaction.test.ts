@@ -1,0 +1,36 @@
+// Secrets never reach a log line: /v1/decide accepts ?writeKey= from an <img>, and the
+// server's request serializer must redact it wherever pino logs a request.
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { redactUrlSecrets, requestForLog } from '../../src/auth/index.ts';
+
+describe('secrets in logged URLs', () => {
+  it('replaces writeKey and token values, whatever their place and case', () => {
+    expect(redactUrlSecrets('/v1/decide?placement=r&writeKey=rk_write_abc&userId=u')).toBe(
+      '/v1/decide?placement=r&writeKey=[redacted]&userId=u',
+    );
+    expect(redactUrlSecrets('/x?WRITEKEY=s3cret#frag')).toBe('/x?WRITEKEY=[redacted]#frag');
+    expect(redactUrlSecrets('/x?a=1&token=t&b=2')).toBe('/x?a=1&token=[redacted]&b=2');
+    expect(redactUrlSecrets('/v1/batch')).toBe('/v1/batch');
+    // A parameter that merely ends in the name is not touched.
+    expect(redactUrlSecrets('/x?notawriteKey=1')).toBe('/x?notawriteKey=1');
+  });
+
+  it('keeps the key out of what pino writes for a request', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = pino({ serializers: { req: requestForLog } }, sink);
+    log.error(
+      { req: { method: 'GET', url: '/v1/decide?placement=r&writeKey=rk_write_leak', ip: '::1' } },
+      'boom',
+    );
+    expect(lines.join('')).not.toContain('rk_write_leak');
+    expect(lines.join('')).toContain('writeKey=[redacted]');
+  });
+});
