@@ -165,6 +165,28 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await page.getByTestId('journey-status').getByText('active').waitFor();
   });
 
+  it('draws the paths between touchpoints as a Sankey with a table of the top transitions', async () => {
+    await go('Funnel and paths');
+    const sankey = page.getByRole('img', { name: /^Paths between touchpoints/ });
+    await sankey.waitFor();
+    const today = new Date().toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
+    const paths = await api(server, 'GET', `/api/paths?from=${from}&to=${today}&steps=4&top=6`);
+    expect(paths.people).toBeGreaterThan(0);
+    // The text alternative carries the counts the server answered.
+    const first = paths.nodes[0];
+    const name = first.kind === 'page' ? `${first.name} (page)` : first.name;
+    await expect(sankey.getAttribute('aria-label')).resolves.toContain(
+      `step 1: ${name} ${first.people.toLocaleString('en')}`,
+    );
+    // The Sankey drew its bands, and the table lists the largest transition first.
+    await page.locator('#paths svg path').first().waitFor();
+    const top = page.locator('#transitions tbody tr').first();
+    await expect(top.locator('td').nth(3).textContent()).resolves.toBe(
+      paths.links[0].people.toLocaleString('en'),
+    );
+  });
+
   it('shows the remaining pages with data or an honest empty state', async () => {
     await go('Funnel and paths');
     await page.getByRole('img', { name: /Lifecycle funnel/ }).waitFor();

@@ -208,6 +208,27 @@ export interface MembershipPoint {
   joined: number;
   left: number;
 }
+/** One touchpoint at one step of the paths (`touchpoint` is page:NAME, event:NAME or other). */
+export interface PathNode {
+  id: string;
+  step: number;
+  touchpoint: string;
+  kind: 'page' | 'event' | 'other';
+  name: string;
+  people: number;
+  ended: number;
+}
+export interface Paths {
+  from: string;
+  to: string;
+  steps: number;
+  top: number;
+  start: string | null;
+  segment: string | null;
+  people: number;
+  nodes: PathNode[];
+  links: Array<{ source: string; target: string; step: number; people: number }>;
+}
 export interface Preview {
   size: number;
   sample: string[];
@@ -452,6 +473,14 @@ export const api = {
       'GET',
       `/api/segments/${encodeURIComponent(segmentId)}/members/${encodeURIComponent(profileId)}/why`,
     ),
+  paths: (query: {
+    from?: string;
+    to?: string;
+    steps?: number;
+    top?: number;
+    start?: string;
+    segment?: string;
+  }) => request<Paths>('GET', '/api/paths', { query }),
   funnels: () => request<{ funnels: Array<Record<string, unknown>> }>('GET', '/api/funnels'),
   putFunnel: (id: string, body: unknown) =>
     request<unknown>('PUT', `/api/funnels/${encodeURIComponent(id)}`, { body }),

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../../api/auth.ts';
 import type { CredentialCache } from '../../auth/index.ts';
+import { addPathRoutes } from '../../paths/index.ts';
 import type { Pipeline } from '../../pipeline/host.ts';
 import { openSegmentStore, type StateStore, type StorageLocation } from '../../store/index.ts';
 import { SegmentService } from './service.ts';
@@ -74,6 +75,15 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
     events: options.pipeline,
     engine: options.location.databaseUrl ? 'postgres' : 'duckdb',
     wake: () => options.pipeline.wake(),
+    now,
+  });
+
+  // Paths read the warehouse with this store's merge map and a segment's members as filter.
+  addPathRoutes(app, {
+    events: options.pipeline,
+    engine: options.location.databaseUrl ? 'postgres' : 'duckdb',
+    profileMap: () => store.profileMap(),
+    segmentMembers: (id) => service.allMembers(id),
     now,
   });
 

@@ -222,6 +222,18 @@ export class SegmentService {
     return { members, nextCursor: members.length === limit ? (members.at(-1)?.profileId ?? null) : null };
   }
 
+  /** Every member's profile id (a filter for other reports); throws for an unknown segment. */
+  async allMembers(id: string): Promise<string[]> {
+    await this.get(id);
+    const ids: string[] = [];
+    for (let after = ''; ; ) {
+      const page = await this.options.store.listMembers(id, { afterId: after, limit: 10_000 });
+      for (const m of page) ids.push(m.profileId);
+      if (page.length < 10_000) return ids;
+      after = page.at(-1)?.profileId ?? '';
+    }
+  }
+
   async *membersCsv(id: string): AsyncGenerator<string> {
     await this.get(id);
     yield 'profile_id,since,reason\n';

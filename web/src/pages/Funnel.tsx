@@ -1,7 +1,8 @@
 import { type FormEvent, useState } from 'react';
-import { api } from '../api.ts';
+import { api, type Paths as PathsGraph } from '../api.ts';
 import { FunnelChart } from '../components/FunnelChart.tsx';
-import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import PathsSankey, { touchpointLabel } from '../components/PathsSankey.tsx';
+import { Card, DemoHint, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { duration, num, pct } from '../format.ts';
 import { useApi } from '../hooks.ts';
 
@@ -101,12 +102,158 @@ export default function Funnel() {
           ) : null}
         </Card>
         <Card title="Paths between touchpoints" id="paths" wide>
-          <NotAvailable
-            what="a Sankey of the most common paths between touchpoints (the journey map)"
-            api="GET /api/paths?from=…&steps=…"
-          />
+          <Paths />
         </Card>
       </div>
+    </>
+  );
+}
+
+interface PathsFilter {
+  days: number;
+  steps: number;
+  top: number;
+  start: string;
+  segment: string;
+}
+
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+function TopTransitions(props: { paths: PathsGraph }) {
+  const byId = new Map(props.paths.nodes.map((n) => [n.id, n]));
+  const rows = props.paths.links.slice(0, 15);
+  return (
+    <table id="transitions">
+      <caption className="small muted">The {rows.length} most common transitions</caption>
+      <thead>
+        <tr>
+          <th className="num">Step</th>
+          <th>From</th>
+          <th>To</th>
+          <th className="num">People</th>
+          <th className="num">Of those at the source</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((l) => {
+          const source = byId.get(l.source);
+          const target = byId.get(l.target);
+          return (
+            <tr key={`${l.source}>${l.target}`}>
+              <td className="num">
+                {l.step} → {l.step + 1}
+              </td>
+              <td>{source ? touchpointLabel(source) : l.source}</td>
+              <td>{target ? touchpointLabel(target) : l.target}</td>
+              <td className="num">{num(l.people)}</td>
+              <td className="num">{pct(source ? l.people / source.people : null)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** The journey map: the most common paths between touchpoints, counted by the server. */
+function Paths() {
+  const [draft, setDraft] = useState<PathsFilter>({ days: 30, steps: 4, top: 6, start: '', segment: '' });
+  const [filter, setFilter] = useState<PathsFilter>(draft);
+  const paths = useApi(
+    () =>
+      api.paths({
+        from: dayOf(Date.now() - (filter.days - 1) * 86_400_000),
+        to: dayOf(Date.now()),
+        steps: filter.steps,
+        top: filter.top,
+        start: filter.start.trim() || undefined,
+        segment: filter.segment.trim() || undefined,
+      }),
+    [filter],
+  );
+  function apply(event: FormEvent) {
+    event.preventDefault();
+    setFilter(draft);
+  }
+  const choose = (field: keyof PathsFilter) => (e: { target: { value: string } }) =>
+    setDraft({
+      ...draft,
+      [field]: typeof draft[field] === 'number' ? Number(e.target.value) : e.target.value,
+    });
+  return (
+    <>
+      <p className="muted small">
+        Each person's touchpoints (pages and screens they viewed, events they did) in order, repeats in a row
+        counted once; the widest bands are the most common paths.
+      </p>
+      <form className="row" onSubmit={apply}>
+        <div>
+          <label htmlFor="paths-days">Days</label>
+          <select id="paths-days" value={draft.days} onChange={choose('days')}>
+            {[7, 30, 90, 365].map((d) => (
+              <option key={d} value={d}>
+                last {d}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="paths-steps">Steps</label>
+          <select id="paths-steps" value={draft.steps} onChange={choose('steps')}>
+            {[2, 3, 4, 5, 6, 8, 10].map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="paths-top">Touchpoints per step</label>
+          <select id="paths-top" value={draft.top} onChange={choose('top')}>
+            {[3, 6, 10, 15, 20].map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label htmlFor="paths-start">Start at (page:NAME or event:NAME)</label>
+          <input
+            id="paths-start"
+            value={draft.start}
+            onChange={choose('start')}
+            placeholder="any touchpoint"
+          />
+        </div>
+        <div>
+          <label htmlFor="paths-segment">Segment id</label>
+          <input
+            id="paths-segment"
+            value={draft.segment}
+            onChange={choose('segment')}
+            placeholder="everyone"
+          />
+        </div>
+        <button type="submit">Apply</button>
+      </form>
+      {paths.error ? <ErrorNote error={paths.error} /> : null}
+      {paths.loading && !paths.data ? <Loading /> : null}
+      {paths.data && paths.data.nodes.length === 0 ? (
+        <Empty title="No touchpoints in these days">
+          <p>
+            Paths are drawn from page and screen views and track events. Widen the days, clear the start or
+            segment, or send some:
+          </p>
+          <DemoHint />
+        </Empty>
+      ) : null}
+      {paths.data && paths.data.nodes.length > 0 ? (
+        <>
+          <PathsSankey paths={paths.data} />
+          <TopTransitions paths={paths.data} />
+        </>
+      ) : null}
     </>
   );
 }
