@@ -228,6 +228,14 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ')).join('\n');
 }
 
+/** DuckDB's own account of its memory (buffer manager), through the pipeline worker that owns it. */
+async function duckdbMemoryMb(server: RapportHandle['server']): Promise<number> {
+  const rows = await server.pipeline
+    .query('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()')
+    .catch(() => [{ bytes: Number.NaN }]);
+  return round(Number(rows[0]?.bytes) / 2 ** 20, 1);
+}
+
 async function soak(load: LoadGenerator, options: Options, rapport: RapportHandle): Promise<unknown> {
   let rate = options.rate;
   let calibration: RapportPhaseResult | undefined;
@@ -244,7 +252,7 @@ async function soak(load: LoadGenerator, options: Options, rapport: RapportHandl
   }
   const minutes = options.soakMinutes as number;
   const { server } = rapport;
-  const series: { minute: number; rssMb: number; heapUsedMb: number; lag: number }[] = [];
+  const series: { minute: number; rssMb: number; heapUsedMb: number; duckdbMb: number; lag: number }[] = [];
   const started = Date.now();
   const sampler = setInterval(async () => {
     const usage = process.memoryUsage();
@@ -254,11 +262,12 @@ async function soak(load: LoadGenerator, options: Options, rapport: RapportHandl
       minute: round((Date.now() - started) / 60_000, 2),
       rssMb: round(usage.rss / 2 ** 20, 1),
       heapUsedMb: round(usage.heapUsed / 2 ** 20, 1),
+      duckdbMb: await duckdbMemoryMb(server),
       lag: head - Math.min(status.profilesOffset, status.warehouseOffset),
     };
     series.push(point);
     console.log(
-      `  ${point.minute.toFixed(2)} min  rss ${point.rssMb} MB  heap ${point.heapUsedMb} MB  pipeline lag ${point.lag}`,
+      `  ${point.minute.toFixed(2)} min  rss ${point.rssMb} MB  heap ${point.heapUsedMb} MB  duckdb ${point.duckdbMb} MB  pipeline lag ${point.lag}`,
     );
   }, 10_000);
   const result = await load.run({
@@ -279,7 +288,8 @@ async function soak(load: LoadGenerator, options: Options, rapport: RapportHandl
   );
   console.log(
     `RSS slope over the second half: ${round(rssSlope, 2)} MB/min; heap slope ${round(heapSlope, 2)} MB/min; ` +
-      `RSS min/max ${round(Math.min(...series.map((p) => p.rssMb)))}/${round(Math.max(...series.map((p) => p.rssMb)))} MB`,
+      `RSS min/max ${round(Math.min(...series.map((p) => p.rssMb)))}/${round(Math.max(...series.map((p) => p.rssMb)))} MB; ` +
+      `DuckDB max ${round(Math.max(...series.map((p) => p.duckdbMb)))} MB`,
   );
   return {
     rate,

@@ -41,6 +41,9 @@ function toEvent(row: Row): StoredEvent {
   };
 }
 
+/** The embedded warehouse's DuckDB memory_limit (docs/performance.md, soak). */
+export const WAREHOUSE_MEMORY_LIMIT = '1GB';
+
 export class DuckDbEventStore implements EventStore {
   readonly engine = 'duckdb' as const;
 
@@ -50,9 +53,14 @@ export class DuckDbEventStore implements EventStore {
     private readonly reader: DuckDBConnection,
   ) {}
 
-  /** path ':memory:' for tests. One process may open a file once: DuckDB locks it. */
-  static async open(path: string): Promise<DuckDbEventStore> {
-    const instance = await DuckDBInstance.create(path);
+  /**
+   * path ':memory:' for tests. One process may open a file once: DuckDB locks it.
+   * DuckDB's buffer manager keeps blocks cached up to `memory_limit`, 80% of RAM by default:
+   * on a server that also runs SQLite and Node that reads as unbounded growth, so the embedded
+   * warehouse is capped (queries larger than the cap spill to disk, they do not fail).
+   */
+  static async open(path: string, memoryLimit = WAREHOUSE_MEMORY_LIMIT): Promise<DuckDbEventStore> {
+    const instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
     const store = new DuckDbEventStore(instance, await instance.connect(), await instance.connect());
     await store.migrate();
     return store;
