@@ -251,6 +251,7 @@ export async function createServer(
     events: pipeline,
     log: state.log,
     decisions: conductor.store,
+    offers: () => placements.current.offers,
     credentials,
     ...(clock ? { now: () => clock.now() } : {}),
   });

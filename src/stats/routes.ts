@@ -1,20 +1,24 @@
-// The dashboard's aggregate routes (admin): events per day, messages by channel and journey.
-// Each answers counts computed in
+// The dashboard's aggregate routes (admin): events per day, messages by channel and journey,
+// placement impressions, clicks and conversions. Each answers counts computed in
 // SQL by the store that holds the rows; none returns rows to count.
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/auth.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
 import type { EventReader } from '../pipeline/index.ts';
 import type { ConductorStore, IngestLogStore } from '../store/index.ts';
 import { eventsPerDay, MESSAGE_TYPES } from './events.ts';
 import { MESSAGE_METRICS, messageStats } from './messages.ts';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, placementStats } from './placements.ts';
 import { MAX_RANGE_DAYS, resolveRange } from './range.ts';
 
 export interface StatsRouteOptions {
   events: Pick<EventReader, 'query'>;
   log: Pick<IngestLogStore, 'countDeadLettersByDay'>;
   decisions: Pick<ConductorStore, 'countDecisions'>;
+  /** The offers defined now (listed with zeros when nobody saw them). */
+  offers: () => ReadonlyArray<{ id: string; placement: string }>;
   credentials: CredentialCache;
   /** What "today" is (tests pass their clock); default the wall clock. */
   now?: () => Date;
@@ -92,6 +96,43 @@ const messageStatsSchema = {
   },
 } as const;
 
+const offerStatsFields = {
+  placement: { type: 'string' },
+  impressions: { type: 'integer', description: 'Promotion Viewed events' },
+  clicks: { type: 'integer', description: 'Promotion Clicked events' },
+  ctr: { type: ['number', 'null'], description: 'clicks / impressions' },
+  conversions: {
+    type: ['integer', 'null'],
+    description: 'people who clicked, then did the goal event within the window; null without a goal',
+  },
+} as const;
+
+const placementStatsSchema = {
+  type: 'object',
+  properties: {
+    ...rangeFields,
+    note: { type: 'string', description: 'present when no range was given: the last 30 days (UTC)' },
+    goal: {
+      type: ['object', 'null'],
+      properties: { event: { type: 'string' }, windowDays: { type: 'integer' } },
+    },
+    offers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          ...offerStatsFields,
+          offerId: { type: 'string' },
+          viewers: { type: 'integer', description: 'distinct people who saw it' },
+          clickers: { type: 'integer', description: 'distinct people who clicked' },
+          conversionRate: { type: ['number', 'null'], description: 'conversions / clickers' },
+        },
+      },
+    },
+    placements: { type: 'array', items: { type: 'object', properties: offerStatsFields } },
+  },
+} as const;
+
 export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptions): Promise<void> {
   app.addHook('preHandler', requireAdmin(options.credentials));
   const now = options.now ?? (() => new Date());
@@ -152,6 +193,57 @@ export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptio
       const range = resolveRange({ from: q.from ?? q.to, to: q.to }, now().getTime(), 1);
       const defaulted = q.from === undefined && q.to === undefined;
       return messageStats(options.decisions, options.events, range, defaulted);
+    },
+  );
+
+  app.get(
+    '/api/placements/stats',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'Impressions, clicks, click-through and conversions per placement and offer',
+        security,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { ...dayText, description: 'first day (UTC); default: 29 days before to' },
+            to: { ...dayText, description: 'last day (UTC); default: today' },
+            goal: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 200,
+              description: 'the event that counts as a conversion after a click (e.g. Order Completed)',
+            },
+            window: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_WINDOW_DAYS,
+              description: `days after the first click in which the goal counts; default ${DEFAULT_WINDOW_DAYS}`,
+            },
+          },
+        },
+        response: { 200: placementStatsSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query as { from?: string; to?: string; goal?: string; window?: number };
+      if (q.window !== undefined && q.goal === undefined) {
+        throw new RapportError(
+          'RAPPORT_API_BAD_REQUEST',
+          'window: give a goal event to count conversions in',
+          {
+            field: 'window',
+          },
+        );
+      }
+      const range = resolveRange({ from: q.from, to: q.to }, now().getTime(), 30);
+      return placementStats(options.events, {
+        range,
+        defaulted: q.from === undefined && q.to === undefined,
+        goal: q.goal ? { event: q.goal, windowDays: q.window ?? DEFAULT_WINDOW_DAYS } : null,
+        defined: options.offers(),
+      });
     },
   );
 }

@@ -194,7 +194,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await go('Messages');
     await shot('messages');
     await go('Placements');
-    await page.getByText('pro-upgrade').waitFor();
+    await page.locator('#offers').getByText('pro-upgrade').first().waitFor();
     await shot('placements');
     await go('Value');
     await page.locator('#ranking tbody tr').first().waitFor();
@@ -259,6 +259,36 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     expect(shownEmail).toBeLessThanOrEqual(emailRow(final).suppressed);
     await page.locator('#reasons').getByText('consent_unknown').waitFor();
     await page.getByRole('img', { name: /^Messages by channel/ }).waitFor();
+  });
+
+  it('shows impressions, clicks and conversions per offer on Placements, as the API counts them', async () => {
+    const people = world.truths.filter((t) => t.userId !== null).slice(0, 3);
+    for (const person of people) {
+      const response = await fetch(`${server.url}/v1/decide?placement=home-hero&userId=${person.userId}`, {
+        headers: { authorization: `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}` },
+      });
+      expect(response.status).toBe(200);
+    }
+    const query = '?goal=Order%20Completed&window=7';
+    const impressions = (stats: { offers: Array<{ impressions: number }> }) =>
+      stats.offers.reduce((sum, offer) => sum + offer.impressions, 0);
+    const before = await eventually(
+      () => api(server, 'GET', `/api/placements/stats${query}`),
+      (stats) => impressions(stats) >= people.length,
+    );
+    await go('Placements');
+    const table = page.locator('#placement-stats');
+    await table.waitFor();
+    const after = await api(server, 'GET', `/api/placements/stats${query}`);
+    for (const offer of after.offers as Array<{ offerId: string; impressions: number; clicks: number }>) {
+      const row = table.locator(`tr[data-offer="${offer.offerId}"]`);
+      const cell = async (metric: string) =>
+        Number((await row.locator(`td[data-metric="${metric}"]`).textContent())!.replace(/,/g, ''));
+      const earlier = before.offers.find((o: { offerId: string }) => o.offerId === offer.offerId);
+      expect(await cell('impressions')).toBeGreaterThanOrEqual(earlier.impressions);
+      expect(await cell('impressions')).toBeLessThanOrEqual(offer.impressions);
+      expect(await cell('clicks')).toBe(offer.clicks);
+    }
   });
 
   it('labels every input, select and textarea on every page', async () => {

@@ -413,6 +413,32 @@ export interface MessageStats {
   byJourney: Array<{ journeyId: string | null } & MessageCounts>;
   reasons: Array<{ outcome: 'suppressed' | 'deferred'; code: string; messages: number }>;
 }
+export interface OfferStats {
+  placement: string;
+  offerId: string;
+  impressions: number;
+  viewers: number;
+  clicks: number;
+  clickers: number;
+  ctr: number | null;
+  conversions: number | null;
+  conversionRate: number | null;
+}
+export interface PlacementStats {
+  from: string;
+  to: string;
+  timeZone: 'UTC';
+  note?: string;
+  goal: { event: string; windowDays: number } | null;
+  offers: OfferStats[];
+  placements: Array<{
+    placement: string;
+    impressions: number;
+    clicks: number;
+    ctr: number | null;
+    conversions: number | null;
+  }>;
+}
 
 // ---- Calls ----
 
@@ -422,6 +448,8 @@ export const api = {
     request<EventsPerDay>('GET', '/api/stats/events', { query: { by: 'day', days } }),
   messageStats: (range: { from?: string; to?: string } = {}) =>
     request<MessageStats>('GET', '/api/messages/stats', { query: range }),
+  placementStats: (query: { from?: string; to?: string; goal?: string; window?: number } = {}) =>
+    request<PlacementStats>('GET', '/api/placements/stats', { query }),
   deadLetters: (limit: number) => request<unknown>('GET', '/api/dead-letters', { query: { limit } }),
   profiles: (query: { q?: string; cursor?: string | null; limit?: number }) =>
     request<Page<ProfileSummary>>('GET', '/api/profiles', { query: { ...query, limit: query.limit ?? 25 } }),

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../api.ts';
-import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { PlacementStatsPanel } from '../components/PlacementStatsPanel.tsx';
+import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num } from '../format.ts';
 import { useApi } from '../hooks.ts';
 
@@ -108,9 +109,7 @@ export default function Placements() {
             </section>
           ))}
         </Card>
-        <Card title="Impressions, clicks, conversion" id="results">
-          <NotAvailable what="impressions, clicks and conversion per offer" api="GET /api/placements/stats" />
-        </Card>
+        <PlacementStatsPanel />
         {data.data && data.data.placements.length > 0 ? (
           <TryDecision placements={data.data.placements.map((p) => p.id)} />
         ) : null}
