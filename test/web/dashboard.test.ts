@@ -291,6 +291,59 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     }
   });
 
+  it('creates and revokes an admin token, and saves a fatigue cap that reads back', async () => {
+    await go('Settings');
+    await page.getByLabel('New admin token name').fill('browser-made');
+    await page.getByRole('button', { name: 'Create admin token' }).click();
+    const secret = (await page.getByTestId('admin-token-secret').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^rk_admin_/);
+    const row = page.locator('#admin-tokens tr[data-token="browser-made"]');
+    await row.getByText('live').waitFor();
+    // The new token works until it is revoked.
+    const status = () =>
+      fetch(`${server.url}/api/status`, { headers: { authorization: `Bearer ${secret}` } }).then(
+        (r) => r.status,
+      );
+    expect(await status()).toBe(200);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Revoke admin token browser-made' }).click();
+    await row.getByText(/^revoked/).waitFor();
+    expect(await status()).toBe(401);
+
+    // A test send through the webhook channel to a real HTTP peer (this server, which has no
+    // such route): the page shows the receiver's answer.
+    const webhook = page.getByTestId('test-webhook');
+    await webhook.getByLabel(/^Send a test through webhook/).fill(`${server.url}/no-such-receiver`);
+    await webhook.getByRole('button', { name: 'Send test' }).click();
+    await webhook.getByRole('alert').getByText('webhook: HTTP 404').waitFor();
+
+    const policy = page.locator('#policy');
+    await policy.getByRole('button', { name: 'Add a cap' }).click();
+    await policy.getByLabel('Cap 1 channel').selectOption('email');
+    await policy.getByLabel('Cap 1 period').selectOption('week');
+    // A bad limit is refused in the form, naming the field, and nothing is saved.
+    await policy.getByLabel('Cap 1 limit').fill('-1');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await policy
+      .getByRole('alert')
+      .getByText(/Cap 1 limit: a whole number/)
+      .waitFor();
+    expect((await api(server, 'GET', '/api/arbitration-policy')).source).toBe('default');
+    await policy.getByLabel('Cap 1 limit').fill('3');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await policy
+      .getByRole('status')
+      .getByText(/^Saved/)
+      .waitFor();
+    const saved = await api(server, 'GET', '/api/arbitration-policy');
+    expect(saved.policy.caps).toEqual([{ channel: 'email', period: 'week', limit: 3 }]);
+    // Read back by the page itself after leaving it.
+    await go('Overview');
+    await go('Settings');
+    await expect(page.locator('#policy').getByLabel('Cap 1 limit').inputValue()).resolves.toBe('3');
+    await expect(page.locator('#policy').getByLabel('Cap 1 period').inputValue()).resolves.toBe('week');
+  });
+
   it('labels every input, select and textarea on every page', async () => {
     for (const label of [
       'Overview',

@@ -383,6 +383,51 @@ export interface Credential {
   revokedAt: string | null;
   secret?: string;
 }
+export interface AdminToken extends Credential {
+  /** The token this tab is signed in with. */
+  current?: boolean;
+}
+export interface ChannelInfo {
+  name: string;
+  purpose: string;
+  transport: 'smtp' | 'webhook' | 'task' | 'custom';
+  host?: string;
+  port?: number;
+  secure?: boolean;
+  authenticated?: boolean;
+  from?: string;
+  destination: string;
+  testable: boolean;
+  testTo?: string;
+}
+export interface TestSendResult {
+  channel: string;
+  to: string;
+  accepted: boolean;
+  status: 'sent' | 'failed' | 'retry';
+  error: string | null;
+  providerMessageId: string | null;
+  idempotencyKey: string;
+  reason: string;
+}
+export interface ConsentPurposes {
+  configuredBy: string;
+  editable: boolean;
+  purposes: Array<{ purpose: string; configured: boolean; usedBy: string[] }>;
+  rules: string[];
+}
+export interface ArbitrationPolicyDocument {
+  caps: Array<{ channel: string; period: 'day' | 'week'; limit: number }>;
+  quietHours?: { start: string; end: string };
+  defaultTimeZone: string;
+}
+export interface ArbitrationPolicyView {
+  policy: ArbitrationPolicyDocument;
+  source: 'file' | 'stored' | 'default';
+  origin: string | null;
+  updatedAt: string | null;
+  editable: boolean;
+}
 export type MessageTypeName = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
 export interface EventsPerDay {
   from: string;
@@ -538,6 +583,19 @@ export const api = {
   budget: (amount: number, costPerCustomer: number) =>
     request<Budget>('GET', '/api/value/budget', { query: { amount, costPerCustomer } }),
   refreshValue: () => request<Record<string, unknown>>('POST', '/api/value/refresh'),
+  adminTokens: () => request<AdminToken[]>('GET', '/api/admin-tokens'),
+  createAdminToken: (name: string) => request<AdminToken>('POST', '/api/admin-tokens', { body: { name } }),
+  revokeAdminToken: (id: string, own = false) =>
+    request<void>('DELETE', `/api/admin-tokens/${encodeURIComponent(id)}`, {
+      query: own ? { confirm: 'revoke-self' } : undefined,
+    }),
+  channels: () => request<{ items: ChannelInfo[] }>('GET', '/api/channels'),
+  testChannel: (name: string, to: string) =>
+    request<TestSendResult>('POST', `/api/channels/${encodeURIComponent(name)}/test`, { body: { to } }),
+  consentPurposes: () => request<ConsentPurposes>('GET', '/api/consent-purposes'),
+  arbitrationPolicy: () => request<ArbitrationPolicyView>('GET', '/api/arbitration-policy'),
+  saveArbitrationPolicy: (policy: ArbitrationPolicyDocument) =>
+    request<ArbitrationPolicyView>('PUT', '/api/arbitration-policy', { body: policy }),
   writeKeys: () => request<Credential[]>('GET', '/api/write-keys'),
   createWriteKey: (name: string) => request<Credential>('POST', '/api/write-keys', { body: { name } }),
   revokeWriteKey: (id: string) => request<void>('DELETE', `/api/write-keys/${encodeURIComponent(id)}`),

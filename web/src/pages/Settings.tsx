@@ -1,6 +1,14 @@
-import { type FormEvent, useState } from 'react';
-import { api, type Credential } from '../api.ts';
-import { Card, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { type FormEvent, useEffect, useState } from 'react';
+import {
+  type AdminToken,
+  type ArbitrationPolicyDocument,
+  api,
+  type ChannelInfo,
+  type Credential,
+  setToken,
+  type TestSendResult,
+} from '../api.ts';
+import { Card, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { when } from '../format.ts';
 import { useApi } from '../hooks.ts';
 
@@ -102,10 +110,273 @@ function WriteKeys() {
   );
 }
 
-function Webhooks() {
-  const key = useApi(() => api.signingKey(), []);
+function AdminTokens() {
+  const tokens = useApi(() => api.adminTokens(), []);
+  const [name, setName] = useState('');
+  const [created, setCreated] = useState<AdminToken>();
+  const [error, setError] = useState<unknown>();
+  async function create(event: FormEvent) {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      setCreated(await api.createAdminToken(name.trim()));
+      setName('');
+      tokens.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
+  async function revoke(token: AdminToken) {
+    const question = token.current
+      ? `“${token.name}” is the token you are signed in with. Revoke it and sign out now?`
+      : `Revoke the admin token “${token.name}”? Anyone using it is refused from now on.`;
+    if (!window.confirm(question)) return;
+    setError(undefined);
+    try {
+      await api.revokeAdminToken(token.id, token.current === true);
+      if (token.current) setToken(null);
+      else tokens.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
   return (
-    <Card title="Channels" id="channels">
+    <Card title="Admin tokens" id="admin-tokens" wide>
+      <p className="small muted">
+        Admin tokens sign in here and call <code>/api/…</code>. The last live token cannot be revoked;
+        revoking your own signs you out. Last use is not tracked.
+      </p>
+      {tokens.error ? <ErrorNote error={tokens.error} /> : null}
+      {!tokens.data && !tokens.error ? <Loading /> : null}
+      {tokens.data ? (
+        <table>
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Id</th>
+              <th>Created</th>
+              <th>State</th>
+              <th>
+                <span className="muted">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.data.map((token) => (
+              <tr key={token.id} data-token={token.name}>
+                <td>
+                  {token.name} {token.current ? <span className="badge">this tab</span> : null}
+                </td>
+                <td className="small">
+                  <code>{token.id}</code>
+                </td>
+                <td className="small">{when(token.createdAt)}</td>
+                <td>
+                  {token.revokedAt ? (
+                    `revoked ${when(token.revokedAt)}`
+                  ) : (
+                    <span className="badge live">live</span>
+                  )}
+                </td>
+                <td>
+                  {token.revokedAt ? null : (
+                    <button
+                      type="button"
+                      onClick={() => revoke(token)}
+                      aria-label={`Revoke admin token ${token.name}`}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <form onSubmit={create} className="row" style={{ marginTop: '0.75rem' }}>
+        <div>
+          <label htmlFor="admin-token-name">New admin token name</label>
+          <input
+            id="admin-token-name"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            placeholder="ops laptop"
+            required
+          />
+        </div>
+        <button type="submit" className="primary" disabled={!name.trim()}>
+          Create admin token
+        </button>
+      </form>
+      {created?.secret ? (
+        <div className="card" role="status" style={{ marginTop: '0.75rem' }}>
+          <p>
+            The secret of <strong>{created.name}</strong>, shown this once:
+          </p>
+          <pre className="code" data-testid="admin-token-secret">
+            {created.secret}
+          </pre>
+        </div>
+      ) : null}
+      {error ? <ErrorNote error={error} /> : null}
+    </Card>
+  );
+}
+
+function ConsentPurposes() {
+  const purposes = useApi(() => api.consentPurposes(), []);
+  return (
+    <Card title="Consent purposes" id="purposes">
+      {purposes.error ? <ErrorNote error={purposes.error} /> : null}
+      {!purposes.data && !purposes.error ? <Loading /> : null}
+      {purposes.data ? (
+        <>
+          <p className="small muted">
+            Set with <code>{purposes.data.configuredBy}</code> (comma-separated; docs/privacy.md) and read at
+            start: change the variable and restart to add one.
+          </p>
+          <table>
+            <thead>
+              <tr>
+                <th>Purpose</th>
+                <th>Needed by</th>
+              </tr>
+            </thead>
+            <tbody>
+              {purposes.data.purposes.map((row) => (
+                <tr key={row.purpose}>
+                  <td>
+                    <code>{row.purpose}</code>
+                    {row.configured ? null : (
+                      <span className="badge failed" title="needed but not in the list: no one can grant it">
+                        not configured
+                      </span>
+                    )}
+                  </td>
+                  <td className="small">{row.usedBy.length > 0 ? row.usedBy.join('; ') : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <ul className="small">
+            {purposes.data.rules.map((rule) => (
+              <li key={rule}>{rule}</li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </Card>
+  );
+}
+
+function describeChannel(channel: ChannelInfo): string {
+  if (channel.transport === 'smtp') {
+    const where = `${channel.host}:${channel.port}${channel.secure ? ' (TLS)' : ''}`;
+    return `SMTP relay ${where}${channel.authenticated ? ', with a login' : ''}; from ${channel.from}`;
+  }
+  return channel.host ? `webhook to ${channel.host}` : channel.destination;
+}
+
+function TestSend(props: { channel: ChannelInfo }) {
+  const { channel } = props;
+  const [to, setTo] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<TestSendResult>();
+  const [error, setError] = useState<unknown>();
+  async function send(event: FormEvent) {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      setResult(await api.testChannel(channel.name, to.trim()));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  const id = `test-to-${channel.name}`;
+  return (
+    <form onSubmit={send} className="row" data-testid={`test-${channel.name}`}>
+      <div>
+        <label htmlFor={id}>
+          Send a test through {channel.name} to ({channel.testTo})
+        </label>
+        <input id={id} value={to} onChange={(e) => setTo(e.target.value)} required />
+      </div>
+      <button type="submit" disabled={busy || !to.trim()}>
+        {busy ? 'Sending…' : 'Send test'}
+      </button>
+      {result?.accepted ? (
+        <p role="status" className="small">
+          <span className="badge sent">accepted</span> by {result.to}
+          {result.providerMessageId ? ` (${result.providerMessageId})` : ''}
+        </p>
+      ) : null}
+      {result && !result.accepted ? (
+        <p role="alert" className="small error">
+          <span className="badge failed">{result.status === 'retry' ? 'temporary failure' : 'refused'}</span>{' '}
+          {result.error}
+        </p>
+      ) : null}
+      {error ? <ErrorNote error={error} /> : null}
+    </form>
+  );
+}
+
+function Channels() {
+  const key = useApi(() => api.signingKey(), []);
+  const channels = useApi(() => api.channels(), []);
+  return (
+    <Card title="Channels" id="channels" wide>
+      <p className="small muted">
+        Configured with <code>RAPPORT_SMTP_URL</code>, <code>RAPPORT_EMAIL_FROM</code>,{' '}
+        <code>RAPPORT_SMS_WEBHOOK_URL</code> and <code>RAPPORT_PUSH_WEBHOOK_URL</code> (docs/channels.md);
+        passwords and provider keys are never shown. A test send goes through the channel itself to the
+        address you type, skips journeys and consent, and is kept in the arbitration log as{' '}
+        <code>test_send</code>.
+      </p>
+      {channels.error ? <ErrorNote error={channels.error} /> : null}
+      {!channels.data && !channels.error ? <Loading /> : null}
+      {channels.data && !channels.data.items.some((c) => c.transport === 'smtp') ? (
+        <p className="small">
+          No email channel: set <code>RAPPORT_SMTP_URL=smtp://user:pass@relay:587</code> and restart.
+        </p>
+      ) : null}
+      {channels.data ? (
+        <table>
+          <thead>
+            <tr>
+              <th>Channel</th>
+              <th>Configuration</th>
+              <th>Consent purpose</th>
+              <th>Test</th>
+            </tr>
+          </thead>
+          <tbody>
+            {channels.data.items.map((channel) => (
+              <tr key={channel.name}>
+                <td>
+                  <code>{channel.name}</code>
+                </td>
+                <td className="small">{describeChannel(channel)}</td>
+                <td>
+                  <code>{channel.purpose}</code>
+                </td>
+                <td>
+                  {channel.testable ? (
+                    <TestSend channel={channel} />
+                  ) : (
+                    <span className="muted small">no test send</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
       <h3>Webhook signing</h3>
       {key.error ? <ErrorNote error={key.error} /> : null}
       {key.data ? (
@@ -114,11 +385,227 @@ function Webhooks() {
           <code>GET /api/channels/webhook-signing-key</code>.
         </p>
       ) : null}
-      <h3>SMTP and webhook endpoints, send test</h3>
-      <NotAvailable
-        what="channel configuration (SMTP relay, webhook URLs) and a send-test button; today they are set with RAPPORT_SMTP_URL and friends (docs/channels.md)"
-        api="GET/PUT /api/channels, POST /api/channels/{name}/test"
-      />
+    </Card>
+  );
+}
+
+const CAP_CHANNELS = ['all', 'email', 'sms', 'push', 'webhook'];
+
+interface CapRow {
+  channel: string;
+  period: 'day' | 'week';
+  limit: string;
+}
+
+/** What the form would send, or the problems to fix first (each naming its field). */
+function policyFromForm(
+  caps: CapRow[],
+  quiet: { on: boolean; start: string; end: string },
+  zone: string,
+): { policy?: ArbitrationPolicyDocument; problems: string[] } {
+  const problems: string[] = [];
+  caps.forEach((cap, i) => {
+    const limit = Number(cap.limit);
+    if (cap.limit.trim() === '' || !Number.isInteger(limit) || limit < 0)
+      problems.push(`Cap ${i + 1} limit: a whole number, 0 or more (got “${cap.limit}”)`);
+  });
+  if (quiet.on) {
+    if (!/^\d\d:\d\d$/.test(quiet.start)) problems.push('Quiet hours start: a time like 21:00');
+    if (!/^\d\d:\d\d$/.test(quiet.end)) problems.push('Quiet hours end: a time like 08:00');
+    if (quiet.start === quiet.end)
+      problems.push('Quiet hours: start and end are the same; switch them off instead');
+  }
+  if (zone.trim() === '') problems.push('Default time zone: required, e.g. Europe/Paris');
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    policy: {
+      caps: caps.map((cap) => ({ channel: cap.channel, period: cap.period, limit: Number(cap.limit) })),
+      ...(quiet.on ? { quietHours: { start: quiet.start, end: quiet.end } } : {}),
+      defaultTimeZone: zone.trim(),
+    },
+  };
+}
+
+function Policy() {
+  const current = useApi(() => api.arbitrationPolicy(), []);
+  const [caps, setCaps] = useState<CapRow[]>([]);
+  const [quiet, setQuiet] = useState({ on: false, start: '21:00', end: '08:00' });
+  const [zone, setZone] = useState('UTC');
+  const [problems, setProblems] = useState<string[]>([]);
+  const [error, setError] = useState<unknown>();
+  const [saved, setSaved] = useState<string>();
+  useEffect(() => {
+    const policy = current.data?.policy;
+    if (!policy) return;
+    setCaps(policy.caps.map((cap) => ({ ...cap, limit: String(cap.limit) })));
+    setQuiet(
+      policy.quietHours
+        ? { on: true, start: policy.quietHours.start, end: policy.quietHours.end }
+        : { on: false, start: '21:00', end: '08:00' },
+    );
+    setZone(policy.defaultTimeZone);
+  }, [current.data]);
+  const editable = current.data?.editable ?? false;
+  const updateCap = (i: number, change: Partial<CapRow>) =>
+    setCaps((rows) => rows.map((row, j) => (j === i ? { ...row, ...change } : row)));
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    setSaved(undefined);
+    setError(undefined);
+    const checked = policyFromForm(caps, quiet, zone);
+    setProblems(checked.problems);
+    if (!checked.policy) return;
+    try {
+      const result = await api.saveArbitrationPolicy(checked.policy);
+      setSaved(`Saved ${when(result.updatedAt)}; the next arbitration decision uses it.`);
+      current.reload();
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <Card title="Fatigue caps and quiet hours" id="policy" wide>
+      {current.error ? <ErrorNote error={current.error} /> : null}
+      {!current.data && !current.error ? <Loading /> : null}
+      {current.data ? (
+        <p className="small muted">
+          {current.data.source === 'file'
+            ? `Set by ${current.data.origin}: read-only here. Edit the file and restart, or unset the variable to manage the policy on this page.`
+            : current.data.source === 'default'
+              ? 'No policy saved yet: no caps, no quiet hours. Caps count marketing messages per person across all journeys, in calendar days and ISO weeks of the person’s zone.'
+              : `Saved ${when(current.data.updatedAt)}. Caps count marketing messages per person across all journeys, in calendar days and ISO weeks of the person’s zone.`}
+        </p>
+      ) : null}
+      {current.data ? (
+        <form onSubmit={save} aria-label="Arbitration policy">
+          <fieldset disabled={!editable}>
+            <legend>Caps</legend>
+            {caps.length === 0 ? (
+              <p className="small muted">No caps: add one to limit messages per person.</p>
+            ) : null}
+            {caps.map((cap, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: rows are positions in the list being edited
+              <div className="row" key={i} data-testid="cap-row">
+                <div>
+                  <label htmlFor={`cap-${i}-channel`}>Cap {i + 1} channel</label>
+                  <select
+                    id={`cap-${i}-channel`}
+                    value={cap.channel}
+                    onChange={(e) => updateCap(i, { channel: e.target.value })}
+                  >
+                    {CAP_CHANNELS.map((channel) => (
+                      <option key={channel} value={channel}>
+                        {channel === 'all' ? 'all channels' : channel}
+                      </option>
+                    ))}
+                  </select>
+                </div>
+                <div>
+                  <label htmlFor={`cap-${i}-period`}>Cap {i + 1} period</label>
+                  <select
+                    id={`cap-${i}-period`}
+                    value={cap.period}
+                    onChange={(e) => updateCap(i, { period: e.target.value as CapRow['period'] })}
+                  >
+                    <option value="day">per day</option>
+                    <option value="week">per week</option>
+                  </select>
+                </div>
+                <div>
+                  <label htmlFor={`cap-${i}-limit`}>Cap {i + 1} limit</label>
+                  <input
+                    id={`cap-${i}-limit`}
+                    // No min/step: the page's own check names the field in words (a native
+                    // bubble would stop the submit without saying it to every reader).
+                    type="number"
+                    value={cap.limit}
+                    onChange={(e) => updateCap(i, { limit: e.target.value })}
+                  />
+                </div>
+                <button
+                  type="button"
+                  onClick={() => setCaps((rows) => rows.filter((_, j) => j !== i))}
+                  aria-label={`Remove cap ${i + 1}`}
+                >
+                  Remove
+                </button>
+              </div>
+            ))}
+            <button
+              type="button"
+              onClick={() => setCaps((rows) => [...rows, { channel: 'email', period: 'day', limit: '2' }])}
+            >
+              Add a cap
+            </button>
+          </fieldset>
+          <fieldset disabled={!editable}>
+            <legend>Quiet hours (marketing waits until they end, in the person’s zone)</legend>
+            <div className="row">
+              <div>
+                <label htmlFor="quiet-on">
+                  <input
+                    id="quiet-on"
+                    type="checkbox"
+                    checked={quiet.on}
+                    onChange={(e) => setQuiet({ ...quiet, on: e.target.checked })}
+                  />{' '}
+                  Quiet hours on
+                </label>
+              </div>
+              <div>
+                <label htmlFor="quiet-start">Quiet hours start</label>
+                <input
+                  id="quiet-start"
+                  type="time"
+                  value={quiet.start}
+                  disabled={!quiet.on}
+                  onChange={(e) => setQuiet({ ...quiet, start: e.target.value })}
+                />
+              </div>
+              <div>
+                <label htmlFor="quiet-end">Quiet hours end</label>
+                <input
+                  id="quiet-end"
+                  type="time"
+                  value={quiet.end}
+                  disabled={!quiet.on}
+                  onChange={(e) => setQuiet({ ...quiet, end: e.target.value })}
+                />
+              </div>
+              <div>
+                <label htmlFor="policy-zone">Default time zone (for people whose zone is unknown)</label>
+                <input
+                  id="policy-zone"
+                  value={zone}
+                  onChange={(e) => setZone(e.target.value)}
+                  placeholder="Europe/Paris"
+                />
+              </div>
+            </div>
+          </fieldset>
+          {editable ? (
+            <button type="submit" className="primary" style={{ marginTop: '0.75rem' }}>
+              Save policy
+            </button>
+          ) : null}
+          {problems.length > 0 ? (
+            <div className="error" role="alert">
+              <ul>
+                {problems.map((problem) => (
+                  <li key={problem}>{problem}</li>
+                ))}
+              </ul>
+            </div>
+          ) : null}
+          {error ? <ErrorNote error={error} /> : null}
+          {saved ? (
+            <p role="status" className="small">
+              {saved}
+            </p>
+          ) : null}
+        </form>
+      ) : null}
     </Card>
   );
 }
@@ -129,25 +616,10 @@ export default function Settings() {
       <PageHeader title="Settings" />
       <div className="grid">
         <WriteKeys />
-        <Card title="Admin tokens" id="admin-tokens">
-          <NotAvailable
-            what="listing, creating and revoking admin tokens"
-            api="GET/POST/DELETE /api/admin-tokens"
-          />
-        </Card>
-        <Card title="Consent purposes" id="purposes">
-          <NotAvailable
-            what="the consent purposes (set today with RAPPORT_CONSENT_PURPOSES, docs/configuration.md)"
-            api="GET/PUT /api/consent-purposes"
-          />
-        </Card>
-        <Webhooks />
-        <Card title="Fatigue caps and quiet hours" id="policy">
-          <NotAvailable
-            what="the arbitration policy (set today with RAPPORT_ARBITRATION_POLICY, docs/arbitration.md)"
-            api="GET/PUT /api/arbitration-policy"
-          />
-        </Card>
+        <AdminTokens />
+        <Channels />
+        <Policy />
+        <ConsentPurposes />
       </div>
     </>
   );
