@@ -146,6 +146,37 @@ export interface ComputedProperty {
   computedAt: string;
 }
 
+/**
+ * One numeric computed property over the live (not merged-away) profiles. Values that are not
+ * JSON numbers (text, objects) do not count.
+ */
+export interface NumericPropertySummary {
+  /** Live profiles, with or without the property. */
+  profiles: number;
+  /** Live profiles whose property is a number. */
+  count: number;
+  /** null when count is 0. */
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  /** The smallest value above 0 (log-spaced bins start there); null when none is. */
+  minPositive: number | null;
+}
+
+/** A point of two numeric computed properties of one live profile. */
+export interface NumericPropertyPair {
+  profileId: string;
+  x: number;
+  y: number;
+}
+
+/** A report a module computed and keeps across restarts (no profile ids in it: erasure does not look there). */
+export interface StoredReport {
+  name: string;
+  body: unknown;
+  savedAt: string;
+}
+
 /** List and search over live (not merged-away) profiles, in profile id order. */
 export interface ProfileSearch {
   /** Only these profiles (the caller resolved an identifier to them). */
@@ -257,6 +288,27 @@ export interface StateStore {
   /** Upserts by (profileId, name). */
   setComputedProperties(rows: ComputedProperty[]): Promise<void>;
   computedPropertiesOf(profileIds: string[]): Promise<ComputedProperty[]>;
+  /** Count, mean, min, max of a numeric computed property over live profiles (SQL, no rows shipped). */
+  numericPropertySummary(name: string): Promise<NumericPropertySummary>;
+  /** The values at these 0-based positions of the ascending order (positions beyond the count are left out). */
+  numericPropertyAtPositions(name: string, positions: number[]): Promise<Map<number, number>>;
+  /**
+   * How many live profiles fall in each bin [edges[i], edges[i + 1]); the last bin includes its
+   * upper edge, values outside [edges[0], edges[last]] are not counted.
+   */
+  numericPropertyHistogram(name: string, edges: number[]): Promise<number[]>;
+  /**
+   * A deterministic sample of live profiles with both properties numeric: every k-th in
+   * profile id order, k = ceil(total / limit), so at most `limit` points spread over all ids.
+   */
+  numericPropertyPairSample(
+    xName: string,
+    yName: string,
+    limit: number,
+  ): Promise<{ total: number; points: NumericPropertyPair[] }>;
+  /** Inserts or replaces a module's report by name. */
+  saveReport(report: StoredReport): Promise<void>;
+  loadReport(name: string): Promise<StoredReport | undefined>;
   searchProfiles(search: ProfileSearch): Promise<ProfileRow[]>;
 
   /** Ignores a (kind, valueHash) already suppressed. */

@@ -313,11 +313,27 @@ export function conditionalExpectedPurchases(
   const x = frequency;
   const z = horizon / (alpha + age + horizon);
   const survival = Math.exp((a - 1) * Math.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
-  const whileActive = ((a + b + x - 1) / (a - 1)) * (1 - survival);
+  let whileActive = ((a + b + x - 1) / (a - 1)) * (1 - survival);
+  if (!Number.isFinite(whileActive)) whileActive = whileActiveUntransformed(params, x, age, horizon);
   if (x === 0) return whileActive;
   const logOdds =
     Math.log(a) - Math.log(b + x - 1) + (r + x) * (Math.log(alpha + age) - Math.log(alpha + recency));
   return whileActive / (1 + Math.exp(logOdds));
+}
+
+/**
+ * The purchases expected in (T, T + t] of a customer still active, in equation 10's own form:
+ * ((a+b+x−1)/(a−1)) · (1 − ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; z)). Used where the
+ * Euler-transformed form fails: when the fit runs a and b off to huge values (a drop-out
+ * probability that hardly varies between customers), (1−z)^(a−1) underflows to 0 while its
+ * ₂F₁(a+b−1−r, a−1; …) overflows, but this ₂F₁ stays close to (1 − b z/(a+b))^−(r+x).
+ */
+export function whileActiveUntransformed(params: BgNbdParams, x: number, age: number, t: number): number {
+  const { r, alpha, b } = params;
+  const a = Math.abs(params.a - 1) < 1e-7 ? 1 + 1e-7 : params.a;
+  const z = t / (alpha + age + t);
+  const head = Math.exp((r + x) * (Math.log(alpha + age) - Math.log(alpha + age + t)));
+  return ((a + b + x - 1) / (a - 1)) * (1 - head * hyp2f1(r + x, b + x, a + b + x - 1, z));
 }
 
 /** E[repeat purchases in (0, t]] for a customer picked at random at their first purchase (FHL 2005, equation 9). */

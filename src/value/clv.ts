@@ -2,7 +2,12 @@
 // expected spend per purchase and CLV, the discounted value of the purchases expected over
 // the horizon.
 import hyp2f1 from '@stdlib/math-base-special-hyp2f1';
-import { type BgNbdParams, conditionalExpectedPurchases, probabilityAlive } from './bgnbd.ts';
+import {
+  type BgNbdParams,
+  conditionalExpectedPurchases,
+  probabilityAlive,
+  whileActiveUntransformed,
+} from './bgnbd.ts';
 import { compressRows } from './compress.ts';
 import { DAYS_PER_UNIT, type TimeUnit } from './dates.ts';
 import { expectedAverageSpend, type GammaGammaParams } from './gamma-gamma.ts';
@@ -109,7 +114,7 @@ export class ClvScorer {
   private readonly series = new Map<number, Float64Array>();
 
   constructor(
-    params: BgNbdParams,
+    private readonly params: BgNbdParams,
     readonly horizon: number,
     ratePerUnit: number,
   ) {
@@ -145,7 +150,9 @@ export class ClvScorer {
       const z = t / (alpha + age + t);
       let series = z <= SERIES_LIMIT ? powerSeries(ratios, z) : Number.NaN;
       if (Number.isNaN(series)) series = hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z);
-      const cumulative = scale * (1 - Math.exp((a - 1) * Math.log1p(-z)) * series);
+      let cumulative = scale * (1 - Math.exp((a - 1) * Math.log1p(-z)) * series);
+      // Huge a and b (see whileActiveUntransformed): the transformed form is 0 × ∞ there.
+      if (!Number.isFinite(cumulative)) cumulative = whileActiveUntransformed(this.params, x, age, t);
       discounted += (cumulative - previous) * this.discounts[k]!;
       previous = cumulative;
     }

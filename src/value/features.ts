@@ -50,10 +50,14 @@ export interface PurchaseSummaries {
  * One BG/NBD summary per buyer from `Order Completed` (value: `revenue`, else `total`) up to
  * `asOf` (epoch ms). Orders with no, text or negative revenue are left out and counted;
  * revenue 0 is a purchase.
+ *
+ * With `calibrationEnd` (epoch ms, before `asOf`) the summary is a calibration/holdout split:
+ * purchase days up to the calibration end's day make x, t_x, T; the days after it, up to
+ * `asOf`, are the holdout purchases; buyers whose first purchase is after it are left out.
  */
 export async function purchaseSummaries(
   reader: Pick<EventReader, 'query'>,
-  options: { asOf: number; unit: TimeUnit; resolve?: ProfileResolver },
+  options: { asOf: number; unit: TimeUnit; resolve?: ProfileResolver; calibrationEnd?: number },
 ): Promise<PurchaseSummaries> {
   const valued = `SELECT profile_id, floor(${EPOCH} / ${DAY_SECONDS}) AS day, raw, ${numberFromText('raw')} AS value
     FROM (SELECT profile_id, timestamp, coalesce(properties->>'revenue', properties->>'total') AS raw
@@ -78,11 +82,16 @@ export async function purchaseSummaries(
     history.set(day, (history.get(day) ?? 0) + Number(row.value));
     byProfile.set(profileId, history);
   }
-  const endDay = Math.floor(options.asOf / 1000 / DAY_SECONDS);
+  const endDay = Math.floor((options.calibrationEnd ?? options.asOf) / 1000 / DAY_SECONDS);
   const unitDays = DAYS_PER_UNIT[options.unit];
-  const customers = [...byProfile].map(([customerId, history]) =>
-    summarise(customerId, history, endDay, unitDays),
-  );
+  const customers: CustomerSummary[] = [];
+  for (const [customerId, history] of byProfile) {
+    const calibration = new Map([...history].filter(([day]) => day <= endDay));
+    if (calibration.size === 0) continue;
+    const summary = summarise(customerId, calibration, endDay, unitDays);
+    summary.holdoutPurchases = history.size - calibration.size;
+    customers.push(summary);
+  }
   return {
     customers,
     rejected: {

@@ -118,3 +118,110 @@ function judge(
   const poor = total.actual === 0 || Math.abs(total.relativeError!) > POOR_FIT_THRESHOLD;
   return { verdict: thin ? 'too little data' : poor ? 'poor' : 'good', warnings };
 }
+
+/** One customer's holdout forecast next to what they did. */
+export interface HoldoutPair {
+  customerId: string;
+  predicted: number;
+  actual: number;
+}
+
+export interface CalibrationGroup {
+  /** 1 = the customers with the lowest predictions. */
+  group: number;
+  customers: number;
+  meanPredicted: number;
+  meanActual: number;
+  minPredicted: number;
+  maxPredicted: number;
+}
+
+export interface HoldoutErrors {
+  /** Mean over customers of |predicted − actual| holdout purchases. */
+  meanAbsoluteError: number;
+  rootMeanSquaredError: number;
+  /** Pearson correlation of predicted and actual per customer; null when either does not vary. */
+  correlation: number | null;
+}
+
+/** Each customer's expected holdout purchases given their calibration summary. */
+export function holdoutPairs(
+  params: BgNbdParams,
+  customers: readonly CustomerSummary[],
+  holdoutLength: number,
+): HoldoutPair[] {
+  return customers.map((customer) => ({
+    customerId: customer.customerId,
+    predicted: conditionalExpectedPurchases(
+      params,
+      customer.frequency,
+      customer.recency,
+      customer.age,
+      holdoutLength,
+    ),
+    actual: customer.holdoutPurchases,
+  }));
+}
+
+/**
+ * A calibration chart's data: customers sorted by predicted holdout purchases (ties by id, so
+ * reruns agree) and cut into `groups` groups of equal size (sizes differ by at most one), each
+ * with its mean predicted and mean actual. A well-calibrated model puts every group on the diagonal.
+ */
+export function calibrationGroups(pairs: readonly HoldoutPair[], groups = 10): CalibrationGroup[] {
+  const sorted = [...pairs].sort(
+    (left, right) =>
+      left.predicted - right.predicted ||
+      (left.customerId < right.customerId ? -1 : left.customerId > right.customerId ? 1 : 0),
+  );
+  const count = Math.min(groups, sorted.length);
+  const result: CalibrationGroup[] = [];
+  for (let g = 0; g < count; g++) {
+    const members = sorted.slice(
+      Math.floor((g * sorted.length) / count),
+      Math.floor(((g + 1) * sorted.length) / count),
+    );
+    const predicted = members.reduce((sum, pair) => sum + pair.predicted, 0);
+    const actual = members.reduce((sum, pair) => sum + pair.actual, 0);
+    result.push({
+      group: g + 1,
+      customers: members.length,
+      meanPredicted: predicted / members.length,
+      meanActual: actual / members.length,
+      minPredicted: members[0]!.predicted,
+      maxPredicted: members.at(-1)!.predicted,
+    });
+  }
+  return result;
+}
+
+export function holdoutErrors(pairs: readonly HoldoutPair[]): HoldoutErrors | null {
+  const n = pairs.length;
+  if (n === 0) return null;
+  let absolute = 0;
+  let squared = 0;
+  let sumP = 0;
+  let sumA = 0;
+  for (const pair of pairs) {
+    const error = pair.predicted - pair.actual;
+    absolute += Math.abs(error);
+    squared += error * error;
+    sumP += pair.predicted;
+    sumA += pair.actual;
+  }
+  const meanP = sumP / n;
+  const meanA = sumA / n;
+  let covariance = 0;
+  let varP = 0;
+  let varA = 0;
+  for (const pair of pairs) {
+    covariance += (pair.predicted - meanP) * (pair.actual - meanA);
+    varP += (pair.predicted - meanP) ** 2;
+    varA += (pair.actual - meanA) ** 2;
+  }
+  return {
+    meanAbsoluteError: absolute / n,
+    rootMeanSquaredError: Math.sqrt(squared / n),
+    correlation: varP > 0 && varA > 0 ? covariance / Math.sqrt(varP * varA) : null,
+  };
+}

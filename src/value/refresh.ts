@@ -2,7 +2,8 @@
 // properties on the profiles. It reads as numbered steps, each a call into a pure model or a
 // feature query:
 //  1. who lives where after merges (a resolver from the state store's merge records)
-//  2. CLV and P(alive): purchase summaries → BG/NBD + Gamma-Gamma → predictions
+//  2. CLV and P(alive): purchase summaries → BG/NBD + Gamma-Gamma → predictions, and the
+//     model check: the same fit on an earlier calibration period against the holdout after it
 //  3. churn risk: learn from subscribers at a past cutoff, score today's subscribers
 //  4. the renewal calendar's input: active subscriptions with their next renewal
 //  5. the value score, rank and explanation over every profile
@@ -12,7 +13,7 @@ import type { EventReader } from '../pipeline/index.ts';
 import type { ComputedProperty, StateStore } from '../store/index.ts';
 import { type ChurnFitResult, type ChurnSignals, churnRisk, fitChurnModel } from './churn.ts';
 import { predictCustomers } from './clv.ts';
-import type { TimeUnit } from './dates.ts';
+import { DAYS_PER_UNIT, type TimeUnit } from './dates.ts';
 import {
   countEventRules,
   decayedBehaviourPoints,
@@ -36,6 +37,7 @@ import {
   thresholdCrossings,
 } from './lead-score.ts';
 import { type ActiveSubscription, addPeriod, parseBillingPeriod } from './renewals.ts';
+import { type ValueValidation, validateLifetimeValue } from './validation.ts';
 import { scoreValue, type ValueDimension, type ValueScore, validateDimensions } from './value-model.ts';
 
 /** Where a dimension's raw value comes from. */
@@ -110,6 +112,8 @@ export interface RefreshOptions {
   signalWindowDays?: number;
   dimensions?: ValueDimensionConfig[];
   lead?: LeadScoreConfig;
+  /** Days held out for the model check (default: a third of the purchase history, at most 365). */
+  holdoutDays?: number;
 }
 
 export interface RefreshDeps {
@@ -137,6 +141,10 @@ export interface RefreshResult {
     coefficients: Record<string, number> | null;
   };
   warnings: string[];
+  /** The calibration/holdout check of the purchase model; null when it could not run (a warning says why). */
+  validation: ValueValidation | null;
+  /** Why there is no validation, when there is none. */
+  validationNote: string | null;
   leadActions: LeadAction[];
   scores: ProfileScores[];
   subscriptions: ActiveSubscription[];
@@ -176,6 +184,17 @@ export async function refreshValue(deps: RefreshDeps, options: RefreshOptions = 
     { asOf, unit, horizon, rate: options.annualDiscountRate ?? 0, resolve },
     warnings,
   );
+  const check =
+    clv.params === null
+      ? { validation: null, note: null }
+      : await validateLifetimeValue(deps.events, {
+          asOf,
+          unit,
+          resolve,
+          historyDays: clv.historyDays,
+          ...(options.holdoutDays !== undefined ? { holdoutDays: options.holdoutDays } : {}),
+        });
+  if (check.note) warnings.push(check.note);
 
   // 3. Churn risk.
   const churnHorizonDays = options.churnHorizonDays ?? 60;
@@ -246,6 +265,8 @@ export async function refreshValue(deps: RefreshDeps, options: RefreshOptions = 
     clv: { params: clv.params, spendParams: clv.spendParams, unit, horizon },
     churn: churnSummary(churnFit, history.filter((s) => s.active).length),
     warnings,
+    validation: check.validation,
+    validationNote: check.validation ? null : (check.note ?? 'model check skipped: CLV was not computed'),
     leadActions,
     scores,
     subscriptions,
@@ -279,6 +300,8 @@ interface LifetimeValues {
   pAlive: Map<string, number>;
   params: Record<string, number> | null;
   spendParams: Record<string, number> | null;
+  /** Days from the earliest first purchase to the moment scored. */
+  historyDays: number;
 }
 
 async function predictLifetimeValue(
@@ -286,7 +309,13 @@ async function predictLifetimeValue(
   options: { asOf: number; unit: TimeUnit; horizon: number; rate: number; resolve: ProfileResolver },
   warnings: string[],
 ): Promise<LifetimeValues> {
-  const none: LifetimeValues = { value: new Map(), pAlive: new Map(), params: null, spendParams: null };
+  const none: LifetimeValues = {
+    value: new Map(),
+    pAlive: new Map(),
+    params: null,
+    spendParams: null,
+    historyDays: 0,
+  };
   const { customers, rejected } = await purchaseSummaries(deps.events, options);
   const rejectedTotal = rejected.missing + rejected.notNumber + rejected.negative;
   if (rejectedTotal > 0) {
@@ -323,6 +352,9 @@ async function predictLifetimeValue(
     pAlive,
     params: { ...models.bgNbd.params },
     spendParams: models.gammaGamma ? { ...models.gammaGamma.params } : null,
+    historyDays:
+      customers.reduce((longest, customer) => Math.max(longest, customer.age), 0) *
+      DAYS_PER_UNIT[options.unit],
   };
 }
 

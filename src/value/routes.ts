@@ -1,13 +1,18 @@
 // The value API (admin token): refresh the scores, the ranking with explanations, the renewal
-// calendar, the retention budget. Registered from server.ts with one line; the plugin owns
+// calendar, the retention budget, and the value page's charts (distribution, P(alive) × CLV
+// scatter, predicted versus actual). Registered from server.ts with one line; the plugin owns
 // its service and schedule and stops the schedule when the server closes.
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
 import type { CredentialCache } from '../auth/index.ts';
-import type { RefreshDeps } from './refresh.ts';
-import { ValueService } from './service.ts';
+import { VALUE_METRICS, type ValueMetric } from './distribution.ts';
+import { ValueService, type ValueServiceDeps } from './service.ts';
 
-export interface ValueRouteOptions extends RefreshDeps {
+/** The scatter's cap: enough points to see the shape, few enough for any browser. */
+export const MAX_SCATTER_POINTS = 2_000;
+export const MAX_HISTOGRAM_BINS = 100;
+
+export interface ValueRouteOptions extends ValueServiceDeps {
   credentials: CredentialCache;
   /** Hours between scheduled refreshes; 0 = off. */
   refreshHours: number;
@@ -137,6 +142,114 @@ const budgetSchema = {
   },
 } as const;
 
+const distributionSchema = {
+  type: 'object',
+  properties: {
+    metric: { type: 'string', enum: VALUE_METRICS },
+    computedAt: { type: ['string', 'null'] },
+    scale: { type: 'string', enum: ['log', 'linear'] },
+    profiles: { type: 'integer', description: 'live profiles' },
+    count: { type: 'integer', description: 'live profiles with a value' },
+    withoutValue: { type: 'integer', description: 'live profiles with no value yet' },
+    mean: numberOrNull,
+    min: numberOrNull,
+    max: numberOrNull,
+    percentiles: {
+      type: ['object', 'null'],
+      properties: {
+        p10: { type: 'number' },
+        p50: { type: 'number' },
+        p90: { type: 'number' },
+        p99: { type: 'number' },
+      },
+    },
+    bins: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { from: { type: 'number' }, to: { type: 'number' }, count: { type: 'integer' } },
+      },
+    },
+  },
+} as const;
+
+const scatterSchema = {
+  type: 'object',
+  properties: {
+    computedAt: { type: ['string', 'null'] },
+    total: { type: 'integer', description: 'live profiles with both a CLV and a P(alive)' },
+    sampled: { type: 'integer' },
+    limit: { type: 'integer' },
+    every: { type: 'integer', description: 'every k-th profile in profile id order' },
+    points: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { profileId: { type: 'string' }, clv: { type: 'number' }, pAlive: { type: 'number' } },
+      },
+    },
+  },
+} as const;
+
+const holdoutRowSchema = {
+  type: 'object',
+  properties: {
+    bucket: { type: 'string' },
+    customers: { type: 'integer' },
+    actual: { type: 'number' },
+    predicted: { type: 'number' },
+    actualPerCustomer: { type: 'number' },
+    predictedPerCustomer: { type: 'number' },
+    relativeError: numberOrNull,
+  },
+} as const;
+
+const validationSchema = {
+  type: 'object',
+  properties: {
+    computedAt: { type: 'string' },
+    note: { type: ['string', 'null'], description: 'why there is no validation, when there is none' },
+    validation: {
+      type: ['object', 'null'],
+      properties: {
+        calibrationEnd: { type: 'string', format: 'date' },
+        holdoutEnd: { type: 'string', format: 'date' },
+        holdoutDays: { type: 'integer' },
+        unit: { type: 'string' },
+        customers: { type: 'integer' },
+        params: numberMap,
+        groups: {
+          type: 'array',
+          description: 'customers in ten equal groups by predicted holdout purchases',
+          items: {
+            type: 'object',
+            properties: {
+              group: { type: 'integer' },
+              customers: { type: 'integer' },
+              meanPredicted: { type: 'number' },
+              meanActual: { type: 'number' },
+              minPredicted: { type: 'number' },
+              maxPredicted: { type: 'number' },
+            },
+          },
+        },
+        buckets: { type: 'array', items: holdoutRowSchema },
+        total: holdoutRowSchema,
+        verdict: { type: 'string', enum: ['good', 'poor', 'too little data'] },
+        errors: {
+          type: 'object',
+          properties: {
+            meanAbsoluteError: { type: 'number' },
+            rootMeanSquaredError: { type: 'number' },
+            correlation: numberOrNull,
+          },
+        },
+        warnings: { type: 'array', items: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
 export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptions): Promise<void> {
   const service = new ValueService({ events: options.events, state: options.state });
   service.schedule(options.refreshHours, (error) =>
@@ -183,6 +296,60 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
       const { limit, order } = request.query as { limit: number; order: 'top' | 'bottom' };
       return service.ranking(order, limit);
     },
+  );
+
+  app.get(
+    '/api/value/distribution',
+    {
+      schema: {
+        tags: ['value'],
+        summary: 'Histogram, percentiles and mean of CLV, value score or P(alive) over the live profiles',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            metric: { type: 'string', enum: VALUE_METRICS, default: 'clv' },
+            bins: { type: 'integer', minimum: 1, maximum: MAX_HISTOGRAM_BINS, default: 20 },
+          },
+        },
+        response: { 200: distributionSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { metric, bins } = request.query as { metric: ValueMetric; bins: number };
+      return service.distribution(metric, bins);
+    },
+  );
+
+  app.get(
+    '/api/value/scatter',
+    {
+      schema: {
+        tags: ['value'],
+        summary: 'P(alive) against CLV for a deterministic sample of profiles (at most 2,000 points)',
+        security,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_SCATTER_POINTS, default: 1_000 } },
+        },
+        response: { 200: scatterSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => service.scatter((request.query as { limit: number }).limit),
+  );
+
+  app.get(
+    '/api/value/validation',
+    {
+      schema: {
+        tags: ['value'],
+        summary:
+          'Predicted versus actual purchases in the holdout period of the last refresh (the model check)',
+        security,
+        response: { 200: validationSchema, '4xx': errorSchema },
+      },
+    },
+    async () => service.validation(),
   );
 
   app.get(

@@ -2,10 +2,22 @@
 // running), the latest result kept in memory for the ranking, budget and renewal reports, and
 // a refresh every N hours. The scores themselves live on the profiles as computed properties;
 // what is kept here is the last run's whole list, so reports need no scan of every profile.
+// The value page's distribution and scatter are SQL over those computed properties, and the
+// model check is saved as a report in the state store, so those three answer after a restart.
 import { RapportError } from '../errors/index.ts';
+import type { NumericPropertyPair, StateStore } from '../store/index.ts';
 import { allocateBudget, type BudgetPlan } from './budget.ts';
+import {
+  histogramEdges,
+  METRIC_SCALES,
+  type PercentileName,
+  percentilePositions,
+  percentilesFrom,
+  type ValueMetric,
+} from './distribution.ts';
 import { type RefreshDeps, type RefreshOptions, type RefreshResult, refreshValue } from './refresh.ts';
 import { type RenewalCalendar, renewalCalendar } from './renewals.ts';
+import type { ValueValidation } from './validation.ts';
 import { rankingOf, type ValueScore } from './value-model.ts';
 
 /** RAPPORT_VALUE_REFRESH_HOURS: hours between scheduled refreshes; 0 turns the schedule off. */
@@ -29,14 +41,66 @@ export interface RankedCustomer extends Pick<ValueScore, 'profileId' | 'score' |
   leadScore: number;
 }
 
+/** The state store's part the service reads: the refresh's, the aggregates and the reports. */
+export interface ValueServiceDeps extends RefreshDeps {
+  state: RefreshDeps['state'] &
+    Pick<
+      StateStore,
+      | 'numericPropertySummary'
+      | 'numericPropertyAtPositions'
+      | 'numericPropertyHistogram'
+      | 'numericPropertyPairSample'
+      | 'saveReport'
+      | 'loadReport'
+    >;
+}
+
+/** The report each refresh saves; no profile id in it (erasure does not look there). */
+export const REFRESH_REPORT = 'value.refresh';
+
+interface RefreshReport {
+  computedAt: string;
+  customers: number;
+  buyers: number;
+  validation: ValueValidation | null;
+  validationNote: string | null;
+}
+
+export interface ValueDistribution {
+  metric: ValueMetric;
+  /** The last refresh's time; null when none has run. */
+  computedAt: string | null;
+  scale: 'log' | 'linear';
+  /** Live profiles; `count` of them have the metric, `withoutValue` not (yet). */
+  profiles: number;
+  count: number;
+  withoutValue: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  percentiles: Record<PercentileName, number> | null;
+  bins: { from: number; to: number; count: number }[];
+}
+
+export interface ValueScatter {
+  computedAt: string | null;
+  /** Live profiles with both a CLV and a P(alive); `sampled` of them are in `points`. */
+  total: number;
+  sampled: number;
+  limit: number;
+  /** Every k-th of those profiles in profile id order (k = ceil(total / limit)): the same points every time. */
+  every: number;
+  points: { profileId: string; clv: number; pAlive: number }[];
+}
+
 export class ValueService {
-  readonly #deps: RefreshDeps;
+  readonly #deps: ValueServiceDeps;
   readonly #options: RefreshOptions;
   #latest: RefreshResult | null = null;
   #running: Promise<RefreshResult> | null = null;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(deps: RefreshDeps, options: RefreshOptions = {}) {
+  constructor(deps: ValueServiceDeps, options: RefreshOptions = {}) {
     this.#deps = deps;
     this.#options = options;
   }
@@ -49,8 +113,16 @@ export class ValueService {
   refresh(options: RefreshOptions = {}): Promise<RefreshResult> {
     if (this.#running) return this.#running;
     this.#running = refreshValue(this.#deps, { ...this.#options, ...options })
-      .then((result) => {
+      .then(async (result) => {
         this.#latest = result;
+        const report: RefreshReport = {
+          computedAt: result.computedAt,
+          customers: result.customers,
+          buyers: result.buyers,
+          validation: result.validation,
+          validationNote: result.validationNote,
+        };
+        await this.#deps.state.saveReport({ name: REFRESH_REPORT, body: report, savedAt: result.computedAt });
         return result;
       })
       .finally(() => {
@@ -115,6 +187,61 @@ export class ValueService {
     return { computedAt: latest.computedAt, ...allocateBudget(candidates, { amount, costPerCustomer }) };
   }
 
+  /** Histogram, percentiles and mean of one score over the live profiles, counted in SQL. */
+  async distribution(metric: ValueMetric, bins: number): Promise<ValueDistribution> {
+    const state = this.#deps.state;
+    const scale = METRIC_SCALES[metric];
+    const summary = await state.numericPropertySummary(metric);
+    const valueAt = await state.numericPropertyAtPositions(metric, percentilePositions(summary.count));
+    const edges = histogramEdges(scale, summary, bins);
+    const counts = edges.length > 1 ? await state.numericPropertyHistogram(metric, edges) : [];
+    return {
+      metric,
+      computedAt: (await this.#report())?.computedAt ?? null,
+      scale,
+      profiles: summary.profiles,
+      count: summary.count,
+      withoutValue: Math.max(0, summary.profiles - summary.count),
+      mean: summary.mean,
+      min: summary.min,
+      max: summary.max,
+      percentiles: percentilesFrom(summary.count, valueAt),
+      bins: counts.map((count, i) => ({ from: edges[i]!, to: edges[i + 1]!, count })),
+    };
+  }
+
+  /** P(alive) against CLV for a deterministic sample of at most `limit` profiles. */
+  async scatter(limit: number): Promise<ValueScatter> {
+    const sample = await this.#deps.state.numericPropertyPairSample('clv', 'p_alive', limit);
+    return {
+      computedAt: (await this.#report())?.computedAt ?? null,
+      total: sample.total,
+      sampled: sample.points.length,
+      limit,
+      every: sample.total === 0 ? 1 : Math.ceil(sample.total / limit),
+      points: sample.points.map((point: NumericPropertyPair) => ({
+        profileId: point.profileId,
+        clv: point.x,
+        pAlive: point.y,
+      })),
+    };
+  }
+
+  /** The last refresh's model check (saved in the state store, so it survives a restart). */
+  async validation(): Promise<{
+    computedAt: string;
+    note: string | null;
+    validation: ValueValidation | null;
+  }> {
+    const report = await this.#report();
+    if (!report) throw noRefresh();
+    return { computedAt: report.computedAt, note: report.validationNote, validation: report.validation };
+  }
+
+  async #report(): Promise<RefreshReport | undefined> {
+    return (await this.#deps.state.loadReport(REFRESH_REPORT))?.body as RefreshReport | undefined;
+  }
+
   #require(): RefreshResult {
     if (this.#latest) return this.#latest;
     throw new RapportError(
@@ -122,4 +249,11 @@ export class ValueService {
       'no value refresh has run since this server started: run `rapport value refresh` (POST /api/value/refresh)',
     );
   }
+}
+
+function noRefresh(): RapportError {
+  return new RapportError(
+    'RAPPORT_API_NOT_FOUND',
+    'no value refresh has run yet: run `rapport value refresh` (POST /api/value/refresh)',
+  );
 }

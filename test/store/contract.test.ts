@@ -633,6 +633,92 @@ for (const engine of ENGINES) {
         expect(await state.computedPropertiesOf([])).toEqual([]);
       });
 
+      it('aggregates a numeric computed property over live profiles only, in SQL', async () => {
+        const { state } = stores;
+        // p1..p6 live, p7 merged into p1; p5 has a text value, p6 none.
+        await write({
+          profiles: [
+            ...['p1', 'p2', 'p3', 'p4', 'p5', 'p6'].map((id) => profile(id)),
+            profile('p7', { mergedInto: 'p1' }),
+          ],
+        });
+        const clv = (profileId: string, value: unknown) => ({
+          profileId,
+          name: 'clv',
+          value,
+          computedAt: at(1),
+        });
+        await state.setComputedProperties([
+          clv('p1', 0),
+          clv('p2', 2.5),
+          clv('p3', 10),
+          clv('p4', 1000),
+          clv('p5', 'n/a'),
+          clv('p7', 5000),
+          { profileId: 'p1', name: 'p_alive', value: 0.9, computedAt: at(1) },
+          { profileId: 'p3', name: 'p_alive', value: 0.2, computedAt: at(1) },
+          { profileId: 'p4', name: 'p_alive', value: 1, computedAt: at(1) },
+          { profileId: 'p5', name: 'p_alive', value: 0.5, computedAt: at(1) },
+        ]);
+        expect(await state.numericPropertySummary('clv')).toEqual({
+          profiles: 6,
+          count: 4,
+          mean: (0 + 2.5 + 10 + 1000) / 4,
+          min: 0,
+          max: 1000,
+          minPositive: 2.5,
+        });
+        expect(await state.numericPropertySummary('nothing')).toEqual({
+          profiles: 6,
+          count: 0,
+          mean: null,
+          min: null,
+          max: null,
+          minPositive: null,
+        });
+        expect(await state.numericPropertyAtPositions('clv', [0, 1, 3, 4, 1])).toEqual(
+          new Map([
+            [0, 0],
+            [1, 2.5],
+            [3, 1000],
+          ]),
+        );
+        // [0, 1) [1, 10) [10, 1000]: the top edge belongs to the last bin; 5000 (merged away) is not counted.
+        expect(await state.numericPropertyHistogram('clv', [0, 1, 10, 1000])).toEqual([1, 1, 2]);
+        expect(await state.numericPropertyHistogram('clv', [1, 1000])).toEqual([3]);
+        expect(await state.numericPropertyHistogram('clv', [2.5, 5])).toEqual([1]);
+        // Pairs: p1, p3, p4 (p5's clv is text, p2 has no p_alive); every 2nd of 3 by id → p1, p4.
+        expect(await state.numericPropertyPairSample('clv', 'p_alive', 2)).toEqual({
+          total: 3,
+          points: [
+            { profileId: 'p1', x: 0, y: 0.9 },
+            { profileId: 'p4', x: 1000, y: 1 },
+          ],
+        });
+        expect((await state.numericPropertyPairSample('clv', 'p_alive', 10)).points).toHaveLength(3);
+        expect(await state.numericPropertyPairSample('clv', 'nothing', 10)).toEqual({ total: 0, points: [] });
+      });
+
+      it('keeps a named report, replacing it on save', async () => {
+        const { state } = stores;
+        expect(await state.loadReport('value.validation')).toBeUndefined();
+        await state.saveReport({
+          name: 'value.validation',
+          body: { deciles: [1, 2], ok: true },
+          savedAt: at(1),
+        });
+        await state.saveReport({
+          name: 'value.validation',
+          body: { deciles: [3], ok: false },
+          savedAt: at(2),
+        });
+        expect(await state.loadReport('value.validation')).toEqual({
+          name: 'value.validation',
+          body: { deciles: [3], ok: false },
+          savedAt: at(2),
+        });
+      });
+
       it('searches live profiles by ids, trait text, last seen, with a profile id cursor', async () => {
         const trait = (value: unknown) => ({ value, at: at(1), source: 'web', messageId: 'm' });
         await write({

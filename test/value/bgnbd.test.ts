@@ -68,6 +68,32 @@ describe('BG/NBD formulas', () => {
     expect(conditionalExpectedPurchases(cdnowLike, 2000, 38, 39, 52)).toBeLessThan(1e-6);
   });
 
+  it('stays finite when the fit runs a and b off to huge values (a drop-out probability that hardly varies)', () => {
+    // Fitted on a simulated shop: a and b "ran off towards infinity" with a/(a+b) ≈ 0.37. The
+    // transformed form is then 0 × ∞; equation 10 as printed is fine, and so must we be.
+    const runaway: BgNbdParams = { r: 0.2678, alpha: 5.075, a: 580198.4, b: 995742.0 };
+    for (const [x, tx, T, t] of [
+      [0, 0, 10, 52],
+      [2, 10, 20, 52],
+      [5, 30, 40, 52],
+      [12, 40, 41, 26],
+    ] as const) {
+      const expected = equation10(runaway, x, tx, T, t);
+      expect(Number.isFinite(expected)).toBe(true);
+      const ours = conditionalExpectedPurchases(runaway, x, tx, T, t);
+      expect(Math.abs(ours - expected) / expected, `x=${x}`).toBeLessThan(1e-9);
+      // And it approaches the same model with a and b a hundred times smaller (same a/(a+b)).
+      const smaller = conditionalExpectedPurchases(
+        { ...runaway, a: runaway.a / 100, b: runaway.b / 100 },
+        x,
+        tx,
+        T,
+        t,
+      );
+      expect(Math.abs(ours - smaller) / ours, `x=${x}`).toBeLessThan(0.01);
+    }
+  });
+
   it('gives zero purchases over a zero horizon, and more over a longer one', () => {
     expect(conditionalExpectedPurchases(cdnowLike, 2, 30, 38, 0)).toBe(0);
     const one = conditionalExpectedPurchases(cdnowLike, 2, 30, 38, 10);

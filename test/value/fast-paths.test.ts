@@ -260,6 +260,18 @@ describe('CLV fast path', () => {
     expect(relative(fast, customerLifetimeValueByStep(runaway, history, 10, 10, 0))).toBeLessThan(1e-6);
   });
 
+  it('gives a positive CLV, as step by step, when only a and b run off (their ₂F₁ overflows)', () => {
+    const runaway = { r: 0.2678, alpha: 5.075, a: 580198.4, b: 995742.0 };
+    for (const history of [
+      { frequency: 0, recency: 0, age: 10 },
+      { frequency: 3, recency: 20, age: 30 },
+    ]) {
+      const fast = customerLifetimeValue(runaway, history, 10, 52, 0.002);
+      expect(fast).toBeGreaterThan(0);
+      expect(relative(fast, customerLifetimeValueByStep(runaway, history, 10, 52, 0.002))).toBeLessThan(1e-9);
+    }
+  });
+
   it('predicts the same expected purchases and CLV for every customer as the formulas one by one', () => {
     const customers = dayRoundedCustomers(2000, 9);
     const bgNbd = { r: 0.25, alpha: 4, a: 0.8, b: 2.5 };

@@ -98,6 +98,13 @@ export const STATE_MIGRATIONS: readonly string[] = [
      error text,
      work jsonb
    );`,
+  // 3: numeric computed properties are aggregated by name (value page); reports kept across restarts.
+  `CREATE INDEX computed_properties_by_name ON computed_properties (name, profile_id);
+   CREATE TABLE reports (
+     name text PRIMARY KEY,
+     body jsonb NOT NULL,
+     saved_at timestamptz NOT NULL
+   );`,
 ];
 
 export const EVENT_MIGRATIONS: readonly string[] = [

@@ -48,6 +48,7 @@ export function tablesIn(schema: string) {
     computedProperties: table('computed_properties'),
     suppressions: table('suppressions'),
     erasureJobs: table('erasure_jobs'),
+    reports: table('reports'),
     events: table('events'),
     eventProcessorOffsets: table('event_processor_offsets'),
   };

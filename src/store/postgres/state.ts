@@ -7,14 +7,18 @@ import type {
   ErasureJob,
   IdentityKey,
   IdentityRow,
+  NumericPropertyPair,
+  NumericPropertySummary,
   ProfileRow,
   ProfileSearch,
   ProfileTransaction,
   StateStore,
   StoredConsentRecord,
   StoredMergeRecord,
+  StoredReport,
   Suppression,
 } from '../types.ts';
+import * as computedStats from './computed-stats.ts';
 import {
   connectPostgres,
   migratedOrClosed,
@@ -189,6 +193,34 @@ export class PostgresStateStore implements StateStore {
 
   async computedPropertiesOf(profileIds: string[]): Promise<ComputedProperty[]> {
     return privacy.computedPropertiesOf(this.pool, this.tables, profileIds);
+  }
+
+  async numericPropertySummary(name: string): Promise<NumericPropertySummary> {
+    return computedStats.numericPropertySummary(this.pool, this.tables, name);
+  }
+
+  async numericPropertyAtPositions(name: string, positions: number[]): Promise<Map<number, number>> {
+    return computedStats.numericPropertyAtPositions(this.pool, this.tables, name, positions);
+  }
+
+  async numericPropertyHistogram(name: string, edges: number[]): Promise<number[]> {
+    return computedStats.numericPropertyHistogram(this.pool, this.tables, name, edges);
+  }
+
+  async numericPropertyPairSample(
+    xName: string,
+    yName: string,
+    limit: number,
+  ): Promise<{ total: number; points: NumericPropertyPair[] }> {
+    return computedStats.numericPropertyPairSample(this.pool, this.tables, xName, yName, limit);
+  }
+
+  async saveReport(report: StoredReport): Promise<void> {
+    await computedStats.saveReport(this.pool, this.tables, report);
+  }
+
+  async loadReport(name: string): Promise<StoredReport | undefined> {
+    return computedStats.loadReport(this.pool, this.tables, name);
   }
 
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {

@@ -103,4 +103,11 @@ export const STATE_MIGRATIONS: string[] = [
      error TEXT,
      work TEXT
    );`,
+  // 3: numeric computed properties are aggregated by name (value page); reports kept across restarts.
+  `CREATE INDEX computed_properties_by_name ON computed_properties (name, profile_id);
+   CREATE TABLE reports (
+     name TEXT PRIMARY KEY,
+     body TEXT NOT NULL,
+     saved_at TEXT NOT NULL
+   );`,
 ];

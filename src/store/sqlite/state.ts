@@ -7,6 +7,8 @@ import type {
   ErasureJob,
   IdentityKey,
   IdentityRow,
+  NumericPropertyPair,
+  NumericPropertySummary,
   ProfileChanges,
   ProfileRow,
   ProfileSearch,
@@ -14,8 +16,10 @@ import type {
   StateStore,
   StoredConsentRecord,
   StoredMergeRecord,
+  StoredReport,
   Suppression,
 } from '../types.ts';
+import * as computedStats from './computed-stats.ts';
 import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { SqliteIngestLog } from './log.ts';
 import { STATE_MIGRATIONS } from './migrations.ts';
@@ -304,6 +308,34 @@ export class SqliteStateStore implements StateStore {
 
   async computedPropertiesOf(profileIds: string[]): Promise<ComputedProperty[]> {
     return privacy.computedPropertiesOf(this.db, profileIds);
+  }
+
+  async numericPropertySummary(name: string): Promise<NumericPropertySummary> {
+    return computedStats.numericPropertySummary(this.db, name);
+  }
+
+  async numericPropertyAtPositions(name: string, positions: number[]): Promise<Map<number, number>> {
+    return computedStats.numericPropertyAtPositions(this.db, name, positions);
+  }
+
+  async numericPropertyHistogram(name: string, edges: number[]): Promise<number[]> {
+    return computedStats.numericPropertyHistogram(this.db, name, edges);
+  }
+
+  async numericPropertyPairSample(
+    xName: string,
+    yName: string,
+    limit: number,
+  ): Promise<{ total: number; points: NumericPropertyPair[] }> {
+    return computedStats.numericPropertyPairSample(this.db, xName, yName, limit);
+  }
+
+  async saveReport(report: StoredReport): Promise<void> {
+    computedStats.saveReport(this.db, report);
+  }
+
+  async loadReport(name: string): Promise<StoredReport | undefined> {
+    return computedStats.loadReport(this.db, name);
   }
 
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {

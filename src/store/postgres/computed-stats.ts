@@ -1,0 +1,141 @@
+// Aggregates over numeric computed properties (the value page's histogram, percentiles and
+// scatter) in SQL, so the server never loads every profile's value to count them, plus the
+// small reports a module keeps across restarts. Values are jsonb; only JSON numbers count.
+import type { NumericPropertyPair, NumericPropertySummary, StoredReport } from '../types.ts';
+import type { PgQueryable } from './connection.ts';
+import { type PostgresTables, storableJson, storableText, toIso, toNumber } from './sql.ts';
+
+/**
+ * (profile_id, v) of live profiles whose property `$n` is a JSON number. The cast sits in a
+ * CASE so no predicate pushed down into it can meet a text value.
+ */
+function numbers(tables: PostgresTables, nameParam: string): string {
+  return `SELECT cp.profile_id AS profile_id,
+           CASE WHEN jsonb_typeof(cp.value) = 'number' THEN (cp.value)::float8 END AS v
+    FROM ${tables.computedProperties} cp
+    JOIN ${tables.profiles} p ON p.profile_id = cp.profile_id AND p.merged_into IS NULL
+    WHERE cp.name = ${nameParam}`;
+}
+
+const orNull = (value: unknown): number | null =>
+  value === null || value === undefined ? null : toNumber(value);
+
+export async function numericPropertySummary(
+  db: PgQueryable,
+  tables: PostgresTables,
+  name: string,
+): Promise<NumericPropertySummary> {
+  const { rows } = await db.query<Record<string, unknown>>(
+    `SELECT count(*) AS count, avg(v) AS mean, min(v) AS min, max(v) AS max,
+            min(v) FILTER (WHERE v > 0) AS min_positive,
+            (SELECT count(*) FROM ${tables.profiles} WHERE merged_into IS NULL) AS profiles
+     FROM (${numbers(tables, '$1')}) numbers WHERE v IS NOT NULL`,
+    [storableText(name)],
+  );
+  const row = rows[0]!;
+  return {
+    profiles: toNumber(row.profiles),
+    count: toNumber(row.count),
+    mean: orNull(row.mean),
+    min: orNull(row.min),
+    max: orNull(row.max),
+    minPositive: orNull(row.min_positive),
+  };
+}
+
+export async function numericPropertyAtPositions(
+  db: PgQueryable,
+  tables: PostgresTables,
+  name: string,
+  positions: number[],
+): Promise<Map<number, number>> {
+  const wanted = [...new Set(positions.filter((p) => Number.isInteger(p) && p >= 0))];
+  if (wanted.length === 0) return new Map();
+  const { rows } = await db.query<{ i: string; v: number }>(
+    `SELECT i, v FROM (
+       SELECT v, row_number() OVER (ORDER BY v) - 1 AS i FROM (${numbers(tables, '$1')}) numbers
+       WHERE v IS NOT NULL
+     ) ranked WHERE i = ANY($2::bigint[])`,
+    [storableText(name), wanted],
+  );
+  return new Map(rows.map((row) => [toNumber(row.i), toNumber(row.v)]));
+}
+
+export async function numericPropertyHistogram(
+  db: PgQueryable,
+  tables: PostgresTables,
+  name: string,
+  edges: number[],
+): Promise<number[]> {
+  const bins = edges.length - 1;
+  if (bins < 1) return [];
+  // Bin i is [edges[i], edges[i+1]); the CASE walks the inner edges ($4…), the last bin takes the rest.
+  const cases = edges
+    .slice(1, -1)
+    .map((_, i) => `WHEN v < $${i + 4}::float8 THEN ${i}`)
+    .join(' ');
+  const bin = bins === 1 ? '0' : `CASE ${cases} ELSE ${bins - 1} END`;
+  const { rows } = await db.query<{ bin: number; n: string }>(
+    `SELECT ${bin} AS bin, count(*) AS n FROM (${numbers(tables, '$1')}) numbers
+     WHERE v IS NOT NULL AND v >= $2::float8 AND v <= $3::float8 GROUP BY 1`,
+    [storableText(name), edges[0], edges.at(-1), ...edges.slice(1, -1)],
+  );
+  const counts = new Array<number>(bins).fill(0);
+  for (const row of rows) counts[toNumber(row.bin)] = toNumber(row.n);
+  return counts;
+}
+
+export async function numericPropertyPairSample(
+  db: PgQueryable,
+  tables: PostgresTables,
+  xName: string,
+  yName: string,
+  limit: number,
+): Promise<{ total: number; points: NumericPropertyPair[] }> {
+  const { rows } = await db.query<{ profile_id: string; x: number; y: number; total: string }>(
+    `WITH xs AS (${numbers(tables, '$1')}), ys AS (${numbers(tables, '$2')}),
+     pairs AS (
+       SELECT xs.profile_id, xs.v AS x, ys.v AS y FROM xs JOIN ys ON ys.profile_id = xs.profile_id
+       WHERE xs.v IS NOT NULL AND ys.v IS NOT NULL
+     ),
+     numbered AS (
+       SELECT profile_id, x, y, row_number() OVER (ORDER BY profile_id COLLATE "C") - 1 AS i,
+              count(*) OVER () AS total
+       FROM pairs
+     )
+     SELECT profile_id, x, y, total FROM numbered
+     WHERE i % ((total + $3::bigint - 1) / $3::bigint) = 0 ORDER BY profile_id COLLATE "C" LIMIT $3::bigint`,
+    [storableText(xName), storableText(yName), limit],
+  );
+  // Position 0 is always in the sample, so no row means no pair at all.
+  const total = rows[0] ? toNumber(rows[0].total) : 0;
+  return {
+    total,
+    points: rows.map((row) => ({ profileId: row.profile_id, x: toNumber(row.x), y: toNumber(row.y) })),
+  };
+}
+
+export async function saveReport(
+  db: PgQueryable,
+  tables: PostgresTables,
+  report: StoredReport,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO ${tables.reports} (name, body, saved_at) VALUES ($1, $2::jsonb, $3)
+     ON CONFLICT (name) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at`,
+    [storableText(report.name), storableJson(report.body ?? null), report.savedAt],
+  );
+}
+
+export async function loadReport(
+  db: PgQueryable,
+  tables: PostgresTables,
+  name: string,
+): Promise<StoredReport | undefined> {
+  const { rows } = await db.query<{ name: string; body: unknown; saved_at: Date }>(
+    `SELECT name, body, saved_at FROM ${tables.reports} WHERE name = $1`,
+    [storableText(name)],
+  );
+  const row = rows[0];
+  return row ? { name: row.name, body: row.body, savedAt: toIso(row.saved_at) } : undefined;
+}

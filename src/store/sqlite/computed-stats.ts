@@ -1,0 +1,116 @@
+// Aggregates over numeric computed properties (the value page's histogram, percentiles and
+// scatter) in SQL, so the server never loads every profile's value to count them, plus the
+// small reports a module keeps across restarts. Values are JSON text; only JSON numbers count.
+import type { NumericPropertyPair, NumericPropertySummary, StoredReport } from '../types.ts';
+import type { SqliteDatabase } from './connection.ts';
+
+/** (profile_id, v) of live profiles whose property `?` is a JSON number. */
+const NUMBERS = `SELECT cp.profile_id AS profile_id,
+         CASE WHEN json_type(cp.value) IN ('integer', 'real') THEN CAST(cp.value AS REAL) END AS v
+  FROM computed_properties cp
+  JOIN profiles p ON p.profile_id = cp.profile_id AND p.merged_into IS NULL
+  WHERE cp.name = ?`;
+
+export function numericPropertySummary(db: SqliteDatabase, name: string): NumericPropertySummary {
+  const row = db
+    .prepare(
+      `SELECT count(*) AS count, avg(v) AS mean, min(v) AS min, max(v) AS max,
+              min(CASE WHEN v > 0 THEN v END) AS min_positive
+       FROM (${NUMBERS}) numbers WHERE v IS NOT NULL`,
+    )
+    .get(name) as {
+    count: number;
+    mean: number | null;
+    min: number | null;
+    max: number | null;
+    min_positive: number | null;
+  };
+  const live = db.prepare('SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL').get() as {
+    n: number;
+  };
+  return {
+    profiles: live.n,
+    count: row.count,
+    mean: row.mean,
+    min: row.min,
+    max: row.max,
+    minPositive: row.min_positive,
+  };
+}
+
+export function numericPropertyAtPositions(
+  db: SqliteDatabase,
+  name: string,
+  positions: number[],
+): Map<number, number> {
+  const wanted = [...new Set(positions.filter((p) => Number.isInteger(p) && p >= 0))];
+  if (wanted.length === 0) return new Map();
+  const rows = db
+    .prepare(
+      `SELECT i, v FROM (
+         SELECT v, row_number() OVER (ORDER BY v) - 1 AS i FROM (${NUMBERS}) numbers WHERE v IS NOT NULL
+       ) ranked WHERE i IN (${wanted.map(() => '?').join(',')})`,
+    )
+    .all(name, ...wanted) as { i: number; v: number }[];
+  return new Map(rows.map((row) => [row.i, row.v]));
+}
+
+export function numericPropertyHistogram(db: SqliteDatabase, name: string, edges: number[]): number[] {
+  const bins = edges.length - 1;
+  if (bins < 1) return [];
+  // Bin i is [edges[i], edges[i+1]); the CASE walks the inner edges, the last bin takes the rest up to the top edge.
+  const cases = edges
+    .slice(1, -1)
+    .map((_, i) => `WHEN v < ? THEN ${i}`)
+    .join(' ');
+  const bin = bins === 1 ? '0' : `CASE ${cases} ELSE ${bins - 1} END`;
+  const rows = db
+    .prepare(
+      `SELECT ${bin} AS bin, count(*) AS n FROM (${NUMBERS}) numbers
+       WHERE v IS NOT NULL AND v >= ? AND v <= ? GROUP BY bin`,
+    )
+    .all(...edges.slice(1, -1), name, edges[0], edges.at(-1)) as { bin: number; n: number }[];
+  const counts = new Array<number>(bins).fill(0);
+  for (const row of rows) counts[row.bin] = row.n;
+  return counts;
+}
+
+export function numericPropertyPairSample(
+  db: SqliteDatabase,
+  xName: string,
+  yName: string,
+  limit: number,
+): { total: number; points: NumericPropertyPair[] } {
+  const rows = db
+    .prepare(
+      `WITH xs AS (${NUMBERS}), ys AS (${NUMBERS}),
+       pairs AS (
+         SELECT xs.profile_id, xs.v AS x, ys.v AS y FROM xs JOIN ys ON ys.profile_id = xs.profile_id
+         WHERE xs.v IS NOT NULL AND ys.v IS NOT NULL
+       ),
+       numbered AS (
+         SELECT profile_id, x, y, row_number() OVER (ORDER BY profile_id) - 1 AS i, count(*) OVER () AS total
+         FROM pairs
+       )
+       SELECT profile_id, x, y, total FROM numbered
+       WHERE i % ((total + ? - 1) / ?) = 0 ORDER BY profile_id LIMIT ?`,
+    )
+    .all(xName, yName, limit, limit, limit) as { profile_id: string; x: number; y: number; total: number }[];
+  // Position 0 is always in the sample, so no row means no pair at all.
+  const total = rows[0]?.total ?? 0;
+  return { total, points: rows.map((row) => ({ profileId: row.profile_id, x: row.x, y: row.y })) };
+}
+
+export function saveReport(db: SqliteDatabase, report: StoredReport): void {
+  db.prepare(
+    `INSERT INTO reports (name, body, saved_at) VALUES (?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at`,
+  ).run(report.name, JSON.stringify(report.body ?? null), report.savedAt);
+}
+
+export function loadReport(db: SqliteDatabase, name: string): StoredReport | undefined {
+  const row = db.prepare('SELECT name, body, saved_at FROM reports WHERE name = ?').get(name) as
+    | { name: string; body: string; saved_at: string }
+    | undefined;
+  return row ? { name: row.name, body: JSON.parse(row.body), savedAt: row.saved_at } : undefined;
+}
