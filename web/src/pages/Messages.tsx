@@ -58,9 +58,20 @@ function DecisionLog() {
                 <tr key={d.id}>
                   <td className="small">{when(d.at)}</td>
                   <td className="small">
-                    <Link href={`/people/${encodeURIComponent(d.profileId)}`}>{d.profileId}</Link>
+                    {d.code === 'test_send' ? (
+                      // A Settings "Send test": addressed to no person.
+                      <span className="muted">no person</span>
+                    ) : (
+                      <Link href={`/people/${encodeURIComponent(d.profileId)}`}>{d.profileId}</Link>
+                    )}
                   </td>
-                  <td className="small">{d.journeyId ? `${d.journeyId} / ${d.stepId ?? ''}` : 'API'}</td>
+                  <td className="small">
+                    {d.journeyId
+                      ? `${d.journeyId} / ${d.stepId ?? ''}`
+                      : d.code === 'test_send'
+                        ? 'Settings test send'
+                        : 'API'}
+                  </td>
                   <td>{d.channel ?? '–'}</td>
                   <td>
                     <span className={`badge ${d.action}`}>{d.action}</span>
