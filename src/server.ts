@@ -18,6 +18,7 @@ import {
   type Conductor,
   type Channel as DeliveryChannel,
   policyFromEnvironment,
+  type SalesLead,
   startConductor,
 } from './conductor/runtime/index.ts';
 import type { RapportConfig } from './config/index.ts';
@@ -203,11 +204,14 @@ export async function createServer(
   });
   await app.register(transferRoutes, { state, events: pipeline, credentials });
   await app.register(segmentRoutes, { state, pipeline, credentials, location, clock: options.clock });
+  // The conductor starts below, after the routes; a refresh can only run once the server listens.
+  let salesTasks: ((leads: SalesLead[]) => Promise<number>) | undefined;
   await app.register(valueRoutes, {
     state,
     events: pipeline,
     credentials,
     refreshHours: refreshHoursFrom(process.env),
+    onLeadActions: async (actions) => salesTasks?.(actions),
   });
   await app.register(trackingRoutes, {
     signer: channels.signer,
@@ -246,6 +250,7 @@ export async function createServer(
     onError: (error) => app.log.error(error instanceof Error ? error : { error }, 'conductor step failed'),
     onLogAppended: () => pipeline.wake(),
   });
+  salesTasks = (leads) => conductor.service.createSalesTasks(leads);
   await app.register(journeyRoutes, { journeys: conductor.service, credentials });
   await app.register(statsRoutes, {
     events: pipeline,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { VALUE_METRICS, type ValueMetric } from './distribution.ts';
+import type { LeadAction } from './lead-score.ts';
 import { ValueService, type ValueServiceDeps } from './service.ts';
 
 /** The scatter's cap: enough points to see the shape, few enough for any browser. */
@@ -16,6 +17,8 @@ export interface ValueRouteOptions extends ValueServiceDeps {
   credentials: CredentialCache;
   /** Hours between scheduled refreshes; 0 = off. */
   refreshHours: number;
+  /** Each refresh's lead threshold crossings (the server makes them sales tasks). */
+  onLeadActions?: (actions: LeadAction[]) => Promise<unknown>;
 }
 
 const errorSchema = {
@@ -251,7 +254,11 @@ const validationSchema = {
 } as const;
 
 export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptions): Promise<void> {
-  const service = new ValueService({ events: options.events, state: options.state });
+  const service = new ValueService(
+    { events: options.events, state: options.state },
+    {},
+    options.onLeadActions,
+  );
   service.schedule(options.refreshHours, (error) =>
     app.log.error({ err: error }, 'scheduled value refresh failed'),
   );

@@ -15,6 +15,7 @@ import {
   percentilesFrom,
   type ValueMetric,
 } from './distribution.ts';
+import type { LeadAction } from './lead-score.ts';
 import { type RefreshDeps, type RefreshOptions, type RefreshResult, refreshValue } from './refresh.ts';
 import { type RenewalCalendar, renewalCalendar } from './renewals.ts';
 import type { ValueValidation } from './validation.ts';
@@ -100,9 +101,21 @@ export class ValueService {
   #running: Promise<RefreshResult> | null = null;
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(deps: ValueServiceDeps, options: RefreshOptions = {}) {
+  readonly #onLeadActions: ((actions: LeadAction[]) => Promise<unknown>) | undefined;
+
+  /**
+   * `onLeadActions` receives each refresh's threshold crossings (the server queues them as
+   * sales tasks through the conductor); a failure there fails the refresh, so it is retried
+   * rather than lost, and the task keys make a retry harmless.
+   */
+  constructor(
+    deps: ValueServiceDeps,
+    options: RefreshOptions = {},
+    onLeadActions?: (actions: LeadAction[]) => Promise<unknown>,
+  ) {
     this.#deps = deps;
     this.#options = options;
+    this.#onLeadActions = onLeadActions;
   }
 
   get latest(): RefreshResult | null {
@@ -123,6 +136,7 @@ export class ValueService {
           validationNote: result.validationNote,
         };
         await this.#deps.state.saveReport({ name: REFRESH_REPORT, body: report, savedAt: result.computedAt });
+        await this.#onLeadActions?.(result.leadActions);
         return result;
       })
       .finally(() => {

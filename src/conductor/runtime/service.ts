@@ -12,12 +12,20 @@ import type {
   StoredDecision,
   StoredJourney,
 } from '../../store/index.ts';
-import type { SendAction } from '../journey/actions.ts';
+import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
 import { CHANNELS, type Channel } from '../journey/definition.ts';
 import { checkTemplate } from '../journey/templates.ts';
 import { validateJourney } from '../journey/validate.ts';
 import type { OutboxPayload } from './outbox.ts';
 import type { ConductorState } from './state.ts';
+
+/** A lead to hand to sales: the value refresh's lead action, without importing the value module. */
+export interface SalesLead {
+  profileId: string;
+  threshold: string;
+  score: number;
+  previousScore: number | null;
+}
 
 export interface ApiSend {
   profileId?: string;
@@ -181,6 +189,49 @@ export class JourneyService {
     ]);
     this.onChange();
     return { idempotencyKey, profileId, queued: added > 0 };
+  }
+
+  /**
+   * Sales tasks for leads whose score crossed a threshold (the value refresh's `leadActions`),
+   * queued on the `sales` task queue like a journey's createTask. One task per person,
+   * threshold and UTC day: a second refresh the same day (or one after a restart, which
+   * forgets the previous scores) does not queue it twice.
+   */
+  async createSalesTasks(leads: readonly SalesLead[]): Promise<number> {
+    if (leads.length === 0) return 0;
+    const now = this.conductor.now();
+    const day = now.slice(0, 10);
+    const entries = leads.map((lead) => {
+      const idempotencyKey = `lead:${lead.profileId}:${lead.threshold}:${day}`;
+      const was = lead.previousScore === null ? 'first scored' : `was ${Math.round(lead.previousScore)}`;
+      const action: CreateTaskAction = {
+        type: 'createTask',
+        idempotencyKey,
+        profileId: lead.profileId,
+        journeyId: '',
+        queue: 'sales',
+        // The task channel renders the title as Liquid: the threshold's name is configuration,
+        // so braces are taken out of it rather than trusted.
+        title: `Lead ${lead.threshold.replace(/[{}%]/g, '')}: score ${Math.round(lead.score)} (${was})`,
+        note: 'The lead score crossed this threshold at the last value refresh; the profile shows how it is made up.',
+        dueAt: undefined,
+      };
+      return {
+        idempotencyKey,
+        profileId: lead.profileId,
+        journeyId: null,
+        instanceId: null,
+        stepId: null,
+        origin: 'value',
+        kind: 'task' as const,
+        payload: { action } satisfies OutboxPayload,
+        createdAt: now,
+        nextAttemptAt: now,
+      };
+    });
+    const added = await this.conductor.store.enqueue(entries);
+    this.onChange();
+    return added;
   }
 
   private async resolveProfile(input: ApiSend): Promise<string> {
