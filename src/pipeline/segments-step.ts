@@ -502,20 +502,28 @@ async function finish(ctx: SegmentsStepContext, work: Work, offset: number): Pro
       byProfile.set(row.profileId, own);
     }
     const receivedAt = ctx.now();
+    const profileOf = new Map<string, string>();
     const raw = work.emits.flatMap((e) => {
       const identity = byProfile.get(e.profileId);
       if (!identity?.userId && !identity?.anonymousId) return [];
       // One identifier is enough to resolve the profile; userId is the strongest.
-      return [
-        e.build(
-          identity.userId ? { userId: identity.userId } : { anonymousId: identity.anonymousId as string },
-        ),
-      ];
+      const message = e.build(
+        identity.userId ? { userId: identity.userId } : { anonymousId: identity.anonymousId as string },
+      );
+      profileOf.set(String(message.messageId), e.profileId);
+      return [message];
     });
     for (let i = 0; i < raw.length; i += 2000) {
       const parsed = parsePayload({ batch: raw.slice(i, i + 2000) }, 'batch', { receivedAt });
-      for (const { message, json } of parsed.accepted)
-        work.changes.outbox.push({ messageId: message.messageId, json, createdAt: receivedAt.toISOString() });
+      for (const { message, json } of parsed.accepted) {
+        const profileId = profileOf.get(message.messageId);
+        work.changes.outbox.push({
+          messageId: message.messageId,
+          json,
+          createdAt: receivedAt.toISOString(),
+          ...(profileId ? { profileId } : {}),
+        });
+      }
     }
   }
   work.changes.states = [...work.states.values()];

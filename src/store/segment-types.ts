@@ -85,6 +85,8 @@ export interface SegmentOutboxEntry {
   /** The normalised message, serialised. */
   json: string;
   createdAt: string;
+  /** The profile whose membership or stage it reports, so erasure reaches a pending entry. */
+  profileId?: string;
 }
 
 /** What one step of the segments processor changed, written with its offset. */

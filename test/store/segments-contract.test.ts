@@ -267,6 +267,20 @@ for (const engine of ENGINES) {
       expect((await store.outbox(10)).map((o) => o.messageId)).toEqual(['m1']);
     });
 
+    it('keeps whose entry a pending outbox message is, so erasing the person removes it', async () => {
+      await store.commit(
+        changes({
+          outbox: [
+            { messageId: 'o1', json: '{"userId":"erased-person"}', createdAt: at(1), profileId: 'p1' },
+            { messageId: 'o2', json: '{"userId":"someone-else"}', createdAt: at(1), profileId: 'p2' },
+          ],
+        }),
+        3,
+      );
+      await opened.state.eraseProfiles(['p1']);
+      expect((await store.outbox(10)).map((o) => o.messageId)).toEqual(['o2']);
+    });
+
     it('counts entries and exits per segment and UTC day from a day on, in SQL', async () => {
       const day = (d: number, time = '12:00:00.000') => `2026-03-${String(d).padStart(2, '0')}T${time}Z`;
       const h = (segmentId: string, profileId: string, change: 'entered' | 'exited', when: string) => ({

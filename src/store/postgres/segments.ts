@@ -77,6 +77,8 @@ const MIGRATIONS: readonly string[] = [
   // Membership over time reads the recent days of history: covered by this index.
   // Byte order ("C") so ISO instants compare as on SQLite whatever the database's collation.
   'CREATE INDEX segment_history_by_time ON segment_history ((at COLLATE "C"), segment_id, change);',
+  // Whose membership a pending entry reports: erasure deletes by profile_id in every table.
+  'ALTER TABLE segment_outbox ADD COLUMN profile_id text COLLATE "C";',
 ];
 
 function tablesOf(schema: string) {
@@ -517,13 +519,14 @@ export class PostgresSegmentStore implements SegmentStore {
       );
     if (changes.outbox.length > 0)
       await db.query(
-        `INSERT INTO ${t.outbox} (message_id, json, created_at)
-         SELECT a, b, c FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS o(a, b, c, n)
+        `INSERT INTO ${t.outbox} (message_id, json, created_at, profile_id)
+         SELECT a, b, c, d FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS o(a, b, c, d, n)
          ORDER BY n ON CONFLICT (message_id) DO NOTHING`,
         [
           changes.outbox.map((o) => o.messageId),
           changes.outbox.map((o) => storableText(o.json)),
           changes.outbox.map((o) => o.createdAt),
+          changes.outbox.map((o) => o.profileId ?? null),
         ],
       );
     for (const [key, value] of Object.entries(changes.meta))

@@ -57,6 +57,8 @@ const MIGRATIONS: string[] = [
    CREATE TABLE segment_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // Membership over time reads the recent days of history: covered by this index.
   'CREATE INDEX segment_history_by_time ON segment_history (at, segment_id, change);',
+  // Whose membership a pending entry reports: erasure deletes by profile_id in every table.
+  'ALTER TABLE segment_outbox ADD COLUMN profile_id TEXT;',
 ];
 
 function migrate(db: SqliteDatabase): void {
@@ -370,8 +372,10 @@ export class SqliteSegmentStore implements SegmentStore {
     );
     for (const h of changes.stageHistory)
       putStageHistory.run(h.funnelId, h.profileId, h.fromStage, h.toStage, h.at);
-    const putOutbox = db.prepare('INSERT OR IGNORE INTO segment_outbox VALUES (?, ?, ?)');
-    for (const o of changes.outbox) putOutbox.run(o.messageId, o.json, o.createdAt);
+    const putOutbox = db.prepare(
+      'INSERT OR IGNORE INTO segment_outbox (message_id, json, created_at, profile_id) VALUES (?, ?, ?, ?)',
+    );
+    for (const o of changes.outbox) putOutbox.run(o.messageId, o.json, o.createdAt, o.profileId ?? null);
     const putMeta = db.prepare('INSERT OR REPLACE INTO segment_meta VALUES (?, ?)');
     for (const [key, value] of Object.entries(changes.meta)) putMeta.run(key, JSON.stringify(value));
     db.prepare(
