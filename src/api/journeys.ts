@@ -220,6 +220,64 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   }
 
   app.get(
+    '/api/profiles/:id/journeys',
+    {
+      schema: {
+        tags: ['journeys', 'profiles'],
+        summary: 'The journeys a person is in or has been in (across merged profiles), latest entered first',
+        security,
+        params: idParams,
+        querystring: {
+          type: 'object',
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              profileId: {
+                type: 'string',
+                description: 'the live profile (a merged-away id answers for it)',
+              },
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    instanceId: { type: 'string' },
+                    journeyId: { type: 'string' },
+                    name: { type: 'string', description: 'the name in the version entered under' },
+                    version: { type: 'integer' },
+                    status: {
+                      type: 'string',
+                      enum: ['active', 'completed', 'exited'],
+                      description:
+                        'active: running or waiting; completed: reached an exit or the goal; exited: taken out',
+                    },
+                    exitReason: {
+                      type: ['string', 'null'],
+                      enum: ['completed', 'converted', 'aborted', null],
+                    },
+                    currentStep: { type: 'string', description: 'the step they are at, or left from' },
+                    enteredAt: { type: 'string' },
+                    exitedAt: { type: ['string', 'null'] },
+                  },
+                },
+              },
+            },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) =>
+      journeys.profileJourneys(
+        (request.params as { id: string }).id,
+        (request.query as { limit: number }).limit,
+      ),
+  );
+
+  app.get(
     '/api/journeys/:id/stats',
     {
       schema: {

@@ -1,5 +1,5 @@
 // Paths between touchpoints (docs/paths.md): the journey map drawn from what people did.
 // The SQL (query.ts) counts in the warehouse; assemble.ts is pure; routes.ts is the API.
 export { assemblePaths, OTHER, type PathLink, type PathNode, type PathsGraph } from './assemble.ts';
-export { type PathsQueryInput, pathsQuery } from './query.ts';
+export { NOT_TOUCHPOINTS, type PathsQueryInput, pathsQuery } from './query.ts';
 export { addPathRoutes, MAX_STEPS, MAX_TOP, type PathRouteOptions } from './routes.ts';

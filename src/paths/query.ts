@@ -4,13 +4,24 @@
 // between consecutive steps, at most steps × (top + 1) and (steps − 1) × (top + 1)² rows.
 //
 // A touchpoint is `page:<name>` for a page or screen view (its name, else properties.path,
-// else "(unnamed)") or `event:<name>` for a track event; the segments processor's own events
-// are not touchpoints. Each person's touchpoints in the range are ordered by time (then log
+// else "(unnamed)") or `event:<name>` for a track event; Rapport's own bookkeeping events
+// (segment membership, lifecycle stage, journey progress: NOT_TOUCHPOINTS) are not touchpoints. Each person's touchpoints in the range are ordered by time (then log
 // order), events of profiles merged into them included; immediate repeats collapse into one
 // step; with `start`, the path begins at the person's first occurrence of that touchpoint and
 // people without it are left out. The top `top` touchpoints of each step keep their name;
 // the rest of the step is one "other" node (NULL here).
 import { INTERNAL_EVENTS } from '../segments/live/internal.ts';
+
+/**
+ * Track events Rapport writes about its own view of a person: the segments processor's and
+ * the journeys' progress. The touchpoint itself (an email sent, opened) has its own event.
+ */
+export const NOT_TOUCHPOINTS: readonly string[] = [
+  ...INTERNAL_EVENTS,
+  'Journey Entered',
+  'Journey Step Completed',
+  'Journey Exited',
+];
 
 export interface PathsQueryInput {
   engine: 'duckdb' | 'postgres';
@@ -56,7 +67,7 @@ export function pathsQuery(input: PathsQueryInput): PathsQuery {
             : `chosen AS (SELECT jsonb_array_elements_text(${ids}::jsonb) AS person),`;
         })();
   const path = duck ? "json_extract_string(e.properties, '$.path')" : "e.properties->>'path'";
-  const internal = [...INTERNAL_EVENTS].map((name) => bind(name)).join(', ');
+  const internal = NOT_TOUCHPOINTS.map((name) => bind(name)).join(', ');
   const startSec = bind(input.startMs / 1000);
   const endSec = bind(input.endMs / 1000);
   const steps = bind(input.steps);

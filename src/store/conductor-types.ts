@@ -237,6 +237,8 @@ export interface ConductorStore {
   /** Runs `work` in one transaction (schedules, API-made entries). */
   withTransaction<T>(work: (tx: ConductorTransaction) => Promise<T>): Promise<T>;
   instancesOf(profileId: string): Promise<StoredInstance[]>;
+  /** The trips of these profiles (a person and the profiles merged into them), latest entered first. */
+  instancesOfProfiles(profileIds: string[], limit: number): Promise<StoredInstance[]>;
   getInstance(instanceId: string): Promise<StoredInstance | undefined>;
   pendingTimers(instanceId: string): Promise<TimerRow[]>;
 

@@ -48,6 +48,8 @@ const BATCH = [
   page(u3, 'Old', -24 * 60),
   page(u3, 'Pricing', 0),
   event(u3, 'Signed Up', 1),
+  // Rapport's bookkeeping, not a touchpoint (as the Segment Entered the segment writes for u1).
+  event(u3, 'Journey Step Completed', 2),
   // An anonymous visit, then a sign-up under a user id, then the identify that merges them.
   page({ anonymousId: 'a4' }, 'Home', 0),
   event({ userId: 'u4' }, 'Signed Up', 5),

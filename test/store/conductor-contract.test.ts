@@ -170,6 +170,31 @@ for (const engine of ENGINES) {
       });
     });
 
+    it("lists a person's trips over several profile ids, latest entered first, limited", async () => {
+      await store.saveJourney('k', 1, { id: 'k', version: 1 }, at(0));
+      const trips = [
+        instance('i1', { enteredAt: at(1), active: false, exitedAt: at(2), exitReason: 'completed' }),
+        instance('i2', { enteredAt: at(3) }),
+        instance('i3', { journeyId: 'k', profileId: 'p0', enteredAt: at(2), stepId: 'send' }),
+        instance('i4', { journeyId: 'k', profileId: 'p9', enteredAt: at(9) }),
+      ];
+      for (const trip of trips)
+        expect(await store.withTransaction((tx) => tx.writeInstance(write(trip, null)))).toBe(true);
+      const listed = await store.instancesOfProfiles(['p1', 'p0'], 10);
+      expect(listed.map((t) => [t.instanceId, t.profileId, t.active, t.stepId, t.exitReason])).toEqual([
+        ['i2', 'p1', true, 'wait', null],
+        ['i3', 'p0', true, 'send', null],
+        ['i1', 'p1', false, 'wait', 'completed'],
+      ]);
+      expect(listed[2]).toEqual(trips[0]);
+      expect((await store.instancesOfProfiles(['p1', 'p0'], 2)).map((t) => t.instanceId)).toEqual([
+        'i2',
+        'i3',
+      ]);
+      expect(await store.instancesOfProfiles([], 10)).toEqual([]);
+      expect(await store.instancesOfProfiles(['nobody'], 10)).toEqual([]);
+    });
+
     it('hands due timers of active journeys to one transaction at a time, and cancels them', async () => {
       const timers = [
         { token: 't1', instanceId: 'i1', journeyId: 'j', profileId: 'p1', dueAt: at(5) },

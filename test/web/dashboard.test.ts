@@ -10,7 +10,7 @@ import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../support/recording-channel.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
-import { api, type FilledWorld, fillWorld, SEGMENTS } from './world.ts';
+import { api, type FilledWorld, fillWorld, SEGMENTS, WELCOME_JOURNEY } from './world.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -106,6 +106,12 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     // The identities card shows the user id the world gave this person.
     await page.locator('#identities').getByText(person!.userId!).waitFor();
     await page.locator('#timeline li').first().waitFor();
+    // The lifecycle stage is the one the API gives (it once showed "–" for everyone).
+    const view = await api(server, 'GET', `/api/profiles/lookup?email=${encodeURIComponent(person!.email!)}`);
+    expect(view.lifecycleStage?.stage).toBeTruthy();
+    await expect(page.getByTestId('lifecycle-stage').textContent()).resolves.toContain(
+      `Lifecycle stage: ${view.lifecycleStage.stage}`,
+    );
     await shot('person');
   });
 
@@ -163,6 +169,39 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     expect((await api(server, 'GET', '/api/journeys/welcome')).status).toBe('paused');
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByTestId('journey-status').getByText('active').waitFor();
+  });
+
+  it("lists the world's journey on the 360 of a person who signed up", async () => {
+    // The world's people signed up before the journey was saved; a newcomer enters it now.
+    const signup = await fetch(`${server.url}/v1/batch`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}`,
+      },
+      body: JSON.stringify({
+        batch: [
+          { type: 'identify', userId: 'newcomer-1', traits: { email: 'newcomer-1@example.com' } },
+          { type: 'track', userId: 'newcomer-1', event: 'Signed Up' },
+        ],
+      }),
+    });
+    expect(signup.status).toBe(200);
+    await server.settle();
+    const profileId = (await api(server, 'GET', '/api/profiles/lookup?userId=newcomer-1')).profileId;
+    let trips: Array<{ name: string; status: string; currentStep: string }> = [];
+    for (let round = 0; round < 600 && trips.length === 0; round++) {
+      trips = (await api(server, 'GET', `/api/profiles/${profileId}/journeys`)).items;
+      if (trips.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(trips.map((t) => t.name)).toEqual([WELCOME_JOURNEY.name]);
+    await go('People');
+    await page.getByLabel(/^Search by/).fill('newcomer-1');
+    await page.getByLabel(/^Search by/).press('Enter');
+    await page.locator('#results tbody tr').first().getByRole('link').click();
+    const row = page.locator('#journeys tbody tr').first();
+    await row.getByRole('link', { name: WELCOME_JOURNEY.name }).waitFor();
+    await expect(row.textContent()).resolves.toContain(trips[0]!.currentStep);
   });
 
   it('draws the paths between touchpoints as a Sankey with a table of the top transitions', async () => {

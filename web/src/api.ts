@@ -146,6 +146,20 @@ export interface Profile360 extends ProfileSummary {
   }>;
   consent: Record<string, ConsentState>;
   computedProperties: Record<string, { value: unknown; computedAt: string }>;
+  /** The stage in the primary funnel (`lifecycle`), null when none; absent without the segments processor. */
+  lifecycleStage?: { stage: string; since: string } | null;
+}
+/** One trip of a person through a journey. */
+export interface ProfileJourney {
+  instanceId: string;
+  journeyId: string;
+  name: string;
+  version: number;
+  status: 'active' | 'completed' | 'exited';
+  exitReason: string | null;
+  currentStep: string;
+  enteredAt: string;
+  exitedAt: string | null;
 }
 export interface TimelineEvent {
   seq: number;
@@ -509,6 +523,12 @@ export const api = {
       {
         query: { cursor, limit },
       },
+    ),
+  profileJourneys: (id: string, limit = 20) =>
+    request<{ profileId: string; items: ProfileJourney[] }>(
+      'GET',
+      `/api/profiles/${encodeURIComponent(id)}/journeys`,
+      { query: { limit } },
     ),
   consent: (id: string) => request<ConsentHistory>('GET', `/api/profiles/${encodeURIComponent(id)}/consent`),
   setConsent: (id: string, purposes: Record<string, string>, note?: string) =>

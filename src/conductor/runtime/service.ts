@@ -3,6 +3,7 @@
 // none of them touches a store directly.
 import { randomUUID } from 'node:crypto';
 import { RapportError } from '../../errors/index.ts';
+import { mergedIdsOf, survivorOf } from '../../profiles/view.ts';
 import { checkRuleJson } from '../../segments/index.ts';
 import type {
   DecisionQuery,
@@ -40,6 +41,31 @@ export interface ApiSend {
   variables?: Record<string, unknown>;
   /** The caller's key: the same key twice is one message. */
   idempotencyKey?: string;
+}
+
+/** One trip of a person through a journey, as the 360 shows it. */
+export interface ProfileJourney {
+  instanceId: string;
+  journeyId: string;
+  /** The journey's name in the version the person entered under. */
+  name: string;
+  version: number;
+  /** active: running or waiting; completed: reached an exit or the goal; exited: taken out (journey deleted, aborted). */
+  status: 'active' | 'completed' | 'exited';
+  /** completed, converted (the goal), aborted; null while active. */
+  exitReason: string | null;
+  /** The step the person is at, or the step they left from. */
+  currentStep: string;
+  enteredAt: string;
+  exitedAt: string | null;
+}
+
+export function journeyStatusOf(trip: {
+  active: boolean;
+  exitReason: string | null;
+}): ProfileJourney['status'] {
+  if (trip.active) return 'active';
+  return trip.exitReason === 'completed' || trip.exitReason === 'converted' ? 'completed' : 'exited';
 }
 
 export class JourneyService {
@@ -135,6 +161,44 @@ export class JourneyService {
 
   instancesOf(profileId: string) {
     return this.conductor.store.instancesOf(profileId);
+  }
+
+  /**
+   * The journeys a person is in or has been in, latest entered first: trips of the live
+   * profile and of every profile merged into it. A merged-away id answers for the survivor.
+   */
+  async profileJourneys(
+    profileId: string,
+    limit: number,
+  ): Promise<{ profileId: string; items: ProfileJourney[] }> {
+    const profile = await survivorOf(this.conductor.state, profileId);
+    if (!profile) throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${profileId}`);
+    const ids = [profile.profileId, ...(await mergedIdsOf(this.conductor.state, profile.profileId))];
+    const trips = await this.conductor.store.instancesOfProfiles(ids, limit);
+    const names = new Map<string, string>();
+    for (const trip of trips) {
+      const key = `${trip.journeyId}@${trip.journeyVersion}`;
+      if (names.has(key)) continue;
+      const definition = (await this.conductor.store.getJourneyVersion(
+        trip.journeyId,
+        trip.journeyVersion,
+      )) as { name?: unknown } | undefined;
+      names.set(key, typeof definition?.name === 'string' ? definition.name : trip.journeyId);
+    }
+    return {
+      profileId: profile.profileId,
+      items: trips.map((trip) => ({
+        instanceId: trip.instanceId,
+        journeyId: trip.journeyId,
+        name: names.get(`${trip.journeyId}@${trip.journeyVersion}`) ?? trip.journeyId,
+        version: trip.journeyVersion,
+        status: journeyStatusOf(trip),
+        exitReason: trip.exitReason,
+        currentStep: trip.stepId,
+        enteredAt: trip.enteredAt,
+        exitedAt: trip.exitedAt,
+      })),
+    };
   }
 
   /** An API send: queued in the outbox, arbitrated and delivered like any journey send. */

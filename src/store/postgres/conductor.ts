@@ -452,6 +452,17 @@ export class PostgresConductorStore implements ConductorStore {
     return rows.map(toInstance);
   }
 
+  async instancesOfProfiles(profileIds: string[], limit: number): Promise<StoredInstance[]> {
+    if (profileIds.length === 0) return [];
+    // Byte order for the tie-break, as on SQLite.
+    const { rows } = await this.pool.query<InstanceDbRow>(
+      `SELECT * FROM ${this.t.instances} WHERE profile_id = ANY($1::text[])
+       ORDER BY entered_at COLLATE "C" DESC, instance_id COLLATE "C" DESC LIMIT $2`,
+      [profileIds, limit],
+    );
+    return rows.map(toInstance);
+  }
+
   async getInstance(instanceId: string): Promise<StoredInstance | undefined> {
     const { rows } = await this.pool.query<InstanceDbRow>(
       `SELECT * FROM ${this.t.instances} WHERE instance_id = $1`,

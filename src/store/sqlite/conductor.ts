@@ -570,6 +570,18 @@ export class SqliteConductorStore implements ConductorStore {
     return rows.map(toInstance);
   }
 
+  async instancesOfProfiles(profileIds: string[], limit: number): Promise<StoredInstance[]> {
+    if (profileIds.length === 0) return [];
+    const marks = profileIds.map(() => '?').join(', ');
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM journey_instances WHERE profile_id IN (${marks})
+         ORDER BY entered_at DESC, instance_id DESC LIMIT ?`,
+      )
+      .all(...profileIds, limit) as InstanceDbRow[];
+    return rows.map(toInstance);
+  }
+
   async getInstance(instanceId: string): Promise<StoredInstance | undefined> {
     return this.readInstance(instanceId);
   }

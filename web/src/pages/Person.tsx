@@ -1,6 +1,6 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { api, download, type ErasureJob, type Profile360 } from '../api.ts';
-import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, pct, show, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -198,14 +198,65 @@ function Segments(props: { profileId: string }) {
   );
 }
 
+function Journeys(props: { profileId: string }) {
+  const journeys = useApi(() => api.profileJourneys(props.profileId), [props.profileId]);
+  if (journeys.error) return <ErrorNote error={journeys.error} />;
+  if (!journeys.data) return <Loading />;
+  if (journeys.data.items.length === 0)
+    return (
+      <p className="muted">
+        Not in any journey yet. People enter a journey when its entry event, segment or schedule matches them;
+        see <Link href="/journeys">Journeys</Link>.
+      </p>
+    );
+  return (
+    <div className="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Journey</th>
+            <th>Status</th>
+            <th>Step</th>
+            <th>Entered</th>
+            <th>Left</th>
+          </tr>
+        </thead>
+        <tbody>
+          {journeys.data.items.map((j) => (
+            <tr key={j.instanceId}>
+              <td>
+                <Link href={`/journeys/${encodeURIComponent(j.journeyId)}`}>{j.name}</Link>{' '}
+                <span className="muted small">v{j.version}</span>
+              </td>
+              <td>
+                <span className={`badge ${j.status}`}>{j.status}</span>
+                {j.exitReason && j.exitReason !== j.status ? (
+                  <span className="muted small"> ({j.exitReason})</span>
+                ) : null}
+              </td>
+              <td>
+                <code>{j.currentStep}</code>
+              </td>
+              <td>{when(j.enteredAt)}</td>
+              <td>{when(j.exitedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function Computed(props: { profile: Profile360 }) {
   const computed = props.profile.computedProperties;
-  const stageKey = Object.keys(computed).find((k) => k.includes('stage'));
+  // The stage is the segments processor's (the profile's lifecycleStage), not a computed value.
+  const stage = props.profile.lifecycleStage;
   const entries = Object.entries(computed);
   return (
     <>
-      <p>
-        Lifecycle stage: <strong>{stageKey ? show(computed[stageKey]?.value) : '–'}</strong>
+      <p data-testid="lifecycle-stage">
+        Lifecycle stage: <strong>{stage ? stage.stage : '–'}</strong>
+        {stage ? <span className="muted small"> (since {when(stage.since)})</span> : null}
       </p>
       {entries.length === 0 ? (
         <p className="muted">
@@ -470,10 +521,7 @@ export default function Person(props: { id: string; onGone: () => void }) {
           <Channels profileId={p.profileId} />
         </Card>
         <Card title="Journeys" id="journeys">
-          <NotAvailable
-            what="the journeys this person is in, and at which step"
-            api="GET /api/profiles/{id}/journeys"
-          />
+          <Journeys profileId={p.profileId} />
         </Card>
         <Card title="Timeline" id="timeline">
           <Timeline profileId={p.profileId} />
