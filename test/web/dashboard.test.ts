@@ -334,9 +334,9 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await go('Settings');
     await page.getByLabel('New admin token name').fill('browser-made');
     await page.getByRole('button', { name: 'Create admin token' }).click();
-    const secret = (await page.getByTestId('admin-token-secret').textContent())?.trim() ?? '';
+    const secret = (await page.getByTestId('admin-tokens-secret').textContent())?.trim() ?? '';
     expect(secret).toMatch(/^rk_admin_/);
-    const row = page.locator('#admin-tokens tr[data-token="browser-made"]');
+    const row = page.locator('#admin-tokens tr[data-credential="browser-made"]');
     await row.getByText('live').waitFor();
     // The new token works until it is revoked.
     const status = () =>

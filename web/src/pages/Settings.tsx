@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import {
   type AdminToken,
   type ArbitrationPolicyDocument,
@@ -12,143 +12,56 @@ import { Card, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { when } from '../format.ts';
 import { useApi } from '../hooks.ts';
 
-function WriteKeys() {
-  const keys = useApi(() => api.writeKeys(), []);
-  const [name, setName] = useState('');
-  const [created, setCreated] = useState<Credential>();
-  const [error, setError] = useState<unknown>();
-  async function create(event: FormEvent) {
-    event.preventDefault();
-    setError(undefined);
-    try {
-      setCreated(await api.createWriteKey(name.trim()));
-      setName('');
-      keys.reload();
-    } catch (e) {
-      setError(e);
-    }
-  }
-  async function revoke(key: Credential) {
-    if (!window.confirm(`Revoke the write key “${key.name}”? Senders using it get 401 from now on.`)) return;
-    try {
-      await api.revokeWriteKey(key.id);
-      keys.reload();
-    } catch (e) {
-      setError(e);
-    }
-  }
-  return (
-    <Card title="Write keys" id="write-keys" wide>
-      <p className="small muted">Sources send events with a write key as the HTTP Basic user name.</p>
-      {keys.error ? <ErrorNote error={keys.error} /> : null}
-      {!keys.data && !keys.error ? <Loading /> : null}
-      {keys.data ? (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Id</th>
-              <th>Created</th>
-              <th>State</th>
-              <th>
-                <span className="muted">Action</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.data.map((key) => (
-              <tr key={key.id}>
-                <td>{key.name}</td>
-                <td className="small">
-                  <code>{key.id}</code>
-                </td>
-                <td className="small">{when(key.createdAt)}</td>
-                <td>
-                  {key.revokedAt ? (
-                    `revoked ${when(key.revokedAt)}`
-                  ) : (
-                    <span className="badge live">live</span>
-                  )}
-                </td>
-                <td>
-                  {key.revokedAt ? null : (
-                    <button type="button" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
-      <form onSubmit={create} className="row" style={{ marginTop: '0.75rem' }}>
-        <div>
-          <label htmlFor="key-name">New write key name</label>
-          <input
-            id="key-name"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="website"
-            required
-          />
-        </div>
-        <button type="submit" className="primary" disabled={!name.trim()}>
-          Create write key
-        </button>
-      </form>
-      {created?.secret ? (
-        <div className="card" role="status" style={{ marginTop: '0.75rem' }}>
-          <p>
-            The secret of <strong>{created.name}</strong>, shown this once:
-          </p>
-          <pre className="code">{created.secret}</pre>
-        </div>
-      ) : null}
-      {error ? <ErrorNote error={error} /> : null}
-    </Card>
-  );
+/** What differs between the write-key and admin-token panels; the table and forms are one. */
+interface CredentialKind<T extends AdminToken> {
+  title: string;
+  id: string;
+  intro: ReactNode;
+  /** "write key", "admin token": in labels and buttons. */
+  noun: string;
+  placeholder: string;
+  /** The revoke button's accessible name for one credential. */
+  revokeLabel(item: T): string;
+  confirmRevoke(item: T): string;
+  list(): Promise<T[]>;
+  create(name: string): Promise<T>;
+  /** Revokes; resolves true when the tab must sign out (its own token). */
+  revoke(item: T): Promise<boolean>;
 }
 
-function AdminTokens() {
-  const tokens = useApi(() => api.adminTokens(), []);
+function CredentialPanel<T extends AdminToken>({ kind }: { kind: CredentialKind<T> }) {
+  const items = useApi(() => kind.list(), []);
   const [name, setName] = useState('');
-  const [created, setCreated] = useState<AdminToken>();
+  const [created, setCreated] = useState<T>();
   const [error, setError] = useState<unknown>();
+  const inputId = `${kind.id}-name`;
   async function create(event: FormEvent) {
     event.preventDefault();
     setError(undefined);
     try {
-      setCreated(await api.createAdminToken(name.trim()));
+      setCreated(await kind.create(name.trim()));
       setName('');
-      tokens.reload();
+      items.reload();
     } catch (e) {
       setError(e);
     }
   }
-  async function revoke(token: AdminToken) {
-    const question = token.current
-      ? `“${token.name}” is the token you are signed in with. Revoke it and sign out now?`
-      : `Revoke the admin token “${token.name}”? Anyone using it is refused from now on.`;
-    if (!window.confirm(question)) return;
+  async function revoke(item: T) {
+    if (!window.confirm(kind.confirmRevoke(item))) return;
     setError(undefined);
     try {
-      await api.revokeAdminToken(token.id, token.current === true);
-      if (token.current) setToken(null);
-      else tokens.reload();
+      if (await kind.revoke(item)) setToken(null);
+      else items.reload();
     } catch (e) {
       setError(e);
     }
   }
   return (
-    <Card title="Admin tokens" id="admin-tokens" wide>
-      <p className="small muted">
-        Admin tokens sign in here and call <code>/api/…</code>. The last live token cannot be revoked;
-        revoking your own signs you out. Last use is not tracked.
-      </p>
-      {tokens.error ? <ErrorNote error={tokens.error} /> : null}
-      {!tokens.data && !tokens.error ? <Loading /> : null}
-      {tokens.data ? (
+    <Card title={kind.title} id={kind.id} wide>
+      <p className="small muted">{kind.intro}</p>
+      {items.error ? <ErrorNote error={items.error} /> : null}
+      {!items.data && !items.error ? <Loading /> : null}
+      {items.data ? (
         <table>
           <thead>
             <tr>
@@ -162,29 +75,25 @@ function AdminTokens() {
             </tr>
           </thead>
           <tbody>
-            {tokens.data.map((token) => (
-              <tr key={token.id} data-token={token.name}>
+            {items.data.map((item) => (
+              <tr key={item.id} data-credential={item.name}>
                 <td>
-                  {token.name} {token.current ? <span className="badge">this tab</span> : null}
+                  {item.name} {item.current ? <span className="badge">this tab</span> : null}
                 </td>
                 <td className="small">
-                  <code>{token.id}</code>
+                  <code>{item.id}</code>
                 </td>
-                <td className="small">{when(token.createdAt)}</td>
+                <td className="small">{when(item.createdAt)}</td>
                 <td>
-                  {token.revokedAt ? (
-                    `revoked ${when(token.revokedAt)}`
+                  {item.revokedAt ? (
+                    `revoked ${when(item.revokedAt)}`
                   ) : (
                     <span className="badge live">live</span>
                   )}
                 </td>
                 <td>
-                  {token.revokedAt ? null : (
-                    <button
-                      type="button"
-                      onClick={() => revoke(token)}
-                      aria-label={`Revoke admin token ${token.name}`}
-                    >
+                  {item.revokedAt ? null : (
+                    <button type="button" onClick={() => revoke(item)} aria-label={kind.revokeLabel(item)}>
                       Revoke
                     </button>
                   )}
@@ -196,17 +105,17 @@ function AdminTokens() {
       ) : null}
       <form onSubmit={create} className="row" style={{ marginTop: '0.75rem' }}>
         <div>
-          <label htmlFor="admin-token-name">New admin token name</label>
+          <label htmlFor={inputId}>New {kind.noun} name</label>
           <input
-            id="admin-token-name"
+            id={inputId}
             value={name}
             onChange={(e) => setName(e.target.value)}
-            placeholder="ops laptop"
+            placeholder={kind.placeholder}
             required
           />
         </div>
         <button type="submit" className="primary" disabled={!name.trim()}>
-          Create admin token
+          Create {kind.noun}
         </button>
       </form>
       {created?.secret ? (
@@ -214,7 +123,7 @@ function AdminTokens() {
           <p>
             The secret of <strong>{created.name}</strong>, shown this once:
           </p>
-          <pre className="code" data-testid="admin-token-secret">
+          <pre className="code" data-testid={`${kind.id}-secret`}>
             {created.secret}
           </pre>
         </div>
@@ -223,6 +132,46 @@ function AdminTokens() {
     </Card>
   );
 }
+
+const WRITE_KEYS: CredentialKind<Credential> = {
+  title: 'Write keys',
+  id: 'write-keys',
+  intro: 'Sources send events with a write key as the HTTP Basic user name.',
+  noun: 'write key',
+  placeholder: 'website',
+  revokeLabel: (key) => `Revoke ${key.name}`,
+  confirmRevoke: (key) => `Revoke the write key “${key.name}”? Senders using it get 401 from now on.`,
+  list: () => api.writeKeys(),
+  create: (name) => api.createWriteKey(name),
+  revoke: async (key) => {
+    await api.revokeWriteKey(key.id);
+    return false;
+  },
+};
+
+const ADMIN_TOKENS: CredentialKind<AdminToken> = {
+  title: 'Admin tokens',
+  id: 'admin-tokens',
+  intro: (
+    <>
+      Admin tokens sign in here and call <code>/api/…</code>. The last live token cannot be revoked; revoking
+      your own signs you out. Last use is not tracked.
+    </>
+  ),
+  noun: 'admin token',
+  placeholder: 'ops laptop',
+  revokeLabel: (token) => `Revoke admin token ${token.name}`,
+  confirmRevoke: (token) =>
+    token.current
+      ? `“${token.name}” is the token you are signed in with. Revoke it and sign out now?`
+      : `Revoke the admin token “${token.name}”? Anyone using it is refused from now on.`,
+  list: () => api.adminTokens(),
+  create: (name) => api.createAdminToken(name),
+  revoke: async (token) => {
+    await api.revokeAdminToken(token.id, token.current === true);
+    return token.current === true;
+  },
+};
 
 function ConsentPurposes() {
   const purposes = useApi(() => api.consentPurposes(), []);
@@ -615,8 +564,8 @@ export default function Settings() {
     <>
       <PageHeader title="Settings" />
       <div className="grid">
-        <WriteKeys />
-        <AdminTokens />
+        <CredentialPanel kind={WRITE_KEYS} />
+        <CredentialPanel kind={ADMIN_TOKENS} />
         <Channels />
         <Policy />
         <ConsentPurposes />
