@@ -383,6 +383,41 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await expect(page.locator('#policy').getByLabel('Cap 1 period').inputValue()).resolves.toBe('week');
   });
 
+  it('draws the value charts from the server aggregates; a scatter point opens the person', async () => {
+    const distribution = await api(server, 'GET', '/api/value/distribution?metric=clv&bins=16');
+    const scatter = await api(server, 'GET', '/api/value/scatter?limit=1000');
+    const check = await api(server, 'GET', '/api/value/validation');
+    expect(distribution.count).toBeGreaterThan(0);
+    await go('Value');
+    const histogram = page.getByRole('img', { name: /^CLV distribution over/ });
+    await histogram.waitFor();
+    await expect(histogram.getAttribute('aria-label')).resolves.toContain(
+      `over ${distribution.count.toLocaleString('en')} customers`,
+    );
+    await page.locator('#clv svg path[fill="#2563eb"]').first().waitFor();
+    const alive = page.getByRole('img', { name: /^P\(alive\) against CLV/ });
+    await alive.waitFor();
+    await expect(alive.getAttribute('aria-label')).resolves.toContain(
+      `for ${scatter.sampled.toLocaleString('en')} of ${scatter.total.toLocaleString('en')} customers`,
+    );
+    const validation = page.getByRole('img', { name: /^Predicted versus actual purchases/ });
+    await validation.waitFor();
+    await expect(validation.getAttribute('aria-label')).resolves.toContain(
+      `Mean absolute error ${check.validation.errors.meanAbsoluteError.toFixed(2)}`,
+    );
+    await page.getByTestId('validation-figures').getByText('Verdict').waitFor();
+    await shot('value');
+    // Clicking a point of the scatter (drawn as an SVG path in the series colour) opens that person.
+    // ECharts listens on its own canvas layer, so click where the point is drawn.
+    await page.locator('#alive').scrollIntoViewIfNeeded();
+    const point = await page.locator('#alive svg path[fill="#2563eb"]').first().boundingBox();
+    expect(point).not.toBeNull();
+    await page.mouse.click(point!.x + point!.width / 2, point!.y + point!.height / 2);
+    await page.waitForURL(/\/people\//);
+    const opened = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    expect(scatter.points.map((p: { profileId: string }) => p.profileId)).toContain(opened);
+  });
+
   it('labels every input, select and textarea on every page', async () => {
     for (const label of [
       'Overview',

@@ -389,6 +389,62 @@ export interface Budget {
   candidates: number;
   chosen: Array<{ profileId: string; value: number; churnRisk: number; cost: number; valueAtRisk: number }>;
 }
+export type ValueMetric = 'clv' | 'value_score' | 'p_alive';
+export interface ValueDistribution {
+  metric: ValueMetric;
+  computedAt: string | null;
+  scale: 'log' | 'linear';
+  profiles: number;
+  count: number;
+  withoutValue: number;
+  mean: number | null;
+  min: number | null;
+  max: number | null;
+  percentiles: { p10: number; p50: number; p90: number; p99: number } | null;
+  bins: Array<{ from: number; to: number; count: number }>;
+}
+export interface ValueScatter {
+  computedAt: string | null;
+  total: number;
+  sampled: number;
+  limit: number;
+  every: number;
+  points: Array<{ profileId: string; clv: number; pAlive: number }>;
+}
+export interface HoldoutRow {
+  bucket: string;
+  customers: number;
+  actual: number;
+  predicted: number;
+  actualPerCustomer: number;
+  predictedPerCustomer: number;
+  relativeError: number | null;
+}
+export interface ValueValidation {
+  computedAt: string;
+  note: string | null;
+  validation: {
+    calibrationEnd: string;
+    holdoutEnd: string;
+    holdoutDays: number;
+    unit: string;
+    customers: number;
+    params: Record<string, number>;
+    groups: Array<{
+      group: number;
+      customers: number;
+      meanPredicted: number;
+      meanActual: number;
+      minPredicted: number;
+      maxPredicted: number;
+    }>;
+    buckets: HoldoutRow[];
+    total: HoldoutRow;
+    verdict: 'good' | 'poor' | 'too little data';
+    errors: { meanAbsoluteError: number; rootMeanSquaredError: number; correlation: number | null };
+    warnings: string[];
+  } | null;
+}
 export interface Credential {
   id: string;
   kind: 'write' | 'admin';
@@ -603,6 +659,10 @@ export const api = {
   budget: (amount: number, costPerCustomer: number) =>
     request<Budget>('GET', '/api/value/budget', { query: { amount, costPerCustomer } }),
   refreshValue: () => request<Record<string, unknown>>('POST', '/api/value/refresh'),
+  valueDistribution: (metric: ValueMetric, bins: number) =>
+    request<ValueDistribution>('GET', '/api/value/distribution', { query: { metric, bins } }),
+  valueScatter: (limit: number) => request<ValueScatter>('GET', '/api/value/scatter', { query: { limit } }),
+  valueValidation: () => request<ValueValidation>('GET', '/api/value/validation'),
   adminTokens: () => request<AdminToken[]>('GET', '/api/admin-tokens'),
   createAdminToken: (name: string) => request<AdminToken>('POST', '/api/admin-tokens', { body: { name } }),
   revokeAdminToken: (id: string, own = false) =>

@@ -19,13 +19,29 @@ echarts.use([
 
 export type ChartOption = echarts.EChartsCoreOption;
 
-export default function Chart(props: { option: ChartOption; height?: number; label: string }) {
+/** What ECharts passes to a click on a data item (the item's `data` as given in the option). */
+export interface ChartClick {
+  seriesIndex?: number;
+  dataIndex: number;
+  data?: unknown;
+}
+
+export default function Chart(props: {
+  option: ChartOption;
+  height?: number;
+  label: string;
+  /** Called when a data item is clicked (e.g. a scatter point opens its person). */
+  onItemClick?: (click: ChartClick) => void;
+}) {
   const ref = useRef<HTMLDivElement>(null);
   const chart = useRef<echarts.ECharts | null>(null);
+  const onItemClick = useRef(props.onItemClick);
+  onItemClick.current = props.onItemClick;
   useEffect(() => {
     if (!ref.current) return;
     const instance = echarts.init(ref.current, undefined, { renderer: 'svg' });
     chart.current = instance;
+    instance.on('click', (params) => onItemClick.current?.(params as unknown as ChartClick));
     const resize = () => instance.resize();
     window.addEventListener('resize', resize);
     return () => {

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useState } from 'react';
 import { api, type Renewals } from '../api.ts';
-import { Card, Empty, ErrorNote, Loading, NotAvailable, PageHeader } from '../components/ui.tsx';
+import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
+import { DistributionPanel, ScatterPanel, ValidationPanel } from '../components/ValueCharts.tsx';
 import { money, num, pct, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -48,6 +49,8 @@ export default function Value() {
   const renewals = useApi(() => api.renewals(12), []);
   const budget = useApi(() => api.budget(1000, 20), []);
   const [refreshing, setRefreshing] = useState(false);
+  // Bumped after a refresh: the chart panels fetch again.
+  const [version, setVersion] = useState(0);
   const [refreshError, setRefreshError] = useState<unknown>();
   async function refresh() {
     setRefreshing(true);
@@ -57,6 +60,7 @@ export default function Value() {
       ranking.reload();
       renewals.reload();
       budget.reload();
+      setVersion((n) => n + 1);
     } catch (e) {
       setRefreshError(e);
     } finally {
@@ -176,22 +180,13 @@ export default function Value() {
           ) : null}
         </Card>
         <Card title="CLV distribution" id="clv">
-          <NotAvailable
-            what="a histogram of customer lifetime value"
-            api="GET /api/value/distribution?of=clv"
-          />
+          <DistributionPanel version={version} />
         </Card>
         <Card title="P(alive) versus value" id="alive">
-          <NotAvailable
-            what="a sampled scatter of P(alive) against CLV"
-            api="GET /api/value/scatter?sample=…"
-          />
+          <ScatterPanel version={version} />
         </Card>
-        <Card title="Model validation" id="validation">
-          <NotAvailable
-            what="predicted versus actual purchases on a held-out period"
-            api="GET /api/value/validation"
-          />
+        <Card title="Model validation: predicted versus actual" id="validation">
+          <ValidationPanel version={version} />
         </Card>
       </div>
     </>
