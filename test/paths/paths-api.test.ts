@@ -197,4 +197,17 @@ for (const engine of ENGINES)
       expect((await api('/api/paths', null)).status).toBe(401);
       expect((await api('/api/paths', 'rk_admin_wrong')).status).toBe(401);
     });
+
+    it('documents the dashboard routes of this work in the OpenAPI output', async () => {
+      const document = (await api('/api/openapi.json')).body;
+      const parameters = (path: string) =>
+        (document.paths[path]?.get?.parameters ?? []).map((p: { name: string }) => p.name);
+      expect(parameters('/api/paths')).toEqual(
+        expect.arrayContaining(['from', 'to', 'steps', 'top', 'start', 'segment']),
+      );
+      expect(parameters('/api/segments/{id}/history')).toEqual(expect.arrayContaining(['id', 'days']));
+      expect(parameters('/api/segments')).toContain('trendDays');
+      expect(parameters('/api/profiles/{id}/journeys')).toEqual(expect.arrayContaining(['id', 'limit']));
+      expect(document.paths['/api/paths'].get.security).toEqual([{ adminToken: [] }]);
+    });
   });
