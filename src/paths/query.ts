@@ -74,13 +74,19 @@ export function pathsQuery(input: PathsQueryInput): PathsQuery {
   const top = bind(input.top);
   // Ties at the top-K boundary break by byte order on both engines.
   const byName = duck ? 'touchpoint' : 'touchpoint COLLATE "C"';
+  // With a start, each person's path begins at their first (time, then log order) occurrence of it.
   const fromStart =
     input.start === undefined
-      ? 'SELECT * FROM numbered'
-      : `SELECT numbered.* FROM numbered
-         JOIN (SELECT person, min(n) AS first_n FROM numbered WHERE touchpoint = ${bind(input.start)}
-               GROUP BY person) AS started ON started.person = numbered.person
-         WHERE numbered.n >= started.first_n`;
+      ? 'SELECT * FROM touches'
+      : (() => {
+          const start = bind(input.start);
+          return `SELECT t.* FROM touches t
+         JOIN (SELECT s.person, s.first_ts, min(t2.seq) AS first_seq
+               FROM (SELECT person, min(ts) AS first_ts FROM touches WHERE touchpoint = ${start} GROUP BY person) s
+               JOIN touches t2 ON t2.person = s.person AND t2.ts = s.first_ts AND t2.touchpoint = ${start}
+               GROUP BY s.person, s.first_ts) f ON f.person = t.person
+         WHERE t.ts > f.first_ts OR (t.ts = f.first_ts AND t.seq >= f.first_seq)`;
+        })();
   const text = `WITH
 profile_map AS (${profileMap}),
 ${chosen}
@@ -93,36 +99,40 @@ touches AS (
   WHERE e.type IN ('track', 'page', 'screen')
     AND NOT (e.type = 'track' AND (e.name IS NULL OR e.name IN (${internal})))
     AND extract(epoch FROM e.timestamp) >= ${startSec} AND extract(epoch FROM e.timestamp) < ${endSec}
-),
-numbered AS (
-  SELECT person, touchpoint, row_number() OVER (PARTITION BY person ORDER BY ts, seq) AS n
-  FROM touches
-  ${input.people === undefined ? '' : 'WHERE person IN (SELECT person FROM chosen)'}
+    ${input.people === undefined ? '' : 'AND coalesce(m.canonical_id, e.profile_id) IN (SELECT person FROM chosen)'}
 ),
 from_start AS (${fromStart}),
 changes AS (
-  SELECT person, touchpoint, n, lag(touchpoint) OVER (PARTITION BY person ORDER BY n) AS previous
+  SELECT person, touchpoint, ts, seq,
+         lag(touchpoint) OVER (PARTITION BY person ORDER BY ts, seq) AS previous
   FROM from_start
 ),
 stepped AS (
-  SELECT person, touchpoint, row_number() OVER (PARTITION BY person ORDER BY n) AS step
+  SELECT person, touchpoint, row_number() OVER w AS step, lead(touchpoint) OVER w AS next
   FROM changes WHERE previous IS NULL OR previous <> touchpoint
+  WINDOW w AS (PARTITION BY person ORDER BY ts, seq)
 ),
-firsts AS (SELECT person, touchpoint, step FROM stepped WHERE step <= ${steps}),
+firsts AS (SELECT touchpoint, step, next FROM stepped WHERE step <= ${steps}),
 ranked AS (
   SELECT step, touchpoint,
          row_number() OVER (PARTITION BY step ORDER BY count(*) DESC, ${byName}) AS place
   FROM firsts GROUP BY step, touchpoint
 ),
+-- Each path's step with its node and the node of its next step (null: the path ends here or
+-- at the last step counted); the next step's ranking is a small join, not a self-join.
 labelled AS (
-  SELECT f.person, f.step, CASE WHEN r.place <= ${top} THEN f.touchpoint END AS node
-  FROM firsts f JOIN ranked r ON r.step = f.step AND r.touchpoint = f.touchpoint
+  SELECT f.step,
+         CASE WHEN r.place <= ${top} THEN f.touchpoint END AS node,
+         f.next IS NOT NULL AND f.step < ${steps} AS goes_on,
+         CASE WHEN rn.place <= ${top} THEN f.next END AS next_node
+  FROM firsts f
+  JOIN ranked r ON r.step = f.step AND r.touchpoint = f.touchpoint
+  LEFT JOIN ranked rn ON rn.step = f.step + 1 AND rn.touchpoint = f.next
 )
 SELECT 'node' AS row_kind, step, node AS source, NULL AS target, count(*) AS people
 FROM labelled GROUP BY step, node
 UNION ALL
-SELECT 'link' AS row_kind, a.step, a.node AS source, b.node AS target, count(*) AS people
-FROM labelled a JOIN labelled b ON b.person = a.person AND b.step = a.step + 1
-GROUP BY a.step, a.node, b.node`;
+SELECT 'link' AS row_kind, step, node AS source, next_node AS target, count(*) AS people
+FROM labelled WHERE goes_on GROUP BY step, node, next_node`;
   return { text, params };
 }
