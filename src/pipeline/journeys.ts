@@ -64,6 +64,8 @@ export async function runJourneysStep(
   options: JourneyStepOptions,
 ): Promise<number> {
   const resolvedUpTo = await conductor.state.getOffset(PROFILES_PROCESSOR);
+  // A read first: when there is nothing new, take no write lock (the loop polls often).
+  if (resolvedUpTo <= (await conductor.store.getOffset(JOURNEYS_PROCESSOR))) return 0;
   const applied = await withHistoryRetry(conductor.runner, () =>
     conductor.store.withProcessor(JOURNEYS_PROCESSOR, async (tx, offset) => {
       if (resolvedUpTo <= offset) return 0;

@@ -48,6 +48,9 @@ export async function runOutboxStep(
   leaseMs = LEASE_MS,
 ): Promise<number> {
   const now = conductor.now();
+  // A read first: when nothing is due, take no write lock (the loop polls often).
+  const due = await conductor.store.nextOutboxDue();
+  if (due === undefined || due > now) return 0;
   const rows = await conductor.store.claimOutbox(now, limit, leaseMs);
   // The policy as stored now, so that a change made through the API binds the next decision.
   if (rows.length > 0 && conductor.loadPolicy) conductor.policy = await conductor.loadPolicy();

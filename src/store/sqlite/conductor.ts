@@ -2,6 +2,7 @@
 // migration track (conductor_schema_migrations), so its tables never renumber the state
 // store's. One process owns the embedded files, so there is nothing to share: transactions on
 // this connection are queued one after another (the runner's loops interleave at awaits).
+import pRetry from 'p-retry';
 import type {
   ChannelSuppressionRow,
   ConductorStore,
@@ -253,6 +254,10 @@ export class SqliteConductorStore implements ConductorStore {
   constructor(statePath: string) {
     this.db = openSqlite(statePath, { synchronous: 'NORMAL' });
     migrate(this.db);
+    // This connection is used on the HTTP thread. SQLite's busy handler waits for the pipeline
+    // worker's write lock by sleeping the calling thread, which would stall every request for
+    // as long: fail at once instead, and wait between tries asynchronously (beginWrite).
+    this.db.pragma('busy_timeout = 0');
   }
 
   async migrate(): Promise<void> {
@@ -267,7 +272,7 @@ export class SqliteConductorStore implements ConductorStore {
   /** Runs `work` between BEGIN IMMEDIATE and COMMIT, after any transaction already queued. */
   private serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
+      await beginWrite(this.db);
       try {
         const result = await work();
         this.db.exec('COMMIT');
@@ -818,6 +823,25 @@ export class SqliteConductorStore implements ConductorStore {
 }
 
 class CapConflict extends Error {}
+
+/** How long a conductor transaction waits for the state file's write lock before it fails. */
+const WRITE_LOCK_WAIT_MS = 30_000;
+
+/**
+ * BEGIN IMMEDIATE without blocking the thread: retried with backoff (1 ms doubling to 50 ms,
+ * p-retry) while another connection holds the write lock, up to WRITE_LOCK_WAIT_MS. Only
+ * SQLITE_BUSY is retried; in WAL mode nothing after BEGIN IMMEDIATE can be busy.
+ */
+async function beginWrite(db: SqliteDatabase): Promise<void> {
+  await pRetry(() => db.exec('BEGIN IMMEDIATE'), {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 1,
+    maxTimeout: 50,
+    factor: 2,
+    maxRetryTime: WRITE_LOCK_WAIT_MS,
+    shouldRetry: ({ error }) => (error as { code?: string }).code === 'SQLITE_BUSY',
+  });
+}
 
 interface JourneyDbRow {
   journey_id: string;
