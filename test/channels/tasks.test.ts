@@ -17,16 +17,6 @@ afterAll(async () => {
   await server?.close();
 });
 
-async function post(path: string, body: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-  return { status: response.status, body: (await response.json()) as any };
-}
-
 function callTask(key: string): OutgoingMessage {
   return {
     idempotencyKey: key,
@@ -53,16 +43,25 @@ describe('task channel and queue', () => {
     const [item] = open.body.items;
     expect(item).toMatchObject({ title: 'Offer home insurance to Alan', status: 'open', profileId });
 
-    const claimed = await post(`/api/tasks/${item.id}/claim`, { by: 'agent-7' });
+    const claimed = await server.adminRequest('POST', `/api/tasks/${item.id}/claim`, { by: 'agent-7' });
     expect(claimed).toMatchObject({ status: 200, body: { status: 'claimed', claimedBy: 'agent-7' } });
-    const stolen = await post(`/api/tasks/${item.id}/claim`, { by: 'agent-9' });
+    const stolen = await server.adminRequest('POST', `/api/tasks/${item.id}/claim`, { by: 'agent-9' });
     expect(stolen.status).toBe(409);
 
-    const done = await post(`/api/tasks/${item.id}/complete`, { outcome: 'interested', by: 'agent-7' });
+    const done = await server.adminRequest('POST', `/api/tasks/${item.id}/complete`, {
+      outcome: 'interested',
+      by: 'agent-7',
+    });
     expect(done).toMatchObject({ status: 200, body: { status: 'completed', outcome: 'interested' } });
-    const repeated = await post(`/api/tasks/${item.id}/complete`, { outcome: 'interested', by: 'agent-7' });
+    const repeated = await server.adminRequest('POST', `/api/tasks/${item.id}/complete`, {
+      outcome: 'interested',
+      by: 'agent-7',
+    });
     expect(repeated.status).toBe(200);
-    const changed = await post(`/api/tasks/${item.id}/complete`, { outcome: 'declined', by: 'agent-7' });
+    const changed = await server.adminRequest('POST', `/api/tasks/${item.id}/complete`, {
+      outcome: 'declined',
+      by: 'agent-7',
+    });
     expect(changed.status).toBe(409);
 
     const completed = await eventsNamed(server, profileId, 'Task Completed');
@@ -76,9 +75,12 @@ describe('task channel and queue', () => {
   });
 
   it('answers 404 for an unknown task, 400 for a completion without outcome, 401 without a token', async () => {
-    expect((await post('/api/tasks/task_nope/claim', { by: 'a' })).status).toBe(404);
+    expect((await server.adminRequest('POST', '/api/tasks/task_nope/claim', { by: 'a' })).status).toBe(404);
     const created = await server.server.channels.get('task')?.deliver(callTask('k-2'));
-    expect((await post(`/api/tasks/${created?.providerMessageId}/complete`, { by: 'a' })).status).toBe(400);
+    expect(
+      (await server.adminRequest('POST', `/api/tasks/${created?.providerMessageId}/complete`, { by: 'a' }))
+        .status,
+    ).toBe(400);
     expect((await fetch(`${server.url}/api/tasks`)).status).toBe(401);
   });
 

@@ -9,14 +9,6 @@ const sms = new RecordingChannel('sms');
 const push = new RecordingChannel('push');
 let server: TestServer;
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-async function api(path: string): Promise<any> {
-  const response = await fetch(`${server.url}${path}`, {
-    headers: { authorization: `Bearer ${server.adminToken}` },
-  });
-  return response.json();
-}
-
 const journey = {
   format: 1,
   id: 'best-nudge',
@@ -66,11 +58,7 @@ async function history(userId: string, channel: string, sent: number, opened: nu
 
 beforeAll(async () => {
   server = await startTestServer({}, { channels: [sms, push], conductorPollMs: 50 });
-  const response = await fetch(`${server.url}/api/journeys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-    body: JSON.stringify(journey),
-  });
+  const response = await server.adminRequest('POST', '/api/journeys', journey);
   expect(response.status).toBe(201);
 });
 afterAll(async () => {
@@ -92,7 +80,10 @@ describe('send via best channel', () => {
     const complete = (body: { estimates?: Array<{ channel: string; sent: number }> }) =>
       ['sms', 'push'].every((channel) => body.estimates?.find((e) => e.channel === channel)?.sent === 4);
     for (const profileId of [ana, ben])
-      await eventually(() => api(`/api/profiles/${profileId}/channels`), complete);
+      await eventually(
+        async () => (await server.admin(`/api/profiles/${profileId}/channels`)).body,
+        complete,
+      );
     for (const userId of ['ana', 'ben', 'cy'])
       expect((await track(server, '/v1/track', { userId, event: 'Cart Abandoned' })).status).toBe(200);
 
@@ -106,7 +97,8 @@ describe('send via best channel', () => {
     expect(push.to(cy).length).toBe(1);
 
     const reasonOf = async (profileId: string) =>
-      (await api(`/api/decisions?profileId=${profileId}&journeyId=best-nudge`)).items[0]?.reason as string;
+      (await server.admin(`/api/decisions?profileId=${profileId}&journeyId=best-nudge`)).body.items[0]
+        ?.reason as string;
     expect(await reasonOf(ana)).toContain('best of sms, push: prefers push: 4 of 4 opened');
     expect(await reasonOf(ben)).toContain('best of sms: prefers sms: 0 of 4 opened');
     expect(await reasonOf(cy)).toMatch(

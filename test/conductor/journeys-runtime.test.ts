@@ -14,19 +14,6 @@ const clock = new TestClock(T0);
 const email = new RecordingChannel('email');
 let server: TestServer;
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${server.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-
 function journey(id: string, extra: Record<string, unknown>) {
   return {
     format: 1,
@@ -128,11 +115,11 @@ async function profileIdOf(userId: string): Promise<string> {
   return found[0]!.profileId;
 }
 
-const stats = (id: string) => api('GET', `/api/journeys/${id}/stats`).then((r) => r.body);
+const stats = (id: string) => server.adminRequest('GET', `/api/journeys/${id}/stats`).then((r) => r.body);
 const decisions = (profileId: string) =>
-  api('GET', `/api/decisions?profileId=${profileId}`).then(
-    (r) => r.body.items as Array<Record<string, unknown>>,
-  );
+  server
+    .adminRequest('GET', `/api/decisions?profileId=${profileId}`)
+    .then((r) => r.body.items as Array<Record<string, unknown>>);
 
 beforeAll(async () => {
   server = await startTestServer(
@@ -149,7 +136,7 @@ beforeAll(async () => {
     },
   );
   for (const definition of [welcome, promo('promo-high', 200), promo('promo-low', 50)])
-    expect((await api('POST', '/api/journeys', definition)).status).toBe(201);
+    expect((await server.adminRequest('POST', '/api/journeys', definition)).status).toBe(201);
 });
 
 afterAll(async () => {
@@ -163,7 +150,7 @@ describe('journeys on a running server', () => {
       start: 'a',
       steps: [{ id: 'a', type: 'wait', duration: { amount: 1, unit: 'days' }, next: 'nowhere' }],
     });
-    const response = await api('POST', '/api/journeys', bad);
+    const response = await server.adminRequest('POST', '/api/journeys', bad);
     expect(response.status).toBe(400);
     expect(response.body.issues).toContainEqual(
       expect.objectContaining({ code: 'unknown_step', stepId: 'a', field: '/steps/0/next' }),
@@ -255,7 +242,7 @@ describe('journeys on a running server', () => {
       reason: 'dropped: no consent for email by email (denied)',
       journeyId: 'welcome',
     });
-    const outbox = await api('GET', `/api/outbox?status=dropped&profileId=${cid}`);
+    const outbox = await server.adminRequest('GET', `/api/outbox?status=dropped&profileId=${cid}`);
     expect(outbox.body.items).toHaveLength(1);
     expect(email.to(cid)).toHaveLength(0);
   });
@@ -312,7 +299,7 @@ describe('journeys on a running server', () => {
     clock.set(new Date('2026-03-04T12:00:00.000Z'));
     await person('fay', {}, undefined);
     const fay = await profileIdOf('fay');
-    const queued = await api('POST', '/api/messages', {
+    const queued = await server.adminRequest('POST', '/api/messages', {
       userId: 'fay',
       channel: 'email',
       kind: 'marketing',
@@ -326,7 +313,7 @@ describe('journeys on a running server', () => {
       (items) => items.length > 0,
     );
     expect(logged[0]).toMatchObject({ action: 'drop', code: 'consent_unknown' });
-    const again = await api('POST', '/api/messages', {
+    const again = await server.adminRequest('POST', '/api/messages', {
       userId: 'fay',
       channel: 'email',
       template: { body: 'x' },
@@ -336,16 +323,17 @@ describe('journeys on a running server', () => {
   });
 
   it('pauses and resumes a journey', async () => {
-    expect((await api('POST', '/api/journeys/promo-low/pause')).body.status).toBe('paused');
+    expect((await server.adminRequest('POST', '/api/journeys/promo-low/pause')).body.status).toBe('paused');
     expect(
-      (await api('GET', '/api/journeys')).body.map((j: { journeyId: string; status: string }) => [
-        j.journeyId,
-        j.status,
-      ]),
+      (await server.adminRequest('GET', '/api/journeys')).body.map(
+        (j: { journeyId: string; status: string }) => [j.journeyId, j.status],
+      ),
     ).toContainEqual(['promo-low', 'paused']);
-    expect((await api('POST', '/api/journeys/promo-low/resume')).body.status).toBe('active');
-    expect((await api('PUT', '/api/journeys/promo-low', promo('promo-low', 60))).status).toBe(409);
+    expect((await server.adminRequest('POST', '/api/journeys/promo-low/resume')).body.status).toBe('active');
+    expect((await server.adminRequest('PUT', '/api/journeys/promo-low', promo('promo-low', 60))).status).toBe(
+      409,
+    );
     const v2 = { ...promo('promo-low', 60), version: 2 };
-    expect((await api('PUT', '/api/journeys/promo-low', v2)).body.version).toBe(2);
+    expect((await server.adminRequest('PUT', '/api/journeys/promo-low', v2)).body.version).toBe(2);
   });
 });

@@ -13,19 +13,6 @@ const T0 = new Date('2026-03-02T10:00:00.000Z');
 const clock = new TestClock(T0);
 let server: TestServer;
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${server.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-
 function journey(id: string, entry: Record<string, unknown>, reentry: 'once' | 'always') {
   return {
     format: 1,
@@ -41,7 +28,7 @@ function journey(id: string, entry: Record<string, unknown>, reentry: 'once' | '
 }
 
 async function save(definition: unknown) {
-  const response = await api('POST', '/api/journeys', definition);
+  const response = await server.adminRequest('POST', '/api/journeys', definition);
   expect(response.status, JSON.stringify(response.body)).toBe(201);
 }
 
@@ -71,11 +58,13 @@ let silver = '';
 
 beforeAll(async () => {
   server = await startTestServer({}, { clock, channels: [], conductorPollMs: 20 });
-  expect((await api('POST', '/api/segments', { id: 'gold', text: 'trait tier = "gold"' })).status).toBe(201);
+  expect(
+    (await server.adminRequest('POST', '/api/segments', { id: 'gold', text: 'trait tier = "gold"' })).status,
+  ).toBe(201);
   for (const userId of ['g1', 'g2', 'g3']) gold.push(await profile(userId, { tier: 'gold' }));
   silver = await profile('s1', { tier: 'silver' });
   await eventually(
-    () => api('GET', '/api/segments/gold/members?limit=100'),
+    () => server.adminRequest('GET', '/api/segments/gold/members?limit=100'),
     (r) => r.body?.members?.length === 3,
   );
 });

@@ -55,17 +55,10 @@ for (const engine of ENGINES)
     let server: TestServer;
     let dropDatabase: (() => Promise<void>) | undefined;
 
-    async function api(path: string, token: string | null = server.adminToken) {
-      const response = await fetch(`${server.url}${path}`, {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-      const body: any = await response.json();
-      return { status: response.status, body };
-    }
     const profileOf = async (userId: string) =>
-      (await api(`/api/profiles/lookup?userId=${userId}`)).body.profileId as string;
-    const journeysOf = async (profileId: string) => (await api(`/api/profiles/${profileId}/journeys`)).body;
+      (await server.admin(`/api/profiles/lookup?userId=${userId}`)).body.profileId as string;
+    const journeysOf = async (profileId: string) =>
+      (await server.admin(`/api/profiles/${profileId}/journeys`)).body;
 
     beforeAll(async () => {
       let databaseUrl: string | undefined;
@@ -76,11 +69,7 @@ for (const engine of ENGINES)
       }
       const clock = new TestClock(new Date(at(0)));
       server = await startTestServer(databaseUrl ? { databaseUrl } : {}, { clock, conductorPollMs: 20 });
-      const saved = await fetch(`${server.url}/api/journeys`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(WELCOME),
-      });
+      const saved = await server.adminRequest('POST', '/api/journeys', WELCOME);
       expect(saved.status).toBe(201);
       const batch = [
         { type: 'track', userId: 'ann', event: 'Signed Up', timestamp: at(1) },
@@ -94,7 +83,7 @@ for (const engine of ENGINES)
       await server.settle();
       const cat = await eventually(
         async () =>
-          (await api(`/api/profiles/lookup?anonymousId=a-cat`)).body.profileId as string | undefined,
+          (await server.admin(`/api/profiles/lookup?anonymousId=a-cat`)).body.profileId as string | undefined,
         (id) => id !== undefined,
       );
       await eventually(
@@ -151,7 +140,7 @@ for (const engine of ENGINES)
         (items) => items.length === 1,
       );
       expect(anonymous[0]).toMatchObject({ journeyId: 'welcome', status: 'active' });
-      const merged = (await api('/api/profiles/lookup?anonymousId=a-cat')).body;
+      const merged = (await server.admin('/api/profiles/lookup?anonymousId=a-cat')).body;
       expect(merged.profileId).toBe(cat);
       expect(merged.mergedFrom).toHaveLength(1);
       for (const id of [cat, ...merged.mergedFrom]) expect((await journeysOf(id)).profileId).toBe(cat);
@@ -159,13 +148,20 @@ for (const engine of ENGINES)
 
     it('refuses a bad limit naming it, an unknown person and a missing token', async () => {
       const ann = await profileOf('ann');
-      expect((await api(`/api/profiles/${ann}/journeys?limit=1`)).body.items).toHaveLength(1);
-      const tooMany = await api(`/api/profiles/${ann}/journeys?limit=201`);
+      expect((await server.admin(`/api/profiles/${ann}/journeys?limit=1`)).body.items).toHaveLength(1);
+      const tooMany = await server.admin(`/api/profiles/${ann}/journeys?limit=201`);
       expect(tooMany.status).toBe(400);
       expect(tooMany.body.message).toMatch(/limit must be <= 200/);
-      expect((await api(`/api/profiles/${ann}/journeys?limit=0`)).body.message).toMatch(/limit must be >= 1/);
-      expect((await api('/api/profiles/nobody/journeys')).status).toBe(404);
-      expect((await api(`/api/profiles/${ann}/journeys`, null)).status).toBe(401);
-      expect((await api(`/api/profiles/${ann}/journeys`, 'rk_admin_wrong')).status).toBe(401);
+      expect((await server.admin(`/api/profiles/${ann}/journeys?limit=0`)).body.message).toMatch(
+        /limit must be >= 1/,
+      );
+      expect((await server.admin('/api/profiles/nobody/journeys')).status).toBe(404);
+      expect(
+        (await server.adminRequest('GET', `/api/profiles/${ann}/journeys`, undefined, null)).status,
+      ).toBe(401);
+      expect(
+        (await server.adminRequest('GET', `/api/profiles/${ann}/journeys`, undefined, 'rk_admin_wrong'))
+          .status,
+      ).toBe(401);
     });
   });

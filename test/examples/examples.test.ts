@@ -38,19 +38,6 @@ let receiver: Server;
 let signingKey: string;
 const sms: Sms[] = [];
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${server.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-
 async function identify(userId: string, traits: Record<string, unknown>, consent: Record<string, boolean>) {
   const context = { consent: { categoryPreferences: consent } };
   expect((await track(server, '/v1/identify', { userId, traits, context })).status).toBe(200);
@@ -82,9 +69,9 @@ async function mortgageCustomer(
 }
 
 const decisions = (profileId: string) =>
-  api('GET', `/api/decisions?profileId=${profileId}`).then(
-    (r) => r.body.items as Array<Record<string, unknown>>,
-  );
+  server
+    .adminRequest('GET', `/api/decisions?profileId=${profileId}`)
+    .then((r) => r.body.items as Array<Record<string, unknown>>);
 const mailTo = (address: string) =>
   smtp.received.filter((mail) => mail.to && JSON.stringify(mail.to).includes(address));
 const smsTo = (phone: string) => sms.filter((message) => message.json.to?.phone === phone);
@@ -119,9 +106,9 @@ beforeAll(async () => {
   );
   // SMS goes out through a provider behind a signed webhook (docs/channels.md).
   server.server.channels.register(server.server.channels.webhookProvider({ name: 'sms', url: smsUrl }));
-  signingKey = (await api('GET', '/api/channels/webhook-signing-key')).body.key;
+  signingKey = (await server.adminRequest('GET', '/api/channels/webhook-signing-key')).body.key;
 
-  const placements = await api('PUT', '/api/placements', {
+  const placements = await server.adminRequest('PUT', '/api/placements', {
     placements: [{ id: 'mortgage-confirmation', defaultOfferId: 'mortgage-faq' }],
     offers: [
       {
@@ -143,14 +130,14 @@ beforeAll(async () => {
     ],
   });
   expect(placements.status).toBe(200);
-  const segment = await api('POST', '/api/segments', {
+  const segment = await server.adminRequest('POST', '/api/segments', {
     id: 'paid-parking-zones',
     name: 'Lives in a paid parking zone',
     rule: { kind: 'trait', trait: 'district', test: { op: 'in', values: ['Centrum', 'Oud-West'] } },
   });
   expect(segment.status).toBe(201);
   for (const name of ['mortgage-cross-sell.json', 'city-new-resident.json'])
-    expect((await api('POST', '/api/journeys', example(name))).status).toBe(201);
+    expect((await server.adminRequest('POST', '/api/journeys', example(name))).status).toBe(201);
 });
 
 afterAll(async () => {
@@ -218,7 +205,7 @@ describe('the worked examples on a running server', () => {
     };
     const entered = (journeyId: string, count: number) =>
       eventually(
-        () => api('GET', `/api/journeys/${journeyId}/stats`).then((r) => r.body),
+        () => server.adminRequest('GET', `/api/journeys/${journeyId}/stats`).then((r) => r.body),
         (s) => s.entered === count,
       );
     // Entries take the clock's time when the journey processor reads them: let each land first.
@@ -241,7 +228,7 @@ describe('the worked examples on a running server', () => {
       });
     await entered('city-new-resident', 3);
     const members = await eventually(
-      () => api('GET', '/api/segments/paid-parking-zones/members').then((r) => r.body),
+      () => server.adminRequest('GET', '/api/segments/paid-parking-zones/members').then((r) => r.body),
       (body) => JSON.stringify(body ?? {}).includes(people.rosa!.profileId),
     );
     expect(JSON.stringify(members)).not.toContain(people.ravi!.profileId);
@@ -277,7 +264,7 @@ describe('the worked examples on a running server', () => {
   it('Tuesday 10:00 in London: Ada gets the offer with the offer’s content; Dora’s is dropped for consent', async () => {
     // Finn had a marketing newsletter at 09:30: one of his two emails today.
     await moveClockTo('2026-03-03T09:30:00.000Z');
-    const newsletter = await api('POST', '/api/messages', {
+    const newsletter = await server.adminRequest('POST', '/api/messages', {
       userId: people.finn!.userId,
       channel: 'email',
       template: { subject: 'Bank newsletter', body: 'Rates this month.' },
@@ -379,9 +366,9 @@ describe('the worked examples on a running server', () => {
     ];
     const titles = await eventually(
       () =>
-        api('GET', '/api/tasks?queue=call-centre').then((r) =>
-          (r.body.items as Array<{ title: string }>).map((task) => task.title),
-        ),
+        server
+          .adminRequest('GET', '/api/tasks?queue=call-centre')
+          .then((r) => (r.body.items as Array<{ title: string }>).map((task) => task.title)),
       (seen) => wanted.every((title) => seen.includes(title)),
     );
     // Quinn's five days run to Sunday 22:30: no task for him yet.

@@ -70,15 +70,6 @@ for (const engine of ENGINES)
     let store: SegmentStore;
     let dropDatabase: (() => Promise<void>) | undefined;
 
-    async function api(path: string, token: string | null = server.adminToken) {
-      const response = await fetch(`${server.url}${path}`, {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-      const body: any = await response.json();
-      return { status: response.status, body };
-    }
-
     beforeAll(async () => {
       let databaseUrl: string | undefined;
       if (engine.postgres) {
@@ -89,10 +80,9 @@ for (const engine of ENGINES)
       const clock = new TestClock(new Date('2026-03-10T23:00:00.000Z'));
       server = await startTestServer(databaseUrl ? { databaseUrl } : {}, { clock });
       store = await openSegmentStore({ databaseUrl, dataDir: server.dataDir });
-      const created = await fetch(`${server.url}/api/segments`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ id: 'buyers', text: 'performed "Order Completed"' }),
+      const created = await server.adminRequest('POST', '/api/segments', {
+        id: 'buyers',
+        text: 'performed "Order Completed"',
       });
       expect(created.status).toBe(201);
       expect((await track(server, '/v1/batch', { batch: BATCH })).status).toBe(200);
@@ -117,7 +107,7 @@ for (const engine of ENGINES)
     }, 120_000);
 
     it('counts each step and transition, collapsing repeats and following merges', async () => {
-      const { status, body } = await api(`/api/paths?${RANGE}&steps=3&top=10`);
+      const { status, body } = await server.admin(`/api/paths?${RANGE}&steps=3&top=10`);
       expect(status).toBe(200);
       expect(body).toMatchObject({ from: '2026-03-10', to: '2026-03-10', steps: 3, top: 10, people: 4 });
       expect(nodesOf(body)).toEqual([
@@ -139,7 +129,7 @@ for (const engine of ENGINES)
     });
 
     it('keeps the top touchpoints of each step by name and groups the rest as other', async () => {
-      const { body } = await api(`/api/paths?${RANGE}&steps=3&top=1`);
+      const { body } = await server.admin(`/api/paths?${RANGE}&steps=3&top=1`);
       // Ties break by byte order: "event:Order Completed" < "page:Home".
       expect(nodesOf(body)).toEqual([
         '1|page:Home=3/0',
@@ -160,28 +150,29 @@ for (const engine of ENGINES)
     });
 
     it('starts at a touchpoint, filters by segment, and defaults to the last 30 days', async () => {
-      const started = (await api(`/api/paths?${RANGE}&start=${encodeURIComponent('event:Product Viewed')}`))
-        .body;
+      const started = (
+        await server.admin(`/api/paths?${RANGE}&start=${encodeURIComponent('event:Product Viewed')}`)
+      ).body;
       expect(started.people).toBe(2);
       expect(nodesOf(started)).toEqual([
         '1|event:Product Viewed=2/0',
         '2|event:Order Completed=1/1',
         '2|page:Home=1/1',
       ]);
-      const buyers = (await api(`/api/paths?${RANGE}&segment=buyers`)).body;
+      const buyers = (await server.admin(`/api/paths?${RANGE}&segment=buyers`)).body;
       expect(linksOf(buyers)).toEqual([
         '1|page:Home > 2|event:Product Viewed=1',
         '2|event:Product Viewed > 3|event:Order Completed=1',
       ]);
       // 30 days ending today (the test clock's 10 March) include u3's visit the day before.
-      const month = (await api('/api/paths?steps=2')).body;
+      const month = (await server.admin('/api/paths?steps=2')).body;
       expect(month).toMatchObject({ from: '2026-02-09', to: '2026-03-10', steps: 2, top: 6 });
       expect(linksOf(month)).toContain('1|page:Old > 2|page:Pricing=1');
     });
 
     it('refuses bad parameters naming the field and its limit, an unknown segment and a missing token', async () => {
       const refused = async (query: string, message: RegExp) => {
-        const { status, body } = await api(`/api/paths?${query}`);
+        const { status, body } = await server.admin(`/api/paths?${query}`);
         expect(status, query).toBe(400);
         expect(body.message, query).toMatch(message);
       };
@@ -193,13 +184,13 @@ for (const engine of ENGINES)
       await refused('from=2026-03-10&to=2026-03-01', /^from: 2026-03-10 is after to/);
       await refused('from=2024-01-01&to=2026-03-01', /^from: the range is \d+ days; at most 366/);
       await refused('start=Home', /start must match pattern/);
-      expect((await api('/api/paths?segment=nope')).status).toBe(404);
-      expect((await api('/api/paths', null)).status).toBe(401);
-      expect((await api('/api/paths', 'rk_admin_wrong')).status).toBe(401);
+      expect((await server.admin('/api/paths?segment=nope')).status).toBe(404);
+      expect((await server.adminRequest('GET', '/api/paths', undefined, null)).status).toBe(401);
+      expect((await server.adminRequest('GET', '/api/paths', undefined, 'rk_admin_wrong')).status).toBe(401);
     });
 
     it('documents the dashboard routes of this work in the OpenAPI output', async () => {
-      const document = (await api('/api/openapi.json')).body;
+      const document = (await server.admin('/api/openapi.json')).body;
       const parameters = (path: string) =>
         (document.paths[path]?.get?.parameters ?? []).map((p: { name: string }) => p.name);
       expect(parameters('/api/paths')).toEqual(

@@ -33,13 +33,13 @@ const definitions = {
   ],
 };
 
-async function request(path: string, init: RequestInit & { admin?: boolean } = {}) {
-  const auth = init.admin
-    ? `Bearer ${server.adminToken}`
-    : `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}`;
+/** A GET with the write key, as a website asks for an offer. */
+async function request(path: string) {
   const response = await fetch(`${server.url}${path}`, {
-    ...init,
-    headers: { authorization: auth, 'content-type': 'application/json', ...(init.headers ?? {}) },
+    headers: {
+      authorization: `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
   });
   // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
   return { status: response.status, body: (await response.json()) as any };
@@ -52,11 +52,7 @@ beforeAll(async () => {
   mortgageId = await makePerson(server, 'mortgage-1', { has_mortgage: true }, { personalization: 'granted' });
   await makePerson(server, 'private-1', { has_mortgage: true });
   await makePerson(server, 'renter-1', { has_mortgage: false }, { personalization: 'granted' });
-  const saved = await request('/api/placements', {
-    method: 'PUT',
-    admin: true,
-    body: JSON.stringify(definitions),
-  });
+  const saved = await server.adminRequest('PUT', '/api/placements', definitions);
   expect(saved.status).toBe(200);
 });
 
@@ -74,21 +70,13 @@ describe('GET /v1/decide', () => {
       count: { op: 'gte', value: 1 },
       window: { kind: 'ever' },
     };
-    const refused = await request('/api/placements', {
-      method: 'PUT',
-      admin: true,
-      body: JSON.stringify(behaviour),
-    });
+    const refused = await server.adminRequest('PUT', '/api/placements', behaviour);
     expect(refused.status).toBe(400);
     expect(refused.body.message).toContain('offer card: offer rules may use trait conditions');
     const personalDefault = { ...definitions, placements: [{ id: 'receipt', defaultOfferId: 'card' }] };
-    const again = await request('/api/placements', {
-      method: 'PUT',
-      admin: true,
-      body: JSON.stringify(personalDefault),
-    });
+    const again = await server.adminRequest('PUT', '/api/placements', personalDefault);
     expect(again.body.message).toContain('the default offer must not need personalization');
-    expect((await request('/api/placements', { admin: true })).body.offers).toHaveLength(4);
+    expect((await server.admin('/api/placements')).body.offers).toHaveLength(4);
   });
 
   it('an unknown person gets the default offer', async () => {
@@ -126,7 +114,7 @@ describe('GET /v1/decide', () => {
   it('records impressions and a click (redirect only to the signed URL)', async () => {
     const { body } = await decideFor('userId=renter-1');
     expect(body.clickUrl).toBeUndefined();
-    await request('/api/placements', { method: 'PUT', admin: true, body: JSON.stringify(definitions) });
+    await server.adminRequest('PUT', '/api/placements', definitions);
     const clickUrl = (await decideFor('userId=mortgage-2-unknown')).body.clickUrl;
     expect(clickUrl).toBeUndefined();
     const views = await eventsNamed(server, mortgageId, 'Promotion Viewed');

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
-import { adminCall, dumpEmbedded, dumpPostgres, sqliteBytes } from './support.ts';
+import { dumpEmbedded, dumpPostgres, sqliteBytes } from './support.ts';
 
 const clusterUrl = inject('postgresUrl');
 const ENGINES = [
@@ -85,7 +85,7 @@ for (const engine of ENGINES)
 
     async function waitForJob(server: TestServer, jobId: string) {
       await server.server.erasure.settled(jobId);
-      return (await adminCall(server, 'GET', `/api/erasure-jobs/${jobId}`)).body;
+      return (await server.adminRequest('GET', `/api/erasure-jobs/${jobId}`)).body;
     }
 
     it('erases the person from every store, keeps everyone else, and answers 410 afterwards', async () => {
@@ -107,14 +107,14 @@ for (const engine of ENGINES)
       await server.server.state.setComputedProperties([
         { profileId: goneId, name: 'nickname', value: gone.name, computedAt: new Date().toISOString() },
       ]);
-      expect((await adminCall(server, 'DELETE', '/api/profiles/not-a-profile')).status).toBe(404);
+      expect((await server.adminRequest('DELETE', '/api/profiles/not-a-profile')).status).toBe(404);
       const eventsBefore = (await server.admin(`/api/profiles/${goneId}/events?limit=500`)).body.items.length;
       expect(eventsBefore).toBeGreaterThanOrEqual(4);
 
-      const erase = await adminCall(server, 'DELETE', `/api/profiles/${goneId}`);
+      const erase = await server.adminRequest('DELETE', `/api/profiles/${goneId}`);
       expect(erase.status).toBe(202);
       expect(erase.body.status).toBe('running');
-      expect(erase.text).not.toContain(gone.userId);
+      expect(JSON.stringify(erase.body)).not.toContain(gone.userId);
       const job = await waitForJob(server, erase.body.id);
       expect(job.status).toBe('complete');
       expect(job.steps.map((s: any) => `${s.name}:${s.status}`)).toEqual([
@@ -133,7 +133,7 @@ for (const engine of ENGINES)
       const after = await server.admin(`/api/profiles/${goneId}`);
       expect(after.status).toBe(410);
       expect(after.body).toMatchObject({ error: 'RAPPORT_PROFILE_ERASED', jobId: erase.body.id });
-      const again = await adminCall(server, 'DELETE', `/api/profiles/${goneId}`);
+      const again = await server.adminRequest('DELETE', `/api/profiles/${goneId}`);
       expect(again.status).toBe(202);
       expect(again.body.id).toBe(erase.body.id);
       expect((await server.admin(`/api/profiles/lookup?userId=${gone.userId}`)).status).toBe(404);
@@ -177,14 +177,14 @@ for (const engine of ENGINES)
       })();
       // Let the sender get going before the erase.
       while (accepted < 3) await new Promise((resolve) => setImmediate(resolve));
-      const erase = await adminCall(server, 'DELETE', `/api/profiles/${goneId}`);
+      const erase = await server.adminRequest('DELETE', `/api/profiles/${goneId}`);
       expect(erase.status).toBe(202);
       const job = await waitForJob(server, erase.body.id);
       sending = false;
       await sender;
       expect(job.status).toBe('complete');
       expect(suppressed).toBeGreaterThanOrEqual(3);
-      const final = (await adminCall(server, 'GET', `/api/erasure-jobs/${erase.body.id}`)).body;
+      const final = (await server.adminRequest('GET', `/api/erasure-jobs/${erase.body.id}`)).body;
       expect(final.suppressedCount).toBe(suppressed);
 
       const dump = await closeAndDump(server);
@@ -197,7 +197,7 @@ for (const engine of ENGINES)
       await track(server, '/v1/batch', { batch: [...messagesOf(p), { type: 'track', userId: p.userId }] });
       await server.settle();
       const id = (await server.admin(`/api/profiles/lookup?userId=${p.userId}`)).body.profileId;
-      const exported = await adminCall(server, 'GET', `/api/profiles/${id}/export`);
+      const exported = await server.adminRequest('GET', `/api/profiles/${id}/export`);
       expect(exported.status).toBe(200);
       const doc = exported.body;
       expect(doc.format).toBe('rapport-profile-export/1');
@@ -207,6 +207,6 @@ for (const engine of ENGINES)
       expect(doc.events.map((e: any) => e.type).sort()).toEqual(['identify', 'page', 'track', 'track']);
       expect(doc.events.find((e: any) => e.name === 'Viewed').properties.note).toBe(p.secret);
       expect(doc.deadLetters).toHaveLength(1);
-      expect((await adminCall(server, 'GET', '/api/profiles/nobody/export')).status).toBe(404);
+      expect((await server.adminRequest('GET', '/api/profiles/nobody/export')).status).toBe(404);
     });
   });

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { analyticsConsentFilter } from '../../src/profiles/index.ts';
 import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
-import { adminCall } from './support.ts';
 
 const clusterUrl = inject('postgresUrl');
 const ENGINES = [
@@ -68,7 +67,7 @@ for (const engine of ENGINES)
           },
         ]);
         const id = await profileIdOf('c-1');
-        const { body } = await adminCall(t, 'GET', `/api/profiles/${id}/consent`);
+        const { body } = await t.adminRequest('GET', `/api/profiles/${id}/consent`);
         expect(body.consent.email).toMatchObject({
           state: 'denied',
           allowed: false,
@@ -114,7 +113,8 @@ for (const engine of ENGINES)
         expect(sent.warnings[1].reason).toMatch(
           /unknown purpose "telepathy"; configured purposes: analytics/,
         );
-        const consent = (await adminCall(t, 'GET', `/api/profiles/${await profileIdOf('c-2')}/consent`)).body;
+        const consent = (await t.adminRequest('GET', `/api/profiles/${await profileIdOf('c-2')}/consent`))
+          .body;
         expect(consent.consent.push.state).toBe('granted');
         expect(consent.consent.email.state).toBe('unknown');
         expect(consent.history).toHaveLength(1);
@@ -123,24 +123,24 @@ for (const engine of ENGINES)
       it('records admin decisions through the log with source admin-api, and refuses bad ones whole', async () => {
         await batch([{ type: 'identify', userId: 'c-3', traits: { name: 'Bo' } }]);
         const id = await profileIdOf('c-3');
-        const bad = await adminCall(t, 'PUT', `/api/profiles/${id}/consent`, {
+        const bad = await t.adminRequest('PUT', `/api/profiles/${id}/consent`, {
           purposes: { email: 'granted', sms: 'yes please' },
         });
         expect(bad.status).toBe(400);
         expect(bad.body).toMatchObject({ error: 'RAPPORT_CONSENT_INVALID', field: 'purposes.sms' });
-        const unknown = await adminCall(t, 'PUT', `/api/profiles/${id}/consent`, {
+        const unknown = await t.adminRequest('PUT', `/api/profiles/${id}/consent`, {
           purposes: { fax: 'denied' },
         });
         expect(unknown.status).toBe(400);
         expect(unknown.body.message).toMatch(/unknown purpose "fax"/);
         expect(
           (
-            await adminCall(t, 'PUT', '/api/profiles/no-such-profile/consent', {
+            await t.adminRequest('PUT', '/api/profiles/no-such-profile/consent', {
               purposes: { email: 'denied' },
             })
           ).status,
         ).toBe(404);
-        const ok = await adminCall(t, 'PUT', `/api/profiles/${id}/consent`, {
+        const ok = await t.adminRequest('PUT', `/api/profiles/${id}/consent`, {
           purposes: { email: 'granted', sms: false },
         });
         expect(ok.status).toBe(202);
@@ -150,7 +150,7 @@ for (const engine of ENGINES)
           status: 'queued',
         });
         await t.settle();
-        const consent = (await adminCall(t, 'GET', `/api/profiles/${id}/consent`)).body;
+        const consent = (await t.adminRequest('GET', `/api/profiles/${id}/consent`)).body;
         expect(consent.consent.email).toMatchObject({
           state: 'granted',
           source: 'admin-api',
@@ -192,7 +192,7 @@ for (const engine of ENGINES)
         expect(profile.consent.email.state).toBe('denied');
         expect(profile.consent.sms.state).toBe('granted');
         expect(profile.consent.push.state).toBe('granted');
-        const history = (await adminCall(t, 'GET', `/api/profiles/${id}/consent`)).body.history;
+        const history = (await t.adminRequest('GET', `/api/profiles/${id}/consent`)).body.history;
         expect(history).toHaveLength(5);
       });
 

@@ -1,35 +1,10 @@
-// Helpers for the profile and privacy tests: admin calls with any method, and a dump of
-// every row the stores hold (SQLite files, DuckDB file, or the PostgreSQL schema) as text.
+// Helpers for the profile and privacy tests: a dump of every row the stores hold (SQLite
+// files, DuckDB file, or the PostgreSQL schema) as text.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import type { TestServer } from '../support/server.ts';
-
-export async function adminCall(
-  t: Pick<TestServer, 'url' | 'adminToken'>,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; body: any; text: string }> {
-  const response = await fetch(`${t.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${t.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: response.status, body: parsed, text };
-}
 
 /** Every row of every table of the embedded stores in dataDir, as JSON lines (server closed). */
 export async function dumpEmbedded(dataDir: string): Promise<string> {

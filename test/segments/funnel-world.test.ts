@@ -31,27 +31,18 @@ const ENGINES = [
 // Set by each engine's beforeAll.
 let server: TestServer;
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${server.adminToken}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-
 /** Until the log is applied by every processor, segments included, and everything is built. */
 async function settle(): Promise<void> {
   for (let round = 0; round < 1200; round++) {
     const head = await server.server.state.log.headSeq();
     await server.server.pipeline.waitFor(head);
     await server.server.pipeline.waitForSegments(head);
-    const segments = (await api('GET', '/api/segments')).body.segments as Array<{ status: string }>;
-    const funnels = (await api('GET', '/api/funnels')).body.funnels as Array<{ status: string }>;
+    const segments = (await server.adminRequest('GET', '/api/segments')).body.segments as Array<{
+      status: string;
+    }>;
+    const funnels = (await server.adminRequest('GET', '/api/funnels')).body.funnels as Array<{
+      status: string;
+    }>;
     const built = [...segments, ...funnels].every((s) => s.status === 'live');
     if (built && (await server.server.state.log.headSeq()) === head) return;
     await new Promise((r) => setTimeout(r, 100));
@@ -75,8 +66,10 @@ for (const engine of ENGINES)
       }
       server = await startTestServer(databaseUrl ? { databaseUrl } : {});
       // Switched on before the events arrive: the processor evaluates each event as of its time.
-      expect((await api('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status).toBe(200);
-      const created = await api('POST', '/api/segments', {
+      expect(
+        (await server.adminRequest('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status,
+      ).toBe(200);
+      const created = await server.adminRequest('POST', '/api/segments', {
         id: 'repeat-buyers',
         name: 'Repeat buyers',
         text: 'performed "Order Completed" at least 2 times',
@@ -97,7 +90,7 @@ for (const engine of ENGINES)
     }, 120_000);
 
     it('reaches each stage as many times as the planted truth says', async () => {
-      const report = (await api('GET', '/api/funnel?funnel=lifecycle')).body;
+      const report = (await server.adminRequest('GET', '/api/funnel?funnel=lifecycle')).body;
       const expected = STAGES.map((_, i) => truth.filter((person) => furthestStage(person) >= i).length);
       expect(expected[0]).toBe(truth.length);
       expect(expected[4]).toBeGreaterThan(0);
@@ -112,12 +105,12 @@ for (const engine of ENGINES)
       const identified = truth.filter((person) => person.userId !== null);
       expect(identified.length).toBeGreaterThan(20);
       for (const person of identified) {
-        const found = await api(
+        const found = await server.adminRequest(
           'GET',
           `/api/profiles/lookup?userId=${encodeURIComponent(person.userId as string)}`,
         );
         expect(found.status).toBe(200);
-        const view = (await api('GET', `/api/profiles/${found.body.profileId}`)).body;
+        const view = (await server.adminRequest('GET', `/api/profiles/${found.body.profileId}`)).body;
         const stage = STAGES[furthestStage(person)];
         expect(view.lifecycleStage?.stage, person.userId as string).toBe(stage);
         expect(view.stages).toEqual([{ funnelId: 'lifecycle', stage, since: view.lifecycleStage.since }]);

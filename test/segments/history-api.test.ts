@@ -26,15 +26,6 @@ for (const engine of ENGINES)
     let dropDatabase: (() => Promise<void>) | undefined;
     const clock = new TestClock(T0);
 
-    async function api(path: string, token: string | null = server.adminToken) {
-      const response = await fetch(`${server.url}${path}`, {
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-      const body: any = await response.json();
-      return { status: response.status, body };
-    }
-
     /** Until every event is applied, the segment is live and no re-check is due. */
     async function settle(): Promise<void> {
       for (let round = 0; round < 400; round++) {
@@ -80,10 +71,9 @@ for (const engine of ENGINES)
     }, 120_000);
 
     it('answers the size at the end of each UTC day with who joined and left', async () => {
-      const created = await fetch(`${server.url}/api/segments`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ id: 'recent', text: 'performed "Order Completed" in last 2 days' }),
+      const created = await server.adminRequest('POST', '/api/segments', {
+        id: 'recent',
+        text: 'performed "Order Completed" in last 2 days',
       });
       expect(created.status).toBe(201);
       await settle();
@@ -94,7 +84,7 @@ for (const engine of ENGINES)
       clock.set(new Date(at(4)));
       await settle();
 
-      const { status, body } = await api('/api/segments/recent/history?days=5');
+      const { status, body } = await server.admin('/api/segments/recent/history?days=5');
       expect(status).toBe(200);
       expect(body).toEqual({
         segmentId: 'recent',
@@ -107,30 +97,37 @@ for (const engine of ENGINES)
         ],
       });
       // The default window is 30 days, ending today.
-      const month = (await api('/api/segments/recent/history')).body.points;
+      const month = (await server.admin('/api/segments/recent/history')).body.points;
       expect(month).toHaveLength(30);
       expect(month.at(-1).day).toBe('2026-03-14');
       expect(month[0]).toEqual({ day: '2026-02-13', size: 0, joined: 0, left: 0 });
 
       // The list's trend: the same points for the last days, per segment.
-      const list = await api('/api/segments?trendDays=3');
+      const list = await server.admin('/api/segments?trendDays=3');
       expect(list.body.segments[0].trend).toEqual(body.points.slice(2));
-      expect((await api('/api/segments')).body.segments[0].trend).toBeUndefined();
+      expect((await server.admin('/api/segments')).body.segments[0].trend).toBeUndefined();
     });
 
     it('refuses bad parameters naming the field and its limit, an unknown segment and a missing token', async () => {
-      const tooMany = await api('/api/segments/recent/history?days=366');
+      const tooMany = await server.admin('/api/segments/recent/history?days=366');
       expect(tooMany.status).toBe(400);
       expect(tooMany.body.message).toMatch(/days must be <= 365/);
-      const none = await api('/api/segments/recent/history?days=0');
+      const none = await server.admin('/api/segments/recent/history?days=0');
       expect(none.status).toBe(400);
       expect(none.body.message).toMatch(/days must be >= 1/);
-      expect((await api('/api/segments/recent/history?days=week')).body.message).toMatch(
+      expect((await server.admin('/api/segments/recent/history?days=week')).body.message).toMatch(
         /days must be integer/,
       );
-      expect((await api('/api/segments?trendDays=91')).body.message).toMatch(/trendDays must be <= 90/);
-      expect((await api('/api/segments/nope/history')).status).toBe(404);
-      expect((await api('/api/segments/recent/history', null)).status).toBe(401);
-      expect((await api('/api/segments/recent/history', 'rk_admin_wrong')).status).toBe(401);
+      expect((await server.admin('/api/segments?trendDays=91')).body.message).toMatch(
+        /trendDays must be <= 90/,
+      );
+      expect((await server.admin('/api/segments/nope/history')).status).toBe(404);
+      expect((await server.adminRequest('GET', '/api/segments/recent/history', undefined, null)).status).toBe(
+        401,
+      );
+      expect(
+        (await server.adminRequest('GET', '/api/segments/recent/history', undefined, 'rk_admin_wrong'))
+          .status,
+      ).toBe(401);
     });
   });

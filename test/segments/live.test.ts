@@ -30,19 +30,6 @@ let server: TestServer;
 let store: SegmentStore;
 let clock: TestClock;
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${server.adminToken}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
 /** Until the processors have applied the whole log, built every segment and run due re-checks. */
 async function settle(): Promise<void> {
   for (let round = 0; round < 400; round++) {
@@ -67,12 +54,12 @@ async function settle(): Promise<void> {
 }
 
 async function liveMembers(id: string): Promise<string[]> {
-  const { body } = await api('GET', `/api/segments/${id}/members?limit=5000`);
+  const { body } = await server.adminRequest('GET', `/api/segments/${id}/members?limit=5000`);
   return body.members.map((m: { profileId: string }) => m.profileId).sort();
 }
 
 async function sqlMembers(id: string): Promise<string[]> {
-  const { body } = await api('POST', '/api/segments/preview?sample=1000', {
+  const { body } = await server.adminRequest('POST', '/api/segments/preview?sample=1000', {
     id,
     text: RULES[id as keyof typeof RULES],
   });
@@ -117,7 +104,12 @@ for (const engine of ENGINES)
 
     it('keeps membership equal to a SQL recompute as events arrive and windows expire', async () => {
       expect(
-        (await api('POST', '/api/segments', { id: 'recent-buyers', text: RULES['recent-buyers'] })).status,
+        (
+          await server.adminRequest('POST', '/api/segments', {
+            id: 'recent-buyers',
+            text: RULES['recent-buyers'],
+          })
+        ).status,
       ).toBe(201);
       const order = (userId: string, days: number, revenue: number) => ({
         type: 'track',
@@ -137,7 +129,9 @@ for (const engine of ENGINES)
         { type: 'track', userId: 'u4', event: 'Product Viewed', timestamp: at(-10) },
       ]);
       for (const id of ['big-spenders', 'pro-recent', 'lapsed'] as const)
-        expect((await api('POST', '/api/segments', { id, text: RULES[id] })).status).toBe(201);
+        expect((await server.adminRequest('POST', '/api/segments', { id, text: RULES[id] })).status).toBe(
+          201,
+        );
       await expectAgreement();
       expect(await liveMembers('recent-buyers')).toEqual(
         [await profileOf('u1'), await profileOf('u2'), await profileOf('u3')].sort(),
@@ -187,7 +181,7 @@ for (const engine of ENGINES)
     });
 
     it('refuses bad rules with where and why, saving nothing', async () => {
-      const before = (await api('GET', '/api/segments')).body.segments.length;
+      const before = (await server.adminRequest('GET', '/api/segments')).body.segments.length;
       const cases = [
         { text: 'performed "Order Completed" in last -3 days', message: /positive whole number/ },
         { text: 'performed Order', message: /expected/ },
@@ -198,13 +192,20 @@ for (const engine of ENGINES)
         { text: 'in segment "nope"', message: /no segment "nope"/ },
       ];
       for (const c of cases) {
-        const { status, body } = await api('POST', '/api/segments', { id: 'bad', ...c, message: undefined });
+        const { status, body } = await server.adminRequest('POST', '/api/segments', {
+          id: 'bad',
+          ...c,
+          message: undefined,
+        });
         expect(status).toBe(400);
         expect(body.error).toBe('RAPPORT_SEGMENT_INVALID_RULE');
         expect(body.issues[0].message).toMatch(c.message);
       }
       const first = (
-        await api('POST', '/api/segments', { id: 'bad', text: 'performed "Order Completed" in last -3 days' })
+        await server.adminRequest('POST', '/api/segments', {
+          id: 'bad',
+          text: 'performed "Order Completed" in last -3 days',
+        })
       ).body;
       expect(first.issues[0]).toMatchObject({
         line: 1,
@@ -212,21 +213,25 @@ for (const engine of ENGINES)
         snippet: expect.stringContaining('^'),
       });
       // A cycle through another segment: a refers to b, b would refer back to a.
-      expect((await api('POST', '/api/segments', { id: 'cyc-a', text: 'trait plan = "pro"' })).status).toBe(
-        201,
-      );
-      expect((await api('POST', '/api/segments', { id: 'cyc-b', text: 'in segment "cyc-a"' })).status).toBe(
-        201,
-      );
-      const cycle = await api('PUT', '/api/segments/cyc-a', { text: 'in segment "cyc-b"' });
+      expect(
+        (await server.adminRequest('POST', '/api/segments', { id: 'cyc-a', text: 'trait plan = "pro"' }))
+          .status,
+      ).toBe(201);
+      expect(
+        (await server.adminRequest('POST', '/api/segments', { id: 'cyc-b', text: 'in segment "cyc-a"' }))
+          .status,
+      ).toBe(201);
+      const cycle = await server.adminRequest('PUT', '/api/segments/cyc-a', { text: 'in segment "cyc-b"' });
       expect(cycle.status).toBe(400);
       expect(cycle.body.issues[0].message).toMatch(/include itself/);
-      expect((await api('GET', '/api/segments/cyc-a')).body.version).toBe(1);
-      expect((await api('GET', '/api/segments')).body.segments.length).toBe(before + 2);
+      expect((await server.adminRequest('GET', '/api/segments/cyc-a')).body.version).toBe(1);
+      expect((await server.adminRequest('GET', '/api/segments')).body.segments.length).toBe(before + 2);
     });
 
     it('tracks lifecycle stages with their history and reports the funnel', async () => {
-      expect((await api('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status).toBe(200);
+      expect(
+        (await server.adminRequest('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status,
+      ).toBe(200);
       const ev = (userId: string, event: string, days: number) => ({
         type: 'track',
         userId,
@@ -243,7 +248,7 @@ for (const engine of ENGINES)
         ev('f3', 'Product Viewed', base + 1),
       ]);
       await settle();
-      const { body } = await api('GET', '/api/funnel?funnel=lifecycle');
+      const { body } = await server.adminRequest('GET', '/api/funnel?funnel=lifecycle');
       const byId = Object.fromEntries(body.stages.map((s: { id: string }) => [s.id, s]));
       // u1…u4 and a5 from the first test: orders make u1, u2, u4 action and u3 relationship.
       expect(byId.action.current).toBe(4);

@@ -8,21 +8,9 @@ import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-type Answer = { status: number; body: any };
-
-async function call(method: string, path: string, token: string, body?: unknown): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-const admin = (method: string, path: string, body?: unknown) => call(method, path, server.adminToken, body);
+/** An admin call made with `token` instead of the test's admin token. */
+const call = (method: string, path: string, token: string, body?: unknown) =>
+  server.adminRequest(method, path, body, token);
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -70,7 +58,7 @@ describe('admin tokens API', () => {
   });
 
   it('lists tokens without secrets and marks the one in use', async () => {
-    const listed = await admin('GET', '/api/admin-tokens');
+    const listed = await server.adminRequest('GET', '/api/admin-tokens');
     expect(listed.status).toBe(200);
     expect(listed.body).toHaveLength(1);
     expect(listed.body[0]).toMatchObject({
@@ -84,41 +72,41 @@ describe('admin tokens API', () => {
   });
 
   it('creates a token whose secret is shown once and works, then revokes it', async () => {
-    const bad = await admin('POST', '/api/admin-tokens', { name: '' });
+    const bad = await server.adminRequest('POST', '/api/admin-tokens', { name: '' });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('name');
-    const blank = await admin('POST', '/api/admin-tokens', { name: '   ' });
+    const blank = await server.adminRequest('POST', '/api/admin-tokens', { name: '   ' });
     expect(blank.status).toBe(400);
     expect(blank.body.field).toBe('name');
 
-    const created = await admin('POST', '/api/admin-tokens', { name: 'ops laptop' });
+    const created = await server.adminRequest('POST', '/api/admin-tokens', { name: 'ops laptop' });
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^rk_admin_/);
     const secret = created.body.secret as string;
-    const listed = await admin('GET', '/api/admin-tokens');
+    const listed = await server.adminRequest('GET', '/api/admin-tokens');
     const row = listed.body.find((t: { id: string }) => t.id === created.body.id);
     expect(row).toMatchObject({ name: 'ops laptop', current: false });
     expect(JSON.stringify(listed.body)).not.toContain(secret);
     expect((await call('GET', '/api/status', secret)).status).toBe(200);
 
-    expect((await admin('DELETE', `/api/admin-tokens/${created.body.id}`)).status).toBe(204);
+    expect((await server.adminRequest('DELETE', `/api/admin-tokens/${created.body.id}`)).status).toBe(204);
     expect((await call('GET', '/api/status', secret)).status).toBe(401);
-    expect((await admin('DELETE', `/api/admin-tokens/${created.body.id}`)).status).toBe(404);
+    expect((await server.adminRequest('DELETE', `/api/admin-tokens/${created.body.id}`)).status).toBe(404);
   });
 
   it('refuses to revoke the last admin token, and its own without confirmation', async () => {
-    const [own] = (await admin('GET', '/api/admin-tokens')).body.filter(
+    const [own] = (await server.adminRequest('GET', '/api/admin-tokens')).body.filter(
       (t: { revokedAt: string | null }) => t.revokedAt === null,
     );
-    const last = await admin('DELETE', `/api/admin-tokens/${own.id}?confirm=revoke-self`);
+    const last = await server.adminRequest('DELETE', `/api/admin-tokens/${own.id}?confirm=revoke-self`);
     expect(last.status).toBe(409);
     expect(last.body.message).toMatch(/last live admin token/);
 
-    const other = await admin('POST', '/api/admin-tokens', { name: 'second' });
-    const self = await admin('DELETE', `/api/admin-tokens/${own.id}`);
+    const other = await server.adminRequest('POST', '/api/admin-tokens', { name: 'second' });
+    const self = await server.adminRequest('DELETE', `/api/admin-tokens/${own.id}`);
     expect(self.status).toBe(409);
     expect(self.body.message).toMatch(/confirm=revoke-self/);
-    expect((await admin('DELETE', `/api/admin-tokens/${own.id}?confirm=yes`)).status).toBe(400);
+    expect((await server.adminRequest('DELETE', `/api/admin-tokens/${own.id}?confirm=yes`)).status).toBe(400);
 
     // The second token revokes the first without confirmation: it is not its own.
     const secondSecret = other.body.secret as string;
@@ -128,26 +116,26 @@ describe('admin tokens API', () => {
     // Put the suite's token back for the tests after this one.
     const restored = await call('POST', '/api/admin-tokens', secondSecret, { name: 'restored' });
     server.adminToken = restored.body.secret;
-    expect((await admin('GET', '/api/status')).status).toBe(200);
+    expect((await server.adminRequest('GET', '/api/status')).status).toBe(200);
   });
 
   it('keeps write keys and admin tokens apart in revocation', async () => {
-    const [token] = (await admin('GET', '/api/admin-tokens')).body.filter(
+    const [token] = (await server.adminRequest('GET', '/api/admin-tokens')).body.filter(
       (t: { current: boolean }) => t.current,
     );
-    const wrongRoute = await admin('DELETE', `/api/write-keys/${token.id}`);
+    const wrongRoute = await server.adminRequest('DELETE', `/api/write-keys/${token.id}`);
     expect(wrongRoute.status).toBe(404);
-    expect((await admin('GET', '/api/status')).status).toBe(200);
+    expect((await server.adminRequest('GET', '/api/status')).status).toBe(200);
 
-    const key = await admin('POST', '/api/write-keys', { name: 'site' });
-    expect((await admin('DELETE', `/api/admin-tokens/${key.body.id}`)).status).toBe(404);
-    const keys = (await admin('GET', '/api/write-keys')).body as Array<{
+    const key = await server.adminRequest('POST', '/api/write-keys', { name: 'site' });
+    expect((await server.adminRequest('DELETE', `/api/admin-tokens/${key.body.id}`)).status).toBe(404);
+    const keys = (await server.adminRequest('GET', '/api/write-keys')).body as Array<{
       id: string;
       revokedAt: string | null;
     }>;
     expect(keys.find((k) => k.id === key.body.id)?.revokedAt).toBeNull();
     // A write key is not listed as an admin token, and cannot be used as one.
-    const tokens = (await admin('GET', '/api/admin-tokens')).body as Array<{ id: string }>;
+    const tokens = (await server.adminRequest('GET', '/api/admin-tokens')).body as Array<{ id: string }>;
     expect(tokens.map((t) => t.id)).not.toContain(key.body.id);
     expect((await call('GET', '/api/admin-tokens', key.body.secret)).status).toBe(403);
   });

@@ -17,27 +17,6 @@ const ENGINES = [
   { name: `PostgreSQL ${inject('postgresSkipReason')}`, postgres: true, enabled: Boolean(clusterUrl) },
 ];
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-type Answer = { status: number; body: any };
-
-async function call(
-  server: TestServer,
-  method: string,
-  path: string,
-  body?: unknown,
-  token?: string,
-): Promise<Answer> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token ?? server.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-
 const policy = (limit: number) => ({
   caps: [{ channel: 'email', period: 'day', limit }],
   defaultTimeZone: 'UTC',
@@ -66,20 +45,25 @@ for (const engine of ENGINES) {
       await drop?.();
     });
 
-    const put = (body: unknown) => call(server, 'PUT', '/api/arbitration-policy', body);
+    const put = (body: unknown) => server.adminRequest('PUT', '/api/arbitration-policy', body);
 
     it('needs an admin token, never a write key', async () => {
       expect((await fetch(`${server.url}/api/arbitration-policy`)).status).toBe(401);
       expect((await fetch(`${server.url}/api/arbitration-policy`, { method: 'PUT' })).status).toBe(401);
-      const withWriteKey = await call(server, 'PUT', '/api/arbitration-policy', policy(1), server.writeKey);
-      expect(withWriteKey.status).toBe(403);
-      expect((await call(server, 'GET', '/api/arbitration-policy', undefined, server.writeKey)).status).toBe(
-        403,
+      const withWriteKey = await server.adminRequest(
+        'PUT',
+        '/api/arbitration-policy',
+        policy(1),
+        server.writeKey,
       );
+      expect(withWriteKey.status).toBe(403);
+      expect(
+        (await server.adminRequest('GET', '/api/arbitration-policy', undefined, server.writeKey)).status,
+      ).toBe(403);
     });
 
     it('starts from the default: no caps, no quiet hours, UTC', async () => {
-      const current = await call(server, 'GET', '/api/arbitration-policy');
+      const current = await server.adminRequest('GET', '/api/arbitration-policy');
       expect(current.body).toEqual({
         policy: { caps: [], defaultTimeZone: 'UTC' },
         source: 'default',
@@ -120,7 +104,7 @@ for (const engine of ENGINES) {
       const extra = await put({ caps: [], defaultTimeZone: 'UTC', capz: [] });
       expect(extra.status).toBe(400);
       expect(extra.body.message).toContain('capz');
-      expect((await call(server, 'GET', '/api/arbitration-policy')).body.source).toBe('default');
+      expect((await server.adminRequest('GET', '/api/arbitration-policy')).body.source).toBe('default');
     });
 
     it('stores a policy and reads it back', async () => {
@@ -135,7 +119,7 @@ for (const engine of ENGINES) {
       const saved = await put(document);
       expect(saved.status).toBe(200);
       expect(saved.body).toMatchObject({ policy: document, source: 'stored', editable: true });
-      const read = await call(server, 'GET', '/api/arbitration-policy');
+      const read = await server.adminRequest('GET', '/api/arbitration-policy');
       expect(read.body.policy).toEqual(document);
       expect(read.body.updatedAt).toBe(saved.body.updatedAt);
     });
@@ -144,7 +128,7 @@ for (const engine of ENGINES) {
       const peer = await startTestServer({ databaseUrl, processors: false });
       try {
         await put(policy(7));
-        expect((await call(peer, 'GET', '/api/arbitration-policy')).body.policy).toEqual(policy(7));
+        expect((await peer.adminRequest('GET', '/api/arbitration-policy')).body.policy).toEqual(policy(7));
       } finally {
         await peer.close();
       }
@@ -162,7 +146,7 @@ for (const engine of ENGINES) {
         { email: 'granted' },
       );
       const send = (key: string) =>
-        call(server, 'POST', '/api/messages', {
+        server.adminRequest('POST', '/api/messages', {
           profileId,
           channel: 'email',
           kind: 'marketing',
@@ -171,9 +155,9 @@ for (const engine of ENGINES) {
           idempotencyKey: key,
         });
       const decisions = () =>
-        call(server, 'GET', `/api/decisions?profileId=${profileId}`).then(
-          (r) => r.body.items as Array<Record<string, unknown>>,
-        );
+        server
+          .adminRequest('GET', `/api/decisions?profileId=${profileId}`)
+          .then((r) => r.body.items as Array<Record<string, unknown>>);
       expect((await send('first')).status).toBe(202);
       await eventually(decisions, (items) => items.some((d) => d.idempotencyKey === 'api:first'));
       expect((await decisions()).find((d) => d.idempotencyKey === 'api:first')).toMatchObject({
@@ -220,13 +204,13 @@ describe('a policy pinned by RAPPORT_ARBITRATION_POLICY', () => {
   });
 
   it('is shown as read-only, and an edit is refused naming the variable', async () => {
-    const current = await call(server, 'GET', '/api/arbitration-policy');
+    const current = await server.adminRequest('GET', '/api/arbitration-policy');
     expect(current.body).toMatchObject({ policy: policy(2), source: 'file', editable: false });
     expect(current.body.origin).toContain(file);
-    const refused = await call(server, 'PUT', '/api/arbitration-policy', policy(9));
+    const refused = await server.adminRequest('PUT', '/api/arbitration-policy', policy(9));
     expect(refused.status).toBe(409);
     expect(refused.body.error).toBe('RAPPORT_POLICY_READ_ONLY');
     expect(refused.body.message).toContain('RAPPORT_ARBITRATION_POLICY');
-    expect((await call(server, 'GET', '/api/arbitration-policy')).body.policy).toEqual(policy(2));
+    expect((await server.adminRequest('GET', '/api/arbitration-policy')).body.policy).toEqual(policy(2));
   });
 });

@@ -18,24 +18,6 @@ const received: Array<{ path: string; headers: IncomingMessage['headers']; body:
 /** Per path, the status the receiver answers (200 otherwise). */
 const statusOf = new Map<string, number>();
 
-// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-async function call(
-  method: string,
-  path: string,
-  body?: unknown,
-  token?: string,
-): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token ?? server.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: await response.json().catch(() => undefined) };
-}
-
 beforeAll(async () => {
   receiver = createServer((request, response) => {
     let body = '';
@@ -95,15 +77,16 @@ describe('pure helpers', () => {
 describe('GET /api/channels', () => {
   it('needs an admin token; a write key is refused', async () => {
     expect((await fetch(`${server.url}/api/channels`)).status).toBe(401);
-    expect((await call('GET', '/api/channels', undefined, server.writeKey)).status).toBe(403);
-    expect((await call('POST', '/api/channels/email/test', { to: 'a@b.c' }, server.writeKey)).status).toBe(
-      403,
-    );
+    expect((await server.adminRequest('GET', '/api/channels', undefined, server.writeKey)).status).toBe(403);
+    expect(
+      (await server.adminRequest('POST', '/api/channels/email/test', { to: 'a@b.c' }, server.writeKey))
+        .status,
+    ).toBe(403);
     expect((await fetch(`${server.url}/api/consent-purposes`)).status).toBe(401);
   });
 
   it('lists email with host, port and from, and webhooks by host, never a secret', async () => {
-    const listed = await call('GET', '/api/channels');
+    const listed = await server.adminRequest('GET', '/api/channels');
     expect(listed.status).toBe(200);
     const port = Number(new URL(smtp.url).port);
     const byName = Object.fromEntries(listed.body.items.map((c: { name: string }) => [c.name, c]));
@@ -129,7 +112,7 @@ describe('GET /api/channels', () => {
 describe('POST /api/channels/:name/test', () => {
   it('sends a real email through the relay and logs it as a test send', async () => {
     const before = smtp.received.length;
-    const answer = await call('POST', '/api/channels/email/test', { to: 'ops@city.example' });
+    const answer = await server.adminRequest('POST', '/api/channels/email/test', { to: 'ops@city.example' });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({
       accepted: true,
@@ -143,7 +126,7 @@ describe('POST /api/channels/:name/test', () => {
     expect(mail?.to && 'text' in mail.to ? mail.to.text : '').toBe('ops@city.example');
     expect(mail?.from?.text).toContain('hello@city.example');
     expect(mail?.messageId).toBe(answer.body.providerMessageId);
-    const log = await call('GET', '/api/decisions?profileId=test-send');
+    const log = await server.adminRequest('GET', '/api/decisions?profileId=test-send');
     expect(log.body.items[0]).toMatchObject({
       idempotencyKey: answer.body.idempotencyKey,
       channel: 'email',
@@ -160,11 +143,9 @@ describe('POST /api/channels/:name/test', () => {
     relay.password = 'wrong-password';
     const other = await startTestServer({ smtpUrl: relay.toString() });
     try {
-      const answer = await fetch(`${other.url}/api/channels/email/test`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${other.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ to: 'ops@city.example' }),
-      }).then((r) => r.json() as Promise<{ error: string }>);
+      const { body: answer } = await other.adminRequest('POST', '/api/channels/email/test', {
+        to: 'ops@city.example',
+      });
       expect(answer).toMatchObject({ accepted: false, status: 'failed' });
       expect(answer.error).toMatch(/^smtp: 535 .*invalid user name or password/);
     } finally {
@@ -174,18 +155,20 @@ describe('POST /api/channels/:name/test', () => {
 
   it('shows the SMTP error when the relay refuses the recipient', async () => {
     smtp.refuse.set('gone@city.example', 550);
-    const answer = await call('POST', '/api/channels/email/test', { to: 'gone@city.example' });
+    const answer = await server.adminRequest('POST', '/api/channels/email/test', { to: 'gone@city.example' });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ accepted: false, status: 'failed' });
     expect(answer.body.error).toMatch(/^smtp: 550.*mailbox unavailable/);
-    const log = await call('GET', '/api/decisions?profileId=test-send&limit=1');
+    const log = await server.adminRequest('GET', '/api/decisions?profileId=test-send&limit=1');
     expect(log.body.items[0]).toMatchObject({ action: 'fail', code: 'test_send' });
     expect(log.body.items[0].reason).toMatch(/^test send to gone@city.example: refused: smtp: 550/);
   });
 
   it('posts a signed webhook to the URL given, and reports an HTTP error', async () => {
-    const key = (await call('GET', '/api/channels/webhook-signing-key')).body.key as string;
-    const answer = await call('POST', '/api/channels/webhook/test', { to: `${base}/hooks/crm?token=abc` });
+    const key = (await server.adminRequest('GET', '/api/channels/webhook-signing-key')).body.key as string;
+    const answer = await server.adminRequest('POST', '/api/channels/webhook/test', {
+      to: `${base}/hooks/crm?token=abc`,
+    });
     expect(answer.body).toMatchObject({ accepted: true, status: 'sent', to: base });
     const hit = received.find((r) => r.path === '/hooks/crm?token=abc');
     expect(hit).toBeDefined();
@@ -198,16 +181,21 @@ describe('POST /api/channels/:name/test', () => {
       content: { subject: 'Rapport test message' },
     });
     // The log keeps the receiver's host, not its path and token.
-    const log = await call('GET', '/api/decisions?profileId=test-send&limit=1');
+    const log = await server.adminRequest('GET', '/api/decisions?profileId=test-send&limit=1');
     expect(log.body.items[0].reason).toBe(`test send to ${base}: accepted`);
 
     statusOf.set('/hooks/missing', 404);
-    const refused = await call('POST', '/api/channels/webhook/test', { to: `${base}/hooks/missing` });
+    const refused = await server.adminRequest('POST', '/api/channels/webhook/test', {
+      to: `${base}/hooks/missing`,
+    });
     expect(refused.body).toMatchObject({ accepted: false, status: 'failed', error: 'webhook: HTTP 404' });
   });
 
   it('sends through a provider at its fixed URL with the number given', async () => {
-    const answer = await call('POST', '/api/channels/sms/test', { to: '+33 6 12 34 56 78', text: 'ping' });
+    const answer = await server.adminRequest('POST', '/api/channels/sms/test', {
+      to: '+33 6 12 34 56 78',
+      text: 'ping',
+    });
     expect(answer.body).toMatchObject({ accepted: true });
     const hit = received.find((r) => r.path.startsWith('/sms/send'));
     expect(JSON.parse(hit?.body ?? '{}')).toMatchObject({
@@ -219,20 +207,24 @@ describe('POST /api/channels/:name/test', () => {
 
   it('refuses bad requests naming the field, and sends nothing', async () => {
     const mails = smtp.received.length;
-    const notAddress = await call('POST', '/api/channels/email/test', { to: 'not-an-address' });
+    const notAddress = await server.adminRequest('POST', '/api/channels/email/test', {
+      to: 'not-an-address',
+    });
     expect(notAddress.status).toBe(400);
     expect(notAddress.body).toMatchObject({ field: 'to' });
     expect(notAddress.body.message).toMatch(/^to: must be an email address/);
-    const notUrl = await call('POST', '/api/channels/webhook/test', { to: 'ftp://example.org/x' });
+    const notUrl = await server.adminRequest('POST', '/api/channels/webhook/test', {
+      to: 'ftp://example.org/x',
+    });
     expect(notUrl.status).toBe(400);
     expect(notUrl.body.field).toBe('to');
-    const missing = await call('POST', '/api/channels/email/test', {});
+    const missing = await server.adminRequest('POST', '/api/channels/email/test', {});
     expect(missing.status).toBe(400);
     expect(missing.body.message).toContain('to');
-    const unknown = await call('POST', '/api/channels/carrier-pigeon/test', { to: 'x' });
+    const unknown = await server.adminRequest('POST', '/api/channels/carrier-pigeon/test', { to: 'x' });
     expect(unknown.status).toBe(404);
     expect(unknown.body.field).toBe('name');
-    const task = await call('POST', '/api/channels/task/test', { to: 'call-centre' });
+    const task = await server.adminRequest('POST', '/api/channels/task/test', { to: 'call-centre' });
     expect(task.status).toBe(400);
     expect(task.body.message).toMatch(/no test send/);
     expect(smtp.received.length).toBe(mails);
@@ -241,7 +233,7 @@ describe('POST /api/channels/:name/test', () => {
 
 describe('GET /api/consent-purposes', () => {
   it('lists the configured purposes with the channels that need each', async () => {
-    const answer = await call('GET', '/api/consent-purposes');
+    const answer = await server.adminRequest('GET', '/api/consent-purposes');
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ configuredBy: 'RAPPORT_CONSENT_PURPOSES', editable: false });
     const byPurpose = Object.fromEntries(

@@ -44,19 +44,6 @@ for (const engine of ENGINES)
     const email = new RecordingChannel('email');
     let journeySendKey = '';
 
-    // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-    async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-      const response = await fetch(`${t.url}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${t.adminToken}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: response.status, body: await response.json().catch(() => undefined) };
-    }
-
     async function person(userId: string, consent: boolean | undefined) {
       const context = consent === undefined ? {} : { consent: { categoryPreferences: { email: consent } } };
       expect(
@@ -70,13 +57,15 @@ for (const engine of ENGINES)
     async function decisionsReach(count: number) {
       return eventually(
         () =>
-          api('GET', '/api/decisions?limit=100').then((r) => r.body.items as Array<Record<string, unknown>>),
+          t
+            .adminRequest('GET', '/api/decisions?limit=100')
+            .then((r) => r.body.items as Array<Record<string, unknown>>),
         (items) => items.length >= count,
       );
     }
 
     async function send(userId: string, key: string, extra: Record<string, unknown> = {}) {
-      const sent = await api('POST', '/api/messages', {
+      const sent = await t.adminRequest('POST', '/api/messages', {
         userId,
         channel: 'email',
         kind: 'marketing',
@@ -104,7 +93,7 @@ for (const engine of ENGINES)
       } else {
         t = await startTestServer({}, options);
       }
-      expect((await api('POST', '/api/journeys', welcome)).status).toBeLessThan(300);
+      expect((await t.adminRequest('POST', '/api/journeys', welcome)).status).toBeLessThan(300);
       await person('ann', true);
       await person('bob', true);
       await person('cat', undefined);
@@ -168,7 +157,7 @@ for (const engine of ENGINES)
     });
 
     it('counts today by default and says so', async () => {
-      const { status, body } = await api('GET', '/api/messages/stats');
+      const { status, body } = await t.adminRequest('GET', '/api/messages/stats');
       expect(status).toBe(200);
       expect(body).toMatchObject({
         from: today,
@@ -189,7 +178,7 @@ for (const engine of ENGINES)
     });
 
     it('splits by channel and by journey', async () => {
-      const { body } = await api('GET', `/api/messages/stats?from=${today}&to=${today}`);
+      const { body } = await t.adminRequest('GET', `/api/messages/stats?from=${today}&to=${today}`);
       expect(body.note).toBeUndefined();
       const byChannel = Object.fromEntries(
         body.byChannel.map((row: { channel: string }) => [row.channel, row]),
@@ -213,7 +202,7 @@ for (const engine of ENGINES)
     });
 
     it('gives the reasons for drops and deferrals with counts, most first', async () => {
-      const { body } = await api('GET', '/api/messages/stats');
+      const { body } = await t.adminRequest('GET', '/api/messages/stats');
       expect(body.reasons[0]).toEqual({ outcome: 'suppressed', code: 'consent_denied', messages: 1 });
       expect(body.reasons).toHaveLength(4);
       expect(body.reasons).toEqual(
@@ -226,7 +215,10 @@ for (const engine of ENGINES)
     });
 
     it('answers an empty range with zeros', async () => {
-      const { status, body } = await api('GET', '/api/messages/stats?from=2020-01-01&to=2020-01-31');
+      const { status, body } = await t.adminRequest(
+        'GET',
+        '/api/messages/stats?from=2020-01-01&to=2020-01-31',
+      );
       expect(status).toBe(200);
       expect(Object.values(body.totals).every((n) => n === 0)).toBe(true);
       expect(body).toMatchObject({ byChannel: [], byJourney: [], reasons: [] });
@@ -239,7 +231,7 @@ for (const engine of ENGINES)
         ['from=2026-03-02&to=2026-03-01', /^from: 2026-03-02 is after to/],
         ['from=2020-01-01&to=2021-06-01', /^from: the range is 518 days; at most 366/],
       ] as const) {
-        const { status, body } = await api('GET', `/api/messages/stats?${query}`);
+        const { status, body } = await t.adminRequest('GET', `/api/messages/stats?${query}`);
         expect(status, query).toBe(400);
         expect(body.message, query).toMatch(message);
       }

@@ -71,11 +71,7 @@ for (const engine of ENGINES)
       } else {
         t = await startTestServer();
       }
-      const saved = await fetch(`${t.url}/api/placements`, {
-        method: 'PUT',
-        headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(definitions),
-      });
+      const saved = await t.adminRequest('PUT', '/api/placements', definitions);
       expect(saved.status).toBe(200);
       for (const userId of ['u1', 'u2', 'u3']) await makePerson(t, userId);
       // u2 bought an hour before seeing anything: not a conversion of the click that follows.

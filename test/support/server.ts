@@ -17,9 +17,18 @@ export interface TestServer {
   /** Waits until the processors have applied everything in the log so far. */
   settle(): Promise<void>;
   close(): Promise<void>;
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-  admin(path: string): Promise<{ status: number; body: any }>;
+  /** GETs an admin route with the admin token: adminRequest('GET', path). */
+  admin(path: string): Promise<AdminAnswer>;
+  /**
+   * Calls an admin route: `body`, when given, is sent as JSON; `token` replaces the admin token
+   * (null sends no authorization header) for tests of who may call. The answer's body is its
+   * parsed JSON, or undefined when it has none (or is not JSON).
+   */
+  adminRequest(method: string, path: string, body?: unknown, token?: string | null): Promise<AdminAnswer>;
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
+export type AdminAnswer = { status: number; body: any };
 
 export async function startTestServer(
   input: ConfigInput = {},
@@ -33,7 +42,7 @@ export async function startTestServer(
   await ensureCredential(server.state, 'write', 'test-source', writeKey);
   await ensureCredential(server.state, 'admin', 'test-admin', adminToken);
   const url = await server.listen();
-  return {
+  const testServer: TestServer = {
     url,
     writeKey,
     adminToken,
@@ -47,11 +56,30 @@ export async function startTestServer(
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    async admin(path: string) {
-      const response = await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${adminToken}` } });
-      return { status: response.status, body: await response.json().catch(() => undefined) };
+    admin(path: string) {
+      return adminRequest('GET', path);
     },
+    adminRequest,
   };
+  return testServer;
+
+  async function adminRequest(
+    method: string,
+    path: string,
+    body?: unknown,
+    // The field, not the constant: a test may replace the suite's admin token.
+    token: string | null = testServer.adminToken,
+  ): Promise<AdminAnswer> {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: await response.json().catch(() => undefined) };
+  }
 }
 
 /** POSTs JSON to a tracking route with the write key as HTTP Basic username. */
