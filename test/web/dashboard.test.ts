@@ -339,10 +339,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     const row = page.locator('#admin-tokens tr[data-credential="browser-made"]');
     await row.getByText('live').waitFor();
     // The new token works until it is revoked.
-    const status = () =>
-      fetch(`${server.url}/api/status`, { headers: { authorization: `Bearer ${secret}` } }).then(
-        (r) => r.status,
-      );
+    const status = async () => (await server.adminRequest('GET', '/api/status', undefined, secret)).status;
     expect(await status()).toBe(200);
     page.once('dialog', (dialog) => void dialog.accept());
     await row.getByRole('button', { name: 'Revoke admin token browser-made' }).click();
@@ -462,9 +459,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
       .getByText(/Erasure complete/)
       .waitFor({ timeout: 60_000 });
     await page.getByRole('button', { name: 'Back to people' }).click();
-    const gone = await fetch(`${server.url}/api/profiles/${profile.profileId}`, {
-      headers: { authorization: `Bearer ${server.adminToken}` },
-    });
+    const gone = await server.admin(`/api/profiles/${profile.profileId}`);
     // 410 Gone: the API remembers that this profile was erased.
     expect(gone.status).toBe(410);
     await page.getByLabel(/^Search by/).fill(person.userId!);

@@ -95,20 +95,12 @@ export const PLACEMENTS = {
   ],
 };
 
+/** An admin call that must succeed (filling the world stops at the first refusal): its JSON body. */
 export async function api(server: TestServer, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${server.adminToken}`,
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the API answers
-  const parsed: any = text ? JSON.parse(text) : undefined;
-  if (response.status >= 400) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return parsed;
+  const answer = await server.adminRequest(method, path, body);
+  if (answer.status >= 400)
+    throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
 }
 
 async function until(what: string, check: () => Promise<boolean>): Promise<void> {
