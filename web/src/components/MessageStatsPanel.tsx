@@ -1,9 +1,10 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense } from 'react';
 import { api, type MessageCounts, type MessageMetric, type MessageStats } from '../api.ts';
 import { num } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
-import { Card, Empty, ErrorNote, Loading } from './ui.tsx';
+import { DateRangeFields, useDayRange } from './DateRangeFields.tsx';
+import { Card, Empty, Loading, LoadStatus } from './ui.tsx';
 
 const Chart = lazy(() => import('./Chart.tsx'));
 
@@ -103,9 +104,8 @@ function ChannelChart(props: { stats: MessageStats }) {
 
 /** Counts by channel and journey for a range of days (default today), and why messages were held back. */
 export function MessageStatsPanel() {
-  const today = new Date().toISOString().slice(0, 10);
-  const [from, setFrom] = useState(today);
-  const [to, setTo] = useState(today);
+  const range = useDayRange();
+  const { from, to } = range;
   const stats = useApi(() => api.messageStats({ from, to }), [from, to]);
   const data = stats.data;
   const nothing = data && data.byChannel.length === 0 && data.byJourney.length === 0;
@@ -113,23 +113,9 @@ export function MessageStatsPanel() {
     <>
       <Card title="Delivery by channel and journey" id="totals" wide>
         <div className="row">
-          <div>
-            <label htmlFor="stats-from">From (UTC day)</label>
-            <input
-              id="stats-from"
-              type="date"
-              value={from}
-              max={to}
-              onChange={(e) => setFrom(e.target.value)}
-            />
-          </div>
-          <div>
-            <label htmlFor="stats-to">To (UTC day, included)</label>
-            <input id="stats-to" type="date" value={to} min={from} onChange={(e) => setTo(e.target.value)} />
-          </div>
+          <DateRangeFields idPrefix="stats" range={range} />
         </div>
-        {stats.error ? <ErrorNote error={stats.error} /> : null}
-        {stats.loading && !data ? <Loading /> : null}
+        <LoadStatus state={stats} />
         {nothing ? (
           <Empty title={`No messages from ${data.from} to ${data.to}`}>
             <p>

@@ -2,15 +2,13 @@ import { type FormEvent, useState } from 'react';
 import { api } from '../api.ts';
 import { num, pct } from '../format.ts';
 import { useApi } from '../hooks.ts';
-import { Card, Empty, ErrorNote, Loading } from './ui.tsx';
-
-const DAY_MS = 86_400_000;
+import { DateRangeFields, useDayRange } from './DateRangeFields.tsx';
+import { Card, Empty, LoadStatus } from './ui.tsx';
 
 /** Per offer: impressions, clicks, CTR and conversions (a click followed by the goal event). */
 export function PlacementStatsPanel() {
-  const today = new Date().toISOString().slice(0, 10);
-  const [from, setFrom] = useState(new Date(Date.now() - 29 * DAY_MS).toISOString().slice(0, 10));
-  const [to, setTo] = useState(today);
+  const range = useDayRange(30);
+  const { from, to } = range;
   const [goalText, setGoalText] = useState('Order Completed');
   const [goal, setGoal] = useState('Order Completed');
   const [windowDays, setWindowDays] = useState(7);
@@ -27,20 +25,7 @@ export function PlacementStatsPanel() {
   return (
     <Card title="Impressions, clicks, conversion" id="results" wide>
       <form className="row" onSubmit={submit}>
-        <div>
-          <label htmlFor="pstats-from">From (UTC day)</label>
-          <input
-            id="pstats-from"
-            type="date"
-            value={from}
-            max={to}
-            onChange={(e) => setFrom(e.target.value)}
-          />
-        </div>
-        <div>
-          <label htmlFor="pstats-to">To (UTC day, included)</label>
-          <input id="pstats-to" type="date" value={to} min={from} onChange={(e) => setTo(e.target.value)} />
-        </div>
+        <DateRangeFields idPrefix="pstats" range={range} />
         <div>
           <label htmlFor="pstats-goal">Goal event (conversion)</label>
           <input id="pstats-goal" value={goalText} onChange={(e) => setGoalText(e.target.value)} />
@@ -60,8 +45,7 @@ export function PlacementStatsPanel() {
           <button type="submit">Apply goal</button>
         </div>
       </form>
-      {stats.error ? <ErrorNote error={stats.error} /> : null}
-      {stats.loading && !data ? <Loading /> : null}
+      <LoadStatus state={stats} />
       {data && !seen ? (
         <Empty title={`No offer was shown from ${data.from} to ${data.to}`}>
           <p>

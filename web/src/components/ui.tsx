@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiError } from '../api.ts';
+import type { Loaded } from '../hooks.ts';
 
 export function PageHeader(props: { title: string; children?: ReactNode }) {
   return (
@@ -64,6 +65,20 @@ export function ErrorNote(props: { error: unknown }) {
         </ul>
       ) : null}
     </div>
+  );
+}
+
+/**
+ * Where a useApi call stands when it has nothing to show yet: its error, or Loading while the
+ * first answer is awaited (a reload keeps the last answer on screen instead).
+ */
+export function LoadStatus(props: { state: Pick<Loaded<unknown>, 'data' | 'error' | 'loading'> }) {
+  const { data, error, loading } = props.state;
+  return (
+    <>
+      {error ? <ErrorNote error={error} /> : null}
+      {loading && !data ? <Loading /> : null}
+    </>
   );
 }
 
