@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api, type Journey } from '../api.ts';
 import { JourneyGraph } from '../components/JourneyGraph.tsx';
+import { JourneysTable, loadJourneysWithStats } from '../components/JourneysTable.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
@@ -29,12 +30,6 @@ const TEMPLATE = {
     { id: 'done', type: 'exit' },
   ],
 };
-
-async function loadList() {
-  const journeys = await api.journeys();
-  const stats = await Promise.all(journeys.map((j) => api.journeyStats(j.journeyId).catch(() => null)));
-  return journeys.map((journey, i) => ({ journey, stats: stats[i] ?? null }));
-}
 
 function Editor(props: { initial: unknown; onSaved: (journey: Journey) => void; title: string }) {
   const [text, setText] = useState(JSON.stringify(props.initial, null, 2));
@@ -89,7 +84,7 @@ function Editor(props: { initial: unknown; onSaved: (journey: Journey) => void; 
 }
 
 function List() {
-  const list = useApi(loadList, []);
+  const list = useApi(() => loadJourneysWithStats(), []);
   const [creating, setCreating] = useState(false);
   return (
     <>
@@ -117,40 +112,7 @@ function List() {
               </p>
             </Empty>
           ) : null}
-          {list.data && list.data.length > 0 ? (
-            <table>
-              <thead>
-                <tr>
-                  <th>Journey</th>
-                  <th>Status</th>
-                  <th>Version</th>
-                  <th className="num">Entered</th>
-                  <th className="num">Active</th>
-                  <th className="num">Converted</th>
-                  <th className="num">Completed</th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.data.map(({ journey, stats }) => (
-                  <tr key={journey.journeyId}>
-                    <td>
-                      <Link href={`/journeys/${encodeURIComponent(journey.journeyId)}`}>
-                        {journey.definition.name ?? journey.journeyId}
-                      </Link>
-                    </td>
-                    <td>
-                      <span className={`badge ${journey.status}`}>{journey.status}</span>
-                    </td>
-                    <td>{journey.version}</td>
-                    <td className="num">{num(stats?.entered)}</td>
-                    <td className="num">{num(stats?.active)}</td>
-                    <td className="num">{num(stats?.converted)}</td>
-                    <td className="num">{num(stats?.completed)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
+          {list.data && list.data.length > 0 ? <JourneysTable rows={list.data} detailed /> : null}
         </Card>
       </div>
     </>

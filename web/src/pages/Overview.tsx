@@ -1,7 +1,17 @@
 import { api, type FunnelReport } from '../api.ts';
 import { EventsChart } from '../components/EventsChart.tsx';
 import { FunnelChart } from '../components/FunnelChart.tsx';
-import { Card, DemoHint, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui.tsx';
+import { JourneysTable, loadJourneysWithStats } from '../components/JourneysTable.tsx';
+import {
+  Card,
+  DemoHint,
+  Empty,
+  ErrorNote,
+  Loading,
+  LoadStatus,
+  PageHeader,
+  Stat,
+} from '../components/ui.tsx';
 import { num } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { Link } from '../router.tsx';
@@ -13,18 +23,10 @@ async function loadFunnel(): Promise<FunnelReport | null> {
   return api.funnel(String(first.id));
 }
 
-async function loadJourneys() {
-  const journeys = await api.journeys();
-  const stats = await Promise.all(
-    journeys.slice(0, 10).map((j) => api.journeyStats(j.journeyId).catch(() => null)),
-  );
-  return journeys.slice(0, 10).map((journey, i) => ({ journey, stats: stats[i] ?? null }));
-}
-
 export default function Overview() {
   const status = useApi(() => api.status(), []);
   const funnel = useApi(loadFunnel, []);
-  const journeys = useApi(loadJourneys, []);
+  const journeys = useApi(() => loadJourneysWithStats(10), []);
   const events = useApi(() => api.eventsPerDay(30), []);
   const messages = useApi(() => api.messageStats(), []);
   const processors = status.data?.processors as Record<string, { offset: number; lag: number }> | undefined;
@@ -34,8 +36,7 @@ export default function Overview() {
       <PageHeader title="Overview" />
       <div className="grid">
         <Card title="Profiles and ingest" id="ingest">
-          {status.error ? <ErrorNote error={status.error} /> : null}
-          {status.loading && !status.data ? <Loading /> : null}
+          <LoadStatus state={status} />
           {status.data ? (
             <>
               <div className="stats">
@@ -78,8 +79,7 @@ export default function Overview() {
           )}
         </Card>
         <Card title="Events per day" id="events-per-day" wide>
-          {events.error ? <ErrorNote error={events.error} /> : null}
-          {events.loading && !events.data ? <Loading /> : null}
+          <LoadStatus state={events} />
           {events.data ? (
             <>
               <div className="stats">
@@ -104,8 +104,7 @@ export default function Overview() {
           ) : null}
         </Card>
         <Card title="Messages today" id="messages-today">
-          {messages.error ? <ErrorNote error={messages.error} /> : null}
-          {messages.loading && !messages.data ? <Loading /> : null}
+          <LoadStatus state={messages} />
           {messages.data ? (
             <div className="stats">
               <Stat
@@ -139,38 +138,7 @@ export default function Overview() {
               </p>
             </Empty>
           ) : null}
-          {journeys.data && journeys.data.length > 0 ? (
-            <div className="table-wrap">
-              <table>
-                <thead>
-                  <tr>
-                    <th>Journey</th>
-                    <th>Status</th>
-                    <th className="num">Entered</th>
-                    <th className="num">Active</th>
-                    <th className="num">Converted</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {journeys.data.map(({ journey, stats }) => (
-                    <tr key={journey.journeyId}>
-                      <td>
-                        <Link href={`/journeys/${encodeURIComponent(journey.journeyId)}`}>
-                          {journey.definition.name ?? journey.journeyId}
-                        </Link>
-                      </td>
-                      <td>
-                        <span className={`badge ${journey.status}`}>{journey.status}</span>
-                      </td>
-                      <td className="num">{num(stats?.entered)}</td>
-                      <td className="num">{num(stats?.active)}</td>
-                      <td className="num">{num(stats?.converted)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
-          ) : null}
+          {journeys.data && journeys.data.length > 0 ? <JourneysTable rows={journeys.data} /> : null}
         </Card>
       </div>
     </>
