@@ -298,8 +298,10 @@ export interface StateStore {
    */
   numericPropertyHistogram(name: string, edges: number[]): Promise<number[]>;
   /**
-   * A deterministic sample of live profiles with both properties numeric: every k-th in
-   * profile id order, k = ceil(total / limit), so at most `limit` points spread over all ids.
+   * A deterministic sample of the live profiles with a numeric x: every k-th in x order (ties
+   * by profile id), k = ceil(total / limit), so at most `limit` points spread over the whole
+   * range of x; `total` counts the profiles with an x. Sampled profiles whose y is not a
+   * number are left out of `points`.
    */
   numericPropertyPairSample(
     xName: string,

@@ -180,10 +180,10 @@ const scatterSchema = {
   type: 'object',
   properties: {
     computedAt: { type: ['string', 'null'] },
-    total: { type: 'integer', description: 'live profiles with both a CLV and a P(alive)' },
+    total: { type: 'integer', description: 'live profiles with a CLV' },
     sampled: { type: 'integer' },
     limit: { type: 'integer' },
-    every: { type: 'integer', description: 'every k-th profile in profile id order' },
+    every: { type: 'integer', description: 'every k-th profile in CLV order (ties by profile id)' },
     points: {
       type: 'array',
       items: {
@@ -333,7 +333,8 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
     {
       schema: {
         tags: ['value'],
-        summary: 'P(alive) against CLV for a deterministic sample of profiles (at most 2,000 points)',
+        summary:
+          'P(alive) against CLV for a deterministic sample of profiles, every k-th by CLV (at most 2,000 points)',
         security,
         querystring: {
           type: 'object',

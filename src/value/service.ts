@@ -85,11 +85,11 @@ export interface ValueDistribution {
 
 export interface ValueScatter {
   computedAt: string | null;
-  /** Live profiles with both a CLV and a P(alive); `sampled` of them are in `points`. */
+  /** Live profiles with a CLV; `sampled` of them are in `points`. */
   total: number;
   sampled: number;
   limit: number;
-  /** Every k-th of those profiles in profile id order (k = ceil(total / limit)): the same points every time. */
+  /** Every k-th of those profiles in CLV order, ties by id (k = ceil(total / limit)): the same points every time. */
   every: number;
   points: { profileId: string; clv: number; pAlive: number }[];
 }

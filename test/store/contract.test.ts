@@ -687,16 +687,35 @@ for (const engine of ENGINES) {
         expect(await state.numericPropertyHistogram('clv', [0, 1, 10, 1000])).toEqual([1, 1, 2]);
         expect(await state.numericPropertyHistogram('clv', [1, 1000])).toEqual([3]);
         expect(await state.numericPropertyHistogram('clv', [2.5, 5])).toEqual([1]);
-        // Pairs: p1, p3, p4 (p5's clv is text, p2 has no p_alive); every 2nd of 3 by id → p1, p4.
+        // By clv: p1 0, p2 2.5, p3 10, p4 1000 (p5's is text, p7 merged away); every 2nd → p1, p3.
         expect(await state.numericPropertyPairSample('clv', 'p_alive', 2)).toEqual({
-          total: 3,
+          total: 4,
           points: [
             { profileId: 'p1', x: 0, y: 0.9 },
+            { profileId: 'p3', x: 10, y: 0.2 },
+          ],
+        });
+        // Everyone: p2 has no p_alive, so it is left out of the points.
+        expect(await state.numericPropertyPairSample('clv', 'p_alive', 10)).toEqual({
+          total: 4,
+          points: [
+            { profileId: 'p1', x: 0, y: 0.9 },
+            { profileId: 'p3', x: 10, y: 0.2 },
             { profileId: 'p4', x: 1000, y: 1 },
           ],
         });
-        expect((await state.numericPropertyPairSample('clv', 'p_alive', 10)).points).toHaveLength(3);
-        expect(await state.numericPropertyPairSample('clv', 'nothing', 10)).toEqual({ total: 0, points: [] });
+        // Ties in x go by profile id.
+        await state.setComputedProperties([
+          clv('p3', 0),
+          { profileId: 'p2', name: 'p_alive', value: 0.4, computedAt: at(1) },
+        ]);
+        expect(
+          (await state.numericPropertyPairSample('clv', 'p_alive', 10)).points.map((p) => p.profileId),
+        ).toEqual(['p1', 'p3', 'p2', 'p4']);
+        expect(await state.numericPropertyPairSample('nothing', 'p_alive', 10)).toEqual({
+          total: 0,
+          points: [],
+        });
       });
 
       it('keeps a named report, replacing it on save', async () => {

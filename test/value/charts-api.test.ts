@@ -191,9 +191,10 @@ describe('value page charts API', () => {
   });
 
   it('scatter: P(alive) against CLV, capped, the same sample every time, each point a real profile', async () => {
-    const both = [...computed].filter(
-      ([, values]) => typeof values.clv === 'number' && typeof values.p_alive === 'number',
-    );
+    const withClv = [...computed].filter(([, values]) => typeof values.clv === 'number');
+    // The refresh gives everyone with a CLV a P(alive) too.
+    const both = withClv.filter(([, values]) => typeof values.p_alive === 'number');
+    expect(both.length).toBe(withClv.length);
     const full = await admin('/api/value/scatter?limit=2000');
     expect(full.status).toBe(200);
     expect(full.body.total).toBe(both.length);
@@ -211,8 +212,13 @@ describe('value page charts API', () => {
     expect(first.body).toEqual(second.body);
     expect(first.body).toMatchObject({ total: both.length, sampled: first.body.points.length, limit });
     expect(first.body.every).toBe(Math.ceil(both.length / limit));
-    // Every k-th profile in id order: the sample is spread over all profiles, not the first few.
-    const ordered = both.map(([id]) => id).sort();
+    // Every k-th profile in CLV order (ties by id): the sample spans the whole range of CLV.
+    const ordered = both
+      .sort(
+        ([leftId, left], [rightId, right]) =>
+          (left.clv as number) - (right.clv as number) || (leftId < rightId ? -1 : 1),
+      )
+      .map(([id]) => id);
     expect(first.body.points.map((p: { profileId: string }) => p.profileId)).toEqual(
       ordered.filter((_, i) => i % first.body.every === 0),
     );

@@ -92,23 +92,24 @@ export async function numericPropertyPairSample(
   yName: string,
   limit: number,
 ): Promise<{ total: number; points: NumericPropertyPair[] }> {
-  const { rows } = await db.query<{ profile_id: string; x: number; y: number; total: string }>(
-    `WITH xs AS (${numbers(tables, '$1')}), ys AS (${numbers(tables, '$2')}),
-     pairs AS (
-       SELECT xs.profile_id, xs.v AS x, ys.v AS y FROM xs JOIN ys ON ys.profile_id = xs.profile_id
-       WHERE xs.v IS NOT NULL AND ys.v IS NOT NULL
-     ),
-     numbered AS (
-       SELECT profile_id, x, y, row_number() OVER (ORDER BY profile_id COLLATE "C") - 1 AS i,
-              count(*) OVER () AS total
-       FROM pairs
-     )
-     SELECT profile_id, x, y, total FROM numbered
-     WHERE i % ((total + $3::bigint - 1) / $3::bigint) = 0 ORDER BY profile_id COLLATE "C" LIMIT $3::bigint`,
-    [storableText(xName), storableText(yName), limit],
+  const counted = await db.query<{ total: string }>(
+    `SELECT count(*) AS total FROM (${numbers(tables, '$1')}) numbers WHERE v IS NOT NULL`,
+    [storableText(xName)],
   );
-  // Position 0 is always in the sample, so no row means no pair at all.
-  const total = rows[0] ? toNumber(rows[0].total) : 0;
+  const total = toNumber(counted.rows[0]!.total);
+  if (total === 0) return { total, points: [] };
+  // Every k-th in x order; y is looked up for the sample only.
+  const { rows } = await db.query<{ profile_id: string; x: number; y: number }>(
+    `SELECT xs.profile_id, xs.v AS x, (y.value)::float8 AS y
+     FROM (
+       SELECT profile_id, v, row_number() OVER (ORDER BY v, profile_id COLLATE "C") - 1 AS i
+       FROM (${numbers(tables, '$1')}) numbers WHERE v IS NOT NULL
+     ) xs
+     JOIN ${tables.computedProperties} y ON y.profile_id = xs.profile_id AND y.name = $2
+     WHERE xs.i % $3::bigint = 0 AND jsonb_typeof(y.value) = 'number'
+     ORDER BY xs.i`,
+    [storableText(xName), storableText(yName), Math.ceil(total / limit)],
+  );
   return {
     total,
     points: rows.map((row) => ({ profileId: row.profile_id, x: toNumber(row.x), y: toNumber(row.y) })),

@@ -4,12 +4,16 @@
 import type { NumericPropertyPair, NumericPropertySummary, StoredReport } from '../types.ts';
 import type { SqliteDatabase } from './connection.ts';
 
-/** (profile_id, v) of live profiles whose property `?` is a JSON number. */
-const NUMBERS = `SELECT cp.profile_id AS profile_id,
-         CASE WHEN json_type(cp.value) IN ('integer', 'real') THEN CAST(cp.value AS REAL) END AS v
+/**
+ * (profile_id, v) of live profiles whose property `?` is a JSON number. Written to match the
+ * partial expression index computed_numbers_by_name exactly (same CAST, same json_type test),
+ * so it is read from the index alone; merged-away profiles (few) are left out by a NOT IN on
+ * a small list rather than a lookup per row.
+ */
+const NUMBERS = `SELECT cp.profile_id AS profile_id, CAST(cp.value AS REAL) AS v
   FROM computed_properties cp
-  JOIN profiles p ON p.profile_id = cp.profile_id AND p.merged_into IS NULL
-  WHERE cp.name = ?`;
+  WHERE cp.name = ? AND json_type(cp.value) IN ('integer', 'real')
+    AND cp.profile_id NOT IN (SELECT profile_id FROM profiles WHERE merged_into IS NOT NULL)`;
 
 export function numericPropertySummary(db: SqliteDatabase, name: string): NumericPropertySummary {
   const row = db
@@ -81,23 +85,21 @@ export function numericPropertyPairSample(
   yName: string,
   limit: number,
 ): { total: number; points: NumericPropertyPair[] } {
+  const { total } = db.prepare(`SELECT count(*) AS total FROM (${NUMBERS}) numbers`).get(xName) as {
+    total: number;
+  };
+  if (total === 0) return { total, points: [] };
+  // Every k-th in x order, read from the index in that order; y is looked up for the sample only.
+  const every = Math.ceil(total / limit);
   const rows = db
     .prepare(
-      `WITH xs AS (${NUMBERS}), ys AS (${NUMBERS}),
-       pairs AS (
-         SELECT xs.profile_id, xs.v AS x, ys.v AS y FROM xs JOIN ys ON ys.profile_id = xs.profile_id
-         WHERE xs.v IS NOT NULL AND ys.v IS NOT NULL
-       ),
-       numbered AS (
-         SELECT profile_id, x, y, row_number() OVER (ORDER BY profile_id) - 1 AS i, count(*) OVER () AS total
-         FROM pairs
-       )
-       SELECT profile_id, x, y, total FROM numbered
-       WHERE i % ((total + ? - 1) / ?) = 0 ORDER BY profile_id LIMIT ?`,
+      `SELECT xs.profile_id AS profile_id, xs.v AS x, CAST(y.value AS REAL) AS y
+       FROM (SELECT profile_id, v, row_number() OVER (ORDER BY v, profile_id) - 1 AS i FROM (${NUMBERS}) numbers) xs
+       JOIN computed_properties y ON y.profile_id = xs.profile_id AND y.name = ?
+       WHERE xs.i % ? = 0 AND json_type(y.value) IN ('integer', 'real')
+       ORDER BY xs.i`,
     )
-    .all(xName, yName, limit, limit, limit) as { profile_id: string; x: number; y: number; total: number }[];
-  // Position 0 is always in the sample, so no row means no pair at all.
-  const total = rows[0]?.total ?? 0;
+    .all(xName, yName, every) as { profile_id: string; x: number; y: number }[];
   return { total, points: rows.map((row) => ({ profileId: row.profile_id, x: row.x, y: row.y })) };
 }
 

@@ -110,4 +110,10 @@ export const STATE_MIGRATIONS: string[] = [
      body TEXT NOT NULL,
      saved_at TEXT NOT NULL
    );`,
+  // 4: the value page's aggregates read numbers by name in value order from this index alone
+  // (a partial expression index over JSON numbers; value is in it so json_type needs no table
+  // lookup), instead of one table lookup per profile: about 0.5 s instead of 20 s at 1M.
+  `DROP INDEX computed_properties_by_name;
+   CREATE INDEX computed_numbers_by_name ON computed_properties (name, CAST(value AS REAL), value)
+     WHERE json_type(value) IN ('integer', 'real');`,
 ];

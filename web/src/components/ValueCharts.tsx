@@ -166,8 +166,8 @@ function ScatterChart(props: { scatter: ValueScatter }) {
     <>
       <p className="small muted" data-testid="scatter-summary">
         {num(s.sampled)} of {num(s.total)} customers
-        {s.sampled < s.total ? ` (every ${num(s.every)}th by profile id)` : ''}. Click a point to open the
-        person.
+        {s.sampled < s.total ? ` (every ${num(s.every)}th by CLV, so the tail is in)` : ''}. Click a point to
+        open the person.
       </p>
       <ChartBox>
         <Chart
