@@ -3,6 +3,7 @@
 // and click events in the log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsNamed, makePerson } from '../channels/support.ts';
+import { eventually } from '../support/recording-channel.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;
@@ -117,7 +118,11 @@ describe('GET /v1/decide', () => {
     await server.adminRequest('PUT', '/api/placements', definitions);
     const clickUrl = (await decideFor('userId=mortgage-2-unknown')).body.clickUrl;
     expect(clickUrl).toBeUndefined();
-    const views = await eventsNamed(server, mortgageId, 'Promotion Viewed');
+    // Impressions and clicks are appended without waiting for their commit: wait until all are in.
+    const views = await eventually(
+      () => eventsNamed(server, mortgageId, 'Promotion Viewed'),
+      (events) => events.length >= 3,
+    );
     expect(views.map((e) => e.properties.promotion_id).sort()).toEqual([
       'card',
       'home-insurance',
@@ -142,7 +147,10 @@ describe('GET /v1/decide', () => {
     const tampered = new URL(clickUrl);
     tampered.searchParams.set('u', 'https://evil.example/');
     expect((await fetch(tampered, { redirect: 'manual' })).status).toBe(400);
-    const clicks = await eventsNamed(server, fresh, 'Promotion Clicked');
+    const clicks = await eventually(
+      () => eventsNamed(server, fresh, 'Promotion Clicked'),
+      (events) => events.length > 0,
+    );
     expect(clicks.map((e) => e.properties.promotion_id)).toEqual(['home-insurance']);
   });
 });
