@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { RapportError } from '../errors/index.ts';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity/index.ts';
+import { DEFAULT_CONSENT_PURPOSES } from '../profiles/consent.ts';
 
 export interface RapportConfig {
   host: string;
@@ -123,16 +124,6 @@ function parseTraitList(raw: string | undefined): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
-
-const DEFAULT_CONSENT_PURPOSES = [
-  'analytics',
-  'personalization',
-  'email',
-  'sms',
-  'push',
-  'phone',
-  'location',
-];
 
 function parsePurposes(raw: string | undefined, name: string): string[] {
   if (raw === undefined || raw.trim() === '') return [...DEFAULT_CONSENT_PURPOSES];
