@@ -2,6 +2,7 @@
 // person's channel preference, and the webhook signing key receivers verify with.
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
+import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import type { TaskStatus } from '../store/index.ts';
 import type { ChannelRuntime } from './runtime.ts';
@@ -12,11 +13,6 @@ export interface ChannelAdminRouteOptions {
 }
 
 const security = [{ adminToken: [] }];
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  additionalProperties: true,
-} as const;
 const nullable = (type: string) => ({ type: [type, 'null'] }) as const;
 const taskSchema = {
   type: 'object',

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/auth.ts';
+import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { DecisionRecord } from '../store/index.ts';
@@ -28,11 +29,6 @@ export const TEST_SEND_PROFILE = 'test-send';
 export const TEST_SEND_CODE = 'test_send';
 
 const security = [{ adminToken: [] }];
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  additionalProperties: true,
-} as const;
 
 const channelSchema = {
   type: 'object',

@@ -2,6 +2,7 @@
 // tracking API), the promotion click redirect, and the admin routes that save definitions.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
+import { errorSchema } from '../api/schemas.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { PlacementDefinitions, PlacementService } from './service.ts';
@@ -11,11 +12,6 @@ export interface PlacementRouteOptions {
   credentials: CredentialCache;
 }
 
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  additionalProperties: true,
-} as const;
 const offerSchema = {
   type: 'object',
   properties: {

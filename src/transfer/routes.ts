@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
+import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { EventReader } from '../pipeline/index.ts';
@@ -40,12 +41,6 @@ const profileLineSchema = {
     identities: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
     traits: { type: 'object', additionalProperties: true },
   },
-} as const;
-
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  additionalProperties: true,
 } as const;
 
 function isoOrThrow(name: string, value: string | undefined): string | undefined {

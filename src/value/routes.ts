@@ -4,6 +4,7 @@
 // its service and schedule and stops the schedule when the server closes.
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
+import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { VALUE_METRICS, type ValueMetric } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
@@ -20,12 +21,6 @@ export interface ValueRouteOptions extends ValueServiceDeps {
   /** Each refresh's lead threshold crossings (the server makes them sales tasks). */
   onLeadActions?: (actions: LeadAction[]) => Promise<unknown>;
 }
-
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  additionalProperties: true,
-} as const;
 
 const numberOrNull = { type: ['number', 'null'] } as const;
 const numberMap = { type: ['object', 'null'], additionalProperties: { type: 'number' } } as const;

@@ -2,6 +2,7 @@
 // SegmentService; none touches a driver.
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../../api/auth.ts';
+import { errorSchema } from '../../api/schemas.ts';
 import type { CredentialCache } from '../../auth/index.ts';
 import { addPathRoutes } from '../../paths/index.ts';
 import type { Pipeline } from '../../pipeline/host.ts';
@@ -17,11 +18,6 @@ export interface SegmentRouteOptions {
   clock?: { now(): Date } | undefined;
 }
 
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  additionalProperties: true,
-} as const;
 const ruleInput = {
   type: 'object',
   properties: {
