@@ -35,6 +35,7 @@ export const ERRORS = {
   RAPPORT_STORE_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_VALUE_INVALID_INPUT: { status: 400, kind: 'user' },
   RAPPORT_VALUE_FIT_FAILED: { status: 422, kind: 'user' },
+  RAPPORT_VALUE_RECOMPUTING: { status: 503, kind: 'operational' },
   RAPPORT_JOURNEY_INVALID: { status: 400, kind: 'user' },
   RAPPORT_POLICY_INVALID: { status: 400, kind: 'user' },
   RAPPORT_POLICY_READ_ONLY: { status: 409, kind: 'user' },

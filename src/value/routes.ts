@@ -258,6 +258,12 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
     app.log.error({ err: error }, 'scheduled value refresh failed'),
   );
   app.addHook('onClose', async () => service.stop());
+  // Once the server is up (the pipeline has its stores open), not during registration.
+  app.addHook('onReady', async () => {
+    await service.restoreAfterRestart((error) =>
+      app.log.error({ err: error }, 'value recompute after restart failed'),
+    );
+  });
   app.addHook('preHandler', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
 

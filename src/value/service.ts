@@ -158,6 +158,20 @@ export class ValueService {
     this.#timer = null;
   }
 
+  /**
+   * After a restart: when an earlier refresh left its report, recompute it in the background
+   * as of the moment it was computed, so the ranking, renewal calendar and budget (which need
+   * the whole result, kept in memory) answer again with the same scores, without anyone asking
+   * for a refresh. The profiles' stored scores are rewritten with equal values meanwhile.
+   * Resolves whether it started one.
+   */
+  async restoreAfterRestart(onError: (error: unknown) => void): Promise<boolean> {
+    const report = await this.#report();
+    if (this.#latest || this.#running || !report) return false;
+    this.refresh({ asOf: new Date(report.computedAt) }).catch(onError);
+    return true;
+  }
+
   ranking(
     order: 'top' | 'bottom',
     limit: number,
@@ -258,6 +272,13 @@ export class ValueService {
 
   #require(): RefreshResult {
     if (this.#latest) return this.#latest;
+    if (this.#running) {
+      throw new RapportError(
+        'RAPPORT_VALUE_RECOMPUTING',
+        'the value scores are being recomputed (after a restart or on request); try again when it finishes',
+        { retryAfterSeconds: 10 },
+      );
+    }
     throw new RapportError(
       'RAPPORT_API_NOT_FOUND',
       'no value refresh has run since this server started: run `rapport value refresh` (POST /api/value/refresh)',
