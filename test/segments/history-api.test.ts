@@ -8,6 +8,7 @@ import { TestClock } from '../../src/pipeline/index.ts';
 import { openSegmentStore, type SegmentStore } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
+import { settleSegments } from './settle.ts';
 
 const DAY = 86_400_000;
 const T0 = new Date('2026-03-10T12:00:00.000Z');
@@ -26,23 +27,7 @@ for (const engine of ENGINES)
     let dropDatabase: (() => Promise<void>) | undefined;
     const clock = new TestClock(T0);
 
-    /** Until every event is applied, the segment is live and no re-check is due. */
-    async function settle(): Promise<void> {
-      for (let round = 0; round < 400; round++) {
-        const head = await server.server.state.log.headSeq();
-        await server.server.pipeline.waitFor(head);
-        await server.server.pipeline.waitForSegments(head);
-        const quiet =
-          (await store.listSegments()).every((s) => s.status === 'live') &&
-          (await store.outbox(1)).length === 0 &&
-          (await store.dueRechecks(clock.now().getTime(), 1)).length === 0 &&
-          (await server.server.state.log.headSeq()) === head &&
-          (await store.getOffset()) === head;
-        if (quiet) return;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error('segments did not settle');
-    }
+    const settle = () => settleSegments(server, store, clock);
 
     async function order(userId: string, days: number) {
       clock.set(new Date(at(days)));

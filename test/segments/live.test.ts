@@ -7,6 +7,7 @@ import { TestClock } from '../../src/pipeline/index.ts';
 import { openSegmentStore, type SegmentStore } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
+import { settleSegments } from './settle.ts';
 
 const DAY = 86_400_000;
 const T0 = new Date('2026-03-10T12:00:00.000Z');
@@ -30,28 +31,7 @@ let server: TestServer;
 let store: SegmentStore;
 let clock: TestClock;
 
-/** Until the processors have applied the whole log, built every segment and run due re-checks. */
-async function settle(): Promise<void> {
-  for (let round = 0; round < 400; round++) {
-    const head = await server.server.state.log.headSeq();
-    await server.server.pipeline.waitFor(head);
-    await server.server.pipeline.waitForSegments(head).catch((e) => {
-      throw new Error(`${e.message}: ${server.server.pipeline.status().lastError}`);
-    });
-    const segments = await store.listSegments();
-    const funnels = await store.listFunnels();
-    const quiet =
-      segments.every((s) => s.status === 'live') &&
-      funnels.every((f) => f.status === 'live') &&
-      (await store.outbox(1)).length === 0 &&
-      (await store.dueRechecks(clock.now().getTime(), 1)).length === 0 &&
-      (await server.server.state.log.headSeq()) === head &&
-      (await store.getOffset()) === head;
-    if (quiet) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('segments did not settle');
-}
+const settle = () => settleSegments(server, store, clock);
 
 async function liveMembers(id: string): Promise<string[]> {
   const { body } = await server.adminRequest('GET', `/api/segments/${id}/members?limit=5000`);
