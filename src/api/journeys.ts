@@ -292,6 +292,19 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   );
 
   app.get(
+    '/api/journey-stats',
+    {
+      schema: {
+        tags: ['journeys'],
+        summary: 'Every journey’s entered, active, completed, converted and per-step counts, in one answer',
+        security,
+        response: { 200: { type: 'array', items: statsSchema } },
+      },
+    },
+    async () => journeys.allStats(),
+  );
+
+  app.get(
     '/api/decisions',
     {
       schema: {

@@ -188,6 +188,20 @@ describe('journeys on a running server', () => {
     expect(['a', 'b']).toContain(arms?.split);
   });
 
+  it('gives the stats of every journey in one answer, each equal to the journey route', async () => {
+    const all = await server.adminRequest('GET', '/api/journey-stats');
+    expect(all.status).toBe(200);
+    const journeys = (await server.adminRequest('GET', '/api/journeys')).body as Array<{ journeyId: string }>;
+    expect(all.body.map((s: { journeyId: string }) => s.journeyId).sort()).toEqual(
+      journeys.map((j) => j.journeyId).sort(),
+    );
+    for (const one of all.body) expect(one).toEqual(await stats(one.journeyId));
+    expect(all.body.find((s: { journeyId: string }) => s.journeyId === 'welcome')).toMatchObject({
+      entered: 1,
+      completed: 1,
+    });
+  });
+
   it('is once per person: a second sign-up does not enter again', async () => {
     const ann = await profileIdOf('ann');
     await event('ann', 'Signed Up', { plan: 'pro' });

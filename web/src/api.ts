@@ -639,6 +639,7 @@ export const api = {
   journey: (id: string) => request<Journey>('GET', `/api/journeys/${encodeURIComponent(id)}`),
   saveJourney: (definition: unknown) => request<Journey>('POST', '/api/journeys', { body: definition }),
   journeyStats: (id: string) => request<JourneyStats>('GET', `/api/journeys/${encodeURIComponent(id)}/stats`),
+  allJourneyStats: () => request<Array<JourneyStats & { journeyId: string }>>('GET', '/api/journey-stats'),
   pauseJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/pause`),
   resumeJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/resume`),
   decisions: (query: { profileId?: string; journeyId?: string; limit?: number; before?: number | null }) =>

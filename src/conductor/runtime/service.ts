@@ -151,6 +151,18 @@ export class JourneyService {
     return { journeyId, version: journey.version, ...(await this.conductor.store.journeyStats(journeyId)) };
   }
 
+  /** Every journey's stats in one answer, counted by the store (the dashboard's journey lists). */
+  async allStats(): Promise<Array<JourneyStats & { journeyId: string; version: number }>> {
+    const journeys = await this.list();
+    return Promise.all(
+      journeys.map(async (journey) => ({
+        journeyId: journey.journeyId,
+        version: journey.version,
+        ...(await this.conductor.store.journeyStats(journey.journeyId)),
+      })),
+    );
+  }
+
   decisions(query: DecisionQuery): Promise<StoredDecision[]> {
     return this.conductor.store.listDecisions(query);
   }
