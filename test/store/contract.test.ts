@@ -499,6 +499,15 @@ for (const engine of ENGINES) {
         expect(await stores.state.mergesOf(['nobody'])).toEqual([]);
       });
 
+      it('counts live profiles as merges land in later batches', async () => {
+        await write({ profiles: [profile('a'), profile('b'), profile('c')] });
+        expect(await stores.state.countProfiles()).toBe(3);
+        await write({ profiles: [profile('b', { mergedInto: 'a' })] });
+        expect(await stores.state.countProfiles()).toBe(2);
+        await write({ profiles: [profile('c', { mergedInto: 'a' }), profile('d')] });
+        expect(await stores.state.countProfiles()).toBe(2);
+      });
+
       it('writes thousands of changes in one transaction and counts live profiles', async () => {
         const profiles = Array.from({ length: 4500 }, (_, i) =>
           profile(`p${i}`, { mergedInto: i % 10 === 0 ? 'p1' : null }),

@@ -250,9 +250,16 @@ export class SqliteStateStore implements StateStore {
   }
 
   async countProfiles(): Promise<number> {
-    const row = this.db.prepare('SELECT count(*) AS n FROM profiles WHERE merged_into IS NULL').get() as {
-      n: number;
-    };
+    // All rows minus the merged-away ones, not `WHERE merged_into IS NULL`: both counts read
+    // only narrow indexes (the primary key's and profiles_by_merged_into), where the filter
+    // reads every profile row with its traits. 1M profiles: ≈ 35 ms instead of ≈ 500 ms
+    // (bench/dashboard.ts, GET /api/status on every Overview load).
+    const row = this.db
+      .prepare(
+        `SELECT (SELECT count(*) FROM profiles)
+              - (SELECT count(*) FROM profiles WHERE merged_into IS NOT NULL) AS n`,
+      )
+      .get() as { n: number };
     return row.n;
   }
 
