@@ -436,6 +436,12 @@ function calls(profileId: string, email: string, now: number): Call[] {
     { page: 'Settings', method: 'GET', route: '/api/write-keys', path: '/api/write-keys' },
     { page: 'Settings', method: 'GET', route: '/api/admin-tokens', path: '/api/admin-tokens' },
     { page: 'Settings', method: 'GET', route: '/api/channels', path: '/api/channels' },
+    {
+      page: 'Settings',
+      method: 'GET',
+      route: '/api/channels/webhook-signing-key',
+      path: '/api/channels/webhook-signing-key',
+    },
     { page: 'Settings', method: 'GET', route: '/api/consent-purposes', path: '/api/consent-purposes' },
     { page: 'Settings', method: 'GET', route: '/api/arbitration-policy', path: '/api/arbitration-policy' },
   ];
