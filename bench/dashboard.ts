@@ -259,6 +259,7 @@ function calls(profileId: string, email: string, now: number): Call[] {
       path: '/api/funnel?funnel=lifecycle&cohort=segment:buyers',
     },
     { page: 'Overview, Journeys', method: 'GET', route: '/api/journeys', path: '/api/journeys' },
+    { page: 'Overview, Journeys', method: 'GET', route: '/api/journey-stats', path: '/api/journey-stats' },
     {
       page: 'Overview, Journeys',
       method: 'GET',
