@@ -56,6 +56,22 @@ export class AdminClient {
     return { status: response.status, body: answer };
   }
 
+  /** A GET whose answer is streamed (an export): the response once it is a success. */
+  async stream(path: string): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.options.url), {
+        headers: { authorization: `Bearer ${this.token()}` },
+      });
+    } catch (error) {
+      throw new CliFailure(`cannot reach ${this.options.url}: ${(error as Error).message}`);
+    }
+    if (!response.ok || !response.body) {
+      throw refusal(response.status, (await response.json().catch(() => ({}))) as Body);
+    }
+    return response;
+  }
+
   /** The answer of a call that must succeed; anything else throws with the server's message. */
   async call(method: string, path: string, body?: unknown): Promise<Body> {
     const answer = await this.request(method, path, body);

@@ -5,64 +5,24 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import {
+  AdminClient,
+  type AdminOptions,
+  type Body,
+  CliFailure,
+  cliAction,
+  withAdminServer,
+} from '../cli/admin-client.ts';
 
-interface ServerOptions {
-  url: string;
-  adminToken?: string;
-  json?: boolean;
+function callJson(options: AdminOptions, method: string, path: string, body?: unknown): Promise<Body> {
+  return new AdminClient(options).call(method, path, body);
 }
 
-type Body = Record<string, any>;
-
-class CliFailure extends Error {}
-
-function withServer(command: Command): Command {
-  return command
-    .option('--url <url>', 'the Rapport server', 'http://localhost:8787')
-    .option('--admin-token <token>', 'admin token (default: RAPPORT_ADMIN_TOKEN)')
-    .option('--json', 'print the server’s JSON answer');
+function action<T extends AdminOptions>(work: (options: T, ...args: string[]) => Promise<void>) {
+  return cliAction<T>('profiles', work);
 }
 
-async function call(options: ServerOptions, method: string, path: string, body?: unknown): Promise<Response> {
-  const token = options.adminToken ?? process.env.RAPPORT_ADMIN_TOKEN;
-  if (!token) throw new CliFailure('give --admin-token or set RAPPORT_ADMIN_TOKEN');
-  try {
-    return await fetch(new URL(path, options.url), {
-      method,
-      headers: {
-        authorization: `Bearer ${token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-  } catch (error) {
-    throw new CliFailure(`cannot reach ${options.url}: ${(error as Error).message}`);
-  }
-}
-
-async function callJson(options: ServerOptions, method: string, path: string, body?: unknown): Promise<Body> {
-  const response = await call(options, method, path, body);
-  const answer = (await response.json().catch(() => ({}))) as Body;
-  if (!response.ok)
-    throw new CliFailure(`${answer.message ?? response.statusText} (${answer.error ?? response.status})`);
-  return answer;
-}
-
-function action<T extends ServerOptions>(work: (options: T, ...args: string[]) => Promise<void>) {
-  return async (...args: unknown[]) => {
-    const command = args.at(-1) as Command;
-    const options = command.opts() as T;
-    try {
-      await work(options, ...(args.slice(0, -2) as string[]));
-    } catch (error) {
-      if (!(error instanceof CliFailure)) throw error;
-      process.stderr.write(`rapport profiles: ${error.message}\n`);
-      process.exitCode = 1;
-    }
-  };
-}
-
-const print = (options: ServerOptions, body: Body, text: (body: Body) => string) =>
+const print = (options: AdminOptions, body: Body, text: (body: Body) => string) =>
   process.stdout.write(options.json ? `${JSON.stringify(body, null, 2)}\n` : `${text(body)}\n`);
 
 const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
@@ -115,7 +75,7 @@ export function formatJob(body: Body): string {
   ].join('\n');
 }
 
-async function profileIdFrom(options: ServerOptions & { userId?: string; email?: string }, id?: string) {
+async function profileIdFrom(options: AdminOptions & { userId?: string; email?: string }, id?: string) {
   if (id) return id;
   const field = options.userId ? 'userId' : options.email ? 'email' : undefined;
   if (!field) throw new CliFailure('give a profile id, --user-id or --email');
@@ -133,14 +93,14 @@ export function registerProfilesCommands(program: Command): void {
     .command('profiles')
     .description('profiles on a running server: get, search, consent, erase, export');
 
-  withServer(profiles.command('get [id]'))
+  withAdminServer(profiles.command('get [id]'))
     .description(
       'one profile: identities, traits with their source, consent, computed properties, latest events',
     )
     .option('--user-id <userId>', 'find the profile by userId')
     .option('--email <email>', 'find the profile by email')
     .action(
-      action(async (options: ServerOptions & { userId?: string; email?: string }, id?: string) => {
+      action(async (options: AdminOptions & { userId?: string; email?: string }, id?: string) => {
         const profileId = await profileIdFrom(options, id);
         print(
           options,
@@ -150,7 +110,7 @@ export function registerProfilesCommands(program: Command): void {
       }),
     );
 
-  withServer(profiles.command('search [q]'))
+  withAdminServer(profiles.command('search [q]'))
     .description('list profiles: by identifier (q), --trait name=value, --last-seen-after')
     .option('--trait <name=value...>', 'trait equals value (repeatable)')
     .option('--last-seen-after <iso>', 'seen after this instant')
@@ -159,7 +119,7 @@ export function registerProfilesCommands(program: Command): void {
     .action(
       action(
         async (
-          options: ServerOptions & {
+          options: AdminOptions & {
             trait?: string[];
             lastSeenAfter?: string;
             limit: string;
@@ -181,10 +141,10 @@ export function registerProfilesCommands(program: Command): void {
       ),
     );
 
-  withServer(profiles.command('consent <id> [purpose=state...]'))
+  withAdminServer(profiles.command('consent <id> [purpose=state...]'))
     .description('show consent, or record decisions: rapport profiles consent ID email=denied sms=granted')
     .action(
-      action(async (options: ServerOptions, id: string, ...rest: string[]) => {
+      action(async (options: AdminOptions, id: string, ...rest: string[]) => {
         const pairs = (rest[0] as unknown as string[] | undefined) ?? [];
         const path = `/api/profiles/${encodeURIComponent(id)}/consent`;
         if (pairs.length === 0) {
@@ -209,11 +169,11 @@ export function registerProfilesCommands(program: Command): void {
       }),
     );
 
-  withServer(profiles.command('erase <id>'))
+  withAdminServer(profiles.command('erase <id>'))
     .description('erase the person from every store (GDPR art. 17); --wait follows the job to the end')
     .option('--wait', 'wait until the erasure is complete')
     .action(
-      action(async (options: ServerOptions & { wait?: boolean }, id: string) => {
+      action(async (options: AdminOptions & { wait?: boolean }, id: string) => {
         let job = await callJson(options, 'DELETE', `/api/profiles/${encodeURIComponent(id)}`);
         while (options.wait && job.status === 'running') {
           await new Promise((resolve) => setTimeout(resolve, 500));
@@ -224,18 +184,14 @@ export function registerProfilesCommands(program: Command): void {
       }),
     );
 
-  withServer(profiles.command('export <id>'))
+  withAdminServer(profiles.command('export <id>'))
     .description('everything held about the person as JSON (GDPR art. 15, 20), to stdout or --out')
     .option('--out <file>', 'write to this file instead of stdout')
     .action(
-      action(async (options: ServerOptions & { out?: string }, id: string) => {
-        const response = await call(options, 'GET', `/api/profiles/${encodeURIComponent(id)}/export`);
-        if (!response.ok || !response.body) {
-          const answer = (await response.json().catch(() => ({}))) as Body;
-          throw new CliFailure(
-            `${answer.message ?? response.statusText} (${answer.error ?? response.status})`,
-          );
-        }
+      action(async (options: AdminOptions & { out?: string }, id: string) => {
+        const response = await new AdminClient(options).stream(
+          `/api/profiles/${encodeURIComponent(id)}/export`,
+        );
         const target = options.out ? createWriteStream(options.out) : process.stdout;
         await pipeline(Readable.fromWeb(response.body as never), target, { end: Boolean(options.out) });
         if (!options.out) process.stdout.write('\n');
