@@ -35,7 +35,13 @@ import { PersonCache, PlacementService, placementRoutes } from './placements/ind
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { segmentRoutes } from './segments/index.ts';
 import { statsRoutes } from './stats/index.ts';
-import { openChannelStore, openStateStore, type StateStore, sqlitePathsIn } from './store/index.ts';
+import {
+  openChannelStore,
+  openSegmentStore,
+  openStateStore,
+  type StateStore,
+  sqlitePathsIn,
+} from './store/index.ts';
 import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 import { serveDashboard } from './web/index.ts';
@@ -202,7 +208,10 @@ export async function createServer(
       storage: location,
     },
   });
-  await app.register(transferRoutes, { state, events: pipeline, credentials });
+  // Segment membership for `GET /api/export/profiles?segment=` (a reading connection of its own).
+  const exportSegments = await openSegmentStore(location);
+  app.addHook('onClose', async () => exportSegments.close());
+  await app.register(transferRoutes, { state, events: pipeline, credentials, segments: exportSegments });
   await app.register(segmentRoutes, { state, pipeline, credentials, location, clock: options.clock });
   // The conductor starts below, after the routes; a refresh can only run once the server listens.
   let salesTasks: ((leads: SalesLead[]) => Promise<number>) | undefined;

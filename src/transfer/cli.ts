@@ -220,6 +220,7 @@ interface ExportFlags {
   to?: string;
   name?: string;
   type?: string;
+  segment?: string;
   columns: string[];
   quiet?: boolean;
 }
@@ -234,9 +235,13 @@ async function exportCommand(kind: 'events' | 'profiles', flags: ExportFlags): P
     const url =
       flags.url ?? process.env.RAPPORT_URL ?? `http://localhost:${process.env.RAPPORT_PORT ?? 8787}`;
     const filters = Object.fromEntries(
-      Object.entries({ from: flags.from, to: flags.to, name: flags.name, type: flags.type }).filter(
-        ([, v]) => v !== undefined,
-      ),
+      Object.entries({
+        from: flags.from,
+        to: flags.to,
+        name: flags.name,
+        type: flags.type,
+        segment: flags.segment,
+      }).filter(([, v]) => v !== undefined),
     ) as Record<string, string>;
     const options: ExportOptions = {
       kind,
@@ -307,6 +312,9 @@ export function registerTransferCommands(program: Command): void {
       .option('--type <type>', 'only this message type'),
   ).action((flags: ExportFlags) => exportCommand('events', flags));
   exportOptions(
-    exportGroup.command('profiles').description('Profiles with identities and traits as JSON lines or CSV'),
+    exportGroup
+      .command('profiles')
+      .description('Profiles with identities and traits as JSON lines or CSV')
+      .option('--segment <id>', 'only the members of this segment'),
   ).action((flags: ExportFlags) => exportCommand('profiles', flags));
 }

@@ -9,7 +9,7 @@ import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { EventReader } from '../pipeline/index.ts';
-import type { StateStore } from '../store/index.ts';
+import type { SegmentStore, StateStore } from '../store/index.ts';
 import { type EventFilters, eventLine, eventPageQuery, profileLines } from './pages.ts';
 
 export interface TransferRouteOptions {
@@ -18,6 +18,8 @@ export interface TransferRouteOptions {
   credentials: CredentialCache;
   /** Rows read per page from a store. */
   pageSize?: number;
+  /** Segment membership, for `?segment=` on the profile export. */
+  segments?: Pick<SegmentStore, 'getSegment' | 'listMembers'>;
 }
 
 const NDJSON = 'application/x-ndjson';
@@ -90,6 +92,31 @@ async function* profileStream(state: StateStore, pageSize: number) {
   }
 }
 
+/** A segment's members, page by page in profile id order, with their profiles and identities. */
+async function* segmentProfileStream(
+  state: StateStore,
+  segments: Pick<SegmentStore, 'listMembers'>,
+  segmentId: string,
+  pageSize: number,
+) {
+  let after: string | undefined;
+  for (;;) {
+    const members = await segments.listMembers(segmentId, {
+      ...(after !== undefined ? { afterId: after } : {}),
+      limit: pageSize,
+    });
+    if (members.length === 0) return;
+    const ids = members.map((m) => m.profileId);
+    const profiles = await state.searchProfiles({ profileIds: ids, limit: ids.length });
+    if (profiles.length > 0) {
+      const identities = await state.identitiesOfProfiles(profiles.map((p) => p.profileId));
+      yield profileLines(profiles, identities);
+    }
+    after = members[members.length - 1]?.profileId;
+    if (members.length < pageSize) return;
+  }
+}
+
 export async function transferRoutes(app: FastifyInstance, options: TransferRouteOptions): Promise<void> {
   const { state, events, credentials } = options;
   const pageSize = options.pageSize ?? 5000;
@@ -142,6 +169,13 @@ export async function transferRoutes(app: FastifyInstance, options: TransferRout
         tags: ['export'],
         summary: 'Every live (unmerged) profile as NDJSON with identities and trait values, streamed',
         security,
+        querystring: {
+          type: 'object',
+          properties: {
+            segment: { type: 'string', description: 'only the members of this segment (its id)' },
+          },
+          additionalProperties: false,
+        },
         response: {
           200: {
             description: 'NDJSON, one profile a line',
@@ -151,9 +185,20 @@ export async function transferRoutes(app: FastifyInstance, options: TransferRout
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      const { segment } = request.query as { segment?: string };
+      if (segment === undefined) {
+        reply.type(NDJSON);
+        return reply.send(Readable.from(profileStream(state, pageSize), ONE_PAGE_AHEAD));
+      }
+      // Checked before the first byte: an unknown segment is a 404, not an empty file.
+      if (!options.segments || !(await options.segments.getSegment(segment))) {
+        throw new RapportError('RAPPORT_SEGMENT_NOT_FOUND', `no segment ${segment}`, { field: 'segment' });
+      }
       reply.type(NDJSON);
-      return reply.send(Readable.from(profileStream(state, pageSize), ONE_PAGE_AHEAD));
+      return reply.send(
+        Readable.from(segmentProfileStream(state, options.segments, segment, pageSize), ONE_PAGE_AHEAD),
+      );
     },
   );
 }

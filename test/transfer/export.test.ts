@@ -152,6 +152,27 @@ describe('export profiles', () => {
     expect(rows.filter((row) => row.endsWith(',ana@example.com,ana'))).toHaveLength(1);
     expect(rows).toHaveLength(41);
   });
+
+  it('only the members of a segment with --segment, and a clear refusal for an unknown one', async () => {
+    const saved = await server.adminRequest('POST', '/api/segments', {
+      id: 'named-ana',
+      text: 'trait name = "ana"',
+    });
+    expect(saved.status, JSON.stringify(saved.body)).toBe(201);
+    for (let i = 0; (await server.admin('/api/segments/named-ana')).body.status !== 'live'; i++) {
+      if (i > 400) throw new Error('segment never went live');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const members = jsonLines(
+      (await runCli(['export', 'profiles', ...auth(), '--segment', 'named-ana'])).stdout,
+    );
+    expect(members).toHaveLength(1);
+    expect(members[0]).toMatchObject({ identities: { email: ['ana@example.com'] }, traits: { name: 'ana' } });
+
+    const unknown = await runCli(['export', 'profiles', ...auth(), '--segment', 'no-such-segment']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/404: no segment no-such-segment/);
+  });
 });
 
 describe('streaming', () => {
