@@ -50,6 +50,30 @@ describe.skipIf(!url)(title, () => {
     for (const store of opened) await store.close();
   });
 
+  it('reads the export and the dashboard aggregates through indexes, not a scan of every event', async () => {
+    const schema = freshSchema();
+    const store = await PostgresEventStore.open(url, { schema });
+    // Enough rows for the planner to prefer an index to reading the table.
+    await admin.query(
+      `INSERT INTO ${quoteIdent(schema)}.events (seq, message_id, profile_id, type, name, timestamp, received_at, message)
+       SELECT n, 'm' || n, 'p' || (n % 1000), 'track', 'Viewed',
+              timestamp '2026-01-01' + n * interval '1 minute', now(), '{}'::jsonb
+       FROM generate_series(1, 50000) AS n`,
+    );
+    await admin.query(`ANALYZE ${quoteIdent(schema)}.events`);
+    const plan = async (where: string) =>
+      (
+        await admin.query(
+          `EXPLAIN SELECT seq FROM ${quoteIdent(schema)}.events WHERE ${where} ORDER BY seq LIMIT 100`,
+        )
+      ).rows
+        .map((row: Record<string, string>) => Object.values(row)[0])
+        .join('\n');
+    expect(await plan('seq > 40000')).toMatch(/events_by_seq/);
+    expect(await plan(`timestamp >= '2026-01-20' AND timestamp < '2026-01-21'`)).toMatch(/events_by_time/);
+    await store.close();
+  });
+
   it('leaves a pool it was handed open, and ends one it opened', async () => {
     const schema = freshSchema();
     const pool = new pg.Pool({ connectionString: url, max: 2 });

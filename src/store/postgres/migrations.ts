@@ -129,4 +129,8 @@ export const EVENT_MIGRATIONS: readonly string[] = [
    CREATE INDEX events_by_profile_time ON events (profile_id, timestamp DESC, seq DESC);
    -- countByMessageId (kill test, operators) would otherwise scan every event.
    CREATE INDEX events_by_message_id ON events (message_id);`,
+  // The export pages by seq and the dashboard's aggregates (events per day, placement stats,
+  // paths) filter by time: without these both read every event.
+  `CREATE INDEX events_by_seq ON events (seq);
+   CREATE INDEX events_by_time ON events (timestamp);`,
 ];
