@@ -70,6 +70,24 @@ export interface StageHistoryRow {
   at: string;
 }
 
+/**
+ * What the funnel report needs, per stage index: profiles there now, people whose furthest
+ * stage ever is that one, and the completed stays (entered, then left; count and median ms).
+ */
+export interface FunnelTallies {
+  current: number[];
+  furthest: number[];
+  completedStays: number[];
+  medianStayMs: Array<number | null>;
+}
+
+/** Whom a funnel report counts, by survivor id: a segment's members, a first-seen range, or ids. */
+export type FunnelCohortFilter =
+  | { kind: 'segment'; segmentId: string }
+  /** Profiles whose segment state says first seen in [fromMs, toMs). */
+  | { kind: 'firstSeen'; fromMs: number; toMs: number }
+  | { kind: 'profiles'; profileIds: string[] };
+
 export interface ProfileStateRow {
   profileId: string;
   /** ProfileSegmentState as JSON. */
@@ -152,6 +170,15 @@ export interface SegmentStore {
   /** Every profile's current stage in a funnel. */
   allStages(funnelId: string): Promise<StageRow[]>;
   stageHistoryOf(funnelId: string): Promise<StageHistoryRow[]>;
+  /**
+   * The funnel report's tallies computed in the database (same numbers as funnelTallies in
+   * segments/live/funnel-report.ts over allStages, stageHistoryOf and profileMap).
+   */
+  funnelTallies(
+    funnelId: string,
+    stageIds: string[],
+    cohort: FunnelCohortFilter | null,
+  ): Promise<FunnelTallies>;
 
   loadStates(profileIds: string[]): Promise<Map<string, ProfileStateRow>>;
   /** Every state, in profile id order, a page at a time. */

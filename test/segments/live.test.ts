@@ -4,6 +4,8 @@
 // Runs on the embedded storage and on PostgreSQL (a fresh database each).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestClock } from '../../src/pipeline/index.ts';
+import type { FunnelDefinition } from '../../src/segments/lifecycle.ts';
+import { funnelReport } from '../../src/segments/live/funnel-report.ts';
 import { openSegmentStore, type SegmentStore } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
@@ -238,6 +240,66 @@ for (const engine of ENGINES)
       // As of the events' times: f1 spent a day in interest, f2 two days.
       expect(byId.interest.completedStays).toBe(2);
       expect(byId.interest.medianTimeInStageMs).toBe(1.5 * DAY);
+      expect(new Date(body.computedAt).toISOString()).toBe(body.computedAt);
+      // By cohort, counted in SQL: the same report as the pure function over every row.
+      const funnel = (await store.listFunnels()).find((f) => f.id === 'lifecycle')
+        ?.definition as FunnelDefinition;
+      const rows = async () => ({
+        stages: await store.allStages('lifecycle'),
+        history: await store.stageHistoryOf('lifecycle'),
+        merged: await store.profileMap(),
+      });
+      // Whichever of the test's segments has members now (windows have moved with the clock).
+      let cohortId = '';
+      let members = new Set<string>();
+      for (const id of Object.keys(RULES)) {
+        members = new Set((await store.listMembers(id, { limit: 1000 })).map((m) => m.profileId));
+        cohortId = id;
+        if (members.size > 0) break;
+      }
+      expect(members.size).toBeGreaterThan(0);
+      const bySegment = await server.adminRequest(
+        'GET',
+        `/api/funnel?funnel=lifecycle&cohort=segment:${cohortId}`,
+      );
+      const all = await rows();
+      const { computedAt: _, ...segmentReport } = bySegment.body;
+      expect(segmentReport).toEqual(
+        funnelReport(
+          funnel,
+          all.stages,
+          all.history,
+          { label: `segment:${cohortId}`, profileIds: members },
+          all.merged,
+        ),
+      );
+      const states = await store.pageStates('', 10_000);
+      const april = new Set(
+        states
+          .filter((r) => {
+            const first = (r.state as { firstSeenMs: number | null }).firstSeenMs;
+            return first !== null && new Date(first).toISOString().slice(0, 7) === '2026-04';
+          })
+          .map((r) => r.profileId),
+      );
+      expect(april.size).toBeGreaterThan(0);
+      const byMonth = await server.adminRequest(
+        'GET',
+        '/api/funnel?funnel=lifecycle&cohort=first_seen_month:2026-04',
+      );
+      const { computedAt: __, ...monthReport } = byMonth.body;
+      expect(monthReport).toEqual(
+        funnelReport(
+          funnel,
+          all.stages,
+          all.history,
+          { label: 'first_seen_month:2026-04', profileIds: april },
+          all.merged,
+        ),
+      );
+      const bad = await server.adminRequest('GET', '/api/funnel?funnel=lifecycle&cohort=segment:nobody');
+      expect(bad.status).toBe(404);
+      expect(bad.body.message).toContain('nobody');
       const f1 = await profileOf('f1');
       const stages = (await store.stageHistoryOf('lifecycle')).filter((h) => h.profileId === f1);
       expect(stages.map((h) => h.toStage)).toEqual(['interest', 'motivation', 'action']);

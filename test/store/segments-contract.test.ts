@@ -5,13 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import type { FunnelDefinition } from '../../src/segments/lifecycle.ts';
+import { funnelTallies } from '../../src/segments/live/funnel-report.ts';
 import { PostgresStateStore } from '../../src/store/postgres/index.ts';
 import { PostgresSegmentStore } from '../../src/store/postgres/segments.ts';
 import { quoteIdent } from '../../src/store/postgres/sql.ts';
 import {
   emptyChanges,
+  type FunnelCohortFilter,
   type SegmentChanges,
   type SegmentRow,
   type SegmentStore,
@@ -363,6 +367,121 @@ for (const engine of ENGINES) {
         ]),
       );
     });
+
+    it('counts the funnel report in SQL exactly as funnelTallies does over the rows (random histories, merges, cohorts)', async () => {
+      // Each run writes under its own ids (profiles, funnel, segment), so runs share one store.
+      let run = 0;
+      const pool = ['s0', 's1', 's2', 's3', 'gone'];
+      const stage = fc.option(fc.constantFrom(...pool), { nil: null });
+      const MONTH = Date.parse('2026-03-01T00:00:00.000Z');
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            stages: fc.integer({ min: 1, max: 4 }),
+            profiles: fc.integer({ min: 1, max: 6 }),
+            merges: fc.array(fc.nat(), { minLength: 6, maxLength: 6 }),
+            current: fc.array(stage, { minLength: 6, maxLength: 6 }),
+            history: fc.array(
+              fc.record({
+                who: fc.nat(),
+                follow: fc.boolean(),
+                from: stage,
+                to: stage,
+                minute: fc.integer({ min: 0, max: 40 }),
+                ms: fc.constantFrom(0, 1, 499, 999),
+                elsewhere: fc.boolean(),
+              }),
+              { maxLength: 60, size: 'max' },
+            ),
+            cohort: fc.constantFrom('none', 'segment', 'firstSeen', 'profiles'),
+            picked: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+            firstSeenDays: fc.array(fc.integer({ min: -40, max: 40 }), { minLength: 6, maxLength: 6 }),
+          }),
+          async (world) => {
+            run++;
+            const id = (i: number) => `r${run}-p${i}`;
+            const ids = Array.from({ length: world.profiles }, (_, i) => id(i));
+            const funnel: FunnelDefinition = {
+              id: `f${run}`,
+              name: 'F',
+              stages: pool.slice(0, world.stages).map((s) => ({ id: s, name: s.toUpperCase() })),
+            } as FunnelDefinition;
+            // Merges only into a later profile: chains, never cycles.
+            const mergedInto = ids.map((_, i) => {
+              const k = (world.merges[i] ?? 0) % (world.profiles - i);
+              return k === 0 ? null : id(i + k);
+            });
+            await opened.state.withProcessorLock('profiles', async (tx) => {
+              await tx.write({
+                profiles: ids.map((p, i) => profile(p, mergedInto[i] ?? null)),
+                identities: [],
+                merges: [],
+              });
+            });
+            const last = new Map<string, string | null>();
+            const stageHistory = world.history.map((h) => {
+              const profileId = id(h.who % world.profiles);
+              const fromStage = h.follow ? (last.get(profileId) ?? null) : h.from;
+              if (!h.elsewhere) last.set(profileId, h.to);
+              return {
+                funnelId: h.elsewhere ? `other${run}` : funnel.id,
+                profileId,
+                fromStage,
+                toStage: h.to,
+                at: new Date(T0 + h.minute * 60_000 + h.ms).toISOString(),
+              };
+            });
+            const picked = ids.filter((_, i) => world.picked[i]);
+            await store.commit(
+              changes({
+                setStages: ids.flatMap((p, i) => {
+                  const now = world.current[i] ?? null;
+                  return now === null
+                    ? []
+                    : [{ funnelId: funnel.id, profileId: p, stage: now, since: at(0) }];
+                }),
+                stageHistory,
+                addMembers: world.cohort === 'segment' ? picked.map((p) => member(`seg${run}`, p)) : [],
+                states: ids.map((p, i) => ({
+                  profileId: p,
+                  state: { firstSeenMs: MONTH + (world.firstSeenDays[i] ?? 0) * 86_400_000 },
+                  nextCheckAt: null,
+                  evaluatedAt: null,
+                })),
+              }),
+              run,
+            );
+            // As the report picked the cohort before it counted in SQL: the UTC month the instant prints.
+            const inMarch = ids.filter(
+              (_, i) =>
+                new Date(MONTH + (world.firstSeenDays[i] ?? 0) * 86_400_000).toISOString().slice(0, 7) ===
+                '2026-03',
+            );
+            const [filter, members]: [FunnelCohortFilter | null, Set<string> | null] =
+              world.cohort === 'segment'
+                ? [{ kind: 'segment', segmentId: `seg${run}` }, new Set(picked)]
+                : world.cohort === 'firstSeen'
+                  ? [
+                      { kind: 'firstSeen', fromMs: MONTH, toMs: Date.parse('2026-04-01T00:00:00.000Z') },
+                      new Set(inMarch),
+                    ]
+                  : world.cohort === 'profiles'
+                    ? [{ kind: 'profiles', profileIds: picked }, new Set(picked)]
+                    : [null, null];
+            const expected = funnelTallies(
+              funnel,
+              await store.allStages(funnel.id),
+              await store.stageHistoryOf(funnel.id),
+              members,
+              await store.profileMap(),
+            );
+            const stageIds = funnel.stages.map((s) => s.id);
+            expect(await store.funnelTallies(funnel.id, stageIds, filter)).toEqual(expected);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    }, 120_000);
 
     it('runs a step alone, and a step that fails leaves nothing behind', async () => {
       const peer = await opened.openPeer();

@@ -1,7 +1,7 @@
 // The funnel report, from the state store's lifecycle_stage (where each profile is now) and
 // lifecycle_history (every transition, stamped with the time of the event that caused it or
 // the instant a window expired). Pure over those rows; the caller picks the cohort.
-import type { StageHistoryRow, StageRow } from '../../store/index.ts';
+import type { FunnelTallies, StageHistoryRow, StageRow } from '../../store/index.ts';
 import type { FunnelDefinition } from '../lifecycle.ts';
 
 export interface FunnelStageReport {
@@ -34,15 +34,19 @@ function median(values: number[]): number | null {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
-export function funnelReport(
+export type { FunnelTallies };
+
+/** The tallies over rows in memory: the reference the stores' SQL (SegmentStore.funnelTallies) is tested against. */
+export function funnelTallies(
   funnel: FunnelDefinition,
   stages: StageRow[],
   history: StageHistoryRow[],
-  cohort: { label: string; profileIds: Set<string> } | null,
+  /** Null: everyone. Otherwise the ids (of people, not merged-away profiles) to count. */
+  cohort: ReadonlySet<string> | null,
   /** Merged-away profile → the profile it ended in: a person merged from two profiles counts once. */
   mergedInto: ReadonlyMap<string, string> = new Map(),
-): FunnelReport {
-  const inCohort = (id: string) => cohort === null || cohort.profileIds.has(id);
+): FunnelTallies {
+  const inCohort = (id: string) => cohort === null || cohort.has(id);
   const index = new Map(funnel.stages.map((s, i) => [s.id, i]));
   const current = funnel.stages.map(() => 0);
   const furthest = new Map<string, number>();
@@ -70,22 +74,58 @@ export function funnelReport(
     entered.set(row.profileId, { stage: to, at });
     furthest.set(person, Math.max(furthest.get(person) ?? -1, to));
   }
-  const reached = funnel.stages.map((_, i) => [...furthest.values()].filter((f) => f >= i).length);
+  const furthestCounts = funnel.stages.map(() => 0);
+  for (const f of furthest.values()) furthestCounts[f] = (furthestCounts[f] ?? 0) + 1;
+  return {
+    current,
+    furthest: furthestCounts,
+    completedStays: stays.map((s) => s.length),
+    medianStayMs: stays.map(median),
+  };
+}
+
+/** The report from the tallies: reached, conversion and the stage names. */
+export function reportFromTallies(
+  funnel: FunnelDefinition,
+  tallies: FunnelTallies,
+  cohortLabel: string | null,
+): FunnelReport {
+  // Reached stage i: furthest stage is i or later.
+  const reached = funnel.stages.map(() => 0);
+  for (let i = funnel.stages.length - 1, sum = 0; i >= 0; i--) {
+    sum += tallies.furthest[i] ?? 0;
+    reached[i] = sum;
+  }
   return {
     funnelId: funnel.id,
-    cohort: cohort?.label ?? null,
-    profiles: furthest.size,
+    cohort: cohortLabel,
+    profiles: reached[0] ?? 0,
     stages: funnel.stages.map((stage, i) => {
       const previous = i === 0 ? 0 : (reached[i - 1] as number);
       return {
         id: stage.id,
         name: stage.name,
-        current: current[i] as number,
+        current: tallies.current[i] ?? 0,
         reached: reached[i] as number,
         conversionFromPrevious: i === 0 || previous === 0 ? null : (reached[i] as number) / previous,
-        medianTimeInStageMs: median(stays[i] as number[]),
-        completedStays: (stays[i] as number[]).length,
+        medianTimeInStageMs: tallies.medianStayMs[i] ?? null,
+        completedStays: tallies.completedStays[i] ?? 0,
       };
     }),
   };
+}
+
+/** The report over rows in memory: the reference for the stores' SQL, and for tests. */
+export function funnelReport(
+  funnel: FunnelDefinition,
+  stages: StageRow[],
+  history: StageHistoryRow[],
+  cohort: { label: string; profileIds: Set<string> } | null,
+  mergedInto: ReadonlyMap<string, string> = new Map(),
+): FunnelReport {
+  return reportFromTallies(
+    funnel,
+    funnelTallies(funnel, stages, history, cohort?.profileIds ?? null, mergedInto),
+    cohort?.label ?? null,
+  );
 }

@@ -362,7 +362,8 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
       schema: {
         tags: ['lifecycle'],
         security,
-        summary: 'Funnel report: counts, stage-to-stage conversion, median time in stage, by cohort',
+        summary:
+          'Funnel report: counts, stage-to-stage conversion, median time in stage, by cohort; computedAt: as of when (kept up to 5 minutes, recomputed in the background after 15 s)',
         querystring: {
           type: 'object',
           properties: { funnel: { type: 'string' }, cohort: { type: 'string' } },

@@ -4,7 +4,7 @@
 // Preview, members, CSV and "why" read the store and the event store, never saving anything.
 import { RapportError } from '../../errors/index.ts';
 import type { EventReader } from '../../pipeline/rpc.ts';
-import type { SegmentRow, SegmentStore, StateStore } from '../../store/index.ts';
+import type { FunnelCohortFilter, SegmentRow, SegmentStore, StateStore } from '../../store/index.ts';
 import type { SegmentRule } from '../ast.ts';
 import { checkRuleJson, checkRuleText } from '../check.ts';
 import { explainMembership } from '../explain.ts';
@@ -21,8 +21,9 @@ import { printRule } from '../print.ts';
 import { duckDbDialect } from '../sql/duckdb.ts';
 import { postgresDialect } from '../sql/postgres.ts';
 import { referencedSegments } from '../walk.ts';
-import { funnelReport } from './funnel-report.ts';
+import { type FunnelReport, reportFromTallies } from './funnel-report.ts';
 import { dailySizes, lastDays, type MembershipPoint } from './history.ts';
+import { ReportCache } from './report-cache.ts';
 import { gatherRelations, recomputeQuery } from './sql.ts';
 
 export interface SegmentInput {
@@ -40,7 +41,15 @@ export interface SegmentServiceOptions {
   /** Tells the processors something changed. */
   wake: () => void;
   now?: () => Date;
+  /**
+   * How long a funnel report is served from memory (wall-clock ms): fresh for `freshMs`,
+   * then served while a recompute runs in the background, until `maxAgeMs`.
+   */
+  funnelReportAge?: { freshMs: number; maxAgeMs: number };
 }
+
+/** At 1M profiles a funnel report is seconds of SQL: one recompute per 15 s per funnel and cohort at most. */
+export const FUNNEL_REPORT_AGE = { freshMs: 15_000, maxAgeMs: 300_000 };
 
 const PRESETS: Record<string, FunnelDefinition> = {
   ecommerce: ECOMMERCE_FUNNEL,
@@ -70,11 +79,31 @@ function slug(name: string): string {
     .slice(0, 63);
 }
 
+/** First seen in that UTC month; a month that is not 01-12 has no one (no instant prints so). */
+function firstSeenIn(year: number, month: number): FunnelCohortFilter {
+  if (month < 1 || month > 12) return { kind: 'firstSeen', fromMs: 0, toMs: 0 };
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999.
+  const start = new Date(0);
+  start.setUTCFullYear(year, month - 1, 1);
+  const end = new Date(0);
+  end.setUTCFullYear(year, month, 1);
+  return { kind: 'firstSeen', fromMs: start.getTime(), toMs: end.getTime() };
+}
+
 export class SegmentService {
   private readonly now: () => Date;
+  private readonly funnelReports: ReportCache<FunnelReport>;
 
   constructor(private readonly options: SegmentServiceOptions) {
     this.now = options.now ?? (() => new Date());
+    // Wall-clock, not `now`: staleness is real time even when the rules' clock is simulated.
+    // A failed background recompute keeps the stale answer; the first call past maxAgeMs
+    // recomputes in the foreground and reports the error.
+    this.funnelReports = new ReportCache<FunnelReport>({
+      ...(options.funnelReportAge ?? FUNNEL_REPORT_AGE),
+      maxEntries: 200,
+      now: () => Date.now(),
+    });
   }
 
   private async rules(): Promise<Map<string, SegmentRule>> {
@@ -307,6 +336,7 @@ export class SegmentService {
       status: 'building',
       updatedAt: this.now().toISOString(),
     });
+    this.funnelReports.clear();
     this.options.wake();
     return true;
   }
@@ -328,47 +358,46 @@ export class SegmentService {
   async deleteFunnel(id: string): Promise<void> {
     if (!(await this.options.store.deleteFunnel(id)))
       throw new RapportError('RAPPORT_SEGMENT_NOT_FOUND', `there is no funnel "${id}"`);
+    this.funnelReports.clear();
     this.options.wake();
   }
 
-  /** Counts, conversion and median time in stage; cohort `first_seen_month:2026-01`, `source:web` or `segment:vip`. */
-  async funnelReport(id: string, cohort?: string) {
+  /**
+   * Counts, conversion and median time in stage; cohort `first_seen_month:2026-01`, `source:web`
+   * or `segment:vip`. Counted by the state store in SQL (funnelTallies: the same numbers as
+   * funnel-report.ts's funnelReport over the rows) and served from memory for a while, since
+   * at 1M profiles that is seconds of SQL: `computedAt` says as of when (FUNNEL_REPORT_AGE).
+   */
+  async funnelReport(id: string, cohort?: string): Promise<FunnelReport & { computedAt: string }> {
     const funnel = await this.funnel(id);
-    const chosen = cohort ? { label: cohort, profileIds: await this.cohort(cohort) } : null;
-    return funnelReport(
-      funnel,
-      await this.options.store.allStages(id),
-      await this.options.store.stageHistoryOf(id),
-      chosen,
-      await this.options.store.profileMap(),
+    // Checked before the cache: an unknown segment or a malformed cohort is an error at once.
+    const chosen = cohort ? await this.cohort(cohort) : null;
+    const key = JSON.stringify([id, cohort ?? null]);
+    const cached = await this.funnelReports.get(key, async () =>
+      reportFromTallies(
+        funnel,
+        await this.options.store.funnelTallies(
+          id,
+          funnel.stages.map((s) => s.id),
+          chosen === null ? null : await chosen(),
+        ),
+        cohort ?? null,
+      ),
     );
+    return { ...cached.value, computedAt: new Date(cached.computedAtMs).toISOString() };
   }
 
-  private async cohort(spec: string): Promise<Set<string>> {
+  /** The cohort a spec names, checked now, resolved when the report is computed. */
+  private async cohort(spec: string): Promise<() => Promise<FunnelCohortFilter>> {
     const [kind, value = ''] = spec.split(/:(.*)/s);
     if (kind === 'segment') {
       await this.get(value);
-      const ids = new Set<string>();
-      for (let after = ''; ; ) {
-        const page = await this.options.store.listMembers(value, { afterId: after, limit: 10_000 });
-        for (const m of page) ids.add(m.profileId);
-        if (page.length < 10_000) return ids;
-        after = page.at(-1)?.profileId ?? '';
-      }
+      return async () => ({ kind: 'segment', segmentId: value });
     }
-    if (kind === 'first_seen_month' && /^\d{4}-\d{2}$/.test(value)) {
-      const ids = new Set<string>();
-      for (let after = ''; ; ) {
-        const page = await this.options.store.pageStates(after, 5000);
-        for (const row of page) {
-          const first = (row.state as ProfileSegmentState).firstSeenMs;
-          if (first !== null && new Date(first).toISOString().slice(0, 7) === value) ids.add(row.profileId);
-        }
-        if (page.length < 5000) return ids;
-        after = page.at(-1)?.profileId ?? '';
-      }
-    }
-    if (kind === 'source' && value !== '') return this.sourceCohort(value);
+    const month = kind === 'first_seen_month' ? /^(\d{4})-(\d{2})$/.exec(value) : null;
+    if (month) return async () => firstSeenIn(Number(month[1]), Number(month[2]));
+    if (kind === 'source' && value !== '')
+      return async () => ({ kind: 'profiles', profileIds: [...(await this.sourceCohort(value))] });
     throw new RapportError(
       'RAPPORT_API_BAD_REQUEST',
       `cohort "${spec}" is not one of first_seen_month:YYYY-MM, source:NAME, segment:ID`,

@@ -8,8 +8,11 @@
 // Profile ids are `COLLATE "C"` so "profile id order" is byte order, as on SQLite.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
+import { funnelTalliesSql, talliesFromRows } from '../funnel-sql.ts';
 import type {
+  FunnelCohortFilter,
   FunnelRow,
+  FunnelTallies,
   HistoryRow,
   MemberRow,
   MembershipDayRow,
@@ -372,6 +375,31 @@ export class PostgresSegmentStore implements SegmentStore {
       [funnelId],
     );
     return rows;
+  }
+
+  async funnelTallies(
+    funnelId: string,
+    stageIds: string[],
+    cohort: FunnelCohortFilter | null,
+  ): Promise<FunnelTallies> {
+    if (stageIds.length === 0) return talliesFromRows(0, []);
+    const query = funnelTalliesSql(
+      {
+        engine: 'postgres',
+        tables: {
+          profiles: this.t.profiles,
+          stages: this.t.stages,
+          stageHistory: this.t.stageHistory,
+          members: this.t.members,
+          states: this.t.states,
+        },
+      },
+      funnelId,
+      stageIds,
+      cohort,
+    );
+    const { rows } = await this.db.query(query.text, query.values);
+    return talliesFromRows(stageIds.length, rows as Parameters<typeof talliesFromRows>[1]);
   }
 
   async loadStates(profileIds: string[]): Promise<Map<string, ProfileStateRow>> {

@@ -1,8 +1,11 @@
 // The segment store on the embedded engine: its own connection to state.sqlite and its own
 // migration track (segment_schema_migrations), so its tables never renumber the state
 // store's. The processor's offset is the `segments` row of processor_offsets.
+import { funnelTalliesSql, talliesFromRows } from '../funnel-sql.ts';
 import type {
+  FunnelCohortFilter,
   FunnelRow,
+  FunnelTallies,
   HistoryRow,
   MemberRow,
   MembershipDayRow,
@@ -277,6 +280,32 @@ export class SqliteSegmentStore implements SegmentStore {
          FROM lifecycle_history WHERE funnel_id = ? ORDER BY id`,
       )
       .all(funnelId) as StageHistoryRow[];
+  }
+
+  async funnelTallies(
+    funnelId: string,
+    stageIds: string[],
+    cohort: FunnelCohortFilter | null,
+  ): Promise<FunnelTallies> {
+    if (stageIds.length === 0) return talliesFromRows(0, []);
+    const query = funnelTalliesSql(
+      {
+        engine: 'sqlite',
+        tables: {
+          profiles: 'profiles',
+          stages: 'lifecycle_stage',
+          stageHistory: 'lifecycle_history',
+          members: 'segment_members',
+          states: 'segment_profile_state',
+        },
+      },
+      funnelId,
+      stageIds,
+      cohort,
+    );
+    const named = Object.fromEntries(query.values.map((v, i) => [`p${i + 1}`, v]));
+    const rows = this.db.prepare(query.text).all(named) as Parameters<typeof talliesFromRows>[1];
+    return talliesFromRows(stageIds.length, rows);
   }
 
   async loadStates(profileIds: string[]): Promise<Map<string, ProfileStateRow>> {
