@@ -308,9 +308,23 @@ export interface StateStore {
     yName: string,
     limit: number,
   ): Promise<{ total: number; points: NumericPropertyPair[] }>;
+  /**
+   * For each threshold, how many live profiles have a numeric `name` strictly below it (in the
+   * thresholds' order): one pass for any number of histograms' edges.
+   */
+  numericPropertyCountsBelow(name: string, thresholds: number[]): Promise<number[]>;
   /** Inserts or replaces a module's report by name. */
   saveReport(report: StoredReport): Promise<void>;
   loadReport(name: string): Promise<StoredReport | undefined>;
+  /**
+   * Replaces the per-profile points kept with report `name` (a chart's sample). They live in a
+   * table of their own with a profile_id column, so erasing a profile deletes its point.
+   */
+  saveReportPoints(name: string, points: NumericPropertyPair[]): Promise<void>;
+  /** The points saved with report `name`, in their saved order, less any erased since. */
+  loadReportPoints(name: string): Promise<NumericPropertyPair[]>;
+  /** Deletes every report, and its points, whose name starts with `namePrefix`. */
+  deleteReports(namePrefix: string): Promise<void>;
   searchProfiles(search: ProfileSearch): Promise<ProfileRow[]>;
 
   /** Ignores a (kind, valueHash) already suppressed. */

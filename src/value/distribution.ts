@@ -94,3 +94,24 @@ export function histogramEdges(
   if (max > edges.at(-1)! || edges.at(-1) === minPositive) edges.push(max);
   return edges;
 }
+
+/** The most bins a distribution may ask for; the refresh stores the histogram for every count up to it. */
+export const MAX_HISTOGRAM_BINS = 100;
+
+/**
+ * Bin counts for `edges` from the number of values below each edge: bin i is [edges[i],
+ * edges[i+1]) and the last bin also takes values equal to its top edge, as the store's
+ * histogram counts them. histogramEdges' first edge is at most the smallest value and its
+ * last at least the largest, so the last bin is every value not below its lower edge.
+ */
+export function histogramFromCountsBelow(
+  edges: readonly number[],
+  count: number,
+  below: (threshold: number) => number,
+): number[] {
+  const bins = edges.length - 1;
+  if (bins < 1) return [];
+  return Array.from({ length: bins }, (_, i) =>
+    i === bins - 1 ? count - below(edges[i]!) : below(edges[i + 1]!) - below(edges[i]!),
+  );
+}

@@ -6,13 +6,11 @@ import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
-import { VALUE_METRICS, type ValueMetric } from './distribution.ts';
+import { MAX_HISTOGRAM_BINS, VALUE_METRICS, type ValueMetric } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
-import { ValueService, type ValueServiceDeps } from './service.ts';
+import { MAX_SCATTER_POINTS, ValueService, type ValueServiceDeps } from './service.ts';
 
-/** The scatter's cap: enough points to see the shape, few enough for any browser. */
-export const MAX_SCATTER_POINTS = 2_000;
-export const MAX_HISTOGRAM_BINS = 100;
+export { MAX_HISTOGRAM_BINS, MAX_SCATTER_POINTS };
 
 export interface ValueRouteOptions extends ValueServiceDeps {
   credentials: CredentialCache;

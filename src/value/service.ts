@@ -2,17 +2,21 @@
 // running), the latest result kept in memory for the ranking, budget and renewal reports, and
 // a refresh every N hours. The scores themselves live on the profiles as computed properties;
 // what is kept here is the last run's whole list, so reports need no scan of every profile.
-// The value page's distribution and scatter are SQL over those computed properties, and the
-// model check is saved as a report in the state store, so those three answer after a restart.
+// The value page's distribution and scatter are counted in SQL over those computed properties
+// once per refresh and saved as reports in the state store, with the model check: those three
+// read one stored answer (milliseconds at 1M profiles) and answer after a restart.
 import { RapportError } from '../errors/index.ts';
-import type { NumericPropertyPair, StateStore } from '../store/index.ts';
+import type { NumericPropertyPair, NumericPropertySummary, StateStore } from '../store/index.ts';
 import { allocateBudget, type BudgetPlan } from './budget.ts';
 import {
   histogramEdges,
+  histogramFromCountsBelow,
+  MAX_HISTOGRAM_BINS,
   METRIC_SCALES,
   type PercentileName,
   percentilePositions,
   percentilesFrom,
+  VALUE_METRICS,
   type ValueMetric,
 } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
@@ -49,15 +53,44 @@ export interface ValueServiceDeps extends RefreshDeps {
       StateStore,
       | 'numericPropertySummary'
       | 'numericPropertyAtPositions'
-      | 'numericPropertyHistogram'
       | 'numericPropertyPairSample'
+      | 'numericPropertyCountsBelow'
       | 'saveReport'
       | 'loadReport'
+      | 'saveReportPoints'
+      | 'loadReportPoints'
+      | 'deleteReports'
     >;
 }
 
+/** The scatter's cap: enough points to see the shape, few enough for any browser. */
+export const MAX_SCATTER_POINTS = 2_000;
+/** The scatter's limit the dashboard asks for (and the API's default): sampled by each refresh. */
+export const DEFAULT_SCATTER_POINTS = 1_000;
+
 /** The report each refresh saves; no profile id in it (erasure does not look there). */
 export const REFRESH_REPORT = 'value.refresh';
+
+/** One metric's distribution as of a refresh, for every bin count: no profile id in it. */
+const distributionReport = (metric: ValueMetric) => `value.distribution.${metric}`;
+/** A scatter sample's header (no profile id); its points are kept with saveReportPoints. */
+const SCATTER_REPORTS = 'value.scatter.';
+const scatterReport = (limit: number) => `${SCATTER_REPORTS}${limit}`;
+
+interface StoredDistribution {
+  /** The refresh it was counted after: a stored chart is only read while it is the latest. */
+  computedAt: string;
+  summary: NumericPropertySummary;
+  percentiles: Record<PercentileName, number> | null;
+  /** histograms[b - 1]: the bin counts for b bins, over histogramEdges(scale, summary, b). */
+  histograms: number[][];
+}
+
+interface StoredScatter {
+  computedAt: string;
+  total: number;
+  every: number;
+}
 
 interface RefreshReport {
   computedAt: string;
@@ -128,6 +161,8 @@ export class ValueService {
     this.#running = refreshValue(this.#deps, { ...this.#options, ...options })
       .then(async (result) => {
         this.#latest = result;
+        // The charts first: a stored chart is read only once the refresh report names its time.
+        await this.#saveCharts(result.computedAt);
         const report: RefreshReport = {
           computedAt: result.computedAt,
           customers: result.customers,
@@ -215,17 +250,25 @@ export class ValueService {
     return { computedAt: latest.computedAt, ...allocateBudget(candidates, { amount, costPerCustomer }) };
   }
 
-  /** Histogram, percentiles and mean of one score over the live profiles, counted in SQL. */
+  /**
+   * Histogram, percentiles and mean of one score over the live profiles as of the last refresh:
+   * read from the report that refresh saved; counted in SQL when there is none (no refresh yet,
+   * or one from before the reports were kept).
+   */
   async distribution(metric: ValueMetric, bins: number): Promise<ValueDistribution> {
-    const state = this.#deps.state;
     const scale = METRIC_SCALES[metric];
-    const summary = await state.numericPropertySummary(metric);
-    const valueAt = await state.numericPropertyAtPositions(metric, percentilePositions(summary.count));
-    const edges = histogramEdges(scale, summary, bins);
-    const counts = edges.length > 1 ? await state.numericPropertyHistogram(metric, edges) : [];
+    const refresh = await this.#report();
+    const stored = (await this.#deps.state.loadReport(distributionReport(metric)))?.body as
+      | StoredDistribution
+      | undefined;
+    const current = refresh && stored?.computedAt === refresh.computedAt ? stored : undefined;
+    const counted = current ?? (await this.#countDistribution(metric, bins));
+    const edges = histogramEdges(scale, counted.summary, bins);
+    const counts = counted.histograms[bins - 1] ?? [];
+    const { summary } = counted;
     return {
       metric,
-      computedAt: (await this.#report())?.computedAt ?? null,
+      computedAt: refresh?.computedAt ?? null,
       scale,
       profiles: summary.profiles,
       count: summary.count,
@@ -233,26 +276,85 @@ export class ValueService {
       mean: summary.mean,
       min: summary.min,
       max: summary.max,
-      percentiles: percentilesFrom(summary.count, valueAt),
+      percentiles: counted.percentiles,
       bins: counts.map((count, i) => ({ from: edges[i]!, to: edges[i + 1]!, count })),
     };
   }
 
-  /** P(alive) against CLV for a deterministic sample of at most `limit` profiles. */
+  /**
+   * Counts one metric in SQL: summary, percentiles, and the histograms for the bin counts in
+   * `binCounts` (each over histogramEdges) from one pass counting values below every edge.
+   */
+  async #countDistribution(
+    metric: ValueMetric,
+    ...binCounts: number[]
+  ): Promise<Omit<StoredDistribution, 'computedAt'>> {
+    const state = this.#deps.state;
+    const scale = METRIC_SCALES[metric];
+    const summary = await state.numericPropertySummary(metric);
+    const valueAt = await state.numericPropertyAtPositions(metric, percentilePositions(summary.count));
+    const edgesByBins = new Map(binCounts.map((bins) => [bins, histogramEdges(scale, summary, bins)]));
+    const thresholds = [...new Set([...edgesByBins.values()].flat())];
+    const below = new Map<number, number>();
+    if (summary.count > 0 && thresholds.length > 0) {
+      const counts = await state.numericPropertyCountsBelow(metric, thresholds);
+      thresholds.forEach((threshold, i) => {
+        below.set(threshold, counts[i]!);
+      });
+    }
+    const histograms: number[][] = [];
+    for (const [bins, edges] of edgesByBins)
+      histograms[bins - 1] = histogramFromCountsBelow(edges, summary.count, (t) => below.get(t)!);
+    return { summary, percentiles: percentilesFrom(summary.count, valueAt), histograms };
+  }
+
+  /**
+   * P(alive) against CLV for a deterministic sample of at most `limit` profiles, as of the last
+   * refresh: the sample that refresh saved (it saves the dashboard's limit), or for another
+   * limit the one sampled in SQL on its first request and kept until the next refresh.
+   * Erasing a profile deletes its point from a kept sample.
+   */
   async scatter(limit: number): Promise<ValueScatter> {
-    const sample = await this.#deps.state.numericPropertyPairSample('clv', 'p_alive', limit);
-    return {
-      computedAt: (await this.#report())?.computedAt ?? null,
+    const state = this.#deps.state;
+    const refresh = await this.#report();
+    const name = scatterReport(limit);
+    const stored = (await state.loadReport(name))?.body as StoredScatter | undefined;
+    if (refresh && stored?.computedAt === refresh.computedAt) {
+      return scatterAnswer(refresh.computedAt, limit, stored, await state.loadReportPoints(name));
+    }
+    const sample = await state.numericPropertyPairSample('clv', 'p_alive', limit);
+    const header: StoredScatter = {
+      computedAt: refresh?.computedAt ?? '',
       total: sample.total,
-      sampled: sample.points.length,
-      limit,
-      every: sample.total === 0 ? 1 : Math.ceil(sample.total / limit),
-      points: sample.points.map((point: NumericPropertyPair) => ({
-        profileId: point.profileId,
-        clv: point.x,
-        pAlive: point.y,
-      })),
+      every: everyKth(sample.total, limit),
     };
+    // Kept only between refreshes: during one the scores are half rewritten.
+    if (refresh && !this.#running) await this.#saveScatter(name, header, sample.points);
+    return scatterAnswer(refresh?.computedAt ?? null, limit, header, sample.points);
+  }
+
+  /** After a refresh wrote the scores: every metric's distribution, and the dashboard's scatter. */
+  async #saveCharts(computedAt: string): Promise<void> {
+    const state = this.#deps.state;
+    const allBins = Array.from({ length: MAX_HISTOGRAM_BINS }, (_, i) => i + 1);
+    for (const metric of VALUE_METRICS) {
+      const body: StoredDistribution = { computedAt, ...(await this.#countDistribution(metric, ...allBins)) };
+      await state.saveReport({ name: distributionReport(metric), body, savedAt: computedAt });
+    }
+    const sample = await state.numericPropertyPairSample('clv', 'p_alive', DEFAULT_SCATTER_POINTS);
+    // Samples for other limits belong to the previous refresh.
+    await state.deleteReports(SCATTER_REPORTS);
+    await this.#saveScatter(
+      scatterReport(DEFAULT_SCATTER_POINTS),
+      { computedAt, total: sample.total, every: everyKth(sample.total, DEFAULT_SCATTER_POINTS) },
+      sample.points,
+    );
+  }
+
+  /** Points first, then the header that makes them readable. */
+  async #saveScatter(name: string, header: StoredScatter, points: NumericPropertyPair[]): Promise<void> {
+    await this.#deps.state.saveReportPoints(name, points);
+    await this.#deps.state.saveReport({ name, body: header, savedAt: header.computedAt });
   }
 
   /** The last refresh's model check (saved in the state store, so it survives a restart). */
@@ -284,6 +386,26 @@ export class ValueService {
       'no value refresh has run since this server started: run `rapport value refresh` (POST /api/value/refresh)',
     );
   }
+}
+
+function everyKth(total: number, limit: number): number {
+  return total === 0 ? 1 : Math.ceil(total / limit);
+}
+
+function scatterAnswer(
+  computedAt: string | null,
+  limit: number,
+  header: StoredScatter,
+  points: NumericPropertyPair[],
+): ValueScatter {
+  return {
+    computedAt,
+    total: header.total,
+    sampled: points.length,
+    limit,
+    every: header.every,
+    points: points.map((point) => ({ profileId: point.profileId, clv: point.x, pAlive: point.y })),
+  };
 }
 
 function noRefresh(): RapportError {

@@ -727,6 +727,64 @@ for (const engine of ENGINES) {
         });
       });
 
+      it('counts a numeric computed property below many thresholds in one pass', async () => {
+        const { state } = stores;
+        await write({
+          profiles: [
+            ...['p1', 'p2', 'p3', 'p4', 'p5'].map((id) => profile(id)),
+            profile('p7', { mergedInto: 'p1' }),
+          ],
+        });
+        const clv = (profileId: string, value: unknown) => ({
+          profileId,
+          name: 'clv',
+          value,
+          computedAt: at(1),
+        });
+        await state.setComputedProperties([
+          clv('p1', 0),
+          clv('p2', 2.5),
+          clv('p3', 10),
+          clv('p4', 10),
+          clv('p5', 'n/a'),
+          clv('p7', -5),
+        ]);
+        // Strictly below; thresholds in any order and repeated; p7 (merged away) and p5's text never count.
+        expect(await state.numericPropertyCountsBelow('clv', [10, -1, 0, 2.5, 1e9, 10, 3])).toEqual([
+          2, 0, 0, 1, 4, 2, 2,
+        ]);
+        expect(await state.numericPropertyCountsBelow('clv', [])).toEqual([]);
+        expect(await state.numericPropertyCountsBelow('nothing', [1, 2])).toEqual([0, 0]);
+      });
+
+      it('keeps a report’s points in order, replaces and deletes them by prefix, and erasure removes a person’s', async () => {
+        const { state } = stores;
+        await write({ profiles: ['p1', 'p2', 'p3'].map((id) => profile(id)) });
+        const points = [
+          { profileId: 'p2', x: 0.5, y: 1 },
+          { profileId: 'p1', x: 2, y: 0.25 },
+          { profileId: 'p3', x: 1e6, y: 0 },
+        ];
+        expect(await state.loadReportPoints('value.scatter.3')).toEqual([]);
+        await state.saveReportPoints('value.scatter.3', [{ profileId: 'p3', x: 9, y: 9 }]);
+        await state.saveReportPoints('value.scatter.3', points);
+        await state.saveReportPoints('value.scatter.1', [points[0]!]);
+        await state.saveReport({ name: 'value.scatter.3', body: { total: 3 }, savedAt: at(1) });
+        await state.saveReport({ name: 'value.refresh', body: { ok: true }, savedAt: at(1) });
+        expect(await state.loadReportPoints('value.scatter.3')).toEqual(points);
+        // Erasure deletes from every table with a profile_id column, report points included.
+        await state.eraseProfiles(['p1']);
+        expect(await state.loadReportPoints('value.scatter.3')).toEqual([points[0], points[2]]);
+        // A prefix is a prefix, not a pattern.
+        await state.deleteReports('value.scatter%');
+        expect(await state.loadReport('value.scatter.3')).toBeDefined();
+        await state.deleteReports('value.scatter.');
+        expect(await state.loadReport('value.scatter.3')).toBeUndefined();
+        expect(await state.loadReportPoints('value.scatter.3')).toEqual([]);
+        expect(await state.loadReportPoints('value.scatter.1')).toEqual([]);
+        expect(await state.loadReport('value.refresh')).toBeDefined();
+      });
+
       it('keeps a named report, replacing it on save', async () => {
         const { state } = stores;
         expect(await state.loadReport('value.validation')).toBeUndefined();

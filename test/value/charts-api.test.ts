@@ -2,7 +2,8 @@
 // shop: the CLV / value score / P(alive) distribution (counts and percentiles checked against
 // the per-profile values read through the profile API), the P(alive) × CLV scatter (capped,
 // deterministic), the model check (checked against `rapport clv validate` on the same orders
-// exported to a file), bad parameters, the admin token, and a restart.
+// exported to a file), bad parameters, the admin token, a restart, answers read from what the
+// refresh stored, and erasure reaching the stored scatter samples.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.ts';
 import { createServer } from '../../src/server.ts';
@@ -314,5 +315,84 @@ describe('value page charts API', () => {
     }
     expect(ranking.status).toBe(200);
     expect(ranking.body).toEqual(before.ranking);
+  }, 60_000);
+
+  // From here on the restarted server's own refresh has finished (the ranking answered).
+  it('answers from what the last refresh stored: a score changed in the store since shows after the next refresh', async () => {
+    const before = {
+      distribution: (await admin('/api/value/distribution?metric=clv&bins=12')).body,
+      scatter: (await admin('/api/value/scatter')).body,
+    };
+    expect(before.scatter.points.length).toBeGreaterThan(50);
+    const changed = before.scatter.points[10].profileId as string;
+    const now = new Date().toISOString();
+    await t.server.state.setComputedProperties([
+      { profileId: changed, name: 'clv', value: 1e12, computedAt: now },
+      { profileId: changed, name: 'p_alive', value: 0.123, computedAt: now },
+    ]);
+    // Counted now, the store would say max 1e12; the routes still answer the refresh's figures.
+    expect((await admin('/api/value/distribution?metric=clv&bins=12')).body).toEqual(before.distribution);
+    expect((await admin('/api/value/scatter')).body).toEqual(before.scatter);
+    for (const bins of [1, 7, 100]) {
+      const { body } = await admin(`/api/value/distribution?metric=clv&bins=${bins}`);
+      expect(body.max).toBe(before.distribution.max);
+      expect(body.bins.reduce((sum: number, bin: { count: number }) => sum + bin.count, 0)).toBe(
+        before.distribution.count,
+      );
+    }
+
+    const refresh = await fetch(`${t.url}/api/value/refresh`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
+    expect(refresh.status).toBe(200);
+    const { computedAt } = (await refresh.json()) as { computedAt: string };
+    const after = {
+      distribution: (await admin('/api/value/distribution?metric=clv&bins=12')).body,
+      scatter: (await admin('/api/value/scatter')).body,
+    };
+    expect(after.distribution.computedAt).toBe(computedAt);
+    expect(after.distribution.max).toBeLessThan(1e12);
+    expect(after.scatter.computedAt).toBe(computedAt);
+    // The refresh rewrote the changed profile's scores, and the new sample carries them.
+    const point = after.scatter.points.find((p: { profileId: string }) => p.profileId === changed);
+    const profile = (await admin(`/api/profiles/${encodeURIComponent(changed)}`)).body;
+    expect(point).toEqual({
+      profileId: changed,
+      clv: profile.computedProperties.clv.value,
+      pAlive: profile.computedProperties.p_alive.value,
+    });
+  }, 60_000);
+
+  it('erasing a person removes their point from every stored scatter sample at once', async () => {
+    const dashboard = (await admin('/api/value/scatter')).body;
+    // Another limit: sampled on its first request, then kept until the next refresh.
+    const small = (await admin('/api/value/scatter?limit=40')).body;
+    expect((await admin('/api/value/scatter?limit=40')).body).toEqual(small);
+    const gone = small.points[1].profileId as string;
+    expect(dashboard.points.some((p: { profileId: string }) => p.profileId === gone)).toBe(true);
+
+    const erase = await fetch(`${t.url}/api/profiles/${encodeURIComponent(gone)}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
+    expect(erase.status).toBe(202);
+    await t.server.erasure.settled(((await erase.json()) as { id: string }).id);
+
+    for (const [path, stored] of [
+      ['/api/value/scatter', dashboard],
+      ['/api/value/scatter?limit=40', small],
+    ] as const) {
+      const { body } = await admin(path);
+      const kept = stored.points.filter((p: { profileId: string }) => p.profileId !== gone);
+      expect(body.points, path).toEqual(kept);
+      expect(body.sampled, path).toBe(stored.sampled - 1);
+    }
+    // Not only hidden: the stored samples no longer hold the person's point.
+    for (const limit of [1000, 40]) {
+      const points = await t.server.state.loadReportPoints(`value.scatter.${limit}`);
+      expect(points.length).toBeGreaterThan(0);
+      expect(points.some((p) => p.profileId === gone)).toBe(false);
+    }
   }, 60_000);
 });

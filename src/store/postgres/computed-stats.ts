@@ -1,8 +1,10 @@
 // Aggregates over numeric computed properties (the value page's histogram, percentiles and
 // scatter) in SQL, so the server never loads every profile's value to count them, plus the
 // small reports a module keeps across restarts. Values are jsonb; only JSON numbers count.
+
+import type pg from 'pg';
 import type { NumericPropertyPair, NumericPropertySummary, StoredReport } from '../types.ts';
-import type { PgQueryable } from './connection.ts';
+import { inTransaction, type PgQueryable } from './connection.ts';
 import { type PostgresTables, storableJson, storableText, toIso, toNumber } from './sql.ts';
 
 /**
@@ -116,6 +118,34 @@ export async function numericPropertyPairSample(
   };
 }
 
+export async function numericPropertyCountsBelow(
+  db: PgQueryable,
+  tables: PostgresTables,
+  name: string,
+  thresholds: number[],
+): Promise<number[]> {
+  if (thresholds.length === 0) return [];
+  // width_bucket(v, ascending thresholds) = how many thresholds are <= v (a binary search per
+  // row), so one pass counts the values between each pair of neighbours; the counts below each
+  // threshold are then running sums.
+  const ascending = [...new Set(thresholds)].sort((left, right) => left - right);
+  const { rows } = await db.query<{ bucket: number; n: string }>(
+    `SELECT width_bucket(v, $2::float8[]) AS bucket, count(*) AS n
+     FROM (${numbers(tables, '$1')}) numbers WHERE v IS NOT NULL GROUP BY 1`,
+    [storableText(name), ascending],
+  );
+  const inBucket = new Array<number>(ascending.length + 1).fill(0);
+  for (const row of rows) inBucket[toNumber(row.bucket)] = toNumber(row.n);
+  // Values below ascending[j] are those with at most j thresholds at or under them.
+  const belowByThreshold = new Map<number, number>();
+  let running = 0;
+  ascending.forEach((threshold, j) => {
+    running += inBucket[j]!;
+    belowByThreshold.set(threshold, running);
+  });
+  return thresholds.map((threshold) => belowByThreshold.get(threshold)!);
+}
+
 export async function saveReport(
   db: PgQueryable,
   tables: PostgresTables,
@@ -139,4 +169,52 @@ export async function loadReport(
   );
   const row = rows[0];
   return row ? { name: row.name, body: row.body, savedAt: toIso(row.saved_at) } : undefined;
+}
+
+export async function saveReportPoints(
+  pool: pg.Pool,
+  tables: PostgresTables,
+  name: string,
+  points: NumericPropertyPair[],
+): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query(`DELETE FROM ${tables.reportPoints} WHERE report = $1`, [storableText(name)]);
+    if (points.length === 0) return;
+    await client.query(
+      `INSERT INTO ${tables.reportPoints} (report, position, profile_id, x, y)
+       SELECT $1, ord - 1, profile_id, x, y
+       FROM unnest($2::text[], $3::float8[], $4::float8[]) WITH ORDINALITY AS p(profile_id, x, y, ord)`,
+      [
+        storableText(name),
+        points.map((point) => storableText(point.profileId)),
+        points.map((point) => point.x),
+        points.map((point) => point.y),
+      ],
+    );
+  });
+}
+
+export async function loadReportPoints(
+  db: PgQueryable,
+  tables: PostgresTables,
+  name: string,
+): Promise<NumericPropertyPair[]> {
+  const { rows } = await db.query<{ profile_id: string; x: number; y: number }>(
+    `SELECT profile_id, x, y FROM ${tables.reportPoints} WHERE report = $1 ORDER BY position`,
+    [storableText(name)],
+  );
+  return rows.map((row) => ({ profileId: row.profile_id, x: toNumber(row.x), y: toNumber(row.y) }));
+}
+
+export async function deleteReports(
+  pool: pg.Pool,
+  tables: PostgresTables,
+  namePrefix: string,
+): Promise<void> {
+  // starts_with, not LIKE: a prefix may hold % or _.
+  const prefix = storableText(namePrefix);
+  await inTransaction(pool, async (client) => {
+    await client.query(`DELETE FROM ${tables.reportPoints} WHERE starts_with(report, $1)`, [prefix]);
+    await client.query(`DELETE FROM ${tables.reports} WHERE starts_with(name, $1)`, [prefix]);
+  });
 }

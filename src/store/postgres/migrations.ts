@@ -105,6 +105,17 @@ export const STATE_MIGRATIONS: readonly string[] = [
      body jsonb NOT NULL,
      saved_at timestamptz NOT NULL
    );`,
+  // 4: a report's per-profile points (the value page's stored scatter sample). Their own table
+  // with a profile_id column, so erasure (every such table) deletes an erased person's point.
+  `CREATE TABLE report_points (
+     report text NOT NULL,
+     position integer NOT NULL,
+     profile_id text NOT NULL,
+     x float8 NOT NULL,
+     y float8 NOT NULL,
+     PRIMARY KEY (report, position)
+   );
+   CREATE INDEX report_points_by_profile ON report_points (profile_id);`,
 ];
 
 export const EVENT_MIGRATIONS: readonly string[] = [

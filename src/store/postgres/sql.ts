@@ -49,6 +49,7 @@ export function tablesIn(schema: string) {
     suppressions: table('suppressions'),
     erasureJobs: table('erasure_jobs'),
     reports: table('reports'),
+    reportPoints: table('report_points'),
     events: table('events'),
     eventProcessorOffsets: table('event_processor_offsets'),
   };

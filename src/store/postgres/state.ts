@@ -215,12 +215,28 @@ export class PostgresStateStore implements StateStore {
     return computedStats.numericPropertyPairSample(this.pool, this.tables, xName, yName, limit);
   }
 
+  async numericPropertyCountsBelow(name: string, thresholds: number[]): Promise<number[]> {
+    return computedStats.numericPropertyCountsBelow(this.pool, this.tables, name, thresholds);
+  }
+
   async saveReport(report: StoredReport): Promise<void> {
     await computedStats.saveReport(this.pool, this.tables, report);
   }
 
   async loadReport(name: string): Promise<StoredReport | undefined> {
     return computedStats.loadReport(this.pool, this.tables, name);
+  }
+
+  async saveReportPoints(name: string, points: NumericPropertyPair[]): Promise<void> {
+    await computedStats.saveReportPoints(this.pool, this.tables, name, points);
+  }
+
+  async loadReportPoints(name: string): Promise<NumericPropertyPair[]> {
+    return computedStats.loadReportPoints(this.pool, this.tables, name);
+  }
+
+  async deleteReports(namePrefix: string): Promise<void> {
+    await computedStats.deleteReports(this.pool, this.tables, namePrefix);
   }
 
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {

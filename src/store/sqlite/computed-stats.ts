@@ -103,6 +103,26 @@ export function numericPropertyPairSample(
   return { total, points: rows.map((row) => ({ profileId: row.profile_id, x: row.x, y: row.y })) };
 }
 
+export function numericPropertyCountsBelow(db: SqliteDatabase, name: string, thresholds: number[]): number[] {
+  if (thresholds.length === 0) return [];
+  // One walk over the values in order, read from the index (no sort): each threshold, taken in
+  // ascending order, is reached when the walk meets the first value at or above it.
+  const order = thresholds.map((_, i) => i).sort((left, right) => thresholds[left]! - thresholds[right]!);
+  const below = new Array<number>(thresholds.length).fill(0);
+  let next = 0;
+  let seen = 0;
+  const values = db
+    .prepare(`SELECT v FROM (${NUMBERS}) numbers WHERE v IS NOT NULL ORDER BY v`)
+    .pluck()
+    .iterate(name) as IterableIterator<number>;
+  for (const v of values) {
+    while (next < order.length && thresholds[order[next]!]! <= v) below[order[next++]!] = seen;
+    seen++;
+  }
+  while (next < order.length) below[order[next++]!] = seen;
+  return below;
+}
+
 export function saveReport(db: SqliteDatabase, report: StoredReport): void {
   db.prepare(
     `INSERT INTO reports (name, body, saved_at) VALUES (?, ?, ?)
@@ -115,4 +135,34 @@ export function loadReport(db: SqliteDatabase, name: string): StoredReport | und
     | { name: string; body: string; saved_at: string }
     | undefined;
   return row ? { name: row.name, body: JSON.parse(row.body), savedAt: row.saved_at } : undefined;
+}
+
+export function saveReportPoints(db: SqliteDatabase, name: string, points: NumericPropertyPair[]): void {
+  const insert = db.prepare(
+    'INSERT INTO report_points (report, position, profile_id, x, y) VALUES (?, ?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    db.prepare('DELETE FROM report_points WHERE report = ?').run(name);
+    points.forEach((point, i) => {
+      insert.run(name, i, point.profileId, point.x, point.y);
+    });
+  })();
+}
+
+export function loadReportPoints(db: SqliteDatabase, name: string): NumericPropertyPair[] {
+  const rows = db
+    .prepare('SELECT profile_id, x, y FROM report_points WHERE report = ? ORDER BY position')
+    .all(name) as { profile_id: string; x: number; y: number }[];
+  return rows.map((row) => ({ profileId: row.profile_id, x: row.x, y: row.y }));
+}
+
+export function deleteReports(db: SqliteDatabase, namePrefix: string): void {
+  // substr, not LIKE: a prefix may hold % or _.
+  db.transaction(() => {
+    db.prepare('DELETE FROM report_points WHERE substr(report, 1, length(?)) = ?').run(
+      namePrefix,
+      namePrefix,
+    );
+    db.prepare('DELETE FROM reports WHERE substr(name, 1, length(?)) = ?').run(namePrefix, namePrefix);
+  })();
 }

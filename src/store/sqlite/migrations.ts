@@ -116,4 +116,15 @@ export const STATE_MIGRATIONS: string[] = [
   `DROP INDEX computed_properties_by_name;
    CREATE INDEX computed_numbers_by_name ON computed_properties (name, CAST(value AS REAL), value)
      WHERE json_type(value) IN ('integer', 'real');`,
+  // 5: a report's per-profile points (the value page's stored scatter sample). Their own table
+  // with a profile_id column, so erasure (every such table) deletes an erased person's point.
+  `CREATE TABLE report_points (
+     report TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     profile_id TEXT NOT NULL,
+     x REAL NOT NULL,
+     y REAL NOT NULL,
+     PRIMARY KEY (report, position)
+   );
+   CREATE INDEX report_points_by_profile ON report_points (profile_id);`,
 ];

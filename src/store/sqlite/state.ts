@@ -337,12 +337,28 @@ export class SqliteStateStore implements StateStore {
     return computedStats.numericPropertyPairSample(this.db, xName, yName, limit);
   }
 
+  async numericPropertyCountsBelow(name: string, thresholds: number[]): Promise<number[]> {
+    return computedStats.numericPropertyCountsBelow(this.db, name, thresholds);
+  }
+
   async saveReport(report: StoredReport): Promise<void> {
     computedStats.saveReport(this.db, report);
   }
 
   async loadReport(name: string): Promise<StoredReport | undefined> {
     return computedStats.loadReport(this.db, name);
+  }
+
+  async saveReportPoints(name: string, points: NumericPropertyPair[]): Promise<void> {
+    computedStats.saveReportPoints(this.db, name, points);
+  }
+
+  async loadReportPoints(name: string): Promise<NumericPropertyPair[]> {
+    return computedStats.loadReportPoints(this.db, name);
+  }
+
+  async deleteReports(namePrefix: string): Promise<void> {
+    computedStats.deleteReports(this.db, namePrefix);
   }
 
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {
