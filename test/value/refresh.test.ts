@@ -64,6 +64,14 @@ describe('value refresh end to end', () => {
     expect(ranking.status).toBe(200);
     const items = ranking.body.items as any[];
     expect(items).toHaveLength(summary.customers);
+    expect(items.map((item) => item.rank)).toEqual(items.map((_, i) => i + 1));
+    const bottom = await t.admin('/api/value/ranking?order=bottom&limit=3');
+    expect(bottom.body.items.map((item: { profileId: string }) => item.profileId)).toEqual(
+      items
+        .slice(-3)
+        .reverse()
+        .map((item) => item.profileId),
+    );
     for (const item of items) {
       expect(Number.isFinite(item.score)).toBe(true);
       expect(item.explanation).toMatch(/^ranked \d+(st|nd|rd|th) of [\d,]+/);
