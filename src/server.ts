@@ -208,11 +208,18 @@ export async function createServer(
       storage: location,
     },
   });
-  // Segment membership for `GET /api/export/profiles?segment=` (a reading connection of its own).
-  const exportSegments = await openSegmentStore(location);
-  app.addHook('onClose', async () => exportSegments.close());
-  await app.register(transferRoutes, { state, events: pipeline, credentials, segments: exportSegments });
-  await app.register(segmentRoutes, { state, pipeline, credentials, location, clock: options.clock });
+  // One segment store on this thread: the segment API and `GET /api/export/profiles?segment=`.
+  const segments = await openSegmentStore(location);
+  app.addHook('onClose', async () => segments.close());
+  await app.register(transferRoutes, { state, events: pipeline, credentials, segments });
+  await app.register(segmentRoutes, {
+    state,
+    pipeline,
+    credentials,
+    location,
+    store: segments,
+    clock: options.clock,
+  });
   // The conductor starts below, after the routes; a refresh can only run once the server listens.
   let salesTasks: ((leads: SalesLead[]) => Promise<number>) | undefined;
   await app.register(valueRoutes, {

@@ -147,20 +147,19 @@ export class JourneyService {
   }
 
   async stats(journeyId: string): Promise<JourneyStats & { journeyId: string; version: number }> {
-    const journey = await this.get(journeyId);
-    return { journeyId, version: journey.version, ...(await this.conductor.store.journeyStats(journeyId)) };
+    return this.statsOf(await this.get(journeyId));
   }
 
   /** Every journey's stats in one answer, counted by the store (the dashboard's journey lists). */
   async allStats(): Promise<Array<JourneyStats & { journeyId: string; version: number }>> {
-    const journeys = await this.list();
-    return Promise.all(
-      journeys.map(async (journey) => ({
-        journeyId: journey.journeyId,
-        version: journey.version,
-        ...(await this.conductor.store.journeyStats(journey.journeyId)),
-      })),
-    );
+    return Promise.all((await this.list()).map((journey) => this.statsOf(journey)));
+  }
+
+  private async statsOf(
+    journey: StoredJourney,
+  ): Promise<JourneyStats & { journeyId: string; version: number }> {
+    const { journeyId, version } = journey;
+    return { journeyId, version, ...(await this.conductor.store.journeyStats(journeyId)) };
   }
 
   decisions(query: DecisionQuery): Promise<StoredDecision[]> {

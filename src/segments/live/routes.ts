@@ -6,7 +6,7 @@ import { errorSchema } from '../../api/schemas.ts';
 import type { CredentialCache } from '../../auth/index.ts';
 import { addPathRoutes } from '../../paths/index.ts';
 import type { Pipeline } from '../../pipeline/host.ts';
-import { openSegmentStore, type StateStore, type StorageLocation } from '../../store/index.ts';
+import type { SegmentStore, StateStore, StorageLocation } from '../../store/index.ts';
 import { SegmentService } from './service.ts';
 
 export interface SegmentRouteOptions {
@@ -14,6 +14,8 @@ export interface SegmentRouteOptions {
   pipeline: Pipeline;
   credentials: CredentialCache;
   location: StorageLocation;
+  /** The segment store the service works on (the server opens it and closes it). */
+  store: SegmentStore;
   /** Tests only: the clock the processors use (pipeline/clock.ts). */
   clock?: { now(): Date } | undefined;
 }
@@ -59,11 +61,10 @@ const idParams = { type: 'object', properties: { id: { type: 'string' } }, requi
 const anyObject = { type: 'object', additionalProperties: true } as const;
 
 export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteOptions): Promise<void> {
-  const store = await openSegmentStore(options.location);
+  const { store } = options;
   app.addHook('preHandler', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
   const tags = ['segments'];
-  app.addHook('onClose', async () => store.close());
   const now = options.clock ? () => options.clock?.now() ?? new Date() : () => new Date();
   const service = new SegmentService({
     store,
