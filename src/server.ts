@@ -3,7 +3,7 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes } from './api/index.ts';
+import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes, logRoutes } from './api/index.ts';
 import { journeyRoutes } from './api/journeys.ts';
 import { CredentialCache, requestForLog } from './auth/index.ts';
 import {
@@ -116,6 +116,8 @@ export async function createServer(
       batchSize: 2000,
       pollMs: 250,
       runProcessors: config.processors,
+      logRetentionMs: config.logRetentionMs,
+      logCompactionIntervalMs: config.logCompactionIntervalMs,
       ...(options.clock ? { clock: options.clock.buffer } : {}),
     },
     { error: (message) => app.log.error(message) },
@@ -277,6 +279,13 @@ export async function createServer(
     ...(clock ? { now: () => clock.now() } : {}),
   });
   await app.register(adminTokenRoutes, { state, credentials });
+  await app.register(logRoutes, {
+    state,
+    pipeline,
+    credentials,
+    retentionMs: config.logRetentionMs,
+    compactionIntervalMs: config.logCompactionIntervalMs,
+  });
   await app.register(channelSettingsRoutes, {
     channels,
     credentials,

@@ -4,4 +4,5 @@
 export { type AdminTokenRouteOptions, adminTokenRoutes, CONFIRM_REVOKE_SELF } from './admin-tokens.ts';
 export { type ArbitrationPolicyRouteOptions, arbitrationPolicyRoutes } from './arbitration-policy.ts';
 export { requireAdmin } from './auth.ts';
+export { type LogRouteOptions, logRoutes } from './log.ts';
 export { type ApiOptions, adminRoutes } from './routes.ts';

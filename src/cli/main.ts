@@ -1,6 +1,7 @@
 // The `rapport` command. Each capability registers its own subcommands from its folder;
 // this file only assembles them.
 import { Command } from 'commander';
+import { registerLogCommands } from '../ingest/index.ts';
 import { registerProfilesCommands } from '../profiles/index.ts';
 import { registerSegmentsCommands } from '../segments/index.ts';
 import { registerDemoCommand } from '../simulate/index.ts';
@@ -21,4 +22,5 @@ registerProfilesCommands(program);
 registerSegmentsCommands(program);
 registerApplyCommand(program);
 registerTransferCommands(program);
+registerLogCommands(program);
 await program.parseAsync(process.argv);

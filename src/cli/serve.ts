@@ -85,6 +85,10 @@ export function registerServeCommand(program: Command): void {
     .option('--data-dir <dir>', 'embedded storage folder (RAPPORT_DATA_DIR, default ./data)')
     .option('--database <url>', 'PostgreSQL URL for both storage roles (RAPPORT_DATABASE_URL)')
     .option('--no-processors', 'serve the API only; another process runs the processors')
+    .option(
+      '--log-retention <duration>',
+      'keep consumed ingest log entries this long: 7d, 24h, 90m, 0 or forever (RAPPORT_LOG_RETENTION, default 7d)',
+    )
     .action(
       async (options: {
         port?: string;
@@ -92,6 +96,7 @@ export function registerServeCommand(program: Command): void {
         dataDir?: string;
         database?: string;
         processors: boolean;
+        logRetention?: string;
       }) => {
         await serve({
           port: options.port,
@@ -99,6 +104,7 @@ export function registerServeCommand(program: Command): void {
           dataDir: options.dataDir,
           databaseUrl: options.database,
           processors: options.processors === false ? false : undefined,
+          logRetention: options.logRetention,
         });
       },
     );

@@ -31,6 +31,13 @@ export interface RapportConfig {
   /** SMS and push providers behind a webhook (docs/channels.md): a fixed URL each; unset: no such channel. */
   smsWebhookUrl: string | undefined;
   pushWebhookUrl: string | undefined;
+  /**
+   * How long a consumed ingest log entry is kept before compaction may remove it (ms); null:
+   * kept forever. It is also the messageId dedupe window (docs/architecture.md, "Retention").
+   */
+  logRetentionMs: number | null;
+  /** How often the pipeline worker compacts the ingest log (ms). */
+  logCompactionIntervalMs: number;
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
@@ -64,6 +71,8 @@ export interface ConfigInput {
   signingSecret?: string | undefined;
   smsWebhookUrl?: string | undefined;
   pushWebhookUrl?: string | undefined;
+  logRetention?: string | undefined;
+  logCompactionInterval?: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -167,6 +176,44 @@ function parseEmailFrom(raw: string | undefined, name: string): string {
   return value;
 }
 
+const DURATION_UNITS_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
+/** Ten years: beyond it a typo is likelier than an intent (use `forever`). */
+const LONGEST_DURATION_MS = 3650 * DURATION_UNITS_MS.d;
+
+/**
+ * "7d", "24h", "90m", "30s" or "0" → milliseconds. Pure, so the rules are unit-tested; the
+ * error names the setting and shows the accepted forms.
+ */
+export function parseDuration(raw: string, name: string): number {
+  const text = raw.trim();
+  if (text === '0') return 0;
+  const match = /^(\d+)\s*([dhms])$/.exec(text);
+  const amount = match ? Number(match[1]) : Number.NaN;
+  const ms = match ? amount * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS] : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms > LONGEST_DURATION_MS) {
+    throw invalid(
+      name,
+      `expected a duration like 7d, 24h, 90m, 30s or 0, at most 3650d (got ${JSON.stringify(raw)})`,
+    );
+  }
+  return ms;
+}
+
+/** The ingest log's retention: a duration, or `forever` (compaction never removes anything). */
+export function parseRetention(raw: string | undefined, name: string): number | null {
+  if (raw === undefined || raw.trim() === '') return 7 * DURATION_UNITS_MS.d;
+  if (raw.trim().toLowerCase() === 'forever') return null;
+  return parseDuration(raw, name);
+}
+
+function parseCompactionInterval(raw: string | undefined, name: string): number {
+  if (raw === undefined || raw.trim() === '') return 10 * DURATION_UNITS_MS.m;
+  const ms = parseDuration(raw, name);
+  // 0 would compact in a tight loop; a second is the least that still leaves the log alone.
+  if (ms < 1000) throw invalid(name, `must be at least 1s (got ${JSON.stringify(raw)})`);
+  return ms;
+}
+
 /** Builds the configuration; flags (input) win over the environment. Throws naming the bad value. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RapportConfig {
   const logLevel = input.logLevel ?? env.RAPPORT_LOG_LEVEL ?? 'info';
@@ -219,6 +266,14 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       input.pushWebhookUrl ?? env.RAPPORT_PUSH_WEBHOOK_URL,
       'RAPPORT_PUSH_WEBHOOK_URL',
       ['http', 'https'],
+    ),
+    logRetentionMs: parseRetention(
+      input.logRetention ?? env.RAPPORT_LOG_RETENTION,
+      input.logRetention !== undefined ? '--log-retention' : 'RAPPORT_LOG_RETENTION',
+    ),
+    logCompactionIntervalMs: parseCompactionInterval(
+      input.logCompactionInterval ?? env.RAPPORT_LOG_COMPACTION_INTERVAL,
+      'RAPPORT_LOG_COMPACTION_INTERVAL',
     ),
   };
 }

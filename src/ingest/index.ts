@@ -1,9 +1,19 @@
 // Ingest: the Segment-compatible tracking routes, request body reading (any Content-Type,
 // gzip, strict UTF-8, size limits), write-key authentication, and the group-committed
-// append to the ingest log that makes a 200 mean "durably stored".
+// append to the ingest log that makes a 200 mean "durably stored"; what compaction may remove
+// from the log (retention.ts, pure) and `rapport log`.
 export { readJsonBody } from './body.ts';
+export { formatDuration, registerLogCommands } from './cli.ts';
 export { GroupCommitLog, type GroupCommitOptions } from './group-commit.ts';
 export { ThreadedLogWriter } from './log-writer.ts';
+export {
+  type EntryTime,
+  type PrefixStep,
+  type ReaderLimit,
+  readerLimit,
+  removablePrefix,
+  retentionCutoff,
+} from './retention.ts';
 export {
   type IngestRouteOptions,
   type IngestWarning,

@@ -2,6 +2,7 @@
 // query events through it, read its progress, stop it.
 import { Worker } from 'node:worker_threads';
 import type { EventQuery, StoredEvent } from '../store/index.ts';
+import type { CompactionReport } from './compaction.ts';
 import type { EventReader, FromWorker, PipelineStatus, ReaderMethod, ToWorker } from './rpc.ts';
 import type { PipelineWorkerData } from './worker.ts';
 
@@ -12,6 +13,8 @@ export interface Pipeline extends EventReader {
   waitFor(seq: number, timeoutMs?: number): Promise<void>;
   /** Resolves once the realtime (segments) processor has reached `seq`. */
   waitForSegments(seq: number, timeoutMs?: number): Promise<void>;
+  /** Compacts the ingest log in the worker now (after any run already going) and reports. */
+  compactLog(): Promise<CompactionReport>;
   stop(): Promise<void>;
 }
 
@@ -54,12 +57,14 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
   await ready;
 
   const post = (message: ToWorker) => worker.postMessage(message);
-  const query = <T>(method: ReaderMethod, args: unknown[]): Promise<T> =>
+  const ask = <T>(message: (id: number) => ToWorker): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      post({ kind: 'query', id, method, args });
+      post(message(id));
     });
+  const query = <T>(method: ReaderMethod, args: unknown[]): Promise<T> =>
+    ask<T>((id) => ({ kind: 'query', id, method, args }));
 
   const waitUntil = (reached: () => boolean, seq: number, timeoutMs: number) =>
     new Promise<void>((resolve, reject) => {
@@ -100,6 +105,7 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
     getOffset: (processor: string) => query<number>('getOffset', [processor]),
     query: (sql: string, params: unknown[] = []) => query<Record<string, unknown>[]>('query', [sql, params]),
     deleteEventsOf: (profileIds: string[]) => query<number>('deleteEventsOf', [profileIds]),
+    compactLog: () => ask<CompactionReport>((id) => ({ kind: 'compact', id })),
     async stop() {
       const done = new Promise<void>((resolve) => {
         stopped = resolve;

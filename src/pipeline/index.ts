@@ -3,8 +3,16 @@
 // so ingest never waits on them, and the channel the HTTP thread uses to query events.
 
 export { clockFrom, TestClock } from './clock.ts';
+export {
+  type CompactionReport,
+  type CompactionSettings,
+  compactLog,
+  DEFAULT_COMPACTION_CHUNK,
+  DEFAULT_VACUUM_PAGES,
+} from './compaction.ts';
 export { type Pipeline, startPipeline } from './host.ts';
 export { type LoopHandle, startLoop } from './loop.ts';
+export { JOURNEYS_PROCESSOR, LOG_READERS, logReaderOffsets } from './readers.ts';
 export type { EventReader, PipelineStatus } from './rpc.ts';
 export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';
 export {

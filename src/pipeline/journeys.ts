@@ -18,9 +18,10 @@ import {
 import type { SegmentMessage } from '../events/index.ts';
 import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
 import type { ConductorTransaction, IdentityKey, LogRecord } from '../store/index.ts';
+import { JOURNEYS_PROCESSOR } from './readers.ts';
 import { PROFILES_PROCESSOR } from './steps.ts';
 
-export const JOURNEYS_PROCESSOR = 'journeys';
+export { JOURNEYS_PROCESSOR };
 
 export interface JourneyStepOptions {
   batchSize: number;

@@ -2,6 +2,7 @@
 // store (an embedded DuckDB file can be opened by one thread only), so event queries from
 // the API travel here as requests.
 import type { EventQuery, StoredEvent } from '../store/index.ts';
+import type { CompactionReport } from './compaction.ts';
 
 export interface EventReader {
   eventsOf(query: EventQuery): Promise<StoredEvent[]>;
@@ -18,7 +19,9 @@ export type ReaderMethod = keyof EventReader;
 export type ToWorker =
   | { kind: 'wake' }
   | { kind: 'stop' }
-  | { kind: 'query'; id: number; method: ReaderMethod; args: unknown[] };
+  | { kind: 'query'; id: number; method: ReaderMethod; args: unknown[] }
+  /** Compact the ingest log now (after a run already going); answered with its report. */
+  | { kind: 'compact'; id: number };
 
 export interface PipelineStatus {
   profilesOffset: number;
@@ -26,6 +29,8 @@ export interface PipelineStatus {
   /** The realtime (segments) processor's offset; absent when it does not run. */
   segmentsOffset?: number;
   lastError: string | null;
+  /** The last log compaction this worker ran; absent before its first. */
+  lastCompaction?: CompactionReport;
 }
 
 export type FromWorker =

@@ -1,5 +1,6 @@
 // The pipeline worker thread: runs the profiles and warehouse processors over the ingest
-// log, each from its own offset, and answers event queries for the HTTP thread.
+// log, each from its own offset, compacts the log behind every reader (compaction.ts), and
+// answers event queries for the HTTP thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdentityConfig } from '../identity/index.ts';
 import {
@@ -10,7 +11,14 @@ import {
   type StorageLocation,
 } from '../store/index.ts';
 import { clockFrom } from './clock.ts';
+import {
+  type CompactionReport,
+  compactLog,
+  DEFAULT_COMPACTION_CHUNK,
+  DEFAULT_VACUUM_PAGES,
+} from './compaction.ts';
 import { type LoopHandle, startLoop } from './loop.ts';
+import { logReaderOffsets } from './readers.ts';
 import type { EventReader, FromWorker, ToWorker } from './rpc.ts';
 import { runSegmentsStep } from './segments-step.ts';
 import {
@@ -30,6 +38,10 @@ export interface PipelineWorkerData {
   runProcessors: boolean;
   /** Tests move time through this (see clock.ts); absent: the wall clock. */
   clock?: SharedArrayBuffer;
+  /** How long a consumed log entry is kept (ms); null: forever. Absent: 7 days. */
+  logRetentionMs?: number | null;
+  /** How often this worker compacts the log when it runs the processors (ms). Absent: 10 minutes. */
+  logCompactionIntervalMs?: number;
 }
 
 const port = parentPort;
@@ -37,6 +49,7 @@ if (!port) throw new Error('pipeline worker must run in a worker thread');
 const data = workerData as PipelineWorkerData;
 const send = (message: FromWorker) => port.postMessage(message);
 let lastError: string | null = null;
+let lastCompaction: CompactionReport | undefined;
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.message}` : String(error);
@@ -81,6 +94,7 @@ async function main(): Promise<void> {
             warehouseOffset: await events.getOffset(WAREHOUSE_PROCESSOR),
             ...(segmentStore ? { segmentsOffset: await segmentStore.getOffset() } : {}),
             lastError,
+            ...(lastCompaction ? { lastCompaction } : {}),
           },
         });
       })
@@ -89,8 +103,55 @@ async function main(): Promise<void> {
       });
     return reporting;
   };
+  let stopping = false;
+  // Its own connections: its deletes take the log's write lock, never inside a processor's step.
+  const compactionState = await openStateStore(data.location);
+  const now = clockFrom(data.clock);
+  let compacting: Promise<unknown> = Promise.resolve();
+  // One run at a time: a request during a run waits for it, then runs against what is there now.
+  const compact = (): Promise<CompactionReport> => {
+    const run = compacting
+      .catch(() => {})
+      .then(() =>
+        compactLog(
+          {
+            log: compactionState.log,
+            readerOffsets: () => logReaderOffsets({ state: compactionState, events }),
+          },
+          {
+            retentionMs: data.logRetentionMs === undefined ? 7 * 86_400_000 : data.logRetentionMs,
+            chunkSize: DEFAULT_COMPACTION_CHUNK,
+            vacuumPages: DEFAULT_VACUUM_PAGES,
+            now,
+            stopping: () => stopping,
+          },
+        ),
+      )
+      .then((report) => {
+        lastCompaction = report;
+        void reportStatus();
+        return report;
+      });
+    compacting = run;
+    return run;
+  };
+  let compactionTimer: NodeJS.Timeout | undefined;
+  const scheduleCompaction = () => {
+    // Timed from the end of a run, so a long first run (a log that grew for months) never
+    // has a second one queued behind it.
+    compactionTimer = setTimeout(() => {
+      compact()
+        .catch(onError)
+        .finally(() => {
+          if (compactionTimer) scheduleCompaction();
+        });
+    }, data.logCompactionIntervalMs ?? 600_000);
+  };
   const loops: LoopHandle[] = [];
   if (data.runProcessors) {
+    // Only where the processors run: an API-only process (RAPPORT_PROCESSORS=off) leaves it to
+    // the worker processes; POST /api/log/compact still works there.
+    scheduleCompaction();
     let warehouse: LoopHandle | undefined;
     const profiles = startLoop(() => runProfilesStep(profilesState, options), {
       pollMs: data.pollMs,
@@ -125,9 +186,18 @@ async function main(): Promise<void> {
   }
   // Queries still running when a stop arrives: closing DuckDB under one is a native crash.
   const inFlight = new Set<Promise<void>>();
-  let stopping = false;
   port!.on('message', async (message: ToWorker) => {
     if (message.kind === 'wake') for (const loop of loops) loop.wake();
+    if (message.kind === 'compact') {
+      if (stopping) {
+        send({ kind: 'answer', id: message.id, error: 'the pipeline is stopping' });
+        return;
+      }
+      await compact().then(
+        (value) => send({ kind: 'answer', id: message.id, value }),
+        (error) => send({ kind: 'answer', id: message.id, error: describe(error) }),
+      );
+    }
     if (message.kind === 'query') {
       if (stopping) {
         send({ kind: 'answer', id: message.id, error: 'the pipeline is stopping' });
@@ -140,13 +210,17 @@ async function main(): Promise<void> {
     }
     if (message.kind === 'stop') {
       stopping = true;
+      clearTimeout(compactionTimer);
+      compactionTimer = undefined;
       await Promise.all(loops.map((loop) => loop.stop()));
+      await compacting.catch(() => {});
       await Promise.all(inFlight);
       await reporting;
       await events.close();
       await profilesState.close();
       await warehouseState.close();
       await segmentsState.close();
+      await compactionState.close();
       await segmentStore?.close();
       send({ kind: 'stopped' });
       port!.close();

@@ -36,6 +36,32 @@ export interface StoredDeadLetter extends DeadLetter {
   id: number;
 }
 
+/** Where the log stands for retention (GET /api/log, docs/architecture.md "Retention"). */
+export interface IngestLogStats {
+  /** Entries kept now. */
+  entries: number;
+  /** The oldest entry kept; null when the log is empty. */
+  oldestSeq: number | null;
+  oldestReceivedAt: string | null;
+  headSeq: number;
+  /** Compaction removed every entry at or below this seq (0: never ran or removed nothing). */
+  compactedThrough: number;
+  /** Entries compaction removed, ever. */
+  removedTotal: number;
+  /** When compaction last removed something. */
+  lastCompactedAt: string | null;
+  /** What the log takes on disk: the SQLite file's pages, or the PostgreSQL table with its indexes and TOAST. */
+  sizeBytes: number;
+  /** SQLite: pages free for reuse inside the file. PostgreSQL: null (autovacuum keeps that count). */
+  freeBytes: number | null;
+  /**
+   * SQLite's auto_vacuum mode: `incremental` on files created since compaction exists (freed
+   * pages go back to the file system), `none` on older files (freed pages are reused by new
+   * entries; `rapport log vacuum` converts them). null on PostgreSQL.
+   */
+  autoVacuum: 'none' | 'full' | 'incremental' | null;
+}
+
 /** The durable, ordered ingest log. `append` resolves only once the entries are committed. */
 export interface IngestLogStore {
   append(entries: LogEntry[], deadLetters?: DeadLetter[]): Promise<AppendResult>;
@@ -51,6 +77,21 @@ export interface IngestLogStore {
   deleteEntries(seqs: number[]): Promise<number>;
   /** Erasure: removes these dead letters (by id); returns how many were removed. */
   deleteDeadLetters(ids: number[]): Promise<number>;
+  /** Seq and receivedAt of the entries after `afterSeq`, in seq order (compaction's look-ahead). */
+  entryTimes(afterSeq: number, limit: number): Promise<Array<{ seq: number; receivedAt: string }>>;
+  /**
+   * Compaction: removes every entry at or below `throughSeq` and records the mark, in one
+   * transaction, so a crash leaves either the whole chunk or none of it. The caller bounds the
+   * chunk (it picks `throughSeq` from `entryTimes`). headSeq never drops below the mark, so an
+   * emptied log still reports how far it went. Returns how many entries went.
+   */
+  compactThrough(throughSeq: number, at: string): Promise<number>;
+  /**
+   * Gives up to `maxPages` free pages back to the file system (SQLite with auto_vacuum
+   * incremental); returns the bytes given back. 0 on PostgreSQL, where autovacuum does this.
+   */
+  reclaimSpace(maxPages: number): Promise<number>;
+  stats(): Promise<IngestLogStats>;
 }
 
 /** An identifier kind and value: ('user_id', 'u-42'), ('anonymous_id', …), ('email', …). */

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactedConfig } from '../../src/config/index.ts';
+import { loadConfig, parseDuration, redactedConfig } from '../../src/config/index.ts';
 
 describe('loadConfig', () => {
   it('reads RAPPORT_* variables and lets flags win', () => {
@@ -20,8 +20,43 @@ describe('loadConfig', () => {
     [{ RAPPORT_WRITE_KEY: 'short' }, /RAPPORT_WRITE_KEY: must be at least 16/],
     [{ RAPPORT_LOG_LEVEL: 'loud' }, /RAPPORT_LOG_LEVEL: must be one of/],
     [{ RAPPORT_IDENTITY_LIMITS: 'email=0' }, /RAPPORT_IDENTITY_LIMITS/],
+    [{ RAPPORT_LOG_RETENTION: '7 days' }, /RAPPORT_LOG_RETENTION: expected a duration like 7d, 24h/],
+    [{ RAPPORT_LOG_RETENTION: '-1d' }, /RAPPORT_LOG_RETENTION: expected a duration/],
+    [{ RAPPORT_LOG_RETENTION: '3651d' }, /RAPPORT_LOG_RETENTION: .*at most 3650d/],
+    [{ RAPPORT_LOG_COMPACTION_INTERVAL: '0' }, /RAPPORT_LOG_COMPACTION_INTERVAL: must be at least 1s/],
+    [{ RAPPORT_LOG_COMPACTION_INTERVAL: 'often' }, /RAPPORT_LOG_COMPACTION_INTERVAL: expected a duration/],
   ])('refuses %o naming the variable', (env, message) => {
     expect(() => loadConfig({}, env)).toThrow(message);
+  });
+
+  it('reads the log retention and compaction interval, 7 days and 10 minutes by default', () => {
+    expect(loadConfig({}, {})).toMatchObject({
+      logRetentionMs: 7 * 86_400_000,
+      logCompactionIntervalMs: 600_000,
+    });
+    expect(
+      loadConfig({}, { RAPPORT_LOG_RETENTION: '24h', RAPPORT_LOG_COMPACTION_INTERVAL: '30s' }),
+    ).toMatchObject({
+      logRetentionMs: 86_400_000,
+      logCompactionIntervalMs: 30_000,
+    });
+    expect(loadConfig({}, { RAPPORT_LOG_RETENTION: '0' }).logRetentionMs).toBe(0);
+    expect(loadConfig({}, { RAPPORT_LOG_RETENTION: 'Forever' }).logRetentionMs).toBeNull();
+    // The flag wins, and its error names the flag.
+    expect(loadConfig({ logRetention: '90m' }, { RAPPORT_LOG_RETENTION: '1d' }).logRetentionMs).toBe(
+      5_400_000,
+    );
+    expect(() => loadConfig({ logRetention: 'soon' }, {})).toThrow(/--log-retention: expected a duration/);
+  });
+
+  it('parses durations in days, hours, minutes and seconds', () => {
+    expect(parseDuration('7d', 'x')).toBe(604_800_000);
+    expect(parseDuration(' 12h ', 'x')).toBe(43_200_000);
+    expect(parseDuration('45m', 'x')).toBe(2_700_000);
+    expect(parseDuration('30s', 'x')).toBe(30_000);
+    expect(parseDuration('0', 'x')).toBe(0);
+    for (const bad of ['', '7', '1.5d', '7w', 'd', '0d1h'])
+      expect(() => parseDuration(bad, 'X')).toThrow(/^X: /);
   });
 
   it('redacts secrets for printing', () => {

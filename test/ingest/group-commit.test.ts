@@ -55,6 +55,19 @@ class GatedStore implements IngestLogStore {
   async countDeadLettersByDay() {
     return {};
   }
+  // Compaction is not what this fake is for: GroupCommitLog only appends.
+  async entryTimes() {
+    return [];
+  }
+  async compactThrough() {
+    return 0;
+  }
+  async reclaimSpace() {
+    return 0;
+  }
+  async stats(): Promise<never> {
+    throw new Error('not used by GroupCommitLog');
+  }
 }
 
 function entries(prefix: string, count: number): LogEntry[] {

@@ -22,6 +22,8 @@ export interface OpenedStores {
   openPeerEvents?(): Promise<EventStore>;
   /** PostgreSQL only: where the stores live, for tests that need a raw connection alongside. */
   postgres?: { url: string; schema: string };
+  /** Embedded only: the data folder, for tests that open a file alongside. */
+  sqlite?: { dataDir: string };
 }
 
 export interface EngineUnderTest {
@@ -44,6 +46,7 @@ const embedded: EngineUnderTest = {
     return {
       state,
       events,
+      sqlite: { dataDir: dir },
       async openPeerState() {
         const peer = new SqliteStateStore(sqlitePathsIn(dir));
         peers.push(peer);

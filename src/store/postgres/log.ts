@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type {
   AppendResult,
   DeadLetter,
+  IngestLogStats,
   IngestLogStore,
   LogEntry,
   LogRecord,
@@ -15,6 +16,7 @@ import {
   chunk,
   type PostgresTables,
   storableText,
+  toIso,
   toNumber,
 } from './sql.ts';
 
@@ -96,10 +98,75 @@ export class PostgresIngestLog implements IngestLogStore {
   }
 
   async headSeq(): Promise<number> {
+    // Compaction may have removed every entry: the mark keeps the head where it was.
     const { rows } = await this.pool.query<{ seq: string | null }>(
-      `SELECT max(seq) AS seq FROM ${this.tables.ingestLog}`,
+      `SELECT greatest((SELECT max(seq) FROM ${this.tables.ingestLog}),
+                       (SELECT compacted_through FROM ${this.tables.logCompaction})) AS seq`,
     );
     return toNumber(rows[0]?.seq ?? 0);
+  }
+
+  async entryTimes(afterSeq: number, limit: number): Promise<Array<{ seq: number; receivedAt: string }>> {
+    const { rows } = await this.pool.query<{ seq: string; received_at: Date }>(
+      `SELECT seq, received_at FROM ${this.tables.ingestLog} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+    return rows.map((row) => ({ seq: toNumber(row.seq), receivedAt: toIso(row.received_at) }));
+  }
+
+  async compactThrough(throughSeq: number, at: string): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
+      const deleted = await client.query(`DELETE FROM ${this.tables.ingestLog} WHERE seq <= $1`, [
+        throughSeq,
+      ]);
+      const removed = deleted.rowCount ?? 0;
+      // greatest: another process compacting at the same time may have gone further.
+      await client.query(
+        `UPDATE ${this.tables.logCompaction} SET compacted_through = greatest(compacted_through, $1),
+           removed_total = removed_total + $2,
+           last_compacted_at = CASE WHEN $2 > 0 THEN $3::timestamptz ELSE last_compacted_at END`,
+        [throughSeq, removed, at],
+      );
+      return removed;
+    });
+  }
+
+  async reclaimSpace(): Promise<number> {
+    // autovacuum marks the removed rows' space free for the next entries; giving it back to
+    // the file system would take VACUUM FULL, which locks the table (docs/architecture.md).
+    return 0;
+  }
+
+  async stats(): Promise<IngestLogStats> {
+    const { rows } = await this.pool.query<{
+      oldest_seq: string | null;
+      oldest_received_at: Date | null;
+      compacted_through: string;
+      removed_total: string;
+      last_compacted_at: Date | null;
+      size_bytes: string;
+    }>(
+      `SELECT o.seq AS oldest_seq, o.received_at AS oldest_received_at,
+              c.compacted_through, c.removed_total, c.last_compacted_at,
+              pg_total_relation_size($1::regclass) AS size_bytes
+       FROM ${this.tables.logCompaction} c
+       LEFT JOIN LATERAL (SELECT seq, received_at FROM ${this.tables.ingestLog} ORDER BY seq LIMIT 1) o ON true`,
+      [this.tables.ingestLog],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('the log_compaction row is missing: were the log migrations applied?');
+    return {
+      entries: await this.countEntries(),
+      oldestSeq: row.oldest_seq === null ? null : toNumber(row.oldest_seq),
+      oldestReceivedAt: row.oldest_received_at === null ? null : toIso(row.oldest_received_at),
+      headSeq: await this.headSeq(),
+      compactedThrough: toNumber(row.compacted_through),
+      removedTotal: toNumber(row.removed_total),
+      lastCompactedAt: row.last_compacted_at === null ? null : toIso(row.last_compacted_at),
+      sizeBytes: toNumber(row.size_bytes),
+      freeBytes: null,
+      autoVacuum: null,
+    };
   }
 
   async countEntries(): Promise<number> {

@@ -118,6 +118,23 @@ export const STATE_MIGRATIONS: readonly string[] = [
    CREATE INDEX report_points_by_profile ON report_points (profile_id);`,
 ];
 
+/**
+ * The ingest log's own list (ledger component `log`), like the embedded log.sqlite's: the log
+ * table itself came with state migration 1, and later log changes number from 1 here without
+ * competing for the state list's numbers.
+ */
+export const LOG_MIGRATIONS: readonly string[] = [
+  // 1: compaction's mark (docs/architecture.md, "Retention and compaction"): entries at or
+  // below compacted_through are gone, and headSeq never reports less than it.
+  `CREATE TABLE log_compaction (
+     id integer PRIMARY KEY CHECK (id = 1),
+     compacted_through bigint NOT NULL,
+     removed_total bigint NOT NULL,
+     last_compacted_at timestamptz
+   );
+   INSERT INTO log_compaction (id, compacted_through, removed_total) VALUES (1, 0, 0);`,
+];
+
 export const EVENT_MIGRATIONS: readonly string[] = [
   // Its own offsets table: the state store's processor_offsets may live in the same schema.
   `CREATE TABLE event_processor_offsets (

@@ -39,6 +39,7 @@ export function tablesIn(schema: string) {
   return {
     ingestLog: table('ingest_log'),
     deadLetters: table('dead_letters'),
+    logCompaction: table('log_compaction'),
     processorOffsets: table('processor_offsets'),
     profiles: table('profiles'),
     identities: table('identities'),

@@ -28,7 +28,7 @@ import {
   rollbackQuietly,
 } from './connection.ts';
 import { PostgresIngestLog } from './log.ts';
-import { STATE_MIGRATIONS } from './migrations.ts';
+import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.ts';
 import * as privacy from './privacy.ts';
 import * as profiles from './profiles.ts';
 import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
@@ -56,6 +56,11 @@ export class PostgresStateStore implements StateStore {
     await migratePostgres(this.pool, this.connection.schema, {
       component: 'state',
       migrations: STATE_MIGRATIONS,
+    });
+    // After the state list: its first migration creates ingest_log.
+    await migratePostgres(this.pool, this.connection.schema, {
+      component: 'log',
+      migrations: LOG_MIGRATIONS,
     });
   }
 

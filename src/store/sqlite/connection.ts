@@ -6,6 +6,12 @@ export interface SqliteOpenOptions {
   /** FULL for the ingest log: a 200 promises the entry survives power loss, not only a crash. */
   synchronous: 'FULL' | 'NORMAL';
   readonly?: boolean;
+  /**
+   * INCREMENTAL for the ingest log, so compaction can give freed pages back to the file
+   * system. SQLite only applies it to a file that has no table yet, and only before WAL mode
+   * writes the first page; an older file keeps its mode until a VACUUM (`rapport log vacuum`).
+   */
+  autoVacuum?: 'INCREMENTAL';
 }
 
 /** Distinct SQL texts kept prepared per connection (IN lists of varying length make many). */
@@ -37,6 +43,7 @@ function keepPreparedStatements(db: SqliteDatabase): void {
 export function openSqlite(path: string, options: SqliteOpenOptions): SqliteDatabase {
   const db = new Database(path, { readonly: options.readonly ?? false });
   keepPreparedStatements(db);
+  if (!options.readonly && options.autoVacuum) db.pragma(`auto_vacuum = ${options.autoVacuum}`);
   if (!options.readonly) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${options.synchronous}`);
   // Processors and the API read while another thread writes; wait rather than fail.

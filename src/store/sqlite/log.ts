@@ -1,6 +1,7 @@
 import type {
   AppendResult,
   DeadLetter,
+  IngestLogStats,
   IngestLogStore,
   LogEntry,
   LogRecord,
@@ -36,7 +37,11 @@ export class SqliteIngestLog implements IngestLogStore {
   private readonly readAfter;
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
-    this.db = openSqlite(path, { synchronous: 'FULL', readonly: options.readonly ?? false });
+    this.db = openSqlite(path, {
+      synchronous: 'FULL',
+      readonly: options.readonly ?? false,
+      autoVacuum: 'INCREMENTAL',
+    });
     if (!options.readonly) migrateSqlite(this.db, LOG_MIGRATIONS);
     this.insertEntry = this.db.prepare(
       'INSERT OR IGNORE INTO ingest_log (message_id, source, received_at, body) VALUES (?, ?, ?, ?)',
@@ -83,8 +88,14 @@ export class SqliteIngestLog implements IngestLogStore {
   }
 
   async headSeq(): Promise<number> {
-    const row = this.db.prepare('SELECT max(seq) AS seq FROM ingest_log').get() as { seq: number | null };
-    return row.seq ?? 0;
+    // Compaction may have removed every entry: the mark keeps the head where it was.
+    const row = this.db
+      .prepare(
+        `SELECT max(coalesce((SELECT max(seq) FROM ingest_log), 0),
+                    coalesce((SELECT compacted_through FROM log_compaction), 0)) AS seq`,
+      )
+      .get() as { seq: number };
+    return row.seq;
   }
 
   async countEntries(): Promise<number> {
@@ -139,6 +150,82 @@ export class SqliteIngestLog implements IngestLogStore {
       }
       return removed;
     });
+  }
+
+  async entryTimes(afterSeq: number, limit: number): Promise<Array<{ seq: number; receivedAt: string }>> {
+    // received_at precedes body in the row, so the bodies' overflow pages are not read.
+    const rows = this.db
+      .prepare('SELECT seq, received_at FROM ingest_log WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(afterSeq, limit) as Array<{ seq: number; received_at: string }>;
+    return rows.map((row) => ({ seq: row.seq, receivedAt: row.received_at }));
+  }
+
+  async compactThrough(throughSeq: number, at: string): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const removed = this.db.prepare('DELETE FROM ingest_log WHERE seq <= ?').run(throughSeq).changes;
+        this.db
+          .prepare(
+            `UPDATE log_compaction SET compacted_through = max(compacted_through, ?),
+               removed_total = removed_total + ?,
+               last_compacted_at = CASE WHEN ? > 0 THEN ? ELSE last_compacted_at END`,
+          )
+          .run(throughSeq, removed, removed, at);
+        return removed;
+      })
+      .immediate() as number;
+  }
+
+  async reclaimSpace(maxPages: number): Promise<number> {
+    if (this.autoVacuumMode() !== 'incremental') return 0;
+    const before = this.db.pragma('page_count', { simple: true }) as number;
+    // Runs as its own short write transaction; moves at most maxPages pages.
+    this.db.pragma(`incremental_vacuum(${Math.max(1, Math.floor(maxPages))})`);
+    const after = this.db.pragma('page_count', { simple: true }) as number;
+    return Math.max(0, before - after) * (this.db.pragma('page_size', { simple: true }) as number);
+  }
+
+  async stats(): Promise<IngestLogStats> {
+    const oldest = this.db.prepare('SELECT seq, received_at FROM ingest_log ORDER BY seq LIMIT 1').get() as
+      | { seq: number; received_at: string }
+      | undefined;
+    const mark = this.db
+      .prepare('SELECT compacted_through, removed_total, last_compacted_at FROM log_compaction')
+      .get() as { compacted_through: number; removed_total: number; last_compacted_at: string | null };
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    return {
+      entries: await this.countEntries(),
+      oldestSeq: oldest?.seq ?? null,
+      oldestReceivedAt: oldest?.received_at ?? null,
+      headSeq: await this.headSeq(),
+      compactedThrough: mark.compacted_through,
+      removedTotal: mark.removed_total,
+      lastCompactedAt: mark.last_compacted_at,
+      sizeBytes: (this.db.pragma('page_count', { simple: true }) as number) * pageSize,
+      freeBytes: (this.db.pragma('freelist_count', { simple: true }) as number) * pageSize,
+      autoVacuum: this.autoVacuumMode(),
+    };
+  }
+
+  /**
+   * Converts a file created before compaction existed to auto_vacuum INCREMENTAL and drops
+   * its free pages (a full VACUUM: it rewrites the live entries and holds the write lock
+   * meanwhile, so `rapport log vacuum` runs it with the server stopped). Returns the bytes saved.
+   */
+  vacuum(): number {
+    const size = () =>
+      (this.db.pragma('page_count', { simple: true }) as number) *
+      (this.db.pragma('page_size', { simple: true }) as number);
+    const before = size();
+    this.db.pragma('auto_vacuum = INCREMENTAL');
+    this.db.exec('VACUUM');
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return before - size();
+  }
+
+  private autoVacuumMode(): 'none' | 'full' | 'incremental' {
+    const mode = this.db.pragma('auto_vacuum', { simple: true }) as number;
+    return mode === 2 ? 'incremental' : mode === 1 ? 'full' : 'none';
   }
 
   close(): void {

@@ -19,6 +19,15 @@ export const LOG_MIGRATIONS: string[] = [
      reason TEXT NOT NULL,
      body TEXT NOT NULL
    );`,
+  // 2: compaction's mark (docs/architecture.md, "Retention and compaction"): entries at or
+  // below compacted_through are gone, and headSeq never reports less than it.
+  `CREATE TABLE log_compaction (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     compacted_through INTEGER NOT NULL,
+     removed_total INTEGER NOT NULL,
+     last_compacted_at TEXT
+   );
+   INSERT INTO log_compaction (id, compacted_through, removed_total) VALUES (1, 0, 0);`,
 ];
 
 export const STATE_MIGRATIONS: string[] = [
