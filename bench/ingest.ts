@@ -17,6 +17,7 @@ import { createServer, type RapportServer } from '../src/server.ts';
 import type { LoadCommand, LoadMessage, LoadResult } from './support/load.ts';
 import {
   type CpuSplit,
+  cpuByThreadName,
   cpuSplit,
   MemorySampler,
   machine,
@@ -101,7 +102,7 @@ class LoadGenerator {
 interface PhaseResult {
   load: LoadResult;
   ackedEventsPerS: number;
-  cpu: CpuSplit & { loadGeneratorMs: number; elapsedMs: number };
+  cpu: CpuSplit & { loadGeneratorMs: number; elapsedMs: number; byThread: Record<string, number> };
   peakRssMb: number;
   peakHeapUsedMb: number;
 }
@@ -178,12 +179,14 @@ async function measure(
   const answered = Date.now();
   await after?.();
   const afterMs = Date.now() - answered;
-  const cpu = cpuSplit(cpuBefore, threadCpu(), serverThreads);
+  const cpuAfter = threadCpu();
+  const cpu = cpuSplit(cpuBefore, cpuAfter, serverThreads);
+  const byThread = cpuByThreadName(cpuBefore, cpuAfter);
   const peaks = memory.stop();
   return {
     load: result,
     ackedEventsPerS: result.messages / (result.elapsedMs / 1000),
-    cpu: { ...cpu, loadGeneratorMs: result.cpuMs, elapsedMs: Date.now() - started },
+    cpu: { ...cpu, loadGeneratorMs: result.cpuMs, elapsedMs: Date.now() - started, byThread },
     ...peaks,
     afterMs,
   };
@@ -220,7 +223,15 @@ async function runRapportPhase(
 function cpuLine(label: string, phase: PhaseResult): string {
   const s = phase.cpu.elapsedMs / 1000;
   const pct = (ms: number) => `${round(ms / s / 10)}%`;
-  return `${label}: main thread ${pct(phase.cpu.mainMs)}, pipeline worker + DuckDB ${pct(phase.cpu.pipelineMs)}, other threads ${pct(phase.cpu.otherMs)}, load generator ${pct(phase.cpu.loadGeneratorMs)} (of one core; 2 cores = 200%)`;
+  const line = `${label}: main thread ${pct(phase.cpu.mainMs)}, pipeline worker + DuckDB ${pct(phase.cpu.pipelineMs)}, other threads ${pct(phase.cpu.otherMs)}, load generator ${pct(phase.cpu.loadGeneratorMs)} (of one core; 2 cores = 200%)`;
+  const events = phase.load.messages;
+  const perEvent = Object.entries(phase.cpu.byThread)
+    .filter(([, ms]) => ms > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${round((ms * 1000) / events)}`)
+    .join(', ');
+  const total = Object.values(phase.cpu.byThread).reduce((sum, ms) => sum + ms, 0);
+  return `${line}\n${label} per event, µs of CPU by thread name: ${round((total * 1000) / events)} in all (${perEvent})`;
 }
 
 function table(rows: string[][]): string {

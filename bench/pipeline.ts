@@ -4,19 +4,27 @@
 // the head. Baselines in the same process: the same rows written with the raw drivers (one
 // better-sqlite3 INSERT per message into a keyed table; the DuckDB appender with the same
 // columns), which is the floor any processor writing those stores has to pay.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { parsePayload } from '../src/events/index.ts';
+import { runSegmentsStep } from '../src/pipeline/segments-step.ts';
+import { SliceCache } from '../src/pipeline/slices.ts';
 import {
   DEFAULT_STEP_OPTIONS,
   runProfilesStep,
   runWarehouseStep,
-  SliceCache,
+  WAREHOUSE_PROCESSOR,
 } from '../src/pipeline/steps.ts';
-import { DuckDbEventStore, SqliteStateStore, sqlitePathsIn } from '../src/store/index.ts';
+import {
+  DuckDbEventStore,
+  SEGMENTS_PROCESSOR,
+  SqliteSegmentStore,
+  SqliteStateStore,
+  sqlitePathsIn,
+} from '../src/store/index.ts';
 import { DEFAULT_GENERATOR, generateBodies, instantiate } from './support/messages.ts';
 
 function flag(args: string[], name: string, fallback: number): number {
@@ -98,21 +106,61 @@ export async function run(args: string[]): Promise<void> {
       for (let i = 0; i < rows.length; i += batchSize) await state.log.append(rows.slice(i, i + batchSize));
     });
     const events = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
-    const options = { ...DEFAULT_STEP_OPTIONS, batchSize, slices: new SliceCache() };
+    const options = { ...DEFAULT_STEP_OPTIONS, batchSize };
     const profiles = await timed('profiles processor (identity + traits)', count, async () => {
-      while ((await runProfilesStep(state, { ...options, slices: undefined })) > 0) {}
+      while ((await runProfilesStep(state, options)) > 0) {}
     });
     const warehouse = await timed('warehouse processor (DuckDB)', count, async () => {
-      while ((await runWarehouseStep(state, events, { ...options, slices: undefined })) > 0) {}
+      while ((await runWarehouseStep(state, events, options)) > 0) {}
     });
     console.log(
       `ratios: profiles / raw SQLite insert ${(profiles / rawSqlite).toFixed(1)}×, warehouse / raw DuckDB append ${(warehouse / rawDuck).toFixed(1)}×`,
     );
+    const segmentStore = new SqliteSegmentStore(sqlitePathsIn(dir).statePath);
+    const segmentsContext = { state, events, store: segmentStore, ...options, now: () => new Date() };
+    const segments = await timed('segments processor (lifecycle stages)', count, async () => {
+      while ((await runSegmentsStep(segmentsContext)) > 0) {}
+    });
     console.log(
-      `processors together: ${(count / ((profiles + warehouse) / 1000)).toFixed(0)} events/s on one thread`,
+      `processors one after another: ${(count / ((profiles + warehouse + segments) / 1000)).toFixed(0)} events/s on one thread`,
     );
+    await segmentStore.close();
     await events.close();
     await state.close();
+
+    // As the pipeline worker runs them: each slice goes through the three steps in turn,
+    // and the warehouse and segments steps take it from the slice cache.
+    const sharedDir = join(dir, 'shared');
+    mkdirSync(sharedDir);
+    const sharedState = new SqliteStateStore(sqlitePathsIn(sharedDir));
+    await sharedState.log.append(rows);
+    const sharedEvents = await DuckDbEventStore.open(join(sharedDir, 'events.duckdb'));
+    const sharedSegments = new SqliteSegmentStore(sqlitePathsIn(sharedDir).statePath);
+    const slices = new SliceCache([WAREHOUSE_PROCESSOR, SEGMENTS_PROCESSOR]);
+    const shared = { ...options, slices };
+    const context = {
+      state: sharedState,
+      events: sharedEvents,
+      store: sharedSegments,
+      ...shared,
+      now: () => new Date(),
+    };
+    const chained = await timed('all three, slice read once (as in the server)', count, async () => {
+      for (;;) {
+        const applied = await runProfilesStep(sharedState, shared);
+        await runWarehouseStep(sharedState, sharedEvents, shared);
+        await runSegmentsStep(context);
+        if (applied === 0) break;
+      }
+      while ((await runWarehouseStep(sharedState, sharedEvents, shared)) > 0) {}
+      while ((await runSegmentsStep(context)) > 0) {}
+    });
+    console.log(
+      `shared slice / one after another: ${(chained / (profiles + warehouse + segments)).toFixed(2)}`,
+    );
+    await sharedSegments.close();
+    await sharedEvents.close();
+    await sharedState.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

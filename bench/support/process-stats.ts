@@ -67,6 +67,23 @@ export function threadCpu(): Map<number, number> {
   return out;
 }
 
+/** CPU ms per thread name (Linux `comm`: node, libuv-worker, V8 workers, DuckDB's threads). */
+export function cpuByThreadName(
+  before: Map<number, number>,
+  after: Map<number, number>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, ms] of after) {
+    let name = 'gone';
+    try {
+      name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+    } catch {}
+    if (tid === process.pid) name = 'main';
+    out[name] = (out[name] ?? 0) + ms - (before.get(tid) ?? 0);
+  }
+  return out;
+}
+
 export interface CpuSplit {
   /** The main thread: HTTP, validation, the log append (group commit). */
   mainMs: number;

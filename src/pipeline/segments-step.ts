@@ -10,7 +10,7 @@
 // here and in SQL, so they never feed back. docs/segments.md, "Live membership".
 import { createHash } from 'node:crypto';
 import { parsePayload, type SegmentMessage } from '../events/index.ts';
-import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
+import type { IdentityConfig } from '../identity/index.ts';
 import {
   applyEvent,
   buildModel,
@@ -33,14 +33,15 @@ import {
 import {
   type EventStore,
   emptyChanges,
-  type IdentityKey,
   type LogRecord,
   type ProfileStateRow,
+  SEGMENTS_PROCESSOR,
   type SegmentChanges,
   type SegmentStore,
   type StateStore,
 } from '../store/index.ts';
-import { PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
+import type { SliceCache } from './slices.ts';
+import { lookupOwners, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
 
 export { INTERNAL_EVENTS };
 
@@ -51,6 +52,8 @@ export interface SegmentsStepContext {
   identity: IdentityConfig;
   batchSize: number;
   now: () => Date;
+  /** The slices the profiles step resolved in this thread (see slices.ts). */
+  slices?: SliceCache;
 }
 
 interface Work {
@@ -178,10 +181,17 @@ async function applySlice(ctx: SegmentsStepContext, model: LiveModel): Promise<n
     await ctx.events.getOffset(WAREHOUSE_PROCESSOR),
   );
   if (upTo <= offset) return 0;
-  const records = (await ctx.state.log.read(offset, ctx.batchSize)).filter((r) => r.seq <= upTo);
+  const cached = ctx.slices?.run(SEGMENTS_PROCESSOR, offset, ctx.batchSize, upTo);
+  const records =
+    cached?.records ?? (await ctx.state.log.read(offset, ctx.batchSize)).filter((r) => r.seq <= upTo);
   if (records.length === 0) return 0;
-  const messages = records.map((r) => JSON.parse(r.json) as SegmentMessage);
-  const owners = await resolveOwners(ctx, messages);
+  const messages = cached?.messages ?? records.map((r) => JSON.parse(r.json) as SegmentMessage);
+  // The owners cached with the slice are current only while no later slice has been
+  // resolved (a later merge would move them); segment states are kept per owner, so look
+  // them up again otherwise.
+  const current =
+    cached && (records.at(-1) as LogRecord).seq === (await ctx.state.getOffset(PROFILES_PROCESSOR));
+  const owners = current ? cached.owners : await lookupOwners(ctx.state, messages, ctx);
   const byProfile = new Map<string, SegmentEvent[]>();
   messages.forEach((message, i) => {
     const event = toSegmentEvent(message);
@@ -236,24 +246,6 @@ function toSegmentEvent(message: SegmentMessage): SegmentEvent {
   };
 }
 
-async function resolveOwners(
-  ctx: SegmentsStepContext,
-  messages: SegmentMessage[],
-): Promise<Array<string | undefined>> {
-  const keysPer = messages.map((m) => identityKeysOf(m, ctx.identity));
-  const lookups = new Map<string, IdentityKey>();
-  for (const keys of keysPer) for (const key of keys) lookups.set(keyString(key), key);
-  const owners = new Map<string, string>();
-  for (const identity of await ctx.state.findIdentities([...lookups.values()]))
-    owners.set(keyString(identity), identity.profileId);
-  return keysPer.map((keys) => keys.map((k) => owners.get(keyString(k))).find((id) => id !== undefined));
-}
-
-/**
- * The states of these profiles, with the state of every profile merged into them (since
- * this processor last saw them) folded in: the loser's memberships end quietly (its history
- * says "merged into"), the survivor is evaluated with the combined history.
- */
 async function loadWithMerges(ctx: SegmentsStepContext, work: Work, profileIds: string[]) {
   const states = await ctx.store.loadStates(profileIds);
   const merges = (await ctx.state.mergesOf(profileIds)).filter(

@@ -22,6 +22,7 @@ import type {
   StateStore,
   StoredEvent,
 } from '../store/index.ts';
+import type { ResolvedSlice, SliceCache } from './slices.ts';
 
 export const PROFILES_PROCESSOR = 'profiles';
 export const WAREHOUSE_PROCESSOR = 'warehouse';
@@ -32,37 +33,8 @@ export interface StepOptions {
   /** Consent purposes decisions may name (DEFAULT_CONSENT_PURPOSES when absent). */
   consentPurposes?: readonly string[];
   newProfileId?: () => string;
-  /** Shared by processors in one thread so a slice is read and parsed once, not once each. */
+  /** Shared by processors in one thread so a slice is read, parsed and resolved once. */
   slices?: SliceCache;
-}
-
-interface Slice {
-  records: LogRecord[];
-  messages: SegmentMessage[];
-}
-
-/**
- * The last few slices the profiles step committed, keyed by the offset they were read after.
- * The log is append-only, so `read(after, batchSize)` returns the same records whenever it
- * is asked again: the warehouse step, starting from the same offset, can take the parsed
- * slice instead of reading and parsing it a second time.
- */
-export class SliceCache {
-  private readonly slices = new Map<number, Slice>();
-
-  constructor(private readonly capacity = 4) {}
-
-  put(after: number, slice: Slice): void {
-    this.slices.set(after, slice);
-    while (this.slices.size > this.capacity) this.slices.delete(this.slices.keys().next().value as number);
-  }
-
-  /** The slice read after `after`, dropping it and anything older. */
-  take(after: number): Slice | undefined {
-    const slice = this.slices.get(after);
-    for (const key of [...this.slices.keys()]) if (key <= after) this.slices.delete(key);
-    return slice;
-  }
 }
 
 export const DEFAULT_STEP_OPTIONS: StepOptions = { batchSize: 2000, identity: DEFAULT_IDENTITY_CONFIG };
@@ -76,12 +48,13 @@ export async function runProfilesStep(
   state: StateStore,
   options: StepOptions = DEFAULT_STEP_OPTIONS,
 ): Promise<number> {
-  let slice: (Slice & { after: number }) | undefined;
+  // The consumers of the slices are far behind: let them catch up (see SliceCache.holding).
+  if (options.slices?.holding()) return 0;
+  let slice: ResolvedSlice | undefined;
   const applied = await state.withProcessorLock(PROFILES_PROCESSOR, async (tx, offset) => {
     const records = await state.log.read(offset, options.batchSize);
     if (records.length === 0) return 0;
     const messages = parse(records);
-    slice = { after: offset, records, messages };
     const known = await tx.findIdentities(lookupKeysOf(messages, options.identity));
     const profileIds = [...new Set(known.map((identity) => identity.profileId))];
     const graph = new IdentityGraph(
@@ -103,11 +76,24 @@ export async function runProfilesStep(
     });
     await tx.write({ ...graph.changes(), consentHistory });
     await tx.setOffset((records.at(-1) as LogRecord).seq);
+    if (options.slices)
+      slice = { after: offset, records, messages, owners: ownersIn(graph, messages, options) };
     return records.length;
   });
   // Only a committed slice may be shared: the warehouse copies only what profiles resolved.
-  if (slice && applied) options.slices?.put(slice.after, slice);
+  if (slice && applied) options.slices?.put(slice);
   return applied ?? 0;
+}
+
+/** What a lookup of each message's identifiers answers once the slice's changes are written. */
+function ownersIn(graph: IdentityGraph, messages: SegmentMessage[], options: StepOptions) {
+  return messages.map((message) => {
+    for (const key of identityKeysOf(message, options.identity)) {
+      const owner = graph.ownerOf(key);
+      if (owner !== undefined) return owner;
+    }
+    return undefined;
+  });
 }
 
 function eventName(message: SegmentMessage): string | null {
@@ -133,6 +119,24 @@ function toStoredEvent(record: LogRecord, message: SegmentMessage, profileId: st
   };
 }
 
+/** Each message's profile: the owner of the first of its identifiers that has one. */
+export async function lookupOwners(
+  state: StateStore,
+  messages: SegmentMessage[],
+  options: Pick<StepOptions, 'identity'>,
+): Promise<Array<string | undefined>> {
+  const lookups = new Map<string, IdentityKey>();
+  const keysPerMessage = messages.map((message) => identityKeysOf(message, options.identity));
+  for (const keys of keysPerMessage) for (const key of keys) lookups.set(keyString(key), key);
+  const owners = new Map<string, string>();
+  for (const identity of await state.findIdentities([...lookups.values()])) {
+    owners.set(keyString(identity), identity.profileId);
+  }
+  return keysPerMessage.map((keys) =>
+    keys.map((key) => owners.get(keyString(key))).find((id) => id !== undefined),
+  );
+}
+
 /**
  * Copies the next slice into the event store, tagged with each message's profile. It only
  * reads what the profiles processor has already resolved, so every identifier it looks up
@@ -146,25 +150,18 @@ export async function runWarehouseStep(
   const offset = await events.getOffset(WAREHOUSE_PROCESSOR);
   const resolvedUpTo = await state.getOffset(PROFILES_PROCESSOR);
   if (resolvedUpTo <= offset) return 0;
-  let cached = options.slices?.take(offset);
-  if (cached && (cached.records.at(-1) as LogRecord).seq > resolvedUpTo) cached = undefined;
+  const cached = options.slices?.run(WAREHOUSE_PROCESSOR, offset, options.batchSize, resolvedUpTo);
   const records =
     cached?.records ??
     (await state.log.read(offset, options.batchSize)).filter((record) => record.seq <= resolvedUpTo);
   if (records.length === 0) return 0;
   const messages = cached?.messages ?? parse(records);
-  const lookups = new Map<string, IdentityKey>();
-  const keysPerMessage = messages.map((message) => identityKeysOf(message, options.identity));
-  for (const keys of keysPerMessage) for (const key of keys) lookups.set(keyString(key), key);
-  const owners = new Map<string, string>();
-  for (const identity of await state.findIdentities([...lookups.values()])) {
-    owners.set(keyString(identity), identity.profileId);
-  }
-  const stored = messages.map((message, index) => {
-    const keys = keysPerMessage[index] ?? [];
-    const owner = keys.map((key) => owners.get(keyString(key))).find((id) => id !== undefined);
-    return toStoredEvent(records[index] as LogRecord, message, owner ?? 'unresolved');
-  });
+  // A profile merged after the slice committed still reaches these events: readers follow
+  // merges (the same holds when the lookup below runs just before a merge).
+  const owners = cached?.owners ?? (await lookupOwners(state, messages, options));
+  const stored = messages.map((message, index) =>
+    toStoredEvent(records[index] as LogRecord, message, owners[index] ?? 'unresolved'),
+  );
   await events.appendWithOffset(WAREHOUSE_PROCESSOR, stored, (records.at(-1) as LogRecord).seq);
   return records.length;
 }

@@ -8,6 +8,7 @@ import {
   openEventStore,
   openSegmentStore,
   openStateStore,
+  SEGMENTS_PROCESSOR,
   type StorageLocation,
 } from '../store/index.ts';
 import { clockFrom } from './clock.ts';
@@ -21,13 +22,8 @@ import { type LoopHandle, startLoop } from './loop.ts';
 import { logReaderOffsets } from './readers.ts';
 import type { EventReader, FromWorker, ToWorker } from './rpc.ts';
 import { runSegmentsStep } from './segments-step.ts';
-import {
-  PROFILES_PROCESSOR,
-  runProfilesStep,
-  runWarehouseStep,
-  SliceCache,
-  WAREHOUSE_PROCESSOR,
-} from './steps.ts';
+import { SliceCache } from './slices.ts';
+import { PROFILES_PROCESSOR, runProfilesStep, runWarehouseStep, WAREHOUSE_PROCESSOR } from './steps.ts';
 
 export interface PipelineWorkerData {
   location: StorageLocation;
@@ -77,7 +73,10 @@ async function main(): Promise<void> {
     batchSize: data.batchSize,
     identity: data.identity,
     ...(data.consentPurposes ? { consentPurposes: data.consentPurposes } : {}),
-    slices: new SliceCache(),
+    // The warehouse and segments steps take what the profiles step read, parsed and resolved.
+    slices: new SliceCache(
+      data.runProcessors && segmentStore ? [WAREHOUSE_PROCESSOR, SEGMENTS_PROCESSOR] : [WAREHOUSE_PROCESSOR],
+    ),
   };
   const onError = (error: unknown) => {
     lastError = describe(error);
@@ -164,6 +163,8 @@ async function main(): Promise<void> {
       onError,
       onProgress: () => {
         segments?.wake();
+        // The profiles step may be holding for the slice cache's consumers (slices.ts).
+        profiles.wake();
         void reportStatus();
       },
     });
@@ -179,7 +180,10 @@ async function main(): Promise<void> {
       segments = startLoop(() => runSegmentsStep(context), {
         pollMs: data.pollMs,
         onError,
-        onProgress: () => void reportStatus(),
+        onProgress: () => {
+          profiles.wake();
+          void reportStatus();
+        },
       });
       loops.push(segments);
     }
