@@ -2,7 +2,9 @@
 // Compaction (compaction.ts) removes only what all of them have committed past, and counts one
 // that has no offset yet as 0. A new processor that reads the log belongs in this list; one
 // that commits its offset in the state store's processor_offsets is honoured anyway once it
-// has committed, but until then only this list protects what it has not read.
+// has committed, but until then only this list protects what it has not read. An offset is all
+// compaction looks at: a processor that moves past an entry it means to come back to (a
+// quarantined message, say) must keep its own copy of that entry, not its seq.
 import { SEGMENTS_PROCESSOR } from '../store/index.ts';
 import { PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
 

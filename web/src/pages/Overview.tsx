@@ -41,7 +41,7 @@ export default function Overview() {
             <>
               <div className="stats">
                 <Stat label="Profiles" value={num(status.data.profiles)} />
-                <Stat label="Messages in the log" value={num(status.data.logHead)} />
+                <Stat label="Messages received" value={num(status.data.logHead)} />
                 <Stat
                   label="Dead letters"
                   value={num(status.data.deadLetters)}
