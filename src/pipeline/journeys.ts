@@ -17,11 +17,18 @@ import {
 } from '../conductor/runtime/index.ts';
 import type { SegmentMessage } from '../events/index.ts';
 import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
-import type { ConductorTransaction, IdentityKey, LogRecord } from '../store/index.ts';
+import type { ConductorTransaction, IdentityKey, SparseLogRecord } from '../store/index.ts';
 import { JOURNEYS_PROCESSOR } from './readers.ts';
 import { PROFILES_PROCESSOR } from './steps.ts';
 
 export { JOURNEYS_PROCESSOR };
+
+/**
+ * Every tracked event's log JSON contains this: the log holds messages as JSON.stringify wrote
+ * them (no spaces). An entry without it is not a track; one with it may still not be (a nested
+ * property), which journeyEventOf sorts out after the parse.
+ */
+const TRACK_MARK = '"type":"track"';
 
 export interface JourneyStepOptions {
   batchSize: number;
@@ -71,13 +78,17 @@ export async function runJourneysStep(
     conductor.store.withProcessor(JOURNEYS_PROCESSOR, async (tx, offset) => {
       if (resolvedUpTo <= offset) return 0;
       const deadline = performance.now() + (options.budgetMs ?? Number.POSITIVE_INFINITY);
-      const records = (await conductor.state.log.read(offset, options.batchSize)).filter(
-        (record) => record.seq <= resolvedUpTo,
-      );
+      const records = (
+        await conductor.state.log.readContaining(offset, options.batchSize, TRACK_MARK)
+      ).filter((record) => record.seq <= resolvedUpTo);
       if (records.length === 0) return 0;
-      // Only tracked events reach journeys; the rest are consumed without an identity lookup.
-      const messages = records.map((record) => JSON.parse(record.json) as SegmentMessage);
-      const events = messages.map(journeyEventOf);
+      // Only tracked events reach journeys: the others arrive without their JSON and are
+      // consumed without a parse or an identity lookup. This step runs on the HTTP thread, and
+      // reading and parsing every entry was most of its cost under ingest load.
+      const messages = records.map((record) =>
+        record.json === null ? undefined : (JSON.parse(record.json) as SegmentMessage),
+      );
+      const events = messages.map((message) => (message ? journeyEventOf(message) : undefined));
       const tracked = events.flatMap((event, index) => (event ? [{ event, index }] : []));
       const owners = await ownersOf(
         conductor,
@@ -93,7 +104,7 @@ export async function runJourneysStep(
         const profileId = owners[position];
         if (profileId) await handleEvent(conductor, tx, profileId, event);
       }
-      await tx.setOffset((records[consumed - 1] as LogRecord).seq);
+      await tx.setOffset((records[consumed - 1] as SparseLogRecord).seq);
       return consumed;
     }),
   );

@@ -16,6 +16,8 @@ export interface LogRecord extends LogEntry {
   seq: number;
 }
 
+export type SparseLogRecord = Omit<LogRecord, 'json'> & { json: string | null };
+
 export interface AppendResult {
   appended: number;
   /** messageIds already in the log (same messageId sent twice: Segment's dedupe rule). */
@@ -67,6 +69,11 @@ export interface IngestLogStore {
   append(entries: LogEntry[], deadLetters?: DeadLetter[]): Promise<AppendResult>;
   /** Entries with seq > afterSeq in seq order. Readers never see a gap fill in later. */
   read(afterSeq: number, limit: number): Promise<LogRecord[]>;
+  /**
+   * `read`, except that only entries whose JSON contains `needle` carry it; the others come with
+   * `json: null`, so a reader interested in a few entries does not receive and decode the rest.
+   */
+  readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]>;
   headSeq(): Promise<number>;
   countEntries(): Promise<number>;
   listDeadLetters(options: { limit: number; beforeId?: number }): Promise<StoredDeadLetter[]>;

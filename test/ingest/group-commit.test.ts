@@ -34,6 +34,9 @@ class GatedStore implements IngestLogStore {
   async read() {
     return [];
   }
+  async readContaining() {
+    return [];
+  }
   async deleteEntries() {
     return 0;
   }

@@ -115,6 +115,28 @@ for (const engine of ENGINES) {
         expect(await log.read(3, 10)).toEqual([]);
       });
 
+      it('reads every entry but sends the JSON only of those containing the needle', async () => {
+        const { log } = stores.state;
+        const bodies = [
+          { type: 'track', event: 'Bought', ü: '🎉' },
+          { type: 'page', name: 'Home' },
+          { type: 'identify', traits: { note: 'type:track' } },
+          { type: 'track', event: 'Viewed' },
+        ];
+        const entries = bodies.map((body, i) =>
+          logEntry(`e${i}`, { receivedAt: at(i), json: JSON.stringify(body) }),
+        );
+        await log.append(entries);
+        const rows = await log.readContaining(0, 10, '"type":"track"');
+        expect(rows).toEqual(
+          entries.map((entry, i) => ({ ...entry, seq: i + 1, json: i === 0 || i === 3 ? entry.json : null })),
+        );
+        expect((await log.readContaining(1, 2, '"type":"track"')).map((r) => [r.seq, r.json])).toEqual([
+          [2, null],
+          [3, null],
+        ]);
+      });
+
       it('drops a messageId repeated within one call and across calls', async () => {
         const { log } = stores.state;
         const first = await log.append([logEntry('a'), logEntry('b'), logEntry('a', { source: 'other' })]);

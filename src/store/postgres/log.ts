@@ -6,6 +6,7 @@ import type {
   IngestLogStore,
   LogEntry,
   LogRecord,
+  SparseLogRecord,
   StoredDeadLetter,
 } from '../types.ts';
 import { inTransaction } from './connection.ts';
@@ -95,6 +96,15 @@ export class PostgresIngestLog implements IngestLogStore {
       [afterSeq, limit],
     );
     return rows.map(toLogRecord);
+  }
+
+  async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
+    const { rows } = await this.pool.query<Omit<LogDbRow, 'body'> & { body: string | null }>(
+      `SELECT seq, message_id, source, received_at, CASE WHEN strpos(body, $3) > 0 THEN body END AS body
+       FROM ${this.tables.ingestLog} WHERE seq > $1 ORDER BY seq LIMIT $2`,
+      [afterSeq, limit, needle],
+    );
+    return rows.map((row) => ({ ...toLogRecord({ ...row, body: '' }), json: row.body }));
   }
 
   async headSeq(): Promise<number> {

@@ -5,6 +5,7 @@ import type {
   IngestLogStore,
   LogEntry,
   LogRecord,
+  SparseLogRecord,
   StoredDeadLetter,
 } from '../types.ts';
 import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
@@ -35,6 +36,7 @@ export class SqliteIngestLog implements IngestLogStore {
   private readonly insertDeadLetter;
   private readonly appendAll;
   private readonly readAfter;
+  private readonly readAfterContaining;
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     this.db = openSqlite(path, {
@@ -51,6 +53,10 @@ export class SqliteIngestLog implements IngestLogStore {
     );
     this.readAfter = this.db.prepare(
       'SELECT seq, message_id, source, received_at, body FROM ingest_log WHERE seq > ? ORDER BY seq LIMIT ?',
+    );
+    this.readAfterContaining = this.db.prepare(
+      `SELECT seq, message_id, source, received_at, CASE WHEN instr(body, ?) > 0 THEN body END AS body
+       FROM ingest_log WHERE seq > ? ORDER BY seq LIMIT ?`,
     );
     this.appendAll = this.db.transaction((entries: LogEntry[], deadLetters: DeadLetter[]) => {
       let appended = 0;
@@ -78,6 +84,19 @@ export class SqliteIngestLog implements IngestLogStore {
 
   async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
     const rows = this.readAfter.all(afterSeq, limit) as LogRow[];
+    return rows.map((row) => ({
+      seq: row.seq,
+      messageId: row.message_id,
+      source: row.source,
+      receivedAt: row.received_at,
+      json: row.body,
+    }));
+  }
+
+  async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
+    const rows = this.readAfterContaining.all(needle, afterSeq, limit) as Array<
+      Omit<LogRow, 'body'> & { body: string | null }
+    >;
     return rows.map((row) => ({
       seq: row.seq,
       messageId: row.message_id,
