@@ -3,7 +3,7 @@
 // thread, not the one parsing the next requests.
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteIngestLog } from '../store/index.ts';
-import type { LogWriterReply, LogWriterRequest } from './log-writer.ts';
+import { type LogWriterReply, type LogWriterRequest, unflattenEntries } from './log-writer.ts';
 
 const port = parentPort;
 if (!port) throw new Error('the log writer must run in a worker thread');
@@ -16,7 +16,7 @@ port.on('message', async (request: LogWriterRequest) => {
     return;
   }
   try {
-    const result = await log.append(request.entries, request.deadLetters);
+    const result = await log.append(unflattenEntries(request.entries), request.deadLetters);
     port.postMessage({ kind: 'appended', id: request.id, result } satisfies LogWriterReply);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

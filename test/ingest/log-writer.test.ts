@@ -30,6 +30,9 @@ describe('ThreadedLogWriter', () => {
     const stored = await reader.read(0, 10_000);
     expect(stored.map((r) => r.messageId).sort()).toEqual(ids.flat().sort());
     expect(stored.map((r) => r.seq)).toEqual([...stored.map((r) => r.seq)].sort((a, b) => a - b));
+    // Every field crosses to the writer thread in its place (they travel as a flat array).
+    const { seq: _seq, ...one } = stored.find((r) => r.messageId === 'r3-m7') ?? { seq: 0 };
+    expect(one).toEqual(entry('r3-m7'));
 
     const dupes = await writer.append(
       [entry('r0-m0'), entry('new-one')],
