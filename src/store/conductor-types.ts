@@ -3,6 +3,7 @@
 // outbox, fatigue-cap counters, channel suppressions and the arbitration log. Both engines
 // implement it (`sqlite/conductor.ts`, `postgres/conductor.ts`) on their own migration track;
 // one contract suite (`test/store/conductor-contract.test.ts`) runs over both.
+import type { QuarantineWrites } from './types.ts';
 
 export type JourneyStatus = 'active' | 'paused' | 'deleted';
 
@@ -164,6 +165,8 @@ export interface ConductorTransaction {
   deleteTimer(token: string): Promise<void>;
   addSuppressions(rows: ChannelSuppressionRow[]): Promise<void>;
   setOffset(seq: number): Promise<void>;
+  /** Quarantine rows, in this transaction (docs/quarantine.md). */
+  readonly quarantine: QuarantineWrites;
 }
 
 export interface JourneyStats {

@@ -3,6 +3,7 @@
 // with its next re-check time, lifecycle stages with history, and the outbox of membership
 // events waiting to be appended to the ingest log. A store of its own beside the state store
 // (same database, own migration track) so the segments processor owns its tables.
+import type { QuarantineEntry } from './types.ts';
 
 export type SegmentStatus = 'building' | 'live';
 
@@ -120,6 +121,10 @@ export interface SegmentChanges {
   outbox: SegmentOutboxEntry[];
   /** Processor records to set in the same transaction. */
   meta: Record<string, unknown>;
+  /** Log entries set aside in the same transaction as the offset (docs/quarantine.md). */
+  quarantine?: QuarantineEntry[];
+  /** Quarantine rows whose message this commit applied (a replay). */
+  releaseQuarantined?: number[];
 }
 
 export function emptyChanges(): SegmentChanges {

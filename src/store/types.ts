@@ -278,6 +278,65 @@ export interface ErasureJob {
   work: ErasureWork | null;
 }
 
+/**
+ * A log entry one processor could not apply, set aside so that processor could go on with the
+ * entries after it (docs/quarantine.md). One row per (processor, seq): the same entry failing
+ * again for the same processor updates its row instead of adding another.
+ */
+export interface QuarantineEntry {
+  processor: string;
+  seq: number;
+  messageId: string;
+  source: string;
+  receivedAt: string;
+  /** The log entry's text as the processor read it (personal data: erasure reaches it). */
+  body: string;
+  /** The last failure's message and the first lines of its stack. */
+  error: string;
+  stack: string | null;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  /** How many times the entry failed on its own (isolation, then each failed replay). */
+  attempts: number;
+  /**
+   * How many entries in a row, this one included, the processor had set aside when it set
+   * this one aside: the guard against a systemic failure reads it.
+   */
+  consecutive: number;
+}
+
+export interface StoredQuarantineEntry extends QuarantineEntry {
+  id: number;
+}
+
+export interface QuarantineFailure {
+  error: string;
+  stack: string | null;
+  at: string;
+}
+
+/** Quarantine reads and writes inside a processor's own transaction (the one that moves its offset). */
+export interface QuarantineWrites {
+  get(id: number): Promise<StoredQuarantineEntry | undefined>;
+  /** The `consecutive` of this processor's row at seq, 0 when the entry at seq was not set aside. */
+  consecutiveAt(processor: string, seq: number): Promise<number>;
+  /** Inserts; when (processor, seq) is already there, adds the attempts and keeps the newest failure. */
+  put(entry: QuarantineEntry): Promise<void>;
+  /** Removes a row once its message was replayed; false when it was already gone. */
+  release(id: number): Promise<boolean>;
+}
+
+export interface QuarantineStore extends QuarantineWrites {
+  /** Oldest first (by id), after the cursor; only one processor's when given. */
+  list(options: { processor?: string; limit: number; afterId?: number }): Promise<StoredQuarantineEntry[]>;
+  /** Rows per processor (processors with none are absent). */
+  counts(): Promise<Record<string, number>>;
+  /** A failed replay: one more attempt, the newest failure kept. False when the row is gone. */
+  recordFailure(id: number, failure: QuarantineFailure): Promise<boolean>;
+  /** Discard and erasure: removes the rows for good (SQLite overwrites the freed pages). */
+  remove(ids: number[]): Promise<number>;
+}
+
 /** The slice of state a profile processor reads and writes inside one locked transaction. */
 export interface ProfileTransaction {
   findIdentities(keys: IdentityKey[]): Promise<IdentityRow[]>;
@@ -285,6 +344,8 @@ export interface ProfileTransaction {
   loadProfiles(profileIds: string[]): Promise<ProfileRow[]>;
   write(changes: ProfileChanges): Promise<void>;
   setOffset(seq: number): Promise<void>;
+  /** Quarantine rows, in this transaction. */
+  readonly quarantine: QuarantineWrites;
 }
 
 export type CredentialKind = 'write' | 'admin';
@@ -300,6 +361,8 @@ export interface Credential {
 export interface StateStore {
   readonly engine: 'sqlite' | 'postgres';
   readonly log: IngestLogStore;
+  /** Log entries processors set aside (docs/quarantine.md). */
+  readonly quarantine: QuarantineStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
 
@@ -434,6 +497,11 @@ export interface EventStore {
    * (two processes on one PostgreSQL), the second adds nothing.
    */
   appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void>;
+  /**
+   * A replayed quarantined message (docs/quarantine.md): appends the events whose messageId is
+   * not stored yet and leaves every offset alone. Returns how many it appended.
+   */
+  appendReplayed(events: StoredEvent[]): Promise<number>;
   eventsOf(query: EventQuery): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;
   /** How many times each messageId is stored; used by the kill test and by operators. */

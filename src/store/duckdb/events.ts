@@ -107,27 +107,7 @@ export class DuckDbEventStore implements EventStore {
         await this.writer.run('ROLLBACK');
         return;
       }
-      events = events.filter((event) => event.seq > current);
-      if (events.length > 0) {
-        const appender = await this.writer.createAppender('events');
-        for (const event of events) {
-          appender.appendBigInt(BigInt(event.seq));
-          appender.appendVarchar(event.messageId);
-          appender.appendVarchar(event.profileId);
-          appender.appendVarchar(event.type);
-          appendNullable(appender, event.name);
-          appendNullable(appender, event.userId);
-          appendNullable(appender, event.anonymousId);
-          // TIMESTAMP drops a UTC offset instead of applying it: store the instant in UTC.
-          appender.appendVarchar(utcIso(event.timestamp));
-          appender.appendVarchar(utcIso(event.receivedAt));
-          appender.appendVarchar(JSON.stringify(event.properties));
-          appender.appendVarchar(event.messageJson ?? JSON.stringify(event.message));
-          appender.endRow();
-        }
-        appender.flushSync();
-        appender.closeSync();
-      }
+      await this.appendRows(events.filter((event) => event.seq > current));
       await this.writer.run(
         `INSERT INTO processor_offsets VALUES ($1, $2)
          ON CONFLICT (processor) DO UPDATE SET seq = excluded.seq`,
@@ -138,6 +118,61 @@ export class DuckDbEventStore implements EventStore {
       await this.writer.run('ROLLBACK');
       throw error;
     }
+  }
+
+  async appendReplayed(events: StoredEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    await this.writer.run('BEGIN TRANSACTION');
+    try {
+      const ids = events.map((event) => event.messageId);
+      const found = await this.writer.runAndReadAll(
+        `SELECT DISTINCT message_id FROM events WHERE message_id IN (${ids.map((_, i) => `$${i + 1}`).join(', ')})`,
+        ids,
+      );
+      const stored = new Set(found.getRowObjects().map((row) => String(row.message_id)));
+      const fresh = events.filter((event) => !stored.has(event.messageId));
+      await this.appendRows(fresh);
+      await this.writer.run('COMMIT');
+      return fresh.length;
+    } catch (error) {
+      await this.writer.run('ROLLBACK');
+      throw error;
+    }
+  }
+
+  /** Appends rows on the writer connection, inside the caller's transaction. */
+  private async appendRows(events: StoredEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    // Every value is converted before the appender opens: an event that cannot be stored (a
+    // message without a timestamp that bypassed validation) fails here, with no appender
+    // left holding half a batch.
+    const rows = events.map((event) => ({
+      seq: BigInt(event.seq),
+      timestamp: utcIso(event.timestamp),
+      receivedAt: utcIso(event.receivedAt),
+      properties: JSON.stringify(event.properties),
+      message: event.messageJson ?? JSON.stringify(event.message),
+      event,
+    }));
+    const appender = await this.writer.createAppender('events');
+    for (const row of rows) {
+      const { event } = row;
+      appender.appendBigInt(row.seq);
+      appender.appendVarchar(event.messageId);
+      appender.appendVarchar(event.profileId);
+      appender.appendVarchar(event.type);
+      appendNullable(appender, event.name);
+      appendNullable(appender, event.userId);
+      appendNullable(appender, event.anonymousId);
+      // TIMESTAMP drops a UTC offset instead of applying it: store the instant in UTC.
+      appender.appendVarchar(row.timestamp);
+      appender.appendVarchar(row.receivedAt);
+      appender.appendVarchar(row.properties);
+      appender.appendVarchar(row.message);
+      appender.endRow();
+    }
+    appender.flushSync();
+    appender.closeSync();
   }
 
   async eventsOf(query: EventQuery): Promise<StoredEvent[]> {
@@ -226,6 +261,7 @@ function plainValue(value: unknown): unknown {
 }
 
 function utcIso(timestamp: string): string {
+  if (typeof timestamp !== 'string') throw new TypeError(`not a timestamp: ${JSON.stringify(timestamp)}`);
   return timestamp.endsWith('Z') ? timestamp : new Date(timestamp).toISOString();
 }
 

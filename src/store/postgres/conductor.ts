@@ -42,6 +42,7 @@ import {
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
+import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
 import { ensureOffsetRowSql, quoteIdent, storableJson } from './sql.ts';
 
 const MIGRATIONS: readonly string[] = [
@@ -100,6 +101,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE schedule_marks (key text PRIMARY KEY, value text NOT NULL);`,
   // The dashboard counts a day's decisions (countDecisions) without reading the whole log.
   'CREATE INDEX decisions_by_at ON decisions (at);',
+  // The journeys processor sets entries aside in its own transaction (docs/quarantine.md); the
+  // state store creates the same table, whichever migrates the schema first.
+  QUARANTINE_TABLE_SQL,
 ];
 
 const JOURNEY_SELECT = (t: Tables) =>
@@ -120,6 +124,7 @@ function tablesOf(schema: string) {
     decisions: table('decisions'),
     suppressions: table('channel_suppressions'),
     marks: table('schedule_marks'),
+    quarantine: table('quarantine'),
   };
 }
 type Tables = ReturnType<typeof tablesOf>;
@@ -326,6 +331,7 @@ export class PostgresConductorStore implements ConductorStore {
   private transaction(client: pg.PoolClient, processor: string | undefined): ConductorTransaction {
     const t = this.t;
     return {
+      quarantine: postgresQuarantineWrites(client, t.quarantine),
       activeInstancesOf: async (profileIds) => {
         const { rows } = await client.query<InstanceDbRow>(
           `SELECT * FROM ${t.instances} WHERE active AND profile_id = ANY($1::text[])`,

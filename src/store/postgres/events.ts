@@ -11,7 +11,15 @@ import {
 import { EVENT_MIGRATIONS } from './migrations.ts';
 import { getOffset, setOffset } from './profiles.ts';
 import { type EventDbRow, toEvent } from './rows.ts';
-import { chunk, quoteIdent, storableJson, storableText, toNumber } from './sql.ts';
+import {
+  ADVISORY_XACT_LOCK_SQL,
+  advisoryLockParams,
+  chunk,
+  quoteIdent,
+  storableJson,
+  storableText,
+  toNumber,
+} from './sql.ts';
 
 /** Events per INSERT: 11 array parameters whatever the count; this bounds one message's size. */
 export const EVENT_INSERT_ROWS = 1000;
@@ -113,6 +121,24 @@ export class PostgresEventStore implements EventStore {
         await client.query(insertEventsSql(this.tables.events), eventColumnArrays(part));
       }
       await setOffset(client, this.tables.eventProcessorOffsets, processor, offset);
+    });
+  }
+
+  async appendReplayed(events: StoredEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    return inTransaction(this.pool, async (client) => {
+      // Two replays of one message at once (two processes): the second waits, then finds it.
+      await client.query(ADVISORY_XACT_LOCK_SQL, advisoryLockParams(`${this.connection.schema}:replay`));
+      const { rows } = await client.query<{ message_id: string }>(
+        `SELECT DISTINCT message_id FROM ${this.tables.events} WHERE message_id = ANY($1::text[])`,
+        [events.map((event) => storableText(event.messageId))],
+      );
+      const stored = new Set(rows.map((row) => row.message_id));
+      const fresh = events.filter((event) => !stored.has(storableText(event.messageId)));
+      for (const part of chunk(fresh, EVENT_INSERT_ROWS)) {
+        await client.query(insertEventsSql(this.tables.events), eventColumnArrays(part));
+      }
+      return fresh.length;
     });
   }
 

@@ -1,6 +1,7 @@
 // Numbered migrations for the PostgreSQL stores. Never edit a shipped entry; append one.
 // Each runs with search_path set to the store's schema, so names are unqualified here.
 // Every table holding customer data carries profile_id (Citus distribution, erasure).
+import { QUARANTINE_TABLE_SQL } from './quarantine.ts';
 
 export const STATE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE ingest_log (
@@ -116,6 +117,10 @@ export const STATE_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (report, position)
    );
    CREATE INDEX report_points_by_profile ON report_points (profile_id);`,
+  // 5: log entries a processor set aside (docs/quarantine.md), beside the offsets they move with.
+  // No profile_id: a message a processor could not apply may have no profile; erasure finds
+  // the rows by the identifiers in their body, as it finds log entries.
+  QUARANTINE_TABLE_SQL,
 ];
 
 /**

@@ -35,6 +35,7 @@ import {
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
+import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
 import { ensureOffsetRowSql, lastByKey, quoteIdent, storableText, toNumber } from './sql.ts';
 
 export const SEGMENTS_PROCESSOR = 'segments';
@@ -82,6 +83,9 @@ const MIGRATIONS: readonly string[] = [
   'CREATE INDEX segment_history_by_time ON segment_history ((at COLLATE "C"), segment_id, change);',
   // Whose membership a pending entry reports: erasure deletes by profile_id in every table.
   'ALTER TABLE segment_outbox ADD COLUMN profile_id text COLLATE "C";',
+  // The segments processor sets entries aside in the same commit as its offset
+  // (docs/quarantine.md); the state store creates the same table, whichever migrates first.
+  QUARANTINE_TABLE_SQL,
 ];
 
 function tablesOf(schema: string) {
@@ -98,6 +102,7 @@ function tablesOf(schema: string) {
     stageHistory: table('lifecycle_history'),
     outbox: table('segment_outbox'),
     meta: table('segment_meta'),
+    quarantine: table('quarantine'),
   };
 }
 type Tables = ReturnType<typeof tablesOf>;
@@ -562,6 +567,9 @@ export class PostgresSegmentStore implements SegmentStore {
         `INSERT INTO ${t.meta} VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         [key, json(value)],
       );
+    const quarantine = postgresQuarantineWrites(db, t.quarantine);
+    for (const entry of changes.quarantine ?? []) await quarantine.put(entry);
+    for (const id of changes.releaseQuarantined ?? []) await quarantine.release(id);
     await db.query(
       `INSERT INTO ${t.offsets} (processor, seq) VALUES ($1, $2)
        ON CONFLICT (processor) DO UPDATE SET seq = excluded.seq`,

@@ -51,6 +51,7 @@ export function tablesIn(schema: string) {
     erasureJobs: table('erasure_jobs'),
     reports: table('reports'),
     reportPoints: table('report_points'),
+    quarantine: table('quarantine'),
     events: table('events'),
     eventProcessorOffsets: table('event_processor_offsets'),
   };

@@ -31,12 +31,14 @@ import { PostgresIngestLog } from './log.ts';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.ts';
 import * as privacy from './privacy.ts';
 import * as profiles from './profiles.ts';
+import { PostgresQuarantine, postgresQuarantineWrites } from './quarantine.ts';
 import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
 import { ensureOffsetRowSql, storableText, toNumber } from './sql.ts';
 
 export class PostgresStateStore implements StateStore {
   readonly engine = 'postgres' as const;
   readonly log: PostgresIngestLog;
+  readonly quarantine: PostgresQuarantine;
   private readonly pool: pg.Pool;
   private readonly tables: PostgresConnection['tables'];
 
@@ -44,6 +46,7 @@ export class PostgresStateStore implements StateStore {
     this.pool = connection.pool;
     this.tables = connection.tables;
     this.log = new PostgresIngestLog(connection.pool, connection.tables, connection.schema);
+    this.quarantine = new PostgresQuarantine(connection.pool, connection.tables.quarantine);
   }
 
   static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresStateStore> {
@@ -109,6 +112,7 @@ export class PostgresStateStore implements StateStore {
       identitiesOfProfiles: (ids) => profiles.identitiesOfProfiles(client, this.tables, ids),
       loadProfiles: (ids) => profiles.loadProfiles(client, this.tables, ids),
       write: (changes) => profiles.writeChanges(client, this.tables, changes),
+      quarantine: postgresQuarantineWrites(client, this.tables.quarantine),
       setOffset: (seq) => profiles.setOffset(client, this.tables.processorOffsets, processor, seq),
     };
   }

@@ -25,6 +25,7 @@ import type {
 } from '../conductor-types.ts';
 import { DELIVERING } from '../conductor-types.ts';
 import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import { QUARANTINE_TABLE_SQL, sqliteQuarantineWrites } from './quarantine.ts';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE IF NOT EXISTS processor_offsets (processor TEXT PRIMARY KEY, seq INTEGER NOT NULL);
@@ -82,6 +83,9 @@ const MIGRATIONS: string[] = [
    CREATE TABLE schedule_marks (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // The dashboard counts a day's decisions (countDecisions) without reading the whole log.
   'CREATE INDEX decisions_by_at ON decisions (at);',
+  // The journeys processor sets entries aside in its own transaction (docs/quarantine.md); the
+  // state store creates the same table, whichever opens a fresh file first.
+  QUARANTINE_TABLE_SQL,
 ];
 
 function migrate(db: SqliteDatabase): void {
@@ -453,6 +457,7 @@ export class SqliteConductorStore implements ConductorStore {
         );
         for (const row of rows) put.run(row.profileId, row.channel, row.scope, row.reason, row.at);
       },
+      quarantine: sqliteQuarantineWrites(db),
       setOffset: async (seq) => {
         if (!processor) throw new Error('setOffset outside a processor transaction');
         db.prepare(

@@ -1,6 +1,7 @@
 // Numbered migrations for the embedded state store. Never edit a shipped entry; append one.
 // Two files: the ingest log (written by the HTTP thread) and the state (written by the
 // processors), so the two writers never wait on each other's lock.
+import { QUARANTINE_TABLE_SQL } from './quarantine.ts';
 
 export const LOG_MIGRATIONS: string[] = [
   `CREATE TABLE ingest_log (
@@ -136,4 +137,6 @@ export const STATE_MIGRATIONS: string[] = [
      PRIMARY KEY (report, position)
    );
    CREATE INDEX report_points_by_profile ON report_points (profile_id);`,
+  // 6: log entries a processor set aside (docs/quarantine.md), beside the offsets they move with.
+  QUARANTINE_TABLE_SQL,
 ];

@@ -19,6 +19,7 @@ import type {
   StageRow,
 } from '../segment-types.ts';
 import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import { putQuarantine, QUARANTINE_TABLE_SQL, releaseQuarantine } from './quarantine.ts';
 
 export const SEGMENTS_PROCESSOR = 'segments';
 
@@ -62,6 +63,9 @@ const MIGRATIONS: string[] = [
   'CREATE INDEX segment_history_by_time ON segment_history (at, segment_id, change);',
   // Whose membership a pending entry reports: erasure deletes by profile_id in every table.
   'ALTER TABLE segment_outbox ADD COLUMN profile_id TEXT;',
+  // The segments processor sets entries aside in the same commit as its offset
+  // (docs/quarantine.md); the state store creates the same table, whichever opens first.
+  QUARANTINE_TABLE_SQL,
 ];
 
 function migrate(db: SqliteDatabase): void {
@@ -374,7 +378,13 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async commit(changes: SegmentChanges, offset: number): Promise<void> {
-    this.db.transaction(() => this.write(changes, offset)).immediate();
+    this.db
+      .transaction(() => {
+        this.write(changes, offset);
+        for (const entry of changes.quarantine ?? []) putQuarantine(this.db, entry);
+        for (const id of changes.releaseQuarantined ?? []) releaseQuarantine(this.db, id);
+      })
+      .immediate();
   }
 
   private write(changes: SegmentChanges, offset: number): void {

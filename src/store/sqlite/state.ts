@@ -24,6 +24,7 @@ import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connect
 import { SqliteIngestLog } from './log.ts';
 import { STATE_MIGRATIONS } from './migrations.ts';
 import * as privacy from './privacy.ts';
+import { SqliteQuarantine, sqliteQuarantineWrites } from './quarantine.ts';
 
 interface ProfileDbRow {
   profile_id: string;
@@ -96,6 +97,7 @@ export function sqlitePathsIn(dataDir: string): SqliteStatePaths {
 export class SqliteStateStore implements StateStore {
   readonly engine = 'sqlite' as const;
   readonly log: SqliteIngestLog;
+  readonly quarantine: SqliteQuarantine;
   private readonly db: SqliteDatabase;
   private inTransaction = false;
 
@@ -105,6 +107,7 @@ export class SqliteStateStore implements StateStore {
     // The log is the source of truth and offsets commit with the state they produced, so a
     // lost tail of state commits after power loss is replayed, never lost: NORMAL is enough.
     migrateSqlite(this.db, STATE_MIGRATIONS);
+    this.quarantine = new SqliteQuarantine(this.db);
   }
 
   async migrate(): Promise<void> {
@@ -152,6 +155,7 @@ export class SqliteStateStore implements StateStore {
       identitiesOfProfiles: (ids) => this.identitiesOfProfiles(ids),
       loadProfiles: async (ids) => this.loadProfiles(ids),
       write: async (changes) => this.writeChanges(changes),
+      quarantine: sqliteQuarantineWrites(this.db),
       setOffset: async (seq) => {
         this.db
           .prepare(
