@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import type { EventQuery, StoredEvent } from '../store/index.ts';
 import type { CompactionReport } from './compaction.ts';
+import type { ReplayResult } from './quarantine-loop.ts';
 import type { EventReader, FromWorker, PipelineStatus, ReaderMethod, ToWorker } from './rpc.ts';
 import type { PipelineWorkerData } from './worker.ts';
 
@@ -11,6 +12,8 @@ export interface Pipeline extends EventReader {
   status(): PipelineStatus;
   /** Resolves once both processors have reached `seq` (or rejects after timeoutMs). */
   waitFor(seq: number, timeoutMs?: number): Promise<void>;
+  /** Replays a quarantined message through its processor in the worker (docs/quarantine.md). */
+  replayQuarantined(processor: string, id: number): Promise<ReplayResult>;
   /** Resolves once the realtime (segments) processor has reached `seq`. */
   waitForSegments(seq: number, timeoutMs?: number): Promise<void>;
   /** Compacts the ingest log in the worker now (after any run already going) and reports. */
@@ -93,6 +96,8 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
       });
     },
     status: () => status,
+    replayQuarantined: (processor, quarantineId) =>
+      ask<ReplayResult>((id) => ({ kind: 'replay', id, processor, quarantineId })),
     waitFor(seq: number, timeoutMs = 30_000) {
       return waitUntil(() => status.profilesOffset >= seq && status.warehouseOffset >= seq, seq, timeoutMs);
     },

@@ -10,8 +10,22 @@ export {
   DEFAULT_COMPACTION_CHUNK,
   DEFAULT_VACUUM_PAGES,
 } from './compaction.ts';
+export type { InjectedFault } from './faults.ts';
 export { type Pipeline, startPipeline } from './host.ts';
 export { type LoopHandle, startLoop } from './loop.ts';
+export {
+  DEFAULT_QUARANTINE_POLICY,
+  isTransientError,
+  type QuarantinePolicy,
+  SystemicFailure,
+} from './quarantine.ts';
+export {
+  type QuarantinableProcessor,
+  type ReplayResult,
+  replayQuarantined,
+  runGuardedStep,
+  startProcessorLoop,
+} from './quarantine-loop.ts';
 export { JOURNEYS_PROCESSOR, LOG_READERS, logReaderOffsets } from './readers.ts';
 export type { EventReader, PipelineStatus } from './rpc.ts';
 export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';

@@ -18,8 +18,10 @@ import {
 import type { SegmentMessage } from '../events/index.ts';
 import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
 import type { ConductorTransaction, IdentityKey, SparseLogRecord } from '../store/index.ts';
+import { failIfInjected, type InjectedFault } from './faults.ts';
+import { type QuarantinableProcessor, recordOf } from './quarantine-loop.ts';
 import { JOURNEYS_PROCESSOR } from './readers.ts';
-import { PROFILES_PROCESSOR } from './steps.ts';
+import { PROFILES_PROCESSOR, parse } from './steps.ts';
 
 export { JOURNEYS_PROCESSOR };
 
@@ -35,6 +37,8 @@ export interface JourneyStepOptions {
   identity: IdentityConfig;
   /** Stop a slice after this much work (ms) and commit what was done; unbounded when absent. */
   budgetMs?: number;
+  /** Tests only (faults.ts): fail on chosen messages, as a bug would. */
+  faults?: readonly InjectedFault[];
 }
 
 /** A track message as journeys see it; segment events carry `segment_id`, triggers read `segmentId`. */
@@ -101,6 +105,7 @@ export async function runJourneysStep(
           consumed = index;
           break;
         }
+        failIfInjected(options.faults, JOURNEYS_PROCESSOR, messages[index] as SegmentMessage);
         const profileId = owners[position];
         if (profileId) await handleEvent(conductor, tx, profileId, event);
       }
@@ -109,6 +114,55 @@ export async function runJourneysStep(
     }),
   );
   return applied ?? 0;
+}
+
+/**
+ * The journeys processor as the quarantine sees it (quarantine-loop.ts): its conductor
+ * transaction holds the quarantine row and the offset together. A replay hands the event to
+ * journeys now; entries stay idempotent by messageId (an instance id is made from it).
+ */
+export function journeysProcessor(
+  conductor: ConductorState,
+  options: JourneyStepOptions,
+): QuarantinableProcessor {
+  return {
+    name: JOURNEYS_PROCESSOR,
+    batchSize: options.batchSize,
+    log: conductor.state.log,
+    quarantine: conductor.state.quarantine,
+    step: (limit) =>
+      runJourneysStep(conductor, limit === undefined ? options : { ...options, batchSize: limit }),
+    offset: () => conductor.store.getOffset(JOURNEYS_PROCESSOR),
+    withOffset: (work) =>
+      conductor.store.withProcessor(JOURNEYS_PROCESSOR, (tx, offset) =>
+        work(
+          {
+            consecutiveAt: (seq) => tx.quarantine.consecutiveAt(JOURNEYS_PROCESSOR, seq),
+            put: (entry) => tx.quarantine.put(entry),
+            setOffset: (seq) => tx.setOffset(seq),
+          },
+          offset,
+        ),
+      ),
+    async replay(id) {
+      const result = await withHistoryRetry(conductor.runner, () =>
+        conductor.store.withProcessor(JOURNEYS_PROCESSOR, async (tx) => {
+          const entry = await tx.quarantine.get(id);
+          if (!entry || entry.processor !== JOURNEYS_PROCESSOR) return { outcome: 'gone' as const };
+          const [message] = parse([recordOf(entry)]) as [SegmentMessage];
+          const event = journeyEventOf(message);
+          if (event) {
+            failIfInjected(options.faults, JOURNEYS_PROCESSOR, message);
+            const [profileId] = await ownersOf(conductor, [message], options.identity);
+            if (profileId) await handleEvent(conductor, tx, profileId, event);
+          }
+          await tx.quarantine.release(id);
+          return { outcome: 'replayed' as const, entry };
+        }),
+      );
+      return result ?? { outcome: 'busy', reason: 'another process is running the journeys processor' };
+    },
+  };
 }
 
 async function handleEvent(

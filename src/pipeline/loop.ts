@@ -9,6 +9,12 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 export interface LoopHandle {
   wake(): void;
   stop(): Promise<void>;
+  /**
+   * Runs `work` between two steps, never during one, and resolves with its result (a replay
+   * must not interleave with the processor's own transaction on the same connection). After
+   * stop it runs at once.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface LoopOptions {
@@ -21,6 +27,10 @@ export function startLoop(step: () => Promise<number>, options: LoopOptions): Lo
   let stopped = false;
   let wakeUp: (() => void) | undefined;
   let failures = 0;
+  const queued: Array<() => Promise<void>> = [];
+  const runQueued = async () => {
+    while (queued.length > 0) await (queued.shift() as () => Promise<void>)();
+  };
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);
@@ -33,6 +43,7 @@ export function startLoop(step: () => Promise<number>, options: LoopOptions): Lo
     });
   const running = (async () => {
     while (!stopped) {
+      await runQueued();
       try {
         const applied = await step();
         failures = 0;
@@ -48,6 +59,7 @@ export function startLoop(step: () => Promise<number>, options: LoopOptions): Lo
         await sleep(Math.min(5000, 50 * 2 ** Math.min(failures, 7)));
       }
     }
+    await runQueued();
   })();
   return {
     wake: () => wakeUp?.(),
@@ -55,6 +67,13 @@ export function startLoop(step: () => Promise<number>, options: LoopOptions): Lo
       stopped = true;
       wakeUp?.();
       await running;
+    },
+    exclusive<T>(work: () => Promise<T>): Promise<T> {
+      if (stopped) return work();
+      return new Promise<T>((resolve, reject) => {
+        queued.push(() => work().then(resolve, reject));
+        wakeUp?.();
+      });
     },
   };
 }

@@ -21,7 +21,9 @@ export type ToWorker =
   | { kind: 'stop' }
   | { kind: 'query'; id: number; method: ReaderMethod; args: unknown[] }
   /** Compact the ingest log now (after a run already going); answered with its report. */
-  | { kind: 'compact'; id: number };
+  | { kind: 'compact'; id: number }
+  /** Replay a quarantined message through this processor (docs/quarantine.md). */
+  | { kind: 'replay'; id: number; processor: string; quarantineId: number };
 
 export interface PipelineStatus {
   profilesOffset: number;

@@ -40,6 +40,8 @@ import {
   type SegmentStore,
   type StateStore,
 } from '../store/index.ts';
+import { failIfInjected, type InjectedFault } from './faults.ts';
+import { type QuarantinableProcessor, recordOf } from './quarantine-loop.ts';
 import type { SliceCache } from './slices.ts';
 import { lookupOwners, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
 
@@ -54,6 +56,8 @@ export interface SegmentsStepContext {
   now: () => Date;
   /** The slices the profiles step resolved in this thread (see slices.ts). */
   slices?: SliceCache;
+  /** Tests only (faults.ts): fail on chosen messages, as a bug would. */
+  faults?: readonly InjectedFault[];
 }
 
 interface Work {
@@ -92,6 +96,61 @@ export async function loadModel(store: SegmentStore): Promise<{ model: LiveModel
 /** One step; returns how much it did (0: nothing to do, or another process holds the step). */
 export async function runSegmentsStep(ctx: SegmentsStepContext): Promise<number> {
   return (await ctx.store.exclusive(() => step(ctx))) ?? 0;
+}
+
+/**
+ * The segments processor as the quarantine sees it (quarantine-loop.ts). A limited step applies
+ * only the next log entries: not the outbox, the builds or the re-checks, which are no
+ * message's doing. Setting an entry aside commits the row with the offset (SegmentChanges).
+ */
+export function segmentsProcessor(ctx: SegmentsStepContext): QuarantinableProcessor {
+  return {
+    name: SEGMENTS_PROCESSOR,
+    batchSize: ctx.batchSize,
+    log: ctx.state.log,
+    quarantine: ctx.state.quarantine,
+    async step(limit) {
+      if (limit === undefined) return runSegmentsStep(ctx);
+      // A probe reads its few entries from the log: a cached slice may be longer.
+      const { slices: _shared, ...alone } = ctx;
+      const applied = await ctx.store.exclusive(async () => {
+        const { model, building } = await loadModel(ctx.store);
+        return building ? 0 : applySlice(alone, model, limit);
+      });
+      return applied ?? 0;
+    },
+    offset: () => ctx.store.getOffset(),
+    withOffset: (work) =>
+      ctx.store.exclusive(async () => {
+        const changes = emptyChanges();
+        changes.quarantine = [];
+        let moveTo: number | undefined;
+        const result = await work(
+          {
+            consecutiveAt: (seq) => ctx.state.quarantine.consecutiveAt(SEGMENTS_PROCESSOR, seq),
+            put: async (entry) => void changes.quarantine?.push(entry),
+            setOffset: async (seq) => {
+              moveTo = seq;
+            },
+          },
+          await ctx.store.getOffset(),
+        );
+        if (moveTo !== undefined) await ctx.store.commit(changes, moveTo);
+        return result;
+      }),
+    async replay(id) {
+      const result = await ctx.store.exclusive(async () => {
+        const entry = await ctx.state.quarantine.get(id);
+        if (!entry || entry.processor !== SEGMENTS_PROCESSOR) return { outcome: 'gone' as const };
+        const { model, building } = await loadModel(ctx.store);
+        if (building)
+          return { outcome: 'busy' as const, reason: 'segments are being built; replay once they are live' };
+        await applyRecords(ctx, model, [recordOf(entry)], await ctx.store.getOffset(), [id]);
+        return { outcome: 'replayed' as const, entry };
+      });
+      return result ?? { outcome: 'busy', reason: 'another process is running the segments processor' };
+    },
+  };
 }
 
 async function step(ctx: SegmentsStepContext): Promise<number> {
@@ -174,24 +233,48 @@ function forget(
 
 // ---- the log slice ----------------------------------------------------------------------
 
-async function applySlice(ctx: SegmentsStepContext, model: LiveModel): Promise<number> {
+async function applySlice(
+  ctx: SegmentsStepContext,
+  model: LiveModel,
+  limit = ctx.batchSize,
+): Promise<number> {
   const offset = await ctx.store.getOffset();
   const upTo = Math.min(
     await ctx.state.getOffset(PROFILES_PROCESSOR),
     await ctx.events.getOffset(WAREHOUSE_PROCESSOR),
   );
   if (upTo <= offset) return 0;
-  const cached = ctx.slices?.run(SEGMENTS_PROCESSOR, offset, ctx.batchSize, upTo);
-  const records =
-    cached?.records ?? (await ctx.state.log.read(offset, ctx.batchSize)).filter((r) => r.seq <= upTo);
+  const cached = ctx.slices?.run(SEGMENTS_PROCESSOR, offset, limit, upTo);
+  const records = cached?.records ?? (await ctx.state.log.read(offset, limit)).filter((r) => r.seq <= upTo);
   if (records.length === 0) return 0;
-  const messages = cached?.messages ?? records.map((r) => JSON.parse(r.json) as SegmentMessage);
   // The owners cached with the slice are current only while no later slice has been
   // resolved (a later merge would move them); segment states are kept per owner, so look
   // them up again otherwise.
   const current =
     cached && (records.at(-1) as LogRecord).seq === (await ctx.state.getOffset(PROFILES_PROCESSOR));
-  const owners = current ? cached.owners : await lookupOwners(ctx.state, messages, ctx);
+  await applyRecords(ctx, model, records, (records.at(-1) as LogRecord).seq, [], {
+    ...(cached ? { messages: cached.messages } : {}),
+    ...(current ? { owners: cached.owners } : {}),
+  });
+  return records.length;
+}
+
+/**
+ * These entries applied to each profile's state, committed with `offset` (a replay of a
+ * quarantined message passes the offset as it is, and the row to release in the same commit).
+ * `known`: the messages parsed, and their owners, when a cached slice has them already.
+ */
+async function applyRecords(
+  ctx: SegmentsStepContext,
+  model: LiveModel,
+  records: LogRecord[],
+  offset: number,
+  releaseQuarantined: number[] = [],
+  known: { messages?: SegmentMessage[]; owners?: Array<string | undefined> } = {},
+): Promise<void> {
+  const messages = known.messages ?? records.map((r) => JSON.parse(r.json) as SegmentMessage);
+  for (const message of messages) failIfInjected(ctx.faults, SEGMENTS_PROCESSOR, message);
+  const owners = known.owners ?? (await lookupOwners(ctx.state, messages, ctx));
   const byProfile = new Map<string, SegmentEvent[]>();
   messages.forEach((message, i) => {
     const event = toSegmentEvent(message);
@@ -225,8 +308,8 @@ async function applySlice(ctx: SegmentsStepContext, model: LiveModel): Promise<n
       });
     }
   }
-  await finish(ctx, work, (records.at(-1) as LogRecord).seq);
-  return records.length;
+  work.changes.releaseQuarantined = releaseQuarantined;
+  await finish(ctx, work, offset);
 }
 
 function toSegmentEvent(message: SegmentMessage): SegmentEvent {

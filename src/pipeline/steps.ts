@@ -19,9 +19,11 @@ import type {
   EventStore,
   IdentityKey,
   LogRecord,
+  ProfileTransaction,
   StateStore,
   StoredEvent,
 } from '../store/index.ts';
+import { failIfInjected, type InjectedFault } from './faults.ts';
 import type { ResolvedSlice, SliceCache } from './slices.ts';
 
 export const PROFILES_PROCESSOR = 'profiles';
@@ -35,11 +37,13 @@ export interface StepOptions {
   newProfileId?: () => string;
   /** Shared by processors in one thread so a slice is read, parsed and resolved once. */
   slices?: SliceCache;
+  /** Tests only (faults.ts): fail on chosen messages, as a bug would. */
+  faults?: readonly InjectedFault[];
 }
 
 export const DEFAULT_STEP_OPTIONS: StepOptions = { batchSize: 2000, identity: DEFAULT_IDENTITY_CONFIG };
 
-function parse(records: LogRecord[]): SegmentMessage[] {
+export function parse(records: LogRecord[]): SegmentMessage[] {
   return records.map((record) => JSON.parse(record.json) as SegmentMessage);
 }
 
@@ -55,26 +59,7 @@ export async function runProfilesStep(
     const records = await state.log.read(offset, options.batchSize);
     if (records.length === 0) return 0;
     const messages = parse(records);
-    const known = await tx.findIdentities(lookupKeysOf(messages, options.identity));
-    const profileIds = [...new Set(known.map((identity) => identity.profileId))];
-    const graph = new IdentityGraph(
-      await tx.identitiesOfProfiles(profileIds),
-      await tx.loadProfiles(profileIds),
-    );
-    const ctx = {
-      config: options.identity,
-      newProfileId: options.newProfileId ?? randomUUID,
-      now: new Date().toISOString(),
-    };
-    const purposes = options.consentPurposes ?? DEFAULT_CONSENT_PURPOSES;
-    const consentHistory: ConsentRecord[] = [];
-    messages.forEach((message, index) => {
-      const profileId = resolveIdentity(graph, message, ctx);
-      const source = (records[index] as LogRecord).source;
-      applyMessage(graph.profile(profileId), message, source);
-      consentHistory.push(...applyConsent(graph.profile(profileId), message, source, purposes));
-    });
-    await tx.write({ ...graph.changes(), consentHistory });
+    const graph = await applyProfileSlice(tx, records, messages, options);
     await tx.setOffset((records.at(-1) as LogRecord).seq);
     if (options.slices)
       slice = { after: offset, records, messages, owners: ownersIn(graph, messages, options) };
@@ -83,6 +68,40 @@ export async function runProfilesStep(
   // Only a committed slice may be shared: the warehouse copies only what profiles resolved.
   if (slice && applied) options.slices?.put(slice);
   return applied ?? 0;
+}
+
+/**
+ * Identity resolution and traits for these messages, written in the caller's transaction;
+ * the offset is the caller's (a replay of a quarantined message leaves it where it is).
+ */
+export async function applyProfileSlice(
+  tx: ProfileTransaction,
+  records: LogRecord[],
+  messages: SegmentMessage[],
+  options: StepOptions,
+): Promise<IdentityGraph> {
+  const known = await tx.findIdentities(lookupKeysOf(messages, options.identity));
+  const profileIds = [...new Set(known.map((identity) => identity.profileId))];
+  const graph = new IdentityGraph(
+    await tx.identitiesOfProfiles(profileIds),
+    await tx.loadProfiles(profileIds),
+  );
+  const ctx = {
+    config: options.identity,
+    newProfileId: options.newProfileId ?? randomUUID,
+    now: new Date().toISOString(),
+  };
+  const purposes = options.consentPurposes ?? DEFAULT_CONSENT_PURPOSES;
+  const consentHistory: ConsentRecord[] = [];
+  messages.forEach((message, index) => {
+    failIfInjected(options.faults, PROFILES_PROCESSOR, message);
+    const profileId = resolveIdentity(graph, message, ctx);
+    const source = (records[index] as LogRecord).source;
+    applyMessage(graph.profile(profileId), message, source);
+    consentHistory.push(...applyConsent(graph.profile(profileId), message, source, purposes));
+  });
+  await tx.write({ ...graph.changes(), consentHistory });
+  return graph;
 }
 
 /** What a lookup of each message's identifiers answers once the slice's changes are written. */
@@ -159,9 +178,29 @@ export async function runWarehouseStep(
   // A profile merged after the slice committed still reaches these events: readers follow
   // merges (the same holds when the lookup below runs just before a merge).
   const owners = cached?.owners ?? (await lookupOwners(state, messages, options));
-  const stored = messages.map((message, index) =>
-    toStoredEvent(records[index] as LogRecord, message, owners[index] ?? 'unresolved'),
-  );
+  const stored = toStoredEvents(records, messages, owners, options);
   await events.appendWithOffset(WAREHOUSE_PROCESSOR, stored, (records.at(-1) as LogRecord).seq);
   return records.length;
+}
+
+function toStoredEvents(
+  records: LogRecord[],
+  messages: SegmentMessage[],
+  owners: Array<string | undefined>,
+  options: StepOptions,
+): StoredEvent[] {
+  return messages.map((message, index) => {
+    failIfInjected(options.faults, WAREHOUSE_PROCESSOR, message);
+    return toStoredEvent(records[index] as LogRecord, message, owners[index] ?? 'unresolved');
+  });
+}
+
+/** The events these messages become, each tagged with the profile that owns it now. */
+export async function warehouseEventsOf(
+  state: StateStore,
+  records: LogRecord[],
+  messages: SegmentMessage[],
+  options: StepOptions,
+): Promise<StoredEvent[]> {
+  return toStoredEvents(records, messages, await lookupOwners(state, messages, options), options);
 }

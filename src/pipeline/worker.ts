@@ -18,12 +18,21 @@ import {
   DEFAULT_COMPACTION_CHUNK,
   DEFAULT_VACUUM_PAGES,
 } from './compaction.ts';
-import { type LoopHandle, startLoop } from './loop.ts';
+import type { InjectedFault } from './faults.ts';
+import { profilesProcessor, warehouseProcessor } from './processors.ts';
+import { DEFAULT_QUARANTINE_POLICY, type QuarantinePolicy } from './quarantine.ts';
+import {
+  type ProcessorLoop,
+  type QuarantinableProcessor,
+  type ReplayResult,
+  replayQuarantined,
+  startProcessorLoop,
+} from './quarantine-loop.ts';
 import { logReaderOffsets } from './readers.ts';
 import type { EventReader, FromWorker, ToWorker } from './rpc.ts';
-import { runSegmentsStep } from './segments-step.ts';
+import { segmentsProcessor } from './segments-step.ts';
 import { SliceCache } from './slices.ts';
-import { PROFILES_PROCESSOR, runProfilesStep, runWarehouseStep, WAREHOUSE_PROCESSOR } from './steps.ts';
+import { PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
 
 export interface PipelineWorkerData {
   location: StorageLocation;
@@ -38,6 +47,10 @@ export interface PipelineWorkerData {
   logRetentionMs?: number | null;
   /** How often this worker compacts the log when it runs the processors (ms). Absent: 10 minutes. */
   logCompactionIntervalMs?: number;
+  /** Retries, isolation and the consecutive guard (docs/quarantine.md). */
+  quarantine?: QuarantinePolicy;
+  /** Tests only (faults.ts). */
+  faults?: InjectedFault[];
 }
 
 const port = parentPort;
@@ -77,10 +90,14 @@ async function main(): Promise<void> {
     slices: new SliceCache(
       data.runProcessors && segmentStore ? [WAREHOUSE_PROCESSOR, SEGMENTS_PROCESSOR] : [WAREHOUSE_PROCESSOR],
     ),
+    ...(data.faults ? { faults: data.faults } : {}),
   };
+  const policy = data.quarantine ?? DEFAULT_QUARANTINE_POLICY;
   const onError = (error: unknown) => {
     lastError = describe(error);
     send({ kind: 'error', error: lastError });
+    // A processor that stopped makes no progress that would report it: report now.
+    void reportStatus();
   };
   let reporting: Promise<void> = Promise.resolve();
   const reportStatus = (): Promise<void> => {
@@ -146,52 +163,74 @@ async function main(): Promise<void> {
         });
     }, data.logCompactionIntervalMs ?? 600_000);
   };
-  const loops: LoopHandle[] = [];
+  const onQuarantine = (entry: { processor: string; seq: number; messageId: string; error: string }) =>
+    send({
+      kind: 'error',
+      error: `${entry.processor} set log entry ${entry.seq} (message ${entry.messageId}) aside in quarantine: ${entry.error}`,
+    });
+  const processors = new Map<string, QuarantinableProcessor>([
+    [PROFILES_PROCESSOR, profilesProcessor(profilesState, options)],
+    [WAREHOUSE_PROCESSOR, warehouseProcessor(warehouseState, events, options)],
+  ]);
+  if (segmentStore) {
+    const context = {
+      state: segmentsState,
+      events,
+      store: segmentStore,
+      ...options,
+      now: clockFrom(data.clock),
+    };
+    processors.set(SEGMENTS_PROCESSOR, segmentsProcessor(context));
+  }
+  const loops = new Map<string, ProcessorLoop>();
   if (data.runProcessors) {
     // Only where the processors run: an API-only process (RAPPORT_PROCESSORS=off) leaves it to
     // the worker processes; POST /api/log/compact still works there.
     scheduleCompaction();
-    let warehouse: LoopHandle | undefined;
-    const profiles = startLoop(() => runProfilesStep(profilesState, options), {
-      pollMs: data.pollMs,
-      onError,
-      onProgress: () => warehouse?.wake(),
+    const start = (name: string, onProgress: () => void) => {
+      const processor = processors.get(name);
+      if (processor)
+        loops.set(
+          name,
+          startProcessorLoop(processor, policy, { pollMs: data.pollMs, onError, onProgress, onQuarantine }),
+        );
+    };
+    start(PROFILES_PROCESSOR, () => loops.get(WAREHOUSE_PROCESSOR)?.wake());
+    start(WAREHOUSE_PROCESSOR, () => {
+      loops.get(SEGMENTS_PROCESSOR)?.wake();
+      // The profiles step may be holding for the slice cache's consumers (slices.ts).
+      loops.get(PROFILES_PROCESSOR)?.wake();
+      void reportStatus();
     });
-    let segments: LoopHandle | undefined;
-    warehouse = startLoop(() => runWarehouseStep(warehouseState, events, options), {
-      pollMs: data.pollMs,
-      onError,
-      onProgress: () => {
-        segments?.wake();
-        // The profiles step may be holding for the slice cache's consumers (slices.ts).
-        profiles.wake();
-        void reportStatus();
-      },
+    start(SEGMENTS_PROCESSOR, () => {
+      loops.get(PROFILES_PROCESSOR)?.wake();
+      void reportStatus();
     });
-    loops.push(profiles, warehouse);
-    if (segmentStore) {
-      const context = {
-        state: segmentsState,
-        events,
-        store: segmentStore,
-        ...options,
-        now: clockFrom(data.clock),
-      };
-      segments = startLoop(() => runSegmentsStep(context), {
-        pollMs: data.pollMs,
-        onError,
-        onProgress: () => {
-          profiles.wake();
-          void reportStatus();
-        },
-      });
-      loops.push(segments);
-    }
   }
+  /** A replay between two steps of its processor's loop; without loops here, directly. */
+  const replay = async (processorName: string, id: number): Promise<ReplayResult> => {
+    const processor = processors.get(processorName);
+    if (!processor) return { outcome: 'busy', reason: `no ${processorName} processor runs in this process` };
+    const loop = loops.get(processorName);
+    const result = loop ? await loop.replay(id) : await replayQuarantined(processor, id);
+    if (result.outcome === 'replayed') void reportStatus();
+    return result;
+  };
   // Queries still running when a stop arrives: closing DuckDB under one is a native crash.
   const inFlight = new Set<Promise<void>>();
   port!.on('message', async (message: ToWorker) => {
-    if (message.kind === 'wake') for (const loop of loops) loop.wake();
+    if (message.kind === 'wake') for (const loop of loops.values()) loop.wake();
+    if (message.kind === 'replay') {
+      try {
+        send({
+          kind: 'answer',
+          id: message.id,
+          value: await replay(message.processor, message.quarantineId),
+        });
+      } catch (error) {
+        send({ kind: 'answer', id: message.id, error: describe(error) });
+      }
+    }
     if (message.kind === 'compact') {
       if (stopping) {
         send({ kind: 'answer', id: message.id, error: 'the pipeline is stopping' });
@@ -216,7 +255,7 @@ async function main(): Promise<void> {
       stopping = true;
       clearTimeout(compactionTimer);
       compactionTimer = undefined;
-      await Promise.all(loops.map((loop) => loop.stop()));
+      await Promise.all([...loops.values()].map((loop) => loop.stop()));
       await compacting.catch(() => {});
       await Promise.all(inFlight);
       await reporting;

@@ -5,8 +5,16 @@
 // worker thread could not receive. With PostgreSQL any number of processes run them together.
 import { readFileSync } from 'node:fs';
 import type { IdentityConfig } from '../../identity/index.ts';
+import type { InjectedFault } from '../../pipeline/faults.ts';
 import { type EventReader, type LoopHandle, startLoop } from '../../pipeline/index.ts';
-import { JOURNEYS_PROCESSOR, runJourneysStep } from '../../pipeline/journeys.ts';
+import { JOURNEYS_PROCESSOR, journeysProcessor } from '../../pipeline/journeys.ts';
+import { DEFAULT_QUARANTINE_POLICY, type QuarantinePolicy } from '../../pipeline/quarantine.ts';
+import {
+  type ProcessorLoop,
+  type ReplayResult,
+  replayQuarantined,
+  startProcessorLoop,
+} from '../../pipeline/quarantine-loop.ts';
 import {
   type ConductorStore,
   type LogEntry,
@@ -42,6 +50,10 @@ export interface ConductorOptions {
   onError(error: unknown): void;
   /** The conductor appended to the log: wake the processors. */
   onLogAppended?(): void;
+  /** Retries, isolation and the consecutive guard of the journeys processor (docs/quarantine.md). */
+  quarantine?: QuarantinePolicy;
+  /** Tests only (pipeline/faults.ts). */
+  faults?: InjectedFault[];
 }
 
 export interface Conductor {
@@ -52,6 +64,8 @@ export interface Conductor {
   wake(): void;
   /** The journeys processor's offset. */
   offset(): Promise<number>;
+  /** Replays a message the journeys processor set aside (docs/quarantine.md). */
+  replayQuarantined(id: number): Promise<ReplayResult>;
   stop(): Promise<void>;
 }
 
@@ -108,12 +122,27 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     for (const loop of loops) loop.wake();
   };
   const leaseMs = outboxLeaseFromEnvironment();
+  // 200 entries or 5 ms a step: the journeys processor shares this thread with HTTP requests.
+  const journeys = journeysProcessor(conductor, {
+    batchSize: 200,
+    budgetMs: 5,
+    identity: options.identity,
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
+  let journeysLoop: ProcessorLoop | undefined;
   if (options.runLoops) {
     const loopOptions = { pollMs: options.pollMs ?? 250, onError: options.onError };
-    // 200 entries or 5 ms a step: the journeys processor shares this thread with HTTP requests.
-    const stepOptions = { batchSize: 200, budgetMs: 5, identity: options.identity };
+    journeysLoop = startProcessorLoop(journeys, options.quarantine ?? DEFAULT_QUARANTINE_POLICY, {
+      ...loopOptions,
+      onQuarantine: (entry) =>
+        options.onError(
+          new Error(
+            `journeys set log entry ${entry.seq} (message ${entry.messageId}) aside in quarantine: ${entry.error}`,
+          ),
+        ),
+    });
     loops.push(
-      startLoop(() => runJourneysStep(conductor, stepOptions), loopOptions),
+      journeysLoop,
       startLoop(() => runTimersStep(conductor), loopOptions),
       startLoop(() => runScheduleStep(conductor), loopOptions),
       startLoop(() => runOutboxStep(conductor, 100, leaseMs), loopOptions),
@@ -125,6 +154,7 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     store,
     wake,
     offset: () => store.getOffset(JOURNEYS_PROCESSOR),
+    replayQuarantined: (id) => (journeysLoop ? journeysLoop.replay(id) : replayQuarantined(journeys, id)),
     async stop() {
       await Promise.all(loops.map((loop) => loop.stop()));
       await store.close();
