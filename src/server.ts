@@ -5,6 +5,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes, logRoutes } from './api/index.ts';
 import { journeyRoutes } from './api/journeys.ts';
+import { quarantineRoutes } from './api/quarantine.ts';
 import { CredentialCache, requestForLog } from './auth/index.ts';
 import {
   ChannelRuntime,
@@ -24,13 +25,16 @@ import {
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { GroupCommitLog, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
+import type { InjectedFault } from './pipeline/faults.ts';
 import {
+  DEFAULT_QUARANTINE_POLICY,
   type Pipeline,
   PROFILES_PROCESSOR,
   startPipeline,
   type TestClock,
   WAREHOUSE_PROCESSOR,
 } from './pipeline/index.ts';
+import { JOURNEYS_PROCESSOR } from './pipeline/journeys.ts';
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { segmentRoutes } from './segments/index.ts';
@@ -91,6 +95,8 @@ export interface ServerOptions {
    */
   arbitrationPolicy?: ArbitrationPolicy;
   conductorPollMs?: number;
+  /** Tests only (src/pipeline/faults.ts): processors fail on chosen messages, as a bug would. */
+  faults?: InjectedFault[];
 }
 
 export async function createServer(
@@ -108,6 +114,7 @@ export async function createServer(
     // Per-request lines at tens of thousands of events a second would cost more than ingest.
     logController: new LogController({ disableRequestLogging: true }),
   });
+  const quarantine = { ...DEFAULT_QUARANTINE_POLICY, maxConsecutive: config.quarantineMaxConsecutive };
   const pipeline = await startPipeline(
     {
       location,
@@ -119,6 +126,8 @@ export async function createServer(
       logRetentionMs: config.logRetentionMs,
       logCompactionIntervalMs: config.logCompactionIntervalMs,
       ...(options.clock ? { clock: options.clock.buffer } : {}),
+      quarantine,
+      ...(options.faults ? { faults: options.faults } : {}),
     },
     { error: (message) => app.log.error(message) },
   );
@@ -267,9 +276,19 @@ export async function createServer(
     runLoops: config.processors,
     onError: (error) => app.log.error(error instanceof Error ? error : { error }, 'conductor step failed'),
     onLogAppended: () => pipeline.wake(),
+    quarantine,
+    ...(options.faults ? { faults: options.faults } : {}),
   });
   salesTasks = (leads) => conductor.service.createSalesTasks(leads);
   await app.register(journeyRoutes, { journeys: conductor.service, credentials });
+  await app.register(quarantineRoutes, {
+    quarantine: state.quarantine,
+    credentials,
+    replay: (processor, id) =>
+      processor === JOURNEYS_PROCESSOR
+        ? conductor.replayQuarantined(id)
+        : pipeline.replayQuarantined(processor, id),
+  });
   await app.register(statsRoutes, {
     events: pipeline,
     log: state.log,

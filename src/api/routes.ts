@@ -55,6 +55,7 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
       const head = await state.log.headSeq();
       const profilesOffset = await state.getOffset(PROFILES_PROCESSOR);
       const warehouseOffset = await pipeline.getOffset(WAREHOUSE_PROCESSOR);
+      const quarantined = await state.quarantine.counts();
       return {
         logHead: head,
         processors: {
@@ -64,6 +65,11 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
         lastError: pipeline.status().lastError,
         profiles: await state.countProfiles(),
         deadLetters: await state.log.countDeadLetters(),
+        // Log entries processors set aside (docs/quarantine.md, GET /api/quarantine).
+        quarantined: {
+          total: Object.values(quarantined).reduce((sum, n) => sum + n, 0),
+          byProcessor: quarantined,
+        },
       };
     },
   );

@@ -8,6 +8,7 @@ import { registerDemoCommand } from '../simulate/index.ts';
 import { registerTransferCommands } from '../transfer/index.ts';
 import { registerClvCommands, registerValueCommands } from '../value/index.ts';
 import { registerApplyCommand } from './apply.ts';
+import { registerQuarantineCommands } from './quarantine.ts';
 import { registerServeCommand } from './serve.ts';
 
 const program = new Command();
@@ -23,4 +24,5 @@ registerSegmentsCommands(program);
 registerApplyCommand(program);
 registerTransferCommands(program);
 registerLogCommands(program);
+registerQuarantineCommands(program);
 await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import { RapportError } from '../errors/index.ts';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity/index.ts';
+import { DEFAULT_QUARANTINE_POLICY } from '../pipeline/quarantine.ts';
 import { DEFAULT_CONSENT_PURPOSES } from '../profiles/consent.ts';
 
 export interface RapportConfig {
@@ -38,6 +39,11 @@ export interface RapportConfig {
   logRetentionMs: number | null;
   /** How often the pipeline worker compacts the ingest log (ms). */
   logCompactionIntervalMs: number;
+  /**
+   * The most log entries one processor sets aside in a row before it stops and retries instead
+   * (docs/quarantine.md); 0 sets nothing aside (a failing entry stops its processor).
+   */
+  quarantineMaxConsecutive: number;
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
@@ -73,6 +79,7 @@ export interface ConfigInput {
   pushWebhookUrl?: string | undefined;
   logRetention?: string | undefined;
   logCompactionInterval?: string | undefined;
+  quarantineMaxConsecutive?: string | number | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -214,6 +221,15 @@ function parseCompactionInterval(raw: string | undefined, name: string): number 
   return ms;
 }
 
+function parseCount(raw: string | number | undefined, name: string, fallback: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = typeof raw === 'number' ? raw : Number(raw.trim());
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw invalid(name, `must be a whole number from 0 to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
 /** Builds the configuration; flags (input) win over the environment. Throws naming the bad value. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RapportConfig {
   const logLevel = input.logLevel ?? env.RAPPORT_LOG_LEVEL ?? 'info';
@@ -274,6 +290,12 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     logCompactionIntervalMs: parseCompactionInterval(
       input.logCompactionInterval ?? env.RAPPORT_LOG_COMPACTION_INTERVAL,
       'RAPPORT_LOG_COMPACTION_INTERVAL',
+    ),
+    quarantineMaxConsecutive: parseCount(
+      input.quarantineMaxConsecutive ?? env.RAPPORT_QUARANTINE_MAX_CONSECUTIVE,
+      'RAPPORT_QUARANTINE_MAX_CONSECUTIVE',
+      DEFAULT_QUARANTINE_POLICY.maxConsecutive,
+      10_000,
     ),
   };
 }

@@ -45,6 +45,7 @@ export const ERRORS = {
   RAPPORT_SEGMENT_EXISTS: { status: 409, kind: 'user' },
   RAPPORT_SEGMENT_IN_USE: { status: 409, kind: 'user' },
   RAPPORT_SEGMENTS_UNAVAILABLE: { status: 501, kind: 'operational' },
+  RAPPORT_QUARANTINE_REPLAY_FAILED: { status: 409, kind: 'operational' },
   RAPPORT_INTERNAL: { status: 500, kind: 'bug' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -8,7 +8,8 @@
 //   3 events      delete the person's events from the event store
 //   4 log         delete log entries carrying any of the person's identifiers
 //   5 deadLetters delete dead letters mentioning any of them
-//   6 state       delete profiles, identities, merges, consent history, computed properties
+//   6 quarantine  delete quarantined log entries (docs/quarantine.md) carrying or mentioning any
+//   7 state       delete profiles, identities, merges, consent history, computed properties
 // Every step is idempotent and the job (with its step list) is saved after each, so a job
 // interrupted by a crash resumes where it stopped.
 import { randomUUID } from 'node:crypto';
@@ -19,7 +20,15 @@ import type { ErasureJob, ErasureStep, IdentityKey, StateStore, Suppression } fr
 import { identifierHash, type SuppressionList } from './suppression.ts';
 import { mergedIdsOf, survivorOf } from './view.ts';
 
-export const ERASURE_STEPS = ['suppress', 'drain', 'events', 'log', 'deadLetters', 'state'] as const;
+export const ERASURE_STEPS = [
+  'suppress',
+  'drain',
+  'events',
+  'log',
+  'deadLetters',
+  'quarantine',
+  'state',
+] as const;
 export type ErasureStepName = (typeof ERASURE_STEPS)[number];
 
 export interface ErasureDeps {
@@ -93,6 +102,22 @@ export function mentionsAny(body: string, values: Set<string>): boolean {
     );
   } catch {
     return [...values].some((value) => body.includes(JSON.stringify(value)));
+  }
+}
+
+/**
+ * Whether a log entry's message carries one of these identity keys; undefined when it is not a
+ * message that can be read (not JSON, or not an object): a processor may have set such an
+ * entry aside, and the caller falls back to looking for the values anywhere in the text.
+ */
+function carries(json: string, keys: Set<string>, identity: IdentityConfig): boolean | undefined {
+  let message: SegmentMessage;
+  try {
+    message = JSON.parse(json) as SegmentMessage;
+    if (message === null || typeof message !== 'object') return undefined;
+    return lookupKeysOf([message], identity).some((key) => keys.has(keyString(key)));
+  } catch {
+    return undefined;
   }
 }
 
@@ -199,6 +224,8 @@ export class ErasureService {
         return this.eraseLog(work.identities);
       case 'deadLetters':
         return this.eraseDeadLetters(work.identities);
+      case 'quarantine':
+        return this.eraseQuarantine(work.identities);
       case 'state':
         return this.deps.state.eraseProfiles(work.profileIds);
     }
@@ -263,10 +290,10 @@ export class ErasureService {
     for (let from = after; from < upTo; ) {
       const records = await state.log.read(from, PAGE);
       if (records.length === 0) break;
+      const values = new Set(identities.map((key) => key.value));
       for (const record of records) {
         if (record.seq > upTo) break;
-        const message = JSON.parse(record.json) as SegmentMessage;
-        if (lookupKeysOf([message], identity).some((key) => keys.has(keyString(key)))) seqs.push(record.seq);
+        if (carries(record.json, keys, identity) ?? mentionsAny(record.json, values)) seqs.push(record.seq);
       }
       from = (records.at(-1) as (typeof records)[number]).seq;
     }
@@ -296,6 +323,28 @@ export class ErasureService {
 
   private async eraseLog(identities: IdentityKey[]): Promise<number> {
     return this.deps.state.log.deleteEntries(await this.logSeqsOf(identities, 0));
+  }
+
+  /**
+   * Quarantined entries are copies of log entries a processor could not apply: malformed ones
+   * among them. One goes when its identifiers are the person's, or when any value in it is one
+   * of the person's identifiers (as for dead letters): a message that broke a processor may
+   * carry them where identity resolution would not look.
+   */
+  private async eraseQuarantine(identities: IdentityKey[]): Promise<number> {
+    const { quarantine } = this.deps.state;
+    const keys = new Set(identities.map(keyString));
+    const values = new Set(identities.map((key) => key.value));
+    const ids: number[] = [];
+    for (let afterId = 0; ; ) {
+      const page = await quarantine.list({ limit: 500, afterId });
+      if (page.length === 0) break;
+      for (const entry of page)
+        if (carries(entry.body, keys, this.deps.identity) || mentionsAny(entry.body, values))
+          ids.push(entry.id);
+      afterId = (page.at(-1) as (typeof page)[number]).id;
+    }
+    return quarantine.remove(ids);
   }
 
   private async eraseDeadLetters(identities: IdentityKey[]): Promise<number> {

@@ -1,7 +1,7 @@
 // Export (GDPR art. 15 and 20): everything Rapport holds about one person as one JSON document,
 // written piece by piece so a long event history streams instead of filling memory.
 import type { EventReader } from '../pipeline/index.ts';
-import type { StateStore, StoredDeadLetter } from '../store/index.ts';
+import type { StateStore, StoredDeadLetter, StoredQuarantineEntry } from '../store/index.ts';
 import { mentionsAny } from './erasure.ts';
 import { buildProfileView, type ProfileView } from './view.ts';
 
@@ -34,6 +34,20 @@ async function deadLettersMentioning(state: StateStore, values: Set<string>): Pr
   }
 }
 
+/** Quarantined log entries (docs/quarantine.md) mentioning the person: messages not yet applied. */
+async function quarantinedMentioning(
+  state: StateStore,
+  values: Set<string>,
+): Promise<StoredQuarantineEntry[]> {
+  const found: StoredQuarantineEntry[] = [];
+  for (let afterId = 0; ; ) {
+    const page = await state.quarantine.list({ limit: 500, afterId });
+    if (page.length === 0) return found;
+    for (const entry of page) if (mentionsAny(entry.body, values)) found.push(entry);
+    afterId = (page.at(-1) as StoredQuarantineEntry).id;
+  }
+}
+
 /** The export document as chunks of JSON text. */
 export async function* exportProfile(
   state: StateStore,
@@ -49,6 +63,7 @@ export async function* exportProfile(
     profile,
     consentHistory: await state.consentHistoryOf(allIds),
     deadLetters: await deadLettersMentioning(state, values),
+    quarantined: await quarantinedMentioning(state, values),
   };
   yield `${JSON.stringify(head).slice(0, -1)},"events":[`;
   let before: { timestamp: string; seq: number } | undefined;

@@ -25,6 +25,12 @@ describe('loadConfig', () => {
     [{ RAPPORT_LOG_RETENTION: '3651d' }, /RAPPORT_LOG_RETENTION: .*at most 3650d/],
     [{ RAPPORT_LOG_COMPACTION_INTERVAL: '0' }, /RAPPORT_LOG_COMPACTION_INTERVAL: must be at least 1s/],
     [{ RAPPORT_LOG_COMPACTION_INTERVAL: 'often' }, /RAPPORT_LOG_COMPACTION_INTERVAL: expected a duration/],
+    [
+      { RAPPORT_QUARANTINE_MAX_CONSECUTIVE: 'ten' },
+      /RAPPORT_QUARANTINE_MAX_CONSECUTIVE: must be a whole number/,
+    ],
+    [{ RAPPORT_QUARANTINE_MAX_CONSECUTIVE: '-1' }, /RAPPORT_QUARANTINE_MAX_CONSECUTIVE/],
+    [{ RAPPORT_QUARANTINE_MAX_CONSECUTIVE: '2.5' }, /RAPPORT_QUARANTINE_MAX_CONSECUTIVE/],
   ])('refuses %o naming the variable', (env, message) => {
     expect(() => loadConfig({}, env)).toThrow(message);
   });
@@ -57,6 +63,12 @@ describe('loadConfig', () => {
     expect(parseDuration('0', 'x')).toBe(0);
     for (const bad of ['', '7', '1.5d', '7w', 'd', '0d1h'])
       expect(() => parseDuration(bad, 'X')).toThrow(/^X: /);
+  });
+
+  it('reads the quarantine guard, 10 by default, 0 to set nothing aside', () => {
+    expect(loadConfig({}, {}).quarantineMaxConsecutive).toBe(10);
+    expect(loadConfig({}, { RAPPORT_QUARANTINE_MAX_CONSECUTIVE: '3' }).quarantineMaxConsecutive).toBe(3);
+    expect(loadConfig({}, { RAPPORT_QUARANTINE_MAX_CONSECUTIVE: '0' }).quarantineMaxConsecutive).toBe(0);
   });
 
   it('redacts secrets for printing', () => {

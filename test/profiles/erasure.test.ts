@@ -54,14 +54,16 @@ for (const engine of ENGINES)
     let t: TestServer | undefined;
     let databaseUrl: string | undefined;
     let dropDatabase: (() => Promise<void>) | undefined;
-    const open = async () => {
+    /** `poisoned`: messageIds the profiles processor fails on (an injected fault), so they wait in quarantine. */
+    const open = async (poisoned: string[] = []) => {
+      const options = { faults: [{ processor: 'profiles', messageIds: poisoned }] };
       if (engine.postgres) {
         const database = await createTestDatabase(clusterUrl);
         databaseUrl = database.url;
         dropDatabase = database.drop;
-        t = await startTestServer({ databaseUrl: database.url });
+        t = await startTestServer({ databaseUrl: database.url }, options);
       } else {
-        t = await startTestServer();
+        t = await startTestServer({}, options);
       }
       return t;
     };
@@ -89,18 +91,28 @@ for (const engine of ENGINES)
     }
 
     it('erases the person from every store, keeps everyone else, and answers 410 afterwards', async () => {
-      const server = await open();
       const gone = person('gone');
       const kept = person('kept');
+      // One message of each person fails in the profiles processor and waits in quarantine.
+      const poisoned = (p: Person) => ({
+        type: 'track',
+        messageId: `poison-${p.userId}`,
+        userId: p.userId,
+        event: 'Poisoned',
+        properties: { note: p.secret },
+      });
+      const server = await open([`poison-${gone.userId}`, `poison-${kept.userId}`]);
       const sent = await track(server, '/v1/batch', {
         batch: [
           ...messagesOf(gone),
           ...messagesOf(kept),
+          poisoned(gone),
+          poisoned(kept),
           // A rejected message mentioning the person: a dead letter.
           { type: 'track', userId: gone.userId },
         ],
       });
-      expect(sent.body.accepted).toBe(8);
+      expect(sent.body.accepted).toBe(10);
       await server.settle();
       const goneId = (await server.admin(`/api/profiles/lookup?userId=${gone.userId}`)).body.profileId;
       const keptId = (await server.admin(`/api/profiles/lookup?userId=${kept.userId}`)).body.profileId;
@@ -123,12 +135,16 @@ for (const engine of ENGINES)
         'events:done',
         'log:done',
         'deadLetters:done',
+        'quarantine:done',
         'state:done',
       ]);
       // Internal events about the person (a realtime processor's) count too.
       expect(job.steps.find((s: any) => s.name === 'events').count).toBe(eventsBefore);
       expect(job.steps.find((s: any) => s.name === 'log').count).toBe(eventsBefore);
       expect(job.steps.find((s: any) => s.name === 'deadLetters').count).toBe(1);
+      expect(job.steps.find((s: any) => s.name === 'quarantine').count).toBe(1);
+      const quarantined = (await server.admin('/api/quarantine')).body;
+      expect(quarantined.items.map((q: any) => q.messageId)).toEqual([`poison-${kept.userId}`]);
 
       const after = await server.admin(`/api/profiles/${goneId}`);
       expect(after.status).toBe(410);
@@ -141,7 +157,8 @@ for (const engine of ENGINES)
       const keptView = await server.admin(`/api/profiles/${keptId}`);
       expect(keptView.body.traits.name).toBe(kept.name);
       const keptEvents = (await server.admin(`/api/profiles/${keptId}/events`)).body.items;
-      expect(keptEvents.filter((e: any) => e.name !== 'Lifecycle Stage Changed')).toHaveLength(4);
+      // The poisoned message failed in profiles only: the warehouse stored it.
+      expect(keptEvents.filter((e: any) => e.name !== 'Lifecycle Stage Changed')).toHaveLength(5);
 
       const dump = await closeAndDump(server);
       for (const value of valuesOf(gone)) expect(dump, value).not.toContain(value);
@@ -192,9 +209,17 @@ for (const engine of ENGINES)
     });
 
     it('exports everything held about the person as one JSON document', async () => {
-      const server = await open();
       const p = person('export');
-      await track(server, '/v1/batch', { batch: [...messagesOf(p), { type: 'track', userId: p.userId }] });
+      const server = await open([`poison-${p.userId}`]);
+      const poisoned = {
+        type: 'track',
+        messageId: `poison-${p.userId}`,
+        userId: p.userId,
+        event: 'Poisoned',
+      };
+      await track(server, '/v1/batch', {
+        batch: [...messagesOf(p), poisoned, { type: 'track', userId: p.userId }],
+      });
       await server.settle();
       const id = (await server.admin(`/api/profiles/lookup?userId=${p.userId}`)).body.profileId;
       const exported = await server.adminRequest('GET', `/api/profiles/${id}/export`);
@@ -204,9 +229,19 @@ for (const engine of ENGINES)
       expect(doc.profile).toMatchObject({ profileId: id, traits: { name: p.name, email: p.email } });
       expect(doc.profile.identities).toHaveLength(3);
       expect(doc.consentHistory).toEqual([expect.objectContaining({ purpose: 'email', state: 'granted' })]);
-      expect(doc.events.map((e: any) => e.type).sort()).toEqual(['identify', 'page', 'track', 'track']);
+      expect(doc.events.map((e: any) => e.type).sort()).toEqual([
+        'identify',
+        'page',
+        'track',
+        'track',
+        'track',
+      ]);
       expect(doc.events.find((e: any) => e.name === 'Viewed').properties.note).toBe(p.secret);
       expect(doc.deadLetters).toHaveLength(1);
+      // A message of theirs a processor set aside is theirs too.
+      expect(doc.quarantined.map((q: any) => [q.processor, q.messageId])).toEqual([
+        ['profiles', `poison-${p.userId}`],
+      ]);
       expect((await server.adminRequest('GET', '/api/profiles/nobody/export')).status).toBe(404);
     });
   });

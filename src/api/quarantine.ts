@@ -1,0 +1,196 @@
+// The quarantine over the admin API (docs/quarantine.md): the log entries processors set aside,
+// one of them, a replay through its processor, a discard. A replay of a worker's processor
+// (profiles, warehouse, segments) travels to the pipeline worker; journeys run on this thread.
+import type { FastifyInstance } from 'fastify';
+import type { CredentialCache } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
+import type { ReplayResult } from '../pipeline/index.ts';
+import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';
+import { requireAdmin } from './auth.ts';
+import { errorSchema } from './schemas.ts';
+
+export interface QuarantineRouteOptions {
+  quarantine: QuarantineStore;
+  credentials: CredentialCache;
+  /** Replays a quarantined message through the named processor, wherever it runs. */
+  replay(processor: string, id: number): Promise<ReplayResult>;
+}
+
+const security = [{ adminToken: [] }];
+const tags = ['operations'];
+const PAGE_MAX = 500;
+
+export const quarantineEntrySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    processor: { type: 'string', description: 'profiles, warehouse, segments or journeys' },
+    seq: { type: 'integer', description: 'the entry’s place in the ingest log' },
+    messageId: { type: 'string' },
+    source: { type: 'string' },
+    receivedAt: { type: 'string' },
+    body: { type: 'string', description: 'the log entry’s text (the message as JSON)' },
+    error: { type: 'string', description: 'the newest failure' },
+    stack: { type: ['string', 'null'], description: 'the first lines of its stack' },
+    firstFailedAt: { type: 'string' },
+    lastFailedAt: { type: 'string' },
+    attempts: {
+      type: 'integer',
+      description: 'failures on its own: when set aside, then each failed replay',
+    },
+    consecutive: {
+      type: 'integer',
+      description: 'how many entries in a row, this one included, its processor had set aside',
+    },
+  },
+} as const;
+
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'integer', minimum: 1 } },
+  required: ['id'],
+} as const;
+
+export async function quarantineRoutes(app: FastifyInstance, options: QuarantineRouteOptions): Promise<void> {
+  const { quarantine } = options;
+  app.addHook('onRequest', requireAdmin(options.credentials));
+
+  const find = async (id: number): Promise<StoredQuarantineEntry> => {
+    const entry = await quarantine.get(id);
+    if (!entry)
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `no quarantined message ${id}`, { field: 'id' });
+    return entry;
+  };
+
+  app.get(
+    '/api/quarantine',
+    {
+      schema: {
+        tags,
+        summary: 'Log entries a processor set aside because applying them failed, oldest first',
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            processor: { type: 'string', minLength: 1, maxLength: 100 },
+            limit: { type: 'integer', minimum: 1, maximum: PAGE_MAX },
+            after: { type: 'integer', minimum: 0, description: 'the nextCursor of the previous page' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              total: { type: 'integer', description: 'rows in quarantine (of this processor, when given)' },
+              byProcessor: { type: 'object', additionalProperties: { type: 'integer' } },
+              items: { type: 'array', items: quarantineEntrySchema },
+              nextCursor: { type: ['integer', 'null'] },
+            },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const query = request.query as { processor?: string; limit?: number; after?: number };
+      const limit = query.limit ?? 50;
+      const items = await quarantine.list({
+        limit: limit + 1,
+        ...(query.processor ? { processor: query.processor } : {}),
+        ...(query.after ? { afterId: query.after } : {}),
+      });
+      const byProcessor = await quarantine.counts();
+      const total = query.processor
+        ? (byProcessor[query.processor] ?? 0)
+        : Object.values(byProcessor).reduce((sum, n) => sum + n, 0);
+      const page = items.slice(0, limit);
+      return {
+        total,
+        byProcessor,
+        items: page,
+        nextCursor: items.length > limit ? (page.at(-1) as StoredQuarantineEntry).id : null,
+      };
+    },
+  );
+
+  app.get(
+    '/api/quarantine/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One quarantined log entry: the message, its processor, the failure',
+        security,
+        params: idParams,
+        response: { 200: quarantineEntrySchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => find((request.params as { id: number }).id),
+  );
+
+  app.post(
+    '/api/quarantine/:id/replay',
+    {
+      schema: {
+        tags,
+        summary: 'Apply a quarantined message through its processor now (once the cause is fixed)',
+        description:
+          'The message is applied alone and out of order; the processor’s offset does not move ' +
+          '(it is already past the entry). On success the row is removed, with what the message ' +
+          'produced where the store allows one transaction; on failure it stays, with one more ' +
+          'attempt and the new error (409).',
+        security,
+        params: idParams,
+        response: {
+          200: {
+            type: 'object',
+            properties: { outcome: { type: 'string', enum: ['replayed'] }, entry: quarantineEntrySchema },
+          },
+          '4xx': errorSchema,
+          '5xx': errorSchema,
+        },
+      },
+    },
+    async (request) => {
+      const id = (request.params as { id: number }).id;
+      const entry = await find(id);
+      const result = await options.replay(entry.processor, id);
+      switch (result.outcome) {
+        case 'replayed':
+          return { outcome: 'replayed', entry: result.entry };
+        case 'gone':
+          throw new RapportError('RAPPORT_API_NOT_FOUND', `no quarantined message ${id}`, { field: 'id' });
+        case 'busy':
+          throw new RapportError('RAPPORT_API_CONFLICT', `cannot replay now: ${result.reason}; try again`);
+        case 'unavailable':
+          throw new RapportError(
+            'RAPPORT_STORE_UNAVAILABLE',
+            `the store is unavailable (${result.error}); nothing was recorded, try again`,
+          );
+        case 'failed':
+          throw new RapportError(
+            'RAPPORT_QUARANTINE_REPLAY_FAILED',
+            `${entry.processor} failed on the message again: ${result.error}`,
+            { attempts: result.entry?.attempts ?? entry.attempts + 1 },
+          );
+      }
+    },
+  );
+
+  app.delete(
+    '/api/quarantine/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Discard a quarantined message: its processor will never apply it',
+        security,
+        params: idParams,
+        response: { 204: { type: 'null' }, '4xx': errorSchema },
+      },
+    },
+    async (request, reply) => {
+      const id = (request.params as { id: number }).id;
+      if ((await quarantine.remove([id])) === 0)
+        throw new RapportError('RAPPORT_API_NOT_FOUND', `no quarantined message ${id}`, { field: 'id' });
+      return reply.code(204).send();
+    },
+  );
+}
