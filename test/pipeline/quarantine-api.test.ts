@@ -166,6 +166,16 @@ for (const engine of ENGINES)
         messageIds: [id],
       }));
       const first = await start(data, { faults });
+      // A live segment of everyone who clicked: the segments replay must make a member.
+      expect(
+        (await first.adminRequest('POST', '/api/segments', { id: 'clickers', text: 'performed "Clicked"' }))
+          .status,
+      ).toBe(201);
+      await until(
+        async () => (await first.admin('/api/segments/clickers')).body.status,
+        (status) => status === 'live',
+        'the segment to be built',
+      );
       const batch = [
         tracked('good-1', 'gus'),
         ...Object.entries(poison).map(([processor, id]) => tracked(id, `user-${processor}`)),
@@ -188,6 +198,13 @@ for (const engine of ENGINES)
       await first.settle();
       expect((await first.admin('/api/profiles/lookup?userId=gia')).status).toBe(200);
       expect((await first.admin('/api/profiles/lookup?userId=user-profiles')).status).toBe(404);
+      const profileOf = async (t: TestServer, userId: string) =>
+        (await t.admin(`/api/profiles/lookup?userId=${userId}`)).body.profileId as string;
+      const members = async (t: TestServer) =>
+        (await t.admin('/api/segments/clickers/members?limit=100')).body.members.map((m: any) => m.profileId);
+      await first.server.pipeline.waitForSegments(await first.server.state.log.headSeq());
+      expect(await members(first)).toContain(await profileOf(first, 'gia'));
+      expect(await members(first)).not.toContain(await profileOf(first, 'user-segments'));
       await first.close();
 
       // The fix is deployed: the same storage, no fault.
@@ -217,6 +234,8 @@ for (const engine of ENGINES)
       const made = await second.admin('/api/profiles/lookup?userId=user-profiles');
       expect(made.status).toBe(200);
       expect((await second.admin(`/api/profiles/${made.body.profileId}`)).body.eventCount).toBe(1);
+      // The segments replay made the person a member.
+      expect(await members(second)).toContain(await profileOf(second, 'user-segments'));
       const wes = (await second.admin('/api/profiles/lookup?userId=user-warehouse')).body.profileId;
       const events = (await second.admin(`/api/profiles/${wes}/events`)).body.items;
       expect(events.filter((e: any) => e.messageId === 'poison-warehouse')).toHaveLength(1);
