@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PostgresEventStore, PostgresStateStore } from '../../src/store/postgres/index.ts';
-import { EVENT_MIGRATIONS, STATE_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
+import { EVENT_MIGRATIONS, LOG_MIGRATIONS, STATE_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
 import { quoteIdent } from '../../src/store/postgres/sql.ts';
 
 const url = inject('postgresUrl');
@@ -42,6 +42,8 @@ describe.skipIf(!url)(title, () => {
     );
     expect(rows).toEqual([
       { component: 'events', versions: EVENT_MIGRATIONS.map((_, i) => i + 1) },
+      // The ingest log keeps a list of its own (its compaction), opened with the state store.
+      { component: 'log', versions: LOG_MIGRATIONS.map((_, i) => i + 1) },
       { component: 'state', versions: STATE_MIGRATIONS.map((_, i) => i + 1) },
     ]);
     // Migrating again is a no-op.

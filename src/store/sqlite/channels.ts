@@ -1,7 +1,7 @@
 // The channel store on the embedded engine: its own connection to state.sqlite and its own
 // migration track (channel_schema_migrations), so its tables never renumber the state store's.
 import type { ChannelStore, NewTask, TaskQuery, TaskRow, TaskStatus } from '../channel-types.ts';
-import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import { asyncWriter, chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE tasks (
@@ -74,10 +74,13 @@ export function toTask(row: TaskDbRow): TaskRow {
 export class SqliteChannelStore implements ChannelStore {
   readonly engine = 'sqlite' as const;
   private readonly db: SqliteDatabase;
+  /** Tasks are written on the HTTP thread (the outbox, the task API): never sleep on a lock. */
+  private readonly write: ReturnType<typeof asyncWriter>;
 
   constructor(statePath: string) {
     this.db = openSqlite(statePath, { synchronous: 'NORMAL' });
     migrate(this.db);
+    this.write = asyncWriter(this.db);
   }
 
   async close(): Promise<void> {
@@ -85,6 +88,10 @@ export class SqliteChannelStore implements ChannelStore {
   }
 
   async createTask(task: NewTask): Promise<TaskRow> {
+    return this.write(() => this.insertTask(task));
+  }
+
+  private insertTask(task: NewTask): TaskRow {
     this.db
       .prepare(
         `INSERT INTO tasks (id, idempotency_key, profile_id, queue, title, note, status, journey_id, step_id, created_at, due_at)
@@ -134,31 +141,39 @@ export class SqliteChannelStore implements ChannelStore {
   }
 
   async claimTask(id: string, by: string, at: string): Promise<TaskRow | undefined> {
-    const row = this.db
-      .prepare(
-        `UPDATE tasks SET status = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'open' RETURNING *`,
-      )
-      .get(by, at, id) as TaskDbRow | undefined;
+    const row = await this.write(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE tasks SET status = 'claimed', claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'open' RETURNING *`,
+          )
+          .get(by, at, id) as TaskDbRow | undefined,
+    );
     return row ? toTask(row) : undefined;
   }
 
   async completeTask(id: string, outcome: string, by: string, at: string): Promise<TaskRow | undefined> {
-    const row = this.db
-      .prepare(
-        `UPDATE tasks SET status = 'completed', outcome = ?, completed_by = ?, completed_at = ?
+    const row = await this.write(
+      () =>
+        this.db
+          .prepare(
+            `UPDATE tasks SET status = 'completed', outcome = ?, completed_by = ?, completed_at = ?
          WHERE id = ? AND status IN ('open', 'claimed') RETURNING *`,
-      )
-      .get(outcome, by, at, id) as TaskDbRow | undefined;
+          )
+          .get(outcome, by, at, id) as TaskDbRow | undefined,
+    );
     return row ? toTask(row) : undefined;
   }
 
   async deleteTasksOf(profileIds: string[]): Promise<number> {
-    let removed = 0;
-    for (const part of chunk([...new Set(profileIds)])) {
-      const marks = part.map(() => '?').join(',');
-      removed += this.db.prepare(`DELETE FROM tasks WHERE profile_id IN (${marks})`).run(...part).changes;
-    }
-    return removed;
+    return this.write(() => {
+      let removed = 0;
+      for (const part of chunk([...new Set(profileIds)])) {
+        const marks = part.map(() => '?').join(',');
+        removed += this.db.prepare(`DELETE FROM tasks WHERE profile_id IN (${marks})`).run(...part).changes;
+      }
+      return removed;
+    });
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -169,17 +184,21 @@ export class SqliteChannelStore implements ChannelStore {
   }
 
   async putSettingIfAbsent(key: string, value: string): Promise<string> {
-    this.db
-      .prepare('INSERT INTO channel_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
-      .run(key, value);
+    await this.write(() =>
+      this.db
+        .prepare('INSERT INTO channel_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING')
+        .run(key, value),
+    );
     return (await this.getSetting(key)) as string;
   }
 
   async putSetting(key: string, value: string): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO channel_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-      )
-      .run(key, value);
+    await this.write(() =>
+      this.db
+        .prepare(
+          'INSERT INTO channel_settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        )
+        .run(key, value),
+    );
   }
 }

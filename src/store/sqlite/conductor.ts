@@ -2,7 +2,6 @@
 // migration track (conductor_schema_migrations), so its tables never renumber the state
 // store's. One process owns the embedded files, so there is nothing to share: transactions on
 // this connection are queued one after another (the runner's loops interleave at awaits).
-import pRetry from 'p-retry';
 import type {
   ChannelSuppressionRow,
   ConductorStore,
@@ -24,7 +23,7 @@ import type {
   TimerRow,
 } from '../conductor-types.ts';
 import { DELIVERING } from '../conductor-types.ts';
-import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import { beginWrite, chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { QUARANTINE_TABLE_SQL, sqliteQuarantineWrites } from './quarantine.ts';
 
 const MIGRATIONS: string[] = [
@@ -828,25 +827,6 @@ export class SqliteConductorStore implements ConductorStore {
 }
 
 class CapConflict extends Error {}
-
-/** How long a conductor transaction waits for the state file's write lock before it fails. */
-const WRITE_LOCK_WAIT_MS = 30_000;
-
-/**
- * BEGIN IMMEDIATE without blocking the thread: retried with backoff (1 ms doubling to 50 ms,
- * p-retry) while another connection holds the write lock, up to WRITE_LOCK_WAIT_MS. Only
- * SQLITE_BUSY is retried; in WAL mode nothing after BEGIN IMMEDIATE can be busy.
- */
-async function beginWrite(db: SqliteDatabase): Promise<void> {
-  await pRetry(() => db.exec('BEGIN IMMEDIATE'), {
-    retries: Number.POSITIVE_INFINITY,
-    minTimeout: 1,
-    maxTimeout: 50,
-    factor: 2,
-    maxRetryTime: WRITE_LOCK_WAIT_MS,
-    shouldRetry: ({ error }) => (error as { code?: string }).code === 'SQLITE_BUSY',
-  });
-}
 
 interface JourneyDbRow {
   journey_id: string;

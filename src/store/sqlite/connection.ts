@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import pRetry from 'p-retry';
 
 export type SqliteDatabase = Database.Database;
 
@@ -79,4 +80,51 @@ export function chunk<T>(items: T[], size = 500): T[][] {
   const chunks: T[][] = [];
   for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
   return chunks;
+}
+
+/** How long a write waits for another connection's write lock, without blocking its thread. */
+export const WRITE_LOCK_WAIT_MS = 30_000;
+
+/**
+ * BEGIN IMMEDIATE without blocking the thread: retried with backoff (1 ms doubling to 50 ms,
+ * p-retry) while another connection holds the write lock, up to WRITE_LOCK_WAIT_MS. Only
+ * SQLITE_BUSY is retried; in WAL mode nothing after BEGIN IMMEDIATE can be busy.
+ */
+export async function beginWrite(db: SqliteDatabase): Promise<void> {
+  await pRetry(() => db.exec('BEGIN IMMEDIATE'), {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 1,
+    maxTimeout: 50,
+    factor: 2,
+    maxRetryTime: WRITE_LOCK_WAIT_MS,
+    shouldRetry: ({ error }) => (error as { code?: string }).code === 'SQLITE_BUSY',
+  });
+}
+
+/**
+ * Writes for a connection used on the HTTP thread. SQLite's busy handler waits for another
+ * connection's write lock by sleeping the calling thread: every request stalls meanwhile, and
+ * when the lock is held by another connection of the same thread (the conductor's, inside a
+ * transaction that awaits), the wait cannot end and fails after busy_timeout. So the busy
+ * handler is off and each write is its own transaction, begun asynchronously (beginWrite),
+ * one after another on this connection.
+ */
+export function asyncWriter(db: SqliteDatabase): <T>(work: () => Promise<T> | T) => Promise<T> {
+  db.pragma('busy_timeout = 0');
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T> | T): Promise<T> => {
+    const run = queue.then(async () => {
+      await beginWrite(db);
+      try {
+        const result = await work();
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+    queue = run.catch(() => {});
+    return run;
+  };
 }
