@@ -16,12 +16,12 @@ import {
   withHistoryRetry,
 } from '../conductor/runtime/index.ts';
 import type { SegmentMessage } from '../events/index.ts';
-import { type IdentityConfig, identityKeysOf, keyString } from '../identity/index.ts';
-import type { ConductorTransaction, IdentityKey, SparseLogRecord } from '../store/index.ts';
+import type { IdentityConfig } from '../identity/index.ts';
+import type { ConductorTransaction, SparseLogRecord } from '../store/index.ts';
 import { failIfInjected, type InjectedFault } from './faults.ts';
 import { type QuarantinableProcessor, recordOf } from './quarantine-loop.ts';
 import { JOURNEYS_PROCESSOR } from './readers.ts';
-import { PROFILES_PROCESSOR, parse } from './steps.ts';
+import { lookupOwners, PROFILES_PROCESSOR, parse } from './steps.ts';
 
 export { JOURNEYS_PROCESSOR };
 
@@ -48,22 +48,6 @@ export function journeyEventOf(message: SegmentMessage): JourneyEvent | undefine
   if (properties.segmentId === undefined && properties.segment_id !== undefined)
     properties.segmentId = properties.segment_id;
   return { name: message.event, messageId: message.messageId, timestamp: message.timestamp, properties };
-}
-
-async function ownersOf(
-  conductor: ConductorState,
-  messages: SegmentMessage[],
-  identity: IdentityConfig,
-): Promise<Array<string | undefined>> {
-  const lookups = new Map<string, IdentityKey>();
-  const keysPerMessage = messages.map((message) => identityKeysOf(message, identity));
-  for (const keys of keysPerMessage) for (const key of keys) lookups.set(keyString(key), key);
-  const owners = new Map<string, string>();
-  for (const row of await conductor.state.findIdentities([...lookups.values()]))
-    owners.set(keyString(row), row.profileId);
-  return keysPerMessage.map((keys) =>
-    keys.map((key) => owners.get(keyString(key))).find((id) => id !== undefined),
-  );
 }
 
 /**
@@ -94,10 +78,10 @@ export async function runJourneysStep(
       );
       const events = messages.map((message) => (message ? journeyEventOf(message) : undefined));
       const tracked = events.flatMap((event, index) => (event ? [{ event, index }] : []));
-      const owners = await ownersOf(
-        conductor,
+      const owners = await lookupOwners(
+        conductor.state,
         tracked.map(({ index }) => messages[index] as SegmentMessage),
-        options.identity,
+        options,
       );
       let consumed = records.length;
       for (const [position, { event, index }] of tracked.entries()) {
@@ -153,7 +137,7 @@ export function journeysProcessor(
           const event = journeyEventOf(message);
           if (event) {
             failIfInjected(options.faults, JOURNEYS_PROCESSOR, message);
-            const [profileId] = await ownersOf(conductor, [message], options.identity);
+            const [profileId] = await lookupOwners(conductor.state, [message], options);
             if (profileId) await handleEvent(conductor, tx, profileId, event);
           }
           await tx.quarantine.release(id);

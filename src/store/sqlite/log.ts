@@ -20,6 +20,19 @@ interface LogRow {
   body: string;
 }
 
+type SparseLogRow = Omit<LogRow, 'body'> & { body: string | null };
+
+function toRecord<Row extends SparseLogRow>(row: Row): Row extends LogRow ? LogRecord : SparseLogRecord;
+function toRecord(row: SparseLogRow): SparseLogRecord {
+  return {
+    seq: row.seq,
+    messageId: row.message_id,
+    source: row.source,
+    receivedAt: row.received_at,
+    json: row.body,
+  };
+}
+
 interface DeadLetterRow {
   id: number;
   received_at: string;
@@ -83,27 +96,11 @@ export class SqliteIngestLog implements IngestLogStore {
   }
 
   async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
-    const rows = this.readAfter.all(afterSeq, limit) as LogRow[];
-    return rows.map((row) => ({
-      seq: row.seq,
-      messageId: row.message_id,
-      source: row.source,
-      receivedAt: row.received_at,
-      json: row.body,
-    }));
+    return (this.readAfter.all(afterSeq, limit) as LogRow[]).map(toRecord);
   }
 
   async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
-    const rows = this.readAfterContaining.all(needle, afterSeq, limit) as Array<
-      Omit<LogRow, 'body'> & { body: string | null }
-    >;
-    return rows.map((row) => ({
-      seq: row.seq,
-      messageId: row.message_id,
-      source: row.source,
-      receivedAt: row.received_at,
-      json: row.body,
-    }));
+    return (this.readAfterContaining.all(needle, afterSeq, limit) as SparseLogRow[]).map(toRecord);
   }
 
   async headSeq(): Promise<number> {
