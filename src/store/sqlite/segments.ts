@@ -18,7 +18,7 @@ import type {
   StageHistoryRow,
   StageRow,
 } from '../segment-types.ts';
-import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import { asyncWriter, chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { putQuarantine, QUARANTINE_TABLE_SQL, releaseQuarantine } from './quarantine.ts';
 
 export const SEGMENTS_PROCESSOR = 'segments';
@@ -113,10 +113,16 @@ const STAGE_COLUMNS = 'funnel_id AS funnelId, profile_id AS profileId, stage, si
 
 export class SqliteSegmentStore implements SegmentStore {
   private readonly db: SqliteDatabase;
+  /**
+   * Segments are saved on the HTTP thread (the segment API) and committed in the pipeline
+   * worker beside other connections to the same file: neither may sleep on the write lock.
+   */
+  private readonly writing: ReturnType<typeof asyncWriter>;
 
   constructor(statePath: string) {
     this.db = openSqlite(statePath, { synchronous: 'NORMAL' });
     migrate(this.db);
+    this.writing = asyncWriter(this.db);
   }
 
   async close(): Promise<void> {
@@ -133,32 +139,38 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async saveSegment(row: SegmentRow): Promise<void> {
-    this.db
-      .prepare('INSERT OR REPLACE INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(
-        row.id,
-        row.name,
-        JSON.stringify(row.rule),
-        row.text,
-        row.version,
-        row.status,
-        row.createdAt,
-        row.updatedAt,
-      );
+    return this.writing(() => {
+      this.db
+        .prepare('INSERT OR REPLACE INTO segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(
+          row.id,
+          row.name,
+          JSON.stringify(row.rule),
+          row.text,
+          row.version,
+          row.status,
+          row.createdAt,
+          row.updatedAt,
+        );
+    });
   }
 
   async deleteSegment(id: string): Promise<boolean> {
-    return this.db
-      .transaction(() => {
-        this.db.prepare('DELETE FROM segment_members WHERE segment_id = ?').run(id);
-        this.db.prepare('DELETE FROM segment_history WHERE segment_id = ?').run(id);
-        return this.db.prepare('DELETE FROM segments WHERE id = ?').run(id).changes > 0;
-      })
-      .immediate();
+    return this.writing(() => {
+      return this.db
+        .transaction(() => {
+          this.db.prepare('DELETE FROM segment_members WHERE segment_id = ?').run(id);
+          this.db.prepare('DELETE FROM segment_history WHERE segment_id = ?').run(id);
+          return this.db.prepare('DELETE FROM segments WHERE id = ?').run(id).changes > 0;
+        })
+        .immediate();
+    });
   }
 
   async setSegmentStatus(id: string, version: number, status: SegmentStatus): Promise<void> {
-    this.db.prepare('UPDATE segments SET status = ? WHERE id = ? AND version = ?').run(status, id, version);
+    return this.writing(() => {
+      this.db.prepare('UPDATE segments SET status = ? WHERE id = ? AND version = ?').run(status, id, version);
+    });
   }
 
   async listFunnels(): Promise<FunnelRow[]> {
@@ -179,23 +191,29 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async saveFunnel(row: FunnelRow): Promise<void> {
-    this.db
-      .prepare('INSERT OR REPLACE INTO funnels VALUES (?, ?, ?, ?, ?)')
-      .run(row.id, JSON.stringify(row.definition), row.version, row.status, row.updatedAt);
+    return this.writing(() => {
+      this.db
+        .prepare('INSERT OR REPLACE INTO funnels VALUES (?, ?, ?, ?, ?)')
+        .run(row.id, JSON.stringify(row.definition), row.version, row.status, row.updatedAt);
+    });
   }
 
   async deleteFunnel(id: string): Promise<boolean> {
-    return this.db
-      .transaction(() => {
-        this.db.prepare('DELETE FROM lifecycle_stage WHERE funnel_id = ?').run(id);
-        this.db.prepare('DELETE FROM lifecycle_history WHERE funnel_id = ?').run(id);
-        return this.db.prepare('DELETE FROM funnels WHERE id = ?').run(id).changes > 0;
-      })
-      .immediate();
+    return this.writing(() => {
+      return this.db
+        .transaction(() => {
+          this.db.prepare('DELETE FROM lifecycle_stage WHERE funnel_id = ?').run(id);
+          this.db.prepare('DELETE FROM lifecycle_history WHERE funnel_id = ?').run(id);
+          return this.db.prepare('DELETE FROM funnels WHERE id = ?').run(id).changes > 0;
+        })
+        .immediate();
+    });
   }
 
   async setFunnelStatus(id: string, version: number, status: SegmentStatus): Promise<void> {
-    this.db.prepare('UPDATE funnels SET status = ? WHERE id = ? AND version = ?').run(status, id, version);
+    return this.writing(() => {
+      this.db.prepare('UPDATE funnels SET status = ? WHERE id = ? AND version = ?').run(status, id, version);
+    });
   }
 
   async memberCounts(): Promise<Map<string, number>> {
@@ -363,7 +381,9 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async setMeta(key: string, value: unknown): Promise<void> {
-    this.db.prepare('INSERT OR REPLACE INTO segment_meta VALUES (?, ?)').run(key, JSON.stringify(value));
+    return this.writing(() => {
+      this.db.prepare('INSERT OR REPLACE INTO segment_meta VALUES (?, ?)').run(key, JSON.stringify(value));
+    });
   }
 
   async getOffset(): Promise<number> {
@@ -378,13 +398,15 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async commit(changes: SegmentChanges, offset: number): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.write(changes, offset);
-        for (const entry of changes.quarantine ?? []) putQuarantine(this.db, entry);
-        for (const id of changes.releaseQuarantined ?? []) releaseQuarantine(this.db, id);
-      })
-      .immediate();
+    return this.writing(() => {
+      this.db
+        .transaction(() => {
+          this.write(changes, offset);
+          for (const entry of changes.quarantine ?? []) putQuarantine(this.db, entry);
+          for (const id of changes.releaseQuarantined ?? []) releaseQuarantine(this.db, id);
+        })
+        .immediate();
+    });
   }
 
   private write(changes: SegmentChanges, offset: number): void {
@@ -431,9 +453,11 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async removeFromOutbox(messageIds: string[]): Promise<void> {
-    const drop = this.db.prepare('DELETE FROM segment_outbox WHERE message_id = ?');
-    this.db.transaction(() => {
-      for (const id of messageIds) drop.run(id);
-    })();
+    return this.writing(() => {
+      const drop = this.db.prepare('DELETE FROM segment_outbox WHERE message_id = ?');
+      this.db.transaction(() => {
+        for (const id of messageIds) drop.run(id);
+      })();
+    });
   }
 }
