@@ -108,6 +108,11 @@ export function cliAction<T extends AdminOptions>(
   };
 }
 
+/** An answer as the command prints it: the JSON itself with --json, else `text` of it. */
+export function printBody<T>(options: AdminOptions, body: T, text: (body: T) => string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(body, null, 2)}\n` : `${text(body)}\n`);
+}
+
 /** Rows as aligned columns under a header; the last column is not padded. */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, i) =>

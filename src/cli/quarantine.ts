@@ -6,12 +6,10 @@ import {
   type AdminOptions,
   type Body,
   cliAction,
+  printBody,
   table,
   withAdminServer,
 } from './admin-client.ts';
-
-const print = (options: AdminOptions, body: Body, text: (body: Body) => string) =>
-  process.stdout.write(options.json ? `${JSON.stringify(body, null, 2)}\n` : `${text(body)}\n`);
 
 function action<T extends AdminOptions>(work: (options: T, ...args: string[]) => Promise<void>) {
   return cliAction<T>('quarantine', work);
@@ -77,7 +75,7 @@ export function registerQuarantineCommands(program: Command): void {
         const query = new URLSearchParams({ limit: options.limit });
         if (options.processor) query.set('processor', options.processor);
         if (options.after) query.set('after', options.after);
-        print(
+        printBody(
           options,
           await new AdminClient(options).call('GET', `/api/quarantine?${query}`),
           formatQuarantineList,
@@ -89,7 +87,7 @@ export function registerQuarantineCommands(program: Command): void {
     .description('one quarantined entry: the message, the failure and its stack')
     .action(
       action(async (options: AdminOptions, id: string) => {
-        print(
+        printBody(
           options,
           await new AdminClient(options).call('GET', `/api/quarantine/${encodeURIComponent(id)}`),
           formatQuarantineEntry,
@@ -105,7 +103,7 @@ export function registerQuarantineCommands(program: Command): void {
           'POST',
           `/api/quarantine/${encodeURIComponent(id)}/replay`,
         );
-        print(
+        printBody(
           options,
           body,
           (b) => `replayed ${b.entry.id}: ${b.entry.processor} applied message ${b.entry.messageId}`,
@@ -118,7 +116,7 @@ export function registerQuarantineCommands(program: Command): void {
     .action(
       action(async (options: AdminOptions, id: string) => {
         await new AdminClient(options).call('DELETE', `/api/quarantine/${encodeURIComponent(id)}`);
-        print(options, { discarded: Number(id) }, () => `discarded ${id}`);
+        printBody(options, { discarded: Number(id) }, () => `discarded ${id}`);
       }),
     );
 }

@@ -9,13 +9,11 @@ import {
   type Body,
   CliFailure,
   cliAction,
+  printBody,
   withAdminServer,
 } from '../cli/admin-client.ts';
 import { loadConfig } from '../config/index.ts';
 import { SqliteIngestLog, sqlitePathsIn } from '../store/index.ts';
-
-const print = (options: AdminOptions, body: Body, text: (body: Body) => string) =>
-  process.stdout.write(options.json ? `${JSON.stringify(body, null, 2)}\n` : `${text(body)}\n`);
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -89,7 +87,7 @@ export function registerLogCommands(program: Command): void {
     .description('size, oldest entry kept, each reader’s offset, retention and the last compaction')
     .action(
       cliAction<AdminOptions>('log', async (options) => {
-        print(options, await new AdminClient(options).call('GET', '/api/log'), formatStatus);
+        printBody(options, await new AdminClient(options).call('GET', '/api/log'), formatStatus);
       }),
     );
 
@@ -97,7 +95,7 @@ export function registerLogCommands(program: Command): void {
     .description('remove now what every reader has passed and the retention allows')
     .action(
       cliAction<AdminOptions>('log', async (options) => {
-        print(options, await new AdminClient(options).call('POST', '/api/log/compact'), formatRun);
+        printBody(options, await new AdminClient(options).call('POST', '/api/log/compact'), formatRun);
       }),
     );
 

@@ -11,6 +11,7 @@ import {
   type Body,
   CliFailure,
   cliAction,
+  printBody,
   withAdminServer,
 } from '../cli/admin-client.ts';
 
@@ -21,9 +22,6 @@ function callJson(options: AdminOptions, method: string, path: string, body?: un
 function action<T extends AdminOptions>(work: (options: T, ...args: string[]) => Promise<void>) {
   return cliAction<T>('profiles', work);
 }
-
-const print = (options: AdminOptions, body: Body, text: (body: Body) => string) =>
-  process.stdout.write(options.json ? `${JSON.stringify(body, null, 2)}\n` : `${text(body)}\n`);
 
 const show = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -102,7 +100,7 @@ export function registerProfilesCommands(program: Command): void {
     .action(
       action(async (options: AdminOptions & { userId?: string; email?: string }, id?: string) => {
         const profileId = await profileIdFrom(options, id);
-        print(
+        printBody(
           options,
           await callJson(options, 'GET', `/api/profiles/${encodeURIComponent(profileId)}`),
           formatProfile,
@@ -136,7 +134,7 @@ export function registerProfilesCommands(program: Command): void {
             if (at < 1) throw new CliFailure(`--trait ${pair}: write it as name=value`);
             query.set(`trait.${pair.slice(0, at)}`, pair.slice(at + 1));
           }
-          print(options, await callJson(options, 'GET', `/api/profiles?${query}`), formatSearch);
+          printBody(options, await callJson(options, 'GET', `/api/profiles?${query}`), formatSearch);
         },
       ),
     );
@@ -149,7 +147,7 @@ export function registerProfilesCommands(program: Command): void {
         const path = `/api/profiles/${encodeURIComponent(id)}/consent`;
         if (pairs.length === 0) {
           const body = await callJson(options, 'GET', path);
-          print(options, body, (b) =>
+          printBody(options, body, (b) =>
             Object.entries(b.consent as Body)
               .map(
                 ([purpose, c]) =>
@@ -161,7 +159,7 @@ export function registerProfilesCommands(program: Command): void {
         }
         const purposes = Object.fromEntries(pairs.map((pair) => pair.split('=', 2)));
         const body = await callJson(options, 'PUT', path, { purposes });
-        print(
+        printBody(
           options,
           body,
           (b) => `recorded (${b.messageId}); the profiles processor applies it from the log`,
@@ -179,7 +177,7 @@ export function registerProfilesCommands(program: Command): void {
           await new Promise((resolve) => setTimeout(resolve, 500));
           job = await callJson(options, 'GET', `/api/erasure-jobs/${job.id}`);
         }
-        print(options, job, formatJob);
+        printBody(options, job, formatJob);
         if (job.status === 'failed') process.exitCode = 1;
       }),
     );

@@ -11,6 +11,7 @@ import {
   type Body,
   CliFailure,
   cliAction,
+  printBody,
   table,
   withAdminServer,
 } from '../cli/admin-client.ts';
@@ -30,9 +31,6 @@ export function ruleIssueDetails(failure: CliFailure): string | undefined {
 
 const action = <T extends AdminOptions>(work: (options: T, ...args: string[]) => Promise<void>) =>
   cliAction('segments', work, ruleIssueDetails);
-
-const print = (options: AdminOptions, body: unknown, text: () => string) =>
-  process.stdout.write(options.json ? `${JSON.stringify(body, null, 2)}\n` : `${text()}\n`);
 
 /** `{text}` from --rule, `{rule}` from a .json --file, `{text}` from any other file. */
 async function ruleInput(options: RuleOptions): Promise<{ rule: unknown } | { text: string }> {
@@ -70,7 +68,7 @@ export function registerSegmentsCommands(program: Command): void {
     .action(
       action(async (options: AdminOptions) => {
         const body = await new AdminClient(options).call('GET', '/api/segments');
-        print(options, body, () => formatSegments(body.segments as Body[]));
+        printBody(options, body, () => formatSegments(body.segments as Body[]));
       }),
     );
 
@@ -86,7 +84,7 @@ export function registerSegmentsCommands(program: Command): void {
           ...(await ruleInput(options)),
         };
         const body = await new AdminClient(options).call('POST', '/api/segments', input);
-        print(
+        printBody(
           options,
           body,
           () => `created ${body.id} (version ${body.version}, ${body.status}): ${body.text}`,
@@ -105,7 +103,7 @@ export function registerSegmentsCommands(program: Command): void {
           `/api/segments/preview?${query}`,
           await ruleInput(options),
         );
-        print(options, body, () =>
+        printBody(options, body, () =>
           [
             `${body.size} profiles match: ${body.text}`,
             ...(body.sample as string[]).map((id) => `  ${id}`),
@@ -124,7 +122,7 @@ export function registerSegmentsCommands(program: Command): void {
         if (options.cursor) query.set('cursor', options.cursor);
         const path = `/api/segments/${encodeURIComponent(id)}/members?${query}`;
         const body = await new AdminClient(options).call('GET', path);
-        print(options, body, () => formatMembers(body));
+        printBody(options, body, () => formatMembers(body));
       }),
     );
 
@@ -134,7 +132,7 @@ export function registerSegmentsCommands(program: Command): void {
       action(async (options: AdminOptions, id: string, profileId: string) => {
         const path = `/api/segments/${encodeURIComponent(id)}/members/${encodeURIComponent(profileId)}/why`;
         const body = await new AdminClient(options).call('GET', path);
-        print(options, body, () => formatWhy(body));
+        printBody(options, body, () => formatWhy(body));
       }),
     );
 }

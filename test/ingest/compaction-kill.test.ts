@@ -8,7 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbEventStore, SqliteIngestLog, SqliteStateStore, sqlitePathsIn } from '../../src/store/index.ts';
-import { type ChildServer, startChildServer, testSecrets } from '../support/child-server.ts';
+import {
+  type ChildServer,
+  sendBatchesUntil,
+  startChildServer,
+  testSecrets,
+} from '../support/child-server.ts';
 
 const CYCLES = 4;
 const SENDERS = 4;
@@ -23,7 +28,6 @@ const env = {
   RAPPORT_LOG_RETENTION: '0',
   RAPPORT_LOG_COMPACTION_INTERVAL: '1s',
 };
-const auth = `Basic ${Buffer.from(`${secrets.writeKey}:`).toString('base64')}`;
 const admin = { authorization: `Bearer ${secrets.adminToken}` };
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -36,25 +40,6 @@ function batchOf(cycle: number, sender: number, n: number) {
       ? { type: 'identify', messageId, userId: `user-${k % USERS}`, traits: { seen: messageId } }
       : { type: 'track', messageId, userId: `user-${k % USERS}`, event: 'Tick', properties: { k } };
   });
-}
-
-async function sendUntil(url: string, cycle: number, sender: number, stop: { now: boolean }) {
-  const acked: string[] = [];
-  for (let n = 0; !stop.now; n++) {
-    const batch = batchOf(cycle, sender, n);
-    try {
-      const response = await fetch(`${url}/v1/batch`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: auth },
-        body: JSON.stringify({ batch }),
-      });
-      if (response.status === 200) acked.push(...batch.map((m) => m.messageId));
-      else await response.arrayBuffer();
-    } catch {
-      return acked;
-    }
-  }
-  return acked;
 }
 
 /** Until every reader of the log has committed everything in it. */
@@ -76,7 +61,9 @@ describe('SIGKILL while the log is compacted continuously (embedded storage)', (
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const server = await startChildServer(env);
       const stop = { now: false };
-      const senders = Array.from({ length: SENDERS }, (_, s) => sendUntil(server.url, cycle, s, stop));
+      const senders = Array.from({ length: SENDERS }, (_, s) =>
+        sendBatchesUntil(server.url, secrets.writeKey, stop, (n) => batchOf(cycle, s, n)),
+      );
       // Long enough for compaction runs (one a second) to fall inside the load.
       await new Promise((r) => setTimeout(r, 1500 + Math.random() * 2000));
       await server.kill('SIGKILL');

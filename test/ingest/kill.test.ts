@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbEventStore, SqliteStateStore, sqlitePathsIn } from '../../src/store/index.ts';
-import { type ChildServer, startChildServer, testSecrets } from '../support/child-server.ts';
+import {
+  type ChildServer,
+  sendBatchesUntil,
+  startChildServer,
+  testSecrets,
+} from '../support/child-server.ts';
 
 const CYCLES = 4;
 const SENDERS = 6;
@@ -19,7 +24,6 @@ const env = {
   RAPPORT_WRITE_KEY: secrets.writeKey,
   RAPPORT_ADMIN_TOKEN: secrets.adminToken,
 };
-const auth = `Basic ${Buffer.from(`${secrets.writeKey}:`).toString('base64')}`;
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -31,31 +35,6 @@ function batchOf(cycle: number, sender: number, n: number) {
       ? { type: 'identify', messageId, userId: `user-${k % USERS}`, traits: { seen: messageId } }
       : { type: 'track', messageId, userId: `user-${k % USERS}`, event: 'Tick', properties: { k } };
   });
-}
-
-/** Sends batches until stopped; returns the messageIds the server acknowledged with a 200. */
-async function sendUntil(
-  url: string,
-  cycle: number,
-  sender: number,
-  stop: { now: boolean },
-): Promise<string[]> {
-  const acked: string[] = [];
-  for (let n = 0; !stop.now; n++) {
-    const batch = batchOf(cycle, sender, n);
-    try {
-      const response = await fetch(`${url}/v1/batch`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: auth },
-        body: JSON.stringify({ batch }),
-      });
-      if (response.status === 200) acked.push(...batch.map((m) => m.messageId));
-      else await response.arrayBuffer();
-    } catch {
-      return acked; // the server died mid-request: this batch is unacknowledged
-    }
-  }
-  return acked;
 }
 
 async function waitForProcessors(server: ChildServer): Promise<void> {
@@ -78,7 +57,9 @@ describe('SIGKILL under load (embedded storage)', () => {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       const server = await startChildServer(env);
       const stop = { now: false };
-      const senders = Array.from({ length: SENDERS }, (_, s) => sendUntil(server.url, cycle, s, stop));
+      const senders = Array.from({ length: SENDERS }, (_, s) =>
+        sendBatchesUntil(server.url, secrets.writeKey, stop, (n) => batchOf(cycle, s, n)),
+      );
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 1200));
       await server.kill('SIGKILL');
       stop.now = true;

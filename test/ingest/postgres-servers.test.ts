@@ -3,7 +3,12 @@
 // message is stored once in the log, once in the event store, and counted once in profiles.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type ChildServer, startChildServer, testSecrets } from '../support/child-server.ts';
+import {
+  type ChildServer,
+  sendBatchesUntil,
+  startChildServer,
+  testSecrets,
+} from '../support/child-server.ts';
 import { createTestDatabase } from '../support/postgres-database.ts';
 
 const clusterUrl = inject('postgresUrl');
@@ -13,7 +18,6 @@ const USERS = 30;
 describe.skipIf(!clusterUrl)(`two servers on one PostgreSQL ${skipReason}`, () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   const secrets = testSecrets();
-  const auth = `Basic ${Buffer.from(`${secrets.writeKey}:`).toString('base64')}`;
   const env = () => ({
     RAPPORT_DATABASE_URL: database.url,
     RAPPORT_WRITE_KEY: secrets.writeKey,
@@ -27,29 +31,16 @@ describe.skipIf(!clusterUrl)(`two servers on one PostgreSQL ${skipReason}`, () =
     await database?.drop();
   });
 
-  async function send(server: ChildServer, tag: string, stop: { now: boolean }): Promise<string[]> {
-    const acked: string[] = [];
-    for (let n = 0; !stop.now && n < 400; n++) {
-      const batch = Array.from({ length: 20 }, (_, i) => {
+  function send(server: ChildServer, tag: string, stop: { now: boolean }): Promise<string[]> {
+    const batchOf = (n: number) =>
+      Array.from({ length: 20 }, (_, i) => {
         const k = n * 20 + i;
         const messageId = `${tag}-${k}`;
         return k % 5 === 0
           ? { type: 'identify', messageId, userId: `u-${k % USERS}`, anonymousId: `a-${tag}-${k % USERS}` }
           : { type: 'track', messageId, anonymousId: `a-${tag}-${k % USERS}`, event: 'Tick' };
       });
-      try {
-        const response = await fetch(`${server.url}/v1/batch`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: auth },
-          body: JSON.stringify({ batch }),
-        });
-        if (response.status === 200) acked.push(...batch.map((m) => m.messageId));
-        else await response.arrayBuffer();
-      } catch {
-        return acked;
-      }
-    }
-    return acked;
+    return sendBatchesUntil(server.url, secrets.writeKey, stop, batchOf, 400);
   }
 
   it('neither loses nor double-processes a message', async () => {

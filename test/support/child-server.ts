@@ -70,3 +70,34 @@ export async function startChildServer(
     },
   };
 }
+
+/**
+ * Posts the batches `batchOf(0)`, `batchOf(1)`, … to `/v1/batch` until `stop.now` or
+ * `maxBatches`; returns the messageIds the server answered 200 for. A request the server died
+ * during is unacknowledged, and ends the sending (the crash tests' load).
+ */
+export async function sendBatchesUntil(
+  url: string,
+  writeKey: string,
+  stop: { now: boolean },
+  batchOf: (n: number) => Array<{ messageId: string }>,
+  maxBatches = Number.POSITIVE_INFINITY,
+): Promise<string[]> {
+  const authorization = `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`;
+  const acked: string[] = [];
+  for (let n = 0; !stop.now && n < maxBatches; n++) {
+    const batch = batchOf(n);
+    try {
+      const response = await fetch(`${url}/v1/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify({ batch }),
+      });
+      if (response.status === 200) acked.push(...batch.map((m) => m.messageId));
+      else await response.arrayBuffer();
+    } catch {
+      return acked;
+    }
+  }
+  return acked;
+}

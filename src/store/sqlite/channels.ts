@@ -1,7 +1,14 @@
 // The channel store on the embedded engine: its own connection to state.sqlite and its own
 // migration track (channel_schema_migrations), so its tables never renumber the state store's.
 import type { ChannelStore, NewTask, TaskQuery, TaskRow, TaskStatus } from '../channel-types.ts';
-import { asyncWriter, chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import {
+  type AsyncWriter,
+  asyncWriter,
+  chunk,
+  migrateSqlite,
+  openSqlite,
+  type SqliteDatabase,
+} from './connection.ts';
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE tasks (
@@ -75,7 +82,7 @@ export class SqliteChannelStore implements ChannelStore {
   readonly engine = 'sqlite' as const;
   private readonly db: SqliteDatabase;
   /** Tasks are written on the HTTP thread (the outbox, the task API): never sleep on a lock. */
-  private readonly write: ReturnType<typeof asyncWriter>;
+  private readonly write: AsyncWriter;
 
   constructor(statePath: string) {
     this.db = openSqlite(statePath, { synchronous: 'NORMAL' });
@@ -84,6 +91,7 @@ export class SqliteChannelStore implements ChannelStore {
   }
 
   async close(): Promise<void> {
+    await this.write.idle();
     this.db.close();
   }
 

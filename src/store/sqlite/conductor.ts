@@ -23,7 +23,14 @@ import type {
   TimerRow,
 } from '../conductor-types.ts';
 import { DELIVERING } from '../conductor-types.ts';
-import { beginWrite, chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import {
+  type AsyncWriter,
+  asyncWriter,
+  chunk,
+  migrateSqlite,
+  openSqlite,
+  type SqliteDatabase,
+} from './connection.ts';
 import { QUARANTINE_TABLE_SQL, sqliteQuarantineWrites } from './quarantine.ts';
 
 const MIGRATIONS: string[] = [
@@ -251,16 +258,16 @@ export function assembleStats(
 export class SqliteConductorStore implements ConductorStore {
   readonly engine = 'sqlite' as const;
   private readonly db: SqliteDatabase;
-  /** Transactions on this one connection, one after another. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Transactions on this one connection, one after another, never sleeping on the lock. */
+  private readonly serial: AsyncWriter;
 
   constructor(statePath: string) {
     this.db = openSqlite(statePath, { synchronous: 'NORMAL' });
     migrate(this.db);
     // This connection is used on the HTTP thread. SQLite's busy handler waits for the pipeline
     // worker's write lock by sleeping the calling thread, which would stall every request for
-    // as long: fail at once instead, and wait between tries asynchronously (beginWrite).
-    this.db.pragma('busy_timeout = 0');
+    // as long: fail at once instead, and wait between tries asynchronously (asyncWriter).
+    this.serial = asyncWriter(this.db);
   }
 
   async migrate(): Promise<void> {
@@ -268,25 +275,8 @@ export class SqliteConductorStore implements ConductorStore {
   }
 
   async close(): Promise<void> {
-    await this.queue.catch(() => {});
+    await this.serial.idle();
     this.db.close();
-  }
-
-  /** Runs `work` between BEGIN IMMEDIATE and COMMIT, after any transaction already queued. */
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => {
-      await beginWrite(this.db);
-      try {
-        const result = await work();
-        this.db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
-    });
-    this.queue = run.catch(() => {});
-    return run;
   }
 
   // --- journeys

@@ -90,7 +90,7 @@ export const WRITE_LOCK_WAIT_MS = 30_000;
  * p-retry) while another connection holds the write lock, up to WRITE_LOCK_WAIT_MS. Only
  * SQLITE_BUSY is retried; in WAL mode nothing after BEGIN IMMEDIATE can be busy.
  */
-export async function beginWrite(db: SqliteDatabase): Promise<void> {
+async function beginWrite(db: SqliteDatabase): Promise<void> {
   await pRetry(() => db.exec('BEGIN IMMEDIATE'), {
     retries: Number.POSITIVE_INFINITY,
     minTimeout: 1,
@@ -109,10 +109,17 @@ export async function beginWrite(db: SqliteDatabase): Promise<void> {
  * handler is off and each write is its own transaction, begun asynchronously (beginWrite),
  * one after another on this connection.
  */
-export function asyncWriter(db: SqliteDatabase): <T>(work: () => Promise<T> | T) => Promise<T> {
+export interface AsyncWriter {
+  /** Runs `work` between BEGIN IMMEDIATE and COMMIT, after any write already queued. */
+  <T>(work: () => Promise<T> | T): Promise<T>;
+  /** Resolves once the writes queued so far have ended (before closing the connection). */
+  idle(): Promise<void>;
+}
+
+export function asyncWriter(db: SqliteDatabase): AsyncWriter {
   db.pragma('busy_timeout = 0');
   let queue: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => Promise<T> | T): Promise<T> => {
+  const write = <T>(work: () => Promise<T> | T): Promise<T> => {
     const run = queue.then(async () => {
       await beginWrite(db);
       try {
@@ -127,4 +134,5 @@ export function asyncWriter(db: SqliteDatabase): <T>(work: () => Promise<T> | T)
     queue = run.catch(() => {});
     return run;
   };
+  return Object.assign(write, { idle: async () => void (await queue) });
 }

@@ -18,7 +18,14 @@ import type {
   StageHistoryRow,
   StageRow,
 } from '../segment-types.ts';
-import { asyncWriter, chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
+import {
+  type AsyncWriter,
+  asyncWriter,
+  chunk,
+  migrateSqlite,
+  openSqlite,
+  type SqliteDatabase,
+} from './connection.ts';
 import { putQuarantine, QUARANTINE_TABLE_SQL, releaseQuarantine } from './quarantine.ts';
 
 export const SEGMENTS_PROCESSOR = 'segments';
@@ -117,7 +124,7 @@ export class SqliteSegmentStore implements SegmentStore {
    * Segments are saved on the HTTP thread (the segment API) and committed in the pipeline
    * worker beside other connections to the same file: neither may sleep on the write lock.
    */
-  private readonly writing: ReturnType<typeof asyncWriter>;
+  private readonly writing: AsyncWriter;
 
   constructor(statePath: string) {
     this.db = openSqlite(statePath, { synchronous: 'NORMAL' });
@@ -126,6 +133,7 @@ export class SqliteSegmentStore implements SegmentStore {
   }
 
   async close(): Promise<void> {
+    await this.writing.idle();
     this.db.close();
   }
 
