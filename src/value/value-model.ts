@@ -4,9 +4,12 @@
 // the explanation ("ranked 12th of 900: clv 40%, advocacy 35%, feedback 25%"). Pure: the raw
 // values come from features.ts.
 import { RapportError } from '../errors/index.ts';
-import { averageRanks } from './ranks.ts';
+import { lowestRanks } from './ranks.ts';
 
-/** `rank`: share of customers below (ties share their rank); `zscore`: Φ((v − mean) / sd). */
+/**
+ * `rank`: share of the other customers strictly below (tied values take the lowest rank of
+ * their run, so the many with no evidence stay at 0); `zscore`: Φ((v − mean) / sd).
+ */
 export type Normalisation = 'rank' | 'zscore';
 
 export interface ValueDimension {
@@ -234,7 +237,11 @@ function finiteOrZero(value: number | undefined): number {
   return value !== undefined && Number.isFinite(value) ? value : 0;
 }
 
-/** A column normalised to [0, 1]; a column where everyone is equal gives 0.5 to all. */
+/**
+ * A column normalised to [0, 1]. A column where everyone is equal (a dimension with no
+ * evidence: nobody reported a bug) tells nobody apart and gives 0 to all, so it takes no share
+ * of anyone's score or explanation.
+ */
 export function normaliseColumn(values: readonly number[], method: Normalisation): number[] {
   const column = Float64Array.from(values);
   normaliseInPlace(column, method);
@@ -247,11 +254,11 @@ export function normaliseInPlace(values: Float64Array, method: Normalisation): v
   if (n === 0) return;
   const first = values[0]!;
   if (values.every((value) => value === first)) {
-    values.fill(0.5);
+    values.fill(0);
     return;
   }
   if (method === 'rank') {
-    const ranked = averageRanks(values);
+    const ranked = lowestRanks(values);
     for (let i = 0; i < n; i++) values[i] = (ranked[i]! - 1) / (n - 1);
     return;
   }

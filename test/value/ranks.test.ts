@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { averageRanks } from '../../src/value/ranks.ts';
+import { averageRanks, lowestRanks } from '../../src/value/ranks.ts';
 
 /** Average ranks the obvious way: the mean 1-based position of each value in sorted order. */
 function referenceRanks(values: readonly number[]): number[] {
@@ -31,5 +31,18 @@ describe('averageRanks', () => {
   it('ranks a small example', () => {
     expect(Array.from(averageRanks([10, 20, 20, 40, -5]))).toEqual([2, 3.5, 3.5, 5, 1]);
     expect(Array.from(averageRanks([]))).toEqual([]);
+  });
+});
+
+describe('lowestRanks', () => {
+  it('gives tied values the lowest of their positions: 1 + the count strictly below', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 100 }), (values) => {
+        const expected = values.map((value) => 1 + values.filter((other) => other < value).length);
+        expect(Array.from(lowestRanks(values))).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
+    expect(Array.from(lowestRanks([10, 20, 20, 40, -5]))).toEqual([2, 3, 3, 5, 1]);
   });
 });

@@ -3,7 +3,6 @@
 // explanations.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { averageRanks } from '../../src/value/ranks.ts';
 import {
   type CustomerValues,
   type Normalisation,
@@ -107,10 +106,12 @@ function finiteOrZero(value: number | undefined): number {
 function normaliseColumn(values: readonly number[], method: Normalisation): number[] {
   if (values.length === 0) return [];
   const first = values[0]!;
-  if (values.every((value) => value === first)) return values.map(() => 0.5);
+  if (values.every((value) => value === first)) return values.map(() => 0);
   if (method === 'rank') {
-    const ranked = averageRanks(values);
-    return Array.from(ranked, (rank) => (rank - 1) / (values.length - 1));
+    // The share of the others strictly below, counted directly.
+    return values.map(
+      (value) => values.filter((other) => other < value).length / (values.length - 1),
+    );
   }
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
   const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length;

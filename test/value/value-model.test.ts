@@ -42,17 +42,18 @@ describe('value model', () => {
       ],
       dimensions,
     );
-    // advocacy and feedback are equal for both: 0.5 each, weight 1/4 each.
-    expect(scores[0]!.score).toBeCloseTo(0.5 * 1 + 0.25 * 0.5 + 0.25 * 0.5, 12);
-    expect(scores[1]!.score).toBeCloseTo(0.25, 12);
+    // advocacy and feedback are equal for both (no evidence): 0 each, whatever their weight.
+    expect(scores[0]!.score).toBeCloseTo(0.5, 12);
+    expect(scores[1]!.score).toBe(0);
+    expect(scores[0]!.explanation).toBe('ranked 1st of 2: clv 100%');
   });
 
-  it('gives everyone 0.5 on a dimension where all are identical, and a stable order by id', () => {
+  it('gives everyone 0 on a dimension where all are identical, and a stable order by id', () => {
     const scores = scoreValue(
       ['c', 'a', 'b'].map((profileId) => ({ profileId, values: { clv: 3, advocacy: 1, feedback: 2 } })),
       dimensions,
     );
-    expect(scores.map((score) => score.score)).toEqual([0.5, 0.5, 0.5]);
+    expect(scores.map((score) => score.score)).toEqual([0, 0, 0]);
     expect(scores.map((score) => [score.profileId, score.rank])).toEqual([
       ['c', 3],
       ['a', 1],
@@ -86,8 +87,39 @@ describe('value model', () => {
     expect(() => scoreValue(values, [])).toThrow(/no dimensions/);
   });
 
-  it('normalises by rank to [0, 1] with ties sharing, and z-scores through the normal CDF', () => {
-    expect(normaliseColumn([10, 20, 20, 40], 'rank')).toEqual([0, 0.5, 0.5, 1]);
+  it('credits no dimension nobody has evidence on, and keeps the many without evidence at 0', () => {
+    // The demo's shape (issue #11): nobody reported a bug or published a case study, a few
+    // advocated. Before, feedback and reference gave everyone 0.5 and the advocacy zeros took
+    // the middle rank: the last-ranked visitor read "clv 31%, advocacy 27%, feedback 17%, …".
+    const model = [
+      { name: 'clv', weight: 0.4, normalise: 'rank' as const },
+      { name: 'advocacy', weight: 0.2, normalise: 'rank' as const },
+      { name: 'feedback', weight: 0.2, normalise: 'rank' as const },
+      { name: 'reference', weight: 0.2, normalise: 'rank' as const },
+    ];
+    const people = Array.from({ length: 20 }, (_, i) => ({
+      profileId: `p${String(i).padStart(2, '0')}`,
+      values: { clv: i < 5 ? 0 : i * 10, advocacy: i >= 17 ? i : 0, feedback: 0, reference: 0 },
+    }));
+    const scores = scoreValue(people, model);
+    for (const score of scores) {
+      expect(score.explanation).not.toMatch(/feedback|reference/);
+      const byName = Object.fromEntries(score.contributions.map((c) => [c.dimension, c]));
+      expect(byName.feedback!.normalised).toBe(0);
+      expect(byName.reference!.normalised).toBe(0);
+    }
+    const anonymous = scores[0]!;
+    expect(anonymous.score).toBe(0);
+    expect(anonymous.explanation).toMatch(/no dimension above the lowest/);
+    // Someone with CLV but no advocacy: advocacy is 0, so CLV is the whole explanation.
+    expect(scores[10]!.explanation).toMatch(/: clv 100%$/);
+    expect(scores[19]!.explanation).toMatch(/: clv \d+%, advocacy \d+%$/);
+  });
+
+  it('normalises by rank to [0, 1] with ties at their lowest rank, and z-scores through the normal CDF', () => {
+    expect(normaliseColumn([10, 20, 20, 40], 'rank')).toEqual([0, 1 / 3, 1 / 3, 1]);
+    expect(normaliseColumn([0, 0, 0, 5], 'rank')).toEqual([0, 0, 0, 1]);
+    expect(normaliseColumn([7, 7, 7], 'zscore')).toEqual([0, 0, 0]);
     const z = normaliseColumn([-1, 0, 1], 'zscore');
     expect(z[1]).toBeCloseTo(0.5, 6);
     // z = ±1.2247 (population sd): Φ ≈ 0.8897
