@@ -109,9 +109,7 @@ function normaliseColumn(values: readonly number[], method: Normalisation): numb
   if (values.every((value) => value === first)) return values.map(() => 0);
   if (method === 'rank') {
     // The share of the others strictly below, counted directly.
-    return values.map(
-      (value) => values.filter((other) => other < value).length / (values.length - 1),
-    );
+    return values.map((value) => values.filter((other) => other < value).length / (values.length - 1));
   }
   const mean = values.reduce((sum, value) => sum + value, 0) / values.length;
   const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / values.length;
