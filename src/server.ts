@@ -24,6 +24,7 @@ import {
 } from './conductor/runtime/index.ts';
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
+import { experimentRoutes } from './experiments/index.ts';
 import { GroupCommitLog, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
@@ -297,6 +298,7 @@ export async function createServer(
     credentials,
     ...(clock ? { now: () => clock.now() } : {}),
   });
+  await app.register(experimentRoutes, { credentials });
   await app.register(adminTokenRoutes, { state, credentials });
   await app.register(logRoutes, {
     state,

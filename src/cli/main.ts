@@ -1,6 +1,7 @@
 // The `rapport` command. Each capability registers its own subcommands from its folder;
 // this file only assembles them.
 import { Command } from 'commander';
+import { registerExperimentsCommands } from '../experiments/index.ts';
 import { registerLogCommands } from '../ingest/index.ts';
 import { registerProfilesCommands } from '../profiles/index.ts';
 import { registerSegmentsCommands } from '../segments/index.ts';
@@ -25,4 +26,5 @@ registerApplyCommand(program);
 registerTransferCommands(program);
 registerLogCommands(program);
 registerQuarantineCommands(program);
+registerExperimentsCommands(program);
 await program.parseAsync(process.argv);
