@@ -1,6 +1,7 @@
 // The `rapport` command. Each capability registers its own subcommands from its folder;
 // this file only assembles them.
 import { Command } from 'commander';
+import { registerAttributionCommands } from '../attribution/index.ts';
 import { registerExperimentsCommands } from '../experiments/index.ts';
 import { registerLogCommands } from '../ingest/index.ts';
 import { registerProfilesCommands } from '../profiles/index.ts';
@@ -27,4 +28,5 @@ registerTransferCommands(program);
 registerLogCommands(program);
 registerQuarantineCommands(program);
 registerExperimentsCommands(program);
+registerAttributionCommands(program);
 await program.parseAsync(process.argv);

@@ -34,6 +34,7 @@ export const ERRORS = {
   RAPPORT_CHANNEL_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_STORE_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_VALUE_INVALID_INPUT: { status: 400, kind: 'user' },
+  RAPPORT_ATTRIBUTION_INVALID_INPUT: { status: 400, kind: 'user' },
   RAPPORT_VALUE_FIT_FAILED: { status: 422, kind: 'user' },
   RAPPORT_VALUE_RECOMPUTING: { status: 503, kind: 'operational' },
   RAPPORT_JOURNEY_INVALID: { status: 400, kind: 'user' },
