@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
-import { type Pipeline, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from '../pipeline/index.ts';
+import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
 import type { StateStore } from '../store/index.ts';
 import { requireAdmin } from './auth.ts';
 import { type ProfileApiOptions, profileRoutes } from './profiles.ts';
@@ -53,15 +53,11 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
       // Read from the stores, not this process's worker: with PostgreSQL another process may
       // be the one doing the work.
       const head = await state.log.headSeq();
-      const profilesOffset = await state.getOffset(PROFILES_PROCESSOR);
-      const warehouseOffset = await pipeline.getOffset(WAREHOUSE_PROCESSOR);
+      const offsets = await logReaderOffsets({ state, events: pipeline });
       const quarantined = await state.quarantine.counts();
       return {
         logHead: head,
-        processors: {
-          profiles: { offset: profilesOffset, lag: Math.max(0, head - profilesOffset) },
-          warehouse: { offset: warehouseOffset, lag: Math.max(0, head - warehouseOffset) },
-        },
+        processors: readerLags(head, offsets),
         lastError: pipeline.status().lastError,
         profiles: await state.countProfiles(),
         deadLetters: await state.log.countDeadLetters(),
@@ -131,4 +127,20 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
       return reply.code(204).send();
     },
   );
+}
+
+/**
+ * Every log reader's offset and lag (entries behind the head): the known readers (LOG_READERS,
+ * 0 until they commit) and any other processor keeping an offset.
+ */
+function readerLags(
+  head: number,
+  offsets: Record<string, number>,
+): Record<string, { offset: number; lag: number }> {
+  const lags: Record<string, { offset: number; lag: number }> = {};
+  for (const name of new Set([...LOG_READERS, ...Object.keys(offsets)])) {
+    const offset = offsets[name] ?? 0;
+    lags[name] = { offset, lag: Math.max(0, head - offset) };
+  }
+  return lags;
 }
