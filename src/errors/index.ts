@@ -17,6 +17,7 @@ export const ERRORS = {
   RAPPORT_INGEST_BATCH_TOO_LONG: { status: 413, kind: 'user' },
   RAPPORT_INGEST_MESSAGE_TOO_LARGE: { status: 413, kind: 'user' },
   RAPPORT_INGEST_MESSAGE_TOO_DEEP: { status: 400, kind: 'user' },
+  RAPPORT_INGEST_FIELD_TOO_LONG: { status: 400, kind: 'user' },
   RAPPORT_INGEST_INVALID_MESSAGE: { status: 400, kind: 'user' },
   RAPPORT_INGEST_UNKNOWN_WRITE_KEY: { status: 401, kind: 'user' },
   RAPPORT_INGEST_OVERLOADED: { status: 429, kind: 'operational' },

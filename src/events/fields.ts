@@ -10,19 +10,29 @@ export const MAX_MESSAGE_ID_CHARS = 100;
  * userId, anonymousId, groupId, previousId: a non-empty string, or a finite number which is
  * stringified (Segment allows numbers: 42 becomes "42"). null and "" count as absent.
  */
-export function normaliseId(message: JsonObject, field: string): Problem | undefined {
+export function normaliseId(message: JsonObject, field: string, maxChars: number): Problem | undefined {
   const value = message[field];
   if (value === undefined) return undefined;
   if (value === null || value === '') {
     delete message[field];
     return undefined;
   }
-  if (typeof value === 'string') return undefined;
+  if (typeof value === 'string') return checkLength(field, value, maxChars);
   if (typeof value === 'number' && Number.isFinite(value)) {
     message[field] = String(value);
     return undefined;
   }
   return invalid(field, 'a non-empty string or a number', value);
+}
+
+/** RAPPORT_INGEST_FIELD_TOO_LONG when a string field is over its limit of characters. */
+export function checkLength(field: string, value: string, maxChars: number): Problem | undefined {
+  if (value.length <= maxChars) return undefined;
+  return {
+    code: 'RAPPORT_INGEST_FIELD_TOO_LONG',
+    field,
+    reason: `${field} is ${value.length} characters; the limit is ${maxChars} characters`,
+  };
 }
 
 export function requireField(message: JsonObject, field: string, type: MessageType): Problem | undefined {
@@ -43,9 +53,13 @@ export function requireUserOrAnonymousId(message: JsonObject, type: MessageType)
   };
 }
 
-export function requireNonEmptyString(message: JsonObject, field: string): Problem | undefined {
+export function requireNonEmptyString(
+  message: JsonObject,
+  field: string,
+  maxChars = Number.POSITIVE_INFINITY,
+): Problem | undefined {
   const value = message[field];
-  if (typeof value === 'string' && value !== '') return undefined;
+  if (typeof value === 'string' && value !== '') return checkLength(field, value, maxChars);
   return invalid(field, 'a non-empty string', value);
 }
 

@@ -22,7 +22,7 @@ import {
 } from './timestamps.ts';
 import type { AcceptedMessage, IngestLimits, MessageType, Problem, SegmentMessage } from './types.ts';
 import { MESSAGE_TYPES } from './types.ts';
-import { sanitizeAndCheckDepth } from './walk.ts';
+import { sanitizeAndCheckShape } from './walk.ts';
 
 /** Batch-level fields that apply to every message of the batch. */
 export interface BatchDefaults {
@@ -59,8 +59,8 @@ export function normaliseMessage(raw: unknown, options: NormaliseOptions): Accep
   message.type = type;
   const problem =
     normaliseMessageId(message, options.newMessageId) ??
-    checkIds(message, type) ??
-    checkTypeFields(message, type) ??
+    checkIds(message, type, options.limits.idChars) ??
+    checkTypeFields(message, type, options.limits.idChars) ??
     checkObjectFields(message);
   if (problem !== undefined) return problem;
   applyBatchDefaults(message, options.batch);
@@ -102,22 +102,22 @@ function resolveType(value: unknown, pathType: MessageType | 'batch'): MessageTy
   };
 }
 
-function checkIds(message: JsonObject, type: MessageType): Problem | undefined {
+function checkIds(message: JsonObject, type: MessageType, maxChars: number): Problem | undefined {
   const problem =
-    normaliseId(message, 'userId') ??
-    normaliseId(message, 'anonymousId') ??
-    (type === 'group' ? normaliseId(message, 'groupId') : undefined) ??
-    (type === 'alias' ? normaliseId(message, 'previousId') : undefined);
+    normaliseId(message, 'userId', maxChars) ??
+    normaliseId(message, 'anonymousId', maxChars) ??
+    (type === 'group' ? normaliseId(message, 'groupId', maxChars) : undefined) ??
+    (type === 'alias' ? normaliseId(message, 'previousId', maxChars) : undefined);
   if (problem !== undefined) return problem;
   if (type === 'alias')
     return requireField(message, 'userId', type) ?? requireField(message, 'previousId', type);
   return requireUserOrAnonymousId(message, type);
 }
 
-function checkTypeFields(message: JsonObject, type: MessageType): Problem | undefined {
+function checkTypeFields(message: JsonObject, type: MessageType, maxChars: number): Problem | undefined {
   switch (type) {
     case 'track':
-      return requireNonEmptyString(message, 'event');
+      return requireNonEmptyString(message, 'event', maxChars);
     case 'page':
     case 'screen':
       return optionalString(message, 'name');
@@ -237,12 +237,19 @@ function markTimestampClamped(message: JsonObject): void {
 }
 
 function finish(message: SegmentMessage, limits: IngestLimits): AcceptedMessage | Problem {
-  const tooDeep = sanitizeAndCheckDepth(message, limits.maxDepth);
-  if (tooDeep !== undefined) {
+  const shapeProblem = sanitizeAndCheckShape(message, limits);
+  if (shapeProblem?.kind === 'depth') {
     return {
       code: 'RAPPORT_INGEST_MESSAGE_TOO_DEEP',
-      field: tooDeep.path,
-      reason: `${tooDeep.path} is nested ${tooDeep.depth} levels deep; the limit is ${limits.maxDepth} levels`,
+      field: shapeProblem.path,
+      reason: `${shapeProblem.path} is nested ${shapeProblem.depth} levels deep; the limit is ${limits.maxDepth} levels`,
+    };
+  }
+  if (shapeProblem?.kind === 'key') {
+    return {
+      code: 'RAPPORT_INGEST_FIELD_TOO_LONG',
+      field: shapeProblem.path,
+      reason: `the key ${shapeProblem.path} is ${shapeProblem.length} characters; the limit is ${limits.keyChars} characters`,
     };
   }
   let json: string;

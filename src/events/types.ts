@@ -60,6 +60,13 @@ export interface IngestLimits {
   maxDepth: number;
   /** How far ahead of receivedAt a corrected timestamp may be before it is clamped. */
   maxFutureMs: number;
+  /**
+   * Characters of userId, anonymousId, previousId, groupId and a track's event name. They are
+   * index keys in the state store (PostgreSQL refuses a btree entry over about 2,700 bytes).
+   */
+  idChars: number;
+  /** Characters of any object key in the message (trait and property names). */
+  keyChars: number;
 }
 
 export const SEGMENT_LIMITS: IngestLimits = Object.freeze({
@@ -67,6 +74,8 @@ export const SEGMENT_LIMITS: IngestLimits = Object.freeze({
   batchMessages: 2500,
   maxDepth: 32,
   maxFutureMs: 24 * 60 * 60 * 1000,
+  idChars: 255,
+  keyChars: 255,
 });
 
 export interface AcceptedMessage {
@@ -85,7 +94,8 @@ export interface Problem {
   code:
     | 'RAPPORT_INGEST_INVALID_MESSAGE'
     | 'RAPPORT_INGEST_MESSAGE_TOO_LARGE'
-    | 'RAPPORT_INGEST_MESSAGE_TOO_DEEP';
+    | 'RAPPORT_INGEST_MESSAGE_TOO_DEEP'
+    | 'RAPPORT_INGEST_FIELD_TOO_LONG';
   field: string;
   reason: string;
 }

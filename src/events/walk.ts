@@ -36,24 +36,37 @@ interface Frame {
   key: string | number;
 }
 
-export interface TooDeep {
-  path: string;
-  depth: number;
+export type ShapeProblem =
+  | { kind: 'depth'; path: string; depth: number }
+  | { kind: 'key'; path: string; length: number };
+
+export interface ShapeLimits {
+  maxDepth: number;
+  /** Characters of any object key (trait and property names are index keys in some stores). */
+  keyChars: number;
 }
 
-/** Fixes strings in place; returns where nesting first exceeds maxDepth, if it does. */
-export function sanitizeAndCheckDepth(root: JsonObject, maxDepth: number): TooDeep | undefined {
+/**
+ * Fixes strings in place; returns where nesting first exceeds maxDepth, or the first key longer
+ * than keyChars, if there is one.
+ */
+export function sanitizeAndCheckShape(root: JsonObject, limits: ShapeLimits): ShapeProblem | undefined {
   const stack: Frame[] = [{ container: root, depth: 0, parent: undefined, key: '' }];
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    const tooDeep = Array.isArray(frame.container)
-      ? visitArray(frame.container, frame, stack, maxDepth)
-      : visitObject(frame.container, frame, stack, maxDepth);
-    if (tooDeep !== undefined) return tooDeep;
+    const problem = Array.isArray(frame.container)
+      ? visitArray(frame.container, frame, stack, limits.maxDepth)
+      : visitObject(frame.container, frame, stack, limits);
+    if (problem !== undefined) return problem;
   }
   return undefined;
 }
 
-function visitArray(array: unknown[], frame: Frame, stack: Frame[], maxDepth: number) {
+function visitArray(
+  array: unknown[],
+  frame: Frame,
+  stack: Frame[],
+  maxDepth: number,
+): ShapeProblem | undefined {
   for (let index = 0; index < array.length; index++) {
     const value = array[index];
     if (typeof value === 'string') {
@@ -68,9 +81,21 @@ function visitArray(array: unknown[], frame: Frame, stack: Frame[], maxDepth: nu
   return undefined;
 }
 
-function visitObject(object: JsonObject, frame: Frame, stack: Frame[], maxDepth: number) {
+function visitObject(
+  object: JsonObject,
+  frame: Frame,
+  stack: Frame[],
+  limits: ShapeLimits,
+): ShapeProblem | undefined {
+  const { maxDepth, keyChars } = limits;
   // for-in allocates no key array. A renamed key may be visited again; it is clean by then.
   for (const key in object) {
+    if (key.length > keyChars)
+      return {
+        kind: 'key',
+        path: pathOf({ container: object, depth: frame.depth + 1, parent: frame, key }),
+        length: key.length,
+      };
     const value = object[key];
     const storableKey = isUnstorable(key) ? renameKey(object, key, value) : key;
     if (typeof value === 'string') {
@@ -102,7 +127,7 @@ function renameKey(object: JsonObject, key: string, value: unknown): string {
 function pushChild(child: object, key: string | number, parent: Frame, stack: Frame[], maxDepth: number) {
   const depth = parent.depth + 1;
   const frame: Frame = { container: child as JsonObject | unknown[], depth, parent, key };
-  if (depth > maxDepth) return { path: pathOf(frame), depth };
+  if (depth > maxDepth) return { kind: 'depth' as const, path: pathOf(frame), depth };
   stack.push(frame);
   return undefined;
 }

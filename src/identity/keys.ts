@@ -1,4 +1,4 @@
-import type { SegmentMessage } from '../events/index.ts';
+import { SEGMENT_LIMITS, type SegmentMessage } from '../events/index.ts';
 import type { IdentityKey } from '../store/index.ts';
 
 export interface IdentityConfig {
@@ -52,7 +52,13 @@ export function identityKeysOf(message: SegmentMessage, config: IdentityConfig):
   };
   add('user_id', message.userId);
   for (const trait of config.identifierTraits) {
-    for (const source of traitSources(message)) add(trait, source[trait]);
+    for (const source of traitSources(message)) {
+      // The tracking API limits userId and anonymousId; an identifier trait (email) is a trait
+      // there. A value this long identifies no one (an address is at most 254 characters) and
+      // would overflow the identities index: it stays a plain trait.
+      const raw = source[trait];
+      if (typeof raw !== 'string' || raw.length <= SEGMENT_LIMITS.idChars) add(trait, raw);
+    }
   }
   add('anonymous_id', message.anonymousId);
   return keys;

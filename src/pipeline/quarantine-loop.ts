@@ -20,10 +20,11 @@ import {
   describeFailure,
   firstProbe,
   type IsolationStep,
+  isContentRefusal,
   isTransientError,
-  mayQuarantine,
   type ProbeOutcome,
   type QuarantinePolicy,
+  quarantineRun,
   SystemicFailure,
 } from './quarantine.ts';
 
@@ -154,6 +155,7 @@ async function isolate(
     latest = error;
   }
   const described = describeFailure(latest);
+  const refused = isContentRefusal(latest);
   const at = new Date().toISOString();
   const result = await processor.withOffset(async (tx, current) => {
     // Another process moved the offset meanwhile: what failed here is no longer next.
@@ -161,8 +163,9 @@ async function isolate(
     const [record] = await processor.log.read(current, 1);
     if (!record) return { outcome: 'moved' as const };
     const previous = await tx.consecutiveAt(current);
-    if (!mayQuarantine(previous, policy)) return { outcome: 'refused' as const, run: previous };
-    const entry = quarantineEntry(processor.name, record, described, at, Math.max(1, attempts), previous + 1);
+    const run = quarantineRun(previous, refused, policy);
+    if (!run.allowed) return { outcome: 'refused' as const, run: previous };
+    const entry = quarantineEntry(processor.name, record, described, at, Math.max(1, attempts), run.run);
     await tx.put(entry);
     await tx.setOffset(record.seq);
     return { outcome: 'quarantined' as const, entry };

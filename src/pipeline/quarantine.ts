@@ -26,11 +26,12 @@ export const DEFAULT_QUARANTINE_POLICY: QuarantinePolicy = {
 // SQLite result codes (the extended ones start with these) for a lock held elsewhere, a full
 // disk, an I/O failure or a file that cannot be opened right now.
 const TRANSIENT_SQLITE = ['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_FULL', 'SQLITE_IOERR', 'SQLITE_CANTOPEN'];
-// PostgreSQL SQLSTATE: 08 connection exceptions, 40001 serialization failure, 40P01 deadlock,
-// 53 insufficient resources (disk full, out of memory, too many connections), 55P03 lock not
-// available, 57P01-57P05 shutdown / cannot connect now / idle session timeout, 58 system error
-// (an I/O error below the server).
-const TRANSIENT_SQLSTATE = /^(08...|40001|40P01|53...|55P03|57P0[1-5]|58...)$/;
+// PostgreSQL SQLSTATE: 08 connection exceptions, 40 transaction rollback (serialization
+// failure, deadlock), 53 insufficient resources (disk full, out of memory, too many
+// connections), 55006 object in use, 55P03 lock not available, 57014 query canceled (a
+// statement timeout), 57P01-57P05 shutdown / cannot connect now / idle session timeout, 58
+// system error (an I/O error below the server).
+const TRANSIENT_SQLSTATE = /^(08...|40...|53...|55006|55P03|57014|57P0[1-5]|58...)$/;
 // Node's socket errors, as pg raises them when the server goes away.
 const TRANSIENT_ERRNO = new Set([
   'ECONNREFUSED',
@@ -60,6 +61,25 @@ const TRANSIENT_MESSAGES = [
   /no space left on device/i,
 ];
 
+// A store refusing a message for what it holds, not for the state of the machine:
+// PostgreSQL 22 data exception (a value out of range, an invalid text representation), 23
+// integrity constraint violation (NOT NULL, unique, check), 54 program limit exceeded (an
+// index row over the btree's size limit, too many columns); SQLite's constraint, too-big and
+// datatype-mismatch results; DuckDB's conversion, constraint, out-of-range and invalid-input
+// errors (DuckDB raises them with the type as the message's prefix); and an adapter's own
+// refusal of a value before the driver sees it (RAPPORT_STORE_INVALID_VALUE).
+const CONTENT_SQLSTATE = /^(22...|23...|54...)$/;
+const CONTENT_SQLITE = [
+  'SQLITE_CONSTRAINT',
+  'SQLITE_TOOBIG',
+  'SQLITE_MISMATCH',
+  'RAPPORT_STORE_INVALID_VALUE',
+];
+const CONTENT_MESSAGES = [
+  /^(Conversion|Constraint|Out of Range|Invalid Input) Error\b/,
+  /^string or blob too big/i,
+];
+
 function codeOf(error: object): string | undefined {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
@@ -83,6 +103,26 @@ export function isTransientError(error: unknown, depth = 0): boolean {
   if (cause !== undefined && isTransientError(cause, depth + 1)) return true;
   const errors = (error as { errors?: unknown }).errors;
   return Array.isArray(errors) && errors.some((inner) => isTransientError(inner, depth + 1));
+}
+
+/**
+ * Whether a store refused the message for its content (a constraint, a value it cannot
+ * represent, a key too long for its index): such a message is set aside however many arrive in
+ * a row, since any sender can send them, and a run of them says nothing about the processor.
+ * A transient error never counts as one. Follows `cause` like isTransientError.
+ */
+export function isContentRefusal(error: unknown, depth = 0): boolean {
+  if (error === null || typeof error !== 'object' || depth > 5) return false;
+  if (depth === 0 && isTransientError(error)) return false;
+  const code = codeOf(error);
+  if (code !== undefined) {
+    if (CONTENT_SQLITE.some((prefix) => code === prefix || code.startsWith(`${prefix}_`))) return true;
+    if (CONTENT_SQLSTATE.test(code)) return true;
+  }
+  const message = (error as { message?: unknown }).message;
+  if (typeof message === 'string' && CONTENT_MESSAGES.some((pattern) => pattern.test(message))) return true;
+  const cause = (error as { cause?: unknown }).cause;
+  return cause !== undefined && isContentRefusal(cause, depth + 1);
 }
 
 const STACK_LINES = 8;
@@ -140,13 +180,18 @@ export function afterProbe(window: number, limit: number, outcome: ProbeOutcome)
 
 /**
  * Whether an entry may be set aside when the entry just before it (the processor's offset)
- * was itself set aside as the `previousRun`-th of a run: not once the run reached the limit.
+ * was itself set aside as the `previousRun`-th of a run, and the run it makes: a content
+ * refusal is always set aside and neither counts nor ends the run; any other failure (a bug)
+ * counts, and is not set aside once the run reached the limit.
  */
-export function mayQuarantine(
+export function quarantineRun(
   previousRun: number,
+  contentRefusal: boolean,
   policy: Pick<QuarantinePolicy, 'maxConsecutive'>,
-): boolean {
-  return previousRun < policy.maxConsecutive;
+): { allowed: boolean; run: number } {
+  if (policy.maxConsecutive <= 0) return { allowed: false, run: previousRun };
+  if (contentRefusal) return { allowed: true, run: previousRun };
+  return { allowed: previousRun < policy.maxConsecutive, run: previousRun + 1 };
 }
 
 /** The error a processor reports when the guard stops it from setting another entry aside. */

@@ -131,3 +131,58 @@ describe('size', () => {
     expect(parse(body, 'track', limits).rejected[0]?.reason).toMatch(/the limit is 1636 bytes \(1\.6 KB\)$/);
   });
 });
+
+describe('identifiers and keys (index keys in the state store)', () => {
+  const limit = SEGMENT_LIMITS.idChars;
+  it.each([
+    ['userId', { userId: 'u'.repeat(limit + 1), event: 'E' }, 'track'],
+    ['anonymousId', { anonymousId: 'a'.repeat(limit + 1), event: 'E' }, 'track'],
+    ['event', { userId: 'u', event: 'e'.repeat(limit + 1) }, 'track'],
+    ['groupId', { userId: 'u', groupId: 'g'.repeat(limit + 1) }, 'group'],
+    ['previousId', { userId: 'u', previousId: 'p'.repeat(limit + 1) }, 'alias'],
+  ] as const)(
+    'rejects a %s one character over the limit, naming the field and the limit',
+    (field, body, type) => {
+      expect(rejectOne(body, type)).toMatchObject({
+        code: 'RAPPORT_INGEST_FIELD_TOO_LONG',
+        field,
+        reason: `${field} is ${limit + 1} characters; the limit is ${limit} characters`,
+      });
+    },
+  );
+
+  it('accepts every identifier at exactly the limit', () => {
+    const id = 'x'.repeat(limit);
+    expect(acceptOne({ userId: id, anonymousId: id, event: id }).userId).toBe(id);
+    expect(acceptOne({ userId: id, previousId: id }, 'alias').previousId).toBe(id);
+    expect(acceptOne({ userId: id, groupId: id }, 'group').groupId).toBe(id);
+  });
+
+  it('rejects a trait or property key over the limit anywhere in the message, naming its path', () => {
+    const key = 'k'.repeat(SEGMENT_LIMITS.keyChars + 1);
+    const rejection = rejectOne({ userId: 'u', traits: { ok: 1, [key]: 'v' } }, 'identify');
+    expect(rejection.code).toBe('RAPPORT_INGEST_FIELD_TOO_LONG');
+    expect(rejection.field).toBe(`traits["${'k'.repeat(40)}…"]`);
+    expect(rejection.reason).toContain(
+      `is ${SEGMENT_LIMITS.keyChars + 1} characters; the limit is 255 characters`,
+    );
+    const nested = parse({ userId: 'u', event: 'E', properties: { list: [{ [key]: 1 }] } }, 'track');
+    expect(nested.rejected[0]?.field).toBe(`properties.list[0]["${'k'.repeat(40)}…"]`);
+    expect(
+      acceptOne({ userId: 'u', event: 'E', properties: { ['k'.repeat(255)]: 1 } }).properties,
+    ).toBeDefined();
+  });
+
+  it('rejects only the long message of a batch; the rest are accepted', () => {
+    const body = {
+      batch: [
+        { type: 'identify', userId: 'ok-1' },
+        { type: 'identify', userId: 'x'.repeat(4000) },
+        { type: 'track', userId: 'ok-2', event: 'E' },
+      ],
+    };
+    const result = parse(body, 'batch');
+    expect(result.accepted.map((a) => a.message.userId)).toEqual(['ok-1', 'ok-2']);
+    expect(result.rejected).toEqual([expect.objectContaining({ index: 1, field: 'userId' })]);
+  });
+});

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseIsoTimestamp } from '../../src/events/index.ts';
+import { parseIsoTimestamp, SEGMENT_LIMITS } from '../../src/events/index.ts';
 import { formatIsoUtc } from '../../src/events/timestamps.ts';
 import { acceptOne, parse, RECEIVED_AT, rejectOne } from './helpers.ts';
 
@@ -144,7 +144,7 @@ describe('future timestamps', () => {
   });
 
   it('honours a custom maxFutureMs', () => {
-    const limits = { messageBytes: 32768, batchMessages: 10, maxDepth: 32, maxFutureMs: 1000 };
+    const limits = { ...SEGMENT_LIMITS, batchMessages: 10, maxFutureMs: 1000 };
     const result = parse({ userId: 'u', event: 'E', timestamp: '2024-05-01T12:00:02Z' }, 'track', limits);
     expect(result.accepted[0]?.message.timestamp).toBe(RECEIVED);
   });

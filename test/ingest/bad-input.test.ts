@@ -258,6 +258,39 @@ describe('a mixed batch', () => {
   });
 });
 
+describe('identifier limits', () => {
+  it('twelve identifies with 4,000-character userIds → 400 naming userId and the limit; a good one beside them lands', async () => {
+    const run = tag();
+    const long = Array.from({ length: 12 }, (_, i) => ({
+      type: 'identify',
+      messageId: `long-${i}-${run}`,
+      userId: `${i}${randomBytes(2000).toString('hex')}`.slice(0, 4000),
+    }));
+    const alone = await post('/v1/batch', JSON.stringify({ batch: long }));
+    expect(alone.status).toBe(400);
+    expect(alone.body.rejected).toHaveLength(12);
+    expect(alone.body.rejected[0]).toMatchObject({
+      code: 'RAPPORT_INGEST_FIELD_TOO_LONG',
+      field: 'userId',
+      reason: 'userId is 4000 characters; the limit is 255 characters',
+    });
+    expect((await deadLetterWith(`long-0-${run}`)).field).toBe('userId');
+
+    const good = {
+      type: 'identify',
+      messageId: `short-${run}`,
+      userId: `short-${run}`,
+      traits: { plan: 'pro' },
+    };
+    const mixed = await post('/v1/batch', JSON.stringify({ batch: [...long.slice(0, 3), good] }));
+    expect(mixed.status).toBe(200);
+    expect(mixed.body.accepted).toBe(1);
+    await t.settle();
+    expect((await t.admin(`/api/profiles/lookup?userId=short-${run}`)).status).toBe(200);
+    await expectAlive();
+  });
+});
+
 describe('whole-request limits', () => {
   it('a request over 500 KB → 413 naming the limit; nothing stored', async () => {
     const before = await t.server.state.log.countEntries();

@@ -4,6 +4,7 @@
 // could) is refused by the store (SQLite: NOT NULL constraint failed: profiles.first_seen;
 // PostgreSQL: 23502). Where a failure must come and go (replay after a fix, the guard), it is
 // injected into the processor (src/pipeline/faults.ts), as a bug would throw.
+import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { InjectedFault } from '../../src/pipeline/faults.ts';
 import { profilesProcessor, warehouseProcessor } from '../../src/pipeline/processors.ts';
@@ -85,7 +86,8 @@ for (const engine of ENGINES)
           processor: 'profiles',
           seq: head - 1,
           messageId: 'bad-1',
-          consecutive: 1,
+          // A store's refusal of the content does not count toward the guard's run.
+          consecutive: 0,
         });
         expect(row?.error).toMatch(
           /NOT NULL constraint failed: profiles\.first_seen|null value in column "first_seen"/,
@@ -113,6 +115,52 @@ for (const engine of ENGINES)
           (await state.quarantine.list({ limit: 10 })).map((r) => [r.processor, r.seq, r.attempts]),
         );
         expect(after).toHaveLength(2);
+      });
+
+      it('sets aside every message the store refuses for its content, however many in a row', async () => {
+        const { state, events } = stores;
+        // Twelve refusals, past a guard of ten: none of them counts toward it.
+        const bad = Array.from({ length: 12 }, (_, i) => withoutTimestamp(`bad-run-${i}`, `bob-${i}`));
+        await state.log.append([...bad, track('after-run', 'ann')]);
+        const head = await state.log.headSeq();
+        expect(await drain(profilesProcessor(state, options()))).toBe(13);
+        expect(await drain(warehouseProcessor(state, events, options()))).toBe(13);
+        expect(await state.getOffset('profiles')).toBe(head);
+        expect(await events.getOffset('warehouse')).toBe(head);
+        expect(await owner(state, 'ann')).toBeDefined();
+        expect(await state.quarantine.counts()).toEqual({ profiles: 12, warehouse: 12 });
+        const rows = await state.quarantine.list({ limit: 50 });
+        expect(new Set(rows.map((row) => row.consecutive))).toEqual(new Set([0]));
+      });
+
+      it('twelve identifies with 4,000-character userIds written past ingest do not stop profiles', async () => {
+        // The tracking API refuses these now (RAPPORT_INGEST_FIELD_TOO_LONG); an older log, or
+        // another tool writing it, may still hold them. PostgreSQL refuses each (54000: the
+        // identities index row is over its size limit); SQLite stores them.
+        const { state } = stores;
+        const longIds = Array.from({ length: 12 }, () => randomBytes(2000).toString('hex'));
+        const entries = longIds.map((userId, i) => {
+          const message = {
+            type: 'identify',
+            messageId: `long-${i}`,
+            userId,
+            traits: {},
+            timestamp: T,
+            receivedAt: T,
+          };
+          return { messageId: `long-${i}`, source: 'test', receivedAt: T, json: JSON.stringify(message) };
+        });
+        await state.log.append([...entries, track('after-long', 'ann')]);
+        const head = await state.log.headSeq();
+        await drain(profilesProcessor(state, options()));
+        expect(await state.getOffset('profiles')).toBe(head);
+        expect(await owner(state, 'ann')).toBeDefined();
+        const counts = await state.quarantine.counts();
+        if (engine.name === 'postgres') {
+          expect(counts).toEqual({ profiles: 12 });
+          const [row] = await state.quarantine.list({ limit: 1 });
+          expect(row?.error).toMatch(/^54000: index row size/);
+        } else expect(counts).toEqual({});
       });
 
       it('a transient failure is never set aside: the step fails, nothing moves', async () => {

@@ -9,8 +9,9 @@ import {
   describeFailure,
   firstProbe,
   type IsolationStep,
+  isContentRefusal,
   isTransientError,
-  mayQuarantine,
+  quarantineRun,
   SystemicFailure,
 } from '../../src/pipeline/quarantine.ts';
 
@@ -120,17 +121,29 @@ describe('isolation', () => {
 });
 
 describe('the consecutive guard', () => {
-  it('allows up to maxConsecutive in a row, not one more', () => {
+  it('allows up to maxConsecutive failures in a row, not one more', () => {
     const policy = { maxConsecutive: 3 };
-    expect([0, 1, 2, 3, 4].map((previous) => mayQuarantine(previous, policy))).toEqual([
-      true,
-      true,
-      true,
-      false,
-      false,
+    expect([0, 1, 2, 3, 4].map((previous) => quarantineRun(previous, false, policy))).toEqual([
+      { allowed: true, run: 1 },
+      { allowed: true, run: 2 },
+      { allowed: true, run: 3 },
+      { allowed: false, run: 4 },
+      { allowed: false, run: 5 },
     ]);
-    expect(mayQuarantine(0, { maxConsecutive: 0 })).toBe(false);
+    expect(quarantineRun(0, false, { maxConsecutive: 0 }).allowed).toBe(false);
     expect(DEFAULT_QUARANTINE_POLICY.maxConsecutive).toBe(10);
+  });
+
+  it('always sets aside a content refusal, which neither counts nor ends the run', () => {
+    const policy = { maxConsecutive: 3 };
+    expect([0, 2, 3, 50].map((previous) => quarantineRun(previous, true, policy))).toEqual([
+      { allowed: true, run: 0 },
+      { allowed: true, run: 2 },
+      { allowed: true, run: 3 },
+      { allowed: true, run: 50 },
+    ]);
+    // The quarantine turned off stops on every failure.
+    expect(quarantineRun(0, true, { maxConsecutive: 0 }).allowed).toBe(false);
   });
 
   it('says what it refused and names the setting', () => {
@@ -138,6 +151,42 @@ describe('the consecutive guard', () => {
     expect(error.message).toContain('profiles: 10 log entries in a row');
     expect(error.message).toContain('RAPPORT_QUARANTINE_MAX_CONSECUTIVE');
     expect(error.message).toContain('NOT NULL constraint failed');
+  });
+});
+
+describe('isContentRefusal', () => {
+  it.each([
+    [
+      'PostgreSQL index row too large',
+      coded('54000', 'index row size 4016 exceeds btree version 4 maximum 2704'),
+    ],
+    ['PostgreSQL not null', coded('23502')],
+    ['PostgreSQL unique', coded('23505')],
+    ['PostgreSQL numeric out of range', coded('22003')],
+    ['PostgreSQL invalid text representation', coded('22P02')],
+    ['SQLite not null', coded('SQLITE_CONSTRAINT_NOTNULL')],
+    ['SQLite too big', coded('SQLITE_TOOBIG')],
+    ['SQLite mismatch', coded('SQLITE_MISMATCH')],
+    ['DuckDB conversion', new Error('Conversion Error: Could not convert string "x" to INT64')],
+    ['DuckDB constraint', new Error('Constraint Error: NOT NULL constraint failed: events.timestamp')],
+    ['DuckDB out of range', new Error('Out of Range Error: Overflow in multiplication')],
+    ['wrapped', Object.assign(new Error('outer'), { cause: coded('23505') })],
+  ])('%s is a content refusal', (_name, error) => {
+    expect(isContentRefusal(error)).toBe(true);
+    expect(isTransientError(error)).toBe(false);
+  });
+
+  it.each([
+    ['a bug', new TypeError("Cannot read properties of undefined (reading 'x')")],
+    ['PostgreSQL internal error', coded('XX000')],
+    ['PostgreSQL undefined column (a migration missing)', coded('42703')],
+    ['SQLite busy', coded('SQLITE_BUSY')],
+    ['PostgreSQL deadlock', coded('40P01')],
+    ['PostgreSQL disk full', coded('53100')],
+    ['DuckDB I/O', new Error('IO Error: could not write file')],
+    ['not an error', 'text'],
+  ])('%s is not', (_name, error) => {
+    expect(isContentRefusal(error)).toBe(false);
   });
 });
 

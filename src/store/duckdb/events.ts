@@ -261,7 +261,11 @@ function plainValue(value: unknown): unknown {
 }
 
 function utcIso(timestamp: string): string {
-  if (typeof timestamp !== 'string') throw new TypeError(`not a timestamp: ${JSON.stringify(timestamp)}`);
+  if (typeof timestamp !== 'string')
+    // The code marks a refusal of the message's content (the quarantine sets it aside).
+    throw Object.assign(new TypeError(`not a timestamp: ${JSON.stringify(timestamp)}`), {
+      code: 'RAPPORT_STORE_INVALID_VALUE',
+    });
   return timestamp.endsWith('Z') ? timestamp : new Date(timestamp).toISOString();
 }
 
