@@ -1,5 +1,5 @@
-// Email over SMTP (nodemailer). Subject, HTML and text are Liquid templates rendered with the
-// conductor's renderTemplate (they were checked strictly when the journey was saved). Every
+// Email over SMTP (nodemailer). Subject, HTML and text arrive rendered by the outbox (a
+// channel never renders: trait values are data, not template code). Every
 // message carries a Message-ID derived from the idempotency key, so a retried send is
 // recognisably the same message; a List-Unsubscribe one-click URL (RFC 8058) and a footer
 // link to the signed unsubscribe page; an open pixel and links rewritten through the signed
@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
-import { renderTemplate } from '../conductor/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import type { Signer } from './signing.ts';
 import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
@@ -56,22 +55,14 @@ interface RenderedEmail {
   text: string | undefined;
 }
 
-function render(message: OutgoingMessage): RenderedEmail {
-  const template = message.template ?? {};
-  const body = typeof template.body === 'string' ? template.body : undefined;
-  const textSource = template.text ?? body;
-  const htmlSource = template.html;
-  if (template.subject === undefined || (textSource === undefined && htmlSource === undefined)) {
-    throw new Error('an email needs a subject and an html, text or body template');
+/** The email as sent: HTML from the text when there is no HTML part. */
+function compose(message: OutgoingMessage): RenderedEmail {
+  const { subject, text, html } = message.content;
+  if (subject === undefined || (text === undefined && html === undefined)) {
+    throw new Error('an email needs a subject and an html or text part');
   }
-  const text = textSource === undefined ? undefined : renderTemplate(textSource, message.variables);
-  const html =
-    htmlSource !== undefined
-      ? renderTemplate(htmlSource, message.variables)
-      : text !== undefined
-        ? `<p>${escapeHtml(text).replaceAll('\n', '<br>')}</p>`
-        : undefined;
-  return { subject: renderTemplate(template.subject, message.variables).trim(), html, text };
+  const fallback = text === undefined ? undefined : `<p>${escapeHtml(text).replaceAll('\n', '<br>')}</p>`;
+  return { subject, html: html ?? fallback, text };
 }
 
 /** An SMTP failure that will not change by waiting: the recipient (or the message) was refused. */
@@ -113,9 +104,9 @@ export class EmailChannel implements Channel {
       return { status: 'failed', error: 'to.email is missing or not an address' };
     let rendered: RenderedEmail;
     try {
-      rendered = render(message);
+      rendered = compose(message);
     } catch (error) {
-      return { status: 'failed', error: `template: ${(error as Error).message}` };
+      return { status: 'failed', error: (error as Error).message };
     }
     const messageId = messageIdFor(message.idempotencyKey, this.options.from);
     const links = this.linksFor(message);

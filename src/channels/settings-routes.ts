@@ -208,9 +208,8 @@ export async function channelSettingsRoutes(
         profileId: TEST_SEND_PROFILE,
         channel: name,
         templateId: 'test-send',
-        template: { subject: 'Rapport test message', text, body: text },
+        content: { subject: 'Rapport test message', text },
         to: recipient.to,
-        variables: {},
       });
       const reason = testSendReason(recipient.shown, result);
       await options.logDecisions([

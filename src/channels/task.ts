@@ -3,7 +3,6 @@
 // tasks through the admin API, and the outcome they record becomes a `Task Completed` event,
 // so a journey can wait for it and reports can count it.
 import { createHash } from 'node:crypto';
-import { renderTemplate } from '../conductor/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { ChannelStore, TaskQuery, TaskRow } from '../store/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
@@ -14,11 +13,11 @@ export function taskIdFor(idempotencyKey: string): string {
   return `task_${createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 24)}`;
 }
 
-function renderOptional(source: unknown, variables: Record<string, unknown>): string | undefined {
-  return typeof source === 'string' ? renderTemplate(source, variables).trim() : undefined;
+function trimmed(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
-/** Creates tasks; `to.queue` names the queue, the template's subject is the title and its text (or body) the note. */
+/** Creates tasks; `to.queue` names the queue, the content's subject is the title and its text the note. */
 export class TaskChannel implements Channel {
   readonly name = 'task';
 
@@ -38,16 +37,9 @@ export class TaskChannel implements Channel {
     const queue =
       typeof message.to.queue === 'string' && message.to.queue.trim() ? message.to.queue.trim() : '';
     if (!queue) return { status: 'failed', error: 'to.queue is missing' };
-    let title: string | undefined;
-    let note: string | undefined;
-    try {
-      const template = message.template ?? {};
-      title = renderOptional(template.subject ?? message.to.title, message.variables);
-      note = renderOptional(template.text ?? template.body ?? message.to.note, message.variables);
-    } catch (error) {
-      return { status: 'failed', error: `template: ${(error as Error).message}` };
-    }
-    if (!title) return { status: 'failed', error: 'a task needs a title (template.subject)' };
+    const title = trimmed(message.content.subject ?? message.to.title);
+    const note = trimmed(message.content.text ?? message.to.note);
+    if (!title) return { status: 'failed', error: 'a task needs a title (content.subject)' };
     const dueAt =
       typeof message.to.dueAt === 'string' && !Number.isNaN(Date.parse(message.to.dueAt))
         ? message.to.dueAt

@@ -11,10 +11,13 @@ export interface OutgoingMessage {
   journeyId?: string;
   stepId?: string;
   templateId?: string;
-  template?: { subject?: string; html?: string; text?: string; body?: unknown };
+  /**
+   * What the person (or, for a task, staff) reads, already rendered by the outbox. A channel
+   * delivers it as it is and never renders it again: a trait holding `{{ … }}` is text.
+   */
+  content: { subject?: string; text?: string; html?: string };
   /** Where it goes: { email } for email, { url } for a webhook, { queue } for a task. */
   to: Record<string, unknown>;
-  variables: Record<string, unknown>;
   offerId?: string;
 }
 

@@ -9,7 +9,6 @@
 
 import { RateLimiter } from 'limiter';
 import pRetry, { AbortError } from 'p-retry';
-import { renderTemplate } from '../conductor/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import { sendProperties } from './email.ts';
 import { webhookSignature } from './signing.ts';
@@ -48,18 +47,6 @@ class TemporaryFailure extends Error {
   }
 }
 
-function renderContent(message: OutgoingMessage): Record<string, unknown> {
-  const template = message.template ?? {};
-  const content: Record<string, unknown> = {};
-  for (const field of ['subject', 'text', 'html'] as const) {
-    const source = template[field];
-    if (source !== undefined) content[field] = renderTemplate(source, message.variables);
-  }
-  if (typeof template.body === 'string') content.body = renderTemplate(template.body, message.variables);
-  else if (template.body !== undefined) content.body = template.body;
-  return content;
-}
-
 function retryAfterOf(response: Response): number | undefined {
   const header = response.headers.get('retry-after');
   if (!header) return undefined;
@@ -93,12 +80,7 @@ export class WebhookChannel implements Channel {
   async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
     const url = this.destinationOf(message);
     if (!url) return { status: 'failed', error: 'to.url is missing or not an http(s) URL' };
-    let body: string;
-    try {
-      body = JSON.stringify(this.bodyOf(message));
-    } catch (error) {
-      return { status: 'failed', error: `template: ${(error as Error).message}` };
-    }
+    const body = JSON.stringify(this.bodyOf(message));
     const limiter = this.limiterFor(url, message.to.ratePerSecond);
     let lastStatus = 0;
     try {
@@ -211,7 +193,7 @@ export class WebhookChannel implements Channel {
       to: Object.fromEntries(
         Object.entries(message.to).filter(([key]) => key !== 'url' && key !== 'ratePerSecond'),
       ),
-      content: renderContent(message),
+      content: message.content,
       sentAt: new Date().toISOString(),
     };
   }

@@ -47,8 +47,11 @@ export {
   type StepRecord,
 } from './journey/state.ts';
 export {
+  type ContentTemplate,
   checkTemplate,
   liquid,
+  type RenderedContent,
+  renderContent,
   renderTemplate,
   type TemplateIssue,
   type TemplateVariables,

@@ -35,11 +35,10 @@ function welcome(key: string, email = 'ada@example.org'): OutgoingMessage {
     journeyId: 'new-resident',
     stepId: 'welcome',
     to: { email },
-    variables: { traits: { first_name: 'Ada' }, offer: { url: 'https://city.example/bins?zone=4&day=tue' } },
-    template: {
-      subject: 'Welcome, {{ traits.first_name }}',
-      html: '<html><body><h1>Hello {{ traits.first_name }}</h1><a href="{{ offer.url }}">Your bin day</a></body></html>',
-      text: 'Hello {{ traits.first_name }}, your bin day: {{ offer.url }}',
+    content: {
+      subject: 'Welcome, Ada',
+      html: '<html><body><h1>Hello Ada</h1><a href="https://city.example/bins?zone=4&amp;day=tue">Your bin day</a></body></html>',
+      text: 'Hello Ada, your bin day: https://city.example/bins?zone=4&day=tue',
     },
   };
 }
@@ -102,9 +101,9 @@ describe('email channel', () => {
   it('refuses a message without a subject or body and one without an address, before talking to SMTP', async () => {
     const count = smtp.received.length;
     const noAddress = await email().deliver({ ...welcome('x-1'), to: {} });
-    const noTemplate = await email().deliver({ ...welcome('x-2'), template: { subject: 'Hi' } });
+    const noTemplate = await email().deliver({ ...welcome('x-2'), content: { subject: 'Hi' } });
     expect(noAddress.status).toBe('failed');
-    expect(noTemplate).toMatchObject({ status: 'failed', error: expect.stringContaining('template') });
+    expect(noTemplate).toMatchObject({ status: 'failed', error: expect.stringContaining('html or text') });
     expect(smtp.received.length).toBe(count);
   });
 

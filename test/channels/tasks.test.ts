@@ -25,8 +25,7 @@ function callTask(key: string): OutgoingMessage {
     journeyId: 'mortgage-cross-sell',
     stepId: 'call-task',
     to: { queue: 'call-centre' },
-    variables: { traits: { first_name: 'Alan' } },
-    template: { subject: 'Offer home insurance to {{ traits.first_name }}' },
+    content: { subject: 'Offer home insurance to Alan' },
   };
 }
 
@@ -87,6 +86,6 @@ describe('task channel and queue', () => {
   it('refuses a task without a queue or title', async () => {
     const task = server.server.channels.get('task');
     expect((await task?.deliver({ ...callTask('k-3'), to: {} }))?.status).toBe('failed');
-    expect((await task?.deliver({ ...callTask('k-4'), template: {} }))?.status).toBe('failed');
+    expect((await task?.deliver({ ...callTask('k-4'), content: {} }))?.status).toBe('failed');
   });
 });

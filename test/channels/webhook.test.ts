@@ -67,8 +67,7 @@ function message(key: string, path: string): OutgoingMessage {
     channel: 'webhook',
     journeyId: 'mortgage-cross-sell',
     to: { url: `${base}${path}` },
-    variables: { traits: { first_name: 'Grace' } },
-    template: { body: 'Call {{ traits.first_name }} about home insurance' },
+    content: { text: 'Call Grace about home insurance' },
   };
 }
 
@@ -99,7 +98,7 @@ describe('webhook channel', () => {
       id: 'w-1',
       profileId,
       journeyId: 'mortgage-cross-sell',
-      content: { body: 'Call Grace about home insurance' },
+      content: { text: 'Call Grace about home insurance' },
     });
     const forged = `sha256=${createHmac('sha256', 'wrong').update(`${timestamp}.${request?.body}`).digest('hex')}`;
     expect(forged).not.toBe(request?.headers['x-rapport-signature']);

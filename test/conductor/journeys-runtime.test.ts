@@ -165,7 +165,7 @@ describe('journeys on a running server', () => {
       async () => email.to(ann),
       (d) => d.length === 1,
     );
-    expect(first[0]?.template).toMatchObject({ subject: 'Hi Ann', text: 'Welcome on pro' });
+    expect(first[0]?.content).toMatchObject({ subject: 'Hi Ann', text: 'Welcome on pro' });
     expect(first[0]?.idempotencyKey).toMatch(/^welcome:ji_[0-9a-f]+:hello:1$/);
     expect((await stats('welcome')).steps.wait).toEqual({ current: 1, passed: 1 });
 
@@ -175,7 +175,7 @@ describe('journeys on a running server', () => {
       async () => email.to(ann),
       (d) => d.length === 2,
     );
-    expect(all[1]?.template?.subject).toBe('Pro tips');
+    expect(all[1]?.content.subject).toBe('Pro tips');
     const after = await eventually(
       () => stats('welcome'),
       (s) => s.completed === 1,

@@ -201,7 +201,7 @@ describe('POST /api/channels/:name/test', () => {
     expect(JSON.parse(hit?.body ?? '{}')).toMatchObject({
       channel: 'sms',
       to: { phone: '+33 6 12 34 56 78' },
-      content: { body: 'ping' },
+      content: { text: 'ping' },
     });
   });
 

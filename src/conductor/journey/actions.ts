@@ -37,6 +37,8 @@ export interface CreateTaskAction {
   idempotencyKey: string;
   profileId: string;
   journeyId: string;
+  /** The createTask step that made it (the task row records it). */
+  stepId: string;
   queue: string;
   /** Liquid templates, rendered by the task channel with the same variables as messages. */
   title: string;

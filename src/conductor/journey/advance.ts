@@ -236,6 +236,7 @@ class Run {
       idempotencyKey: this.key(step.id),
       profileId: this.instance.profileId,
       journeyId: this.definition.id,
+      stepId: step.id,
       queue: step.queue,
       title: step.title,
       note: step.note,

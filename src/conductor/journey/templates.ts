@@ -8,10 +8,50 @@ import { Liquid } from 'liquidjs';
 /** Strict: unknown variables and filters are errors at save. */
 export const liquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true });
 const renderer = new Liquid({ strictVariables: false, strictFilters: true, ownPropertyOnly: true });
+/** For HTML: every value printed is HTML-escaped, so a trait holding markup shows as text. */
+const htmlRenderer = new Liquid({
+  strictVariables: false,
+  strictFilters: true,
+  ownPropertyOnly: true,
+  outputEscape: 'escape',
+});
 
 /** Renders a template that passed `checkTemplate`; a value this person lacks renders as its `default` or empty. */
 export function renderTemplate(source: string, variables: Record<string, unknown>): string {
   return renderer.parseAndRenderSync(source, variables);
+}
+
+/** A message's content as the person receives it: rendered once, here, never again downstream. */
+export interface RenderedContent {
+  subject?: string;
+  text?: string;
+  html?: string;
+}
+
+/** The template fields a message may carry; `body` is the older name of `text`. */
+export interface ContentTemplate {
+  subject?: string | undefined;
+  body?: string | undefined;
+  text?: string | undefined;
+  html?: string | undefined;
+}
+
+/**
+ * Renders every field of a message template once. The values (traits, event properties) are
+ * data: Liquid prints them as they are and never parses them, and in HTML they are escaped.
+ * Channels receive the result and must not render it again (a trait holding `{{ … }}` would
+ * become template code).
+ */
+export function renderContent(
+  template: ContentTemplate,
+  variables: Record<string, unknown>,
+): RenderedContent {
+  const content: RenderedContent = {};
+  if (template.subject !== undefined) content.subject = renderTemplate(template.subject, variables).trim();
+  const text = template.text ?? template.body;
+  if (text !== undefined) content.text = renderTemplate(text, variables);
+  if (template.html !== undefined) content.html = htmlRenderer.parseAndRenderSync(template.html, variables);
+  return content;
 }
 
 /**

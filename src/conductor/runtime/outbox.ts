@@ -20,7 +20,7 @@ import type { Decision, PersonSendState, SendCandidate } from '../arbitration/ty
 import { chooseBestChannel } from '../best-channel.ts';
 import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
 import type { Channel as ChannelName } from '../journey/definition.ts';
-import { renderTemplate } from '../journey/templates.ts';
+import { renderContent } from '../journey/templates.ts';
 import { resolveZone } from '../time.ts';
 import type { DeliveryResult, OutgoingMessage } from './channels.ts';
 import { trackEntry } from './emit.ts';
@@ -327,21 +327,15 @@ function addressOf(person: PersonFacts): Record<string, unknown> {
 function renderMessage(person: PersonFacts, row: OutboxRow, channel: string): OutgoingMessage {
   const payload = row.payload as OutboxPayload;
   const action = payload.action as SendAction;
-  const variables = templateVariables(person, payload);
-  const template: NonNullable<OutgoingMessage['template']> = {
-    text: renderTemplate(action.template.body, variables),
-  };
-  if (action.template.subject !== undefined)
-    template.subject = renderTemplate(action.template.subject, variables);
+  const content = renderContent(action.template, templateVariables(person, payload));
   return {
     idempotencyKey: row.idempotencyKey,
     profileId: person.profileId,
     channel,
     ...(row.journeyId ? { journeyId: row.journeyId } : {}),
     ...(row.stepId ? { stepId: row.stepId } : {}),
-    template,
+    content,
     to: addressOf(person),
-    variables,
     ...(action.offerId ? { offerId: action.offerId } : {}),
   };
 }
@@ -350,19 +344,19 @@ function renderMessage(person: PersonFacts, row: OutboxRow, channel: string): Ou
 async function deliverTask(conductor: ConductorState, person: PersonFacts, row: Row, now: string) {
   const payload = row.payload as OutboxPayload;
   const action = payload.action as CreateTaskAction;
-  const variables = templateVariables(person, payload);
+  // Rendered here, once, like a message: the task channel files what it is handed.
+  const content = renderContent(
+    { subject: action.title, text: action.note },
+    templateVariables(person, payload),
+  );
   const message: OutgoingMessage = {
     idempotencyKey: row.idempotencyKey,
     profileId: person.profileId,
     channel: 'task',
     ...(row.journeyId ? { journeyId: row.journeyId } : {}),
     ...(row.stepId ? { stepId: row.stepId } : {}),
-    template: {
-      subject: renderTemplate(action.title, variables),
-      ...(action.note ? { text: renderTemplate(action.note, variables) } : {}),
-    },
+    content,
     to: { queue: action.queue, ...(action.dueAt ? { dueAt: action.dueAt } : {}) },
-    variables,
   };
   if (!(await startDelivery(conductor, row, now))) return;
   const outcome = await deliver(conductor, 'task', message);

@@ -150,7 +150,7 @@ function outboxEntryOf(
     profileId: instance.profileId,
     journeyId: definition.id,
     instanceId: instance.instanceId,
-    stepId: action.type === 'send' ? action.stepId : instance.stepId,
+    stepId: action.stepId,
     origin: 'journey',
     kind: action.type === 'send' ? 'message' : 'task',
     payload: { action, journey, event: instance.trigger },

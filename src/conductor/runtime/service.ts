@@ -284,6 +284,7 @@ export class JourneyService {
         idempotencyKey,
         profileId: lead.profileId,
         journeyId: '',
+        stepId: '',
         queue: 'sales',
         // The task channel renders the title as Liquid: the threshold's name is configuration,
         // so braces are taken out of it rather than trusted.
