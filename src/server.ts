@@ -38,6 +38,7 @@ import {
 import { JOURNEYS_PROCESSOR } from './pipeline/journeys.ts';
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
+import { recommendationRoutes } from './recommendations/index.ts';
 import { segmentRoutes } from './segments/index.ts';
 import { statsRoutes } from './stats/index.ts';
 import {
@@ -240,6 +241,12 @@ export async function createServer(
     credentials,
     refreshHours: refreshHoursFrom(process.env),
     onLeadActions: async (actions) => salesTasks?.(actions),
+  });
+  await app.register(recommendationRoutes, {
+    events: pipeline,
+    state,
+    credentials,
+    ...(options.clock ? { now: () => options.clock!.now() } : {}),
   });
   await app.register(trackingRoutes, {
     signer: channels.signer,

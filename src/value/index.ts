@@ -63,6 +63,7 @@ export { areaUnderCurve, fitLogistic, type LogisticFit } from './logistic.ts';
 export {
   COMPUTED_PROPERTY_NAMES,
   DEFAULT_DIMENSIONS,
+  mergeResolver,
   type RefreshOptions,
   type RefreshResult,
   refreshValue,

@@ -274,7 +274,7 @@ export async function refreshValue(deps: RefreshDeps, options: RefreshOptions = 
 }
 
 /** Follows merge records (loser → winner, repeatedly) so every stored id maps to a live profile. */
-async function mergeResolver(
+export async function mergeResolver(
   state: Pick<StateStore, 'mergesOf'>,
   profileIds: readonly string[],
 ): Promise<ProfileResolver> {
