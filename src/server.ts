@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes, logRoutes } from './api/index.ts';
 import { journeyRoutes } from './api/journeys.ts';
 import { quarantineRoutes } from './api/quarantine.ts';
+import { attributionRoutes } from './attribution/index.ts';
 import { CredentialCache, requestForLog } from './auth/index.ts';
 import {
   ChannelRuntime,
@@ -225,6 +226,13 @@ export async function createServer(
   const segments = await openSegmentStore(location);
   app.addHook('onClose', async () => segments.close());
   await app.register(transferRoutes, { state, events: pipeline, credentials, segments });
+  await app.register(attributionRoutes, {
+    credentials,
+    events: pipeline,
+    engine: location.databaseUrl ? 'postgres' : 'duckdb',
+    profileMap: () => segments.profileMap(),
+    now: () => (options.clock ? options.clock.now() : new Date()),
+  });
   await app.register(segmentRoutes, {
     state,
     pipeline,

@@ -13,6 +13,13 @@ export {
 } from './markov.ts';
 export { type ModelOptions, runModel } from './models.ts';
 export { PATH_SEPARATOR, type PathsFile, parsePathsCsv, type RejectedPathRow } from './paths-csv.ts';
+export { type AttributionReport, attributionReport } from './report.ts';
+export {
+  type AttributionRouteOptions,
+  attributionRoutes,
+  DEFAULT_CONVERSION_EVENT,
+  DEFAULT_LOOKBACK_DAYS,
+} from './routes.ts';
 export {
   DEFAULT_HALF_LIFE_DAYS,
   firstTouch,
@@ -30,6 +37,14 @@ export {
   type ShapleyResult,
   shapley,
 } from './shapley.ts';
+export {
+  classifyPageView,
+  classifyTouch,
+  pathsFromEvents,
+  revenueOf,
+  type Touch,
+  type TouchRow,
+} from './touchpoints.ts';
 export {
   type Attribution,
   type AttributionPath,

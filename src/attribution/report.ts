@@ -1,0 +1,109 @@
+// The attribution report over Rapport's own data: read the touchpoints (one query), build the
+// paths, run every model. The report carries the query it ran so each number can be traced.
+import type { EventReader } from '../pipeline/rpc.ts';
+import { runModel } from './models.ts';
+import { DEFAULT_KINDS, pathsFromEvents } from './touchpoints.ts';
+import { toTouchRow, touchpointsQuery } from './touchpoints-sql.ts';
+import { type ChannelCredit, MODEL_NAMES, type ModelName } from './types.ts';
+
+export interface ReportInput {
+  engine: 'duckdb' | 'postgres';
+  events: Pick<EventReader, 'query'>;
+  profileMap: Map<string, string>;
+  people?: readonly string[] | undefined;
+  startMs: number;
+  endMs: number;
+  conversionEvent: string;
+  lookbackDays: number;
+  order: number;
+  withNulls: boolean;
+  halfLifeDays: number;
+}
+
+export interface ChannelReach {
+  channel: string;
+  /** People with at least one touch of the channel in the range (lookback included). */
+  reach: number;
+  touches: number;
+  /** People who opened, clicked or visited through the channel. */
+  engaged: number;
+}
+
+export interface AttributionReport {
+  people: number;
+  conversions: number;
+  value: number;
+  conversionsWithoutRevenue: number;
+  conversionsWithoutTouches: number;
+  paths: number;
+  channels: ChannelReach[];
+  models: Record<ModelName, Record<string, ChannelCredit>>;
+  /** The SQL that read the touchpoints (parameters: the merge map, names, range). */
+  query: string;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function attributionReport(input: ReportInput): Promise<AttributionReport> {
+  const query = touchpointsQuery({
+    engine: input.engine,
+    startMs: input.startMs - input.lookbackDays * DAY_MS,
+    endMs: input.endMs,
+    conversionEvent: input.conversionEvent,
+    profileMap: input.profileMap,
+    people: input.people,
+  });
+  const rows = (await input.events.query(query.text, query.params)).map(toTouchRow);
+  const built = pathsFromEvents(rows, {
+    conversionEvent: input.conversionEvent,
+    lookbackDays: input.lookbackDays,
+    startMs: input.startMs,
+    endMs: input.endMs,
+    kinds: DEFAULT_KINDS,
+  });
+  const models = {} as Record<ModelName, Record<string, ChannelCredit>>;
+  for (const model of MODEL_NAMES) {
+    models[model] =
+      built.paths.length === 0
+        ? {}
+        : runModel(model, built.paths, {
+            order: input.order,
+            withNulls: input.withNulls,
+            halfLife: input.halfLifeDays,
+          }).channels;
+  }
+  return {
+    people: built.people,
+    conversions: built.conversions,
+    value: built.paths.reduce((sum, path) => sum + path.value, 0),
+    conversionsWithoutRevenue: built.conversionsWithoutRevenue,
+    conversionsWithoutTouches: built.conversionsWithoutTouches,
+    paths: built.paths.length,
+    channels: reachByChannel(built.touchesByPerson),
+    models,
+    query: query.text,
+  };
+}
+
+function reachByChannel(touchesByPerson: Map<string, { channel: string; kind: string }[]>): ChannelReach[] {
+  const byChannel = new Map<string, ChannelReach>();
+  for (const touches of touchesByPerson.values()) {
+    const reached = new Set<string>();
+    const engaged = new Set<string>();
+    for (const touch of touches) {
+      const entry = byChannel.get(touch.channel) ?? {
+        channel: touch.channel,
+        reach: 0,
+        touches: 0,
+        engaged: 0,
+      };
+      entry.touches += 1;
+      byChannel.set(touch.channel, entry);
+      reached.add(touch.channel);
+      if (touch.kind !== 'send' && touch.kind !== 'view') engaged.add(touch.channel);
+    }
+    for (const channel of reached) byChannel.get(channel)!.reach += 1;
+    for (const channel of engaged) byChannel.get(channel)!.engaged += 1;
+  }
+  return [...byChannel.values()].sort((a, b) => b.reach - a.reach || a.channel.localeCompare(b.channel));
+}

@@ -1,0 +1,167 @@
+// GET /api/attribution against a real server on the embedded engine (DuckDB) and on
+// PostgreSQL: five people's touches and orders sent through /v1/batch, one merged from an
+// anonymous visitor; the paths and the credit are counted by hand here.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { TestClock } from '../../src/pipeline/index.ts';
+import { createTestDatabase } from '../support/postgres-database.ts';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+
+const T0 = Date.parse('2026-03-10T12:00:00.000Z');
+const at = (hours: number) => new Date(T0 + hours * 3600_000).toISOString();
+const RANGE = 'from=2026-03-10&to=2026-03-10';
+
+const clusterUrl = inject('postgresUrl');
+const ENGINES = [
+  { name: 'embedded (SQLite + DuckDB)', postgres: false, enabled: true },
+  { name: `PostgreSQL ${inject('postgresSkipReason')}`, postgres: true, enabled: Boolean(clusterUrl) },
+];
+
+const order = (who: Record<string, string>, hours: number, properties: Record<string, unknown>) => ({
+  type: 'track',
+  ...who,
+  event: 'Order Completed',
+  properties,
+  timestamp: at(hours),
+});
+const BATCH = [
+  // u1: a paid search visit, then opens an email, then orders for 100.
+  {
+    type: 'page',
+    userId: 'u1',
+    name: 'Home',
+    context: { campaign: { medium: 'cpc', source: 'google' } },
+    timestamp: at(-72),
+  },
+  {
+    type: 'track',
+    userId: 'u1',
+    event: 'Email Sent',
+    properties: { channel: 'email', journey_id: 'j1' },
+    timestamp: at(-30),
+  },
+  {
+    type: 'track',
+    userId: 'u1',
+    event: 'Email Opened',
+    properties: { channel: 'email', journey_id: 'j1' },
+    timestamp: at(-24),
+  },
+  order({ userId: 'u1' }, 0, { revenue: 100 }),
+  // u2: arrives from Facebook, browses within the site, orders without a revenue.
+  {
+    type: 'page',
+    userId: 'u2',
+    properties: { url: 'https://shop.example/', referrer: 'https://www.facebook.com/' },
+    timestamp: at(-48),
+  },
+  {
+    type: 'page',
+    userId: 'u2',
+    properties: { url: 'https://shop.example/p', referrer: 'https://shop.example/' },
+    timestamp: at(-47),
+  },
+  order({ userId: 'u2' }, 1, {}),
+  // u3: an imported ad click, no order.
+  {
+    type: 'track',
+    userId: 'u3',
+    event: 'Ad Clicked',
+    properties: { channel: 'display', campaign: 'spring' },
+    timestamp: at(-5),
+  },
+  // An anonymous visit from Google, the order under a user id, the identify that merges them.
+  {
+    type: 'page',
+    anonymousId: 'a4',
+    properties: { referrer: 'https://www.google.com/' },
+    timestamp: at(-10),
+  },
+  order({ userId: 'u4' }, 2, { revenue: 50 }),
+  { type: 'identify', anonymousId: 'a4', userId: 'u4', timestamp: at(3) },
+  // u5: an email open 40 days earlier, beyond the 30-day lookback.
+  {
+    type: 'track',
+    userId: 'u5',
+    event: 'Email Opened',
+    properties: { channel: 'email' },
+    timestamp: at(-40 * 24),
+  },
+  order({ userId: 'u5' }, 3, { revenue: 20 }),
+];
+
+for (const engine of ENGINES)
+  describe.skipIf(!engine.enabled)(`attribution over Rapport's data on ${engine.name}`, () => {
+    let server: TestServer;
+    let dropDatabase: (() => Promise<void>) | undefined;
+
+    beforeAll(async () => {
+      let databaseUrl: string | undefined;
+      if (engine.postgres) {
+        const database = await createTestDatabase(clusterUrl);
+        dropDatabase = database.drop;
+        databaseUrl = database.url;
+      }
+      const clock = new TestClock(new Date('2026-03-10T23:00:00.000Z'));
+      server = await startTestServer(databaseUrl ? { databaseUrl } : {}, { clock });
+      expect((await track(server, '/v1/batch', { batch: BATCH })).status).toBe(200);
+      await server.settle();
+    }, 120_000);
+
+    afterAll(async () => {
+      await server?.close();
+      await dropDatabase?.();
+    }, 120_000);
+
+    it('builds the paths and credits them under every model', async () => {
+      const { status, body } = await server.admin(`/api/attribution?${RANGE}`);
+      expect(status).toBe(200);
+      expect(body).toMatchObject({
+        from: '2026-03-10',
+        to: '2026-03-10',
+        conversion: 'Order Completed',
+        lookbackDays: 30,
+        conversions: 4,
+        conversionsWithoutRevenue: 1,
+        conversionsWithoutTouches: 1,
+        paths: 4,
+        value: 150,
+      });
+      const conversions = (model: string) =>
+        Object.fromEntries(
+          Object.entries(body.models[model] as Record<string, { conversions: number }>).map(
+            ([name, credit]) => [name, Number(credit.conversions.toFixed(6))],
+          ),
+        );
+      expect(conversions('last')).toEqual({
+        display: 0,
+        email: 1,
+        'organic search': 1,
+        'organic social': 1,
+        'paid search': 0,
+      });
+      expect(conversions('first')).toMatchObject({ 'paid search': 1, email: 0, 'organic search': 1 });
+      expect(conversions('linear')).toMatchObject({ 'paid search': 0.5, email: 0.5 });
+      expect(body.models.last.email.value).toBe(100);
+      // With nulls, display only ever led to a person who did not convert.
+      expect(conversions('markov').display).toBe(0);
+      expect(body.channels).toEqual(
+        expect.arrayContaining([
+          { channel: 'email', reach: 1, touches: 2, engaged: 1 },
+          { channel: 'display', reach: 1, touches: 1, engaged: 1 },
+        ]),
+      );
+      expect(body.query).toContain('FROM events e');
+    });
+
+    it('a shorter lookback drops the older touches; bad parameters name the field', async () => {
+      const { body } = await server.admin(`/api/attribution?${RANGE}&lookbackDays=2`);
+      // u1's paid search visit was 3 days before the order.
+      expect(body.models.first['paid search']).toBeUndefined();
+      expect(body.models.first.email.conversions).toBe(1);
+      const bad = await server.admin(`/api/attribution?${RANGE}&order=5`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toContain('order');
+      const unauthorised = await server.adminRequest('GET', `/api/attribution?${RANGE}`, undefined, null);
+      expect(unauthorised.status).toBe(401);
+    });
+  });
