@@ -25,7 +25,7 @@ import {
 } from './conductor/runtime/index.ts';
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
-import { experimentRoutes } from './experiments/index.ts';
+import { ExperimentService, experimentRoutes } from './experiments/index.ts';
 import { GroupCommitLog, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
@@ -313,7 +313,15 @@ export async function createServer(
     credentials,
     ...(clock ? { now: () => clock.now() } : {}),
   });
-  await app.register(experimentRoutes, { credentials });
+  const experiments = new ExperimentService({
+    settings: channels.store,
+    events: pipeline,
+    engine: location.databaseUrl ? 'postgres' : 'duckdb',
+    profileMap: () => segments.profileMap(),
+    appendToLog: (entries) => ingestLog.append(entries),
+    ...(clock ? { now: () => clock.now() } : {}),
+  });
+  await app.register(experimentRoutes, { credentials, experiments });
   await app.register(adminTokenRoutes, { state, credentials });
   await app.register(logRoutes, {
     state,

@@ -1,28 +1,186 @@
-// The experiments admin API (admin token). Schemas are TypeBox through the type provider: one
-// source for validation, the OpenAPI document and the handlers' types.
+// The experiments API. Admin token: compare, the experiments themselves and their results.
+// Write key: POST /v1/assign, called by a website for a person's arm. Schemas are TypeBox
+// through the type provider: one source for validation, the OpenAPI document and the types.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { requireAdmin } from '../api/index.ts';
 import { errorSchema } from '../api/schemas.ts';
-import type { CredentialCache } from '../auth/index.ts';
+import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
+import { ExperimentSchema } from './definition.ts';
+import { ExperimentResultsSchema } from './results-schema.ts';
+import type { ExperimentService } from './service.ts';
 import { CompareRequestSchema, CompareResultSchema, compare } from './stats/compare.ts';
 
 export interface ExperimentRouteOptions {
   credentials: CredentialCache;
+  /** Absent: only compare (which needs no storage) is served. */
+  experiments?: ExperimentService;
 }
 
-export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (app, options) => {
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const ExperimentBody = Type.Object({ id: Type.String() }, { additionalProperties: true });
+
+async function requireWriteKey(request: FastifyRequest, credentials: CredentialCache): Promise<void> {
+  const secret = secretFromAuthorization(request.headers.authorization);
+  if (!secret || !(await credentials.verify(secret, 'write'))) {
+    throw new RapportError(
+      'RAPPORT_INGEST_UNKNOWN_WRITE_KEY',
+      'send a live write key as the HTTP Basic username',
+    );
+  }
+}
+
+const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (app, options) => {
   app.addHook('preHandler', requireAdmin(options.credentials));
+  const tags = ['experiments'];
+  const security = [{ adminToken: [] }];
   app.post(
     '/api/experiments/compare',
     {
       schema: {
-        tags: ['experiments'],
+        tags,
         summary: 'Compare a variant with the control from aggregate statistics',
-        security: [{ adminToken: [] }],
+        security,
         body: CompareRequestSchema,
         response: { 200: CompareResultSchema, 400: errorSchema, 401: errorSchema },
       },
     },
     async (request) => compare(request.body),
   );
+  const experiments = options.experiments;
+  if (!experiments) return;
+  app.get(
+    '/api/experiments',
+    {
+      schema: {
+        tags,
+        summary: 'Every experiment',
+        security,
+        response: { 200: Type.Object({ items: Type.Array(ExperimentSchema) }) },
+      },
+    },
+    async () => ({ items: await experiments.store.list() }),
+  );
+  // The body is checked by checkExperiment, so every refusal names its field the same way.
+  app.put(
+    '/api/experiments/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Create or replace an experiment',
+        security,
+        params: IdParams,
+        body: ExperimentBody,
+        response: { 200: ExperimentSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      if (request.body.id !== request.params.id) {
+        throw new RapportError('RAPPORT_EXPERIMENT_INVALID', 'id: must be the id in the path', {
+          field: 'id',
+        });
+      }
+      return experiments.save(request.body);
+    },
+  );
+  app.get(
+    '/api/experiments/:id',
+    {
+      schema: {
+        tags,
+        summary: 'One experiment',
+        security,
+        params: IdParams,
+        response: { 200: ExperimentSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => experiments.store.get(request.params.id),
+  );
+  app.delete(
+    '/api/experiments/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Delete an experiment (its exposure events stay in the log)',
+        security,
+        params: IdParams,
+      },
+    },
+    async (request, reply) => {
+      await experiments.store.remove(request.params.id);
+      return reply.code(204).send();
+    },
+  );
+  app.get(
+    '/api/experiments/:id/results',
+    {
+      schema: {
+        tags,
+        summary: 'Per arm and metric: value, difference, interval, p-value or chance to win, SRM, verdict',
+        security,
+        params: IdParams,
+        response: { 200: ExperimentResultsSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => experiments.results(request.params.id),
+  );
+};
+
+const AssignBody = Type.Object(
+  {
+    experimentId: Type.String({ minLength: 1, maxLength: 100 }),
+    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    anonymousId: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+const publicRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (app, options) => {
+  const experiments = options.experiments;
+  if (!experiments) return;
+  app.post(
+    '/v1/assign',
+    {
+      schema: {
+        tags: ['experiments'],
+        summary: "A person's arm of an experiment; logs Experiment Viewed once per person while it runs",
+        security: [{ writeKey: [] }],
+        body: AssignBody,
+        response: {
+          200: Type.Object({
+            experimentId: Type.String(),
+            variationId: Type.String(),
+            variationName: Type.String(),
+            inExperiment: Type.Boolean(),
+            reason: Type.Union([Type.String(), Type.Null()]),
+          }),
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      await requireWriteKey(request, options.credentials);
+      if (!request.body.userId && !request.body.anonymousId) {
+        throw new RapportError('RAPPORT_EXPERIMENT_INVALID', 'userId: send a userId or an anonymousId', {
+          field: 'userId',
+        });
+      }
+      const outcome = await experiments.assign(request.body);
+      reply.header('cache-control', 'no-store');
+      return {
+        experimentId: outcome.experiment.id,
+        variationId: outcome.arm.id,
+        variationName: outcome.arm.name,
+        inExperiment: outcome.inExperiment,
+        reason: outcome.inExperiment ? null : outcome.reason,
+      };
+    },
+  );
+};
+
+export const experimentRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (app, options) => {
+  await app.register(adminRoutes, options);
+  await app.register(publicRoutes, options);
 };

@@ -1,0 +1,52 @@
+// The results' response schema (GET /api/experiments/:id/results), the OpenAPI document's and
+// the dashboard's one source for the shape results.ts builds.
+import { Type } from '@sinclair/typebox';
+
+const N = Type.Number();
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+const Interval = Type.Union([Type.Tuple([N, N]), Type.Null()]);
+
+export const ExperimentResultsSchema = Type.Object({
+  experimentId: Type.String(),
+  engine: Type.String(),
+  alpha: N,
+  correction: Type.String(),
+  srm: Type.Object({
+    pValue: N,
+    chiSquare: N,
+    mismatch: Type.Boolean(),
+    counts: Type.Record(Type.String(), N),
+  }),
+  metrics: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      kind: Type.String(),
+      role: Type.String(),
+      cuped: Type.Boolean(),
+      arms: Type.Array(
+        Type.Object({
+          arm: Type.String(),
+          n: N,
+          value: N,
+          effect: NullableNumber,
+          ci: Interval,
+          pValue: NullableNumber,
+          adjustedPValue: NullableNumber,
+          chanceToWin: NullableNumber,
+          note: Type.Union([Type.String(), Type.Null()]),
+        }),
+      ),
+    }),
+  ),
+  journeyHoldout: Type.Union([
+    Type.Object({
+      treated: Type.Object({ n: N, value: N }),
+      heldOut: Type.Object({ n: N, value: N }),
+      effect: NullableNumber,
+      ci: Interval,
+      pValue: NullableNumber,
+    }),
+    Type.Null(),
+  ]),
+  verdict: Type.String(),
+});
