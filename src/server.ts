@@ -174,9 +174,11 @@ export async function createServer(
     reader: pipeline,
     publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
   });
+  const people = new PersonCache(state);
+  erasure.onErased(({ identities }) => people.forgetIdentities(identities));
   const placements = await new PlacementService({
     store: channels.store,
-    people: new PersonCache(state),
+    people,
     log: ingestLog,
     signer: channels.signer,
     publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
@@ -249,6 +251,7 @@ export async function createServer(
     credentials,
     refreshHours: refreshHoursFrom(process.env),
     onLeadActions: async (actions) => salesTasks?.(actions),
+    erasures: erasure,
   });
   await app.register(recommendationRoutes, {
     events: pipeline,

@@ -70,6 +70,14 @@ export class PersonCache {
     if (cacheKey) this.entries.delete(cacheKey);
   }
 
+  /** Forget every entry keyed by one of these identifiers (an erased person). */
+  forgetIdentities(identities: readonly { kind: string; value: string }[]): void {
+    for (const { kind, value } of identities) {
+      if (kind === 'user_id') this.invalidate({ userId: value });
+      else if (kind === 'anonymous_id') this.invalidate({ anonymousId: value });
+    }
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -124,11 +124,27 @@ function carries(json: string, keys: Set<string>, identity: IdentityConfig): boo
 /** Thrown inside a job when the server stops: the job stays running and resumes on restart. */
 class Stopping extends Error {}
 
+/** Whom a completed erasure removed: what in-memory caches must forget. */
+export interface ErasedPerson {
+  profileIds: string[];
+  identities: IdentityKey[];
+}
+
 export class ErasureService {
   private readonly running = new Map<string, Promise<void>>();
+  private readonly erasedListeners: Array<(erased: ErasedPerson) => void | Promise<void>> = [];
   private stopping = false;
 
   constructor(private readonly deps: ErasureDeps) {}
+
+  /**
+   * Calls `listener` when a job has removed a person from the stores, before the job says
+   * complete: every cache of this process that holds people (the value ranking, the placement
+   * people) forgets them there, so nothing serves an erased person once the job is done.
+   */
+  onErased(listener: (erased: ErasedPerson) => void | Promise<void>): void {
+    this.erasedListeners.push(listener);
+  }
 
   /**
    * Starts erasing the person a profile id (or a merged-away id) belongs to. An id already
@@ -193,6 +209,10 @@ export class ErasureService {
         step.doneAt = now();
         job.updatedAt = step.doneAt;
         await state.saveErasureJob(job);
+      }
+      if (job.work) {
+        const erased = { profileIds: job.work.profileIds, identities: job.work.identities };
+        for (const listener of this.erasedListeners) await listener(erased);
       }
       job.status = 'complete';
       job.completedAt = now();

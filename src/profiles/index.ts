@@ -18,7 +18,7 @@ export {
   DEFAULT_CONSENT_PURPOSES,
   readConsentChoices,
 } from './consent.ts';
-export { type ErasureDeps, ErasureService } from './erasure.ts';
+export { type ErasedPerson, type ErasureDeps, ErasureService } from './erasure.ts';
 export { exportHeader, exportProfile } from './export.ts';
 export { applyMessage, mergeProfiles, newProfile, traitsOf, traitValues } from './model.ts';
 export { privacyScreen } from './screen.ts';

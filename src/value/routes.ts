@@ -18,6 +18,8 @@ export interface ValueRouteOptions extends ValueServiceDeps {
   refreshHours: number;
   /** Each refresh's lead threshold crossings (the server makes them sales tasks). */
   onLeadActions?: (actions: LeadAction[]) => Promise<unknown>;
+  /** Completed erasures: the ranking kept in memory forgets the person (docs/privacy.md). */
+  erasures?: { onErased(listener: (erased: { profileIds: string[] }) => void): void };
 }
 
 const numberOrNull = { type: ['number', 'null'] } as const;
@@ -252,6 +254,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
     {},
     options.onLeadActions,
   );
+  options.erasures?.onErased(({ profileIds }) => service.forget(profileIds));
   service.schedule(options.refreshHours, (error) =>
     app.log.error({ err: error }, 'scheduled value refresh failed'),
   );

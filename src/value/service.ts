@@ -133,6 +133,8 @@ export class ValueService {
   #latest: RefreshResult | null = null;
   #ranked: { of: RefreshResult; sorted: RefreshResult['scores'] } | undefined;
   #running: Promise<RefreshResult> | null = null;
+  /** Profiles erased while a refresh runs: its result, computed from before, must not bring them back. */
+  #erasedDuringRefresh = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
 
   readonly #onLeadActions: ((actions: LeadAction[]) => Promise<unknown>) | undefined;
@@ -159,8 +161,10 @@ export class ValueService {
   /** Runs a refresh, or joins the one already running. */
   refresh(options: RefreshOptions = {}): Promise<RefreshResult> {
     if (this.#running) return this.#running;
+    this.#erasedDuringRefresh = new Set();
     this.#running = refreshValue(this.#deps, { ...this.#options, ...options })
-      .then(async (result) => {
+      .then(async (computed) => {
+        const result = withoutProfiles(computed, this.#erasedDuringRefresh);
         this.#latest = result;
         // The charts first: a stored chart is read only once the refresh report names its time.
         await this.#saveCharts(result.computedAt);
@@ -179,6 +183,16 @@ export class ValueService {
         this.#running = null;
       });
     return this.#running;
+  }
+
+  /**
+   * An erasure completed: the ranking, renewals and budget kept in memory stop naming these
+   * profiles at once (the stored scores went with the profiles' rows).
+   */
+  forget(profileIds: readonly string[]): void {
+    const erased = new Set(profileIds);
+    if (this.#running) for (const id of erased) this.#erasedDuringRefresh.add(id);
+    if (this.#latest) this.#latest = withoutProfiles(this.#latest, erased);
   }
 
   /** Refreshes every `hours` (not at start: the pipeline may still be catching up). */
@@ -424,4 +438,20 @@ function noRefresh(): RapportError {
     'RAPPORT_API_NOT_FOUND',
     'no value refresh has run yet: run `rapport value refresh` (POST /api/value/refresh)',
   );
+}
+
+/** The result without these profiles (the same object when it names none of them). */
+function withoutProfiles(result: RefreshResult, erased: ReadonlySet<string>): RefreshResult {
+  if (erased.size === 0) return result;
+  const kept = <T extends { profileId: string }>(rows: T[]) =>
+    rows.filter((row) => !erased.has(row.profileId));
+  const scores = kept(result.scores);
+  if (scores.length === result.scores.length && !result.subscriptions.some((s) => erased.has(s.profileId)))
+    return result;
+  return {
+    ...result,
+    scores,
+    subscriptions: kept(result.subscriptions),
+    leadActions: kept(result.leadActions),
+  };
 }

@@ -165,6 +165,52 @@ for (const engine of ENGINES)
       for (const value of [kept.userId, kept.email, kept.name, kept.secret]) expect(dump).toContain(value);
     });
 
+    it('the value ranking, renewals and budget kept in memory forget the person when the job completes', async () => {
+      const server = await open();
+      const gone = person('value');
+      const kept = person('valkept');
+      const order = (userId: string, days: number, revenue: number) => ({
+        type: 'track',
+        userId,
+        event: 'Order Completed',
+        timestamp: new Date(Date.now() - days * 86_400_000).toISOString(),
+        properties: { revenue },
+      });
+      const subscription = (userId: string) => ({
+        type: 'track',
+        userId,
+        event: 'Subscription Started',
+        timestamp: new Date(Date.now() - 20 * 86_400_000).toISOString(),
+        properties: { plan: 'pro', price: 10, period: 'monthly' },
+      });
+      const batch: object[] = [...messagesOf(gone), ...messagesOf(kept)];
+      for (const p of [gone, kept])
+        batch.push(order(p.userId, 90, 40), order(p.userId, 30, 60), subscription(p.userId));
+      expect((await track(server, '/v1/batch', { batch })).status).toBe(200);
+      await server.settle();
+      const goneId = (await server.admin(`/api/profiles/lookup?userId=${gone.userId}`)).body.profileId;
+      const keptId = (await server.admin(`/api/profiles/lookup?userId=${kept.userId}`)).body.profileId;
+      expect((await server.adminRequest('POST', '/api/value/refresh')).status).toBe(200);
+      const ranked = async () =>
+        ((await server.admin('/api/value/ranking?limit=1000')).body.items as { profileId: string }[]).map(
+          (item) => item.profileId,
+        );
+      const renewals = async () => JSON.stringify((await server.admin('/api/value/renewals')).body);
+      const budget = async () =>
+        JSON.stringify((await server.admin('/api/value/budget?amount=100&costPerCustomer=1')).body);
+      expect(await ranked()).toEqual(expect.arrayContaining([goneId, keptId]));
+      const renewalsBefore = await renewals();
+
+      const erase = await server.adminRequest('DELETE', `/api/profiles/${goneId}`);
+      expect((await waitForJob(server, erase.body.id)).status).toBe('complete');
+      // No refresh and no restart in between: the answer kept in memory no longer names them.
+      expect(await ranked()).not.toContain(goneId);
+      expect(await ranked()).toContain(keptId);
+      expect(await renewals()).not.toContain(goneId);
+      expect(await budget()).not.toContain(goneId);
+      if (renewalsBefore.includes(keptId)) expect(await renewals()).toContain(keptId);
+    });
+
     it('drops and counts messages for the person that keep arriving while the erasure runs', async () => {
       const server = await open();
       const gone = person('race');
