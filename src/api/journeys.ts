@@ -1,11 +1,13 @@
 // Journeys, the arbitration log, the outbox and API sends (docs/journeys.md,
 // docs/arbitration.md). Handlers call the conductor's JourneyService; none touches a store.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
-import type { ApiSend, JourneyService } from '../conductor/runtime/index.ts';
+import { ApiSendSchema, type JourneyService } from '../conductor/runtime/index.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../store/index.ts';
 import { requireAdmin } from './auth.ts';
 import { errorSchema } from './schemas.ts';
+import { strictBody } from './strict-body.ts';
 
 export interface JourneyRouteOptions {
   journeys: JourneyService;
@@ -372,36 +374,17 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
     },
   );
 
-  app.post(
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
     '/api/messages',
     {
+      validatorCompiler: strictBody(ApiSendSchema),
       schema: {
         tags: ['journeys'],
         summary: 'Send one message to a person, through the same arbitration as journey sends',
+        description:
+          'An unknown field is refused (400 naming it), never dropped. What the channel needs is checked here: email a subject, webhook a to.url.',
         security,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            profileId: { type: 'string', minLength: 1 },
-            userId: { type: 'string', minLength: 1 },
-            channel: { type: 'string', enum: ['email', 'sms', 'push', 'webhook'] },
-            template: {
-              type: 'object',
-              additionalProperties: false,
-              properties: { subject: { type: 'string' }, body: { type: 'string' } },
-              required: ['body'],
-            },
-            purpose: { type: 'string' },
-            kind: { type: 'string', enum: ['marketing', 'transactional'] },
-            priority: { type: 'number' },
-            expectedValue: { type: 'number' },
-            onCapped: { type: 'string', enum: ['defer', 'drop'] },
-            variables: { type: 'object', additionalProperties: true },
-            idempotencyKey: { type: 'string', minLength: 1, maxLength: 200 },
-          },
-          required: ['channel', 'template'],
-        },
+        body: ApiSendSchema,
         response: {
           202: {
             type: 'object',
@@ -415,6 +398,6 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         },
       },
     },
-    async (request, reply) => reply.code(202).send(await journeys.send(request.body as ApiSend)),
+    async (request, reply) => reply.code(202).send(await journeys.send(request.body)),
   );
 }

@@ -114,7 +114,7 @@ describe('validateJourney', () => {
 
   it('refuses templates that do not parse, at save, naming the field', () => {
     const issues = issuesOf(
-      journey([send('hello', 'done', { template: { body: 'Hi {% if x %}' } }), exit()]),
+      journey([send('hello', 'done', { template: { subject: 'Hi', body: 'Hi {% if x %}' } }), exit()]),
     );
     expect(issues).toEqual([
       expect.objectContaining({ code: 'invalid_template', stepId: 'hello', field: '/steps/0/template/body' }),
@@ -124,13 +124,13 @@ describe('validateJourney', () => {
 
   it('refuses unknown filters (strict filters)', () => {
     const body = '{{ traits.first_name | shout }}';
-    const issues = issuesOf(journey([send('hello', 'done', { template: { body } }), exit()]));
+    const issues = issuesOf(journey([send('hello', 'done', { template: { subject: 'Hi', body } }), exit()]));
     expect(issues.map((i) => i.code)).toEqual(['invalid_template']);
   });
 
   it('refuses variables that will not be available', () => {
     const body = 'Hi {{ traits.frist_name }}, your {{ offer.title }} from {{ secret }}';
-    const issues = issuesOf(journey([send('hello', 'done', { template: { body } }), exit()]), {
+    const issues = issuesOf(journey([send('hello', 'done', { template: { subject: 'Hi', body } }), exit()]), {
       traits: ['first_name'],
     });
     const messages = issues.map((i) => i.message).join('\n');
@@ -141,7 +141,7 @@ describe('validateJourney', () => {
 
   it('makes the trigger event available only to event-triggered journeys', () => {
     const body = 'You applied for {{ event.properties.product }}';
-    const steps = [send('hello', 'done', { template: { body } }), exit()];
+    const steps = [send('hello', 'done', { template: { subject: 'Hi', body } }), exit()];
     expect(issuesOf(journey(steps))).toEqual([]);
     const bySegment = journey(steps, { entry: { kind: 'segment', segmentId: 'vip', on: 'entered' } });
     expect(issuesOf(bySegment).map((i) => i.code)).toEqual(['invalid_template']);
@@ -180,5 +180,40 @@ describe('validateJourney', () => {
       'invalid_time_zone',
       'unknown_offer',
     ]);
+  });
+
+  it('refuses at save a send that could only fail: email without a subject, a best step over email without one, a webhook without an address', () => {
+    const noSubject = { body: 'Your parking permit' };
+    const issues = issuesOf(
+      journey([
+        send('mail', 'best', { template: noSubject }),
+        send('best', 'hook', { channel: 'best', channels: ['sms', 'email'], template: noSubject }),
+        send('hook', 'done', { channel: 'webhook' }),
+        exit(),
+      ]),
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({
+        code: 'channel_cannot_send',
+        stepId: 'mail',
+        field: '/steps/0/template/subject',
+      }),
+      expect.objectContaining({
+        code: 'channel_cannot_send',
+        stepId: 'best',
+        field: '/steps/1/template/subject',
+      }),
+      expect.objectContaining({ code: 'channel_cannot_send', stepId: 'hook', field: '/steps/2/to/url' }),
+    ]);
+    expect(issues[1]?.message).toBe('step best may send by email, and email needs a subject');
+  });
+
+  it('accepts a webhook send with its address, and SMS without a subject', () => {
+    const ok = journey([
+      send('hook', 'sms', { channel: 'webhook', to: { url: 'https://crm.example/hooks/rapport' } }),
+      send('sms', 'done', { channel: 'sms', template: { body: 'Hi' } }),
+      exit(),
+    ]);
+    expect(issuesOf(ok)).toEqual([]);
   });
 });

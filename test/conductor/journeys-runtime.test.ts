@@ -330,7 +330,7 @@ describe('journeys on a running server', () => {
     const again = await server.adminRequest('POST', '/api/messages', {
       userId: 'fay',
       channel: 'email',
-      template: { body: 'x' },
+      template: { subject: 'Hello', body: 'x' },
       idempotencyKey: 'fay-1',
     });
     expect(again.body.queued).toBe(false);

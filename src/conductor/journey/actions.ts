@@ -1,7 +1,7 @@
 // What advancing a journey asks the world to do, as data. The runner carries these out:
 // sends go through arbitration to the outbox (deduplicated by idempotency key), timers go to
 // the durable timer table, events go to the log. Nothing here performs anything.
-import type { Channel, MessageTemplate } from './definition.ts';
+import type { Channel, MessageTemplate, SendAddress } from './definition.ts';
 import type { ExitReason } from './state.ts';
 
 export interface SendAction {
@@ -16,6 +16,8 @@ export interface SendAction {
   channel: Channel | 'best';
   channels: readonly Channel[];
   template: MessageTemplate;
+  /** The step's own address (a `webhook` send's receiver), added to the person's. */
+  to?: SendAddress;
   offerId: string | undefined;
   purpose: string;
   kind: 'marketing' | 'transactional';

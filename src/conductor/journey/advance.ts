@@ -221,6 +221,7 @@ class Run {
       channel: step.channel,
       channels: step.channel === 'best' ? (step.channels ?? []) : [step.channel],
       template: step.template,
+      ...(step.to ? { to: step.to } : {}),
       offerId: step.offerId,
       purpose: step.purpose,
       kind,

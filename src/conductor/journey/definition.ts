@@ -129,8 +129,27 @@ export const ReentrySchema = Type.Union([
 ]);
 export type ReentryRule = Static<typeof ReentrySchema>;
 
-const TemplateSchema = Type.Object(
-  { subject: Type.Optional(Type.String()), body: Type.String({ minLength: 1 }) },
+/** An address a send step gives itself: the generic webhook channel's receiver. */
+export const SendAddressSchema = Type.Object(
+  { url: Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2048 }) },
+  { additionalProperties: false },
+);
+export type SendAddress = Static<typeof SendAddressSchema>;
+
+export const TemplateSchema = Type.Object(
+  {
+    subject: Type.Optional(
+      Type.String({ description: 'Email subject; also the title a webhook receiver gets' }),
+    ),
+    body: Type.String({ minLength: 1, description: 'The text: the SMS, the push, the email text part' }),
+    html: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'Email HTML (or an MJML document, `<mjml>…`, compiled to responsive HTML); links are tracked',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export type MessageTemplate = Static<typeof TemplateSchema>;
@@ -206,6 +225,8 @@ export const SendStepSchema = Type.Object(
     channel: Type.Union([ChannelSchema, Type.Literal('best')]),
     channels: Type.Optional(Type.Array(ChannelSchema, { minItems: 1 })),
     template: TemplateSchema,
+    /** Where a `webhook` send goes (providers behind a webhook, `sms` and `push`, have their own URL). */
+    to: Type.Optional(SendAddressSchema),
     offerId: Type.Optional(Id),
     /** The consent purpose this message needs (`marketing`, `marketing_sms`, `service` …). */
     purpose: Type.String({ minLength: 1 }),

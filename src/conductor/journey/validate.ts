@@ -5,6 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { IANAZone } from 'luxon';
+import { missingForChannel, possibleChannels } from './channel-needs.ts';
 import {
   EntryTriggerSchema,
   edgesOf,
@@ -31,7 +32,8 @@ export type JourneyIssueCode =
   | 'unknown_offer'
   | 'invalid_time_zone'
   | 'invalid_date'
-  | 'best_channel_without_channels';
+  | 'best_channel_without_channels'
+  | 'channel_cannot_send';
 
 export interface JourneyIssue {
   code: JourneyIssueCode;
@@ -371,10 +373,21 @@ function checkSend(
       message: `step ${step.id} uses offer ${step.offerId}, which does not exist`,
     });
   }
+  for (const channel of possibleChannels(step.channel, step.channels)) {
+    for (const need of missingForChannel(channel, step)) {
+      issues.push({
+        code: 'channel_cannot_send',
+        stepId: step.id,
+        field: stepPointer(index, need.field),
+        message: `step ${step.id} may send by ${channel}, and ${need.message}`,
+      });
+    }
+  }
   const variables = templateVariables(definition, context, step.offerId !== undefined);
   const fields: Array<[string, string | undefined]> = [
     ['template/subject', step.template.subject],
     ['template/body', step.template.body],
+    ['template/html', step.template.html],
   ];
   return [...issues, ...templateIssues(step.id, index, fields, variables)];
 }

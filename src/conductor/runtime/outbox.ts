@@ -335,7 +335,7 @@ function renderMessage(person: PersonFacts, row: OutboxRow, channel: string): Ou
     ...(row.journeyId ? { journeyId: row.journeyId } : {}),
     ...(row.stepId ? { stepId: row.stepId } : {}),
     content,
-    to: addressOf(person),
+    to: { ...addressOf(person), ...(action.to ?? {}) },
     ...(action.offerId ? { offerId: action.offerId } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // delete, stats), the arbitration log, the outbox and API sends. Route handlers call these;
 // none of them touches a store directly.
 import { randomUUID } from 'node:crypto';
+import { type Static, Type } from '@sinclair/typebox';
 import { RapportError } from '../../errors/index.ts';
 import { mergedIdsOf, survivorOf } from '../../profiles/view.ts';
 import { checkRuleJson } from '../../segments/index.ts';
@@ -14,7 +15,8 @@ import type {
   StoredJourney,
 } from '../../store/index.ts';
 import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
-import { CHANNELS, type Channel } from '../journey/definition.ts';
+import { missingForChannel } from '../journey/channel-needs.ts';
+import { CHANNELS, ChannelSchema, SendAddressSchema, TemplateSchema } from '../journey/definition.ts';
 import { checkTemplate } from '../journey/templates.ts';
 import { validateJourney } from '../journey/validate.ts';
 import type { OutboxPayload } from './outbox.ts';
@@ -28,20 +30,27 @@ export interface SalesLead {
   previousScore: number | null;
 }
 
-export interface ApiSend {
-  profileId?: string;
-  userId?: string;
-  channel: Channel;
-  template: { subject?: string; body: string };
-  purpose?: string;
-  kind?: 'marketing' | 'transactional';
-  priority?: number;
-  expectedValue?: number;
-  onCapped?: 'defer' | 'drop';
-  variables?: Record<string, unknown>;
-  /** The caller's key: the same key twice is one message. */
-  idempotencyKey?: string;
-}
+/** POST /api/messages: one schema for the route's validation, its OpenAPI entry and this type. */
+export const ApiSendSchema = Type.Object(
+  {
+    profileId: Type.Optional(Type.String({ minLength: 1 })),
+    userId: Type.Optional(Type.String({ minLength: 1 })),
+    channel: ChannelSchema,
+    template: TemplateSchema,
+    /** A `webhook` send's receiver. */
+    to: Type.Optional(SendAddressSchema),
+    purpose: Type.Optional(Type.String({ minLength: 1 })),
+    kind: Type.Optional(Type.Union([Type.Literal('marketing'), Type.Literal('transactional')])),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    expectedValue: Type.Optional(Type.Number({ minimum: 0 })),
+    onCapped: Type.Optional(Type.Union([Type.Literal('defer'), Type.Literal('drop')])),
+    variables: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** The caller's key: the same key twice is one message. */
+    idempotencyKey: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+export type ApiSend = Static<typeof ApiSendSchema>;
 
 /** One trip of a person through a journey, as the 360 shows it. */
 export interface ProfileJourney {
@@ -219,8 +228,13 @@ export class JourneyService {
       throw new RapportError('RAPPORT_API_BAD_REQUEST', `unknown channel ${input.channel}`, {
         field: 'channel',
       });
+    const [need] = missingForChannel(input.channel, input);
+    if (need)
+      throw new RapportError('RAPPORT_API_BAD_REQUEST', need.message, {
+        field: need.field.replace('/', '.'),
+      });
     const roots = { traits: 'any', person: ['id', 'timeZone'], variables: 'any' } as const;
-    for (const field of ['subject', 'body'] as const) {
+    for (const field of ['subject', 'body', 'html'] as const) {
       const source = input.template[field];
       const issues = source === undefined ? [] : checkTemplate(source, { roots });
       if (issues.length > 0)
@@ -239,6 +253,7 @@ export class JourneyService {
       channel: input.channel,
       channels: [input.channel],
       template: input.template,
+      ...(input.to ? { to: input.to } : {}),
       offerId: undefined,
       purpose: input.purpose ?? input.channel,
       kind: input.kind ?? 'marketing',
