@@ -2,9 +2,11 @@
 // in the Authorization header (never in the URL), answers are JSON, and a refusal becomes a
 // CliFailure carrying the server's error code and body so a command can print its details.
 import type { Command } from 'commander';
+import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 
 export interface AdminOptions {
-  url: string;
+  /** --url; unset means RAPPORT_URL, else localhost on RAPPORT_PORT (serverUrl). */
+  url?: string;
   adminToken?: string;
   json?: boolean;
 }
@@ -25,13 +27,32 @@ export class CliFailure extends Error {
 
 export function withAdminServer(command: Command): Command {
   return command
-    .option('--url <url>', 'the Rapport server', 'http://localhost:8787')
+    .option('--url <url>', SERVER_URL_HELP)
     .option('--admin-token <token>', 'admin token (default: RAPPORT_ADMIN_TOKEN)')
     .option('--json', 'print JSON for scripts');
 }
 
+/**
+ * One line for a server that does not answer: where the CLI looked and how to point it elsewhere,
+ * instead of fetch's bare "fetch failed".
+ */
+export function unreachable(url: string, error: unknown): CliFailure {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const why =
+    cause?.code === 'ECONNREFUSED'
+      ? 'nothing is listening there'
+      : (cause?.code ?? cause?.message ?? (error as Error).message);
+  return new CliFailure(
+    `cannot reach the Rapport server at ${url} (${why}). Start it with \`npm start\`, or point this command at it with --url or RAPPORT_URL`,
+  );
+}
+
 export class AdminClient {
-  constructor(private readonly options: AdminOptions) {}
+  private readonly url: string;
+
+  constructor(private readonly options: AdminOptions) {
+    this.url = serverUrl(options.url);
+  }
 
   private token(): string {
     const token = this.options.adminToken ?? process.env.RAPPORT_ADMIN_TOKEN;
@@ -44,13 +65,13 @@ export class AdminClient {
     if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.options.url), {
+      response = await fetch(new URL(path, this.url), {
         method,
         headers,
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new CliFailure(`cannot reach ${this.options.url}: ${(error as Error).message}`);
+      throw unreachable(this.url, error);
     }
     const answer = (await response.json().catch(() => ({}))) as Body;
     return { status: response.status, body: answer };
@@ -60,11 +81,11 @@ export class AdminClient {
   async stream(path: string): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(new URL(path, this.options.url), {
+      response = await fetch(new URL(path, this.url), {
         headers: { authorization: `Bearer ${this.token()}` },
       });
     } catch (error) {
-      throw new CliFailure(`cannot reach ${this.options.url}: ${(error as Error).message}`);
+      throw unreachable(this.url, error);
     }
     if (!response.ok || !response.body) {
       throw refusal(response.status, (await response.json().catch(() => ({}))) as Body);

@@ -1,7 +1,9 @@
 // The `rapport` command. Each capability registers its own subcommands from its folder;
 // this file only assembles them.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAttributionCommands } from '../attribution/index.ts';
+import { registerCredentialCommands } from '../auth/index.ts';
 import { registerExperimentsCommands } from '../experiments/index.ts';
 import { registerLogCommands } from '../ingest/index.ts';
 import { registerProfilesCommands } from '../profiles/index.ts';
@@ -14,10 +16,18 @@ import { registerApplyCommand } from './apply.ts';
 import { registerQuarantineCommands } from './quarantine.ts';
 import { registerServeCommand } from './serve.ts';
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 const program = new Command();
-program.name('rapport').description('Rapport: customer engagement platform').showHelpAfterError();
+program
+  .name('rapport')
+  .description('Rapport: customer engagement platform')
+  .version(version, '-V, --version', 'print the version')
+  .showHelpAfterError();
 
 registerServeCommand(program);
+registerCredentialCommands(program);
 
 registerClvCommands(program);
 registerValueCommands(program);

@@ -230,6 +230,15 @@ function parseCount(raw: string | number | undefined, name: string, fallback: nu
   return value;
 }
 
+/** The running server a CLI command talks to: --url, else RAPPORT_URL, else localhost on RAPPORT_PORT. */
+export function serverUrl(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return flag ?? env.RAPPORT_URL ?? `http://localhost:${env.RAPPORT_PORT ?? 8787}`;
+}
+
+/** How `--url` is described in every command's help: one wording for one rule. */
+export const SERVER_URL_HELP =
+  'the Rapport server (default: RAPPORT_URL, else http://localhost:RAPPORT_PORT, port 8787)';
+
 /** Builds the configuration; flags (input) win over the environment. Throws naming the bad value. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RapportConfig {
   const logLevel = input.logLevel ?? env.RAPPORT_LOG_LEVEL ?? 'info';

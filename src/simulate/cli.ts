@@ -6,6 +6,8 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { unreachable } from '../cli/admin-client.ts';
+import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
 import type { WorldKind } from './types.ts';
 import { SIZE_PRESETS, type SizeName, simulateWorld } from './world.ts';
@@ -105,7 +107,7 @@ interface DemoFlags {
   days?: number;
   start?: Date;
   seed: number;
-  url: string;
+  url?: string;
   writeKey?: string;
   truth?: string;
   batchSize: number;
@@ -127,6 +129,18 @@ function progressBar(enabled: boolean) {
   return bar;
 }
 
+/** Whether the server answers its health check; if not, says so in one line (exit code 1). */
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(new URL('/health', url));
+    return true;
+  } catch (error) {
+    process.stderr.write(`rapport demo: ${unreachable(url, error).message}\n`);
+    process.exitCode = 1;
+    return false;
+  }
+}
+
 async function demoCommand(flags: DemoFlags): Promise<void> {
   const writeKey = flags.writeKey ?? process.env.RAPPORT_WRITE_KEY;
   if (!writeKey) {
@@ -134,13 +148,15 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const url = serverUrl(flags.url);
+  if (!(await answers(url))) return;
   const preset = SIZE_PRESETS[flags.size];
   const people = flags.people ?? preset.people;
   const days = flags.days ?? preset.days;
   const startedAt = Date.now();
   const bar = progressBar(flags.progress);
   process.stderr.write(
-    `Sending a ${flags.kind} world of ${people} people over ${days} days (seed ${flags.seed}) to ${flags.url}\n`,
+    `Sending a ${flags.kind} world of ${people} people over ${days} days (seed ${flags.seed}) to ${url}\n`,
   );
   try {
     const summary = await runDemo({
@@ -149,7 +165,7 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
       people,
       days,
       ...(flags.start ? { start: flags.start } : {}),
-      url: flags.url,
+      url,
       writeKey,
       ...(flags.truth ? { truthFile: flags.truth } : {}),
       batchSize: flags.batchSize,
@@ -193,7 +209,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--days <n>', 'length of the simulated window in days (overrides the preset)', wholeNumber)
     .option('--start <date>', 'first day of the window (default: so that it ends today)', dateArgument)
     .option('--seed <n>', 'seed: the same seed gives the same world', wholeNumber, 1)
-    .option('--url <url>', 'the Rapport server', 'http://localhost:8787')
+    .option('--url <url>', SERVER_URL_HELP)
     .option('--write-key <key>', 'write key (default: RAPPORT_WRITE_KEY)')
     .option('--truth <file>', 'write the ground truth as JSON lines to this file')
     .option('--batch-size <n>', 'messages per request', wholeNumber, 250)

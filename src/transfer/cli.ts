@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config/index.ts';
+import { loadConfig, SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import { openStateStore, SqliteIngestLog, sqlitePathsIn } from '../store/index.ts';
 import { type ExportOptions, ExportRefusedError, runExport } from './export.ts';
 import {
@@ -232,8 +232,7 @@ async function exportCommand(kind: 'events' | 'profiles', flags: ExportFlags): P
     const adminToken = flags.adminToken ?? process.env.RAPPORT_ADMIN_TOKEN;
     if (!adminToken)
       throw new ExportRefusedError('an admin token is needed: --admin-token TOKEN or RAPPORT_ADMIN_TOKEN');
-    const url =
-      flags.url ?? process.env.RAPPORT_URL ?? `http://localhost:${process.env.RAPPORT_PORT ?? 8787}`;
+    const url = serverUrl(flags.url);
     const filters = Object.fromEntries(
       Object.entries({
         from: flags.from,
@@ -276,7 +275,7 @@ function exportOptions(command: Command): Command {
       collectList,
       [],
     )
-    .option('--url <url>', 'the server (RAPPORT_URL, default http://localhost:8787)')
+    .option('--url <url>', SERVER_URL_HELP)
     .option('--admin-token <token>', 'admin token (RAPPORT_ADMIN_TOKEN)')
     .option('--quiet', 'no summary line');
 }

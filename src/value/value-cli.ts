@@ -2,9 +2,11 @@
 // The admin token travels in the Authorization header (never in the URL); --json prints the
 // server's answer as it came, for scripts.
 import type { Command } from 'commander';
+import { unreachable } from '../cli/admin-client.ts';
+import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 
 interface ServerOptions {
-  url: string;
+  url?: string;
   adminToken?: string;
   json?: boolean;
 }
@@ -50,7 +52,7 @@ export function registerValueCommands(program: Command): void {
 
 function withServer(command: Command): Command {
   return command
-    .option('--url <url>', 'the Rapport server', 'http://localhost:8787')
+    .option('--url <url>', SERVER_URL_HELP)
     .option('--admin-token <token>', 'admin token (default: RAPPORT_ADMIN_TOKEN)')
     .option('--json', 'print the server’s JSON answer');
 }
@@ -73,14 +75,15 @@ async function run(
     process.exitCode = 1;
     return;
   }
+  const url = serverUrl(options.url);
   let response: Response;
   try {
-    response = await fetch(new URL(path, options.url), {
+    response = await fetch(new URL(path, url), {
       method,
       headers: { authorization: `Bearer ${token}` },
     });
   } catch (error) {
-    process.stderr.write(`rapport value: cannot reach ${options.url}: ${(error as Error).message}\n`);
+    process.stderr.write(`rapport value: ${unreachable(url, error).message}\n`);
     process.exitCode = 1;
     return;
   }

@@ -1,0 +1,125 @@
+// Credentials: write keys (send events, nothing else) and admin tokens (read and manage).
+// Only SHA-256 hashes are stored; a secret is shown once, when it is made. Lookups are cached
+// briefly because every tracking request needs one, and revocation reaches every process
+// within the cache's lifetime.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Credential, CredentialKind, StateStore } from '../store/index.ts';
+
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+export function generateSecret(kind: CredentialKind): string {
+  // Prefixes make a leaked secret recognisable (and scannable) for what it is.
+  return `${kind === 'write' ? 'rk_write_' : 'rk_admin_'}${randomBytes(24).toString('base64url')}`;
+}
+
+export interface CreatedCredential {
+  credential: Credential;
+  secret: string;
+}
+
+export async function createCredential(
+  store: StateStore,
+  kind: CredentialKind,
+  name: string,
+  secret = generateSecret(kind),
+): Promise<CreatedCredential> {
+  const credential: Credential = {
+    id: randomUUID(),
+    kind,
+    name,
+    createdAt: new Date().toISOString(),
+    revokedAt: null,
+  };
+  await store.addCredential(credential, hashSecret(secret));
+  return { credential, secret };
+}
+
+/** Makes sure a secret given by configuration exists; returns whether it had to be added. */
+export async function ensureCredential(
+  store: StateStore,
+  kind: CredentialKind,
+  name: string,
+  secret: string,
+): Promise<boolean> {
+  const existing = await store.findCredentialByHash(hashSecret(secret));
+  if (existing) {
+    if (existing.kind !== kind)
+      throw new Error(`the configured ${kind} secret is already used as a ${existing.kind} credential`);
+    return false;
+  }
+  await createCredential(store, kind, name, secret);
+  return true;
+}
+
+export class CredentialCache {
+  private readonly cache = new Map<string, { credential: Credential | undefined; until: number }>();
+
+  constructor(
+    private readonly store: StateStore,
+    private readonly ttlMs = 10_000,
+  ) {}
+
+  /** The live credential of this kind for a secret, or undefined (unknown, revoked, wrong kind). */
+  async verify(secret: string, kind: CredentialKind): Promise<Credential | undefined> {
+    const credential = await this.lookup(secret);
+    if (!credential || credential.revokedAt !== null || credential.kind !== kind) return undefined;
+    return credential;
+  }
+
+  /** The credential behind a secret whatever its kind, to tell "wrong kind" from "unknown". */
+  async lookup(secret: string): Promise<Credential | undefined> {
+    const hash = hashSecret(secret);
+    const cached = this.cache.get(hash);
+    const now = Date.now();
+    if (cached && cached.until > now) return cached.credential;
+    const credential = await this.store.findCredentialByHash(hash);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { credential, until: now + this.ttlMs });
+    return credential;
+  }
+
+  invalidate(): void {
+    this.cache.clear();
+  }
+}
+
+/** The secret in `Authorization: Basic base64(secret:)` or `Authorization: Bearer secret`. */
+export function secretFromAuthorization(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [scheme, value] = header.trim().split(/\s+/, 2);
+  if (!scheme || !value) return undefined;
+  if (scheme.toLowerCase() === 'bearer') return value;
+  if (scheme.toLowerCase() !== 'basic') return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon === -1 ? decoded : decoded.slice(0, colon);
+  return user === '' ? undefined : user;
+}
+
+const SECRET_IN_QUERY = /([?&](?:writeKey|token)=)[^&#]*/gi;
+
+/**
+ * A URL fit for a log line: the values of `writeKey` and `token` query parameters replaced.
+ * `/v1/decide` takes `?writeKey=` from callers that cannot send headers (an `<img>`), and a
+ * logged URL must not carry it.
+ */
+export function redactUrlSecrets(url: string): string {
+  return url.replace(SECRET_IN_QUERY, '$1[redacted]');
+}
+
+/** Fastify's request serializer, with the URL redacted (pino would otherwise log it as sent). */
+export function requestForLog(request: {
+  method: string;
+  url: string;
+  hostname?: string;
+  ip?: string;
+}): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactUrlSecrets(request.url),
+    hostname: request.hostname,
+    remoteAddress: request.ip,
+  };
+}
