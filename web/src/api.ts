@@ -490,6 +490,7 @@ export interface ArbitrationPolicyDocument {
   caps: Array<{ channel: string; period: 'day' | 'week'; limit: number }>;
   quietHours?: { start: string; end: string };
   defaultTimeZone: string;
+  globalHoldout?: { percent: number };
 }
 export interface ArbitrationPolicyView {
   policy: ArbitrationPolicyDocument;

@@ -1,6 +1,7 @@
 // arbitrate: the one gate every message passes, from journeys, broadcasts and the send API.
 // For each candidate, in this order:
 //   1. suppression and unsubscribes   → drop
+//      the global holdout (marketing) → drop: these people measure the programme's lift
 //   2. quiet hours (marketing)        → defer to their end in the person's zone
 //   3. fatigue caps (marketing), candidates ranked by priority, then expected value, then id
 //                                     → the loser is deferred or dropped by its own policy
@@ -10,6 +11,7 @@
 // A candidate dropped for consent reserves nothing, so it never costs another message its slot.
 import { resolveZone } from '../time.ts';
 import { capBucketsFor, describeCap } from './caps.ts';
+import { inGlobalHoldout } from './holdout.ts';
 import { quietHoursEnd } from './quiet-hours.ts';
 import { describeUntil } from './reasons.ts';
 import type { ArbitrationPolicy, CapReservation, Decision, PersonSendState, SendCandidate } from './types.ts';
@@ -25,7 +27,10 @@ export function arbitrate(
   const decided = new Map<string, Decision>();
   const open: SendCandidate[] = [];
   for (const candidate of candidates) {
-    const early = checkSuppression(candidate, person) ?? checkQuietHours(candidate, policy, zone, now);
+    const early =
+      checkSuppression(candidate, person) ??
+      checkGlobalHoldout(candidate, person, policy) ??
+      checkQuietHours(candidate, policy, zone, now);
     if (early) decided.set(candidate.id, early);
     else open.push(candidate);
   }
@@ -60,6 +65,22 @@ function checkSuppression(candidate: SendCandidate, person: PersonSendState): De
     action: 'drop',
     code: 'suppressed',
     reason: `dropped: suppressed on ${where} (${hit.reason})`,
+  };
+}
+
+// 1b. The global holdout gets no marketing, ever; transactional messages still go.
+function checkGlobalHoldout(
+  candidate: SendCandidate,
+  person: PersonSendState,
+  policy: ArbitrationPolicy,
+): Decision | undefined {
+  if (candidate.kind !== 'marketing' || !inGlobalHoldout(person.profileId, policy.globalHoldout))
+    return undefined;
+  return {
+    candidateId: candidate.id,
+    action: 'drop',
+    code: 'global_holdout',
+    reason: `dropped: in the global holdout (${policy.globalHoldout?.percent}% of people get no marketing, to measure its lift)`,
   };
 }
 

@@ -22,6 +22,12 @@ export const ArbitrationPolicySchema = Type.Object(
       Type.Object({ start: TimeOfDaySchema, end: TimeOfDaySchema }, { additionalProperties: false }),
     ),
     defaultTimeZone: Type.String({ minLength: 1 }),
+    globalHoldout: Type.Optional(
+      Type.Object(
+        { percent: Type.Number({ minimum: 0, maximum: 50 }) },
+        { additionalProperties: false, description: 'share of people who get no marketing at all' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -54,6 +60,11 @@ export function validatePolicy(input: unknown): PolicyValidation {
   if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
-    policy: { caps: input.caps, quietHours: input.quietHours, defaultTimeZone: input.defaultTimeZone },
+    policy: {
+      caps: input.caps,
+      quietHours: input.quietHours,
+      defaultTimeZone: input.defaultTimeZone,
+      ...(input.globalHoldout ? { globalHoldout: { percent: input.globalHoldout.percent } } : {}),
+    },
   };
 }

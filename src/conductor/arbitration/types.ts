@@ -1,6 +1,7 @@
 // The vocabulary of arbitration: what wants to be sent, what we know about the person, the
 // rules (caps, quiet hours), and the decision with a machine code and a sentence for people.
 import type { Channel } from '../journey/definition.ts';
+import type { GlobalHoldout } from './holdout.ts';
 
 export type ConsentState = 'granted' | 'denied' | 'unknown';
 
@@ -55,6 +56,8 @@ export interface ArbitrationPolicy {
   quietHours: QuietHours | undefined;
   /** Used when the person's zone is unknown or not a real zone. */
   defaultTimeZone: string;
+  /** A stable share of people who get no marketing (holdout.ts); absent: nobody is held out. */
+  globalHoldout?: GlobalHoldout | undefined;
 }
 
 /** Ask the store to move a bucket's count from `from` to `to`, only if it still is `from`. */
@@ -71,7 +74,8 @@ export type DecisionCode =
   | 'quiet_hours'
   | 'fatigue_cap'
   | 'consent_denied'
-  | 'consent_unknown';
+  | 'consent_unknown'
+  | 'global_holdout';
 
 export type Decision =
   | { candidateId: string; action: 'send'; code: 'send'; reason: string; reservations: CapReservation[] }

@@ -49,6 +49,7 @@ export function policyDocument(policy: ArbitrationPolicy): Record<string, unknow
     caps: policy.caps.map((cap) => ({ channel: cap.channel, period: cap.period, limit: cap.limit })),
     ...(policy.quietHours ? { quietHours: { ...policy.quietHours } } : {}),
     defaultTimeZone: policy.defaultTimeZone,
+    ...(policy.globalHoldout ? { globalHoldout: { ...policy.globalHoldout } } : {}),
   };
 }
 

@@ -26,6 +26,7 @@ const REASONS: Record<string, string> = {
   suppressed: 'the channel is closed for this person (bounce, complaint or unsubscribe)',
   fatigue_cap: 'a fatigue cap was reached',
   quiet_hours: 'inside the person’s quiet hours',
+  global_holdout: 'in the global holdout: gets no marketing, to measure its lift',
 };
 
 const CHART_METRICS: MessageMetric[] = ['sent', 'suppressed', 'deferred', 'failed'];

@@ -351,6 +351,7 @@ function policyFromForm(
   caps: CapRow[],
   quiet: { on: boolean; start: string; end: string },
   zone: string,
+  holdout = '',
 ): { policy?: ArbitrationPolicyDocument; problems: string[] } {
   const problems: string[] = [];
   caps.forEach((cap, i) => {
@@ -365,6 +366,9 @@ function policyFromForm(
       problems.push('Quiet hours: start and end are the same; switch them off instead');
   }
   if (zone.trim() === '') problems.push('Default time zone: required, e.g. Europe/Paris');
+  const holdoutPercent = Number(holdout);
+  if (holdout.trim() !== '' && !(holdoutPercent >= 0 && holdoutPercent <= 50))
+    problems.push(`Global holdout: a percentage from 0 to 50 (got “${holdout}”)`);
   if (problems.length > 0) return { problems };
   return {
     problems,
@@ -372,6 +376,7 @@ function policyFromForm(
       caps: caps.map((cap) => ({ channel: cap.channel, period: cap.period, limit: Number(cap.limit) })),
       ...(quiet.on ? { quietHours: { start: quiet.start, end: quiet.end } } : {}),
       defaultTimeZone: zone.trim(),
+      ...(holdout.trim() !== '' && holdoutPercent > 0 ? { globalHoldout: { percent: holdoutPercent } } : {}),
     },
   };
 }
@@ -381,6 +386,7 @@ function Policy() {
   const [caps, setCaps] = useState<CapRow[]>([]);
   const [quiet, setQuiet] = useState({ on: false, start: '21:00', end: '08:00' });
   const [zone, setZone] = useState('UTC');
+  const [holdout, setHoldout] = useState('');
   const [problems, setProblems] = useState<string[]>([]);
   const [error, setError] = useState<unknown>();
   const [saved, setSaved] = useState<string>();
@@ -394,6 +400,7 @@ function Policy() {
         : { on: false, start: '21:00', end: '08:00' },
     );
     setZone(policy.defaultTimeZone);
+    setHoldout(policy.globalHoldout ? String(policy.globalHoldout.percent) : '');
   }, [current.data]);
   const editable = current.data?.editable ?? false;
   const updateCap = (i: number, change: Partial<CapRow>) =>
@@ -402,7 +409,7 @@ function Policy() {
     event.preventDefault();
     setSaved(undefined);
     setError(undefined);
-    const checked = policyFromForm(caps, quiet, zone);
+    const checked = policyFromForm(caps, quiet, zone, holdout);
     setProblems(checked.problems);
     if (!checked.policy) return;
     try {
@@ -529,6 +536,18 @@ function Policy() {
                   value={zone}
                   onChange={(e) => setZone(e.target.value)}
                   placeholder="Europe/Paris"
+                />
+              </div>
+              <div>
+                <label htmlFor="policy-holdout">
+                  Global holdout, % of people who get no marketing (to measure its lift)
+                </label>
+                <input
+                  id="policy-holdout"
+                  inputMode="decimal"
+                  value={holdout}
+                  onChange={(e) => setHoldout(e.target.value)}
+                  placeholder="0"
                 />
               </div>
             </div>
