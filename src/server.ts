@@ -256,7 +256,10 @@ export async function createServer(
   await app.register(recommendationRoutes, {
     events: pipeline,
     state,
+    settings: channels.store,
+    append: (entries) => ingestLog.append(entries),
     credentials,
+    schedule: config.processors,
     ...(options.clock ? { now: () => options.clock!.now() } : {}),
   });
   await app.register(trackingRoutes, {

@@ -17,6 +17,7 @@ export {
   minimumCount,
   type Rule,
 } from './mine.ts';
+export { nextBest, pairRulesByItem, type Suggestion } from './next-best.ts';
 export {
   type BasketKind,
   basketsOf,
@@ -25,6 +26,22 @@ export {
   type Order,
   readOrders,
 } from './orders.ts';
+export {
+  DUE_EVENT,
+  EXPERIMENT_ID,
+  inHoldout,
+  RECOMMENDATIONS_SOURCE,
+  refreshRecommendations,
+} from './refresh.ts';
 export { type RecommendationRouteOptions, recommendationRoutes } from './routes.ts';
-export { type RulesQuery, RulesQuerySchema, type RulesReport, RulesReportSchema } from './schemas.ts';
-export { type RecommendationDeps, storeBaskets, storeRules } from './service.ts';
+export {
+  DEFAULT_SETTINGS,
+  type RecommendationSettings,
+  RecommendationSettingsSchema,
+  type RefreshSummary,
+  type RulesQuery,
+  RulesQuerySchema,
+  type RulesReport,
+  RulesReportSchema,
+} from './schemas.ts';
+export { type RecommendationDeps, RecommendationService, storeBaskets } from './service.ts';

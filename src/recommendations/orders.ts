@@ -18,6 +18,11 @@ export interface OrderBasketIssues {
 
 export interface Order {
   profileId: string;
+  /** The order's identifiers, to address a message to the person later. */
+  userId: string | null;
+  anonymousId: string | null;
+  /** Epoch seconds. */
+  at: number;
   orderKey: string;
   products: string[];
 }
@@ -37,7 +42,8 @@ export function orderQuery(since: number | undefined): { sql: string; params: un
     window = ' AND extract(epoch FROM timestamp) >= $2';
   }
   return {
-    sql: `SELECT profile_id, coalesce(properties->>'order_id', message_id) AS order_key,
+    sql: `SELECT profile_id, user_id, anonymous_id, extract(epoch FROM timestamp) AS at,
+            coalesce(properties->>'order_id', message_id) AS order_key,
             CAST(properties->'products' AS VARCHAR) AS products
           FROM events WHERE type = 'track' AND name = $1${window} ORDER BY seq`,
     params,
@@ -80,7 +86,14 @@ export async function readOrders(reader: Pick<EventReader, 'query'>, since?: num
   for (const row of rows) {
     const products = productIds(row.products, issues);
     if (products.length > 0) {
-      orders.push({ profileId: String(row.profile_id), orderKey: String(row.order_key), products });
+      orders.push({
+        profileId: String(row.profile_id),
+        userId: row.user_id === null ? null : String(row.user_id),
+        anonymousId: row.anonymous_id === null ? null : String(row.anonymous_id),
+        at: Number(row.at),
+        orderKey: String(row.order_key),
+        products,
+      });
     }
   }
   return { orders, read: rows.length, issues };

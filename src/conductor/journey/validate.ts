@@ -438,6 +438,8 @@ export function templateVariables(
     traits: context.traits ?? 'any',
     person: ['id', 'timeZone'],
     journey: ['id', 'name', 'version'],
+    // The person's next best products (trait `recommendations`, docs/recommendations.md).
+    recommendations: 'any',
   };
   if (definition.entry.kind === 'event') roots.event = ['name', 'properties', 'timestamp'];
   if (hasOffer) roots.offer = 'any';

@@ -313,6 +313,7 @@ export function templateVariables(person: PersonFacts, payload: OutboxPayload): 
     journey: payload.journey ?? {},
     event: payload.event ?? {},
     offer: action.type === 'send' && action.offerId ? { id: action.offerId } : {},
+    recommendations: Array.isArray(person.traits.recommendations) ? person.traits.recommendations : [],
     ...(payload.variables ?? {}),
   };
 }
