@@ -373,7 +373,30 @@ export async function decayedBehaviourPoints(
   rules: readonly { event: string; points: number }[],
   options: { asOf: number; halfLifeDays: number; resolve?: ProfileResolver },
 ): Promise<Map<string, number>> {
-  if (rules.length === 0) return new Map();
+  const byEvent = await decayedBehaviourByEvent(reader, rules, options);
+  const points = new Map<string, number>();
+  for (const [profileId, events] of byEvent) {
+    let total = 0;
+    for (const part of events.values()) total += part.points;
+    points.set(profileId, total);
+  }
+  return points;
+}
+
+/** One event name's part of a profile's behaviour points. */
+export interface BehaviourPart {
+  count: number;
+  points: number;
+}
+
+/** `decayedBehaviourPoints` per event name: how many of each event and the points they still bring. */
+export async function decayedBehaviourByEvent(
+  reader: Pick<EventReader, 'query'>,
+  rules: readonly { event: string; points: number }[],
+  options: { asOf: number; halfLifeDays: number; resolve?: ProfileResolver },
+): Promise<Map<string, Map<string, BehaviourPart>>> {
+  const parts = new Map<string, Map<string, BehaviourPart>>();
+  if (rules.length === 0) return parts;
   const asOf = options.asOf / 1000;
   const halfLife = Math.max(options.halfLifeDays, 1e-9) * DAY_SECONDS;
   const params: unknown[] = [asOf, halfLife];
@@ -381,20 +404,30 @@ export async function decayedBehaviourPoints(
     params.push(rule.event, rule.points);
     return `WHEN $${params.length - 1} THEN CAST($${params.length} AS DOUBLE PRECISION)`;
   });
+  const names = rules.map((rule) => {
+    params.push(rule.event);
+    return `$${params.length}`;
+  });
   const rows = await reader.query(
-    `SELECT profile_id, sum(CASE name ${cases.join(' ')} ELSE 0 END * power(0.5, ($1 - ts) / $2)) AS points
-     FROM (SELECT profile_id, name, ${EPOCH} AS ts FROM events WHERE type = 'track' AND ${EPOCH} <= $1) e
-     GROUP BY profile_id`,
+    `SELECT profile_id, name, count(*) AS events,
+            sum(CASE name ${cases.join(' ')} ELSE 0 END * power(0.5, ($1 - ts) / $2)) AS points
+     FROM (SELECT profile_id, name, ${EPOCH} AS ts FROM events
+           WHERE type = 'track' AND ${EPOCH} <= $1 AND name IN (${names.join(', ')})) e
+     GROUP BY profile_id, name`,
     params,
   );
   const resolve = options.resolve ?? identityResolver;
-  const points = new Map<string, number>();
   for (const row of rows) {
     const profileId = resolve(String(row.profile_id));
     const value = Number(row.points ?? 0);
-    points.set(profileId, (points.get(profileId) ?? 0) + (Number.isFinite(value) ? value : 0));
+    const events = parts.get(profileId) ?? new Map<string, BehaviourPart>();
+    const part = events.get(String(row.name)) ?? { count: 0, points: 0 };
+    part.count += Number(row.events);
+    part.points += Number.isFinite(value) ? value : 0;
+    events.set(String(row.name), part);
+    parts.set(profileId, events);
   }
-  return points;
+  return parts;
 }
 
 /** Each profile's latest value of the given traits, from identify events up to `asOf`. */

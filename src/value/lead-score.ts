@@ -65,6 +65,12 @@ export interface LeadScore {
   score: number;
 }
 
+/** How a lead score is made up: the fit rules that matched and each event's decayed points. */
+export interface LeadBreakdown {
+  fit: { rule: string; points: number }[];
+  behaviour: { event: string; count: number; points: number }[];
+}
+
 export interface LeadAction {
   profileId: string;
   threshold: string;
@@ -78,6 +84,45 @@ export function fitPoints(traits: Record<string, unknown>, rules: readonly Trait
   let points = 0;
   for (const rule of rules) if (ruleMatches(rule, traits[rule.trait])) points += rule.points;
   return points;
+}
+
+/** The fit rules that match, each described as a marketer reads it (`role is cto`). */
+export function matchedFitRules(
+  traits: Record<string, unknown>,
+  rules: readonly TraitRule[],
+): LeadBreakdown['fit'] {
+  return rules
+    .filter((rule) => ruleMatches(rule, traits[rule.trait]))
+    .map((rule) => ({ rule: describeTraitRule(rule, traits[rule.trait]), points: rule.points }));
+}
+
+function describeTraitRule(rule: TraitRule, value: unknown): string {
+  if (rule.atLeast !== undefined) return `${rule.trait} ${String(value)} ≥ ${rule.atLeast}`;
+  return `${rule.trait} is ${String(value)}`;
+}
+
+/**
+ * One line: `52.5 = fit 30 (company_size 120 ≥ 50 +15, role is CTO +15) + behaviour 22.5
+ * (Demo Requested ×1 +20, Product Viewed ×4 +2.5)`. Parts are largest first; behaviour points
+ * are today's, after the half-life decay.
+ */
+export function describeLeadScore(score: LeadScore, breakdown: LeadBreakdown): string {
+  const fit = [...breakdown.fit].sort((left, right) => right.points - left.points);
+  const behaviour = breakdown.behaviour
+    .filter((part) => round1(part.points) !== 0)
+    .sort((left, right) => right.points - left.points);
+  const fitText = fit.map((part) => `${part.rule} ${signed(part.points)}`).join(', ');
+  const behaviourText = behaviour
+    .map((part) => `${part.event} ×${part.count} ${signed(round1(part.points))}`)
+    .join(', ');
+  return (
+    `${score.score} = fit ${round1(score.fit)}${fitText ? ` (${fitText})` : ''}` +
+    ` + behaviour ${round1(score.behaviour)}${behaviourText ? ` (${behaviourText})` : ''}`
+  );
+}
+
+function signed(points: number): string {
+  return points < 0 ? `−${-points}` : `+${points}`;
 }
 
 function ruleMatches(rule: TraitRule, value: unknown): boolean {

@@ -16,7 +16,7 @@ import { predictCustomers } from './clv.ts';
 import { DAYS_PER_UNIT, type TimeUnit } from './dates.ts';
 import {
   countEventRules,
-  decayedBehaviourPoints,
+  decayedBehaviourByEvent,
   type EventRule,
   latestSubscriptionEvents,
   latestTraits,
@@ -29,11 +29,14 @@ import {
 import { fitValueModels } from './fit.ts';
 import {
   DEFAULT_LEAD_SCORE,
+  describeLeadScore,
   fitPoints,
   type LeadAction,
+  type LeadBreakdown,
   type LeadScore,
   type LeadScoreConfig,
   leadScore,
+  matchedFitRules,
   thresholdCrossings,
 } from './lead-score.ts';
 import { type ActiveSubscription, addPeriod, parseBillingPeriod } from './renewals.ts';
@@ -157,7 +160,8 @@ export interface ProfileScores {
   pAlive: number | null;
   churnRisk: number | null;
   value: ValueScore;
-  lead: LeadScore;
+  /** The score and its breakdown (`explanation`: the fit rules matched, each event's points). */
+  lead: LeadScore & { explanation: string };
 }
 
 const DAY = 86_400_000;
@@ -499,17 +503,32 @@ async function leadScores(
   config: LeadScoreConfig,
   profileIds: readonly string[],
   context: { asOf: number; resolve: ProfileResolver },
-): Promise<LeadScore[]> {
+): Promise<ScoredLead[]> {
   const traitNames = [...new Set(config.fit.map((rule) => rule.trait))];
   const traits = await latestTraits(events, traitNames, context);
-  const behaviour = await decayedBehaviourPoints(events, config.behaviour, {
+  const behaviour = await decayedBehaviourByEvent(events, config.behaviour, {
     ...context,
     halfLifeDays: config.halfLifeDays,
   });
-  return profileIds.map((profileId) =>
-    leadScore(profileId, fitPoints(traits.get(profileId) ?? {}, config.fit), behaviour.get(profileId) ?? 0),
-  );
+  return profileIds.map((profileId) => {
+    const profileTraits = traits.get(profileId) ?? {};
+    const parts = [...(behaviour.get(profileId) ?? new Map()).entries()].map(([event, part]) => ({
+      event,
+      count: part.count,
+      points: part.points,
+    }));
+    const score = leadScore(
+      profileId,
+      fitPoints(profileTraits, config.fit),
+      parts.reduce((sum, part) => sum + part.points, 0),
+    );
+    const breakdown: LeadBreakdown = { fit: matchedFitRules(profileTraits, config.fit), behaviour: parts };
+    return { ...score, explanation: describeLeadScore(score, breakdown) };
+  });
 }
+
+/** A lead score with its one-line breakdown, as written on the profile (`lead_explanation`). */
+type ScoredLead = LeadScore & { explanation: string };
 
 async function previousLeadScores(
   state: RefreshDeps['state'],
@@ -534,6 +553,7 @@ export const COMPUTED_PROPERTY_NAMES = [
   'value_rank',
   'value_explanation',
   'lead_score',
+  'lead_explanation',
 ] as const;
 
 async function writeScores(
@@ -554,9 +574,10 @@ async function writeScores(
     add(score.profileId, 'value_rank', score.value.rank);
     add(score.profileId, 'value_explanation', score.value.explanation);
     add(score.profileId, 'lead_score', score.lead.score);
+    add(score.profileId, 'lead_explanation', score.lead.explanation);
   }
-  for (let start = 0; start < rows.length; start += WRITE_CHUNK * 7) {
-    await state.setComputedProperties(rows.slice(start, start + WRITE_CHUNK * 7));
+  for (let start = 0; start < rows.length; start += WRITE_CHUNK * COMPUTED_PROPERTY_NAMES.length) {
+    await state.setComputedProperties(rows.slice(start, start + WRITE_CHUNK * COMPUTED_PROPERTY_NAMES.length));
   }
 }
 

@@ -9,6 +9,7 @@ import { quoteIdent } from '../../src/store/postgres/sql.ts';
 import type { EventStore, StoredEvent } from '../../src/store/types.ts';
 import {
   countEventRules,
+  decayedBehaviourByEvent,
   decayedBehaviourPoints,
   latestSubscriptionEvents,
   latestTraits,
@@ -200,7 +201,18 @@ for (const engine of ENGINES) {
         halfLifeDays: 14,
       });
       expect(points.get('c')).toBeCloseTo(20, 9);
-      expect(points.get('b')).toBe(0);
+      expect(points.get('b') ?? 0).toBe(0);
+      const parts = await decayedBehaviourByEvent(
+        opened.store,
+        [
+          { event: 'Demo Requested', points: 40 },
+          { event: 'Nothing Like This', points: 5 },
+        ],
+        { asOf: T0 + 95 * DAY + 3_600_000 + 14 * DAY, halfLifeDays: 14 },
+      );
+      expect([...(parts.get('c')?.keys() ?? [])]).toEqual(['Demo Requested']);
+      expect(parts.get('c')?.get('Demo Requested')?.count).toBe(1);
+      expect(parts.get('c')?.get('Demo Requested')?.points).toBeCloseTo(20, 9);
       const traits = await latestTraits(opened.store, ['role', 'company_size'], { asOf: ASOF });
       expect(traits.get('c')).toEqual({ role: 'VP', company_size: '80' });
     });

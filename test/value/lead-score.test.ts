@@ -4,9 +4,11 @@ import {
   bandReport,
   DEFAULT_LEAD_SCORE,
   decayedPoints,
+  describeLeadScore,
   fitPoints,
   leadScore,
   learnFitRules,
+  matchedFitRules,
   thresholdCrossings,
 } from '../../src/value/lead-score.ts';
 import { sigmoid } from '../../src/value/logistic.ts';
@@ -33,6 +35,25 @@ describe('lead score', () => {
       12,
     );
     expect(decayedPoints([{ event: 'Other', at: now }], rules, now, 14)).toBe(0);
+  });
+
+  it('says how a score is made up: the fit rules that matched and each event’s decayed points', () => {
+    const traits = { company_size: 120, role: 'CTO', plan: 'free' };
+    const fit = matchedFitRules(traits, DEFAULT_LEAD_SCORE.fit);
+    expect(fit).toEqual([
+      { rule: 'company_size 120 ≥ 50', points: 15 },
+      { rule: 'role is CTO', points: 15 },
+    ]);
+    const behaviour = [
+      { event: 'Product Viewed', count: 4, points: 2.54 },
+      { event: 'Demo Requested', count: 1, points: 20 },
+      { event: 'Signed Up', count: 1, points: 0.01 },
+    ];
+    const score = leadScore('p', fitPoints(traits, DEFAULT_LEAD_SCORE.fit), 22.55);
+    expect(describeLeadScore(score, { fit, behaviour })).toBe(
+      '52.6 = fit 30 (company_size 120 ≥ 50 +15, role is CTO +15) + behaviour 22.6 (Demo Requested ×1 +20, Product Viewed ×4 +2.5)',
+    );
+    expect(describeLeadScore(leadScore('q', 0, 0), { fit: [], behaviour: [] })).toBe('0 = fit 0 + behaviour 0');
   });
 
   it('never gives NaN', () => {

@@ -110,6 +110,15 @@ describe('value refresh end to end', () => {
     for (const name of ['clv', 'p_alive', 'value_score', 'value_rank', 'value_explanation', 'lead_score']) {
       expect(names.has(name), name).toBe(true);
     }
+    // The lead score's breakdown (#11: "the profile shows how it is made up") adds up to it.
+    const leads = rows.filter((row) => row.name === 'lead_explanation');
+    expect(leads.length).toBe(ids.length);
+    for (const lead of leads) {
+      const score = rows.find((row) => row.profileId === lead.profileId && row.name === 'lead_score')!.value;
+      const [, total, fit, behaviour] = /^([\d.]+) = fit ([\d.]+).* \+ behaviour ([\d.]+)/.exec(String(lead.value))!;
+      expect(Number(total)).toBe(score);
+      expect(Number(fit) + Number(behaviour)).toBeCloseTo(Number(score), 0);
+    }
     for (const row of rows) {
       expect(COMPUTED_PROPERTY_NAMES).toContain(row.name);
       if (typeof row.value === 'number') expect(Number.isFinite(row.value)).toBe(true);

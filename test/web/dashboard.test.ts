@@ -413,6 +413,12 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await page.waitForURL(/\/people\//);
     const opened = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
     expect(scatter.points.map((p: { profileId: string }) => p.profileId)).toContain(opened);
+    // The 360 shows how the lead score is made up, as the refresh wrote it on the profile.
+    const profile = await api(server, 'GET', `/api/profiles/${encodeURIComponent(opened)}`);
+    const lead = profile.computedProperties.lead_explanation.value as string;
+    expect(lead).toMatch(/^[\d.]+ = fit [\d.]+.* \+ behaviour [\d.]+/);
+    expect(lead.startsWith(`${profile.computedProperties.lead_score.value} = `)).toBe(true);
+    await expect(page.getByTestId('lead-breakdown').innerText()).resolves.toContain(lead);
   });
 
   it('labels every input, select and textarea on every page', async () => {

@@ -252,12 +252,18 @@ function Computed(props: { profile: Profile360 }) {
   // The stage is the segments processor's (the profile's lifecycleStage), not a computed value.
   const stage = props.profile.lifecycleStage;
   const entries = Object.entries(computed);
+  const lead = computed.lead_explanation;
   return (
     <>
       <p data-testid="lifecycle-stage">
         Lifecycle stage: <strong>{stage ? stage.stage : '–'}</strong>
         {stage ? <span className="muted small"> (since {when(stage.since)})</span> : null}
       </p>
+      {lead ? (
+        <p data-testid="lead-breakdown">
+          Lead score, how it is made up: <strong>{show(lead.value)}</strong>
+        </p>
+      ) : null}
       {entries.length === 0 ? (
         <p className="muted">
           No computed values yet: value scores appear after a value refresh (
