@@ -26,12 +26,24 @@ export const DELIVERY_EVENTS = {
   promotionClicked: 'Promotion Clicked',
 } as const;
 
-/** A send on any channel: the denominator of the engagement estimate. */
-export const SENT_EVENTS: readonly string[] = [DELIVERY_EVENTS.emailSent, DELIVERY_EVENTS.webhookDelivered];
 /**
- * An engagement with a send (carries `send_key`). SMS and push providers report theirs through
- * the tracking API as `Message Opened` / `Message Clicked` / `Message Replied` with `channel`
- * and `send_key` properties (docs/channels.md).
+ * A send on any channel: the denominator of the engagement estimate. Rapport's own delivery
+ * events, and the ones other senders report through the tracking API: Segment's email spec
+ * (`Email Delivered`), its mobile spec (`Push Notification Received`), and `Message Sent` /
+ * `Message Delivered` with a `channel` property for anything else (docs/channels.md).
+ */
+export const SENT_EVENTS: readonly string[] = [
+  DELIVERY_EVENTS.emailSent,
+  DELIVERY_EVENTS.webhookDelivered,
+  'Email Delivered',
+  'Push Notification Received',
+  'Message Sent',
+  'Message Delivered',
+];
+/**
+ * An engagement with a send. Rapport's own carry `send_key`; SMS and push providers report theirs
+ * through the tracking API as `Message Opened` / `Message Clicked` / `Message Replied` with
+ * `channel` and `send_key` properties, or under Segment's spec names (docs/channels.md).
  */
 export const ENGAGED_EVENTS: readonly string[] = [
   DELIVERY_EVENTS.emailOpened,
@@ -39,6 +51,7 @@ export const ENGAGED_EVENTS: readonly string[] = [
   'Message Opened',
   'Message Clicked',
   'Message Replied',
+  'Push Notification Tapped',
 ];
 
 /** A deterministic messageId: the same happening always gets the same id. */

@@ -1,5 +1,6 @@
 // Best channel: per person and channel, how many sends they got and how many they engaged with
-// (opened, clicked, replied), counted from the delivery events in the event store; the
+// (opened, clicked, replied), counted from every delivery event in the event store that names a
+// channel, Rapport's own and those other senders report through the tracking API; the
 // population's rate per channel as the prior (docs/arbitration.md, "Best channel"); the
 // conductor's chooseBestChannel picks among the channels the person consented to.
 // Counts are distinct send keys, so two opens of one email count once.
@@ -20,13 +21,35 @@ import { ENGAGED_EVENTS, SENT_EVENTS } from './delivery-events.ts';
 const quoted = (names: readonly string[]) =>
   names.map((name) => `'${name.replaceAll("'", "''")}'`).join(', ');
 
-/** Works on DuckDB and PostgreSQL alike: `->>` reads a JSON text field on both. */
+/**
+ * The channel an event names: its `channel` property when that is a channel, else the one its
+ * name implies (Segment's `Email …` and `Push Notification …` events carry none).
+ */
+const CHANNEL_OF_EVENT = `CASE
+    WHEN properties->>'channel' IN (${quoted(CHANNELS)}) THEN properties->>'channel'
+    WHEN name LIKE 'Email %' THEN 'email'
+    WHEN name LIKE 'Push Notification %' THEN 'push'
+  END`;
+
+/**
+ * Which send an event is about: Rapport's `send_key`, else the ids other senders use
+ * (`email_id` in Segment's email spec, `message_id`, `campaign_id`), else the event itself.
+ */
+const SEND_OF_EVENT = `coalesce(properties->>'send_key', properties->>'email_id', properties->>'message_id',
+    properties->>'campaign_id', message_id)`;
+
+/**
+ * Sends and engagements per channel. Works on DuckDB and PostgreSQL alike (`->>` reads a JSON
+ * text field on both). An engagement counts as a send too, so a provider that reports opens but
+ * not deliveries never gives more engagements than sends.
+ */
 function countsSql(where: string): string {
-  return `SELECT properties->>'channel' AS channel,
-    count(DISTINCT CASE WHEN name IN (${quoted(SENT_EVENTS)}) THEN properties->>'send_key' END) AS sent,
-    count(DISTINCT CASE WHEN name IN (${quoted(ENGAGED_EVENTS)}) THEN properties->>'send_key' END) AS engaged
-  FROM events
-  WHERE type = 'track' AND name IN (${quoted([...SENT_EVENTS, ...ENGAGED_EVENTS])}) ${where}
+  return `SELECT channel, count(DISTINCT send) AS sent,
+    count(DISTINCT CASE WHEN name IN (${quoted(ENGAGED_EVENTS)}) THEN send END) AS engaged
+  FROM (SELECT ${CHANNEL_OF_EVENT} AS channel, ${SEND_OF_EVENT} AS send, name
+        FROM events
+        WHERE type = 'track' AND name IN (${quoted([...SENT_EVENTS, ...ENGAGED_EVENTS])}) ${where}) e
+  WHERE channel IS NOT NULL
   GROUP BY 1`;
 }
 

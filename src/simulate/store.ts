@@ -25,7 +25,7 @@ import {
   type PersonPlan,
   reach,
 } from './person.ts';
-import type { Random } from './random.ts';
+import { Random } from './random.ts';
 import type { OutgoingMessage, PersonTruth } from './types.ts';
 
 export interface Product {
@@ -267,9 +267,17 @@ function secondDevice(ctx: StoreContext, at: number): Device {
   return device;
 }
 
+/** How much likelier a person opens a message on their preferred channel than on another. */
+export const PREFERRED_CHANNEL_OPEN_RATE = 0.4;
+export const OTHER_CHANNEL_OPEN_RATE = 0.1;
+
+function openRate(truth: PersonTruth, channel: PersonTruth['preferredChannel']): number {
+  return truth.preferredChannel === channel ? PREFERRED_CHANNEL_OPEN_RATE : OTHER_CHANNEL_OPEN_RATE;
+}
+
 function emailCampaigns(ctx: StoreContext, from: number, aliveUntil: number, buyer: boolean): void {
   const { random, truth } = ctx;
-  const baseOpen = truth.preferredChannel === 'email' ? 0.4 : 0.1;
+  const baseOpen = openRate(truth, 'email');
   // Weekly newsletter on Tuesdays 09:00 UTC from the first one after sign-up.
   const firstTuesday = Math.ceil((from - 5 * MS_PER_DAY - 9 * MS_PER_HOUR) / MS_PER_WEEK) * MS_PER_WEEK;
   for (
@@ -278,16 +286,24 @@ function emailCampaigns(ctx: StoreContext, from: number, aliveUntil: number, buy
     sent += MS_PER_WEEK
   ) {
     if (sent < from) continue;
-    const interest = (buyer ? 1 : 0.6) * (sent > aliveUntil ? 0.3 : 1);
-    if (!random.chance(baseOpen * interest)) continue;
     const week = Math.round(sent / MS_PER_WEEK);
-    const openedAt = sent + random.between(5, 600) * MS_PER_MINUTE;
-    const clickedAt = random.chance(0.3) ? openedAt + random.between(0.2, 5) * MS_PER_MINUTE : null;
     const campaign = {
       email_id: `newsletter-${week}-${truth.index}`,
       campaign_id: `newsletter-${week}`,
       campaign_name: `Weekly ${week}`,
     };
+    // The shop's email provider reports each delivery (Segment's email spec), opened or not.
+    const deliveredAt = sent;
+    ctx.episodes.push({
+      at: deliveredAt,
+      play(emit) {
+        emit.server(deliveredAt, 'Email Delivered', { ...campaign, email_subject: 'This week at the store' });
+      },
+    });
+    const interest = (buyer ? 1 : 0.6) * (sent > aliveUntil ? 0.3 : 1);
+    if (!random.chance(baseOpen * interest)) continue;
+    const openedAt = sent + random.between(5, 600) * MS_PER_MINUTE;
+    const clickedAt = random.chance(0.3) ? openedAt + random.between(0.2, 5) * MS_PER_MINUTE : null;
     ctx.episodes.push({
       at: openedAt,
       play(emit) {
@@ -300,6 +316,66 @@ function emailCampaigns(ctx: StoreContext, from: number, aliveUntil: number, buy
       },
     });
   }
+}
+
+/** Its own random stream, so adding these messages left every other draw of the world as it was. */
+const CHANNEL_STREAM = 3;
+
+/**
+ * The shop's app pushes a deal every fourth Friday and its SMS provider texts a reminder on the
+ * first Thursday of each month; both report through the tracking API, push under Segment's
+ * mobile spec names, SMS as `Message Delivered` / `Message Clicked` with `channel: 'sms'`. The
+ * person opens each with their preferred channel's rate (PREFERRED_CHANNEL_OPEN_RATE, else
+ * OTHER_CHANNEL_OPEN_RATE), the planted preference the best-channel estimate should find.
+ */
+function otherChannelCampaigns(
+  ctx: StoreContext,
+  seed: number,
+  from: number,
+  aliveUntil: number,
+  buyer: boolean,
+): void {
+  const { truth } = ctx;
+  const random = new Random(seed, truth.index, CHANNEL_STREAM);
+  const cadences = [
+    { channel: 'push' as const, every: 4 * MS_PER_WEEK, offset: 3 * MS_PER_DAY + 17 * MS_PER_HOUR },
+    { channel: 'sms' as const, every: 4 * MS_PER_WEEK, offset: 2 * MS_PER_DAY + 12 * MS_PER_HOUR },
+  ];
+  for (const { channel, every, offset } of cadences) {
+    for (let sent = Math.ceil((from - offset) / every) * every + offset; sent < ctx.windowEnd; sent += every) {
+      const number = Math.round(sent / every);
+      const interest = (buyer ? 1 : 0.6) * (sent > aliveUntil ? 0.3 : 1);
+      const opened = random.chance(openRate(truth, channel) * interest);
+      const openedAt = sent + random.between(1, 240) * MS_PER_MINUTE;
+      ctx.episodes.push(
+        channel === 'push'
+          ? pushEpisode(`deal-${number}-${truth.index}`, sent, opened ? openedAt : null)
+          : smsEpisode(`reminder-${number}-${truth.index}`, sent, opened ? openedAt : null),
+      );
+    }
+  }
+}
+
+function pushEpisode(messageId: string, sent: number, tappedAt: number | null): Episode {
+  const properties = { campaign: { name: 'Fortnightly deal', source: 'shop-app' }, message_id: messageId };
+  return {
+    at: sent,
+    play(emit) {
+      emit.server(sent, 'Push Notification Received', properties);
+      if (tappedAt !== null) emit.server(tappedAt, 'Push Notification Tapped', properties);
+    },
+  };
+}
+
+function smsEpisode(sendKey: string, sent: number, clickedAt: number | null): Episode {
+  const properties = { channel: 'sms', send_key: sendKey, campaign_name: 'Monthly reminder' };
+  return {
+    at: sent,
+    play(emit) {
+      emit.server(sent, 'Message Delivered', properties);
+      if (clickedAt !== null) emit.server(clickedAt, 'Message Clicked', properties);
+    },
+  };
 }
 
 function supportTicket(ctx: StoreContext, at: number, subject: string): void {
@@ -547,6 +623,7 @@ export function planStorePerson(
     browseSession(ctx, at, deviceAt(at));
   for (const at of poissonTimes(random, 0.03, aliveUntil, windowEnd)) browseSession(ctx, at, deviceAt(at));
   emailCampaigns(ctx, identifiedAt, aliveUntil, buys);
+  otherChannelCampaigns(ctx, seed, identifiedAt, aliveUntil, buys);
   return finishPlan(ctx, index, seed, person, windowEnd);
 }
 
