@@ -342,7 +342,11 @@ function otherChannelCampaigns(
     { channel: 'sms' as const, every: 4 * MS_PER_WEEK, offset: 2 * MS_PER_DAY + 12 * MS_PER_HOUR },
   ];
   for (const { channel, every, offset } of cadences) {
-    for (let sent = Math.ceil((from - offset) / every) * every + offset; sent < ctx.windowEnd; sent += every) {
+    for (
+      let sent = Math.ceil((from - offset) / every) * every + offset;
+      sent < ctx.windowEnd;
+      sent += every
+    ) {
       const number = Math.round(sent / every);
       const interest = (buyer ? 1 : 0.6) * (sent > aliveUntil ? 0.3 : 1);
       const opened = random.chance(openRate(truth, channel) * interest);

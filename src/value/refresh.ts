@@ -577,7 +577,9 @@ async function writeScores(
     add(score.profileId, 'lead_explanation', score.lead.explanation);
   }
   for (let start = 0; start < rows.length; start += WRITE_CHUNK * COMPUTED_PROPERTY_NAMES.length) {
-    await state.setComputedProperties(rows.slice(start, start + WRITE_CHUNK * COMPUTED_PROPERTY_NAMES.length));
+    await state.setComputedProperties(
+      rows.slice(start, start + WRITE_CHUNK * COMPUTED_PROPERTY_NAMES.length),
+    );
   }
 }
 

@@ -62,7 +62,8 @@ for (const engine of ENGINES)
       let recovered = 0;
       const confusion: Record<string, number> = {};
       for (const truth of truths) {
-        if (truth.userId === null || !(PLANTED as readonly string[]).includes(truth.preferredChannel)) continue;
+        if (truth.userId === null || !(PLANTED as readonly string[]).includes(truth.preferredChannel))
+          continue;
         const lookup = await server.admin(`/api/profiles/lookup?userId=${encodeURIComponent(truth.userId)}`);
         if (lookup.status !== 200) continue;
         const answer = await server.admin(`/api/profiles/${lookup.body.profileId}/channels`);

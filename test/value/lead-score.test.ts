@@ -53,7 +53,9 @@ describe('lead score', () => {
     expect(describeLeadScore(score, { fit, behaviour })).toBe(
       '52.6 = fit 30 (company_size 120 ≥ 50 +15, role is CTO +15) + behaviour 22.6 (Demo Requested ×1 +20, Product Viewed ×4 +2.5)',
     );
-    expect(describeLeadScore(leadScore('q', 0, 0), { fit: [], behaviour: [] })).toBe('0 = fit 0 + behaviour 0');
+    expect(describeLeadScore(leadScore('q', 0, 0), { fit: [], behaviour: [] })).toBe(
+      '0 = fit 0 + behaviour 0',
+    );
   });
 
   it('never gives NaN', () => {

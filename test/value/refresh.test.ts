@@ -115,7 +115,9 @@ describe('value refresh end to end', () => {
     expect(leads.length).toBe(ids.length);
     for (const lead of leads) {
       const score = rows.find((row) => row.profileId === lead.profileId && row.name === 'lead_score')!.value;
-      const [, total, fit, behaviour] = /^([\d.]+) = fit ([\d.]+).* \+ behaviour ([\d.]+)/.exec(String(lead.value))!;
+      const [, total, fit, behaviour] = /^([\d.]+) = fit ([\d.]+).* \+ behaviour ([\d.]+)/.exec(
+        String(lead.value),
+      )!;
       expect(Number(total)).toBe(score);
       expect(Number(fit) + Number(behaviour)).toBeCloseTo(Number(score), 0);
     }
