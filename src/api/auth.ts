@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 
-/** preHandler for every admin route: a live admin token, and never a write key. */
+/** onRequest hook of every admin route (before the body is read or validated): a live admin token, and never a write key. */
 export function requireAdmin(credentials: CredentialCache) {
   return async (request: FastifyRequest) => {
     const header = request.headers.authorization;

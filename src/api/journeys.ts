@@ -123,7 +123,7 @@ const pageQuery = {
 
 export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteOptions): Promise<void> {
   const { journeys } = options;
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
 
   const save = { type: 'object', additionalProperties: true, description: 'a journey document' } as const;
   app.post(

@@ -77,7 +77,7 @@ const logStatusSchema = {
 
 export async function logRoutes(app: FastifyInstance, options: LogRouteOptions): Promise<void> {
   const { state, pipeline } = options;
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
 
   app.get(
     '/api/log',

@@ -18,7 +18,7 @@ export interface ApiOptions {
 
 export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const { state, pipeline, credentials } = options;
-  app.addHook('preHandler', requireAdmin(credentials));
+  app.addHook('onRequest', requireAdmin(credentials));
   const security = [{ adminToken: [] }];
 
   await profileRoutes(app, { state, pipeline, ...options.profiles });

@@ -89,7 +89,7 @@ export const AttributionReportSchema = Type.Object({
 });
 
 export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOptions> = async (app, options) => {
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
   app.get(
     '/api/attribution',
     {

@@ -43,7 +43,7 @@ export async function channelAdminRoutes(
   options: ChannelAdminRouteOptions,
 ): Promise<void> {
   const { channels } = options;
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
 
   app.get(
     '/api/tasks',

@@ -33,7 +33,7 @@ async function requireWriteKey(request: FastifyRequest, credentials: CredentialC
 }
 
 const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (app, options) => {
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
   const tags = ['experiments'];
   const security = [{ adminToken: [] }];
   app.post(

@@ -151,7 +151,7 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
 
 async function adminPlacementRoutes(app: FastifyInstance, options: PlacementRouteOptions): Promise<void> {
   const { placements } = options;
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
   app.get(
     '/api/placements',

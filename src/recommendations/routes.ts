@@ -30,11 +30,12 @@ export async function recommendationRoutes(
 ): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const service = new RecommendationService(options);
-  const preHandler = requireAdmin(options.credentials);
+  // onRequest: refused before the body or query is parsed, so a stranger learns nothing of them.
+  const onRequest = requireAdmin(options.credentials);
   app.get(
     '/api/recommendations/rules',
     {
-      preHandler,
+      onRequest,
       schema: {
         ...common,
         summary: 'Association rules mined from the store’s orders (Order Completed products)',
@@ -47,7 +48,7 @@ export async function recommendationRoutes(
   app.get(
     '/api/recommendations/settings',
     {
-      preHandler,
+      onRequest,
       schema: {
         ...common,
         summary: 'Next best products: settings',
@@ -59,7 +60,7 @@ export async function recommendationRoutes(
   app.put(
     '/api/recommendations/settings',
     {
-      preHandler,
+      onRequest,
       schema: {
         ...common,
         summary: 'Next best products: replace the settings',
@@ -72,7 +73,7 @@ export async function recommendationRoutes(
   app.get(
     '/api/recommendations/status',
     {
-      preHandler,
+      onRequest,
       schema: {
         ...common,
         summary: 'The last refresh of next best products (null before the first)',
@@ -90,7 +91,7 @@ export async function recommendationRoutes(
   app.post(
     '/api/recommendations/refresh',
     {
-      preHandler,
+      onRequest,
       schema: {
         ...common,
         summary: 'Refresh every buyer’s next best products now',

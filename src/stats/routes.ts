@@ -134,7 +134,7 @@ const placementStatsSchema = {
 } as const;
 
 export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptions): Promise<void> {
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
   const now = options.now ?? (() => new Date());
 
   app.get(

@@ -120,7 +120,7 @@ async function* segmentProfileStream(
 export async function transferRoutes(app: FastifyInstance, options: TransferRouteOptions): Promise<void> {
   const { state, events, credentials } = options;
   const pageSize = options.pageSize ?? 5000;
-  app.addHook('preHandler', requireAdmin(credentials));
+  app.addHook('onRequest', requireAdmin(credentials));
   const security = [{ adminToken: [] }];
 
   app.get(

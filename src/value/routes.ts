@@ -265,7 +265,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
       app.log.error({ err: error }, 'value recompute after restart failed'),
     );
   });
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
 
   app.post(

@@ -62,7 +62,7 @@ const anyObject = { type: 'object', additionalProperties: true } as const;
 
 export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteOptions): Promise<void> {
   const { store } = options;
-  app.addHook('preHandler', requireAdmin(options.credentials));
+  app.addHook('onRequest', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
   const tags = ['segments'];
   const now = options.clock ? () => options.clock?.now() ?? new Date() : () => new Date();
