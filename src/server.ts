@@ -326,6 +326,7 @@ export async function createServer(
     profileMap: () => segments.profileMap(),
     appendToLog: (entries) => ingestLog.append(entries),
     ...(clock ? { now: () => clock.now() } : {}),
+    globalHoldout: async () => (await policies.policy()).globalHoldout,
   });
   await app.register(experimentRoutes, { credentials, experiments });
   await app.register(adminTokenRoutes, { state, credentials });

@@ -6,6 +6,19 @@ const N = Type.Number();
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const Interval = Type.Union([Type.Tuple([N, N]), Type.Null()]);
 
+const HoldoutLiftSchema = Type.Object({
+  treated: Type.Object({ n: N, value: N }),
+  heldOut: Type.Object({ n: N, value: N }),
+  effect: NullableNumber,
+  ci: Interval,
+  pValue: NullableNumber,
+});
+
+export const ProgrammeLiftSchema = Type.Composite([
+  HoldoutLiftSchema,
+  Type.Object({ percent: N, event: Type.String(), from: Type.String(), to: Type.String() }),
+]);
+
 export const ExperimentResultsSchema = Type.Object({
   experimentId: Type.String(),
   engine: Type.String(),
@@ -38,15 +51,6 @@ export const ExperimentResultsSchema = Type.Object({
       ),
     }),
   ),
-  journeyHoldout: Type.Union([
-    Type.Object({
-      treated: Type.Object({ n: N, value: N }),
-      heldOut: Type.Object({ n: N, value: N }),
-      effect: NullableNumber,
-      ci: Interval,
-      pValue: NullableNumber,
-    }),
-    Type.Null(),
-  ]),
+  journeyHoldout: Type.Union([HoldoutLiftSchema, Type.Null()]),
   verdict: Type.String(),
 });

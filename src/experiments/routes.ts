@@ -9,7 +9,7 @@ import { errorSchema } from '../api/schemas.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import { ExperimentSchema } from './definition.ts';
-import { ExperimentResultsSchema } from './results-schema.ts';
+import { ExperimentResultsSchema, ProgrammeLiftSchema } from './results-schema.ts';
 import type { ExperimentService } from './service.ts';
 import { CompareRequestSchema, CompareResultSchema, compare } from './stats/compare.ts';
 
@@ -112,6 +112,22 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
       await experiments.store.remove(request.params.id);
       return reply.code(204).send();
     },
+  );
+  app.get(
+    '/api/holdout/lift',
+    {
+      schema: {
+        tags,
+        summary: "The programme's lift: conversion among the treated against the global holdout",
+        security,
+        querystring: Type.Object({
+          event: Type.String({ minLength: 1, maxLength: 255, description: 'the goal event' }),
+          days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 30 })),
+        }),
+        response: { 200: Type.Union([ProgrammeLiftSchema, Type.Null()]), '4xx': errorSchema },
+      },
+    },
+    async (request) => experiments.programmeLift(request.query.event, request.query.days ?? 30),
   );
   app.get(
     '/api/experiments/:id/results',

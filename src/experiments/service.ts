@@ -1,12 +1,15 @@
 // The experiments at run time: definitions (store.ts), assignment with its exposure event, and
 // results read from the warehouse (sql/metrics.ts) and turned into statistics (results.ts).
 import { createHash } from 'node:crypto';
+import type { GlobalHoldout } from '../conductor/index.ts';
+import { RapportError } from '../errors/index.ts';
 import { parsePayload } from '../events/index.ts';
 import type { LogEntry } from '../store/index.ts';
 import { type AssignmentOutcome, assignment, unitKey } from './assign.ts';
 import { checkExperiment, type Experiment, metricsOf } from './definition.ts';
-import { type ExperimentResults, experimentResults } from './results.ts';
+import { type ExperimentResults, experimentResults, type HoldoutLift, holdoutLift } from './results.ts';
 import { armRows, type Engine, type ExposureSource, metricQuery } from './sql/metrics.ts';
+import { programmeQuery } from './sql/programme.ts';
 import { ExperimentStore, type SettingsPort } from './store.ts';
 
 /** Segment's spec event for an exposure; recommendations log theirs with the same shape. */
@@ -20,6 +23,8 @@ export interface ExperimentServiceDeps {
   profileMap(): Promise<Map<string, string>>;
   appendToLog(entries: LogEntry[]): Promise<unknown>;
   now?: () => Date;
+  /** The arbitration policy's global holdout, read when the programme's lift is asked for. */
+  globalHoldout?: () => Promise<GlobalHoldout | undefined>;
   warn?: (message: string) => void;
 }
 
@@ -96,6 +101,50 @@ export class ExperimentService {
     ]);
   }
 
+  /**
+   * Conversion to `event` among everyone active in the last `days`, treated against the global
+   * holdout. Null when no holdout is configured.
+   */
+  async programmeLift(event: string, days: number): Promise<ProgrammeLift | null> {
+    const holdout = await this.deps.globalHoldout?.();
+    if (!holdout || holdout.percent <= 0) return null;
+    if ((await this.knownEvents()).has(event) === false) {
+      throw new RapportError(
+        'RAPPORT_EXPERIMENT_INVALID',
+        `event: no event called ${JSON.stringify(event)} has been seen`,
+        {
+          field: 'event',
+        },
+      );
+    }
+    const endMs = this.now().getTime();
+    const startMs = endMs - days * 86_400_000;
+    const query = programmeQuery({
+      engine: this.deps.engine,
+      percent: holdout.percent,
+      event,
+      startMs,
+      endMs,
+      profileMap: await this.deps.profileMap(),
+    });
+    const rows = armRows(await this.deps.events.query(query.text, query.params));
+    const metric = { name: event, kind: 'conversion' as const, event, windowHours: days * 24 };
+    const lift = holdoutLift(metric, rows) ?? {
+      treated: { n: rows.find((r) => r.arm === 'treated')?.n ?? 0, value: 0 },
+      heldOut: { n: 0, value: 0 },
+      effect: null,
+      ci: null,
+      pValue: null,
+    };
+    return {
+      ...lift,
+      percent: holdout.percent,
+      event,
+      from: new Date(startMs).toISOString(),
+      to: new Date(endMs).toISOString(),
+    };
+  }
+
   async results(id: string): Promise<ExperimentResults> {
     const experiment = await this.store.get(id);
     const profileMap = await this.deps.profileMap();
@@ -111,6 +160,13 @@ export class ExperimentService {
     }
     return experimentResults(experiment, rowsByMetric);
   }
+}
+
+export interface ProgrammeLift extends HoldoutLift {
+  percent: number;
+  event: string;
+  from: string;
+  to: string;
 }
 
 export function exposureSource(experiment: Experiment): ExposureSource {

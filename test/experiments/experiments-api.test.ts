@@ -5,8 +5,10 @@
 // people and conversions counted here by hand, a merged person counted once, and the statistics
 // equal to compare() on those hand counts.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { inGlobalHoldout } from '../../src/conductor/index.ts';
 import { assignArm, compare, type Experiment } from '../../src/experiments/index.ts';
 import { TestClock } from '../../src/pipeline/index.ts';
+import { openSegmentStore } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
@@ -44,7 +46,9 @@ for (const engine of ENGINES)
   describe.skipIf(!engine.enabled)(`experiments on ${engine.name}`, () => {
     let server: TestServer;
     let dropDatabase: (() => Promise<void>) | undefined;
+    let databaseUrlOf: string | undefined;
     const armOf = new Map<string, string>();
+    const clock = new TestClock(new Date(T0));
 
     async function settle(): Promise<void> {
       for (let round = 0; round < 400; round++) {
@@ -63,9 +67,8 @@ for (const engine of ENGINES)
         dropDatabase = database.drop;
         databaseUrl = database.url;
       }
-      server = await startTestServer(databaseUrl ? { databaseUrl } : {}, {
-        clock: new TestClock(new Date(T0)),
-      });
+      server = await startTestServer(databaseUrl ? { databaseUrl } : {}, { clock });
+      databaseUrlOf = databaseUrl;
       // The metric's event must have been seen before a metric may name it.
       await track(server, '/v1/batch', {
         batch: [{ type: 'track', userId: 'someone-else', event: 'Order Completed', timestamp: at(-600) }],
@@ -251,5 +254,43 @@ for (const engine of ENGINES)
         body: JSON.stringify({ experimentId: 'paused', userId: 'x' }),
       });
       expect(noKey.status).toBe(401);
+    });
+
+    it("measures the programme's lift against the global holdout, split in SQL as arbitration splits", async () => {
+      const none = await server.admin('/api/holdout/lift?event=Order%20Completed');
+      expect(none.status).toBe(200);
+      expect(none.body).toBeNull();
+      const policy = await server.adminRequest('PUT', '/api/arbitration-policy', {
+        caps: [],
+        defaultTimeZone: 'UTC',
+        globalHoldout: { percent: 50 },
+      });
+      expect(policy.status).toBe(200);
+      clock.set(new Date(T0 + 4 * 86_400_000));
+      const { status, body } = await server.admin('/api/holdout/lift?event=Order%20Completed&days=5');
+      expect(status).toBe(200);
+      // The truth: every canonical person active in the window, hashed in JavaScript.
+      const segments = await openSegmentStore({ databaseUrl: databaseUrlOf, dataDir: server.dataDir });
+      const profileMap = await segments.profileMap();
+      await segments.close();
+      const rows = await server.server.pipeline.query('SELECT profile_id, name FROM events');
+      const people = new Map<string, number>();
+      for (const row of rows) {
+        const person = profileMap.get(String(row.profile_id)) ?? String(row.profile_id);
+        people.set(person, Math.max(people.get(person) ?? 0, row.name === 'Order Completed' ? 1 : 0));
+      }
+      const side = (held: boolean) => {
+        const members = [...people].filter(([person]) => inGlobalHoldout(person, { percent: 50 }) === held);
+        return { n: members.length, value: members.reduce((s, [, v]) => s + v, 0) / members.length };
+      };
+      expect(body.percent).toBe(50);
+      expect(body.treated.n).toBe(side(false).n);
+      expect(body.heldOut.n).toBe(side(true).n);
+      expect(body.treated.n + body.heldOut.n).toBe(PEOPLE.length + 2);
+      expect(body.treated.value).toBeCloseTo(side(false).value, 12);
+      expect(body.heldOut.value).toBeCloseTo(side(true).value, 12);
+      const unknown = await server.admin('/api/holdout/lift?event=Nope');
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.field).toBe('event');
     });
   });

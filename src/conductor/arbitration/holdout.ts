@@ -4,6 +4,9 @@
 // process; the experiments module reads the same function to split people when it measures.
 import { createHash } from 'node:crypto';
 
+/** Hashed before the profile id; the warehouse's SQL (experiments) hashes the same text. */
+export const HOLDOUT_SALT = 'rapport-global-holdout:';
+
 export interface GlobalHoldout {
   /** Share of people held out, 0–50, to two decimals. */
   percent: number;
@@ -11,9 +14,7 @@ export interface GlobalHoldout {
 
 /** The person's position in [0, 1): the same for the same profile id, everywhere. */
 export function holdoutPosition(profileId: string): number {
-  return (
-    createHash('sha256').update(`rapport-global-holdout\u0000${profileId}`).digest().readUInt32BE(0) / 2 ** 32
-  );
+  return createHash('sha256').update(`${HOLDOUT_SALT}${profileId}`).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 export function inGlobalHoldout(profileId: string, holdout: GlobalHoldout | undefined): boolean {

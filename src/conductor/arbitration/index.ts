@@ -1,7 +1,7 @@
 // Arbitration: the gate on the send path of every message.
 export { arbitrate, rankCandidates } from './arbitrate.ts';
 export { type CapBucket, capBucket, capBucketKeys, capBucketsFor, describeCap } from './caps.ts';
-export { type GlobalHoldout, holdoutPosition, inGlobalHoldout } from './holdout.ts';
+export { type GlobalHoldout, HOLDOUT_SALT, holdoutPosition, inGlobalHoldout } from './holdout.ts';
 export {
   type ArbitrationPolicyDocument,
   ArbitrationPolicySchema,
