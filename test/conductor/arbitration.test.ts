@@ -131,6 +131,46 @@ describe('arbitrate', () => {
     expect(decide({ marketing: 'denied' }, 'transactional').code).toBe('consent_denied');
   });
 
+  it('consent by purpose and channel: marketing needs the channel’s yes and no denial of its purpose; transactional is exempt from channel opt-outs only', () => {
+    const decide = (consent: Record<string, ConsentState>, extra: Partial<SendCandidate>) =>
+      arbitrate(
+        [candidate('a', { channelPurpose: 'email', ...extra })],
+        person({ consent }),
+        policy,
+        NOON,
+      )[0]!;
+    // Marketing: the channel's opt-in decides; the step's purpose can only refuse.
+    expect(decide({ email: 'granted' }, {})).toMatchObject({
+      action: 'send',
+      reason: 'send: consent granted for email',
+    });
+    expect(decide({ email: 'granted', marketing: 'denied' }, {})).toMatchObject({
+      code: 'consent_denied',
+      reason: 'dropped: no consent for marketing by email (denied)',
+    });
+    expect(decide({ marketing: 'granted' }, {})).toMatchObject({
+      code: 'consent_unknown',
+      reason: 'dropped: no consent for email by email (unknown, and marketing needs a yes)',
+    });
+    // Transactional: an unsubscribe from marketing email (email denied) does not stop a receipt…
+    const receipt = { kind: 'transactional' as const, purpose: 'receipts' };
+    expect(decide({ email: 'denied' }, receipt)).toMatchObject({
+      action: 'send',
+      reason: 'send: transactional, consent for email not required',
+    });
+    // …a denial of the receipt's own purpose does, and so does erasure or a hard bounce.
+    expect(decide({ receipts: 'denied' }, receipt).code).toBe('consent_denied');
+    for (const reason of ['erased', 'hard bounce']) {
+      const closed = person({ suppressions: [{ channel: 'all', scope: 'all', reason }] });
+      expect(
+        arbitrate([candidate('r', { channelPurpose: 'email', ...receipt })], closed, policy, NOON)[0],
+      ).toMatchObject({
+        action: 'drop',
+        code: 'suppressed',
+      });
+    }
+  });
+
   it('when caps bind, higher priority wins, then higher expected value; the loser follows its policy', () => {
     const counts = { 'email:day:2026-03-02': 1 };
     const decisions = arbitrate(

@@ -14,7 +14,14 @@ import { capBucketsFor, describeCap } from './caps.ts';
 import { inGlobalHoldout } from './holdout.ts';
 import { quietHoursEnd } from './quiet-hours.ts';
 import { describeUntil } from './reasons.ts';
-import type { ArbitrationPolicy, CapReservation, Decision, PersonSendState, SendCandidate } from './types.ts';
+import type {
+  ArbitrationPolicy,
+  CapReservation,
+  ConsentState,
+  Decision,
+  PersonSendState,
+  SendCandidate,
+} from './types.ts';
 
 /** Decisions in the order of `candidates`. */
 export function arbitrate(
@@ -160,25 +167,49 @@ function capDecision(
   };
 }
 
-// 4. Consent for the message's purpose. Unknown is a no for marketing, a yes for transactional.
+// 4. Consent, by purpose and channel (docs/privacy.md, "Consent by purpose and channel"):
+//    - a denial of the message's own purpose stops it, marketing or transactional;
+//    - marketing needs a yes for its channel (the opt-in: `email`, `sms` …), unknown is a no;
+//    - transactional messages are exempt from channel opt-ins and opt-outs (an unsubscribe from
+//      marketing email does not stop a receipt). Erasure and hard bounces are suppressions
+//      (step 1), which stop transactional messages too.
 function checkConsent(candidate: SendCandidate, person: PersonSendState): Decision | undefined {
-  const state = person.consent[candidate.purpose] ?? 'unknown';
-  if (state === 'granted') return undefined;
-  if (state === 'unknown' && candidate.kind === 'transactional') return undefined;
+  const failure = consentFailure(candidate, person.consent);
+  if (!failure) return undefined;
+  const { purpose, state } = failure;
   const why = state === 'denied' ? 'denied' : 'unknown, and marketing needs a yes';
   return {
     candidateId: candidate.id,
     action: 'drop',
     code: state === 'denied' ? 'consent_denied' : 'consent_unknown',
-    reason: `dropped: no consent for ${candidate.purpose} by ${candidate.channel} (${why})`,
+    reason: `dropped: no consent for ${purpose} by ${candidate.channel} (${why})`,
   };
 }
 
-function sendReason(candidate: SendCandidate, person: PersonSendState): string {
-  const state = person.consent[candidate.purpose] ?? 'unknown';
-  return state === 'granted'
-    ? `send: consent granted for ${candidate.purpose}`
-    : `send: transactional, consent for ${candidate.purpose} not required`;
+/** The consent that stops this candidate, or undefined when consent allows it. */
+export function consentFailure(
+  candidate: Pick<SendCandidate, 'purpose' | 'channelPurpose' | 'kind'>,
+  consent: Readonly<Record<string, ConsentState>>,
+): { purpose: string; state: ConsentState } | undefined {
+  const channelPurpose = candidate.channelPurpose ?? candidate.purpose;
+  const ownPurposeIsChannel = channelPurpose === candidate.purpose && candidate.channelPurpose !== undefined;
+  const purposeState = consent[candidate.purpose] ?? 'unknown';
+  if (candidate.kind === 'transactional') {
+    // Exempt from the channel's opt-out; not from a denial of the message's own purpose.
+    return purposeState === 'denied' && !ownPurposeIsChannel
+      ? { purpose: candidate.purpose, state: 'denied' }
+      : undefined;
+  }
+  if (purposeState === 'denied') return { purpose: candidate.purpose, state: 'denied' };
+  const channelState = consent[channelPurpose] ?? 'unknown';
+  return channelState === 'granted' ? undefined : { purpose: channelPurpose, state: channelState };
+}
+
+function sendReason(candidate: SendCandidate, _person: PersonSendState): string {
+  const channelPurpose = candidate.channelPurpose ?? candidate.purpose;
+  return candidate.kind === 'marketing'
+    ? `send: consent granted for ${channelPurpose}`
+    : `send: transactional, consent for ${channelPurpose} not required`;
 }
 
 /** Counts as the store has them plus what this call has reserved, and who reserved it. */

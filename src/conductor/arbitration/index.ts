@@ -1,5 +1,5 @@
 // Arbitration: the gate on the send path of every message.
-export { arbitrate, rankCandidates } from './arbitrate.ts';
+export { arbitrate, consentFailure, rankCandidates } from './arbitrate.ts';
 export { type CapBucket, capBucket, capBucketKeys, capBucketsFor, describeCap } from './caps.ts';
 export { type GlobalHoldout, HOLDOUT_SALT, holdoutPosition, inGlobalHoldout } from './holdout.ts';
 export {

@@ -10,8 +10,13 @@ export interface SendCandidate {
   /** The send's idempotency key; decisions refer to it. */
   id: string;
   channel: Channel;
-  /** The consent purpose it needs (`marketing`, `marketing_sms`, `service` …). */
+  /** The message's own purpose (`marketing`, `city_services`, `receipts` …): a denial of it stops the message. */
   purpose: string;
+  /**
+   * The channel's opt-in (`email`, `sms` …, the channel's consent purpose), which marketing
+   * needs granted and transactional messages do not. Absent: `purpose` stands for both.
+   */
+  channelPurpose?: string;
   /** Transactional messages (receipts, password resets) skip quiet hours and caps, and need no opt-in. */
   kind: 'marketing' | 'transactional';
   priority: number;

@@ -14,7 +14,7 @@
 // message twice; see docs/arbitration.md, "In doubt").
 import { computeNextBackoffInterval } from '@ide/backoff';
 import type { DecisionRecord, LogEntry, OutboxRow, OutboxUpdate } from '../../store/index.ts';
-import { arbitrate } from '../arbitration/arbitrate.ts';
+import { arbitrate, consentFailure } from '../arbitration/arbitrate.ts';
 import { capBucketKeys } from '../arbitration/caps.ts';
 import type { Decision, PersonSendState, SendCandidate } from '../arbitration/types.ts';
 import { chooseBestChannel } from '../best-channel.ts';
@@ -137,11 +137,14 @@ export async function pickChannel(
   action: SendAction,
 ): Promise<{ channel: string; why?: string }> {
   if (action.channel !== 'best') return { channel: action.channel };
-  const consented = action.channels.filter((channel) => {
-    const state = person.consent[consentPurposeOf(conductor, channel)];
-    // As arbitration reads it: unknown is a yes only for transactional messages.
-    return state === 'granted' || (action.kind === 'transactional' && state !== 'denied');
-  });
+  // As arbitration reads consent (by purpose and channel), so the choice is one it will allow.
+  const consented = action.channels.filter(
+    (channel) =>
+      consentFailure(
+        { purpose: action.purpose, channelPurpose: consentPurposeOf(conductor, channel), kind: action.kind },
+        person.consent,
+      ) === undefined,
+  );
   if (consented.length === 0) return { channel: action.channels[0] ?? 'email' };
   const best =
     (await conductor.channels.bestChannelFor?.(person.profileId, consented)) ??
@@ -155,7 +158,7 @@ function withWhy(decision: Decision, why: string | undefined): Decision {
   return why ? { ...decision, reason: `${decision.reason} (${why})` } : decision;
 }
 
-/** Consent is asked for the channel's purpose (the channel says which: `email`, `sms` …). */
+/** The channel's opt-in purpose (the channel says which: `email`, `sms` …); the message's own purpose is checked too. */
 export function consentPurposeOf(conductor: ConductorState, channel: string): string {
   return conductor.channels.get(channel)?.purpose ?? channel;
 }
@@ -165,7 +168,8 @@ function candidateOf(conductor: ConductorState, row: OutboxRow, channel: string)
   return {
     id: row.idempotencyKey,
     channel: channel as ChannelName,
-    purpose: consentPurposeOf(conductor, channel),
+    purpose: action.purpose,
+    channelPurpose: consentPurposeOf(conductor, channel),
     kind: action.kind,
     priority: action.priority,
     expectedValue: action.expectedValue,
