@@ -45,6 +45,7 @@ import { statsRoutes } from './stats/index.ts';
 import {
   openChannelStore,
   openSegmentStore,
+  openSpendStore,
   openStateStore,
   type StateStore,
   sqlitePathsIn,
@@ -228,11 +229,15 @@ export async function createServer(
   const segments = await openSegmentStore(location);
   app.addHook('onClose', async () => segments.close());
   await app.register(transferRoutes, { state, events: pipeline, credentials, segments });
+  const spend = await openSpendStore(location);
+  app.addHook('onClose', async () => spend.close());
   await app.register(attributionRoutes, {
     credentials,
     events: pipeline,
     engine: location.databaseUrl ? 'postgres' : 'duckdb',
     profileMap: () => segments.profileMap(),
+    spend,
+    segments,
     now: () => (options.clock ? options.clock.now() : new Date()),
   });
   await app.register(segmentRoutes, {

@@ -26,12 +26,12 @@ export interface PathsFile {
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-function invalid(message: string, details?: Record<string, unknown>): RapportError {
+export function invalid(message: string, details?: Record<string, unknown>): RapportError {
   return new RapportError('RAPPORT_ATTRIBUTION_INVALID_INPUT', message, details);
 }
 
 /** Decodes line by line; lines that are not UTF-8 become empty and are reported. */
-function decodeLines(bytes: Uint8Array, name: string): { text: string; rejected: RejectedPathRow[] } {
+export function decodeLines(bytes: Uint8Array, name: string): { text: string; rejected: RejectedPathRow[] } {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     throw invalid(`${name} is UTF-16; save it as UTF-8 (CSV UTF-8 in a spreadsheet's "Save as")`);
   }
@@ -47,7 +47,7 @@ function decodeLines(bytes: Uint8Array, name: string): { text: string; rejected:
       lines.push(decoder.decode(bytes.subarray(start, end)));
     } catch {
       lines.push('');
-      rejected.push({ line, field: 'path', reason: 'the line is not valid UTF-8 (save the file as UTF-8)' });
+      rejected.push({ line, field: 'line', reason: 'the line is not valid UTF-8 (save the file as UTF-8)' });
     }
     start = end + 1;
     line += 1;

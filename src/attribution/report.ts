@@ -18,6 +18,7 @@ export interface ReportInput {
   order: number;
   withNulls: boolean;
   halfLifeDays: number;
+  groupBy?: 'channel' | 'campaign';
 }
 
 export interface ChannelReach {
@@ -27,6 +28,8 @@ export interface ChannelReach {
   touches: number;
   /** People who opened, clicked or visited through the channel. */
   engaged: number;
+  /** Rapport's own sends of the channel (Email Sent, Webhook Delivered). */
+  sends: number;
 }
 
 export interface AttributionReport {
@@ -60,6 +63,7 @@ export async function attributionReport(input: ReportInput): Promise<Attribution
     startMs: input.startMs,
     endMs: input.endMs,
     kinds: DEFAULT_KINDS,
+    groupBy: input.groupBy ?? 'channel',
   });
   const models = {} as Record<ModelName, Record<string, ChannelCredit>>;
   for (const model of MODEL_NAMES) {
@@ -96,8 +100,10 @@ function reachByChannel(touchesByPerson: Map<string, { channel: string; kind: st
         reach: 0,
         touches: 0,
         engaged: 0,
+        sends: 0,
       };
       entry.touches += 1;
+      if (touch.kind === 'send') entry.sends += 1;
       byChannel.set(touch.channel, entry);
       reached.add(touch.channel);
       if (touch.kind !== 'send' && touch.kind !== 'view') engaged.add(touch.channel);

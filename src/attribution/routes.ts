@@ -4,12 +4,16 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { requireAdmin } from '../api/index.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
+import { RapportError } from '../errors/index.ts';
 import type { EventReader } from '../pipeline/rpc.ts';
 import { resolveRange } from '../stats/range.ts';
+import type { SegmentStore, SpendStore } from '../store/index.ts';
 import { MAX_MARKOV_ORDER } from './markov.ts';
 import { attributionReport } from './report.ts';
+import { roiTable } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
-import { MODEL_NAMES } from './types.ts';
+import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
+import { MODEL_NAMES, type ModelName } from './types.ts';
 
 export interface AttributionRouteOptions {
   credentials: CredentialCache;
@@ -17,6 +21,8 @@ export interface AttributionRouteOptions {
   engine: 'duckdb' | 'postgres';
   /** Merged-away profile → the profile it ended in. */
   profileMap(): Promise<Map<string, string>>;
+  spend: SpendStore;
+  segments: Pick<SegmentStore, 'getSegment' | 'listMembers'>;
   now(): Date;
 }
 
@@ -26,34 +32,38 @@ export const MAX_LOOKBACK_DAYS = 180;
 
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 
-export const AttributionQuerySchema = Type.Object(
-  {
-    from: Type.Optional({ ...Day, description: 'first day of conversions (UTC); default 29 days before to' }),
-    to: Type.Optional({ ...Day, description: 'last day of conversions (UTC); default today' }),
-    conversion: Type.String({
-      minLength: 1,
-      default: DEFAULT_CONVERSION_EVENT,
-      description: 'the conversion event',
-    }),
-    lookbackDays: Type.Integer({
-      minimum: 1,
-      maximum: MAX_LOOKBACK_DAYS,
-      default: DEFAULT_LOOKBACK_DAYS,
-      description: 'touches older than this before a conversion do not count',
-    }),
-    order: Type.Integer({ minimum: 1, maximum: MAX_MARKOV_ORDER, default: 1, description: 'Markov order' }),
-    withNulls: Type.Boolean({
-      default: true,
-      description: 'Markov and Shapley count people who did not convert',
-    }),
-    halfLifeDays: Type.Number({
-      exclusiveMinimum: 0,
-      default: DEFAULT_HALF_LIFE_DAYS,
-      description: 'time decay',
-    }),
-  },
-  { additionalProperties: false },
-);
+const queryProperties = {
+  from: Type.Optional({ ...Day, description: 'first day of conversions (UTC); default 29 days before to' }),
+  to: Type.Optional({ ...Day, description: 'last day of conversions (UTC); default today' }),
+  conversion: Type.String({
+    minLength: 1,
+    default: DEFAULT_CONVERSION_EVENT,
+    description: 'the conversion event',
+  }),
+  lookbackDays: Type.Integer({
+    minimum: 1,
+    maximum: MAX_LOOKBACK_DAYS,
+    default: DEFAULT_LOOKBACK_DAYS,
+    description: 'touches older than this before a conversion do not count',
+  }),
+  order: Type.Integer({ minimum: 1, maximum: MAX_MARKOV_ORDER, default: 1, description: 'Markov order' }),
+  withNulls: Type.Boolean({
+    default: true,
+    description: 'Markov and Shapley count people who did not convert',
+  }),
+  halfLifeDays: Type.Number({
+    exclusiveMinimum: 0,
+    default: DEFAULT_HALF_LIFE_DAYS,
+    description: 'time decay',
+  }),
+  segment: Type.Optional(Type.String({ minLength: 1, description: "only the segment's current members" })),
+  groupBy: Type.Union([Type.Literal('channel'), Type.Literal('campaign')], {
+    default: 'channel',
+    description: 'credit channels, or each channel / campaign',
+  }),
+};
+
+export const AttributionQuerySchema = Type.Object(queryProperties, { additionalProperties: false });
 
 const Credit = Type.Object({ conversions: Type.Number(), value: Type.Number() });
 
@@ -86,7 +96,82 @@ export const AttributionReportSchema = Type.Object({
     Object.fromEntries(MODEL_NAMES.map((name) => [name, Type.Record(Type.String(), Credit)])),
   ),
   query: Type.String({ description: 'the SQL that read the touchpoints' }),
+  segment: Type.Union([Type.String(), Type.Null()]),
+  groupBy: Type.String(),
 });
+
+const RoiQuerySchema = Type.Object(
+  {
+    ...queryProperties,
+    model: Type.Union(
+      MODEL_NAMES.map((name) => Type.Literal(name)),
+      { default: 'markov', description: 'the model whose credit the table shows' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Nullable = (schema: ReturnType<typeof Type.Number>) => Type.Union([schema, Type.Null()]);
+const RoiRowSchema = Type.Object({
+  channel: Type.String(),
+  reach: Type.Integer(),
+  engaged: Type.Integer(),
+  sends: Type.Integer(),
+  conversions: Type.Number(),
+  value: Type.Number(),
+  spend: Type.Number(),
+  sendCost: Type.Number(),
+  cost: Type.Number(),
+  roas: Nullable(Type.Number()),
+  roi: Nullable(Type.Number()),
+  costPerConversion: Nullable(Type.Number()),
+  incrementalConversions: Nullable(Type.Number()),
+});
+
+const RoiSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  model: Type.String(),
+  groupBy: Type.String(),
+  segment: Type.Union([Type.String(), Type.Null()]),
+  currency: Type.Union([Type.String(), Type.Null()]),
+  conversions: Type.Integer(),
+  value: Type.Number(),
+  rows: Type.Array(RoiRowSchema),
+  unmatchedSpend: Type.Array(Type.Object({ channel: Type.String(), amount: Type.Number() })),
+  query: Type.String(),
+  spendQuery: Type.String({ description: 'the SQL that summed the spend' }),
+});
+
+const SpendInputSchema = Type.Object(
+  {
+    currency: Type.Optional(Type.String({ description: 'ISO 4217 code for rows without their own' })),
+    csv: Type.Optional(Type.String({ description: 'a CSV: day,channel,campaign,amount[,currency]' })),
+    rows: Type.Optional(
+      Type.Array(
+        Type.Object({
+          day: Type.String(),
+          channel: Type.String(),
+          campaign: Type.Optional(Type.String()),
+          amount: Type.Number(),
+          currency: Type.Optional(Type.String()),
+        }),
+        { maxItems: 100_000 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SpendResultSchema = Type.Object({
+  read: Type.Integer(),
+  imported: Type.Integer(),
+  currency: Type.Union([Type.String(), Type.Null()]),
+  rejected: Type.Array(Type.Object({ line: Type.Integer(), field: Type.String(), reason: Type.String() })),
+});
+
+export const SPEND_QUERY =
+  'SELECT channel, campaign, sum(amount), min(currency), count(*) FROM attribution_spend WHERE day BETWEEN :from AND :to GROUP BY channel, campaign';
 
 export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOptions> = async (app, options) => {
   app.addHook('onRequest', requireAdmin(options.credentials));
@@ -103,19 +188,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
     },
     async (request) => {
       const q = request.query;
-      const range = resolveRange({ from: q.from, to: q.to }, options.now().getTime(), 30);
-      const report = await attributionReport({
-        engine: options.engine,
-        events: options.events,
-        profileMap: await options.profileMap(),
-        startMs: range.startMs,
-        endMs: range.endMs,
-        conversionEvent: q.conversion,
-        lookbackDays: q.lookbackDays,
-        order: q.order,
-        withNulls: q.withNulls,
-        halfLifeDays: q.halfLifeDays,
-      });
+      const { range, report } = await reportFor(q);
       return {
         from: range.from,
         to: range.to,
@@ -123,8 +196,184 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
         lookbackDays: q.lookbackDays,
         order: q.order,
         withNulls: q.withNulls,
+        segment: q.segment ?? null,
+        groupBy: q.groupBy,
         ...report,
       };
     },
   );
+
+  app.get(
+    '/api/attribution/roi',
+    {
+      schema: {
+        tags: ['attribution'],
+        summary:
+          'Reach, engagement, attributed conversions and revenue, cost, ROAS and ROI per channel or campaign',
+        security: [{ adminToken: [] }],
+        querystring: RoiQuerySchema,
+        response: { 200: RoiSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const { range, report } = await reportFor(q);
+      const table = roiTable({
+        channels: report.channels,
+        credit: report.models[q.model],
+        spend: await options.spend.spendBetween(range.from, range.to),
+        sendCosts: await options.spend.sendCosts(),
+        groupBy: q.groupBy,
+      });
+      return {
+        from: range.from,
+        to: range.to,
+        model: q.model,
+        groupBy: q.groupBy,
+        segment: q.segment ?? null,
+        currency: table.currency ?? (await options.spend.storedCurrency()),
+        conversions: report.conversions,
+        value: report.value,
+        rows: table.rows,
+        unmatchedSpend: table.unmatchedSpend,
+        query: report.query,
+        spendQuery: SPEND_QUERY,
+      };
+    },
+  );
+
+  app.post(
+    '/api/attribution/spend',
+    {
+      schema: {
+        tags: ['attribution'],
+        summary:
+          'Import spend per channel, campaign and day (a CSV or rows); the same day, channel and campaign again replaces it',
+        security: [{ adminToken: [] }],
+        body: SpendInputSchema,
+        response: { 200: SpendResultSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      if ((body.csv === undefined) === (body.rows === undefined)) {
+        throw new RapportError('RAPPORT_API_BAD_REQUEST', 'body: send either csv or rows', { field: 'body' });
+      }
+      const parsed =
+        body.csv !== undefined
+          ? parseSpendCsv(new TextEncoder().encode(body.csv), body.currency, 'the CSV')
+          : checkRows(body.rows ?? [], body.currency);
+      const stored = await options.spend.storedCurrency();
+      const expected = stored ?? parsed.rows[0]?.currency;
+      const rows = [];
+      for (const [index, row] of parsed.rows.entries()) {
+        if (row.currency !== expected) {
+          parsed.rejected.push({
+            line: parsed.lines[index]!,
+            field: 'currency',
+            reason: `${row.channel} on ${row.day} is in ${row.currency}; spend is kept in ${expected}: convert it first`,
+          });
+        } else rows.push(row);
+      }
+      await options.spend.upsertSpend(rows);
+      return {
+        read: parsed.read,
+        imported: rows.length,
+        currency: expected ?? null,
+        rejected: parsed.rejected,
+      };
+    },
+  );
+
+  app.get(
+    '/api/attribution/send-costs',
+    {
+      schema: {
+        tags: ['attribution'],
+        summary: "What one of Rapport's own messages costs per channel",
+        security: [{ adminToken: [] }],
+        response: { 200: Type.Record(Type.String(), Type.Number()) },
+      },
+    },
+    async () => options.spend.sendCosts(),
+  );
+
+  app.put(
+    '/api/attribution/send-costs/:channel',
+    {
+      schema: {
+        tags: ['attribution'],
+        summary: "Set what one of Rapport's own messages costs on a channel (in the spend currency)",
+        security: [{ adminToken: [] }],
+        params: Type.Object({ channel: Type.String({ minLength: 1, maxLength: 100 }) }),
+        body: Type.Object({ cost: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+        response: { 200: Type.Record(Type.String(), Type.Number()), '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      await options.spend.setSendCost(request.params.channel.toLowerCase(), request.body.cost);
+      return options.spend.sendCosts();
+    },
+  );
+
+  async function reportFor(q: {
+    from?: string | undefined;
+    to?: string | undefined;
+    conversion: string;
+    lookbackDays: number;
+    order: number;
+    withNulls: boolean;
+    halfLifeDays: number;
+    segment?: string | undefined;
+    groupBy: 'channel' | 'campaign';
+  }) {
+    const range = resolveRange({ from: q.from, to: q.to }, options.now().getTime(), 30);
+    const people = q.segment === undefined ? undefined : await segmentMembers(q.segment);
+    const report = await attributionReport({
+      engine: options.engine,
+      events: options.events,
+      profileMap: await options.profileMap(),
+      people,
+      startMs: range.startMs,
+      endMs: range.endMs,
+      conversionEvent: q.conversion,
+      lookbackDays: q.lookbackDays,
+      order: q.order,
+      withNulls: q.withNulls,
+      halfLifeDays: q.halfLifeDays,
+      groupBy: q.groupBy,
+    });
+    return { range, report };
+  }
+
+  async function segmentMembers(id: string): Promise<string[]> {
+    if (!(await options.segments.getSegment(id))) {
+      throw new RapportError('RAPPORT_SEGMENT_NOT_FOUND', `segment ${id} does not exist`, {
+        field: 'segment',
+      });
+    }
+    const ids: string[] = [];
+    for (let after = ''; ; ) {
+      const page = await options.segments.listMembers(id, { afterId: after, limit: 10_000 });
+      for (const member of page) ids.push(member.profileId);
+      if (page.length < 10_000) return ids;
+      after = page.at(-1)?.profileId ?? '';
+    }
+  }
 };
+
+function checkRows(
+  rows: readonly { day: string; channel: string; campaign?: string; amount: number; currency?: string }[],
+  currency: string | undefined,
+) {
+  const parsed: SpendFile = { read: rows.length, rows: [], lines: [], rejected: [] };
+  rows.forEach((row, index) => {
+    const checked = checkSpend(row, currency, index);
+    if ('reason' in checked) parsed.rejected.push(checked);
+    else {
+      parsed.rows.push(checked);
+      parsed.lines.push(index);
+    }
+  });
+  return parsed;
+}

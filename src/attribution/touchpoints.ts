@@ -146,8 +146,8 @@ export interface PathOptions {
   endMs: number;
   /** Which touches make a path (default every kind but sends: a send nobody opened is not met). */
   kinds?: readonly TouchKind[];
-  /** Only touches of one campaign's channels are kept when set (ROI per campaign). */
-  campaign?: string;
+  /** `campaign` names each touch `channel / campaign` (ROI per campaign); default `channel`. */
+  groupBy?: 'channel' | 'campaign';
 }
 
 export interface TimedTouch extends Touch {
@@ -217,7 +217,8 @@ export function pathsFromEvents(rows: Iterable<TouchRow>, options: PathOptions):
     }
     const touch = classifyTouch(row);
     if (touch === null) continue;
-    if (options.campaign !== undefined && touch.campaign !== options.campaign) continue;
+    if (options.groupBy === 'campaign' && touch.campaign !== null)
+      touch.channel = campaignKey(touch.channel, touch.campaign);
     // A direct visit soon after another touch is the same session, not a new touch.
     const previous = pending[pending.length - 1];
     if (touch.channel === 'direct' && previous && row.tsMs - previous.tsMs < SESSION_MS) continue;
@@ -230,6 +231,11 @@ export function pathsFromEvents(rows: Iterable<TouchRow>, options: PathOptions):
   }
   if (person !== null) closeNulls();
   return out;
+}
+
+/** How a channel's campaign is named when attribution is per campaign. */
+export function campaignKey(channel: string, campaign: string): string {
+  return campaign === '' ? channel : `${channel} / ${campaign}`;
 }
 
 /** 30 minutes: Google Analytics' session timeout. */

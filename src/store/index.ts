@@ -86,3 +86,17 @@ export async function openConductorStore(
     sqlitePathsIn(location.dataDir).statePath,
   );
 }
+
+export type * from './spend-types.ts';
+
+/** Marketing spend and send costs (attribution's ROI): beside the state store, in the same database. */
+export async function openSpendStore(
+  location: StorageLocation,
+): Promise<import('./spend-types.ts').SpendStore> {
+  if (location.databaseUrl) {
+    const { PostgresSpendStore } = await import('./postgres/spend.ts');
+    return PostgresSpendStore.open(location.databaseUrl);
+  }
+  mkdirSync(location.dataDir, { recursive: true });
+  return new (await import('./sqlite/spend.ts')).SqliteSpendStore(sqlitePathsIn(location.dataDir).statePath);
+}

@@ -3,6 +3,7 @@
 // anonymous visitor; the paths and the credit are counted by hand here.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestClock } from '../../src/pipeline/index.ts';
+import { openSegmentStore } from '../../src/store/index.ts';
 import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
@@ -103,7 +104,26 @@ for (const engine of ENGINES)
       }
       const clock = new TestClock(new Date('2026-03-10T23:00:00.000Z'));
       server = await startTestServer(databaseUrl ? { databaseUrl } : {}, { clock });
+      const created = await server.adminRequest('POST', '/api/segments', {
+        id: 'buyers',
+        text: 'performed "Order Completed"',
+      });
+      expect(created.status).toBe(201);
       expect((await track(server, '/v1/batch', { batch: BATCH })).status).toBe(200);
+      // Until the warehouse has every event and the segment its four buyers.
+      const store = await openSegmentStore({ databaseUrl, dataDir: server.dataDir });
+      try {
+        for (let round = 0; ; round++) {
+          await server.settle();
+          const head = await server.server.state.log.headSeq();
+          await server.server.pipeline.waitForSegments(head);
+          if ((await store.memberCounts()).get('buyers') === 4) break;
+          if (round > 400) throw new Error('the pipeline did not settle');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      } finally {
+        await store.close();
+      }
       await server.settle();
     }, 120_000);
 
@@ -163,5 +183,86 @@ for (const engine of ENGINES)
       expect(bad.body.message).toContain('order');
       const unauthorised = await server.adminRequest('GET', `/api/attribution?${RANGE}`, undefined, null);
       expect(unauthorised.status).toBe(401);
+    });
+
+    it('imports spend idempotently, with bad rows named, and sets what a send costs', async () => {
+      const csv = [
+        'day,channel,campaign,amount,currency',
+        '2026-03-10,Paid Search,,40,EUR',
+        '2026-03-09,paid search,,10,EUR',
+        '2026-03-10,display,spring,25,EUR',
+        '2026-03-10,tv,,100,EUR',
+        '2026-03-10,display,,-5,EUR',
+        '2026-03-10,email,,3,USD',
+        '2026-13-01,display,,1,EUR',
+      ].join('\n');
+      for (let round = 0; round < 2; round++) {
+        const imported = await server.adminRequest('POST', '/api/attribution/spend', { csv });
+        expect(imported.status).toBe(200);
+        expect(imported.body).toMatchObject({ read: 7, imported: 4, currency: 'EUR' });
+        expect(
+          imported.body.rejected.map((row: { line: number; field: string }) => `${row.line}:${row.field}`),
+        ).toEqual(['6:amount', '8:day', '7:currency']);
+        expect(imported.body.rejected[0].reason).toContain('negative');
+      }
+      const rows = await server.adminRequest('POST', '/api/attribution/spend', {
+        currency: 'eur',
+        rows: [
+          { day: '2026-03-08', channel: 'display', amount: 7 },
+          { day: '2026-03-08', channel: '', amount: 1 },
+        ],
+      });
+      expect(rows.body).toMatchObject({ read: 2, imported: 1, rejected: [{ line: 1, field: 'channel' }] });
+      const both = await server.adminRequest('POST', '/api/attribution/spend', { csv, rows: [] });
+      expect(both.status).toBe(400);
+      const cost = await server.adminRequest('PUT', '/api/attribution/send-costs/Email', { cost: 0.5 });
+      expect(cost.body).toEqual({ email: 0.5 });
+      expect((await server.adminRequest('PUT', '/api/attribution/send-costs/sms', { cost: -1 })).status).toBe(
+        400,
+      );
+    });
+
+    it('the ROI table: credit under the chosen model against spend and send costs', async () => {
+      const row = (body: { rows: { channel: string }[] }, channel: string) =>
+        body.rows.find((entry) => entry.channel === channel);
+      const last = await server.admin(`/api/attribution/roi?${RANGE}&model=last`);
+      expect(last.status).toBe(200);
+      expect(last.body).toMatchObject({ model: 'last', currency: 'EUR', conversions: 4, value: 150 });
+      expect(row(last.body, 'email')).toMatchObject({
+        sends: 1,
+        conversions: 1,
+        value: 100,
+        spend: 0,
+        sendCost: 0.5,
+        cost: 0.5,
+        roas: 200,
+        roi: 199,
+        costPerConversion: 0.5,
+        incrementalConversions: null,
+      });
+      // Only the 10th's spend is in the range.
+      expect(row(last.body, 'paid search')).toMatchObject({ conversions: 0, spend: 40, roas: 0, roi: -1 });
+      expect(row(last.body, 'organic search')).toMatchObject({ cost: 0, roas: null, roi: null });
+      expect(last.body.unmatchedSpend).toEqual([{ channel: 'tv', amount: 100 }]);
+      expect(last.body.spendQuery).toContain('attribution_spend');
+      const first = await server.admin(`/api/attribution/roi?${RANGE}&model=first`);
+      expect(row(first.body, 'paid search')).toMatchObject({
+        conversions: 1,
+        value: 100,
+        roas: 2.5,
+        roi: 1.5,
+      });
+      const byCampaign = await server.admin(`/api/attribution/roi?${RANGE}&model=last&groupBy=campaign`);
+      expect(row(byCampaign.body, 'display / spring')).toMatchObject({ spend: 25, reach: 1 });
+      expect(row(byCampaign.body, 'email / j1')).toMatchObject({ value: 100, sendCost: 0.5 });
+      // The buyers segment leaves out u3, the only one who saw the display ad.
+      const buyers = await server.admin(`/api/attribution/roi?${RANGE}&model=last&segment=buyers`);
+      expect(buyers.body.segment).toBe('buyers');
+      expect(row(buyers.body, 'display')).toBeUndefined();
+      expect(buyers.body.unmatchedSpend).toEqual([
+        { channel: 'display', amount: 25 },
+        { channel: 'tv', amount: 100 },
+      ]);
+      expect((await server.admin(`/api/attribution/roi?${RANGE}&segment=nobody`)).status).toBe(404);
     });
   });

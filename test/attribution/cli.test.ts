@@ -53,7 +53,7 @@ describe('rapport attribution --paths', () => {
     expect(result.stderr).toContain('line 5, conversions: conversions -1 is negative');
     expect(result.stderr).toContain('line 6, nulls: nulls "x" is not a number');
     expect(result.stderr).toContain('line 7, value: value is empty for 3 conversions');
-    expect(result.stderr).toContain('line 8, path: the line is not valid UTF-8');
+    expect(result.stderr).toContain('line 8, line: the line is not valid UTF-8');
     const output = JSON.parse(result.stdout);
     expect(output.channels).toEqual({ a: { conversions: 1, value: 10 }, b: { conversions: 2, value: 20 } });
     expect(result.stdout).not.toMatch(/NaN|null/);
