@@ -27,6 +27,7 @@ import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { ExperimentService, experimentRoutes } from './experiments/index.ts';
 import { GroupCommitLog, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
+import { LoyaltyStore, loyaltyRoutes } from './loyalty/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
@@ -265,6 +266,21 @@ export async function createServer(
     append: (entries) => ingestLog.append(entries),
     credentials,
     schedule: config.processors,
+    ...(options.clock ? { now: () => options.clock!.now() } : {}),
+  });
+  const loyalty = await LoyaltyStore.open(location);
+  app.addHook('onClose', async () => loyalty.close());
+  // Erasure reaches the ledger before the job says complete (docs/loyalty.md).
+  erasure.onErased(async ({ profileIds }) => {
+    await loyalty.eraseProfiles(profileIds);
+  });
+  await app.register(loyaltyRoutes, {
+    store: loyalty,
+    events: pipeline,
+    state,
+    append: (entries) => ingestLog.append(entries),
+    credentials,
+    runEveryMs: config.processors ? 60_000 : 0,
     ...(options.clock ? { now: () => options.clock!.now() } : {}),
   });
   await app.register(trackingRoutes, {

@@ -50,6 +50,8 @@ export const ERRORS = {
   RAPPORT_QUARANTINE_REPLAY_FAILED: { status: 409, kind: 'operational' },
   RAPPORT_EXPERIMENT_INVALID: { status: 400, kind: 'user' },
   RAPPORT_EXPERIMENT_NOT_FOUND: { status: 404, kind: 'user' },
+  RAPPORT_LOYALTY_INVALID: { status: 400, kind: 'user' },
+  RAPPORT_LOYALTY_INSUFFICIENT_POINTS: { status: 409, kind: 'user' },
   RAPPORT_INTERNAL: { status: 500, kind: 'bug' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,0 +1,184 @@
+// The loyalty API on a real server: a programme (loops refused), earning from tracked events
+// once however often a run repeats, balances and tiers as traits, a Loyalty Tier Changed event,
+// redemptions over the balance refused with the ledger untouched, adjustments with a reason,
+// the leaderboard, and erasure reaching the ledger.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+
+let t: TestServer;
+const ids = new Map<string, string>();
+const now = new Date();
+const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+
+const order = (userId: string, id: string, revenue: number, days: number) => ({
+  type: 'track',
+  messageId: `order-${id}`,
+  userId,
+  event: 'Order Completed',
+  timestamp: daysAgo(days),
+  properties: { order_id: id, revenue, products: [{ product_id: 'mug' }] },
+});
+
+async function send(batch: unknown[]) {
+  expect((await track(t, '/v1/batch', { batch })).status).toBe(200);
+  await t.settle();
+}
+
+async function profileId(userId: string): Promise<string> {
+  if (!ids.has(userId)) {
+    const found = await t.admin(`/api/profiles?q=${userId}&limit=1`);
+    ids.set(userId, found.body.items[0].profileId);
+  }
+  return ids.get(userId)!;
+}
+
+const PROGRAMME = {
+  earnRules: [
+    { id: 'orders', event: 'Order Completed', pointsPerUnit: 1 },
+    { id: 'reviews', event: 'Product Reviewed', points: 50 },
+  ],
+  campaigns: [],
+  tiers: [
+    { id: 'silver', name: 'Silver', minPoints: 100 },
+    { id: 'gold', name: 'Gold', minPoints: 300, benefits: ['free shipping'] },
+  ],
+  tierWindowDays: 365,
+  expiryDays: 0,
+  allowNegative: false,
+};
+
+beforeAll(async () => {
+  t = await startTestServer({ processors: true });
+  await send([
+    { type: 'identify', userId: 'ann', traits: { email: 'ann@example.com' } },
+    { type: 'identify', userId: 'bob', traits: { email: 'bob@example.com' } },
+    order('ann', 'a1', 80.5, 10),
+    order('ann', 'a2', 40, 5),
+    order('bob', 'b1', 20, 3),
+    {
+      type: 'track',
+      messageId: 'review-1',
+      userId: 'bob',
+      event: 'Product Reviewed',
+      properties: { rating: 5 },
+    },
+  ]);
+}, 120_000);
+
+afterAll(async () => t?.close());
+
+describe('loyalty API', () => {
+  it('refuses a programme whose earn rule would loop, naming it', async () => {
+    const bad = await t.adminRequest('PUT', '/api/loyalty/programme', {
+      ...PROGRAMME,
+      earnRules: [{ id: 'loop', event: 'Points Earned', points: 1 }],
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toBe('RAPPORT_LOYALTY_INVALID');
+    expect(bad.body.issues).toEqual([
+      'earnRules[0] (loop): earning on "Points Earned" would loop (points earned on a points event)',
+    ]);
+    expect((await t.adminRequest('PUT', '/api/loyalty/programme', PROGRAMME)).status).toBe(200);
+  });
+
+  it('earns from events once, however many runs, and shows balance and tier as traits', async () => {
+    const first = await t.adminRequest('POST', '/api/loyalty/run');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      eventsRead: 4,
+      earned: 4,
+      pointsEarned: 80 + 40 + 20 + 50,
+      tierChanges: 1,
+    });
+    const again = await t.adminRequest('POST', '/api/loyalty/run');
+    expect(again.body).toMatchObject({ earned: 0, pointsEarned: 0 });
+    // The same order sent again (same messageId) is deduplicated; a new one earns.
+    await send([order('ann', 'a1', 80.5, 10), order('ann', 'a3', 200, 1)]);
+    expect((await t.adminRequest('POST', '/api/loyalty/run')).body).toMatchObject({
+      earned: 1,
+      pointsEarned: 200,
+    });
+    await t.settle();
+    const ann = await t.admin(`/api/loyalty/people/${await profileId('ann')}`);
+    expect(ann.body).toMatchObject({ balance: 320, qualifyingPoints: 320, tier: { id: 'gold' } });
+    expect(ann.body.entries.map((entry: { points: number }) => entry.points).sort()).toEqual([200, 40, 80]);
+    const profile = await t.admin(`/api/profiles/${await profileId('ann')}`);
+    expect(profile.body.traits).toMatchObject({ points_balance: 320, loyalty_tier: 'gold' });
+    const bob = await t.admin(`/api/profiles/${await profileId('bob')}`);
+    expect(bob.body.traits).toMatchObject({ points_balance: 70, loyalty_tier: null });
+    const changes = await t.server.pipeline.query(
+      `SELECT (properties->>'from') AS "from", (properties->>'to') AS "to", (properties->>'direction') AS direction
+       FROM events WHERE name = 'Loyalty Tier Changed' ORDER BY seq`,
+    );
+    expect(changes).toEqual([
+      { from: null, to: 'silver', direction: 'upgrade' },
+      { from: 'silver', to: 'gold', direction: 'upgrade' },
+    ]);
+  });
+
+  it('refuses a redemption over the balance with the ledger untouched; a retried one redeems once', async () => {
+    const id = await profileId('bob');
+    const over = await t.adminRequest('POST', `/api/loyalty/people/${id}/redeem`, {
+      points: 71,
+      requestId: 'r1',
+    });
+    expect(over.status).toBe(409);
+    expect(over.body).toMatchObject({ error: 'RAPPORT_LOYALTY_INSUFFICIENT_POINTS', balance: 70 });
+    expect((await t.admin(`/api/loyalty/people/${id}`)).body.entries).toHaveLength(2);
+    const ok = await t.adminRequest('POST', `/api/loyalty/people/${id}/redeem`, {
+      points: 50,
+      requestId: 'r2',
+    });
+    expect(ok.body).toEqual({ ok: true, inserted: true, balance: 20 });
+    const retry = await t.adminRequest('POST', `/api/loyalty/people/${id}/redeem`, {
+      points: 50,
+      requestId: 'r2',
+    });
+    expect(retry.body).toEqual({ ok: true, inserted: false, balance: 20 });
+    const noReason = await t.adminRequest('POST', `/api/loyalty/people/${id}/adjust`, {
+      points: 5,
+      requestId: 'x',
+    });
+    expect(noReason.status).toBe(400);
+    const adjusted = await t.adminRequest('POST', `/api/loyalty/people/${id}/adjust`, {
+      points: -30,
+      reason: 'goodwill reversed',
+      requestId: 'adj-1',
+    });
+    expect(adjusted.status).toBe(409);
+    const up = await t.adminRequest('POST', `/api/loyalty/people/${id}/adjust`, {
+      points: 15,
+      reason: 'parcel arrived late',
+      requestId: 'adj-2',
+    });
+    expect(up.body.balance).toBe(35);
+    const entries = (await t.admin(`/api/loyalty/people/${id}`)).body.entries;
+    expect(entries[0]).toMatchObject({ kind: 'adjust', points: 15, reason: 'parcel arrived late' });
+    expect(entries.reduce((sum: number, entry: { points: number }) => sum + entry.points, 0)).toBe(35);
+    const unknown = await t.adminRequest('POST', '/api/loyalty/people/nobody/redeem', {
+      points: 1,
+      requestId: 'z',
+    });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('ranks the leaderboard by balance', async () => {
+    const board = await t.admin('/api/loyalty/leaderboard?limit=5');
+    expect(board.body).toEqual([
+      { profileId: await profileId('ann'), balance: 320, earned: 320 },
+      { profileId: await profileId('bob'), balance: 35, earned: 85 },
+    ]);
+  });
+
+  it('erasure removes the person’s ledger', async () => {
+    const id = await profileId('bob');
+    const job = await t.adminRequest('DELETE', `/api/profiles/${id}`);
+    expect(job.status).toBe(202);
+    for (let i = 0; i < 100; i++) {
+      const status = await t.admin(`/api/erasure-jobs/${job.body.id}`);
+      if (status.body.status === 'complete') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect((await t.admin(`/api/loyalty/people/${id}`)).body).toMatchObject({ balance: 0, entries: [] });
+  });
+});
