@@ -12,6 +12,7 @@ const pages: Array<{ path: string; label: string; page: ComponentType<{ path: st
   { path: '/messages', label: 'Messages', page: lazy(() => import('./pages/Messages.tsx')) },
   { path: '/placements', label: 'Placements', page: lazy(() => import('./pages/Placements.tsx')) },
   { path: '/value', label: 'Value', page: lazy(() => import('./pages/Value.tsx')) },
+  { path: '/experiments', label: 'Experiments', page: lazy(() => import('./pages/Experiments.tsx')) },
   { path: '/settings', label: 'Settings', page: lazy(() => import('./pages/Settings.tsx')) },
 ];
 

@@ -558,7 +558,76 @@ export interface PlacementStats {
 
 // ---- Calls ----
 
+export type ExperimentMetric =
+  | { name: string; kind: 'conversion'; event: string; windowHours: number }
+  | { name: string; kind: 'sum' | 'count'; event: string; property?: string; windowHours: number }
+  | { name: string; kind: 'retention'; day: number };
+export interface Experiment {
+  id: string;
+  name: string;
+  hypothesis: string;
+  owner: string;
+  status: 'draft' | 'running' | 'stopped';
+  startAt?: string;
+  stopAt?: string;
+  attachment:
+    | { kind: 'standalone' }
+    | { kind: 'journey'; journeyId: string; stepId: string }
+    | { kind: 'placement'; placementId: string }
+    | { kind: 'channel'; journeyId: string };
+  arms: Array<{ id: string; name: string; weight: number }>;
+  primaryMetric: ExperimentMetric;
+  guardrailMetrics: ExperimentMetric[];
+  engine?: 'frequentist' | 'bayesian' | 'sequential';
+}
+export interface HoldoutLift {
+  treated: { n: number; value: number };
+  heldOut: { n: number; value: number };
+  effect: number | null;
+  ci: [number, number] | null;
+  pValue: number | null;
+}
+export interface ExperimentResults {
+  experimentId: string;
+  engine: string;
+  alpha: number;
+  correction: string;
+  srm: { pValue: number; chiSquare: number; mismatch: boolean; counts: Record<string, number> };
+  metrics: Array<{
+    name: string;
+    kind: string;
+    role: 'primary' | 'guardrail';
+    cuped: boolean;
+    arms: Array<{
+      arm: string;
+      n: number;
+      value: number;
+      effect: number | null;
+      ci: [number, number] | null;
+      pValue: number | null;
+      adjustedPValue: number | null;
+      chanceToWin: number | null;
+      note: string | null;
+    }>;
+  }>;
+  journeyHoldout: HoldoutLift | null;
+  verdict: string;
+}
+export interface ProgrammeLift extends HoldoutLift {
+  percent: number;
+  event: string;
+  from: string;
+  to: string;
+}
+
 export const api = {
+  experiments: () => request<{ items: Experiment[] }>('GET', '/api/experiments'),
+  saveExperiment: (experiment: Experiment) =>
+    request<Experiment>('PUT', `/api/experiments/${encodeURIComponent(experiment.id)}`, { body: experiment }),
+  experimentResults: (id: string) =>
+    request<ExperimentResults>('GET', `/api/experiments/${encodeURIComponent(id)}/results`),
+  holdoutLift: (event: string, days: number) =>
+    request<ProgrammeLift | null>('GET', '/api/holdout/lift', { query: { event, days } }),
   status: () => request<Status>('GET', '/api/status'),
   eventsPerDay: (days: number) =>
     request<EventsPerDay>('GET', '/api/stats/events', { query: { by: 'day', days } }),

@@ -1,0 +1,191 @@
+// The Experiments page in a real browser (Debian's chromium through playwright-core) against a
+// real server: an experiment defined through the form (no JSON), a refusal shown with its field,
+// results whose verdict, rates and p-values are the API's, the interval drawn, and the SRM
+// warning on a broken split. Saves docs/screenshots/experiments.png.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
+const SHOTS = join(ROOT, 'docs/screenshots');
+const reason = !existsSync(CHROMIUM)
+  ? `no ${CHROMIUM} (apt-get install chromium)`
+  : !BUILT
+    ? 'web/dist is missing (npm run build)'
+    : null;
+if (reason) console.warn(`experiments browser tests skipped: ${reason}`);
+
+const T0 = Date.now() - 3 * 86_400_000;
+const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
+
+function exposure(userId: string, experimentId: string, arm: string, minute: number) {
+  return {
+    type: 'track',
+    userId,
+    event: 'Experiment Viewed',
+    properties: {
+      experiment_id: experimentId,
+      experiment_name: experimentId,
+      variation_id: arm,
+      variation_name: arm,
+    },
+    timestamp: at(minute),
+  };
+}
+
+/** 200 people per arm; 20% buy in control, 45% in green; 5 unsubscribe in each. */
+function checkoutEvents() {
+  const events: unknown[] = [];
+  for (let i = 0; i < 400; i++) {
+    const arm = i % 2 === 0 ? 'control' : 'green';
+    const userId = `shopper-${i}`;
+    const rank = Math.floor(i / 2);
+    events.push(exposure(userId, 'checkout', arm, i % 60));
+    if (rank < (arm === 'control' ? 40 : 90)) {
+      events.push({
+        type: 'track',
+        userId,
+        event: 'Order Completed',
+        properties: { revenue: 20 },
+        timestamp: at(90 + (i % 60)),
+      });
+    }
+    if (rank >= 195) events.push({ type: 'track', userId, event: 'Email Unsubscribed', timestamp: at(120) });
+  }
+  // A broken split: 300 against 100 on a 50/50 experiment.
+  for (let i = 0; i < 400; i++) {
+    events.push(exposure(`visitor-${i}`, 'skewed', i < 300 ? 'a' : 'b', 5));
+    if (i % 4 === 0)
+      events.push({ type: 'track', userId: `visitor-${i}`, event: 'Order Completed', timestamp: at(30) });
+  }
+  return events;
+}
+
+describe.skipIf(reason !== null)('the Experiments page in headless chromium', () => {
+  let server: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    const events = checkoutEvents();
+    for (let i = 0; i < events.length; i += 500) {
+      expect((await track(server, '/v1/batch', { batch: events.slice(i, i + 500) })).status).toBe(200);
+    }
+    await server.settle();
+    const skewed = await server.adminRequest('PUT', '/api/experiments/skewed', {
+      id: 'skewed',
+      name: 'Skewed banner test',
+      hypothesis: '',
+      owner: '',
+      status: 'running',
+      attachment: { kind: 'standalone' },
+      arms: [
+        { id: 'a', name: 'A', weight: 0.5 },
+        { id: 'b', name: 'B', weight: 0.5 },
+      ],
+      primaryMetric: { name: 'purchases', kind: 'conversion', event: 'Order Completed', windowHours: 72 },
+      guardrailMetrics: [],
+    });
+    expect(skewed.status).toBe(200);
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(server.url);
+    await page.getByLabel('Admin token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Experiments', exact: true })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Experiments' }).waitFor();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('refuses weights that do not add up, naming the field', async () => {
+    const form = page.locator('#new-experiment');
+    await form.locator('#exp-name').fill('Green checkout button');
+    await form.getByLabel(/^Key/).fill('checkout');
+    await form.locator('#primary-name').fill('purchases');
+    await form.locator('#primary-event').fill('Order Completed');
+    await form.getByLabel('Arm 2 weight (%)').fill('60');
+    await form.getByRole('button', { name: 'Save experiment' }).click();
+    await expect(form.getByRole('alert').textContent()).resolves.toContain('arms');
+  });
+
+  it('defines an experiment through the form and shows its results as the API computes them', async () => {
+    const form = page.locator('#new-experiment');
+    await form.getByLabel('Hypothesis').fill('A green button makes more people finish their order');
+    await form.getByLabel('Owner').fill('ada@example.com');
+    await form.getByLabel('Arm 2 key').fill('green');
+    await form.getByLabel('Arm 2 name').fill('Green');
+    await form.getByLabel('Arm 2 weight (%)').fill('50');
+    await form.locator('#primary-name').fill('purchases');
+    await form.locator('#primary-event').fill('Order Completed');
+    await form.getByRole('button', { name: 'Add a guardrail metric' }).click();
+    await form.locator('#guardrail-name').fill('unsubscribes');
+    await form.locator('#guardrail-event').fill('Email Unsubscribed');
+    await form.getByRole('button', { name: 'Save experiment' }).click();
+    await page.locator('#experiment-select').selectOption('checkout');
+    await page.locator('#verdict').waitFor();
+
+    const results = (await server.admin('/api/experiments/checkout/results')).body;
+    const verdict = await page.locator('#verdict').textContent();
+    expect(verdict).toBe(results.verdict);
+    // The planted 20% → 45% is found; the guardrail's equal unsubscribes are not.
+    expect(verdict).toContain('Green wins on purchases');
+    expect(verdict).toContain('guardrail unsubscribes unchanged');
+    const rows = await page.locator('#metric-purchases tbody tr').allTextContents();
+    expect(rows[0]).toContain('Control');
+    expect(rows[0]).toContain('20.0%');
+    expect(rows[1]).toContain('45.0%');
+    const green = results.metrics[0].arms[1];
+    expect(rows[1]).toContain(`+${(green.effect * 100).toFixed(1)}%`);
+    expect(rows[1]).toContain(green.adjustedPValue < 0.001 ? '< 0.001' : green.adjustedPValue.toFixed(3));
+    const interval = page.getByRole('img', { name: /^Green on purchases/ });
+    await expect(interval.getAttribute('aria-label')).resolves.toContain(
+      `interval +${(green.ci[0] * 100).toFixed(1)}% to +${(green.ci[1] * 100).toFixed(1)}%`,
+    );
+    await expect(page.locator('#srm-warning').count()).resolves.toBe(0);
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: join(SHOTS, 'experiments.png'), fullPage: true });
+  });
+
+  it('warns of a sample-ratio mismatch', async () => {
+    await page.locator('#experiment-select').selectOption('skewed');
+    await page.locator('#srm-warning').waitFor();
+    await expect(page.locator('#srm-warning').textContent()).resolves.toContain('300 (A) and 100 (B)');
+    await expect(page.locator('#verdict').textContent()).resolves.toContain('The split is broken');
+  });
+
+  it('labels every input, select and textarea', async () => {
+    const unlabelled: string[] =
+      await page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.outerHTML.slice(0, 80))`);
+    expect(unlabelled).toEqual([]);
+  });
+});

@@ -1,0 +1,516 @@
+// Experiments: a form to define one (no JSON), and each experiment's results as GrowthBook and
+// PostHog explain them: the verdict in words first, the SRM warning, then per metric and arm the
+// value, the difference with its interval drawn, and the p-value or chance to win. Also the
+// programme's lift against the global holdout.
+import { type FormEvent, useEffect, useState } from 'react';
+import {
+  api,
+  type Experiment,
+  type ExperimentMetric,
+  type ExperimentResults,
+  type HoldoutLift,
+  type ProgrammeLift,
+} from '../api.ts';
+import { Card, Empty, ErrorNote, LoadStatus, PageHeader } from '../components/ui.tsx';
+import { num, pct } from '../format.ts';
+import { useApi } from '../hooks.ts';
+
+const signed = (x: number | null) => (x === null ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
+const pValue = (p: number | null) => (p === null ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
+
+/** The difference and its interval on one axis through zero: the bar is the interval, the dot the effect. */
+function IntervalBar(props: {
+  effect: number | null;
+  ci: [number, number] | null;
+  scale: number;
+  label: string;
+}) {
+  const width = 220;
+  const height = 22;
+  if (props.effect === null || props.ci === null) return <span className="muted">–</span>;
+  const x = (v: number) =>
+    width / 2 + (Math.max(-props.scale, Math.min(props.scale, v)) / props.scale) * (width / 2 - 6);
+  const [lo, hi] = props.ci;
+  const colour = lo > 0 ? '#15803d' : hi < 0 ? '#dc2626' : '#6b7280';
+  return (
+    <svg
+      width={width}
+      height={height}
+      role="img"
+      aria-label={`${props.label}: ${signed(props.effect)}, interval ${signed(lo)} to ${signed(hi)}`}
+    >
+      <line x1={width / 2} x2={width / 2} y1={2} y2={height - 2} stroke="#9ca3af" strokeDasharray="3 2" />
+      <line
+        x1={x(lo)}
+        x2={x(hi)}
+        y1={height / 2}
+        y2={height / 2}
+        stroke={colour}
+        strokeWidth={6}
+        strokeLinecap="round"
+      />
+      <circle cx={x(props.effect)} cy={height / 2} r={5} fill="#111827" />
+    </svg>
+  );
+}
+
+function scaleOf(results: ExperimentResults): number {
+  const bounds = results.metrics.flatMap((m) => m.arms.flatMap((a) => (a.ci ? a.ci.map(Math.abs) : [])));
+  return Math.max(0.05, ...bounds.filter(Number.isFinite));
+}
+
+function armName(experiment: Experiment, id: string): string {
+  return experiment.arms.find((arm) => arm.id === id)?.name ?? id;
+}
+
+function Lift(props: { title: string; lift: HoldoutLift; id: string }) {
+  const { lift } = props;
+  return (
+    <table id={props.id}>
+      <caption className="small">{props.title}</caption>
+      <thead>
+        <tr>
+          <th>Treated</th>
+          <th>Held out</th>
+          <th>Lift</th>
+          <th>Interval</th>
+          <th>p-value</th>
+        </tr>
+      </thead>
+      <tbody>
+        <tr>
+          <td>
+            {pct(lift.treated.value)} of {num(lift.treated.n)}
+          </td>
+          <td>
+            {pct(lift.heldOut.value)} of {num(lift.heldOut.n)}
+          </td>
+          <td>{signed(lift.effect)}</td>
+          <td>
+            <IntervalBar
+              effect={lift.effect}
+              ci={lift.ci}
+              scale={Math.max(0.05, ...(lift.ci ?? []).map(Math.abs))}
+              label="lift"
+            />
+          </td>
+          <td>{pValue(lift.pValue)}</td>
+        </tr>
+      </tbody>
+    </table>
+  );
+}
+
+function Results(props: { experiment: Experiment }) {
+  const { experiment } = props;
+  const results = useApi(() => api.experimentResults(experiment.id), [experiment.id]);
+  const data = results.data;
+  if (!data) return <LoadStatus state={results} />;
+  const bayesian = data.engine === 'bayesian';
+  const scale = scaleOf(data);
+  return (
+    <section aria-label={`Results of ${experiment.name}`}>
+      <p className="verdict" id="verdict">
+        <strong>{data.verdict}</strong>
+      </p>
+      {data.srm.mismatch ? (
+        <div className="error" role="alert" id="srm-warning">
+          <p>
+            Sample-ratio mismatch: the arms got{' '}
+            {experiment.arms.map((arm) => `${num(data.srm.counts[arm.id] ?? 0)} (${arm.name})`).join(' and ')}{' '}
+            people where the weights say {experiment.arms.map((arm) => pct(arm.weight, 0)).join(' / ')} (p ={' '}
+            {data.srm.pValue.toPrecision(2)}). Assignment or counting is broken; the numbers below cannot be
+            trusted.
+          </p>
+        </div>
+      ) : null}
+      <p className="small muted">
+        {bayesian
+          ? 'Bayesian engine: chance to win is the probability that the arm beats the control.'
+          : `${data.engine === 'sequential' ? 'Sequential (always valid: look as often as you like)' : 'Frequentist'} engine; p-values adjusted for ${data.metrics.length} metric(s) × ${experiment.arms.length - 1} arm(s) by ${data.correction}.`}{' '}
+        Intervals hold {pct(1 - data.alpha, 0)}; the dashed line is no difference.
+      </p>
+      {data.metrics.map((metric) => (
+        <div className="table-wrap" key={metric.name}>
+          <table id={`metric-${metric.name}`}>
+            <caption className="small">
+              {metric.role === 'primary' ? 'Primary metric' : 'Guardrail'}: {metric.name} ({metric.kind})
+              {metric.cuped ? ', CUPED-adjusted' : ''}
+            </caption>
+            <thead>
+              <tr>
+                <th>Arm</th>
+                <th>People</th>
+                <th>Value</th>
+                <th>Difference</th>
+                <th>Interval</th>
+                <th>{bayesian ? 'Chance to win' : 'p-value (adjusted)'}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {metric.arms.map((arm) => (
+                <tr key={arm.arm}>
+                  <td>{armName(experiment, arm.arm)}</td>
+                  <td>{num(arm.n)}</td>
+                  <td>
+                    {metric.kind === 'conversion' || metric.kind === 'retention'
+                      ? pct(arm.value)
+                      : arm.value.toFixed(2)}
+                  </td>
+                  <td>
+                    {arm.note === 'control'
+                      ? 'control'
+                      : arm.effect === null
+                        ? (arm.note ?? '–')
+                        : signed(arm.effect)}
+                  </td>
+                  <td>
+                    <IntervalBar
+                      effect={arm.effect}
+                      ci={arm.ci}
+                      scale={scale}
+                      label={`${armName(experiment, arm.arm)} on ${metric.name}`}
+                    />
+                  </td>
+                  <td>{bayesian ? pct(arm.chanceToWin) : pValue(arm.adjustedPValue ?? arm.pValue)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ))}
+      {data.journeyHoldout ? (
+        <Lift
+          title="The journey's lift over its holdout (primary metric)"
+          lift={data.journeyHoldout}
+          id="journey-holdout"
+        />
+      ) : null}
+    </section>
+  );
+}
+
+interface MetricForm {
+  name: string;
+  kind: ExperimentMetric['kind'];
+  event: string;
+  property: string;
+  windowHours: string;
+  day: string;
+}
+
+const emptyMetric = (name: string): MetricForm => ({
+  name,
+  kind: 'conversion',
+  event: '',
+  property: '',
+  windowHours: '72',
+  day: '7',
+});
+
+function metricFrom(form: MetricForm): ExperimentMetric {
+  if (form.kind === 'retention') return { name: form.name.trim(), kind: 'retention', day: Number(form.day) };
+  if (form.kind === 'conversion')
+    return {
+      name: form.name.trim(),
+      kind: 'conversion',
+      event: form.event.trim(),
+      windowHours: Number(form.windowHours),
+    };
+  return {
+    name: form.name.trim(),
+    kind: form.kind,
+    event: form.event.trim(),
+    windowHours: Number(form.windowHours),
+    ...(form.kind === 'sum' ? { property: form.property.trim() } : {}),
+  };
+}
+
+function MetricFields(props: {
+  prefix: string;
+  legend: string;
+  value: MetricForm;
+  onChange: (m: MetricForm) => void;
+}) {
+  const { value, onChange, prefix } = props;
+  return (
+    <fieldset>
+      <legend>{props.legend}</legend>
+      <label htmlFor={`${prefix}-name`}>Name</label>
+      <input
+        id={`${prefix}-name`}
+        value={value.name}
+        onChange={(e) => onChange({ ...value, name: e.target.value })}
+      />
+      <label htmlFor={`${prefix}-kind`}>Kind</label>
+      <select
+        id={`${prefix}-kind`}
+        value={value.kind}
+        onChange={(e) => onChange({ ...value, kind: e.target.value as MetricForm['kind'] })}
+      >
+        <option value="conversion">conversion: did the event within the window</option>
+        <option value="count">count: how many times</option>
+        <option value="sum">sum: total of a number property per person</option>
+        <option value="retention">retention: active on day N</option>
+      </select>
+      {value.kind === 'retention' ? (
+        <>
+          <label htmlFor={`${prefix}-day`}>Day after exposure</label>
+          <input
+            id={`${prefix}-day`}
+            value={value.day}
+            onChange={(e) => onChange({ ...value, day: e.target.value })}
+          />
+        </>
+      ) : (
+        <>
+          <label htmlFor={`${prefix}-event`}>Event</label>
+          <input
+            id={`${prefix}-event`}
+            value={value.event}
+            placeholder="Order Completed"
+            onChange={(e) => onChange({ ...value, event: e.target.value })}
+          />
+          <label htmlFor={`${prefix}-window`}>Window after exposure (hours)</label>
+          <input
+            id={`${prefix}-window`}
+            value={value.windowHours}
+            onChange={(e) => onChange({ ...value, windowHours: e.target.value })}
+          />
+        </>
+      )}
+      {value.kind === 'sum' ? (
+        <>
+          <label htmlFor={`${prefix}-property`}>Property to add up</label>
+          <input
+            id={`${prefix}-property`}
+            value={value.property}
+            placeholder="revenue"
+            onChange={(e) => onChange({ ...value, property: e.target.value })}
+          />
+        </>
+      ) : null}
+    </fieldset>
+  );
+}
+
+function NewExperiment(props: { onSaved: (id: string) => void }) {
+  const [name, setName] = useState('');
+  const [id, setId] = useState('');
+  const [hypothesis, setHypothesis] = useState('');
+  const [owner, setOwner] = useState('');
+  const [status, setStatus] = useState<Experiment['status']>('running');
+  const [engine, setEngine] = useState<NonNullable<Experiment['engine']>>('frequentist');
+  const [arms, setArms] = useState([
+    { id: 'control', name: 'Control', weight: '50' },
+    { id: 'variant', name: 'Variant', weight: '50' },
+  ]);
+  const [primary, setPrimary] = useState(emptyMetric('conversions'));
+  const [guardrail, setGuardrail] = useState<MetricForm | null>(null);
+  const [error, setError] = useState<unknown>();
+  async function save(event: FormEvent) {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      const saved = await api.saveExperiment({
+        id: id.trim(),
+        name: name.trim(),
+        hypothesis: hypothesis.trim(),
+        owner: owner.trim(),
+        status,
+        engine,
+        attachment: { kind: 'standalone' },
+        arms: arms.map((arm) => ({
+          id: arm.id.trim(),
+          name: arm.name.trim(),
+          weight: Number(arm.weight) / 100,
+        })),
+        primaryMetric: metricFrom(primary),
+        guardrailMetrics: guardrail ? [metricFrom(guardrail)] : [],
+      });
+      props.onSaved(saved.id);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  const setArm = (i: number, change: Partial<(typeof arms)[number]>) =>
+    setArms((rows) => rows.map((row, j) => (j === i ? { ...row, ...change } : row)));
+  return (
+    <Card title="New experiment" id="new-experiment" wide>
+      <form onSubmit={save}>
+        <label htmlFor="exp-name">Name</label>
+        <input id="exp-name" value={name} onChange={(e) => setName(e.target.value)} />
+        <label htmlFor="exp-id">Key (letters, digits, - _ .; the website asks /v1/assign with it)</label>
+        <input id="exp-id" value={id} onChange={(e) => setId(e.target.value)} />
+        <label htmlFor="exp-hypothesis">Hypothesis</label>
+        <textarea id="exp-hypothesis" value={hypothesis} onChange={(e) => setHypothesis(e.target.value)} />
+        <label htmlFor="exp-owner">Owner</label>
+        <input id="exp-owner" value={owner} onChange={(e) => setOwner(e.target.value)} />
+        <label htmlFor="exp-status">Status</label>
+        <select
+          id="exp-status"
+          value={status}
+          onChange={(e) => setStatus(e.target.value as Experiment['status'])}
+        >
+          <option value="draft">draft</option>
+          <option value="running">running</option>
+          <option value="stopped">stopped</option>
+        </select>
+        <label htmlFor="exp-engine">Statistics</label>
+        <select id="exp-engine" value={engine} onChange={(e) => setEngine(e.target.value as typeof engine)}>
+          <option value="frequentist">frequentist (p-values)</option>
+          <option value="sequential">sequential (look every day safely)</option>
+          <option value="bayesian">Bayesian (chance to win)</option>
+        </select>
+        <fieldset>
+          <legend>Arms (the first is the control; weights in % must add up to 100)</legend>
+          {arms.map((arm, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: rows are edited in place
+            <div key={i} className="row">
+              <label htmlFor={`arm-${i}-id`}>Arm {i + 1} key</label>
+              <input id={`arm-${i}-id`} value={arm.id} onChange={(e) => setArm(i, { id: e.target.value })} />
+              <label htmlFor={`arm-${i}-name`}>Arm {i + 1} name</label>
+              <input
+                id={`arm-${i}-name`}
+                value={arm.name}
+                onChange={(e) => setArm(i, { name: e.target.value })}
+              />
+              <label htmlFor={`arm-${i}-weight`}>Arm {i + 1} weight (%)</label>
+              <input
+                id={`arm-${i}-weight`}
+                value={arm.weight}
+                onChange={(e) => setArm(i, { weight: e.target.value })}
+              />
+            </div>
+          ))}
+          <button
+            type="button"
+            onClick={() => setArms([...arms, { id: `arm-${arms.length + 1}`, name: '', weight: '0' }])}
+          >
+            Add an arm
+          </button>
+        </fieldset>
+        <MetricFields prefix="primary" legend="Primary metric" value={primary} onChange={setPrimary} />
+        {guardrail ? (
+          <MetricFields
+            prefix="guardrail"
+            legend="Guardrail metric"
+            value={guardrail}
+            onChange={setGuardrail}
+          />
+        ) : (
+          <button type="button" onClick={() => setGuardrail(emptyMetric('guardrail'))}>
+            Add a guardrail metric
+          </button>
+        )}
+        <div style={{ marginTop: '0.75rem' }}>
+          <button type="submit" className="primary">
+            Save experiment
+          </button>
+        </div>
+      </form>
+      {error ? <ErrorNote error={error} /> : null}
+    </Card>
+  );
+}
+
+function ProgrammeLiftCard() {
+  const [event, setEvent] = useState('Order Completed');
+  const [days, setDays] = useState('30');
+  const [answer, setAnswer] = useState<ProgrammeLift | null | undefined>();
+  const [error, setError] = useState<unknown>();
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      setAnswer(await api.holdoutLift(event.trim(), Number(days)));
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return (
+    <Card title="The programme's lift (global holdout)" id="programme-lift" wide>
+      <p className="small muted">
+        People in the global holdout (Settings → arbitration policy) get no marketing at all. Compare how many
+        of everyone active did the goal event, treated against held out.
+      </p>
+      <form onSubmit={submit} className="row">
+        <label htmlFor="lift-event">Goal event</label>
+        <input id="lift-event" value={event} onChange={(e) => setEvent(e.target.value)} />
+        <label htmlFor="lift-days">Days</label>
+        <input id="lift-days" value={days} onChange={(e) => setDays(e.target.value)} />
+        <button type="submit">Measure</button>
+      </form>
+      {error ? <ErrorNote error={error} /> : null}
+      {answer === null ? (
+        <p>No global holdout is configured: set one in Settings to measure the programme.</p>
+      ) : null}
+      {answer ? (
+        <Lift
+          title={`${answer.event}, ${answer.percent}% held out`}
+          lift={answer}
+          id="programme-lift-table"
+        />
+      ) : null}
+    </Card>
+  );
+}
+
+export default function Experiments() {
+  const list = useApi(() => api.experiments(), []);
+  const [selected, setSelected] = useState<string>();
+  const items = list.data?.items ?? [];
+  useEffect(() => {
+    if (!selected && items[0]) setSelected(items[0].id);
+  }, [items, selected]);
+  const experiment = items.find((item) => item.id === selected);
+  return (
+    <>
+      <PageHeader title="Experiments" />
+      <div className="grid">
+        <Card title="Results" id="results" wide>
+          {!list.data ? <LoadStatus state={list} /> : null}
+          {list.data && items.length === 0 ? (
+            <Empty title="No experiments yet">
+              <p>
+                Define one below: its arms, the metric that decides, and the guardrails that must not suffer.
+              </p>
+            </Empty>
+          ) : null}
+          {items.length > 0 ? (
+            <>
+              <label htmlFor="experiment-select">Experiment</label>
+              <select
+                id="experiment-select"
+                value={selected ?? ''}
+                onChange={(e) => setSelected(e.target.value)}
+              >
+                {items.map((item) => (
+                  <option key={item.id} value={item.id}>
+                    {item.name} ({item.status})
+                  </option>
+                ))}
+              </select>
+            </>
+          ) : null}
+          {experiment ? (
+            <>
+              <p className="small">
+                <em>{experiment.hypothesis || 'No hypothesis written.'}</em> Owner: {experiment.owner || '–'}.
+                Arms: {experiment.arms.map((arm) => `${arm.name} ${pct(arm.weight, 0)}`).join(', ')}.
+              </p>
+              <Results experiment={experiment} />
+            </>
+          ) : null}
+        </Card>
+        <ProgrammeLiftCard />
+        <NewExperiment
+          onSaved={(id) => {
+            setSelected(id);
+            list.reload();
+          }}
+        />
+      </div>
+    </>
+  );
+}
