@@ -94,6 +94,7 @@ const decisionSchema = {
     at: { type: 'string' },
     source: { type: 'string' },
     messageId: { type: 'string' },
+    note: { type: ['string', 'null'], description: 'why, as recorded (the admin consent PUT’s note)' },
   },
 } as const;
 

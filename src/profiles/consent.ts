@@ -150,11 +150,19 @@ export function applyConsent(
   purposes: readonly string[],
 ): ConsentRecord[] {
   const { choices } = consentChoicesOf(message, purposes);
+  const note = noteOf(message);
   return choices.map(({ purpose, state }) => {
     const decision: ConsentDecision = { state, at: message.timestamp, source, messageId: message.messageId };
     setConsent(profile, purpose, decision);
-    return { ...decision, profileId: profile.profileId, purpose };
+    return { ...decision, profileId: profile.profileId, purpose, note };
   });
+}
+
+/** The consent event's `note` (the admin API puts the PUT's note there), kept in the history. */
+function noteOf(message: SegmentMessage): string | null {
+  if (message.type !== 'track' || message.event !== CONSENT_EVENT) return null;
+  const note = message.properties?.note;
+  return typeof note === 'string' && note.trim() !== '' ? note.slice(0, 500) : null;
 }
 
 /** Folds the loser's decisions into the winner: the most recent decision per purpose wins. */

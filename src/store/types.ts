@@ -142,6 +142,8 @@ export interface ConsentDecision {
 export interface ConsentRecord extends ConsentDecision {
   profileId: string;
   purpose: string;
+  /** Why, as the person recording it said (the admin consent PUT's `note`); null when none was given. */
+  note?: string | null;
 }
 
 export interface StoredConsentRecord extends ConsentRecord {

@@ -142,6 +142,7 @@ for (const engine of ENGINES)
         ).toBe(404);
         const ok = await t.adminRequest('PUT', `/api/profiles/${id}/consent`, {
           purposes: { email: 'granted', sms: false },
+          note: 'asked by phone, call ref 1184',
         });
         expect(ok.status).toBe(202);
         expect(ok.body).toMatchObject({
@@ -160,6 +161,11 @@ for (const engine of ENGINES)
         expect(consent.history.every((h: any) => h.source === 'admin-api')).toBe(true);
         // Nothing of the refused requests was applied.
         expect(consent.history).toHaveLength(2);
+        // The note the decision was recorded with is in its history.
+        expect(consent.history.map((h: any) => h.note)).toEqual([
+          'asked by phone, call ref 1184',
+          'asked by phone, call ref 1184',
+        ]);
       });
 
       it('carries consent across a merge: the latest decision per purpose wins', async () => {

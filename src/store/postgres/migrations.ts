@@ -121,6 +121,8 @@ export const STATE_MIGRATIONS: readonly string[] = [
   // No profile_id: a message a processor could not apply may have no profile; erasure finds
   // the rows by the identifiers in their body, as it finds log entries.
   QUARANTINE_TABLE_SQL,
+  // 6: the note a consent decision was recorded with (the admin consent PUT's `note`), in its history.
+  'ALTER TABLE consent_history ADD COLUMN note text;',
 ];
 
 /**

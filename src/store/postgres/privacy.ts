@@ -33,10 +33,10 @@ export async function appendConsentHistory(
 ): Promise<void> {
   if (rows.length === 0) return;
   await db.query(
-    `INSERT INTO ${tables.consentHistory} (profile_id, purpose, state, at, source, message_id)
-     SELECT profile_id, purpose, state, at, source, message_id
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[])
-       WITH ORDINALITY AS batch(profile_id, purpose, state, at, source, message_id, ord)
+    `INSERT INTO ${tables.consentHistory} (profile_id, purpose, state, at, source, message_id, note)
+     SELECT profile_id, purpose, state, at, source, message_id, note
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[])
+       WITH ORDINALITY AS batch(profile_id, purpose, state, at, source, message_id, note, ord)
      ORDER BY ord`,
     [
       rows.map((r) => storableText(r.profileId)),
@@ -45,6 +45,7 @@ export async function appendConsentHistory(
       rows.map((r) => r.at),
       rows.map((r) => storableText(r.source)),
       rows.map((r) => storableText(r.messageId)),
+      rows.map((r) => (r.note == null ? null : storableText(r.note))),
     ],
   );
 }
@@ -63,8 +64,9 @@ export async function consentHistoryOf(
     at: Date;
     source: string;
     message_id: string;
+    note: string | null;
   }>(
-    `SELECT id, profile_id, purpose, state, at, source, message_id FROM ${tables.consentHistory}
+    `SELECT id, profile_id, purpose, state, at, source, message_id, note FROM ${tables.consentHistory}
      WHERE profile_id = ANY($1::text[]) ORDER BY id`,
     [texts(profileIds)],
   );
@@ -76,6 +78,7 @@ export async function consentHistoryOf(
     at: toIso(row.at),
     source: row.source,
     messageId: row.message_id,
+    note: row.note,
   }));
 }
 

@@ -139,4 +139,6 @@ export const STATE_MIGRATIONS: string[] = [
    CREATE INDEX report_points_by_profile ON report_points (profile_id);`,
   // 6: log entries a processor set aside (docs/quarantine.md), beside the offsets they move with.
   QUARANTINE_TABLE_SQL,
+  // 7: the note a consent decision was recorded with (the admin consent PUT's `note`), in its history.
+  'ALTER TABLE consent_history ADD COLUMN note TEXT;',
 ];

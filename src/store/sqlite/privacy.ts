@@ -22,10 +22,10 @@ export function jsonKeyPath(key: string, rest = ''): string {
 export function appendConsentHistory(db: SqliteDatabase, rows: ConsentRecord[]): void {
   if (rows.length === 0) return;
   const insert = db.prepare(
-    'INSERT INTO consent_history (profile_id, purpose, state, at, source, message_id) VALUES (?, ?, ?, ?, ?, ?)',
+    'INSERT INTO consent_history (profile_id, purpose, state, at, source, message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   for (const row of rows)
-    insert.run(row.profileId, row.purpose, row.state, row.at, row.source, row.messageId);
+    insert.run(row.profileId, row.purpose, row.state, row.at, row.source, row.messageId, row.note ?? null);
 }
 
 interface ConsentDbRow {
@@ -36,6 +36,7 @@ interface ConsentDbRow {
   at: string;
   source: string;
   message_id: string;
+  note: string | null;
 }
 
 export function consentHistoryOf(db: SqliteDatabase, profileIds: string[]): StoredConsentRecord[] {
@@ -51,6 +52,7 @@ export function consentHistoryOf(db: SqliteDatabase, profileIds: string[]): Stor
         at: row.at,
         source: row.source,
         messageId: row.message_id,
+        note: row.note,
       });
     }
   }
