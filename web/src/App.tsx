@@ -13,6 +13,7 @@ const pages: Array<{ path: string; label: string; page: ComponentType<{ path: st
   { path: '/placements', label: 'Placements', page: lazy(() => import('./pages/Placements.tsx')) },
   { path: '/value', label: 'Value', page: lazy(() => import('./pages/Value.tsx')) },
   { path: '/experiments', label: 'Experiments', page: lazy(() => import('./pages/Experiments.tsx')) },
+  { path: '/measure', label: 'Measure', page: lazy(() => import('./pages/Measure.tsx')) },
   { path: '/settings', label: 'Settings', page: lazy(() => import('./pages/Settings.tsx')) },
 ];
 

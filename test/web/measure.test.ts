@@ -1,0 +1,144 @@
+// The Measure page in a real browser (Debian's chromium through playwright-core) against a
+// real server: a few people's touches and orders, spend imported through the page's file
+// upload, a send cost set in its form; the ROI table and the model comparison are checked
+// against the API they say they come from.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'docs/screenshots');
+const reason = !existsSync(CHROMIUM)
+  ? `no ${CHROMIUM} (apt-get install chromium)`
+  : !existsSync(join(ROOT, 'web/dist/index.html'))
+    ? 'web/dist is missing (npm run build)'
+    : null;
+if (reason) console.warn(`Measure browser test skipped: ${reason}`);
+
+// Two days ago, so the page's default range (the last 30 days) holds the orders.
+const T0 = Date.now() - 2 * 86_400_000;
+const at = (hours: number) => new Date(T0 + hours * 3600_000).toISOString();
+const day = (hours: number) => at(hours).slice(0, 10);
+const BATCH = [
+  {
+    type: 'page',
+    userId: 'u1',
+    name: 'Home',
+    context: { campaign: { medium: 'cpc', source: 'google' } },
+    timestamp: at(-30),
+  },
+  { type: 'track', userId: 'u1', event: 'Email Sent', properties: { channel: 'email' }, timestamp: at(-26) },
+  {
+    type: 'track',
+    userId: 'u1',
+    event: 'Email Opened',
+    properties: { channel: 'email' },
+    timestamp: at(-24),
+  },
+  { type: 'track', userId: 'u1', event: 'Order Completed', properties: { revenue: 100 }, timestamp: at(0) },
+  { type: 'page', userId: 'u2', properties: { referrer: 'https://www.google.com/' }, timestamp: at(-3) },
+  { type: 'track', userId: 'u2', event: 'Order Completed', properties: { revenue: 60 }, timestamp: at(1) },
+  { type: 'track', userId: 'u3', event: 'Ad Clicked', properties: { channel: 'display' }, timestamp: at(-2) },
+];
+
+describe.skipIf(reason !== null)('the Measure page in headless chromium', () => {
+  let server: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    expect((await track(server, '/v1/batch', { batch: BATCH })).status).toBe(200);
+    await server.settle();
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(server.url);
+    await page.getByLabel('Admin token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  const cells = async (table: string, channel: string) =>
+    page.locator(`#${table} tr[data-channel="${channel}"] td`).allTextContents();
+
+  it('imports spend from a file and sets a send cost without writing JSON', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Measure', exact: true })
+      .click();
+    await page.getByRole('heading', { name: 'Measure', level: 1 }).waitFor();
+    const csv = `day,channel,campaign,amount\n${day(0)},paid search,,40\n${day(0)},display,,-5\n${day(0)},tv,,90\n`;
+    await page
+      .getByLabel('Spend file (CSV)')
+      .setInputFiles({ name: 'spend.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Import spend' }).click();
+    await page.locator('#spend-result').getByText('Imported 2 of 3 rows (EUR)').waitFor();
+    await expect(page.locator('#spend-result').textContent()).resolves.toContain(
+      'line 3, amount: amount -5 is negative',
+    );
+    await page.getByLabel('Channel', { exact: true }).fill('email');
+    await page.getByLabel('Cost per message').fill('0.5');
+    await page.getByRole('button', { name: 'Save cost' }).click();
+    await page.locator('#send-costs').getByText('email: 0.5').waitFor();
+  });
+
+  it('the ROI table under the chosen model matches the API it names', async () => {
+    await page.getByLabel('Model', { exact: true }).selectOption('first');
+    await page.locator('#roi-table tr[data-channel="paid search"]').waitFor();
+    await page.waitForLoadState('networkidle');
+    const api = await server.admin(
+      `/api/attribution/roi?from=${day(-29 * 24 + 48)}&to=${new Date().toISOString().slice(0, 10)}&model=first&lookbackDays=30&order=1&withNulls=true&groupBy=channel&conversion=Order%20Completed`,
+    );
+    expect(api.status).toBe(200);
+    const search = api.body.rows.find((row: { channel: string }) => row.channel === 'paid search');
+    expect(search).toMatchObject({ conversions: 1, value: 100, spend: 40, roas: 2.5 });
+    // Reach, engaged, sends, conversions, revenue, spend, send cost, cost, ROAS, ROI, incremental.
+    await expect
+      .poll(() => cells('roi-table', 'paid search'))
+      .toEqual(['1', '1', '0', '1.00', '100.00', '40.00', '0.00', '40.00', '2.50', '1.50', 'no holdout']);
+    expect(await cells('roi-table', 'email')).toEqual(
+      expect.arrayContaining(['0.50']), // one send at 0.5
+    );
+    await expect(page.locator('#unmatched-spend').textContent()).resolves.toContain('tv 90.00');
+    await expect(page.locator('#roi').textContent()).resolves.toContain('GET /api/attribution/roi?');
+  });
+
+  it('the model comparison shows every model, as the API credits them', async () => {
+    const { body } = await server.admin(
+      `/api/attribution?from=${day(-29 * 24 + 48)}&to=${new Date().toISOString().slice(0, 10)}`,
+    );
+    for (const channel of ['paid search', 'email', 'organic search', 'display']) {
+      const shown = await cells('model-comparison', channel);
+      const expected = ['markov', 'shapley', 'first', 'last', 'linear', 'position', 'time-decay'].map(
+        (model) => (body.models[model][channel]?.conversions ?? 0).toFixed(2),
+      );
+      expect(shown).toEqual([...expected, 'no holdout']);
+    }
+    expect(body.models.last['organic search'].conversions).toBe(1);
+    await expect(page.locator('#touchpoints-sql').textContent()).resolves.toContain('FROM events e');
+    await page.screenshot({ path: join(SHOTS, 'measure.png'), fullPage: true });
+  });
+});

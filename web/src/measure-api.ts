@@ -1,0 +1,105 @@
+// The attribution API's shapes and calls for the Measure page (docs/attribution.md).
+import { request } from './api.ts';
+
+export const MODELS = ['markov', 'shapley', 'first', 'last', 'linear', 'position', 'time-decay'] as const;
+export type Model = (typeof MODELS)[number];
+
+export interface MeasureQuery {
+  from: string;
+  to: string;
+  conversion: string;
+  lookbackDays: number;
+  order: number;
+  withNulls: boolean;
+  groupBy: 'channel' | 'campaign';
+  segment: string;
+}
+
+export interface Credit {
+  conversions: number;
+  value: number;
+}
+
+export interface AttributionAnswer {
+  conversions: number;
+  value: number;
+  conversionsWithoutRevenue: number;
+  conversionsWithoutTouches: number;
+  paths: number;
+  people: number;
+  channels: Array<{ channel: string; reach: number; touches: number; engaged: number; sends: number }>;
+  models: Record<Model, Record<string, Credit>>;
+  query: string;
+}
+
+export interface RoiRow {
+  channel: string;
+  reach: number;
+  engaged: number;
+  sends: number;
+  conversions: number;
+  value: number;
+  spend: number;
+  sendCost: number;
+  cost: number;
+  roas: number | null;
+  roi: number | null;
+  costPerConversion: number | null;
+  incrementalConversions: number | null;
+}
+
+export interface RoiAnswer {
+  model: string;
+  currency: string | null;
+  conversions: number;
+  value: number;
+  rows: RoiRow[];
+  unmatchedSpend: Array<{ channel: string; amount: number }>;
+  query: string;
+  spendQuery: string;
+}
+
+export interface SpendImport {
+  read: number;
+  imported: number;
+  currency: string | null;
+  rejected: Array<{ line: number; field: string; reason: string }>;
+}
+
+function queryOf(q: MeasureQuery): Record<string, string | number> {
+  return {
+    from: q.from,
+    to: q.to,
+    conversion: q.conversion,
+    lookbackDays: q.lookbackDays,
+    order: q.order,
+    withNulls: String(q.withNulls),
+    groupBy: q.groupBy,
+    ...(q.segment.trim() ? { segment: q.segment.trim() } : {}),
+  };
+}
+
+/** The query string the page asked with, shown under each table so a number can be traced. */
+export function describeCall(path: string, q: MeasureQuery, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams({
+    ...Object.fromEntries(Object.entries(queryOf(q)).map(([k, v]) => [k, String(v)])),
+    ...extra,
+  });
+  return `GET ${path}?${params.toString()}`;
+}
+
+export const measureApi = {
+  attribution: (q: MeasureQuery) =>
+    request<AttributionAnswer>('GET', '/api/attribution', { query: queryOf(q) }),
+  roi: (q: MeasureQuery, model: Model) =>
+    request<RoiAnswer>('GET', '/api/attribution/roi', { query: { ...queryOf(q), model } }),
+  importSpend: (csv: string, currency: string) =>
+    request<SpendImport>('POST', '/api/attribution/spend', {
+      body: { csv, ...(currency ? { currency } : {}) },
+    }),
+  sendCosts: () => request<Record<string, number>>('GET', '/api/attribution/send-costs'),
+  setSendCost: (channel: string, cost: number) =>
+    request<Record<string, number>>('PUT', `/api/attribution/send-costs/${encodeURIComponent(channel)}`, {
+      body: { cost },
+    }),
+};
