@@ -14,6 +14,12 @@ const pages: Array<{ path: string; label: string; page: ComponentType<{ path: st
   { path: '/value', label: 'Value', page: lazy(() => import('./pages/Value.tsx')) },
   { path: '/experiments', label: 'Experiments', page: lazy(() => import('./pages/Experiments.tsx')) },
   { path: '/measure', label: 'Measure', page: lazy(() => import('./pages/Measure.tsx')) },
+  {
+    path: '/recommendations',
+    label: 'Recommendations',
+    page: lazy(() => import('./pages/Recommendations.tsx')),
+  },
+  { path: '/loyalty', label: 'Loyalty', page: lazy(() => import('./pages/Loyalty.tsx')) },
   { path: '/settings', label: 'Settings', page: lazy(() => import('./pages/Settings.tsx')) },
 ];
 

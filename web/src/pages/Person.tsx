@@ -1,5 +1,6 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { api, download, type ErasureJob, type Profile360 } from '../api.ts';
+import { LoyaltyLedger } from '../components/LoyaltyLedger.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, pct, show, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
@@ -528,6 +529,9 @@ export default function Person(props: { id: string; onGone: () => void }) {
         </Card>
         <Card title="Journeys" id="journeys">
           <Journeys profileId={p.profileId} />
+        </Card>
+        <Card title="Loyalty points" id="loyalty">
+          <LoyaltyLedger profileId={p.profileId} />
         </Card>
         <Card title="Timeline" id="timeline">
           <Timeline profileId={p.profileId} />

@@ -1,0 +1,158 @@
+// The Recommendations and Loyalty pages and the ledger on a person's 360, in Debian's chromium
+// against a real server filled with a simulated shop: every figure the pages show is checked
+// against the API, and a marketer's actions (refresh, settings, the example programme, earn
+// now, an adjustment with its reason) go through the forms, never JSON.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runDemo } from '../../src/simulate/index.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+import { api } from './world.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SHOTS = join(ROOT, 'docs/screenshots');
+const reason = !existsSync(CHROMIUM)
+  ? `no ${CHROMIUM} (apt-get install chromium)`
+  : !existsSync(join(ROOT, 'web/dist/index.html'))
+    ? 'web/dist is missing (npm run build)'
+    : null;
+if (reason) console.warn(`recommendations and loyalty browser tests skipped: ${reason}`);
+
+describe.skipIf(reason !== null)('recommendations and loyalty pages in headless chromium', () => {
+  let server: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
+
+  async function go(label: string): Promise<void> {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: label, exact: true })
+      .click();
+    await page.getByRole('heading', { level: 1, name: label }).waitFor();
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    const days = 240;
+    const start = new Date(
+      Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()) -
+        days * 86_400_000,
+    );
+    await runDemo({
+      kind: 'store',
+      seed: 3,
+      people: 400,
+      days,
+      start,
+      url: server.url,
+      writeKey: server.writeKey,
+      batchSize: 250,
+    });
+    await server.settle();
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(server.url);
+    await page.getByLabel('Admin token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('refreshes next best products and shows the last refresh as the API does', async () => {
+    await go('Recommendations');
+    await page.getByText('Not refreshed yet').waitFor();
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await page.getByTestId('refreshed-at').waitFor();
+    const { last } = await api(server, 'GET', '/api/recommendations/status');
+    const card = page.locator('#last-refresh');
+    await expect(card.textContent()).resolves.toContain(`${last.people.toLocaleString('en')}buyers`);
+    await expect(card.textContent()).resolves.toContain(
+      `${last.withRecommendations.toLocaleString('en')}with recommendations`,
+    );
+    await expect(page.locator('#top-rules tbody tr').count()).resolves.toBe(last.topRules.length);
+    const first = page.locator('#top-rules tbody tr').first();
+    await expect(first.textContent()).resolves.toContain(last.topRules[0].lhs[0]);
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: join(SHOTS, 'recommendations.png'), fullPage: true });
+  });
+
+  it('saves settings through the form, and refuses a bad one with the field named', async () => {
+    await page.getByLabel('Products per person').fill('2');
+    await page.getByLabel(/^Never recommend/).fill('mug, desk-lamp');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.locator('#settings').getByRole('status').waitFor();
+    const settings = await api(server, 'GET', '/api/recommendations/settings');
+    expect(settings).toMatchObject({ limit: 2, exclude: ['mug', 'desk-lamp'] });
+    await page.getByLabel(/^Holdout share/).fill('0.9');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.locator('#settings').getByRole('alert').textContent()).resolves.toMatch(/holdoutShare/);
+  });
+
+  it('explores rules on the orders with the API’s count', async () => {
+    await page.locator('#explore').getByLabel('Minimum support').fill('0.02');
+    await page.locator('#explore').getByRole('button', { name: 'Find rules' }).click();
+    await page.waitForLoadState('networkidle');
+    const report = await api(
+      server,
+      'GET',
+      '/api/recommendations/rules?minSupport=0.02&minConfidence=0.1&basket=order&limit=50',
+    );
+    await expect(page.getByTestId('explore-summary').textContent()).resolves.toContain(
+      `${report.count.toLocaleString('en')} rules from ${report.baskets.toLocaleString('en')} baskets`,
+    );
+  });
+
+  it('starts from the example programme, earns, ranks, and shows the ledger on the 360', async () => {
+    await go('Loyalty');
+    await page.getByRole('button', { name: 'Start from the example programme' }).click();
+    await page.getByRole('button', { name: 'Save programme' }).click();
+    await page.locator('#programme').getByRole('status').waitFor();
+    expect((await api(server, 'GET', '/api/loyalty/programme')).earnRules).toHaveLength(4);
+    await page.getByRole('button', { name: 'Earn now' }).click();
+    await page.getByTestId('last-run-at').waitFor();
+    const board = await api(server, 'GET', '/api/loyalty/leaderboard?limit=20');
+    expect(board.length).toBeGreaterThan(0);
+    const rows = page.locator('#leaderboard tbody tr');
+    await rows.first().waitFor();
+    await expect(rows.count()).resolves.toBe(board.length);
+    await expect(rows.first().textContent()).resolves.toContain(board[0].balance.toLocaleString('en'));
+    await page.waitForLoadState('networkidle');
+    await page.screenshot({ path: join(SHOTS, 'loyalty.png'), fullPage: true });
+
+    await rows.first().getByRole('link').click();
+    const balance = page.getByTestId('points-balance');
+    await balance.waitFor();
+    await expect(balance.textContent()).resolves.toContain(
+      `Balance: ${board[0].balance.toLocaleString('en')} points`,
+    );
+    await page.getByLabel('Adjust by (points, negative to take)').fill('10');
+    await page.getByLabel('Reason').fill('parcel arrived late');
+    await page.getByRole('button', { name: 'Adjust' }).click();
+    await expect
+      .poll(async () => (await api(server, 'GET', `/api/loyalty/people/${board[0].profileId}`)).balance)
+      .toBe(board[0].balance + 10);
+    await page.getByText(`Balance: ${(board[0].balance + 10).toLocaleString('en')} points`).waitFor();
+    await page.getByText('parcel arrived late').waitFor();
+  });
+});
