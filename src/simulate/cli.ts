@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { unreachable } from '../cli/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
+import { DEMO_EXPERIMENTS } from './experiments.ts';
 import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
 import type { WorldKind } from './types.ts';
 import { SIZE_PRESETS, type SizeName, simulateWorld } from './world.ts';
@@ -22,6 +23,10 @@ export interface DemoOptions {
   url: string;
   writeKey: string;
   truthFile?: string;
+  /** Store: plant the demo experiments (experiments.ts); the CLI's default, off here unless true. */
+  experiments?: boolean;
+  /** With it, the planted experiments are also defined (PUT /api/experiments/:id) once sent. */
+  adminToken?: string;
   batchSize?: number;
   concurrency?: number;
   /** Called as the stream advances: share of the simulated window done, messages sent. */
@@ -29,6 +34,8 @@ export interface DemoOptions {
 }
 
 export interface DemoSummary extends SendResult {
+  /** Ids of the planted experiments defined on the server (with an admin token). */
+  experimentsDefined: string[];
   people: number;
   start: string;
   end: string;
@@ -50,6 +57,33 @@ export async function writeTruth(path: string, truths: Iterable<unknown>): Promi
   await once(file, 'finish');
 }
 
+/**
+ * Defines the planted experiments. A metric may only name an event the warehouse has seen, so
+ * this waits (up to a minute) for the sent Order Completed events to reach it.
+ */
+async function defineDemoExperiments(url: string, adminToken: string): Promise<string[]> {
+  const defined: string[] = [];
+  for (const experiment of DEMO_EXPERIMENTS) {
+    for (let attempt = 0; ; attempt++) {
+      const response = await fetch(new URL(`/api/experiments/${experiment.id}`, url), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(experiment),
+      });
+      if (response.ok) break;
+      if (response.status !== 400 || attempt >= 60) {
+        throw new SendRefusedError(
+          response.status,
+          `defining ${experiment.id} was refused (${response.status}): ${await response.text()}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    defined.push(experiment.id);
+  }
+  return defined;
+}
+
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const start = options.start ?? defaultStart(options.days);
   const world = simulateWorld({
@@ -58,6 +92,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     people: options.people,
     start,
     days: options.days,
+    experiments: options.kind === 'store' && options.experiments === true,
   });
   const windowMs = options.days * 86_400_000;
   let latest = start.getTime();
@@ -79,8 +114,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     },
   });
   if (options.truthFile) await writeTruth(options.truthFile, world.truth());
+  const experimentsDefined =
+    options.kind === 'store' && options.experiments === true && options.adminToken
+      ? await defineDemoExperiments(options.url, options.adminToken)
+      : [];
   return {
     ...result,
+    experimentsDefined,
     people: options.people,
     start: start.toISOString(),
     end: new Date(start.getTime() + windowMs).toISOString(),
@@ -110,6 +150,8 @@ interface DemoFlags {
   url?: string;
   writeKey?: string;
   truth?: string;
+  experiments: boolean;
+  adminToken?: string;
   batchSize: number;
   concurrency: number;
   progress: boolean;
@@ -150,6 +192,7 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
   }
   const url = serverUrl(flags.url);
   if (!(await answers(url))) return;
+  const adminToken = flags.adminToken ?? process.env.RAPPORT_ADMIN_TOKEN;
   const preset = SIZE_PRESETS[flags.size];
   const people = flags.people ?? preset.people;
   const days = flags.days ?? preset.days;
@@ -168,6 +211,8 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
       url,
       writeKey,
       ...(flags.truth ? { truthFile: flags.truth } : {}),
+      experiments: flags.experiments,
+      ...(adminToken ? { adminToken } : {}),
       batchSize: flags.batchSize,
       concurrency: flags.concurrency,
       onProgress(share, messages) {
@@ -183,6 +228,14 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     ];
     if (summary.rejected > 0)
       lines.push(`The server rejected ${summary.rejected} messages: see /api/dead-letters.`);
+    if (summary.experimentsDefined.length > 0)
+      lines.push(
+        `Planted experiments defined: ${summary.experimentsDefined.join(', ')} (see the Experiments page).`,
+      );
+    else if (flags.kind === 'store' && flags.experiments)
+      lines.push(
+        'Planted experiments sent as Experiment Viewed events; give --admin-token to define them too.',
+      );
     if (summary.truthFile) lines.push(`Ground truth: ${summary.truthFile} (one JSON line per person).`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } catch (error) {
@@ -214,6 +267,8 @@ export function registerDemoCommand(program: Command): void {
     .option('--truth <file>', 'write the ground truth as JSON lines to this file')
     .option('--batch-size <n>', 'messages per request', wholeNumber, 250)
     .option('--concurrency <n>', 'requests in flight', wholeNumber, 4)
+    .option('--no-experiments', 'store: do not plant the demo experiments')
+    .option('--admin-token <token>', 'define the planted experiments too (default: RAPPORT_ADMIN_TOKEN)')
     .option('--no-progress', 'no progress bar')
     .action(demoCommand);
 }

@@ -14,6 +14,13 @@ export {
   runDemo,
   writeTruth,
 } from './cli.ts';
+export {
+  DEMO_EXPERIMENTS,
+  demoArms,
+  PLANTED_EFFECT,
+  PLANTED_EXTRA_BUYERS,
+  PLANTED_NULL,
+} from './experiments.ts';
 export { Random } from './random.ts';
 export {
   batchesOf,

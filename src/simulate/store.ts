@@ -4,7 +4,9 @@
 // into later orders. Lifecycle: awareness (first visit), interest (first product viewed),
 // motivation (checkout started), action (first order), relationship (second order or a
 // subscription).
+
 import type { BgNbdParams, GammaGammaParams } from '../value/index.ts';
+import { DEMO_EXPERIMENTS, demoArms, PLANTED_EFFECT, PLANTED_EXTRA_BUYERS } from './experiments.ts';
 import {
   addDevice,
   drawBgNbd,
@@ -100,6 +102,8 @@ const BUYER_SHARE = 0.75;
 export interface StoreModels {
   bgNbd: BgNbdParams;
   gammaGamma: GammaGammaParams;
+  /** Plant the demo experiments (experiments.ts). */
+  experiments?: boolean | undefined;
 }
 
 interface StoreContext {
@@ -251,6 +255,27 @@ function signUp(ctx: StoreContext, at: number, device: Device): void {
       emit.track(at + 21_000, device, 'Signed Up', { type: 'email' });
     },
   });
+}
+
+/** Experiment Viewed for each demo experiment, just after Signed Up, in the person's /v1/assign arm. */
+function exposeToDemoExperiments(ctx: StoreContext, at: number, device: Device): Record<string, string> {
+  const arms = demoArms(ctx.person.userId as string);
+  ctx.truth.experiments = arms;
+  ctx.episodes.push({
+    at: at + 22_000,
+    play(emit) {
+      for (const experiment of DEMO_EXPERIMENTS) {
+        const arm = experiment.arms.find((a) => a.id === arms[experiment.id]);
+        emit.track(at + 22_000, device, 'Experiment Viewed', {
+          experiment_id: experiment.id,
+          experiment_name: experiment.name,
+          variation_id: arm?.id,
+          variation_name: arm?.name,
+        });
+      }
+    },
+  });
+  return arms;
 }
 
 /** A login on a new phone: identify first, so the device joins the person's profile. */
@@ -582,7 +607,7 @@ export function planStorePerson(
   };
   const firstDevice = person.devices[0]!;
   const signsUp = random.chance(SIGN_UP_SHARE);
-  const buys = signsUp && random.chance(BUYER_SHARE);
+  let buys = signsUp && random.chance(BUYER_SHARE);
   // Anonymous visits before signing up: the first at the arrival, the others days apart.
   let time = arrival;
   const anonymousVisits = 1 + Math.floor(random.exponential(1) * 1.2);
@@ -597,6 +622,13 @@ export function planStorePerson(
   const identifiedAt = time;
   if (identifiedAt > windowEnd) return finishPlan(ctx, index, seed, person, windowEnd);
   signUp(ctx, identifiedAt, firstDevice);
+  if (models.experiments) {
+    const arms = exposeToDemoExperiments(ctx, identifiedAt, firstDevice);
+    // The planted effect: only non-buyers in the treatment arm draw again, so nobody else's
+    // random stream moves.
+    if (!buys && arms[PLANTED_EFFECT.id] === PLANTED_EFFECT.arms[1]?.id)
+      buys = random.chance(PLANTED_EXTRA_BUYERS);
+  }
   const secondDeviceAt = identifiedAt + random.exponential(1) * 10 * MS_PER_DAY;
   const devices = [firstDevice];
   if (secondDeviceAt < windowEnd && random.chance(0.25)) devices.push(secondDevice(ctx, secondDeviceAt));

@@ -15,6 +15,8 @@ export interface WorldOptions {
   bgNbd?: BgNbdParams;
   /** Order values (store only); defaults near CDNOW's. */
   gammaGamma?: GammaGammaParams;
+  /** Store: plant two website experiments, one with a true effect and one without (experiments.ts). */
+  experiments?: boolean;
 }
 
 /** A message as a client sends it in a /v1/batch body: no receivedAt, the server sets it. */
@@ -66,6 +68,8 @@ export interface PersonTruth {
   complementaryPurchases: { anchor: string; anchorAt: string; complement: string; complementAt: string }[];
   subscription: { plan: string; startedAt: string; cancelledAt: string | null } | null;
   advocacy: { npsScore: number | null; referrals: number; reviews: number };
+  /** The demo experiments' arm per experiment id (store, with `experiments: true`). */
+  experiments?: Record<string, string>;
   /** City: eligibility traits and the services the resident may use. */
   resident: { age: number; district: string; residentSince: number; eligibleServices: string[] } | null;
 }

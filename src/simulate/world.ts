@@ -50,6 +50,7 @@ export function resolveWorldOptions(options: WorldOptions): Required<WorldOption
     seed: options.seed >>> 0,
     bgNbd: options.bgNbd ?? DEFAULT_BG_NBD,
     gammaGamma: options.gammaGamma ?? DEFAULT_GAMMA_GAMMA,
+    experiments: options.experiments ?? false,
   };
 }
 
