@@ -7,7 +7,7 @@ import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes, logRoutes } fro
 import { journeyRoutes } from './api/journeys.ts';
 import { quarantineRoutes } from './api/quarantine.ts';
 import { attributionRoutes } from './attribution/index.ts';
-import { CredentialCache, requestForLog } from './auth/index.ts';
+import { accessRoutes, CredentialCache, installAccess, requestForLog } from './auth/index.ts';
 import {
   ChannelRuntime,
   channelAdminRoutes,
@@ -44,6 +44,7 @@ import { recommendationRoutes } from './recommendations/index.ts';
 import { segmentRoutes } from './segments/index.ts';
 import { statsRoutes } from './stats/index.ts';
 import {
+  openAccessStore,
   openChannelStore,
   openSegmentStore,
   openSpendStore,
@@ -147,6 +148,8 @@ export async function createServer(
     onCommit: () => pipeline.wake(),
   });
   const credentials = new CredentialCache(state);
+  // Users, sessions, token roles and the audit log (docs/access.md).
+  const access = await openAccessStore(location);
   // Other processes on one PostgreSQL add suppressions too: refresh, and let an erasure wait
   // one refresh before it trusts that every process drops the person's messages.
   const suppressionRefreshMs = state.engine === 'postgres' ? 1000 : 0;
@@ -157,6 +160,7 @@ export async function createServer(
     events: pipeline,
     suppressions,
     identity: config.identity,
+    audit: access,
     drainAppends: () => ingestLog.append([]),
     // Every processor the state store tracks (profiles, realtime…) and the warehouse.
     processorsPassed: async (seq) =>
@@ -188,12 +192,15 @@ export async function createServer(
   }).start();
 
   errorHandler(app);
+  // Before every route plugin: the guard and the audit writer reach only routes registered after.
+  const guard = installAccess(app, { credentials, access, origins: () => (publicUrl ? [publicUrl] : []) });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Rapport API', version: '0.1.0' },
       components: {
         securitySchemes: {
           adminToken: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'rapport_session' },
           writeKey: {
             type: 'http',
             scheme: 'basic',
@@ -208,6 +215,11 @@ export async function createServer(
     methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Content-Type', 'Authorization', 'X-Retry-Count'],
     maxAge: 86_400,
+  });
+  await app.register(accessRoutes, {
+    store: access,
+    guard,
+    secureCookies: () => publicUrl?.startsWith('https:') ?? false,
   });
   await app.register(ingestRoutes, {
     log: ingestLog,
@@ -350,7 +362,7 @@ export async function createServer(
     globalHoldout: async () => (await policies.policy()).globalHoldout,
   });
   await app.register(experimentRoutes, { credentials, experiments });
-  await app.register(adminTokenRoutes, { state, credentials });
+  await app.register(adminTokenRoutes, { state, credentials, guard });
   await app.register(logRoutes, {
     state,
     pipeline,
@@ -366,10 +378,16 @@ export async function createServer(
     now,
   });
   await app.register(arbitrationPolicyRoutes, { policies, credentials, wake: () => conductor.wake(), now });
-  app.get('/health', { schema: { tags: ['operations'], summary: 'Ready to take traffic' } }, async () => ({
-    status: 'ok',
-  }));
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(
+    '/health',
+    { config: { access: 'public' }, schema: { tags: ['operations'], summary: 'Ready to take traffic' } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+  app.get('/api/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
   await serveDashboard(app);
   await erasure.resumeUnfinished();
 
@@ -389,6 +407,7 @@ export async function createServer(
     },
     async close() {
       await app.close();
+      await access.close();
       suppressions.stop();
       await erasure.close();
       await ingestLog.close();

@@ -2,22 +2,26 @@
 // response), revoke. Two refusals keep an operator from locking everyone out: the last live
 // admin token cannot be revoked, and the token the request itself carries is revoked only with
 // `?confirm=revoke-self` (the dashboard signs out right after). Write keys have their own routes
-// (routes.ts); a write key never passes requireAdmin, so it can reach none of these.
+// (routes.ts); a write key never passes the guard (src/auth/guard.ts), so it can reach none of these.
 import type { FastifyInstance } from 'fastify';
 import {
   type CredentialCache,
   createCredential,
+  type Guard,
   hashSecret,
+  ROLES,
+  type Role,
   secretFromAuthorization,
 } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { StateStore } from '../store/index.ts';
-import { requireAdmin } from './auth.ts';
 import { credentialSchema, errorSchema } from './schemas.ts';
 
 export interface AdminTokenRouteOptions {
   state: StateStore;
   credentials: CredentialCache;
+  /** Knows and records each token's role. */
+  guard: Guard;
 }
 
 /** The query value that confirms revoking the token the request is made with. */
@@ -43,13 +47,12 @@ export function revocationRefusal(
 }
 
 export async function adminTokenRoutes(app: FastifyInstance, options: AdminTokenRouteOptions): Promise<void> {
-  const { state, credentials } = options;
-  // onRequest: refused before the body is read or validated, so a stranger learns nothing of it.
-  app.addHook('onRequest', requireAdmin(credentials));
+  const { state, credentials, guard } = options;
 
   app.get(
     '/api/admin-tokens',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['settings'],
         summary: 'Admin tokens (without their secrets); current marks the one this request uses',
@@ -60,7 +63,11 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
             type: 'array',
             items: {
               ...credentialSchema,
-              properties: { ...credentialSchema.properties, current: { type: 'boolean' } },
+              properties: {
+                ...credentialSchema.properties,
+                current: { type: 'boolean' },
+                role: { type: 'string', enum: [...ROLES] },
+              },
             },
           },
         },
@@ -68,13 +75,21 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
     },
     async (request) => {
       const own = await ownTokenId(request.headers.authorization);
-      return (await state.listCredentials('admin')).map((token) => ({ ...token, current: token.id === own }));
+      const tokens = await state.listCredentials('admin');
+      return Promise.all(
+        tokens.map(async (token) => ({
+          ...token,
+          current: token.id === own,
+          role: await guard.roleOf(token.id),
+        })),
+      );
     },
   );
 
   app.post(
     '/api/admin-tokens',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['settings'],
         summary: 'Create an admin token; its secret is in this response only',
@@ -82,24 +97,36 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+          properties: {
+            name: { type: 'string', minLength: 1, maxLength: 100 },
+            // What the token may do (docs/access.md); owner when left out, as before roles.
+            role: { type: 'string', enum: [...ROLES] },
+          },
           required: ['name'],
         },
-        response: { 201: credentialSchema, '4xx': errorSchema },
+        response: {
+          201: {
+            ...credentialSchema,
+            properties: { ...credentialSchema.properties, role: { type: 'string' } },
+          },
+          '4xx': errorSchema,
+        },
       },
     },
     async (request, reply) => {
-      const { name } = request.body as { name: string };
+      const { name, role = 'owner' } = request.body as { name: string; role?: Role };
       if (name.trim() === '')
         throw new RapportError('RAPPORT_API_BAD_REQUEST', 'name: must not be blank', { field: 'name' });
       const created = await createCredential(state, 'admin', name.trim());
-      return reply.code(201).send({ ...created.credential, secret: created.secret });
+      await guard.setTokenRole(created.credential.id, role);
+      return reply.code(201).send({ ...created.credential, role, secret: created.secret });
     },
   );
 
   app.delete(
     '/api/admin-tokens/:id',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['settings'],
         summary: 'Revoke an admin token (not the last one; your own only with ?confirm=revoke-self)',
@@ -132,7 +159,7 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
     },
   );
 
-  /** The id of the admin token the request carries (requireAdmin has checked it). */
+  /** The id of the admin token the request carries (the guard has checked it). */
   async function ownTokenId(header: string | undefined): Promise<string | undefined> {
     const secret = secretFromAuthorization(header);
     return secret ? (await state.findCredentialByHash(hashSecret(secret)))?.id : undefined;

@@ -9,7 +9,6 @@ import {
   type CurrentPolicy,
   policyDocument,
 } from '../conductor/runtime/index.ts';
-import { requireAdmin } from './auth.ts';
 import { errorSchema } from './schemas.ts';
 
 export interface ArbitrationPolicyRouteOptions {
@@ -47,12 +46,11 @@ export async function arbitrationPolicyRoutes(
   options: ArbitrationPolicyRouteOptions,
 ): Promise<void> {
   const { policies } = options;
-  // onRequest: refused before the body is read or validated, so a stranger learns nothing of it.
-  app.addHook('onRequest', requireAdmin(options.credentials));
 
   app.get(
     '/api/arbitration-policy',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['settings'],
         summary: 'Fatigue caps, quiet hours and the default time zone arbitration uses now',
@@ -66,6 +64,7 @@ export async function arbitrationPolicyRoutes(
   app.put(
     '/api/arbitration-policy',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['settings'],
         summary: 'Replace the arbitration policy; the next arbitration decision uses it',

@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
 import { ApiSendSchema, type JourneyService } from '../conductor/runtime/index.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../store/index.ts';
-import { requireAdmin } from './auth.ts';
 import { errorSchema } from './schemas.ts';
 import { strictBody } from './strict-body.ts';
 
@@ -123,12 +122,12 @@ const pageQuery = {
 
 export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteOptions): Promise<void> {
   const { journeys } = options;
-  app.addHook('onRequest', requireAdmin(options.credentials));
 
   const save = { type: 'object', additionalProperties: true, description: 'a journey document' } as const;
   app.post(
     '/api/journeys',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['journeys'],
         summary: 'Save a journey (a new one, or a new version); checked before it is stored',
@@ -143,6 +142,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.put(
     '/api/journeys/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['journeys'],
         summary: 'Publish a version of this journey',
@@ -158,6 +158,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.get(
     '/api/journeys',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['journeys'],
         summary: 'Journeys (latest version each)',
@@ -171,6 +172,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.get(
     '/api/journeys/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['journeys'],
         summary: 'One journey',
@@ -185,6 +187,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.delete(
     '/api/journeys/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['journeys'],
         summary: 'Delete a journey: no one enters it again; trips under way stay as they are',
@@ -206,6 +209,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
     app.post(
       `/api/journeys/:id/${verb}`,
       {
+        config: { access: 'marketing:write' },
         schema: {
           tags: ['journeys'],
           summary:
@@ -224,6 +228,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.get(
     '/api/profiles/:id/journeys',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['journeys', 'profiles'],
         summary: 'The journeys a person is in or has been in (across merged profiles), latest entered first',
@@ -282,6 +287,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.get(
     '/api/journeys/:id/stats',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['journeys'],
         summary: 'Entered, active, completed, converted, and per-step counts for the graph',
@@ -296,6 +302,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.get(
     '/api/journey-stats',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['journeys'],
         summary: 'Every journey’s entered, active, completed, converted and per-step counts, in one answer',
@@ -309,6 +316,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.get(
     '/api/decisions',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['journeys'],
         summary: 'The arbitration log: every send, deferral, drop and failure with its reason, newest first',
@@ -338,6 +346,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
   app.get(
     '/api/outbox',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['journeys'],
         summary: 'Messages and tasks queued, deferred, sent, dropped, failed or dead, newest first',
@@ -378,6 +387,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
     '/api/messages',
     {
       validatorCompiler: strictBody(ApiSendSchema),
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['journeys'],
         summary: 'Send one message to a person, through the same arbitration as journey sends',

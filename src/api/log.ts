@@ -6,7 +6,6 @@ import type { CredentialCache } from '../auth/index.ts';
 import { readerLimit } from '../ingest/index.ts';
 import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
 import type { StateStore } from '../store/index.ts';
-import { requireAdmin } from './auth.ts';
 import { errorSchema } from './schemas.ts';
 
 export interface LogRouteOptions {
@@ -77,11 +76,11 @@ const logStatusSchema = {
 
 export async function logRoutes(app: FastifyInstance, options: LogRouteOptions): Promise<void> {
   const { state, pipeline } = options;
-  app.addHook('onRequest', requireAdmin(options.credentials));
 
   app.get(
     '/api/log',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['operations'],
         summary: 'The ingest log: size, oldest entry kept, each reader’s offset, retention and compaction',
@@ -109,6 +108,7 @@ export async function logRoutes(app: FastifyInstance, options: LogRouteOptions):
   app.post(
     '/api/log/compact',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['operations'],
         summary: 'Compact the ingest log now: remove what every reader has passed and the retention allows',

@@ -82,6 +82,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.get(
     '/api/profiles',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['profiles'],
         summary: 'List and search profiles: by identifier, trait values (trait.NAME=value), last seen',
@@ -110,6 +111,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.get(
     '/api/profiles/lookup',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['profiles'],
         summary: 'Find a profile by userId, anonymousId or email',
@@ -145,6 +147,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.get(
     '/api/profiles/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['profiles'],
         summary:
@@ -174,6 +177,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.get(
     '/api/profiles/:id/events',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['profiles'],
         summary:
@@ -203,6 +207,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.get(
     '/api/profiles/:id/consent',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['consent'],
         summary: 'Current consent per purpose and the full history of decisions',
@@ -223,6 +228,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.put(
     '/api/profiles/:id/consent',
     {
+      config: { access: 'privacy:write' },
       schema: {
         tags: ['consent'],
         summary:
@@ -248,6 +254,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.delete(
     '/api/profiles/:id',
     {
+      config: { access: 'privacy:write' },
       schema: {
         tags: ['privacy'],
         summary: 'Erase the person (GDPR art. 17) from every store; answers 202 with a job to follow',
@@ -268,6 +275,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.get(
     '/api/erasure-jobs/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['privacy'],
         summary: 'An erasure job: status, each step, and messages dropped since',
@@ -287,6 +295,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
   app.get(
     '/api/profiles/:id/export',
     {
+      config: { access: 'people:export' },
       schema: {
         tags: ['privacy'],
         summary: 'Everything held about the person as JSON (GDPR art. 15 and 20), streamed',

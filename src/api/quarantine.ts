@@ -6,7 +6,6 @@ import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { ReplayResult } from '../pipeline/index.ts';
 import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';
-import { requireAdmin } from './auth.ts';
 import { errorSchema } from './schemas.ts';
 
 export interface QuarantineRouteOptions {
@@ -53,7 +52,6 @@ const idParams = {
 
 export async function quarantineRoutes(app: FastifyInstance, options: QuarantineRouteOptions): Promise<void> {
   const { quarantine } = options;
-  app.addHook('onRequest', requireAdmin(options.credentials));
 
   const find = async (id: number): Promise<StoredQuarantineEntry> => {
     const entry = await quarantine.get(id);
@@ -65,6 +63,7 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
   app.get(
     '/api/quarantine',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary: 'Log entries a processor set aside because applying them failed, oldest first',
@@ -115,6 +114,7 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
   app.get(
     '/api/quarantine/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary: 'One quarantined log entry: the message, its processor, the failure',
@@ -129,6 +129,7 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
   app.post(
     '/api/quarantine/:id/replay',
     {
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: 'Apply a quarantined message through its processor now (once the cause is fixed)',
@@ -178,6 +179,7 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
   app.delete(
     '/api/quarantine/:id',
     {
+      config: { access: 'admin' },
       schema: {
         tags,
         summary: 'Discard a quarantined message: its processor will never apply it',

@@ -5,7 +5,6 @@ import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
 import type { StateStore } from '../store/index.ts';
-import { requireAdmin } from './auth.ts';
 import { type ProfileApiOptions, profileRoutes } from './profiles.ts';
 import { credentialSchema, errorSchema } from './schemas.ts';
 
@@ -18,7 +17,6 @@ export interface ApiOptions {
 
 export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const { state, pipeline, credentials } = options;
-  app.addHook('onRequest', requireAdmin(credentials));
   const security = [{ adminToken: [] }];
 
   await profileRoutes(app, { state, pipeline, ...options.profiles });
@@ -26,6 +24,7 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
   app.get(
     '/api/dead-letters',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['ingest'],
         summary: 'Rejected messages with their reasons, newest first',
@@ -48,7 +47,10 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
 
   app.get(
     '/api/status',
-    { schema: { tags: ['operations'], summary: 'Ingest log head and each processor’s progress', security } },
+    {
+      config: { access: 'read' },
+      schema: { tags: ['operations'], summary: 'Ingest log head and each processor’s progress', security },
+    },
     async () => {
       // Read from the stores, not this process's worker: with PostgreSQL another process may
       // be the one doing the work.
@@ -73,6 +75,7 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
   app.get(
     '/api/write-keys',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['settings'],
         summary: 'Write keys (without their secrets)',
@@ -86,6 +89,7 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
   app.post(
     '/api/write-keys',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['settings'],
         summary: 'Create a write key; its secret is in this response only',
@@ -108,6 +112,7 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
   app.delete(
     '/api/write-keys/:id',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['settings'],
         summary: 'Revoke a write key',

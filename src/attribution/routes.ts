@@ -178,6 +178,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
   app.get(
     '/api/attribution',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['attribution'],
         summary: "Every attribution model over Rapport's own touchpoints and conversions",
@@ -206,6 +207,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
   app.get(
     '/api/attribution/roi',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['attribution'],
         summary:
@@ -245,6 +247,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
   app.post(
     '/api/attribution/spend',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['attribution'],
         summary:
@@ -288,6 +291,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
   app.get(
     '/api/attribution/send-costs',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['attribution'],
         summary: "What one of Rapport's own messages costs per channel",
@@ -301,6 +305,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
   app.put(
     '/api/attribution/send-costs/:channel',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['attribution'],
         summary: "Set what one of Rapport's own messages costs on a channel (in the spend currency)",

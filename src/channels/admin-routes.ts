@@ -1,7 +1,6 @@
 // Admin routes of the delivery side (behind an admin token): the task queue people work, a
 // person's channel preference, and the webhook signing key receivers verify with.
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../api/index.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import type { TaskStatus } from '../store/index.ts';
@@ -43,11 +42,11 @@ export async function channelAdminRoutes(
   options: ChannelAdminRouteOptions,
 ): Promise<void> {
   const { channels } = options;
-  app.addHook('onRequest', requireAdmin(options.credentials));
 
   app.get(
     '/api/tasks',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['tasks'],
         summary: 'Tasks on a queue, oldest first',
@@ -79,6 +78,7 @@ export async function channelAdminRoutes(
   app.get(
     '/api/tasks/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['tasks'],
         summary: 'One task',
@@ -93,6 +93,7 @@ export async function channelAdminRoutes(
   app.post(
     '/api/tasks/:id/claim',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['tasks'],
         summary: 'Claim an open task (409 when someone else has it)',
@@ -111,6 +112,7 @@ export async function channelAdminRoutes(
   app.post(
     '/api/tasks/:id/complete',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['tasks'],
         summary: 'Complete a task with an outcome; the outcome becomes a Task Completed event',
@@ -133,6 +135,7 @@ export async function channelAdminRoutes(
   app.get(
     '/api/profiles/:id/channels',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['profiles'],
         summary: 'Which channel this person engages with ("prefers sms: 12 of 15 opened")',
@@ -173,6 +176,7 @@ export async function channelAdminRoutes(
   app.get(
     '/api/channels/webhook-signing-key',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['settings'],
         summary: 'The key webhook receivers verify X-Rapport-Signature with',

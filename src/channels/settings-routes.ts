@@ -6,7 +6,6 @@
 // in the arbitration log (code `test_send`) so that "what left this server" stays complete.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../api/auth.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
@@ -120,8 +119,6 @@ export async function channelSettingsRoutes(
   options: ChannelSettingsRouteOptions,
 ): Promise<void> {
   const { channels } = options;
-  // onRequest: refused before the body is read or validated, so a stranger learns nothing of it.
-  app.addHook('onRequest', requireAdmin(options.credentials));
 
   const describe = (channel: Channel) => {
     const description = channel.describe?.();
@@ -138,6 +135,7 @@ export async function channelSettingsRoutes(
   app.get(
     '/api/channels',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['settings'],
         summary: 'The configured channels (SMTP relay host and port, webhook hosts), never a secret',
@@ -155,6 +153,7 @@ export async function channelSettingsRoutes(
   app.post(
     '/api/channels/:name/test',
     {
+      config: { access: 'admin' },
       schema: {
         tags: ['settings'],
         summary: 'Send a real test message through a channel to the address or URL given',
@@ -242,6 +241,7 @@ export async function channelSettingsRoutes(
   app.get(
     '/api/consent-purposes',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['settings'],
         summary: 'The consent purposes and what needs each (configured with RAPPORT_CONSENT_PURPOSES)',

@@ -65,6 +65,7 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
   app.get(
     '/t/o/*',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['tracking links'],
         summary: 'Open pixel: records Email Opened (first open of a message) and answers a 1×1 GIF',
@@ -94,6 +95,7 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
   app.get(
     '/t/c/*',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['tracking links'],
         summary: 'Click redirect: records Email Link Clicked and redirects to the signed URL',
@@ -136,6 +138,7 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
   app.get(
     '/t/u/*',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['tracking links'],
         summary: 'Unsubscribe page: asks to confirm (a GET changes nothing: link scanners follow links)',
@@ -158,6 +161,7 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
   app.post(
     '/t/u/*',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['tracking links'],
         summary:

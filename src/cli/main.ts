@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerAttributionCommands } from '../attribution/index.ts';
-import { registerCredentialCommands } from '../auth/index.ts';
+import { registerCredentialCommands, registerUsersCommands } from '../auth/index.ts';
 import { registerExperimentsCommands } from '../experiments/index.ts';
 import { registerLogCommands } from '../ingest/index.ts';
 import { registerProfilesCommands } from '../profiles/index.ts';
@@ -41,4 +41,5 @@ registerQuarantineCommands(program);
 registerExperimentsCommands(program);
 registerAttributionCommands(program);
 registerRecommendCommands(program);
+registerUsersCommands(program);
 await program.parseAsync(process.argv);

@@ -24,6 +24,9 @@ export const ERRORS = {
   RAPPORT_INGEST_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_API_UNAUTHORIZED: { status: 401, kind: 'user' },
   RAPPORT_API_FORBIDDEN: { status: 403, kind: 'user' },
+  // A route under /api/ without config.access (docs/access.md): refused, and logged as a bug.
+  RAPPORT_API_ACCESS_UNDECLARED: { status: 403, kind: 'bug' },
+  RAPPORT_API_CROSS_ORIGIN: { status: 403, kind: 'user' },
   RAPPORT_API_NOT_FOUND: { status: 404, kind: 'user' },
   RAPPORT_API_BAD_REQUEST: { status: 400, kind: 'user' },
   RAPPORT_API_CONFLICT: { status: 409, kind: 'user' },

@@ -39,6 +39,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.post(
     '/api/experiments/compare',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary: 'Compare a variant with the control from aggregate statistics',
@@ -54,6 +55,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.get(
     '/api/experiments',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary: 'Every experiment',
@@ -67,6 +69,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.put(
     '/api/experiments/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags,
         summary: 'Create or replace an experiment',
@@ -88,6 +91,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.get(
     '/api/experiments/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary: 'One experiment',
@@ -101,6 +105,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.delete(
     '/api/experiments/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags,
         summary: 'Delete an experiment (its exposure events stay in the log)',
@@ -116,6 +121,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.get(
     '/api/holdout/lift',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary: "The programme's lift: conversion among the treated against the global holdout",
@@ -132,6 +138,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.get(
     '/api/experiments/:id/results',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary: 'Per arm and metric: value, difference, interval, p-value or chance to win, SRM, verdict',
@@ -159,6 +166,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (a
   app.post(
     '/v1/assign',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['experiments'],
         summary: "A person's arm of an experiment; logs Experiment Viewed once per person while it runs",

@@ -250,6 +250,8 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
   for (const [paths, pathType] of PATHS) {
     for (const url of paths) {
       app.post(url, {
+        // The write key is checked by the route itself (authenticate above), not the guard.
+        config: { access: 'public' },
         bodyLimit: requestBytes * 4,
         // Validation is per message (the good ones land); the schema is for the OpenAPI document.
         validatorCompiler: () => () => true,

@@ -57,6 +57,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.get(
     '/api/loyalty/programme',
     {
+      config: { access: 'read' },
       preHandler,
       schema: { ...common, summary: 'The loyalty programme', response: { 200: ProgrammeSchema, ...refused } },
     },
@@ -65,6 +66,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.put(
     '/api/loyalty/programme',
     {
+      config: { access: 'marketing:write' },
       preHandler,
       schema: {
         ...common,
@@ -78,6 +80,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.get(
     '/api/loyalty/people/:profileId',
     {
+      config: { access: 'read' },
       preHandler,
       schema: {
         ...common,
@@ -91,6 +94,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.post(
     '/api/loyalty/people/:profileId/redeem',
     {
+      config: { access: 'marketing:write' },
       preHandler,
       schema: {
         ...common,
@@ -122,6 +126,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.post(
     '/api/loyalty/people/:profileId/adjust',
     {
+      config: { access: 'marketing:write' },
       preHandler,
       schema: {
         ...common,
@@ -149,6 +154,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.get(
     '/api/loyalty/leaderboard',
     {
+      config: { access: 'read' },
       preHandler,
       schema: {
         ...common,
@@ -167,6 +173,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.get(
     '/api/loyalty/status',
     {
+      config: { access: 'read' },
       preHandler,
       schema: {
         ...common,
@@ -179,6 +186,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.post(
     '/api/loyalty/run',
     {
+      config: { access: 'marketing:write' },
       preHandler,
       schema: {
         ...common,

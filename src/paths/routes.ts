@@ -68,6 +68,7 @@ export function addPathRoutes(app: FastifyInstance, options: PathRouteOptions): 
   app.get(
     '/api/paths',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['paths'],
         security: [{ adminToken: [] }],

@@ -1,7 +1,6 @@
 // `GET /v1/decide` (write key: it is called from web pages, apps and receipt printers, like the
 // tracking API), the promotion click redirect, and the admin routes that save definitions.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { requireAdmin } from '../api/index.ts';
 import { errorSchema } from '../api/schemas.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
@@ -70,6 +69,7 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
   app.get(
     '/v1/decide',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['placements'],
         summary:
@@ -127,6 +127,7 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
   app.get(
     '/t/p/*',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['tracking links'],
         summary: 'Promotion click: records Promotion Clicked and redirects to the offer URL',
@@ -151,11 +152,11 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
 
 async function adminPlacementRoutes(app: FastifyInstance, options: PlacementRouteOptions): Promise<void> {
   const { placements } = options;
-  app.addHook('onRequest', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
   app.get(
     '/api/placements',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['placements'],
         summary: 'Placements and their offers',
@@ -168,6 +169,7 @@ async function adminPlacementRoutes(app: FastifyInstance, options: PlacementRout
   app.put(
     '/api/placements',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['placements'],
         summary: 'Replace placements and offers (checked whole: any issue refuses the set)',

@@ -9,7 +9,9 @@
 //   4 log         delete log entries carrying any of the person's identifiers
 //   5 deadLetters delete dead letters mentioning any of them
 //   6 quarantine  delete quarantined log entries (docs/quarantine.md) carrying or mentioning any
-//   7 state       delete profiles, identities, merges, consent history, computed properties
+//   7 audit       redact the person from the audit log (docs/access.md): entries about them or
+//                 mentioning an identifier lose their subject and changes; who did what stays
+//   8 state       delete profiles, identities, merges, consent history, computed properties
 // Every step is idempotent and the job (with its step list) is saved after each, so a job
 // interrupted by a crash resumes where it stopped.
 import { randomUUID } from 'node:crypto';
@@ -27,6 +29,7 @@ export const ERASURE_STEPS = [
   'log',
   'deadLetters',
   'quarantine',
+  'audit',
   'state',
 ] as const;
 export type ErasureStepName = (typeof ERASURE_STEPS)[number];
@@ -36,6 +39,8 @@ export interface ErasureDeps {
   events: { deleteEventsOf(profileIds: string[]): Promise<number> };
   suppressions: SuppressionList;
   identity: IdentityConfig;
+  /** The audit log's redaction (the access store's redactAudit); absent where there is none. */
+  audit?: { redactAudit(profileIds: string[], values: string[], at: string): Promise<number> };
   /** Resolves once every append queued before the call is committed to the log. */
   drainAppends(): Promise<void>;
   /** Whether every processor has applied the log up to seq. */
@@ -246,6 +251,14 @@ export class ErasureService {
         return this.eraseDeadLetters(work.identities);
       case 'quarantine':
         return this.eraseQuarantine(work.identities);
+      case 'audit':
+        return (
+          this.deps.audit?.redactAudit(
+            work.profileIds,
+            work.identities.map((key) => key.value),
+            now(),
+          ) ?? 0
+        );
       case 'state':
         return this.deps.state.eraseProfiles(work.profileIds);
     }

@@ -35,6 +35,7 @@ export async function recommendationRoutes(
   app.get(
     '/api/recommendations/rules',
     {
+      config: { access: 'read' },
       onRequest,
       schema: {
         ...common,
@@ -48,6 +49,7 @@ export async function recommendationRoutes(
   app.get(
     '/api/recommendations/settings',
     {
+      config: { access: 'read' },
       onRequest,
       schema: {
         ...common,
@@ -60,6 +62,7 @@ export async function recommendationRoutes(
   app.put(
     '/api/recommendations/settings',
     {
+      config: { access: 'marketing:write' },
       onRequest,
       schema: {
         ...common,
@@ -73,6 +76,7 @@ export async function recommendationRoutes(
   app.get(
     '/api/recommendations/status',
     {
+      config: { access: 'read' },
       onRequest,
       schema: {
         ...common,
@@ -91,6 +95,7 @@ export async function recommendationRoutes(
   app.post(
     '/api/recommendations/refresh',
     {
+      config: { access: 'marketing:write' },
       onRequest,
       schema: {
         ...common,

@@ -2,7 +2,6 @@
 // placement impressions, clicks and conversions. Each answers counts computed in
 // SQL by the store that holds the rows; none returns rows to count.
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../api/auth.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
@@ -134,12 +133,12 @@ const placementStatsSchema = {
 } as const;
 
 export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptions): Promise<void> {
-  app.addHook('onRequest', requireAdmin(options.credentials));
   const now = options.now ?? (() => new Date());
 
   app.get(
     '/api/stats/events',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['stats'],
         summary: 'Events per UTC day by message type (by the event timestamp), and dead letters per day',
@@ -172,6 +171,7 @@ export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptio
   app.get(
     '/api/messages/stats',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['stats'],
         summary:
@@ -199,6 +199,7 @@ export async function statsRoutes(app: FastifyInstance, options: StatsRouteOptio
   app.get(
     '/api/placements/stats',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['stats'],
         summary: 'Impressions, clicks, click-through and conversions per placement and offer',

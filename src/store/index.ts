@@ -100,3 +100,18 @@ export async function openSpendStore(
   mkdirSync(location.dataDir, { recursive: true });
   return new (await import('./sqlite/spend.ts')).SqliteSpendStore(sqlitePathsIn(location.dataDir).statePath);
 }
+
+export type * from './access-types.ts';
+
+/** Users, sessions, token roles and the audit log (docs/access.md): beside the state store. */
+export async function openAccessStore(
+  location: StorageLocation,
+): Promise<import('./access-types.ts').AccessStore> {
+  if (location.databaseUrl) {
+    const { openPostgresAccessStore } = await import('./postgres/access.ts');
+    return openPostgresAccessStore(location.databaseUrl);
+  }
+  mkdirSync(location.dataDir, { recursive: true });
+  const { openSqliteAccessStore } = await import('./sqlite/access.ts');
+  return openSqliteAccessStore(join(location.dataDir, 'access.sqlite'));
+}

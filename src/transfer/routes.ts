@@ -4,7 +4,6 @@
 // holds more than a page whatever the size of the export.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../api/index.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
@@ -120,12 +119,12 @@ async function* segmentProfileStream(
 export async function transferRoutes(app: FastifyInstance, options: TransferRouteOptions): Promise<void> {
   const { state, events, credentials } = options;
   const pageSize = options.pageSize ?? 5000;
-  app.addHook('onRequest', requireAdmin(credentials));
   const security = [{ adminToken: [] }];
 
   app.get(
     '/api/export/events',
     {
+      config: { access: 'people:export' },
       schema: {
         tags: ['export'],
         summary: 'Every event in log order as NDJSON (one Segment message a line), streamed',
@@ -165,6 +164,7 @@ export async function transferRoutes(app: FastifyInstance, options: TransferRout
   app.get(
     '/api/export/profiles',
     {
+      config: { access: 'people:export' },
       schema: {
         tags: ['export'],
         summary: 'Every live (unmerged) profile as NDJSON with identities and trait values, streamed',

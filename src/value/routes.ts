@@ -3,7 +3,6 @@
 // scatter, predicted versus actual). Registered from server.ts with one line; the plugin owns
 // its service and schedule and stops the schedule when the server closes.
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../api/index.ts';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { MAX_HISTOGRAM_BINS, VALUE_METRICS, type ValueMetric } from './distribution.ts';
@@ -265,12 +264,12 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
       app.log.error({ err: error }, 'value recompute after restart failed'),
     );
   });
-  app.addHook('onRequest', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
 
   app.post(
     '/api/value/refresh',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['value'],
         summary: 'Recompute CLV, churn risk, value score and lead score; write them on the profiles',
@@ -287,6 +286,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
   app.get(
     '/api/value/ranking',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['value'],
         summary: 'Most (top) or least (bottom) valuable customers with the explanation of their score',
@@ -310,6 +310,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
   app.get(
     '/api/value/distribution',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['value'],
         summary: 'Histogram, percentiles and mean of CLV, value score or P(alive) over the live profiles',
@@ -333,6 +334,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
   app.get(
     '/api/value/scatter',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['value'],
         summary:
@@ -351,6 +353,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
   app.get(
     '/api/value/validation',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['value'],
         summary:
@@ -365,6 +368,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
   app.get(
     '/api/value/renewals',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['value'],
         summary: 'Renewals and revenue up for renewal per month, with the part at risk of churn',
@@ -382,6 +386,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
   app.get(
     '/api/value/budget',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['value'],
         summary: 'Who to make happiest with this retention budget: greedy by value × churn risk',

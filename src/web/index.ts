@@ -1,7 +1,7 @@
 // Serves the dashboard (web/, built by `npm run build` into web/dist) at `/`: hashed assets
 // with long cache headers, index.html for every other non-API GET (the app routes itself),
 // and a page saying how to build it when web/dist is missing. The app talks to the admin API
-// with the admin token in memory; nothing here reads or checks credentials.
+// with a session cookie or the admin token; nothing here reads or checks credentials.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,7 @@ export async function serveDashboard(app: FastifyInstance, options: DashboardOpt
         .send(NOT_BUILT);
     return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
   };
-  app.get('/', { schema: { hide: true } }, sendApp);
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, sendApp);
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/';
     const wantsPage = request.method === 'GET' && !isServerPath(path) && !/\.[a-z0-9]+$/i.test(path);

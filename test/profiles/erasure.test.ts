@@ -136,6 +136,7 @@ for (const engine of ENGINES)
         'log:done',
         'deadLetters:done',
         'quarantine:done',
+        'audit:done',
         'state:done',
       ]);
       // Internal events about the person (a realtime processor's) count too.

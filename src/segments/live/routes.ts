@@ -1,7 +1,6 @@
 // Admin routes for segments and funnels (docs/segments.md, "API"). Handlers call the
 // SegmentService; none touches a driver.
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../../api/auth.ts';
 import { errorSchema } from '../../api/schemas.ts';
 import type { CredentialCache } from '../../auth/index.ts';
 import { addPathRoutes } from '../../paths/index.ts';
@@ -62,7 +61,6 @@ const anyObject = { type: 'object', additionalProperties: true } as const;
 
 export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteOptions): Promise<void> {
   const { store } = options;
-  app.addHook('onRequest', requireAdmin(options.credentials));
   const security = [{ adminToken: [] }];
   const tags = ['segments'];
   const now = options.clock ? () => options.clock?.now() ?? new Date() : () => new Date();
@@ -87,6 +85,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.post(
     '/api/segments',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags,
         security,
@@ -100,6 +99,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.put(
     '/api/segments/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags,
         security,
@@ -114,6 +114,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.delete(
     '/api/segments/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags,
         security,
@@ -130,6 +131,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/segments',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         security,
@@ -170,6 +172,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/segments/:id',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         security,
@@ -187,6 +190,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/segments/:id/history',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         security,
@@ -212,6 +216,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.post(
     '/api/segments/preview',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         security,
@@ -240,6 +245,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/segments/:id/members',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         security,
@@ -269,6 +275,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/segments/:id/members.csv',
     {
+      config: { access: 'people:export' },
       schema: {
         tags,
         security,
@@ -290,6 +297,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/segments/:id/members/:profileId/why',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         security,
@@ -311,6 +319,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/funnels',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['lifecycle'],
         security,
@@ -323,6 +332,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.put(
     '/api/funnels/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['lifecycle'],
         security,
@@ -344,6 +354,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.delete(
     '/api/funnels/:id',
     {
+      config: { access: 'marketing:write' },
       schema: {
         tags: ['lifecycle'],
         security,
@@ -360,6 +371,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
   app.get(
     '/api/funnel',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['lifecycle'],
         security,
