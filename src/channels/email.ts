@@ -32,9 +32,12 @@ export interface TrackingPayload extends Record<string, unknown> {
   c: string;
   j?: string;
   s?: string;
+  /** The offer the message carries, so a click on it names the offer. */
+  o?: string;
 }
 
-const LINK = /href\s*=\s*(["'])(https?:\/\/[^"']+)\1/gi;
+/** Links people follow: `<a href>` only (a stylesheet's `<link href>` is fetched, not clicked). */
+const LINK = /(<a\b[^>]*?\bhref\s*=\s*)(["'])(https?:\/\/[^"']+)\2/gi;
 
 export function messageIdFor(idempotencyKey: string, from: string): string {
   const domain = /@([^>\s]+)>?$/.exec(from)?.[1] ?? 'rapport.invalid';
@@ -183,10 +186,10 @@ export class EmailChannel implements Channel {
   /** Links through the click redirect, the open pixel at the end, the unsubscribe footer. */
   private trackHtml(html: string, links: ReturnType<EmailChannel['linksFor']>): string {
     const signer = this.options.signer;
-    const tracked = html.replace(LINK, (_match, quote: string, raw: string) => {
+    const tracked = html.replace(LINK, (_match, start: string, quote: string, raw: string) => {
       const url = decodeAmp(raw);
       const redirect = `${links.base}/t/c/${signer.sign('click', links.payload, url)}?u=${encodeURIComponent(url)}`;
-      return `href=${quote}${redirect.replaceAll('&', '&amp;')}${quote}`;
+      return `${start}${quote}${redirect.replaceAll('&', '&amp;')}${quote}`;
     });
     const footer = `<p style="font-size:12px;color:#666"><a href="${links.unsubscribe}">Unsubscribe</a></p>`;
     const pixel = `<img src="${links.open}" width="1" height="1" alt="" style="display:none">`;
@@ -203,6 +206,7 @@ export function trackingPayload(message: OutgoingMessage): TrackingPayload {
     c: message.channel,
     ...(message.journeyId !== undefined ? { j: message.journeyId } : {}),
     ...(message.stepId !== undefined ? { s: message.stepId } : {}),
+    ...(message.offerId !== undefined ? { o: message.offerId } : {}),
   };
 }
 

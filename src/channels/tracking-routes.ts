@@ -42,6 +42,7 @@ function linkProperties(payload: TrackingPayload): Record<string, unknown> {
     send_key: payload.k,
     ...(payload.j !== undefined ? { journey_id: payload.j, campaign_id: payload.j } : {}),
     ...(payload.s !== undefined ? { step_id: payload.s } : {}),
+    ...(payload.o !== undefined ? { offer_id: payload.o } : {}),
   };
 }
 

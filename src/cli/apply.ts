@@ -1,6 +1,6 @@
 // `rapport apply DIR`: definitions kept as files in git, applied to a running server
 // (docs/segments.md, "rapport apply"). Every .json, .yaml and .yml file under DIR holds one
-// definition `{ "kind": "segment" | "funnel" | "journey" | "placements", … }` or a list of
+// definition `{ "kind": "segment" | "funnel" | "journey" | "placements" | "policy", … }` or a list of
 // them. All files are read and checked first; if any is invalid nothing is applied. Then
 // each definition is created or updated by its id (placements: the one set), and one line
 // per definition says `created`, `updated` or `unchanged`.
@@ -19,7 +19,7 @@ import {
   withAdminServer,
 } from './admin-client.ts';
 
-export const DEFINITION_KINDS = ['segment', 'funnel', 'journey', 'placements'] as const;
+export const DEFINITION_KINDS = ['segment', 'funnel', 'journey', 'placements', 'policy'] as const;
 export type DefinitionKind = (typeof DEFINITION_KINDS)[number];
 
 export interface Definition {
@@ -41,12 +41,19 @@ export interface ApplyLine {
 
 const EXTENSIONS = new Set(['.json', '.yaml', '.yml']);
 /** Segments first (others refer to them), in dependency order; then funnels, journeys, placements. */
-const KIND_ORDER: Record<DefinitionKind, number> = { segment: 0, funnel: 1, journey: 2, placements: 3 };
+const KIND_ORDER: Record<DefinitionKind, number> = {
+  segment: 0,
+  funnel: 1,
+  journey: 2,
+  placements: 3,
+  policy: 4,
+};
 const LIST_PATH: Record<DefinitionKind, string> = {
   segment: '/api/segments',
   funnel: '/api/funnels',
   journey: '/api/journeys',
   placements: '/api/placements',
+  policy: '/api/arbitration-policy',
 };
 
 export function registerApplyCommand(program: Command): void {
@@ -143,6 +150,8 @@ function checkDefinition(file: string, document: unknown): Definition {
       throw fail('placements need "placements" and "offers" lists');
     return { file, kind, id: 'placements', body };
   }
+  // The arbitration policy: one per server, like the placements.
+  if (kind === 'policy') return { file, kind, id: 'policy', body };
   if (typeof body.id !== 'string' || body.id === '')
     throw fail(`a ${kind} needs an "id" (definitions are matched to the server's by id)`);
   if (kind === 'segment') checkSegment(body, fail);
@@ -275,6 +284,16 @@ const APPLIERS: Record<DefinitionKind, Applier> = {
     if (contains(current.body.definition, body)) return 'unchanged';
     await client.call('PUT', path, body);
     return 'updated';
+  },
+  async policy(client, { body }) {
+    const current = await client.call('GET', '/api/arbitration-policy');
+    if (contains(current.policy, body)) return 'unchanged';
+    if (current.editable === false)
+      throw new CliFailure(
+        'the server reads its policy from RAPPORT_ARBITRATION_POLICY (read-only over the API); change that file instead',
+      );
+    await client.call('PUT', '/api/arbitration-policy', body);
+    return current.source === 'stored' ? 'updated' : 'created';
   },
   async placements(client, { body }) {
     const current = await client.call('GET', '/api/placements');

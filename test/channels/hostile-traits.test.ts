@@ -76,6 +76,30 @@ describe('hostile trait values are sent as written', () => {
     expect(mail!.html).not.toContain('<script>');
   });
 
+  it('an HTML template: values escaped in the HTML part, the text part from body, <a> links tracked, stylesheets left alone, the pixel kept', async () => {
+    const answer = await server.adminRequest('POST', '/api/messages', {
+      profileId,
+      channel: 'email',
+      template: {
+        subject: 'Your order',
+        body: 'Hi {{ traits.nickname }}, see https://shop.example/orders/1',
+        html: '<html><head><link rel="stylesheet" href="https://cdn.example/mail.css"></head><body><p>Hi {{ traits.nickname }}</p><a href="https://shop.example/orders/1">Your order</a></body></html>',
+      },
+    });
+    expect(answer.status).toBe(202);
+    const mail = await eventually(
+      async () => smtp.received.find((m) => m.subject === 'Your order'),
+      (found) => found !== undefined,
+    );
+    expect(mail!.text).toContain(`Hi ${HOSTILE.nickname}, see https://shop.example/orders/1`);
+    const html = String(mail!.html);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('href="https://cdn.example/mail.css"');
+    expect(html).not.toContain('href="https://shop.example/orders/1"');
+    expect(html).toMatch(/<a href="[^"]*\/t\/c\/[^"]+"/);
+    expect(html).toMatch(/<img src="[^"]*\/t\/o\/[^"]+\.gif"/);
+  });
+
   it('a webhook-shaped provider (SMS): the signed body carries the literal values', async () => {
     const answer = await server.adminRequest('POST', '/api/messages', {
       profileId,

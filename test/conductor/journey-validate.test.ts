@@ -216,4 +216,16 @@ describe('validateJourney', () => {
     ]);
     expect(issuesOf(ok)).toEqual([]);
   });
+
+  it('refuses an MJML html template that does not compile, at save, naming the field', () => {
+    const html =
+      '<mjml><mj-body><mj-section><mj-column><mj-nonsense>x</mj-nonsense></mj-column></mj-section></mj-body></mjml>';
+    const issues = issuesOf(
+      journey([send('hello', 'done', { template: { subject: 'Hi', body: 'x', html } }), exit()]),
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({ code: 'invalid_template', stepId: 'hello', field: '/steps/0/template/html' }),
+    ]);
+    expect(issues[0]?.message).toContain('MJML');
+  });
 });

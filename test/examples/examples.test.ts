@@ -203,6 +203,23 @@ describe('the worked examples on a running server', () => {
         { email: true },
       ),
     };
+    // Paul consented to email only, has a card, an apartment and a car in Centrum: the parking
+    // offer (a `best` step over email and SMS) must reach him by email, which needs a subject.
+    people.paul = {
+      userId: 'paul',
+      profileId: await identify(
+        'paul',
+        {
+          first_name: 'Paul',
+          email: 'paul@example.org',
+          library_card: true,
+          housing: 'apartment',
+          owns_car: true,
+          district: 'Centrum',
+        },
+        { email: true },
+      ),
+    };
     const entered = (journeyId: string, count: number) =>
       eventually(
         () => server.adminRequest('GET', `/api/journeys/${journeyId}/stats`).then((r) => r.body),
@@ -222,11 +239,11 @@ describe('the worked examples on a running server', () => {
     await event(people.quinn.userId, 'Mortgage Application Submitted', { amount: 180000 });
     await entered('mortgage-cross-sell', 4);
     await moveClockTo('2026-03-02T12:00:00.000Z'); // Monday noon
-    for (const who of ['rosa', 'ravi', 'finn'])
+    for (const who of ['rosa', 'ravi', 'finn', 'paul'])
       await event(people[who]!.userId, 'Residence Registered', {
-        district: who === 'rosa' ? 'Centrum' : 'Noord',
+        district: who === 'rosa' || who === 'paul' ? 'Centrum' : 'Noord',
       });
-    await entered('city-new-resident', 3);
+    await entered('city-new-resident', 4);
     const members = await eventually(
       () => server.adminRequest('GET', '/api/segments/paid-parking-zones/members').then((r) => r.body),
       (body) => JSON.stringify(body ?? {}).includes(people.rosa!.profileId),
@@ -259,6 +276,13 @@ describe('the worked examples on a running server', () => {
     expect(waste!.subject).toBe('Register for waste pickup');
     expect(waste!.text).toContain('collected on your collection day');
     expect(mailTo('rosa@example.org')).toHaveLength(0);
+    // Paul (email only, a car in a paid zone): the parking offer by email, with its subject.
+    const [parking] = await eventually(
+      async () => mailTo('paul@example.org'),
+      (m) => m.length === 1,
+    );
+    expect(parking!.subject).toBe('Your resident parking permit');
+    expect(parking!.text).toContain('apply for a resident parking permit online');
   });
 
   it('Tuesday 10:00 in London: Ada gets the offer with the offer’s content; Dora’s is dropped for consent', async () => {
@@ -287,6 +311,10 @@ describe('the worked examples on a running server', () => {
       'Mortgage customers get 10% off home insurance: https://bank.example/home-insurance',
     );
     expect(offer!.from?.text).toContain('hello@city.example');
+    // The HTML part is the MJML template compiled (responsive: a media query), its button
+    // rewritten into a signed click link.
+    expect(String(offer!.html)).toContain('@media');
+    expect(String(offer!.html)).toMatch(/href="[^"]*\/t\/c\/[^"]+"/);
 
     const dora = await eventually(
       () => decisions(people.dora!.profileId),
@@ -357,22 +385,47 @@ describe('the worked examples on a running server', () => {
     expect(finn[2]!.subject).toBe('Your free library card, Finn');
   });
 
-  it('no click within five days: the call centre gets a task for Ada (and for Dora, whose email was refused)', async () => {
-    await moveClockTo('2026-03-08T10:05:00.000Z');
-    const wanted = [
+  it('Ada clicks the offer: Email Link Clicked names the URL and the offer, and the call centre gets a task for her only', async () => {
+    const [offer] = mailTo('ada@example.org');
+    const link = /href="([^"]*\/t\/c\/[^"]+)"/.exec(String(offer!.html))?.[1]?.replaceAll('&amp;', '&');
+    expect(link).toBeDefined();
+    const redirect = await fetch(link!, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe('https://bank.example/home-insurance');
+    const titles = async () =>
+      server
+        .adminRequest('GET', '/api/tasks?queue=call-centre')
+        .then((r) => (r.body.items as Array<{ title: string; stepId: string }>).map((task) => task.title));
+    // The click, in Rapport's own shape (offer_id), matches the step's filter: the task comes at once.
+    expect(await eventually(titles, (seen) => seen.length === 1)).toEqual([
       'Offer home insurance to Ada Lovelace',
-      'Offer home insurance to Dora',
-      'Offer home insurance to Finn',
-    ];
-    const titles = await eventually(
+    ]);
+    await server.settle();
+    const clicks = await server.server.pipeline.eventsOf({
+      profileIds: [people.ada!.profileId],
+      limit: 10,
+      name: 'Email Link Clicked',
+    });
+    expect(clicks[0]?.properties).toMatchObject({
+      offer_id: 'home-insurance-10',
+      link_url: 'https://bank.example/home-insurance',
+      journey_id: 'mortgage-cross-sell',
+      step_id: 'email-offer',
+    });
+    // Five days on, Dora (email refused) and Finn (no click) time out without a call.
+    await moveClockTo('2026-03-08T10:05:00.000Z');
+    const exits = await eventually(
       () =>
-        server
-          .adminRequest('GET', '/api/tasks?queue=call-centre')
-          .then((r) => (r.body.items as Array<{ title: string }>).map((task) => task.title)),
-      (seen) => wanted.every((title) => seen.includes(title)),
+        Promise.all(
+          ['dora', 'finn'].map((who) => server.server.conductor.store.instancesOf(people[who]!.profileId)),
+        ),
+      (rows) =>
+        rows.every((r) =>
+          r.some((i) => i.journeyId === 'mortgage-cross-sell' && i.exitReason === 'completed'),
+        ),
     );
-    // Quinn's five days run to Sunday 22:30: no task for him yet.
-    expect(titles).toHaveLength(3);
+    expect(exits).toHaveLength(2);
+    expect(await titles()).toEqual(['Offer home insurance to Ada Lovelace']);
   });
 
   it('a week later Rosa is offered waste pickup (a service email, no marketing consent needed), then parking by SMS', async () => {

@@ -252,13 +252,29 @@ describe('rapport apply', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('nothing applied');
     expect(run.stderr).toMatch(
-      /kind\.json: "kind" is one of segment, funnel, journey, placements; got "segmnet"/,
+      /kind\.json: "kind" is one of segment, funnel, journey, placements, policy; got "segmnet"/,
     );
     expect(run.stderr).toMatch(
       /rule\.yml: the rule was refused:\nline 1, column 23: a window is a positive whole number of days; got 0\n1 \| performed "X" in last 0 days\n {26}\^/,
     );
     expect(run.stderr).toMatch(/syntax\.json: not JSON/);
     expect((await server.admin('/api/segments/never')).status).toBe(404);
+  }, 120_000);
+
+  it('applies the worked examples as shipped (examples/journeys: two journeys and the policy)', async () => {
+    const run = await rapport(withServer('apply', join(ROOT, 'examples/journeys'), '--json'));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // The mortgage journey is the one the first test applied, unchanged.
+    expect(resultsOf(run)).toEqual({
+      'journey:city-new-resident': 'created',
+      'journey:mortgage-cross-sell': 'unchanged',
+      'policy:policy': 'created',
+    });
+    const policy = (await server.admin('/api/arbitration-policy')).body;
+    expect(policy).toMatchObject({ source: 'stored', policy: { defaultTimeZone: 'Europe/Amsterdam' } });
+    const again = await rapport(withServer('apply', join(ROOT, 'examples/journeys')));
+    for (const line of again.stdout.trim().split('\n')) expect(line).toMatch(/^unchanged /);
   }, 120_000);
 
   it('reports a definition the server refuses and still applies the others', async () => {

@@ -37,7 +37,12 @@ export type PolicyValidation =
   | { ok: true; policy: ArbitrationPolicy }
   | { ok: false; issues: Array<{ field: string; message: string }> };
 
-export function validatePolicy(input: unknown): PolicyValidation {
+export function validatePolicy(raw: unknown): PolicyValidation {
+  // A policy file may say what it is (`"kind": "policy"`, for `rapport apply`).
+  const input =
+    typeof raw === 'object' && raw !== null && (raw as { kind?: unknown }).kind === 'policy'
+      ? Object.fromEntries(Object.entries(raw).filter(([key]) => key !== 'kind'))
+      : raw;
   if (!Value.Check(ArbitrationPolicySchema, input)) {
     return {
       ok: false,

@@ -4,6 +4,7 @@
 // lack a known trait: rendering then leaves it empty (or takes the template's `default`)
 // rather than failing the send, so strict variables apply at save, not at render.
 import { Liquid } from 'liquidjs';
+import { compileMjml, isMjml } from './mjml.ts';
 
 /** Strict: unknown variables and filters are errors at save. */
 export const liquid = new Liquid({ strictVariables: true, strictFilters: true, ownPropertyOnly: true });
@@ -50,8 +51,25 @@ export function renderContent(
   if (template.subject !== undefined) content.subject = renderTemplate(template.subject, variables).trim();
   const text = template.text ?? template.body;
   if (text !== undefined) content.text = renderTemplate(text, variables);
-  if (template.html !== undefined) content.html = htmlRenderer.parseAndRenderSync(template.html, variables);
+  if (template.html !== undefined) content.html = renderHtml(template.html, variables);
   return content;
+}
+
+/** Liquid first (values escaped), then MJML when the template is an MJML document. */
+function renderHtml(source: string, variables: Record<string, unknown>): string {
+  const html = htmlRenderer.parseAndRenderSync(source, variables);
+  if (!isMjml(html)) return html;
+  const compiled = compileMjml(html);
+  // Checked at save; a person's values cannot break the structure (they are escaped text).
+  if (compiled.html === '')
+    throw new Error(`the MJML template does not compile: ${compiled.errors.join('; ')}`);
+  return compiled.html;
+}
+
+/** An `html` template's MJML problems (none for plain HTML), for the checks at save. */
+export function checkHtmlTemplate(source: string): TemplateIssue[] {
+  if (!isMjml(source)) return [];
+  return compileMjml(source).errors.map((message) => ({ message: `MJML: ${message}` }));
 }
 
 /**

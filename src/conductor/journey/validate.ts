@@ -16,7 +16,7 @@ import {
   StepSchema,
   WAIT_STEP_TYPES,
 } from './definition.ts';
-import { checkTemplate, type TemplateVariables } from './templates.ts';
+import { checkHtmlTemplate, checkTemplate, type TemplateVariables } from './templates.ts';
 
 export type JourneyIssueCode =
   | 'invalid_shape'
@@ -58,7 +58,19 @@ export type JourneyValidation =
   | { ok: true; definition: JourneyDefinition }
   | { ok: false; issues: JourneyIssue[] };
 
-export function validateJourney(input: unknown, context: JourneyValidationContext = {}): JourneyValidation {
+/**
+ * A definition file says what it is (`"kind": "journey"`, for `rapport apply`); the API takes
+ * the same file, so the marker is recognised and left out of the stored document. Any other
+ * `kind` stays, and the shape check refuses it.
+ */
+export function withoutKindMarker(input: unknown, kind: string): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const { kind: marker, ...rest } = input as Record<string, unknown>;
+  return marker === kind ? rest : input;
+}
+
+export function validateJourney(raw: unknown, context: JourneyValidationContext = {}): JourneyValidation {
+  const input = withoutKindMarker(raw, 'journey');
   if (!Value.Check(JourneyDefinitionSchema, input)) return { ok: false, issues: shapeIssues(input) };
   const definition = input;
   const issues = [
@@ -389,7 +401,13 @@ function checkSend(
     ['template/body', step.template.body],
     ['template/html', step.template.html],
   ];
-  return [...issues, ...templateIssues(step.id, index, fields, variables)];
+  const mjml = checkHtmlTemplate(step.template.html ?? '').map((issue) => ({
+    code: 'invalid_template' as const,
+    stepId: step.id,
+    field: stepPointer(index, 'template/html'),
+    message: `step ${step.id} template/html: ${issue.message}`,
+  }));
+  return [...issues, ...templateIssues(step.id, index, fields, variables), ...mjml];
 }
 
 function checkTaskTemplates(

@@ -221,8 +221,7 @@ async function carryOut(
     );
     return;
   }
-  const message = renderMessage(person, row, channel);
-  const outcome = await deliver(conductor, channel, message);
+  const outcome = await renderAndDeliver(conductor, channel, () => renderMessage(person, row, channel));
   if (outcome.status === 'sent') {
     await conductor.store.updateOutbox(row.id, {
       ...base,
@@ -298,6 +297,21 @@ function startDelivery(conductor: ConductorState, row: Row, now: string): Promis
   return conductor.store.startDelivery(row.id, row.leaseUntil, now);
 }
 
+/** A template that cannot be rendered for this person fails the send (final), like a channel's refusal. */
+async function renderAndDeliver(
+  conductor: ConductorState,
+  channelName: string,
+  render: () => OutgoingMessage,
+): Promise<DeliveryResult> {
+  let message: OutgoingMessage;
+  try {
+    message = render();
+  } catch (error) {
+    return { status: 'failed', error: `template: ${(error as Error).message}` };
+  }
+  return deliver(conductor, channelName, message);
+}
+
 async function deliver(conductor: ConductorState, channelName: string, message: OutgoingMessage) {
   const channel = conductor.channels.get(channelName);
   if (!channel) return { status: 'retry' as const, error: `no ${channelName} channel is configured` };
@@ -350,21 +364,17 @@ async function deliverTask(conductor: ConductorState, person: PersonFacts, row: 
   const payload = row.payload as OutboxPayload;
   const action = payload.action as CreateTaskAction;
   // Rendered here, once, like a message: the task channel files what it is handed.
-  const content = renderContent(
-    { subject: action.title, text: action.note },
-    templateVariables(person, payload),
-  );
-  const message: OutgoingMessage = {
+  const message = (): OutgoingMessage => ({
     idempotencyKey: row.idempotencyKey,
     profileId: person.profileId,
     channel: 'task',
     ...(row.journeyId ? { journeyId: row.journeyId } : {}),
     ...(row.stepId ? { stepId: row.stepId } : {}),
-    content,
+    content: renderContent({ subject: action.title, text: action.note }, templateVariables(person, payload)),
     to: { queue: action.queue, ...(action.dueAt ? { dueAt: action.dueAt } : {}) },
-  };
+  });
   if (!(await startDelivery(conductor, row, now))) return;
-  const outcome = await deliver(conductor, 'task', message);
+  const outcome = await renderAndDeliver(conductor, 'task', message);
   if (outcome.status === 'sent') {
     await conductor.store.updateOutbox(row.id, {
       status: 'sent',

@@ -17,7 +17,7 @@ import type {
 import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
 import { missingForChannel } from '../journey/channel-needs.ts';
 import { CHANNELS, ChannelSchema, SendAddressSchema, TemplateSchema } from '../journey/definition.ts';
-import { checkTemplate } from '../journey/templates.ts';
+import { checkHtmlTemplate, checkTemplate } from '../journey/templates.ts';
 import { validateJourney } from '../journey/validate.ts';
 import type { OutboxPayload } from './outbox.ts';
 import type { ConductorState } from './state.ts';
@@ -236,7 +236,10 @@ export class JourneyService {
     const roots = { traits: 'any', person: ['id', 'timeZone'], variables: 'any' } as const;
     for (const field of ['subject', 'body', 'html'] as const) {
       const source = input.template[field];
-      const issues = source === undefined ? [] : checkTemplate(source, { roots });
+      const issues =
+        source === undefined
+          ? []
+          : [...checkTemplate(source, { roots }), ...(field === 'html' ? checkHtmlTemplate(source) : [])];
       if (issues.length > 0)
         throw new RapportError('RAPPORT_API_BAD_REQUEST', issues.map((i) => i.message).join('; '), {
           field: `template.${field}`,
