@@ -360,6 +360,7 @@ export async function createServer(
     appendToLog: (entries) => ingestLog.append(entries),
     ...(clock ? { now: () => clock.now() } : {}),
     globalHoldout: async () => (await policies.policy()).globalHoldout,
+    offers: () => placements.current.offers,
   });
   await app.register(experimentRoutes, { credentials, experiments });
   await app.register(adminTokenRoutes, { state, credentials, guard });

@@ -4,6 +4,7 @@
 // assignment (assign.ts) with its `Experiment Viewed` exposure, metrics counted per arm in the
 // warehouse (sql/metrics.ts) and the results with their verdict (results.ts).
 export { assignArm, unitHash, unitKey } from './assign.ts';
+export { type BanditArm, type BanditSummary, banditSummary, thompsonSampler } from './bandit.ts';
 export { registerExperimentsCommands } from './cli.ts';
 export { checkExperiment, type Experiment, type MetricDefinition } from './definition.ts';
 export { type ExperimentResults, experimentResults } from './results.ts';

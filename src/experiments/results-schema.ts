@@ -54,3 +54,13 @@ export const ExperimentResultsSchema = Type.Object({
   journeyHoldout: Type.Union([HoldoutLiftSchema, Type.Null()]),
   verdict: Type.String(),
 });
+
+export const BanditSchema = Type.Object({
+  placement: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  leader: Type.Union([Type.String(), Type.Null()]),
+  explorationShare: N,
+  draws: N,
+  arms: Type.Array(Type.Object({ id: Type.String(), impressions: N, clicks: N, rate: N, chanceBest: N })),
+});

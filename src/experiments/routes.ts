@@ -9,7 +9,7 @@ import { errorSchema } from '../api/schemas.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
 import { ExperimentSchema } from './definition.ts';
-import { ExperimentResultsSchema, ProgrammeLiftSchema } from './results-schema.ts';
+import { BanditSchema, ExperimentResultsSchema, ProgrammeLiftSchema } from './results-schema.ts';
 import type { ExperimentService } from './service.ts';
 import { CompareRequestSchema, CompareResultSchema, compare } from './stats/compare.ts';
 
@@ -117,6 +117,25 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
       await experiments.store.remove(request.params.id);
       return reply.code(204).send();
     },
+  );
+  app.get(
+    '/api/bandits/:placement',
+    {
+      schema: {
+        tags,
+        summary:
+          "Thompson sampling over a placement's offers: each offer's chance to be best and the exploration share",
+        security,
+        params: Type.Object({ placement: Type.String({ minLength: 1, maxLength: 200 }) }),
+        querystring: Type.Object({
+          from: Type.Optional(Type.String()),
+          to: Type.Optional(Type.String()),
+          days: Type.Optional(Type.Integer()),
+        }),
+        response: { 200: BanditSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => experiments.bandit(request.params.placement, request.query),
   );
   app.get(
     '/api/holdout/lift',

@@ -4,8 +4,10 @@ import { createHash } from 'node:crypto';
 import type { GlobalHoldout } from '../conductor/index.ts';
 import { RapportError } from '../errors/index.ts';
 import { parsePayload } from '../events/index.ts';
+import { placementStats, resolveRange } from '../stats/index.ts';
 import type { LogEntry } from '../store/index.ts';
 import { type AssignmentOutcome, assignment, unitKey } from './assign.ts';
+import { type BanditSummary, banditSummary } from './bandit.ts';
 import { checkExperiment, type Experiment, metricsOf } from './definition.ts';
 import { type ExperimentResults, experimentResults, type HoldoutLift, holdoutLift } from './results.ts';
 import { armRows, type Engine, type ExposureSource, metricQuery } from './sql/metrics.ts';
@@ -26,6 +28,8 @@ export interface ExperimentServiceDeps {
   /** The arbitration policy's global holdout, read when the programme's lift is asked for. */
   globalHoldout?: () => Promise<GlobalHoldout | undefined>;
   warn?: (message: string) => void;
+  /** The offers defined now, so a bandit lists an offer nobody has seen yet. */
+  offers?: () => ReadonlyArray<{ id: string; placement: string }>;
 }
 
 export interface AssignRequest {
@@ -143,6 +147,36 @@ export class ExperimentService {
       from: new Date(startMs).toISOString(),
       to: new Date(endMs).toISOString(),
     };
+  }
+
+  /**
+   * Thompson sampling over a placement's offers, from their impressions and clicks in the range
+   * (Promotion Viewed and Promotion Clicked, counted by the stats module): each offer's chance
+   * of being the best, which is the share of decisions a bandit would give it, and the share
+   * that explores away from the leader.
+   */
+  async bandit(
+    placementId: string,
+    range: { from?: string; to?: string; days?: number },
+  ): Promise<BanditSummary & { placement: string; from: string; to: string }> {
+    const defined = (this.deps.offers?.() ?? []).filter((offer) => offer.placement === placementId);
+    const stats = await placementStats(this.deps.events, {
+      range: resolveRange(range, this.now().getTime(), 30),
+      defaulted: false,
+      goal: null,
+      defined,
+    });
+    const offers = stats.offers.filter((offer) => offer.placement === placementId);
+    if (offers.length === 0) {
+      throw new RapportError(
+        'RAPPORT_EXPERIMENT_NOT_FOUND',
+        `no offer of placement ${JSON.stringify(placementId)} is defined or was seen`,
+      );
+    }
+    const summary = banditSummary(
+      offers.map((o) => ({ id: o.offerId, impressions: o.impressions, clicks: o.clicks })),
+    );
+    return { ...summary, placement: placementId, from: stats.from, to: stats.to };
   }
 
   async results(id: string): Promise<ExperimentResults> {

@@ -1,0 +1,95 @@
+// Thompson sampling over a placement's offers: each offer's click rate has a Beta(1 + clicks,
+// 1 + impressions − clicks) posterior; a decision draws one rate per offer and shows the
+// highest. So an offer is shown as often as it is likely to be the best: the leader most of the
+// time, the others while the data still leave them a chance. The exploration share is the
+// share of decisions that go to an offer other than the current leader, estimated by drawing.
+import randomGamma from '@stdlib/random-base-gamma';
+import mt19937 from '@stdlib/random-base-mt19937';
+
+export interface BanditArm {
+  id: string;
+  impressions: number;
+  clicks: number;
+}
+
+export interface BanditArmSummary extends BanditArm {
+  /** Posterior mean click rate. */
+  rate: number;
+  /** P(this offer has the highest click rate): also the share of decisions it gets. */
+  chanceBest: number;
+}
+
+export interface BanditSummary {
+  arms: BanditArmSummary[];
+  /** The offer with the highest posterior mean. */
+  leader: string | null;
+  /** Share of decisions that go to another offer than the leader: 1 − its chanceBest. */
+  explorationShare: number;
+  draws: number;
+}
+
+type Uniform = () => number;
+
+function sampler(seed: number): { uniform: Uniform; beta: (a: number, b: number) => number } {
+  // The generator's `normalized` (uniform on [0, 1)) is left out of stdlib's types.
+  const generator = mt19937.factory({ seed }) as unknown as { normalized: Uniform };
+  const gamma = randomGamma.factory({ prng: generator.normalized });
+  return {
+    uniform: generator.normalized,
+    beta: (a, b) => {
+      const x = gamma(a, 1);
+      return x / (x + gamma(b, 1));
+    },
+  };
+}
+
+function posterior(arm: BanditArm): [number, number] {
+  const clicks = Math.max(0, Math.min(arm.clicks, arm.impressions));
+  return [1 + clicks, 1 + arm.impressions - clicks];
+}
+
+/** One decision: the offer whose drawn click rate is highest. */
+export function thompsonChoice(
+  arms: readonly BanditArm[],
+  draw: (a: number, b: number) => number,
+): string | null {
+  let best: string | null = null;
+  let bestRate = -1;
+  for (const arm of arms) {
+    const rate = draw(...posterior(arm));
+    if (rate > bestRate) {
+      bestRate = rate;
+      best = arm.id;
+    }
+  }
+  return best;
+}
+
+export function banditSummary(arms: readonly BanditArm[], draws = 20_000, seed = 1): BanditSummary {
+  const { beta } = sampler(seed);
+  const wins = new Map(arms.map((arm) => [arm.id, 0]));
+  for (let i = 0; i < draws && arms.length > 0; i++) {
+    const choice = thompsonChoice(arms, beta) as string;
+    wins.set(choice, (wins.get(choice) ?? 0) + 1);
+  }
+  const summaries = arms.map((arm) => {
+    const [a, b] = posterior(arm);
+    return { ...arm, rate: a / (a + b), chanceBest: (wins.get(arm.id) ?? 0) / draws };
+  });
+  const leader = summaries.reduce<BanditArmSummary | null>(
+    (top, arm) => (!top || arm.rate > top.rate ? arm : top),
+    null,
+  );
+  return {
+    arms: summaries,
+    leader: leader?.id ?? null,
+    explorationShare: leader ? 1 - leader.chanceBest : 0,
+    draws,
+  };
+}
+
+/** A seeded decision function for simulations and tests: shows one offer per call. */
+export function thompsonSampler(seed: number): (arms: readonly BanditArm[]) => string | null {
+  const { beta } = sampler(seed);
+  return (arms) => thompsonChoice(arms, beta);
+}
