@@ -13,6 +13,29 @@ export interface FunnelSqlDialect {
   engine: 'sqlite' | 'postgres';
   /** Table names, already quoted where needed. */
   tables: { profiles: string; stages: string; stageHistory: string; members: string; states: string };
+  /**
+   * PostgreSQL: each merged-away profile with its survivor, resolved before the query
+   * (`survivorsOf`). Citus runs a recursive CTE only when it filters on the distribution
+   * column, so the merge chain is not walked in SQL there.
+   */
+  survivors?: { ids: string[]; persons: string[] };
+}
+
+/** Each merged-away profile's survivor: the end of its merge chain, at most 100 hops on. */
+export function survivorsOf(merged: ReadonlyArray<{ id: string; mergedInto: string }>): {
+  ids: string[];
+  persons: string[];
+} {
+  const next = new Map(merged.map((row) => [row.id, row.mergedInto]));
+  const ids: string[] = [];
+  const persons: string[] = [];
+  for (const { id, mergedInto } of merged) {
+    let person = mergedInto;
+    for (let hops = 0; next.has(person) && hops < 100; hops++) person = next.get(person)!;
+    ids.push(id);
+    persons.push(person);
+  }
+  return { ids, persons };
 }
 
 export interface FunnelSql {
@@ -53,6 +76,17 @@ export function funnelTalliesSql(
     ? 'SELECT DISTINCT ON (id) id, target AS person FROM chain ORDER BY id, hops DESC'
     : 'SELECT id, target AS person, max(hops) FROM chain GROUP BY id';
 
+  const given = dialect.survivors;
+  const chainSql = given
+    ? `survivor AS MATERIALIZED (SELECT * FROM unnest(${param(given.ids)}::text[], ${param(given.persons)}::text[]) AS s(id, person)),`
+    : `chain(id, target, hops) AS (
+  SELECT profile_id, merged_into, 0 FROM ${t.profiles} WHERE merged_into IS NOT NULL
+  UNION ALL
+  SELECT c.id, p.merged_into, c.hops + 1 FROM chain c JOIN ${t.profiles} p ON p.profile_id = c.target
+  WHERE p.merged_into IS NOT NULL AND c.hops < 100
+),
+survivor AS MATERIALIZED (${survivor}),`;
+
   let cohortSql: string | null = null;
   if (cohort?.kind === 'segment')
     cohortSql = `SELECT profile_id AS id FROM ${t.members} WHERE segment_id = ${param(cohort.segmentId)}`;
@@ -67,13 +101,7 @@ export function funnelTalliesSql(
   const inCohort = (column: string) => (cohortSql === null ? '' : `AND ${column} IN (SELECT id FROM cohort)`);
 
   const text = `
-WITH RECURSIVE chain(id, target, hops) AS (
-  SELECT profile_id, merged_into, 0 FROM ${t.profiles} WHERE merged_into IS NOT NULL
-  UNION ALL
-  SELECT c.id, p.merged_into, c.hops + 1 FROM chain c JOIN ${t.profiles} p ON p.profile_id = c.target
-  WHERE p.merged_into IS NOT NULL AND c.hops < 100
-),
-survivor AS MATERIALIZED (${survivor}),
+WITH ${given ? '' : 'RECURSIVE '}${chainSql}
 ${cohortSql === null ? '' : `cohort AS MATERIALIZED (${cohortSql}),`}
 current_stage AS (
   SELECT s.profile_id AS person, ${indexOf('s.stage')} AS i FROM ${t.stages} s

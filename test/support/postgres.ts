@@ -11,7 +11,15 @@ export const POSTGRES_BIN = process.env.RAPPORT_PG_BIN ?? '/usr/lib/postgresql/1
 
 export interface ThrowawayPostgres {
   url: string;
+  port: number;
+  /** pg_ctl's arguments naming this node (data directory, server options, log): see runPgCtl. */
+  ctlArgs: string[];
   stop(): void;
+}
+
+export interface ThrowawayOptions {
+  /** More `-c name=value` server settings, e.g. shared_preload_libraries=citus. */
+  settings?: string[];
 }
 
 export function postgresUnavailableReason(): string | undefined {
@@ -40,7 +48,12 @@ function runAsOwner(command: string, args: string[]): void {
   execFileSync(file, argv, { stdio: 'pipe' });
 }
 
-export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+/** pg_ctl on a node started here, e.g. `['stop', '-m', 'immediate']` or `['-w', 'start']`. */
+export function runPgCtl(ctlArgs: readonly string[], args: readonly string[]): void {
+  runAsOwner(join(POSTGRES_BIN, 'pg_ctl'), [...ctlArgs, ...args]);
+}
+
+export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Promise<ThrowawayPostgres> {
   const reason = postgresUnavailableReason();
   if (reason) throw new Error(`cannot start PostgreSQL: ${reason}`);
   const dir = mkdtempSync(join(tmpdir(), 'rapport-pg-'));
@@ -57,19 +70,14 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     'UTF8',
     '--no-sync',
   ]);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200`;
-  runAsOwner(join(POSTGRES_BIN, 'pg_ctl'), [
-    '-D',
-    dataDir,
-    '-o',
-    options,
-    '-l',
-    join(dir, 'log'),
-    '-w',
-    'start',
-  ]);
+  const settings = (options.settings ?? []).map((setting) => ` -c ${setting}`).join('');
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=on -c max_connections=200${settings}`;
+  const ctlArgs = ['-D', dataDir, '-o', serverOptions, '-l', join(dir, 'log')];
+  runPgCtl(ctlArgs, ['-w', 'start']);
   return {
     url: `postgres://rapport@127.0.0.1:${port}/postgres`,
+    port,
+    ctlArgs,
     stop() {
       try {
         runAsOwner(join(POSTGRES_BIN, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', 'stop']);

@@ -28,10 +28,14 @@ export async function numericPropertySummary(
   name: string,
 ): Promise<NumericPropertySummary> {
   const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT count(*) AS count, avg(v) AS mean, min(v) AS min, max(v) AS max,
-            min(v) FILTER (WHERE v > 0) AS min_positive,
-            (SELECT count(*) FROM ${tables.profiles} WHERE merged_into IS NULL) AS profiles
-     FROM (${numbers(tables, '$1')}) numbers WHERE v IS NOT NULL`,
+    // The live profile count as its own CTE, not a subquery in the select list, which Citus
+    // cannot push down to the shards.
+    `WITH live AS (SELECT count(*) AS profiles FROM ${tables.profiles} WHERE merged_into IS NULL),
+     summary AS (
+       SELECT count(*) AS count, avg(v) AS mean, min(v) AS min, max(v) AS max,
+              min(v) FILTER (WHERE v > 0) AS min_positive
+       FROM (${numbers(tables, '$1')}) numbers WHERE v IS NOT NULL)
+     SELECT summary.*, live.profiles FROM summary, live`,
     [storableText(name)],
   );
   const row = rows[0]!;

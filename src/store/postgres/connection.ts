@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { hasCitus, placeTablesForCitus } from './citus.ts';
 import {
   ADVISORY_XACT_LOCK_SQL,
   advisoryLockParams,
@@ -137,5 +138,6 @@ export async function migratePostgres(pool: pg.Pool, schema: string, set: Migrat
         version,
       ]);
     }
+    if (await hasCitus(client)) await placeTablesForCitus(client, schema);
   });
 }

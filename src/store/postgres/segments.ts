@@ -8,7 +8,7 @@
 // Profile ids are `COLLATE "C"` so "profile id order" is byte order, as on SQLite.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
-import { funnelTalliesSql, talliesFromRows } from '../funnel-sql.ts';
+import { funnelTalliesSql, survivorsOf, talliesFromRows } from '../funnel-sql.ts';
 import type {
   FunnelCohortFilter,
   FunnelRow,
@@ -388,9 +388,13 @@ export class PostgresSegmentStore implements SegmentStore {
     cohort: FunnelCohortFilter | null,
   ): Promise<FunnelTallies> {
     if (stageIds.length === 0) return talliesFromRows(0, []);
+    const merged = await this.db.query<{ id: string; merged_into: string }>(
+      `SELECT profile_id AS id, merged_into FROM ${this.t.profiles} WHERE merged_into IS NOT NULL`,
+    );
     const query = funnelTalliesSql(
       {
         engine: 'postgres',
+        survivors: survivorsOf(merged.rows.map((row) => ({ id: row.id, mergedInto: row.merged_into }))),
         tables: {
           profiles: this.t.profiles,
           stages: this.t.stages,

@@ -1,0 +1,162 @@
+// Rapport on a local Citus cluster (coordinator + 2 workers), run with RAPPORT_TEST_CITUS=1 as
+// .ci/run does: the migrations place every table as docs/scaling.md says, and a worker killed
+// with SIGKILL under load and started again loses no acknowledged message and doubles none.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CITUS_PLACEMENTS, citusPlacements } from '../../src/store/postgres/citus.ts';
+import {
+  type ChildServer,
+  sendBatchesUntil,
+  startChildServer,
+  testSecrets,
+} from '../support/child-server.ts';
+import { runPgCtl } from '../support/postgres.ts';
+import { createTestDatabase } from '../support/postgres-database.ts';
+
+const citus = inject('citus');
+const skipReason = citus ? '' : '(set RAPPORT_TEST_CITUS=1 with Citus installed; .ci/run does)';
+const USERS = 40;
+
+interface Status {
+  processors: Record<string, { lag: number }>;
+}
+
+async function status(server: ChildServer, adminToken: string): Promise<Status> {
+  const response = await fetch(`${server.url}/api/status`, {
+    headers: { authorization: `Bearer ${adminToken}` },
+  });
+  return (await response.json()) as Status;
+}
+
+/** SIGKILL to a node's postmaster and every process it started: the machine went away. */
+function killNode(ctlArgs: readonly string[]): void {
+  const dataDir = ctlArgs[ctlArgs.indexOf('-D') + 1]!;
+  const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = readFileSync(`/proc/${postmaster}/task/${postmaster}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+  for (const pid of [postmaster, ...children]) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+describe.skipIf(!citus)(`Rapport on a Citus cluster ${skipReason}`, () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  const secrets = testSecrets();
+  const env = () => ({
+    RAPPORT_DATABASE_URL: database.url,
+    RAPPORT_WRITE_KEY: secrets.writeKey,
+    RAPPORT_ADMIN_TOKEN: secrets.adminToken,
+  });
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('postgresUrl'));
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('places every table: customer data distributed by profile, colocated, over both workers', async () => {
+    const server = await startChildServer(env());
+    await server.kill('SIGTERM');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const placements = await citusPlacements(client, 'rapport');
+      expect(placements.length).toBeGreaterThan(30);
+      expect(placements.filter((p) => !p.classified).map((p) => p.table)).toEqual([]);
+      for (const p of placements)
+        expect({ table: p.table, actual: p.actual }).toEqual({ table: p.table, actual: p.placement });
+      const distributed = placements.filter((p) => p.actual === 'distributed').map((p) => p.table);
+      expect(distributed).toEqual(
+        expect.arrayContaining(['profiles', 'events', 'identities', 'segment_members', 'journey_instances']),
+      );
+      // Colocation: every table distributed by profile_id shares a group with others of its
+      // collation (two families: default and byte order "C"); identities stand alone.
+      const groups = await client.query<{ table: string; group: number }>(
+        `SELECT c.relname AS table, p.colocationid AS group FROM pg_dist_partition p
+           JOIN pg_class c ON c.oid = p.logicalrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = 'rapport' AND p.partmethod = 'h'`,
+      );
+      const groupOf = new Map(groups.rows.map((r) => [r.table, r.group]));
+      expect(groupOf.get('events')).toBe(groupOf.get('profiles'));
+      expect(groupOf.get('consent_history')).toBe(groupOf.get('profiles'));
+      expect(groupOf.get('journey_instances')).toBe(groupOf.get('profiles'));
+      expect(groupOf.get('segment_members')).toBe(groupOf.get('lifecycle_stage'));
+      expect(new Set(groups.rows.map((r) => r.group)).size).toBe(3);
+      // Shards of the events table sit on both workers, none on the coordinator.
+      const nodes = await client.query<{ port: number }>(
+        `SELECT DISTINCT s.nodeport AS port FROM citus_shards s WHERE s.table_name = 'rapport.events'::regclass`,
+      );
+      expect(nodes.rows.map((r) => r.port).sort()).toEqual(citus!.workers.map((w) => w.port).sort());
+      // Every classified table is one Rapport creates (no stale entries).
+      const created = new Set(placements.map((p) => p.table));
+      expect(Object.keys(CITUS_PLACEMENTS).filter((t) => !created.has(t))).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  }, 120_000);
+
+  it('loses no acknowledged message when a worker is killed with SIGKILL under load and restarted', async () => {
+    const server = await startChildServer(env());
+    const stop = { now: false };
+    const batchOf = (n: number) =>
+      Array.from({ length: 20 }, (_, i) => {
+        const k = n * 20 + i;
+        const messageId = `citus-${k}`;
+        return k % 5 === 0
+          ? { type: 'identify', messageId, userId: `u-${k % USERS}`, anonymousId: `a-${k % USERS}` }
+          : { type: 'track', messageId, anonymousId: `a-${k % USERS}`, event: 'Tick' };
+      });
+    const sending = sendBatchesUntil(server.url, secrets.writeKey, stop, batchOf, 300);
+    await new Promise((r) => setTimeout(r, 1500));
+    const worker = citus!.workers[1]!;
+    killNode(worker.ctlArgs);
+    await new Promise((r) => setTimeout(r, 1500));
+    runPgCtl(worker.ctlArgs, ['-w', 'start']);
+    await new Promise((r) => setTimeout(r, 1000));
+    stop.now = true;
+    const acked = new Set(await sending);
+    expect(acked.size).toBeGreaterThan(100);
+
+    let caughtUp = false;
+    for (let i = 0; i < 900 && !caughtUp; i++) {
+      const { processors } = await status(server, secrets.adminToken);
+      caughtUp = processors.profiles?.lag === 0 && processors.warehouse?.lag === 0;
+      if (!caughtUp) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(caughtUp).toBe(true);
+    await server.kill('SIGTERM');
+
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const log = await client.query<{ message_id: string }>(
+        "SELECT message_id FROM rapport.ingest_log WHERE message_id LIKE 'citus-%'",
+      );
+      const logged = new Set(log.rows.map((r) => r.message_id));
+      expect([...acked].filter((id) => !logged.has(id))).toEqual([]);
+      const stored = await client.query<{ message_id: string; n: string }>(
+        "SELECT message_id, count(*) AS n FROM rapport.events WHERE message_id LIKE 'citus-%' GROUP BY message_id",
+      );
+      expect(stored.rows.length).toBe(logged.size);
+      expect(stored.rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+      const profiles = await client.query<{ total: string }>(
+        'SELECT sum(event_count) AS total FROM rapport.profiles WHERE merged_into IS NULL',
+      );
+      expect(Number(profiles.rows[0]?.total)).toBe(logged.size);
+      const quarantined = await client.query('SELECT processor, error FROM rapport.quarantine');
+      expect(quarantined.rows).toEqual([]);
+    } finally {
+      await client.end();
+    }
+  }, 240_000);
+});
