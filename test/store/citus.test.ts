@@ -77,7 +77,7 @@ describe.skipIf(!citus)(`Rapport on a Citus cluster ${skipReason}`, () => {
         expect({ table: p.table, actual: p.actual }).toEqual({ table: p.table, actual: p.placement });
       const distributed = placements.filter((p) => p.actual === 'distributed').map((p) => p.table);
       expect(distributed).toEqual(
-        expect.arrayContaining(['profiles', 'events', 'identities', 'segment_members', 'journey_instances']),
+        expect.arrayContaining(['profiles', 'events', 'identities', 'segment_members', 'decisions']),
       );
       // Colocation: every table distributed by profile_id shares a group with others of its
       // collation (two families: default and byte order "C"); identities stand alone.
@@ -89,7 +89,7 @@ describe.skipIf(!citus)(`Rapport on a Citus cluster ${skipReason}`, () => {
       const groupOf = new Map(groups.rows.map((r) => [r.table, r.group]));
       expect(groupOf.get('events')).toBe(groupOf.get('profiles'));
       expect(groupOf.get('consent_history')).toBe(groupOf.get('profiles'));
-      expect(groupOf.get('journey_instances')).toBe(groupOf.get('profiles'));
+      expect(groupOf.get('decisions')).toBe(groupOf.get('profiles'));
       expect(groupOf.get('segment_members')).toBe(groupOf.get('lifecycle_stage'));
       expect(new Set(groups.rows.map((r) => r.group)).size).toBe(3);
       // Shards of the events table sit on both workers, none on the coordinator.

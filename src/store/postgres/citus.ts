@@ -56,12 +56,6 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
     primaryKey: ['profile_id', 'id'],
     why: 'per person, every stage change',
   },
-  journey_instances: {
-    kind: 'distributed',
-    column: 'profile_id',
-    primaryKey: ['profile_id', 'instance_id'],
-    why: 'per person and journey',
-  },
   cap_counters: { kind: 'distributed', column: 'profile_id', why: 'per person' },
   decisions: {
     kind: 'distributed',
@@ -80,9 +74,16 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   // Configuration, read in joins with the distributed tables: a copy on every node.
   segments: { kind: 'reference', why: 'segment definitions, few rows' },
   funnels: { kind: 'reference', why: 'funnel definitions, few rows' },
-  journeys: { kind: 'reference', why: 'journey definitions, few rows' },
-  journey_versions: { kind: 'reference', why: 'journey definitions, few rows' },
   // On the coordinator only.
+  journey_instances: {
+    kind: 'local',
+    why: 'a journey instance is advanced by one transaction at a time, locked with SELECT … FOR UPDATE by its instance id, and Citus takes row locks only in a query that names the shard',
+  },
+  journeys: {
+    kind: 'local',
+    why: 'journey definitions, joined with the timers when they are claimed with FOR UPDATE',
+  },
+  journey_versions: { kind: 'local', why: 'journey definitions, read with the journeys' },
   ingest_log: { kind: 'local', why: `the ingest log: ${ORDERED}` },
   processor_offsets: { kind: 'local', why: `processor offsets: ${ORDERED}` },
   event_processor_offsets: { kind: 'local', why: `the warehouse offset: ${ORDERED}` },
