@@ -218,12 +218,15 @@ export class ErasureService {
       if (job.work) {
         const erased = { profileIds: job.work.profileIds, identities: job.work.identities };
         for (const listener of this.erasedListeners) await listener(erased);
+        // The identifiers were kept only so a crashed job could resume; the person is gone now.
+        job.work = null;
+        await state.saveErasureJob(job);
       }
+      // After the job's own row lost the identifiers: its earlier versions go too.
+      await state.scrubFreedSpace();
       job.status = 'complete';
       job.completedAt = now();
       job.updatedAt = job.completedAt;
-      // The identifiers were kept only so a crashed job could resume; the person is gone now.
-      job.work = null;
       await state.saveErasureJob(job);
     } catch (error) {
       if (error instanceof Stopping) return;

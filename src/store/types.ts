@@ -457,6 +457,13 @@ export interface StateStore {
    * modules add), plus the merges naming them, in one transaction.
    */
   eraseProfiles(profileIds: string[]): Promise<number>;
+  /**
+   * The end of an erasure: what the engine must run so that the bytes of deleted rows leave
+   * its files (SQLite: the WALs checkpointed and truncated, deletes having zeroed what they
+   * freed; PostgreSQL: VACUUM and ANALYZE of every table of the schema, so dead row versions,
+   * index entries and pg_stats samples go). Idempotent.
+   */
+  scrubFreedSpace(): Promise<void>;
 }
 
 /** One event as the event store keeps it: a few columns for queries plus the full message. */

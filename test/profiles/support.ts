@@ -42,6 +42,58 @@ export function sqliteBytes(dataDir: string): string {
     .join('\n');
 }
 
+/**
+ * Every byte of every file under dataDir (SQLite files with their WAL, the DuckDB file and its
+ * WAL, anything else), as latin1 text: what a disk image of the data directory shows.
+ */
+export function dataDirBytes(dataDir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const entry of readdirSync(dataDir, { recursive: true, withFileTypes: true }))
+    if (entry.isFile())
+      files.set(entry.name, readFileSync(join(entry.parentPath, entry.name)).toString('latin1'));
+  return files;
+}
+
+/** The names of the files whose bytes contain `value`. */
+export function filesContaining(files: Map<string, string>, value: string): string[] {
+  return [...files].filter(([, bytes]) => bytes.includes(value)).map(([name]) => name);
+}
+
+/**
+ * The bytes of the database's relation files as PostgreSQL reads them (pg_read_binary_file
+ * needs superuser or pg_read_server_files; the test cluster's user is superuser), with
+ * pg_statistic's text form: the heap, TOAST and index files of every table in the schema.
+ */
+export async function postgresBytes(url: string, schema = 'rapport'): Promise<Map<string, string>> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('CHECKPOINT');
+    const { rows: relations } = await client.query<{ path: string; name: string }>(
+      `SELECT pg_relation_filepath(c.oid) AS path, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname IN ($1, 'pg_toast') AND c.relkind IN ('r', 'i', 't', 'm') AND pg_relation_filepath(c.oid) IS NOT NULL`,
+      [schema],
+    );
+    const files = new Map<string, string>();
+    for (const { path, name } of relations) {
+      // Segment 0 only: a test's relations are far below 1 GB.
+      const { rows } = await client.query<{ bytes: Buffer | null }>(
+        'SELECT pg_read_binary_file($1, 0, 1000000000, true) AS bytes',
+        [path],
+      );
+      files.set(`${name} (${path})`, rows[0]?.bytes?.toString('latin1') ?? '');
+    }
+    const { rows: stats } = await client.query(
+      `SELECT attname, most_common_vals::text, histogram_bounds::text FROM pg_stats WHERE schemaname = $1`,
+      [schema],
+    );
+    files.set('pg_stats', JSON.stringify(stats));
+    return files;
+  } finally {
+    await client.end();
+  }
+}
+
 export async function dumpPostgres(url: string, schema = 'rapport'): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

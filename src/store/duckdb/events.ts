@@ -1,5 +1,7 @@
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
+import { OperationGate } from './gate.ts';
 
 // Numbered migrations for the embedded event store. Never edit a shipped entry; append one.
 const MIGRATIONS: string[] = [
@@ -47,10 +49,14 @@ export const WAREHOUSE_MEMORY_LIMIT = '1GB';
 export class DuckDbEventStore implements EventStore {
   readonly engine = 'duckdb' as const;
 
+  private readonly gate = new OperationGate();
+
   private constructor(
-    private readonly instance: DuckDBInstance,
-    private readonly writer: DuckDBConnection,
-    private readonly reader: DuckDBConnection,
+    private instance: DuckDBInstance,
+    private writer: DuckDBConnection,
+    private reader: DuckDBConnection,
+    private readonly path: string,
+    private readonly memoryLimit: string,
   ) {}
 
   /**
@@ -61,7 +67,13 @@ export class DuckDbEventStore implements EventStore {
    */
   static async open(path: string, memoryLimit = WAREHOUSE_MEMORY_LIMIT): Promise<DuckDbEventStore> {
     const instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
-    const store = new DuckDbEventStore(instance, await instance.connect(), await instance.connect());
+    const store = new DuckDbEventStore(
+      instance,
+      await instance.connect(),
+      await instance.connect(),
+      path,
+      memoryLimit,
+    );
     await store.migrate();
     return store;
   }
@@ -89,55 +101,62 @@ export class DuckDbEventStore implements EventStore {
   }
 
   async getOffset(processor: string): Promise<number> {
-    const result = await this.reader.runAndReadAll('SELECT seq FROM processor_offsets WHERE processor = $1', [
-      processor,
-    ]);
-    return Number(result.getRowObjects()[0]?.seq ?? 0);
-  }
-
-  async appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void> {
-    await this.writer.run('BEGIN TRANSACTION');
-    try {
-      const stored = await this.writer.runAndReadAll(
+    return this.gate.shared(async () => {
+      const result = await this.reader.runAndReadAll(
         'SELECT seq FROM processor_offsets WHERE processor = $1',
         [processor],
       );
-      const current = Number(stored.getRowObjects()[0]?.seq ?? 0);
-      if (current >= offset) {
+      return Number(result.getRowObjects()[0]?.seq ?? 0);
+    });
+  }
+
+  async appendWithOffset(processor: string, events: StoredEvent[], offset: number): Promise<void> {
+    return this.gate.shared(async () => {
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        const stored = await this.writer.runAndReadAll(
+          'SELECT seq FROM processor_offsets WHERE processor = $1',
+          [processor],
+        );
+        const current = Number(stored.getRowObjects()[0]?.seq ?? 0);
+        if (current >= offset) {
+          await this.writer.run('ROLLBACK');
+          return;
+        }
+        await this.appendRows(events.filter((event) => event.seq > current));
+        await this.writer.run(
+          `INSERT INTO processor_offsets VALUES ($1, $2)
+           ON CONFLICT (processor) DO UPDATE SET seq = excluded.seq`,
+          [processor, offset],
+        );
+        await this.writer.run('COMMIT');
+      } catch (error) {
         await this.writer.run('ROLLBACK');
-        return;
+        throw error;
       }
-      await this.appendRows(events.filter((event) => event.seq > current));
-      await this.writer.run(
-        `INSERT INTO processor_offsets VALUES ($1, $2)
-         ON CONFLICT (processor) DO UPDATE SET seq = excluded.seq`,
-        [processor, offset],
-      );
-      await this.writer.run('COMMIT');
-    } catch (error) {
-      await this.writer.run('ROLLBACK');
-      throw error;
-    }
+    });
   }
 
   async appendReplayed(events: StoredEvent[]): Promise<number> {
-    if (events.length === 0) return 0;
-    await this.writer.run('BEGIN TRANSACTION');
-    try {
-      const ids = events.map((event) => event.messageId);
-      const found = await this.writer.runAndReadAll(
-        `SELECT DISTINCT message_id FROM events WHERE message_id IN (${ids.map((_, i) => `$${i + 1}`).join(', ')})`,
-        ids,
-      );
-      const stored = new Set(found.getRowObjects().map((row) => String(row.message_id)));
-      const fresh = events.filter((event) => !stored.has(event.messageId));
-      await this.appendRows(fresh);
-      await this.writer.run('COMMIT');
-      return fresh.length;
-    } catch (error) {
-      await this.writer.run('ROLLBACK');
-      throw error;
-    }
+    return this.gate.shared(async () => {
+      if (events.length === 0) return 0;
+      await this.writer.run('BEGIN TRANSACTION');
+      try {
+        const ids = events.map((event) => event.messageId);
+        const found = await this.writer.runAndReadAll(
+          `SELECT DISTINCT message_id FROM events WHERE message_id IN (${ids.map((_, i) => `$${i + 1}`).join(', ')})`,
+          ids,
+        );
+        const stored = new Set(found.getRowObjects().map((row) => String(row.message_id)));
+        const fresh = events.filter((event) => !stored.has(event.messageId));
+        await this.appendRows(fresh);
+        await this.writer.run('COMMIT');
+        return fresh.length;
+      } catch (error) {
+        await this.writer.run('ROLLBACK');
+        throw error;
+      }
+    });
   }
 
   /** Appends rows on the writer connection, inside the caller's transaction. */
@@ -176,80 +195,125 @@ export class DuckDbEventStore implements EventStore {
   }
 
   async eventsOf(query: EventQuery): Promise<StoredEvent[]> {
-    if (query.profileIds.length === 0) return [];
-    const params: DuckDBValue[] = [];
-    const bind = (value: DuckDBValue) => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    const where = [`profile_id IN (${query.profileIds.map((id) => bind(id)).join(', ')})`];
-    if (query.type) where.push(`type = ${bind(query.type)}`);
-    if (query.name) where.push(`name = ${bind(query.name)}`);
-    // TIMESTAMPTZ -> TIMESTAMP converts through DuckDB's TimeZone (the machine's local zone),
-    // which shifted these bounds on any server not running in UTC: compare UTC strings instead.
-    if (query.from) where.push(`timestamp >= CAST(${bind(utcIso(query.from))} AS TIMESTAMP)`);
-    if (query.to) where.push(`timestamp < CAST(${bind(utcIso(query.to))} AS TIMESTAMP)`);
-    if (query.before) {
-      const at = bind(utcIso(query.before.timestamp));
-      const seq = bind(query.before.seq);
-      where.push(
-        `(timestamp < CAST(${at} AS TIMESTAMP) OR (timestamp = CAST(${at} AS TIMESTAMP) AND seq < ${seq}))`,
-      );
-    }
-    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')}
-      ORDER BY timestamp DESC, seq DESC LIMIT ${Math.max(1, Math.floor(query.limit))}`;
-    const result = await this.reader.runAndReadAll(sql, params);
-    return result.getRowObjects().map(toEvent);
+    return this.gate.shared(async () => {
+      if (query.profileIds.length === 0) return [];
+      const params: DuckDBValue[] = [];
+      const bind = (value: DuckDBValue) => {
+        params.push(value);
+        return `$${params.length}`;
+      };
+      const where = [`profile_id IN (${query.profileIds.map((id) => bind(id)).join(', ')})`];
+      if (query.type) where.push(`type = ${bind(query.type)}`);
+      if (query.name) where.push(`name = ${bind(query.name)}`);
+      // TIMESTAMPTZ -> TIMESTAMP converts through DuckDB's TimeZone (the machine's local zone),
+      // which shifted these bounds on any server not running in UTC: compare UTC strings instead.
+      if (query.from) where.push(`timestamp >= CAST(${bind(utcIso(query.from))} AS TIMESTAMP)`);
+      if (query.to) where.push(`timestamp < CAST(${bind(utcIso(query.to))} AS TIMESTAMP)`);
+      if (query.before) {
+        const at = bind(utcIso(query.before.timestamp));
+        const seq = bind(query.before.seq);
+        where.push(
+          `(timestamp < CAST(${at} AS TIMESTAMP) OR (timestamp = CAST(${at} AS TIMESTAMP) AND seq < ${seq}))`,
+        );
+      }
+      const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE ${where.join(' AND ')}
+        ORDER BY timestamp DESC, seq DESC LIMIT ${Math.max(1, Math.floor(query.limit))}`;
+      const result = await this.reader.runAndReadAll(sql, params);
+      return result.getRowObjects().map(toEvent);
+    });
   }
 
   async countEvents(): Promise<number> {
-    const result = await this.reader.runAndReadAll('SELECT count(*) AS n FROM events');
-    return Number(result.getRowObjects()[0]?.n ?? 0);
+    return this.gate.shared(async () => {
+      const result = await this.reader.runAndReadAll('SELECT count(*) AS n FROM events');
+      return Number(result.getRowObjects()[0]?.n ?? 0);
+    });
   }
 
   async countByMessageId(messageIds: string[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for (let i = 0; i < messageIds.length; i += 1000) {
-      const part = messageIds.slice(i, i + 1000);
-      const marks = part.map((_, j) => `$${j + 1}`).join(', ');
-      const result = await this.reader.runAndReadAll(
-        `SELECT message_id, count(*) AS n FROM events WHERE message_id IN (${marks}) GROUP BY message_id`,
-        part,
-      );
-      for (const row of result.getRowObjects()) counts.set(String(row.message_id), Number(row.n));
-    }
-    return counts;
+    return this.gate.shared(async () => {
+      const counts = new Map<string, number>();
+      for (let i = 0; i < messageIds.length; i += 1000) {
+        const part = messageIds.slice(i, i + 1000);
+        const marks = part.map((_, j) => `$${j + 1}`).join(', ');
+        const result = await this.reader.runAndReadAll(
+          `SELECT message_id, count(*) AS n FROM events WHERE message_id IN (${marks}) GROUP BY message_id`,
+          part,
+        );
+        for (const row of result.getRowObjects()) counts.set(String(row.message_id), Number(row.n));
+      }
+      return counts;
+    });
   }
   async deleteEventsOf(profileIds: string[]): Promise<number> {
-    let removed = 0;
-    const ids = [...new Set(profileIds)];
-    for (let i = 0; i < ids.length; i += 1000) {
-      const part = ids.slice(i, i + 1000);
-      const marks = part.map((_, j) => `$${j + 1}`).join(', ');
-      const result = await this.writer.run(`DELETE FROM events WHERE profile_id IN (${marks})`, part);
-      removed += Number(result.rowsChanged);
-    }
-    // Rewrites the changed row groups so the deleted rows leave the file, not only the index.
-    if (removed > 0) await this.writer.run('CHECKPOINT');
+    const removed = await this.gate.shared(async () => {
+      let count = 0;
+      const ids = [...new Set(profileIds)];
+      for (let i = 0; i < ids.length; i += 1000) {
+        const part = ids.slice(i, i + 1000);
+        const marks = part.map((_, j) => `$${j + 1}`).join(', ');
+        const result = await this.writer.run(`DELETE FROM events WHERE profile_id IN (${marks})`, part);
+        count += Number(result.rowsChanged);
+      }
+      return count;
+    });
+    // Even when nothing was left to delete: a crash may have come between a delete and its rewrite.
+    await this.rewriteFile();
     return removed;
   }
 
-  async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-    // A connection of its own: queries run concurrently, and a read-only transaction is
-    // per connection.
-    const connection = await this.instance.connect();
-    try {
-      await connection.run('BEGIN TRANSACTION READ ONLY');
-      const result = await connection.runAndReadAll(sql, params as DuckDBValue[]);
-      await connection.run('ROLLBACK');
-      return result
-        .getRowObjectsJS()
-        .map((row) =>
-          Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plainValue(value)])),
-        );
-    } finally {
-      connection.closeSync();
+  /**
+   * Writes the database into a new file and puts it in the old one's place. A DELETE only
+   * marks rows in their row groups, and a CHECKPOINT leaves the blocks it frees (strings
+   * dictionaries included) with their old bytes in the file: a copy holds only the live rows,
+   * and the old file's blocks leave with it. Costs a full copy of the event store, during
+   * which its other operations wait (docs/privacy.md).
+   */
+  private async rewriteFile(): Promise<void> {
+    if (this.path === ':memory:') {
+      await this.gate.shared(() => this.writer.run('CHECKPOINT'));
+      return;
     }
+    await this.gate.exclusive(async () => {
+      const fresh = `${this.path}.rewrite`;
+      rmSync(fresh, { force: true });
+      rmSync(`${fresh}.wal`, { force: true });
+      await this.writer.run('CHECKPOINT');
+      const name = (await this.writer.runAndReadAll('SELECT current_database() AS name')).getRowObjects()[0]
+        ?.name as string;
+      await this.writer.run(`ATTACH '${fresh.replaceAll("'", "''")}' AS rapport_rewrite`);
+      await this.writer.run(`COPY FROM DATABASE "${name}" TO rapport_rewrite`);
+      await this.writer.run('DETACH rapport_rewrite');
+      this.writer.closeSync();
+      this.reader.closeSync();
+      this.instance.closeSync();
+      // Closing checkpointed the old file; a WAL left beside it must not be replayed into the copy.
+      if (existsSync(`${this.path}.wal`)) rmSync(`${this.path}.wal`);
+      renameSync(fresh, this.path);
+      this.instance = await DuckDBInstance.create(this.path, { memory_limit: this.memoryLimit });
+      this.writer = await this.instance.connect();
+      this.reader = await this.instance.connect();
+    });
+  }
+
+  async query(sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    return this.gate.shared(async () => {
+      // A connection of its own: queries run concurrently, and a read-only transaction is
+      // per connection.
+      const connection = await this.instance.connect();
+      try {
+        await connection.run('BEGIN TRANSACTION READ ONLY');
+        const result = await connection.runAndReadAll(sql, params as DuckDBValue[]);
+        await connection.run('ROLLBACK');
+        return result
+          .getRowObjectsJS()
+          .map((row) =>
+            Object.fromEntries(Object.entries(row).map(([key, value]) => [key, plainValue(value)])),
+          );
+      } finally {
+        connection.closeSync();
+      }
+    });
   }
 }
 

@@ -369,3 +369,33 @@ export async function eraseProfiles(
     return removed + (merges.rowCount ?? 0);
   });
 }
+
+/**
+ * What an erasure runs so that deleted rows' bytes leave the relation files. A plain VACUUM
+ * removes dead row versions and their index entries but leaves their bytes in the pages' free
+ * space; VACUUM FULL writes each table (with its TOAST and indexes) into new files and unlinks
+ * the old ones, holding an ACCESS EXCLUSIVE lock meanwhile. So: VACUUM FULL for the state's
+ * tables (small beside the two below; their lock is short), and for the append-only ingest
+ * log and events, which every request and processor writes, a plain VACUUM: the residue in
+ * their heap's free space is stated in docs/privacy.md, for the operator to clear, while their
+indexes are rebuilt concurrently. ANALYZE afterwards
+ * replaces the samples pg_stats keeps (most common values, histogram bounds).
+ */
+export async function vacuumSchema(
+  pool: pg.Pool,
+  schema: string,
+  appendOnly: readonly string[],
+): Promise<void> {
+  const { rows } = await pool.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'
+     ORDER BY table_name`,
+    [schema],
+  );
+  for (const { table_name } of rows) {
+    const table = `${quoteIdent(schema)}.${quoteIdent(table_name)}`;
+    const full = !appendOnly.includes(table_name);
+    await pool.query(`VACUUM (${full ? 'FULL, ' : ''}ANALYZE) ${table}`);
+    // Their indexes are rebuilt into new files without blocking writes (old files unlinked).
+    if (!full) await pool.query(`REINDEX TABLE CONCURRENTLY ${table}`);
+  }
+}

@@ -284,6 +284,10 @@ export class PostgresStateStore implements StateStore {
     return privacy.eraseProfiles(this.pool, this.tables, this.connection.schema, profileIds);
   }
 
+  async scrubFreedSpace(): Promise<void> {
+    await privacy.vacuumSchema(this.pool, this.connection.schema, ['ingest_log', 'events']);
+  }
+
   async listProcessorOffsets(): Promise<Record<string, number>> {
     return privacy.listProcessorOffsets(this.pool, this.tables);
   }

@@ -46,6 +46,10 @@ export function openSqlite(path: string, options: SqliteOpenOptions): SqliteData
   keepPreparedStatements(db);
   if (!options.readonly && options.autoVacuum) db.pragma(`auto_vacuum = ${options.autoVacuum}`);
   if (!options.readonly) db.pragma('journal_mode = WAL');
+  // Every connection, not only erasure's: a row updated or deleted by any of them (a segment
+  // state, a trait, a compacted log entry) leaves its old bytes in the page's free space
+  // unless the connection zeroes them; erasure promises no byte of a person stays in the file.
+  db.pragma('secure_delete = ON');
   db.pragma(`synchronous = ${options.synchronous}`);
   // Processors and the API read while another thread writes; wait rather than fail.
   db.pragma('busy_timeout = 5000');

@@ -10,7 +10,7 @@ import type {
 } from '../types.ts';
 import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
 import { LOG_MIGRATIONS } from './migrations.ts';
-import { secureDelete } from './privacy.ts';
+import { secureDelete, truncateWal } from './privacy.ts';
 
 interface LogRow {
   seq: number;
@@ -221,6 +221,11 @@ export class SqliteIngestLog implements IngestLogStore {
       freeBytes: (this.db.pragma('freelist_count', { simple: true }) as number) * pageSize,
       autoVacuum: this.autoVacuumMode(),
     };
+  }
+
+  /** After an erasure: the log's WAL checkpointed and truncated (privacy.ts). */
+  truncateWal(): Promise<void> {
+    return truncateWal(this.db, 'log.sqlite');
   }
 
   /**

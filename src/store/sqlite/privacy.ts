@@ -253,6 +253,24 @@ export function secureDelete(db: SqliteDatabase, work: () => number): number {
   return removed;
 }
 
+const WAL_TRUNCATE_TRIES = 100;
+
+/**
+ * Copies the WAL into the database file and truncates it to zero bytes, so the page images it
+ * held (earlier versions of erased rows among them) leave the disk. A reader in another
+ * connection can hold the checkpoint back: tried again, with a pause, until it goes through.
+ */
+export async function truncateWal(db: SqliteDatabase, file: string): Promise<void> {
+  for (let attempt = 0; attempt < WAL_TRUNCATE_TRIES; attempt++) {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (result?.busy === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw Object.assign(new Error(`${file}: the WAL could not be truncated (readers kept it busy); retry`), {
+    code: 'SQLITE_BUSY',
+  });
+}
+
 export function listProcessorOffsets(db: SqliteDatabase): Record<string, number> {
   const rows = db.prepare('SELECT processor, seq FROM processor_offsets').all() as {
     processor: string;

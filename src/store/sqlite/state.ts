@@ -401,6 +401,11 @@ export class SqliteStateStore implements StateStore {
     return privacy.eraseProfiles(this.db, profileIds);
   }
 
+  async scrubFreedSpace(): Promise<void> {
+    await privacy.truncateWal(this.db, 'state.sqlite');
+    await this.log.truncateWal();
+  }
+
   async listProcessorOffsets(): Promise<Record<string, number>> {
     return privacy.listProcessorOffsets(this.db);
   }
