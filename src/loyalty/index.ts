@@ -15,6 +15,7 @@ export {
   type Tier,
   tierFor,
 } from './programme.ts';
+export { referralCode, referrerOf } from './referral.ts';
 export { type LoyaltyRouteOptions, loyaltyRoutes } from './routes.ts';
 export {
   LOYALTY_SOURCE,

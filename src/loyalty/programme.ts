@@ -52,6 +52,8 @@ export const ProgrammeSchema = Type.Object(
     tierWindowDays: Type.Integer({ minimum: 1, default: 365 }),
     /** Earned points expire this many days after they were earned; 0 = never. */
     expiryDays: Type.Integer({ minimum: 0, default: 0 }),
+    /** Points for the referrer when someone they referred makes a first purchase; 0 = none. */
+    referralPoints: Type.Integer({ minimum: 0, default: 0 }),
     /** Whether an admin adjustment may take a balance below zero. */
     allowNegative: Type.Boolean({ default: false }),
   },
@@ -69,6 +71,7 @@ export const EMPTY_PROGRAMME: Programme = {
   tiers: [],
   tierWindowDays: 365,
   expiryDays: 0,
+  referralPoints: 0,
   allowNegative: false,
 };
 

@@ -44,6 +44,8 @@ const RunSchema = Type.Object({
   expired: Type.Integer(),
   tierChanges: Type.Integer(),
   traitsWritten: Type.Integer(),
+  referrals: Type.Integer(),
+  referralRewards: Type.Integer(),
 });
 const ProfileParams = Type.Object({ profileId: Type.String({ minLength: 1 }) });
 const DebitAnswer = Type.Object({ ok: Type.Boolean(), inserted: Type.Boolean(), balance: Type.Integer() });
@@ -90,6 +92,31 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
       },
     },
     async (request) => service.person(request.params.profileId),
+  );
+  app.get(
+    '/api/loyalty/people/:profileId/referral',
+    {
+      preHandler,
+      schema: {
+        ...common,
+        summary: 'A person’s signed referral code (put it in links as ?ref=CODE) and whom they referred',
+        params: ProfileParams,
+        response: {
+          200: Type.Object({
+            code: Type.String(),
+            referred: Type.Array(
+              Type.Object({
+                refereeId: Type.String(),
+                at: Type.String(),
+                rewardedAt: Type.Union([Type.String(), Type.Null()]),
+              }),
+            ),
+          }),
+          ...refused,
+        },
+      },
+    },
+    async (request) => service.referral(request.params.profileId),
   );
   app.post(
     '/api/loyalty/people/:profileId/redeem',

@@ -7,6 +7,7 @@
 //     balance or tier differs from the traits, an identify (`points_balance`, `loyalty_tier`),
 //     and on a tier change a `Loyalty Tier Changed` event the conductor can trigger on
 // Traits and events go through the log, like every other change to a person.
+import { randomBytes } from 'node:crypto';
 import { RapportError } from '../errors/index.ts';
 import type { EventReader } from '../pipeline/index.ts';
 import type { LogEntry, StateStore } from '../store/index.ts';
@@ -20,6 +21,7 @@ import {
   type Tier,
   tierFor,
 } from './programme.ts';
+import { referralCode, referrerOf } from './referral.ts';
 import type { LedgerEntry, LoyaltyStore, NewEntry } from './store.ts';
 
 export const LOYALTY_SOURCE = 'rapport:loyalty';
@@ -43,6 +45,8 @@ export interface RunSummary {
   expired: number;
   tierChanges: number;
   traitsWritten: number;
+  referrals: number;
+  referralRewards: number;
 }
 
 export interface PersonLoyalty {
@@ -156,8 +160,11 @@ export class LoyaltyService {
       expired: 0,
       tierChanges: 0,
       traitsWritten: 0,
+      referrals: 0,
+      referralRewards: 0,
     };
     await this.earn(programme, summary);
+    await this.referrals(programme, now, summary);
     await this.expire(now, summary);
     await this.tiersAndTraits(programme, now, summary);
     await this.deps.store.putSetting('last_run', JSON.stringify(summary));
@@ -217,6 +224,84 @@ export class LoyaltyService {
       at,
       expiresAt,
     }));
+  }
+
+  private secret(): Promise<string> {
+    return this.deps.store.settingOnce('referral_secret', randomBytes(32).toString('base64url'));
+  }
+
+  /** A person's signed referral code and whom they referred. */
+  async referral(profileId: string) {
+    const profile = await this.deps.state.getProfile(profileId);
+    if (!profile) throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${profileId}`);
+    return {
+      code: referralCode(await this.secret(), profileId),
+      referred: await this.deps.store.referralsBy(profileId),
+    };
+  }
+
+  /**
+   * Step 1b: events carrying `properties.referral_code` attribute their person to the referrer
+   * (a forged or self-made code is ignored; the first valid code wins); a referee's first
+   * `Order Completed` rewards the referrer once.
+   */
+  private async referrals(programme: Programme, now: Date, summary: RunSummary): Promise<void> {
+    const secret = await this.secret();
+    for (;;) {
+      const offset = Number((await this.deps.store.getSetting('referral_offset')) ?? 0);
+      const rows = await this.deps.events.query(
+        `SELECT seq, message_id, profile_id, (properties->>'referral_code') AS code, extract(epoch FROM timestamp) AS at
+         FROM events WHERE type = 'track' AND seq > $1 AND (properties->>'referral_code') IS NOT NULL ORDER BY seq LIMIT $2`,
+        [offset, PAGE],
+      );
+      if (rows.length === 0) break;
+      const resolve = await mergeResolver(this.deps.state, [
+        ...new Set(rows.map((row) => String(row.profile_id))),
+      ]);
+      const found = rows.flatMap((row) => {
+        const referrerId = referrerOf(secret, row.code);
+        const refereeId = resolve(String(row.profile_id));
+        if (!referrerId || referrerId === refereeId) return [];
+        const at = new Date(Number(row.at) * 1000).toISOString();
+        return [{ refereeId, referrerId, sourceMessageId: String(row.message_id), at }];
+      });
+      summary.referrals += await this.deps.store.addReferrals(found, Number(rows.at(-1)!.seq));
+      if (rows.length < PAGE) break;
+    }
+    const pending = await this.deps.store.unrewardedReferrals();
+    if (pending.length === 0) return;
+    const marks = pending.map((_, i) => `$${i + 2}`).join(', ');
+    const buyers = new Set(
+      (
+        await this.deps.events.query(
+          `SELECT DISTINCT profile_id FROM events WHERE type = 'track' AND name = $1 AND profile_id IN (${marks})`,
+          ['Order Completed', ...pending.map((p) => p.refereeId)],
+        )
+      ).map((row) => String(row.profile_id)),
+    );
+    const at = now.toISOString();
+    for (const referral of pending.filter((p) => buyers.has(p.refereeId))) {
+      const credit: NewEntry | null =
+        programme.referralPoints > 0
+          ? {
+              key: `referral:${referral.refereeId}`,
+              profileId: referral.referrerId,
+              kind: 'earn',
+              points: programme.referralPoints,
+              reason: `referred ${referral.refereeId}, who made a first purchase`,
+              sourceMessageId: null,
+              ruleId: 'referral',
+              campaignId: null,
+              at,
+              expiresAt:
+                programme.expiryDays > 0
+                  ? new Date(now.getTime() + programme.expiryDays * DAY_MS).toISOString()
+                  : null,
+            }
+          : null;
+      await this.deps.store.rewardReferral(referral.refereeId, credit, at);
+      if (credit) summary.referralRewards++;
+    }
   }
 
   /** Step 2. The key names the total expired so far, so a rerun expires nothing twice. */

@@ -56,6 +56,14 @@ const SQLITE_MIGRATIONS = [
    );
    CREATE INDEX loyalty_ledger_by_profile ON loyalty_ledger (profile_id, id);
    CREATE TABLE loyalty_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `CREATE TABLE loyalty_referrals (
+     referee_id TEXT PRIMARY KEY,
+     referrer_id TEXT NOT NULL,
+     source_message_id TEXT NOT NULL,
+     at TEXT NOT NULL,
+     rewarded_at TEXT
+   );
+   CREATE INDEX loyalty_referrals_by_referrer ON loyalty_referrals (referrer_id);`,
 ];
 
 const POSTGRES_MIGRATIONS = [
@@ -74,6 +82,14 @@ const POSTGRES_MIGRATIONS = [
    );
    CREATE INDEX loyalty_ledger_by_profile ON loyalty_ledger (profile_id, id);
    CREATE TABLE loyalty_state (key text PRIMARY KEY, value text NOT NULL);`,
+  `CREATE TABLE loyalty_referrals (
+     referee_id text PRIMARY KEY,
+     referrer_id text NOT NULL,
+     source_message_id text NOT NULL,
+     at text NOT NULL,
+     rewarded_at text
+   );
+   CREATE INDEX loyalty_referrals_by_referrer ON loyalty_referrals (referrer_id);`,
 ];
 
 class SqliteDb implements Db {
@@ -86,7 +102,10 @@ class SqliteDb implements Db {
   }
 
   private sql(text: string): string {
-    return text.replaceAll('{ledger}', 'loyalty_ledger').replaceAll('{state}', 'loyalty_state');
+    return text
+      .replaceAll('{ledger}', 'loyalty_ledger')
+      .replaceAll('{state}', 'loyalty_state')
+      .replaceAll('{referrals}', 'loyalty_referrals');
   }
 
   async all(sql: string, params: unknown[] = []) {
@@ -134,6 +153,7 @@ class PostgresDb implements Db {
     return text
       .replaceAll('{ledger}', `${quoted}.loyalty_ledger`)
       .replaceAll('{state}', `${quoted}.loyalty_state`)
+      .replaceAll('{referrals}', `${quoted}.loyalty_referrals`)
       .replace(/\?/g, () => `$${++n}`);
   }
 
@@ -327,17 +347,76 @@ export class LoyaltyStore {
     return row ? String(row.value) : undefined;
   }
 
+  /** Stores the value unless the key has one, and answers the one stored (several processes agree). */
+  async settingOnce(key: string, value: string): Promise<string> {
+    await this.db.run('INSERT INTO {state} (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', [
+      key,
+      value,
+    ]);
+    return (await this.getSetting(key)) ?? value;
+  }
+
   putSetting(key: string, value: string): Promise<void> {
     return this.db.transaction((db) => setIn(db, key, value));
   }
 
-  /** Erasure: every entry of these profiles; returns how many. */
+  /** Erasure: every entry and referral (as referrer or referee) of these profiles; returns how many rows. */
   eraseProfiles(profileIds: string[]): Promise<number> {
     return this.db.transaction(async (db) => {
       let removed = 0;
-      for (const id of profileIds) removed += await db.run('DELETE FROM {ledger} WHERE profile_id = ?', [id]);
+      for (const id of profileIds) {
+        removed += await db.run('DELETE FROM {ledger} WHERE profile_id = ?', [id]);
+        removed += await db.run('DELETE FROM {referrals} WHERE referee_id = ? OR referrer_id = ?', [id, id]);
+      }
       return removed;
     });
+  }
+
+  /** Records who referred whom; the first code a referee arrives with wins. */
+  async addReferrals(
+    rows: { refereeId: string; referrerId: string; sourceMessageId: string; at: string }[],
+    offset: number,
+  ) {
+    return this.db.transaction(async (db) => {
+      let added = 0;
+      for (const row of rows) {
+        added += await db.run(
+          'INSERT INTO {referrals} (referee_id, referrer_id, source_message_id, at) VALUES (?, ?, ?, ?) ON CONFLICT (referee_id) DO NOTHING',
+          [row.refereeId, row.referrerId, row.sourceMessageId, row.at],
+        );
+      }
+      await setIn(db, 'referral_offset', String(offset));
+      return added;
+    });
+  }
+
+  async unrewardedReferrals(): Promise<{ refereeId: string; referrerId: string }[]> {
+    const rows = await this.db.all(
+      'SELECT referee_id, referrer_id FROM {referrals} WHERE rewarded_at IS NULL',
+    );
+    return rows.map((row) => ({ refereeId: String(row.referee_id), referrerId: String(row.referrer_id) }));
+  }
+
+  /** The referrer's reward and the referral marked rewarded, in one transaction (once per referee). */
+  rewardReferral(refereeId: string, credit: NewEntry | null, at: string): Promise<void> {
+    return this.db.transaction(async (db) => {
+      if (credit) await insert(db, credit);
+      await db.run('UPDATE {referrals} SET rewarded_at = ? WHERE referee_id = ?', [at, refereeId]);
+    });
+  }
+
+  async referralsBy(
+    referrerId: string,
+  ): Promise<{ refereeId: string; at: string; rewardedAt: string | null }[]> {
+    const rows = await this.db.all(
+      'SELECT referee_id, at, rewarded_at FROM {referrals} WHERE referrer_id = ? ORDER BY at',
+      [referrerId],
+    );
+    return rows.map((row) => ({
+      refereeId: String(row.referee_id),
+      at: String(row.at),
+      rewardedAt: (row.rewarded_at as string | null) ?? null,
+    }));
   }
 }
 

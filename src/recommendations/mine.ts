@@ -107,23 +107,56 @@ function intersect(a: Int32Array, b: Int32Array): Int32Array {
   return out.subarray(0, n);
 }
 
+/**
+ * Co-occurrence counts of every pair of frequent items, one pass over the baskets (Apriori's
+ * second level as a triangular array). Eclat then intersects basket lists only for pairs that
+ * are frequent: on many items most pairs are not, and their intersections were the cost.
+ */
+function pairCounts(candidates: Candidate[], baskets: number): (i: number, j: number) => number {
+  const items = candidates.length;
+  const byBasket: number[][] = Array.from({ length: baskets }, () => []);
+  for (const { item, baskets: list } of candidates) for (const b of list) byBasket[b]!.push(item);
+  // Row i holds pairs (i, j > i) from offset i·items − i·(i+1)/2 − i − 1 + j.
+  const offset = (i: number) => i * items - (i * (i + 1)) / 2 - i - 1;
+  const dense = items <= 5000;
+  const counts = dense ? new Uint32Array((items * (items - 1)) / 2) : new Map<number, number>();
+  for (const basket of byBasket) {
+    // Items were pushed in ascending number, so each basket's list is sorted.
+    for (let x = 0; x < basket.length; x++) {
+      const base = offset(basket[x]!);
+      for (let y = x + 1; y < basket.length; y++) {
+        const at = base + basket[y]!;
+        if (counts instanceof Uint32Array) counts[at]!++;
+        else counts.set(at, (counts.get(at) ?? 0) + 1);
+      }
+    }
+  }
+  return (i, j) =>
+    counts instanceof Uint32Array ? counts[offset(i) + j]! : (counts.get(offset(i) + j) ?? 0);
+}
+
 /** Every frequent itemset (items in ascending number) with its count, keyed by `1,4,9`. */
 export function frequentItemsets(
   candidates: Candidate[],
   minCount: number,
   maxLength: number,
+  baskets: number,
 ): Map<string, number> {
   const counts = new Map<string, number>();
+  const pairs = maxLength >= 2 ? pairCounts(candidates, baskets) : () => 0;
   const grow = (prefix: number[], level: Candidate[]) => {
     for (let i = 0; i < level.length; i++) {
-      const { item, baskets } = level[i]!;
+      const { item, baskets: list } = level[i]!;
       const itemset = [...prefix, item];
-      counts.set(itemset.join(','), baskets.length);
+      counts.set(itemset.join(','), list.length);
       if (itemset.length >= maxLength) continue;
       const next: Candidate[] = [];
       for (let j = i + 1; j < level.length; j++) {
-        const shared = intersect(baskets, level[j]!.baskets);
-        if (shared.length >= minCount) next.push({ item: level[j]!.item, baskets: shared });
+        const other = level[j]!;
+        // Any itemset holding both items is no more frequent than the pair.
+        if (pairs(item, other.item) < minCount) continue;
+        const shared = intersect(list, other.baskets);
+        if (shared.length >= minCount) next.push({ item: other.item, baskets: shared });
       }
       if (next.length > 0) grow(itemset, next);
     }
@@ -185,7 +218,7 @@ export function mineRules(baskets: readonly (readonly string[])[], options: Mini
   if (n === 0) return { baskets: 0, items: 0, count: 0, rules: [] };
   const minCount = minimumCount(checked.minSupport, n);
   const { distinct, names, candidates } = frequentItems(baskets, minCount);
-  const itemsets = frequentItemsets(candidates, minCount, checked.maxLength);
+  const itemsets = frequentItemsets(candidates, minCount, checked.maxLength, n);
   const rules = rulesFrom(itemsets, names, n, checked);
   return { baskets: n, items: distinct, count: rules.length, rules };
 }

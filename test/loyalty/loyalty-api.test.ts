@@ -170,6 +170,33 @@ describe('loyalty API', () => {
     ]);
   });
 
+  it('rewards the referrer once on the referee’s first purchase; forged and self-made codes earn nothing', async () => {
+    expect(
+      (await t.adminRequest('PUT', '/api/loyalty/programme', { ...PROGRAMME, referralPoints: 100 })).status,
+    ).toBe(200);
+    const annId = await profileId('ann');
+    const { code } = (await t.admin(`/api/loyalty/people/${annId}/referral`)).body;
+    const forged = `${Buffer.from(annId).toString('base64url')}.AAAAAAAAAAAAAAAA`;
+    await send([
+      { type: 'track', userId: 'cat', event: 'Signed Up', properties: { referral_code: code } },
+      { type: 'track', userId: 'dan', event: 'Signed Up', properties: { referral_code: forged } },
+      { type: 'track', userId: 'ann', event: 'Page Shared', properties: { referral_code: code } },
+    ]);
+    const before = (await t.admin(`/api/loyalty/people/${annId}`)).body.balance;
+    const signedUp = await t.adminRequest('POST', '/api/loyalty/run');
+    expect(signedUp.body).toMatchObject({ referrals: 1, referralRewards: 0 });
+    await send([order('cat', 'c1', 10, 0), order('dan', 'd1', 10, 0)]);
+    expect((await t.adminRequest('POST', '/api/loyalty/run')).body).toMatchObject({ referralRewards: 1 });
+    expect((await t.adminRequest('POST', '/api/loyalty/run')).body).toMatchObject({ referralRewards: 0 });
+    const ann = (await t.admin(`/api/loyalty/people/${annId}`)).body;
+    expect(ann.balance).toBe(before + 100);
+    expect(ann.entries[0]).toMatchObject({ kind: 'earn', ruleId: 'referral', points: 100 });
+    const referral = (await t.admin(`/api/loyalty/people/${annId}/referral`)).body;
+    expect(referral.referred).toEqual([
+      expect.objectContaining({ refereeId: await profileId('cat'), rewardedAt: expect.any(String) }),
+    ]);
+  });
+
   it('erasure removes the person’s ledger', async () => {
     const id = await profileId('bob');
     const job = await t.adminRequest('DELETE', `/api/profiles/${id}`);

@@ -73,6 +73,7 @@ export interface Programme {
   tiers: Tier[];
   tierWindowDays: number;
   expiryDays: number;
+  referralPoints?: number;
   allowNegative: boolean;
 }
 export interface LedgerEntry {

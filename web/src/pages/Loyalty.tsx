@@ -20,6 +20,7 @@ const EXAMPLE: Programme = {
   ],
   tierWindowDays: 365,
   expiryDays: 730,
+  referralPoints: 100,
   allowNegative: false,
 };
 
@@ -232,6 +233,15 @@ function ProgrammeForm(props: { programme: Programme; onSaved: () => void }) {
         type="number"
         value={draft.expiryDays}
         onChange={(e) => set({ expiryDays: Number(e.target.value) })}
+      />
+      <label htmlFor="referral-points">
+        Referral reward (points to the referrer on a referee's first purchase)
+      </label>
+      <input
+        id="referral-points"
+        type="number"
+        value={draft.referralPoints ?? 0}
+        onChange={(e) => set({ referralPoints: Number(e.target.value) })}
       />
       <p className="small muted">
         Bonus campaigns:{' '}
