@@ -3,7 +3,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
-import { ApiSendSchema, type JourneyService } from '../conductor/runtime/index.ts';
+import {
+  ApiSendSchema,
+  type JourneyService,
+  previewTemplate,
+  TemplatePreviewSchema,
+} from '../conductor/runtime/index.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../store/index.ts';
 import { errorSchema } from './schemas.ts';
 import { strictBody } from './strict-body.ts';
@@ -381,6 +386,29 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         }),
       };
     },
+  );
+
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/api/templates/preview',
+    {
+      // Renders with sample values only: nothing is stored or sent.
+      config: { access: 'read' },
+      validatorCompiler: strictBody(TemplatePreviewSchema),
+      schema: {
+        tags: ['journeys'],
+        summary: 'Render a message template with sample values, exactly as a send renders it (MJML compiled)',
+        security,
+        body: TemplatePreviewSchema,
+        response: {
+          200: {
+            type: 'object',
+            properties: { subject: { type: 'string' }, text: { type: 'string' }, html: { type: 'string' } },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) => previewTemplate(request.body),
   );
 
   app.withTypeProvider<TypeBoxTypeProvider>().post(

@@ -620,6 +620,13 @@ export interface ProgrammeLift extends HoldoutLift {
   to: string;
 }
 
+/** A message template rendered with sample values, as a send renders it. */
+export interface TemplatePreview {
+  subject?: string;
+  text?: string;
+  html?: string;
+}
+
 export const api = {
   experiments: () => request<{ items: Experiment[] }>('GET', '/api/experiments'),
   saveExperiment: (experiment: Experiment) =>
@@ -708,6 +715,10 @@ export const api = {
   journeys: () => request<Journey[]>('GET', '/api/journeys'),
   journey: (id: string) => request<Journey>('GET', `/api/journeys/${encodeURIComponent(id)}`),
   saveJourney: (definition: unknown) => request<Journey>('POST', '/api/journeys', { body: definition }),
+  previewTemplate: (input: {
+    template: { subject?: string; body: string; html?: string };
+    traits?: Record<string, unknown>;
+  }) => request<TemplatePreview>('POST', '/api/templates/preview', { body: input }),
   journeyStats: (id: string) => request<JourneyStats>('GET', `/api/journeys/${encodeURIComponent(id)}/stats`),
   allJourneyStats: () => request<Array<JourneyStats & { journeyId: string }>>('GET', '/api/journey-stats'),
   pauseJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/pause`),

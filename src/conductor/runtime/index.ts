@@ -24,7 +24,15 @@ export {
 } from './policy-store.ts';
 export { prepareEntry, type RunnerContext, type RunResult, runInput, withHistoryRetry } from './runner.ts';
 export { dueRun, runScheduleStep, SCHEDULE_PAGE, scheduleMarkKey } from './schedules.ts';
-export { type ApiSend, ApiSendSchema, JourneyService, type SalesLead } from './service.ts';
+export {
+  type ApiSend,
+  ApiSendSchema,
+  JourneyService,
+  previewTemplate,
+  type SalesLead,
+  type TemplatePreview,
+  TemplatePreviewSchema,
+} from './service.ts';
 export { type Conductor, type ConductorOptions, policyFromEnvironment, startConductor } from './start.ts';
 export { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';
 export { suppressionFromEvent } from './suppressions.ts';

@@ -17,7 +17,12 @@ import type {
 import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
 import { missingForChannel } from '../journey/channel-needs.ts';
 import { CHANNELS, ChannelSchema, SendAddressSchema, TemplateSchema } from '../journey/definition.ts';
-import { checkHtmlTemplate, checkTemplate } from '../journey/templates.ts';
+import {
+  checkHtmlTemplate,
+  checkTemplate,
+  type RenderedContent,
+  renderContent,
+} from '../journey/templates.ts';
 import { validateJourney } from '../journey/validate.ts';
 import type { OutboxPayload } from './outbox.ts';
 import type { ConductorState } from './state.ts';
@@ -51,6 +56,53 @@ export const ApiSendSchema = Type.Object(
   { additionalProperties: false },
 );
 export type ApiSend = Static<typeof ApiSendSchema>;
+
+/** POST /api/templates/preview: a message template and the sample values to fill it with. */
+export const TemplatePreviewSchema = Type.Object(
+  {
+    template: TemplateSchema,
+    /** Sample traits (a first name …); absent ones render as their `default` or empty. */
+    traits: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** Sample offer content (`{{ offer.url }}` …). */
+    offer: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type TemplatePreview = Static<typeof TemplatePreviewSchema>;
+
+const PREVIEW_ROOTS = {
+  traits: 'any',
+  person: ['id', 'timeZone'],
+  journey: ['id', 'name', 'version'],
+  event: 'any',
+  offer: 'any',
+} as const;
+
+/**
+ * Renders a template as a send would (the same renderContent: Liquid with values as data, MJML
+ * compiled), for the dashboard's preview. 400 naming the field when it would be refused at save.
+ */
+export function previewTemplate(input: TemplatePreview): RenderedContent {
+  for (const field of ['subject', 'body', 'html'] as const) {
+    const source = input.template[field];
+    if (source === undefined) continue;
+    const issues = [
+      ...checkTemplate(source, { roots: PREVIEW_ROOTS }),
+      ...(field === 'html' ? checkHtmlTemplate(source) : []),
+    ];
+    if (issues.length > 0)
+      throw new RapportError('RAPPORT_API_BAD_REQUEST', issues.map((i) => i.message).join('; '), {
+        field: `template.${field}`,
+      });
+  }
+  return renderContent(input.template, {
+    traits: input.traits ?? {},
+    person: { id: 'preview', timeZone: 'UTC' },
+    journey: {},
+    event: {},
+    offer: input.offer ?? {},
+  });
+}
 
 /** One trip of a person through a journey, as the 360 shows it. */
 export interface ProfileJourney {

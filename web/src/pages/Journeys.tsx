@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { api, type Journey } from '../api.ts';
 import { JourneyGraph } from '../components/JourneyGraph.tsx';
 import { JourneysTable, loadJourneysWithStats } from '../components/JourneysTable.tsx';
+import { TemplateEditor } from '../components/TemplateEditor.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
@@ -68,6 +69,7 @@ function Editor(props: { initial: unknown; onSaved: (journey: Journey) => void; 
         onChange={(e) => setText(e.target.value)}
         spellCheck={false}
       />
+      <TemplateEditor text={text} onChange={setText} />
       <div className="row" style={{ marginTop: '0.5rem' }}>
         <button type="button" className="primary" onClick={save}>
           Check and save

@@ -1,0 +1,120 @@
+// The journey editor's message fields in a real browser (Debian's chromium through
+// playwright-core) against a real server: subject, text and HTML (MJML) edited without JSON,
+// a preview the server renders as a send would (a first name holding markup shows as text),
+// a journey that cannot send refused with the field named, and the saved document carrying
+// the HTML. Saves docs/screenshots/journey-templates.png.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
+const SHOTS = join(ROOT, 'docs/screenshots');
+const reason = !existsSync(CHROMIUM)
+  ? `no ${CHROMIUM} (apt-get install chromium)`
+  : !BUILT
+    ? 'web/dist is missing (npm run build)'
+    : null;
+if (reason) console.warn(`template editor browser tests skipped: ${reason}`);
+
+const MJML =
+  '<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{ traits.first_name }}</mj-text><mj-button href="https://shop.example/start">Start</mj-button></mj-column></mj-section></mj-body></mjml>';
+
+describe.skipIf(reason !== null)('the journey editor’s message fields in headless chromium', () => {
+  let server: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(server.url);
+    await page.getByLabel('Admin token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Journeys', exact: true })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Journeys' }).waitFor();
+    await page.getByRole('button', { name: 'New journey' }).click();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('an email without a subject is refused at save with the field named', async () => {
+    const editor = page.locator('#editor');
+    await editor.getByLabel('Subject').fill('');
+    await editor.getByRole('button', { name: 'Check and save' }).click();
+    await expect(editor.getByRole('alert').textContent()).resolves.toContain('template/subject');
+    expect((await server.admin('/api/journeys/my-journey')).status).toBe(404);
+  });
+
+  it('edits subject, text and MJML as fields and previews them as a send renders them', async () => {
+    const editor = page.locator('#editor');
+    await editor.getByLabel('Subject').fill('Welcome, {{ traits.first_name }}');
+    await editor
+      .getByLabel(/^Text/)
+      .fill('Hello {{ traits.first_name }}, start here: https://shop.example/start');
+    await editor.getByLabel(/^HTML for email/).fill(MJML);
+    await editor.getByLabel('Preview as first name').fill('<b>Bo</b>');
+    await editor.getByRole('button', { name: 'Preview' }).click();
+    const preview = editor.getByTestId('template-preview');
+    await preview.waitFor();
+    expect(await preview.getByTestId('preview-subject').textContent()).toBe('Welcome, <b>Bo</b>');
+    expect(await preview.getByTestId('preview-text').textContent()).toBe(
+      'Hello <b>Bo</b>, start here: https://shop.example/start',
+    );
+    // The HTML is the server's rendering, value escaped: the name shows as text, not bold.
+    const frame = page.frameLocator('iframe[title="HTML preview"]');
+    await frame.getByText('Hi <b>Bo</b>').waitFor();
+    expect(await frame.locator('b').count()).toBe(0);
+    const truth = await server.adminRequest('POST', '/api/templates/preview', {
+      template: {
+        subject: 'Welcome, {{ traits.first_name }}',
+        body: 'Hello {{ traits.first_name }}, start here: https://shop.example/start',
+        html: MJML,
+      },
+      traits: { first_name: '<b>Bo</b>' },
+    });
+    expect(truth.status).toBe(200);
+    expect(await page.locator('iframe[title="HTML preview"]').getAttribute('srcdoc')).toBe(truth.body.html);
+    expect(truth.body.html).toContain('@media');
+    await page.screenshot({ path: join(SHOTS, 'journey-templates.png'), fullPage: true });
+  });
+
+  it('saves the journey with the fields written into its document', async () => {
+    const editor = page.locator('#editor');
+    await editor.getByRole('button', { name: 'Check and save' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Welcome' }).waitFor();
+    const saved = await server.admin('/api/journeys/my-journey');
+    const send = saved.body.definition.steps.find((step: { id: string }) => step.id === 'welcome');
+    expect(send.template).toEqual({
+      subject: 'Welcome, {{ traits.first_name }}',
+      body: 'Hello {{ traits.first_name }}, start here: https://shop.example/start',
+      html: MJML,
+    });
+  });
+});
