@@ -107,6 +107,8 @@ export interface StoreModels {
 }
 
 interface StoreContext {
+  /** The world's seed: some draws use their own stream of (seed, person). */
+  seed: number;
   person: PersonBasics;
   random: Random;
   truth: PersonTruth;
@@ -429,25 +431,70 @@ function supportTicket(ctx: StoreContext, at: number, subject: string): void {
   });
 }
 
+/**
+ * Why subscribers cancel, so a churn model has something real to find: their usage stopped
+ * (they cancel some ten weeks after they stop buying and browsing), their card failed (a
+ * `Payment Failed` before a renewal; some cancel at once, and after a failure the chance of
+ * cancelling at each later renewal stays high), or for no visible reason (a small monthly
+ * rate). Billing draws come from their own random stream.
+ */
+export const SUBSCRIPTION_CHURN = {
+  paymentFailureRate: 0.1,
+  cancelAtFailure: 0.1,
+  monthlyCancelAfterFailure: 0.5,
+  monthlyCancelUnexplained: 0.01,
+  /** Mean weeks from the last purchase of someone who stopped buying to their cancelling. */
+  weeksFromLastUseToCancel: 10,
+  uptake: 0.5,
+} as const;
+const BILLING_STREAM = 4;
+
 function subscription(ctx: StoreContext, startAt: number, droppedOutAt: number | null): void {
   const { random, truth } = ctx;
+  const billing = new Random(ctx.seed, truth.index, BILLING_STREAM);
   const cancelAfter =
-    droppedOutAt === null ? Number.POSITIVE_INFINITY : droppedOutAt + random.exponential(1) * 6 * MS_PER_WEEK;
+    droppedOutAt === null
+      ? Number.POSITIVE_INFINITY
+      : droppedOutAt + random.exponential(1) * SUBSCRIPTION_CHURN.weeksFromLastUseToCancel * MS_PER_WEEK;
   const renewals: number[] = [];
+  const failures: number[] = [];
   let cancelledAt: number | null = null;
+  let cancelReason: 'usage' | 'payment' | 'unexplained' | null = null;
+  const churn = SUBSCRIPTION_CHURN;
   for (let renewal = startAt + 30 * MS_PER_DAY; renewal < ctx.windowEnd; renewal += 30 * MS_PER_DAY) {
-    if (renewal > cancelAfter || random.chance(0.05)) {
+    const failedBefore = failures.length > 0;
+    const fails = billing.chance(churn.paymentFailureRate);
+    if (fails) failures.push(renewal - 2 * MS_PER_DAY);
+    if (renewal > cancelAfter) cancelReason = 'usage';
+    else if (fails && billing.chance(churn.cancelAtFailure)) cancelReason = 'payment';
+    else if (failedBefore && billing.chance(churn.monthlyCancelAfterFailure)) cancelReason = 'payment';
+    else if (billing.chance(churn.monthlyCancelUnexplained)) cancelReason = 'unexplained';
+    if (cancelReason !== null) {
       cancelledAt = Math.min(renewal - MS_PER_DAY, ctx.windowEnd);
       break;
     }
     renewals.push(renewal);
   }
+  const subscriptionId = `${ctx.person.userId}-s1`;
+  for (const at of failures) {
+    ctx.episodes.push({
+      at,
+      play(emit) {
+        emit.server(at, 'Payment Failed', {
+          subscription_id: subscriptionId,
+          amount: SUBSCRIPTION_PLAN.price,
+          reason: 'card_declined',
+        });
+      },
+    });
+  }
   truth.subscription = {
     plan: SUBSCRIPTION_PLAN.id,
     startedAt: new Date(startAt).toISOString(),
     cancelledAt: cancelledAt === null ? null : new Date(cancelledAt).toISOString(),
+    cancelReason,
+    paymentFailures: failures.map((at) => new Date(at).toISOString()),
   };
-  const subscriptionId = `${ctx.person.userId}-s1`;
   const plan = {
     subscription_id: subscriptionId,
     plan: SUBSCRIPTION_PLAN.id,
@@ -580,7 +627,7 @@ function buyerLife(
   if (npsAt < windowEnd && random.chance(0.35)) npsSurvey(ctx, npsAt, devices(npsAt));
   const subscribeAt = first + random.exponential(1) * 3 * MS_PER_WEEK;
   const aliveAtStart = droppedOutAt === null || subscribeAt < droppedOutAt;
-  if (subscribeAt < windowEnd && aliveAtStart && random.chance(0.25))
+  if (subscribeAt < windowEnd && aliveAtStart && random.chance(SUBSCRIPTION_CHURN.uptake))
     subscription(ctx, subscribeAt, droppedOutAt);
   return droppedOutAt;
 }
@@ -597,6 +644,7 @@ export function planStorePerson(
   const { truth } = person;
   drawBgNbd(random, truth, models.bgNbd);
   const ctx: StoreContext = {
+    seed,
     person,
     random,
     truth,

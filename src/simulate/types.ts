@@ -66,7 +66,15 @@ export interface PersonTruth {
   stages: Partial<Record<StoreStage | CityStage, string>>;
   /** Anchor products followed later by one of their complements (printer → ink). */
   complementaryPurchases: { anchor: string; anchorAt: string; complement: string; complementAt: string }[];
-  subscription: { plan: string; startedAt: string; cancelledAt: string | null } | null;
+  subscription: {
+    plan: string;
+    startedAt: string;
+    cancelledAt: string | null;
+    /** Why they cancelled (src/simulate/store.ts, SUBSCRIPTION_CHURN); null while subscribed. */
+    cancelReason: 'usage' | 'payment' | 'unexplained' | null;
+    /** When each `Payment Failed` was sent. */
+    paymentFailures: string[];
+  } | null;
   advocacy: { npsScore: number | null; referrals: number; reviews: number };
   /** The demo experiments' arm per experiment id (store, with `experiments: true`). */
   experiments?: Record<string, string>;

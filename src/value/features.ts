@@ -143,6 +143,15 @@ const NOT_USE = [
   'Email Sent',
   'Email Link Clicked',
   'Ticket Resolved',
+  // What senders report about messages (docs/channels.md): a push received is not a visit.
+  'Push Notification Received',
+  'Push Notification Tapped',
+  'Message Sent',
+  'Message Delivered',
+  'Message Opened',
+  'Message Clicked',
+  'Message Replied',
+  'Webhook Delivered',
 ];
 
 export interface SubscriberAtCutoff {

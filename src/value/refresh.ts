@@ -136,6 +136,10 @@ export interface RefreshResult {
     horizon: number;
   };
   churn: {
+    /** Whether the subscriber model is fitted; when not, subscribers have no churn risk. */
+    fitted: boolean;
+    /** Why it is not fitted (not enough churners or stayers), for the API and the Value page. */
+    note: string | null;
     examples: number;
     heldOut: number;
     heldOutAuc: number | null;
@@ -378,7 +382,10 @@ function signalsOf(subscriber: SubscriberAtCutoff, at: number): ChurnSignals {
   };
 }
 
-/** Subscribers get the churn model's risk; other buyers 1 − P(alive) from the purchase model. */
+/**
+ * Subscribers get the churn model's risk, none when it is not fitted (not enough data); other
+ * buyers 1 − P(alive) from the purchase model.
+ */
 function churnRisks(
   fit: ChurnFitResult,
   subscribers: readonly SubscriberAtCutoff[],
@@ -390,6 +397,7 @@ function churnRisks(
   for (const subscriber of subscribers) {
     const risk = churnRisk(fit, signalsOf(subscriber, asOf));
     if (risk !== null && Number.isFinite(risk)) risks.set(subscriber.profileId, risk);
+    else risks.delete(subscriber.profileId);
   }
   return risks;
 }
@@ -397,6 +405,8 @@ function churnRisks(
 function churnSummary(fit: ChurnFitResult, examples: number): RefreshResult['churn'] {
   const model = fit.model;
   return {
+    fitted: model !== null,
+    note: model ? null : (fit.warnings[0] ?? 'churn model not fitted'),
     examples,
     heldOut: model?.heldOut ?? 0,
     heldOutAuc: model?.heldOutAuc ?? null,

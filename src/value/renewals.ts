@@ -21,8 +21,10 @@ export interface RenewalMonth {
   month: string;
   renewals: number;
   revenue: number;
-  /** Σ price × churn risk over this month's renewals (risk unknown counts as 0). */
+  /** Σ price × churn risk over this month's renewals whose risk is known. */
   revenueAtRisk: number;
+  /** Revenue of this month's renewals whose churn risk is unknown (the model had too little data). */
+  revenueRiskUnknown: number;
 }
 
 export interface RenewalCalendar {
@@ -30,6 +32,7 @@ export interface RenewalCalendar {
   months: RenewalMonth[];
   totalRevenue: number;
   totalAtRisk: number;
+  totalRiskUnknown: number;
 }
 
 const PERIODS: Record<string, { months: number } | { days: number }> = {
@@ -86,19 +89,21 @@ export function renewalCalendar(
     renewals: 0,
     revenue: 0,
     revenueAtRisk: 0,
+    revenueRiskUnknown: 0,
   }));
   const byMonth = new Map(calendar.map((entry) => [entry.month, entry]));
   for (const subscription of subscriptions) {
     // The model predicts cancelling within its horizon; later renewals get the same risk, which
     // understates it for renewals far beyond the horizon (documented).
-    const risk = subscription.churnRisk ?? 0;
+    const risk = subscription.churnRisk ?? null;
     for (let at = subscription.nextRenewalAt; at < end; at = addPeriod(at, subscription)) {
       if (at < start) continue;
       const entry = byMonth.get(monthKey(at));
       if (!entry) continue;
       entry.renewals += 1;
       entry.revenue += subscription.price;
-      entry.revenueAtRisk += subscription.price * risk;
+      if (risk === null) entry.revenueRiskUnknown += subscription.price;
+      else entry.revenueAtRisk += subscription.price * risk;
     }
   }
   return {
@@ -106,6 +111,7 @@ export function renewalCalendar(
     months: calendar,
     totalRevenue: calendar.reduce((sum, entry) => sum + entry.revenue, 0),
     totalAtRisk: calendar.reduce((sum, entry) => sum + entry.revenueAtRisk, 0),
+    totalRiskUnknown: calendar.reduce((sum, entry) => sum + entry.revenueRiskUnknown, 0),
   };
 }
 

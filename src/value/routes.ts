@@ -2,6 +2,8 @@
 // calendar, the retention budget, and the value page's charts (distribution, P(alive) × CLV
 // scatter, predicted versus actual). Registered from server.ts with one line; the plugin owns
 // its service and schedule and stops the schedule when the server closes.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
@@ -22,6 +24,23 @@ export interface ValueRouteOptions extends ValueServiceDeps {
 }
 
 const numberOrNull = { type: ['number', 'null'] } as const;
+
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+/** The subscriber churn model of the last refresh: whether it is fitted, and how well it ranks. */
+export const ChurnModelSchema = Type.Object({
+  computedAt: Type.String({ format: 'date-time' }),
+  fitted: Type.Boolean({
+    description: 'false: too few churners or stayers; subscribers show "not enough data"',
+  }),
+  note: Type.Union([Type.String(), Type.Null()], { description: 'why the model is not fitted' }),
+  examples: Type.Integer({ description: 'subscribers active at the learning cutoff' }),
+  heldOut: Type.Integer({ description: 'of them, held out to measure the AUC' }),
+  heldOutAuc: Type.Union([Type.Number(), Type.Null()], {
+    description: 'P(a churner is ranked above a stayer) on the held-out subscribers; 0.5 is a coin toss',
+  }),
+  trainingAuc: NullableNumber,
+  baseRate: NullableNumber,
+});
 const numberMap = { type: ['object', 'null'], additionalProperties: { type: 'number' } } as const;
 
 const refreshSummarySchema = {
@@ -43,6 +62,8 @@ const refreshSummarySchema = {
     churn: {
       type: 'object',
       properties: {
+        fitted: { type: 'boolean' },
+        note: { type: ['string', 'null'] },
         examples: { type: 'integer' },
         heldOut: { type: 'integer' },
         heldOutAuc: numberOrNull,
@@ -98,6 +119,7 @@ const renewalsSchema = {
     from: { type: 'string' },
     totalRevenue: { type: 'number' },
     totalAtRisk: { type: 'number' },
+    totalRiskUnknown: { type: 'number' },
     months: {
       type: 'array',
       items: {
@@ -107,6 +129,7 @@ const renewalsSchema = {
           renewals: { type: 'integer' },
           revenue: { type: 'number' },
           revenueAtRisk: { type: 'number' },
+          revenueRiskUnknown: { type: 'number' },
         },
       },
     },
@@ -363,6 +386,19 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
       },
     },
     async () => service.validation(),
+  );
+
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    '/api/value/churn',
+    {
+      schema: {
+        tags: ['value'],
+        summary: 'The subscriber churn model of the last refresh: fitted or not enough data, held-out AUC',
+        security,
+        response: { 200: ChurnModelSchema, '4xx': errorSchema },
+      },
+    },
+    async () => service.churnModel(),
   );
 
   app.get(

@@ -257,6 +257,13 @@ export class ValueService {
     return this.#ranked.sorted;
   }
 
+  /** The subscriber churn model of the last refresh (its coefficients are in the refresh's answer). */
+  churnModel(): Omit<RefreshResult['churn'], 'coefficients'> & { computedAt: string } {
+    const latest = this.#require();
+    const { coefficients: _coefficients, ...churn } = latest.churn;
+    return { computedAt: latest.computedAt, ...churn };
+  }
+
   renewals(months: number, from: Date = new Date()): RenewalCalendar & { computedAt: string } {
     const latest = this.#require();
     return { computedAt: latest.computedAt, ...renewalCalendar(latest.subscriptions, from, months) };

@@ -96,13 +96,15 @@ describe('churn model', () => {
     expect(result.warnings.join(' ')).toMatch(/coin toss/);
   });
 
-  it('falls back to the observed churn rate with too few churners, never NaN', () => {
+  it('gives no risk (not enough data) with too few churners, not the same rate for everyone', () => {
     const subscribers = simulateSubscribers(200, 5).map((s, i) => ({ ...s, churned: i < 4 }));
     const result = fitChurnModel(subscribers);
     expect(result.model).toBeNull();
     expect(result.baseRate).toBeCloseTo(4 / 200, 12);
     expect(result.warnings[0]).toMatch(/not fitted.*churners/);
-    expect(churnRisk(result, subscribers[0]!.signals)).toBeCloseTo(0.02, 12);
+    expect(result.warnings[0]).toMatch(/not enough data/);
+    // Before #11 every subscriber got the base rate (14.86% on the small demo): not a prediction.
+    expect(churnRisk(result, subscribers[0]!.signals)).toBeNull();
   });
 
   it('says there is nothing to learn from when there are no subscribers', () => {
@@ -122,7 +124,8 @@ describe('churn model', () => {
     const result = fitChurnModel(subscribers);
     const risk = churnRisk(result, one.signals)!;
     expect(risk).toBeCloseTo(0.25, 1);
-    expect(result.model!.heldOutAuc).toBe(0.5);
+    // Out-of-fold scores differ only by each fold's base rate: no ranking beyond chance.
+    expect(Math.abs(result.model!.heldOutAuc! - 0.5)).toBeLessThan(0.05);
   });
 
   it('splits by profile id the same way every time', () => {

@@ -30,12 +30,42 @@ describe('renewal calendar', () => {
     );
     expect(calendar.from).toBe('2025-01');
     expect(calendar.months).toEqual([
-      { month: '2025-01', renewals: 1, revenue: 10, revenueAtRisk: 5 },
-      { month: '2025-02', renewals: 2, revenue: 130, revenueAtRisk: 5 + 12 },
-      { month: '2025-03', renewals: 1, revenue: 10, revenueAtRisk: 5 },
+      { month: '2025-01', renewals: 1, revenue: 10, revenueAtRisk: 5, revenueRiskUnknown: 0 },
+      { month: '2025-02', renewals: 2, revenue: 130, revenueAtRisk: 5 + 12, revenueRiskUnknown: 0 },
+      { month: '2025-03', renewals: 1, revenue: 10, revenueAtRisk: 5, revenueRiskUnknown: 0 },
     ]);
     expect(calendar.totalRevenue).toBe(150);
     expect(calendar.totalAtRisk).toBeCloseTo(27, 12);
+    expect(calendar.totalRiskUnknown).toBe(0);
+  });
+
+  it('keeps revenue whose churn risk is unknown apart, never counted as safe', () => {
+    const calendar = renewalCalendar(
+      [
+        {
+          profileId: 'a',
+          plan: 'club',
+          price: 10,
+          periodMonths: 1,
+          nextRenewalAt: at('2025-01-15'),
+          churnRisk: null,
+        },
+        {
+          profileId: 'b',
+          plan: 'club',
+          price: 20,
+          periodMonths: 1,
+          nextRenewalAt: at('2025-01-20'),
+          churnRisk: 0.25,
+        },
+      ],
+      new Date('2025-01-10T12:00:00Z'),
+      1,
+    );
+    expect(calendar.months).toEqual([
+      { month: '2025-01', renewals: 2, revenue: 30, revenueAtRisk: 5, revenueRiskUnknown: 10 },
+    ]);
+    expect(calendar.totalRiskUnknown).toBe(10);
   });
 
   it('steps calendar months in UTC, keeping the day where the month has it', () => {
@@ -60,6 +90,12 @@ describe('renewal calendar', () => {
       new Date('2025-01-01'),
       0,
     );
-    expect(calendar).toEqual({ from: '2025-01', months: [], totalRevenue: 0, totalAtRisk: 0 });
+    expect(calendar).toEqual({
+      from: '2025-01',
+      months: [],
+      totalRevenue: 0,
+      totalAtRisk: 0,
+      totalRiskUnknown: 0,
+    });
   });
 });

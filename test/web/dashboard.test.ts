@@ -403,6 +403,11 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
       `Mean absolute error ${check.validation.errors.meanAbsoluteError.toFixed(2)}`,
     );
     await page.getByTestId('validation-figures').getByText('Verdict').waitFor();
+    // The churn model: its held-out AUC when fitted, "not enough data" when not (never a constant).
+    const churn = await api(server, 'GET', '/api/value/churn');
+    const churnNote = await page.getByTestId('churn-model').innerText();
+    if (churn.fitted) expect(churnNote).toContain(`held-out AUC ${churn.heldOutAuc.toFixed(2)}`);
+    else expect(churnNote).toContain('not enough data');
     await shot('value');
     // Clicking a point of the scatter (drawn as an SVG path in the series colour) opens that person.
     // ECharts listens on its own canvas layer, so click where the point is drawn.

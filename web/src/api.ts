@@ -377,7 +377,26 @@ export interface Renewals {
   from: string;
   totalRevenue: number;
   totalAtRisk: number;
-  months: Array<{ month: string; renewals: number; revenue: number; revenueAtRisk: number }>;
+  /** Revenue whose churn risk is unknown: the subscriber model had too little data. */
+  totalRiskUnknown: number;
+  months: Array<{
+    month: string;
+    renewals: number;
+    revenue: number;
+    revenueAtRisk: number;
+    revenueRiskUnknown: number;
+  }>;
+}
+/** GET /api/value/churn: the subscriber churn model of the last refresh. */
+export interface ChurnModel {
+  computedAt: string;
+  fitted: boolean;
+  note: string | null;
+  examples: number;
+  heldOut: number;
+  heldOutAuc: number | null;
+  trainingAuc: number | null;
+  baseRate: number | null;
 }
 export interface Budget {
   computedAt: string;
@@ -738,6 +757,7 @@ export const api = {
   ranking: (order: 'top' | 'bottom', limit: number) =>
     request<Ranking>('GET', '/api/value/ranking', { query: { order, limit } }),
   renewals: (months: number) => request<Renewals>('GET', '/api/value/renewals', { query: { months } }),
+  churnModel: () => request<ChurnModel>('GET', '/api/value/churn'),
   budget: (amount: number, costPerCustomer: number) =>
     request<Budget>('GET', '/api/value/budget', { query: { amount, costPerCustomer } }),
   refreshValue: () => request<Record<string, unknown>>('POST', '/api/value/refresh'),

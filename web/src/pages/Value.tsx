@@ -1,5 +1,5 @@
 import { lazy, Suspense, useState } from 'react';
-import { api, type Renewals } from '../api.ts';
+import { api, type ChurnModel, type Renewals } from '../api.ts';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { DistributionPanel, ScatterPanel, ValidationPanel } from '../components/ValueCharts.tsx';
 import { money, num, pct, when } from '../format.ts';
@@ -26,7 +26,7 @@ function RenewalChart(props: { renewals: Renewals }) {
               name: 'Revenue safe',
               type: 'bar',
               stack: 'r',
-              data: months.map((m) => m.revenue - m.revenueAtRisk),
+              data: months.map((m) => m.revenue - m.revenueAtRisk - m.revenueRiskUnknown),
               itemStyle: { color: '#2563eb' },
             },
             {
@@ -36,10 +36,53 @@ function RenewalChart(props: { renewals: Renewals }) {
               data: months.map((m) => m.revenueAtRisk),
               itemStyle: { color: '#dc2626' },
             },
+            {
+              name: 'Risk unknown',
+              type: 'bar',
+              stack: 'r',
+              data: months.map((m) => m.revenueRiskUnknown),
+              itemStyle: { color: '#9ca3af' },
+            },
           ],
         }}
       />
     </Suspense>
+  );
+}
+
+/** Whether the churn risks on this page are predictions, and how well they rank (held-out AUC). */
+function ChurnModelNote(props: { model: ChurnModel }) {
+  const { model } = props;
+  if (!model.fitted) {
+    return (
+      <p data-testid="churn-model">
+        <strong>Subscriber churn risk: not enough data.</strong>{' '}
+        <span className="small muted">{model.note}</span>
+      </p>
+    );
+  }
+  return (
+    <p data-testid="churn-model">
+      Subscriber churn model: held-out AUC{' '}
+      <strong>{model.heldOutAuc === null ? 'unknown' : model.heldOutAuc.toFixed(2)}</strong>{' '}
+      <span className="small muted">
+        (on {num(model.heldOut)} of {num(model.examples)} subscribers it did not learn from; 0.5 is a coin
+        toss, 1 ranks every canceller above every stayer)
+      </span>
+    </p>
+  );
+}
+
+function RenewalSummary(props: { renewals: Renewals }) {
+  const { totalRevenue, totalAtRisk, totalRiskUnknown } = props.renewals;
+  if (totalRiskUnknown >= totalRevenue) {
+    return <p>{money(totalRevenue)} up for renewal; the part at risk is not known (not enough data).</p>;
+  }
+  return (
+    <p>
+      {money(totalRevenue)} up for renewal, {money(totalAtRisk)} of it at risk
+      {totalRiskUnknown > 0 ? `, risk unknown for ${money(totalRiskUnknown)} (not enough data)` : ''}.
+    </p>
   );
 }
 
@@ -48,6 +91,7 @@ export default function Value() {
   const ranking = useApi(() => api.ranking(order, 15), [order]);
   const renewals = useApi(() => api.renewals(12), []);
   const budget = useApi(() => api.budget(1000, 20), []);
+  const churn = useApi(() => api.churnModel(), []);
   const [refreshing, setRefreshing] = useState(false);
   // Bumped after a refresh: the chart panels fetch again.
   const [version, setVersion] = useState(0);
@@ -60,6 +104,7 @@ export default function Value() {
       ranking.reload();
       renewals.reload();
       budget.reload();
+      churn.reload();
       setVersion((n) => n + 1);
     } catch (e) {
       setRefreshError(e);
@@ -138,15 +183,13 @@ export default function Value() {
           ) : null}
           {renewals.data && renewals.data.months.length > 0 ? (
             <>
-              <p>
-                {money(renewals.data.totalRevenue)} up for renewal, {money(renewals.data.totalAtRisk)} of it
-                at risk.
-              </p>
+              <RenewalSummary renewals={renewals.data} />
               <RenewalChart renewals={renewals.data} />
             </>
           ) : null}
         </Card>
         <Card title="Churn risk: who to keep first" id="churn">
+          {churn.data ? <ChurnModelNote model={churn.data} /> : null}
           <p className="small muted">
             A retention budget of 1,000 at 20 a customer, spent greedily on value × churn risk.
           </p>
