@@ -13,6 +13,19 @@ export {
 } from './markov.ts';
 export { type ModelOptions, runModel } from './models.ts';
 export { PATH_SEPARATOR, type PathsFile, parsePathsCsv, type RejectedPathRow } from './paths-csv.ts';
+export {
+  allocateBudget,
+  type ChannelCurve,
+  type CurveFit,
+  fitResponseCurves,
+  marginalReturn,
+  type PortfolioPlan,
+  portfolioPlan,
+  predictOutcome,
+  quantile,
+  type SpendHistory,
+  steadyResponse,
+} from './portfolio.ts';
 export { type AttributionReport, attributionReport } from './report.ts';
 export {
   type AttributionRouteOptions,

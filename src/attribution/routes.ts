@@ -9,6 +9,8 @@ import type { EventReader } from '../pipeline/rpc.ts';
 import { resolveRange } from '../stats/range.ts';
 import type { SegmentStore, SpendStore } from '../store/index.ts';
 import { MAX_MARKOV_ORDER } from './markov.ts';
+import { fitResponseCurves, portfolioPlan, quantile, steadyResponse } from './portfolio.ts';
+import { revenueByDayQuery, weeklyHistory } from './portfolio-data.ts';
 import { attributionReport } from './report.ts';
 import { roiTable } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
@@ -170,6 +172,75 @@ const SpendResultSchema = Type.Object({
   rejected: Type.Array(Type.Object({ line: Type.Integer(), field: Type.String(), reason: Type.String() })),
 });
 
+const Interval = Type.Tuple([Type.Number(), Type.Number()]);
+
+const PortfolioQuerySchema = Type.Object(
+  {
+    from: Type.Optional({
+      ...Day,
+      description: 'first day of the history (UTC); default 363 days before to',
+    }),
+    to: Type.Optional({ ...Day, description: 'last day of the history (UTC); default today' }),
+    conversion: Type.String({ minLength: 1, default: DEFAULT_CONVERSION_EVENT }),
+    budget: Type.Optional(
+      Type.Number({ minimum: 0, description: 'weekly budget to split; default the current total' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const PortfolioSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  weeks: Type.Integer(),
+  currency: Type.Union([Type.String(), Type.Null()]),
+  baseline: Type.Number({ description: 'weekly revenue without any spend' }),
+  rSquared: Type.Number(),
+  curves: Type.Array(
+    Type.Object({
+      channel: Type.String(),
+      decay: Type.Number(),
+      beta: Type.Number(),
+      kappa: Type.Number(),
+      decayInterval: Interval,
+      betaInterval: Interval,
+      kappaInterval: Interval,
+      points: Type.Array(
+        Type.Object({
+          spend: Type.Number(),
+          revenue: Type.Number(),
+          low: Type.Number(),
+          high: Type.Number(),
+        }),
+      ),
+    }),
+  ),
+  plan: Type.Object({
+    budget: Type.Number(),
+    channels: Type.Array(
+      Type.Object({
+        channel: Type.String(),
+        currentSpend: Type.Number(),
+        suggestedSpend: Type.Number(),
+        marginalRoi: Type.Number(),
+        marginalRoiInterval: Interval,
+      }),
+    ),
+    currentRevenue: Type.Number(),
+    suggestedRevenue: Type.Number(),
+    expectedGain: Type.Number(),
+    gainInterval: Interval,
+  }),
+  query: Type.String({ description: 'the SQL that summed revenue per day' }),
+  spendQuery: Type.String(),
+});
+
+/** Refits for the intervals: each costs one fit (seconds on a busy two-core machine). */
+export const PORTFOLIO_BOOTSTRAP = 20;
+
+/** The weeks whose average spend is "current". */
+export const CURRENT_WEEKS = 4;
+
 export const SPEND_QUERY =
   'SELECT channel, campaign, sum(amount), min(currency), count(*) FROM attribution_spend WHERE day BETWEEN :from AND :to GROUP BY channel, campaign';
 
@@ -318,6 +389,90 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
     async (request) => {
       await options.spend.setSendCost(request.params.channel.toLowerCase(), request.body.cost);
       return options.spend.sendCosts();
+    },
+  );
+
+  app.get(
+    '/api/attribution/portfolio',
+    {
+      schema: {
+        tags: ['attribution'],
+        summary:
+          'Response curves per channel (adstock and saturation) fitted on weekly spend and revenue, marginal ROI and a suggested split of the budget',
+        security: [{ adminToken: [] }],
+        querystring: PortfolioQuerySchema,
+        response: { 200: PortfolioSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const range = resolveRange({ from: q.from, to: q.to }, options.now().getTime(), 364);
+      const query = revenueByDayQuery(options.engine, q.conversion, range.startMs, range.endMs);
+      const revenue = (await options.events.query(query.text, query.params)).map((row) => ({
+        day: String(row.day),
+        revenue: Number(row.revenue),
+      }));
+      const history = weeklyHistory(
+        range.startMs,
+        range.endMs,
+        await options.spend.dailySpend(range.from, range.to),
+        revenue,
+      );
+      let fit: ReturnType<typeof fitResponseCurves>;
+      try {
+        fit = fitResponseCurves(history, { bootstrap: PORTFOLIO_BOOTSTRAP, seed: 1 });
+      } catch (error) {
+        if (error instanceof RangeError) {
+          throw new RapportError('RAPPORT_ATTRIBUTION_INVALID_INPUT', `the spend history: ${error.message}`, {
+            field: 'from',
+          });
+        }
+        throw error;
+      }
+      const weeks = history.outcome.length;
+      const recent = Math.min(CURRENT_WEEKS, weeks);
+      const current = Object.fromEntries(
+        fit.channels.map((channel) => {
+          const series = history.spend[channel]!;
+          return [channel, series.slice(weeks - recent).reduce((sum, x) => sum + x, 0) / recent];
+        }),
+      );
+      const plan = portfolioPlan(fit, current, q.budget);
+      return {
+        from: range.from,
+        to: range.to,
+        weeks,
+        currency: await options.spend.storedCurrency(),
+        baseline: fit.baseline,
+        rSquared: fit.rSquared,
+        curves: fit.channels.map((channel) => {
+          const curve = fit.curves[channel]!;
+          const interval = fit.intervals[channel]!;
+          const top = Math.max(...history.spend[channel]!, plan.budget) * 1.2;
+          const points = Array.from({ length: 21 }, (_, step) => {
+            const spend = (top * step) / 20;
+            const draws = fit.draws.map((draw) => steadyResponse(draw.curves[channel]!, spend));
+            return {
+              spend,
+              revenue: steadyResponse(curve, spend),
+              low: quantile(draws, 0.05),
+              high: quantile(draws, 0.95),
+            };
+          });
+          return {
+            channel,
+            ...curve,
+            decayInterval: interval.decay,
+            betaInterval: interval.beta,
+            kappaInterval: interval.kappa,
+            points,
+          };
+        }),
+        plan,
+        query: query.text,
+        spendQuery:
+          'SELECT day, channel, campaign, amount, currency FROM attribution_spend WHERE day BETWEEN :from AND :to',
+      };
     },
   );
 

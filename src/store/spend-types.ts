@@ -26,6 +26,8 @@ export interface SpendStore {
   upsertSpend(rows: readonly SpendRow[]): Promise<void>;
   /** Totals per channel and campaign over the days from `fromDay` to `toDay`, inclusive. */
   spendBetween(fromDay: string, toDay: string): Promise<SpendTotal[]>;
+  /** Every stored row from `fromDay` to `toDay`, inclusive, by day. */
+  dailySpend(fromDay: string, toDay: string): Promise<SpendRow[]>;
   /** The currency already stored, if any (spend is kept in one currency). */
   storedCurrency(): Promise<string | null>;
   /** Cost of one message per channel (e.g. email 0.001, sms 0.04), in the spend currency. */

@@ -64,6 +64,15 @@ export class PostgresSpendStore implements SpendStore {
     return rows;
   }
 
+  async dailySpend(fromDay: string, toDay: string): Promise<SpendRow[]> {
+    const { rows } = await this.pool.query<SpendRow>(
+      `SELECT to_char(day, 'YYYY-MM-DD') AS day, channel, campaign, amount, currency FROM ${this.spend}
+       WHERE day >= $1::date AND day <= $2::date ORDER BY day, channel, campaign`,
+      [fromDay, toDay],
+    );
+    return rows;
+  }
+
   async storedCurrency(): Promise<string | null> {
     const { rows } = await this.pool.query<{ currency: string }>(
       `SELECT currency FROM ${this.spend} LIMIT 1`,

@@ -51,6 +51,14 @@ export class SqliteSpendStore implements SpendStore {
       .all(fromDay, toDay) as SpendTotal[];
   }
 
+  async dailySpend(fromDay: string, toDay: string): Promise<SpendRow[]> {
+    return this.db
+      .prepare(
+        'SELECT day, channel, campaign, amount, currency FROM attribution_spend WHERE day >= ? AND day <= ? ORDER BY day, channel, campaign',
+      )
+      .all(fromDay, toDay) as SpendRow[];
+  }
+
   async storedCurrency(): Promise<string | null> {
     const row = this.db.prepare('SELECT currency FROM attribution_spend LIMIT 1').get() as
       | { currency: string }

@@ -1,0 +1,59 @@
+// The weekly history the portfolio fits: spend per channel per week from the spend store and
+// revenue per week from the conversion events (one query per engine dialect).
+import type { SpendRow } from '../store/index.ts';
+import type { SpendHistory } from './portfolio.ts';
+
+const DAY_MS = 86_400_000;
+
+/** Revenue per UTC day of the conversion event: `revenue`, else `total`, else `value`. */
+export function revenueByDayQuery(
+  engine: 'duckdb' | 'postgres',
+  conversionEvent: string,
+  startMs: number,
+  endMs: number,
+): { text: string; params: unknown[] } {
+  const number = (key: string) =>
+    engine === 'duckdb'
+      ? `TRY_CAST(json_extract_string(properties, '$.${key}') AS DOUBLE)`
+      : `CASE WHEN properties->>'${key}' ~ '^[0-9]+(\\.[0-9]+)?$' THEN (properties->>'${key}')::double precision END`;
+  const day =
+    engine === 'duckdb'
+      ? 'CAST(CAST(timestamp AS DATE) AS VARCHAR)'
+      : "to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+  return {
+    text: `SELECT ${day} AS day, sum(coalesce(${number('revenue')}, ${number('total')}, ${number('value')}, 0)) AS revenue
+FROM events WHERE type = 'track' AND name = $1
+  AND extract(epoch FROM timestamp) >= $2 AND extract(epoch FROM timestamp) < $3
+GROUP BY 1 ORDER BY 1`,
+    params: [conversionEvent, startMs / 1000, endMs / 1000],
+  };
+}
+
+/** Whole weeks from `startMs` (the last partial week is left out). */
+export function weeklyHistory(
+  startMs: number,
+  endMs: number,
+  spend: readonly SpendRow[],
+  revenue: readonly { day: string; revenue: number }[],
+): SpendHistory & { weekStarts: string[] } {
+  const weeks = Math.floor((endMs - startMs) / (7 * DAY_MS));
+  const weekOf = (day: string) => Math.floor((Date.parse(`${day}T00:00:00Z`) - startMs) / (7 * DAY_MS));
+  const history: SpendHistory & { weekStarts: string[] } = {
+    spend: {},
+    outcome: new Array<number>(weeks).fill(0),
+    weekStarts: Array.from({ length: weeks }, (_, week) =>
+      new Date(startMs + week * 7 * DAY_MS).toISOString().slice(0, 10),
+    ),
+  };
+  for (const row of spend) {
+    const week = weekOf(row.day);
+    if (week < 0 || week >= weeks) continue;
+    const series = (history.spend[row.channel] ??= new Array<number>(weeks).fill(0)) as number[];
+    series[week]! += row.amount;
+  }
+  for (const row of revenue) {
+    const week = weekOf(row.day);
+    if (week >= 0 && week < weeks) (history.outcome as number[])[week]! += row.revenue;
+  }
+  return history;
+}
