@@ -48,8 +48,9 @@ export function weeklyHistory(
   for (const row of spend) {
     const week = weekOf(row.day);
     if (week < 0 || week >= weeks) continue;
-    const series = (history.spend[row.channel] ??= new Array<number>(weeks).fill(0)) as number[];
+    const series = (history.spend[row.channel] as number[] | undefined) ?? new Array<number>(weeks).fill(0);
     series[week]! += row.amount;
+    history.spend[row.channel] = series;
   }
   for (const row of revenue) {
     const week = weekOf(row.day);

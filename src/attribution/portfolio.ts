@@ -123,7 +123,9 @@ function leastSquares(
     const design = new Matrix(weeks, channels.length + 1);
     for (let week = 0; week < weeks; week += 1) {
       design.set(week, 0, 1);
-      columns.forEach((column, at) => design.set(week, at + 1, column[week]!));
+      columns.forEach((column, at) => {
+        design.set(week, at + 1, column[week]!);
+      });
     }
     // SVD: a κ far below the spend makes a column nearly constant, like the baseline's.
     const coefficients = solve(design, y, true);
