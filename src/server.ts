@@ -3,7 +3,14 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { adminRoutes, adminTokenRoutes, arbitrationPolicyRoutes, logRoutes } from './api/index.ts';
+import {
+  adminRoutes,
+  adminTokenRoutes,
+  arbitrationPolicyRoutes,
+  corsOptions,
+  drainRequest,
+  logRoutes,
+} from './api/index.ts';
 import { journeyRoutes } from './api/journeys.ts';
 import { quarantineRoutes } from './api/quarantine.ts';
 import { attributionRoutes } from './attribution/index.ts';
@@ -74,7 +81,11 @@ export interface RapportServer {
 }
 
 function errorHandler(app: FastifyInstance) {
-  app.setErrorHandler((error, request, reply) => {
+  app.setErrorHandler(async (error, request, reply) => {
+    const refusedStatus = isRapportError(error)
+      ? error.status
+      : (error as { statusCode?: number }).statusCode;
+    if (refusedStatus === 413) await drainRequest(request.raw);
     if (isRapportError(error)) {
       const retryAfter = error.details?.retryAfterSeconds;
       if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
@@ -210,12 +221,7 @@ export async function createServer(
       },
     },
   });
-  await app.register(cors, {
-    origin: true,
-    methods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Authorization', 'X-Retry-Count'],
-    maxAge: 86_400,
-  });
+  await app.register(cors, corsOptions(config.adminCorsOrigins));
   await app.register(accessRoutes, {
     store: access,
     guard,

@@ -109,6 +109,24 @@ export function redactUrlSecrets(url: string): string {
   return url.replace(SECRET_IN_QUERY, '$1[redacted]');
 }
 
+// A writeKey field (JSON, also inside a body that is not valid JSON) and any secret with
+// Rapport's prefixes, wherever it stands.
+const SECRET_IN_BODY = /("writeKey"\s*:\s*")((?:[^"\\]|\\.)*)(")?/gi;
+const PREFIXED_SECRET = /rk_(?:write|admin)_[A-Za-z0-9_-]+/g;
+
+/**
+ * Text fit for storage or a log when it may carry a secret (a rejected request's body kept as a
+ * dead letter): the value of every `writeKey` field and every rk_write_/rk_admin_ secret replaced.
+ */
+export function redactBodySecrets(text: string): string {
+  return text
+    .replace(
+      SECRET_IN_BODY,
+      (_all, start: string, _value: string, end: string | undefined) => `${start}[redacted]${end ?? ''}`,
+    )
+    .replace(PREFIXED_SECRET, '[redacted]');
+}
+
 /** Fastify's request serializer, with the URL redacted (pino would otherwise log it as sent). */
 export function requestForLog(request: {
   method: string;

@@ -97,6 +97,9 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
     '/t/c/*',
     {
       config: { access: 'public' },
+      // A bad link gets the HTML page below, not the JSON error (which the page's string schema
+      // would have serialised as "[object Object]").
+      attachValidation: true,
       schema: {
         tags: ['tracking links'],
         summary: 'Click redirect: records Email Link Clicked and redirects to the signed URL',
@@ -111,7 +114,7 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
     },
     async (request, reply) => {
       const { u } = request.query as { u: string };
-      const payload = signer.verify('click', tokenOf(request.params), u);
+      const payload = request.validationError ? undefined : signer.verify('click', tokenOf(request.params), u);
       if (!isPayload(payload) || !/^https?:\/\//i.test(u)) {
         return page(reply, 400, 'Link not valid', '<p>This link is not valid. It may have been altered.</p>');
       }

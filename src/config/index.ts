@@ -44,6 +44,8 @@ export interface RapportConfig {
    * (docs/quarantine.md); 0 sets nothing aside (a failing entry stops its processor).
    */
   quarantineMaxConsecutive: number;
+  /** Origins allowed to call the admin API from a browser (CORS); empty: none but this server's own. */
+  adminCorsOrigins: string[];
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
@@ -80,12 +82,33 @@ export interface ConfigInput {
   logRetention?: string | undefined;
   logCompactionInterval?: string | undefined;
   quarantineMaxConsecutive?: string | number | undefined;
+  adminCorsOrigins?: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function invalid(name: string, message: string): RapportError {
   return new RapportError('RAPPORT_CONFIG_INVALID', `${name}: ${message}`, { field: name });
+}
+
+function parseOrigins(raw: string | undefined, name: string): string[] {
+  const origins = (raw ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {}
+    if (
+      !parsed ||
+      !['http:', 'https:'].includes(parsed.protocol) ||
+      parsed.origin !== origin.replace(/\/$/, '')
+    )
+      throw invalid(name, `${JSON.stringify(origin)} is not an origin like https://admin.example.org`);
+  }
+  return origins.map((origin) => origin.replace(/\/$/, ''));
 }
 
 function parsePort(raw: string | number, name: string): number {
@@ -305,6 +328,10 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       'RAPPORT_QUARANTINE_MAX_CONSECUTIVE',
       DEFAULT_QUARANTINE_POLICY.maxConsecutive,
       10_000,
+    ),
+    adminCorsOrigins: parseOrigins(
+      input.adminCorsOrigins ?? env.RAPPORT_ADMIN_CORS_ORIGINS,
+      'RAPPORT_ADMIN_CORS_ORIGINS',
     ),
   };
 }

@@ -16,17 +16,22 @@ function tooLarge(bytes: number | string, limit: number): RapportError {
   );
 }
 
+/** How much of a too-large body is still read (and dropped) so the client gets its 413. */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
 async function collect(stream: Readable, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  // Leaving a for-await early destroys the stream, and with it the connection: a client still
+  // sending then sees a reset instead of the 413. So a too-large body is read to its end
+  // (within DISCARD_LIMIT) and dropped, and only then refused.
   for await (const chunk of stream) {
     size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.resume();
-      throw withSample(tooLarge('more than that', limit), Buffer.concat(chunks));
-    }
-    chunks.push(chunk as Buffer);
+    if (size <= limit) chunks.push(chunk as Buffer);
+    else if (size > DISCARD_LIMIT) break;
   }
+  if (size > limit)
+    throw withSample(tooLarge(size > DISCARD_LIMIT ? 'more than that' : size, limit), Buffer.concat(chunks));
   return Buffer.concat(chunks, size);
 }
 

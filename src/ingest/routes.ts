@@ -2,7 +2,7 @@
 // short paths, and /v1/import. A request is answered only after its messages are committed
 // to the ingest log; invalid messages of a batch go to the dead letters in the same commit.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
+import { type CredentialCache, redactBodySecrets, secretFromAuthorization } from '../auth/index.ts';
 import { isRapportError, RapportError } from '../errors/index.ts';
 import {
   type AcceptedMessage,
@@ -139,7 +139,8 @@ function serialiseRejected(message: unknown): string {
 }
 
 function deadLetterOf(rejection: MessageRejection, receivedAt: string, source: string): DeadLetter {
-  let body = serialiseRejected(rejection.message);
+  // A write key in the message (analytics.js sends one in the body) is never stored.
+  let body = redactBodySecrets(serialiseRejected(rejection.message));
   if (body.length > DEAD_LETTER_BODY_LIMIT) body = `${body.slice(0, DEAD_LETTER_BODY_LIMIT)}…[truncated]`;
   return { receivedAt, source, code: rejection.code, field: rejection.field, reason: rejection.reason, body };
 }
@@ -217,13 +218,23 @@ async function fileRejectedRequest(error: unknown, request: FastifyRequest, opti
   const secret = secretFromAuthorization(request.headers.authorization);
   const credential = secret ? await options.credentials.verify(secret, 'write') : undefined;
   if (!credential) return;
-  const body = bodySampleOf(error) ?? truncatedJson(request.body);
+  const body = redactBodySecrets(bodySampleOf(error) ?? truncatedJson(request.body));
   const field = typeof error.details?.field === 'string' ? error.details.field : 'body';
   const receivedAt = new Date().toISOString();
   await options.log
     .append(
       [],
-      [{ receivedAt, source: credential.name, code: error.code, field, reason: error.message, body }],
+      // The reason too: JSON.parse quotes the text around the fault, which may be the key.
+      [
+        {
+          receivedAt,
+          source: credential.name,
+          code: error.code,
+          field,
+          reason: redactBodySecrets(error.message),
+          body,
+        },
+      ],
     )
     .catch(() => undefined);
 }

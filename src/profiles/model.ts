@@ -48,17 +48,32 @@ export function traitsOf(message: SegmentMessage): Record<string, unknown> | und
   return undefined;
 }
 
+/**
+ * A record's own entry under any name: `constructor`, `toString` or `__proto__` are trait names
+ * like any other, never what a plain object inherits (which made them look already set, and
+ * `__proto__` an assignment of the prototype).
+ */
+function ownEntry<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+function setOwnEntry<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function setTrait(profile: ProfileRow, key: string, candidate: TraitValue): void {
-  const current = profile.traits[key];
+  const current = ownEntry(profile.traits, key);
   if (!current || isLater({ at: candidate.at, messageId: candidate.messageId }, current)) {
-    profile.traits[key] = candidate;
+    setOwnEntry(profile.traits, key, candidate);
   }
 }
 
 function setGroup(profile: ProfileRow, candidate: GroupMembership & { messageId: string }): void {
-  const current = profile.groups[candidate.groupId] as (GroupMembership & { messageId?: string }) | undefined;
+  const current = ownEntry(profile.groups, candidate.groupId) as
+    | (GroupMembership & { messageId?: string })
+    | undefined;
   if (!current || isLater(candidate, { at: current.at, messageId: current.messageId ?? '' })) {
-    profile.groups[candidate.groupId] = candidate;
+    setOwnEntry(profile.groups, candidate.groupId, candidate);
   }
 }
 

@@ -111,7 +111,7 @@ export class PostgresIngestLog implements IngestLogStore {
     // Compaction may have removed every entry: the mark keeps the head where it was.
     const { rows } = await this.pool.query<{ seq: string | null }>(
       `SELECT greatest((SELECT max(seq) FROM ${this.tables.ingestLog}),
-                       (SELECT compacted_through FROM ${this.tables.logCompaction})) AS seq`,
+                       (SELECT greatest(compacted_through, erased_through) FROM ${this.tables.logCompaction})) AS seq`,
     );
     return toNumber(rows[0]?.seq ?? 0);
   }
@@ -197,9 +197,13 @@ export class PostgresIngestLog implements IngestLogStore {
 
   async deleteEntries(seqs: number[]): Promise<number> {
     if (seqs.length === 0) return 0;
+    // One statement, so the mark and the deletion commit together: the head never goes back.
     const result = await this.pool.query(
-      `DELETE FROM ${this.tables.ingestLog} WHERE seq = ANY($1::bigint[])`,
-      [seqs],
+      `WITH mark AS (
+         UPDATE ${this.tables.logCompaction} SET erased_through = greatest(erased_through, $2)
+       )
+       DELETE FROM ${this.tables.ingestLog} WHERE seq = ANY($1::bigint[])`,
+      [seqs, seqs.reduce((a, b) => Math.max(a, b))],
     );
     return result.rowCount ?? 0;
   }

@@ -108,7 +108,7 @@ export class SqliteIngestLog implements IngestLogStore {
     const row = this.db
       .prepare(
         `SELECT max(coalesce((SELECT max(seq) FROM ingest_log), 0),
-                    coalesce((SELECT compacted_through FROM log_compaction), 0)) AS seq`,
+                    coalesce((SELECT max(compacted_through, erased_through) FROM log_compaction), 0)) AS seq`,
       )
       .get() as { seq: number };
     return row.seq;
@@ -149,7 +149,13 @@ export class SqliteIngestLog implements IngestLogStore {
   }
 
   async deleteEntries(seqs: number[]): Promise<number> {
-    return this.deleteByKey('ingest_log', 'seq', seqs);
+    if (seqs.length === 0) return 0;
+    return secureDelete(this.db, () => {
+      this.db
+        .prepare('UPDATE log_compaction SET erased_through = max(erased_through, ?)')
+        .run(seqs.reduce((a, b) => Math.max(a, b)));
+      return this.deleteKeys('ingest_log', 'seq', seqs);
+    });
   }
 
   async deleteDeadLetters(ids: number[]): Promise<number> {
@@ -158,14 +164,16 @@ export class SqliteIngestLog implements IngestLogStore {
 
   private deleteByKey(table: 'ingest_log' | 'dead_letters', column: 'seq' | 'id', keys: number[]): number {
     if (keys.length === 0) return 0;
-    return secureDelete(this.db, () => {
-      let removed = 0;
-      for (const part of chunk(keys)) {
-        const sql = `DELETE FROM ${table} WHERE ${column} IN (${part.map(() => '?').join(',')})`;
-        removed += this.db.prepare(sql).run(...part).changes;
-      }
-      return removed;
-    });
+    return secureDelete(this.db, () => this.deleteKeys(table, column, keys));
+  }
+
+  private deleteKeys(table: 'ingest_log' | 'dead_letters', column: 'seq' | 'id', keys: number[]): number {
+    let removed = 0;
+    for (const part of chunk(keys)) {
+      const sql = `DELETE FROM ${table} WHERE ${column} IN (${part.map(() => '?').join(',')})`;
+      removed += this.db.prepare(sql).run(...part).changes;
+    }
+    return removed;
   }
 
   async entryTimes(afterSeq: number, limit: number): Promise<Array<{ seq: number; receivedAt: string }>> {

@@ -29,6 +29,9 @@ export const LOG_MIGRATIONS: string[] = [
      last_compacted_at TEXT
    );
    INSERT INTO log_compaction (id, compacted_through, removed_total) VALUES (1, 0, 0);`,
+  // 3: the highest entry an erasure removed: headSeq never reports less than it either, so
+  // erasing the person who sent the last message does not move the head backwards.
+  `ALTER TABLE log_compaction ADD COLUMN erased_through INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export const STATE_MIGRATIONS: string[] = [
