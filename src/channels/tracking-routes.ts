@@ -114,7 +114,9 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
     },
     async (request, reply) => {
       const { u } = request.query as { u: string };
-      const payload = request.validationError ? undefined : signer.verify('click', tokenOf(request.params), u);
+      const payload = request.validationError
+        ? undefined
+        : signer.verify('click', tokenOf(request.params), u);
       if (!isPayload(payload) || !/^https?:\/\//i.test(u)) {
         return page(reply, 400, 'Link not valid', '<p>This link is not valid. It may have been altered.</p>');
       }
