@@ -3,7 +3,7 @@
 // with the step and field named. At send time the names are known good, but one person may
 // lack a known trait: rendering then leaves it empty (or takes the template's `default`)
 // rather than failing the send, so strict variables apply at save, not at render.
-import { Liquid } from 'liquidjs';
+import { Liquid, type Template } from 'liquidjs';
 import { compileMjml, isMjml } from './mjml.ts';
 
 /** Strict: unknown variables and filters are errors at save. */
@@ -17,9 +17,33 @@ const htmlRenderer = new Liquid({
   outputEscape: 'escape',
 });
 
+/**
+ * Parsed templates and compiled MJML by source. A journey sends one template to many people:
+ * parsing (and compiling MJML, ~10 ms) once per source keeps the outbox, which runs on the
+ * HTTP thread, from redoing it per message. Bounded: emptied when full.
+ */
+const CACHE_LIMIT = 500;
+class SourceCache<T> {
+  private readonly entries = new Map<string, T>();
+  get(source: string, make: (source: string) => T): T {
+    const known = this.entries.get(source);
+    if (known !== undefined) return known;
+    if (this.entries.size >= CACHE_LIMIT) this.entries.clear();
+    const made = make(source);
+    this.entries.set(source, made);
+    return made;
+  }
+}
+const parsedText = new SourceCache<Template[]>();
+const parsedHtml = new SourceCache<Template[]>();
+const compiledMjml = new SourceCache<string>();
+
 /** Renders a template that passed `checkTemplate`; a value this person lacks renders as its `default` or empty. */
 export function renderTemplate(source: string, variables: Record<string, unknown>): string {
-  return renderer.parseAndRenderSync(source, variables);
+  return renderer.renderSync(
+    parsedText.get(source, (s) => renderer.parse(s)),
+    variables,
+  ) as string;
 }
 
 /** A message's content as the person receives it: rendered once, here, never again downstream. */
@@ -55,15 +79,30 @@ export function renderContent(
   return content;
 }
 
-/** Liquid first (values escaped), then MJML when the template is an MJML document. */
-function renderHtml(source: string, variables: Record<string, unknown>): string {
-  const html = htmlRenderer.parseAndRenderSync(source, variables);
-  if (!isMjml(html)) return html;
-  const compiled = compileMjml(html);
-  // Checked at save; a person's values cannot break the structure (they are escaped text).
+function renderHtmlLiquid(source: string, variables: Record<string, unknown>): string {
+  return htmlRenderer.renderSync(
+    parsedHtml.get(source, (s) => htmlRenderer.parse(s)),
+    variables,
+  ) as string;
+}
+
+function compiledOrThrow(mjml: string): string {
+  const compiled = compileMjml(mjml);
   if (compiled.html === '')
     throw new Error(`the MJML template does not compile: ${compiled.errors.join('; ')}`);
   return compiled.html;
+}
+
+/**
+ * HTML with values escaped; an MJML document compiled to HTML. An MJML template whose Liquid only
+ * prints values (`{{ … }}`, no `{% … %}` tags that could add or remove MJML elements) is compiled
+ * once and the values filled into the compiled HTML; one with tags is filled in first and
+ * compiled per message, as Dittofeed does.
+ */
+function renderHtml(source: string, variables: Record<string, unknown>): string {
+  if (!isMjml(source)) return renderHtmlLiquid(source, variables);
+  if (!source.includes('{%')) return renderHtmlLiquid(compiledMjml.get(source, compiledOrThrow), variables);
+  return compiledOrThrow(renderHtmlLiquid(source, variables));
 }
 
 /** An `html` template's MJML problems (none for plain HTML), for the checks at save. */
