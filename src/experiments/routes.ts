@@ -121,6 +121,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
   app.get(
     '/api/bandits/:placement',
     {
+      config: { access: 'read' },
       schema: {
         tags,
         summary:

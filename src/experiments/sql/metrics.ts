@@ -76,7 +76,6 @@ export function metricQuery(input: MetricQueryInput): { text: string; params: un
     return `$${params.length}`;
   };
   const map = bind(JSON.stringify([...input.profileMap]));
-  const exposures = exposureSql(input.exposure, d, bind);
   const { metric } = input;
   const window =
     metric.kind === 'retention'
@@ -87,39 +86,45 @@ export function metricQuery(input: MetricQueryInput): { text: string; params: un
   const to = bind(window.to);
   const eventFilter =
     metric.kind === 'retention'
-      ? `m.type <> 'identify' AND (m.name IS NULL OR m.name NOT IN (${NOT_ACTIVITY.map(bind).join(', ')}))`
-      : `m.name = ${bind(metric.event)}`;
+      ? `e.type <> 'identify' AND (e.name IS NULL OR e.name NOT IN (${NOT_ACTIVITY.map(bind).join(', ')}))`
+      : `e.name = ${bind(metric.event)}`;
   const perEvent =
     metric.kind === 'sum'
-      ? `COALESCE(${d.number(d.property('m.properties', metric.property ?? ''))}, 0)`
+      ? `COALESCE(${d.number(d.property('e.properties', metric.property ?? ''))}, 0)`
       : '1';
   // conversion and retention: 1 when any event falls in the window; count and sum: their total.
-  const post = `(m.ts_ms - x.exposed_ms >= ${from} AND m.ts_ms - x.exposed_ms < ${to})`;
-  const pre = `(m.ts_ms - x.exposed_ms >= ${preFrom} AND m.ts_ms - x.exposed_ms < 0)`;
+  const post = `m.ts_ms >= x.exposed_ms + ${from}`;
   const binary = metric.kind === 'conversion' || metric.kind === 'retention';
   const aggregate = (when: string) =>
     binary
-      ? `CASE WHEN count(*) FILTER (WHERE ${when}) > 0 THEN 1 ELSE 0 END`
-      : `COALESCE(sum(${perEvent}) FILTER (WHERE ${when}), 0)`;
+      ? `CASE WHEN count(m.ts_ms) FILTER (WHERE ${when}) > 0 THEN 1 ELSE 0 END`
+      : `COALESCE(sum(m.amount) FILTER (WHERE ${when}), 0)`;
+  // Each CTE reads the events table once, filtered by name first; the window join compares the
+  // event's time with bounds computed from the exposure, so both engines can hash-join on person.
   const text = `
 WITH merged AS (${d.profileMapRows(map)}),
-ev AS (
-  SELECT COALESCE(merged.canonical_id, e.profile_id) AS person, e.name, e.type, e.properties,
-         ${d.epochMs('e.timestamp')} AS ts_ms
-  FROM events e LEFT JOIN merged ON merged.profile_id = e.profile_id
+seen AS (
+  SELECT COALESCE(merged.canonical_id, r.profile_id) AS person, r.arm, min(r.at_ms) AS exposed_ms
+  FROM (${exposureSql(input.exposure, d, bind)}) AS r
+  LEFT JOIN merged ON merged.profile_id = r.profile_id
+  GROUP BY 1, 2
 ),
-seen AS (${exposures}),
 exposed AS (
   SELECT person, min(arm) AS arm, min(exposed_ms) AS exposed_ms
   FROM seen GROUP BY person HAVING count(DISTINCT arm) = 1
 ),
+metric_events AS (
+  SELECT COALESCE(merged.canonical_id, e.profile_id) AS person, ${d.epochMs('e.timestamp')} AS ts_ms, ${perEvent} AS amount
+  FROM events e LEFT JOIN merged ON merged.profile_id = e.profile_id
+  WHERE ${eventFilter}
+),
 per_person AS (
   SELECT x.person, x.arm,
          ${aggregate(post)} AS value,
-         ${aggregate(pre)} AS pre_value
+         ${aggregate(`m.ts_ms < x.exposed_ms`)} AS pre_value
   FROM exposed x
-  LEFT JOIN ev m ON m.person = x.person AND ${eventFilter}
-    AND m.ts_ms - x.exposed_ms >= ${preFrom} AND m.ts_ms - x.exposed_ms < ${to}
+  LEFT JOIN metric_events m ON m.person = x.person
+    AND m.ts_ms >= x.exposed_ms + ${preFrom} AND m.ts_ms < x.exposed_ms + ${to}
   GROUP BY x.person, x.arm
 )
 SELECT arm, count(*) AS n, sum(value) AS sum, sum(value * value) AS sum_squares,
@@ -129,19 +134,19 @@ FROM per_person GROUP BY arm ORDER BY arm`;
   return { text, params };
 }
 
+/** (profile_id, arm, at_ms) of every exposure row, before merges are followed. */
 function exposureSql(source: ExposureSource, d: Dialect, bind: (value: unknown) => string): string {
+  const at = d.epochMs('timestamp');
   if (source.kind === 'experiment') {
-    return `SELECT person, ${d.property('properties', 'variation_id')} AS arm, min(ts_ms) AS exposed_ms
-  FROM ev WHERE name = 'Experiment Viewed' AND ${d.property('properties', 'experiment_id')} = ${bind(source.experimentId)}
-  GROUP BY person, ${d.property('properties', 'variation_id')}`;
+    return `SELECT profile_id, ${d.property('properties', 'variation_id')} AS arm, ${at} AS at_ms
+  FROM events WHERE name = 'Experiment Viewed' AND ${d.property('properties', 'experiment_id')} = ${bind(source.experimentId)}`;
   }
   // A journey split logs `arm <name>` or `holdout` as the step's outcome.
   const outcome = d.property('properties', 'outcome');
-  return `SELECT person, CASE WHEN ${outcome} = 'holdout' THEN 'holdout' ELSE substr(${outcome}, 5) END AS arm,
-         min(ts_ms) AS exposed_ms
-  FROM ev WHERE name = 'Journey Step Completed' AND ${d.property('properties', 'journeyId')} = ${bind(source.journeyId)}
-    AND ${d.property('properties', 'stepId')} = ${bind(source.stepId)}
-  GROUP BY person, CASE WHEN ${outcome} = 'holdout' THEN 'holdout' ELSE substr(${outcome}, 5) END`;
+  return `SELECT profile_id, CASE WHEN ${outcome} = 'holdout' THEN 'holdout' ELSE substr(${outcome}, 5) END AS arm,
+         ${at} AS at_ms
+  FROM events WHERE name = 'Journey Step Completed' AND ${d.property('properties', 'journeyId')} = ${bind(source.journeyId)}
+    AND ${d.property('properties', 'stepId')} = ${bind(source.stepId)}`;
 }
 
 export function armRows(rows: Record<string, unknown>[]): ArmMetricRow[] {
