@@ -34,7 +34,7 @@ import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { ExperimentService, experimentRoutes } from './experiments/index.ts';
 import { GroupCommitLog, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
-import { LoyaltyStore, loyaltyRoutes } from './loyalty/index.ts';
+import { LoyaltyStore, loyaltyRoutes, loyaltyRunMsFrom } from './loyalty/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
@@ -202,6 +202,13 @@ export async function createServer(
     warn: (message) => app.log.warn(message),
   }).start();
 
+  // The loyalty ledger: erasure reaches it before the job says complete, the export includes it.
+  const loyalty = await LoyaltyStore.open(location);
+  app.addHook('onClose', async () => loyalty.close());
+  erasure.onErased(async ({ profileIds }) => {
+    await loyalty.eraseProfiles(profileIds);
+  });
+
   errorHandler(app);
   // Before every route plugin: the guard and the audit writer reach only routes registered after.
   const guard = installAccess(app, { credentials, access, origins: () => (publicUrl ? [publicUrl] : []) });
@@ -242,6 +249,7 @@ export async function createServer(
       identity: config.identity,
       consentPurposes: config.consentPurposes,
       storage: location,
+      exportSections: [(profileIds) => loyalty.exportOf(profileIds)],
     },
   });
   // One segment store on this thread: the segment API and `GET /api/export/profiles?segment=`.
@@ -286,19 +294,13 @@ export async function createServer(
     schedule: config.processors,
     ...(options.clock ? { now: () => options.clock!.now() } : {}),
   });
-  const loyalty = await LoyaltyStore.open(location);
-  app.addHook('onClose', async () => loyalty.close());
-  // Erasure reaches the ledger before the job says complete (docs/loyalty.md).
-  erasure.onErased(async ({ profileIds }) => {
-    await loyalty.eraseProfiles(profileIds);
-  });
   await app.register(loyaltyRoutes, {
     store: loyalty,
     events: pipeline,
     state,
     append: (entries) => ingestLog.append(entries),
     credentials,
-    runEveryMs: config.processors ? 60_000 : 0,
+    runEveryMs: config.processors ? loyaltyRunMsFrom(process.env) : 0,
     ...(options.clock ? { now: () => options.clock!.now() } : {}),
   });
   await app.register(trackingRoutes, {

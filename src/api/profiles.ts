@@ -9,6 +9,7 @@ import {
   adminConsentChange,
   buildProfileView,
   type ErasureService,
+  type ExportSection,
   exportHeader,
   exportProfile,
   lookupProfileId,
@@ -47,6 +48,8 @@ export interface ProfileApiOptions {
   consentPurposes: readonly string[];
   /** Where the segments processor keeps memberships and stages, shown on a profile; omitted: not shown. */
   storage?: StorageLocation;
+  /** Other capabilities' data about the person, added to the export (the loyalty ledger). */
+  exportSections?: ExportSection[];
 }
 
 const LOOKUP_FIELDS = { userId: 'user_id', anonymousId: 'anonymous_id', email: 'email' } as const;
@@ -309,7 +312,9 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       const view = await exportHeader(state, pipeline, id, { purposes });
       if (!view) throw await missing(id);
       reply.header('content-disposition', `attachment; filename="profile-${view.profileId}.json"`);
-      return reply.type('application/json').send(Readable.from(exportProfile(state, pipeline, view)));
+      return reply
+        .type('application/json')
+        .send(Readable.from(exportProfile(state, pipeline, view, options.exportSections)));
     },
   );
 }

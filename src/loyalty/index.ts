@@ -21,6 +21,7 @@ export {
   LOYALTY_SOURCE,
   type LoyaltyDeps,
   LoyaltyService,
+  loyaltyRunMsFrom,
   type PersonLoyalty,
   type RunSummary,
   TIER_EVENT,

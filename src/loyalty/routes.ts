@@ -96,6 +96,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
   app.get(
     '/api/loyalty/people/:profileId/referral',
     {
+      config: { access: 'read' },
       preHandler,
       schema: {
         ...common,

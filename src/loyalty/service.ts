@@ -25,6 +25,19 @@ import { referralCode, referrerOf } from './referral.ts';
 import type { LedgerEntry, LoyaltyStore, NewEntry } from './store.ts';
 
 export const LOYALTY_SOURCE = 'rapport:loyalty';
+
+/** RAPPORT_LOYALTY_RUN_SECONDS: seconds between runs (default 60); 0 turns the schedule off. */
+export function loyaltyRunMsFrom(env: NodeJS.ProcessEnv): number {
+  const raw = env.RAPPORT_LOYALTY_RUN_SECONDS;
+  const seconds = raw === undefined || raw.trim() === '' ? 60 : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new RapportError(
+      'RAPPORT_CONFIG_INVALID',
+      `RAPPORT_LOYALTY_RUN_SECONDS "${raw}" must be a number ≥ 0`,
+    );
+  }
+  return seconds * 1000;
+}
 export const TIER_EVENT = 'Loyalty Tier Changed';
 const DAY_MS = 86_400_000;
 const PAGE = 5000;

@@ -405,6 +405,26 @@ export class LoyaltyStore {
     });
   }
 
+  /** For the profile export: every entry and every referral the person is in. */
+  async exportOf(profileIds: string[]): Promise<Record<string, unknown>> {
+    const entries: LedgerEntry[] = [];
+    const referrals: Record<string, unknown>[] = [];
+    for (const id of profileIds) {
+      const rows = await this.db.all(
+        `SELECT ${ENTRY_COLUMNS} FROM {ledger} WHERE profile_id = ? ORDER BY id`,
+        [id],
+      );
+      entries.push(...rows.map(toEntry));
+      referrals.push(
+        ...(await this.db.all(
+          'SELECT referee_id, referrer_id, source_message_id, at, rewarded_at FROM {referrals} WHERE referee_id = ? OR referrer_id = ?',
+          [id, id],
+        )),
+      );
+    }
+    return { loyalty: { entries, referrals } };
+  }
+
   async referralsBy(
     referrerId: string,
   ): Promise<{ refereeId: string; at: string; rewardedAt: string | null }[]> {

@@ -48,11 +48,18 @@ async function quarantinedMentioning(
   }
 }
 
+/**
+ * What another capability holds about the person (the loyalty ledger, referrals), added to the
+ * export under its own keys: every table with a person's data is in the export.
+ */
+export type ExportSection = (profileIds: string[]) => Promise<Record<string, unknown>>;
+
 /** The export document as chunks of JSON text. */
 export async function* exportProfile(
   state: StateStore,
   events: Pick<EventReader, 'eventsOf'>,
   view: ProfileView,
+  sections: readonly ExportSection[] = [],
 ): AsyncGenerator<string> {
   const { lastEvents: _none, ...profile } = view;
   const allIds = [view.profileId, ...view.mergedFrom];
@@ -65,6 +72,7 @@ export async function* exportProfile(
     deadLetters: await deadLettersMentioning(state, values),
     quarantined: await quarantinedMentioning(state, values),
   };
+  for (const section of sections) Object.assign(head, await section(allIds));
   yield `${JSON.stringify(head).slice(0, -1)},"events":[`;
   let before: { timestamp: string; seq: number } | undefined;
   let first = true;

@@ -19,7 +19,7 @@ export {
   readConsentChoices,
 } from './consent.ts';
 export { type ErasedPerson, type ErasureDeps, ErasureService } from './erasure.ts';
-export { exportHeader, exportProfile } from './export.ts';
+export { type ExportSection, exportHeader, exportProfile } from './export.ts';
 export { applyMessage, mergeProfiles, newProfile, traitsOf, traitValues } from './model.ts';
 export { privacyScreen } from './screen.ts';
 export {

@@ -48,6 +48,8 @@ const PROGRAMME = {
 };
 
 beforeAll(async () => {
+  // Runs happen when the test asks (POST /api/loyalty/run), so each run's summary is its own.
+  process.env.RAPPORT_LOYALTY_RUN_SECONDS = '0';
   t = await startTestServer({ processors: true });
   await send([
     { type: 'identify', userId: 'ann', traits: { email: 'ann@example.com' } },
@@ -195,6 +197,20 @@ describe('loyalty API', () => {
     expect(referral.referred).toEqual([
       expect.objectContaining({ refereeId: await profileId('cat'), rewardedAt: expect.any(String) }),
     ]);
+  });
+
+  it('the profile export includes the ledger and the referrals', async () => {
+    const response = await fetch(`${t.url}/api/profiles/${await profileId('ann')}/export`, {
+      headers: { authorization: `Bearer ${t.adminToken}` },
+    });
+    const document = (await response.json()) as {
+      loyalty: { entries: { id: number }[]; referrals: unknown[] };
+    };
+    const ledger = (await t.admin(`/api/loyalty/people/${await profileId('ann')}`)).body;
+    expect(document.loyalty.entries.map((entry: { id: number }) => entry.id).sort()).toEqual(
+      ledger.entries.map((entry: { id: number }) => entry.id).sort(),
+    );
+    expect(document.loyalty.referrals).toHaveLength(1);
   });
 
   it('erasure removes the person’s ledger', async () => {
