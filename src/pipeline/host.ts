@@ -110,7 +110,14 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
     getOffset: (processor: string) => query<number>('getOffset', [processor]),
     query: (sql: string, params: unknown[] = []) => query<Record<string, unknown>[]>('query', [sql, params]),
     deleteEventsOf: (profileIds: string[]) => query<number>('deleteEventsOf', [profileIds]),
-    compactLog: () => ask<CompactionReport>((id) => ({ kind: 'compact', id })),
+    async compactLog() {
+      const report = await ask<CompactionReport>((id) => ({ kind: 'compact', id }));
+      // The worker's status message that carries this report is sent after its answer (it
+      // reads offsets first): without this, GET /api/log right after a compaction answered
+      // could still say lastRun: null. Later status messages carry this report or a newer one.
+      status = { ...status, lastCompaction: report };
+      return report;
+    },
     async stop() {
       const done = new Promise<void>((resolve) => {
         stopped = resolve;
