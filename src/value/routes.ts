@@ -391,6 +391,7 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/api/value/churn',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['value'],
         summary: 'The subscriber churn model of the last refresh: fitted or not enough data, held-out AUC',
