@@ -33,7 +33,7 @@ import {
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { ExperimentService, experimentRoutes } from './experiments/index.ts';
-import { GroupCommitLog, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
+import { GroupCommitLog, IngestByteBudget, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
 import { LoyaltyStore, loyaltyRoutes, loyaltyRunMsFrom } from './loyalty/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
@@ -236,6 +236,7 @@ export async function createServer(
   });
   await app.register(ingestRoutes, {
     log: ingestLog,
+    budget: new IngestByteBudget(config.ingestMaxBytes),
     credentials,
     screen: privacyScreen(suppressions, config.consentPurposes),
   });

@@ -46,6 +46,11 @@ export interface RapportConfig {
   quarantineMaxConsecutive: number;
   /** Origins allowed to call the admin API from a browser (CORS); empty: none but this server's own. */
   adminCorsOrigins: string[];
+  /**
+   * Bytes of tracking requests the server holds at once (bodies being read and parsed, and
+   * messages waiting for their commit); a request beyond it gets 429 before its body is read.
+   */
+  ingestMaxBytes: number;
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
@@ -83,6 +88,7 @@ export interface ConfigInput {
   logCompactionInterval?: string | undefined;
   quarantineMaxConsecutive?: string | number | undefined;
   adminCorsOrigins?: string | undefined;
+  ingestMaxBytes?: string | number | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -244,6 +250,18 @@ function parseCompactionInterval(raw: string | undefined, name: string): number 
   return ms;
 }
 
+/** 64 MB of requests in hand: about 300 MB of memory once parsed (docs/performance.md). */
+export const DEFAULT_INGEST_MAX_BYTES = 64 * 1024 * 1024;
+
+/** A whole number of megabytes, at least 1 (a 500 KB request must fit), returned in bytes. */
+function parseMegabytes(raw: string | number | undefined, name: string, fallback: number): number {
+  if (raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return fallback;
+  const megabytes = typeof raw === 'number' ? raw : Number(raw.trim());
+  if (!Number.isInteger(megabytes) || megabytes < 1 || megabytes > 65_536)
+    throw invalid(name, `must be a whole number of megabytes from 1 to 65536 (got ${JSON.stringify(raw)})`);
+  return megabytes * 1024 * 1024;
+}
+
 function parseCount(raw: string | number | undefined, name: string, fallback: number, max: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = typeof raw === 'number' ? raw : Number(raw.trim());
@@ -332,6 +350,11 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     adminCorsOrigins: parseOrigins(
       input.adminCorsOrigins ?? env.RAPPORT_ADMIN_CORS_ORIGINS,
       'RAPPORT_ADMIN_CORS_ORIGINS',
+    ),
+    ingestMaxBytes: parseMegabytes(
+      input.ingestMaxBytes ?? env.RAPPORT_INGEST_MAX_MB,
+      'RAPPORT_INGEST_MAX_MB',
+      DEFAULT_INGEST_MAX_BYTES,
     ),
   };
 }

@@ -3,6 +3,7 @@
 // append to the ingest log that makes a 200 mean "durably stored"; what compaction may remove
 // from the log (retention.ts, pure) and `rapport log`.
 export { readJsonBody } from './body.ts';
+export { IngestByteBudget, requestBytesOf } from './budget.ts';
 export { formatDuration, registerLogCommands } from './cli.ts';
 export { GroupCommitLog, type GroupCommitOptions } from './group-commit.ts';
 export { ThreadedLogWriter } from './log-writer.ts';

@@ -14,6 +14,7 @@ import {
 } from '../events/index.ts';
 import type { DeadLetter, LogEntry } from '../store/index.ts';
 import { bodySampleOf, readJsonBody } from './body.ts';
+import { type IngestByteBudget, requestBytesOf } from './budget.ts';
 import type { GroupCommitLog } from './group-commit.ts';
 
 export interface IngestRouteOptions {
@@ -24,6 +25,8 @@ export interface IngestRouteOptions {
   requestBytes?: number;
   /** Looks at accepted messages just before the append (erasure suppression, consent checks). */
   screen?: MessageScreen;
+  /** Bytes of requests held at once (budget.ts); unbounded when absent. */
+  budget?: IngestByteBudget;
 }
 
 /** A note on an accepted message: it landed, but part of it was not usable (e.g. a consent value). */
@@ -251,6 +254,7 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
     await fileRejectedRequest(error, request, options);
     throw error;
   });
+  if (options.budget) holdWithinBudget(app, options.budget, requestBytes);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (request, payload, done) => {
     readJsonBody(payload, request.headers['content-encoding'], requestBytes).then(
@@ -277,4 +281,30 @@ export async function ingestRoutes(app: FastifyInstance, options: IngestRouteOpt
       });
     }
   }
+}
+
+/**
+ * Takes each request's bytes from the budget before its body is read, and gives them back once
+ * the answer is sent (or the client went away); over the budget the answer is 429 at once.
+ */
+function holdWithinBudget(app: FastifyInstance, budget: IngestByteBudget, requestLimit: number): void {
+  const held = new WeakMap<FastifyRequest, number>();
+  const release = (request: FastifyRequest) => {
+    const bytes = held.get(request);
+    if (bytes === undefined) return;
+    held.delete(request);
+    budget.release(bytes);
+  };
+  app.addHook('onRequest', async (request) => {
+    const bytes = requestBytesOf(request.headers, requestLimit);
+    if (!budget.tryTake(bytes))
+      throw new RapportError(
+        'RAPPORT_INGEST_OVERLOADED',
+        `the server holds ${Math.round(budget.held / 1048576)} MB of requests, its limit (RAPPORT_INGEST_MAX_MB); retry shortly`,
+        { retryAfterSeconds: 1 },
+      );
+    held.set(request, bytes);
+  });
+  app.addHook('onResponse', async (request) => release(request));
+  app.addHook('onRequestAbort', async (request) => release(request));
 }
