@@ -47,7 +47,7 @@ beforeAll(async () => {
     server,
     'hostile-1',
     { ...HOSTILE, email: 'hostile@example.org', phone: '+31600000000' },
-    { email: 'granted', sms: 'granted' },
+    { email: 'granted', sms: 'granted', personalization: 'granted' },
   );
 });
 
@@ -112,6 +112,21 @@ describe('hostile trait values are sent as written', () => {
       (list) => list.length === 1,
     );
     expect(sms!.json.content.text).toBe(`Hi ${LITERAL}`);
+  });
+
+  it('the generic signed webhook (to.url): the body carries the literal values', async () => {
+    const answer = await server.adminRequest('POST', '/api/messages', {
+      profileId,
+      channel: 'webhook',
+      to: { url: `${hookUrl}/crm` },
+      template: { subject: GREETING, body: GREETING },
+    });
+    expect(answer.status).toBe(202);
+    const [hook] = await eventually(
+      async () => posted.filter((p) => p.path === '/crm'),
+      (list) => list.length === 1,
+    );
+    expect(hook!.json.content).toEqual({ subject: `Hi ${LITERAL}`, text: `Hi ${LITERAL}` });
   });
 
   it('a task created by a journey: title and note carry the literal values', async () => {
