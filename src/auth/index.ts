@@ -21,6 +21,7 @@ export {
 } from './guard.ts';
 export * from './passwords.ts';
 export { type AccessRouteOptions, accessRoutes } from './routes.ts';
+export { SignInThrottle, type ThrottleOptions } from './throttle.ts';
 export { checkPassword, createUser, normalName, setPassword } from './users.ts';
 export { registerUsersCommands } from './users-cli.ts';
 

@@ -15,6 +15,7 @@ import type { AccessStore, AuditQuery } from '../store/index.ts';
 import { PERMISSION_MEANING, PERMISSIONS, ROLE_LABELS, ROLE_PERMISSIONS, ROLES } from './access.ts';
 import { noteAudit } from './audit.ts';
 import { type Actor, type Guard, SESSION_COOKIE } from './guard.ts';
+import { SignInThrottle } from './throttle.ts';
 import { checkPassword, createUser, publicUser, SESSION_HOURS, setPassword, startSession } from './users.ts';
 
 export interface AccessRouteOptions {
@@ -22,6 +23,8 @@ export interface AccessRouteOptions {
   guard: Guard;
   /** Whether cookies get Secure even on a plain-HTTP request (the public URL is https). */
   secureCookies: () => boolean;
+  /** Failed sign-ins allowed per name and per address within the window (default 10 in 15 min). */
+  throttle?: SignInThrottle;
 }
 
 const security: Array<Record<string, string[]>> = [{ adminToken: [] }, { session: [] }];
@@ -105,6 +108,7 @@ export async function accessRoutes(app: FastifyInstance, options: AccessRouteOpt
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   const { store } = options;
   const secure = (request: FastifyRequest) => request.protocol === 'https' || options.secureCookies();
+  const throttle = options.throttle ?? new SignInThrottle();
 
   api.post(
     '/api/session',
@@ -126,7 +130,20 @@ export async function accessRoutes(app: FastifyInstance, options: AccessRouteOpt
     reply: FastifyReply,
     body: { name: string; password: string },
   ) {
+    const keys = [`name:${body.name.trim().toLowerCase()}`, `ip:${request.ip}`];
+    const wait = throttle.retryAfter(keys);
+    if (wait !== undefined) {
+      throw new RapportError(
+        'RAPPORT_API_TOO_MANY_ATTEMPTS',
+        `too many failed sign-ins; try again in ${wait} s`,
+        {
+          retryAfterSeconds: wait,
+        },
+      );
+    }
     const user = await checkPassword(store, body.name, body.password);
+    if (user) throttle.succeeded(keys[0] as string);
+    else throttle.failed(keys);
     const at = new Date().toISOString();
     const entry = { at, method: 'POST', route: '/api/session', subject: null, changes: null };
     if (!user) {

@@ -27,6 +27,7 @@ export const ERRORS = {
   // A route under /api/ without config.access (docs/access.md): refused, and logged as a bug.
   RAPPORT_API_ACCESS_UNDECLARED: { status: 403, kind: 'bug' },
   RAPPORT_API_CROSS_ORIGIN: { status: 403, kind: 'user' },
+  RAPPORT_API_TOO_MANY_ATTEMPTS: { status: 429, kind: 'user' },
   RAPPORT_API_NOT_FOUND: { status: 404, kind: 'user' },
   RAPPORT_API_BAD_REQUEST: { status: 400, kind: 'user' },
   RAPPORT_API_CONFLICT: { status: 409, kind: 'user' },

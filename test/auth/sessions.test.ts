@@ -213,6 +213,24 @@ for (const engine of ENGINES)
       );
     });
 
+    it('refuses sign-ins for a name after ten failures, with Retry-After, even with the right password', async () => {
+      const made = await server.adminRequest('POST', '/api/users', {
+        name: 'target',
+        role: 'analyst',
+        password: 'guess-me-not-1',
+      });
+      expect(made.status).toBe(201);
+      for (let i = 0; i < 10; i++) expect((await signIn('target', `wrong-guess-${i}`)).status).toBe(401);
+      const response = await fetch(`${server.url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'target', password: 'guess-me-not-1' }),
+      });
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await response.json()) as { error: string }).error).toBe('RAPPORT_API_TOO_MANY_ATTEMPTS');
+    });
+
     it('makes tokens with a role, and a role token is held to it', async () => {
       const made = await server.adminRequest('POST', '/api/admin-tokens', {
         name: 'reports',

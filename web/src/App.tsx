@@ -1,9 +1,10 @@
 import { type ComponentType, type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
-import { ApiError, hasToken, onTokenChange, request, type Status, setToken } from './api.ts';
+import { ApiError, access, can, currentSession, onTokenChange, setSession, setToken } from './api.ts';
 import { Loading } from './components/ui.tsx';
 import { Link, usePath } from './router.tsx';
 
-const pages: Array<{ path: string; label: string; page: ComponentType<{ path: string }> }> = [
+/** `needs`: the permission a page is for (docs/access.md); pages without one need `read`. */
+const pages: Array<{ path: string; label: string; needs?: string; page: ComponentType<{ path: string }> }> = [
   { path: '/', label: 'Overview', page: lazy(() => import('./pages/Overview.tsx')) },
   { path: '/people', label: 'People', page: lazy(() => import('./pages/People.tsx')) },
   { path: '/segments', label: 'Segments', page: lazy(() => import('./pages/Segments.tsx')) },
@@ -21,6 +22,14 @@ const pages: Array<{ path: string; label: string; page: ComponentType<{ path: st
   },
   { path: '/loyalty', label: 'Loyalty', page: lazy(() => import('./pages/Loyalty.tsx')) },
   { path: '/settings', label: 'Settings', page: lazy(() => import('./pages/Settings.tsx')) },
+  { path: '/users', label: 'Users and roles', needs: 'admin', page: lazy(() => import('./pages/Users.tsx')) },
+  { path: '/audit', label: 'Audit log', needs: 'audit:read', page: lazy(() => import('./pages/Audit.tsx')) },
+  {
+    path: '/account',
+    label: 'Your account',
+    needs: 'signed-in',
+    page: lazy(() => import('./pages/Account.tsx')),
+  },
 ];
 
 function pageFor(path: string) {
@@ -28,8 +37,14 @@ function pageFor(path: string) {
   return pages.find((page) => page.path !== '/' && (path === page.path || path.startsWith(`${page.path}/`)));
 }
 
+/**
+ * One form, two ways in: a user's name and password (a session cookie), or an admin token
+ * (scripts' credential, kept in this tab's memory). Whichever is filled in is used.
+ */
 function Login() {
-  const [value, setValue] = useState('');
+  const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
+  const [token, setTokenValue] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   async function submit(event: FormEvent) {
@@ -37,44 +52,67 @@ function Login() {
     setBusy(true);
     setError(undefined);
     try {
-      // Checked by the server: a call that needs the admin token.
-      await request<Status>('GET', '/api/status', { auth: `Bearer ${value.trim()}` });
-      setToken(value.trim());
+      if (token.trim()) {
+        const session = await access.session(`Bearer ${token.trim()}`);
+        setToken(token.trim());
+        setSession(session);
+      } else {
+        setSession(await access.signIn(name.trim(), password));
+      }
     } catch (e) {
       setError(
         e instanceof ApiError && (e.status === 401 || e.status === 403)
-          ? 'That admin token was refused. Use the rk_admin_… token printed when the server first started.'
+          ? token.trim()
+            ? 'That admin token was refused. Use the rk_admin_… token printed when the server first started.'
+            : 'That name and password were refused.'
           : `Could not reach the server: ${(e as Error).message}`,
       );
     } finally {
       setBusy(false);
     }
   }
+  const ready = token.trim() !== '' || (name.trim() !== '' && password !== '');
   return (
     <main className="login">
       <form onSubmit={submit} className="card" aria-labelledby="login-title">
         <h1 id="login-title">Rapport</h1>
-        <p>
-          Sign in with an admin token. It stays in this tab's memory only: reloading the page signs you out.
+        <p>Sign in with your name and password.</p>
+        <label htmlFor="login-name">Name</label>
+        <input
+          id="login-name"
+          autoComplete="username"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          // biome-ignore lint/a11y/noAutofocus: the first field of the page
+          autoFocus
+        />
+        <label htmlFor="login-password">Password</label>
+        <input
+          id="login-password"
+          type="password"
+          autoComplete="current-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <p className="muted small">
+          Or, before the first user exists (or from a script), an admin token. It stays in this tab's memory
+          only: reloading the page signs you out.
         </p>
         <label htmlFor="token">Admin token</label>
         <input
           id="token"
           type="password"
-          autoComplete="current-password"
-          value={value}
-          onChange={(e) => setValue(e.target.value)}
+          autoComplete="off"
+          value={token}
+          onChange={(e) => setTokenValue(e.target.value)}
           placeholder="rk_admin_…"
-          required
-          // biome-ignore lint/a11y/noAutofocus: the only field on the page
-          autoFocus
         />
         {error ? (
           <p className="error" role="alert">
             {error}
           </p>
         ) : null}
-        <button type="submit" className="primary" disabled={busy || value.trim() === ''}>
+        <button type="submit" className="primary" disabled={busy || !ready}>
           {busy ? 'Checking…' : 'Sign in'}
         </button>
         <p className="muted small">
@@ -86,16 +124,33 @@ function Login() {
   );
 }
 
+async function signOut(): Promise<void> {
+  if (currentSession()?.kind === 'user') await access.signOut().catch(() => undefined);
+  setToken(null);
+}
+
 export default function App() {
-  const [signedIn, setSignedIn] = useState(hasToken());
-  useEffect(() => onTokenChange(() => setSignedIn(hasToken())), []);
+  const [signedIn, setSignedIn] = useState(currentSession() !== null);
+  // A session cookie from before survives a reload: ask the server whether it still holds.
+  const [checking, setChecking] = useState(true);
+  useEffect(() => onTokenChange(() => setSignedIn(currentSession() !== null)), []);
+  useEffect(() => {
+    access
+      .session()
+      .then(setSession)
+      .catch(() => undefined)
+      .finally(() => setChecking(false));
+  }, []);
   const { path } = usePath();
   const current = pageFor(path);
   useEffect(() => {
     document.title = current ? `${current.label} · Rapport` : 'Rapport';
   }, [current]);
+  if (checking) return <Loading what="your session" />;
   if (!signedIn) return <Login />;
-  const Page = current?.page;
+  const session = currentSession();
+  const visible = pages.filter((page) => can(page.needs ?? 'read'));
+  const Page = current && visible.includes(current) ? current.page : undefined;
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -104,7 +159,7 @@ export default function App() {
       <nav className="sidebar" aria-label="Main">
         <div className="brand">Rapport</div>
         <ul>
-          {pages.map((page) => (
+          {visible.map((page) => (
             <li key={page.path}>
               <Link href={page.path} aria-current={page === current ? 'page' : undefined}>
                 {page.label}
@@ -112,7 +167,10 @@ export default function App() {
             </li>
           ))}
         </ul>
-        <button type="button" className="signout" onClick={() => setToken(null)}>
+        <p className="muted small signed-in-as">
+          {session?.name} · {session?.role}
+        </p>
+        <button type="button" className="signout" onClick={() => void signOut()}>
           Sign out
         </button>
       </nav>
@@ -122,7 +180,10 @@ export default function App() {
             <Page path={path} />
           ) : (
             <p>
-              No page at {path}. <Link href="/">Go to the overview</Link>.
+              {current
+                ? `Your role (${session?.role}) does not show ${current.label}.`
+                : `No page at ${path}.`}{' '}
+              <Link href="/">Go to the overview</Link>.
             </p>
           )}
         </Suspense>

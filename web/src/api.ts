@@ -1,6 +1,8 @@
-// The typed client of the admin API. The admin token lives in this module's memory only:
-// never in a URL, never in storage (a reload asks for it again). Every call sends it as a
-// bearer token and the server checks it on every route.
+// The typed client of the admin API. Two ways in: a user's session, an httpOnly cookie the
+// browser sends by itself (page scripts never see it; it survives a reload), or an admin token
+// kept in this module's memory only (never in a URL or storage: a reload asks for it again),
+// sent as a bearer token. Either way the server checks every call (docs/access.md); `can()`
+// only decides what the pages show.
 export interface ApiErrorBody {
   error: string;
   message: string;
@@ -26,9 +28,31 @@ export class ApiError extends Error {
 let token: string | null = null;
 const listeners = new Set<() => void>();
 
+/** Who is signed in (GET /api/session): their role and what it permits. */
+export interface Session {
+  kind: 'user' | 'token';
+  name: string;
+  role: 'owner' | 'marketer' | 'analyst' | 'privacy';
+  permissions: string[];
+}
+let session: Session | null = null;
+
+/** Signs out of the token (null) or keeps it; the session goes with it either way. */
 export function setToken(value: string | null): void {
   token = value;
+  if (value === null) session = null;
   for (const listener of listeners) listener();
+}
+export function setSession(value: Session | null): void {
+  session = value;
+  for (const listener of listeners) listener();
+}
+export function currentSession(): Session | null {
+  return session;
+}
+/** Whether the signed-in role has this permission (src/auth/access.ts). */
+export function can(permission: string): boolean {
+  return session?.permissions.includes(permission) ?? false;
 }
 export function hasToken(): boolean {
   return token !== null;
@@ -72,7 +96,7 @@ export async function request<T>(
     parsed = { error: 'RAPPORT_NOT_JSON', message: text.slice(0, 200) };
   }
   if (!response.ok) {
-    if (response.status === 401 && !options.auth) setToken(null);
+    if (response.status === 401 && !options.auth && path !== '/api/session') setToken(null);
     const body = (parsed ?? {
       error: `HTTP_${response.status}`,
       message: response.statusText,
@@ -766,7 +790,8 @@ export const api = {
   valueScatter: (limit: number) => request<ValueScatter>('GET', '/api/value/scatter', { query: { limit } }),
   valueValidation: () => request<ValueValidation>('GET', '/api/value/validation'),
   adminTokens: () => request<AdminToken[]>('GET', '/api/admin-tokens'),
-  createAdminToken: (name: string) => request<AdminToken>('POST', '/api/admin-tokens', { body: { name } }),
+  createAdminToken: (name: string, role?: string) =>
+    request<AdminToken>('POST', '/api/admin-tokens', { body: role ? { name, role } : { name } }),
   revokeAdminToken: (id: string, own = false) =>
     request<void>('DELETE', `/api/admin-tokens/${encodeURIComponent(id)}`, {
       query: own ? { confirm: 'revoke-self' } : undefined,
@@ -786,4 +811,53 @@ export const api = {
     request<{ idempotencyKey: string; profileId: string; queued: boolean }>('POST', '/api/messages', {
       body,
     }),
+};
+
+// ---- People and roles (docs/access.md) ----
+
+export interface User {
+  id: string;
+  name: string;
+  role: string;
+  createdAt: string;
+  passwordChangedAt: string;
+  disabledAt: string | null;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actorKind: string;
+  actorName: string;
+  role: string | null;
+  method: string;
+  route: string;
+  action: string;
+  status: number;
+  subject: string | null;
+  changes: Record<string, unknown> | null;
+  redactedAt: string | null;
+}
+
+export interface AccessMatrix {
+  roles: Array<{ role: string; label: string; permissions: string[] }>;
+  permissions: Array<{ permission: string; meaning: string }>;
+}
+
+export const access = {
+  /** The session the cookie (or the token given) stands for; 401 when there is none. */
+  session: (auth?: string) => request<Session>('GET', '/api/session', auth ? { auth } : {}),
+  signIn: (name: string, password: string) =>
+    request<Session>('POST', '/api/session', { body: { name, password }, auth: '' }),
+  signOut: () => request<void>('DELETE', '/api/session'),
+  changePassword: (current: string, password: string) =>
+    request<void>('PUT', '/api/session/password', { body: { current, password } }),
+  matrix: () => request<AccessMatrix>('GET', '/api/access'),
+  users: () => request<User[]>('GET', '/api/users'),
+  createUser: (name: string, role: string, password: string) =>
+    request<User>('POST', '/api/users', { body: { name, role, password } }),
+  updateUser: (id: string, changes: { role?: string; disabled?: boolean; password?: string }) =>
+    request<User>('PATCH', `/api/users/${encodeURIComponent(id)}`, { body: changes }),
+  audit: (query: Record<string, string | number | undefined>) =>
+    request<{ items: AuditEntry[] }>('GET', '/api/audit', { query }),
 };

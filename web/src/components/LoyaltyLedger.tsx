@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react';
+import { Can } from '../access.tsx';
 import { num, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import { loyaltyApi } from '../loyalty-api.ts';
@@ -65,9 +66,11 @@ export function LoyaltyLedger(props: { profileId: string }) {
         <label htmlFor="adjust-reason">Reason</label>
         <input id="adjust-reason" value={reason} onChange={(e) => setReason(e.target.value)} />
         <div style={{ marginTop: '0.5rem' }}>
-          <button type="submit" disabled={!points || Number(points) === 0 || reason.trim().length < 3}>
-            Adjust
-          </button>
+          <Can needs="marketing:write">
+            <button type="submit" disabled={!points || Number(points) === 0 || reason.trim().length < 3}>
+              Adjust
+            </button>
+          </Can>
         </div>
       </form>
       {error ? <ErrorNote error={error} /> : null}

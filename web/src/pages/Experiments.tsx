@@ -3,6 +3,7 @@
 // value, the difference with its interval drawn, and the p-value or chance to win. Also the
 // programme's lift against the global holdout.
 import { type FormEvent, useEffect, useState } from 'react';
+import { Can } from '../access.tsx';
 import {
   api,
   type Experiment,
@@ -404,9 +405,11 @@ function NewExperiment(props: { onSaved: (id: string) => void }) {
           </button>
         )}
         <div style={{ marginTop: '0.75rem' }}>
-          <button type="submit" className="primary">
-            Save experiment
-          </button>
+          <Can needs="marketing:write">
+            <button type="submit" className="primary">
+              Save experiment
+            </button>
+          </Can>
         </div>
       </form>
       {error ? <ErrorNote error={error} /> : null}

@@ -1,4 +1,5 @@
 import { type FormEvent, useState } from 'react';
+import { Can } from '../access.tsx';
 import { api, type Paths as PathsGraph } from '../api.ts';
 import { FunnelChart } from '../components/FunnelChart.tsx';
 import PathsSankey, { touchpointLabel } from '../components/PathsSankey.tsx';
@@ -41,9 +42,11 @@ export default function Funnel() {
                 Stage changes become events in every profile's history, so funnels are switched on, not
                 imposed.
               </p>
-              <button type="button" className="primary" onClick={switchOn}>
-                Switch on the e-commerce lifecycle
-              </button>
+              <Can needs="marketing:write">
+                <button type="button" className="primary" onClick={switchOn}>
+                  Switch on the e-commerce lifecycle
+                </button>
+              </Can>
               {switching ? <ErrorNote error={switching} /> : null}
             </Empty>
           ) : null}

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { Can } from '../access.tsx';
 import { api, type Journey } from '../api.ts';
 import { JourneyGraph } from '../components/JourneyGraph.tsx';
 import { JourneysTable, loadJourneysWithStats } from '../components/JourneysTable.tsx';
@@ -91,9 +92,11 @@ function List() {
   return (
     <>
       <PageHeader title="Journeys">
-        <button type="button" onClick={() => setCreating(!creating)} aria-expanded={creating}>
-          {creating ? 'Close the editor' : 'New journey'}
-        </button>
+        <Can needs="marketing:write">
+          <button type="button" onClick={() => setCreating(!creating)} aria-expanded={creating}>
+            {creating ? 'Close the editor' : 'New journey'}
+          </button>
+        </Can>
       </PageHeader>
       <div className="grid">
         {creating ? (
@@ -153,12 +156,14 @@ function Detail(props: { id: string }) {
         <span className={`badge ${j.status}`} data-testid="journey-status">
           {j.status}
         </span>
-        <button type="button" onClick={toggle}>
-          {j.status === 'active' ? 'Pause' : 'Resume'}
-        </button>
-        <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
-          {editing ? 'Close the editor' : 'Edit'}
-        </button>
+        <Can needs="marketing:write">
+          <button type="button" onClick={toggle}>
+            {j.status === 'active' ? 'Pause' : 'Resume'}
+          </button>
+          <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
+            {editing ? 'Close the editor' : 'Edit'}
+          </button>
+        </Can>
       </PageHeader>
       <p className="muted small">
         <Link href="/journeys">Journeys</Link> / {j.journeyId} · version {j.version} · updated{' '}

@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
+import { Can } from '../access.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui.tsx';
 import { num, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -251,9 +252,11 @@ function ProgrammeForm(props: { programme: Programme; onSaved: () => void }) {
         (set them through <code>PUT /api/loyalty/programme</code>).
       </p>
       <div style={{ marginTop: '0.5rem' }}>
-        <button type="submit" className="primary">
-          Save programme
-        </button>{' '}
+        <Can needs="marketing:write">
+          <button type="submit" className="primary">
+            Save programme
+          </button>
+        </Can>{' '}
         {saved ? <span role="status">Saved.</span> : null}
       </div>
       {error ? <ErrorNote error={error} /> : null}
@@ -284,9 +287,11 @@ export default function Loyalty() {
   return (
     <>
       <PageHeader title="Loyalty">
-        <button type="button" className="primary" onClick={run} disabled={busy}>
-          {busy ? 'Running…' : 'Earn now'}
-        </button>
+        <Can needs="marketing:write">
+          <button type="button" className="primary" onClick={run} disabled={busy}>
+            {busy ? 'Running…' : 'Earn now'}
+          </button>
+        </Can>
       </PageHeader>
       {error ? <ErrorNote error={error} /> : null}
       <div className="grid">

@@ -2,6 +2,7 @@
 // every model side by side, spend import and send costs. Each table names the API call (and
 // the answer carries the SQL) behind its numbers.
 import { type FormEvent, useState } from 'react';
+import { Can } from '../access.tsx';
 import { DateRangeFields, useDayRange } from '../components/DateRangeFields.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { money, num } from '../format.ts';
@@ -171,9 +172,11 @@ function SpendUpload(props: { onImported: () => void }) {
         maxLength={3}
       />
       <div style={{ marginTop: '0.5rem' }}>
-        <button type="submit" className="primary" disabled={!file}>
-          Import spend
-        </button>
+        <Can needs="marketing:write">
+          <button type="submit" className="primary" disabled={!file}>
+            Import spend
+          </button>
+        </Can>
       </div>
       {error ? <ErrorNote error={error} /> : null}
       {result ? (
@@ -234,7 +237,9 @@ function SendCosts(props: { onSaved: () => void }) {
         onChange={(e) => setCost(e.target.value)}
       />
       <div style={{ marginTop: '0.5rem' }}>
-        <button type="submit">Save cost</button>
+        <Can needs="marketing:write">
+          <button type="submit">Save cost</button>
+        </Can>
       </div>
       {error ? <ErrorNote error={error} /> : null}
     </form>

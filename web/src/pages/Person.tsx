@@ -1,4 +1,5 @@
 import { type FormEvent, useRef, useState } from 'react';
+import { Can } from '../access.tsx';
 import { api, download, type ErasureJob, type Profile360 } from '../api.ts';
 import { LoyaltyLedger } from '../components/LoyaltyLedger.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
@@ -133,9 +134,11 @@ function Consent(props: { profileId: string }) {
         </tbody>
       </table>
       <div className="row" style={{ marginTop: '0.5rem' }}>
-        <button type="submit" disabled={Object.keys(changes).length === 0}>
-          Save consent
-        </button>
+        <Can needs="privacy:write">
+          <button type="submit" disabled={Object.keys(changes).length === 0}>
+            Save consent
+          </button>
+        </Can>
         {saved ? (
           <span className="ok" role="status">
             {saved}
@@ -491,17 +494,22 @@ export default function Person(props: { id: string; onGone: () => void }) {
   return (
     <>
       <PageHeader title={displayName(p)}>
-        <button
-          type="button"
-          onClick={() =>
-            download(`/api/profiles/${encodeURIComponent(p.profileId)}/export`, `${p.profileId}.json`).catch(
-              setExportError,
-            )
-          }
-        >
-          Export (JSON)
-        </button>
-        <Erase profile={p} onGone={props.onGone} />
+        <Can needs="people:export">
+          <button
+            type="button"
+            onClick={() =>
+              download(
+                `/api/profiles/${encodeURIComponent(p.profileId)}/export`,
+                `${p.profileId}.json`,
+              ).catch(setExportError)
+            }
+          >
+            Export (JSON)
+          </button>
+        </Can>
+        <Can needs="privacy:write">
+          <Erase profile={p} onGone={props.onGone} />
+        </Can>
       </PageHeader>
       {exportError ? <ErrorNote error={exportError} /> : null}
       <p className="muted small">

@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
+import { Can } from '../access.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui.tsx';
 import { num, pct, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -161,9 +162,11 @@ function Settings(props: { settings: RecommendationSettings; onSaved: () => void
         onChange={(v) => set({ refreshHours: v })}
       />
       <div style={{ marginTop: '0.5rem' }}>
-        <button type="submit" className="primary">
-          Save settings
-        </button>{' '}
+        <Can needs="marketing:write">
+          <button type="submit" className="primary">
+            Save settings
+          </button>
+        </Can>{' '}
         {saved ? <span role="status">Saved.</span> : null}
       </div>
       {error ? <ErrorNote error={error} /> : null}
@@ -244,9 +247,11 @@ export default function Recommendations() {
   return (
     <>
       <PageHeader title="Recommendations">
-        <button type="button" className="primary" onClick={refresh} disabled={busy}>
-          {busy ? 'Refreshing…' : 'Refresh now'}
-        </button>
+        <Can needs="marketing:write">
+          <button type="button" className="primary" onClick={refresh} disabled={busy}>
+            {busy ? 'Refreshing…' : 'Refresh now'}
+          </button>
+        </Can>
       </PageHeader>
       {error ? <ErrorNote error={error} /> : null}
       <div className="grid">

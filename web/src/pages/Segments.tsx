@@ -1,4 +1,5 @@
 import { type FormEvent, lazy, Suspense, useEffect, useMemo, useState } from 'react';
+import { Can } from '../access.tsx';
 import { api, type MembershipPoint, type Preview } from '../api.ts';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, when } from '../format.ts';
@@ -364,9 +365,11 @@ function Builder(props: { onSaved: () => void }) {
           <label htmlFor="segment-name">Segment name</label>
           <input id="segment-name" value={name} onChange={(e) => setName(e.target.value)} required />
         </div>
-        <button type="submit" className="primary" disabled={!name.trim() || Boolean(previewError)}>
-          Save segment
-        </button>
+        <Can needs="marketing:write">
+          <button type="submit" className="primary" disabled={!name.trim() || Boolean(previewError)}>
+            Save segment
+          </button>
+        </Can>
       </form>
       {saveError ? <ErrorNote error={saveError} /> : null}
     </Card>

@@ -1,10 +1,12 @@
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { Can } from '../access.tsx';
 import {
   type AdminToken,
   type ArbitrationPolicyDocument,
   api,
   type ChannelInfo,
   type Credential,
+  can,
   setToken,
   type TestSendResult,
 } from '../api.ts';
@@ -92,7 +94,7 @@ function CredentialPanel<T extends AdminToken>({ kind }: { kind: CredentialKind<
                   )}
                 </td>
                 <td>
-                  {item.revokedAt ? null : (
+                  {item.revokedAt || !can('admin') ? null : (
                     <button type="button" onClick={() => revoke(item)} aria-label={kind.revokeLabel(item)}>
                       Revoke
                     </button>
@@ -103,7 +105,14 @@ function CredentialPanel<T extends AdminToken>({ kind }: { kind: CredentialKind<
           </tbody>
         </table>
       ) : null}
-      <form onSubmit={create} className="row" style={{ marginTop: '0.75rem' }}>
+      {/* Credentials are the owner's (admin): docs/access.md. */}
+      <form
+        onSubmit={create}
+        className="row"
+        style={{ marginTop: '0.75rem' }}
+        hidden={!can('admin')}
+        aria-hidden={!can('admin')}
+      >
         <div>
           <label htmlFor={inputId}>New {kind.noun} name</label>
           <input
@@ -276,7 +285,8 @@ function TestSend(props: { channel: ChannelInfo }) {
 }
 
 function Channels() {
-  const key = useApi(() => api.signingKey(), []);
+  // The signing key is the owner's to see (admin); other roles are told where it is.
+  const key = useApi(async () => (can('admin') ? api.signingKey() : undefined), []);
   const channels = useApi(() => api.channels(), []);
   return (
     <Card title="Channels" id="channels" wide>
@@ -316,7 +326,9 @@ function Channels() {
                 </td>
                 <td>
                   {channel.testable ? (
-                    <TestSend channel={channel} />
+                    <Can needs="admin">
+                      <TestSend channel={channel} />
+                    </Can>
                   ) : (
                     <span className="muted small">no test send</span>
                   )}
@@ -552,7 +564,7 @@ function Policy() {
               </div>
             </div>
           </fieldset>
-          {editable ? (
+          {editable && can('marketing:write') ? (
             <button type="submit" className="primary" style={{ marginTop: '0.75rem' }}>
               Save policy
             </button>
@@ -584,7 +596,9 @@ export default function Settings() {
       <PageHeader title="Settings" />
       <div className="grid">
         <CredentialPanel kind={WRITE_KEYS} />
-        <CredentialPanel kind={ADMIN_TOKENS} />
+        <Can needs="admin">
+          <CredentialPanel kind={ADMIN_TOKENS} />
+        </Can>
         <Channels />
         <Policy />
         <ConsentPurposes />

@@ -1,4 +1,5 @@
 import { lazy, Suspense, useState } from 'react';
+import { Can } from '../access.tsx';
 import { api, type ChurnModel, type Renewals } from '../api.ts';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { DistributionPanel, ScatterPanel, ValidationPanel } from '../components/ValueCharts.tsx';
@@ -115,9 +116,11 @@ export default function Value() {
   return (
     <>
       <PageHeader title="Value">
-        <button type="button" onClick={refresh} disabled={refreshing}>
-          {refreshing ? 'Recomputing…' : 'Recompute now'}
-        </button>
+        <Can needs="marketing:write">
+          <button type="button" onClick={refresh} disabled={refreshing}>
+            {refreshing ? 'Recomputing…' : 'Recompute now'}
+          </button>
+        </Can>
       </PageHeader>
       {refreshError ? <ErrorNote error={refreshError} /> : null}
       <div className="grid">

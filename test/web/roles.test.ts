@@ -1,0 +1,188 @@
+// People and roles in a real browser (docs/access.md): an analyst signs in with name and
+// password, stays signed in across a reload (the httpOnly cookie), sees every read page but no
+// control that would change something, and no owner page; an owner signs in, creates a user
+// on the Users and roles page, and finds that in the audit log page; the new marketer sees
+// the segment builder's save but not a person's erase.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
+const SHOTS = join(ROOT, 'docs/screenshots');
+const reason = !existsSync(CHROMIUM)
+  ? `no ${CHROMIUM} (apt-get install chromium)`
+  : !BUILT
+    ? 'web/dist is missing (npm run build)'
+    : null;
+if (reason) console.warn(`roles browser tests skipped: ${reason}`);
+
+const ANALYST = { name: 'ann', password: 'analyst-password-1' };
+const OWNER = { name: 'olive', password: 'owner-password-12' };
+const NEW_USER = { name: 'nina', password: 'marketer-password-1' };
+
+describe.skipIf(reason !== null)('people and roles in headless chromium', () => {
+  let server: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  let profileId: string;
+  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-roles-'));
+
+  const nav = () => page.getByRole('navigation', { name: 'Main' });
+
+  async function go(label: string): Promise<void> {
+    await nav().getByRole('link', { name: label, exact: true }).click();
+    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    await page.waitForLoadState('networkidle');
+  }
+
+  async function signIn(user: { name: string; password: string }): Promise<void> {
+    await page.goto(server.url);
+    await page.getByLabel('Name').fill(user.name);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  }
+
+  async function signOut(): Promise<void> {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Name').waitFor();
+  }
+
+  /** How many visible buttons carry this name (a hidden form's button does not count). */
+  const visibleButtons = async (name: string | RegExp) => {
+    const buttons = page.getByRole('button', { name });
+    let visible = 0;
+    for (let i = 0; i < (await buttons.count()); i++) if (await buttons.nth(i).isVisible()) visible++;
+    return visible;
+  };
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer();
+    for (const [user, role] of [
+      [ANALYST, 'analyst'],
+      [OWNER, 'owner'],
+    ] as const) {
+      const made = await server.adminRequest('POST', '/api/users', { ...user, role });
+      expect(made.status).toBe(201);
+    }
+    const sent = await track(server, '/v1/identify', {
+      userId: 'roles-person-1',
+      traits: { email: 'roles.person@example.com' },
+    });
+    expect(sent.status).toBe(200);
+    await server.settle();
+    profileId = (await server.admin('/api/profiles/lookup?userId=roles-person-1')).body.profileId;
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong password, then signs an analyst in with a cookie that survives a reload', async () => {
+    await page.goto(server.url);
+    await page.getByLabel('Name').fill(ANALYST.name);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('refused');
+    await signIn(ANALYST);
+    expect(page.url()).not.toContain(ANALYST.password);
+    // The session is an httpOnly cookie: the page's scripts cannot read it.
+    expect(await page.evaluate('document.cookie')).not.toContain('rapport_session');
+    const cookie = (await browser.cookies(server.url)).find((c) => c.name === 'rapport_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await expect(nav().textContent()).resolves.toContain('analyst');
+  });
+
+  it('shows the analyst every read page, no owner page, and no control that changes anything', async () => {
+    const links = await nav().getByRole('link').allTextContents();
+    expect(links).toEqual(
+      expect.arrayContaining(['Overview', 'People', 'Segments', 'Journeys', 'Value', 'Settings']),
+    );
+    expect(links).not.toContain('Users and roles');
+    expect(links).not.toContain('Audit log');
+
+    await go('Segments');
+    await page.getByLabel('Segment name').waitFor();
+    expect(await visibleButtons('Save segment')).toBe(0);
+    await go('Journeys');
+    expect(await visibleButtons('New journey')).toBe(0);
+    await go('Value');
+    expect(await visibleButtons('Recompute now')).toBe(0);
+    await go('Settings');
+    await page.locator('#write-keys table').waitFor();
+    expect(await visibleButtons(/^Create /)).toBe(0);
+    expect(await visibleButtons('Revoke')).toBe(0);
+    expect(await visibleButtons('Save policy')).toBe(0);
+    expect(await page.locator('#admin-tokens').count()).toBe(0);
+
+    await page.goto(`${server.url}/people/${encodeURIComponent(profileId)}`);
+    await page.locator('#traits').getByText('roles.person@example.com').waitFor();
+    expect(await visibleButtons('Export (JSON)')).toBe(0);
+    expect(await visibleButtons('Erase…')).toBe(0);
+    expect(await visibleButtons('Save consent')).toBe(0);
+
+    await page.goto(`${server.url}/users`);
+    await page.getByText('does not show Users and roles').waitFor();
+    await signOut();
+  });
+
+  it('lets an owner create a user on the Users and roles page, and shows it in the audit log', async () => {
+    await signIn(OWNER);
+    await go('Segments');
+    await page.getByLabel('Segment name').waitFor();
+    expect(await visibleButtons('Save segment')).toBe(1);
+
+    await go('Users and roles');
+    await page.locator('#users table').getByRole('cell', { name: ANALYST.name, exact: true }).waitFor();
+    await page.getByLabel(/^Name \(what they type/).fill(NEW_USER.name);
+    await page.getByLabel('Role', { exact: true }).selectOption('marketer');
+    await page.getByLabel(/^First password/).fill(NEW_USER.password);
+    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByRole('status').getByText(`${NEW_USER.name} can sign in now as marketer.`).waitFor();
+    await page.locator('#users table').getByRole('cell', { name: NEW_USER.name, exact: true }).waitFor();
+    await page.screenshot({ path: join(SHOTS, 'users.png'), fullPage: true });
+    const users = (await server.admin('/api/users')).body as Array<{ name: string; role: string }>;
+    expect(users.find((u) => u.name === NEW_USER.name)?.role).toBe('marketer');
+
+    await go('Audit log');
+    const row = page.locator('#audit tbody tr').filter({ hasText: 'POST /api/users' }).first();
+    await expect(row.textContent()).resolves.toContain(OWNER.name);
+    await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
+    await signOut();
+  });
+
+  it('gives the new marketer the segment builder’s save but not a person’s erase or export', async () => {
+    await signIn(NEW_USER);
+    await go('Segments');
+    await page.getByLabel('Segment name').waitFor();
+    expect(await visibleButtons('Save segment')).toBe(1);
+    await page.goto(`${server.url}/people/${encodeURIComponent(profileId)}`);
+    await page.locator('#traits').getByText('roles.person@example.com').waitFor();
+    expect(await visibleButtons('Erase…')).toBe(0);
+    expect(await visibleButtons('Export (JSON)')).toBe(0);
+    await signOut();
+  });
+});
