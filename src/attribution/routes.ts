@@ -395,6 +395,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
   app.get(
     '/api/attribution/portfolio',
     {
+      config: { access: 'read' },
       schema: {
         tags: ['attribution'],
         summary:
