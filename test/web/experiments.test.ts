@@ -58,6 +58,27 @@ function checkoutEvents() {
     }
     if (rank >= 195) events.push({ type: 'track', userId, event: 'Email Unsubscribed', timestamp: at(120) });
   }
+  // A placement's two offers: 6 clicks in 300 views against 24 in 300.
+  for (let i = 0; i < 600; i++) {
+    const offer = i < 300 ? 'offer-a' : 'offer-b';
+    const props = { promotion_id: offer, placement: 'home', creative: 'home', position: 'home' };
+    events.push({
+      type: 'track',
+      userId: `viewer-${i}`,
+      event: 'Promotion Viewed',
+      properties: props,
+      timestamp: at(1),
+    });
+    if (i % 300 < (offer === 'offer-a' ? 6 : 24)) {
+      events.push({
+        type: 'track',
+        userId: `viewer-${i}`,
+        event: 'Promotion Clicked',
+        properties: props,
+        timestamp: at(2),
+      });
+    }
+  }
   // A broken split: 300 against 100 on a 50/50 experiment.
   for (let i = 0; i < 400; i++) {
     events.push(exposure(`visitor-${i}`, 'skewed', i < 300 ? 'a' : 'b', 5));
@@ -179,6 +200,19 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
     await page.locator('#srm-warning').waitFor();
     await expect(page.locator('#srm-warning').textContent()).resolves.toContain('300 (A) and 100 (B)');
     await expect(page.locator('#verdict').textContent()).resolves.toContain('The split is broken');
+  });
+
+  it("shows a placement's bandit with its exploration share, as the API computes it", async () => {
+    await page.locator('#bandit-placement').fill('home');
+    await page.locator('#bandit').getByRole('button', { name: 'Show' }).click();
+    await page.locator('#bandit-table').waitFor();
+    const bandit = (await server.admin('/api/bandits/home')).body;
+    const text = await page.locator('#bandit-exploration').textContent();
+    expect(text).toContain(`Leader: ${bandit.leader}`);
+    expect(bandit.leader).toBe('offer-b');
+    expect(text).toContain(`exploration share ${(bandit.explorationShare * 100).toFixed(1)}%`);
+    const rows = await page.locator('#bandit-table tbody tr').allTextContents();
+    expect(rows.join(' ')).toContain('300');
   });
 
   it('labels every input, select and textarea', async () => {

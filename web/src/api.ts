@@ -670,7 +670,18 @@ export interface TemplatePreview {
   html?: string;
 }
 
+export interface BanditView {
+  placement: string;
+  from: string;
+  to: string;
+  leader: string | null;
+  explorationShare: number;
+  draws: number;
+  arms: Array<{ id: string; impressions: number; clicks: number; rate: number; chanceBest: number }>;
+}
+
 export const api = {
+  bandit: (placement: string) => request<BanditView>('GET', `/api/bandits/${encodeURIComponent(placement)}`),
   experiments: () => request<{ items: Experiment[] }>('GET', '/api/experiments'),
   saveExperiment: (experiment: Experiment) =>
     request<Experiment>('PUT', `/api/experiments/${encodeURIComponent(experiment.id)}`, { body: experiment }),

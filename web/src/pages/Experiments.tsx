@@ -6,6 +6,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Can } from '../access.tsx';
 import {
   api,
+  type BanditView,
   type Experiment,
   type ExperimentMetric,
   type ExperimentResults,
@@ -459,6 +460,67 @@ function ProgrammeLiftCard() {
   );
 }
 
+function BanditCard() {
+  const [placement, setPlacement] = useState('');
+  const [answer, setAnswer] = useState<BanditView>();
+  const [error, setError] = useState<unknown>();
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    setAnswer(undefined);
+    try {
+      setAnswer(await api.bandit(placement.trim()));
+    } catch (err) {
+      setError(err);
+    }
+  }
+  return (
+    <Card title="Which offer earns the most (Thompson sampling)" id="bandit" wide>
+      <p className="small muted">
+        From the last 30 days of impressions and clicks: each offer's chance of being the best is the share of
+        decisions a bandit would give it; the rest of the traffic explores.
+      </p>
+      <form onSubmit={submit} className="row">
+        <label htmlFor="bandit-placement">Placement</label>
+        <input id="bandit-placement" value={placement} onChange={(e) => setPlacement(e.target.value)} />
+        <button type="submit" disabled={!placement.trim()}>
+          Show
+        </button>
+      </form>
+      {error ? <ErrorNote error={error} /> : null}
+      {answer ? (
+        <>
+          <p id="bandit-exploration">
+            Leader: <strong>{answer.leader ?? '–'}</strong>; exploration share {pct(answer.explorationShare)}.
+          </p>
+          <table id="bandit-table">
+            <thead>
+              <tr>
+                <th>Offer</th>
+                <th>Impressions</th>
+                <th>Clicks</th>
+                <th>Click rate</th>
+                <th>Chance best</th>
+              </tr>
+            </thead>
+            <tbody>
+              {answer.arms.map((arm) => (
+                <tr key={arm.id}>
+                  <td>{arm.id}</td>
+                  <td>{num(arm.impressions)}</td>
+                  <td>{num(arm.clicks)}</td>
+                  <td>{pct(arm.rate)}</td>
+                  <td>{pct(arm.chanceBest)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+    </Card>
+  );
+}
+
 export default function Experiments() {
   const list = useApi(() => api.experiments(), []);
   const [selected, setSelected] = useState<string>();
@@ -507,6 +569,7 @@ export default function Experiments() {
           ) : null}
         </Card>
         <ProgrammeLiftCard />
+        <BanditCard />
         <NewExperiment
           onSaved={(id) => {
             setSelected(id);
