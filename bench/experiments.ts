@@ -59,7 +59,8 @@ function baselineSql(engine: Engine, metric: MetricDefinition): string {
 
 function fillSql(engine: Engine, table: string, people: number, events: number): string[] {
   const duck = engine === 'duckdb';
-  const series = (n: number) => (duck ? `range(${n}) AS t(i)` : `generate_series(0::bigint, ${n - 1}) AS t(i)`);
+  const series = (n: number) =>
+    duck ? `range(${n}) AS t(i)` : `generate_series(0::bigint, ${n - 1}) AS t(i)`;
   const at = (seconds: string) =>
     duck
       ? `TIMESTAMP '2026-01-01' + to_seconds(${seconds})`
