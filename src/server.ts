@@ -35,6 +35,7 @@ import { isRapportError } from './errors/index.ts';
 import { ExperimentService, experimentRoutes } from './experiments/index.ts';
 import { GroupCommitLog, IngestByteBudget, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
 import { LoyaltyStore, loyaltyRoutes, loyaltyRunMsFrom } from './loyalty/index.ts';
+import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
@@ -267,6 +268,11 @@ export async function createServer(
     spend,
     segments,
     now: () => (options.clock ? options.clock.now() : new Date()),
+  });
+  await app.register(personaRoutes, {
+    personas: new PersonaService({ events: pipeline, state, profileMap: () => segments.profileMap() }, () =>
+      options.clock ? options.clock.now() : new Date(),
+    ),
   });
   await app.register(segmentRoutes, {
     state,
