@@ -256,6 +256,72 @@ for (const engine of ENGINES)
       expect(noKey.status).toBe(401);
     });
 
+    it("reads a journey split's arms and holdout from its Journey Step Completed events", async () => {
+      // 30 people through split "s1" of journey "onboarding": 10 held out, 10 in each arm;
+      // arm b converts 8 of 10, arm a 4 of 10, the holdout 2 of 10.
+      const converts = { holdout: 2, a: 4, b: 8 } as const;
+      const batch: unknown[] = [];
+      (['holdout', 'a', 'b'] as const).forEach((arm, k) => {
+        for (let i = 0; i < 10; i++) {
+          const userId = `journeyer-${arm}-${i}`;
+          batch.push({
+            type: 'track',
+            userId,
+            event: 'Journey Step Completed',
+            properties: {
+              journeyId: 'onboarding',
+              stepId: 's1',
+              stepType: 'split',
+              outcome: arm === 'holdout' ? 'holdout' : `arm ${arm}`,
+            },
+            timestamp: at(100 + k),
+          });
+          if (i < converts[arm]) {
+            batch.push({
+              type: 'track',
+              userId,
+              event: 'Order Completed',
+              properties: { revenue: 5 },
+              timestamp: at(200),
+            });
+          }
+        }
+      });
+      expect((await track(server, '/v1/batch', { batch })).status).toBe(200);
+      await settle();
+      const journeyExperiment = {
+        ...EXPERIMENT,
+        id: 'onboarding-split',
+        attachment: { kind: 'journey', journeyId: 'onboarding', stepId: 's1' },
+        arms: [
+          { id: 'a', name: 'A', weight: 1 / 3 },
+          { id: 'b', name: 'B', weight: 1 / 3 },
+          { id: 'holdout', name: 'Holdout', weight: 1 / 3 },
+        ],
+        guardrailMetrics: [],
+      };
+      expect(
+        (await server.adminRequest('PUT', '/api/experiments/onboarding-split', journeyExperiment)).status,
+      ).toBe(200);
+      const { body } = await server.admin('/api/experiments/onboarding-split/results');
+      const arms = body.metrics[0].arms.map((a: { arm: string; n: number; value: number }) => [
+        a.arm,
+        a.n,
+        a.value,
+      ]);
+      expect(arms).toEqual([
+        ['a', 10, 0.4],
+        ['b', 10, 0.8],
+        ['holdout', 10, 0.2],
+      ]);
+      // The journey's lift: the two arms pooled (12 of 20) against the holdout (2 of 10).
+      expect(body.journeyHoldout.treated).toEqual({ n: 20, value: 0.6 });
+      expect(body.journeyHoldout.heldOut).toEqual({ n: 10, value: 0.2 });
+      const truth = compare({ type: 'proportion', control: { n: 10, sum: 2 }, variant: { n: 20, sum: 12 } });
+      expect(body.journeyHoldout.effect).toBeCloseTo(truth.effect, 12);
+      expect(body.journeyHoldout.pValue).toBeCloseTo(truth.pValue as number, 12);
+    });
+
     it("runs Thompson sampling over a placement's offers from their impressions and clicks", async () => {
       const promotion = (event: string, offer: string, i: number) => ({
         type: 'track',
