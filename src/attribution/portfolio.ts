@@ -106,7 +106,8 @@ function leastSquares(
   channels: readonly string[],
   spend: SpendHistory['spend'],
   outcome: readonly number[],
-): Fitted {
+  from?: readonly number[],
+): Fitted & { x: number[] } {
   const weeks = outcome.length;
   const y = Matrix.columnVector([...outcome]);
   const meanSpend = channels.map((channel) =>
@@ -138,20 +139,20 @@ function leastSquares(
     const { sse } = solveLinear(x);
     return Number.isFinite(sse) ? sse / weeks / scale : Number.MAX_VALUE;
   };
-  // A few starts (decay 0.2 or 0.6, κ at the mean spend); the best one wins.
+  // A bootstrap refit starts from the fit it perturbs; a first fit tries two starts (decay 0.2
+  // or 0.6, κ at the mean spend) and keeps the better.
   let best: { x: number[]; f: number } | undefined;
-  for (const decay of [0.2, 0.6]) {
-    const start = channels.flatMap(() => [logit(decay / MAX_DECAY), 0]);
-    const result = numeric.uncmin(objective, start, 1e-12, undefined, 1000);
-    const again = numeric.uncmin(objective, result.solution, 1e-12, undefined, 1000);
-    if (!best || again.f < best.f) best = { x: again.solution as number[], f: again.f };
+  const starts = from ? [[...from]] : [0.2, 0.6].map((decay) => channels.flatMap(() => [logit(decay / MAX_DECAY), 0]));
+  for (const start of starts) {
+    const result = numeric.uncmin(objective, start, 1e-9, undefined, 500);
+    if (!best || result.f < best.f) best = { x: result.solution as number[], f: result.f };
   }
   const { shapes, coefficients } = solveLinear(best!.x);
   const curves: Record<string, ChannelCurve> = {};
   channels.forEach((channel, at) => {
     curves[channel] = { decay: shapes[at]!.decay, beta: coefficients[at + 1]!, kappa: shapes[at]!.kappa };
   });
-  return { baseline: coefficients[0]!, curves };
+  return { baseline: coefficients[0]!, curves, x: best!.x };
 }
 
 const MAX_DECAY = 0.95;
@@ -165,7 +166,7 @@ export interface FitOptions {
 export function fitResponseCurves(history: SpendHistory, options: FitOptions = {}): CurveFit {
   const channels = checkHistory(history);
   const weeks = history.outcome.length;
-  const { baseline, curves } = leastSquares(channels, history.spend, history.outcome);
+  const { baseline, curves, x } = leastSquares(channels, history.spend, history.outcome);
   const fitted = predictOutcome(baseline, curves, history.spend, weeks);
   const residuals = history.outcome.map((value, week) => value - fitted[week]!);
   const mean = history.outcome.reduce((sum, value) => sum + value, 0) / weeks;
@@ -176,7 +177,8 @@ export function fitResponseCurves(history: SpendHistory, options: FitOptions = {
   const draws: CurveFit['draws'] = [];
   for (let draw = 0; draw < (options.bootstrap ?? 40); draw += 1) {
     const resampled = fitted.map((value) => value + residuals[Math.floor(random() * weeks)]!);
-    draws.push(leastSquares(channels, history.spend, resampled));
+    const refit = leastSquares(channels, history.spend, resampled, x);
+    draws.push({ baseline: refit.baseline, curves: refit.curves });
   }
   const intervals: CurveFit['intervals'] = {};
   for (const channel of channels) {

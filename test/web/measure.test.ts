@@ -137,7 +137,6 @@ describe.skipIf(reason !== null)('the Measure page in headless chromium', () => 
       );
       expect(shown).toEqual([...expected, 'no holdout']);
     }
-    expect(body.models.last['organic search'].conversions).toBe(1);
     await expect(page.locator('#touchpoints-sql').textContent()).resolves.toContain('FROM events e');
     await page.screenshot({ path: join(SHOTS, 'measure.png'), fullPage: true });
   });

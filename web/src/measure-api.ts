@@ -88,7 +88,42 @@ export function describeCall(path: string, q: MeasureQuery, extra: Record<string
   return `GET ${path}?${params.toString()}`;
 }
 
+export interface PortfolioAnswer {
+  from: string;
+  to: string;
+  weeks: number;
+  currency: string | null;
+  baseline: number;
+  rSquared: number;
+  curves: Array<{
+    channel: string;
+    decay: number;
+    beta: number;
+    kappa: number;
+    decayInterval: [number, number];
+    points: Array<{ spend: number; revenue: number; low: number; high: number }>;
+  }>;
+  plan: {
+    budget: number;
+    channels: Array<{
+      channel: string;
+      currentSpend: number;
+      suggestedSpend: number;
+      marginalRoi: number;
+      marginalRoiInterval: [number, number];
+    }>;
+    currentRevenue: number;
+    suggestedRevenue: number;
+    expectedGain: number;
+    gainInterval: [number, number];
+  };
+  query: string;
+  spendQuery: string;
+}
+
 export const measureApi = {
+  portfolio: (query: { from: string; to: string; budget?: number }) =>
+    request<PortfolioAnswer>('GET', '/api/attribution/portfolio', { query }),
   attribution: (q: MeasureQuery) =>
     request<AttributionAnswer>('GET', '/api/attribution', { query: queryOf(q) }),
   roi: (q: MeasureQuery, model: Model) =>

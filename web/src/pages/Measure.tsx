@@ -4,6 +4,7 @@
 import { type FormEvent, useState } from 'react';
 import { Can } from '../access.tsx';
 import { DateRangeFields, useDayRange } from '../components/DateRangeFields.tsx';
+import { PortfolioPanel } from '../components/PortfolioPanel.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { money, num } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -326,6 +327,9 @@ export default function Measure() {
         </Card>
         <Card title="Models side by side" id="models" wide>
           <ModelComparison query={query} />
+        </Card>
+        <Card title="The budget as a portfolio" id="portfolio" wide>
+          <PortfolioPanel />
         </Card>
         <Card title="Import spend" id="spend">
           <SpendUpload onImported={() => setTick((n) => n + 1)} />
