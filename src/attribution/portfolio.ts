@@ -142,7 +142,9 @@ function leastSquares(
   // A bootstrap refit starts from the fit it perturbs; a first fit tries two starts (decay 0.2
   // or 0.6, κ at the mean spend) and keeps the better.
   let best: { x: number[]; f: number } | undefined;
-  const starts = from ? [[...from]] : [0.2, 0.6].map((decay) => channels.flatMap(() => [logit(decay / MAX_DECAY), 0]));
+  const starts = from
+    ? [[...from]]
+    : [0.2, 0.6].map((decay) => channels.flatMap(() => [logit(decay / MAX_DECAY), 0]));
   for (const start of starts) {
     const result = numeric.uncmin(objective, start, 1e-9, undefined, 500);
     if (!best || result.f < best.f) best = { x: result.solution as number[], f: result.f };
