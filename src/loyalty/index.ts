@@ -6,6 +6,7 @@ export {
   type Earning,
   type EarnRule,
   EMPTY_PROGRAMME,
+  EXAMPLE_PROGRAMME,
   earningsFor,
   LOYALTY_EVENTS,
   type Programme,

@@ -75,6 +75,25 @@ export const EMPTY_PROGRAMME: Programme = {
   allowNegative: false,
 };
 
+/** A starting programme (the demo sets it): orders, reviews, referrals and bug reports earn. */
+export const EXAMPLE_PROGRAMME: Programme = {
+  earnRules: [
+    { id: 'orders', event: 'Order Completed', pointsPerUnit: 1 },
+    { id: 'reviews', event: 'Product Reviewed', points: 50 },
+    { id: 'referrals', event: 'Referral Sent', points: 100 },
+    { id: 'bug-reports', event: 'Bug Reported', points: 25 },
+  ],
+  campaigns: [],
+  tiers: [
+    { id: 'silver', name: 'Silver', minPoints: 200 },
+    { id: 'gold', name: 'Gold', minPoints: 1000, benefits: ['free shipping'] },
+  ],
+  tierWindowDays: 365,
+  expiryDays: 730,
+  referralPoints: 100,
+  allowNegative: false,
+};
+
 /** Events loyalty itself writes: an earn rule on one would earn on its own output, forever. */
 export const LOYALTY_EVENTS = ['Loyalty Tier Changed', 'Points Earned', 'Points Redeemed', 'Points Expired'];
 

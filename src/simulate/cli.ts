@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { unreachable } from '../cli/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import { DEMO_EXPERIMENTS } from './experiments.ts';
+import { type FilledPages, fillRecommendationsAndLoyalty } from './fill.ts';
 import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
 import type { WorldKind } from './types.ts';
 import { SIZE_PRESETS, type SizeName, simulateWorld } from './world.ts';
@@ -36,6 +37,8 @@ export interface DemoOptions {
 export interface DemoSummary extends SendResult {
   /** Ids of the planted experiments defined on the server (with an admin token). */
   experimentsDefined: string[];
+  /** With an admin token (store): the recommendations refreshed and the loyalty programme run. */
+  pages: FilledPages | null;
   people: number;
   start: string;
   end: string;
@@ -118,9 +121,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     options.kind === 'store' && options.experiments === true && options.adminToken
       ? await defineDemoExperiments(options.url, options.adminToken)
       : [];
+  const pages =
+    options.kind === 'store' && options.adminToken
+      ? await fillRecommendationsAndLoyalty(options.url, options.adminToken)
+      : null;
   return {
     ...result,
     experimentsDefined,
+    pages,
     people: options.people,
     start: start.toISOString(),
     end: new Date(start.getTime() + windowMs).toISOString(),
@@ -235,6 +243,10 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     else if (flags.kind === 'store' && flags.experiments)
       lines.push(
         'Planted experiments sent as Experiment Viewed events; give --admin-token to define them too.',
+      );
+    if (summary.pages)
+      lines.push(
+        `Recommendations refreshed (${summary.pages.peopleWithRecommendations} people with next best products), the example loyalty programme run (${summary.pages.loyaltyPointsEarned} points earned).`,
       );
     if (summary.truthFile) lines.push(`Ground truth: ${summary.truthFile} (one JSON line per person).`);
     process.stdout.write(`${lines.join('\n')}\n`);

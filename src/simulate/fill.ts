@@ -1,0 +1,71 @@
+// With an admin token, `rapport demo` also fills the recommendations and loyalty pages: the
+// example loyalty programme (when none is set) and a run, a refresh of next best products, and
+// the `recommendations` experiment (its holdout against its treatment) on the Experiments page.
+// The orders must reach the warehouse first, so the refresh is retried until it sees buyers.
+import { EXAMPLE_PROGRAMME } from '../loyalty/index.ts';
+import { SendRefusedError } from './send.ts';
+
+async function call(url: string, token: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(new URL(path, url), {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (!response.ok) {
+    throw new SendRefusedError(
+      response.status,
+      `${method} ${path} was refused (${response.status}): ${JSON.stringify(answer)}`,
+    );
+  }
+  return answer;
+}
+
+export interface FilledPages {
+  loyaltyPointsEarned: number;
+  peopleWithRecommendations: number;
+}
+
+export async function fillRecommendationsAndLoyalty(url: string, token: string): Promise<FilledPages> {
+  let refresh: Record<string, unknown> = {};
+  for (let attempt = 0; attempt < 60; attempt++) {
+    refresh = await call(url, token, 'POST', '/api/recommendations/refresh');
+    if (Number(refresh.people) > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const programme = await call(url, token, 'GET', '/api/loyalty/programme');
+  if ((programme.earnRules as unknown[]).length === 0) {
+    await call(url, token, 'PUT', '/api/loyalty/programme', EXAMPLE_PROGRAMME);
+  }
+  const run = await call(url, token, 'POST', '/api/loyalty/run');
+  const holdout = Number((refresh.settings as { holdoutShare?: number } | undefined)?.holdoutShare ?? 0.1);
+  if (holdout > 0) {
+    await call(url, token, 'PUT', '/api/experiments/recommendations', {
+      id: 'recommendations',
+      name: 'Next best products',
+      owner: 'demo',
+      hypothesis:
+        'People shown their next best products buy more than the holdout (the simulated shop plants no effect)',
+      status: 'running',
+      attachment: { kind: 'standalone' },
+      arms: [
+        { id: 'holdout', name: 'Held out: no recommendations', weight: holdout },
+        { id: 'recommendations', name: 'Recommendations shown', weight: 1 - holdout },
+      ],
+      primaryMetric: {
+        name: 'purchases',
+        kind: 'conversion',
+        event: 'Order Completed',
+        windowHours: 90 * 24,
+      },
+      guardrailMetrics: [],
+    });
+  }
+  return {
+    loyaltyPointsEarned: Number(run.pointsEarned ?? 0),
+    peopleWithRecommendations: Number(refresh.withRecommendations ?? 0),
+  };
+}
