@@ -162,6 +162,8 @@ export interface ProfileScores {
   profileId: string;
   clv: number | null;
   pAlive: number | null;
+  /** A buyer's P(leaves at the next purchase | still a customer), for the retention budget. */
+  leaveRisk: number | null;
   churnRisk: number | null;
   value: ValueScore;
   /** The score and its breakdown (`explanation`: the fit rules matched, each event's points). */
@@ -256,6 +258,7 @@ export async function refreshValue(deps: RefreshDeps, options: RefreshOptions = 
     profileId,
     clv: clv.value.get(profileId) ?? null,
     pAlive: clv.pAlive.get(profileId) ?? null,
+    leaveRisk: clv.leaveRisk.get(profileId) ?? null,
     churnRisk: risks.get(profileId) ?? null,
     value: values[i]!,
     lead: leads[i]!,
@@ -306,6 +309,11 @@ export async function mergeResolver(
 interface LifetimeValues {
   value: Map<string, number>;
   pAlive: Map<string, number>;
+  /**
+   * P(leaves at the next purchase | still a customer): under BG/NBD the drop-out probability p
+   * ~ Beta(a, b), and x repeat purchases survived make it Beta(a, b + x), of mean a / (a + b + x).
+   */
+  leaveRisk: Map<string, number>;
   params: Record<string, number> | null;
   spendParams: Record<string, number> | null;
   /** Days from the earliest first purchase to the moment scored. */
@@ -320,6 +328,7 @@ async function predictLifetimeValue(
   const none: LifetimeValues = {
     value: new Map(),
     pAlive: new Map(),
+    leaveRisk: new Map(),
     params: null,
     spendParams: null,
     historyDays: 0,
@@ -355,9 +364,14 @@ async function predictLifetimeValue(
     value.set(prediction.customerId, finiteOr(prediction.clv, 0));
     pAlive.set(prediction.customerId, finiteOr(prediction.probabilityAlive, 1));
   }
+  const { a, b } = models.bgNbd.params;
+  const leaveRisk = new Map<string, number>();
+  for (const customer of customers)
+    leaveRisk.set(customer.customerId, finiteOr(a / (a + b + customer.frequency), 0));
   return {
     value,
     pAlive,
+    leaveRisk,
     params: { ...models.bgNbd.params },
     spendParams: models.gammaGamma ? { ...models.gammaGamma.params } : null,
     historyDays:

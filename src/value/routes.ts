@@ -145,6 +145,9 @@ const budgetSchema = {
     spent: { type: 'number' },
     remaining: { type: 'number' },
     valueAtRiskCovered: { type: 'number' },
+    savableCovered: { type: 'number' },
+    effect: { type: 'number' },
+    effectSource: { type: 'string', enum: ['prior', 'measured'] },
     candidates: { type: 'integer' },
     chosen: {
       type: 'array',
@@ -154,8 +157,10 @@ const budgetSchema = {
           profileId: { type: 'string' },
           value: { type: 'number' },
           churnRisk: { type: 'number' },
+          pAlive: { type: 'number' },
           cost: { type: 'number' },
           valueAtRisk: { type: 'number' },
+          savable: { type: 'number' },
         },
       },
     },
@@ -426,13 +431,21 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
       config: { access: 'read' },
       schema: {
         tags: ['value'],
-        summary: 'Who to make happiest with this retention budget: greedy by value × churn risk',
+        summary:
+          'Who to make happiest with this retention budget: greedy by what can still be saved (value × P(alive) × churn risk × effect)',
         security,
         querystring: {
           type: 'object',
           properties: {
             amount: { type: 'number', minimum: 0 },
             costPerCustomer: { type: 'number', exclusiveMinimum: 0 },
+            effect: {
+              type: 'number',
+              exclusiveMinimum: 0,
+              maximum: 1,
+              description:
+                'share of would-be leavers the action keeps, as a holdout measured it; default 0.1 (a prior)',
+            },
           },
           required: ['amount', 'costPerCustomer'],
         },
@@ -440,8 +453,12 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
       },
     },
     async (request) => {
-      const { amount, costPerCustomer } = request.query as { amount: number; costPerCustomer: number };
-      return service.budget(amount, costPerCustomer);
+      const { amount, costPerCustomer, effect } = request.query as {
+        amount: number;
+        costPerCustomer: number;
+        effect?: number;
+      };
+      return service.budget(amount, costPerCustomer, effect);
     },
   );
 }

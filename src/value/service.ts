@@ -269,17 +269,39 @@ export class ValueService {
     return { computedAt: latest.computedAt, ...renewalCalendar(latest.subscriptions, from, months) };
   }
 
-  /** Value at risk uses the value score (0-1) times churn risk; customers without a risk are left out. */
-  budget(amount: number, costPerCustomer: number): BudgetPlan & { computedAt: string } {
+  /**
+   * What can still be saved: the value score (0-1) × P(alive) × P(leaves if nothing is done,
+   * while still a customer) × the action's effect. An active subscriber is alive (P = 1) with
+   * the churn model's risk; another buyer has P(alive) from the purchase model and the chance
+   * of leaving at their next purchase (BG/NBD's a / (a + b + x)). Ranking by 1 − P(alive)
+   * instead picked the people surely gone. Customers with neither are left out.
+   */
+  budget(amount: number, costPerCustomer: number, effect?: number): BudgetPlan & { computedAt: string } {
     const latest = this.#require();
-    const candidates = latest.scores
-      .filter((score) => score.churnRisk !== null)
-      .map((score) => ({
-        profileId: score.profileId,
-        value: score.value.score,
-        churnRisk: score.churnRisk!,
-      }));
-    return { computedAt: latest.computedAt, ...allocateBudget(candidates, { amount, costPerCustomer }) };
+    const subscribers = new Set(latest.subscriptions.map((subscription) => subscription.profileId));
+    const candidates = latest.scores.flatMap((score) => {
+      if (subscribers.has(score.profileId)) {
+        if (score.churnRisk === null) return [];
+        return [
+          { profileId: score.profileId, value: score.value.score, churnRisk: score.churnRisk, pAlive: 1 },
+        ];
+      }
+      if (score.pAlive === null || score.leaveRisk === null) return [];
+      return [
+        {
+          profileId: score.profileId,
+          value: score.value.score,
+          churnRisk: score.leaveRisk,
+          pAlive: score.pAlive,
+        },
+      ];
+    });
+    const plan = allocateBudget(candidates, {
+      amount,
+      costPerCustomer,
+      ...(effect === undefined ? {} : { effect }),
+    });
+    return { computedAt: latest.computedAt, ...plan };
   }
 
   /**

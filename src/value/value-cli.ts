@@ -37,7 +37,7 @@ export function registerValueCommands(program: Command): void {
       run(options, 'GET', `/api/value/renewals?${query({ months: options.months })}`, printRenewals),
     );
   withServer(value.command('budget'))
-    .description('who to make happiest with a retention budget (greedy by value × churn risk)')
+    .description('who to make happiest with a retention budget (greedy by what can still be saved)')
     .requiredOption('--amount <money>', 'the budget')
     .requiredOption('--cost-per-customer <money>', 'what the retention action costs per customer')
     .action((options: ServerOptions & { amount: string; costPerCustomer: string }) =>
@@ -143,11 +143,11 @@ export function printRenewals(body: Body): string {
 
 export function printBudget(body: Body): string {
   const lines = [
-    `${body.chosen.length} customers chosen of ${body.candidates} with value at risk; spent ${fixed(body.spent, 2)} of ${fixed(body.amount, 2)}`,
+    `${body.chosen.length} customers chosen of ${body.candidates} with value that can still be saved; spent ${fixed(body.spent, 2)} of ${fixed(body.amount, 2)}`,
   ];
   for (const choice of body.chosen as Body[]) {
     lines.push(
-      `  ${choice.profileId}  value ${fixed(choice.value, 3)} × risk ${fixed(choice.churnRisk, 3)} = ${fixed(choice.valueAtRisk, 3)}`,
+      `  ${choice.profileId}  value ${fixed(choice.value, 3)} × P(alive) ${fixed(choice.pAlive, 3)} × risk ${fixed(choice.churnRisk, 3)} × effect = ${fixed(choice.savable, 4)}`,
     );
   }
   return lines.join('\n');

@@ -29,7 +29,7 @@ async function worldServer(seed: number, people: number, days: number) {
   return { server, truths: [...world.truth()] };
 }
 
-describe('churn on the small demo world', () => {
+describe('churn and the retention budget on the small demo world', () => {
   let server: TestServer;
   let truths: PersonTruth[];
   beforeAll(async () => {
@@ -59,7 +59,55 @@ describe('churn on the small demo world', () => {
     expect(renewals.body.totalRiskUnknown).toBe(0);
     expect(renewals.body.totalAtRisk).toBeGreaterThan(0);
   });
+
+  it('picks people who are still customers: what can still be saved, not who already left', async () => {
+    // Issue #11: ranked by value × churn risk, 85 of the medium demo's 100 picks had left for good.
+    const budget = await server.admin('/api/value/budget?amount=2000&costPerCustomer=20');
+    expect(budget.status).toBe(200);
+    expect(budget.body.chosen).toHaveLength(100);
+    expect(budget.body.effect).toBe(0.1);
+    expect(budget.body.effectSource).toBe('prior');
+    const byUserId = new Map(truths.filter((t) => t.userId !== null).map((t) => [t.userId!, t]));
+    const stillHereCount = async (profileIds: string[]) => {
+      let here = 0;
+      for (const profileId of profileIds) {
+        const profile = await server.admin(`/api/profiles/${profileId}`);
+        const userId = profile.body.identities.find((i: { kind: string }) => i.kind === 'user_id')?.value;
+        const truth = byUserId.get(userId);
+        expect(truth, profileId).toBeDefined();
+        if (stillHere(truth!)) here += 1;
+      }
+      return here;
+    };
+    const here = await stillHereCount(budget.body.chosen.map((c: { profileId: string }) => c.profileId));
+    // The old rule on the same refresh: the top 100 by value score × churn risk.
+    const ranking = await server.admin('/api/value/ranking?limit=10000');
+    const old = (ranking.body.items as { profileId: string; score: number; churnRisk: number | null }[])
+      .filter((item) => item.churnRisk !== null && item.score * item.churnRisk > 0)
+      .sort((l, r) => r.score * r.churnRisk! - l.score * l.churnRisk!)
+      .slice(0, 100)
+      .map((item) => item.profileId);
+    const oldHere = await stillHereCount(old);
+    if (process.env.SHOW_FIGURES)
+      console.info(`budget picks still customers: ${here} of 100 (value × churn risk: ${oldHere})`);
+    expect(here).toBeGreaterThanOrEqual(70);
+    expect(here).toBeGreaterThan(oldHere);
+    // A measured effect (from a holdout) scales what the plan saves, not whom it picks.
+    const measured = await server.admin('/api/value/budget?amount=2000&costPerCustomer=20&effect=0.2');
+    expect(measured.body.effectSource).toBe('measured');
+    expect(measured.body.chosen.map((c: { profileId: string }) => c.profileId)).toEqual(
+      budget.body.chosen.map((c: { profileId: string }) => c.profileId),
+    );
+    expect(measured.body.savableCovered).toBeCloseTo(2 * budget.body.savableCovered, 9);
+    expect((await server.admin('/api/value/budget?amount=10&costPerCustomer=1&effect=2')).status).toBe(400);
+  });
 });
+
+/** In truth still a customer at the end: never dropped out, and any subscription not cancelled. */
+function stillHere(truth: PersonTruth): boolean {
+  if (truth.subscription) return truth.subscription.cancelledAt === null;
+  return truth.droppedOutAt === null;
+}
 
 describe('churn on a world too small to learn from', () => {
   let server: TestServer;
@@ -71,7 +119,7 @@ describe('churn on a world too small to learn from', () => {
 
   it('says not enough data (API), writes no churn risk on subscribers, and keeps their renewals apart', async () => {
     const churn = await server.admin('/api/value/churn');
-    expect(churn.status).toBe(200);
+    expect(churn.status, JSON.stringify(churn.body)).toBe(200);
     expect(churn.body.fitted).toBe(false);
     expect(churn.body.note).toMatch(/not enough data/);
     expect(churn.body.heldOutAuc).toBeNull();

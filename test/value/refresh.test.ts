@@ -141,8 +141,9 @@ describe('value refresh end to end', () => {
     expect(budget.status).toBe(200);
     expect(budget.body.chosen.length).toBeLessThanOrEqual(10);
     expect(budget.body.spent).toBeLessThanOrEqual(100);
-    const atRisk = (budget.body.chosen as any[]).map((choice) => choice.valueAtRisk);
-    expect(atRisk).toEqual([...atRisk].sort((a, b) => b - a));
+    const savable = (budget.body.chosen as any[]).map((choice) => choice.savable);
+    expect(savable).toEqual([...savable].sort((a, b) => b - a));
+    expect(budget.body.effectSource).toBe('prior');
 
     const bad = await t.admin('/api/value/budget?amount=100&costPerCustomer=0');
     expect(bad.status).toBe(400);

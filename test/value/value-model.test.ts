@@ -171,6 +171,29 @@ describe('budget allocation', () => {
     expect(plan.candidates).toBe(4);
   });
 
+  it('spends on what can still be saved: someone surely gone is never worth it, however high their risk', () => {
+    const plan = allocateBudget(
+      [
+        // Gone for good in all likelihood: churn risk 1 − P(alive) is highest, nothing to save.
+        { profileId: 'gone', value: 100, churnRisk: 0.95, pAlive: 0.02 },
+        { profileId: 'slipping', value: 60, churnRisk: 0.3, pAlive: 0.9 },
+        { profileId: 'loyal', value: 100, churnRisk: 0.01, pAlive: 1 },
+      ],
+      { amount: 10, costPerCustomer: 10 },
+    );
+    expect(plan.chosen.map((choice) => choice.profileId)).toEqual(['slipping']);
+    expect(plan.chosen[0]!.savable).toBeCloseTo(60 * 0.9 * 0.3 * 0.1, 12);
+    expect(plan.effectSource).toBe('prior');
+    const measured = allocateBudget([{ profileId: 'a', value: 10, churnRisk: 0.5 }], {
+      amount: 1,
+      costPerCustomer: 1,
+      effect: 0.3,
+    });
+    expect(measured.savableCovered).toBeCloseTo(1.5, 12);
+    expect(measured.effectSource).toBe('measured');
+    expect(() => allocateBudget([], { amount: 1, costPerCustomer: 1, effect: 0 })).toThrow(/effect/);
+  });
+
   it('skips a customer who costs more than what is left and takes the next who fits', () => {
     const plan = allocateBudget(
       [

@@ -408,6 +408,12 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     const churnNote = await page.getByTestId('churn-model').innerText();
     if (churn.fitted) expect(churnNote).toContain(`held-out AUC ${churn.heldOutAuc.toFixed(2)}`);
     else expect(churnNote).toContain('not enough data');
+    // The retention picks say what they rank by, and the effect is an assumption until measured.
+    const budget = await api(server, 'GET', '/api/value/budget?amount=1000&costPerCustomer=20');
+    const churnCard = await page.locator('#churn').innerText();
+    expect(churnCard).toContain('what can still be saved');
+    expect(churnCard).toContain('an assumption until a holdout measures it');
+    if (budget.chosen.length > 0) expect(churnCard).toMatch(/can be saved/i);
     await shot('value');
     // Clicking a point of the scatter (drawn as an SVG path in the series colour) opens that person.
     // ECharts listens on its own canvas layer, so click where the point is drawn.

@@ -429,8 +429,19 @@ export interface Budget {
   spent: number;
   remaining: number;
   valueAtRiskCovered: number;
+  savableCovered: number;
+  effect: number;
+  effectSource: 'prior' | 'measured';
   candidates: number;
-  chosen: Array<{ profileId: string; value: number; churnRisk: number; cost: number; valueAtRisk: number }>;
+  chosen: Array<{
+    profileId: string;
+    value: number;
+    pAlive: number;
+    churnRisk: number;
+    cost: number;
+    valueAtRisk: number;
+    savable: number;
+  }>;
 }
 export type ValueMetric = 'clv' | 'value_score' | 'p_alive';
 export interface ValueDistribution {

@@ -194,11 +194,16 @@ export default function Value() {
         <Card title="Churn risk: who to keep first" id="churn">
           {churn.data ? <ChurnModelNote model={churn.data} /> : null}
           <p className="small muted">
-            A retention budget of 1,000 at 20 a customer, spent greedily on value × churn risk.
+            A retention budget of 1,000 at 20 a customer, spent on what can still be saved: value × P(still a
+            customer) × chance of leaving × the share an action keeps
+            {budget.data
+              ? ` (${pct(budget.data.effect, 0)}, ${budget.data.effectSource === 'prior' ? 'an assumption until a holdout measures it' : 'measured'})`
+              : ''}
+            .
           </p>
           {budget.error ? <ErrorNote error={budget.error} /> : null}
           {budget.data && budget.data.chosen.length === 0 ? (
-            <p className="muted">Nobody at risk with value to protect.</p>
+            <p className="muted">Nobody with value that can still be saved.</p>
           ) : null}
           {budget.data && budget.data.chosen.length > 0 ? (
             <table>
@@ -206,8 +211,9 @@ export default function Value() {
                 <tr>
                   <th>Person</th>
                   <th className="num">Value</th>
+                  <th className="num">P(alive)</th>
                   <th className="num">Churn risk</th>
-                  <th className="num">Value at risk</th>
+                  <th className="num">Can be saved</th>
                 </tr>
               </thead>
               <tbody>
@@ -217,8 +223,9 @@ export default function Value() {
                       <Link href={`/people/${encodeURIComponent(c.profileId)}`}>{c.profileId}</Link>
                     </td>
                     <td className="num">{money(c.value)}</td>
+                    <td className="num">{pct(c.pAlive, 0)}</td>
                     <td className="num">{pct(c.churnRisk, 0)}</td>
-                    <td className="num">{money(c.valueAtRisk)}</td>
+                    <td className="num">{c.savable.toFixed(4)}</td>
                   </tr>
                 ))}
               </tbody>
