@@ -33,7 +33,13 @@ import {
 import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { ExperimentService, experimentRoutes } from './experiments/index.ts';
-import { GroupCommitLog, IngestByteBudget, ingestRoutes, ThreadedLogWriter } from './ingest/index.ts';
+import {
+  GroupCommitLog,
+  IngestByteBudget,
+  ingestRoutes,
+  ThreadedLogWriter,
+  WriteKeyRateLimits,
+} from './ingest/index.ts';
 import { LoyaltyStore, loyaltyRoutes, loyaltyRunMsFrom } from './loyalty/index.ts';
 import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
@@ -240,6 +246,7 @@ export async function createServer(
     budget: new IngestByteBudget(config.ingestMaxBytes),
     credentials,
     screen: privacyScreen(suppressions, config.consentPurposes),
+    ...(config.rateLimit ? { rateLimits: new WriteKeyRateLimits(config.rateLimit) } : {}),
   });
   await app.register(adminRoutes, {
     state,

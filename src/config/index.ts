@@ -51,6 +51,8 @@ export interface RapportConfig {
    * messages waiting for their commit); a request beyond it gets 429 before its body is read.
    */
   ingestMaxBytes: number;
+  /** Messages per second (and at once) each write key may send; undefined: no limit. */
+  rateLimit: { messagesPerSecond: number; burst: number } | undefined;
 }
 
 /** Fields whose values are secrets: redacted wherever configuration is printed or logged. */
@@ -88,6 +90,8 @@ export interface ConfigInput {
   logCompactionInterval?: string | undefined;
   quarantineMaxConsecutive?: string | number | undefined;
   adminCorsOrigins?: string | undefined;
+  rateLimit?: string | number | undefined;
+  rateLimitBurst?: string | number | undefined;
   ingestMaxBytes?: string | number | undefined;
 }
 
@@ -115,6 +119,25 @@ function parseOrigins(raw: string | undefined, name: string): string[] {
       throw invalid(name, `${JSON.stringify(origin)} is not an origin like https://admin.example.org`);
   }
   return origins.map((origin) => origin.replace(/\/$/, ''));
+}
+
+/** A batch holds up to 2,500 messages (docs/tracking-api.md): a write key's burst holds one. */
+const LARGEST_BATCH = 2_500;
+
+function parseRateLimit(
+  rate: string | number | undefined,
+  burst: string | number | undefined,
+): RapportConfig['rateLimit'] {
+  const messagesPerSecond = parseCount(rate, 'RAPPORT_RATE_LIMIT', 0, 10_000_000);
+  if (messagesPerSecond === 0) return undefined;
+  const fallback = Math.max(2 * messagesPerSecond, LARGEST_BATCH);
+  const bucket = parseCount(burst, 'RAPPORT_RATE_LIMIT_BURST', fallback, 100_000_000);
+  if (bucket < LARGEST_BATCH)
+    throw invalid(
+      'RAPPORT_RATE_LIMIT_BURST',
+      `must be at least ${LARGEST_BATCH} (one full batch); got ${bucket}`,
+    );
+  return { messagesPerSecond, burst: bucket };
 }
 
 function parsePort(raw: string | number, name: string): number {
@@ -346,6 +369,10 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       'RAPPORT_QUARANTINE_MAX_CONSECUTIVE',
       DEFAULT_QUARANTINE_POLICY.maxConsecutive,
       10_000,
+    ),
+    rateLimit: parseRateLimit(
+      input.rateLimit ?? env.RAPPORT_RATE_LIMIT,
+      input.rateLimitBurst ?? env.RAPPORT_RATE_LIMIT_BURST,
     ),
     adminCorsOrigins: parseOrigins(
       input.adminCorsOrigins ?? env.RAPPORT_ADMIN_CORS_ORIGINS,

@@ -21,6 +21,7 @@ export const ERRORS = {
   RAPPORT_INGEST_INVALID_MESSAGE: { status: 400, kind: 'user' },
   RAPPORT_INGEST_UNKNOWN_WRITE_KEY: { status: 401, kind: 'user' },
   RAPPORT_INGEST_OVERLOADED: { status: 429, kind: 'operational' },
+  RAPPORT_INGEST_RATE_LIMITED: { status: 429, kind: 'user' },
   RAPPORT_INGEST_UNAVAILABLE: { status: 503, kind: 'operational' },
   RAPPORT_API_UNAUTHORIZED: { status: 401, kind: 'user' },
   RAPPORT_API_FORBIDDEN: { status: 403, kind: 'user' },

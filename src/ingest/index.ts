@@ -7,6 +7,7 @@ export { IngestByteBudget, requestBytesOf } from './budget.ts';
 export { formatDuration, registerLogCommands } from './cli.ts';
 export { GroupCommitLog, type GroupCommitOptions } from './group-commit.ts';
 export { ThreadedLogWriter } from './log-writer.ts';
+export { type RateLimit, WriteKeyRateLimits } from './rate-limit.ts';
 export {
   type EntryTime,
   type PrefixStep,

@@ -16,6 +16,7 @@ import type { DeadLetter, LogEntry } from '../store/index.ts';
 import { bodySampleOf, readJsonBody } from './body.ts';
 import { type IngestByteBudget, requestBytesOf } from './budget.ts';
 import type { GroupCommitLog } from './group-commit.ts';
+import { messageCount, type WriteKeyRateLimits } from './rate-limit.ts';
 
 export interface IngestRouteOptions {
   log: GroupCommitLog;
@@ -27,6 +28,8 @@ export interface IngestRouteOptions {
   screen?: MessageScreen;
   /** Bytes of requests held at once (budget.ts); unbounded when absent. */
   budget?: IngestByteBudget;
+  /** Messages per write key (rate-limit.ts); unlimited when absent. */
+  rateLimits?: WriteKeyRateLimits;
 }
 
 /** A note on an accepted message: it landed, but part of it was not usable (e.g. a consent value). */
@@ -152,7 +155,7 @@ async function authenticate(
   request: FastifyRequest,
   body: unknown,
   credentials: CredentialCache,
-): Promise<string> {
+): Promise<{ id: string; name: string }> {
   const fromBody =
     body && typeof body === 'object' && typeof (body as { writeKey?: unknown }).writeKey === 'string'
       ? ((body as { writeKey: string }).writeKey as string)
@@ -166,7 +169,7 @@ async function authenticate(
   }
   const credential = await credentials.verify(secret, 'write');
   if (!credential) throw new RapportError('RAPPORT_INGEST_UNKNOWN_WRITE_KEY', 'unknown or revoked write key');
-  return credential.name;
+  return credential;
 }
 
 async function handle(
@@ -176,7 +179,9 @@ async function handle(
   options: IngestRouteOptions,
 ) {
   const receivedAt = new Date();
-  const source = await authenticate(request, request.body, options.credentials);
+  const writeKey = await authenticate(request, request.body, options.credentials);
+  options.rateLimits?.take(writeKey.id, messageCount(request.body));
+  const source = writeKey.name;
   const parsed = parsePayload(request.body, pathType, {
     receivedAt,
     limits: options.limits ?? SEGMENT_LIMITS,
@@ -216,7 +221,13 @@ async function handle(
  * message. Then the root error handler answers as usual.
  */
 async function fileRejectedRequest(error: unknown, request: FastifyRequest, options: IngestRouteOptions) {
-  if (!isRapportError(error) || error.kind !== 'user' || error.code === 'RAPPORT_INGEST_UNKNOWN_WRITE_KEY')
+  if (
+    !isRapportError(error) ||
+    error.kind !== 'user' ||
+    error.code === 'RAPPORT_INGEST_UNKNOWN_WRITE_KEY' ||
+    // Not a fault of the request: the client retries it as it is.
+    error.code === 'RAPPORT_INGEST_RATE_LIMITED'
+  )
     return;
   const secret = secretFromAuthorization(request.headers.authorization);
   const credential = secret ? await options.credentials.verify(secret, 'write') : undefined;
