@@ -29,7 +29,12 @@ GROUP BY 1 ORDER BY 1`,
   };
 }
 
-/** Whole weeks from `startMs` (the last partial week is left out). */
+/**
+ * Whole weeks from `startMs` (the last partial week is left out). Weeks before the first one
+ * with any spend or revenue are dropped: they are before tracking began, not weeks in which
+ * nothing was earned, and fitted as real zeros they pull the baseline down (and slowed the
+ * fit by minutes).
+ */
 export function weeklyHistory(
   startMs: number,
   endMs: number,
@@ -56,5 +61,16 @@ export function weeklyHistory(
     const week = weekOf(row.day);
     if (week >= 0 && week < weeks) (history.outcome as number[])[week]! += row.revenue;
   }
-  return history;
+  const active = (week: number) =>
+    history.outcome[week] !== 0 || Object.values(history.spend).some((series) => series[week] !== 0);
+  let first = 0;
+  while (first < weeks && !active(first)) first += 1;
+  if (first === 0) return history;
+  return {
+    spend: Object.fromEntries(
+      Object.entries(history.spend).map(([channel, series]) => [channel, series.slice(first)]),
+    ),
+    outcome: history.outcome.slice(first),
+    weekStarts: history.weekStarts.slice(first),
+  };
 }

@@ -8,6 +8,7 @@ import {
   portfolioPlan,
   steadyResponse,
 } from '../../src/attribution/index.ts';
+import { weeklyHistory } from '../../src/attribution/portfolio-data.ts';
 import { simulateMarketingMix } from '../../src/simulate/marketing-mix.ts';
 
 const PLANTED = [
@@ -70,5 +71,28 @@ describe('the budget as a portfolio', () => {
     expect(() => fitResponseCurves({ spend: { a: Array(20).fill(-1) }, outcome: Array(20).fill(1) })).toThrow(
       /negative/,
     );
+  });
+
+  it('sums days into weeks and drops the weeks before tracking began', () => {
+    const start = Date.parse('2026-01-05T00:00:00Z');
+    const history = weeklyHistory(
+      start,
+      start + 4 * 7 * 86_400_000 + 3 * 86_400_000,
+      [
+        { day: '2026-01-20', channel: 'search', campaign: '', amount: 10, currency: 'EUR' },
+        { day: '2026-01-21', channel: 'search', campaign: 'x', amount: 5, currency: 'EUR' },
+        { day: '2026-01-27', channel: 'tv', campaign: '', amount: 7, currency: 'EUR' },
+      ],
+      [
+        { day: '2026-01-22', revenue: 100 },
+        { day: '2026-01-31', revenue: 50 },
+        { day: '2026-02-03', revenue: 999 }, // the partial fifth week
+      ],
+    );
+    expect(history).toEqual({
+      spend: { search: [15, 0], tv: [0, 7] },
+      outcome: [100, 50],
+      weekStarts: ['2026-01-19', '2026-01-26'],
+    });
   });
 });
