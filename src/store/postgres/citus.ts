@@ -104,6 +104,18 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   schedule_marks: { kind: 'local', why: 'scheduler bookkeeping' },
   segment_meta: { kind: 'local', why: 'segments bookkeeping' },
   channel_settings: { kind: 'local', why: 'channel settings' },
+  attribution_spend: { kind: 'local', why: 'imported spend per channel, campaign and day; no person in it' },
+  attribution_send_costs: { kind: 'local', why: 'the cost of a message per channel' },
+  loyalty_ledger: {
+    kind: 'local',
+    why: "the points ledger: each entry's idempotency key is unique across the whole ledger, which Citus enforces only when the key contains the distribution column",
+  },
+  loyalty_referrals: { kind: 'local', why: 'who referred whom, keyed by the referee; few rows' },
+  loyalty_state: { kind: 'local', why: 'loyalty bookkeeping' },
+  users: { kind: 'local', why: 'dashboard accounts' },
+  sessions: { kind: 'local', why: 'dashboard sessions' },
+  token_roles: { kind: 'local', why: 'the role of each admin token' },
+  audit_log: { kind: 'local', why: 'the audit log of admin writes, in the order they happened' },
   schema_migrations: { kind: 'local', why: 'the migration ledger' },
   channel_schema_migrations: { kind: 'local', why: 'the migration ledger' },
 };
