@@ -72,6 +72,7 @@ const BAD: { name: string; document: unknown; field: string }[] = [
   },
 ];
 
+// Each case spawns the CLI (tsx start-up takes seconds on a busy machine): generous time-outs.
 describe('rapport experiments compare', () => {
   it('prints gbstats’ frequentist relative result with null for what does not apply', async () => {
     const result = await rapportWithStdin(
@@ -86,7 +87,7 @@ describe('rapport experiments compare', () => {
     expect(round(answer.pValue)).toBe(0.06191);
     expect(answer.chanceToWin).toBeNull();
     expect(answer.risk).toBeNull();
-  });
+  }, 180_000);
 
   it('runs the Bayesian engine', async () => {
     const document = {
@@ -101,7 +102,7 @@ describe('rapport experiments compare', () => {
     expect(round(answer.chanceToWin)).toBe(0.60918);
     expect(answer.risk.map(round)).toEqual([0.0814, 0.04058]);
     expect(answer.pValue).toBeNull();
-  });
+  }, 180_000);
 
   it('refuses n = 1 naming the field, and text that is not JSON', async () => {
     const one = await rapportWithStdin(
@@ -122,7 +123,7 @@ describe('rapport experiments compare', () => {
     );
     expect(shape.code).toBe(1);
     expect(shape.stderr).toContain('type');
-  });
+  }, 180_000);
 });
 
 describe('POST /api/experiments/compare', () => {
