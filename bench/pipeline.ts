@@ -32,7 +32,7 @@ function flag(args: string[], name: string, fallback: number): number {
   return at === -1 ? fallback : Number(args[at + 1]);
 }
 
-function messages(count: number) {
+export function messages(count: number) {
   const templates = generateBodies(DEFAULT_GENERATOR);
   const receivedAt = new Date();
   const out: { messageId: string; source: string; receivedAt: string; json: string }[] = [];

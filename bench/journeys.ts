@@ -1,0 +1,109 @@
+// `npm run bench -- journeys [--messages N] [--engine sqlite|postgres|both]`: the journeys
+// processor alone, as the server runs it (200 entries or 5 ms of work a step, on the HTTP
+// thread), over N realistic messages already resolved by the profiles processor, with one
+// active journey entered by "Order Completed". Prints log entries per second consumed, the
+// figure that falls behind on PostgreSQL (issue 12: 35/s after a crash run). Baseline in the
+// same process: the log read alone (readContaining of the same slices), the floor any reader
+// of the log pays.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startConductor } from '../src/conductor/runtime/index.ts';
+import { DEFAULT_IDENTITY_CONFIG } from '../src/identity/index.ts';
+import { runJourneysStep } from '../src/pipeline/journeys.ts';
+import { DEFAULT_STEP_OPTIONS, runProfilesStep } from '../src/pipeline/steps.ts';
+import { openStateStore, type StorageLocation } from '../src/store/index.ts';
+import { quoteIdent } from '../src/store/postgres/sql.ts';
+import { startThrowawayPostgres } from '../test/support/postgres.ts';
+import { messages } from './pipeline.ts';
+
+const JOURNEY = {
+  format: 1,
+  id: 'bench-orders',
+  version: 1,
+  name: 'orders',
+  reentry: { mode: 'always' },
+  defaultTimeZone: 'UTC',
+  entry: { kind: 'event', event: 'Order Completed' },
+  start: 'hello',
+  steps: [
+    {
+      id: 'hello',
+      type: 'send',
+      channel: 'email',
+      purpose: 'email',
+      template: { subject: 'Thanks', body: 'x' },
+      next: 'done',
+    },
+    { id: 'done', type: 'exit' },
+  ],
+};
+
+async function measure(engine: string, location: StorageLocation, count: number): Promise<void> {
+  const state = await openStateStore(location);
+  await state.log.append(messages(count));
+  while ((await runProfilesStep(state, DEFAULT_STEP_OPTIONS)) > 0) {}
+  const conductor = await startConductor({
+    location,
+    identity: DEFAULT_IDENTITY_CONFIG,
+    runLoops: false,
+    onError: console.error,
+  });
+  await conductor.service.save(JOURNEY);
+  await conductor.service.setStatus(JOURNEY.id, 'active');
+  const head = await state.log.headSeq();
+
+  let start = performance.now();
+  for (let after = 0; after < head; after += 200)
+    await state.log.readContaining(after, 200, '"type":"track"');
+  const readMs = performance.now() - start;
+
+  start = performance.now();
+  let steps = 0;
+  const options = { batchSize: 200, budgetMs: 5, identity: DEFAULT_IDENTITY_CONFIG };
+  while ((await runJourneysStep(conductor.state, options)) > 0) steps += 1;
+  const stepMs = performance.now() - start;
+  const rate = (ms: number) => (head / (ms / 1000)).toFixed(0).padStart(8);
+  console.log(`${engine}: log read alone (baseline)          ${rate(readMs)} entries/s`);
+  console.log(
+    `${engine}: journeys processor, 200 or 5 ms a step ${rate(stepMs)} entries/s  (${steps} steps, ${(head / steps).toFixed(1)} entries a step; ${(stepMs / readMs).toFixed(1)}x the read)`,
+  );
+  await conductor.stop();
+  await state.close();
+}
+
+export async function run(args: string[]): Promise<void> {
+  const flag = (name: string, fallback: string) => {
+    const at = args.indexOf(`--${name}`);
+    return at === -1 ? fallback : (args[at + 1] ?? fallback);
+  };
+  const count = Number(flag('messages', '20000'));
+  const engine = flag('engine', 'both');
+  if (engine !== 'postgres') {
+    const dir = mkdtempSync(join(tmpdir(), 'rapport-bench-journeys-'));
+    try {
+      await measure('sqlite', { dataDir: dir }, count);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  if (engine !== 'sqlite') {
+    const cluster = process.env.RAPPORT_BENCH_DATABASE_URL ? null : await startThrowawayPostgres();
+    const base = process.env.RAPPORT_BENCH_DATABASE_URL ?? (cluster?.url as string);
+    const database = `bench_journeys_${randomBytes(4).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: base });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${quoteIdent(database)}`);
+    const url = new URL(base);
+    url.pathname = `/${database}`;
+    try {
+      await measure('postgres', { dataDir: tmpdir(), databaseUrl: url.toString() }, count);
+    } finally {
+      await admin.query(`DROP DATABASE ${quoteIdent(database)} WITH (FORCE)`);
+      await admin.end();
+      await cluster?.stop();
+    }
+  }
+}
