@@ -37,6 +37,8 @@ interface Db {
   run(sql: string, params?: unknown[]): Promise<number>;
   /** Runs `work` in one transaction; on PostgreSQL `lock` serialises transactions per key. */
   transaction<T>(work: (db: Db) => Promise<T>, lock?: string): Promise<T>;
+  /** After an erasure: no copy of the deleted rows left in a write-ahead log (SQLite). */
+  truncateLog(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -132,6 +134,17 @@ class SqliteDb implements Db {
     return next;
   }
 
+  async truncateLog() {
+    // secure_delete (set by openSqlite) zeroes the freed pages in the file; the WAL still holds
+    // the pages as they were until a checkpoint empties it.
+    await this.transactionQueueIdle();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  private async transactionQueueIdle() {
+    await this.#queue;
+  }
+
   async close() {
     this.db.close();
   }
@@ -179,6 +192,10 @@ class PostgresDb implements Db {
     } finally {
       client.release();
     }
+  }
+
+  async truncateLog() {
+    // PostgreSQL: dead rows go with VACUUM (docs/privacy.md); nothing to do per erasure here.
   }
 
   async close() {
@@ -361,15 +378,17 @@ export class LoyaltyStore {
   }
 
   /** Erasure: every entry and referral (as referrer or referee) of these profiles; returns how many rows. */
-  eraseProfiles(profileIds: string[]): Promise<number> {
-    return this.db.transaction(async (db) => {
-      let removed = 0;
+  async eraseProfiles(profileIds: string[]): Promise<number> {
+    const removed = await this.db.transaction(async (db) => {
+      let rows = 0;
       for (const id of profileIds) {
-        removed += await db.run('DELETE FROM {ledger} WHERE profile_id = ?', [id]);
-        removed += await db.run('DELETE FROM {referrals} WHERE referee_id = ? OR referrer_id = ?', [id, id]);
+        rows += await db.run('DELETE FROM {ledger} WHERE profile_id = ?', [id]);
+        rows += await db.run('DELETE FROM {referrals} WHERE referee_id = ? OR referrer_id = ?', [id, id]);
       }
-      return removed;
+      return rows;
     });
+    await this.db.truncateLog();
+    return removed;
   }
 
   /** Records who referred whom; the first code a referee arrives with wins. */

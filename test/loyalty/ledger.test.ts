@@ -4,7 +4,7 @@
 // redemption leaves the ledger untouched.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -154,10 +154,17 @@ for (const engine of ENGINES) {
       expect(await store.balance(profileId)).toBe(10);
     });
 
-    it('erases a person’s entries', async () => {
-      await store.appendCredits([entry('gone', 'earn', 5, 'earn:gone:1')]);
-      expect(await store.eraseProfiles(['gone'])).toBe(1);
-      expect(await store.entries('gone')).toEqual([]);
+    it('erases a person’s entries, leaving no copy in the SQLite file or its write-ahead log', async () => {
+      const id = 'erase-me-7d3f9a';
+      await store.appendCredits([entry(id, 'earn', 5, `earn:${id}:1`)]);
+      expect(await store.eraseProfiles([id])).toBe(1);
+      expect(await store.entries(id)).toEqual([]);
+      if (engine.name === 'sqlite') {
+        for (const file of ['loyalty.sqlite', 'loyalty.sqlite-wal']) {
+          const path = join(dir, file);
+          if (existsSync(path)) expect(readFileSync(path).includes(id), file).toBe(false);
+        }
+      }
     });
   });
 }
