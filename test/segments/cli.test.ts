@@ -106,6 +106,24 @@ describe('rapport segments', () => {
 
     const notWhy = await rapport(withServer('segments', 'why', 'buyers', await profileIdOf('u3'), '--json'));
     expect(JSON.parse(notWhy.stdout).member).toBe(false);
+
+    // A computed property written after the person's last event (as a value refresh does):
+    // `why` reads today's value (issue #11: it saw no CLV for people who had one).
+    const u2 = await profileIdOf('u2');
+    await server.server.state.setComputedProperties([
+      { profileId: u2, name: 'clv', value: 250, computedAt: new Date().toISOString() },
+    ]);
+    expect(
+      (
+        await server.adminRequest('POST', '/api/segments', {
+          id: 'high-clv',
+          name: 'High CLV',
+          text: 'computed clv > 100',
+        })
+      ).status,
+    ).toBe(201);
+    const clvWhy = await rapport(withServer('segments', 'why', 'high-clv', u2, '--json'));
+    expect(JSON.parse(clvWhy.stdout).explanation).toMatchObject({ holds: true, observed: { value: 250 } });
   }, 180_000);
 
   it('previews a rule from a JSON file without saving it', async () => {

@@ -286,7 +286,16 @@ export class SegmentService {
         'RAPPORT_API_NOT_FOUND',
         `no profile ${profileId} has been seen by the segments processor`,
       );
-    const state = (row.state as ProfileSegmentState | undefined) ?? emptyProfileState();
+    const stored = (row.state as ProfileSegmentState | undefined) ?? emptyProfileState();
+    // Computed properties (CLV, churn risk…) are written by other processors without an event:
+    // read today's, as the rule would, not those the state held at its last event.
+    const computed: Record<string, unknown> = {};
+    for (const property of await this.options.state.computedPropertiesOf([canonical]))
+      computed[`computed:${property.name}`] = property.value;
+    const facts = Object.fromEntries(
+      Object.entries(stored.facts).filter(([key]) => !key.startsWith('computed:')),
+    );
+    const state = { ...stored, facts: { ...facts, ...computed } };
     const evaluatedAt = new Date(Math.max(this.now().getTime(), row.evaluatedAt ?? 0));
     const [member] = await this.options.store.membersOf(id, [canonical]);
     return {
