@@ -15,6 +15,7 @@ const pages: Array<{ path: string; label: string; needs?: string; page: Componen
   { path: '/value', label: 'Value', page: lazy(() => import('./pages/Value.tsx')) },
   { path: '/experiments', label: 'Experiments', page: lazy(() => import('./pages/Experiments.tsx')) },
   { path: '/measure', label: 'Measure', page: lazy(() => import('./pages/Measure.tsx')) },
+  { path: '/personas', label: 'Personas', page: lazy(() => import('./pages/Personas.tsx')) },
   {
     path: '/recommendations',
     label: 'Recommendations',
