@@ -152,7 +152,7 @@ export default function Personas() {
       ) : null}
       {fit ? (
         <>
-          <div className="stats" aria-label="Fit">
+          <div className="stats">
             <Stat label="Personas" value={fit.k} />
             <Stat label="People" value={num(fit.people)} />
             <Stat
