@@ -5,8 +5,8 @@
 // A. ingest: N messages in batches of 100 over C connections to a Rapport server in this
 //    process (`--database` the node or the coordinator); acknowledged messages/s, then the
 //    end-to-end rate (until the profiles and warehouse processors reach the log head);
-// B. segment build: a segment saved over that history (POST /api/segments builds it from the
-//    event store before answering), and a preview of another rule; milliseconds each.
+// B. segment build: a segment saved over that history (POST /api/segments, then polled until
+//    it is live: built from the event store), and a preview of another rule; milliseconds each.
 // The ratio is Citus / one PostgreSQL. On one 2-core machine the three Citus nodes share the
 // cores that one PostgreSQL has to itself, so this shows the coordination cost Citus adds, not
 // the scale-out it buys (docs/scaling.md).
@@ -109,8 +109,14 @@ async function runAgainst(databaseUrl: string, options: Options): Promise<Result
       }),
     });
     if (!created.ok) throw new Error(`segment: ${created.status} ${await created.text()}`);
+    // The build runs after the 201: poll until the segment is live.
+    let segment = (await created.json()) as { id: string; status: string; size?: number };
+    while (segment.status !== 'live') {
+      await new Promise((r) => setTimeout(r, 20));
+      const answer = await fetch(`${url}/api/segments/${encodeURIComponent(segment.id)}`, { headers: admin });
+      segment = (await answer.json()) as typeof segment;
+    }
     const segmentBuildMs = performance.now() - segmentStarted;
-    const segment = (await created.json()) as { size?: number };
     const previewStarted = performance.now();
     const preview = await fetch(`${url}/api/segments/preview`, {
       method: 'POST',
