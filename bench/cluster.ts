@@ -117,6 +117,14 @@ async function runAgainst(databaseUrl: string, options: Options): Promise<Result
       segment = (await answer.json()) as typeof segment;
     }
     const segmentBuildMs = performance.now() - segmentStarted;
+    // On Citus a read racing the build's commit can see one worker's share of the members
+    // (docs/scaling.md): read the size until two reads agree.
+    for (let previous = -1; segment.size !== previous; ) {
+      previous = segment.size ?? -1;
+      await new Promise((r) => setTimeout(r, 200));
+      const answer = await fetch(`${url}/api/segments/${encodeURIComponent(segment.id)}`, { headers: admin });
+      segment = (await answer.json()) as typeof segment;
+    }
     const previewStarted = performance.now();
     const preview = await fetch(`${url}/api/segments/preview`, {
       method: 'POST',
