@@ -79,6 +79,18 @@ const CONTENT_MESSAGES = [
   /^(Conversion|Constraint|Out of Range|Invalid Input) Error\b/,
   /^string or blob too big/i,
 ];
+// Citus hands some errors of a worker's shard on as XX000 (internal error) with the worker's
+// message: for that code only, PostgreSQL's own wording of the 22/23/54 refusals decides.
+const CITUS_WORKER_CONTENT = [
+  /violates (not-null|unique|check|exclusion|foreign key) constraint/,
+  /^null value in column /,
+  /^invalid input syntax for /,
+  /^value too long for type /,
+  /out of range/,
+  /^index row (size|requires) /,
+  /^invalid byte sequence for encoding/,
+  /^unsupported Unicode escape sequence/,
+];
 
 function codeOf(error: object): string | undefined {
   const code = (error as { code?: unknown }).code;
@@ -121,6 +133,9 @@ export function isContentRefusal(error: unknown, depth = 0): boolean {
   }
   const message = (error as { message?: unknown }).message;
   if (typeof message === 'string' && CONTENT_MESSAGES.some((pattern) => pattern.test(message))) return true;
+  if (code === 'XX000' && typeof message === 'string' && CITUS_WORKER_CONTENT.some((p) => p.test(message))) {
+    return true;
+  }
   const cause = (error as { cause?: unknown }).cause;
   return cause !== undefined && isContentRefusal(cause, depth + 1);
 }

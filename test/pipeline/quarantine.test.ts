@@ -171,6 +171,20 @@ describe('isContentRefusal', () => {
     ['DuckDB constraint', new Error('Constraint Error: NOT NULL constraint failed: events.timestamp')],
     ['DuckDB out of range', new Error('Out of Range Error: Overflow in multiplication')],
     ['wrapped', Object.assign(new Error('outer'), { cause: coded('23505') })],
+    [
+      "a Citus worker's not-null refusal, passed on as XX000",
+      coded(
+        'XX000',
+        'null value in column "timestamp" of relation "events_103068" violates not-null constraint',
+      ),
+    ],
+    [
+      "a Citus worker's index row limit, passed on as XX000",
+      coded(
+        'XX000',
+        'index row size 4016 exceeds btree version 4 maximum 2704 for index "identities_pkey_102010"',
+      ),
+    ],
   ])('%s is a content refusal', (_name, error) => {
     expect(isContentRefusal(error)).toBe(true);
     expect(isTransientError(error)).toBe(false);
@@ -179,6 +193,7 @@ describe('isContentRefusal', () => {
   it.each([
     ['a bug', new TypeError("Cannot read properties of undefined (reading 'x')")],
     ['PostgreSQL internal error', coded('XX000')],
+    ['an internal error of another wording', coded('XX000', 'could not find block containing chunk 0x55')],
     ['PostgreSQL undefined column (a migration missing)', coded('42703')],
     ['SQLite busy', coded('SQLITE_BUSY')],
     ['PostgreSQL deadlock', coded('40P01')],
