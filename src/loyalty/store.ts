@@ -1,8 +1,9 @@
 // The points ledger's storage, on SQLite (its own file, loyalty.sqlite, so its writes never wait
 // for the state file's lock) or PostgreSQL (tables in the shared schema, their own migration
 // component). Append-only: entries are inserted, never updated; a balance is the sum of entries.
-// Every entry has a unique key (the source message for earnings, the request id for a
-// redemption), so a replay inserts nothing. The SQL is written once with `?` placeholders and
+// Every entry has a key unique per person (the source message for earnings, the request id for
+// a redemption), so a replay inserts nothing; per person, so that on Citus the ledger is
+// distributed by profile id with the person's other rows. The SQL is written once with `?` placeholders and
 // `{ledger}` / `{state}` table names; the two small adapters below differ only in driver calls.
 import { join } from 'node:path';
 import type pg from 'pg';
@@ -66,6 +67,27 @@ const SQLITE_MIGRATIONS = [
      rewarded_at TEXT
    );
    CREATE INDEX loyalty_referrals_by_referrer ON loyalty_referrals (referrer_id);`,
+  // An entry's key is unique per person (Citus enforces a unique key only when it contains the
+  // distribution column): SQLite cannot drop a constraint, so the table is rebuilt.
+  `CREATE TABLE loyalty_ledger_by_person (
+     id INTEGER PRIMARY KEY,
+     entry_key TEXT NOT NULL,
+     profile_id TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     points INTEGER NOT NULL,
+     reason TEXT,
+     source_message_id TEXT,
+     rule_id TEXT,
+     campaign_id TEXT,
+     at TEXT NOT NULL,
+     expires_at TEXT,
+     UNIQUE (profile_id, entry_key)
+   );
+   INSERT INTO loyalty_ledger_by_person SELECT id, entry_key, profile_id, kind, points, reason,
+     source_message_id, rule_id, campaign_id, at, expires_at FROM loyalty_ledger;
+   DROP TABLE loyalty_ledger;
+   ALTER TABLE loyalty_ledger_by_person RENAME TO loyalty_ledger;
+   CREATE INDEX loyalty_ledger_by_profile ON loyalty_ledger (profile_id, id);`,
 ];
 
 const POSTGRES_MIGRATIONS = [
@@ -92,6 +114,9 @@ const POSTGRES_MIGRATIONS = [
      rewarded_at text
    );
    CREATE INDEX loyalty_referrals_by_referrer ON loyalty_referrals (referrer_id);`,
+  // Unique per person, so that on Citus the ledger is distributed by profile_id (citus.ts).
+  `ALTER TABLE loyalty_ledger DROP CONSTRAINT loyalty_ledger_entry_key_key;
+   ALTER TABLE loyalty_ledger ADD CONSTRAINT loyalty_ledger_profile_entry_key UNIQUE (profile_id, entry_key);`,
 ];
 
 class SqliteDb implements Db {
@@ -225,7 +250,7 @@ function toEntry(row: Record<string, unknown>): LedgerEntry {
 async function insert(db: Db, entry: NewEntry): Promise<boolean> {
   const changed = await db.run(
     `INSERT INTO {ledger} (entry_key, profile_id, kind, points, reason, source_message_id, rule_id, campaign_id, at, expires_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (entry_key) DO NOTHING`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id, entry_key) DO NOTHING`,
     [
       entry.key,
       entry.profileId,
@@ -301,7 +326,10 @@ export class LoyaltyStore {
   debit(entry: NewEntry, allowNegative = false): Promise<Debit> {
     return this.db.transaction(async (db) => {
       const balance = await balanceIn(db, entry.profileId);
-      const [known] = await db.all('SELECT points FROM {ledger} WHERE entry_key = ?', [entry.key]);
+      const [known] = await db.all('SELECT points FROM {ledger} WHERE profile_id = ? AND entry_key = ?', [
+        entry.profileId,
+        entry.key,
+      ]);
       if (known) return { ok: true, inserted: false, balance };
       if (entry.points < 0 && balance + entry.points < 0 && !allowNegative) return { ok: false, balance };
       await insert(db, entry);

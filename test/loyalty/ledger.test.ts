@@ -154,6 +154,32 @@ for (const engine of ENGINES) {
       expect(await store.balance(profileId)).toBe(10);
     });
 
+    it('keys an entry per person: the same key for two people is two entries', async () => {
+      expect(await store.appendCredits([entry('key-a', 'earn', 5, 'earn:shared:1')])).toBe(1);
+      expect(await store.appendCredits([entry('key-b', 'earn', 7, 'earn:shared:1')])).toBe(1);
+      expect(await store.appendCredits([entry('key-a', 'earn', 9, 'earn:shared:1')])).toBe(0);
+      expect([await store.balance('key-a'), await store.balance('key-b')]).toEqual([5, 7]);
+    });
+
+    it.skipIf(engine.name !== 'postgres' || !inject('citus'))(
+      'on Citus: the ledger is distributed by profile id, colocated with the profiles',
+      async () => {
+        const client = new pg.Client({ connectionString: postgresUrl });
+        await client.connect();
+        try {
+          const { rows } = await client.query(
+            `SELECT a.attname AS column FROM pg_dist_partition p
+               JOIN pg_attribute a ON a.attrelid = p.logicalrelid AND a.attnum = (regexp_match(p.partkey, ':varattno (\\d+)'))[1]::int
+              WHERE p.logicalrelid = $1::regclass AND p.partmethod = 'h'`,
+            [`"${schema}".loyalty_ledger`],
+          );
+          expect(rows).toEqual([{ column: 'profile_id' }]);
+        } finally {
+          await client.end();
+        }
+      },
+    );
+
     it('erases a person’s entries, leaving no copy in the SQLite file or its write-ahead log', async () => {
       const id = 'erase-me-7d3f9a';
       await store.appendCredits([entry(id, 'earn', 5, `earn:${id}:1`)]);

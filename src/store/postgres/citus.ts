@@ -107,8 +107,10 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   attribution_spend: { kind: 'local', why: 'imported spend per channel, campaign and day; no person in it' },
   attribution_send_costs: { kind: 'local', why: 'the cost of a message per channel' },
   loyalty_ledger: {
-    kind: 'local',
-    why: "the points ledger: each entry's idempotency key is unique across the whole ledger, which Citus enforces only when the key contains the distribution column",
+    kind: 'distributed',
+    column: 'profile_id',
+    primaryKey: ['profile_id', 'id'],
+    why: "the points ledger, per person: an entry's idempotency key is unique per person, and a balance is summed on one shard",
   },
   loyalty_referrals: { kind: 'local', why: 'who referred whom, keyed by the referee; few rows' },
   loyalty_state: { kind: 'local', why: 'loyalty bookkeeping' },
