@@ -88,9 +88,26 @@ export interface ResolveContext {
   now: string;
 }
 
+/**
+ * The limits a message is held to. An alias is the sender saying in so many words that its
+ * previousId and userId are one person (Segment re-keys previousId to userId), so the userId
+ * limit, a guard against identify calls on shared devices, does not refuse it; every other
+ * limit (emails) still does.
+ */
+function limitsOf(message: SegmentMessage, config: IdentityConfig): Record<string, number> {
+  if (message.type !== 'alias') return config.limits;
+  const { user_id: _userIdLimit, ...others } = config.limits;
+  return others;
+}
+
 /** Which identity limit, if any, a merge of a and b would break. */
-function brokenLimit(graph: IdentityGraph, a: string, b: string, config: IdentityConfig): string | undefined {
-  for (const [kind, limit] of Object.entries(config.limits)) {
+function brokenLimit(
+  graph: IdentityGraph,
+  a: string,
+  b: string,
+  limits: Record<string, number>,
+): string | undefined {
+  for (const [kind, limit] of Object.entries(limits)) {
     const values = new Set(
       [...graph.keysOf(a), ...graph.keysOf(b)].filter((k) => k.kind === kind).map((k) => k.value),
     );
@@ -117,8 +134,10 @@ function merge(
   message: SegmentMessage,
   ctx: ResolveContext,
 ): string {
-  const [winnerId, loserId] = chooseWinner(graph, a, b);
-  const broken = brokenLimit(graph, a, b, ctx.config);
+  // An alias keeps the profile its userId names: previousId is the identity re-keyed into it.
+  const aliasTarget = message.type === 'alias' && graph.keysOf(a).some(isUserId(message.userId));
+  const [winnerId, loserId] = aliasTarget ? [a, b] : chooseWinner(graph, a, b);
+  const broken = brokenLimit(graph, a, b, limitsOf(message, ctx.config));
   const why = message.type === 'alias' ? 'alias' : `${message.type} carried identifiers of both profiles`;
   if (broken) {
     graph.record({
@@ -144,6 +163,10 @@ function merge(
     reason: why,
   });
   return winnerId;
+}
+
+function isUserId(userId: string | undefined): (key: IdentityKey) => boolean {
+  return (key) => key.kind === 'user_id' && key.value === userId;
 }
 
 function messageKeys(graph: IdentityGraph, message: SegmentMessage, ctx: ResolveContext): IdentityKey[] {
@@ -175,11 +198,12 @@ export function resolveIdentity(graph: IdentityGraph, message: SegmentMessage, c
     const survivor = merge(graph, profileId, other, message, ctx);
     if (survivor !== profileId && graph.profile(profileId).mergedInto === survivor) profileId = survivor;
   }
+  const limits = limitsOf(message, ctx.config);
   const strongest = keys[0];
   if (
     strongest &&
     graph.ownerOf(strongest) === undefined &&
-    wouldBreakLimit(graph, profileId, strongest, ctx)
+    wouldBreakLimit(graph, profileId, strongest, limits)
   ) {
     // A new userId arriving on a device that belongs to someone else: a new person, not
     // a new identifier for the device's owner.
@@ -188,7 +212,7 @@ export function resolveIdentity(graph: IdentityGraph, message: SegmentMessage, c
   }
   for (const key of keys) {
     if (graph.ownerOf(key) !== undefined) continue;
-    const limit = ctx.config.limits[key.kind];
+    const limit = limits[key.kind];
     if (limit !== undefined && graph.countOfKind(profileId, key.kind) >= limit) {
       graph.record({
         at: ctx.now,
@@ -210,9 +234,9 @@ function wouldBreakLimit(
   graph: IdentityGraph,
   profileId: string,
   key: IdentityKey,
-  ctx: ResolveContext,
+  limits: Record<string, number>,
 ): boolean {
-  const limit = ctx.config.limits[key.kind];
+  const limit = limits[key.kind];
   return limit !== undefined && graph.countOfKind(profileId, key.kind) >= limit;
 }
 

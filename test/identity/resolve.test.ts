@@ -63,6 +63,64 @@ describe('resolveIdentity', () => {
     expect(winner?.eventCount).toBe(3);
   });
 
+  it("re-keys an alias's previousId to its userId under the default limits (Segment's alias)", () => {
+    const { resolved, changes } = run([
+      { type: 'track', userId: 'old-id', event: 'Viewed' },
+      { type: 'track', userId: 'new-id', event: 'Bought' },
+      { type: 'alias', userId: 'new-id', previousId: 'old-id' },
+      { type: 'track', userId: 'old-id', event: 'Returned' },
+    ]);
+    expect(resolved[0]).not.toBe(resolved[1]);
+    // The profile the userId names survives; the previousId's history and identity move into it.
+    expect(changes.merges).toEqual([
+      expect.objectContaining({
+        outcome: 'merged',
+        winnerId: resolved[1],
+        loserId: resolved[0],
+        reason: 'alias',
+      }),
+    ]);
+    expect(resolved[2]).toBe(resolved[1]);
+    expect(resolved[3]).toBe(resolved[1]);
+    const owners = changes.identities.filter((i) => i.kind === 'user_id').map((i) => [i.value, i.profileId]);
+    expect(owners.sort()).toEqual([
+      ['new-id', resolved[1]],
+      ['old-id', resolved[1]],
+    ]);
+    expect(changes.profiles.find((p) => p.profileId === resolved[1])?.eventCount).toBe(4);
+  });
+
+  it('links a new userId to the profile of the previousId it aliases', () => {
+    const { resolved, changes } = run([
+      { type: 'identify', userId: 'old-id', traits: { email: 'ann@x.com' } },
+      { type: 'alias', userId: 'new-id', previousId: 'old-id' },
+      { type: 'track', userId: 'new-id', event: 'Bought' },
+    ]);
+    expect(new Set(resolved).size).toBe(1);
+    expect(changes.merges).toEqual([]);
+    expect(
+      changes.identities
+        .filter((i) => i.kind === 'user_id')
+        .map((i) => i.value)
+        .sort(),
+    ).toEqual(['new-id', 'old-id']);
+  });
+
+  it('keeps the guard rail for identify-driven merges, and the email limit for aliases', () => {
+    const { resolved, changes } = run([
+      { type: 'identify', anonymousId: 'laptop', userId: 'alice' },
+      { type: 'identify', anonymousId: 'laptop', userId: 'bob' },
+      { type: 'identify', userId: 'carol', traits: { email: 'carol@x.com' } },
+      { type: 'identify', userId: 'dave', traits: { email: 'dave@x.com' } },
+      { type: 'alias', userId: 'dave', previousId: 'carol' },
+    ]);
+    expect(resolved[1]).not.toBe(resolved[0]);
+    const refused = changes.merges.filter((m) => m.outcome === 'refused').map((m) => m.reason);
+    expect(refused).toEqual([expect.stringMatching(/^alias; refused: email limit 1/)]);
+    expect(changes.merges.filter((m) => m.outcome === 'merged')).toEqual([]);
+    expect(resolved[4]).toBe(resolved[3]);
+  });
+
   it('refuses to fuse two identified people who share a device, and records the refusal', () => {
     const { resolved, changes } = run([
       { type: 'identify', anonymousId: 'shared-laptop', userId: 'alice' },
