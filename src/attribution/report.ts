@@ -1,6 +1,6 @@
 // The attribution report over Rapport's own data: read the touchpoints (one query), build the
 // paths, run every model. The report carries the query it ran so each number can be traced.
-import type { EventReader } from '../pipeline/rpc.ts';
+import type { EventReader } from '../store/index.ts';
 import { runModel } from './models.ts';
 import { DEFAULT_KINDS, pathsFromEvents } from './touchpoints.ts';
 import { toTouchRow, touchpointsQuery } from './touchpoints-sql.ts';

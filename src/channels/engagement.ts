@@ -13,9 +13,8 @@ import {
   explainPreference,
   rankChannels,
 } from '../conductor/index.ts';
-import type { EventReader } from '../pipeline/index.ts';
 import { mergedIdsOf, survivorOf } from '../profiles/index.ts';
-import type { StateStore } from '../store/index.ts';
+import type { EventReader, StateStore } from '../store/index.ts';
 import { ENGAGED_EVENTS, SENT_EVENTS } from './delivery-events.ts';
 
 const quoted = (names: readonly string[]) =>

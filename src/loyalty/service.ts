@@ -9,8 +9,7 @@
 // Traits and events go through the log, like every other change to a person.
 import { randomBytes } from 'node:crypto';
 import { RapportError } from '../errors/index.ts';
-import type { EventReader } from '../pipeline/index.ts';
-import type { LogEntry, StateStore } from '../store/index.ts';
+import type { EventReader, LogEntry, StateStore } from '../store/index.ts';
 import { mergeResolver } from '../value/index.ts';
 import {
   EMPTY_PROGRAMME,

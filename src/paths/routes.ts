@@ -3,8 +3,8 @@
 // admin-token check and the segment store: the merge map and a segment's members come from it.
 import type { FastifyInstance } from 'fastify';
 import { errorSchema } from '../api/schemas.ts';
-import type { EventReader } from '../pipeline/rpc.ts';
 import { resolveRange } from '../stats/range.ts';
+import type { EventReader } from '../store/index.ts';
 import { assemblePaths } from './assemble.ts';
 import { pathsQuery } from './query.ts';
 

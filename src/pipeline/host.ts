@@ -1,10 +1,10 @@
 // Starts the pipeline worker and gives the HTTP thread a handle: wake it after a commit,
 // query events through it, read its progress, stop it.
 import { Worker } from 'node:worker_threads';
-import type { EventQuery, StoredEvent } from '../store/index.ts';
+import type { EventQuery, EventReader, StoredEvent } from '../store/index.ts';
 import type { CompactionReport } from './compaction.ts';
 import type { ReplayResult } from './quarantine-loop.ts';
-import type { EventReader, FromWorker, PipelineStatus, ReaderMethod, ToWorker } from './rpc.ts';
+import type { FromWorker, PipelineStatus, ReaderMethod, ToWorker } from './rpc.ts';
 import type { PipelineWorkerData } from './worker.ts';
 
 export interface Pipeline extends EventReader {

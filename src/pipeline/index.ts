@@ -27,7 +27,7 @@ export {
   startProcessorLoop,
 } from './quarantine-loop.ts';
 export { JOURNEYS_PROCESSOR, LOG_READERS, logReaderOffsets } from './readers.ts';
-export type { EventReader, PipelineStatus } from './rpc.ts';
+export type { PipelineStatus } from './rpc.ts';
 export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';
 export {
   DEFAULT_STEP_OPTIONS,

@@ -1,18 +1,8 @@
 // The messages between the HTTP thread and the pipeline worker. The worker owns the event
 // store (an embedded DuckDB file can be opened by one thread only), so event queries from
 // the API travel here as requests.
-import type { EventQuery, StoredEvent } from '../store/index.ts';
+import type { EventReader } from '../store/index.ts';
 import type { CompactionReport } from './compaction.ts';
-
-export interface EventReader {
-  eventsOf(query: EventQuery): Promise<StoredEvent[]>;
-  countEvents(): Promise<number>;
-  countByMessageId(messageIds: string[]): Promise<Map<string, number>>;
-  getOffset(processor: string): Promise<number>;
-  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
-  /** Erasure: the worker owns the embedded event store, so deletes travel here too. */
-  deleteEventsOf(profileIds: string[]): Promise<number>;
-}
 
 export type ReaderMethod = keyof EventReader;
 

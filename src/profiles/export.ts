@@ -1,7 +1,6 @@
 // Export (GDPR art. 15 and 20): everything Rapport holds about one person as one JSON document,
 // written piece by piece so a long event history streams instead of filling memory.
-import type { EventReader } from '../pipeline/index.ts';
-import type { StateStore, StoredDeadLetter, StoredQuarantineEntry } from '../store/index.ts';
+import type { EventReader, StateStore, StoredDeadLetter, StoredQuarantineEntry } from '../store/index.ts';
 import { mentionsAny } from './erasure.ts';
 import { buildProfileView, type ProfileView } from './view.ts';
 

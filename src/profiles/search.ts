@@ -3,8 +3,7 @@
 
 import { RapportError } from '../errors/index.ts';
 import { type IdentityConfig, identityKeysOf } from '../identity/index.ts';
-import type { EventReader } from '../pipeline/index.ts';
-import type { ProfileRow, StateStore, StoredEvent } from '../store/index.ts';
+import type { EventReader, ProfileRow, StateStore, StoredEvent } from '../store/index.ts';
 import { mergedIdsOf, survivorOf } from './view.ts';
 
 export function encodeCursor(value: unknown): string {

@@ -3,9 +3,9 @@
 // scores, lifecycle stage… written by other modules) and the latest events, across every
 // profile merged into it.
 
-import type { EventReader } from '../pipeline/index.ts';
 import type {
   ConsentState,
+  EventReader,
   IdentityKey,
   IdentityRow,
   ProfileRow,

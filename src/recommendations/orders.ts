@@ -3,7 +3,7 @@
 // member cast to text works on both); the products arrays are parsed here. An order sent twice
 // (two messages, one `order_id`) is one basket; per person, every order of a profile is one
 // basket, folded onto the surviving profile of a merge.
-import type { EventReader } from '../pipeline/index.ts';
+import type { EventReader } from '../store/index.ts';
 
 export const ORDER_EVENT = 'Order Completed';
 

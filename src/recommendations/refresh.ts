@@ -10,8 +10,7 @@
 // Everything goes through the log, like every other change to a person: message ids derive from
 // what happened, so a refresh replayed after a crash adds nothing twice.
 import { createHash } from 'node:crypto';
-import type { EventReader } from '../pipeline/index.ts';
-import type { LogEntry, StateStore } from '../store/index.ts';
+import type { EventReader, LogEntry, StateStore } from '../store/index.ts';
 import { mergeResolver } from '../value/index.ts';
 import { mineRules } from './mine.ts';
 import { nextBest, pairRulesByItem, type Suggestion } from './next-best.ts';

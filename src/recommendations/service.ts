@@ -1,8 +1,7 @@
 // What the recommendations API does, apart from HTTP: mine the store's orders into rules on
 // demand, keep the settings and the last refresh (the channel store's settings, on either
 // engine), and refresh every person's next best products on a schedule.
-import type { EventReader } from '../pipeline/index.ts';
-import type { ChannelStore, LogEntry, StateStore } from '../store/index.ts';
+import type { ChannelStore, EventReader, LogEntry, StateStore } from '../store/index.ts';
 import { mergeResolver } from '../value/index.ts';
 import { mineRules } from './mine.ts';
 import { type BasketKind, basketsOf, describeOrderIssues, readOrders } from './orders.ts';

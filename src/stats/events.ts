@@ -1,8 +1,7 @@
 // Events per UTC day, split by message type, counted in the warehouse (DuckDB or PostgreSQL)
 // through the pipeline's EventReader; dead letters per day from the ingest log. Only the
 // per-day counts cross the wire: a year of days is at most 366 × 6 rows.
-import type { EventReader } from '../pipeline/index.ts';
-import type { IngestLogStore } from '../store/index.ts';
+import type { EventReader, IngestLogStore } from '../store/index.ts';
 import { DAY_MS, type DayRange, dayOf, daysOf } from './range.ts';
 
 /** Segment's message types, in the order the chart stacks them. */

@@ -4,8 +4,7 @@
 //   log (ConductorStore.countDecisions, SQL on SQLite or PostgreSQL), distinct messages;
 // - delivered, opened, clicked and bounced: the delivery and engagement events the channels and
 //   providers append (docs/channels.md), counted in the warehouse as distinct send keys.
-import type { EventReader } from '../pipeline/index.ts';
-import type { ConductorStore, DecisionCounts } from '../store/index.ts';
+import type { ConductorStore, DecisionCounts, EventReader } from '../store/index.ts';
 import type { DayRange } from './range.ts';
 
 export const MESSAGE_METRICS = [

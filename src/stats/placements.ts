@@ -4,7 +4,7 @@
 // - clicks: `Promotion Clicked` (one per view clicked: the click's id is its view's);
 // - conversions: people who clicked the offer in the range and then performed the goal event
 //   (a parameter: offers have no goal of their own) within the window after their first click.
-import type { EventReader } from '../pipeline/index.ts';
+import type { EventReader } from '../store/index.ts';
 import type { DayRange } from './range.ts';
 
 export const VIEWED = 'Promotion Viewed';

@@ -495,6 +495,21 @@ export interface EventQuery {
   to?: string;
 }
 
+/**
+ * The event store as the rest of the program reads it: the pipeline worker owns the embedded
+ * event store (a DuckDB file can be opened by one thread only), so on the HTTP thread these
+ * calls travel to the worker (src/pipeline/rpc.ts); with PostgreSQL they may go to the store.
+ */
+export interface EventReader {
+  eventsOf(query: EventQuery): Promise<StoredEvent[]>;
+  countEvents(): Promise<number>;
+  countByMessageId(messageIds: string[]): Promise<Map<string, number>>;
+  getOffset(processor: string): Promise<number>;
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** Erasure: the worker owns the embedded event store, so deletes travel here too. */
+  deleteEventsOf(profileIds: string[]): Promise<number>;
+}
+
 export interface EventStore {
   readonly engine: 'duckdb' | 'postgres';
   migrate(): Promise<void>;

@@ -7,8 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
-import type { EventReader } from '../pipeline/index.ts';
-import type { SegmentStore, StateStore } from '../store/index.ts';
+import type { EventReader, SegmentStore, StateStore } from '../store/index.ts';
 import { type EventFilters, eventLine, eventPageQuery, profileLines } from './pages.ts';
 
 export interface TransferRouteOptions {

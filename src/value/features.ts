@@ -4,7 +4,7 @@
 // text only when they look like numbers (a `~` regex guard, which both engines have), and
 // "latest" is DISTINCT ON, which both support. Events carry the profile id they had when stored,
 // so results are folded onto the surviving profile of any later merge (`ProfileResolver`).
-import type { EventReader } from '../pipeline/index.ts';
+import type { EventReader } from '../store/index.ts';
 import { DAYS_PER_UNIT, type TimeUnit } from './dates.ts';
 import type { CustomerSummary } from './summary.ts';
 

@@ -9,8 +9,7 @@
 //  5. the value score, rank and explanation over every profile
 //  6. the lead score and the thresholds it crossed since the last refresh
 //  7. write the computed properties
-import type { EventReader } from '../pipeline/index.ts';
-import type { ComputedProperty, StateStore } from '../store/index.ts';
+import type { ComputedProperty, EventReader, StateStore } from '../store/index.ts';
 import { type ChurnFitResult, type ChurnSignals, churnRisk, fitChurnModel } from './churn.ts';
 import { predictCustomers } from './clv.ts';
 import { DAYS_PER_UNIT, type TimeUnit } from './dates.ts';

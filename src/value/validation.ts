@@ -3,7 +3,7 @@
 // compare with what they did. The result is what the value page's predicted-versus-actual
 // chart shows; it is the same computation as `rapport clv validate`, on the event store.
 import { isRapportError } from '../errors/index.ts';
-import type { EventReader } from '../pipeline/index.ts';
+import type { EventReader } from '../store/index.ts';
 import { type BgNbdParams, fitBgNbd } from './bgnbd.ts';
 import { DAYS_PER_UNIT, formatDay, type TimeUnit } from './dates.ts';
 import { type ProfileResolver, purchaseSummaries } from './features.ts';

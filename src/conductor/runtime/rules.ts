@@ -3,7 +3,6 @@
 // person's history from the event store. `advanceJourney` takes a synchronous predicate, so
 // the state is built before advancing and the predicate only evaluates.
 
-import type { EventReader } from '../../pipeline/index.ts';
 import {
   applyEvent,
   decodeRuleJson,
@@ -14,7 +13,7 @@ import {
   referencedSegments,
   type SegmentRule,
 } from '../../segments/index.ts';
-import type { SegmentStore, StoredEvent } from '../../store/index.ts';
+import type { EventReader, SegmentStore, StoredEvent } from '../../store/index.ts';
 import type { RulePredicate } from '../journey/advance.ts';
 import type { JourneyDefinition } from '../journey/definition.ts';
 import type { PersonFacts } from './person.ts';

@@ -10,9 +10,9 @@
 // the two replays the input, which yields the same message ids and the same outbox keys, so
 // nothing is logged or queued twice. (On SQLite the log is another file, log.sqlite, so one
 // transaction cannot span both; on PostgreSQL the same order keeps one code path.)
-import type { EventReader } from '../../pipeline/index.ts';
 import type {
   ConductorTransaction,
+  EventReader,
   InstanceWrite,
   LogEntry,
   OutboxEntry,

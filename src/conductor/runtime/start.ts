@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { IdentityConfig } from '../../identity/index.ts';
 import type { InjectedFault } from '../../pipeline/faults.ts';
-import { type EventReader, type LoopHandle, startLoop } from '../../pipeline/index.ts';
+import { type LoopHandle, startLoop } from '../../pipeline/index.ts';
 import { JOURNEYS_PROCESSOR, journeysProcessor } from '../../pipeline/journeys.ts';
 import { DEFAULT_QUARANTINE_POLICY, type QuarantinePolicy } from '../../pipeline/quarantine.ts';
 import {
@@ -17,6 +17,7 @@ import {
 } from '../../pipeline/quarantine-loop.ts';
 import {
   type ConductorStore,
+  type EventReader,
   type LogEntry,
   openConductorStore,
   openSegmentStore,

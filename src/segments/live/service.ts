@@ -3,8 +3,13 @@
 // or nothing; the realtime processor builds it and makes it live (pipeline/segments-step.ts).
 // Preview, members, CSV and "why" read the store and the event store, never saving anything.
 import { RapportError } from '../../errors/index.ts';
-import type { EventReader } from '../../pipeline/rpc.ts';
-import type { FunnelCohortFilter, SegmentRow, SegmentStore, StateStore } from '../../store/index.ts';
+import type {
+  EventReader,
+  FunnelCohortFilter,
+  SegmentRow,
+  SegmentStore,
+  StateStore,
+} from '../../store/index.ts';
 import type { SegmentRule } from '../ast.ts';
 import { checkRuleJson, checkRuleText } from '../check.ts';
 import { explainMembership } from '../explain.ts';
