@@ -31,6 +31,7 @@ export {
   sendMessages,
 } from './send.ts';
 export { ANCHOR_PRODUCTS, COMPLEMENT_PRODUCTS, OTHER_PRODUCTS, SUBSCRIPTION_PLAN } from './store.ts';
+export { type PlantedSurvey, plantSurvey, SURVEY_PLANT, type SurveyPerson } from './survey.ts';
 export type {
   Channel,
   CityStage,
