@@ -8,6 +8,7 @@ import { MAX_MARKOV_ORDER } from './markov.ts';
 import { runModel } from './models.ts';
 import { type PathsFile, parsePathsCsv } from './paths-csv.ts';
 import type { ShapleyResult } from './shapley.ts';
+import { registerSpendCommands } from './spend-cli.ts';
 import { type Attribution, MODEL_NAMES, type ModelName } from './types.ts';
 
 export interface AttributionOptions {
@@ -37,6 +38,7 @@ export function registerAttributionCommands(program: Command): void {
     .option('--seed <n>', 'Shapley sampling seed')
     .option('--json', 'print {"model", "channels": {name: {"conversions", "value"}}}')
     .action((options: AttributionOptions) => run(() => attributionCommand(options)));
+  registerSpendCommands(program);
 }
 
 async function run(command: () => Promise<void>): Promise<void> {

@@ -243,6 +243,26 @@ export const CURRENT_WEEKS = 4;
 export const SPEND_QUERY =
   'SELECT channel, campaign, sum(amount), min(currency), count(*) FROM attribution_spend WHERE day BETWEEN :from AND :to GROUP BY channel, campaign';
 
+export const DAILY_SPEND_QUERY =
+  'SELECT day, channel, campaign, amount, currency FROM attribution_spend WHERE day BETWEEN :from AND :to';
+
+const SpendListSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  currency: Type.Union([Type.String(), Type.Null()]),
+  total: Type.Number(),
+  rows: Type.Array(
+    Type.Object({
+      day: Type.String(),
+      channel: Type.String(),
+      campaign: Type.String(),
+      amount: Type.Number(),
+      currency: Type.String(),
+    }),
+  ),
+  query: Type.String({ description: 'the SQL that read the rows' }),
+});
+
 export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOptions> = async (app, options) => {
   app.addHook('onRequest', requireAdmin(options.credentials));
   app.get(
@@ -359,6 +379,38 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
   );
 
   app.get(
+    '/api/attribution/spend',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['attribution'],
+        summary: 'The imported spend per day, channel and campaign over a range of days',
+        security: [{ adminToken: [] }],
+        querystring: Type.Object(
+          {
+            from: Type.Optional({ ...Day, description: 'first day (UTC); default 29 days before to' }),
+            to: Type.Optional({ ...Day, description: 'last day (UTC); default today' }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: SpendListSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const range = resolveRange(request.query, options.now().getTime(), 30);
+      const rows = await options.spend.dailySpend(range.from, range.to);
+      return {
+        from: range.from,
+        to: range.to,
+        currency: await options.spend.storedCurrency(),
+        total: rows.reduce((sum, row) => sum + row.amount, 0),
+        rows,
+        query: DAILY_SPEND_QUERY,
+      };
+    },
+  );
+
+  app.get(
     '/api/attribution/send-costs',
     {
       config: { access: 'read' },
@@ -470,8 +522,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
         }),
         plan,
         query: query.text,
-        spendQuery:
-          'SELECT day, channel, campaign, amount, currency FROM attribution_spend WHERE day BETWEEN :from AND :to',
+        spendQuery: DAILY_SPEND_QUERY,
       };
     },
   );

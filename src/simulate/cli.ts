@@ -11,6 +11,7 @@ import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import { DEMO_EXPERIMENTS } from './experiments.ts';
 import { type FilledPages, fillRecommendationsAndLoyalty } from './fill.ts';
 import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
+import { plantDemoSpend } from './spend.ts';
 import type { WorldKind } from './types.ts';
 import { SIZE_PRESETS, type SizeName, simulateWorld } from './world.ts';
 
@@ -39,6 +40,8 @@ export interface DemoSummary extends SendResult {
   experimentsDefined: string[];
   /** With an admin token (store): the recommendations refreshed and the loyalty programme run. */
   pages: FilledPages | null;
+  /** With an admin token (store): the planted spend rows imported (spend.ts). */
+  spendRows: number;
   people: number;
   start: string;
   end: string;
@@ -125,10 +128,15 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     options.kind === 'store' && options.adminToken
       ? await fillRecommendationsAndLoyalty(options.url, options.adminToken)
       : null;
+  const spendRows =
+    options.kind === 'store' && options.adminToken
+      ? await plantDemoSpend(options.url, options.adminToken, start, options.days)
+      : 0;
   return {
     ...result,
     experimentsDefined,
     pages,
+    spendRows,
     people: options.people,
     start: start.toISOString(),
     end: new Date(start.getTime() + windowMs).toISOString(),
@@ -247,6 +255,10 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     if (summary.pages)
       lines.push(
         `Recommendations refreshed (${summary.pages.peopleWithRecommendations} people with next best products), the example loyalty programme run (${summary.pages.loyaltyPointsEarned} points earned).`,
+      );
+    if (summary.spendRows > 0)
+      lines.push(
+        `Marketing spend planted: ${summary.spendRows} rows of a day on a channel (see the Measure page's return on each channel).`,
       );
     if (summary.truthFile) lines.push(`Ground truth: ${summary.truthFile} (one JSON line per person).`);
     process.stdout.write(`${lines.join('\n')}\n`);

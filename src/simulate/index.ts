@@ -30,6 +30,7 @@ export {
   type SendResult,
   sendMessages,
 } from './send.ts';
+export { DEMO_DAILY_SPEND, DEMO_SPEND_CURRENCY, demoSpendRows, plantDemoSpend } from './spend.ts';
 export { ANCHOR_PRODUCTS, COMPLEMENT_PRODUCTS, OTHER_PRODUCTS, SUBSCRIPTION_PLAN } from './store.ts';
 export { type PlantedSurvey, plantSurvey, SURVEY_PLANT, type SurveyPerson } from './survey.ts';
 export type {
