@@ -3,8 +3,17 @@ import { ApiError, access, can, currentSession, onTokenChange, setSession, setTo
 import { Loading } from './components/ui.tsx';
 import { Link, usePath } from './router.tsx';
 
-/** `needs`: the permission a page is for (docs/access.md); pages without one need `read`. */
-const pages: Array<{ path: string; label: string; needs?: string; page: ComponentType<{ path: string }> }> = [
+/**
+ * `needs`: the permission a page is for (docs/access.md); pages without one need `read`.
+ * `section`: pages that share one are listed together under its name in the navigation.
+ */
+const pages: Array<{
+  path: string;
+  label: string;
+  needs?: string;
+  section?: string;
+  page: ComponentType<{ path: string }>;
+}> = [
   { path: '/', label: 'Overview', page: lazy(() => import('./pages/Overview.tsx')) },
   { path: '/people', label: 'People', page: lazy(() => import('./pages/People.tsx')) },
   { path: '/segments', label: 'Segments', page: lazy(() => import('./pages/Segments.tsx')) },
@@ -15,7 +24,12 @@ const pages: Array<{ path: string; label: string; needs?: string; page: Componen
   { path: '/value', label: 'Value', page: lazy(() => import('./pages/Value.tsx')) },
   { path: '/experiments', label: 'Experiments', page: lazy(() => import('./pages/Experiments.tsx')) },
   { path: '/measure', label: 'Measure', page: lazy(() => import('./pages/Measure.tsx')) },
-  { path: '/personas', label: 'Personas', page: lazy(() => import('./pages/Personas.tsx')) },
+  {
+    path: '/personas',
+    label: 'Personas',
+    section: 'Understand',
+    page: lazy(() => import('./pages/Personas.tsx')),
+  },
   {
     path: '/recommendations',
     label: 'Recommendations',
@@ -32,6 +46,19 @@ const pages: Array<{ path: string; label: string; needs?: string; page: Componen
     page: lazy(() => import('./pages/Account.tsx')),
   },
 ];
+
+type Page = (typeof pages)[number];
+
+/** The navigation's entries: a page alone, or a section's pages together where its first one sits. */
+function navigationEntries(visible: readonly Page[]): Array<{ section?: string; pages: Page[] }> {
+  const entries: Array<{ section?: string; pages: Page[] }> = [];
+  for (const page of visible) {
+    const entry = page.section ? entries.find((e) => e.section === page.section) : undefined;
+    if (entry) entry.pages.push(page);
+    else entries.push(page.section ? { section: page.section, pages: [page] } : { pages: [page] });
+  }
+  return entries;
+}
 
 function pageFor(path: string) {
   if (path === '/') return pages[0]!;
@@ -160,13 +187,22 @@ export default function App() {
       <nav className="sidebar" aria-label="Main">
         <div className="brand">Rapport</div>
         <ul>
-          {visible.map((page) => (
-            <li key={page.path}>
-              <Link href={page.path} aria-current={page === current ? 'page' : undefined}>
-                {page.label}
-              </Link>
-            </li>
-          ))}
+          {navigationEntries(visible).map((entry) => {
+            const links = entry.pages.map((page) => (
+              <li key={page.path}>
+                <Link href={page.path} aria-current={page === current ? 'page' : undefined}>
+                  {page.label}
+                </Link>
+              </li>
+            ));
+            if (!entry.section) return links;
+            return (
+              <li key={entry.section} className="nav-section">
+                <span className="nav-section-name">{entry.section}</span>
+                <ul aria-label={entry.section}>{links}</ul>
+              </li>
+            );
+          })}
         </ul>
         <p className="muted small signed-in-as">
           {session?.name} · {session?.role}

@@ -8,7 +8,10 @@ declare module 'jstat' {
       inv(p: number, mean: number, sd: number): number;
     };
     chisquare: { cdf(x: number, dof: number): number };
-    beta: { sample(alpha: number, beta: number): number };
+    beta: {
+      sample(alpha: number, beta: number): number;
+      inv(p: number, alpha: number, beta: number): number;
+    };
   }
   const jStat: JStat;
   export default jStat;
