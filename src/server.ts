@@ -45,13 +45,13 @@ import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
+  JOURNEYS_PROCESSOR,
   type Pipeline,
   PROFILES_PROCESSOR,
   startPipeline,
   type TestClock,
   WAREHOUSE_PROCESSOR,
 } from './pipeline/index.ts';
-import { JOURNEYS_PROCESSOR } from './pipeline/journeys.ts';
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { recommendationRoutes } from './recommendations/index.ts';

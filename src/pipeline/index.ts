@@ -10,7 +10,7 @@ export {
   DEFAULT_COMPACTION_CHUNK,
   DEFAULT_VACUUM_PAGES,
 } from './compaction.ts';
-export type { InjectedFault } from './faults.ts';
+export { failIfInjected, type InjectedFault } from './faults.ts';
 export { type Pipeline, startPipeline } from './host.ts';
 export { type LoopHandle, startLoop } from './loop.ts';
 export {
@@ -20,8 +20,10 @@ export {
   SystemicFailure,
 } from './quarantine.ts';
 export {
+  type ProcessorLoop,
   type QuarantinableProcessor,
   type ReplayResult,
+  recordOf,
   replayQuarantined,
   runGuardedStep,
   startProcessorLoop,
@@ -31,7 +33,9 @@ export type { PipelineStatus } from './rpc.ts';
 export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';
 export {
   DEFAULT_STEP_OPTIONS,
+  lookupOwners,
   PROFILES_PROCESSOR,
+  parse,
   runProfilesStep,
   runWarehouseStep,
   type StepOptions,

@@ -8,7 +8,7 @@
 import { SEGMENTS_PROCESSOR } from '../store/index.ts';
 import { PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
 
-/** The conductor's journeys processor (journeys.ts); its offset is in processor_offsets. */
+/** The conductor's journeys processor (src/conductor/runtime/journeys-processor.ts); its offset is in processor_offsets. */
 export const JOURNEYS_PROCESSOR = 'journeys';
 
 export const LOG_READERS: readonly string[] = [

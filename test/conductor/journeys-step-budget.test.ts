@@ -6,10 +6,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Conductor, startConductor } from '../../src/conductor/runtime/index.ts';
+import { type Conductor, runJourneysStep, startConductor } from '../../src/conductor/runtime/index.ts';
 import { DEFAULT_IDENTITY_CONFIG } from '../../src/identity/index.ts';
-import { runProfilesStep } from '../../src/pipeline/index.ts';
-import { JOURNEYS_PROCESSOR, runJourneysStep } from '../../src/pipeline/journeys.ts';
+import { JOURNEYS_PROCESSOR, runProfilesStep } from '../../src/pipeline/index.ts';
 import type { LogEntry } from '../../src/store/index.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');

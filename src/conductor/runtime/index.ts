@@ -13,6 +13,7 @@ export {
   type OutgoingMessage,
 } from './channels.ts';
 export { CONDUCTOR_SOURCE } from './emit.ts';
+export { type JourneyStepOptions, journeysProcessor, runJourneysStep } from './journeys-processor.ts';
 export { DECISION_EVENTS, LEASE_MS, MAX_ATTEMPTS, type OutboxPayload, runOutboxStep } from './outbox.ts';
 export { loadPerson, type PersonFacts } from './person.ts';
 export {

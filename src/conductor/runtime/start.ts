@@ -5,16 +5,18 @@
 // worker thread could not receive. With PostgreSQL any number of processes run them together.
 import { readFileSync } from 'node:fs';
 import type { IdentityConfig } from '../../identity/index.ts';
-import type { InjectedFault } from '../../pipeline/faults.ts';
-import { type LoopHandle, startLoop } from '../../pipeline/index.ts';
-import { JOURNEYS_PROCESSOR, journeysProcessor } from '../../pipeline/journeys.ts';
-import { DEFAULT_QUARANTINE_POLICY, type QuarantinePolicy } from '../../pipeline/quarantine.ts';
 import {
+  DEFAULT_QUARANTINE_POLICY,
+  type InjectedFault,
+  JOURNEYS_PROCESSOR,
+  type LoopHandle,
   type ProcessorLoop,
+  type QuarantinePolicy,
   type ReplayResult,
   replayQuarantined,
+  startLoop,
   startProcessorLoop,
-} from '../../pipeline/quarantine-loop.ts';
+} from '../../pipeline/index.ts';
 import {
   type ConductorStore,
   type EventReader,
@@ -28,6 +30,7 @@ import { validatePolicy } from '../arbitration/policy.ts';
 import type { ArbitrationPolicy } from '../arbitration/types.ts';
 import { JourneyCatalog } from './catalog.ts';
 import { type ChannelRegistry, channelRegistry } from './channels.ts';
+import { journeysProcessor } from './journeys-processor.ts';
 import { LEASE_MS, runOutboxStep } from './outbox.ts';
 import { runScheduleStep } from './schedules.ts';
 import { JourneyService } from './service.ts';

@@ -5,25 +5,25 @@
 //   3. enters the person into every active journey whose entry trigger it matches.
 // All of a slice's instance writes, timers and outbox rows commit with the offset in one
 // conductor transaction; the events the journeys emit go to the log first (see runner.ts).
-import type { ConductorState } from '../conductor/runtime/index.ts';
+import type { SegmentMessage } from '../../events/index.ts';
+import type { IdentityConfig } from '../../identity/index.ts';
 import {
-  type JourneyEvent,
-  loadPerson,
-  matchesEntryTrigger,
-  prepareEntry,
-  runInput,
-  suppressionFromEvent,
-  withHistoryRetry,
-} from '../conductor/runtime/index.ts';
-import type { SegmentMessage } from '../events/index.ts';
-import type { IdentityConfig } from '../identity/index.ts';
-import type { ConductorTransaction, SparseLogRecord } from '../store/index.ts';
-import { failIfInjected, type InjectedFault } from './faults.ts';
-import { type QuarantinableProcessor, recordOf } from './quarantine-loop.ts';
-import { JOURNEYS_PROCESSOR } from './readers.ts';
-import { lookupOwners, PROFILES_PROCESSOR, parse } from './steps.ts';
-
-export { JOURNEYS_PROCESSOR };
+  failIfInjected,
+  type InjectedFault,
+  JOURNEYS_PROCESSOR,
+  lookupOwners,
+  PROFILES_PROCESSOR,
+  parse,
+  type QuarantinableProcessor,
+  recordOf,
+} from '../../pipeline/index.ts';
+import type { ConductorTransaction, SparseLogRecord } from '../../store/index.ts';
+import { matchesEntryTrigger } from '../journey/entry.ts';
+import type { JourneyEvent } from '../journey/filters.ts';
+import { loadPerson } from './person.ts';
+import { prepareEntry, runInput, withHistoryRetry } from './runner.ts';
+import type { ConductorState } from './state.ts';
+import { suppressionFromEvent } from './suppressions.ts';
 
 /**
  * Every tracked event's log JSON contains this: the log holds messages as JSON.stringify wrote
