@@ -54,3 +54,14 @@ export function assignment(experiment: Experiment, unit: string, now: Date): Ass
   }
   return { inExperiment: true, arm: assignArm(experiment, unit) };
 }
+
+/** The index whose cumulative weight range holds the unit's hash (weights summing up to 1). */
+export function assignByWeights(experimentId: string, unit: string, weights: readonly number[]): number {
+  const point = unitHash(experimentId, unit);
+  let upper = 0;
+  for (let i = 0; i < weights.length; i++) {
+    upper += weights[i] as number;
+    if (point < upper) return i;
+  }
+  return weights.length - 1;
+}

@@ -93,3 +93,50 @@ export function thompsonSampler(seed: number): (arms: readonly BanditArm[]) => s
   const { beta } = sampler(seed);
   return (arms) => thompsonChoice(arms, beta);
 }
+
+export interface BanditWeightsPolicy {
+  /** Share of people spread evenly over the arms whatever the data say. */
+  explorationShare: number;
+  /** No arm gets less than this share. */
+  floor: number;
+}
+
+/**
+ * The weights for the next batch of people, as GrowthBook's bandits update theirs: each arm's
+ * chance of being best (Thompson sampling), mixed with an even split for the exploration
+ * share, then no arm below the floor (the arms above it give up what the floored ones need,
+ * in proportion to their weight).
+ */
+export function banditWeights(
+  arms: readonly BanditArm[],
+  policy: BanditWeightsPolicy,
+  draws = 20_000,
+  seed = 1,
+): number[] {
+  if (arms.length === 0) return [];
+  const summary = banditSummary(arms, draws, seed);
+  const even = 1 / arms.length;
+  const mixed = summary.arms.map(
+    (arm) => (1 - policy.explorationShare) * arm.chanceBest + policy.explorationShare * even,
+  );
+  return applyFloor(mixed, Math.min(policy.floor, even));
+}
+
+/** Raises every weight to the floor, taking what that costs from the others in proportion. */
+export function applyFloor(weights: readonly number[], floor: number): number[] {
+  const floored = new Set<number>();
+  for (;;) {
+    const free = 1 - floor * floored.size;
+    const freeTotal = weights.reduce((sum, w, i) => (floored.has(i) ? sum : sum + w), 0);
+    const scaled = weights.map((w, i) =>
+      floored.has(i)
+        ? floor
+        : freeTotal > 0
+          ? (w * free) / freeTotal
+          : free / (weights.length - floored.size),
+    );
+    const below = scaled.findIndex((w, i) => !floored.has(i) && w < floor - 1e-15);
+    if (below < 0) return scaled;
+    floored.add(below);
+  }
+}

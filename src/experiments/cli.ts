@@ -2,7 +2,7 @@
 // prints the result as JSON, with no server and no storage.
 import type { Command } from 'commander';
 import { isRapportError, RapportError } from '../errors/index.ts';
-import { compare, parseCompareRequest } from './stats/compare.ts';
+import { compareDocument, parseCompareRequest } from './stats/compare.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -25,11 +25,11 @@ export function registerExperimentsCommands(program: Command): void {
   experiments
     .command('compare')
     .description(
-      'compare a variant with the control from aggregates: reads {"type","control":{"n","sum","sumSquares"},"variant":{…},"engine","difference","alpha","sequentialTuning"} on stdin, prints {"effect","ci","se","pValue","chanceToWin","risk"}',
+      'compare a variant with the control from aggregates: reads {"type","control":{"n","sum","sumSquares"},"variant":{…},"engine","difference","alpha","sequentialTuning"} on stdin, prints {"effect","ci","se","pValue","chanceToWin","risk"}; with "variants":[…] instead of "variant" (and "correction"), prints {"correction","variants":[{…,"adjustedPValue"}]}',
     )
     .action(async () => {
       try {
-        const result = compare(parseCompareRequest(parseJson(await readStdin())));
+        const result = compareDocument(parseCompareRequest(parseJson(await readStdin())));
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } catch (error) {
         if (!isRapportError(error)) throw error;

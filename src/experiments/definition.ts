@@ -57,6 +57,27 @@ export const AttachmentSchema = Type.Union([
   Type.Object({ kind: Type.Literal('channel'), journeyId: Name }, { additionalProperties: false }),
 ]);
 
+/** Below this many people in an arm, the verdict calls no winner. */
+export const DEFAULT_MIN_PEOPLE_PER_ARM = 100;
+
+export const BanditPolicySchema = Type.Object(
+  {
+    explorationShare: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'share of people spread evenly over the arms whatever the data say (default 0.1)',
+    }),
+    floor: Type.Number({
+      minimum: 0,
+      maximum: 0.5,
+      description: 'no arm gets less than this share (default 0.02)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export type BanditPolicy = Static<typeof BanditPolicySchema>;
+export const DEFAULT_BANDIT_POLICY: BanditPolicy = { explorationShare: 0.1, floor: 0.02 };
+
 export const ArmSchema = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 100 }), name: Name, weight: Type.Number({ minimum: 0 }) },
   { additionalProperties: false },
@@ -77,6 +98,20 @@ export const ExperimentSchema = Type.Object(
     guardrailMetrics: Type.Array(MetricSchema, { maxItems: 20 }),
     engine: Type.Optional(
       Type.Union([Type.Literal('frequentist'), Type.Literal('bayesian'), Type.Literal('sequential')]),
+    ),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('fixed'), Type.Literal('bandit')], {
+        description:
+          'fixed: the arms keep their weights; bandit: Thompson sampling moves the weights towards the arm that wins on the primary metric (placements: clicks)',
+      }),
+    ),
+    bandit: Type.Optional(BanditPolicySchema),
+    minPeoplePerArm: Type.Optional(
+      Type.Integer({
+        minimum: 2,
+        maximum: 1_000_000,
+        description: `no winner is called before every arm has this many people (default ${DEFAULT_MIN_PEOPLE_PER_ARM})`,
+      }),
     ),
   },
   { additionalProperties: false },
@@ -101,6 +136,10 @@ export function checkExperiment(input: unknown, knownEvents?: ReadonlySet<string
   const total = experiment.arms.reduce((sum, arm) => sum + arm.weight, 0);
   if (Math.abs(total - 1) > 1e-6) {
     throw invalid('arms', `the weights must sum up to 1 (they sum up to ${Number(total.toFixed(6))})`);
+  }
+  const floor = experiment.bandit?.floor ?? 0;
+  if (floor * experiment.arms.length > 1) {
+    throw invalid('bandit.floor', `${experiment.arms.length} arms cannot each get ${floor} of the people`);
   }
   const ids = new Set<string>();
   experiment.arms.forEach((arm, i) => {

@@ -3,8 +3,15 @@
 // command and route; experiments as objects (definition.ts, store.ts), deterministic
 // assignment (assign.ts) with its `Experiment Viewed` exposure, metrics counted per arm in the
 // warehouse (sql/metrics.ts) and the results with their verdict (results.ts).
-export { assignArm, unitHash, unitKey } from './assign.ts';
-export { type BanditArm, type BanditSummary, banditSummary, thompsonSampler } from './bandit.ts';
+export { assignArm, assignByWeights, unitHash, unitKey } from './assign.ts';
+export {
+  applyFloor,
+  type BanditArm,
+  type BanditSummary,
+  banditSummary,
+  banditWeights,
+  thompsonSampler,
+} from './bandit.ts';
 export { registerExperimentsCommands } from './cli.ts';
 export { checkExperiment, type Experiment, type MetricDefinition } from './definition.ts';
 export { type ExperimentResults, experimentResults } from './results.ts';
@@ -12,7 +19,15 @@ export { type ExperimentRouteOptions, experimentRoutes } from './routes.ts';
 export { EXPOSURE_EVENT, ExperimentService, type ExperimentServiceDeps } from './service.ts';
 export { type ArmSummary, type ArmTotals, type MetricType, summarise } from './stats/aggregates.ts';
 export { bayesianEffect } from './stats/bayesian.ts';
-export { type CompareRequest, type CompareResult, compare, parseCompareRequest } from './stats/compare.ts';
+export {
+  type CompareRequest,
+  type CompareResult,
+  compare,
+  compareDocument,
+  compareMany,
+  type MultiCompareResult,
+  parseCompareRequest,
+} from './stats/compare.ts';
 export { adjustPValues, type Correction } from './stats/corrections.ts';
 export { sequentialTTest, welchTTest } from './stats/frequentist.ts';
 export { sampleRatioMismatch } from './stats/srm.ts';

@@ -52,6 +52,8 @@ export const ExperimentResultsSchema = Type.Object({
     }),
   ),
   journeyHoldout: Type.Union([HoldoutLiftSchema, Type.Null()]),
+  minPeoplePerArm: N,
+  mode: Type.Union([Type.Literal('fixed'), Type.Literal('bandit')]),
   verdict: Type.String(),
 });
 

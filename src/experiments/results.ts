@@ -2,7 +2,7 @@
 // shows: per metric and arm the value, the difference from the control with its interval, the
 // p-value (adjusted, the correction named) or the chance to win, the SRM check, a verdict in
 // plain words, and for a journey split with a holdout the journey's lift over its holdout.
-import type { Experiment, MetricDefinition } from './definition.ts';
+import { DEFAULT_MIN_PEOPLE_PER_ARM, type Experiment, type MetricDefinition } from './definition.ts';
 import type { ArmMetricRow } from './sql/metrics.ts';
 import {
   type ArmTotals,
@@ -63,6 +63,9 @@ export interface ExperimentResults {
   metrics: MetricResult[];
   /** The journey's lift on the primary metric: every arm pooled against the journey's holdout. */
   journeyHoldout: HoldoutLift | null;
+  /** No winner is called before every arm has this many people. */
+  minPeoplePerArm: number;
+  mode: 'fixed' | 'bandit';
   verdict: string;
 }
 
@@ -234,15 +237,22 @@ function direction(arm: ArmComparison): Direction {
 
 /** One sentence a marketer can act on: the SRM first, then the primary metric, then guardrails. */
 export function verdict(
-  experiment: Pick<Experiment, 'arms'>,
+  experiment: Pick<Experiment, 'arms' | 'minPeoplePerArm' | 'mode'>,
   srm: SrmResult,
   metrics: MetricResult[],
 ): string {
-  if (srm.mismatch) {
-    return `The split is broken (sample-ratio mismatch, p = ${srm.pValue.toPrecision(2)}): fix assignment before reading any result.`;
+  // A bandit moves its weights on purpose: the counts cannot be held to them.
+  if (srm.mismatch && experiment.mode !== 'bandit') {
+    return `The split is broken (sample-ratio mismatch, p = ${srm.pValue.toPrecision(2)}): the arms did not get the share of people their weights promise, so assignment or counting is wrong somewhere. Fix it before reading any result.`;
   }
   const primary = metrics.find((m) => m.role === 'primary');
   if (!primary) return 'No metric defined.';
+  const minimum = experiment.minPeoplePerArm ?? DEFAULT_MIN_PEOPLE_PER_ARM;
+  const short = primary.arms.filter((arm) => arm.n < minimum);
+  if (short.length > 0) {
+    const counts = short.map((arm) => `${armName(experiment, arm.arm)} has ${arm.n}`).join(', ');
+    return `Not enough data yet: no winner is called before every arm has ${minimum} people (${counts}). Early differences this small swing by chance.`;
+  }
   const variants = primary.arms.slice(1);
   if (variants.every((arm) => direction(arm) === 'no data')) return 'Not enough data yet.';
   const parts: string[] = [];
@@ -292,6 +302,8 @@ export function experimentResults(
     srm: { ...srm, counts },
     metrics,
     journeyHoldout: primary ? holdoutLift(primary.metric, primary.rows) : null,
+    minPeoplePerArm: experiment.minPeoplePerArm ?? DEFAULT_MIN_PEOPLE_PER_ARM,
+    mode: experiment.mode ?? 'fixed',
     verdict: verdict(experiment, srm, metrics),
   };
 }

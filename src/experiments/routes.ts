@@ -11,7 +11,12 @@ import { RapportError } from '../errors/index.ts';
 import { ExperimentSchema } from './definition.ts';
 import { BanditSchema, ExperimentResultsSchema, ProgrammeLiftSchema } from './results-schema.ts';
 import type { ExperimentService } from './service.ts';
-import { CompareRequestSchema, CompareResultSchema, compare } from './stats/compare.ts';
+import {
+  CompareRequestSchema,
+  CompareResultSchema,
+  compareDocument,
+  MultiCompareResultSchema,
+} from './stats/compare.ts';
 
 export interface ExperimentRouteOptions {
   credentials: CredentialCache;
@@ -42,13 +47,18 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
       config: { access: 'read' },
       schema: {
         tags,
-        summary: 'Compare a variant with the control from aggregate statistics',
+        summary:
+          'Compare a variant (or several, adjusted together) with the control from aggregate statistics',
         security,
         body: CompareRequestSchema,
-        response: { 200: CompareResultSchema, 400: errorSchema, 401: errorSchema },
+        response: {
+          200: Type.Union([CompareResultSchema, MultiCompareResultSchema]),
+          400: errorSchema,
+          401: errorSchema,
+        },
       },
     },
-    async (request) => compare(request.body),
+    async (request) => compareDocument(request.body),
   );
   const experiments = options.experiments;
   if (!experiments) return;

@@ -4,7 +4,8 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
 import mt19937 from '@stdlib/random-base-mt19937';
 import { describe, expect, it } from 'vitest';
-import { banditSummary, thompsonSampler } from '../../src/experiments/bandit.ts';
+import { assignByWeights } from '../../src/experiments/assign.ts';
+import { applyFloor, banditSummary, banditWeights, thompsonSampler } from '../../src/experiments/bandit.ts';
 
 const logBeta = (a: number, b: number) => gammaln(a) + gammaln(b) - gammaln(a + b);
 
@@ -71,5 +72,69 @@ describe('Thompson sampling over offers', () => {
     expect(late.filter((id) => id === 'best').length / late.length).toBeGreaterThan(0.8);
     expect(banditSummary(arms).leader).toBe('best');
     expect(exploration[1]).toBeLessThan(exploration[0] as number);
+  });
+});
+
+describe('bandit weights (an experiment in bandit mode)', () => {
+  it('mixes the chance to be best with an even exploration share, and floors every arm', () => {
+    const arms = [
+      { id: 'a', impressions: 2000, clicks: 40 },
+      { id: 'b', impressions: 2000, clicks: 200 },
+      { id: 'c', impressions: 2000, clicks: 60 },
+    ];
+    // b is best with certainty: 0.7 × 1 + 0.3 / 3 for b, 0.1 for the others.
+    const weights = banditWeights(arms, { explorationShare: 0.3, floor: 0 });
+    expect(weights[1]).toBeCloseTo(0.8, 12);
+    expect(weights[0]).toBeCloseTo(0.1, 12);
+    // No exploration and a 0.15 floor: the losers get the floor, b the rest.
+    const floored = banditWeights(arms, { explorationShare: 0, floor: 0.15 });
+    expect(floored).toEqual([0.15, expect.closeTo(0.7, 12), 0.15]);
+    // Everything explores: an even split.
+    for (const w of banditWeights(arms, { explorationShare: 1, floor: 0 })) expect(w).toBeCloseTo(1 / 3, 12);
+  });
+
+  it('takes what the floor costs from the other arms in proportion', () => {
+    const weights = applyFloor([0.01, 0.29, 0.7], 0.05);
+    expect(weights[0]).toBe(0.05);
+    expect(weights[1]).toBeCloseTo(0.29 * (0.95 / 0.99), 12);
+    expect(weights[2]).toBeCloseTo(0.7 * (0.95 / 0.99), 12);
+    // A second arm pushed below the floor by the first one's rise is floored too.
+    const twice = applyFloor([0, 0.051, 0.949], 0.05);
+    expect(twice[0]).toBe(0.05);
+    expect(twice[1]).toBe(0.05);
+    expect(twice[2]).toBeCloseTo(0.9, 12);
+  });
+
+  it('on simulated people with a planted best arm, converges to it with less regret than an even split', () => {
+    const planted = [0.04, 0.06, 0.09];
+    const best = Math.max(...planted);
+    const policy = { explorationShare: 0.1, floor: 0.02 };
+    const arms = planted.map((_, i) => ({ id: `arm-${i}`, impressions: 0, clicks: 0 }));
+    const world = (mt19937.factory({ seed: 21 }) as unknown as { normalized: () => number }).normalized;
+    let regret = 0;
+    let people = 0;
+    let weights = banditWeights(arms, policy);
+    // 40 batches of 500 people; the weights are recomputed between batches, as the server does.
+    for (let batch = 0; batch < 40; batch++) {
+      for (let i = 0; i < 500; i++) {
+        const index = assignByWeights('bandit-sim', `person-${batch}-${i}`, weights);
+        const arm = arms[index]!;
+        arm.impressions += 1;
+        if (world() < planted[index]!) arm.clicks += 1;
+        regret += best - planted[index]!;
+        people += 1;
+      }
+      weights = banditWeights(arms, policy, 20_000, batch + 1);
+      for (const w of weights) expect(w).toBeGreaterThanOrEqual(policy.floor - 1e-12);
+      expect(weights.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    }
+    // Converged: the best arm has all it can get (0.9 + 0.1 / 3 at most) but a little.
+    expect(weights[2]).toBeGreaterThan(0.85);
+    expect(banditSummary(arms).leader).toBe('arm-2');
+    // An even split's expected regret: every person loses best − mean rate.
+    const uniformRegret = people * (best - planted.reduce((a, b) => a + b, 0) / planted.length);
+    expect(regret).toBeLessThan(0.5 * uniformRegret);
+    // The exploration share keeps the losing arms measured: each still got people.
+    for (const arm of arms) expect(arm.impressions).toBeGreaterThan(people * policy.floor);
   });
 });

@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compare } from '../../src/experiments/index.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,6 +63,23 @@ const BAD: { name: string; document: unknown; field: string }[] = [
     field: 'control.sum',
   },
   {
+    name: 'one of several variants with more conversions than people',
+    document: {
+      type: 'proportion',
+      control: { n: 50, sum: 10 },
+      variants: [
+        { n: 50, sum: 12 },
+        { n: 50, sum: 51 },
+      ],
+    },
+    field: 'variants.1.sum',
+  },
+  {
+    name: 'a variant and variants both',
+    document: { type: 'mean', control, variant, variants: [variant] },
+    field: 'variant',
+  },
+  {
     name: 'CUPED in one arm only',
     document: {
       type: 'mean',
@@ -102,6 +120,25 @@ describe('rapport experiments compare', () => {
     expect(round(answer.chanceToWin)).toBe(0.60918);
     expect(answer.risk.map(round)).toEqual([0.0814, 0.04058]);
     expect(answer.pValue).toBeNull();
+  }, 180_000);
+
+  it('compares several variants when given variants', async () => {
+    const document = {
+      type: 'proportion',
+      control: { n: 1000, sum: 100 },
+      variants: [
+        { n: 1000, sum: 135 },
+        { n: 1000, sum: 108 },
+      ],
+    };
+    const result = await rapportWithStdin(JSON.stringify(document), 'experiments', 'compare');
+    expect(result.stderr).toBe('');
+    const answer = JSON.parse(result.stdout);
+    expect(answer.correction).toBe('holm-bonferroni');
+    expect(answer.variants).toHaveLength(2);
+    const first = compare({ type: 'proportion', control: document.control, variant: document.variants[0]! });
+    expect(answer.variants[0].effect).toBeCloseTo(first.effect, 12);
+    expect(answer.variants[0].adjustedPValue).toBeGreaterThan(answer.variants[0].pValue);
   }, 180_000);
 
   it('refuses n = 1 naming the field, and text that is not JSON', async () => {
@@ -170,6 +207,58 @@ describe('POST /api/experiments/compare', () => {
     });
     expect(cuped.status).toBe(200);
     expect(cuped.body.ci.map(round)).toEqual([-0.43745, 1.44217]);
+  });
+
+  it('compares several variants with the control, the p-values adjusted together by Holm–Bonferroni', async () => {
+    const base = { n: 1000, sum: 100 };
+    const variants = [
+      { n: 1000, sum: 150 },
+      { n: 1000, sum: 108 },
+      { n: 1000, sum: 82 },
+      { n: 1000, sum: 135 },
+    ];
+    const answer = await server.adminRequest('POST', '/api/experiments/compare', {
+      type: 'proportion',
+      control: base,
+      variants,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.correction).toBe('holm-bonferroni');
+    const alone = variants.map((v) => compare({ type: 'proportion', control: base, variant: v }));
+    // Holm by hand: sorted p-values times 4, 3, 2, 1, kept increasing and at most 1.
+    const order = alone.map((r, i) => ({ p: r.pValue as number, i })).sort((a, b) => a.p - b.p);
+    const holm = new Array<number>(4);
+    let running = 0;
+    order.forEach(({ p, i }, rank) => {
+      running = Math.max(running, Math.min(1, (4 - rank) * p));
+      holm[i] = running;
+    });
+    answer.body.variants.forEach(
+      (result: { effect: number; pValue: number; adjustedPValue: number }, i: number) => {
+        expect(result.effect).toBeCloseTo(alone[i]!.effect, 12);
+        expect(result.pValue).toBeCloseTo(alone[i]!.pValue as number, 12);
+        expect(result.adjustedPValue).toBeCloseTo(holm[i]!, 12);
+        expect(result.adjustedPValue).toBeGreaterThanOrEqual(result.pValue);
+      },
+    );
+    // The first variant wins after the correction; the last would win alone (p < 0.05) but not
+    // once four comparisons are counted: the false positive the correction is there to stop.
+    expect(answer.body.variants[0].adjustedPValue).toBeLessThan(0.05);
+    expect(answer.body.variants[3].pValue).toBeLessThan(0.05);
+    expect(answer.body.variants[3].adjustedPValue).toBeGreaterThan(0.05);
+    expect(answer.body.variants[1].adjustedPValue).toBeGreaterThan(0.05);
+
+    const bh = await server.adminRequest('POST', '/api/experiments/compare', {
+      type: 'proportion',
+      control: base,
+      variants,
+      correction: 'benjamini-hochberg',
+    });
+    expect(bh.body.correction).toBe('benjamini-hochberg');
+    // BH never adjusts more than Holm.
+    bh.body.variants.forEach((r: { adjustedPValue: number }, i: number) => {
+      expect(r.adjustedPValue).toBeLessThanOrEqual(holm[i]! + 1e-12);
+    });
   });
 
   for (const bad of BAD) {

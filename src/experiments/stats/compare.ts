@@ -1,5 +1,6 @@
-// `rapport experiments compare` and POST /api/experiments/compare: one variant against the
-// control from aggregate statistics alone, as gbstats takes them. The document's shape is the
+// `rapport experiments compare` and POST /api/experiments/compare: one variant (or several, in
+// `variants`, with their p-values adjusted together) against the control from aggregate
+// statistics alone, as gbstats takes them. The document's shape is the
 // schema below; what the schema cannot say (n ≥ 2, a variance above zero, a sum inside 0…n) is
 // checked here, and every refusal names the field, so an answer never holds NaN.
 import { type Static, Type } from '@sinclair/typebox';
@@ -15,6 +16,7 @@ import {
   summariseAdjusted,
 } from './aggregates.ts';
 import { bayesianEffect } from './bayesian.ts';
+import { adjustPValues, type Correction } from './corrections.ts';
 import type { DifferenceType } from './difference.ts';
 import { DEFAULT_SEQUENTIAL_TUNING, sequentialTTest, welchTTest } from './frequentist.ts';
 
@@ -40,7 +42,20 @@ export const CompareRequestSchema = Type.Object(
   {
     type: Type.Union([Type.Literal('proportion'), Type.Literal('mean')]),
     control: ArmTotalsSchema,
-    variant: ArmTotalsSchema,
+    variant: Type.Optional(ArmTotalsSchema),
+    variants: Type.Optional(
+      Type.Array(ArmTotalsSchema, {
+        minItems: 1,
+        maxItems: 19,
+        description: 'several variants against the one control, instead of `variant`',
+      }),
+    ),
+    correction: Type.Optional(
+      Type.Union(
+        [Type.Literal('holm-bonferroni'), Type.Literal('benjamini-hochberg'), Type.Literal('none')],
+        { description: 'with `variants`: how the p-values are adjusted (default holm-bonferroni)' },
+      ),
+    ),
     engine: Type.Optional(
       Type.Union([Type.Literal('frequentist'), Type.Literal('bayesian'), Type.Literal('sequential')]),
     ),
@@ -70,6 +85,14 @@ export const CompareResultSchema = Type.Object({
 });
 export type CompareResult = Static<typeof CompareResultSchema>;
 
+export const MultiCompareResultSchema = Type.Object({
+  correction: Type.String(),
+  variants: Type.Array(
+    Type.Composite([CompareResultSchema, Type.Object({ adjustedPValue: nullableNumber })]),
+  ),
+});
+export type MultiCompareResult = Static<typeof MultiCompareResultSchema>;
+
 function invalid(field: string, message: string): RapportError {
   return new RapportError('RAPPORT_EXPERIMENT_INVALID', `${field}: ${message}`, { field });
 }
@@ -82,6 +105,14 @@ export function parseCompareRequest(input: unknown): CompareRequest {
     throw invalid(field, first?.message ?? 'not a compare document');
   }
   return input;
+}
+
+/** The document's answer: one variant's result, or with `variants` every variant's, adjusted. */
+export function compareDocument(request: CompareRequest): CompareResult | MultiCompareResult {
+  if ((request.variant === undefined) === (request.variants === undefined)) {
+    throw invalid('variant', 'send one `variant`, or several in `variants`, not both');
+  }
+  return request.variants ? compareMany(request) : compare(request);
 }
 
 /** Refuses what would make a statistic undefined, naming the field. */
@@ -108,7 +139,10 @@ export function checkArm(type: MetricType, arm: ArmTotals, name: string): void {
   }
 }
 
-function checkCovariates(request: CompareRequest): boolean {
+/** One control against one variant: the shape the engines take. */
+type PairRequest = CompareRequest & { variant: NonNullable<CompareRequest['variant']> };
+
+function checkCovariates(request: PairRequest): boolean {
   const arms = [
     ['control', request.control],
     ['variant', request.variant],
@@ -125,7 +159,7 @@ function checkCovariates(request: CompareRequest): boolean {
   return true;
 }
 
-function summaries(request: CompareRequest): [ArmSummary, ArmSummary] {
+function summaries(request: PairRequest): [ArmSummary, ArmSummary] {
   const { type, control, variant } = request;
   if (!checkCovariates(request)) return [summarise(type, control), summarise(type, variant)];
   const covariate = (arm: CompareRequest['control']): CovariateTotals => ({
@@ -145,6 +179,48 @@ function summaries(request: CompareRequest): [ArmSummary, ArmSummary] {
 }
 
 export function compare(request: CompareRequest): CompareResult {
+  if (!request.variant) throw invalid('variant', 'required (or use compareMany with `variants`)');
+  return comparePair(request as PairRequest, 'variant');
+}
+
+/**
+ * Several variants against the control, each compared as `compare` would, the frequentist
+ * p-values then adjusted together (Holm–Bonferroni unless told), as gbstats does for an
+ * experiment with more than two arms. A refusal names the variant: `variants.1.sum`.
+ */
+export function compareMany(request: CompareRequest): MultiCompareResult {
+  const variants = request.variants ?? (request.variant ? [request.variant] : []);
+  const correction: Correction = request.correction ?? 'holm-bonferroni';
+  const results = variants.map((variant, i) =>
+    comparePair({ ...request, variant, variants: undefined } as PairRequest, `variants.${i}`),
+  );
+  const withP = results.filter((r) => r.pValue !== null);
+  const adjusted = adjustPValues(
+    withP.map((r) => r.pValue as number),
+    correction,
+  );
+  return {
+    correction,
+    variants: results.map((r) => ({
+      ...r,
+      adjustedPValue: r.pValue === null ? null : (adjusted[withP.indexOf(r)] as number),
+    })),
+  };
+}
+
+function comparePair(request: PairRequest, variantField: string): CompareResult {
+  try {
+    return comparePairChecked(request);
+  } catch (error) {
+    if (variantField === 'variant' || !(error instanceof RapportError)) throw error;
+    const field = String((error.details as { field?: string } | undefined)?.field ?? '');
+    if (!field.startsWith('variant')) throw error;
+    const renamed = `${variantField}${field.slice('variant'.length)}`;
+    throw invalid(renamed, error.message.slice(error.message.indexOf(':') + 2));
+  }
+}
+
+function comparePairChecked(request: PairRequest): CompareResult {
   checkArm(request.type, request.control, 'control');
   checkArm(request.type, request.variant, 'variant');
   const difference: DifferenceType = request.difference ?? 'relative';
@@ -164,7 +240,7 @@ function runEngine(
   engine: NonNullable<CompareRequest['engine']>,
   control: ArmSummary,
   variant: ArmSummary,
-  { difference, alpha, request }: { difference: DifferenceType; alpha: number; request: CompareRequest },
+  { difference, alpha, request }: { difference: DifferenceType; alpha: number; request: PairRequest },
 ): CompareResult {
   if (engine === 'bayesian') {
     const r = bayesianEffect(control, variant, { difference, alpha, prior: request.prior });
