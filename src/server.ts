@@ -55,7 +55,7 @@ import {
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { recommendationRoutes } from './recommendations/index.ts';
-import { segmentRoutes } from './segments/index.ts';
+import { recheckSegmentsOnComputedWrites, segmentRoutes } from './segments/index.ts';
 import { statsRoutes } from './stats/index.ts';
 import {
   openAccessStore,
@@ -276,9 +276,14 @@ export async function createServer(
     segments,
     now: () => (options.clock ? options.clock.now() : new Date()),
   });
+  // Computed properties are written without an event: the live segments re-read them.
+  const computedWriter = recheckSegmentsOnComputedWrites(state, segments, () =>
+    options.clock ? options.clock.now() : new Date(),
+  );
   await app.register(personaRoutes, {
-    personas: new PersonaService({ events: pipeline, state, profileMap: () => segments.profileMap() }, () =>
-      options.clock ? options.clock.now() : new Date(),
+    personas: new PersonaService(
+      { events: pipeline, state: computedWriter, profileMap: () => segments.profileMap() },
+      () => (options.clock ? options.clock.now() : new Date()),
     ),
   });
   await app.register(segmentRoutes, {
@@ -292,7 +297,7 @@ export async function createServer(
   // The conductor starts below, after the routes; a refresh can only run once the server listens.
   let salesTasks: ((leads: SalesLead[]) => Promise<number>) | undefined;
   await app.register(valueRoutes, {
-    state,
+    state: computedWriter,
     events: pipeline,
     credentials,
     refreshHours: refreshHoursFrom(process.env),

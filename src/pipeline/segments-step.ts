@@ -197,8 +197,14 @@ async function buildPending(ctx: SegmentsStepContext, model: LiveModel): Promise
     const page = await ctx.store.pageStates(after, 2000);
     if (page.length === 0) break;
     after = (page.at(-1) as ProfileStateRow).profileId;
+    // Today's consent and computed properties, as a preview reads them, not those of the last event.
+    const facts = await currentFacts(
+      ctx.state,
+      page.map((row) => row.profileId),
+    );
     for (const row of page) {
-      let state = pruneFacts(model, replay.reset(row.state as ProfileSegmentState));
+      const stored = withFacts(row.state as ProfileSegmentState, facts.get(row.profileId));
+      let state = pruneFacts(model, replay.reset(stored));
       state = forget(state, fresh, freshFunnels);
       for (const event of replay.eventsOf(row.profileId)) state = applyEvent(replay.plan, state, event);
       const at = Math.max(now.getTime(), row.evaluatedAt ?? 0);
@@ -423,9 +429,12 @@ async function runRechecks(ctx: SegmentsStepContext, model: LiveModel): Promise<
   if (due.length === 0) return 0;
   const work: Work = { changes: emptyChanges(), states: new Map(), model, emits: [] };
   const states = await ctx.store.loadStates(due);
+  // A re-check may be asked for because a computed property changed: read them as they are now.
+  const facts = await currentFacts(ctx.state, [...states.keys()]);
   for (const row of states.values()) {
-    let state = pruneFacts(model, row.state as ProfileSegmentState);
-    let at = row.nextCheckAt;
+    let state = pruneFacts(model, withFacts(row.state as ProfileSegmentState, facts.get(row.profileId)));
+    // A requested re-check may name a time before the state's last evaluation: never go back.
+    let at = row.nextCheckAt === null ? null : Math.max(row.nextCheckAt, row.evaluatedAt ?? 0);
     // Each expiry at its own instant, so an exit is stamped when the window ended.
     for (let i = 0; at !== null && at <= nowMs && i < 100; i++) {
       state = evaluateAndRecord(work, row.profileId, state, at, { trigger: 'time', emit: true });

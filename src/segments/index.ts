@@ -37,6 +37,7 @@ export {
 } from './lifecycle.ts';
 // Live membership (the integration): the model the realtime processor evaluates, the SQL
 // recompute with the state store's relations, the service and routes of the admin API.
+export { recheckSegmentsOnComputedWrites } from './live/computed-rechecks.ts';
 export { type FunnelReport, funnelReport } from './live/funnel-report.ts';
 export { INTERNAL_EVENTS, isInternalEvent, SEGMENTS_SOURCE } from './live/internal.ts';
 export { buildModel, evaluateProfile, type LiveModel, type LiveSegment, pruneFacts } from './live/model.ts';

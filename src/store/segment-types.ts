@@ -190,6 +190,11 @@ export interface SegmentStore {
   pageStates(afterId: string, limit: number): Promise<ProfileStateRow[]>;
   /** Profiles whose next check is at or before `atMs`, earliest first. */
   dueRechecks(atMs: number, limit: number): Promise<string[]>;
+  /**
+   * Asks for these profiles to be re-evaluated at `atMs` at the latest (sooner if a window
+   * expires first): what another module wrote that the rules read, without an event, changed.
+   */
+  requestRechecks(profileIds: string[], atMs: number): Promise<void>;
 
   /** Merged-away profile → the live profile it ended in (chains followed). */
   profileMap(): Promise<Map<string, string>>;

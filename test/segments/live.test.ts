@@ -310,4 +310,59 @@ for (const engine of ENGINES)
       });
       expect(events.map((e) => e.properties.to_stage).sort()).toEqual(['action', 'interest', 'motivation']);
     });
+
+    it('keeps segments on computed properties equal to their preview when a value refresh writes them', async () => {
+      const COMPUTED = {
+        'top-valued': 'computed value_rank <= 3',
+        'valued-buyers': 'computed value_score > 0 and performed "Order Completed"',
+      };
+      const previewOf = async (text: string) =>
+        [
+          ...(await server.adminRequest('POST', '/api/segments/preview?sample=1000', { text })).body.sample,
+        ].sort();
+      // Saved before any value exists: live, with no members.
+      await server.adminRequest('POST', '/api/segments', { id: 'top-valued', text: COMPUTED['top-valued'] });
+      await settle();
+      expect(await liveMembers('top-valued')).toEqual([]);
+      expect((await server.adminRequest('POST', '/api/value/refresh')).status).toBe(200);
+      await settle();
+      // Saved after the refresh: built from the computed properties as they are now.
+      await server.adminRequest('POST', '/api/segments', {
+        id: 'valued-buyers',
+        text: COMPUTED['valued-buyers'],
+      });
+      await settle();
+      for (const [id, text] of Object.entries(COMPUTED)) {
+        const preview = await previewOf(text);
+        expect(preview.length, id).toBeGreaterThan(0);
+        expect(await liveMembers(id), id).toEqual(preview);
+      }
+      // New orders change the ranks; the next refresh moves people in and out.
+      const newcomers = ['v1', 'v2', 'v3'];
+      await send(
+        newcomers.flatMap((userId) =>
+          [41, 42, 43, 44].map((days) => ({
+            type: 'track',
+            userId,
+            event: 'Order Completed',
+            properties: { revenue: 500 },
+            timestamp: at(days),
+          })),
+        ),
+      );
+      clock.set(new Date(at(45)));
+      await settle();
+      const newIds = await Promise.all(newcomers.map(profileOf));
+      for (const id of newIds) expect(await liveMembers('valued-buyers')).not.toContain(id);
+      expect((await server.adminRequest('POST', '/api/value/refresh')).status).toBe(200);
+      await settle();
+      for (const [id, text] of Object.entries(COMPUTED))
+        expect(await liveMembers(id), id).toEqual(await previewOf(text));
+      const top = await liveMembers('top-valued');
+      const buyers = await liveMembers('valued-buyers');
+      // With no event of theirs since their orders, the refresh alone made them members.
+      for (const id of newIds) expect(buyers).toContain(id);
+      const why = (await server.adminRequest('GET', `/api/segments/top-valued/members/${top[0]}/why`)).body;
+      expect(why.member).toBe(true);
+    });
   });

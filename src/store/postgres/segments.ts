@@ -437,6 +437,15 @@ export class PostgresSegmentStore implements SegmentStore {
     return rows.map((r) => r.profile_id);
   }
 
+  async requestRechecks(profileIds: string[], atMs: number): Promise<void> {
+    if (profileIds.length === 0) return;
+    await this.db.query(
+      `UPDATE ${this.t.states} SET next_check_at = $2
+       WHERE profile_id = ANY($1::text[]) AND (next_check_at IS NULL OR next_check_at > $2)`,
+      [profileIds, atMs],
+    );
+  }
+
   async profileMap(): Promise<Map<string, string>> {
     const { rows } = await this.db.query<{ profile_id: string; merged_into: string }>(
       `SELECT profile_id, merged_into FROM ${this.t.profiles} WHERE merged_into IS NOT NULL`,

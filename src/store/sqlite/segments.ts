@@ -367,6 +367,18 @@ export class SqliteSegmentStore implements SegmentStore {
     return rows.map((r) => r.profile_id);
   }
 
+  async requestRechecks(profileIds: string[], atMs: number): Promise<void> {
+    if (profileIds.length === 0) return;
+    return this.writing(() => {
+      this.db
+        .prepare(
+          `UPDATE segment_profile_state SET next_check_at = ?
+           WHERE profile_id IN (SELECT value FROM json_each(?)) AND (next_check_at IS NULL OR next_check_at > ?)`,
+        )
+        .run(atMs, JSON.stringify(profileIds), atMs);
+    });
+  }
+
   async profileMap(): Promise<Map<string, string>> {
     const rows = this.db
       .prepare('SELECT profile_id, merged_into FROM profiles WHERE merged_into IS NOT NULL')
