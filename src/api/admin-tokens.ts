@@ -13,9 +13,9 @@ import {
   type Role,
   secretFromAuthorization,
 } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { StateStore } from '../store/index.ts';
-import { credentialSchema, errorSchema } from './schemas.ts';
+import { credentialSchema } from './schemas.ts';
 
 export interface AdminTokenRouteOptions {
   state: StateStore;

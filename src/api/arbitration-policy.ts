@@ -9,7 +9,7 @@ import {
   type CurrentPolicy,
   policyDocument,
 } from '../conductor/runtime/index.ts';
-import { errorSchema } from './schemas.ts';
+import { errorSchema } from '../errors/index.ts';
 
 export interface ArbitrationPolicyRouteOptions {
   policies: ArbitrationPolicyStore;

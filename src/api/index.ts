@@ -3,7 +3,6 @@
 
 export { type AdminTokenRouteOptions, adminTokenRoutes, CONFIRM_REVOKE_SELF } from './admin-tokens.ts';
 export { type ArbitrationPolicyRouteOptions, arbitrationPolicyRoutes } from './arbitration-policy.ts';
-export { requireAdmin } from './auth.ts';
 export { corsOptions, isTrackingPath } from './cors.ts';
 export { drainRequest } from './drain.ts';
 export { type LogRouteOptions, logRoutes } from './log.ts';

@@ -9,8 +9,8 @@ import {
   previewTemplate,
   TemplatePreviewSchema,
 } from '../conductor/runtime/index.ts';
+import { errorSchema } from '../errors/index.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../store/index.ts';
-import { errorSchema } from './schemas.ts';
 import { strictBody } from './strict-body.ts';
 
 export interface JourneyRouteOptions {

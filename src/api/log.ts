@@ -3,10 +3,10 @@
 // worker; these handlers only ask it and read the stores through their interfaces.
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
+import { errorSchema } from '../errors/index.ts';
 import { readerLimit } from '../ingest/index.ts';
 import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
 import type { StateStore } from '../store/index.ts';
-import { errorSchema } from './schemas.ts';
 
 export interface LogRouteOptions {
   state: StateStore;

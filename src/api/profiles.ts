@@ -2,7 +2,7 @@
 // consent, erasure (GDPR art. 17) and export (art. 15, 20). Handlers call the profiles door.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { IdentityConfig } from '../identity/index.ts';
 import type { Pipeline } from '../pipeline/index.ts';
 import {
@@ -36,7 +36,7 @@ import {
   timelineQuery,
   timelineSchema,
 } from './profile-schemas.ts';
-import { errorSchema, profileSchema } from './schemas.ts';
+import { profileSchema } from './schemas.ts';
 
 export interface ProfileApiOptions {
   state: StateStore;

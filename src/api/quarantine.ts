@@ -3,10 +3,9 @@
 // (profiles, warehouse, segments) travels to the pipeline worker; journeys run on this thread.
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { ReplayResult } from '../pipeline/index.ts';
 import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';
-import { errorSchema } from './schemas.ts';
 
 export interface QuarantineRouteOptions {
   quarantine: QuarantineStore;

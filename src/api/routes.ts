@@ -2,11 +2,11 @@
 // the capability doors; none touches a driver.
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
 import type { StateStore } from '../store/index.ts';
 import { type ProfileApiOptions, profileRoutes } from './profiles.ts';
-import { credentialSchema, errorSchema } from './schemas.ts';
+import { credentialSchema } from './schemas.ts';
 
 export interface ApiOptions {
   state: StateStore;

@@ -1,11 +1,5 @@
 // Response schemas of the admin API: the single source for validation-free serialisation and
 // for the OpenAPI document.
-export const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-  additionalProperties: true,
-} as const;
-
 const traitSource = {
   type: 'object',
   properties: { at: { type: 'string' }, source: { type: 'string' }, messageId: { type: 'string' } },

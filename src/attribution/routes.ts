@@ -1,10 +1,8 @@
 // GET /api/attribution (admin token): every model over Rapport's own touchpoints and
 // conversions. Schemas are TypeBox through the type provider.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { requireAdmin } from '../api/index.ts';
-import { errorSchema } from '../api/schemas.ts';
-import type { CredentialCache } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { type CredentialCache, requireAdmin } from '../auth/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import { resolveRange } from '../stats/range.ts';
 import type { EventReader, SegmentStore, SpendStore } from '../store/index.ts';
 import { MAX_MARKOV_ORDER } from './markov.ts';

@@ -20,6 +20,7 @@ export {
   sameOrigin,
 } from './guard.ts';
 export * from './passwords.ts';
+export { requireAdmin } from './require-admin.ts';
 export { type AccessRouteOptions, accessRoutes } from './routes.ts';
 export { SignInThrottle, type ThrottleOptions } from './throttle.ts';
 export { checkPassword, createUser, normalName, setPassword } from './users.ts';

@@ -1,8 +1,8 @@
 // Admin routes of the delivery side (behind an admin token): the task queue people work, a
 // person's channel preference, and the webhook signing key receivers verify with.
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
+import { errorSchema } from '../errors/index.ts';
 import type { TaskStatus } from '../store/index.ts';
 import type { ChannelRuntime } from './runtime.ts';
 

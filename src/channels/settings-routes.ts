@@ -6,9 +6,8 @@
 // in the arbitration log (code `test_send`) so that "what left this server" stays complete.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { DecisionRecord } from '../store/index.ts';
 import type { ChannelRuntime } from './runtime.ts';
 import type { Channel, ChannelDescription, DeliveryResult } from './types.ts';

@@ -2,6 +2,8 @@
 // named by subsystem, an HTTP status, and a kind: the user's mistake (fix the input), an
 // operational fault (retry later, page someone), or a bug (report it).
 
+export { errorSchema } from './schema.ts';
+
 export type ErrorKind = 'user' | 'operational' | 'bug';
 
 export interface ErrorSpec {

@@ -4,10 +4,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import { requireAdmin } from '../api/index.ts';
-import { errorSchema } from '../api/schemas.ts';
-import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { type CredentialCache, requireAdmin, secretFromAuthorization } from '../auth/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import { ExperimentSchema } from './definition.ts';
 import { BanditSchema, ExperimentResultsSchema, ProgrammeLiftSchema } from './results-schema.ts';
 import type { ExperimentService } from './service.ts';

@@ -4,9 +4,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { requireAdmin } from '../api/index.ts';
-import { errorSchema } from '../api/schemas.ts';
-import type { CredentialCache } from '../auth/index.ts';
+import { type CredentialCache, requireAdmin } from '../auth/index.ts';
+import { errorSchema } from '../errors/index.ts';
 import { ProgrammeSchema, TierSchema } from './programme.ts';
 import { type LoyaltyDeps, LoyaltyService } from './service.ts';
 

@@ -2,7 +2,7 @@
 // warehouse. Added to the segments plugin's scope (segments/live/routes.ts), which holds the
 // admin-token check and the segment store: the merge map and a segment's members come from it.
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
+import { errorSchema } from '../errors/index.ts';
 import { resolveRange } from '../stats/range.ts';
 import type { EventReader } from '../store/index.ts';
 import { assemblePaths } from './assemble.ts';

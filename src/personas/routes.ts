@@ -2,9 +2,8 @@
 // provider: one source for validation, the OpenAPI document and the types.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorSchema } from '../api/schemas.ts';
 import { strictBody } from '../api/strict-body.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import { UnknownTraitError } from './features.ts';
 import { type PersonaService, PersonaTooFewPeopleError } from './service.ts';
 

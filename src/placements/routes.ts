@@ -1,9 +1,8 @@
 // `GET /v1/decide` (write key: it is called from web pages, apps and receipt printers, like the
 // tracking API), the promotion click redirect, and the admin routes that save definitions.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { PlacementDefinitions, PlacementService } from './service.ts';
 
 export interface PlacementRouteOptions {

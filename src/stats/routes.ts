@@ -2,9 +2,8 @@
 // placement impressions, clicks and conversions. Each answers counts computed in
 // SQL by the store that holds the rows; none returns rows to count.
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { ConductorStore, EventReader, IngestLogStore } from '../store/index.ts';
 import { eventsPerDay, MESSAGE_TYPES } from './events.ts';
 import { MESSAGE_METRICS, messageStats } from './messages.ts';

@@ -4,9 +4,8 @@
 // holds more than a page whatever the size of the export.
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { EventReader, SegmentStore, StateStore } from '../store/index.ts';
 import { type EventFilters, eventLine, eventPageQuery, profileLines } from './pages.ts';
 

@@ -5,8 +5,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
 import type { CredentialCache } from '../auth/index.ts';
+import { errorSchema } from '../errors/index.ts';
 import { MAX_HISTOGRAM_BINS, VALUE_METRICS, type ValueMetric } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
 import { MAX_SCATTER_POINTS, ValueService, type ValueServiceDeps } from './service.ts';

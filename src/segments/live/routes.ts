@@ -1,16 +1,16 @@
 // Admin routes for segments and funnels (docs/segments.md, "API"). Handlers call the
 // SegmentService; none touches a driver.
 import type { FastifyInstance } from 'fastify';
-import { errorSchema } from '../../api/schemas.ts';
 import type { CredentialCache } from '../../auth/index.ts';
+import { errorSchema } from '../../errors/index.ts';
 import { addPathRoutes } from '../../paths/index.ts';
-import type { Pipeline } from '../../pipeline/host.ts';
-import type { SegmentStore, StateStore, StorageLocation } from '../../store/index.ts';
+import type { EventReader, SegmentStore, StateStore, StorageLocation } from '../../store/index.ts';
 import { SegmentService } from './service.ts';
 
 export interface SegmentRouteOptions {
   state: StateStore;
-  pipeline: Pipeline;
+  /** The pipeline as segments use it: the events it reads, and a wake after a write. */
+  pipeline: EventReader & { wake(): void };
   credentials: CredentialCache;
   location: StorageLocation;
   /** The segment store the service works on (the server opens it and closes it). */

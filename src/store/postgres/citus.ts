@@ -3,7 +3,7 @@
 // and colocated, small configuration copied to every node, and the tables whose ordering or
 // single-node locking Rapport's guarantees rest on kept on the coordinator. Placing is
 // idempotent, so it runs after every migration set (each store migrates its own tables).
-import type { PgQueryable } from './connection.ts';
+import type { PgQueryable } from './sql.ts';
 
 export type TablePlacement =
   | {

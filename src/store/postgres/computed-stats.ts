@@ -4,8 +4,8 @@
 
 import type pg from 'pg';
 import type { NumericPropertyPair, NumericPropertySummary, StoredReport } from '../types.ts';
-import { inTransaction, type PgQueryable } from './connection.ts';
-import { type PostgresTables, storableJson, storableText, toIso, toNumber } from './sql.ts';
+import { inTransaction } from './connection.ts';
+import { type PgQueryable, type PostgresTables, storableJson, storableText, toIso, toNumber } from './sql.ts';
 
 /**
  * (profile_id, v) of live profiles whose property `$n` is a JSON number. The cast sits in a

@@ -37,13 +37,12 @@ import {
   inTransaction,
   migratedOrClosed,
   migratePostgres,
-  type PgQueryable,
   type PostgresConnection,
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
 import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
-import { ensureOffsetRowSql, quoteIdent, storableJson } from './sql.ts';
+import { ensureOffsetRowSql, type PgQueryable, quoteIdent, storableJson } from './sql.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS processor_offsets (processor text PRIMARY KEY, seq bigint NOT NULL);

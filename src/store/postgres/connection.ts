@@ -9,14 +9,6 @@ import {
   tablesIn,
 } from './sql.ts';
 
-/** The slice of pg the queries need: a pool, or one client checked out of it for a transaction. */
-export interface PgQueryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
-    text: string,
-    values?: unknown[],
-  ): Promise<pg.QueryResult<R>>;
-}
-
 export interface PostgresOpenOptions {
   /** All tables live in this schema, created when missing (default `rapport`). */
   schema?: string;

@@ -12,9 +12,10 @@ import type {
   StoredConsentRecord,
   Suppression,
 } from '../types.ts';
-import { inTransaction, type PgQueryable } from './connection.ts';
+import { inTransaction } from './connection.ts';
 import { type ProfileDbRow, toProfile } from './rows.ts';
 import {
+  type PgQueryable,
   type PostgresTables,
   quoteIdent,
   storableJson,

@@ -1,7 +1,6 @@
 // Profile, identity and merge queries. Each takes a PgQueryable so the same code runs on the
 // pool (plain reads) and on the one client holding a processor's transaction.
 import type { IdentityKey, IdentityRow, ProfileChanges, ProfileRow, StoredMergeRecord } from '../types.ts';
-import type { PgQueryable } from './connection.ts';
 import { appendConsentHistory } from './privacy.ts';
 import {
   type IdentityDbRow,
@@ -11,7 +10,14 @@ import {
   toMerge,
   toProfile,
 } from './rows.ts';
-import { chunk, lastByKey, type PostgresTables, storableJson, storableText } from './sql.ts';
+import {
+  chunk,
+  lastByKey,
+  type PgQueryable,
+  type PostgresTables,
+  storableJson,
+  storableText,
+} from './sql.ts';
 
 /** Rows per statement: a batch can carry thousands of changes; arrays keep it to a few parameters. */
 export const PROFILE_WRITE_ROWS = 2000;

@@ -9,8 +9,7 @@ import type {
   QuarantineWrites,
   StoredQuarantineEntry,
 } from '../types.ts';
-import type { PgQueryable } from './connection.ts';
-import { storableText, toIso, toNumber } from './sql.ts';
+import { type PgQueryable, storableText, toIso, toNumber } from './sql.ts';
 
 /**
  * Shipped inside the state, segments and conductor migration lists (IF NOT EXISTS: whichever

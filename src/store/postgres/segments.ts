@@ -30,13 +30,19 @@ import {
   inTransaction,
   migratedOrClosed,
   migratePostgres,
-  type PgQueryable,
   type PostgresConnection,
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
 import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
-import { ensureOffsetRowSql, lastByKey, quoteIdent, storableText, toNumber } from './sql.ts';
+import {
+  ensureOffsetRowSql,
+  lastByKey,
+  type PgQueryable,
+  quoteIdent,
+  storableText,
+  toNumber,
+} from './sql.ts';
 
 export const SEGMENTS_PROCESSOR = 'segments';
 

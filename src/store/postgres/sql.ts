@@ -1,7 +1,16 @@
 // Pure helpers for the PostgreSQL adapters: identifier quoting, values PostgreSQL can store,
-// batching. No driver here, so all of it is unit-tested without a database.
+// batching. No driver here (its types only), so all of it is unit-tested without a database.
+import type pg from 'pg';
 
 export const DEFAULT_SCHEMA = 'rapport';
+
+/** The slice of pg the queries need: a pool, or one client checked out of it for a transaction. */
+export interface PgQueryable {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
+}
 
 /**
  * Class id for our advisory locks (the bytes of 'RAPP'), so they cannot collide with another

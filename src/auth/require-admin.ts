@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { CredentialCache } from '../auth/index.ts';
 import { RapportError } from '../errors/index.ts';
+import type { CredentialCache } from './credentials.ts';
 
 /**
  * Access is enforced in one place, the guard (src/auth/guard.ts), from each route's
