@@ -1,0 +1,129 @@
+// The import rules of src/ (DESIGN.md: imports run downward, with no circles), checked by
+// `npm run check:imports` in CI. A new circle or a new upward import fails it.
+//
+// Layers, lowest first. A folder may import its own layer and the ones below, never above.
+// Capabilities share one layer: they may use each other's doors, but never in a circle.
+const LAYERS = [
+  ['errors'],
+  ['events'],
+  ['store'],
+  ['identity', 'profiles'],
+  ['auth', 'api', 'ingest', 'config'],
+  ['pipeline'],
+  [
+    'segments',
+    'paths',
+    'stats',
+    'value',
+    'conductor',
+    'channels',
+    'placements',
+    'experiments',
+    'attribution',
+    'personas',
+    'recommendations',
+    'loyalty',
+    'transfer',
+  ],
+  ['simulate', 'web'],
+  ['cli', 'server'],
+];
+
+// Upward imports that are still there, each with the reason and what removes it. Do not add to
+// this list: move the code instead (CONTRIBUTING.md says where it goes).
+const KNOWN_UPWARD_IMPORTS = [
+  // The worker thread's composition root runs the segments step; it moves into segments/ and
+  // the worker is handed the steps.
+  ['src/pipeline/segments-step.ts', 'src/segments/index.ts'],
+  // The quarantine's default policy belongs in the low processor machinery, not in pipeline/.
+  ['src/config/index.ts', 'src/pipeline/quarantine.ts'],
+  // The privacy screen reads the ingest's message limits.
+  ['src/profiles/screen.ts', 'src/ingest/index.ts'],
+  // Route files still in api/: they move to their capabilities (conductor, pipeline, profiles).
+  ['src/api/arbitration-policy.ts', 'src/conductor/arbitration/policy.ts'],
+  ['src/api/arbitration-policy.ts', 'src/conductor/runtime/index.ts'],
+  ['src/api/journeys.ts', 'src/conductor/runtime/index.ts'],
+  ['src/api/log.ts', 'src/pipeline/index.ts'],
+  ['src/api/routes.ts', 'src/pipeline/index.ts'],
+  ['src/api/profiles.ts', 'src/pipeline/index.ts'],
+  ['src/api/quarantine.ts', 'src/pipeline/index.ts'],
+  // Each capability's CLI commands use the admin API client in cli/: it goes down beside api/.
+  ['src/auth/users-cli.ts', 'src/cli/admin-client.ts'],
+  ['src/ingest/cli.ts', 'src/cli/admin-client.ts'],
+  ['src/profiles/cli.ts', 'src/cli/admin-client.ts'],
+  ['src/segments/cli.ts', 'src/cli/admin-client.ts'],
+  ['src/attribution/spend-cli.ts', 'src/cli/admin-client.ts'],
+  ['src/personas/cli.ts', 'src/cli/admin-client.ts'],
+  ['src/recommendations/cli.ts', 'src/cli/admin-client.ts'],
+  ['src/value/value-cli.ts', 'src/cli/admin-client.ts'],
+  ['src/simulate/cli.ts', 'src/cli/admin-client.ts'],
+];
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const folders = (names) => `^src/(${names.join('|')})(/|\\.ts$)`;
+const exact = (paths) => `^(${paths.map(escape).join('|')})$`;
+
+function upwardRules() {
+  const rules = [];
+  LAYERS.forEach((layer, index) => {
+    const above = LAYERS.slice(index + 1).flat();
+    if (above.length === 0) return;
+    const excepted = [...new Set(KNOWN_UPWARD_IMPORTS.filter(([from]) => from.match(folders(layer))).map(([from]) => from))];
+    rules.push({
+      name: `no-upward-import-from-${layer.length === 1 ? layer[0] : `layer-${index}`}`,
+      comment: `${layer.join(', ')} may not import ${above.join(', ')} (layers in .dependency-cruiser.cjs)`,
+      severity: 'error',
+      from: { path: folders(layer), ...(excepted.length ? { pathNot: exact(excepted) } : {}) },
+      to: { path: folders(above) },
+    });
+    for (const file of excepted) {
+      const allowed = KNOWN_UPWARD_IMPORTS.filter(([from]) => from === file).map(([, to]) => to);
+      rules.push({
+        name: 'no-upward-import-beyond-known',
+        comment: `${file} has known upward imports (KNOWN_UPWARD_IMPORTS); no others`,
+        severity: 'error',
+        from: { path: exact([file]) },
+        to: { path: folders(above), pathNot: exact(allowed) },
+      });
+    }
+  });
+  return rules;
+}
+
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'Imports run one way: a circle means a piece sits in the wrong folder.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'no-admin-api-route-files',
+      comment:
+        'Outside the composition roots, api/ is only what every route shares: the schemas and strictBody. ' +
+        'Access checks live in auth/, the error schema in errors/.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(api/|server\\.ts$|cli/)' },
+      to: { path: '^src/api/', pathNot: '^src/api/(schemas|strict-body)\\.ts$' },
+    },
+    {
+      name: 'event-reader-not-from-pipeline',
+      comment: 'Reading events needs only the store (EventReader sits beside the EventStore interface).',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(pipeline/|server\\.ts$|cli/|api/)' },
+      to: { path: '^src/pipeline/(rpc|host)\\.ts$' },
+    },
+    ...upwardRules(),
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|web/dist)' },
+    // Type-only imports count: a circle through types still ties the folders together.
+    tsPreCompilationDeps: true,
+    // TypeScript 7's compiler has no JavaScript API for dependency-cruiser to use; swc parses.
+    parser: 'swc',
+    enhancedResolveOptions: { extensions: ['.ts', '.mjs', '.js'] },
+  },
+};
