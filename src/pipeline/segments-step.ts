@@ -14,10 +14,12 @@ import type { IdentityConfig } from '../identity/index.ts';
 import {
   applyEvent,
   buildModel,
+  deriveStageHistory,
   emptyProfileState,
   evaluateProfile,
   type FunnelDefinition,
   factKey,
+  historyFor,
   INTERNAL_EVENTS,
   isInternalEvent,
   type LiveModel,
@@ -38,6 +40,8 @@ import {
   SEGMENTS_PROCESSOR,
   type SegmentChanges,
   type SegmentStore,
+  type StageHistoryRow,
+  type StageRow,
   type StateStore,
 } from '../store/index.ts';
 import { failIfInjected, type InjectedFault } from './faults.ts';
@@ -191,6 +195,7 @@ async function buildPending(ctx: SegmentsStepContext, model: LiveModel): Promise
   const fresh = new Set(segments.filter((s) => built[`segment:${s.id}`] === undefined).map((s) => s.id));
   const freshFunnels = new Set(funnels.filter((f) => built[`funnel:${f.id}`] === undefined).map((f) => f.id));
   const replay = await seedFromHistory(ctx, model, offset);
+  const derived = await freshFunnelHistory(ctx, funnels, freshFunnels, offset);
   const work: Work = { changes, states: new Map(), model, emits: [] };
   let after = '';
   for (;;) {
@@ -208,7 +213,9 @@ async function buildPending(ctx: SegmentsStepContext, model: LiveModel): Promise
       state = forget(state, fresh, freshFunnels);
       for (const event of replay.eventsOf(row.profileId)) state = applyEvent(replay.plan, state, event);
       const at = Math.max(now.getTime(), row.evaluatedAt ?? 0);
-      evaluateAndRecord(work, row.profileId, state, at, { trigger: 'build', emit: false });
+      const recorded = { history: changes.stageHistory.length, stages: changes.setStages.length };
+      state = evaluateAndRecord(work, row.profileId, state, at, { trigger: 'build', emit: false });
+      if (derived) useDerivedStages(changes, recorded, row.profileId, state, at, derived);
     }
   }
   const nextBuilt: Record<string, number> = {};
@@ -223,6 +230,63 @@ async function buildPending(ctx: SegmentsStepContext, model: LiveModel): Promise
   for (const f of funnels)
     if (f.status === 'building') await ctx.store.setFunnelStatus(f.id, f.version, 'live');
   return 1;
+}
+
+interface FreshFunnels {
+  model: LiveModel;
+  eventsOf: (profileId: string) => SegmentEvent[];
+}
+
+/** Funnels never built before, with the history their stage rules read (null: none). */
+async function freshFunnelHistory(
+  ctx: SegmentsStepContext,
+  funnels: Array<{ id: string; definition: unknown }>,
+  fresh: Set<string>,
+  offset: number,
+): Promise<FreshFunnels | null> {
+  const definitions = funnels.filter((f) => fresh.has(f.id)).map((f) => f.definition as FunnelDefinition);
+  if (definitions.length === 0) return null;
+  const model = buildModel([], definitions);
+  return { model, eventsOf: await historyFor(ctx, model, offset) };
+}
+
+/**
+ * A fresh funnel's stage, recorded by the build as entered now, replaced by the changes the
+ * person's own history went through (as of each event), where that history ends in the same
+ * stage; otherwise (a stage rule reading consent, computed properties or segments, which the
+ * history does not carry) the build's record stands. Only this profile's records are touched:
+ * those from `recorded` on.
+ */
+function useDerivedStages(
+  changes: SegmentChanges,
+  recorded: { history: number; stages: number },
+  profileId: string,
+  state: ProfileSegmentState,
+  atMs: number,
+  fresh: FreshFunnels,
+): void {
+  const derived = deriveStageHistory(fresh.model, state.firstSeenMs, fresh.eventsOf(profileId), atMs);
+  for (const funnel of fresh.model.funnels) {
+    const stage = state.facts[`funnel:${funnel.id}`] as string | undefined;
+    const transitions = derived.transitions.filter((t) => t.funnelId === funnel.id);
+    if (transitions.length === 0 || derived.stageOf(funnel.id) !== stage) continue;
+    const mine = (row: { funnelId: string; profileId: string }) =>
+      row.funnelId === funnel.id && row.profileId === profileId;
+    for (let i = changes.stageHistory.length - 1; i >= recorded.history; i--)
+      if (mine(changes.stageHistory[i] as StageHistoryRow)) changes.stageHistory.splice(i, 1);
+    for (let i = changes.setStages.length - 1; i >= recorded.stages; i--)
+      if (mine(changes.setStages[i] as StageRow)) changes.setStages.splice(i, 1);
+    for (const t of transitions)
+      changes.stageHistory.push({
+        funnelId: funnel.id,
+        profileId,
+        fromStage: t.from,
+        toStage: t.to,
+        at: new Date(t.atMs).toISOString(),
+      });
+    const since = new Date((transitions.at(-1) as { atMs: number }).atMs).toISOString();
+    if (stage !== undefined) changes.setStages.push({ funnelId: funnel.id, profileId, stage, since });
+  }
 }
 
 function forget(

@@ -61,6 +61,19 @@ export async function seedFromHistory(
   };
 }
 
+/**
+ * Every event the rules of `model` read, up to `offset`, per (surviving) profile: the history
+ * a funnel switched on after an import derives its stage changes from (stage-history.ts).
+ */
+export async function historyFor(
+  ctx: { events: EventStore; store: SegmentStore },
+  model: LiveModel,
+  offset: number,
+): Promise<(profileId: string) => SegmentEvent[]> {
+  const byProfile = await readHistory(ctx, model.plan, offset);
+  return (profileId) => byProfile.get(profileId) ?? [];
+}
+
 async function readHistory(
   ctx: { events: EventStore; store: SegmentStore },
   plan: TrackingPlan,
