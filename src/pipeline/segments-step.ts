@@ -215,7 +215,7 @@ async function buildPending(ctx: SegmentsStepContext, model: LiveModel): Promise
       const at = Math.max(now.getTime(), row.evaluatedAt ?? 0);
       const recorded = { history: changes.stageHistory.length, stages: changes.setStages.length };
       state = evaluateAndRecord(work, row.profileId, state, at, { trigger: 'build', emit: false });
-      if (derived) useDerivedStages(changes, recorded, row.profileId, state, at, derived);
+      if (derived) recordDerivedStages(changes, recorded, row.profileId, state, at, derived);
     }
   }
   const nextBuilt: Record<string, number> = {};
@@ -257,7 +257,7 @@ async function freshFunnelHistory(
  * history does not carry) the build's record stands. Only this profile's records are touched:
  * those from `recorded` on.
  */
-function useDerivedStages(
+function recordDerivedStages(
   changes: SegmentChanges,
   recorded: { history: number; stages: number },
   profileId: string,
