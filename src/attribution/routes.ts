@@ -8,6 +8,8 @@ import type { EventReader, SegmentStore, SpendStore } from '../store/index.ts';
 import { MAX_MARKOV_ORDER } from './markov.ts';
 import { fitResponseCurves, portfolioPlan, quantile, steadyResponse } from './portfolio.ts';
 import { revenueByDayQuery, weeklyHistory } from './portfolio-data.ts';
+import { channelPreferenceReport } from './preference.ts';
+import { preferenceQueries } from './preference-sql.ts';
 import { attributionReport } from './report.ts';
 import { roiTable } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
@@ -232,6 +234,56 @@ const PortfolioSchema = Type.Object({
   spendQuery: Type.String(),
 });
 
+const IntervalOrNull = Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()]);
+
+const PreferenceQuerySchema = Type.Object(
+  {
+    from: Type.Optional({ ...Day, description: 'first day (UTC); default 89 days before to' }),
+    to: Type.Optional({ ...Day, description: 'last day (UTC); default today' }),
+    conversion: Type.String({ minLength: 1, default: DEFAULT_CONVERSION_EVENT }),
+    segment: Type.Optional(Type.String({ minLength: 1, description: "only the segment's current members" })),
+  },
+  { additionalProperties: false },
+);
+
+const PreferenceSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  segment: Type.Union([Type.String(), Type.Null()]),
+  conversion: Type.String(),
+  currency: Type.Union([Type.String(), Type.Null()]),
+  people: Type.Integer(),
+  withHistory: Type.Integer({ description: 'people with a send: the denominator of preferredShare' }),
+  withStated: Type.Integer({ description: 'people who stated a preference: the denominator of statedShare' }),
+  channels: Type.Array(
+    Type.Object({
+      channel: Type.String(),
+      reach: Type.Integer(),
+      opened: Type.Integer(),
+      clicked: Type.Integer(),
+      converted: Type.Integer(),
+      conversionRate: Type.Union([Type.Number(), Type.Null()]),
+      conversionInterval: IntervalOrNull,
+      preferred: Type.Integer(),
+      preferredShare: Type.Union([Type.Number(), Type.Null()]),
+      preferredInterval: IntervalOrNull,
+      stated: Type.Integer(),
+      statedShare: Type.Union([Type.Number(), Type.Null()]),
+      statedInterval: IntervalOrNull,
+      spend: Type.Number(),
+      spendShare: Type.Union([Type.Number(), Type.Null()]),
+      flag: Type.Union([Type.Literal('spend-not-preferred'), Type.Literal('preferred-starved'), Type.Null()]),
+    }),
+  ),
+  queries: Type.Object({
+    deliveries: Type.String(),
+    stated: Type.String(),
+    rates: Type.String(),
+    converted: Type.String(),
+    spend: Type.String(),
+  }),
+});
+
 /** Refits for the intervals: each costs one fit (seconds on a busy two-core machine). */
 export const PORTFOLIO_BOOTSTRAP = 20;
 
@@ -328,6 +380,76 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
         unmatchedSpend: table.unmatchedSpend,
         query: report.query,
         spendQuery: SPEND_QUERY,
+      };
+    },
+  );
+
+  app.get(
+    '/api/attribution/channel-preference',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['attribution'],
+        summary:
+          'Per channel, for a segment: reach, opens, clicks, conversions, the share who prefer it (learned and stated) with intervals, and its share of the spend',
+        security: [{ adminToken: [] }],
+        querystring: PreferenceQuerySchema,
+        response: { 200: PreferenceSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const range = resolveRange({ from: q.from, to: q.to }, options.now().getTime(), 90);
+      const people = q.segment === undefined ? undefined : await segmentMembers(q.segment);
+      const queries = preferenceQueries({
+        engine: options.engine,
+        startMs: range.startMs,
+        endMs: range.endMs,
+        conversionEvent: q.conversion,
+        profileMap: await options.profileMap(),
+        people,
+      });
+      const read = (query: { text: string; params: unknown[] }) =>
+        options.events.query(query.text, query.params);
+      const deliveries = (await read(queries.deliveries)).map((row) => ({
+        person: String(row.person),
+        channel: String(row.channel),
+        sent: Number(row.sent),
+        engaged: Number(row.engaged),
+        clicked: Number(row.clicked),
+      }));
+      const stated = new Map<string, string>();
+      for (const row of await read(queries.stated)) stated.set(String(row.person), String(row.channel));
+      const converted = new Set((await read(queries.converted)).map((row) => String(row.person)));
+      const populationRates: Record<string, number> = {};
+      for (const row of await read(queries.rates))
+        if (Number(row.sent) > 0)
+          populationRates[String(row.channel)] = Number(row.engaged) / Number(row.sent);
+      const spend: Record<string, number> = {};
+      for (const total of await options.spend.spendBetween(range.from, range.to))
+        spend[total.channel] = (spend[total.channel] ?? 0) + total.amount;
+      const report = channelPreferenceReport({
+        deliveries,
+        stated,
+        converted,
+        populationRates,
+        members: people?.length,
+        spend,
+      });
+      return {
+        from: range.from,
+        to: range.to,
+        segment: q.segment ?? null,
+        conversion: q.conversion,
+        currency: await options.spend.storedCurrency(),
+        ...report,
+        queries: {
+          deliveries: queries.deliveries.text,
+          stated: queries.stated.text,
+          rates: queries.rates.text,
+          converted: queries.converted.text,
+          spend: SPEND_QUERY,
+        },
       };
     },
   );

@@ -17,6 +17,27 @@ export interface TouchpointsQueryInput {
   people?: readonly string[] | undefined;
 }
 
+/** The merge map as a table (profile_id → canonical_id), from a bound JSON array of pairs. */
+export function profileMapSql(engine: 'duckdb' | 'postgres', mapParam: string): string {
+  return engine === 'duckdb'
+    ? `SELECT pair[1] AS profile_id, pair[2] AS canonical_id
+       FROM (SELECT unnest(CAST(CAST(${mapParam} AS JSON) AS VARCHAR[][])) AS pair) AS pairs`
+    : `SELECT pair->>0 AS profile_id, pair->>1 AS canonical_id FROM jsonb_array_elements(${mapParam}::jsonb) AS pair`;
+}
+
+/** `AND person IN (…)` for events `e` joined to the merge map `m`; '' for everyone. */
+export function peopleFilter(
+  engine: 'duckdb' | 'postgres',
+  people: readonly string[] | undefined,
+  bind: (value: unknown) => string,
+): string {
+  if (people === undefined) return '';
+  const list = bind(JSON.stringify(people));
+  return engine === 'duckdb'
+    ? `AND coalesce(m.canonical_id, e.profile_id) IN (SELECT unnest(CAST(CAST(${list} AS JSON) AS VARCHAR[])))`
+    : `AND coalesce(m.canonical_id, e.profile_id) IN (SELECT jsonb_array_elements_text(${list}::jsonb))`;
+}
+
 export function touchpointsQuery(input: TouchpointsQueryInput): { text: string; params: unknown[] } {
   const duck = input.engine === 'duckdb';
   const params: unknown[] = [];
@@ -24,20 +45,11 @@ export function touchpointsQuery(input: TouchpointsQueryInput): { text: string; 
     params.push(value);
     return `$${params.length}`;
   };
-  const mapRows = bind(JSON.stringify([...input.profileMap]));
-  const profileMap = duck
-    ? `SELECT pair[1] AS profile_id, pair[2] AS canonical_id
-       FROM (SELECT unnest(CAST(CAST(${mapRows} AS JSON) AS VARCHAR[][])) AS pair) AS pairs`
-    : `SELECT pair->>0 AS profile_id, pair->>1 AS canonical_id FROM jsonb_array_elements(${mapRows}::jsonb) AS pair`;
+  const profileMap = profileMapSql(input.engine, bind(JSON.stringify([...input.profileMap])));
   const names = [...TOUCH_EVENTS, input.conversionEvent].map((name) => bind(name)).join(', ');
   const startSec = bind(input.startMs / 1000);
   const endSec = bind(input.endMs / 1000);
-  const people =
-    input.people === undefined
-      ? ''
-      : duck
-        ? `AND coalesce(m.canonical_id, e.profile_id) IN (SELECT unnest(CAST(CAST(${bind(JSON.stringify(input.people))} AS JSON) AS VARCHAR[])))`
-        : `AND coalesce(m.canonical_id, e.profile_id) IN (SELECT jsonb_array_elements_text(${bind(JSON.stringify(input.people))}::jsonb))`;
+  const people = peopleFilter(input.engine, input.people, bind);
   const tsMs = duck ? 'epoch_ms(e.timestamp)' : 'floor(extract(epoch FROM e.timestamp) * 1000)';
   const context = duck
     ? "CAST(json_extract(e.message, '$.context') AS VARCHAR)"

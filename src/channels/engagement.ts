@@ -24,7 +24,7 @@ const quoted = (names: readonly string[]) =>
  * The channel an event names: its `channel` property when that is a channel, else the one its
  * name implies (Segment's `Email …` and `Push Notification …` events carry none).
  */
-const CHANNEL_OF_EVENT = `CASE
+export const CHANNEL_OF_EVENT = `CASE
     WHEN properties->>'channel' IN (${quoted(CHANNELS)}) THEN properties->>'channel'
     WHEN name LIKE 'Email %' THEN 'email'
     WHEN name LIKE 'Push Notification %' THEN 'push'
@@ -34,7 +34,7 @@ const CHANNEL_OF_EVENT = `CASE
  * Which send an event is about: Rapport's `send_key`, else the ids other senders use
  * (`email_id` in Segment's email spec, `message_id`, `campaign_id`), else the event itself.
  */
-const SEND_OF_EVENT = `coalesce(properties->>'send_key', properties->>'email_id', properties->>'message_id',
+export const SEND_OF_EVENT = `coalesce(properties->>'send_key', properties->>'email_id', properties->>'message_id',
     properties->>'campaign_id', message_id)`;
 
 /**

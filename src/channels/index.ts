@@ -16,7 +16,7 @@ export {
   SENT_EVENTS,
 } from './delivery-events.ts';
 export { EmailChannel, type EmailChannelOptions, messageIdFor, sendProperties } from './email.ts';
-export { type ChannelPreference, EngagementStats } from './engagement.ts';
+export { CHANNEL_OF_EVENT, type ChannelPreference, EngagementStats, SEND_OF_EVENT } from './engagement.ts';
 export { ChannelRuntime, type ChannelRuntimeDeps } from './runtime.ts';
 export {
   type ChannelSettingsRouteOptions,

@@ -121,7 +121,44 @@ export interface PortfolioAnswer {
   spendQuery: string;
 }
 
+export interface PreferenceRow {
+  channel: string;
+  reach: number;
+  opened: number;
+  clicked: number;
+  converted: number;
+  conversionRate: number | null;
+  conversionInterval: [number, number] | null;
+  preferred: number;
+  preferredShare: number | null;
+  preferredInterval: [number, number] | null;
+  stated: number;
+  statedShare: number | null;
+  statedInterval: [number, number] | null;
+  spend: number;
+  spendShare: number | null;
+  flag: 'spend-not-preferred' | 'preferred-starved' | null;
+}
+
+export interface PreferenceAnswer {
+  from: string;
+  to: string;
+  segment: string | null;
+  currency: string | null;
+  people: number;
+  withHistory: number;
+  withStated: number;
+  channels: PreferenceRow[];
+  queries: { deliveries: string; stated: string; rates: string; converted: string; spend: string };
+}
+
+export function preferenceQuery(q: { from: string; to: string; segment: string }): Record<string, string> {
+  return { from: q.from, to: q.to, ...(q.segment.trim() ? { segment: q.segment.trim() } : {}) };
+}
+
 export const measureApi = {
+  preference: (q: { from: string; to: string; segment: string }) =>
+    request<PreferenceAnswer>('GET', '/api/attribution/channel-preference', { query: preferenceQuery(q) }),
   portfolio: (query: { from: string; to: string; budget?: number }) =>
     request<PortfolioAnswer>('GET', '/api/attribution/portfolio', { query }),
   attribution: (q: MeasureQuery) =>

@@ -3,6 +3,7 @@
 // the answer carries the SQL) behind its numbers.
 import { type FormEvent, useState } from 'react';
 import { Can } from '../access.tsx';
+import { ChannelPreferencePanel } from '../components/ChannelPreferencePanel.tsx';
 import { DateRangeFields, useDayRange } from '../components/DateRangeFields.tsx';
 import { PortfolioPanel } from '../components/PortfolioPanel.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
@@ -327,6 +328,9 @@ export default function Measure() {
         </Card>
         <Card title="Models side by side" id="models" wide>
           <ModelComparison query={query} />
+        </Card>
+        <Card title="Is this the medium they prefer?" id="preference" wide>
+          <ChannelPreferencePanel from={range.from} to={range.to} segment={segment} />
         </Card>
         <Card title="The budget as a portfolio" id="portfolio" wide>
           <PortfolioPanel />
