@@ -119,6 +119,8 @@ export interface ServerOptions {
    */
   arbitrationPolicy?: ArbitrationPolicy;
   conductorPollMs?: number;
+  /** How often experiments' live plans (placement arms, bandit weights) are recomputed; 0: on save only. */
+  experimentRefreshMs?: number;
   /** Tests only (src/pipeline/faults.ts): processors fail on chosen messages, as a bug would. */
   faults?: InjectedFault[];
 }
@@ -342,6 +344,8 @@ export async function createServer(
         }
       : undefined;
   const policies = new ArbitrationPolicyStore(channels.store, pinnedPolicy);
+  // Created below, once the pipeline it reads is up; the conductor asks it for bandit weights.
+  let experiments: ExperimentService | undefined;
   const conductor = await startConductor({
     location,
     identity: config.identity,
@@ -350,6 +354,7 @@ export async function createServer(
     policy: await policies.policy(),
     ...(pinnedPolicy ? {} : { loadPolicy: () => policies.policy() }),
     ...(clock ? { clock: () => clock.now() } : {}),
+    splitWeights: (journeyId, stepId) => experiments?.splitWeights(journeyId, stepId),
     offers: (offerId) =>
       placements.current.offers.find((offer) => offer.id === offerId)?.content as
         | Record<string, unknown>
@@ -379,7 +384,7 @@ export async function createServer(
     credentials,
     ...(clock ? { now: () => clock.now() } : {}),
   });
-  const experiments = new ExperimentService({
+  experiments = await new ExperimentService({
     settings: channels.store,
     events: pipeline,
     engine: location.databaseUrl ? 'postgres' : 'duckdb',
@@ -388,7 +393,13 @@ export async function createServer(
     ...(clock ? { now: () => clock.now() } : {}),
     globalHoldout: async () => (await policies.policy()).globalHoldout,
     offers: () => placements.current.offers,
-  });
+    warn: (message) => app.log.warn(message),
+    ...(options.experimentRefreshMs !== undefined ? { planRefreshMs: options.experimentRefreshMs } : {}),
+  }).start();
+  app.addHook('onClose', async () => experiments?.stop());
+  placements.attachExperiments((placementId, key, nowMs) =>
+    experiments?.placementArm(placementId, key, nowMs),
+  );
   await app.register(experimentRoutes, { credentials, experiments });
   await app.register(adminTokenRoutes, { state, credentials, guard });
   await app.register(logRoutes, {

@@ -137,6 +137,7 @@ export function checkExperiment(input: unknown, knownEvents?: ReadonlySet<string
   if (Math.abs(total - 1) > 1e-6) {
     throw invalid('arms', `the weights must sum up to 1 (they sum up to ${Number(total.toFixed(6))})`);
   }
+  if (experiment.mode === 'bandit') checkBandit(experiment);
   const floor = experiment.bandit?.floor ?? 0;
   if (floor * experiment.arms.length > 1) {
     throw invalid('bandit.floor', `${experiment.arms.length} arms cannot each get ${floor} of the people`);
@@ -172,6 +173,24 @@ export function checkExperiment(input: unknown, knownEvents?: ReadonlySet<string
     }
   }
   return experiment;
+}
+
+/**
+ * A bandit moves weights on placements (rewarded by clicks) and journey splits (rewarded by
+ * the primary metric, which must then be a yes/no per person for its Beta posterior).
+ */
+function checkBandit(experiment: Experiment): void {
+  const kind = experiment.attachment.kind;
+  if (kind !== 'placement' && kind !== 'journey') {
+    throw invalid(
+      'mode',
+      `a bandit drives a placement's offers or a journey's split, not a ${kind} experiment`,
+    );
+  }
+  const metric = experiment.primaryMetric.kind;
+  if (kind === 'journey' && metric !== 'conversion' && metric !== 'retention') {
+    throw invalid('primaryMetric.kind', 'a journey bandit learns from a conversion or retention metric');
+  }
 }
 
 /** Every metric of the experiment, primary first. */

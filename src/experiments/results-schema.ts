@@ -53,6 +53,10 @@ export const ExperimentResultsSchema = Type.Object({
   ),
   journeyHoldout: Type.Union([HoldoutLiftSchema, Type.Null()]),
   minPeoplePerArm: N,
+  servingWeights: Type.Union([Type.Record(Type.String(), N), Type.Null()], {
+    description:
+      'while it runs on a placement or as a bandit: the share of people each arm is served to now (a journey split: of the treated)',
+  }),
   mode: Type.Union([Type.Literal('fixed'), Type.Literal('bandit')]),
   verdict: Type.String(),
 });

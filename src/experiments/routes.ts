@@ -122,7 +122,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
       },
     },
     async (request, reply) => {
-      await experiments.store.remove(request.params.id);
+      await experiments.remove(request.params.id);
       return reply.code(204).send();
     },
   );

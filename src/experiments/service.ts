@@ -7,8 +7,9 @@ import { parsePayload } from '../events/index.ts';
 import { placementStats, resolveRange } from '../stats/index.ts';
 import type { LogEntry } from '../store/index.ts';
 import { type AssignmentOutcome, assignment, unitKey } from './assign.ts';
-import { type BanditSummary, banditSummary } from './bandit.ts';
+import { type BanditArm, type BanditSummary, banditSummary } from './bandit.ts';
 import { checkExperiment, type Experiment, metricsOf } from './definition.ts';
+import { isLive, type LivePlan, liveArm, needsPlan, planFor, splitWeightsOf } from './live.ts';
 import { type ExperimentResults, experimentResults, type HoldoutLift, holdoutLift } from './results.ts';
 import { armRows, type Engine, type ExposureSource, metricQuery } from './sql/metrics.ts';
 import { programmeQuery } from './sql/programme.ts';
@@ -30,19 +31,136 @@ export interface ExperimentServiceDeps {
   warn?: (message: string) => void;
   /** The offers defined now, so a bandit lists an offer nobody has seen yet. */
   offers?: () => ReadonlyArray<{ id: string; placement: string }>;
+  /** How often live plans (placement arms, bandit weights) are recomputed (default 30 s; 0: never). */
+  planRefreshMs?: number;
 }
 
-export interface AssignRequest {
-  experimentId: string;
+/** Exposures already logged, per experiment, so the render path appends each person once. */
+const EXPOSURE_MEMORY = 100_000;
+
+export interface PersonKey {
   userId?: string | undefined;
   anonymousId?: string | undefined;
 }
 
+export interface AssignRequest extends PersonKey {
+  experimentId: string;
+}
+
 export class ExperimentService {
   readonly store: ExperimentStore;
+  private plans: LivePlan[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly exposed = new Map<string, Set<string>>();
 
   constructor(private readonly deps: ExperimentServiceDeps) {
     this.store = new ExperimentStore(deps.settings);
+  }
+
+  /** Computes the live plans now and then every planRefreshMs. */
+  async start(): Promise<this> {
+    await this.refreshPlans();
+    const every = this.deps.planRefreshMs ?? 30_000;
+    if (every > 0) {
+      this.timer = setInterval(() => {
+        this.refreshPlans().catch((error: Error) => this.deps.warn?.(`experiment plans: ${error.message}`));
+      }, every);
+      this.timer.unref();
+    }
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /**
+   * Each running experiment that changes what is served gets its plan: a placement's arms
+   * (offers) with fixed weights, or a bandit's weights from the data so far (a placement's
+   * offers by impressions and clicks, a journey split's arms by the primary metric).
+   */
+  async refreshPlans(): Promise<void> {
+    const plans: LivePlan[] = [];
+    for (const experiment of (await this.store.list()).filter(needsPlan)) {
+      const stats = experiment.mode === 'bandit' ? await this.armStats(experiment) : undefined;
+      plans.push(planFor(experiment, stats));
+    }
+    this.plans = plans;
+  }
+
+  /** Current plans, for the Experiments page: the weights a bandit gives each arm now. */
+  livePlans(): { experimentId: string; arms: { id: string; weight: number }[] }[] {
+    return this.plans.map((plan) => ({
+      experimentId: plan.experiment.id,
+      arms: plan.arms.map((arm, i) => ({ id: arm.id, weight: plan.weights[i] as number })),
+    }));
+  }
+
+  private async armStats(experiment: Experiment): Promise<BanditArm[]> {
+    const attachment = experiment.attachment;
+    if (attachment.kind === 'placement') {
+      const from = experiment.startAt?.slice(0, 10);
+      const summary = await this.bandit(attachment.placementId, from ? { from } : { days: 30 }).catch(
+        () => undefined,
+      );
+      return summary?.arms ?? [];
+    }
+    // A journey split: each arm's people and those who converted on the primary metric.
+    const query = metricQuery({
+      engine: this.deps.engine,
+      exposure: exposureSource(experiment),
+      metric: experiment.primaryMetric,
+      profileMap: await this.deps.profileMap(),
+    });
+    return armRows(await this.deps.events.query(query.text, query.params)).map((row) => ({
+      id: row.arm,
+      impressions: row.n,
+      clicks: row.sum,
+    }));
+  }
+
+  /**
+   * The offer a running experiment attached to the placement shows this person, with its
+   * exposure logged once per person (not awaited: this is the render path).
+   */
+  placementArm(placementId: string, key: PersonKey, nowMs: number): string | undefined {
+    const plan = this.plans.find(
+      (p) =>
+        p.experiment.attachment.kind === 'placement' && p.experiment.attachment.placementId === placementId,
+    );
+    const unit = unitKey(key);
+    if (!plan || !unit) return undefined;
+    const arm = liveArm(plan, unit, new Date(nowMs));
+    if (!arm) return undefined;
+    if (this.firstExposure(plan.experiment.id, unit)) {
+      this.logExposure(plan.experiment, arm, key, unit).catch((error: Error) =>
+        this.deps.warn?.(`exposure not recorded: ${error.message}`),
+      );
+    }
+    return arm.id;
+  }
+
+  /** A journey split's arm weights while a bandit drives it: arm name → share of the treated. */
+  splitWeights(journeyId: string, stepId: string): Record<string, number> | undefined {
+    const plan = this.plans.find(
+      (p) =>
+        p.experiment.attachment.kind === 'journey' &&
+        p.experiment.attachment.journeyId === journeyId &&
+        p.experiment.attachment.stepId === stepId,
+    );
+    if (!plan || !isLive(plan, this.now())) return undefined;
+    return splitWeightsOf(plan);
+  }
+
+  private firstExposure(experimentId: string, unit: string): boolean {
+    let seen = this.exposed.get(experimentId);
+    if (!seen || seen.size >= EXPOSURE_MEMORY) {
+      seen = new Set();
+      this.exposed.set(experimentId, seen);
+    }
+    if (seen.has(unit)) return false;
+    seen.add(unit);
+    return true;
   }
 
   private now(): Date {
@@ -58,7 +176,13 @@ export class ExperimentService {
   async save(input: unknown): Promise<Experiment> {
     const experiment = checkExperiment(input, await this.knownEvents());
     await this.store.put(experiment);
+    await this.refreshPlans();
     return experiment;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.store.remove(id);
+    await this.refreshPlans();
   }
 
   /** The arm, and for a running experiment the exposure in the log (once per person: its id is fixed). */
@@ -75,7 +199,7 @@ export class ExperimentService {
   private async logExposure(
     experiment: Experiment,
     arm: Experiment['arms'][number],
-    request: AssignRequest,
+    request: PersonKey,
     unit: string,
   ): Promise<void> {
     const receivedAt = this.now();
@@ -179,7 +303,8 @@ export class ExperimentService {
     return { ...summary, placement: placementId, from: stats.from, to: stats.to };
   }
 
-  async results(id: string): Promise<ExperimentResults> {
+  /** The results, and the weights the arms are served with now (a bandit's move). */
+  async results(id: string): Promise<ExperimentResults & { servingWeights: Record<string, number> | null }> {
     const experiment = await this.store.get(id);
     const profileMap = await this.deps.profileMap();
     const exposure = exposureSource(experiment);
@@ -192,7 +317,11 @@ export class ExperimentService {
         rows: armRows(await this.deps.events.query(query.text, query.params)),
       });
     }
-    return experimentResults(experiment, rowsByMetric);
+    const plan = this.plans.find((p) => p.experiment.id === id);
+    return {
+      ...experimentResults(experiment, rowsByMetric),
+      servingWeights: plan ? splitWeightsOf(plan) : null,
+    };
   }
 }
 

@@ -32,6 +32,13 @@ export interface Decision {
   clickUrl: string | undefined;
 }
 
+/**
+ * An experiment attached to a placement (its arms are offer ids): the offer a person's arm
+ * shows, or undefined when no running experiment is attached. Called on the render path, so
+ * synchronous; the chooser logs the exposure itself.
+ */
+export type PlacementArmChooser = (placementId: string, key: PersonKey, nowMs: number) => string | undefined;
+
 export interface PlacementServiceOptions {
   store: ChannelStore;
   people: PersonCache;
@@ -56,6 +63,7 @@ export class PlacementService {
   private period = '';
   private timer: NodeJS.Timeout | undefined;
   private droppedEvents = 0;
+  private chooseArm: PlacementArmChooser | undefined;
 
   constructor(private readonly options: PlacementServiceOptions) {}
 
@@ -71,6 +79,11 @@ export class PlacementService {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Experiments attached to placements decide which offer a person's arm sees. */
+  attachExperiments(chooser: PlacementArmChooser): void {
+    this.chooseArm = chooser;
   }
 
   get current(): PlacementDefinitions {
@@ -118,7 +131,8 @@ export class PlacementService {
     const cacheKey = PersonCache.keyOf(key);
     const entry = cacheKey ? await this.options.people.get(cacheKey, key, nowMs, period) : undefined;
     const counts = { perOffer: this.perOffer, perPerson: entry?.impressions ?? EMPTY };
-    const result = decide(this.compiled, placementId, entry?.person, counts, nowMs);
+    const arm = entry?.person ? this.chooseArm?.(placementId, key, nowMs) : undefined;
+    const result = decide(this.compiled, placementId, entry?.person, counts, nowMs, arm);
     const offer = result.offer;
     if (!offer) return { result, clickUrl: undefined };
     this.perOffer.set(offer.id, (this.perOffer.get(offer.id) ?? 0) + 1);

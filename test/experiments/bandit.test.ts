@@ -4,8 +4,10 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
 import mt19937 from '@stdlib/random-base-mt19937';
 import { describe, expect, it } from 'vitest';
+import { assignSplit, SPLIT_BUCKETS } from '../../src/conductor/journey/split.ts';
 import { assignByWeights } from '../../src/experiments/assign.ts';
 import { applyFloor, banditSummary, banditWeights, thompsonSampler } from '../../src/experiments/bandit.ts';
+import { liveArm, planFor } from '../../src/experiments/live.ts';
 
 const logBeta = (a: number, b: number) => gammaln(a) + gammaln(b) - gammaln(a + b);
 
@@ -136,5 +138,68 @@ describe('bandit weights (an experiment in bandit mode)', () => {
     expect(regret).toBeLessThan(0.5 * uniformRegret);
     // The exploration share keeps the losing arms measured: each still got people.
     for (const arm of arms) expect(arm.impressions).toBeGreaterThan(people * policy.floor);
+  });
+});
+
+describe("a bandit's weights on a journey split", () => {
+  const step = {
+    id: 'split',
+    type: 'split' as const,
+    arms: [
+      { name: 'a', percent: 40, next: 'done' },
+      { name: 'b', percent: 40, next: 'done' },
+    ],
+    holdout: { percent: 20, next: 'done' },
+  };
+
+  it('divides the treated share by the weights and leaves the holdout its own', () => {
+    const share = (weights?: Record<string, number>) => {
+      const counts = { a: 0, b: 0, holdout: 0 };
+      for (let bucket = 0; bucket < SPLIT_BUCKETS; bucket++) {
+        const assignment = assignSplit(step, bucket, weights);
+        counts[assignment.holdout ? 'holdout' : (assignment.arm as 'a' | 'b')] += 1;
+      }
+      return counts;
+    };
+    expect(share()).toEqual({ holdout: 2000, a: 4000, b: 4000 });
+    // 10% / 90% of the treated 80%.
+    expect(share({ a: 0.1, b: 0.9 })).toEqual({ holdout: 2000, a: 800, b: 7200 });
+    // Weights naming no arm of the step change nothing.
+    expect(share({ c: 1 })).toEqual({ holdout: 2000, a: 4000, b: 4000 });
+  });
+
+  it('plans a journey bandit over the treated arms only, and a fixed placement test by its weights', () => {
+    const experiment = {
+      id: 'e',
+      name: 'e',
+      hypothesis: '',
+      owner: '',
+      status: 'running' as const,
+      attachment: { kind: 'journey' as const, journeyId: 'j', stepId: 'split' },
+      mode: 'bandit' as const,
+      arms: [
+        { id: 'a', name: 'A', weight: 0.4 },
+        { id: 'b', name: 'B', weight: 0.4 },
+        { id: 'holdout', name: 'H', weight: 0.2 },
+      ],
+      primaryMetric: { name: 'p', kind: 'conversion' as const, event: 'x', windowHours: 1 },
+      guardrailMetrics: [],
+    };
+    const plan = planFor(experiment, [
+      { id: 'a', impressions: 1000, clicks: 10 },
+      { id: 'b', impressions: 1000, clicks: 200 },
+      { id: 'holdout', impressions: 500, clicks: 1 },
+    ]);
+    expect(plan.arms.map((arm) => arm.id)).toEqual(['a', 'b']);
+    expect(plan.weights[1]).toBeCloseTo(0.9 + 0.05, 12);
+    const fixed = planFor({
+      ...experiment,
+      mode: 'fixed',
+      attachment: { kind: 'placement', placementId: 'p' },
+    });
+    expect(fixed.weights).toEqual([0.4, 0.4, 0.2]);
+    expect(
+      liveArm({ ...fixed, experiment: { ...fixed.experiment, status: 'stopped' } }, 'u:1', new Date()),
+    ).toBeUndefined();
   });
 });

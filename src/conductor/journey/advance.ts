@@ -38,6 +38,12 @@ export interface AdvanceResult {
     | 'event_not_awaited';
 }
 
+/** While a bandit drives a split: its arms' weights (arm name → share of the treated). */
+export type SplitWeights = (
+  journeyId: string,
+  stepId: string,
+) => Readonly<Record<string, number>> | undefined;
+
 /** A guard far above any real journey: validation refuses cycles without waits, this catches a bug. */
 export const MAX_STEPS_PER_ADVANCE = 1000;
 
@@ -46,6 +52,7 @@ export function advanceJourney(
   instance: JourneyInstance,
   input: AdvanceInput,
   evaluateRule: RulePredicate,
+  splitWeights?: SplitWeights,
 ): AdvanceResult {
   if (definition.id !== instance.journeyId || definition.version !== instance.journeyVersion) {
     throw new Error(
@@ -53,7 +60,7 @@ export function advanceJourney(
     );
   }
   if (instance.status === 'exited') return ignore(instance, 'exited');
-  const run = new Run(definition, structuredClone(instance), input, evaluateRule);
+  const run = new Run(definition, structuredClone(instance), input, evaluateRule, splitWeights);
   const ignored = run.apply();
   if (ignored) return ignore(instance, ignored);
   run.instance.revision += 1;
@@ -74,6 +81,7 @@ class Run {
     readonly instance: JourneyInstance,
     readonly input: AdvanceInput,
     readonly evaluateRule: RulePredicate,
+    readonly splitWeights?: SplitWeights,
   ) {
     this.steps = new Map(definition.steps.map((step) => [step.id, step]));
   }
@@ -202,7 +210,8 @@ class Run {
   }
 
   private split(step: StepOf<'split'>): string {
-    const assignment = assignSplit(step, splitBucket(this.definition.id, step.id, this.instance.profileId));
+    const bucket = splitBucket(this.definition.id, step.id, this.instance.profileId);
+    const assignment = assignSplit(step, bucket, this.splitWeights?.(this.definition.id, step.id));
     const arm = assignment.holdout ? 'holdout' : assignment.arm;
     this.instance.arms[step.id] = arm;
     if (assignment.holdout) this.instance.holdout = true;

@@ -18,13 +18,37 @@ export type SplitAssignment = { holdout: true; next: string } | { holdout: false
  * The holdout takes the first buckets, then each arm in order. Changing the percentages of a
  * running split moves the people at the edges between arms: version the journey instead.
  */
-export function assignSplit(step: StepOf<'split'>, bucket: number): SplitAssignment {
+export function assignSplit(
+  step: StepOf<'split'>,
+  bucket: number,
+  armWeights?: Readonly<Record<string, number>>,
+): SplitAssignment {
   let upper = Math.round(((step.holdout?.percent ?? 0) * SPLIT_BUCKETS) / 100);
   if (step.holdout && bucket < upper) return { holdout: true, next: step.holdout.next };
+  const percents = armPercents(step, armWeights);
   for (const arm of step.arms) {
-    upper += Math.round((arm.percent * SPLIT_BUCKETS) / 100);
+    upper += Math.round(((percents.get(arm.name) ?? 0) * SPLIT_BUCKETS) / 100);
     if (bucket < upper) return { holdout: false, arm: arm.name, next: arm.next };
   }
   const last = step.arms[step.arms.length - 1]!; // rounding can leave the top bucket unclaimed
   return { holdout: false, arm: last.name, next: last.next };
+}
+
+/**
+ * The arms' percentages: the step's own, or while a bandit drives the split (an experiment in
+ * bandit mode attached to it), the treated share (100 − holdout) divided by the bandit's weights.
+ * The holdout keeps its share, so the journey's lift over it stays measurable.
+ */
+function armPercents(
+  step: StepOf<'split'>,
+  armWeights: Readonly<Record<string, number>> | undefined,
+): Map<string, number> {
+  const own = new Map(step.arms.map((arm) => [arm.name, arm.percent]));
+  if (!armWeights) return own;
+  const total = step.arms.reduce((sum, arm) => sum + Math.max(0, armWeights[arm.name] ?? 0), 0);
+  if (!(total > 0)) return own;
+  const treated = 100 - (step.holdout?.percent ?? 0);
+  return new Map(
+    step.arms.map((arm) => [arm.name, (treated * Math.max(0, armWeights[arm.name] ?? 0)) / total]),
+  );
 }

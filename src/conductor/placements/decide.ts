@@ -18,12 +18,18 @@ export function decide(
   person: PlacementPerson | undefined,
   counts: PlacementCounts,
   nowMs: number,
+  /** An experiment's arm: this offer first, when the person is eligible for it (consent included). */
+  preferredOfferId?: string,
 ): DecideResult {
   const compiled = placements.get(placementId);
   if (!compiled) return UNKNOWN_PLACEMENT;
   if (!person) return compiled.fallback.unknownPerson;
   const personalized = person.personalization === 'granted';
   const candidates = personalized ? compiled.offers : compiled.anonymous;
+  if (preferredOfferId !== undefined) {
+    const preferred = candidates.find((candidate) => candidate.offer.id === preferredOfferId);
+    if (preferred && isEligible(preferred, person, counts, nowMs)) return preferred.chosen;
+  }
   for (let i = 0; i < candidates.length; i += 1) {
     const candidate = candidates[i]!;
     if (isEligible(candidate, person, counts, nowMs)) return candidate.chosen;

@@ -3,6 +3,7 @@
 // worker — with their own store connections. They run on the main thread: their work is
 // mostly waiting on channels and small indexed reads, and the channels and the clock are objects the server is handed (tests inject both), which a
 // worker thread could not receive. With PostgreSQL any number of processes run them together.
+
 import { readFileSync } from 'node:fs';
 import type { IdentityConfig } from '../../identity/index.ts';
 import {
@@ -28,6 +29,7 @@ import {
 } from '../../store/index.ts';
 import { validatePolicy } from '../arbitration/policy.ts';
 import type { ArbitrationPolicy } from '../arbitration/types.ts';
+import type { SplitWeights } from '../journey/advance.ts';
 import { JourneyCatalog } from './catalog.ts';
 import { type ChannelRegistry, channelRegistry } from './channels.ts';
 import { journeysProcessor } from './journeys-processor.ts';
@@ -48,6 +50,8 @@ export interface ConductorOptions {
   clock?: Clock;
   /** The content of an offer by id (the placements' offers), for `offer.*` in send templates. */
   offers?: (offerId: string) => Record<string, unknown> | undefined;
+  /** While an experiment in bandit mode drives a split: its arms' weights. */
+  splitWeights?: SplitWeights;
   pollMs?: number;
   /** Run the loops here (off for an API-only process). */
   runLoops: boolean;
@@ -114,7 +118,13 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     state,
     store,
     catalog,
-    runner: { events: options.events, segments, offerContent: options.offers, appendLog },
+    runner: {
+      events: options.events,
+      segments,
+      offerContent: options.offers,
+      appendLog,
+      splitWeights: options.splitWeights,
+    },
     channels: options.channels ?? channelRegistry([]),
     policy: options.policy ?? policyFromEnvironment(),
     loadPolicy: options.loadPolicy,
