@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import Database from 'better-sqlite3';
 import { parsePayload } from '../src/events/index.ts';
-import { runSegmentsStep } from '../src/pipeline/segments-step.ts';
 import { SliceCache } from '../src/pipeline/slices.ts';
 import {
   DEFAULT_STEP_OPTIONS,
@@ -18,6 +17,7 @@ import {
   runWarehouseStep,
   WAREHOUSE_PROCESSOR,
 } from '../src/pipeline/steps.ts';
+import { runSegmentsStep } from '../src/segments/index.ts';
 import {
   DuckDbEventStore,
   SEGMENTS_PROCESSOR,

@@ -30,7 +30,6 @@ export {
 } from './quarantine-loop.ts';
 export { JOURNEYS_PROCESSOR, LOG_READERS, logReaderOffsets } from './readers.ts';
 export type { PipelineStatus } from './rpc.ts';
-export { INTERNAL_EVENTS, loadModel, runSegmentsStep, type SegmentsStepContext } from './segments-step.ts';
 export {
   DEFAULT_STEP_OPTIONS,
   lookupOwners,

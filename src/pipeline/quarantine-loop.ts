@@ -47,7 +47,7 @@ export type ReplayResult =
   /** A transient failure (lock, disk, connection): nothing was recorded; try again. */
   | { outcome: 'unavailable'; error: string };
 
-/** A log processor as the quarantine sees it: each one adapts itself (processors.ts, segments-step.ts, conductor/runtime/journeys-processor.ts). */
+/** A log processor as the quarantine sees it: each one adapts itself (processors.ts, segments/live/processor.ts, conductor/runtime/journeys-processor.ts). */
 export interface QuarantinableProcessor {
   readonly name: string;
   /** The most entries its usual step reads: the first isolation window. */

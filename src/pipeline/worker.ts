@@ -3,6 +3,7 @@
 // answers event queries for the HTTP thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdentityConfig } from '../identity/index.ts';
+import { segmentsProcessor } from '../segments/index.ts';
 import type { EventReader } from '../store/index.ts';
 import {
   type EventStore,
@@ -31,7 +32,6 @@ import {
 } from './quarantine-loop.ts';
 import { logReaderOffsets } from './readers.ts';
 import type { FromWorker, ToWorker } from './rpc.ts';
-import { segmentsProcessor } from './segments-step.ts';
 import { SliceCache } from './slices.ts';
 import { PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
 

@@ -41,6 +41,8 @@ export { recheckSegmentsOnComputedWrites } from './live/computed-rechecks.ts';
 export { type FunnelReport, funnelReport } from './live/funnel-report.ts';
 export { INTERNAL_EVENTS, isInternalEvent, SEGMENTS_SOURCE } from './live/internal.ts';
 export { buildModel, evaluateProfile, type LiveModel, type LiveSegment, pruneFacts } from './live/model.ts';
+// The realtime processor (offset `segments`), run by the pipeline's worker thread.
+export { loadModel, runSegmentsStep, type SegmentsStepContext, segmentsProcessor } from './live/processor.ts';
 export { type SegmentRouteOptions, segmentRoutes } from './live/routes.ts';
 export { historyFor, seedFromHistory } from './live/seed.ts';
 export { SegmentService } from './live/service.ts';

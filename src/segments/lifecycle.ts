@@ -3,7 +3,7 @@
 // funnels' rules, which look at all history, that only moves forward; a stage defined with
 // a window ("regular: donated 3 times in the last year") is lost when the window empties,
 // which is what a marketer means by a lapsed regular. Pure: the realtime processor keeps the
-// stages and their history (src/pipeline/segments-step.ts).
+// stages and their history (src/segments/live/processor.ts).
 import type { SegmentRule } from './ast.ts';
 import { checkRuleJson, checkRuleText } from './check.ts';
 import { evaluateRule } from './incremental/evaluate.ts';

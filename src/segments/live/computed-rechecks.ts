@@ -2,7 +2,7 @@
 // event, so nothing would tell the realtime processor that a rule reading one may now hold
 // for someone else. This wraps the state store those modules write through: every write asks
 // for the people written to be re-evaluated (SegmentStore.requestRechecks), and the processor
-// re-reads their computed properties when it does (pipeline/segments-step.ts).
+// re-reads their computed properties when it does (live/processor.ts).
 import type { ComputedProperty, SegmentStore } from '../../store/index.ts';
 
 interface WritesComputed {

@@ -1,6 +1,6 @@
 // What the admin API and `rapport apply` do with segments and funnels. Saving checks the rule
 // against the other segments (unknown references, cycles) and stores it as `building`, all
-// or nothing; the realtime processor builds it and makes it live (pipeline/segments-step.ts).
+// or nothing; the realtime processor builds it and makes it live (live/processor.ts).
 // Preview, members, CSV and "why" read the store and the event store, never saving anything.
 import { RapportError } from '../../errors/index.ts';
 import type {

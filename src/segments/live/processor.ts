@@ -9,29 +9,14 @@
 // transaction. Its own events (Segment Entered/Exited, Lifecycle Stage Changed) are skipped,
 // here and in SQL, so they never feed back. docs/segments.md, "Live membership".
 import { createHash } from 'node:crypto';
-import { parsePayload, type SegmentMessage } from '../events/index.ts';
-import type { IdentityConfig } from '../identity/index.ts';
-import {
-  applyEvent,
-  buildModel,
-  deriveStageHistory,
-  emptyProfileState,
-  evaluateProfile,
-  type FunnelDefinition,
-  factKey,
-  historyFor,
-  INTERNAL_EVENTS,
-  isInternalEvent,
-  type LiveModel,
-  type LiveSegment,
-  mergeStates,
-  type ProfileSegmentState,
-  pruneFacts,
-  SEGMENTS_SOURCE,
-  type SegmentEvent,
-  type SegmentRule,
-  seedFromHistory,
-} from '../segments/index.ts';
+import { parsePayload, type SegmentMessage } from '../../events/index.ts';
+import type { IdentityConfig } from '../../identity/index.ts';
+// The processor machinery, not the pipeline's door: its door also exports the worker that
+// runs this step, which would make a circle (the machinery is to become its own low module).
+import { failIfInjected, type InjectedFault } from '../../pipeline/faults.ts';
+import { type QuarantinableProcessor, recordOf } from '../../pipeline/quarantine-loop.ts';
+import type { SliceCache } from '../../pipeline/slices.ts';
+import { lookupOwners, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from '../../pipeline/steps.ts';
 import {
   type EventStore,
   emptyChanges,
@@ -43,13 +28,20 @@ import {
   type StageHistoryRow,
   type StageRow,
   type StateStore,
-} from '../store/index.ts';
-import { failIfInjected, type InjectedFault } from './faults.ts';
-import { type QuarantinableProcessor, recordOf } from './quarantine-loop.ts';
-import type { SliceCache } from './slices.ts';
-import { lookupOwners, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from './steps.ts';
-
-export { INTERNAL_EVENTS };
+} from '../../store/index.ts';
+import type { SegmentRule } from '../ast.ts';
+import { applyEvent, mergeStates } from '../incremental/apply.ts';
+import {
+  emptyProfileState,
+  factKey,
+  type ProfileSegmentState,
+  type SegmentEvent,
+} from '../incremental/state.ts';
+import type { FunnelDefinition } from '../lifecycle.ts';
+import { isInternalEvent, SEGMENTS_SOURCE } from './internal.ts';
+import { buildModel, evaluateProfile, type LiveModel, type LiveSegment, pruneFacts } from './model.ts';
+import { historyFor, seedFromHistory } from './seed.ts';
+import { deriveStageHistory } from './stage-history.ts';
 
 export interface SegmentsStepContext {
   state: StateStore;
