@@ -66,6 +66,7 @@ import {
   type StateStore,
   sqlitePathsIn,
 } from './store/index.ts';
+import { SurveyService, SurveyStore, surveyRoutes } from './surveys/index.ts';
 import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 import { serveDashboard } from './web/index.ts';
@@ -217,6 +218,12 @@ export async function createServer(
   erasure.onErased(async ({ profileIds }) => {
     await loyalty.eraseProfiles(profileIds);
   });
+  // Survey answers: erased with the person, included in the export.
+  const surveyStore = await SurveyStore.open(location);
+  app.addHook('onClose', async () => surveyStore.close());
+  erasure.onErased(async ({ profileIds }) => {
+    await surveyStore.eraseProfiles(profileIds);
+  });
 
   errorHandler(app);
   // Before every route plugin: the guard and the audit writer reach only routes registered after.
@@ -260,7 +267,10 @@ export async function createServer(
       identity: config.identity,
       consentPurposes: config.consentPurposes,
       storage: location,
-      exportSections: [(profileIds) => loyalty.exportOf(profileIds)],
+      exportSections: [
+        (profileIds) => loyalty.exportOf(profileIds),
+        (profileIds) => surveyStore.exportOf(profileIds),
+      ],
     },
   });
   // One segment store on this thread: the segment API and `GET /api/export/profiles?segment=`.
@@ -287,6 +297,18 @@ export async function createServer(
       { events: pipeline, state: computedWriter, profileMap: () => segments.profileMap() },
       () => (options.clock ? options.clock.now() : new Date()),
     ),
+  });
+  await app.register(surveyRoutes, {
+    surveys: new SurveyService({
+      store: surveyStore,
+      signer: channels.signer,
+      state,
+      append: (entries) => ingestLog.append(entries),
+      profileMap: () => segments.profileMap(),
+      ...(options.clock ? { now: () => options.clock!.now() } : {}),
+    }),
+    credentials,
+    publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
   });
   await app.register(segmentRoutes, {
     state,

@@ -10,6 +10,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import type { Signer } from './signing.ts';
+import { withSurveyLinks } from './survey-links.ts';
 import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export interface EmailChannelOptions {
@@ -113,6 +114,10 @@ export class EmailChannel implements Channel {
     }
     const messageId = messageIdFor(message.idempotencyKey, this.options.from);
     const links = this.linksFor(message);
+    // Survey references become the person's signed links before the links are tracked.
+    const survey = (content: string) => withSurveyLinks(content, message, links.base, this.options.signer);
+    if (rendered.html !== undefined) rendered.html = survey(rendered.html);
+    if (rendered.text !== undefined) rendered.text = survey(rendered.text);
     try {
       await this.transport.sendMail({
         from: this.options.from,

@@ -25,6 +25,13 @@ export {
   TEST_SEND_PROFILE,
 } from './settings-routes.ts';
 export { loadSigningSecret, Signer, webhookSignature } from './signing.ts';
+export {
+  readSurveyToken,
+  SURVEY_LINK_PURPOSE,
+  type SurveyLinkPayload,
+  surveyLinkPath,
+  withSurveyLinks,
+} from './survey-links.ts';
 export { TaskChannel, TaskService, taskIdFor } from './task.ts';
 export { type TrackingRouteOptions, trackingRoutes } from './tracking-routes.ts';
 export {

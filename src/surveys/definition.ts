@@ -24,7 +24,15 @@ const Id = Type.String({
 export const QuestionSchema = Type.Object(
   {
     id: Id,
-    kind: Type.Union(QUESTION_KINDS.map((k) => Type.Literal(k))),
+    kind: Type.Union([
+      Type.Literal('nps'),
+      Type.Literal('csat'),
+      Type.Literal('ces'),
+      Type.Literal('scale'),
+      Type.Literal('single'),
+      Type.Literal('multiple'),
+      Type.Literal('text'),
+    ]),
     text: Type.String({ minLength: 1, maxLength: 500 }),
     required: Type.Optional(Type.Boolean({ default: false })),
     options: Type.Optional(

@@ -22,4 +22,10 @@ export {
   type Weighting,
   weightedMean,
 } from './estimate.ts';
+export { answersFromForm, surveyPage } from './page.ts';
+export { type QuestionResult, type SurveyResults, surveyResults, type WeightingMethod } from './results.ts';
+export { type SurveyRouteOptions, surveyRoutes } from './routes.ts';
+export { SurveyResultsSchema, SurveySchema, SurveySummarySchema } from './schemas.ts';
+export { SURVEY_ANSWERED, SurveyError, SurveyService, surveyTrait } from './service.ts';
+export { type StoredResponse, SurveyStore } from './store.ts';
 export { type Theme, type ThemeReport, themesOf } from './themes.ts';

@@ -114,6 +114,12 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   },
   loyalty_referrals: { kind: 'local', why: 'who referred whom, keyed by the referee; few rows' },
   loyalty_state: { kind: 'local', why: 'loyalty bookkeeping' },
+  survey_responses: {
+    kind: 'distributed',
+    column: 'profile_id',
+    why: "survey answers, per person: the key (profile, response key) keeps one answer per person and survey on the person's shard",
+  },
+  survey_definitions: { kind: 'local', why: 'survey definitions; a few rows, no person in them' },
   users: { kind: 'local', why: 'dashboard accounts' },
   sessions: { kind: 'local', why: 'dashboard sessions' },
   token_roles: { kind: 'local', why: 'the role of each admin token' },
