@@ -5,10 +5,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyReply } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
 import { strictBody } from '../api/strict-body.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import { SurveyInputSchema, SurveyInvalidError } from './definition.ts';
 import { answersFromForm, messagePage, surveyPage } from './page.ts';
 import { SurveyResultsSchema, SurveySchema, SurveySummarySchema } from './schemas.ts';
