@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CITUS_PLACEMENTS, citusPlacements } from '../../src/store/postgres/citus.ts';
+import { noteCommitTrouble } from '../../src/store/postgres/distributed-commit.ts';
+import { PostgresStateStore } from '../../src/store/postgres/state.ts';
 import {
   type ChildServer,
   sendBatchesUntil,
@@ -134,6 +136,108 @@ describe.skipIf(!citus)(`Rapport on a Citus cluster ${skipReason}`, () => {
     }
   }, 300_000);
 
+  it('finishes a commit a lost worker left prepared before a processor reads past it', async () => {
+    // What a worker killed between the two phases of a commit leaves behind, made by hand: a
+    // prepared transaction on the worker that adds 100 to a profile's count, and the
+    // coordinator's record that the transaction committed. Citus's own recovery would finish it
+    // within a minute; until then the row reads as before, and a processor adding to it would
+    // write its count over the 100. Having seen trouble, the processor finishes it first.
+    const server = await startChildServer(env());
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const store = await PostgresStateStore.open(database.url);
+    const gid = `citus_0_${process.pid}_${Date.now() % 1_000_000}_0`;
+    try {
+      const sent = await fetch(`${server.url}/v1/track`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Basic ${Buffer.from(`${secrets.writeKey}:`).toString('base64')}`,
+        },
+        body: JSON.stringify({ messageId: 'settle-1', anonymousId: 'settle-a', event: 'Tick' }),
+      });
+      expect(sent.status).toBe(200);
+      await caughtUp(server);
+      await server.kill('SIGTERM');
+      const { rows } = await client.query<{ profile_id: string }>(
+        "SELECT profile_id FROM rapport.identities WHERE value = 'settle-a'",
+      );
+      const profileId = rows[0]!.profile_id;
+      await prepareOnWorker(client, profileId, gid);
+      const countBefore = await store.withProcessorLock('settle-test', (tx) => tx.loadProfiles([profileId]));
+      expect(countBefore?.[0]?.eventCount).toBe(1);
+
+      noteCommitTrouble();
+      const countAfter = await store.withProcessorLock('settle-test', (tx) => tx.loadProfiles([profileId]));
+      expect(countAfter?.[0]?.eventCount).toBe(101);
+      expect(
+        await preparedOnWorkers(citus!.workers.map((w) => ({ url: inDatabase(w.url, database.url) }))),
+      ).toEqual([]);
+    } finally {
+      await client.query(`SELECT run_command_on_workers($$ROLLBACK PREPARED '${gid}'$$)`).catch(() => {});
+      await client.end();
+      await store.close();
+      await server.kill('SIGTERM').catch(() => {});
+    }
+  }, 120_000);
+
+  /** On the worker holding the profile: a prepared +100, and the coordinator's commit record. */
+  async function prepareOnWorker(client: pg.Client, profileId: string, gid: string): Promise<void> {
+    const shard = await client.query<{ shardid: string; port: number; groupid: number }>(
+      `SELECT s.shardid, s.nodeport AS port, n.groupid FROM citus_shards s
+         JOIN pg_dist_node n ON n.nodeport = s.nodeport
+        WHERE s.shardid = get_shard_id_for_distribution_column('rapport.profiles', $1::text)`,
+      [profileId],
+    );
+    const { shardid, port, groupid } = shard.rows[0]!;
+    const workerUrl = new URL(database.url);
+    workerUrl.port = String(port);
+    const worker = new pg.Client({ connectionString: workerUrl.toString() });
+    await worker.connect();
+    try {
+      await worker.query('BEGIN');
+      await worker.query(
+        `UPDATE rapport.profiles_${shardid} SET event_count = event_count + 100 WHERE profile_id = $1`,
+        [profileId],
+      );
+      await worker.query(`PREPARE TRANSACTION '${gid}'`);
+    } finally {
+      await worker.end();
+    }
+    await client.query('INSERT INTO pg_dist_transaction (groupid, gid) VALUES ($1, $2)', [groupid, gid]);
+  }
+
+  /** A worker's url in the test database (the cluster's urls name the default one). */
+  function inDatabase(workerUrl: string, databaseUrl: string): string {
+    const url = new URL(workerUrl);
+    url.pathname = new URL(databaseUrl).pathname;
+    return url.toString();
+  }
+
+  async function caughtUp(server: ChildServer): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      const { processors } = await status(server, secrets.adminToken);
+      if (processors.profiles?.lag === 0 && processors.warehouse?.lag === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the processors did not catch up');
+  }
+
+  async function preparedOnWorkers(workers: readonly { url: string }[]): Promise<string[]> {
+    const found: string[] = [];
+    for (const worker of workers) {
+      const client = new pg.Client({ connectionString: worker.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ gid: string }>('SELECT gid FROM pg_prepared_xacts');
+        found.push(...rows.map((r) => r.gid));
+      } finally {
+        await client.end();
+      }
+    }
+    return found;
+  }
+
   async function killAndRestartUnderLoad(own: ThrowawayCitus) {
     const server = await startChildServer({ ...env(), RAPPORT_DATABASE_URL: own.coordinator.url });
     const stop = { now: false };
@@ -164,6 +268,9 @@ describe.skipIf(!citus)(`Rapport on a Citus cluster ${skipReason}`, () => {
     }
     expect(caughtUp).toBe(true);
     await server.kill('SIGTERM');
+    // A commit interrupted by the kill is finished by the processors' settle once the worker is
+    // back; with the server stopped, none may be left (a 2PC in flight would be one).
+    expect(await preparedOnWorkers(own.workers)).toEqual([]);
 
     const client = new pg.Client({ connectionString: own.coordinator.url });
     await client.connect();
@@ -178,12 +285,12 @@ describe.skipIf(!citus)(`Rapport on a Citus cluster ${skipReason}`, () => {
       );
       expect(stored.rows.length).toBe(logged.size);
       expect(stored.rows.filter((r) => Number(r.n) !== 1)).toEqual([]);
+      const quarantined = await client.query('SELECT processor, error FROM rapport.quarantine');
+      expect(quarantined.rows).toEqual([]);
       const profiles = await client.query<{ total: string }>(
         'SELECT sum(event_count) AS total FROM rapport.profiles WHERE merged_into IS NULL',
       );
       expect(Number(profiles.rows[0]?.total)).toBe(logged.size);
-      const quarantined = await client.query('SELECT processor, error FROM rapport.quarantine');
-      expect(quarantined.rows).toEqual([]);
     } finally {
       await client.end();
     }

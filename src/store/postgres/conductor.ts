@@ -41,6 +41,7 @@ import {
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
+import { settleInterruptedCommits } from './distributed-commit.ts';
 import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
 import { ensureOffsetRowSql, type PgQueryable, quoteIdent, storableJson } from './sql.ts';
 
@@ -311,6 +312,7 @@ export class PostgresConductorStore implements ConductorStore {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
+      await settleInterruptedCommits(this.pool, client);
       await client.query('BEGIN');
       const outcome = await work(client);
       if ('skip' in outcome) {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { hasCitus, placeTablesForCitus } from './citus.ts';
+import { noteCommitTrouble, watchCommitWarnings } from './distributed-commit.ts';
 import {
   ADVISORY_XACT_LOCK_SQL,
   advisoryLockParams,
@@ -31,6 +32,7 @@ export function connectPostgres(url: string, options: PostgresOpenOptions = {}):
   // An idle client whose connection drops emits 'error' on the pool, and an unhandled 'error'
   // event kills the process. The pool already discards that client; the next query reconnects.
   if (!given) pool.on('error', () => {});
+  watchCommitWarnings(pool);
   return {
     pool,
     schema,
@@ -83,6 +85,8 @@ export async function inTransaction<T>(
  * returns is handed to release() so the pool destroys the client instead of reusing it.
  */
 export async function rollbackQuietly(client: pg.PoolClient): Promise<Error | undefined> {
+  // A failed transaction may have failed at COMMIT, part-way through a distributed commit.
+  noteCommitTrouble();
   try {
     await client.query('ROLLBACK');
     return undefined;

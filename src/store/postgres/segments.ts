@@ -34,6 +34,7 @@ import {
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
+import { settleInterruptedCommits } from './distributed-commit.ts';
 import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
 import {
   ensureOffsetRowSql,
@@ -184,6 +185,7 @@ export class PostgresSegmentStore implements SegmentStore {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
+      await settleInterruptedCommits(this.pool, client);
       await client.query('BEGIN');
       const { rows } = await client.query(
         `SELECT seq FROM ${this.t.offsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,

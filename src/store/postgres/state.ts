@@ -27,6 +27,7 @@ import {
   type PostgresOpenOptions,
   rollbackQuietly,
 } from './connection.ts';
+import { settleInterruptedCommits } from './distributed-commit.ts';
 import { PostgresIngestLog } from './log.ts';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.ts';
 import * as privacy from './privacy.ts';
@@ -85,6 +86,7 @@ export class PostgresStateStore implements StateStore {
       // Committed on its own first, so SKIP LOCKED below always has a row to lock or skip; a
       // row inserted inside the transaction would be invisible to (and not skipped by) peers.
       await client.query(ensureOffsetRowSql(this.tables.processorOffsets), [processor]);
+      await settleInterruptedCommits(this.pool, client);
       await client.query('BEGIN');
       const { rows } = await client.query<{ seq: string }>(
         `SELECT seq FROM ${this.tables.processorOffsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,
