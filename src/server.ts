@@ -40,7 +40,13 @@ import {
   ThreadedLogWriter,
   WriteKeyRateLimits,
 } from './ingest/index.ts';
-import { LoyaltyStore, loyaltyRoutes, loyaltyRunMsFrom } from './loyalty/index.ts';
+import {
+  LOYALTY_PROCESSOR,
+  LoyaltyStore,
+  loyaltyRoutes,
+  loyaltyRunMsFrom,
+  startLoyalty,
+} from './loyalty/index.ts';
 import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
@@ -213,8 +219,21 @@ export async function createServer(
   }).start();
 
   // The loyalty ledger: erasure reaches it before the job says complete, the export includes it.
+  // Its processor reads the log through the shared loop (offset `loyalty`, quarantine).
   const loyalty = await LoyaltyStore.open(location);
-  app.addHook('onClose', async () => loyalty.close());
+  const loyaltyRuntime = await startLoyalty({
+    location,
+    store: loyalty,
+    identity: config.identity,
+    append: (entries) => ingestLog.append(entries),
+    runLoops: config.processors,
+    runEveryMs: loyaltyRunMsFrom(process.env),
+    quarantine,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.clock ? { now: () => options.clock!.now() } : {}),
+    onError: (error) => app.log.error(error instanceof Error ? error : { error }, 'loyalty failed'),
+  });
+  app.addHook('onClose', async () => loyaltyRuntime.stop());
   erasure.onErased(async ({ profileIds }) => {
     await loyalty.eraseProfiles(profileIds);
   });
@@ -337,15 +356,7 @@ export async function createServer(
     schedule: config.processors,
     ...(options.clock ? { now: () => options.clock!.now() } : {}),
   });
-  await app.register(loyaltyRoutes, {
-    store: loyalty,
-    events: pipeline,
-    state,
-    append: (entries) => ingestLog.append(entries),
-    credentials,
-    runEveryMs: config.processors ? loyaltyRunMsFrom(process.env) : 0,
-    ...(options.clock ? { now: () => options.clock!.now() } : {}),
-  });
+  await app.register(loyaltyRoutes, { loyalty: loyaltyRuntime, credentials });
   await app.register(trackingRoutes, {
     signer: channels.signer,
     events: channels.events,
@@ -396,7 +407,9 @@ export async function createServer(
     replay: (processor, id) =>
       processor === JOURNEYS_PROCESSOR
         ? conductor.replayQuarantined(id)
-        : pipeline.replayQuarantined(processor, id),
+        : processor === LOYALTY_PROCESSOR
+          ? loyaltyRuntime.replay(id)
+          : pipeline.replayQuarantined(processor, id),
   });
   await app.register(statsRoutes, {
     events: pipeline,

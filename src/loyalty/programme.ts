@@ -43,6 +43,46 @@ export const TierSchema = Type.Object(
   { additionalProperties: false },
 );
 
+const EventsChallenge = Type.Object(
+  {
+    kind: Type.Literal('events'),
+    /** The tracked event that counts (Order Completed: "buy 3 times in 30 days"). */
+    event: Type.String({ minLength: 1 }),
+    count: Type.Integer({ minimum: 1, maximum: 1000 }),
+    /** Counted within a window ending at each event; the whole history when absent. */
+    withinDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+  },
+  { additionalProperties: false },
+);
+const ReferralsChallenge = Type.Object(
+  {
+    kind: Type.Literal('referrals'),
+    /** People referred who went on to buy ("refer a friend": 1). */
+    count: Type.Integer({ minimum: 1, maximum: 1000 }),
+  },
+  { additionalProperties: false },
+);
+const ProfileChallenge = Type.Object(
+  {
+    kind: Type.Literal('profile'),
+    /** Traits that must all have a value ("complete your profile"). */
+    traits: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+export const BadgeSchema = Type.Object(
+  {
+    id: Id,
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    description: Type.Optional(Type.String({ maxLength: 500 })),
+    challenge: Type.Union([EventsChallenge, ReferralsChallenge, ProfileChallenge]),
+    /** Points credited once, when the badge is awarded; 0 or absent: none. */
+    points: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
+  },
+  { additionalProperties: false },
+);
+
 export const ProgrammeSchema = Type.Object(
   {
     earnRules: Type.Array(EarnRuleSchema),
@@ -54,6 +94,14 @@ export const ProgrammeSchema = Type.Object(
     expiryDays: Type.Integer({ minimum: 0, default: 0 }),
     /** Points for the referrer when someone they referred makes a first purchase; 0 = none. */
     referralPoints: Type.Integer({ minimum: 0, default: 0 }),
+    /** Points for the referred person on that first purchase (both sides are credited); 0 = none. */
+    refereePoints: Type.Integer({ minimum: 0, default: 0 }),
+    /** Most referrals one person is rewarded for; later ones are recorded as capped. 0 = no cap. */
+    referralCap: Type.Integer({ minimum: 0, default: 0 }),
+    /** Where a referral link (`/r/CODE`) sends the visitor, with `ref=CODE` added. */
+    referralLandingUrl: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000 })),
+    /** Badges and challenges, each awarded once per person. */
+    badges: Type.Array(BadgeSchema, { default: [] }),
     /** Whether an admin adjustment may take a balance below zero. */
     allowNegative: Type.Boolean({ default: false }),
   },
@@ -63,6 +111,7 @@ export const ProgrammeSchema = Type.Object(
 export type EarnRule = Static<typeof EarnRuleSchema>;
 export type Campaign = Static<typeof CampaignSchema>;
 export type Tier = Static<typeof TierSchema>;
+export type Badge = Static<typeof BadgeSchema>;
 export type Programme = Static<typeof ProgrammeSchema>;
 
 export const EMPTY_PROGRAMME: Programme = {
@@ -72,6 +121,9 @@ export const EMPTY_PROGRAMME: Programme = {
   tierWindowDays: 365,
   expiryDays: 0,
   referralPoints: 0,
+  refereePoints: 0,
+  referralCap: 0,
+  badges: [],
   allowNegative: false,
 };
 
@@ -91,14 +143,50 @@ export const EXAMPLE_PROGRAMME: Programme = {
   tierWindowDays: 365,
   expiryDays: 730,
   referralPoints: 100,
+  refereePoints: 50,
+  referralCap: 20,
+  badges: [
+    {
+      id: 'regular',
+      name: 'Regular',
+      description: 'Buy 3 times in 30 days',
+      challenge: { kind: 'events', event: 'Order Completed', count: 3, withinDays: 30 },
+      points: 100,
+    },
+    {
+      id: 'advocate',
+      name: 'Advocate',
+      description: 'Refer a friend who buys',
+      challenge: { kind: 'referrals', count: 1 },
+    },
+    {
+      id: 'complete-profile',
+      name: 'Complete profile',
+      description: 'Give your name and email',
+      challenge: { kind: 'profile', traits: ['email', 'first_name'] },
+      points: 20,
+    },
+  ],
   allowNegative: false,
 };
 
 /** Events loyalty itself writes: an earn rule on one would earn on its own output, forever. */
-export const LOYALTY_EVENTS = ['Loyalty Tier Changed', 'Points Earned', 'Points Redeemed', 'Points Expired'];
+export const LOYALTY_EVENTS = [
+  'Loyalty Tier Changed',
+  'Points Earned',
+  'Points Redeemed',
+  'Points Expired',
+  'Badge Awarded',
+  'Referral Link Opened',
+];
 
 function loops(event: string): boolean {
-  return LOYALTY_EVENTS.includes(event) || /^points\b/i.test(event) || /^loyalty\b/i.test(event);
+  return (
+    LOYALTY_EVENTS.includes(event) ||
+    /^points\b/i.test(event) ||
+    /^loyalty\b/i.test(event) ||
+    /^badge\b/i.test(event)
+  );
 }
 
 /** Every problem of a programme, each naming its place; empty when it can be saved. */
@@ -122,6 +210,17 @@ export function programmeIssues(programme: Programme): string[] {
       issues.push(`${at}: from must be before until`);
     for (const id of campaign.rules ?? [])
       if (!ruleIds.has(id)) issues.push(`${at}: unknown earn rule ${id}`);
+  });
+  const badgeIds = new Set<string>();
+  (programme.badges ?? []).forEach((badge, i) => {
+    const at = `badges[${i}] (${badge.id})`;
+    if (badgeIds.has(badge.id)) issues.push(`${at}: duplicate id`);
+    badgeIds.add(badge.id);
+    if (badge.challenge.kind === 'events' && loops(badge.challenge.event)) {
+      issues.push(
+        `${at}: a challenge on "${badge.challenge.event}" would loop (badges earned on a loyalty event)`,
+      );
+    }
   });
   const tierIds = new Set<string>();
   programme.tiers.forEach((tier, i) => {
@@ -191,4 +290,31 @@ export function tierFor(programme: Programme, qualifyingPoints: number): Tier | 
  */
 export function pointsToExpire(expiredEarned: number, spent: number, balance: number): number {
   return Math.max(0, Math.min(balance, expiredEarned - spent));
+}
+
+/** Badges whose challenge this tracked event is a step of. */
+export function badgesStepped(programme: Programme, eventName: string): Badge[] {
+  return (programme.badges ?? []).filter(
+    (badge) => badge.challenge.kind === 'events' && badge.challenge.event === eventName,
+  );
+}
+
+/** How many steps a badge needs. */
+export function badgeTarget(badge: Badge): number {
+  return badge.challenge.kind === 'profile' ? badge.challenge.traits.length : badge.challenge.count;
+}
+
+/** The start of an events challenge's window ending at `at`, or null for the whole history. */
+export function badgeWindowStart(badge: Badge, at: string): string | null {
+  if (badge.challenge.kind !== 'events' || badge.challenge.withinDays === undefined) return null;
+  return new Date(Date.parse(at) - badge.challenge.withinDays * 86_400_000).toISOString();
+}
+
+/** A profile challenge's progress: how many of its traits have a value. */
+export function profileProgress(badge: Badge, traits: Readonly<Record<string, unknown>>): number {
+  if (badge.challenge.kind !== 'profile') return 0;
+  return badge.challenge.traits.filter((name) => {
+    const value = traits[name];
+    return value !== undefined && value !== null && !(typeof value === 'string' && value.trim() === '');
+  }).length;
 }

@@ -1,19 +1,27 @@
-// The loyalty API (admin token): the programme, a person's ledger, redemptions and adjustments,
-// the leaderboard, a run now and the last run. Registered from server.ts with one line; the
-// plugin owns its service and schedule and stops the schedule when the server closes.
+// The loyalty API (admin token): the programme, a person's ledger and badges, redemptions and
+// adjustments, the leaderboard, badges and referrals at a glance, a run now and the last run;
+// and the public referral link `/r/CODE`. Registered from server.ts with the runtime it started.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, requireAdmin } from '../auth/index.ts';
 import { errorSchema } from '../errors/index.ts';
 import { ProgrammeSchema, TierSchema } from './programme.ts';
-import { type LoyaltyDeps, LoyaltyService } from './service.ts';
+import type { LoyaltyRuntime } from './runtime.ts';
 
-export interface LoyaltyRouteOptions extends LoyaltyDeps {
+export interface LoyaltyRouteOptions {
   credentials: CredentialCache;
-  /** Milliseconds between runs in this process; 0 = no schedule (RAPPORT_PROCESSORS=off). */
-  runEveryMs: number;
+  loyalty: LoyaltyRuntime;
 }
+
+const BadgeProgressSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.Union([Type.String(), Type.Null()]),
+  progress: Type.Integer(),
+  target: Type.Integer(),
+  awardedAt: Type.Union([Type.String(), Type.Null()]),
+});
 
 const EntrySchema = Type.Object({
   id: Type.Integer(),
@@ -34,6 +42,7 @@ const PersonSchema = Type.Object({
   qualifyingPoints: Type.Integer(),
   tier: Type.Union([TierSchema, Type.Null()]),
   entries: Type.Array(EntrySchema),
+  badges: Type.Array(BadgeProgressSchema),
 });
 const RunSchema = Type.Object({
   at: Type.String(),
@@ -43,8 +52,7 @@ const RunSchema = Type.Object({
   expired: Type.Integer(),
   tierChanges: Type.Integer(),
   traitsWritten: Type.Integer(),
-  referrals: Type.Integer(),
-  referralRewards: Type.Integer(),
+  badgesAnnounced: Type.Integer(),
 });
 const ProfileParams = Type.Object({ profileId: Type.String({ minLength: 1 }) });
 const DebitAnswer = Type.Object({ ok: Type.Boolean(), inserted: Type.Boolean(), balance: Type.Integer() });
@@ -53,7 +61,7 @@ const common = { tags: ['loyalty'], security: [{ adminToken: [] }] };
 
 export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRouteOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const service = new LoyaltyService(options);
+  const service = options.loyalty.service;
   const preHandler = requireAdmin(options.credentials);
   app.get(
     '/api/loyalty/programme',
@@ -109,6 +117,7 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
                 refereeId: Type.String(),
                 at: Type.String(),
                 rewardedAt: Type.Union([Type.String(), Type.Null()]),
+                outcome: Type.String({ description: 'pending, rewarded, or capped' }),
               }),
             ),
           }),
@@ -223,8 +232,47 @@ export async function loyaltyRoutes(fastify: FastifyInstance, options: LoyaltyRo
     },
     async () => service.run(),
   );
-  if (options.runEveryMs > 0) {
-    service.schedule(options.runEveryMs, (error) => app.log.error({ err: error }, 'loyalty run failed'));
-  }
-  app.addHook('onClose', async () => service.stop());
+  app.get(
+    '/api/loyalty/overview',
+    {
+      config: { access: 'read' },
+      preHandler,
+      schema: {
+        ...common,
+        summary: 'People holding each badge, and referrals by outcome (pending, rewarded, capped)',
+        response: {
+          200: Type.Object({
+            badges: Type.Record(Type.String(), Type.Integer()),
+            referrals: Type.Record(Type.String(), Type.Integer()),
+          }),
+          ...refused,
+        },
+      },
+    },
+    async () => service.overview(),
+  );
+  app.get(
+    '/r/:code',
+    {
+      config: { access: 'public' },
+      attachValidation: true,
+      schema: {
+        tags: ['loyalty'],
+        summary:
+          'A referral link: records Referral Link Opened on the referrer and redirects to the landing page with ref=CODE',
+        params: Type.Object({ code: Type.String({ minLength: 3, maxLength: 400 }) }),
+        response: { 302: Type.Null(), 404: Type.String() },
+      },
+    },
+    async (request, reply) => {
+      const opened = request.validationError
+        ? undefined
+        : await service.openReferralLink(request.params.code);
+      reply.header('cache-control', 'no-store');
+      if (!opened) return reply.code(404).type('text/plain').send('This referral link is not valid.');
+      if (!opened.location)
+        return reply.code(404).type('text/plain').send('This referral programme has no landing page yet.');
+      return reply.redirect(opened.location, 302);
+    },
+  );
 }

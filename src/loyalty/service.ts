@@ -1,21 +1,25 @@
-// What the loyalty API and schedule do, apart from HTTP. A run (`run()`), as numbered steps:
-//  1. earn: tracked events past the earn offset that an earn rule names, in seq order from the
-//     event store, become ledger entries keyed by message and rule (a replayed event earns
-//     nothing), stored with the new offset in one transaction
+// What the loyalty API and schedule do, apart from HTTP. Earning, referrals and badges happen in
+// the log processor (processor.ts) as events arrive. A run (`run()`), as numbered steps:
+//  1. catch up: the processor's pending slices (so "Earn now" shows what has arrived)
 //  2. expire: earned points past their date that were not spent leave the balance
-//  3. tiers and traits: per person with entries, the tier the qualifying points reach; when the
-//     balance or tier differs from the traits, an identify (`points_balance`, `loyalty_tier`),
-//     and on a tier change a `Loyalty Tier Changed` event the conductor can trigger on
+//  3. announce: each badge awarded and not yet announced becomes a `Badge Awarded` event
+//  4. tiers and traits: per person with entries or challenge steps, the tier the qualifying
+//     points reach, the badges held and each challenge's progress; when these differ from the
+//     traits, an identify (`points_balance`, `loyalty_tier`, `loyalty_badges`,
+//     `challenge_<badge>`), and on a tier change a `Loyalty Tier Changed` event the conductor
+//     can trigger on
 // Traits and events go through the log, like every other change to a person.
 import { randomBytes } from 'node:crypto';
 import { RapportError } from '../errors/index.ts';
-import type { EventReader, LogEntry, StateStore } from '../store/index.ts';
-import { mergeResolver } from '../value/index.ts';
+import type { LogEntry, StateStore } from '../store/index.ts';
 import {
+  type Badge,
+  badgeTarget,
+  badgeWindowStart,
   EMPTY_PROGRAMME,
-  earningsFor,
   type Programme,
   pointsToExpire,
+  profileProgress,
   programmeIssues,
   type Tier,
   tierFor,
@@ -38,27 +42,39 @@ export function loyaltyRunMsFrom(env: NodeJS.ProcessEnv): number {
   return seconds * 1000;
 }
 export const TIER_EVENT = 'Loyalty Tier Changed';
+export const BADGE_EVENT = 'Badge Awarded';
+export const REFERRAL_OPENED_EVENT = 'Referral Link Opened';
 const DAY_MS = 86_400_000;
-const PAGE = 5000;
 
 export interface LoyaltyDeps {
   store: LoyaltyStore;
-  events: Pick<EventReader, 'query'>;
-  state: Pick<StateStore, 'getProfile' | 'mergesOf' | 'identitiesOfProfiles'>;
+  state: Pick<StateStore, 'getProfile' | 'identitiesOfProfiles'>;
   append: (entries: LogEntry[]) => Promise<unknown>;
+  /** Runs the log processor's pending slices (between the loop's steps); resolves how many entries. */
+  catchUp?: () => Promise<number>;
   now?: () => Date;
+}
+
+export interface BadgeProgress {
+  id: string;
+  name: string;
+  description: string | null;
+  progress: number;
+  target: number;
+  awardedAt: string | null;
 }
 
 export interface RunSummary {
   at: string;
+  /** Log entries the processor caught up on in this run (it also reads them as they arrive). */
   eventsRead: number;
+  /** Earn entries written since the last run (by the processor as events arrived), and their points. */
   earned: number;
   pointsEarned: number;
   expired: number;
   tierChanges: number;
   traitsWritten: number;
-  referrals: number;
-  referralRewards: number;
+  badgesAnnounced: number;
 }
 
 export interface PersonLoyalty {
@@ -67,6 +83,7 @@ export interface PersonLoyalty {
   qualifyingPoints: number;
   tier: Tier | null;
   entries: LedgerEntry[];
+  badges: BadgeProgress[];
 }
 
 export class LoyaltyService {
@@ -80,8 +97,13 @@ export class LoyaltyService {
   }
 
   async programme(): Promise<Programme> {
+    return (await this.savedProgramme()) ?? EMPTY_PROGRAMME;
+  }
+
+  /** The programme as saved, or undefined before the first save. */
+  async savedProgramme(): Promise<Programme | undefined> {
     const stored = await this.deps.store.getSetting('programme');
-    return stored ? { ...EMPTY_PROGRAMME, ...JSON.parse(stored) } : EMPTY_PROGRAMME;
+    return stored ? { ...EMPTY_PROGRAMME, ...JSON.parse(stored) } : undefined;
   }
 
   async saveProgramme(programme: Programme): Promise<Programme> {
@@ -113,7 +135,45 @@ export class LoyaltyService {
       qualifyingPoints,
       tier: tierFor(programme, qualifyingPoints),
       entries,
+      badges: await this.badgeProgress(programme, profileId),
     };
+  }
+
+  /** Every badge of the programme with the person's progress now, and when it was awarded. */
+  async badgeProgress(programme: Programme, profileId: string): Promise<BadgeProgress[]> {
+    const awarded = new Map(
+      (await this.deps.store.badgesOf(profileId)).map((award) => [award.badgeId, award.awardedAt]),
+    );
+    const now = this.now().toISOString();
+    let traits: Record<string, unknown> | undefined;
+    const result: BadgeProgress[] = [];
+    for (const badge of programme.badges ?? []) {
+      const target = badgeTarget(badge);
+      const awardedAt = awarded.get(badge.id) ?? null;
+      let progress: number;
+      if (awardedAt) progress = target;
+      else if (badge.challenge.kind === 'profile') {
+        traits ??= await this.traitsOf(profileId);
+        progress = profileProgress(badge, traits);
+      } else
+        progress = await this.deps.store.progress(profileId, badge.id, badgeWindowStart(badge, now), now);
+      result.push({
+        id: badge.id,
+        name: badge.name,
+        description: badge.description ?? null,
+        progress: Math.min(progress, target),
+        target,
+        awardedAt,
+      });
+    }
+    return result;
+  }
+
+  private async traitsOf(profileId: string): Promise<Record<string, unknown>> {
+    const profile = await this.deps.state.getProfile(profileId);
+    return Object.fromEntries(
+      Object.entries(profile?.traits ?? {}).map(([name, trait]) => [name, trait.value]),
+    );
   }
 
   /** Redemption: refused with the ledger untouched when the balance is short. */
@@ -149,6 +209,10 @@ export class LoyaltyService {
     return result;
   }
 
+  async overview() {
+    return { badges: await this.deps.store.badgeCounts(), referrals: await this.deps.store.referralCounts() };
+  }
+
   leaderboard(limit: number) {
     return this.deps.store.leaderboard(limit);
   }
@@ -162,84 +226,59 @@ export class LoyaltyService {
   }
 
   private async runOnce(): Promise<RunSummary> {
+    const eventsRead = (await this.deps.catchUp?.()) ?? 0;
     const programme = await this.programme();
     const now = this.now();
     const summary: RunSummary = {
       at: now.toISOString(),
-      eventsRead: 0,
-      earned: 0,
-      pointsEarned: 0,
+      eventsRead,
+      ...(await this.earnedSinceLastRun()),
       expired: 0,
       tierChanges: 0,
       traitsWritten: 0,
-      referrals: 0,
-      referralRewards: 0,
+      badgesAnnounced: 0,
     };
-    await this.earn(programme, summary);
-    await this.referrals(programme, now, summary);
     await this.expire(now, summary);
+    await this.announceBadges(now, summary);
     await this.tiersAndTraits(programme, now, summary);
     await this.deps.store.putSetting('last_run', JSON.stringify(summary));
     return summary;
   }
 
-  /** Step 1, a page at a time. */
-  private async earn(programme: Programme, summary: RunSummary): Promise<void> {
-    const names = [...new Set(programme.earnRules.map((rule) => rule.event))];
-    if (names.length === 0) return;
-    for (;;) {
-      const offset = Number((await this.deps.store.getSetting('earn_offset')) ?? 0);
-      const marks = names.map((_, i) => `$${i + 3}`).join(', ');
-      const rows = await this.deps.events.query(
-        `SELECT seq, message_id, profile_id, name, CAST(properties AS VARCHAR) AS properties,
-                extract(epoch FROM timestamp) AS at
-         FROM events WHERE type = 'track' AND seq > $1 AND name IN (${marks}) ORDER BY seq LIMIT $2`,
-        [offset, PAGE, ...names],
-      );
-      if (rows.length === 0) return;
-      summary.eventsRead += rows.length;
-      const resolve = await mergeResolver(this.deps.state, [
-        ...new Set(rows.map((row) => String(row.profile_id))),
-      ]);
-      const credits = rows.flatMap((row) => this.creditsOf(programme, row, resolve));
-      summary.earned += await this.deps.store.appendCredits(credits, Number(rows.at(-1)!.seq));
-      summary.pointsEarned += credits.reduce((sum, credit) => sum + credit.points, 0);
-      if (rows.length < PAGE) return;
-    }
+  private async earnedSinceLastRun(): Promise<{ earned: number; pointsEarned: number }> {
+    const mark = Number((await this.deps.store.getSetting('earn_mark')) ?? 0);
+    const since = await this.deps.store.earnedAfter(mark);
+    await this.deps.store.putSetting('earn_mark', String(since.lastId));
+    return { earned: since.entries, pointsEarned: since.points };
   }
 
-  private creditsOf(
-    programme: Programme,
-    row: Record<string, unknown>,
-    resolve: (id: string) => string,
-  ): NewEntry[] {
-    const at = new Date(Number(row.at) * 1000).toISOString();
-    const event = {
-      messageId: String(row.message_id),
-      name: String(row.name),
-      timestamp: at,
-      properties: row.properties ? (JSON.parse(String(row.properties)) as Record<string, unknown>) : {},
-    };
-    const expiresAt =
-      programme.expiryDays > 0
-        ? new Date(Date.parse(at) + programme.expiryDays * DAY_MS).toISOString()
-        : null;
-    return earningsFor(programme, event).map((earning) => ({
-      key: `earn:${event.messageId}:${earning.ruleId}`,
-      profileId: resolve(String(row.profile_id)),
-      kind: 'earn' as const,
-      points: earning.points,
-      reason: null,
-      sourceMessageId: event.messageId,
-      ruleId: earning.ruleId,
-      campaignId: earning.campaignId,
-      at,
-      expiresAt,
-    }));
-  }
-
-  private secret(): Promise<string> {
+  secret(): Promise<string> {
     return this.deps.store.settingOnce('referral_secret', randomBytes(32).toString('base64url'));
+  }
+
+  /**
+   * A referral link opened (`GET /r/CODE`): a `Referral Link Opened` event on the referrer and
+   * where to send the visitor (the landing page with `ref=CODE`). Undefined for a forged code.
+   */
+  async openReferralLink(code: string): Promise<{ location: string | null } | undefined> {
+    const referrerId = referrerOf(await this.secret(), code);
+    if (!referrerId) return undefined;
+    const identity = await this.identityOf(referrerId);
+    if (!identity) return undefined;
+    const landing = (await this.programme()).referralLandingUrl;
+    if (!landing) return { location: null };
+    const at = this.now().toISOString();
+    await this.deps.append([
+      this.message(at, referrerId, identity, {
+        type: 'track',
+        messageId: `referral-open:${randomBytes(9).toString('base64url')}`,
+        event: REFERRAL_OPENED_EVENT,
+        properties: { referral_code: code },
+      }),
+    ]);
+    const url = new URL(landing);
+    url.searchParams.set('ref', code);
+    return { location: url.toString() };
   }
 
   /** A person's signed referral code and whom they referred. */
@@ -250,70 +289,6 @@ export class LoyaltyService {
       code: referralCode(await this.secret(), profileId),
       referred: await this.deps.store.referralsBy(profileId),
     };
-  }
-
-  /**
-   * Step 1b: events carrying `properties.referral_code` attribute their person to the referrer
-   * (a forged or self-made code is ignored; the first valid code wins); a referee's first
-   * `Order Completed` rewards the referrer once.
-   */
-  private async referrals(programme: Programme, now: Date, summary: RunSummary): Promise<void> {
-    const secret = await this.secret();
-    for (;;) {
-      const offset = Number((await this.deps.store.getSetting('referral_offset')) ?? 0);
-      const rows = await this.deps.events.query(
-        `SELECT seq, message_id, profile_id, (properties->>'referral_code') AS code, extract(epoch FROM timestamp) AS at
-         FROM events WHERE type = 'track' AND seq > $1 AND (properties->>'referral_code') IS NOT NULL ORDER BY seq LIMIT $2`,
-        [offset, PAGE],
-      );
-      if (rows.length === 0) break;
-      const resolve = await mergeResolver(this.deps.state, [
-        ...new Set(rows.map((row) => String(row.profile_id))),
-      ]);
-      const found = rows.flatMap((row) => {
-        const referrerId = referrerOf(secret, row.code);
-        const refereeId = resolve(String(row.profile_id));
-        if (!referrerId || referrerId === refereeId) return [];
-        const at = new Date(Number(row.at) * 1000).toISOString();
-        return [{ refereeId, referrerId, sourceMessageId: String(row.message_id), at }];
-      });
-      summary.referrals += await this.deps.store.addReferrals(found, Number(rows.at(-1)!.seq));
-      if (rows.length < PAGE) break;
-    }
-    const pending = await this.deps.store.unrewardedReferrals();
-    if (pending.length === 0) return;
-    const marks = pending.map((_, i) => `$${i + 2}`).join(', ');
-    const buyers = new Set(
-      (
-        await this.deps.events.query(
-          `SELECT DISTINCT profile_id FROM events WHERE type = 'track' AND name = $1 AND profile_id IN (${marks})`,
-          ['Order Completed', ...pending.map((p) => p.refereeId)],
-        )
-      ).map((row) => String(row.profile_id)),
-    );
-    const at = now.toISOString();
-    for (const referral of pending.filter((p) => buyers.has(p.refereeId))) {
-      const credit: NewEntry | null =
-        programme.referralPoints > 0
-          ? {
-              key: `referral:${referral.refereeId}`,
-              profileId: referral.referrerId,
-              kind: 'earn',
-              points: programme.referralPoints,
-              reason: `referred ${referral.refereeId}, who made a first purchase`,
-              sourceMessageId: null,
-              ruleId: 'referral',
-              campaignId: null,
-              at,
-              expiresAt:
-                programme.expiryDays > 0
-                  ? new Date(now.getTime() + programme.expiryDays * DAY_MS).toISOString()
-                  : null,
-            }
-          : null;
-      await this.deps.store.rewardReferral(referral.refereeId, credit, at);
-      if (credit) summary.referralRewards++;
-    }
   }
 
   /** Step 2. The key names the total expired so far, so a rerun expires nothing twice. */
@@ -337,44 +312,80 @@ export class LoyaltyService {
     }
   }
 
-  /** Step 3. */
+  /** Step 3: awarded first (in the processor), announced after; the event's id makes a retry one event. */
+  private async announceBadges(now: Date, summary: RunSummary): Promise<void> {
+    const programme = await this.programme();
+    const names = new Map((programme.badges ?? []).map((badge) => [badge.id, badge.name]));
+    const at = now.toISOString();
+    for (;;) {
+      const awards = await this.deps.store.unannouncedBadges(500);
+      if (awards.length === 0) return;
+      const entries: LogEntry[] = [];
+      for (const award of awards) {
+        const identity = await this.identityOf(award.profileId);
+        if (!identity) continue;
+        entries.push(
+          this.message(at, award.profileId, identity, {
+            type: 'track',
+            messageId: `loyalty-badge:${award.profileId}:${award.badgeId}`,
+            event: BADGE_EVENT,
+            properties: {
+              badge_id: award.badgeId,
+              badge_name: names.get(award.badgeId) ?? award.badgeId,
+              awarded_at: award.awardedAt,
+            },
+          }),
+        );
+      }
+      if (entries.length > 0) await this.deps.append(entries);
+      await this.deps.store.markAnnounced(awards, at);
+      summary.badgesAnnounced += awards.length;
+      if (awards.length < 500) return;
+    }
+  }
+
+  /** Step 4. */
   private async tiersAndTraits(programme: Programme, now: Date, summary: RunSummary): Promise<void> {
     const since = new Date(now.getTime() - programme.tierWindowDays * DAY_MS).toISOString();
     const at = now.toISOString();
     const entries: LogEntry[] = [];
-    for (const standing of await this.deps.store.standings(since, at)) {
-      const profile = await this.deps.state.getProfile(standing.profileId);
+    const standings = new Map(
+      (await this.deps.store.standings(since, at)).map((standing) => [standing.profileId, standing]),
+    );
+    const people = new Set([...standings.keys(), ...(await this.deps.store.peopleWithChallenges())]);
+    const counted = (programme.badges ?? []).filter((badge) => badge.challenge.kind !== 'profile');
+    for (const profileId of people) {
+      const profile = await this.deps.state.getProfile(profileId);
       if (!profile) continue;
-      const tier = tierFor(programme, standing.qualifying)?.id ?? null;
-      const shownBalance = profile.traits.points_balance?.value;
-      const shownTier = profile.traits.loyalty_tier?.value ?? null;
-      if (shownBalance === standing.balance && shownTier === tier) continue;
-      const identity = await this.identityOf(standing.profileId);
+      const shown = (name: string) => profile.traits[name]?.value ?? null;
+      const differs = (name: string, value: unknown) => !(name in profile.traits) || shown(name) !== value;
+      const traits: Record<string, unknown> = {};
+      const standing = standings.get(profileId);
+      const tier = standing ? (tierFor(programme, standing.qualifying)?.id ?? null) : null;
+      if (standing) {
+        if (differs('points_balance', standing.balance)) traits.points_balance = standing.balance;
+        if (differs('loyalty_tier', tier)) traits.loyalty_tier = tier;
+      }
+      for (const [name, value] of Object.entries(await this.challengeTraits(counted, profileId, at)))
+        if (differs(name, value)) traits[name] = value;
+      if (Object.keys(traits).length === 0) continue;
+      const identity = await this.identityOf(profileId);
       if (!identity) continue;
-      const envelope = {
-        ...identity,
-        context: { rapport: { profileId: standing.profileId, internal: true } },
-      };
-      const message = (body: Record<string, unknown>): LogEntry => ({
-        messageId: String(body.messageId),
-        source: LOYALTY_SOURCE,
-        receivedAt: at,
-        json: JSON.stringify({ ...body, timestamp: at, receivedAt: at, ...envelope }),
-      });
       entries.push(
-        message({
+        this.message(at, profileId, identity, {
           type: 'identify',
-          messageId: `loyalty:${at}:${standing.profileId}`,
-          traits: { points_balance: standing.balance, loyalty_tier: tier },
+          messageId: `loyalty:${at}:${profileId}`,
+          traits,
         }),
       );
       summary.traitsWritten++;
-      if (shownTier !== tier && !(shownTier === null && tier === null)) {
+      const shownTier = shown('loyalty_tier');
+      if (standing && shownTier !== tier) {
         const rank = (id: unknown) => programme.tiers.findIndex((t) => t.id === id);
         entries.push(
-          message({
+          this.message(at, profileId, identity, {
             type: 'track',
-            messageId: `loyalty-tier:${at}:${standing.profileId}`,
+            messageId: `loyalty-tier:${at}:${profileId}`,
             event: TIER_EVENT,
             properties: {
               from: shownTier,
@@ -388,6 +399,44 @@ export class LoyaltyService {
       }
     }
     if (entries.length > 0) await this.deps.append(entries);
+  }
+
+  /**
+   * `loyalty_badges`: the badges held, comma-separated (an offer rule tests it with contains);
+   * `challenge_<badge>`: steps done now towards each counted challenge (its target once awarded),
+   * so a placement can show "one more order for Regular" to those at 2 of 3.
+   */
+  private async challengeTraits(badges: Badge[], profileId: string, now: string) {
+    const awarded = new Set((await this.deps.store.badgesOf(profileId)).map((award) => award.badgeId));
+    const traits: Record<string, unknown> = {
+      loyalty_badges: awarded.size > 0 ? [...awarded].sort().join(',') : null,
+    };
+    for (const badge of badges) {
+      traits[`challenge_${badge.id}`] = awarded.has(badge.id)
+        ? badgeTarget(badge)
+        : await this.deps.store.progress(profileId, badge.id, badgeWindowStart(badge, now), now);
+    }
+    return traits;
+  }
+
+  private message(
+    at: string,
+    profileId: string,
+    identity: { userId: string } | { anonymousId: string },
+    body: Record<string, unknown>,
+  ): LogEntry {
+    return {
+      messageId: String(body.messageId),
+      source: LOYALTY_SOURCE,
+      receivedAt: at,
+      json: JSON.stringify({
+        ...body,
+        timestamp: at,
+        receivedAt: at,
+        ...identity,
+        context: { rapport: { profileId, internal: true } },
+      }),
+    };
   }
 
   private async identityOf(

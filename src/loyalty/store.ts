@@ -88,6 +88,31 @@ const SQLITE_MIGRATIONS = [
    DROP TABLE loyalty_ledger;
    ALTER TABLE loyalty_ledger_by_person RENAME TO loyalty_ledger;
    CREATE INDEX loyalty_ledger_by_profile ON loyalty_ledger (profile_id, id);`,
+  // The log processor's per-person facts (processor.ts): challenge steps, badges awarded once,
+  // firsts (a first order), and what became of a referral (rewarded, capped, existing customer).
+  `CREATE TABLE loyalty_progress (
+     profile_id TEXT NOT NULL,
+     badge_id TEXT NOT NULL,
+     source_id TEXT NOT NULL,
+     at TEXT NOT NULL,
+     PRIMARY KEY (profile_id, badge_id, source_id)
+   );
+   CREATE TABLE loyalty_badges (
+     profile_id TEXT NOT NULL,
+     badge_id TEXT NOT NULL,
+     awarded_at TEXT NOT NULL,
+     source_id TEXT NOT NULL,
+     announced_at TEXT,
+     PRIMARY KEY (profile_id, badge_id)
+   );
+   CREATE TABLE loyalty_firsts (
+     profile_id TEXT NOT NULL,
+     what TEXT NOT NULL,
+     at TEXT NOT NULL,
+     source_id TEXT NOT NULL,
+     PRIMARY KEY (profile_id, what)
+   );
+   ALTER TABLE loyalty_referrals ADD COLUMN outcome TEXT;`,
 ];
 
 const POSTGRES_MIGRATIONS = [
@@ -117,7 +142,35 @@ const POSTGRES_MIGRATIONS = [
   // Unique per person, so that on Citus the ledger is distributed by profile_id (citus.ts).
   `ALTER TABLE loyalty_ledger DROP CONSTRAINT loyalty_ledger_entry_key_key;
    ALTER TABLE loyalty_ledger ADD CONSTRAINT loyalty_ledger_profile_entry_key UNIQUE (profile_id, entry_key);`,
+  // The log processor's per-person facts (processor.ts): challenge steps, badges awarded once,
+  // firsts (a first order), and what became of a referral (rewarded, capped, existing customer).
+  `CREATE TABLE loyalty_progress (
+     profile_id text NOT NULL,
+     badge_id text NOT NULL,
+     source_id text NOT NULL,
+     at text NOT NULL,
+     PRIMARY KEY (profile_id, badge_id, source_id)
+   );
+   CREATE TABLE loyalty_badges (
+     profile_id text NOT NULL,
+     badge_id text NOT NULL,
+     awarded_at text NOT NULL,
+     source_id text NOT NULL,
+     announced_at text,
+     PRIMARY KEY (profile_id, badge_id)
+   );
+   CREATE TABLE loyalty_firsts (
+     profile_id text NOT NULL,
+     what text NOT NULL,
+     at text NOT NULL,
+     source_id text NOT NULL,
+     PRIMARY KEY (profile_id, what)
+   );
+   ALTER TABLE loyalty_referrals ADD COLUMN outcome text;`,
 ];
+
+/** `{ledger}` and the like in the SQL below: the loyalty tables, by their name after `loyalty_`. */
+const TABLE_NAME = /\{(ledger|state|referrals|progress|badges|firsts)\}/g;
 
 class SqliteDb implements Db {
   readonly engine = 'sqlite' as const;
@@ -129,10 +182,7 @@ class SqliteDb implements Db {
   }
 
   private sql(text: string): string {
-    return text
-      .replaceAll('{ledger}', 'loyalty_ledger')
-      .replaceAll('{state}', 'loyalty_state')
-      .replaceAll('{referrals}', 'loyalty_referrals');
+    return text.replace(TABLE_NAME, (_, table: string) => `loyalty_${table}`);
   }
 
   async all(sql: string, params: unknown[] = []) {
@@ -189,9 +239,7 @@ class PostgresDb implements Db {
     let n = 0;
     const quoted = `"${this.schema.replaceAll('"', '""')}"`;
     return text
-      .replaceAll('{ledger}', `${quoted}.loyalty_ledger`)
-      .replaceAll('{state}', `${quoted}.loyalty_state`)
-      .replaceAll('{referrals}', `${quoted}.loyalty_referrals`)
+      .replace(TABLE_NAME, (_, table: string) => `${quoted}.loyalty_${table}`)
       .replace(/\?/g, () => `$${++n}`);
   }
 
@@ -248,6 +296,9 @@ function toEntry(row: Record<string, unknown>): LedgerEntry {
 }
 
 async function insert(db: Db, entry: NewEntry): Promise<boolean> {
+  // An event claiming an absurd amount (revenue 1e300) must not reach the ledger as a float.
+  if (!Number.isSafeInteger(entry.points))
+    throw new RangeError(`points out of range (${entry.points}) for ${entry.key}`);
   const changed = await db.run(
     `INSERT INTO {ledger} (entry_key, profile_id, kind, points, reason, source_message_id, rule_id, campaign_id, at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (profile_id, entry_key) DO NOTHING`,
@@ -273,6 +324,120 @@ async function balanceIn(db: Db, profileId: string): Promise<number> {
     [profileId],
   );
   return Number(row?.balance ?? 0);
+}
+
+export type ReferralOutcome = 'rewarded' | 'capped';
+
+/** What the log processor writes for one slice, all in one transaction (processor.ts). */
+export class LoyaltyTransaction {
+  constructor(private readonly db: Db) {}
+
+  /** A credit once by its key; false when the key is already in the person's ledger. */
+  credit(entry: NewEntry): Promise<boolean> {
+    if (entry.points < 0) throw new RangeError(`a credit cannot be negative (${entry.key})`);
+    return insert(this.db, entry);
+  }
+
+  /** Who referred whom; the first code a referee arrives with wins (false for a later one). */
+  async addReferral(row: { refereeId: string; referrerId: string; sourceMessageId: string; at: string }) {
+    const added = await this.db.run(
+      'INSERT INTO {referrals} (referee_id, referrer_id, source_message_id, at) VALUES (?, ?, ?, ?) ON CONFLICT (referee_id) DO NOTHING',
+      [row.refereeId, row.referrerId, row.sourceMessageId, row.at],
+    );
+    return added > 0;
+  }
+
+  async referralOf(refereeId: string): Promise<{ referrerId: string; settled: boolean } | undefined> {
+    const [row] = await this.db.all('SELECT referrer_id, rewarded_at FROM {referrals} WHERE referee_id = ?', [
+      refereeId,
+    ]);
+    return row ? { referrerId: String(row.referrer_id), settled: row.rewarded_at !== null } : undefined;
+  }
+
+  async rewardedReferrals(referrerId: string): Promise<number> {
+    const [row] = await this.db.all(
+      "SELECT count(*) AS n FROM {referrals} WHERE referrer_id = ? AND outcome = 'rewarded'",
+      [referrerId],
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async settleReferral(refereeId: string, outcome: ReferralOutcome, at: string): Promise<void> {
+    await this.db.run('UPDATE {referrals} SET rewarded_at = ?, outcome = ? WHERE referee_id = ?', [
+      at,
+      outcome,
+      refereeId,
+    ]);
+  }
+
+  /** Records a first (`order`: a first purchase); false when the person already had it. */
+  async addFirst(profileId: string, what: string, at: string, sourceId: string): Promise<boolean> {
+    const added = await this.db.run(
+      'INSERT INTO {firsts} (profile_id, what, at, source_id) VALUES (?, ?, ?, ?) ON CONFLICT (profile_id, what) DO NOTHING',
+      [profileId, what, at, sourceId],
+    );
+    return added > 0;
+  }
+
+  async hasFirst(profileId: string, what: string): Promise<boolean> {
+    const rows = await this.db.all('SELECT 1 AS one FROM {firsts} WHERE profile_id = ? AND what = ?', [
+      profileId,
+      what,
+    ]);
+    return rows.length > 0;
+  }
+
+  /** One step towards a challenge, once per source (a message, a referee). */
+  async addProgress(profileId: string, badgeId: string, sourceId: string, at: string): Promise<boolean> {
+    const added = await this.db.run(
+      'INSERT INTO {progress} (profile_id, badge_id, source_id, at) VALUES (?, ?, ?, ?) ON CONFLICT (profile_id, badge_id, source_id) DO NOTHING',
+      [profileId, badgeId, sourceId, at],
+    );
+    return added > 0;
+  }
+
+  progressCount(profileId: string, badgeId: string, since: string | null, until: string | null) {
+    return progressIn(this.db, profileId, badgeId, since, until);
+  }
+
+  /** Awards a badge; false when the person already has it (a badge is awarded exactly once). */
+  async award(profileId: string, badgeId: string, at: string, sourceId: string): Promise<boolean> {
+    const added = await this.db.run(
+      'INSERT INTO {badges} (profile_id, badge_id, awarded_at, source_id) VALUES (?, ?, ?, ?) ON CONFLICT (profile_id, badge_id) DO NOTHING',
+      [profileId, badgeId, at, sourceId],
+    );
+    return added > 0;
+  }
+}
+
+async function progressIn(
+  db: Db,
+  profileId: string,
+  badgeId: string,
+  since: string | null,
+  until: string | null,
+): Promise<number> {
+  const [row] = await db.all(
+    'SELECT count(*) AS n FROM {progress} WHERE profile_id = ? AND badge_id = ? AND at >= ? AND at <= ?',
+    [profileId, badgeId, since ?? '', until ?? '9999'],
+  );
+  return Number(row?.n ?? 0);
+}
+
+export interface AwardedBadge {
+  profileId: string;
+  badgeId: string;
+  awardedAt: string;
+  announcedAt: string | null;
+}
+
+function toAward(row: Record<string, unknown>): AwardedBadge {
+  return {
+    profileId: String(row.profile_id),
+    badgeId: String(row.badge_id),
+    awardedAt: String(row.awarded_at),
+    announcedAt: (row.announced_at as string | null) ?? null,
+  };
 }
 
 export class LoyaltyStore {
@@ -305,15 +470,14 @@ export class LoyaltyStore {
     return this.db.close();
   }
 
-  /** Credits (earnings), each once by its key, and the earn step's offset, in one transaction. */
-  appendCredits(entries: NewEntry[], offset?: number): Promise<number> {
+  /** Credits (earnings), each once by its key, in one transaction. */
+  appendCredits(entries: NewEntry[]): Promise<number> {
     return this.db.transaction(async (db) => {
       let inserted = 0;
       for (const entry of entries) {
         if (entry.points < 0) throw new RangeError(`a credit cannot be negative (${entry.key})`);
         if (await insert(db, entry)) inserted++;
       }
-      if (offset !== undefined) await setIn(db, 'earn_offset', String(offset));
       return inserted;
     });
   }
@@ -405,6 +569,78 @@ export class LoyaltyStore {
     return this.db.transaction((db) => setIn(db, key, value));
   }
 
+  /** The log processor's slice: every write in one transaction (processor.ts). */
+  slice<T>(work: (tx: LoyaltyTransaction) => Promise<T>): Promise<T> {
+    return this.db.transaction((db) => work(new LoyaltyTransaction(db)));
+  }
+
+  async badgesOf(profileId: string): Promise<AwardedBadge[]> {
+    const rows = await this.db.all(
+      'SELECT profile_id, badge_id, awarded_at, announced_at FROM {badges} WHERE profile_id = ? ORDER BY awarded_at, badge_id',
+      [profileId],
+    );
+    return rows.map(toAward);
+  }
+
+  progress(profileId: string, badgeId: string, since: string | null, until: string | null) {
+    return progressIn(this.db, profileId, badgeId, since, until);
+  }
+
+  /** Earn entries after an entry id (the last run's mark): how many, their points, the newest id. */
+  async earnedAfter(afterId: number): Promise<{ entries: number; points: number; lastId: number }> {
+    const [row] = await this.db.all(
+      "SELECT count(*) AS n, coalesce(sum(points), 0) AS points, coalesce(max(id), ?) AS last FROM {ledger} WHERE id > ? AND kind = 'earn'",
+      [afterId, afterId],
+    );
+    return {
+      entries: Number(row?.n ?? 0),
+      points: Number(row?.points ?? 0),
+      lastId: Number(row?.last ?? afterId),
+    };
+  }
+
+  /** People with a challenge step or a badge. */
+  async peopleWithChallenges(): Promise<string[]> {
+    const rows = await this.db.all(
+      'SELECT profile_id FROM {progress} UNION SELECT profile_id FROM {badges} ORDER BY profile_id',
+    );
+    return rows.map((row) => String(row.profile_id));
+  }
+
+  /** Badges awarded whose Badge Awarded event is not in the log yet, oldest first. */
+  async unannouncedBadges(limit: number): Promise<AwardedBadge[]> {
+    const rows = await this.db.all(
+      'SELECT profile_id, badge_id, awarded_at, announced_at FROM {badges} WHERE announced_at IS NULL ORDER BY awarded_at LIMIT ?',
+      [limit],
+    );
+    return rows.map(toAward);
+  }
+
+  async markAnnounced(awards: AwardedBadge[], at: string): Promise<void> {
+    await this.db.transaction(async (db) => {
+      for (const award of awards)
+        await db.run('UPDATE {badges} SET announced_at = ? WHERE profile_id = ? AND badge_id = ?', [
+          at,
+          award.profileId,
+          award.badgeId,
+        ]);
+    });
+  }
+
+  /** People holding each badge. */
+  async badgeCounts(): Promise<Record<string, number>> {
+    const rows = await this.db.all('SELECT badge_id, count(*) AS n FROM {badges} GROUP BY badge_id');
+    return Object.fromEntries(rows.map((row) => [String(row.badge_id), Number(row.n)]));
+  }
+
+  /** Referrals by what became of them (pending: the referee has not bought yet). */
+  async referralCounts(): Promise<Record<string, number>> {
+    const rows = await this.db.all(
+      "SELECT coalesce(outcome, 'pending') AS outcome, count(*) AS n FROM {referrals} GROUP BY coalesce(outcome, 'pending')",
+    );
+    return Object.fromEntries(rows.map((row) => [String(row.outcome), Number(row.n)]));
+  }
+
   /** Erasure: every entry and referral (as referrer or referee) of these profiles; returns how many rows. */
   async eraseProfiles(profileIds: string[]): Promise<number> {
     const removed = await this.db.transaction(async (db) => {
@@ -412,6 +648,8 @@ export class LoyaltyStore {
       for (const id of profileIds) {
         rows += await db.run('DELETE FROM {ledger} WHERE profile_id = ?', [id]);
         rows += await db.run('DELETE FROM {referrals} WHERE referee_id = ? OR referrer_id = ?', [id, id]);
+        for (const table of ['{progress}', '{badges}', '{firsts}'])
+          rows += await db.run(`DELETE FROM ${table} WHERE profile_id = ?`, [id]);
       }
       return rows;
     });
@@ -419,43 +657,13 @@ export class LoyaltyStore {
     return removed;
   }
 
-  /** Records who referred whom; the first code a referee arrives with wins. */
-  async addReferrals(
-    rows: { refereeId: string; referrerId: string; sourceMessageId: string; at: string }[],
-    offset: number,
-  ) {
-    return this.db.transaction(async (db) => {
-      let added = 0;
-      for (const row of rows) {
-        added += await db.run(
-          'INSERT INTO {referrals} (referee_id, referrer_id, source_message_id, at) VALUES (?, ?, ?, ?) ON CONFLICT (referee_id) DO NOTHING',
-          [row.refereeId, row.referrerId, row.sourceMessageId, row.at],
-        );
-      }
-      await setIn(db, 'referral_offset', String(offset));
-      return added;
-    });
-  }
-
-  async unrewardedReferrals(): Promise<{ refereeId: string; referrerId: string }[]> {
-    const rows = await this.db.all(
-      'SELECT referee_id, referrer_id FROM {referrals} WHERE rewarded_at IS NULL',
-    );
-    return rows.map((row) => ({ refereeId: String(row.referee_id), referrerId: String(row.referrer_id) }));
-  }
-
-  /** The referrer's reward and the referral marked rewarded, in one transaction (once per referee). */
-  rewardReferral(refereeId: string, credit: NewEntry | null, at: string): Promise<void> {
-    return this.db.transaction(async (db) => {
-      if (credit) await insert(db, credit);
-      await db.run('UPDATE {referrals} SET rewarded_at = ? WHERE referee_id = ?', [at, refereeId]);
-    });
-  }
-
-  /** For the profile export: every entry and every referral the person is in. */
+  /** For the profile export: every entry, referral, badge, challenge step and first of the person. */
   async exportOf(profileIds: string[]): Promise<Record<string, unknown>> {
     const entries: LedgerEntry[] = [];
     const referrals: Record<string, unknown>[] = [];
+    const badges: Record<string, unknown>[] = [];
+    const progress: Record<string, unknown>[] = [];
+    const firsts: Record<string, unknown>[] = [];
     for (const id of profileIds) {
       const rows = await this.db.all(
         `SELECT ${ENTRY_COLUMNS} FROM {ledger} WHERE profile_id = ? ORDER BY id`,
@@ -464,25 +672,31 @@ export class LoyaltyStore {
       entries.push(...rows.map(toEntry));
       referrals.push(
         ...(await this.db.all(
-          'SELECT referee_id, referrer_id, source_message_id, at, rewarded_at FROM {referrals} WHERE referee_id = ? OR referrer_id = ?',
+          'SELECT referee_id, referrer_id, source_message_id, at, rewarded_at, outcome FROM {referrals} WHERE referee_id = ? OR referrer_id = ?',
           [id, id],
         )),
       );
+      badges.push(...(await this.db.all('SELECT * FROM {badges} WHERE profile_id = ?', [id])));
+      progress.push(
+        ...(await this.db.all('SELECT * FROM {progress} WHERE profile_id = ? ORDER BY at', [id])),
+      );
+      firsts.push(...(await this.db.all('SELECT * FROM {firsts} WHERE profile_id = ?', [id])));
     }
-    return { loyalty: { entries, referrals } };
+    return { loyalty: { entries, referrals, badges, progress, firsts } };
   }
 
   async referralsBy(
     referrerId: string,
-  ): Promise<{ refereeId: string; at: string; rewardedAt: string | null }[]> {
+  ): Promise<{ refereeId: string; at: string; rewardedAt: string | null; outcome: string }[]> {
     const rows = await this.db.all(
-      'SELECT referee_id, at, rewarded_at FROM {referrals} WHERE referrer_id = ? ORDER BY at',
+      'SELECT referee_id, at, rewarded_at, outcome FROM {referrals} WHERE referrer_id = ? ORDER BY at',
       [referrerId],
     );
     return rows.map((row) => ({
       refereeId: String(row.referee_id),
       at: String(row.at),
       rewardedAt: (row.rewarded_at as string | null) ?? null,
+      outcome: (row.outcome as string | null) ?? 'pending',
     }));
   }
 }

@@ -180,6 +180,31 @@ for (const engine of ENGINES) {
       },
     );
 
+    it('erases a person’s badges, challenge steps and firsts with the ledger, and exports them', async () => {
+      const id = 'erase-badges-41c2';
+      const at = new Date(Date.UTC(2025, 5, 1)).toISOString();
+      await store.slice(async (tx) => {
+        expect(await tx.addProgress(id, 'regular', 'm1', at)).toBe(true);
+        expect(await tx.addProgress(id, 'regular', 'm1', at)).toBe(false);
+        expect(await tx.addFirst(id, 'order', at, 'm1')).toBe(true);
+        expect(await tx.award(id, 'regular', at, 'm1')).toBe(true);
+        expect(await tx.award(id, 'regular', at, 'm2')).toBe(false);
+      });
+      expect(await store.progress(id, 'regular', null, null)).toBe(1);
+      const exported = (await store.exportOf([id])) as {
+        loyalty: { badges: unknown[]; progress: unknown[]; firsts: unknown[] };
+      };
+      expect(
+        [exported.loyalty.badges, exported.loyalty.progress, exported.loyalty.firsts].map(
+          (rows) => rows.length,
+        ),
+      ).toEqual([1, 1, 1]);
+      expect(await store.eraseProfiles([id])).toBe(3);
+      expect(await store.badgesOf(id)).toEqual([]);
+      expect(await store.progress(id, 'regular', null, null)).toBe(0);
+      expect(await store.peopleWithChallenges()).not.toContain(id);
+    });
+
     it('erases a person’s entries, leaving no copy in the SQLite file or its write-ahead log', async () => {
       const id = 'erase-me-7d3f9a';
       await store.appendCredits([entry(id, 'earn', 5, `earn:${id}:1`)]);

@@ -87,7 +87,6 @@ describe('loyalty API', () => {
     const first = await t.adminRequest('POST', '/api/loyalty/run');
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({
-      eventsRead: 4,
       earned: 4,
       pointsEarned: 80 + 40 + 20 + 50,
       tierChanges: 1,
@@ -172,9 +171,16 @@ describe('loyalty API', () => {
     ]);
   });
 
-  it('rewards the referrer once on the referee’s first purchase; forged and self-made codes earn nothing', async () => {
+  it('credits both sides once on the referee’s first purchase; forged, own, existing-customer and over-cap referrals earn nothing', async () => {
     expect(
-      (await t.adminRequest('PUT', '/api/loyalty/programme', { ...PROGRAMME, referralPoints: 100 })).status,
+      (
+        await t.adminRequest('PUT', '/api/loyalty/programme', {
+          ...PROGRAMME,
+          referralPoints: 100,
+          refereePoints: 30,
+          referralCap: 1,
+        })
+      ).status,
     ).toBe(200);
     const annId = await profileId('ann');
     const { code } = (await t.admin(`/api/loyalty/people/${annId}/referral`)).body;
@@ -183,20 +189,172 @@ describe('loyalty API', () => {
       { type: 'track', userId: 'cat', event: 'Signed Up', properties: { referral_code: code } },
       { type: 'track', userId: 'dan', event: 'Signed Up', properties: { referral_code: forged } },
       { type: 'track', userId: 'ann', event: 'Page Shared', properties: { referral_code: code } },
+      // bob bought before the code reached him: an existing customer, not a referral.
+      { type: 'track', userId: 'bob', event: 'Signed Up', properties: { referral_code: code } },
+      { type: 'track', userId: 'eve', event: 'Signed Up', properties: { referral_code: code } },
     ]);
     const before = (await t.admin(`/api/loyalty/people/${annId}`)).body.balance;
-    const signedUp = await t.adminRequest('POST', '/api/loyalty/run');
-    expect(signedUp.body).toMatchObject({ referrals: 1, referralRewards: 0 });
+    await t.adminRequest('POST', '/api/loyalty/run');
+    const pending = (await t.admin(`/api/loyalty/people/${annId}/referral`)).body.referred;
+    expect(pending.map((r: { refereeId: string }) => r.refereeId).sort()).toEqual(
+      [await profileId('cat'), await profileId('eve')].sort(),
+    );
     await send([order('cat', 'c1', 10, 0), order('dan', 'd1', 10, 0)]);
-    expect((await t.adminRequest('POST', '/api/loyalty/run')).body).toMatchObject({ referralRewards: 1 });
-    expect((await t.adminRequest('POST', '/api/loyalty/run')).body).toMatchObject({ referralRewards: 0 });
+    await send([order('eve', 'e1', 10, 0), order('cat', 'c2', 10, 0)]);
+    await t.adminRequest('POST', '/api/loyalty/run');
+    await t.adminRequest('POST', '/api/loyalty/run');
     const ann = (await t.admin(`/api/loyalty/people/${annId}`)).body;
     expect(ann.balance).toBe(before + 100);
     expect(ann.entries[0]).toMatchObject({ kind: 'earn', ruleId: 'referral', points: 100 });
+    const cat = (await t.admin(`/api/loyalty/people/${await profileId('cat')}`)).body;
+    expect(cat.balance).toBe(10 + 10 + 30);
+    expect(cat.entries.filter((e: { ruleId: string }) => e.ruleId === 'referral')).toHaveLength(1);
+    const eve = (await t.admin(`/api/loyalty/people/${await profileId('eve')}`)).body;
+    expect(eve.balance).toBe(10);
+    const dan = (await t.admin(`/api/loyalty/people/${await profileId('dan')}`)).body;
+    expect(dan.balance).toBe(10);
     const referral = (await t.admin(`/api/loyalty/people/${annId}/referral`)).body;
-    expect(referral.referred).toEqual([
-      expect.objectContaining({ refereeId: await profileId('cat'), rewardedAt: expect.any(String) }),
+    const outcomes = Object.fromEntries(
+      referral.referred.map((r: { refereeId: string; outcome: string }) => [r.refereeId, r.outcome]),
+    );
+    expect(outcomes).toEqual({ [await profileId('cat')]: 'rewarded', [await profileId('eve')]: 'capped' });
+    expect((await t.admin('/api/loyalty/overview')).body.referrals).toEqual({ rewarded: 1, capped: 1 });
+  });
+
+  it('a referral link records the opening and redirects to the landing page with the code; a forged one is refused', async () => {
+    const annId = await profileId('ann');
+    const { code } = (await t.admin(`/api/loyalty/people/${annId}/referral`)).body;
+    const noLanding = await fetch(`${t.url}/r/${code}`, { redirect: 'manual' });
+    expect(noLanding.status).toBe(404);
+    const programme = (await t.admin('/api/loyalty/programme')).body;
+    await t.adminRequest('PUT', '/api/loyalty/programme', {
+      ...programme,
+      referralLandingUrl: 'https://shop.example/welcome?utm_source=referral',
+    });
+    const opened = await fetch(`${t.url}/r/${code}`, { redirect: 'manual' });
+    expect(opened.status).toBe(302);
+    const location = new URL(opened.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).toBe('https://shop.example/welcome');
+    expect(location.searchParams.get('utm_source')).toBe('referral');
+    expect(location.searchParams.get('ref')).toBe(code);
+    const forged = await fetch(`${t.url}/r/${code.slice(0, -2)}xx`, { redirect: 'manual' });
+    expect(forged.status).toBe(404);
+    await t.settle();
+    const openings = await t.server.pipeline.query(
+      `SELECT profile_id FROM events WHERE name = 'Referral Link Opened'`,
+    );
+    expect(openings).toEqual([{ profile_id: annId }]);
+  });
+
+  it('awards badges exactly once when a challenge is met, and shows progress on the person and through /v1/decide', async () => {
+    const programme = (await t.admin('/api/loyalty/programme')).body;
+    const saved = await t.adminRequest('PUT', '/api/loyalty/programme', {
+      ...programme,
+      referralCap: 0,
+      badges: [
+        {
+          id: 'regular',
+          name: 'Regular',
+          challenge: { kind: 'events', event: 'Order Completed', count: 3, withinDays: 30 },
+          points: 25,
+        },
+        { id: 'advocate', name: 'Advocate', challenge: { kind: 'referrals', count: 1 } },
+        {
+          id: 'complete-profile',
+          name: 'Complete profile',
+          challenge: { kind: 'profile', traits: ['email', 'first_name'] },
+          points: 10,
+        },
+      ],
+    });
+    expect(saved.status).toBe(200);
+    const placements = await t.adminRequest('PUT', '/api/placements', {
+      placements: [{ id: 'account', defaultOfferId: 'hello' }],
+      offers: [
+        { id: 'hello', placement: 'account', priority: 0, expectedValue: 0, requiresPersonalization: false },
+        {
+          id: 'one-more-order',
+          placement: 'account',
+          priority: 50,
+          expectedValue: 5,
+          requiresPersonalization: true,
+          rule: { kind: 'trait', trait: 'challenge_regular', test: { op: 'eq', value: 2 } },
+          content: { headline: 'One more order this month and you are a Regular (+25 points)' },
+        },
+      ],
+    });
+    expect(placements.status).toBe(200);
+    const annCode = (await t.admin(`/api/loyalty/people/${await profileId('ann')}/referral`)).body.code;
+    await send([
+      {
+        type: 'identify',
+        userId: 'fay',
+        traits: { email: 'fay@example.com', consent: { personalization: 'granted' } },
+      },
+      // 60 days ago: outside the 30-day window of every later order.
+      order('fay', 'f0', 5, 60),
+      order('fay', 'f1', 5, 20),
+      order('fay', 'f2', 5, 2),
+      { type: 'track', userId: 'gus', event: 'Signed Up', properties: { referral_code: annCode } },
     ]);
+    await t.adminRequest('POST', '/api/loyalty/run');
+    const fayId = await profileId('fay');
+    const progress = (await t.admin(`/api/loyalty/people/${fayId}`)).body.badges;
+    expect(progress).toEqual([
+      expect.objectContaining({ id: 'regular', progress: 2, target: 3, awardedAt: null }),
+      expect.objectContaining({ id: 'advocate', progress: 0, target: 1, awardedAt: null }),
+      expect.objectContaining({ id: 'complete-profile', progress: 1, target: 2, awardedAt: null }),
+    ]);
+    expect((await t.admin(`/api/profiles/${fayId}`)).body.traits).toMatchObject({ challenge_regular: 2 });
+    const decide = async () => {
+      const response = await fetch(`${t.url}/v1/decide?placement=account&userId=fay`, {
+        headers: { authorization: `Basic ${Buffer.from(`${t.writeKey}:`).toString('base64')}` },
+      });
+      return ((await response.json()) as { offer: { id: string; content: unknown } }).offer;
+    };
+    expect(await decide()).toMatchObject({
+      id: 'one-more-order',
+      content: { headline: expect.stringContaining('One more order') },
+    });
+
+    await send([
+      order('fay', 'f3', 5, 1),
+      { type: 'identify', userId: 'fay', traits: { first_name: 'Fay' } },
+      order('fay', 'f4', 5, 0),
+      order('gus', 'g1', 5, 0),
+    ]);
+    await t.adminRequest('POST', '/api/loyalty/run');
+    await t.adminRequest('POST', '/api/loyalty/run');
+    const fay = (await t.admin(`/api/loyalty/people/${fayId}`)).body;
+    expect(
+      fay.badges.filter((b: { awardedAt: string | null }) => b.awardedAt).map((b: { id: string }) => b.id),
+    ).toEqual(['regular', 'complete-profile']);
+    const badgeEntries = fay.entries.filter((e: { ruleId: string }) => e.ruleId?.startsWith('badge:'));
+    expect(badgeEntries.map((e: { ruleId: string; points: number }) => [e.ruleId, e.points]).sort()).toEqual([
+      ['badge:complete-profile', 10],
+      ['badge:regular', 25],
+    ]);
+    const annBadges = (await t.admin(`/api/loyalty/people/${await profileId('ann')}`)).body.badges;
+    expect(annBadges.find((b: { id: string }) => b.id === 'advocate').awardedAt).toEqual(expect.any(String));
+    await t.settle();
+    const announced = await t.server.pipeline.query(
+      `SELECT profile_id, (properties->>'badge_id') AS badge FROM events WHERE name = 'Badge Awarded' ORDER BY badge`,
+    );
+    expect(announced).toEqual([
+      { profile_id: await profileId('ann'), badge: 'advocate' },
+      { profile_id: fayId, badge: 'complete-profile' },
+      { profile_id: fayId, badge: 'regular' },
+    ]);
+    expect((await t.admin(`/api/profiles/${fayId}`)).body.traits).toMatchObject({
+      loyalty_badges: 'complete-profile,regular',
+      challenge_regular: 3,
+    });
+    expect((await t.admin('/api/loyalty/overview')).body.badges).toEqual({
+      advocate: 1,
+      'complete-profile': 1,
+      regular: 1,
+    });
+    // (The placement's person cache sees the new traits within its 10 s freshness: docs/placements.md.)
   });
 
   it('the profile export includes the ledger and the referrals', async () => {
@@ -204,13 +362,15 @@ describe('loyalty API', () => {
       headers: { authorization: `Bearer ${t.adminToken}` },
     });
     const document = (await response.json()) as {
-      loyalty: { entries: { id: number }[]; referrals: unknown[] };
+      loyalty: { entries: { id: number }[]; referrals: unknown[]; badges: unknown[]; progress: unknown[] };
     };
     const ledger = (await t.admin(`/api/loyalty/people/${await profileId('ann')}`)).body;
     expect(document.loyalty.entries.map((entry: { id: number }) => entry.id).sort()).toEqual(
       ledger.entries.map((entry: { id: number }) => entry.id).sort(),
     );
-    expect(document.loyalty.referrals).toHaveLength(1);
+    expect(document.loyalty.referrals).toHaveLength(3);
+    expect(document.loyalty.badges).toEqual([expect.objectContaining({ badge_id: 'advocate' })]);
+    expect(document.loyalty.progress).toEqual([expect.objectContaining({ badge_id: 'advocate' })]);
   });
 
   it('erasure removes the person’s ledger', async () => {

@@ -2,10 +2,16 @@
 // loops and other bad programmes refused with their place named, tiers, expiry.
 import { describe, expect, it } from 'vitest';
 import {
+  type Badge,
+  badgesStepped,
+  badgeTarget,
+  badgeWindowStart,
   EMPTY_PROGRAMME,
+  EXAMPLE_PROGRAMME,
   earningsFor,
   type Programme,
   pointsToExpire,
+  profileProgress,
   programmeIssues,
   tierFor,
 } from '../../src/loyalty/index.ts';
@@ -117,5 +123,49 @@ describe('tiers and expiry', () => {
     // spent more than what expired: nothing left of it to expire
     expect(pointsToExpire(100, 150, 50)).toBe(0);
     expect(pointsToExpire(100, 0, 40)).toBe(40);
+  });
+});
+
+describe('badges and challenges', () => {
+  const regular: Badge = {
+    id: 'regular',
+    name: 'Regular',
+    challenge: { kind: 'events', event: 'Order Completed', count: 3, withinDays: 30 },
+  };
+  const profile: Badge = {
+    id: 'complete',
+    name: 'Complete profile',
+    challenge: { kind: 'profile', traits: ['email', 'first_name', 'city'] },
+  };
+
+  it('the example programme is valid and its badges are stepped by their events', () => {
+    expect(programmeIssues(EXAMPLE_PROGRAMME)).toEqual([]);
+    expect(badgesStepped(EXAMPLE_PROGRAMME, 'Order Completed').map((b) => b.id)).toEqual(['regular']);
+    expect(badgesStepped(EXAMPLE_PROGRAMME, 'Product Viewed')).toEqual([]);
+  });
+
+  it('counts an events challenge within its window ending at the event, the whole history without one', () => {
+    expect(badgeTarget(regular)).toBe(3);
+    expect(badgeWindowStart(regular, '2026-03-31T12:00:00.000Z')).toBe('2026-03-01T12:00:00.000Z');
+    const ever = { ...regular, challenge: { kind: 'events' as const, event: 'Order Completed', count: 3 } };
+    expect(badgeWindowStart(ever, '2026-03-31T12:00:00.000Z')).toBeNull();
+  });
+
+  it('a profile challenge counts the traits with a value (blank and null are none)', () => {
+    expect(badgeTarget(profile)).toBe(3);
+    expect(profileProgress(profile, { email: 'a@b.c', first_name: '  ', city: null })).toBe(1);
+    expect(profileProgress(profile, { email: 'a@b.c', first_name: 'Ann', city: 'Lyon' })).toBe(3);
+  });
+
+  it('refuses a challenge on a loyalty event (it would loop) and duplicate badge ids', () => {
+    const looping: Badge = {
+      id: 'loop',
+      name: 'Loop',
+      challenge: { kind: 'events', event: 'Badge Awarded', count: 2 },
+    };
+    expect(programmeIssues({ ...EMPTY_PROGRAMME, badges: [looping, { ...regular, id: 'loop' }] })).toEqual([
+      'badges[0] (loop): a challenge on "Badge Awarded" would loop (badges earned on a loyalty event)',
+      'badges[1] (loop): duplicate id',
+    ]);
   });
 });

@@ -112,6 +112,13 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
     primaryKey: ['profile_id', 'id'],
     why: "the points ledger, per person: an entry's idempotency key is unique per person, and a balance is summed on one shard",
   },
+  loyalty_progress: {
+    kind: 'distributed',
+    column: 'profile_id',
+    why: 'per person, each step towards a badge',
+  },
+  loyalty_badges: { kind: 'distributed', column: 'profile_id', why: 'per person, each badge awarded' },
+  loyalty_firsts: { kind: 'distributed', column: 'profile_id', why: "per person, a first purchase's mark" },
   loyalty_referrals: { kind: 'local', why: 'who referred whom, keyed by the referee; few rows' },
   loyalty_state: { kind: 'local', why: 'loyalty bookkeeping' },
   survey_responses: {

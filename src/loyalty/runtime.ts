@@ -1,0 +1,95 @@
+// Loyalty in a server process: the service, the log processor in the shared guarded loop
+// (src/pipeline: offsets, quarantine, backoff) on a state connection of its own, and the
+// schedule of runs (expiry, badge announcements, tiers and traits). server.ts starts it and
+// hands it to the routes and to the quarantine's replay.
+import type { IdentityConfig } from '../identity/index.ts';
+import {
+  DEFAULT_QUARANTINE_POLICY,
+  type InjectedFault,
+  type ProcessorLoop,
+  type QuarantinePolicy,
+  type ReplayResult,
+  replayQuarantined,
+  runGuardedStep,
+  startProcessorLoop,
+} from '../pipeline/index.ts';
+import { openStateStore, type StorageLocation } from '../store/index.ts';
+import { LOYALTY_PROCESSOR, loyaltyProcessor } from './processor.ts';
+import { type LoyaltyDeps, LoyaltyService } from './service.ts';
+import type { LoyaltyStore } from './store.ts';
+
+export interface LoyaltyRuntimeOptions extends Omit<LoyaltyDeps, 'catchUp' | 'state'> {
+  location: StorageLocation;
+  store: LoyaltyStore;
+  identity: IdentityConfig;
+  /** Run the processor's loop and the schedule here (RAPPORT_PROCESSORS). */
+  runLoops: boolean;
+  /** Milliseconds between runs; 0: only on request. */
+  runEveryMs: number;
+  pollMs?: number;
+  quarantine?: QuarantinePolicy;
+  faults?: readonly InjectedFault[];
+  onError: (error: unknown) => void;
+}
+
+export interface LoyaltyRuntime {
+  service: LoyaltyService;
+  replay(id: number): Promise<ReplayResult>;
+  stop(): Promise<void>;
+}
+
+const BATCH = 500;
+
+export async function startLoyalty(options: LoyaltyRuntimeOptions): Promise<LoyaltyRuntime> {
+  // Its own connection: the processor's lock is a transaction on it (SQLite), which no other
+  // caller on this thread may find open.
+  const state = await openStateStore(options.location);
+  const policy = options.quarantine ?? DEFAULT_QUARANTINE_POLICY;
+  let loop: ProcessorLoop | undefined;
+  const service = new LoyaltyService({
+    ...options,
+    state,
+    catchUp: () => (loop ? loop.exclusive(drain) : drain()),
+  });
+  const processor = loyaltyProcessor({
+    state,
+    store: options.store,
+    identity: options.identity,
+    batchSize: BATCH,
+    programme: () => service.savedProgramme(),
+    secret: () => service.secret(),
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
+  /** The processor's pending slices, guarded like the loop's steps (a poison message is set aside). */
+  async function drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const applied = await runGuardedStep(processor, policy);
+      if (applied === 0) return total;
+      total += applied;
+    }
+  }
+  if (options.runLoops) {
+    loop = startProcessorLoop(processor, policy, {
+      pollMs: options.pollMs ?? 250,
+      onError: options.onError,
+      onQuarantine: (entry) =>
+        options.onError(
+          new Error(
+            `${LOYALTY_PROCESSOR} set log entry ${entry.seq} (message ${entry.messageId}) aside in quarantine: ${entry.error}`,
+          ),
+        ),
+    });
+    if (options.runEveryMs > 0) service.schedule(options.runEveryMs, options.onError);
+  }
+  return {
+    service,
+    replay: (id) => (loop ? loop.replay(id) : replayQuarantined(processor, id)),
+    async stop() {
+      service.stop();
+      await loop?.stop();
+      await state.close();
+      await options.store.close();
+    },
+  };
+}
