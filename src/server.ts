@@ -14,6 +14,7 @@ import {
 import { journeyRoutes } from './api/journeys.ts';
 import { quarantineRoutes } from './api/quarantine.ts';
 import { attributionRoutes } from './attribution/index.ts';
+import { AuditService, auditRoutes } from './audit/index.ts';
 import { accessRoutes, CredentialCache, installAccess, requestForLog } from './auth/index.ts';
 import {
   ChannelRuntime,
@@ -328,6 +329,11 @@ export async function createServer(
     }),
     credentials,
     publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
+  });
+  await app.register(auditRoutes, {
+    audit: new AuditService({ events: pipeline, state, profileMap: () => segments.profileMap() }, () =>
+      options.clock ? options.clock.now() : new Date(),
+    ),
   });
   await app.register(segmentRoutes, {
     state,

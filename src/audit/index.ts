@@ -1,5 +1,6 @@
 // The assumption audit (docs/assumption-audit.md): the door to the capability.
 
+export { EvidenceReader, type EvidenceSources, UnknownNameError } from './evidence.ts';
 export {
   type Belief,
   type Claim,
@@ -13,6 +14,14 @@ export {
   testClaim,
   withResult,
 } from './model.ts';
+export {
+  type AuditRouteOptions,
+  auditRoutes,
+  BeliefBodySchema,
+  BeliefSchema,
+  ClaimSchema,
+} from './routes.ts';
+export { AuditService, type AuditStores, BELIEFS_REPORT, type BeliefInput, type FlipOf } from './service.ts';
 export {
   CONFIDENCE,
   differenceInterval,
