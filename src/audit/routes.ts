@@ -7,8 +7,7 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
-import { errorSchema } from '../api/schemas.ts';
-import { RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import { UnknownNameError } from './evidence.ts';
 import { type AuditService, BeliefNotFoundError } from './service.ts';
 
