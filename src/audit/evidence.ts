@@ -82,7 +82,7 @@ export class EvidenceReader {
         condition.kind === 'event'
           ? [condition]
           : condition.kind === 'followed_by'
-            ? [condition.first, condition.then]
+            ? [condition.first, condition.next]
             : [];
       for (const ref of refs) {
         if (!events.has(ref.event))
@@ -160,18 +160,18 @@ export class EvidenceReader {
     return new Set([...counts].filter(([, n]) => n >= minCount).map(([id]) => id));
   }
 
-  /** The people whose first `first` was followed by a `then` within the window. */
+  /** The people whose first `first` was followed by a `next` within the window. */
   private async followedBy(
     condition: Extract<Condition, { kind: 'followed_by' }>,
     owner: (id: string) => string,
   ): Promise<Set<string>> {
     const first = eventFilter(condition.first, 0);
-    const then = eventFilter(condition.then, first.params.length);
+    const next = eventFilter(condition.next, first.params.length);
     const rows = await this.sources.events.query(
       `SELECT profile_id, CASE WHEN ${first.sql} THEN 1 ELSE 0 END AS is_first,
-          CASE WHEN ${then.sql} THEN 1 ELSE 0 END AS is_then, extract(epoch FROM timestamp) AS at
-        FROM events WHERE type = 'track' AND ((${first.sql}) OR (${then.sql}))`,
-      [...first.params, ...then.params],
+          CASE WHEN ${next.sql} THEN 1 ELSE 0 END AS is_next, extract(epoch FROM timestamp) AS at
+        FROM events WHERE type = 'track' AND ((${first.sql}) OR (${next.sql}))`,
+      [...first.params, ...next.params],
     );
     const firstAt = new Map<string, number>();
     for (const row of rows) {
@@ -182,7 +182,7 @@ export class EvidenceReader {
     const window = condition.withinDays * 86_400;
     const found = new Set<string>();
     for (const row of rows) {
-      if (Number(row.is_then) !== 1) continue;
+      if (Number(row.is_next) !== 1) continue;
       const id = owner(String(row.profile_id));
       const start = firstAt.get(id);
       const at = Number(row.at);

@@ -25,8 +25,8 @@ export type Condition =
   | { kind: 'trait'; trait: string; op: TraitOp; value?: string | number }
   | { kind: 'persona'; persona: string }
   | ({ kind: 'event'; minCount?: number } & EventRef)
-  /** Did `then` within `withinDays` after their first `first`. */
-  | { kind: 'followed_by'; first: EventRef; then: EventRef; withinDays: number };
+  /** Did `next` within `withinDays` after their first `first`. */
+  | { kind: 'followed_by'; first: EventRef; next: EventRef; withinDays: number };
 
 export type Claim =
   | {

@@ -55,7 +55,7 @@ export const ConditionSchema = Type.Union([
     {
       kind: Type.Literal('followed_by'),
       first: EventRef,
-      then: EventRef,
+      next: EventRef,
       withinDays: Type.Number({ exclusiveMinimum: 0, maximum: 3650 }),
     },
     { additionalProperties: false },

@@ -75,7 +75,7 @@ for (const engine of ENGINES)
       const claim = (share: number) => ({
         kind: 'share',
         among: [{ kind: 'event', ...printer }],
-        have: { kind: 'followed_by', first: printer, then: ink, withinDays: 30 },
+        have: { kind: 'followed_by', first: printer, next: ink, withinDays: 30 },
         direction: 'at_least',
         share,
       });
@@ -90,7 +90,7 @@ for (const engine of ENGINES)
       // With a 60-day window the late ink counts too: two thirds.
       const wide = await believe('Printer buyers buy ink within two months', {
         ...claim(0.5),
-        have: { kind: 'followed_by', first: printer, then: ink, withinDays: 60 },
+        have: { kind: 'followed_by', first: printer, next: ink, withinDays: 60 },
       });
       expect(wide.body.result.having).toBe(2 * INK_WITHIN_30_DAYS);
     });
@@ -186,7 +186,7 @@ for (const engine of ENGINES)
         have: {
           kind: 'followed_by',
           first: { event: 'Signed Up' },
-          then: { event: 'Signed Up' },
+          next: { event: 'Signed Up' },
           withinDays: 0,
         },
         direction: 'at_least',
