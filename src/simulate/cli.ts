@@ -9,7 +9,12 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { unreachable } from '../cli/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import { DEMO_EXPERIMENTS } from './experiments.ts';
-import { type FilledPages, fillRecommendationsAndLoyalty } from './fill.ts';
+import {
+  type FilledPages,
+  type FilledScreens,
+  fillFunnelSegmentsAndValue,
+  fillRecommendationsAndLoyalty,
+} from './fill.ts';
 import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
 import { plantDemoSpend } from './spend.ts';
 import type { WorldKind } from './types.ts';
@@ -40,6 +45,8 @@ export interface DemoSummary extends SendResult {
   experimentsDefined: string[];
   /** With an admin token (store): the recommendations refreshed and the loyalty programme run. */
   pages: FilledPages | null;
+  /** With an admin token (store): the funnel switched on, the demo segments saved, the value scored. */
+  screens: FilledScreens | null;
   /** With an admin token (store): the planted spend rows imported (spend.ts). */
   spendRows: number;
   people: number;
@@ -128,6 +135,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     options.kind === 'store' && options.adminToken
       ? await fillRecommendationsAndLoyalty(options.url, options.adminToken)
       : null;
+  const screens =
+    options.kind === 'store' && options.adminToken
+      ? await fillFunnelSegmentsAndValue(options.url, options.adminToken)
+      : null;
   const spendRows =
     options.kind === 'store' && options.adminToken
       ? await plantDemoSpend(options.url, options.adminToken, start, options.days)
@@ -136,6 +147,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     ...result,
     experimentsDefined,
     pages,
+    screens,
     spendRows,
     people: options.people,
     start: start.toISOString(),
@@ -255,6 +267,10 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     if (summary.pages)
       lines.push(
         `Recommendations refreshed (${summary.pages.peopleWithRecommendations} people with next best products), the example loyalty programme run (${summary.pages.loyaltyPointsEarned} points earned).`,
+      );
+    if (summary.screens)
+      lines.push(
+        `Lifecycle funnel ${summary.screens.funnel ? 'switched on' : 'already on'}; segments saved: ${summary.screens.segments.join(', ') || 'none missing'}; value scored for ${summary.screens.valueScored} customers.`,
       );
     if (summary.spendRows > 0)
       lines.push(

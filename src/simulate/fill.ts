@@ -2,6 +2,9 @@
 // example loyalty programme (when none is set) and a run, a refresh of next best products, and
 // the `recommendations` experiment (its holdout against its treatment) on the Experiments page.
 // The orders must reach the warehouse first, so the refresh is retried until it sees buyers.
+// It also switches on the lifecycle funnel (after the history is in: the stages are dated by
+// each person's own events), saves the demo segments and refreshes the value scores, so the
+// Funnel, Segments and Value pages are not empty.
 import { EXAMPLE_PROGRAMME } from '../loyalty/index.ts';
 import { SendRefusedError } from './send.ts';
 
@@ -68,4 +71,48 @@ export async function fillRecommendationsAndLoyalty(url: string, token: string):
     loyaltyPointsEarned: Number(run.pointsEarned ?? 0),
     peopleWithRecommendations: Number(refresh.withRecommendations ?? 0),
   };
+}
+
+/** The segments a new user sees on the Segments page after `rapport demo` (store). */
+export const DEMO_SEGMENTS = [
+  { id: 'repeat-buyers', name: 'Repeat buyers', text: 'performed "Order Completed" at least 2 times' },
+  {
+    id: 'recent-buyers',
+    name: 'Bought in the last 30 days',
+    text: 'performed "Order Completed" in last 30 days',
+  },
+  {
+    id: 'lapsed-buyers',
+    name: 'Lapsed buyers (no order in 90 days)',
+    text: 'performed "Order Completed" and not performed "Order Completed" in last 90 days',
+  },
+  { id: 'valuable', name: 'Expected to spend over 100 (CLV)', text: 'computed clv > 100' },
+] as const;
+
+export interface FilledScreens {
+  funnel: string | null;
+  segments: string[];
+  valueScored: number;
+}
+
+/** The lifecycle funnel (when no funnel is on), the demo segments that are missing, a value refresh. */
+export async function fillFunnelSegmentsAndValue(url: string, token: string): Promise<FilledScreens> {
+  const { funnels } = (await call(url, token, 'GET', '/api/funnels')) as { funnels: unknown[] };
+  let funnel: string | null = null;
+  if (funnels.length === 0) {
+    await call(url, token, 'PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' });
+    funnel = 'lifecycle';
+  }
+  const value = await call(url, token, 'POST', '/api/value/refresh');
+  const { segments } = (await call(url, token, 'GET', '/api/segments')) as {
+    segments: Array<{ id: string }>;
+  };
+  const existing = new Set(segments.map((segment) => segment.id));
+  const saved: string[] = [];
+  for (const segment of DEMO_SEGMENTS) {
+    if (existing.has(segment.id)) continue;
+    await call(url, token, 'POST', '/api/segments', segment);
+    saved.push(segment.id);
+  }
+  return { funnel, segments: saved, valueScored: Number(value.customers ?? 0) };
 }

@@ -21,6 +21,7 @@ export {
   PLANTED_EXTRA_BUYERS,
   PLANTED_NULL,
 } from './experiments.ts';
+export { DEMO_SEGMENTS, type FilledScreens } from './fill.ts';
 export { Random } from './random.ts';
 export {
   batchesOf,
