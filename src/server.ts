@@ -48,6 +48,7 @@ import {
   loyaltyRunMsFrom,
   startLoyalty,
 } from './loyalty/index.ts';
+import { lifecycleStageIds, nameRoutes } from './names/index.ts';
 import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
@@ -458,6 +459,16 @@ export async function createServer(
     now,
   });
   await app.register(arbitrationPolicyRoutes, { policies, credentials, wake: () => conductor.wake(), now });
+  await app.register(nameRoutes, {
+    sources: {
+      engine: location.databaseUrl ? 'postgres' : 'duckdb',
+      query: (sql, params) => pipeline.query(sql, params),
+      segments: async () => (await segments.listSegments()).map(({ id, name }) => ({ id, name })),
+      stages: async () => lifecycleStageIds(await segments.listFunnels()),
+      purposes: () => config.consentPurposes,
+      channels: () => channels.names(),
+    },
+  });
   app.get(
     '/health',
     { config: { access: 'public' }, schema: { tags: ['operations'], summary: 'Ready to take traffic' } },

@@ -1,6 +1,7 @@
 // Journeys, the arbitration log, the outbox and API sends (docs/journeys.md,
 // docs/arbitration.md). Handlers call the conductor's JourneyService; none touches a store.
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
 import {
@@ -57,6 +58,24 @@ const invalidSchema = {
   },
   additionalProperties: true,
 } as const;
+
+const JourneyIssueSchema = Type.Object({
+  code: Type.String(),
+  stepId: Type.Optional(Type.String()),
+  field: Type.String({ description: 'a JSON pointer into the document' }),
+  message: Type.String(),
+});
+
+const JourneyCheckSchema = Type.Object({
+  ok: Type.Boolean(),
+  issues: Type.Array(JourneyIssueSchema, { description: 'empty when ok; each names its step and field' }),
+});
+
+const JourneyVersionSchema = Type.Object({
+  version: Type.Integer(),
+  savedAt: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+});
 
 const statsSchema = {
   type: 'object',
@@ -158,6 +177,60 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
       },
     },
     async (request) => journeys.save(request.body, (request.params as { id: string }).id),
+  );
+
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  typed.post(
+    '/api/journeys/check',
+    {
+      // Checks only: nothing is stored, so reading is enough to ask.
+      config: { access: 'read' },
+      schema: {
+        tags: ['journeys'],
+        summary:
+          'Check a journey document as saving would, without saving it (the builder’s inline validation)',
+        security,
+        body: Type.Object({}, { additionalProperties: true, description: 'a journey document' }),
+        response: { 200: JourneyCheckSchema },
+      },
+    },
+    async (request) => journeys.check(request.body),
+  );
+
+  typed.get(
+    '/api/journeys/:id/versions',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['journeys'],
+        summary: 'Every saved version of a journey, newest first',
+        security,
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: Type.Array(JourneyVersionSchema), 404: errorSchema },
+      },
+    },
+    async (request) => journeys.versions(request.params.id),
+  );
+
+  typed.get(
+    '/api/journeys/:id/versions/:version',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags: ['journeys'],
+        summary: 'One saved version of a journey',
+        security,
+        params: Type.Object({ id: Type.String(), version: Type.Integer({ minimum: 1 }) }),
+        response: {
+          200: Type.Object({
+            version: Type.Integer(),
+            definition: Type.Object({}, { additionalProperties: true }),
+          }),
+          404: errorSchema,
+        },
+      },
+    },
+    async (request) => journeys.version(request.params.id, request.params.version),
   );
 
   app.get(

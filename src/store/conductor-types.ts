@@ -18,6 +18,13 @@ export interface StoredJourney {
   updatedAt: string;
 }
 
+export interface JourneyVersionRow {
+  version: number;
+  savedAt: string;
+  /** The journey's name in that version. */
+  name: string | null;
+}
+
 export interface StoredInstance {
   instanceId: string;
   journeyId: string;
@@ -215,6 +222,8 @@ export interface ConductorStore {
   getJourney(journeyId: string): Promise<StoredJourney | undefined>;
   /** A saved version's definition (instances finish on the version they entered under). */
   getJourneyVersion(journeyId: string, version: number): Promise<unknown | undefined>;
+  /** Every saved version of a journey, newest first (the builder's version history). */
+  listJourneyVersions(journeyId: string): Promise<JourneyVersionRow[]>;
   listJourneys(): Promise<StoredJourney[]>;
   setJourneyStatus(journeyId: string, status: JourneyStatus, now: string): Promise<boolean>;
   journeyStats(journeyId: string): Promise<JourneyStats>;

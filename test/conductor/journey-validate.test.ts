@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Step } from '../../src/conductor/index.ts';
 import { validateJourney } from '../../src/conductor/index.ts';
 import { exit, journey, send } from './fixtures.ts';
 
@@ -30,6 +31,47 @@ describe('validateJourney', () => {
     expect(issues).toContainEqual(
       expect.objectContaining({ code: 'unknown_step', stepId: 'hello', field: '/steps/0/next' }),
     );
+  });
+
+  it('says an edge left unconnected (an empty reference) at its step and field, as the builder draws it', () => {
+    const hold = {
+      id: 'hold',
+      type: 'waitForEvent' as const,
+      event: 'Order Completed',
+      timeout: { amount: 2, unit: 'days' as const },
+      next: 'done',
+      onTimeout: '',
+    };
+    const issues = issuesOf(journey([hold, exit()]));
+    expect(issues).toEqual([
+      {
+        code: 'unknown_step',
+        stepId: 'hold',
+        field: '/steps/0/onTimeout',
+        message: 'step hold is not connected: its onTimeout goes to no step',
+      },
+    ]);
+  });
+
+  it('says a send with no message, or an empty text, at its step', () => {
+    const { template: _, ...noTemplate } = send('hello', 'done') as Extract<Step, { type: 'send' }>;
+    expect(issuesOf({ ...journey([exit()]), start: 'hello', steps: [noTemplate, exit()] })).toEqual([
+      expect.objectContaining({
+        code: 'invalid_template',
+        stepId: 'hello',
+        field: '/steps/0/template',
+        message: 'step hello sends nothing: it has no message',
+      }),
+    ]);
+    const empty = send('hello', 'done', { template: { subject: 'Hi', body: '' } });
+    expect(issuesOf(journey([empty, exit()]))).toEqual([
+      expect.objectContaining({
+        code: 'invalid_template',
+        stepId: 'hello',
+        field: '/steps/0/template/body',
+        message: 'step hello sends nothing: its message text is empty',
+      }),
+    ]);
   });
 
   it('refuses an unknown start', () => {

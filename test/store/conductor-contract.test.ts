@@ -128,9 +128,20 @@ for (const engine of ENGINES) {
     it('keeps every saved version and lists the latest; status changes', async () => {
       await store.saveJourney('j', 2, { id: 'j', version: 2 }, at(1));
       expect(await store.getJourneyVersion('j', 1)).toEqual({ id: 'j', version: 1 });
-      expect((await store.getJourney('j'))?.version).toBe(2);
+      await store.saveJourney('other', 1, { id: 'other', version: 1, name: 'Not j' }, at(1));
+      await store.saveJourney('j', 3, { id: 'j', version: 3, name: 'Third' }, at(3));
+      expect(await store.listJourneyVersions('j')).toEqual([
+        { version: 3, savedAt: at(3), name: 'Third' },
+        { version: 2, savedAt: at(1), name: null },
+        { version: 1, savedAt: at(0), name: null },
+      ]);
+      expect(await store.listJourneyVersions('nope')).toEqual([]);
+      expect((await store.getJourney('j'))?.version).toBe(3);
       expect(await store.setJourneyStatus('j', 'paused', at(2))).toBe(true);
-      expect((await store.listJourneys()).map((j) => [j.journeyId, j.status])).toEqual([['j', 'paused']]);
+      expect((await store.listJourneys()).map((j) => [j.journeyId, j.status])).toEqual([
+        ['j', 'paused'],
+        ['other', 'active'],
+      ]);
       expect(await store.setJourneyStatus('nope', 'paused', at(2))).toBe(false);
     });
 

@@ -56,6 +56,9 @@ describe.skipIf(reason !== null)('the journey editor’s message fields in headl
       .click();
     await page.getByRole('heading', { level: 1, name: 'Journeys' }).waitFor();
     await page.getByRole('button', { name: 'New journey' }).click();
+    // The message fields live in the builder's code view; the welcome example has a send step.
+    await page.getByLabel('Start from').selectOption('example');
+    await page.getByRole('tab', { name: 'Code view (JSON)' }).click();
   }, 300_000);
 
   afterAll(async () => {

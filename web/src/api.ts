@@ -313,6 +313,32 @@ export interface JourneyDefinition {
   entry?: Record<string, unknown>;
   [key: string]: unknown;
 }
+/** What the pickers offer (GET /api/names). */
+export interface SeenName {
+  name: string;
+  count: number;
+  lastSeen: string | null;
+}
+export interface Names {
+  events: Array<SeenName & { properties?: SeenName[] }>;
+  traits: SeenName[];
+  segments: Array<{ id: string; name: string }>;
+  stages: string[];
+  purposes: string[];
+  channels: string[];
+}
+export interface JourneyIssue {
+  code: string;
+  stepId?: string;
+  /** A JSON pointer into the document (`/steps/3/template/body`). */
+  field: string;
+  message: string;
+}
+export interface JourneyVersion {
+  version: number;
+  savedAt: string;
+  name: string | null;
+}
 export interface JourneyStats {
   journeyId: string;
   version: number;
@@ -784,6 +810,16 @@ export const api = {
     template: { subject?: string; body: string; html?: string };
     traits?: Record<string, unknown>;
   }) => request<TemplatePreview>('POST', '/api/templates/preview', { body: input }),
+  names: () => request<Names>('GET', '/api/names'),
+  checkJourney: (definition: unknown) =>
+    request<{ ok: boolean; issues: JourneyIssue[] }>('POST', '/api/journeys/check', { body: definition }),
+  journeyVersions: (id: string) =>
+    request<JourneyVersion[]>('GET', `/api/journeys/${encodeURIComponent(id)}/versions`),
+  journeyVersion: (id: string, version: number) =>
+    request<{ version: number; definition: JourneyDefinition }>(
+      'GET',
+      `/api/journeys/${encodeURIComponent(id)}/versions/${version}`,
+    ),
   journeyStats: (id: string) => request<JourneyStats>('GET', `/api/journeys/${encodeURIComponent(id)}/stats`),
   allJourneyStats: () => request<Array<JourneyStats & { journeyId: string }>>('GET', '/api/journey-stats'),
   pauseJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/pause`),

@@ -85,20 +85,45 @@ function shapeIssues(input: unknown): JourneyIssue[] {
   const steps = (input as { steps?: Array<{ id?: unknown }> } | null)?.steps;
   const seen = new Set<string>();
   const issues: JourneyIssue[] = [];
-  for (const { path, message } of preciseErrors(input)) {
+  for (const error of preciseErrors(input)) {
+    const { path, value } = error;
+    const stepIndex = /^\/steps\/(\d+)/.exec(path)?.[1];
+    const stepId = stepIndex === undefined ? undefined : steps?.[Number(stepIndex)]?.id;
+    const plain = typeof stepId === 'string' ? plainShapeIssue(stepId, path, value) : undefined;
+    const message = plain?.message ?? error.message;
     const key = `${path}:${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const stepIndex = /^\/steps\/(\d+)/.exec(path)?.[1];
-    const stepId = stepIndex === undefined ? undefined : steps?.[Number(stepIndex)]?.id;
     issues.push({
-      code: 'invalid_shape',
+      code: plain?.code ?? 'invalid_shape',
       ...(typeof stepId === 'string' ? { stepId } : {}),
       field: path || '/',
       message,
     });
   }
   return issues;
+}
+
+const EDGE_FIELD =
+  /^\/steps\/\d+\/(next|otherwise|onTimeout|cases\/\d+\/next|arms\/\d+\/next|holdout\/next)$/;
+
+/**
+ * The shape errors a builder makes while a journey is half drawn, said as a marketer reads
+ * them: an edge left unconnected (an empty reference) and a message with no text.
+ */
+function plainShapeIssue(
+  stepId: string,
+  path: string,
+  value: unknown,
+): { code: JourneyIssueCode; message: string } | undefined {
+  const field = EDGE_FIELD.exec(path)?.[1];
+  if (field && value === '')
+    return { code: 'unknown_step', message: `step ${stepId} is not connected: its ${field} goes to no step` };
+  if (/^\/steps\/\d+\/template$/.test(path) && value === undefined)
+    return { code: 'invalid_template', message: `step ${stepId} sends nothing: it has no message` };
+  if (/^\/steps\/\d+\/template\/body$/.test(path) && (value === '' || value === undefined))
+    return { code: 'invalid_template', message: `step ${stepId} sends nothing: its message text is empty` };
+  return undefined;
 }
 
 const STEP_SCHEMAS = new Map<unknown, TSchema>(
@@ -113,16 +138,16 @@ const ENTRY_SCHEMAS = new Map<unknown, TSchema>(
  * known type (or the trigger a known kind), check it against that one variant instead so the
  * error points at the field (`/steps/0/duration/amount`).
  */
-function preciseErrors(input: unknown): Array<{ path: string; message: string }> {
-  const errors: Array<{ path: string; message: string }> = [];
+function preciseErrors(input: unknown): Array<{ path: string; message: string; value: unknown }> {
+  const errors: Array<{ path: string; message: string; value: unknown }> = [];
   for (const error of Value.Errors(JourneyDefinitionSchema, input)) {
     const variant = variantFor(error.path, error.value);
     if (!variant) {
-      errors.push({ path: error.path, message: error.message });
+      errors.push({ path: error.path, message: error.message, value: error.value });
       continue;
     }
     for (const inner of Value.Errors(variant, error.value)) {
-      errors.push({ path: `${error.path}${inner.path}`, message: inner.message });
+      errors.push({ path: `${error.path}${inner.path}`, message: inner.message, value: inner.value });
     }
   }
   return errors;

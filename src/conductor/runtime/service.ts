@@ -9,6 +9,7 @@ import { checkRuleJson } from '../../segments/index.ts';
 import type {
   DecisionQuery,
   JourneyStats,
+  JourneyVersionRow,
   OutboxQuery,
   OutboxRow,
   StoredDecision,
@@ -23,7 +24,7 @@ import {
   type RenderedContent,
   renderContent,
 } from '../journey/templates.ts';
-import { validateJourney } from '../journey/validate.ts';
+import { type JourneyIssue, validateJourney } from '../journey/validate.ts';
 import type { OutboxPayload } from './outbox.ts';
 import type { ConductorState } from './state.ts';
 
@@ -136,14 +137,39 @@ export class JourneyService {
     private readonly onChange: () => void = () => {},
   ) {}
 
-  /** Validates and saves a version; 400 with the issues, 409 when the version is taken by other content. */
-  async save(input: unknown, expectedId?: string): Promise<StoredJourney> {
-    const validation = validateJourney(input, {
+  /** What save would say of a document, without saving it: the builder's inline validation. */
+  check(input: unknown): { ok: boolean; issues: JourneyIssue[] } {
+    const validation = this.validate(input);
+    return validation.ok ? { ok: true, issues: [] } : { ok: false, issues: validation.issues };
+  }
+
+  private validate(input: unknown) {
+    return validateJourney(input, {
       validateRule: (rule) => {
         const result = checkRuleJson(rule);
         return result.ok ? [] : result.issues.map((issue) => `${issue.path || '/'}: ${issue.message}`);
       },
     });
+  }
+
+  /** Every saved version, newest first. */
+  async versions(journeyId: string): Promise<JourneyVersionRow[]> {
+    await this.get(journeyId);
+    return this.conductor.store.listJourneyVersions(journeyId);
+  }
+
+  /** One saved version's document. */
+  async version(journeyId: string, version: number): Promise<{ version: number; definition: unknown }> {
+    await this.get(journeyId);
+    const definition = await this.conductor.store.getJourneyVersion(journeyId, version);
+    if (definition === undefined)
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `journey ${journeyId} has no version ${version}`);
+    return { version, definition };
+  }
+
+  /** Validates and saves a version; 400 with the issues, 409 when the version is taken by other content. */
+  async save(input: unknown, expectedId?: string): Promise<StoredJourney> {
+    const validation = this.validate(input);
     if (!validation.ok) {
       throw new RapportError(
         'RAPPORT_JOURNEY_INVALID',

@@ -14,6 +14,7 @@ import type {
   InstanceWrite,
   JourneyStats,
   JourneyStatus,
+  JourneyVersionRow,
   OutboxEntry,
   OutboxQuery,
   OutboxRow,
@@ -223,6 +224,15 @@ export class PostgresConductorStore implements ConductorStore {
       [journeyId, version],
     );
     return rows[0]?.definition;
+  }
+
+  async listJourneyVersions(journeyId: string): Promise<JourneyVersionRow[]> {
+    const { rows } = await this.pool.query(
+      `SELECT version, saved_at, definition->>'name' AS name FROM ${this.t.versions}
+       WHERE journey_id = $1 ORDER BY version DESC`,
+      [journeyId],
+    );
+    return rows.map((r) => ({ version: Number(r.version), savedAt: r.saved_at, name: r.name ?? null }));
   }
 
   async listJourneys(): Promise<StoredJourney[]> {

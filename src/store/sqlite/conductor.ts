@@ -13,6 +13,7 @@ import type {
   InstanceWrite,
   JourneyStats,
   JourneyStatus,
+  JourneyVersionRow,
   OutboxEntry,
   OutboxQuery,
   OutboxRow,
@@ -325,6 +326,16 @@ export class SqliteConductorStore implements ConductorStore {
       .prepare('SELECT definition FROM journey_versions WHERE journey_id = ? AND version = ?')
       .get(journeyId, version) as { definition: string } | undefined;
     return row && JSON.parse(row.definition);
+  }
+
+  async listJourneyVersions(journeyId: string): Promise<JourneyVersionRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT version, saved_at, json_extract(definition, '$.name') AS name FROM journey_versions
+         WHERE journey_id = ? ORDER BY version DESC`,
+      )
+      .all(journeyId) as Array<{ version: number; saved_at: string; name: string | null }>;
+    return rows.map((r) => ({ version: r.version, savedAt: r.saved_at, name: r.name }));
   }
 
   async listJourneys(): Promise<StoredJourney[]> {

@@ -1,12 +1,12 @@
-import { useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { Can } from '../access.tsx';
-import { api, type Journey } from '../api.ts';
+import { api, type Journey, type JourneyStats } from '../api.ts';
 import { JourneyGraph } from '../components/JourneyGraph.tsx';
 import { JourneysTable, loadJourneysWithStats } from '../components/JourneysTable.tsx';
-import { TemplateEditor } from '../components/TemplateEditor.tsx';
-import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
+import { Card, Empty, ErrorNote, Loading, LoadStatus, PageHeader } from '../components/ui.tsx';
 import { num, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
+import { blankJourney, type JourneyDefinition } from '../journey-builder/model.ts';
 import { Link, navigate } from '../router.tsx';
 
 const TEMPLATE = {
@@ -33,55 +33,82 @@ const TEMPLATE = {
   ],
 };
 
-function Editor(props: { initial: unknown; onSaved: (journey: Journey) => void; title: string }) {
-  const [text, setText] = useState(JSON.stringify(props.initial, null, 2));
+const Builder = lazy(() => import('../journey-builder/Builder.tsx'));
+
+function BuilderCard(props: {
+  title: string;
+  initial: JourneyDefinition;
+  existing?: Journey;
+  stats?: JourneyStats | null;
+  onSaved: (journey: Journey) => void;
+}) {
+  return (
+    <Card title={props.title} id="builder" wide>
+      <Suspense fallback={<Loading what="the journey builder" />}>
+        <Builder
+          initial={props.initial}
+          onSaved={props.onSaved}
+          {...(props.existing ? { existing: props.existing } : {})}
+          {...(props.stats !== undefined ? { stats: props.stats } : {})}
+        />
+      </Suspense>
+    </Card>
+  );
+}
+
+function Versions(props: { journey: Journey; onOpen: (definition: JourneyDefinition) => void }) {
+  const versions = useApi(() => api.journeyVersions(props.journey.journeyId), [props.journey.version]);
   const [error, setError] = useState<unknown>();
-  const [saved, setSaved] = useState<string>();
-  async function save() {
+  async function open(version: number) {
     setError(undefined);
-    setSaved(undefined);
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
-    } catch (e) {
-      setError(new Error(`Not valid JSON: ${(e as Error).message}`));
-      return;
-    }
-    try {
-      const journey = await api.saveJourney(parsed);
-      setSaved(`Saved version ${journey.version}.`);
-      props.onSaved(journey);
+      const found = await api.journeyVersion(props.journey.journeyId, version);
+      props.onOpen({ ...found.definition, version: props.journey.version + 1 } as JourneyDefinition);
     } catch (e) {
       setError(e);
     }
   }
   return (
-    <Card title={props.title} id="editor" wide>
-      <p className="small muted">
-        The journey document (docs/journeys.md). It is checked when saved: every issue names its step and
-        field. Raise
-        <code> version</code> to publish a change.
-      </p>
-      <label htmlFor="journey-json">Journey JSON</label>
-      <textarea
-        id="journey-json"
-        rows={18}
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        spellCheck={false}
-      />
-      <TemplateEditor text={text} onChange={setText} />
-      <div className="row" style={{ marginTop: '0.5rem' }}>
-        <button type="button" className="primary" onClick={save}>
-          Check and save
-        </button>
-        {saved ? (
-          <span className="ok" role="status">
-            {saved}
-          </span>
-        ) : null}
-      </div>
+    <Card title="Version history" id="versions">
+      <LoadStatus state={versions} />
       {error ? <ErrorNote error={error} /> : null}
+      {versions.data ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Version</th>
+              <th scope="col">Name</th>
+              <th scope="col">Saved</th>
+              <th scope="col">
+                <span className="visually-hidden">Action</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {versions.data.map((v) => (
+              <tr key={v.version}>
+                <td>
+                  {v.version}
+                  {v.version === props.journey.version ? ' (live)' : ''}
+                </td>
+                <td>{v.name}</td>
+                <td>{when(v.savedAt)}</td>
+                <td>
+                  <Can needs="marketing:write">
+                    <button type="button" onClick={() => void open(v.version)}>
+                      Open version {v.version} in the builder
+                    </button>
+                  </Can>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <p className="small muted">
+        Opening an old version starts a draft from it; saving publishes it as version{' '}
+        {props.journey.version + 1}. People already on their way finish on the version they entered under.
+      </p>
     </Card>
   );
 }
@@ -89,6 +116,7 @@ function Editor(props: { initial: unknown; onSaved: (journey: Journey) => void; 
 function List() {
   const list = useApi(() => loadJourneysWithStats(), []);
   const [creating, setCreating] = useState(false);
+  const [startFrom, setStartFrom] = useState<'blank' | 'example'>('blank');
   return (
     <>
       <PageHeader title="Journeys">
@@ -100,9 +128,27 @@ function List() {
       </PageHeader>
       <div className="grid">
         {creating ? (
-          <Editor
+          <Card id="start-from" wide>
+            <label htmlFor="start-from-choice">Start from</label>
+            <select
+              id="start-from-choice"
+              value={startFrom}
+              onChange={(e) => setStartFrom(e.target.value as 'blank' | 'example')}
+            >
+              <option value="blank">a blank journey (a trigger and an exit)</option>
+              <option value="example">the welcome example (wait a day, send a welcome email)</option>
+            </select>
+          </Card>
+        ) : null}
+        {creating ? (
+          <BuilderCard
+            key={startFrom}
             title="New journey"
-            initial={TEMPLATE}
+            initial={
+              startFrom === 'example'
+                ? (TEMPLATE as JourneyDefinition)
+                : blankJourney('my-journey', 'My journey')
+            }
             onSaved={(j) => navigate(`/journeys/${encodeURIComponent(j.journeyId)}`)}
           />
         ) : null}
@@ -127,8 +173,14 @@ function List() {
 function Detail(props: { id: string }) {
   const journey = useApi(() => api.journey(props.id), [props.id]);
   const stats = useApi(() => api.journeyStats(props.id), [props.id]);
-  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<JourneyDefinition | null>(null);
   const [error, setError] = useState<unknown>();
+  const reloadStats = stats.reload;
+  // The counts on the canvas are live: asked again every few seconds while the page is open.
+  useEffect(() => {
+    const timer = setInterval(reloadStats, 5_000);
+    return () => clearInterval(timer);
+  }, [reloadStats]);
   if (journey.error)
     return isNotFound(journey.error) ? (
       <Empty title="No such journey">
@@ -160,8 +212,14 @@ function Detail(props: { id: string }) {
           <button type="button" onClick={toggle}>
             {j.status === 'active' ? 'Pause' : 'Resume'}
           </button>
-          <button type="button" onClick={() => setEditing(!editing)} aria-expanded={editing}>
-            {editing ? 'Close the editor' : 'Edit'}
+          <button
+            type="button"
+            onClick={() =>
+              setDraft(draft ? null : ({ ...j.definition, version: j.version + 1 } as JourneyDefinition))
+            }
+            aria-expanded={draft !== null}
+          >
+            {draft ? 'Close the builder' : 'Edit'}
           </button>
         </Can>
       </PageHeader>
@@ -188,17 +246,21 @@ function Detail(props: { id: string }) {
             them.
           </p>
         </Card>
-        {editing ? (
-          <Editor
-            title="Edit (saves a new version)"
-            initial={{ ...j.definition, version: j.version + 1 }}
+        {draft ? (
+          <BuilderCard
+            key={JSON.stringify(draft)}
+            title={`Edit (publishes version ${j.version + 1})`}
+            initial={draft}
+            existing={j}
+            stats={s ?? null}
             onSaved={() => {
               journey.reload();
               stats.reload();
-              setEditing(false);
+              setDraft(null);
             }}
           />
         ) : null}
+        <Versions journey={j} onOpen={setDraft} />
       </div>
     </>
   );

@@ -1,7 +1,9 @@
 import { type FormEvent, lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Can } from '../access.tsx';
 import { api, type MembershipPoint, type Preview } from '../api.ts';
+import { NameHint } from '../components/NamePicker.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
+import { useNames } from '../components/use-names.ts';
 import { num, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
 import { Link, navigate } from '../router.tsx';
@@ -93,6 +95,7 @@ function ConditionEditor(props: {
   const { value: c, index: i } = props;
   const set = (patch: Partial<Condition>) => props.onChange({ ...c, ...patch });
   const id = (name: string) => `c${i}-${name}`;
+  const names = useNames();
   return (
     <fieldset className="condition">
       <legend className="small">Condition {i + 1}</legend>
@@ -110,7 +113,13 @@ function ConditionEditor(props: {
           <>
             <div>
               <label htmlFor={id('event')}>Event</label>
-              <input id={id('event')} value={c.event} onChange={(e) => set({ event: e.target.value })} />
+              <input
+                id={id('event')}
+                list={id('events')}
+                value={c.event}
+                onChange={(e) => set({ event: e.target.value })}
+              />
+              <NameHint listId={id('events')} kind="events" names={names} values={[c.event]} />
             </div>
             <div>
               <label htmlFor={id('countop')}>How often</label>
@@ -152,7 +161,13 @@ function ConditionEditor(props: {
           <>
             <div>
               <label htmlFor={id('trait')}>Trait</label>
-              <input id={id('trait')} value={c.trait} onChange={(e) => set({ trait: e.target.value })} />
+              <input
+                id={id('trait')}
+                list={id('traits')}
+                value={c.trait}
+                onChange={(e) => set({ trait: e.target.value })}
+              />
+              <NameHint listId={id('traits')} kind="traits" names={names} values={[c.trait]} />
             </div>
             <div>
               <label htmlFor={id('op')}>Test</label>
@@ -209,6 +224,19 @@ function ConditionEditor(props: {
           <div>
             <label htmlFor={id('stage')}>Stages (comma separated)</label>
             <input id={id('stage')} value={c.stage} onChange={(e) => set({ stage: e.target.value })} />
+            <NameHint
+              listId={id('stages')}
+              kind="stages"
+              names={names}
+              values={c.stage
+                .split(',')
+                .map((stage) => stage.trim())
+                .filter(Boolean)}
+            />
+            <p className="small muted">
+              Stages: {names?.stages.join(', ') || 'none yet (switch the lifecycle funnel on)'}. Names match
+              exactly, case included.
+            </p>
           </div>
         ) : null}
         <div>
