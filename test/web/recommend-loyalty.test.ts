@@ -155,4 +155,82 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     await page.getByText(`Balance: ${(board[0].balance + 10).toLocaleString('en')} points`).waitFor();
     await page.getByText('parcel arrived late').waitFor();
   });
+
+  it('shows each badge’s progress and the referral link on the 360 as the API does', async () => {
+    const profileId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+    const person = await api(server, 'GET', `/api/loyalty/people/${encodeURIComponent(profileId)}`);
+    expect(person.badges.length).toBe(3);
+    for (const badge of person.badges) {
+      const row = page.getByTestId(`badge-progress-${badge.id}`);
+      await expect(row.textContent()).resolves.toContain(
+        badge.awardedAt ? 'awarded' : `${badge.progress} of ${badge.target}`,
+      );
+    }
+    const { code } = await api(
+      server,
+      'GET',
+      `/api/loyalty/people/${encodeURIComponent(profileId)}/referral`,
+    );
+    await expect(page.getByTestId('referral-link').textContent()).resolves.toContain(`/r/${code}`);
+  });
+
+  it('adds, edits and deletes (after confirming) a bonus campaign, and edits a badge, through the form', async () => {
+    await go('Loyalty');
+    const overview = await api(server, 'GET', '/api/loyalty/overview');
+    const programme = await api(server, 'GET', '/api/loyalty/programme');
+    for (const badge of programme.badges) {
+      await expect(page.getByTestId(`badge-${badge.id}`).textContent()).resolves.toBe(
+        `${badge.name}: ${(overview.badges[badge.id] ?? 0).toLocaleString('en')} people`,
+      );
+    }
+    expect(Object.values(overview.badges).reduce((a: number, b) => a + (b as number), 0)).toBeGreaterThan(0);
+    const save = async () => {
+      await page.getByRole('button', { name: 'Save programme' }).click();
+      await page.locator('#programme').getByRole('status').waitFor();
+    };
+    await page.getByRole('button', { name: 'Add a bonus campaign' }).click();
+    await page.getByLabel('Campaign 1 multiplies').selectOption('orders');
+    await page.getByLabel('Campaign 1 multiplier').fill('3');
+    await page.getByLabel('Campaign 1 from (UTC)').fill('2026-12-01T00:00');
+    await page.getByLabel('Campaign 1 until (UTC)').fill('2026-12-08T00:00');
+    await save();
+    expect((await api(server, 'GET', '/api/loyalty/programme')).campaigns).toEqual([
+      {
+        id: 'campaign-1',
+        rules: ['orders'],
+        multiplier: 3,
+        from: '2026-12-01T00:00:00.000Z',
+        until: '2026-12-08T00:00:00.000Z',
+      },
+    ]);
+
+    await page.getByLabel('Campaign 1 id').fill('triple-week');
+    await page.getByLabel('Campaign 1 until (UTC)').fill('2026-12-15T00:00');
+    await save();
+    expect((await api(server, 'GET', '/api/loyalty/programme')).campaigns).toMatchObject([
+      { id: 'triple-week', until: '2026-12-15T00:00:00.000Z' },
+    ]);
+
+    const campaigns = page.getByRole('table', { name: 'Bonus campaigns' });
+    await campaigns.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('alertdialog', { name: 'Delete campaign triple-week?' }).waitFor();
+    await page.getByRole('button', { name: 'Keep' }).click();
+    await expect(campaigns.locator('tbody tr').count()).resolves.toBe(1);
+    await campaigns.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Yes, delete' }).click();
+    await expect(campaigns.locator('tbody tr').count()).resolves.toBe(0);
+    await save();
+    expect((await api(server, 'GET', '/api/loyalty/programme')).campaigns).toEqual([]);
+
+    await page.getByLabel('Badge 1 times').fill('2');
+    await page.getByLabel('Badge 1 within days').fill('');
+    await save();
+    expect((await api(server, 'GET', '/api/loyalty/programme')).badges[0]).toMatchObject({
+      id: 'regular',
+      challenge: { kind: 'events', event: 'Order Completed', count: 2 },
+    });
+    expect(
+      (await api(server, 'GET', '/api/loyalty/programme')).badges[0].challenge.withinDays,
+    ).toBeUndefined();
+  });
 });

@@ -67,6 +67,17 @@ export interface Tier {
   minPoints: number;
   benefits?: string[];
 }
+export type Challenge =
+  | { kind: 'events'; event: string; count: number; withinDays?: number }
+  | { kind: 'referrals'; count: number }
+  | { kind: 'profile'; traits: string[] };
+export interface Badge {
+  id: string;
+  name: string;
+  description?: string;
+  challenge: Challenge;
+  points?: number;
+}
 export interface Programme {
   earnRules: EarnRule[];
   campaigns: Campaign[];
@@ -74,7 +85,19 @@ export interface Programme {
   tierWindowDays: number;
   expiryDays: number;
   referralPoints?: number;
+  refereePoints?: number;
+  referralCap?: number;
+  referralLandingUrl?: string;
+  badges?: Badge[];
   allowNegative: boolean;
+}
+export interface BadgeProgress {
+  id: string;
+  name: string;
+  description: string | null;
+  progress: number;
+  target: number;
+  awardedAt: string | null;
 }
 export interface LedgerEntry {
   id: number;
@@ -92,6 +115,7 @@ export interface PersonLoyalty {
   qualifyingPoints: number;
   tier: Tier | null;
   entries: LedgerEntry[];
+  badges: BadgeProgress[];
 }
 export interface LoyaltyRun {
   at: string;
@@ -101,6 +125,7 @@ export interface LoyaltyRun {
   expired: number;
   tierChanges: number;
   traitsWritten: number;
+  badgesAnnounced: number;
 }
 
 export const recommendApi = {
@@ -135,5 +160,15 @@ export const loyaltyApi = {
       },
     ),
   status: () => request<{ last: LoyaltyRun | null }>('GET', '/api/loyalty/status'),
+  overview: () =>
+    request<{ badges: Record<string, number>; referrals: Record<string, number> }>(
+      'GET',
+      '/api/loyalty/overview',
+    ),
+  referral: (profileId: string) =>
+    request<{
+      code: string;
+      referred: Array<{ refereeId: string; at: string; rewardedAt: string | null; outcome: string }>;
+    }>('GET', `/api/loyalty/people/${encodeURIComponent(profileId)}/referral`),
   run: () => request<LoyaltyRun>('POST', '/api/loyalty/run'),
 };

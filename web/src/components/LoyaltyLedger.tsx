@@ -8,6 +8,7 @@ import { ErrorNote, Loading } from './ui.tsx';
 /** A person's points on their 360: balance, tier, the ledger, and an adjustment with a reason. */
 export function LoyaltyLedger(props: { profileId: string }) {
   const person = useApi(() => loyaltyApi.person(props.profileId), [props.profileId]);
+  const referral = useApi(() => loyaltyApi.referral(props.profileId), [props.profileId]);
   const [points, setPoints] = useState('');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<unknown>();
@@ -36,6 +37,31 @@ export function LoyaltyLedger(props: { profileId: string }) {
         Balance: <strong>{num(p.balance)}</strong> points · tier {p.tier ? p.tier.name : 'none'} ·{' '}
         {num(p.qualifyingPoints)} qualifying
       </p>
+      {p.badges.length > 0 ? (
+        <ul aria-label="Badges" className="badges">
+          {p.badges.map((badge) => (
+            <li key={badge.id} data-testid={`badge-progress-${badge.id}`}>
+              <strong>{badge.name}</strong>
+              {badge.description ? ` (${badge.description})` : ''}:{' '}
+              {badge.awardedAt ? (
+                `awarded ${when(badge.awardedAt)}`
+              ) : (
+                <>
+                  <progress value={badge.progress} max={badge.target} aria-label={`${badge.name} progress`} />{' '}
+                  {num(badge.progress)} of {num(badge.target)}
+                </>
+              )}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {referral.data ? (
+        <p className="small" data-testid="referral-link">
+          Referral link: <code>{`${window.location.origin}/r/${referral.data.code}`}</code> ·{' '}
+          {num(referral.data.referred.length)} referred,{' '}
+          {num(referral.data.referred.filter((r) => r.outcome === 'rewarded').length)} rewarded
+        </p>
+      ) : null}
       {p.entries.length > 0 ? (
         <table>
           <thead>

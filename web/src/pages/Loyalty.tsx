@@ -1,5 +1,6 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { Can } from '../access.tsx';
+import { BadgeRow, CampaignRow, newCampaign } from '../components/LoyaltyEditors.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components/ui.tsx';
 import { num, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -22,6 +23,30 @@ const EXAMPLE: Programme = {
   tierWindowDays: 365,
   expiryDays: 730,
   referralPoints: 100,
+  refereePoints: 50,
+  referralCap: 20,
+  badges: [
+    {
+      id: 'regular',
+      name: 'Regular',
+      description: 'Buy 3 times in 30 days',
+      challenge: { kind: 'events', event: 'Order Completed', count: 3, withinDays: 30 },
+      points: 100,
+    },
+    {
+      id: 'advocate',
+      name: 'Advocate',
+      description: 'Refer a friend who buys',
+      challenge: { kind: 'referrals', count: 1 },
+    },
+    {
+      id: 'complete-profile',
+      name: 'Complete profile',
+      description: 'Give your name and email',
+      challenge: { kind: 'profile', traits: ['email', 'first_name'] },
+      points: 20,
+    },
+  ],
   allowNegative: false,
 };
 
@@ -244,13 +269,107 @@ function ProgrammeForm(props: { programme: Programme; onSaved: () => void }) {
         value={draft.referralPoints ?? 0}
         onChange={(e) => set({ referralPoints: Number(e.target.value) })}
       />
-      <p className="small muted">
-        Bonus campaigns:{' '}
-        {draft.campaigns.length === 0
-          ? 'none'
-          : draft.campaigns.map((c) => `${c.id} ×${c.multiplier}`).join(', ')}{' '}
-        (set them through <code>PUT /api/loyalty/programme</code>).
-      </p>
+      <label htmlFor="referee-points">Welcome points (to the referred person on their first purchase)</label>
+      <input
+        id="referee-points"
+        type="number"
+        value={draft.refereePoints ?? 0}
+        onChange={(e) => set({ refereePoints: Number(e.target.value) })}
+      />
+      <label htmlFor="referral-cap">Most rewarded referrals per person (0: no cap)</label>
+      <input
+        id="referral-cap"
+        type="number"
+        value={draft.referralCap ?? 0}
+        onChange={(e) => set({ referralCap: Number(e.target.value) })}
+      />
+      <label htmlFor="referral-landing">Referral links send visitors to (web address)</label>
+      <input
+        id="referral-landing"
+        type="url"
+        placeholder="https://shop.example/welcome"
+        value={draft.referralLandingUrl ?? ''}
+        onChange={(e) => {
+          const { referralLandingUrl: _url, ...rest } = draft;
+          setSaved(false);
+          setDraft(e.target.value ? { ...rest, referralLandingUrl: e.target.value } : rest);
+        }}
+      />
+      <h3>Bonus campaigns</h3>
+      {draft.campaigns.length === 0 ? <p className="muted">No bonus campaigns.</p> : null}
+      <table aria-label="Bonus campaigns">
+        <thead>
+          <tr>
+            <th scope="col">Id</th>
+            <th scope="col">Multiplies</th>
+            <th scope="col">×</th>
+            <th scope="col">From (UTC)</th>
+            <th scope="col">Until (UTC)</th>
+            <th scope="col" />
+          </tr>
+        </thead>
+        <tbody>
+          {draft.campaigns.map((campaign, i) => (
+            <CampaignRow
+              // biome-ignore lint/suspicious/noArrayIndexKey: rows are edited in place
+              key={i}
+              campaign={campaign}
+              index={i}
+              rules={draft.earnRules}
+              onChange={(next) => set({ campaigns: replaceAt(draft.campaigns, i, next) })}
+            />
+          ))}
+        </tbody>
+      </table>
+      <button
+        type="button"
+        onClick={() => set({ campaigns: [...draft.campaigns, newCampaign(draft.campaigns.length)] })}
+      >
+        Add a bonus campaign
+      </button>
+      <h3>Badges and challenges</h3>
+      {(draft.badges ?? []).length === 0 ? <p className="muted">No badges.</p> : null}
+      <table aria-label="Badges">
+        <thead>
+          <tr>
+            <th scope="col">Id</th>
+            <th scope="col">Name</th>
+            <th scope="col">Challenge</th>
+            <th scope="col">Target</th>
+            <th scope="col">Points</th>
+            <th scope="col" />
+          </tr>
+        </thead>
+        <tbody>
+          {(draft.badges ?? []).map((badge, i) => (
+            <BadgeRow
+              // biome-ignore lint/suspicious/noArrayIndexKey: rows are edited in place
+              key={i}
+              badge={badge}
+              index={i}
+              onChange={(next) => set({ badges: replaceAt(draft.badges ?? [], i, next) })}
+            />
+          ))}
+        </tbody>
+      </table>
+      <button
+        type="button"
+        onClick={() =>
+          set({
+            badges: [
+              ...(draft.badges ?? []),
+              {
+                id: `badge-${(draft.badges ?? []).length + 1}`,
+                name: 'New badge',
+                challenge: { kind: 'events', event: 'Order Completed', count: 3, withinDays: 30 },
+                points: 0,
+              },
+            ],
+          })
+        }
+      >
+        Add a badge
+      </button>
       <div style={{ marginTop: '0.5rem' }}>
         <Can needs="marketing:write">
           <button type="submit" className="primary">
@@ -268,6 +387,7 @@ export default function Loyalty() {
   const programme = useApi(() => loyaltyApi.programme(), []);
   const status = useApi(() => loyaltyApi.status(), []);
   const board = useApi(() => loyaltyApi.leaderboard(20), []);
+  const overview = useApi(() => loyaltyApi.overview(), []);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   async function run() {
@@ -277,6 +397,7 @@ export default function Loyalty() {
       await loyaltyApi.run();
       status.reload();
       board.reload();
+      overview.reload();
     } catch (e) {
       setError(e);
     } finally {
@@ -323,6 +444,30 @@ export default function Loyalty() {
                 </li>
               ))}
             </ul>
+          )}
+        </Card>
+        <Card title="Badges and referrals" id="badges">
+          {overview.data ? (
+            <>
+              {(programme.data?.badges ?? []).length === 0 ? (
+                <p className="muted">No badges in the programme.</p>
+              ) : (
+                <ul>
+                  {(programme.data?.badges ?? []).map((badge) => (
+                    <li key={badge.id} data-testid={`badge-${badge.id}`}>
+                      {badge.name}: {num(overview.data?.badges[badge.id] ?? 0)} people
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <p data-testid="referral-outcomes">
+                Referrals: {num(overview.data.referrals.rewarded ?? 0)} rewarded,{' '}
+                {num(overview.data.referrals.pending ?? 0)} waiting for a first purchase,{' '}
+                {num(overview.data.referrals.capped ?? 0)} over the cap
+              </p>
+            </>
+          ) : (
+            <Loading />
           )}
         </Card>
         <Card title="Leaderboard" id="leaderboard" wide>
