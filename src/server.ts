@@ -3,16 +3,7 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import {
-  adminRoutes,
-  adminTokenRoutes,
-  arbitrationPolicyRoutes,
-  corsOptions,
-  drainRequest,
-  logRoutes,
-} from './api/index.ts';
-import { journeyRoutes } from './api/journeys.ts';
-import { quarantineRoutes } from './api/quarantine.ts';
+import { adminRoutes, adminTokenRoutes, corsOptions, drainRequest } from './api/index.ts';
 import { attributionRoutes } from './attribution/index.ts';
 import { AuditService, auditRoutes } from './audit/index.ts';
 import { accessRoutes, CredentialCache, installAccess, requestForLog } from './auth/index.ts';
@@ -25,8 +16,10 @@ import {
 import {
   type ArbitrationPolicy,
   ArbitrationPolicyStore,
+  arbitrationPolicyRoutes,
   type Conductor,
   type Channel as DeliveryChannel,
+  journeyRoutes,
   policyFromEnvironment,
   type SalesLead,
   startConductor,
@@ -54,8 +47,10 @@ import type { InjectedFault } from './pipeline/faults.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
   JOURNEYS_PROCESSOR,
+  logRoutes,
   type Pipeline,
   PROFILES_PROCESSOR,
+  quarantineRoutes,
   startPipeline,
   type TestClock,
   WAREHOUSE_PROCESSOR,

@@ -2,8 +2,6 @@
 // routes' schemas and served at /api/openapi.json.
 
 export { type AdminTokenRouteOptions, adminTokenRoutes, CONFIRM_REVOKE_SELF } from './admin-tokens.ts';
-export { type ArbitrationPolicyRouteOptions, arbitrationPolicyRoutes } from './arbitration-policy.ts';
 export { corsOptions, isTrackingPath } from './cors.ts';
 export { drainRequest } from './drain.ts';
-export { type LogRouteOptions, logRoutes } from './log.ts';
 export { type ApiOptions, adminRoutes } from './routes.ts';

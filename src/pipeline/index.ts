@@ -12,6 +12,7 @@ export {
 } from './compaction.ts';
 export { failIfInjected, type InjectedFault } from './faults.ts';
 export { type Pipeline, startPipeline } from './host.ts';
+export { type LogRouteOptions, logRoutes } from './log-routes.ts';
 export { type LoopHandle, startLoop } from './loop.ts';
 export {
   DEFAULT_QUARANTINE_POLICY,
@@ -28,6 +29,7 @@ export {
   runGuardedStep,
   startProcessorLoop,
 } from './quarantine-loop.ts';
+export { type QuarantineRouteOptions, quarantineRoutes } from './quarantine-routes.ts';
 export { JOURNEYS_PROCESSOR, LOG_READERS, logReaderOffsets } from './readers.ts';
 export type { PipelineStatus } from './rpc.ts';
 export {

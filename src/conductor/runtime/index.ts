@@ -13,9 +13,11 @@ export {
   type OutgoingMessage,
 } from './channels.ts';
 export { CONDUCTOR_SOURCE } from './emit.ts';
+export { type JourneyRouteOptions, journeyRoutes } from './journey-routes.ts';
 export { type JourneyStepOptions, journeysProcessor, runJourneysStep } from './journeys-processor.ts';
 export { DECISION_EVENTS, LEASE_MS, MAX_ATTEMPTS, type OutboxPayload, runOutboxStep } from './outbox.ts';
 export { loadPerson, type PersonFacts } from './person.ts';
+export { type ArbitrationPolicyRouteOptions, arbitrationPolicyRoutes } from './policy-routes.ts';
 export {
   ArbitrationPolicyStore,
   type CurrentPolicy,

@@ -3,16 +3,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import type { CredentialCache } from '../auth/index.ts';
-import {
-  ApiSendSchema,
-  type JourneyService,
-  previewTemplate,
-  TemplatePreviewSchema,
-} from '../conductor/runtime/index.ts';
-import { errorSchema } from '../errors/index.ts';
-import { OUTBOX_STATUSES, type OutboxStatus } from '../store/index.ts';
-import { strictBody } from './strict-body.ts';
+import { strictBody } from '../../api/strict-body.ts';
+import type { CredentialCache } from '../../auth/index.ts';
+import { errorSchema } from '../../errors/index.ts';
+import { OUTBOX_STATUSES, type OutboxStatus } from '../../store/index.ts';
+import { ApiSendSchema, type JourneyService, previewTemplate, TemplatePreviewSchema } from './service.ts';
 
 export interface JourneyRouteOptions {
   journeys: JourneyService;

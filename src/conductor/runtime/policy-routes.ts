@@ -2,14 +2,10 @@
 // RAPPORT_ARBITRATION_POLICY (docs/arbitration.md). Read always; written only when no file pins
 // it (precedence in src/conductor/runtime/policy-store.ts).
 import type { FastifyInstance } from 'fastify';
-import type { CredentialCache } from '../auth/index.ts';
-import { ArbitrationPolicySchema } from '../conductor/arbitration/policy.ts';
-import {
-  type ArbitrationPolicyStore,
-  type CurrentPolicy,
-  policyDocument,
-} from '../conductor/runtime/index.ts';
-import { errorSchema } from '../errors/index.ts';
+import type { CredentialCache } from '../../auth/index.ts';
+import { errorSchema } from '../../errors/index.ts';
+import { ArbitrationPolicySchema } from '../arbitration/policy.ts';
+import { type ArbitrationPolicyStore, type CurrentPolicy, policyDocument } from './policy-store.ts';
 
 export interface ArbitrationPolicyRouteOptions {
   policies: ArbitrationPolicyStore;

@@ -4,8 +4,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
-import type { ReplayResult } from '../pipeline/index.ts';
 import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';
+import type { ReplayResult } from './quarantine-loop.ts';
 
 export interface QuarantineRouteOptions {
   quarantine: QuarantineStore;

@@ -5,8 +5,9 @@ import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema } from '../errors/index.ts';
 import { readerLimit } from '../ingest/index.ts';
-import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
 import type { StateStore } from '../store/index.ts';
+import type { Pipeline } from './host.ts';
+import { LOG_READERS, logReaderOffsets } from './readers.ts';
 
 export interface LogRouteOptions {
   state: StateStore;
