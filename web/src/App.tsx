@@ -31,6 +31,12 @@ const pages: Array<{
     page: lazy(() => import('./pages/Personas.tsx')),
   },
   {
+    path: '/surveys',
+    label: 'Surveys',
+    section: 'Understand',
+    page: lazy(() => import('./pages/Surveys.tsx')),
+  },
+  {
     path: '/recommendations',
     label: 'Recommendations',
     page: lazy(() => import('./pages/Recommendations.tsx')),
