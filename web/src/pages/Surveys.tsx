@@ -32,6 +32,8 @@ const KINDS = [
 ] as const;
 
 interface DraftQuestion {
+  /** React's key: stays with the question when another is removed. */
+  key: number;
   kind: string;
   text: string;
   options: string;
@@ -50,7 +52,13 @@ function NewSurvey(props: { onSaved: (id: string) => void }) {
   const [intro, setIntro] = useState('');
   const [traits, setTraits] = useState('');
   const [questions, setQuestions] = useState<DraftQuestion[]>([
-    { kind: 'nps', text: 'How likely are you to recommend us to a friend?', options: '', required: true },
+    {
+      key: 0,
+      kind: 'nps',
+      text: 'How likely are you to recommend us to a friend?',
+      options: '',
+      required: true,
+    },
   ]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -103,7 +111,7 @@ function NewSurvey(props: { onSaved: (id: string) => void }) {
       </label>
       <input id="survey-traits" value={traits} onChange={(e) => setTraits(e.target.value)} />
       {questions.map((q, i) => (
-        <fieldset key={i}>
+        <fieldset key={q.key}>
           <legend>Question {i + 1}</legend>
           <label htmlFor={`q${i}-kind`}>Kind</label>
           <select id={`q${i}-kind`} value={q.kind} onChange={(e) => change(i, { kind: e.target.value })}>
@@ -149,7 +157,16 @@ function NewSurvey(props: { onSaved: (id: string) => void }) {
       <button
         type="button"
         onClick={() =>
-          setQuestions((qs) => [...qs, { kind: 'text', text: '', options: '', required: false }])
+          setQuestions((qs) => [
+            ...qs,
+            {
+              key: Math.max(...qs.map((q) => q.key)) + 1,
+              kind: 'text',
+              text: '',
+              options: '',
+              required: false,
+            },
+          ])
         }
       >
         Add a question
