@@ -389,7 +389,10 @@ export async function createServer(
     policy: await policies.policy(),
     ...(pinnedPolicy ? {} : { loadPolicy: () => policies.policy() }),
     ...(clock ? { clock: () => clock.now() } : {}),
-    splitWeights: (journeyId, stepId) => experiments?.splitWeights(journeyId, stepId),
+    experiments: {
+      splitWeights: (journeyId, stepId) => experiments?.splitWeights(journeyId, stepId),
+      channelArm: (journeyId, profileId) => experiments?.channelArm(journeyId, profileId),
+    },
     offers: (offerId) =>
       placements.current.offers.find((offer) => offer.id === offerId)?.content as
         | Record<string, unknown>

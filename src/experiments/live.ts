@@ -19,7 +19,7 @@ export interface LivePlan {
 /** Does this experiment change what is served while it runs? */
 export function needsPlan(experiment: Experiment): boolean {
   if (experiment.status !== 'running') return false;
-  if (experiment.attachment.kind === 'placement') return true;
+  if (experiment.attachment.kind === 'placement' || experiment.attachment.kind === 'channel') return true;
   return experiment.attachment.kind === 'journey' && experiment.mode === 'bandit';
 }
 

@@ -152,6 +152,24 @@ export class ExperimentService {
     return splitWeightsOf(plan);
   }
 
+  /** A channel experiment's arm for a person in its journey (the unit is their profile). */
+  channelArm(
+    journeyId: string,
+    profileId: string,
+  ): { experimentId: string; experimentName: string; armId: string; armName: string } | undefined {
+    const plan = this.plans.find(
+      (p) => p.experiment.attachment.kind === 'channel' && p.experiment.attachment.journeyId === journeyId,
+    );
+    const arm = plan ? liveArm(plan, `p:${profileId}`, this.now()) : undefined;
+    if (!plan || !arm) return undefined;
+    return {
+      experimentId: plan.experiment.id,
+      experimentName: plan.experiment.name,
+      armId: arm.id,
+      armName: arm.name,
+    };
+  }
+
   private firstExposure(experimentId: string, unit: string): boolean {
     let seen = this.exposed.get(experimentId);
     if (!seen || seen.size >= EXPOSURE_MEMORY) {

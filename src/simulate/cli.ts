@@ -8,6 +8,7 @@ import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { unreachable } from '../cli/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
+import type { Experiment } from '../experiments/index.ts';
 import { DEMO_EXPERIMENTS } from './experiments.ts';
 import {
   type FilledPages,
@@ -15,6 +16,11 @@ import {
   fillFunnelSegmentsAndValue,
   fillRecommendationsAndLoyalty,
 } from './fill.ts';
+import {
+  DEMO_JOURNEY_EXPERIMENTS,
+  type JourneyPlantTruth,
+  plantJourneyExperiments,
+} from './journey-experiments.ts';
 import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
 import { plantDemoSpend } from './spend.ts';
 import type { WorldKind } from './types.ts';
@@ -43,6 +49,8 @@ export interface DemoOptions {
 export interface DemoSummary extends SendResult {
   /** Ids of the planted experiments defined on the server (with an admin token). */
   experimentsDefined: string[];
+  /** With an admin token (store, experiments): the planted journey splits' people and reactions per arm. */
+  journeyExperiments: JourneyPlantTruth | null;
   /** With an admin token (store): the recommendations refreshed and the loyalty programme run. */
   pages: FilledPages | null;
   /** With an admin token (store): the funnel switched on, the demo segments saved, the value scored. */
@@ -74,9 +82,13 @@ export async function writeTruth(path: string, truths: Iterable<unknown>): Promi
  * Defines the planted experiments. A metric may only name an event the warehouse has seen, so
  * this waits (up to a minute) for the sent Order Completed events to reach it.
  */
-async function defineDemoExperiments(url: string, adminToken: string): Promise<string[]> {
+export async function defineDemoExperiments(
+  url: string,
+  adminToken: string,
+  experiments: readonly Experiment[] = DEMO_EXPERIMENTS,
+): Promise<string[]> {
   const defined: string[] = [];
-  for (const experiment of DEMO_EXPERIMENTS) {
+  for (const experiment of experiments) {
     for (let attempt = 0; ; attempt++) {
       const response = await fetch(new URL(`/api/experiments/${experiment.id}`, url), {
         method: 'PUT',
@@ -127,10 +139,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     },
   });
   if (options.truthFile) await writeTruth(options.truthFile, world.truth());
-  const experimentsDefined =
-    options.kind === 'store' && options.experiments === true && options.adminToken
-      ? await defineDemoExperiments(options.url, options.adminToken)
-      : [];
+  const planting = options.kind === 'store' && options.experiments === true && options.adminToken;
+  const experimentsDefined = planting
+    ? await defineDemoExperiments(options.url, options.adminToken as string)
+    : [];
+  let journeyExperiments: JourneyPlantTruth | null = null;
+  if (planting) {
+    const userIds = [...world.truth()].flatMap((person) => (person.userId ? [person.userId] : []));
+    journeyExperiments = await plantJourneyExperiments({
+      url: options.url,
+      writeKey: options.writeKey,
+      adminToken: options.adminToken as string,
+      userIds,
+      seed: options.seed,
+    });
+    await defineDemoExperiments(options.url, options.adminToken as string, DEMO_JOURNEY_EXPERIMENTS);
+  }
   const pages =
     options.kind === 'store' && options.adminToken
       ? await fillRecommendationsAndLoyalty(options.url, options.adminToken)
@@ -146,6 +170,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   return {
     ...result,
     experimentsDefined,
+    journeyExperiments,
     pages,
     screens,
     spendRows,
@@ -259,6 +284,10 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     if (summary.experimentsDefined.length > 0)
       lines.push(
         `Planted experiments defined: ${summary.experimentsDefined.join(', ')} (see the Experiments page).`,
+      );
+    if (summary.journeyExperiments)
+      lines.push(
+        `Planted journey splits: ${Object.keys(summary.journeyExperiments).join(', ')} (journeys demo-winback and demo-survey).`,
       );
     else if (flags.kind === 'store' && flags.experiments)
       lines.push(

@@ -10,6 +10,7 @@ export {
   type DemoOptions,
   type DemoSummary,
   defaultStart,
+  defineDemoExperiments,
   registerDemoCommand,
   runDemo,
   writeTruth,
@@ -22,6 +23,15 @@ export {
   PLANTED_NULL,
 } from './experiments.ts';
 export { DEMO_SEGMENTS, type FilledScreens } from './fill.ts';
+export {
+  DEMO_JOURNEY_EXPERIMENTS,
+  DEMO_JOURNEY_PLANTS,
+  type JourneyPlantTruth,
+  PLANTED_SURVEY_RATE,
+  PLANTED_WINBACK_LIFT,
+  PLANTED_WINBACK_RATES,
+  plantJourneyExperiments,
+} from './journey-experiments.ts';
 export { Random } from './random.ts';
 export {
   batchesOf,

@@ -215,6 +215,52 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
     expect(rows.join(' ')).toContain('300');
   });
 
+  it('defines a bandit on a placement without JSON and shows who is served now, as the API says', async () => {
+    const form = page.locator('#new-experiment');
+    await form.locator('#exp-name').fill('Home banner bandit');
+    await form.getByLabel(/^Key/).fill('home-bandit');
+    await form.getByLabel('Where it runs').selectOption('placement');
+    await form.getByLabel(/^Placement id/).fill('home');
+    await form.getByLabel('How people are shared out').selectOption('bandit');
+    await form.getByLabel(/^Exploration share/).fill('10');
+    await form.getByLabel(/^Floor per arm/).fill('5');
+    await form.getByLabel('Arm 1 key').fill('offer-a');
+    await form.getByLabel('Arm 1 name').fill('Offer A');
+    await form.getByLabel('Arm 1 weight (%)').fill('50');
+    await form.getByLabel('Arm 2 key').fill('offer-b');
+    await form.getByLabel('Arm 2 name').fill('Offer B');
+    await form.getByLabel('Arm 2 weight (%)').fill('50');
+    await form.locator('#primary-name').fill('clicks');
+    await form.locator('#primary-event').fill('Promotion Clicked');
+    await form.getByRole('button', { name: 'Save experiment' }).click();
+    await page.locator('#experiment-select').selectOption('home-bandit');
+    await page.locator('#serving-weights').waitFor();
+
+    const saved = (await server.admin('/api/experiments/home-bandit')).body;
+    expect(saved).toMatchObject({
+      attachment: { kind: 'placement', placementId: 'home' },
+      mode: 'bandit',
+      bandit: { explorationShare: 0.1, floor: 0.05 },
+      minPeoplePerArm: 100,
+    });
+    const results = (await server.admin('/api/experiments/home-bandit/results')).body;
+    // 24 clicks in 300 views against 6 in 300: the bandit serves offer B to almost everyone.
+    expect(results.servingWeights['offer-b']).toBeGreaterThan(0.9);
+    const rows = await page.locator('#serving-weights tbody tr').allTextContents();
+    expect(rows).toEqual([
+      `Offer A${(results.servingWeights['offer-a'] * 100).toFixed(1)}%`,
+      `Offer B${(results.servingWeights['offer-b'] * 100).toFixed(1)}%`,
+    ]);
+    await expect(page.locator('#serving-weights caption').textContent()).resolves.toContain(
+      'no arm gets less than 5%',
+    );
+    // Nobody has been exposed yet: no winner is called, and the page says why.
+    const verdict = await page.locator('#verdict').textContent();
+    expect(verdict).toBe(results.verdict);
+    expect(verdict).toMatch(/^Not enough data yet: no winner is called before every arm has 100 people/);
+    await expect(page.locator('#minimum-note').textContent()).resolves.toContain('100 people');
+  });
+
   it('labels every input, select and textarea', async () => {
     const unlabelled: string[] =
       await page.evaluate(`[...document.querySelectorAll('input, select, textarea')]

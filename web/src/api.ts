@@ -659,6 +659,9 @@ export interface Experiment {
   primaryMetric: ExperimentMetric;
   guardrailMetrics: ExperimentMetric[];
   engine?: 'frequentist' | 'bayesian' | 'sequential';
+  mode?: 'fixed' | 'bandit';
+  bandit?: { explorationShare: number; floor: number };
+  minPeoplePerArm?: number;
 }
 export interface HoldoutLift {
   treated: { n: number; value: number };
@@ -691,6 +694,10 @@ export interface ExperimentResults {
     }>;
   }>;
   journeyHoldout: HoldoutLift | null;
+  minPeoplePerArm: number;
+  mode: 'fixed' | 'bandit';
+  /** The share each arm is served to now (placements and bandits), else null. */
+  servingWeights: Record<string, number> | null;
   verdict: string;
 }
 export interface ProgrammeLift extends HoldoutLift {

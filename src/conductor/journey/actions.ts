@@ -66,7 +66,7 @@ export interface CancelTimerAction {
 export interface EmitEventAction {
   type: 'emitEvent';
   event: {
-    name: 'Journey Entered' | 'Journey Step Completed' | 'Journey Exited';
+    name: 'Journey Entered' | 'Journey Step Completed' | 'Journey Exited' | 'Experiment Viewed';
     messageId: string;
     profileId: string;
     timestamp: string;

@@ -44,6 +44,18 @@ export type SplitWeights = (
   stepId: string,
 ) => Readonly<Record<string, number>> | undefined;
 
+/** A running experiment on the journey's channel choice: the person's arm (a channel id). */
+export type ChannelArm = (
+  journeyId: string,
+  profileId: string,
+) => { experimentId: string; experimentName: string; armId: string; armName: string } | undefined;
+
+/** What the experiments module decides inside a journey (injected; absent: nothing). */
+export interface ExperimentHooks {
+  splitWeights?: SplitWeights | undefined;
+  channelArm?: ChannelArm | undefined;
+}
+
 /** A guard far above any real journey: validation refuses cycles without waits, this catches a bug. */
 export const MAX_STEPS_PER_ADVANCE = 1000;
 
@@ -52,7 +64,7 @@ export function advanceJourney(
   instance: JourneyInstance,
   input: AdvanceInput,
   evaluateRule: RulePredicate,
-  splitWeights?: SplitWeights,
+  experiments: ExperimentHooks = {},
 ): AdvanceResult {
   if (definition.id !== instance.journeyId || definition.version !== instance.journeyVersion) {
     throw new Error(
@@ -60,7 +72,7 @@ export function advanceJourney(
     );
   }
   if (instance.status === 'exited') return ignore(instance, 'exited');
-  const run = new Run(definition, structuredClone(instance), input, evaluateRule, splitWeights);
+  const run = new Run(definition, structuredClone(instance), input, evaluateRule, experiments);
   const ignored = run.apply();
   if (ignored) return ignore(instance, ignored);
   run.instance.revision += 1;
@@ -81,7 +93,7 @@ class Run {
     readonly instance: JourneyInstance,
     readonly input: AdvanceInput,
     readonly evaluateRule: RulePredicate,
-    readonly splitWeights?: SplitWeights,
+    readonly experiments: ExperimentHooks = {},
   ) {
     this.steps = new Map(definition.steps.map((step) => [step.id, step]));
   }
@@ -211,15 +223,51 @@ class Run {
 
   private split(step: StepOf<'split'>): string {
     const bucket = splitBucket(this.definition.id, step.id, this.instance.profileId);
-    const assignment = assignSplit(step, bucket, this.splitWeights?.(this.definition.id, step.id));
+    const assignment = assignSplit(
+      step,
+      bucket,
+      this.experiments.splitWeights?.(this.definition.id, step.id),
+    );
     const arm = assignment.holdout ? 'holdout' : assignment.arm;
     this.instance.arms[step.id] = arm;
     if (assignment.holdout) this.instance.holdout = true;
     return this.complete(step, assignment.holdout ? 'holdout' : `arm ${arm}`, assignment.next);
   }
 
+  /**
+   * A channel experiment on the journey picks the channel of a `best` send among the step's
+   * channels: the person's arm, and their exposure logged (once per person: the id is fixed).
+   */
+  private experimentChannel(
+    step: StepOf<'send'>,
+  ): NonNullable<StepOf<'send'>['channels']>[number] | undefined {
+    if (step.channel !== 'best' || !this.experiments.channelArm) return undefined;
+    const arm = this.experiments.channelArm(this.definition.id, this.instance.profileId);
+    const match = arm ? (step.channels ?? []).find((channel) => channel === arm.armId) : undefined;
+    if (!arm || !match) return undefined;
+    this.actions.push({
+      type: 'emitEvent',
+      event: {
+        name: 'Experiment Viewed',
+        messageId: `exposure:${arm.experimentId}:${this.instance.profileId}`,
+        profileId: this.instance.profileId,
+        timestamp: this.input.now,
+        properties: {
+          experiment_id: arm.experimentId,
+          experiment_name: arm.experimentName,
+          variation_id: arm.armId,
+          variation_name: arm.armName,
+          journeyId: this.definition.id,
+          stepId: step.id,
+        },
+      },
+    });
+    return match;
+  }
+
   private sendAction(step: StepOf<'send'>): SendAction {
     const kind = step.kind ?? 'marketing';
+    const chosen = this.experimentChannel(step);
     return {
       type: 'send',
       idempotencyKey: this.key(step.id),
@@ -228,7 +276,7 @@ class Run {
       instanceId: this.instance.instanceId,
       stepId: step.id,
       channel: step.channel,
-      channels: step.channel === 'best' ? (step.channels ?? []) : [step.channel],
+      channels: chosen ? [chosen] : step.channel === 'best' ? (step.channels ?? []) : [step.channel],
       template: step.template,
       ...(step.to ? { to: step.to } : {}),
       offerId: step.offerId,

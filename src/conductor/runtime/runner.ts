@@ -26,7 +26,7 @@ import {
   type AdvanceInput,
   type AdvanceResult,
   advanceJourney,
-  type SplitWeights,
+  type ExperimentHooks,
 } from '../journey/advance.ts';
 import type { JourneyDefinition } from '../journey/definition.ts';
 import { canEnter } from '../journey/entry.ts';
@@ -46,8 +46,8 @@ export interface RunnerContext {
   offerContent?: ((offerId: string) => Record<string, unknown> | undefined) | undefined;
   /** Appends to the ingest log (deduplicated by messageId); resolves once durable. */
   appendLog(entries: LogEntry[]): Promise<void>;
-  /** A bandit's weights for a split it drives (the experiments module's live plans). */
-  splitWeights?: SplitWeights | undefined;
+  /** A bandit's weights for a split, a channel experiment's arm (the experiments module's live plans). */
+  experiments?: ExperimentHooks | undefined;
 }
 
 export type RunOutcome = 'applied' | 'ignored' | 'refused' | 'conflict';
@@ -88,7 +88,7 @@ export async function advance(
   // The event history only when a branch that counts events is reached (see NeedsHistory).
   const history = ctx.history?.get(person.profileId);
   const evaluate = await rulePredicateFor(definition, person, ctx.events, input.now, ctx.segments, history);
-  return advanceJourney(definition, instance, input, evaluate, ctx.splitWeights);
+  return advanceJourney(definition, instance, input, evaluate, ctx.experiments);
 }
 
 // 3. The write: instance row, timers, outbox, step counters.

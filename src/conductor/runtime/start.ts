@@ -29,7 +29,7 @@ import {
 } from '../../store/index.ts';
 import { validatePolicy } from '../arbitration/policy.ts';
 import type { ArbitrationPolicy } from '../arbitration/types.ts';
-import type { SplitWeights } from '../journey/advance.ts';
+import type { ExperimentHooks } from '../journey/advance.ts';
 import { JourneyCatalog } from './catalog.ts';
 import { type ChannelRegistry, channelRegistry } from './channels.ts';
 import { journeysProcessor } from './journeys-processor.ts';
@@ -50,8 +50,8 @@ export interface ConductorOptions {
   clock?: Clock;
   /** The content of an offer by id (the placements' offers), for `offer.*` in send templates. */
   offers?: (offerId: string) => Record<string, unknown> | undefined;
-  /** While an experiment in bandit mode drives a split: its arms' weights. */
-  splitWeights?: SplitWeights;
+  /** The experiments module's say in a journey: a bandit's split weights, a channel experiment's arm. */
+  experiments?: ExperimentHooks;
   pollMs?: number;
   /** Run the loops here (off for an API-only process). */
   runLoops: boolean;
@@ -123,7 +123,7 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
       segments,
       offerContent: options.offers,
       appendLog,
-      splitWeights: options.splitWeights,
+      experiments: options.experiments,
     },
     channels: options.channels ?? channelRegistry([]),
     policy: options.policy ?? policyFromEnvironment(),

@@ -103,6 +103,45 @@ function Lift(props: { title: string; lift: HoldoutLift; id: string }) {
   );
 }
 
+function Serving(props: {
+  experiment: Experiment;
+  weights: Record<string, number>;
+  mode: 'fixed' | 'bandit';
+}) {
+  const { experiment, weights, mode } = props;
+  const where =
+    experiment.attachment.kind === 'placement'
+      ? `on placement ${experiment.attachment.placementId}`
+      : experiment.attachment.kind === 'journey'
+        ? `in journey ${experiment.attachment.journeyId} (share of those not held out)`
+        : '';
+  return (
+    <div className="table-wrap">
+      <table id="serving-weights">
+        <caption className="small">
+          {mode === 'bandit'
+            ? `Bandit: who gets which arm now ${where}. The winning arm gets more people as the data come in; ${pct(experiment.bandit?.explorationShare ?? 0.1, 0)} are spread evenly to keep measuring, and no arm gets less than ${pct(experiment.bandit?.floor ?? 0.02, 0)}.`
+            : `Served now ${where}, by the arms' weights.`}
+        </caption>
+        <thead>
+          <tr>
+            <th>Arm</th>
+            <th>Share served now</th>
+          </tr>
+        </thead>
+        <tbody>
+          {Object.entries(weights).map(([arm, weight]) => (
+            <tr key={arm}>
+              <td>{experiment.arms.find((a) => a.id === arm)?.name ?? arm}</td>
+              <td>{pct(weight, 1)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function Results(props: { experiment: Experiment }) {
   const { experiment } = props;
   const results = useApi(() => api.experimentResults(experiment.id), [experiment.id]);
@@ -125,6 +164,13 @@ function Results(props: { experiment: Experiment }) {
             trusted.
           </p>
         </div>
+      ) : null}
+      <p className="small muted" id="minimum-note">
+        No winner is called before every arm has {num(data.minPeoplePerArm)} people, nor while the split is
+        broken: early differences swing by chance.
+      </p>
+      {data.servingWeights ? (
+        <Serving experiment={experiment} weights={data.servingWeights} mode={data.mode} />
       ) : null}
       <p className="small muted">
         {bayesian
@@ -309,7 +355,21 @@ function NewExperiment(props: { onSaved: (id: string) => void }) {
   ]);
   const [primary, setPrimary] = useState(emptyMetric('conversions'));
   const [guardrail, setGuardrail] = useState<MetricForm | null>(null);
+  const [attachment, setAttachment] = useState<'standalone' | 'placement' | 'journey'>('standalone');
+  const [placementId, setPlacementId] = useState('');
+  const [journeyId, setJourneyId] = useState('');
+  const [stepId, setStepId] = useState('');
+  const [mode, setMode] = useState<'fixed' | 'bandit'>('fixed');
+  const [exploration, setExploration] = useState('10');
+  const [floor, setFloor] = useState('2');
+  const [minimum, setMinimum] = useState('100');
   const [error, setError] = useState<unknown>();
+  function attachmentOf(): Experiment['attachment'] {
+    if (attachment === 'placement') return { kind: 'placement', placementId: placementId.trim() };
+    if (attachment === 'journey')
+      return { kind: 'journey', journeyId: journeyId.trim(), stepId: stepId.trim() };
+    return { kind: 'standalone' };
+  }
   async function save(event: FormEvent) {
     event.preventDefault();
     setError(undefined);
@@ -321,7 +381,12 @@ function NewExperiment(props: { onSaved: (id: string) => void }) {
         owner: owner.trim(),
         status,
         engine,
-        attachment: { kind: 'standalone' },
+        attachment: attachmentOf(),
+        mode,
+        ...(mode === 'bandit'
+          ? { bandit: { explorationShare: Number(exploration) / 100, floor: Number(floor) / 100 } }
+          : {}),
+        minPeoplePerArm: Number(minimum),
         arms: arms.map((arm) => ({
           id: arm.id.trim(),
           name: arm.name.trim(),
@@ -364,6 +429,51 @@ function NewExperiment(props: { onSaved: (id: string) => void }) {
           <option value="sequential">sequential (look every day safely)</option>
           <option value="bayesian">Bayesian (chance to win)</option>
         </select>
+        <label htmlFor="exp-attachment">Where it runs</label>
+        <select
+          id="exp-attachment"
+          value={attachment}
+          onChange={(e) => setAttachment(e.target.value as typeof attachment)}
+        >
+          <option value="standalone">on the website (it asks /v1/assign for the arm)</option>
+          <option value="placement">on a placement (each arm is an offer shown by /v1/decide)</option>
+          <option value="journey">on a journey's split (each arm is an arm of the split)</option>
+        </select>
+        {attachment === 'placement' ? (
+          <>
+            <label htmlFor="exp-placement">Placement id (the arms' keys are its offers' ids)</label>
+            <input id="exp-placement" value={placementId} onChange={(e) => setPlacementId(e.target.value)} />
+          </>
+        ) : null}
+        {attachment === 'journey' ? (
+          <div className="row">
+            <label htmlFor="exp-journey">Journey id</label>
+            <input id="exp-journey" value={journeyId} onChange={(e) => setJourneyId(e.target.value)} />
+            <label htmlFor="exp-step">Split step id (arm keys: the split's arm names, and holdout)</label>
+            <input id="exp-step" value={stepId} onChange={(e) => setStepId(e.target.value)} />
+          </div>
+        ) : null}
+        <label htmlFor="exp-mode">How people are shared out</label>
+        <select id="exp-mode" value={mode} onChange={(e) => setMode(e.target.value as typeof mode)}>
+          <option value="fixed">fixed weights (a classic test)</option>
+          <option value="bandit">bandit: more people to the arm that is winning</option>
+        </select>
+        {mode === 'bandit' ? (
+          <div className="row">
+            <label htmlFor="exp-exploration">
+              Exploration share (%: spread evenly whatever the data say)
+            </label>
+            <input
+              id="exp-exploration"
+              value={exploration}
+              onChange={(e) => setExploration(e.target.value)}
+            />
+            <label htmlFor="exp-floor">Floor per arm (%: no arm gets less)</label>
+            <input id="exp-floor" value={floor} onChange={(e) => setFloor(e.target.value)} />
+          </div>
+        ) : null}
+        <label htmlFor="exp-minimum">People per arm before a winner is called</label>
+        <input id="exp-minimum" value={minimum} onChange={(e) => setMinimum(e.target.value)} />
         <fieldset>
           <legend>Arms (the first is the control; weights in % must add up to 100)</legend>
           {arms.map((arm, i) => (

@@ -1,0 +1,233 @@
+// Journey-arm experiments planted in a running instance (with `rapport demo`'s admin token):
+// two journeys split their entrants, and the simulated people react to the arm the server gave
+// them. A journey's arm is a hash of a profile id the simulator cannot know in advance, so the
+// plant runs after the world is sent: every identified person is made eligible, the simulator
+// reads the arm each one landed in (their Journey Step Completed event), then sends their
+// reaction with the planted rates. The Experiments page should find the first effect (inside
+// its interval) and not the second; test/simulate/journey-experiments.test.ts checks it does.
+import type { Experiment } from '../experiments/index.ts';
+import { Random } from './random.ts';
+import { sendMessages } from './send.ts';
+import type { OutgoingMessage } from './types.ts';
+
+/** Win-back: the coupon arm buys at 30%, the control and the holdout at 20% (+50% relative). */
+export const PLANTED_WINBACK_RATES = { control: 0.2, coupon: 0.3, holdout: 0.2 } as const;
+export const PLANTED_WINBACK_LIFT = PLANTED_WINBACK_RATES.coupon / PLANTED_WINBACK_RATES.control - 1;
+/** Survey length: both arms complete at 40% (no effect). */
+export const PLANTED_SURVEY_RATE = 0.4;
+
+interface PlantedJourney {
+  journey: Record<string, unknown>;
+  eligibleEvent: string;
+  stepId: string;
+  experiment: Experiment;
+  /** The event a person in `arm` sends, with its probability. */
+  reaction: { event: string; rate: (arm: string) => number };
+}
+
+const common = {
+  owner: 'demo',
+  status: 'running' as const,
+  guardrailMetrics: [],
+  minPeoplePerArm: 100,
+};
+
+function splitJourney(id: string, name: string, eligibleEvent: string, split: Record<string, unknown>) {
+  return {
+    format: 1,
+    id,
+    version: 1,
+    name,
+    reentry: { mode: 'once' },
+    defaultTimeZone: 'UTC',
+    entry: { kind: 'event', event: eligibleEvent },
+    start: 'split',
+    steps: [
+      { id: 'split', type: 'split', ...split },
+      { id: 'done', type: 'exit' },
+    ],
+  };
+}
+
+export const DEMO_JOURNEY_PLANTS: readonly PlantedJourney[] = [
+  {
+    journey: splitJourney('demo-winback', 'Win-back offer', 'Winback Eligible', {
+      arms: [
+        { name: 'control', percent: 45, next: 'done' },
+        { name: 'coupon', percent: 45, next: 'done' },
+      ],
+      holdout: { percent: 10, next: 'done' },
+    }),
+    eligibleEvent: 'Winback Eligible',
+    stepId: 'split',
+    experiment: {
+      ...common,
+      id: 'demo-winback-coupon',
+      name: 'Win-back coupon',
+      hypothesis: 'A coupon brings more lapsed customers back (planted: 20% → 30%, +50%)',
+      attachment: { kind: 'journey', journeyId: 'demo-winback', stepId: 'split' },
+      arms: [
+        { id: 'control', name: 'No coupon', weight: 0.45 },
+        { id: 'coupon', name: 'Coupon', weight: 0.45 },
+        { id: 'holdout', name: 'Holdout', weight: 0.1 },
+      ],
+      primaryMetric: {
+        name: 'win-back purchase',
+        kind: 'conversion',
+        event: 'Winback Purchase',
+        windowHours: 24,
+      },
+    },
+    reaction: {
+      event: 'Winback Purchase',
+      rate: (arm) => PLANTED_WINBACK_RATES[arm as keyof typeof PLANTED_WINBACK_RATES] ?? 0,
+    },
+  },
+  {
+    journey: splitJourney('demo-survey', 'Survey invitation', 'Survey Eligible', {
+      arms: [
+        { name: 'short', percent: 50, next: 'done' },
+        { name: 'long', percent: 50, next: 'done' },
+      ],
+    }),
+    eligibleEvent: 'Survey Eligible',
+    stepId: 'split',
+    experiment: {
+      ...common,
+      id: 'demo-survey-length',
+      name: 'Survey length',
+      hypothesis: 'A shorter survey gets more answers (planted: no effect, 40% both)',
+      attachment: { kind: 'journey', journeyId: 'demo-survey', stepId: 'split' },
+      arms: [
+        { id: 'short', name: 'Short', weight: 0.5 },
+        { id: 'long', name: 'Long', weight: 0.5 },
+      ],
+      primaryMetric: {
+        name: 'survey answered',
+        kind: 'conversion',
+        event: 'Survey Completed',
+        windowHours: 24,
+      },
+    },
+    reaction: { event: 'Survey Completed', rate: () => PLANTED_SURVEY_RATE },
+  },
+];
+
+export interface JourneyPlantOptions {
+  url: string;
+  writeKey: string;
+  adminToken: string;
+  /** Identified people (their profiles exist): each is made eligible for both journeys. */
+  userIds: readonly string[];
+  seed: number;
+  /** How long to wait for the journeys to place everyone (default 5 minutes). */
+  timeoutMs?: number;
+}
+
+/** Per experiment and arm: the people placed and those whose reaction was sent. */
+export type JourneyPlantTruth = Record<string, Record<string, { n: number; converted: number }>>;
+
+async function admin(options: JourneyPlantOptions, method: string, path: string, body?: unknown) {
+  const response = await fetch(new URL(path, options.url), {
+    method,
+    headers: {
+      authorization: `Bearer ${options.adminToken}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the demo reads whatever JSON the API answers
+  return { status: response.status, body: (await response.json().catch(() => null)) as any };
+}
+
+function track(userId: string, event: string, at: Date, key: string, properties = {}): OutgoingMessage {
+  return {
+    type: 'track',
+    messageId: `demo-${key}-${userId}`,
+    userId,
+    event,
+    properties,
+    timestamp: at.toISOString(),
+  };
+}
+
+/** Each person's arm of every planted journey, read from their Journey Step Completed events. */
+async function armsOf(
+  options: JourneyPlantOptions,
+  userId: string,
+): Promise<Map<string, string> | undefined> {
+  const person = await admin(options, 'GET', `/api/profiles/lookup?userId=${encodeURIComponent(userId)}`);
+  if (person.status !== 200) return undefined;
+  const timeline = await admin(
+    options,
+    'GET',
+    `/api/profiles/${person.body.profileId}/events?name=${encodeURIComponent('Journey Step Completed')}&limit=50`,
+  );
+  const arms = new Map<string, string>();
+  for (const item of timeline.body?.items ?? []) {
+    const props = item.properties ?? {};
+    const outcome = String(props.outcome ?? '');
+    arms.set(String(props.journeyId), outcome === 'holdout' ? 'holdout' : outcome.replace(/^arm /, ''));
+  }
+  return arms;
+}
+
+export async function plantJourneyExperiments(options: JourneyPlantOptions): Promise<JourneyPlantTruth> {
+  for (const plant of DEMO_JOURNEY_PLANTS) {
+    const saved = await admin(options, 'POST', '/api/journeys', plant.journey);
+    if (
+      saved.status !== 201 &&
+      (await admin(options, 'GET', `/api/journeys/${plant.journey.id}`)).status !== 200
+    ) {
+      throw new Error(
+        `the journey ${plant.journey.id} was refused (${saved.status}): ${JSON.stringify(saved.body)}`,
+      );
+    }
+  }
+  const eligibleAt = new Date();
+  const eligible = options.userIds.flatMap((userId) =>
+    DEMO_JOURNEY_PLANTS.map((plant) =>
+      track(userId, plant.eligibleEvent, eligibleAt, plant.journey.id as string),
+    ),
+  );
+  await sendMessages(eligible, { url: options.url, writeKey: options.writeKey, batchSize: 500 });
+
+  // Wait until every person has been placed in both splits, then read their arms.
+  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  const placed = new Map<string, Map<string, string>>();
+  for (const userId of options.userIds) {
+    for (;;) {
+      const arms = await armsOf(options, userId);
+      if (arms && DEMO_JOURNEY_PLANTS.every((plant) => arms.has(plant.journey.id as string))) {
+        placed.set(userId, arms);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`the planted journeys did not place ${userId} in time`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  // The reactions come after the exposure (the split's event), inside the metric's window.
+  const reactedAt = new Date(Date.now() + 1000);
+  const truth: JourneyPlantTruth = {};
+  const reactions: OutgoingMessage[] = [];
+  options.userIds.forEach((userId, index) => {
+    DEMO_JOURNEY_PLANTS.forEach((plant, p) => {
+      const arm = placed.get(userId)?.get(plant.journey.id as string) as string;
+      const arms = truth[plant.experiment.id] ?? {};
+      truth[plant.experiment.id] = arms;
+      const counts = arms[arm] ?? { n: 0, converted: 0 };
+      arms[arm] = counts;
+      counts.n += 1;
+      if (new Random(options.seed, index, 100 + p).uniform() < plant.reaction.rate(arm)) {
+        counts.converted += 1;
+        reactions.push(track(userId, plant.reaction.event, reactedAt, plant.experiment.id));
+      }
+    });
+  });
+  await sendMessages(reactions, { url: options.url, writeKey: options.writeKey, batchSize: 500 });
+  return truth;
+}
+
+/** The planted journeys' experiments, for defining once their metrics' events are seen. */
+export const DEMO_JOURNEY_EXPERIMENTS: readonly Experiment[] = DEMO_JOURNEY_PLANTS.map((p) => p.experiment);
