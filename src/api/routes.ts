@@ -4,8 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
+import { type ProfileApiOptions, profileRoutes } from '../profiles/index.ts';
 import type { StateStore } from '../store/index.ts';
-import { type ProfileApiOptions, profileRoutes } from './profiles.ts';
 import { credentialSchema } from './schemas.ts';
 
 export interface ApiOptions {

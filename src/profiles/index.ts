@@ -21,6 +21,7 @@ export {
 export { type ErasedPerson, type ErasureDeps, ErasureService } from './erasure.ts';
 export { type ExportSection, exportHeader, exportProfile } from './export.ts';
 export { applyMessage, mergeProfiles, newProfile, traitsOf, traitValues } from './model.ts';
+export { type ProfileApiOptions, profileRoutes } from './routes.ts';
 export { privacyScreen } from './screen.ts';
 export {
   decodeCursor,

@@ -4,26 +4,17 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import type { IdentityConfig } from '../identity/index.ts';
-import type { Pipeline } from '../pipeline/index.ts';
-import {
-  adminConsentChange,
-  buildProfileView,
-  type ErasureService,
-  type ExportSection,
-  exportHeader,
-  exportProfile,
-  lookupProfileId,
-  profileTimeline,
-  searchProfiles,
-  survivorOf,
-} from '../profiles/index.ts';
 import {
   type ErasureJob,
+  type EventReader,
   type LogEntry,
   openSegmentStore,
   type StateStore,
   type StorageLocation,
 } from '../store/index.ts';
+import { adminConsentChange } from './admin-consent.ts';
+import type { ErasureService } from './erasure.ts';
+import { type ExportSection, exportHeader, exportProfile } from './export.ts';
 import {
   consentAcceptedSchema,
   consentBody,
@@ -33,14 +24,17 @@ import {
   idParams,
   profileListQuery,
   profileListSchema,
+  profileSchema,
   timelineQuery,
   timelineSchema,
-} from './profile-schemas.ts';
-import { profileSchema } from './schemas.ts';
+} from './route-schemas.ts';
+import { profileTimeline, searchProfiles } from './search.ts';
+import { buildProfileView, lookupProfileId, survivorOf } from './view.ts';
 
 export interface ProfileApiOptions {
   state: StateStore;
-  pipeline: Pipeline;
+  /** The pipeline as these routes use it: the events it reads, and a wake after an erasure. */
+  pipeline: EventReader & { wake(): void };
   erasure: ErasureService;
   /** Appends to the ingest log (group-committed): admin consent changes travel through it. */
   appendToLog(entries: LogEntry[]): Promise<void>;
