@@ -303,6 +303,8 @@ export async function createServer(
     spend,
     segments,
     now: () => (options.clock ? options.clock.now() : new Date()),
+    // The experiments service is built below; it is only called once requests arrive.
+    journeyIncrements: async (input) => (await experiments?.journeyIncrements(input)) ?? [],
   });
   // Computed properties are written without an event: the live segments re-read them.
   const computedWriter = recheckSegmentsOnComputedWrites(state, segments, () =>

@@ -131,12 +131,13 @@ export function channelPreferenceReport(input: PreferenceInput): ChannelPreferen
     if (best) tally(best.channel).preferred += 1;
   }
   for (const channel of input.stated.values()) tally(channel).stated += 1;
-  for (const channel of Object.keys(input.spend)) tally(channel);
 
   const withHistory = byPerson.size;
   const withStated = input.stated.size;
   const everyone = new Set([...byPerson.keys(), ...input.stated.keys()]);
-  const totalSpend = Object.values(input.spend).reduce((sum, amount) => sum + amount, 0);
+  // Only channels a preference can be learned or stated for share the spend: paid search or
+  // display reach nobody through a message, so no one could be counted as preferring them.
+  const totalSpend = [...tallies.keys()].reduce((sum, channel) => sum + (input.spend[channel] ?? 0), 0);
   const channels = [...tallies].map(([channel, entry]): ChannelPreferenceRow => {
     const reach = entry.reach.size;
     const converted = [...entry.reach].filter((person) => input.converted.has(person)).length;

@@ -24,8 +24,8 @@ export interface RoiRow {
   roi: number | null;
   costPerConversion: number | null;
   /**
-   * Conversions caused, measured against a holdout (null until a holdout for the channel or
-   * campaign exists: the experiments module's holdouts are the seam, docs/attribution.md).
+   * Conversions caused, measured against a holdout: set on a campaign row that is its journey's
+   * only row when that journey's split has a holdout (see `holdoutRoi`); else null.
    */
   incrementalConversions: number | null;
 }
@@ -86,4 +86,94 @@ export function roiTable(input: RoiInput): RoiTable {
 function baseChannel(key: string): string {
   const at = key.indexOf(' / ');
   return at < 0 ? key : key.slice(0, at);
+}
+
+/** A journey's increment over its holdout (the experiments module measures it). */
+export interface MeasuredIncrement {
+  journeyId: string;
+  stepId: string;
+  conversions: IncrementFigures;
+  revenue: IncrementFigures;
+}
+
+interface IncrementFigures {
+  treated: { people: number; total: number };
+  heldOut: { people: number; total: number };
+  incremental: number | null;
+  interval: [number, number] | null;
+}
+
+export interface HoldoutRoiRow {
+  journeyId: string;
+  stepId: string;
+  treatedPeople: number;
+  heldOutPeople: number;
+  /** Conversions per person among the treated and the held out. */
+  treatedRate: number | null;
+  heldOutRate: number | null;
+  incrementalConversions: number | null;
+  incrementalConversionsInterval: [number, number] | null;
+  incrementalRevenue: number | null;
+  incrementalRevenueInterval: [number, number] | null;
+  /** What the model credits the journey's campaign rows with (every channel it sent on). */
+  attributedConversions: number;
+  attributedRevenue: number;
+  cost: number;
+  /** (attributed revenue − cost) / cost, and the same on incremental revenue; null without cost. */
+  attributedRoi: number | null;
+  incrementalRoi: number | null;
+  incrementalRoiInterval: [number, number] | null;
+}
+
+const roiOf = (revenue: number | null, cost: number) =>
+  revenue === null || cost <= 0 ? null : (revenue - cost) / cost;
+
+/**
+ * Each journey with a holdout beside the credit its campaign rows got: ROI on the revenue the
+ * journey caused against ROI on the revenue the model credits it with. `campaignRows` are the
+ * ROI table grouped by campaign (`channel / journeyId`).
+ */
+export function holdoutRoi(
+  increments: readonly MeasuredIncrement[],
+  campaignRows: readonly RoiRow[],
+): HoldoutRoiRow[] {
+  return increments.map((increment) => {
+    const rows = campaignRows.filter((row) => row.channel.endsWith(` / ${increment.journeyId}`));
+    const attributedConversions = rows.reduce((sum, row) => sum + row.conversions, 0);
+    const attributedRevenue = rows.reduce((sum, row) => sum + row.value, 0);
+    const cost = rows.reduce((sum, row) => sum + row.cost, 0);
+    const { conversions, revenue } = increment;
+    const interval = revenue.interval;
+    return {
+      journeyId: increment.journeyId,
+      stepId: increment.stepId,
+      treatedPeople: conversions.treated.people,
+      heldOutPeople: conversions.heldOut.people,
+      treatedRate:
+        conversions.treated.people > 0 ? conversions.treated.total / conversions.treated.people : null,
+      heldOutRate:
+        conversions.heldOut.people > 0 ? conversions.heldOut.total / conversions.heldOut.people : null,
+      incrementalConversions: conversions.incremental,
+      incrementalConversionsInterval: conversions.interval,
+      incrementalRevenue: revenue.incremental,
+      incrementalRevenueInterval: interval,
+      attributedConversions,
+      attributedRevenue,
+      cost,
+      attributedRoi: roiOf(attributedRevenue, cost),
+      incrementalRoi: roiOf(revenue.incremental, cost),
+      incrementalRoiInterval:
+        interval && cost > 0 ? [(interval[0] - cost) / cost, (interval[1] - cost) / cost] : null,
+    };
+  });
+}
+
+/** Fills a campaign row's incremental conversions when it is its journey's only row. */
+export function withIncrements(rows: readonly RoiRow[], increments: readonly HoldoutRoiRow[]): RoiRow[] {
+  return rows.map((row) => {
+    const journey = increments.find((inc) => row.channel.endsWith(` / ${inc.journeyId}`));
+    if (!journey) return row;
+    const siblings = rows.filter((other) => other.channel.endsWith(` / ${journey.journeyId}`));
+    return siblings.length === 1 ? { ...row, incrementalConversions: journey.incrementalConversions } : row;
+  });
 }

@@ -11,7 +11,7 @@ import { revenueByDayQuery, weeklyHistory } from './portfolio-data.ts';
 import { channelPreferenceReport } from './preference.ts';
 import { preferenceQueries } from './preference-sql.ts';
 import { attributionReport } from './report.ts';
-import { roiTable } from './roi.ts';
+import { holdoutRoi, type MeasuredIncrement, roiTable, withIncrements } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
 import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
 import { MODEL_NAMES, type ModelName } from './types.ts';
@@ -25,6 +25,17 @@ export interface AttributionRouteOptions {
   spend: SpendStore;
   segments: Pick<SegmentStore, 'getSegment' | 'listMembers'>;
   now(): Date;
+  /**
+   * What each journey with a holdout caused in the range (the experiments module's journey
+   * holdouts); absent: the ROI table has no incrementality.
+   */
+  journeyIncrements?: (input: {
+    startMs: number;
+    endMs: number;
+    conversion: string;
+    revenueProperty: string;
+    windowHours: number;
+  }) => Promise<MeasuredIncrement[]>;
 }
 
 export const DEFAULT_CONVERSION_EVENT = 'Order Completed';
@@ -129,6 +140,28 @@ const RoiRowSchema = Type.Object({
   incrementalConversions: Nullable(Type.Number()),
 });
 
+const NullableInterval = Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()]);
+const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
+
+const HoldoutRoiSchema = Type.Object({
+  journeyId: Type.String(),
+  stepId: Type.String(),
+  treatedPeople: Type.Integer(),
+  heldOutPeople: Type.Integer(),
+  treatedRate: NullableNumber,
+  heldOutRate: NullableNumber,
+  incrementalConversions: NullableNumber,
+  incrementalConversionsInterval: NullableInterval,
+  incrementalRevenue: NullableNumber,
+  incrementalRevenueInterval: NullableInterval,
+  attributedConversions: Type.Number(),
+  attributedRevenue: Type.Number(),
+  cost: Type.Number(),
+  attributedRoi: NullableNumber,
+  incrementalRoi: NullableNumber,
+  incrementalRoiInterval: NullableInterval,
+});
+
 const RoiSchema = Type.Object({
   from: Type.String(),
   to: Type.String(),
@@ -140,6 +173,9 @@ const RoiSchema = Type.Object({
   value: Type.Number(),
   rows: Type.Array(RoiRowSchema),
   unmatchedSpend: Type.Array(Type.Object({ channel: Type.String(), amount: Type.Number() })),
+  holdouts: Type.Array(HoldoutRoiSchema, {
+    description: 'per journey split with a holdout: incremental conversions and revenue, ROI on both',
+  }),
   query: Type.String(),
   spendQuery: Type.String({ description: 'the SQL that summed the spend' }),
 });
@@ -360,13 +396,37 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
     async (request) => {
       const q = request.query;
       const { range, report } = await reportFor(q);
+      const spend = await options.spend.spendBetween(range.from, range.to);
+      const sendCosts = await options.spend.sendCosts();
       const table = roiTable({
         channels: report.channels,
         credit: report.models[q.model],
-        spend: await options.spend.spendBetween(range.from, range.to),
-        sendCosts: await options.spend.sendCosts(),
+        spend,
+        sendCosts,
         groupBy: q.groupBy,
       });
+      const increments =
+        (await options.journeyIncrements?.({
+          startMs: range.startMs,
+          endMs: range.endMs,
+          conversion: q.conversion,
+          revenueProperty: 'revenue',
+          windowHours: q.lookbackDays * 24,
+        })) ?? [];
+      let holdouts: ReturnType<typeof holdoutRoi> = [];
+      if (increments.length > 0) {
+        // A journey's credit and cost are its campaign rows, whatever the table is grouped by.
+        const byCampaign =
+          q.groupBy === 'campaign' ? report : (await reportFor({ ...q, groupBy: 'campaign' })).report;
+        const campaignRows = roiTable({
+          channels: byCampaign.channels,
+          credit: byCampaign.models[q.model],
+          spend,
+          sendCosts,
+          groupBy: 'campaign',
+        }).rows;
+        holdouts = holdoutRoi(increments, campaignRows);
+      }
       return {
         from: range.from,
         to: range.to,
@@ -376,8 +436,9 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
         currency: table.currency ?? (await options.spend.storedCurrency()),
         conversions: report.conversions,
         value: report.value,
-        rows: table.rows,
+        rows: q.groupBy === 'campaign' ? withIncrements(table.rows, holdouts) : table.rows,
         unmatchedSpend: table.unmatchedSpend,
+        holdouts,
         query: report.query,
         spendQuery: SPEND_QUERY,
       };

@@ -14,9 +14,15 @@ export {
 } from './bandit.ts';
 export { registerExperimentsCommands } from './cli.ts';
 export { checkExperiment, type Experiment, type MetricDefinition } from './definition.ts';
+export { type Increment, incrementOf } from './incrementality.ts';
 export { type ExperimentResults, experimentResults } from './results.ts';
 export { type ExperimentRouteOptions, experimentRoutes } from './routes.ts';
-export { EXPOSURE_EVENT, ExperimentService, type ExperimentServiceDeps } from './service.ts';
+export {
+  EXPOSURE_EVENT,
+  ExperimentService,
+  type ExperimentServiceDeps,
+  type JourneyIncrement,
+} from './service.ts';
 export { type ArmSummary, type ArmTotals, type MetricType, summarise } from './stats/aggregates.ts';
 export { bayesianEffect } from './stats/bayesian.ts';
 export {

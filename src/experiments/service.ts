@@ -9,9 +9,10 @@ import type { LogEntry } from '../store/index.ts';
 import { type AssignmentOutcome, assignment, unitKey } from './assign.ts';
 import { type BanditArm, type BanditSummary, banditSummary } from './bandit.ts';
 import { checkExperiment, type Experiment, metricsOf } from './definition.ts';
+import { type Increment, incrementOf } from './incrementality.ts';
 import { isLive, type LivePlan, liveArm, needsPlan, planFor, splitWeightsOf } from './live.ts';
 import { type ExperimentResults, experimentResults, type HoldoutLift, holdoutLift } from './results.ts';
-import { armRows, type Engine, type ExposureSource, metricQuery } from './sql/metrics.ts';
+import { armRows, type Engine, type ExposureSource, holdoutSplitsQuery, metricQuery } from './sql/metrics.ts';
 import { programmeQuery } from './sql/programme.ts';
 import { ExperimentStore, type SettingsPort } from './store.ts';
 
@@ -292,6 +293,53 @@ export class ExperimentService {
   }
 
   /**
+   * Per journey split with a holdout that held someone out in the range: the conversions and
+   * the revenue (the conversion event's `revenueProperty`) the journey caused, each person
+   * counted over `windowHours` after their split, treated arms pooled against the holdout.
+   */
+  async journeyIncrements(input: {
+    startMs: number;
+    endMs: number;
+    conversion: string;
+    revenueProperty: string;
+    windowHours: number;
+  }): Promise<JourneyIncrement[]> {
+    const splits = holdoutSplitsQuery(this.deps.engine, input.startMs, input.endMs);
+    const found = await this.deps.events.query(splits.text, splits.params);
+    if (found.length === 0) return [];
+    const profileMap = await this.deps.profileMap();
+    const out: JourneyIncrement[] = [];
+    for (const row of found) {
+      const exposure = {
+        kind: 'journey' as const,
+        journeyId: String(row.journey_id),
+        stepId: String(row.step_id),
+      };
+      const measure = async (metric: Parameters<typeof metricQuery>[0]['metric']) => {
+        const query = metricQuery({
+          engine: this.deps.engine,
+          exposure,
+          metric,
+          profileMap,
+          exposedBetween: { startMs: input.startMs, endMs: input.endMs },
+        });
+        return armRows(await this.deps.events.query(query.text, query.params));
+      };
+      const base = { event: input.conversion, windowHours: input.windowHours };
+      const conversions = incrementOf(
+        'proportion',
+        await measure({ name: 'conversions', kind: 'conversion', ...base }),
+      );
+      const revenue = incrementOf(
+        'mean',
+        await measure({ name: 'revenue', kind: 'sum', property: input.revenueProperty, ...base }),
+      );
+      out.push({ journeyId: exposure.journeyId, stepId: exposure.stepId, conversions, revenue });
+    }
+    return out;
+  }
+
+  /**
    * Thompson sampling over a placement's offers, from their impressions and clicks in the range
    * (Promotion Viewed and Promotion Clicked, counted by the stats module): each offer's chance
    * of being the best, which is the share of decisions a bandit would give it, and the share
@@ -341,6 +389,13 @@ export class ExperimentService {
       servingWeights: plan ? splitWeightsOf(plan) : null,
     };
   }
+}
+
+export interface JourneyIncrement {
+  journeyId: string;
+  stepId: string;
+  conversions: Increment;
+  revenue: Increment;
 }
 
 export interface ProgrammeLift extends HoldoutLift {

@@ -54,7 +54,8 @@ describe('the channel-preference report, pure', () => {
         ['p4', 'push'],
       ]),
       converted: new Set(['p1', 'p3', 'p5']),
-      spend: { email: 90, sms: 10 },
+      // Display reaches nobody through a message: its spend is left out of the shares.
+      spend: { email: 90, sms: 10, display: 500 },
     });
     expect(report).toMatchObject({ people: 4, withHistory: 3, withStated: 2 });
     const rows = Object.fromEntries(report.channels.map((row) => [row.channel, row]));

@@ -48,6 +48,25 @@ export interface RoiRow {
   incrementalConversions: number | null;
 }
 
+export interface HoldoutRoiRow {
+  journeyId: string;
+  stepId: string;
+  treatedPeople: number;
+  heldOutPeople: number;
+  treatedRate: number | null;
+  heldOutRate: number | null;
+  incrementalConversions: number | null;
+  incrementalConversionsInterval: [number, number] | null;
+  incrementalRevenue: number | null;
+  incrementalRevenueInterval: [number, number] | null;
+  attributedConversions: number;
+  attributedRevenue: number;
+  cost: number;
+  attributedRoi: number | null;
+  incrementalRoi: number | null;
+  incrementalRoiInterval: [number, number] | null;
+}
+
 export interface RoiAnswer {
   model: string;
   currency: string | null;
@@ -55,6 +74,7 @@ export interface RoiAnswer {
   value: number;
   rows: RoiRow[];
   unmatchedSpend: Array<{ channel: string; amount: number }>;
+  holdouts: HoldoutRoiRow[];
   query: string;
   spendQuery: string;
 }

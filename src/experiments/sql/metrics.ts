@@ -28,6 +28,8 @@ export interface MetricQueryInput {
   metric: MetricDefinition;
   /** Merged-away profile → the profile it ended in. */
   profileMap: Map<string, string>;
+  /** Only people first exposed in [startMs, endMs) (epoch ms); absent: every exposure. */
+  exposedBetween?: { startMs: number; endMs: number } | undefined;
 }
 
 export interface ArmMetricRow {
@@ -99,6 +101,9 @@ export function metricQuery(input: MetricQueryInput): { text: string; params: un
     binary
       ? `CASE WHEN count(m.ts_ms) FILTER (WHERE ${when}) > 0 THEN 1 ELSE 0 END`
       : `COALESCE(sum(m.amount) FILTER (WHERE ${when}), 0)`;
+  const exposedBetween = input.exposedBetween
+    ? ` AND min(exposed_ms) >= ${bind(input.exposedBetween.startMs)} AND min(exposed_ms) < ${bind(input.exposedBetween.endMs)}`
+    : '';
   // Each CTE reads the events table once, filtered by name first; the window join compares the
   // event's time with bounds computed from the exposure, so both engines can hash-join on person.
   const text = `
@@ -111,7 +116,7 @@ seen AS (
 ),
 exposed AS (
   SELECT person, min(arm) AS arm, min(exposed_ms) AS exposed_ms
-  FROM seen GROUP BY person HAVING count(DISTINCT arm) = 1
+  FROM seen GROUP BY person HAVING count(DISTINCT arm) = 1${exposedBetween}
 ),
 metric_events AS (
   SELECT COALESCE(merged.canonical_id, e.profile_id) AS person, ${d.epochMs('e.timestamp')} AS ts_ms, ${perEvent} AS amount
@@ -147,6 +152,21 @@ function exposureSql(source: ExposureSource, d: Dialect, bind: (value: unknown) 
          ${at} AS at_ms
   FROM events WHERE name = 'Journey Step Completed' AND ${d.property('properties', 'journeyId')} = ${bind(source.journeyId)}
     AND ${d.property('properties', 'stepId')} = ${bind(source.stepId)}`;
+}
+
+/** Every journey split step with a holdout that held someone out in [startMs, endMs). */
+export function holdoutSplitsQuery(
+  engine: Engine,
+  startMs: number,
+  endMs: number,
+): { text: string; params: unknown[] } {
+  const d = engine === 'duckdb' ? DUCKDB : POSTGRES;
+  const text = `SELECT DISTINCT ${d.property('properties', 'journeyId')} AS journey_id, ${d.property('properties', 'stepId')} AS step_id
+FROM events
+WHERE name = 'Journey Step Completed' AND ${d.property('properties', 'outcome')} = 'holdout'
+  AND ${d.epochMs('timestamp')} >= $1 AND ${d.epochMs('timestamp')} < $2
+ORDER BY 1, 2`;
+  return { text, params: [startMs, endMs] };
 }
 
 export function armRows(rows: Record<string, unknown>[]): ArmMetricRow[] {

@@ -16,9 +16,14 @@ function shareWithInterval(value: number | null, interval: [number, number] | nu
   return `${pct(value)} (${pct(interval[0])}–${pct(interval[1])})`;
 }
 
-export function ChannelPreferencePanel(props: { from: string; to: string; segment: string }) {
+export function ChannelPreferencePanel(props: {
+  from: string;
+  to: string;
+  segment: string;
+  refresh: number;
+}) {
   const query = { from: props.from, to: props.to, segment: props.segment };
-  const data = useApi(() => measureApi.preference(query), [JSON.stringify(query)]);
+  const data = useApi(() => measureApi.preference(query), [JSON.stringify(query), props.refresh]);
   if (data.error) return <ErrorNote error={data.error} />;
   if (!data.data) return <Loading what="the channel preferences" />;
   const answer = data.data;
@@ -27,8 +32,8 @@ export function ChannelPreferencePanel(props: { from: string; to: string; segmen
     <>
       <p className="small">
         {answer.segment ? `Segment ${answer.segment}: ` : 'Everyone: '}
-        {num(answer.people)} people, {num(answer.withHistory)} with messages to learn from,{' '}
-        {num(answer.withStated)} who said which channel they prefer.
+        {num(answer.people)} {answer.people === 1 ? 'person' : 'people'}, {num(answer.withHistory)} with
+        messages to learn from, {num(answer.withStated)} who said which channel they prefer.
       </p>
       {answer.channels.length === 0 ? (
         <Empty title="No messages in this range">

@@ -5,6 +5,7 @@ import { type FormEvent, useState } from 'react';
 import { Can } from '../access.tsx';
 import { ChannelPreferencePanel } from '../components/ChannelPreferencePanel.tsx';
 import { DateRangeFields, useDayRange } from '../components/DateRangeFields.tsx';
+import { HoldoutRoiTable } from '../components/HoldoutRoiTable.tsx';
 import { PortfolioPanel } from '../components/PortfolioPanel.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { money, num } from '../format.ts';
@@ -326,11 +327,19 @@ export default function Measure() {
             cost per message.
           </p>
         </Card>
+        <Card title="Did it cause it? Journeys with a holdout" id="holdouts" wide>
+          {roi.data ? <HoldoutRoiTable rows={roi.data.holdouts} model={model} /> : null}
+          <p className="small muted">
+            From the same call: per journey split with a holdout, the treated against the held out over the
+            lookback window after the split; "caused" is the difference × the treated people, with its 95%
+            range.
+          </p>
+        </Card>
         <Card title="Models side by side" id="models" wide>
           <ModelComparison query={query} />
         </Card>
         <Card title="Is this the medium they prefer?" id="preference" wide>
-          <ChannelPreferencePanel from={range.from} to={range.to} segment={segment} />
+          <ChannelPreferencePanel from={range.from} to={range.to} segment={segment} refresh={tick} />
         </Card>
         <Card title="The budget as a portfolio" id="portfolio" wide>
           <PortfolioPanel />

@@ -1,0 +1,130 @@
+// The Measure page's "Did it cause it?" table in a real browser (Debian's chromium through
+// playwright-core) against a real server: a journey split with a holdout (60 treated people
+// convert at 30%, 20 held out at 15%, orders of 50; its email cost 300), the table checked
+// against GET /api/attribution/roi, the call it comes from, and against the planted lift.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, track } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const reason = !existsSync(CHROMIUM)
+  ? `no ${CHROMIUM} (apt-get install chromium)`
+  : !existsSync(join(ROOT, 'web/dist/index.html'))
+    ? 'web/dist is missing (npm run build)'
+    : null;
+if (reason) console.warn(`Measure holdout browser test skipped: ${reason}`);
+
+const T0 = Date.now() - 3 * 86_400_000;
+const at = (hours: number) => new Date(T0 + hours * 3600_000).toISOString();
+const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+
+function batch(): unknown[] {
+  const out: unknown[] = [];
+  const people = [
+    ...Array.from({ length: 60 }, (_, i) => ({ id: `t${i}`, outcome: 'arm A', buys: i < 18 })),
+    ...Array.from({ length: 20 }, (_, i) => ({ id: `h${i}`, outcome: 'holdout', buys: i < 3 })),
+  ];
+  for (const person of people) {
+    const userId = person.id;
+    out.push({
+      type: 'track',
+      userId,
+      event: 'Journey Step Completed',
+      properties: { journeyId: 'promo', stepId: 'split', outcome: person.outcome },
+      timestamp: at(0),
+    });
+    if (person.outcome !== 'holdout')
+      for (const event of ['Email Sent', 'Email Opened'])
+        out.push({ type: 'track', userId, event, properties: { journey_id: 'promo' }, timestamp: at(1) });
+    if (person.buys)
+      out.push({
+        type: 'track',
+        userId,
+        event: 'Order Completed',
+        properties: { revenue: 50 },
+        timestamp: at(24),
+      });
+  }
+  return out;
+}
+
+describe.skipIf(reason !== null)("the Measure page's holdout table in headless chromium", () => {
+  let server: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    expect((await track(server, '/v1/batch', { batch: batch() })).status).toBe(200);
+    const spend = await server.adminRequest('POST', '/api/attribution/spend', {
+      currency: 'EUR',
+      rows: [{ day: day(-3), channel: 'email', campaign: 'promo', amount: 300 }],
+    });
+    expect(spend.body.imported).toBe(1);
+    await server.settle();
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+      ],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(server.url);
+    await page.getByLabel('Admin token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('shows credited against caused conversions and revenue, and ROI on both, as the API has them', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Measure', exact: true })
+      .click();
+    await page.getByLabel('Model', { exact: true }).selectOption('last');
+    await page.locator('#holdout-table tr[data-journey="promo"]').waitFor();
+    await page.waitForLoadState('networkidle');
+    const { body } = await server.admin(
+      `/api/attribution/roi?from=${day(-29)}&to=${day(0)}&model=last&lookbackDays=30&order=1&withNulls=true&groupBy=channel&conversion=Order%20Completed`,
+    );
+    const promo = body.holdouts[0];
+    // The planted lift: (30% − 15%) × 60 treated = 9 conversions caused, 450 of revenue; the
+    // model credits the email with all 18 treated orders (900).
+    expect(promo.incrementalConversions).toBeCloseTo(9, 6);
+    expect(promo.attributedRevenue).toBe(900);
+    const money = (n: number) =>
+      n.toLocaleString('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    const [cLow, cHigh] = promo.incrementalConversionsInterval;
+    const [rLow, rHigh] = promo.incrementalRevenueInterval;
+    const [roiLow, roiHigh] = promo.incrementalRoiInterval;
+    await expect
+      .poll(() => page.locator('#holdout-table tr[data-journey="promo"] td').allTextContents())
+      .toEqual([
+        '60 / 20',
+        '30.0% vs 15.0%',
+        '18.00',
+        `9.00 (${cLow.toFixed(1)} to ${cHigh.toFixed(1)})`,
+        '900.00',
+        `450.00 (${money(rLow)} to ${money(rHigh)})`,
+        '300.00',
+        '2.00',
+        `0.50 (${roiLow.toFixed(2)} to ${roiHigh.toFixed(2)})`,
+      ]);
+  });
+});
