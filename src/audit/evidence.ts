@@ -72,6 +72,14 @@ export class EvidenceReader {
     return new Set(rows.map((row) => String(row.name)));
   }
 
+  /** What the pickers offer: every event name, and the traits of the first profiles. */
+  async vocabulary(): Promise<{ events: string[]; traits: string[] }> {
+    const events = [...(await this.knownEvents())].sort();
+    const sample = await this.sources.state.searchProfiles({ limit: PAGE });
+    const traits = [...new Set(sample.flatMap((p) => Object.keys(p.traits)))].sort();
+    return { events, traits };
+  }
+
   /** Refuses a condition that names an event nobody has sent or a trait no profile has. */
   async check(conditions: readonly Condition[], profiles?: readonly ProfileRow[]): Promise<void> {
     const events = await this.knownEvents();

@@ -3,79 +3,21 @@
 // each condition. Pure: the evidence comes in as sets of profile ids (evidence.ts reads them).
 import {
   differenceInterval,
-  type Interval,
   peopleToSettleDifference,
   peopleToSettleShare,
   shareInterval,
-  type Verdict,
   verdictAtLeast,
   verdictAtMost,
 } from './stats.ts';
+import type { Belief, Claim, Condition, Flip, GroupCount, TestResult } from './types.ts';
 
-export interface EventRef {
-  event: string;
-  /** Only events whose property has this value (as text), e.g. product_id = printer-laser. */
-  property?: string;
-  value?: string;
-}
-
-export type TraitOp = 'equals' | 'not_equals' | 'at_least' | 'at_most' | 'is_set';
-
-export type Condition =
-  | { kind: 'trait'; trait: string; op: TraitOp; value?: string | number }
-  | { kind: 'persona'; persona: string }
-  | ({ kind: 'event'; minCount?: number } & EventRef)
-  /** Did `next` within `withinDays` after their first `first`. */
-  | { kind: 'followed_by'; first: EventRef; next: EventRef; withinDays: number };
-
-export type Claim =
-  | {
-      kind: 'share';
-      /** Who the claim is about (all must hold); empty: everyone. */
-      among: Condition[];
-      have: Condition;
-      direction: 'at_least' | 'at_most';
-      /** 0 to 1. */
-      share: number;
-    }
-  | {
-      kind: 'difference';
-      among: Condition[];
-      group: Condition;
-      outcome: Condition;
-      /** The group is `more` (or `less`) likely than the rest to have the outcome, by at least `margin`. */
-      direction: 'more' | 'less';
-      /** In shares (0.05: five points). */
-      margin: number;
-    };
+export type { Belief, Claim, Condition, EventRef, Flip, GroupCount, TestResult, TraitOp } from './types.ts';
 
 export interface Evidence {
   /** Every live profile. */
   everyone: ReadonlySet<string>;
   /** Condition key (conditionKey) → the profiles that satisfy it. */
   satisfying: ReadonlyMap<string, ReadonlySet<string>>;
-}
-
-export interface GroupCount {
-  people: number;
-  withOutcome: number;
-}
-
-export interface TestResult extends Interval {
-  verdict: Verdict;
-  /** The value the belief is tested against: the share, or the margin. */
-  threshold: number;
-  /** People the claim is about. */
-  people: number;
-  /** share: how many of them have it; difference: the two groups. */
-  having?: number;
-  group?: GroupCount;
-  rest?: GroupCount;
-  /** About how many people (in all, or in each group) would settle it; absent when settled or never. */
-  peopleToSettle?: number;
-  /** The evidence in words. */
-  evidence: string;
-  testedAt: string;
 }
 
 export function conditionKey(condition: Condition): string {
@@ -178,25 +120,6 @@ export function testClaim(claim: Claim, evidence: Evidence, now: Date): TestResu
   return claim.kind === 'share'
     ? testShare(claim, evidence, testedAt)
     : testDifference(claim, evidence, testedAt);
-}
-
-export interface Flip {
-  at: string;
-  from: Verdict;
-  to: Verdict;
-  estimate: number;
-  people: number;
-}
-
-export interface Belief {
-  id: string;
-  /** The belief in the marketer's words. */
-  statement: string;
-  claim: Claim;
-  createdAt: string;
-  result?: TestResult;
-  /** Every change of verdict between two tests, oldest first. */
-  flips: Flip[];
 }
 
 const MAX_FLIPS = 50;

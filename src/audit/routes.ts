@@ -214,6 +214,21 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRouteOptions> = async (
     },
     async () => wire(await audit.list()),
   );
+  app.get(
+    '/api/beliefs/vocabulary',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        security,
+        summary: 'What a claim can name: every event received, and the traits on the first 5,000 profiles',
+        response: {
+          200: Type.Object({ events: Type.Array(Type.String()), traits: Type.Array(Type.String()) }),
+        },
+      },
+    },
+    async () => audit.vocabulary(),
+  );
   app.post(
     '/api/beliefs',
     {

@@ -61,6 +61,10 @@ export class AuditService {
     });
   }
 
+  vocabulary(): Promise<{ events: string[]; traits: string[] }> {
+    return this.reader.vocabulary();
+  }
+
   async list(): Promise<{ beliefs: Belief[]; flips: FlipOf[] }> {
     const { beliefs } = await this.load();
     return { beliefs, flips: flipsOf(beliefs) };

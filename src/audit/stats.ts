@@ -3,15 +3,12 @@
 // verdict a belief gets from its interval, and how many people would settle it. Pure functions;
 // the distributions come from jstat.
 import jStat from 'jstat';
+import type { Interval, Verdict } from './types.ts';
+
+export type { Interval, Verdict } from './types.ts';
 
 export const CONFIDENCE = 0.95;
 const Z = jStat.normal.inv(1 - (1 - CONFIDENCE) / 2, 0, 1);
-
-export interface Interval {
-  estimate: number;
-  low: number;
-  high: number;
-}
 
 /** Clopper-Pearson: the exact binomial interval, from the beta distribution's quantiles. */
 export function shareInterval(successes: number, trials: number, confidence = CONFIDENCE): Interval {
@@ -42,8 +39,6 @@ export function differenceInterval(x1: number, n1: number, x2: number, n2: numbe
   const high = d + Math.sqrt((a.high - a.estimate) ** 2 + (b.estimate - b.low) ** 2);
   return { estimate: d, low, high };
 }
-
-export type Verdict = 'supported' | 'contradicted' | 'not_enough_data';
 
 /**
  * A belief that the true value is at least `threshold`: supported when the whole interval is at or

@@ -31,6 +31,12 @@ const pages: Array<{
     page: lazy(() => import('./pages/Personas.tsx')),
   },
   {
+    path: '/beliefs',
+    label: 'Assumption audit',
+    section: 'Understand',
+    page: lazy(() => import('./pages/Beliefs.tsx')),
+  },
+  {
     path: '/surveys',
     label: 'Surveys',
     section: 'Understand',

@@ -1,0 +1,88 @@
+// The assumption audit's data types, apart from the statistics so the dashboard can use them
+// without the distributions' library.
+
+export interface Interval {
+  estimate: number;
+  low: number;
+  high: number;
+}
+
+export type Verdict = 'supported' | 'contradicted' | 'not_enough_data';
+
+export interface EventRef {
+  event: string;
+  /** Only events whose property has this value (as text), e.g. product_id = printer-laser. */
+  property?: string;
+  value?: string;
+}
+
+export type TraitOp = 'equals' | 'not_equals' | 'at_least' | 'at_most' | 'is_set';
+
+export type Condition =
+  | { kind: 'trait'; trait: string; op: TraitOp; value?: string | number }
+  | { kind: 'persona'; persona: string }
+  | ({ kind: 'event'; minCount?: number } & EventRef)
+  /** Did `next` within `withinDays` after their first `first`. */
+  | { kind: 'followed_by'; first: EventRef; next: EventRef; withinDays: number };
+
+export type Claim =
+  | {
+      kind: 'share';
+      /** Who the claim is about (all must hold); empty: everyone. */
+      among: Condition[];
+      have: Condition;
+      direction: 'at_least' | 'at_most';
+      /** 0 to 1. */
+      share: number;
+    }
+  | {
+      kind: 'difference';
+      among: Condition[];
+      group: Condition;
+      outcome: Condition;
+      /** The group is `more` (or `less`) likely than the rest to have the outcome, by at least `margin`. */
+      direction: 'more' | 'less';
+      /** In shares (0.05: five points). */
+      margin: number;
+    };
+
+export interface GroupCount {
+  people: number;
+  withOutcome: number;
+}
+
+export interface TestResult extends Interval {
+  verdict: Verdict;
+  /** The value the belief is tested against: the share, or the margin. */
+  threshold: number;
+  /** People the claim is about. */
+  people: number;
+  /** share: how many of them have it; difference: the two groups. */
+  having?: number;
+  group?: GroupCount;
+  rest?: GroupCount;
+  /** About how many people (in all, or in each group) would settle it; absent when settled or never. */
+  peopleToSettle?: number;
+  /** The evidence in words. */
+  evidence: string;
+  testedAt: string;
+}
+
+export interface Flip {
+  at: string;
+  from: Verdict;
+  to: Verdict;
+  estimate: number;
+  people: number;
+}
+
+export interface Belief {
+  id: string;
+  /** The belief in the marketer's words. */
+  statement: string;
+  claim: Claim;
+  createdAt: string;
+  result?: TestResult;
+  /** Every change of verdict between two tests, oldest first. */
+  flips: Flip[];
+}
