@@ -63,6 +63,9 @@ export interface DemoSummary extends SendResult {
   truthFile?: string;
 }
 
+/** People made eligible for the planted journey splits (enough for the planted lift to show). */
+export const JOURNEY_PLANT_PEOPLE = 2000;
+
 export function defaultStart(days: number, now = new Date()): Date {
   const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
   return new Date(midnight - days * 86_400_000);
@@ -145,7 +148,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     : [];
   let journeyExperiments: JourneyPlantTruth | null = null;
   if (planting) {
-    const userIds = [...world.truth()].flatMap((person) => (person.userId ? [person.userId] : []));
+    // The plant reads each person's arm over the API: a sample keeps a large demo quick.
+    const userIds = [...world.truth()]
+      .flatMap((person) => (person.userId ? [person.userId] : []))
+      .slice(0, JOURNEY_PLANT_PEOPLE);
     journeyExperiments = await plantJourneyExperiments({
       url: options.url,
       writeKey: options.writeKey,
