@@ -267,6 +267,19 @@ function calls(profileId: string, email: string, now: number): Call[] {
       path: '/api/journeys/welcome/stats',
     },
     {
+      page: 'Journey builder, Segments (pickers)',
+      method: 'GET',
+      route: '/api/names',
+      path: '/api/names',
+    },
+    {
+      page: 'Journey builder (check)',
+      method: 'POST',
+      route: '/api/journeys/check',
+      path: '/api/journeys/check',
+      body: { ...JOURNEY, version: 2 },
+    },
+    {
       page: 'Funnel and paths',
       method: 'GET',
       route: '/api/paths',

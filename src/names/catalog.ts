@@ -75,3 +75,26 @@ export function lifecycleStageIds(funnels: ReadonlyArray<{ id: string; definitio
   const stages = (lifecycle?.definition as { stages?: Array<{ id?: unknown }> } | undefined)?.stages ?? [];
   return stages.map((stage) => stage.id).filter((id): id is string => typeof id === 'string');
 }
+
+/**
+ * The catalogue counts every event, so at scale it costs a scan (docs/performance.md,
+ * "Dashboard at scale"): one answer serves every picker for `freshMs`, and callers that ask
+ * while it is being counted share the one count.
+ */
+export function cachedNameCatalog(
+  sources: NameSources,
+  freshMs: number,
+  now: () => number = Date.now,
+): () => Promise<NameCatalog> {
+  let cached: { at: number; catalog: Promise<NameCatalog> } | undefined;
+  return () => {
+    if (cached && now() - cached.at < freshMs) return cached.catalog;
+    const catalog = nameCatalog(sources);
+    const entry = { at: now(), catalog };
+    cached = entry;
+    catalog.catch(() => {
+      if (cached === entry) cached = undefined;
+    });
+    return catalog;
+  };
+}

@@ -2,7 +2,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { type NameSources, nameCatalog } from './catalog.ts';
+import { cachedNameCatalog, type NameSources } from './catalog.ts';
+
+/** How long one count of the names serves the pickers. */
+export const NAMES_FRESH_MS = 60_000;
 
 const SeenNameSchema = Type.Object({
   name: Type.String(),
@@ -26,7 +29,11 @@ export const NameCatalogSchema = Type.Object({
   channels: Type.Array(Type.String()),
 });
 
-export async function nameRoutes(app: FastifyInstance, options: { sources: NameSources }): Promise<void> {
+export async function nameRoutes(
+  app: FastifyInstance,
+  options: { sources: NameSources; freshMs?: number },
+): Promise<void> {
+  const catalog = cachedNameCatalog(options.sources, options.freshMs ?? NAMES_FRESH_MS);
   app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/api/names',
     {
@@ -34,11 +41,11 @@ export async function nameRoutes(app: FastifyInstance, options: { sources: NameS
       schema: {
         tags: ['names'],
         summary:
-          'Names seen (events with their properties, traits) with counts and last seen, and the segments, lifecycle stages, consent purposes and channels defined: what the dashboard’s pickers offer',
+          'Names seen (events with their properties, traits) with counts and last seen (counted at most once a minute), and the segments, lifecycle stages, consent purposes and channels defined: what the dashboard’s pickers offer',
         security: [{ adminToken: [] }],
         response: { 200: NameCatalogSchema },
       },
     },
-    async () => nameCatalog(options.sources),
+    async () => catalog(),
   );
 }

@@ -145,11 +145,19 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
   });
 
   it('shows a cycle with no wait at a step on it and refuses to save', async () => {
-    // The graph is checked once the shape is whole: the trigger needs its event first.
-    await page
-      .getByRole('region', { name: 'Journey settings' })
-      .getByLabel('Trigger event')
-      .fill('Order Completed');
+    // The graph is checked once the shape is whole: the trigger needs its event first. A name
+    // never seen is a warning before save, with the near miss named (names match exactly).
+    const settings = page.getByRole('region', { name: 'Journey settings' });
+    const trigger = settings.getByLabel('Trigger event');
+    await trigger.fill('order completed');
+    await settings
+      .getByTestId('unknown-name')
+      .getByText('No event “order completed” has been seen; did you mean “Order Completed”?', {
+        exact: false,
+      })
+      .waitFor();
+    await trigger.fill('Order Completed');
+    await settings.getByTestId('unknown-name').waitFor({ state: 'detached' });
     await node('send-1').click();
     await add('Branch');
     await stepForm().getByLabel('Event', { exact: true }).fill('Order Completed');
@@ -238,5 +246,34 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
     await page.getByTestId('counts-setTrait-1').getByText(`${members.length} passed`).waitFor();
     await page.getByRole('heading', { name: 'Version history' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
+  });
+
+  it('offers the names seen in the segment builder too, and warns of one never seen', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Segments', exact: true })
+      .click();
+    const event = page.getByLabel('Event', { exact: true });
+    await event.fill('Order completed');
+    await page
+      .getByTestId('unknown-name')
+      .getByText('No event “Order completed” has been seen; did you mean “Order Completed”?', {
+        exact: false,
+      })
+      .waitFor();
+    // The offered names are the warehouse's, as GET /api/names answers (the journeys above add
+    // their own events meanwhile, so the page's list may be the shorter, never another).
+    const listId = await event.getAttribute('list');
+    const offered = await page
+      .locator(`datalist[id="${listId}"] option`)
+      .evaluateAll((options) => options.map((option) => option.getAttribute('value')));
+    const names: string[] = (await api(server, 'GET', '/api/names')).events.map(
+      (e: { name: string }) => e.name,
+    );
+    expect(offered.length).toBeGreaterThan(15);
+    expect(names).toEqual(expect.arrayContaining(offered));
+    expect(offered).toEqual(expect.arrayContaining(['Order Completed', 'Signed Up', 'Product Viewed']));
+    await event.fill('Order Completed');
+    await page.getByTestId('unknown-name').waitFor({ state: 'detached' });
   });
 });
