@@ -37,8 +37,6 @@ const KNOWN_UPWARD_IMPORTS = [
   ['src/pipeline/worker.ts', 'src/segments/index.ts'],
   // The quarantine's default policy belongs in the low processor machinery, not in pipeline/.
   ['src/config/index.ts', 'src/pipeline/quarantine.ts'],
-  // The privacy screen reads the ingest's message limits.
-  ['src/profiles/screen.ts', 'src/ingest/index.ts'],
   // The status route in api/ reads the processors' offsets: it moves to the pipeline.
   ['src/api/routes.ts', 'src/pipeline/index.ts'],
   // Each capability's CLI commands use the admin API client in cli/: it goes down beside api/.

@@ -17,9 +17,12 @@ export { parseIsoTimestamp } from './timestamps.ts';
 export type {
   AcceptedMessage,
   IngestLimits,
+  IngestWarning,
   MessageRejection,
+  MessageScreen,
   MessageType,
   ParsedPayload,
+  ScreenedMessages,
   SegmentMessage,
 } from './types.ts';
 export { MESSAGE_TYPES, SEGMENT_LIMITS } from './types.ts';

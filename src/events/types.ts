@@ -84,6 +84,29 @@ export interface AcceptedMessage {
   json: string;
 }
 
+/** A note on an accepted message: it landed, but part of it was not usable (e.g. a consent value). */
+export interface IngestWarning {
+  messageId: string;
+  code: string;
+  field: string;
+  reason: string;
+}
+
+export interface ScreenedMessages {
+  kept: AcceptedMessage[];
+  /** Messages dropped on purpose (an erased person's identifiers): not stored, not rejected. */
+  suppressed: number;
+  warnings: IngestWarning[];
+  /** Runs once the kept messages are committed. */
+  afterAppend?: () => Promise<void>;
+}
+
+/**
+ * What the tracking routes run on accepted messages just before the append (the privacy screen
+ * of src/profiles/). Synchronous: what it lets through is queued for the append in the same turn.
+ */
+export type MessageScreen = (accepted: AcceptedMessage[]) => ScreenedMessages;
+
 export interface ParsedPayload {
   accepted: AcceptedMessage[];
   rejected: MessageRejection[];

@@ -16,10 +16,4 @@ export {
   removablePrefix,
   retentionCutoff,
 } from './retention.ts';
-export {
-  type IngestRouteOptions,
-  type IngestWarning,
-  ingestRoutes,
-  type MessageScreen,
-  type ScreenedMessages,
-} from './routes.ts';
+export { type IngestRouteOptions, ingestRoutes } from './routes.ts';

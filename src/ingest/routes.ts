@@ -8,6 +8,7 @@ import {
   type AcceptedMessage,
   type IngestLimits,
   type MessageRejection,
+  type MessageScreen,
   type MessageType,
   parsePayload,
   SEGMENT_LIMITS,
@@ -31,26 +32,6 @@ export interface IngestRouteOptions {
   /** Messages per write key (rate-limit.ts); unlimited when absent. */
   rateLimits?: WriteKeyRateLimits;
 }
-
-/** A note on an accepted message: it landed, but part of it was not usable (e.g. a consent value). */
-export interface IngestWarning {
-  messageId: string;
-  code: string;
-  field: string;
-  reason: string;
-}
-
-export interface ScreenedMessages {
-  kept: AcceptedMessage[];
-  /** Messages dropped on purpose (an erased person's identifiers): not stored, not rejected. */
-  suppressed: number;
-  warnings: IngestWarning[];
-  /** Runs once the kept messages are committed. */
-  afterAppend?: () => Promise<void>;
-}
-
-/** Synchronous: what it lets through is queued for the append in the same turn. */
-export type MessageScreen = (accepted: AcceptedMessage[]) => ScreenedMessages;
 
 const PATHS: [string[], MessageType | 'batch'][] = [
   [['/v1/track', '/v1/t'], 'track'],

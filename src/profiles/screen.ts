@@ -1,7 +1,6 @@
 // What the tracking routes run on accepted messages before appending them: drop (and count)
 // messages of erased people, and warn about consent entries the processor will ignore.
-import type { AcceptedMessage } from '../events/index.ts';
-import type { IngestWarning, ScreenedMessages } from '../ingest/index.ts';
+import type { AcceptedMessage, IngestWarning, ScreenedMessages } from '../events/index.ts';
 import { consentChoicesOf } from './consent.ts';
 import type { SuppressionList } from './suppression.ts';
 
