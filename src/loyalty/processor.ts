@@ -8,8 +8,8 @@
 //      referral: both sides credited, or `capped` past the programme's cap;
 //   4. steps the person's challenges (events, referrals, profile traits) and awards a badge,
 //      with its points, the moment its target is reached, once.
-// A slice's writes commit in one ledger transaction, then its offset in the state store's
-// processor_offsets under the processor's lock. Every write is idempotent (keys per message,
+// A slice's writes commit in one ledger transaction (serialised across processes on
+// PostgreSQL), then its offset in the state store's processor_offsets under the processor's lock. Every write is idempotent (keys per message,
 // per person, per badge), so a crash between the two replays the slice and changes nothing:
 // exactly once. A message that fails on its own is set aside in quarantine with the offset.
 import type { SegmentMessage } from '../events/index.ts';
@@ -102,16 +102,20 @@ export async function runLoyaltyStep(options: LoyaltyProcessorOptions, limit: nu
   const programme = await options.programme();
   if (!programme) return 0;
   const resolvedUpTo = await state.getOffset(PROFILES_PROCESSOR);
-  if (resolvedUpTo <= (await state.getOffset(LOYALTY_PROCESSOR))) return 0;
-  const applied = await state.withProcessorLock(LOYALTY_PROCESSOR, async (tx, offset) => {
-    if (resolvedUpTo <= offset) return 0;
-    const records = (await state.log.read(offset, limit)).filter((record) => record.seq <= resolvedUpTo);
-    if (records.length === 0) return 0;
-    await applyRecords(options, programme, records);
+  const offset = await state.getOffset(LOYALTY_PROCESSOR);
+  if (resolvedUpTo <= offset) return 0;
+  const records = (await state.log.read(offset, limit)).filter((record) => record.seq <= resolvedUpTo);
+  if (records.length === 0) return 0;
+  // The slice is applied before the offset's lock is taken: on SQLite that lock is the state
+  // file's write lock, which the profiles and realtime processors wait for. Applying twice (a
+  // crash before the offset moved, another process on the same slice) changes nothing.
+  await applyRecords(options, programme, records);
+  const moved = await state.withProcessorLock(LOYALTY_PROCESSOR, async (tx, current) => {
+    if (current !== offset) return false;
     await tx.setOffset((records.at(-1) as LogRecord).seq);
-    return records.length;
+    return true;
   });
-  return applied ?? 0;
+  return moved ? records.length : 0;
 }
 
 async function applyRecords(

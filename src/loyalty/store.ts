@@ -569,9 +569,12 @@ export class LoyaltyStore {
     return this.db.transaction((db) => setIn(db, key, value));
   }
 
-  /** The log processor's slice: every write in one transaction (processor.ts). */
+  /**
+   * The log processor's slice: every write in one transaction (processor.ts); on PostgreSQL one
+   * slice at a time across processes, so a referral's cap is counted by one of them at once.
+   */
   slice<T>(work: (tx: LoyaltyTransaction) => Promise<T>): Promise<T> {
-    return this.db.transaction((db) => work(new LoyaltyTransaction(db)));
+    return this.db.transaction((db) => work(new LoyaltyTransaction(db)), 'processor');
   }
 
   async badgesOf(profileId: string): Promise<AwardedBadge[]> {
