@@ -23,6 +23,7 @@ import {
 } from './journey-experiments.ts';
 import { SendRefusedError, type SendResult, sendMessages } from './send.ts';
 import { plantDemoSpend } from './spend.ts';
+import { type DemoSurveySummary, plantDemoSurvey } from './survey-demo.ts';
 import type { WorldKind } from './types.ts';
 import { SIZE_PRESETS, type SizeName, simulateWorld } from './world.ts';
 
@@ -57,6 +58,8 @@ export interface DemoSummary extends SendResult {
   screens: FilledScreens | null;
   /** With an admin token (store): the planted spend rows imported (spend.ts). */
   spendRows: number;
+  /** With an admin token: the planted survey answered mostly by the engaged (survey-demo.ts), with its truth. */
+  survey: DemoSurveySummary | null;
   people: number;
   start: string;
   end: string;
@@ -173,6 +176,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     options.kind === 'store' && options.adminToken
       ? await plantDemoSpend(options.url, options.adminToken, start, options.days)
       : 0;
+  const survey = options.adminToken
+    ? await plantDemoSurvey(
+        { url: options.url, adminToken: options.adminToken, writeKey: options.writeKey, seed: options.seed },
+        world.truth(),
+      )
+    : null;
   return {
     ...result,
     experimentsDefined,
@@ -180,6 +189,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     pages,
     screens,
     spendRows,
+    survey,
     people: options.people,
     start: start.toISOString(),
     end: new Date(start.getTime() + windowMs).toISOString(),
@@ -310,6 +320,10 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     if (summary.spendRows > 0)
       lines.push(
         `Marketing spend planted: ${summary.spendRows} rows of a day on a channel (see the Measure page's return on each channel).`,
+      );
+    if (summary.survey)
+      lines.push(
+        `Survey ${summary.survey.surveyId} planted: ${summary.survey.respondents} of ${summary.survey.asked} answered, mostly the engaged; their NPS is ${summary.survey.respondentNps.toFixed(1)}, everyone's ${summary.survey.truthNps.toFixed(1)} (see the Surveys page's correction).`,
       );
     if (summary.truthFile) lines.push(`Ground truth: ${summary.truthFile} (one JSON line per person).`);
     process.stdout.write(`${lines.join('\n')}\n`);

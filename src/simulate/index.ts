@@ -43,7 +43,15 @@ export {
 } from './send.ts';
 export { DEMO_DAILY_SPEND, DEMO_SPEND_CURRENCY, demoSpendRows, plantDemoSpend } from './spend.ts';
 export { ANCHOR_PRODUCTS, COMPLEMENT_PRODUCTS, OTHER_PRODUCTS, SUBSCRIPTION_PLAN } from './store.ts';
-export { type PlantedSurvey, plantSurvey, SURVEY_PLANT, type SurveyPerson } from './survey.ts';
+export {
+  type PlantedSurvey,
+  plantSurvey,
+  SURVEY_PLANT,
+  type SurveyPerson,
+  surveyPersonFor,
+  surveyTruthOf,
+} from './survey.ts';
+export { DEMO_SURVEY, type DemoSurveySummary, plantDemoSurvey } from './survey-demo.ts';
 export type {
   Channel,
   CityStage,

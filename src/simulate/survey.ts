@@ -58,27 +58,36 @@ function scoreFor(random: Random, engagement: Engagement): number {
   return random.integer(0, 6);
 }
 
-export function plantSurvey(options: { seed: number; people: number }): PlantedSurvey {
-  const people: SurveyPerson[] = [];
-  for (let index = 0; index < options.people; index++) {
-    const random = new Random(options.seed, index, 7);
-    const u = random.uniform();
-    const { high, medium } = SURVEY_PLANT.engagementShares;
-    const engagement: Engagement = u < high ? 'high' : u < high + medium ? 'medium' : 'low';
-    const region = random.chance(SURVEY_PLANT.cityShare) ? 'city' : 'country';
-    const score = scoreFor(random, engagement);
-    const rate =
-      SURVEY_PLANT.responseRate[engagement] * (region === 'city' ? SURVEY_PLANT.cityResponseLift : 1);
-    const responds = random.chance(Math.min(1, rate));
-    const group = score >= 9 ? 'promoter' : score <= 6 ? 'detractor' : 'passive';
-    const comment = random.pick(SURVEY_PLANT.comments[group]);
-    people.push({ index, engagement, region, score, responds, comment });
-  }
-  const nps = (list: SurveyPerson[]) =>
+/** One person's planted survey draws; `engagement` given when the world already decides it. */
+export function surveyPersonFor(
+  seed: number,
+  index: number,
+  engagement?: Engagement,
+  score?: number,
+): SurveyPerson {
+  const random = new Random(seed, index, 7);
+  const u = random.uniform();
+  const { high, medium } = SURVEY_PLANT.engagementShares;
+  const drawn: Engagement = u < high ? 'high' : u < high + medium ? 'medium' : 'low';
+  const level = engagement ?? drawn;
+  const region = random.chance(SURVEY_PLANT.cityShare) ? 'city' : 'country';
+  const drawnScore = scoreFor(random, level);
+  const answer = score ?? drawnScore;
+  const rate = SURVEY_PLANT.responseRate[level] * (region === 'city' ? SURVEY_PLANT.cityResponseLift : 1);
+  const responds = random.chance(Math.min(1, rate));
+  const group = answer >= 9 ? 'promoter' : answer <= 6 ? 'detractor' : 'passive';
+  const comment = random.pick(SURVEY_PLANT.comments[group]);
+  return { index, engagement: level, region, score: answer, responds, comment };
+}
+
+export function surveyTruthOf(people: readonly SurveyPerson[]): PlantedSurvey['truth'] {
+  const nps = (list: readonly SurveyPerson[]) =>
     list.reduce((s, p) => s + points(p.score), 0) / Math.max(1, list.length);
   const respondents = people.filter((p) => p.responds);
-  return {
-    people,
-    truth: { nps: nps(people), respondentNps: nps(respondents), respondents: respondents.length },
-  };
+  return { nps: nps(people), respondentNps: nps(respondents), respondents: respondents.length };
+}
+
+export function plantSurvey(options: { seed: number; people: number }): PlantedSurvey {
+  const people = Array.from({ length: options.people }, (_, index) => surveyPersonFor(options.seed, index));
+  return { people, truth: surveyTruthOf(people) };
 }
