@@ -37,7 +37,12 @@ export const profileListSchema = {
 export const profileListQuery = {
   type: 'object',
   properties: {
-    q: { type: 'string', minLength: 1, description: 'userId, anonymousId, email or profile id (exact)' },
+    q: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'userId, anonymousId, email or profile id (exact); else a name (name, first_name, last_name or "first last")',
+    },
     lastSeenAfter: { type: 'string', format: 'date-time' },
     lastSeenBefore: { type: 'string', format: 'date-time' },
     cursor: { type: 'string' },

@@ -36,7 +36,7 @@ export interface ProfileSummary {
 }
 
 export interface ProfileSearchRequest {
-  /** A userId, anonymousId, email (any configured identifier) or a profile id. */
+  /** A userId, anonymousId, email (any configured identifier), a profile id, or a name. */
   q?: string;
   traits?: Record<string, string>;
   lastSeenAfter?: string;
@@ -65,6 +65,33 @@ async function profilesNamedBy(state: StateStore, identity: IdentityConfig, q: s
   const ids = new Set((await state.findIdentities(keys)).map((row) => row.profileId));
   const direct = await survivorOf(state, q);
   if (direct) ids.add(direct.profileId);
+  if (ids.size === 0) for (const id of await profilesWithName(state, q)) ids.add(id);
+  return [...ids];
+}
+
+/** At most this many people share one name in a search's answer. */
+const NAME_MATCHES = 1000;
+
+/**
+ * Profiles whose name traits read q: `name`, `first_name`, `last_name`, or "first last", as
+ * typed or with each word capitalised ("ada lovelace" finds "Ada Lovelace").
+ */
+async function profilesWithName(state: StateStore, q: string): Promise<string[]> {
+  const typed = q.trim().replace(/\s+/g, ' ');
+  if (typed === '') return [];
+  const capitalised = typed.replace(
+    /(^|[\s-])(\p{L})/gu,
+    (_, before, letter) => before + letter.toUpperCase(),
+  );
+  const ids = new Set<string>();
+  for (const text of new Set([typed, capitalised])) {
+    const words = text.split(' ');
+    const candidates: Record<string, string>[] = [{ name: text }, { first_name: text }, { last_name: text }];
+    if (words.length === 2)
+      candidates.push({ first_name: words[0] as string, last_name: words[1] as string });
+    for (const traits of candidates)
+      for (const row of await state.searchProfiles({ traits, limit: NAME_MATCHES })) ids.add(row.profileId);
+  }
   return [...ids];
 }
 

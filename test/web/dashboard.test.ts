@@ -115,6 +115,29 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await shot('person');
   });
 
+  it('finds people by name as typed and by a trait written as name=value', async () => {
+    const person = world.truths.find((t) => t.userId !== null && t.email !== null)!;
+    const view = await api(server, 'GET', `/api/profiles/lookup?email=${encodeURIComponent(person.email!)}`);
+    const { first_name: first, last_name: last, city } = view.traits as Record<string, string>;
+    expect(first && last && city).toBeTruthy();
+    await go('People');
+    const search = async (text: string) => {
+      await page.getByLabel(/^Search by/).fill(text);
+      await page.getByLabel(/^Search by/).press('Enter');
+      await page.getByRole('heading', { name: `Results for “${text}”` }).waitFor();
+      await page.waitForLoadState('networkidle');
+      return page.locator('#results tbody tr');
+    };
+    const byName = await search(`${first} ${last}`.toLowerCase());
+    await byName.first().waitFor();
+    await expect(byName.getByRole('link', { name: `${first} ${last}` }).count()).resolves.toBeGreaterThan(0);
+    const inCity = await api(server, 'GET', `/api/profiles?trait.city=${encodeURIComponent(city!)}&limit=25`);
+    expect(inCity.items.length).toBeGreaterThan(0);
+    const byTrait = await search(`city=${city}`);
+    await byTrait.first().waitFor();
+    await expect(byTrait.count()).resolves.toBe(inCity.items.length);
+  });
+
   it('builds a segment whose preview count matches the API', async () => {
     await go('Segments');
     await page.getByLabel('Event', { exact: true }).fill('Order Completed');

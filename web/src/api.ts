@@ -741,8 +741,20 @@ export const api = {
   placementStats: (query: { from?: string; to?: string; goal?: string; window?: number } = {}) =>
     request<PlacementStats>('GET', '/api/placements/stats', { query }),
   deadLetters: (limit: number) => request<unknown>('GET', '/api/dead-letters', { query: { limit } }),
-  profiles: (query: { q?: string; cursor?: string | null; limit?: number }) =>
-    request<Page<ProfileSummary>>('GET', '/api/profiles', { query: { ...query, limit: query.limit ?? 25 } }),
+  profiles: (query: {
+    q?: string;
+    traits?: Record<string, string>;
+    cursor?: string | null;
+    limit?: number;
+  }) => {
+    const { traits = {}, ...rest } = query;
+    const byTrait = Object.fromEntries(
+      Object.entries(traits).map(([name, value]) => [`trait.${name}`, value]),
+    );
+    return request<Page<ProfileSummary>>('GET', '/api/profiles', {
+      query: { ...rest, ...byTrait, limit: query.limit ?? 25 },
+    });
+  },
   lookup: (field: 'userId' | 'anonymousId' | 'email', value: string) =>
     request<Profile360>('GET', '/api/profiles/lookup', { query: { [field]: value } }),
   profile: (id: string) =>

@@ -12,12 +12,28 @@ function name(profile: ProfileSummary): string {
   return typeof label === 'string' && label ? label : '(anonymous)';
 }
 
+/**
+ * What the search box says, as the API's query: `trait.city=Utrecht` or `city=Utrecht` words
+ * are trait filters, the rest an identifier or a name.
+ */
+export function searchQuery(text: string): { q?: string; traits: Record<string, string> } {
+  const traits: Record<string, string> = {};
+  const rest: string[] = [];
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    const trait = /^(?:trait\.)?([^=\s@]+)=(.*)$/.exec(word);
+    if (trait?.[2]) traits[trait[1] as string] = trait[2];
+    else rest.push(word);
+  }
+  const q = rest.join(' ');
+  return { ...(q ? { q } : {}), traits };
+}
+
 function Search() {
   const [draft, setDraft] = useState(new URLSearchParams(location.search).get('q') ?? '');
   const [query, setQuery] = useState(draft);
   const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useApi(() => api.profiles({ q: query || undefined, cursor, limit: 25 }), [query, cursor]);
+  const page = useApi(() => api.profiles({ ...searchQuery(query), cursor, limit: 25 }), [query, cursor]);
   function submit(event: FormEvent) {
     event.preventDefault();
     setCursors([null]);
@@ -39,7 +55,7 @@ function Search() {
               id="people-q"
               value={draft}
               onChange={(e) => setDraft(e.target.value)}
-              placeholder="ada@example.org, store-7-u12, trait.city=Utrecht"
+              placeholder="Ada Lovelace, ada@example.org, store-7-u12, city=Utrecht"
               style={{ width: '100%' }}
             />
           </div>
@@ -56,8 +72,8 @@ function Search() {
           query ? (
             <Empty title="Nobody matches">
               <p>
-                Try an exact identifier (user id, anonymous id, email) or a trait: <code>trait.plan=pro</code>
-                .
+                Try an exact identifier (user id, anonymous id, email), a name, or a trait:{' '}
+                <code>plan=pro</code>.
               </p>
             </Empty>
           ) : (
