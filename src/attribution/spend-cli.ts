@@ -13,7 +13,7 @@ import {
   printBody,
   table,
   withAdminServer,
-} from '../cli/admin-client.ts';
+} from '../api/admin-client.ts';
 import { isRapportError } from '../errors/index.ts';
 import type { SpendRow } from '../store/index.ts';
 import { checkSpend, parseSpendCsv, type RejectedSpendRow } from './spend-csv.ts';

@@ -4,7 +4,7 @@
 // an argument (arguments show in `ps` and shell history).
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { type AdminOptions, CliFailure, cliAction, table } from '../cli/admin-client.ts';
+import { type AdminOptions, CliFailure, cliAction, table } from '../api/admin-client.ts';
 import { loadConfig } from '../config/index.ts';
 import { isRapportError } from '../errors/index.ts';
 import { type AccessStore, openAccessStore } from '../store/index.ts';

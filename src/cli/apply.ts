@@ -8,7 +8,6 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
-import { checkRuleJson, checkRuleText, formatIssues, referencedSegments } from '../segments/index.ts';
 import {
   AdminClient,
   type AdminOptions,
@@ -17,7 +16,8 @@ import {
   cliAction,
   refusal,
   withAdminServer,
-} from './admin-client.ts';
+} from '../api/admin-client.ts';
+import { checkRuleJson, checkRuleText, formatIssues, referencedSegments } from '../segments/index.ts';
 
 export const DEFINITION_KINDS = ['segment', 'funnel', 'journey', 'placements', 'policy'] as const;
 export type DefinitionKind = (typeof DEFINITION_KINDS)[number];

@@ -9,7 +9,7 @@ import {
   printBody,
   table,
   withAdminServer,
-} from './admin-client.ts';
+} from '../api/admin-client.ts';
 
 function action<T extends AdminOptions>(work: (options: T, ...args: string[]) => Promise<void>) {
   return cliAction<T>('quarantine', work);

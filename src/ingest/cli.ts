@@ -11,7 +11,7 @@ import {
   cliAction,
   printBody,
   withAdminServer,
-} from '../cli/admin-client.ts';
+} from '../api/admin-client.ts';
 import { loadConfig } from '../config/index.ts';
 import { SqliteIngestLog, sqlitePathsIn } from '../store/index.ts';
 

@@ -7,7 +7,7 @@ import {
   cliAction,
   printBody,
   withAdminServer,
-} from '../cli/admin-client.ts';
+} from '../api/admin-client.ts';
 import type { PersonaFit } from './model.ts';
 
 interface FitOptions extends AdminOptions {

@@ -13,7 +13,7 @@ import {
   cliAction,
   printBody,
   withAdminServer,
-} from '../cli/admin-client.ts';
+} from '../api/admin-client.ts';
 
 function callJson(options: AdminOptions, method: string, path: string, body?: unknown): Promise<Body> {
   return new AdminClient(options).call(method, path, body);

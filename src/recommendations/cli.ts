@@ -12,7 +12,7 @@ import {
   printBody,
   table,
   withAdminServer,
-} from '../cli/admin-client.ts';
+} from '../api/admin-client.ts';
 import { describeIssues, readBasketFile } from './baskets.ts';
 import { checkMiningOptions, type MiningResult, mineRules } from './mine.ts';
 

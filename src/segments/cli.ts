@@ -14,7 +14,7 @@ import {
   printBody,
   table,
   withAdminServer,
-} from '../cli/admin-client.ts';
+} from '../api/admin-client.ts';
 import type { RuleExplanation } from './explain.ts';
 import { formatIssues, type RuleIssue } from './issues.ts';
 

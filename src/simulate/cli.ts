@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { unreachable } from '../cli/admin-client.ts';
+import { unreachable } from '../api/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import type { Experiment } from '../experiments/index.ts';
 import { DEMO_EXPERIMENTS } from './experiments.ts';

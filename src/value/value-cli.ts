@@ -2,7 +2,7 @@
 // The admin token travels in the Authorization header (never in the URL); --json prints the
 // server's answer as it came, for scripts.
 import type { Command } from 'commander';
-import { unreachable } from '../cli/admin-client.ts';
+import { unreachable } from '../api/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 
 interface ServerOptions {
