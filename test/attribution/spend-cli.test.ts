@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_DAILY_SPEND, demoSpendRows, plantDemoSpend } from '../../src/simulate/index.ts';
+import { DEMO_DAILY_SPEND, demoSpendRows, plantDemoSpend, runDemo } from '../../src/simulate/index.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -141,4 +141,26 @@ describe("the demo's planted spend", () => {
     expect(perChannel).toEqual({ email: DEMO_DAILY_SPEND.email! * 10, sms: DEMO_DAILY_SPEND.sms! * 10 });
     expect(body.rows.at(-1).day).toBe('2026-05-10');
   });
+
+  it('rapport demo with an admin token fills the ROI table: its email and sms rows carry the planted spend', async () => {
+    const days = 60;
+    const summary = await runDemo({
+      kind: 'store',
+      seed: 5,
+      people: 80,
+      days,
+      url: server.url,
+      writeKey: server.writeKey,
+      adminToken: server.adminToken,
+    });
+    expect(summary.spendRows).toBe(days * Object.keys(DEMO_DAILY_SPEND).length);
+    await server.settle();
+    // The page's default range: the 30 days ending today; the world ends at today's midnight.
+    const { body } = await server.admin('/api/attribution/roi');
+    const rows = Object.fromEntries(body.rows.map((row: { channel: string }) => [row.channel, row]));
+    expect(rows.email?.spend).toBe(DEMO_DAILY_SPEND.email! * 29);
+    expect(rows.sms?.spend).toBe(DEMO_DAILY_SPEND.sms! * 29);
+    expect(rows.email.roas).not.toBeNull();
+    expect(body.unmatchedSpend).toEqual([]);
+  }, 300_000);
 });
