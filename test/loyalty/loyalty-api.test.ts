@@ -386,6 +386,35 @@ for (const engine of ENGINES)
       // (The placement's person cache sees the new traits within its 10 s freshness: docs/placements.md.)
     });
 
+    it('sets a hostile order aside in quarantine, earns the ones after it, and replays it through the API', async () => {
+      await send([order('hal', 'h1', 10, 0), order('hal', 'h-hostile', 1e300, 0), order('hal', 'h2', 12, 0)]);
+      await t.adminRequest('POST', '/api/loyalty/run');
+      const hal = (await t.admin(`/api/loyalty/people/${await profileId('hal')}`)).body;
+      expect(hal.balance).toBe(22);
+      const listed = (await t.admin('/api/quarantine?processor=loyalty')).body;
+      expect(listed.items).toHaveLength(1);
+      const row = listed.items[0];
+      expect(row).toMatchObject({ processor: 'loyalty', messageId: 'order-h-hostile' });
+      expect(row.error).toMatch(/points out of range/);
+      // Nothing was fixed: the replay fails again, answers 409 and counts the attempt.
+      const failed = await t.adminRequest('POST', `/api/quarantine/${row.id}/replay`);
+      expect(failed.status).toBe(409);
+      expect((await t.admin(`/api/quarantine/${row.id}`)).body.attempts).toBe(row.attempts + 1);
+      // Orders earn nothing now: the replay applies the message (it earns nothing) and the row goes.
+      const programme = (await t.admin('/api/loyalty/programme')).body;
+      const withoutOrders = programme.earnRules.filter((rule: { id: string }) => rule.id !== 'orders');
+      await t.adminRequest('PUT', '/api/loyalty/programme', { ...programme, earnRules: withoutOrders });
+      const replayed = await t.adminRequest('POST', `/api/quarantine/${row.id}/replay`);
+      expect(replayed.status).toBe(200);
+      expect((await t.admin(`/api/quarantine/${row.id}`)).status).toBe(404);
+      // The order happened: it earns nothing now, but it is hal's third, and the Regular badge's.
+      const after = (await t.admin(`/api/loyalty/people/${await profileId('hal')}`)).body;
+      expect(after.entries.filter((e: { ruleId: string }) => e.ruleId === 'orders')).toHaveLength(2);
+      expect(after.entries[0]).toMatchObject({ ruleId: 'badge:regular', points: 25 });
+      expect(after.balance).toBe(22 + 25);
+      expect((await t.adminRequest('PUT', '/api/loyalty/programme', programme)).status).toBe(200);
+    });
+
     it('the profile export includes the ledger and the referrals', async () => {
       const response = await fetch(`${t.url}/api/profiles/${await profileId('ann')}/export`, {
         headers: { authorization: `Bearer ${t.adminToken}` },
