@@ -173,13 +173,19 @@ export function surveyResults(
         )
       : null;
   const weeks = new Map<string, StoredResponse[]>();
-  for (const row of rows)
-    weeks.set(weekOf(row.answeredAt), [...(weeks.get(weekOf(row.answeredAt)) ?? []), row]);
+  for (const row of rows) {
+    const week = weekOf(row.answeredAt);
+    const list = weeks.get(week);
+    if (list) list.push(row);
+    else weeks.set(week, [row]);
+  }
   const byGroup = traits.flatMap((trait, t) => {
     const groups = new Map<string, StoredResponse[]>();
     rows.forEach((row, i) => {
       const category = responderCells[i]![t]!;
-      groups.set(category, [...(groups.get(category) ?? []), row]);
+      const list = groups.get(category);
+      if (list) list.push(row);
+      else groups.set(category, [row]);
     });
     return [...groups]
       .sort((a, b) => b[1].length - a[1].length)

@@ -57,7 +57,10 @@ export function themesOf(
   termsPerText.forEach((terms, i) => {
     const own = new Set(terms);
     const term = ranked.find((t) => own.has(t));
-    if (term) members.set(term, [...(members.get(term) ?? []), i]);
+    if (!term) return;
+    const list = members.get(term);
+    if (list) list.push(i);
+    else members.set(term, [i]);
   });
   const themes = [...members]
     .filter(([, list]) => list.length >= 2)
