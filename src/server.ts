@@ -3,10 +3,16 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { adminRoutes, adminTokenRoutes, corsOptions, drainRequest } from './api/index.ts';
+import { adminRoutes, corsOptions, drainRequest } from './api/index.ts';
 import { attributionRoutes } from './attribution/index.ts';
 import { AuditService, auditRoutes } from './audit/index.ts';
-import { accessRoutes, CredentialCache, installAccess, requestForLog } from './auth/index.ts';
+import {
+  accessRoutes,
+  adminTokenRoutes,
+  CredentialCache,
+  installAccess,
+  requestForLog,
+} from './auth/index.ts';
 import {
   ChannelRuntime,
   channelAdminRoutes,

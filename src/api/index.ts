@@ -1,7 +1,6 @@
 // The admin REST API (behind an admin token) and its OpenAPI document, generated from the
 // routes' schemas and served at /api/openapi.json.
 
-export { type AdminTokenRouteOptions, adminTokenRoutes, CONFIRM_REVOKE_SELF } from './admin-tokens.ts';
 export { corsOptions, isTrackingPath } from './cors.ts';
 export { drainRequest } from './drain.ts';
 export { type ApiOptions, adminRoutes } from './routes.ts';

@@ -6,6 +6,7 @@ import { auditHook } from './audit.ts';
 import { Guard, type GuardOptions } from './guard.ts';
 
 export * from './access.ts';
+export { type AdminTokenRouteOptions, adminTokenRoutes, CONFIRM_REVOKE_SELF } from './admin-token-routes.ts';
 export { auditEntryOf, noteAudit, withoutSecrets } from './audit.ts';
 export { registerCredentialCommands } from './cli.ts';
 export * from './credentials.ts';

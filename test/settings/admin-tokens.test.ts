@@ -3,7 +3,7 @@
 // and admin tokens kept apart (a write key authorises no admin route, neither route revokes
 // the other kind).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { revocationRefusal } from '../../src/api/admin-tokens.ts';
+import { revocationRefusal } from '../../src/auth/admin-token-routes.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 let server: TestServer;

@@ -2,20 +2,19 @@
 // response), revoke. Two refusals keep an operator from locking everyone out: the last live
 // admin token cannot be revoked, and the token the request itself carries is revoked only with
 // `?confirm=revoke-self` (the dashboard signs out right after). Write keys have their own routes
-// (routes.ts); a write key never passes the guard (src/auth/guard.ts), so it can reach none of these.
+// (src/api/routes.ts); a write key never passes the guard (guard.ts), so it can reach none of these.
 import type { FastifyInstance } from 'fastify';
+import { credentialSchema } from '../api/schemas.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
+import type { StateStore } from '../store/index.ts';
+import { ROLES, type Role } from './access.ts';
 import {
   type CredentialCache,
   createCredential,
-  type Guard,
   hashSecret,
-  ROLES,
-  type Role,
   secretFromAuthorization,
-} from '../auth/index.ts';
-import { errorSchema, RapportError } from '../errors/index.ts';
-import type { StateStore } from '../store/index.ts';
-import { credentialSchema } from './schemas.ts';
+} from './credentials.ts';
+import type { Guard } from './guard.ts';
 
 export interface AdminTokenRouteOptions {
   state: StateStore;
