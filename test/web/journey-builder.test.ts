@@ -58,20 +58,6 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
   const add = (label: string) =>
     page.locator('.add-buttons').getByRole('button', { name: label, exact: true }).click();
 
-  /** Drags from one step's outlet to another step, as a marketer connects them. */
-  async function connect(from: string, outlet: string, to: string): Promise<void> {
-    await page.getByTestId('journey-canvas').scrollIntoViewIfNeeded();
-    const handle = node(from).locator(`.react-flow__handle[data-handleid="${outlet}"]`);
-    const target = node(to).locator('.react-flow__handle.target');
-    const a = (await handle.boundingBox())!;
-    const b = (await target.boundingBox())!;
-    await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-    await page.mouse.down();
-    await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2 + 5, { steps: 5 });
-    await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 5 });
-    await page.mouse.up();
-  }
-
   /** Waits for a step's problems to go; says which remain when they do not. */
   async function cleared(id: string): Promise<void> {
     await issuesAt(id)
@@ -132,7 +118,7 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
     await cleared('send-1');
   });
 
-  it('shows an outlet left unconnected at its step, until it is dragged to a step', async () => {
+  it('shows an outlet left unconnected at its step, until it is connected to a step', async () => {
     await add('Wait for an event');
     await issuesAt('waitForEvent-1')
       .getByText('step waitForEvent-1 is not connected: its onTimeout goes to no step')
@@ -140,7 +126,7 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
     await checked();
     expect(await saveButton().isDisabled()).toBe(true);
     await stepForm().getByLabel('Wait for the event').fill('Order Completed');
-    await connect('waitForEvent-1', 'onTimeout', 'done');
+    await stepForm().getByLabel('timed out: goes to').selectOption('done');
     await cleared('waitForEvent-1');
   });
 
@@ -161,7 +147,6 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
     await node('send-1').click();
     await add('Branch');
     await stepForm().getByLabel('Event', { exact: true }).fill('Order Completed');
-    // This one by the step's form, the keyboard's way.
     await stepForm().getByLabel('otherwise: goes to').selectOption('send-1');
     const cycle = page.locator('.flow-step-issues').getByText(/form a cycle with no wait on it/);
     await cycle.waitFor().catch(async (error) => {
@@ -172,7 +157,8 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
     expect(await saveButton().isDisabled()).toBe(true);
     // Nothing was stored on the way.
     expect((await server.adminRequest('GET', '/api/journeys/my-journey')).status).toBe(404);
-    await node('branch-1').click();
+    // Chosen from the list, the keyboard's way to a step.
+    await page.getByLabel('Step to set up').selectOption('branch-1');
     await stepForm().getByRole('button', { name: 'Remove this step' }).click();
     await cycle.waitFor({ state: 'detached' });
   });

@@ -188,7 +188,10 @@ export default function Builder(props: {
   // A step added or removed: show the whole journey again.
   const stepCount = doc.steps.length;
   useEffect(() => {
-    if (stepCount > 0) requestAnimationFrame(() => void flow.current?.fitView());
+    // After the new step has been drawn and measured, or the fit leaves it out.
+    if (stepCount === 0) return;
+    const timer = setTimeout(() => void flow.current?.fitView({ padding: 0.15 }), 60);
+    return () => clearTimeout(timer);
   }, [stepCount]);
 
   const nodes: Node[] = useMemo(
@@ -239,8 +242,8 @@ export default function Builder(props: {
           source: step.id,
           sourceHandle: slot.field,
           target: slot.to,
-          label:
-            [slot.label, passed !== undefined ? num(passed) : ''].filter(Boolean).join(' · ') || undefined,
+          // The outlet's name is on the step; the edge carries only the people who took it.
+          label: passed !== undefined ? `${num(passed)} passed` : undefined,
           markerEnd: { type: MarkerType.ArrowClosed },
         });
       }
@@ -257,6 +260,8 @@ export default function Builder(props: {
           return next;
         });
       for (const c of changes) if (c.type === 'remove' && c.id !== TRIGGER) change(removeStep(doc, c.id));
+      // A node chosen from the keyboard (Tab to it, Enter) arrives as a selection change.
+      for (const c of changes) if (c.type === 'select' && c.selected && c.id !== TRIGGER) setSelected(c.id);
     },
     [doc, change],
   );
@@ -407,6 +412,26 @@ export default function Builder(props: {
             </p>
           </section>
           <aside className="builder-side" aria-label="Selected step">
+            <label htmlFor="edit-step">Step to set up</label>
+            <select
+              id="edit-step"
+              value={selected ?? ''}
+              onChange={(e) => {
+                const id = e.target.value || null;
+                setSelected(id);
+                const step = doc.steps.find((s) => s.id === id);
+                const open = step ? (slotsOf(step).find((s) => !s.to) ?? slotsOf(step)[0]) : undefined;
+                setOutlet(step && open ? { stepId: step.id, field: open.field } : 'trigger');
+              }}
+            >
+              <option value="">(none)</option>
+              {doc.steps.map((step) => (
+                <option key={step.id} value={step.id}>
+                  {step.id} · {STEP_TYPE_NAMES[step.type]}
+                  {byStep.has(step.id) ? ' · has problems' : ''}
+                </option>
+              ))}
+            </select>
             {selectedStep ? (
               <StepForm
                 step={selectedStep}
