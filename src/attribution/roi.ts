@@ -106,6 +106,8 @@ interface IncrementFigures {
 export interface HoldoutRoiRow {
   journeyId: string;
   stepId: string;
+  /** The channels the journey's campaign rows touched people on. */
+  channels: string[];
   treatedPeople: number;
   heldOutPeople: number;
   /** Conversions per person among the treated and the held out. */
@@ -147,6 +149,7 @@ export function holdoutRoi(
     return {
       journeyId: increment.journeyId,
       stepId: increment.stepId,
+      channels: [...new Set(rows.map((row) => baseChannel(row.channel)))].sort(),
       treatedPeople: conversions.treated.people,
       heldOutPeople: conversions.heldOut.people,
       treatedRate:

@@ -146,6 +146,7 @@ const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 const HoldoutRoiSchema = Type.Object({
   journeyId: Type.String(),
   stepId: Type.String(),
+  channels: Type.Array(Type.String(), { description: "the channels of the journey's campaign rows" }),
   treatedPeople: Type.Integer(),
   heldOutPeople: Type.Integer(),
   treatedRate: NullableNumber,

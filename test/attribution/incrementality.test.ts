@@ -122,6 +122,7 @@ for (const engine of ENGINES)
       expect(promo).toMatchObject({
         journeyId: 'promo',
         stepId: 'split',
+        channels: ['email'],
         treatedPeople: TREATED,
         heldOutPeople: HELD,
         attributedConversions: TREATED * TREATED_RATE,

@@ -127,4 +127,11 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
         `0.50 (${roiLow.toFixed(2)} to ${roiHigh.toFixed(2)})`,
       ]);
   });
+
+  it('puts what the email-only journey caused in the model comparison’s holdout column, beside the models’ credit', async () => {
+    const shown = await page.locator('#model-comparison tr[data-channel="email"] td').allTextContents();
+    // Seven models credit the email with all 18 treated orders; the holdout says it caused 9.
+    expect(shown.slice(0, 7)).toEqual(Array(7).fill('18.00'));
+    expect(shown[7]).toBe('9.00');
+  });
 });

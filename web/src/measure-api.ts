@@ -51,6 +51,7 @@ export interface RoiRow {
 export interface HoldoutRoiRow {
   journeyId: string;
   stepId: string;
+  channels: string[];
   treatedPeople: number;
   heldOutPeople: number;
   treatedRate: number | null;

@@ -12,6 +12,7 @@ import { money, num } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import {
   describeCall,
+  type HoldoutRoiRow,
   type MeasureQuery,
   MODELS,
   type Model,
@@ -85,7 +86,19 @@ function RoiTable(props: { answer: RoiAnswer }) {
   );
 }
 
-function ModelComparison(props: { query: MeasureQuery }) {
+/**
+ * The holdout truth per channel: the conversions caused by the journeys that sent on that
+ * channel alone (a journey on two channels cannot say which of them caused what).
+ */
+function holdoutTruth(holdouts: HoldoutRoiRow[] | undefined, channel: string): string {
+  const alone = (holdouts ?? []).filter(
+    (row) => row.channels.length === 1 && row.channels[0] === channel && row.incrementalConversions !== null,
+  );
+  if (alone.length === 0) return 'no holdout';
+  return share(alone.reduce((sum, row) => sum + (row.incrementalConversions ?? 0), 0));
+}
+
+function ModelComparison(props: { query: MeasureQuery; holdouts: HoldoutRoiRow[] | undefined }) {
   const data = useApi(() => measureApi.attribution(props.query), [JSON.stringify(props.query)]);
   if (data.error) return <ErrorNote error={data.error} />;
   if (!data.data) return <Loading what="the models" />;
@@ -118,7 +131,7 @@ function ModelComparison(props: { query: MeasureQuery }) {
                 {MODELS.map((model) => (
                   <td key={model}>{share(answer.models[model]?.[channel]?.conversions ?? 0)}</td>
                 ))}
-                <td>no holdout</td>
+                <td>{holdoutTruth(props.holdouts, channel)}</td>
               </tr>
             ))}
           </tbody>
@@ -126,7 +139,8 @@ function ModelComparison(props: { query: MeasureQuery }) {
       </div>
       <p className="small muted">
         From <code>{describeCall('/api/attribution', props.query)}</code>. Conversions credited to each
-        channel by each model; the holdout column fills in when a holdout exists for the channel.
+        channel by each model; the holdout column is what the journeys that sent on that channel alone caused,
+        measured against their holdouts (below the ROI table).
       </p>
       <details>
         <summary>The query that read the touchpoints</summary>
@@ -336,7 +350,7 @@ export default function Measure() {
           </p>
         </Card>
         <Card title="Models side by side" id="models" wide>
-          <ModelComparison query={query} />
+          <ModelComparison query={query} holdouts={roi.data?.holdouts} />
         </Card>
         <Card title="Is this the medium they prefer?" id="preference" wide>
           <ChannelPreferencePanel from={range.from} to={range.to} segment={segment} refresh={tick} />
