@@ -90,6 +90,8 @@ export interface RapportServer {
   channels: ChannelRuntime;
   /** Placements and offers behind `/v1/decide`. */
   placements: PlacementService;
+  /** Experiments, their live plans (placement arms, bandit weights) and results. */
+  experiments: ExperimentService;
   /** Journeys, timers, the outbox and arbitration (src/conductor/runtime/). */
   conductor: Conductor;
   /** Starts listening; resolves the base URL. */
@@ -445,6 +447,7 @@ export async function createServer(
     ...(options.experimentRefreshMs !== undefined ? { planRefreshMs: options.experimentRefreshMs } : {}),
   }).start();
   app.addHook('onClose', async () => experiments?.stop());
+  erasure.onErased(({ identities }) => experiments?.forgetIdentities(identities));
   placements.attachExperiments((placementId, key, nowMs) =>
     experiments?.placementArm(placementId, key, nowMs),
   );
@@ -496,6 +499,7 @@ export async function createServer(
     erasure,
     channels,
     placements,
+    experiments,
     conductor,
     async listen() {
       const url = await app.listen({ port: config.port, host: config.host });

@@ -171,6 +171,20 @@ export class ExperimentService {
     };
   }
 
+  /** Erasure: the units remembered as exposed (a person's userId or anonymousId) are forgotten. */
+  forgetIdentities(identities: readonly { kind: string; value: string }[]): void {
+    for (const { kind, value } of identities) {
+      const unit = kind === 'user_id' ? `u:${value}` : kind === 'anonymous_id' ? `a:${value}` : undefined;
+      if (!unit) continue;
+      for (const seen of this.exposed.values()) seen.delete(unit);
+    }
+  }
+
+  /** Whether the render path still remembers this unit as exposed (for the erasure test). */
+  remembersExposure(experimentId: string, unit: string): boolean {
+    return this.exposed.get(experimentId)?.has(unit) ?? false;
+  }
+
   private firstExposure(experimentId: string, unit: string): boolean {
     let seen = this.exposed.get(experimentId);
     if (!seen || seen.size >= EXPOSURE_MEMORY) {

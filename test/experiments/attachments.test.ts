@@ -90,6 +90,15 @@ describe('an experiment attached to a placement', () => {
     expect(await exposures(HOME.id)).toBe(SHOPPERS.length);
     const results = (await server.admin(`/api/experiments/${HOME.id}/results`)).body;
     expect(results.servingWeights).toEqual({ 'offer-a': 0.5, 'offer-b': 0.5 });
+    // The render path remembers who was exposed; erasing a person makes it forget them.
+    const erased = SHOPPERS[SHOPPERS.length - 1] as string;
+    expect(server.server.experiments.remembersExposure(HOME.id, `u:${erased}`)).toBe(true);
+    const profile = (await server.admin(`/api/profiles/lookup?userId=${erased}`)).body.profileId;
+    const erase = await server.adminRequest('DELETE', `/api/profiles/${profile}`);
+    expect(erase.status).toBe(202);
+    await server.server.erasure.settled(erase.body.id);
+    expect(server.server.experiments.remembersExposure(HOME.id, `u:${erased}`)).toBe(false);
+    expect(server.server.experiments.remembersExposure(HOME.id, `u:${SHOPPERS[0]}`)).toBe(true);
     expect(results.srm.counts).toEqual({ 'offer-a': SHOPPERS.length - bCount, 'offer-b': bCount });
   });
 
@@ -124,7 +133,9 @@ describe('an experiment attached to a placement', () => {
     expect(servingWeights['offer-a']).toBeGreaterThanOrEqual(0.05);
     const weights = [servingWeights['offer-a'], servingWeights['offer-b']];
     let bServed = 0;
-    for (const userId of SHOPPERS) {
+    // The last shopper was erased above: a stranger now, shown the default offer.
+    expect(await decide(SHOPPERS[SHOPPERS.length - 1] as string)).toBe('plain');
+    for (const userId of SHOPPERS.slice(0, -1)) {
       const offer = await decide(userId);
       expect(offer).toBe(HOME.arms[assignByWeights('home-bandit', `u:${userId}`, weights)]!.id);
       if (offer === 'offer-b') bServed += 1;
