@@ -2,28 +2,16 @@
 // `npm run check:imports` in CI. A new circle or a new upward import fails it.
 //
 // Layers, lowest first. A folder may import its own layer and the ones below, never above.
-// Capabilities share one layer: they may use each other's doors, but never in a circle.
+// CAPABILITIES stands for every folder not named in another layer (experiments, surveys, a new
+// one…): they share one layer and may use each other's doors, but never in a circle.
+const CAPABILITIES = '*';
 const LAYERS = [
   ['errors'],
   ['events'],
   ['store'],
   ['identity', 'profiles', 'auth', 'api', 'ingest', 'config'],
   ['pipeline'],
-  [
-    'segments',
-    'paths',
-    'stats',
-    'value',
-    'conductor',
-    'channels',
-    'placements',
-    'experiments',
-    'attribution',
-    'personas',
-    'recommendations',
-    'loyalty',
-    'transfer',
-  ],
+  [CAPABILITIES],
   ['simulate', 'web'],
   ['cli', 'server'],
 ];
@@ -41,8 +29,17 @@ const KNOWN_UPWARD_IMPORTS = [
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const folders = (names) => `^src/(${names.join('|')})(/|\\.ts$)`;
+const NAMED = LAYERS.flat().filter((name) => name !== CAPABILITIES);
+const anyFolder = (names) => `(${names.join('|')})(/|\\.ts$)`;
+// The pattern of a list of layer entries: named folders, or every folder not named anywhere.
+const folders = (names) => {
+  const named = names.filter((name) => name !== CAPABILITIES);
+  const parts = named.length ? [anyFolder(named)] : [];
+  if (names.includes(CAPABILITIES)) parts.push(`(?!${anyFolder(NAMED)})[^/]+/`);
+  return `^src/(${parts.join('|')})`;
+};
 const exact = (paths) => `^(${paths.map(escape).join('|')})$`;
+const nameOf = (layer, index) => (layer.length === 1 && layer[0] !== CAPABILITIES ? layer[0] : `layer-${index}`);
 
 function upwardRules() {
   const rules = [];
@@ -51,8 +48,8 @@ function upwardRules() {
     if (above.length === 0) return;
     const excepted = [...new Set(KNOWN_UPWARD_IMPORTS.filter(([from]) => from.match(folders(layer))).map(([from]) => from))];
     rules.push({
-      name: `no-upward-import-from-${layer.length === 1 ? layer[0] : `layer-${index}`}`,
-      comment: `${layer.join(', ')} may not import ${above.join(', ')} (layers in .dependency-cruiser.cjs)`,
+      name: `no-upward-import-from-${nameOf(layer, index)}`,
+      comment: `${layer.join(', ')} may not import ${above.join(', ')} (layers in .dependency-cruiser.cjs; * is every capability)`,
       severity: 'error',
       from: { path: folders(layer), ...(excepted.length ? { pathNot: exact(excepted) } : {}) },
       to: { path: folders(above) },
