@@ -99,6 +99,7 @@ export function secretFromAuthorization(header: string | undefined): string | un
 }
 
 const SECRET_IN_QUERY = /([?&](?:writeKey|token)=)[^&#]*/gi;
+const SURVEY_LINK_TOKEN = /^(\/s\/)[^?#]+/;
 
 /**
  * A URL fit for a log line: the values of `writeKey` and `token` query parameters replaced.
@@ -106,7 +107,8 @@ const SECRET_IN_QUERY = /([?&](?:writeKey|token)=)[^&#]*/gi;
  * logged URL must not carry it.
  */
 export function redactUrlSecrets(url: string): string {
-  return url.replace(SECRET_IN_QUERY, '$1[redacted]');
+  // A survey link's token (docs/surveys.md) lets whoever holds it answer as the person.
+  return url.replace(SECRET_IN_QUERY, '$1[redacted]').replace(SURVEY_LINK_TOKEN, '$1[redacted]');
 }
 
 // A writeKey field (JSON, also inside a body that is not valid JSON) and any secret with

@@ -92,3 +92,11 @@ describe('free-text themes', () => {
     expect(report.themes[0]!.examples).toContain('slow delivery again!');
   });
 });
+
+describe('survey links in logs', () => {
+  it('a logged request names the survey page but not the token that answers as the person', async () => {
+    const { requestForLog } = await import('../../src/auth/index.ts');
+    const logged = requestForLog({ method: 'POST', url: '/s/eyJ2IjoicSJ9.c2lnbmF0dXJl?x=1' });
+    expect(logged.url).toBe('/s/[redacted]?x=1');
+  });
+});
