@@ -1,7 +1,8 @@
 // The Recommendations and Loyalty pages and the ledger on a person's 360, in Debian's chromium
 // against a real server filled with a simulated shop: every figure the pages show is checked
 // against the API, and a marketer's actions (refresh, settings, the example programme, earn
-// now, an adjustment with its reason) go through the forms, never JSON.
+// now, an adjustment with its reason) go through the forms, never JSON. The Funnel page, switched
+// on from its empty state, fills in once the funnel is built, without a reload.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -77,6 +78,25 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     await browser?.close();
     await server?.close();
     rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('switches the lifecycle funnel on and shows its numbers once built, without a reload', async () => {
+    await go('Funnel and paths');
+    await page.getByRole('button', { name: 'Switch on the e-commerce lifecycle' }).click();
+    // The page asks again until the funnel is live, then reads the whole report.
+    const reached = page.locator('#funnel tbody tr').last().locator('td').nth(2);
+    const building = page.getByRole('status').filter({ hasText: 'Building the funnel' });
+    await building.waitFor();
+    await building.waitFor({ state: 'detached', timeout: 60_000 });
+    await page.waitForLoadState('networkidle');
+    const report = await api(server, 'GET', '/api/funnel?funnel=lifecycle');
+    const last = report.stages.at(-1);
+    expect(last.reached).toBeGreaterThan(0);
+    await expect(reached.textContent()).resolves.toBe(last.reached.toLocaleString('en'));
+    const rows = page.locator('#funnel tbody tr');
+    await expect(rows.first().locator('td').nth(2).textContent()).resolves.toBe(
+      report.stages[0].reached.toLocaleString('en'),
+    );
   });
 
   it('refreshes next best products and shows the last refresh as the API does', async () => {

@@ -387,7 +387,7 @@ export class SegmentService {
     // Checked before the cache: an unknown segment or a malformed cohort is an error at once.
     const chosen = cohort ? await this.cohort(cohort) : null;
     const key = JSON.stringify([id, cohort ?? null]);
-    const cached = await this.funnelReports.get(key, async () =>
+    const compute = async () =>
       reportFromTallies(
         funnel,
         await this.options.store.funnelTallies(
@@ -396,8 +396,12 @@ export class SegmentService {
           chosen === null ? null : await chosen(),
         ),
         cohort ?? null,
-      ),
-    );
+      );
+    // While the funnel is being built its stages are partial: never kept, so the first answer
+    // once it is live is the whole funnel, not the zeros of the moment it was switched on.
+    const building = (await this.options.store.listFunnels()).some((f) => f.id === id && f.status !== 'live');
+    if (building) return { ...(await compute()), computedAt: this.now().toISOString() };
+    const cached = await this.funnelReports.get(key, compute);
     return { ...cached.value, computedAt: new Date(cached.computedAtMs).toISOString() };
   }
 

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { Can } from '../access.tsx';
 import { api, type Paths as PathsGraph } from '../api.ts';
 import { FunnelChart } from '../components/FunnelChart.tsx';
@@ -13,9 +13,18 @@ export default function Funnel() {
   const [cohortDraft, setCohortDraft] = useState('');
   const [cohort, setCohort] = useState('');
   const id = chosen ?? (funnels.data?.funnels[0]?.id as string | undefined);
+  const current = funnels.data?.funnels.find((f) => f.id === id);
+  const building = current !== undefined && current.status !== 'live';
+  // A funnel just switched on is built from history in the background: ask again until it is
+  // live, and read the report once more when it is.
+  useEffect(() => {
+    if (!building) return;
+    const timer = setTimeout(() => funnels.reload(), 1000);
+    return () => clearTimeout(timer);
+  }, [building, funnels.data, funnels.reload]);
   const report = useApi(
     () => (id ? api.funnel(id, cohort || undefined) : Promise.resolve(null)),
-    [id, cohort],
+    [id, cohort, building, current?.version],
   );
   const [switching, setSwitching] = useState<unknown>();
   async function switchOn() {
@@ -73,6 +82,11 @@ export default function Funnel() {
               </div>
               <button type="submit">Apply</button>
             </form>
+          ) : null}
+          {building ? (
+            <p className="small" role="status">
+              Building the funnel from everyone's history… the numbers fill in when it is ready.
+            </p>
           ) : null}
           {report.error ? <ErrorNote error={report.error} /> : null}
           {report.loading && !report.data && id ? <Loading /> : null}
