@@ -17,6 +17,7 @@ export default function Funnel() {
   const building = current !== undefined && current.status !== 'live';
   // A funnel just switched on is built from history in the background: ask again until it is
   // live, and read the report once more when it is.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: each answer (funnels.data) schedules the next ask
   useEffect(() => {
     if (!building) return;
     const timer = setTimeout(() => funnels.reload(), 1000);
