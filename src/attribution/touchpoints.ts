@@ -36,6 +36,8 @@ const TRACKED_TOUCHES: Record<string, { kind: TouchKind; channel?: string }> = {
   'Promotion Viewed': { kind: 'view', channel: 'placement' },
   'Promotion Clicked': { kind: 'click', channel: 'placement' },
   'Ad Clicked': { kind: 'click' },
+  // Segment's mobile spec name for a push opened; best channel counts it as push engagement too.
+  'Push Notification Tapped': { kind: 'click', channel: 'push' },
 };
 export const TOUCH_EVENTS: readonly string[] = Object.keys(TRACKED_TOUCHES);
 
@@ -122,6 +124,8 @@ export function classifyTouch(row: TouchRow): Touch | null {
     text(row.properties.campaign_id) ??
     text(row.properties.journey_id) ??
     text(row.properties.campaign) ??
+    // Segment's mobile spec sends the campaign as an object.
+    text(object(row.properties.campaign).name) ??
     null;
   return { channel: channel.toLowerCase(), kind: tracked.kind, campaign };
 }

@@ -59,6 +59,25 @@ describe('classifying touches', () => {
     expect(track('Ad Clicked')).toBeNull();
     expect(track('Product Viewed')).toBeNull();
   });
+
+  it('a push tapped is a click on push, as best channel counts it; its campaign object named', () => {
+    const tapped = row({
+      type: 'track',
+      name: 'Push Notification Tapped',
+      properties: { campaign: { name: 'Fortnightly deal', source: 'shop-app' }, message_id: 'm1' },
+    });
+    expect(classifyTouch(tapped)).toEqual({ channel: 'push', kind: 'click', campaign: 'Fortnightly deal' });
+    // A push received is not a touch: nobody met it until they tapped it.
+    expect(classifyTouch({ ...tapped, name: 'Push Notification Received' })).toBeNull();
+    const built = pathsFromEvents(
+      [
+        { ...tapped, person: 'p', tsMs: T0 - DAY },
+        row({ person: 'p', type: 'track', name: 'Order Completed', tsMs: T0, properties: { revenue: 20 } }),
+      ],
+      { conversionEvent: 'Order Completed', lookbackDays: 7, startMs: T0 - DAY, endMs: T0 + DAY },
+    );
+    expect(built.paths).toEqual([{ channels: ['push'], conversions: 1, nulls: 0, value: 20, ages: [1] }]);
+  });
 });
 
 describe('paths per person', () => {
