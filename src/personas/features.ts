@@ -73,7 +73,7 @@ export async function readPeople(
     });
     behaviour.set(owner, sums);
   }
-  const traitValues = traits.map((trait) => profiles.map((p) => traitNumber(p.traits[trait])));
+  const traitValues = traits.map((trait) => profiles.map((p) => traitNumber(p.traits[trait]?.value)));
   const unknown = traits.filter((_, t) => traitValues[t]!.every((v) => v === undefined));
   if (unknown.length > 0) throw new UnknownTraitError(unknown);
   const traitMeans = traitValues.map((values) => {
