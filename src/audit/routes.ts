@@ -8,6 +8,7 @@ import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
 import { errorSchema, RapportError } from '../errors/index.ts';
+import { BEHAVIOUR_FEATURES } from '../personas/index.ts';
 import { UnknownNameError } from './evidence.ts';
 import { type AuditService, BeliefNotFoundError } from './service.ts';
 
@@ -140,6 +141,33 @@ const FlipOfSchema = Type.Composite([
   Type.Object({ beliefId: Type.String(), statement: Type.String() }),
 ]);
 
+const SelfBodySchema = Type.Object(
+  {
+    values: Type.Record(Type.String({ maxLength: 64 }), Type.Number({ minimum: 0, maximum: 1e12 }), {
+      description:
+        'feature name (recency_days, orders, revenue, views, email_engagement, active_days) → your value',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const SelfComparisonSchema = Type.Object({
+  people: Type.Integer(),
+  features: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      label: Type.String(),
+      yours: Type.Number(),
+      median: Type.Number(),
+      below: Type.Number(),
+      equal: Type.Number(),
+      sd: Type.Number(),
+    }),
+  ),
+  distance: Type.Number(),
+  fartherThan: Type.Number(),
+});
+
 export type BeliefBody = Static<typeof BeliefBodySchema>;
 
 const tags = ['audit'];
@@ -228,6 +256,33 @@ export const auditRoutes: FastifyPluginAsyncTypebox<AuditRouteOptions> = async (
       },
     },
     async () => audit.vocabulary(),
+  );
+  app.post(
+    '/api/beliefs/self',
+    {
+      config: { access: 'read' },
+      validatorCompiler: closedBody(SelfBodySchema),
+      schema: {
+        tags,
+        security,
+        summary: 'My own persona: where a description of yourself as a customer sits among the real ones',
+        body: SelfBodySchema,
+        response: { 200: SelfComparisonSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const known = new Set(BEHAVIOUR_FEATURES.map((f) => f.name));
+      const unknown = Object.keys(request.body.values).find((name) => !known.has(name));
+      if (unknown !== undefined)
+        throw new RapportError(
+          'RAPPORT_API_BAD_REQUEST',
+          `values.${unknown}: not a feature (${[...known].join(', ')})`,
+          {
+            field: `values.${unknown}`,
+          },
+        );
+      return audit.compareSelf(request.body.values);
+    },
   );
   app.post(
     '/api/beliefs',

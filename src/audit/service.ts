@@ -1,9 +1,11 @@
 // The beliefs a marketer wrote, each with its last test and its flips, kept as one report (claims
 // and aggregates only, no person's data: erasure has nothing to reach here). Saving a belief tests
 // it at once; `testAll` re-tests every belief on one read of the evidence and records the flips.
+import { readPeople } from '../personas/index.ts';
 import type { StoredReport } from '../store/index.ts';
 import { EvidenceReader, type EvidenceSources } from './evidence.ts';
 import { type Belief, type Claim, conditionsOf, type Flip, testClaim, withResult } from './model.ts';
+import { compareSelf, type SelfComparison } from './self.ts';
 
 export const BELIEFS_REPORT = 'beliefs';
 
@@ -63,6 +65,11 @@ export class AuditService {
 
   vocabulary(): Promise<{ events: string[]; traits: string[] }> {
     return this.reader.vocabulary();
+  }
+
+  /** Where the marketer's own description sits among the customers, feature by feature. */
+  async compareSelf(values: Record<string, number>): Promise<SelfComparison> {
+    return compareSelf(await readPeople(this.stores, [], this.now()), values);
   }
 
   async list(): Promise<{ beliefs: Belief[]; flips: FlipOf[] }> {

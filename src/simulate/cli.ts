@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { unreachable } from '../api/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import type { Experiment } from '../experiments/index.ts';
+import { plantDemoBeliefs } from './beliefs.ts';
 import { DEMO_EXPERIMENTS } from './experiments.ts';
 import {
   type FilledPages,
@@ -60,6 +61,8 @@ export interface DemoSummary extends SendResult {
   spendRows: number;
   /** With an admin token: the planted survey answered mostly by the engaged (survey-demo.ts), with its truth. */
   survey: DemoSurveySummary | null;
+  /** With an admin token (store): beliefs written for the assumption audit (beliefs.ts). */
+  beliefsPlanted: number;
   people: number;
   start: string;
   end: string;
@@ -182,6 +185,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         world.truth(),
       )
     : null;
+  const beliefsPlanted =
+    options.kind === 'store' && options.adminToken
+      ? await plantDemoBeliefs(options.url, options.adminToken, options.experiments === true)
+      : 0;
   return {
     ...result,
     experimentsDefined,
@@ -190,6 +197,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     screens,
     spendRows,
     survey,
+    beliefsPlanted,
     people: options.people,
     start: start.toISOString(),
     end: new Date(start.getTime() + windowMs).toISOString(),
@@ -316,6 +324,10 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
     if (summary.screens)
       lines.push(
         `Lifecycle funnel ${summary.screens.funnel ? 'switched on' : 'already on'}; segments saved: ${summary.screens.segments.join(', ') || 'none missing'}; value scored for ${summary.screens.valueScored} customers.`,
+      );
+    if (summary.beliefsPlanted > 0)
+      lines.push(
+        `Beliefs planted: ${summary.beliefsPlanted}, some true and some false (see Understand → Assumption audit).`,
       );
     if (summary.spendRows > 0)
       lines.push(

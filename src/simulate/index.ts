@@ -5,6 +5,7 @@
 // models against what was planted. It also owns `rapport demo`, which streams a world to a
 // running server over /v1/batch. Generation is pure; sending is in send.ts.
 
+export { DEMO_BELIEFS, type DemoBelief, plantDemoBeliefs } from './beliefs.ts';
 export { CITY_SERVICES, DISTRICTS } from './city.ts';
 export {
   type DemoOptions,

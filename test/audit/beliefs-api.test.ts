@@ -224,4 +224,16 @@ for (const engine of ENGINES)
       const ids = (await t.admin('/api/beliefs')).body.beliefs.map((b: { id: string }) => b.id);
       expect(ids).not.toContain(created.body.id);
     });
+    it('my own persona: where one order sits among the planted customers, and unknown features refused', async () => {
+      const answer = await t.adminRequest('POST', '/api/beliefs/self', { values: { orders: 1 } });
+      expect(answer.status).toBe(200);
+      // 300 planted people (75 never ordered) and the late cohort of 64 (one never ordered).
+      expect(answer.body.people).toBe(PLANTED_PEOPLE + 64);
+      const orders = answer.body.features.find((f: { name: string }) => f.name === 'orders');
+      expect(orders.yours).toBe(1);
+      expect(orders.below).toBeCloseTo(76 / (PLANTED_PEOPLE + 64), 10);
+      const bad = await t.adminRequest('POST', '/api/beliefs/self', { values: { shoe_size: 42 } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.field).toBe('values.shoe_size');
+    });
   });

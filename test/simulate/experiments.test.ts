@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PersonTruth, PLANTED_EFFECT, PLANTED_NULL, runDemo } from '../../src/simulate/index.ts';
+import {
+  DEMO_BELIEFS,
+  type PersonTruth,
+  PLANTED_EFFECT,
+  PLANTED_NULL,
+  runDemo,
+} from '../../src/simulate/index.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const START = new Date('2025-01-01T00:00:00.000Z');
@@ -61,6 +67,31 @@ describe('the demo plants an experiment with an effect and one without', () => {
     }
     return arms;
   }
+
+  it('plants beliefs the world makes true or false, and each gets the verdict its truth calls for', async () => {
+    const { body } = await server.admin('/api/beliefs');
+    expect(body.beliefs).toHaveLength(DEMO_BELIEFS.length);
+    for (const planted of DEMO_BELIEFS) {
+      const belief = body.beliefs.find((b: { statement: string }) => b.statement === planted.statement);
+      expect({ statement: planted.statement, verdict: belief?.result?.verdict }).toEqual({
+        statement: planted.statement,
+        verdict: planted.truth === 'true' ? 'supported' : 'contradicted',
+      });
+    }
+    // The difference beliefs count the same people as the truth: exposed per arm, and buyers.
+    const reminder = body.beliefs.find(
+      (b: { statement: string }) => b.statement === DEMO_BELIEFS[2]!.statement,
+    );
+    const truth = truthByArm(PLANTED_EFFECT.id);
+    expect(reminder.result.group).toEqual({
+      people: truth.get('reminder')!.n,
+      withOutcome: truth.get('reminder')!.buyers,
+    });
+    expect(reminder.result.rest).toEqual({
+      people: truth.get('control')!.n,
+      withOutcome: truth.get('control')!.buyers,
+    });
+  });
 
   it('counts each arm as the truth says and finds the planted effect', async () => {
     const { status, body } = await server.admin(`/api/experiments/${PLANTED_EFFECT.id}/results`);

@@ -139,4 +139,12 @@ describe.skipIf(reason !== null)('the assumption audit page in headless chromium
     await expect(row.locator('td').nth(3).textContent()).resolves.toBe('Supported');
     await page.screenshot({ path: join(SHOTS, 'assumption-audit.png'), fullPage: true });
   }, 120_000);
+  it('my own persona: the marketer describes themselves and sees how far they are from the customers', async () => {
+    await page.getByLabel('Orders you placed').fill('40');
+    await page.getByRole('button', { name: 'Compare me with the customers' }).click();
+    await page.getByText('You are farther from the typical customer than', { exact: false }).waitFor();
+    const row = page.locator('table tr', { has: page.getByRole('cell', { name: 'orders', exact: true }) });
+    // Nobody planted ordered 40 times: every customer is below.
+    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('100.0%');
+  }, 60_000);
 });

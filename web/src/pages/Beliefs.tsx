@@ -10,6 +10,98 @@ import { Card, Empty, ErrorNote, Loading, PageHeader, Stat } from '../components
 import { num, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
 
+type SelfComparison = {
+  people: number;
+  features: Array<{ name: string; label: string; yours: number; median: number; below: number; sd: number }>;
+  distance: number;
+  fartherThan: number;
+};
+
+/** The behaviour the personas are fitted on, as the marketer would describe it of themselves. */
+const SELF_FEATURES = [
+  { name: 'recency_days', label: 'Days since you last bought or visited' },
+  { name: 'orders', label: 'Orders you placed' },
+  { name: 'revenue', label: 'Money you spent' },
+  { name: 'views', label: 'Pages and products you viewed' },
+  { name: 'email_engagement', label: 'Emails you opened or clicked' },
+  { name: 'active_days', label: 'Days you were active' },
+];
+
+/** "My own persona": describe yourself as a customer, see where you sit among the real ones. */
+function OwnPersona() {
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [result, setResult] = useState<SelfComparison>();
+  const [error, setError] = useState<unknown>();
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    setError(undefined);
+    try {
+      const filled = Object.fromEntries(
+        Object.entries(values)
+          .filter(([, v]) => v.trim() !== '')
+          .map(([k, v]) => [k, Number(v)]),
+      );
+      setResult(await beliefsApi.self(filled));
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <Card title="My own persona">
+      <p className="small muted">
+        Describe yourself as if you were one of your customers (over the same period). A field left empty is
+        taken as the customers' middle value.
+      </p>
+      <form onSubmit={submit} aria-label="Describe yourself">
+        {SELF_FEATURES.map((f) => (
+          <span key={f.name}>
+            <label htmlFor={`self-${f.name}`}>{f.label}</label>
+            <input
+              id={`self-${f.name}`}
+              type="number"
+              min="0"
+              step="any"
+              value={values[f.name] ?? ''}
+              onChange={(e) => setValues({ ...values, [f.name]: e.target.value })}
+            />
+          </span>
+        ))}
+        <button type="submit">Compare me with the customers</button>
+      </form>
+      {error ? <ErrorNote error={error} /> : null}
+      {result ? (
+        <>
+          <p role="status">
+            You are farther from the typical customer than {percent(result.fartherThan)} of your{' '}
+            {num(result.people)} customers.
+          </p>
+          <table>
+            <caption className="small muted">Point by point: you against the customers</caption>
+            <thead>
+              <tr>
+                <th scope="col">What</th>
+                <th scope="col">You</th>
+                <th scope="col">Typical customer (median)</th>
+                <th scope="col">Customers below you</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.features.map((f) => (
+                <tr key={f.name}>
+                  <td>{f.label}</td>
+                  <td>{num(f.yours)}</td>
+                  <td>{num(f.median)}</td>
+                  <td>{percent(f.below)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+    </Card>
+  );
+}
+
 type FlipOf = Flip & { beliefId: string; statement: string };
 type Verdict = NonNullable<Belief['result']>['verdict'];
 
@@ -19,6 +111,8 @@ const beliefsApi = {
   personas: () => request<PersonaFit>('GET', '/api/personas').catch(() => undefined),
   create: (body: { statement: string; claim: Claim }) => request<Belief>('POST', '/api/beliefs', { body }),
   remove: (id: string) => request<null>('DELETE', `/api/beliefs/${encodeURIComponent(id)}`),
+  self: (values: Record<string, number>) =>
+    request<SelfComparison>('POST', '/api/beliefs/self', { body: { values } }),
   testAll: () => request<{ beliefs: Belief[]; flipped: FlipOf[] }>('POST', '/api/beliefs/test'),
 };
 
@@ -520,6 +614,7 @@ export default function Beliefs() {
           </table>
         </Card>
       ) : null}
+      <OwnPersona />
       <Can needs="marketing:write">
         <Card title="Write a belief">
           {vocabulary.data ? (
