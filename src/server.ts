@@ -58,6 +58,7 @@ import {
   PROFILES_PROCESSOR,
   quarantineRoutes,
   startPipeline,
+  statusRoutes,
   type TestClock,
   WAREHOUSE_PROCESSOR,
 } from './pipeline/index.ts';
@@ -281,6 +282,7 @@ export async function createServer(
     screen: privacyScreen(suppressions, config.consentPurposes),
     ...(config.rateLimit ? { rateLimits: new WriteKeyRateLimits(config.rateLimit) } : {}),
   });
+  await app.register(statusRoutes, { state, pipeline });
   await app.register(adminRoutes, {
     state,
     pipeline,

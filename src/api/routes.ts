@@ -1,16 +1,16 @@
-// The admin REST API: profiles (./profiles.ts), dead letters, pipeline status and credentials. Handlers call
+// The admin REST API: profiles (src/profiles/routes.ts), dead letters and write keys. Handlers call
 // the capability doors; none touches a driver.
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
-import { LOG_READERS, logReaderOffsets, type Pipeline } from '../pipeline/index.ts';
 import { type ProfileApiOptions, profileRoutes } from '../profiles/index.ts';
-import type { StateStore } from '../store/index.ts';
+import type { EventReader, StateStore } from '../store/index.ts';
 import { credentialSchema } from './schemas.ts';
 
 export interface ApiOptions {
   state: StateStore;
-  pipeline: Pipeline;
+  /** The pipeline as the profile routes use it: the events it reads, and a wake after an erasure. */
+  pipeline: EventReader & { wake(): void };
   credentials: CredentialCache;
   profiles: Omit<ProfileApiOptions, 'state' | 'pipeline'>;
 }
@@ -42,33 +42,6 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
         ...(before ? { beforeId: before } : {}),
       });
       return { total: await state.log.countDeadLetters(), items };
-    },
-  );
-
-  app.get(
-    '/api/status',
-    {
-      config: { access: 'read' },
-      schema: { tags: ['operations'], summary: 'Ingest log head and each processor’s progress', security },
-    },
-    async () => {
-      // Read from the stores, not this process's worker: with PostgreSQL another process may
-      // be the one doing the work.
-      const head = await state.log.headSeq();
-      const offsets = await logReaderOffsets({ state, events: pipeline });
-      const quarantined = await state.quarantine.counts();
-      return {
-        logHead: head,
-        processors: readerLags(head, offsets),
-        lastError: pipeline.status().lastError,
-        profiles: await state.countProfiles(),
-        deadLetters: await state.log.countDeadLetters(),
-        // Log entries processors set aside (docs/quarantine.md, GET /api/quarantine).
-        quarantined: {
-          total: Object.values(quarantined).reduce((sum, n) => sum + n, 0),
-          byProcessor: quarantined,
-        },
-      };
     },
   );
 
@@ -132,20 +105,4 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
       return reply.code(204).send();
     },
   );
-}
-
-/**
- * Every log reader's offset and lag (entries behind the head): the known readers (LOG_READERS,
- * 0 until they commit) and any other processor keeping an offset.
- */
-function readerLags(
-  head: number,
-  offsets: Record<string, number>,
-): Record<string, { offset: number; lag: number }> {
-  const lags: Record<string, { offset: number; lag: number }> = {};
-  for (const name of new Set([...LOG_READERS, ...Object.keys(offsets)])) {
-    const offset = offsets[name] ?? 0;
-    lags[name] = { offset, lag: Math.max(0, head - offset) };
-  }
-  return lags;
 }

@@ -32,6 +32,7 @@ export {
 export { type QuarantineRouteOptions, quarantineRoutes } from './quarantine-routes.ts';
 export { JOURNEYS_PROCESSOR, LOG_READERS, logReaderOffsets } from './readers.ts';
 export type { PipelineStatus } from './rpc.ts';
+export { type StatusRouteOptions, statusRoutes } from './status-routes.ts';
 export {
   DEFAULT_STEP_OPTIONS,
   lookupOwners,
