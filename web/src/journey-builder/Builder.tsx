@@ -164,6 +164,9 @@ export default function Builder(props: {
   const [outlet, setOutlet] = useState<{ stepId: string; field: string } | 'trigger' | null>('trigger');
   // Steps sit where the layout puts them until someone drags one; then it stays where dropped.
   const [dragged, setDragged] = useState<Map<string, { x: number; y: number }>>(() => new Map());
+  // The sizes React Flow measured, handed back with each node: a controlled node without them
+  // counts as unmeasured, and a connection dropped while it is measured again finds no handle.
+  const [measured, setMeasured] = useState<Map<string, { width: number; height: number }>>(() => new Map());
   const flow = useRef<ReactFlowInstance | null>(null);
   const [saveError, setSaveError] = useState<unknown>();
   const [saving, setSaving] = useState(false);
@@ -201,6 +204,7 @@ export default function Builder(props: {
         type: 'trigger',
         position: { x: 0, y: 0 },
         data: { summary: triggerSummary(doc) },
+        ...(measured.has(TRIGGER) ? { measured: measured.get(TRIGGER)! } : {}),
         selected: outlet === 'trigger',
         deletable: false,
         ariaLabel: `Trigger: ${triggerSummary(doc)}`,
@@ -209,6 +213,7 @@ export default function Builder(props: {
         id: step.id,
         type: 'step',
         position: positions.get(step.id) ?? { x: 0, y: 0 },
+        ...(measured.has(step.id) ? { measured: measured.get(step.id)! } : {}),
         selected: selected === step.id,
         ariaLabel: `Step ${step.id}, ${STEP_TYPE_NAMES[step.type]}${byStep.has(step.id) ? ', has problems' : ''}`,
         data: {
@@ -219,7 +224,7 @@ export default function Builder(props: {
         } satisfies StepData,
       })),
     ],
-    [doc, positions, selected, outlet, byStep, props.stats],
+    [doc, positions, measured, selected, outlet, byStep, props.stats],
   );
 
   const edges: Edge[] = useMemo(() => {
@@ -257,6 +262,12 @@ export default function Builder(props: {
           const next = new Map(old);
           for (const c of changes)
             if (c.type === 'position' && c.position && c.id !== TRIGGER) next.set(c.id, c.position);
+          return next;
+        });
+      if (changes.some((c) => c.type === 'dimensions' && c.dimensions))
+        setMeasured((old) => {
+          const next = new Map(old);
+          for (const c of changes) if (c.type === 'dimensions' && c.dimensions) next.set(c.id, c.dimensions);
           return next;
         });
       for (const c of changes) if (c.type === 'remove' && c.id !== TRIGGER) change(removeStep(doc, c.id));
