@@ -39,6 +39,8 @@ const PURPOSE_OF: Record<ChannelName, string> = {
 
 export class ChannelRuntime implements ChannelRegistry {
   private readonly channels = new Map<string, Channel>();
+  /** For the survey links webhook-shaped channels write into their content. */
+  private publicUrl: (() => string) | undefined;
 
   private constructor(
     readonly signer: Signer,
@@ -72,7 +74,15 @@ export class ChannelRuntime implements ChannelRegistry {
         }),
       );
     }
-    runtime.register(new WebhookChannel({ ...deps.webhook, signingKey: signer.webhookKey, events }));
+    runtime.publicUrl = deps.publicUrl;
+    runtime.register(
+      new WebhookChannel({
+        ...deps.webhook,
+        signingKey: signer.webhookKey,
+        events,
+        surveyLinks: { signer, publicUrl: deps.publicUrl },
+      }),
+    );
     runtime.register(new TaskChannel(tasks));
     // SMS and push providers behind a fixed webhook URL (RAPPORT_SMS_WEBHOOK_URL, RAPPORT_PUSH_WEBHOOK_URL).
     for (const [name, url] of [
@@ -92,7 +102,12 @@ export class ChannelRuntime implements ChannelRegistry {
 
   /** A WebhookChannel for a provider, signed with this server's key. */
   webhookProvider(options: Omit<WebhookChannelOptions, 'signingKey' | 'events'>): WebhookChannel {
-    return new WebhookChannel({ ...options, signingKey: this.signer.webhookKey, events: this.events });
+    return new WebhookChannel({
+      ...options,
+      signingKey: this.signer.webhookKey,
+      events: this.events,
+      ...(this.publicUrl ? { surveyLinks: { signer: this.signer, publicUrl: this.publicUrl } } : {}),
+    });
   }
 
   get(name: string): Channel | undefined {

@@ -11,7 +11,8 @@ import { RateLimiter } from 'limiter';
 import pRetry, { AbortError } from 'p-retry';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import { sendProperties } from './email.ts';
-import { webhookSignature } from './signing.ts';
+import { type Signer, webhookSignature } from './signing.ts';
+import { withSurveyLinks } from './survey-links.ts';
 import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export interface WebhookChannelOptions {
@@ -36,6 +37,8 @@ export interface WebhookChannelOptions {
   maxRateWaitMs?: number;
   /** When the quick retries are spent, how long the outbox waits (default 60 s, or the receiver's Retry-After). */
   retryAfterMs?: number;
+  /** With it, `rapport:survey/<id>` in the content's text becomes the recipient's signed survey link (an SMS can carry one). */
+  surveyLinks?: { signer: Signer; publicUrl: () => string };
 }
 
 class TemporaryFailure extends Error {
@@ -182,6 +185,18 @@ export class WebhookChannel implements Channel {
     return limiter;
   }
 
+  private contentOf(message: OutgoingMessage): OutgoingMessage['content'] {
+    const links = this.options.surveyLinks;
+    if (!links) return message.content;
+    const base = links.publicUrl();
+    return Object.fromEntries(
+      Object.entries(message.content).map(([key, value]) => [
+        key,
+        typeof value === 'string' ? withSurveyLinks(value, message, base, links.signer) : value,
+      ]),
+    ) as OutgoingMessage['content'];
+  }
+
   private bodyOf(message: OutgoingMessage): Record<string, unknown> {
     return {
       id: message.idempotencyKey,
@@ -193,7 +208,7 @@ export class WebhookChannel implements Channel {
       to: Object.fromEntries(
         Object.entries(message.to).filter(([key]) => key !== 'url' && key !== 'ratePerSecond'),
       ),
-      content: message.content,
+      content: this.contentOf(message),
       sentAt: new Date().toISOString(),
     };
   }

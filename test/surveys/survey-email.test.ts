@@ -1,6 +1,8 @@
 // A survey sent by email against a real SMTP server: the template's `rapport:survey/<id>`
 // becomes the recipient's signed link (in the HTML through the click redirect, in the text as
 // is), the link opens the hosted page, and the answer is stored with the send it came from.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutgoingMessage } from '../../src/channels/index.ts';
 import { eventsNamed, makePerson, type SmtpPeer, startSmtpPeer } from '../channels/support.ts';
@@ -75,5 +77,40 @@ describe('a survey sent by email', () => {
     forged.p = 'someone-else';
     const forgedLink = `${link!.split('/s/')[0]}/s/${Buffer.from(JSON.stringify(forged)).toString('base64url')}.${mac}`;
     expect((await fetch(forgedLink)).status).toBe(400);
+  });
+
+  it('a webhook-shaped channel (an SMS provider) gets the signed link in its content too', async () => {
+    const bodies: string[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => {
+        body += chunk;
+      });
+      request.on('end', () => {
+        bodies.push(body);
+        response.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (receiver.address() as AddressInfo).port;
+      const webhook = server.server.channels.get('webhook');
+      const sent = await webhook!.deliver({
+        ...message(),
+        idempotencyKey: 'journey:after-order:i1:sms:1',
+        channel: 'webhook',
+        to: { url: `http://127.0.0.1:${port}/sms` },
+        content: { text: 'How did we do? rapport:survey/after-order' },
+      });
+      expect(sent.status).toBe('sent');
+      const text: string = JSON.parse(bodies[0]!).content.text;
+      const link = /(http:\/\/\S+\/s\/\S+)/.exec(text)?.[1];
+      expect(link).toBeDefined();
+      const page = await fetch(link!);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('How satisfied are you with your order?');
+    } finally {
+      receiver.close();
+    }
   });
 });
