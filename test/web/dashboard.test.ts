@@ -403,6 +403,19 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await expect(page.locator('#policy').getByLabel('Cap 1 period').inputValue()).resolves.toBe('week');
   });
 
+  it('lists people by name, not by profile id, in the value ranking', async () => {
+    const ranking = await api(server, 'GET', '/api/value/ranking?order=top&limit=10');
+    const top = ranking.items[0];
+    const view = await api(server, 'GET', `/api/profiles/${top.profileId}`);
+    const t = view.traits as Record<string, string | undefined>;
+    const expected = t.name ?? ([t.first_name, t.last_name].filter(Boolean).join(' ') || t.email);
+    expect(expected).toBeTruthy();
+    await go('Value');
+    const first = page.locator('#ranking tbody tr').first().getByRole('link');
+    await first.getByText(expected!, { exact: true }).waitFor();
+    await expect(first.textContent()).resolves.not.toContain(top.profileId);
+  });
+
   it('draws the value charts from the server aggregates; a scatter point opens the person', async () => {
     const distribution = await api(server, 'GET', '/api/value/distribution?metric=clv&bins=16');
     const scatter = await api(server, 'GET', '/api/value/scatter?limit=1000');

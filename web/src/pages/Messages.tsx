@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api.ts';
 import { MessageStatsPanel } from '../components/MessageStatsPanel.tsx';
+import { PersonLink } from '../components/PersonLink.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { when } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -62,7 +63,7 @@ function DecisionLog() {
                       // A Settings "Send test": addressed to no person.
                       <span className="muted">no person</span>
                     ) : (
-                      <Link href={`/people/${encodeURIComponent(d.profileId)}`}>{d.profileId}</Link>
+                      <PersonLink profileId={d.profileId} />
                     )}
                   </td>
                   <td className="small">

@@ -2,6 +2,7 @@ import { type FormEvent, lazy, Suspense, useEffect, useMemo, useState } from 're
 import { Can } from '../access.tsx';
 import { api, type MembershipPoint, type Preview } from '../api.ts';
 import { NameHint } from '../components/NamePicker.tsx';
+import { PersonLink } from '../components/PersonLink.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { useNames } from '../components/use-names.ts';
 import { num, when } from '../format.ts';
@@ -612,7 +613,7 @@ function Detail(props: { id: string }) {
                 {members.data.members.map((m) => (
                   <tr key={m.profileId}>
                     <td>
-                      <Link href={`/people/${encodeURIComponent(m.profileId)}`}>{m.profileId}</Link>
+                      <PersonLink profileId={m.profileId} />
                     </td>
                     <td>{when(m.since)}</td>
                     <td className="small">{m.reason}</td>

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useState } from 'react';
 import { Can } from '../access.tsx';
 import { api, type ChurnModel, type Renewals } from '../api.ts';
+import { PersonLink } from '../components/PersonLink.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { DistributionPanel, ScatterPanel, ValidationPanel } from '../components/ValueCharts.tsx';
 import { money, num, pct, when } from '../format.ts';
@@ -165,7 +166,7 @@ export default function Value() {
                       <tr key={r.profileId}>
                         <td className="num">{num(r.rank)}</td>
                         <td className="small">
-                          <Link href={`/people/${encodeURIComponent(r.profileId)}`}>{r.profileId}</Link>
+                          <PersonLink profileId={r.profileId} />
                         </td>
                         <td className="num">{r.score.toFixed(1)}</td>
                         <td className="num">{money(r.clv)}</td>
@@ -220,7 +221,7 @@ export default function Value() {
                 {budget.data.chosen.slice(0, 12).map((c) => (
                   <tr key={c.profileId}>
                     <td className="small">
-                      <Link href={`/people/${encodeURIComponent(c.profileId)}`}>{c.profileId}</Link>
+                      <PersonLink profileId={c.profileId} />
                     </td>
                     <td className="num">{money(c.value)}</td>
                     <td className="num">{pct(c.pAlive, 0)}</td>
