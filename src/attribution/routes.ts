@@ -13,6 +13,7 @@ import { preferenceQueries } from './preference-sql.ts';
 import { attributionReport } from './report.ts';
 import { holdoutRoi, type MeasuredIncrement, roiTable, withIncrements } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
+import { REVENUE_PROPERTIES } from './touchpoints.ts';
 import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
 import { MODEL_NAMES, type ModelName } from './types.ts';
 
@@ -33,7 +34,8 @@ export interface AttributionRouteOptions {
     startMs: number;
     endMs: number;
     conversion: string;
-    revenueProperty: string;
+    /** The conversion's revenue: the first of these properties holding a number ≥ 0. */
+    revenueProperties: readonly string[];
     windowHours: number;
   }) => Promise<MeasuredIncrement[]>;
 }
@@ -411,7 +413,7 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
           startMs: range.startMs,
           endMs: range.endMs,
           conversion: q.conversion,
-          revenueProperty: 'revenue',
+          revenueProperties: REVENUE_PROPERTIES,
           windowHours: q.lookbackDays * 24,
         })) ?? [];
       let holdouts: ReturnType<typeof holdoutRoi> = [];

@@ -130,9 +130,12 @@ export function classifyTouch(row: TouchRow): Touch | null {
   return { channel: channel.toLowerCase(), kind: tracked.kind, campaign };
 }
 
+/** Where a conversion's revenue is read, first found first (Segment's e-commerce spec). */
+export const REVENUE_PROPERTIES: readonly string[] = ['revenue', 'total', 'value'];
+
 /** Revenue of a conversion event: `revenue`, else `total`, else `value` (Segment's e-commerce spec). */
 export function revenueOf(properties: Record<string, unknown>): number | null {
-  for (const key of ['revenue', 'total', 'value']) {
+  for (const key of REVENUE_PROPERTIES) {
     const value = properties[key];
     const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
     if (typeof number === 'number' && Number.isFinite(number) && number >= 0) return number;

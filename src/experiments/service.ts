@@ -308,14 +308,14 @@ export class ExperimentService {
 
   /**
    * Per journey split with a holdout that held someone out in the range: the conversions and
-   * the revenue (the conversion event's `revenueProperty`) the journey caused, each person
+   * the revenue (the first of `revenueProperties` the conversion event holds) the journey caused, each person
    * counted over `windowHours` after their split, treated arms pooled against the holdout.
    */
   async journeyIncrements(input: {
     startMs: number;
     endMs: number;
     conversion: string;
-    revenueProperty: string;
+    revenueProperties: readonly string[];
     windowHours: number;
   }): Promise<JourneyIncrement[]> {
     const splits = holdoutSplitsQuery(this.deps.engine, input.startMs, input.endMs);
@@ -336,6 +336,7 @@ export class ExperimentService {
           metric,
           profileMap,
           exposedBetween: { startMs: input.startMs, endMs: input.endMs },
+          sumOf: input.revenueProperties,
         });
         return armRows(await this.deps.events.query(query.text, query.params));
       };
@@ -346,7 +347,7 @@ export class ExperimentService {
       );
       const revenue = incrementOf(
         'mean',
-        await measure({ name: 'revenue', kind: 'sum', property: input.revenueProperty, ...base }),
+        await measure({ name: 'revenue', kind: 'sum', property: input.revenueProperties[0]!, ...base }),
       );
       out.push({ journeyId: exposure.journeyId, stepId: exposure.stepId, conversions, revenue });
     }

@@ -3,7 +3,9 @@
 // server, on the embedded engine and on PostgreSQL. The split's log entries (`Journey Step
 // Completed` with `outcome` `arm A` or `holdout`, the shape the conductor logs) are sent
 // through /v1/batch so the planted rates are exact: 300 treated people convert at 30%, 100
-// held out at 15%, each order 50, and the treated got the journey's email.
+// held out at 15%, each order 50, and the treated got the journey's email. The orders carry
+// their amount as `revenue`, `total` or `value` in turn (Segment's e-commerce spec; attribution
+// reads all three), so incremental revenue must read the same properties to match.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { incrementOf } from '../../src/experiments/index.ts';
 import { TestClock } from '../../src/pipeline/index.ts';
@@ -35,11 +37,12 @@ function batch(): unknown[] {
     properties: { journeyId: 'promo', stepId: 'split', outcome },
     timestamp: at(0),
   });
+  let orders = 0;
   const order = (userId: string) => ({
     type: 'track',
     userId,
     event: 'Order Completed',
-    properties: { revenue: ORDER },
+    properties: { [['revenue', 'total', 'value'][orders++ % 3]!]: ORDER },
     timestamp: at(24),
   });
   for (let i = 0; i < TREATED; i++) {

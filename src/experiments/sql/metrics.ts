@@ -30,6 +30,11 @@ export interface MetricQueryInput {
   profileMap: Map<string, string>;
   /** Only people first exposed in [startMs, endMs) (epoch ms); absent: every exposure. */
   exposedBetween?: { startMs: number; endMs: number } | undefined;
+  /**
+   * A sum reads the first of these properties that holds a number ≥ 0 (as attribution reads
+   * revenue: `revenue`, else `total`, else `value`) instead of the metric's one `property`.
+   */
+  sumOf?: readonly string[] | undefined;
 }
 
 export interface ArmMetricRow {
@@ -70,6 +75,19 @@ const POSTGRES: Dialect = {
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+/** The first of the properties that is a number (≥ 0 when several are read), else 0. */
+function sumAmount(d: Dialect, properties: readonly string[]): string {
+  // The names go into the query's JSON path: plain names only.
+  for (const key of properties)
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,99}$/.test(key)) throw new Error(`not a plain property name: ${key}`);
+  if (properties.length === 1) return `COALESCE(${d.number(d.property('e.properties', properties[0]!))}, 0)`;
+  const nonNegative = properties.map((key) => {
+    const number = d.number(d.property('e.properties', key));
+    return `CASE WHEN ${number} >= 0 THEN ${number} END`;
+  });
+  return `COALESCE(${nonNegative.join(', ')}, 0)`;
+}
+
 export function metricQuery(input: MetricQueryInput): { text: string; params: unknown[] } {
   const d = input.engine === 'duckdb' ? DUCKDB : POSTGRES;
   const params: unknown[] = [];
@@ -90,10 +108,7 @@ export function metricQuery(input: MetricQueryInput): { text: string; params: un
     metric.kind === 'retention'
       ? `e.type <> 'identify' AND (e.name IS NULL OR e.name NOT IN (${NOT_ACTIVITY.map(bind).join(', ')}))`
       : `e.name = ${bind(metric.event)}`;
-  const perEvent =
-    metric.kind === 'sum'
-      ? `COALESCE(${d.number(d.property('e.properties', metric.property ?? ''))}, 0)`
-      : '1';
+  const perEvent = metric.kind === 'sum' ? sumAmount(d, input.sumOf ?? [metric.property ?? '']) : '1';
   // conversion and retention: 1 when any event falls in the window; count and sum: their total.
   const post = `m.ts_ms >= x.exposed_ms + ${from}`;
   const binary = metric.kind === 'conversion' || metric.kind === 'retention';
