@@ -13,8 +13,8 @@ import { preferenceQueries } from './preference-sql.ts';
 import { attributionReport } from './report.ts';
 import { holdoutRoi, type MeasuredIncrement, roiTable, withIncrements } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
-import { REVENUE_PROPERTIES } from './touchpoints.ts';
 import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
+import { REVENUE_PROPERTIES } from './touchpoints.ts';
 import { MODEL_NAMES, type ModelName } from './types.ts';
 
 export interface AttributionRouteOptions {
