@@ -87,6 +87,18 @@ describe.skipIf(reason !== null)('the Surveys page in headless chromium', () => 
       .waitFor();
   }, 120_000);
 
+  it('sits under Understand, and labels every input, select and textarea', async () => {
+    const understand = page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('list', { name: 'Understand' });
+    await expect(understand.getByRole('link').allTextContents()).resolves.toContain('Surveys');
+    const unlabelled: string[] =
+      (await page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
+        .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+        .map((el) => el.outerHTML.slice(0, 80))`)) as string[];
+    expect(unlabelled).toEqual([]);
+  });
+
   it('defines a survey with the form, no JSON', async () => {
     const form = page.getByRole('form', { name: 'New survey' });
     await form.getByLabel('Title').fill('Delivery check');
