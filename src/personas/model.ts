@@ -49,6 +49,10 @@ export interface PersonaCard {
   means: Record<string, number>;
   /** Where the persona sits in the scaled feature space, for matching the next fit. */
   centroid: number[];
+  /** The most common order of their first three kinds of tracked event, and the share who follow it. */
+  typicalJourney?: { steps: string[]; share: number };
+  /** Where most of their engagement happens, and its share of it. */
+  preferredChannel?: { channel: string; share: number };
 }
 
 export interface PersonaFit {

@@ -29,6 +29,13 @@ export const PersonaCardSchema = Type.Object({
   description: Type.String(),
   means: Type.Record(Type.String(), Type.Number()),
   centroid: Type.Array(Type.Number()),
+  typicalJourney: Type.Optional(
+    Type.Object(
+      { steps: Type.Array(Type.String()), share: Type.Number() },
+      { description: 'first three kinds of tracked event, in order' },
+    ),
+  ),
+  preferredChannel: Type.Optional(Type.Object({ channel: Type.String(), share: Type.Number() })),
 });
 
 export const PersonaFitSchema = Type.Object({

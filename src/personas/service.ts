@@ -3,6 +3,7 @@
 // (`computed persona = "p2"`), the profile and journeys can use it. A refit matches the last
 // fit's personas, so their ids and names survive.
 import type { ComputedProperty, StoredReport } from '../store/index.ts';
+import { CHANNELS_SQL, FIRSTS_SQL, personaBehaviour } from './behaviour.ts';
 import { type PeopleSources, readPeople } from './features.ts';
 import { fitPersonas, type PersonaFit } from './model.ts';
 
@@ -61,7 +62,20 @@ export class PersonaService {
     }
     for (let i = 0; i < rows.length; i += 2000)
       await this.stores.state.setComputedProperties(rows.slice(i, i + 2000));
+    await this.describeBehaviour(fit, assignments);
     await this.stores.state.saveReport({ name: PERSONAS_REPORT, body: fit, savedAt: computedAt });
     return fit;
+  }
+
+  /** Each card's typical journey and preferred channel, from the events of its people. */
+  private async describeBehaviour(fit: PersonaFit, assignments: ReadonlyMap<string, string>): Promise<void> {
+    const map = await this.stores.profileMap();
+    const behaviour = personaBehaviour(
+      assignments,
+      await this.stores.events.query(FIRSTS_SQL),
+      await this.stores.events.query(CHANNELS_SQL),
+      (id) => map.get(id) ?? id,
+    );
+    for (const persona of fit.personas) Object.assign(persona, behaviour.get(persona.id) ?? {});
   }
 }

@@ -74,6 +74,14 @@ for (const engine of ENGINES)
       const spenders = cardOf('person-0');
       expect(spenders.means.revenue / spenders.means.orders).toBeGreaterThan(400);
       expect(spenders.means.orders).toBeLessThan(3);
+      // Each card's typical journey and preferred channel, from its people's events: the browsers'
+      // only tracked event is Email Opened and most of their engagement is page views (30-50
+      // against 6-10 opens); the spenders only order.
+      expect(browsers.typicalJourney).toEqual({ steps: ['Email Opened'], share: 1 });
+      expect(browsers.preferredChannel.channel).toBe('web');
+      expect(browsers.preferredChannel.share).toBeGreaterThan(0.74);
+      expect(browsers.preferredChannel.share).toBeLessThan(0.9);
+      expect(spenders.typicalJourney).toEqual({ steps: ['Order Completed'], share: 1 });
     }, 120_000);
 
     it('keeps the persona ids on a refit, and the last fit is readable', async () => {

@@ -69,6 +69,12 @@ describe.skipIf(reason !== null)('the Personas page in headless chromium', () =>
         has: page.getByRole('heading', { name: persona.name, exact: true }),
       });
       await expect(card.getByText(`${persona.size} people`, { exact: false }).count()).resolves.toBe(1);
+      await expect(card.getByText('Typical journey:', { exact: false }).textContent()).resolves.toContain(
+        persona.typicalJourney.steps.join(' → '),
+      );
+      await expect(card.getByText('Preferred channel:', { exact: false }).textContent()).resolves.toContain(
+        persona.preferredChannel.channel,
+      );
     }
     await page.screenshot({ path: join(SHOTS, 'personas.png'), fullPage: true });
   }, 120_000);

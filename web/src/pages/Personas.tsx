@@ -103,6 +103,18 @@ function PersonaCardView(props: { persona: PersonaCard }) {
           ))}
         </ul>
       )}
+      {persona.typicalJourney ? (
+        <p className="small">
+          Typical journey: {persona.typicalJourney.steps.join(' → ')} ({pct(persona.typicalJourney.share)} of
+          them)
+        </p>
+      ) : null}
+      {persona.preferredChannel ? (
+        <p className="small">
+          Preferred channel: {persona.preferredChannel.channel} ({pct(persona.preferredChannel.share)} of
+          their engagement)
+        </p>
+      ) : null}
       <Can needs="marketing:write">
         {segment ? (
           <p className="small">
