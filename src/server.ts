@@ -338,11 +338,16 @@ export async function createServer(
     credentials,
     publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
   });
-  await app.register(auditRoutes, {
-    audit: new AuditService({ events: pipeline, state, profileMap: () => segments.profileMap() }, () =>
-      options.clock ? options.clock.now() : new Date(),
-    ),
-  });
+  const audit = new AuditService({ events: pipeline, state, profileMap: () => segments.profileMap() }, () =>
+    options.clock ? options.clock.now() : new Date(),
+  );
+  await app.register(auditRoutes, { audit });
+  if (config.beliefsRetestIntervalMs !== null) {
+    const stopRetest = audit.retestEvery(config.beliefsRetestIntervalMs, (error) =>
+      app.log.error({ err: error }, 'testing the beliefs again failed'),
+    );
+    app.addHook('onClose', async () => stopRetest());
+  }
   await app.register(segmentRoutes, {
     state,
     pipeline,

@@ -111,6 +111,25 @@ export class AuditService {
     });
   }
 
+  /**
+   * Tests every belief again every `intervalMs` (flips recorded as on demand); answers the stop.
+   * A failed round is reported to `onError` and the next one still runs.
+   */
+  retestEvery(intervalMs: number, onError: (error: unknown) => void): () => void {
+    let running = false;
+    const timer = setInterval(() => {
+      if (running) return;
+      running = true;
+      this.testAll()
+        .catch(onError)
+        .finally(() => {
+          running = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   /** Tests every belief again on today's data; answers the beliefs and the flips this test made. */
   testAll(): Promise<{ beliefs: Belief[]; flipped: FlipOf[] }> {
     return this.serial(async () => {

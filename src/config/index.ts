@@ -39,6 +39,8 @@ export interface RapportConfig {
   logRetentionMs: number | null;
   /** How often the pipeline worker compacts the ingest log (ms). */
   logCompactionIntervalMs: number;
+  /** How often the assumption audit tests every belief again (ms); null: only on demand. */
+  beliefsRetestIntervalMs: number | null;
   /**
    * The most log entries one processor sets aside in a row before it stops and retries instead
    * (docs/quarantine.md); 0 sets nothing aside (a failing entry stops its processor).
@@ -88,6 +90,7 @@ export interface ConfigInput {
   pushWebhookUrl?: string | undefined;
   logRetention?: string | undefined;
   logCompactionInterval?: string | undefined;
+  beliefsRetestInterval?: string | undefined;
   quarantineMaxConsecutive?: string | number | undefined;
   adminCorsOrigins?: string | undefined;
   rateLimit?: string | number | undefined;
@@ -273,6 +276,15 @@ function parseCompactionInterval(raw: string | undefined, name: string): number 
   return ms;
 }
 
+/** `off` or a duration of at least a second; default an hour (a test reads every profile). */
+function parseRetestInterval(raw: string | undefined, name: string): number | null {
+  if (raw === undefined || raw.trim() === '') return 60 * DURATION_UNITS_MS.m;
+  if (raw.trim() === 'off') return null;
+  const ms = parseDuration(raw, name);
+  if (ms < 1000) throw invalid(name, `must be "off" or at least 1s (got ${JSON.stringify(raw)})`);
+  return ms;
+}
+
 /** 64 MB of requests in hand: about 300 MB of memory once parsed (docs/performance.md). */
 export const DEFAULT_INGEST_MAX_BYTES = 64 * 1024 * 1024;
 
@@ -363,6 +375,10 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     logCompactionIntervalMs: parseCompactionInterval(
       input.logCompactionInterval ?? env.RAPPORT_LOG_COMPACTION_INTERVAL,
       'RAPPORT_LOG_COMPACTION_INTERVAL',
+    ),
+    beliefsRetestIntervalMs: parseRetestInterval(
+      input.beliefsRetestInterval ?? env.RAPPORT_BELIEFS_RETEST_INTERVAL,
+      'RAPPORT_BELIEFS_RETEST_INTERVAL',
     ),
     quarantineMaxConsecutive: parseCount(
       input.quarantineMaxConsecutive ?? env.RAPPORT_QUARANTINE_MAX_CONSECUTIVE,
