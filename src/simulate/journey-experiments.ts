@@ -15,6 +15,12 @@ export const PLANTED_WINBACK_RATES = { control: 0.2, coupon: 0.3, holdout: 0.2 }
 export const PLANTED_WINBACK_LIFT = PLANTED_WINBACK_RATES.coupon / PLANTED_WINBACK_RATES.control - 1;
 /** Survey length: both arms complete at 40% (no effect). */
 export const PLANTED_SURVEY_RATE = 0.4;
+/**
+ * Promo email: the people it reached (they open its email) order at 30%, the held out at 15%,
+ * each order {@link PLANTED_PROMO_ORDER}; the Measure page's "Did it cause it?" table reads it.
+ */
+export const PLANTED_PROMO_RATES = { email: 0.3, holdout: 0.15 } as const;
+export const PLANTED_PROMO_ORDER = 40;
 
 interface PlantedJourney {
   journey: Record<string, unknown>;
@@ -22,7 +28,9 @@ interface PlantedJourney {
   stepId: string;
   experiment: Experiment;
   /** The event a person in `arm` sends, with its probability. */
-  reaction: { event: string; rate: (arm: string) => number };
+  reaction: { event: string; rate: (arm: string) => number; properties?: Record<string, unknown> };
+  /** A touch the journey's message made on the people of these arms, before their reaction. */
+  touch?: { event: string; properties: Record<string, unknown>; arms: readonly string[] };
 }
 
 const common = {
@@ -110,6 +118,36 @@ export const DEMO_JOURNEY_PLANTS: readonly PlantedJourney[] = [
       },
     },
     reaction: { event: 'Survey Completed', rate: () => PLANTED_SURVEY_RATE },
+  },
+  {
+    journey: splitJourney('demo-promo', 'Promo email', 'Promo Eligible', {
+      arms: [{ name: 'email', percent: 80, next: 'done' }],
+      holdout: { percent: 20, next: 'done' },
+    }),
+    eligibleEvent: 'Promo Eligible',
+    stepId: 'split',
+    experiment: {
+      ...common,
+      id: 'demo-promo-holdout',
+      name: 'Promo email against its holdout',
+      hypothesis: 'The promo email brings orders (planted: 15% → 30% over the holdout)',
+      attachment: { kind: 'journey', journeyId: 'demo-promo', stepId: 'split' },
+      arms: [
+        { id: 'email', name: 'Promo email', weight: 0.8 },
+        { id: 'holdout', name: 'Holdout', weight: 0.2 },
+      ],
+      primaryMetric: { name: 'order', kind: 'conversion', event: 'Order Completed', windowHours: 24 },
+    },
+    reaction: {
+      event: 'Order Completed',
+      rate: (arm) => PLANTED_PROMO_RATES[arm as keyof typeof PLANTED_PROMO_RATES] ?? 0,
+      properties: { revenue: PLANTED_PROMO_ORDER, currency: 'EUR' },
+    },
+    touch: {
+      event: 'Email Opened',
+      properties: { channel: 'email', journey_id: 'demo-promo' },
+      arms: ['email'],
+    },
   },
 ];
 
@@ -207,7 +245,8 @@ export async function plantJourneyExperiments(options: JourneyPlantOptions): Pro
     }
   }
 
-  // The reactions come after the exposure (the split's event), inside the metric's window.
+  // The touches and reactions come after the exposure (the split's event), inside the window.
+  const touchedAt = new Date(Date.now() + 500);
   const reactedAt = new Date(Date.now() + 1000);
   const truth: JourneyPlantTruth = {};
   const reactions: OutgoingMessage[] = [];
@@ -219,9 +258,14 @@ export async function plantJourneyExperiments(options: JourneyPlantOptions): Pro
       const counts = arms[arm] ?? { n: 0, converted: 0 };
       arms[arm] = counts;
       counts.n += 1;
+      if (plant.touch?.arms.includes(arm)) {
+        const key = `${plant.experiment.id}-touch`;
+        reactions.push(track(userId, plant.touch.event, touchedAt, key, plant.touch.properties));
+      }
       if (new Random(options.seed, index, 100 + p).uniform() < plant.reaction.rate(arm)) {
         counts.converted += 1;
-        reactions.push(track(userId, plant.reaction.event, reactedAt, plant.experiment.id));
+        const properties = plant.reaction.properties ?? {};
+        reactions.push(track(userId, plant.reaction.event, reactedAt, plant.experiment.id, properties));
       }
     });
   });

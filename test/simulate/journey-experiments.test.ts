@@ -2,12 +2,16 @@
 // 1,200 identified people (the server picks each arm), the simulated people react to their arm
 // with the planted rates, and GET /api/experiments/:id/results counts each arm as the plant's
 // truth says, finds the planted lift inside its interval (and not zero), finds no effect where
-// none was planted, and the win-back journey's lift over its holdout.
+// none was planted, and the win-back journey's lift over its holdout. A third journey (the promo
+// email) holds 20% out and plants orders: the Measure page's "Did it cause it?" table
+// (GET /api/attribution/roi's holdouts) recovers its lift within its interval.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEMO_JOURNEY_EXPERIMENTS,
   defineDemoExperiments,
   type JourneyPlantTruth,
+  PLANTED_PROMO_ORDER,
+  PLANTED_PROMO_RATES,
   PLANTED_WINBACK_LIFT,
   PLANTED_WINBACK_RATES,
   plantJourneyExperiments,
@@ -36,7 +40,7 @@ describe('the demo plants journey-arm experiments with known lifts', () => {
     });
     await server.settle();
     const defined = await defineDemoExperiments(server.url, server.adminToken, DEMO_JOURNEY_EXPERIMENTS);
-    expect(defined).toEqual(['demo-winback-coupon', 'demo-survey-length']);
+    expect(defined).toEqual(['demo-winback-coupon', 'demo-survey-length', 'demo-promo-holdout']);
   }, 600_000);
 
   afterAll(async () => {
@@ -85,5 +89,35 @@ describe('the demo plants journey-arm experiments with known lifts', () => {
     expect(long.ci[0]).toBeLessThan(0);
     expect(long.ci[1]).toBeGreaterThan(0);
     expect(body.verdict).toMatch(/^No clear difference yet for Long on survey answered/);
+  });
+
+  it('the promo journey fills "Did it cause it?": its planted lift in orders and revenue recovered within the interval', async () => {
+    const { status, body } = await server.admin('/api/attribution/roi?model=last&groupBy=campaign');
+    expect(status).toBe(200);
+    const promo = body.holdouts.find((h: { journeyId: string }) => h.journeyId === 'demo-promo');
+    const planted = truth['demo-promo-holdout']!;
+    const treated = planted.email!;
+    const held = planted.holdout!;
+    expect(promo).toMatchObject({
+      stepId: 'split',
+      channels: ['email'],
+      treatedPeople: treated.n,
+      heldOutPeople: held.n,
+      // Last touch: every treated order follows the promo email's open.
+      attributedConversions: treated.converted,
+      attributedRevenue: treated.converted * PLANTED_PROMO_ORDER,
+    });
+    expect(promo.treatedRate).toBeCloseTo(treated.converted / treated.n, 12);
+    expect(promo.heldOutRate).toBeCloseTo(held.converted / held.n, 12);
+    const plantedLift = (PLANTED_PROMO_RATES.email - PLANTED_PROMO_RATES.holdout) * treated.n;
+    const [low, high] = promo.incrementalConversionsInterval as [number, number];
+    expect(low).toBeGreaterThan(0);
+    expect(low).toBeLessThan(plantedLift);
+    expect(high).toBeGreaterThan(plantedLift);
+    const [revenueLow, revenueHigh] = promo.incrementalRevenueInterval as [number, number];
+    expect(revenueLow).toBeLessThan(plantedLift * PLANTED_PROMO_ORDER);
+    expect(revenueHigh).toBeGreaterThan(plantedLift * PLANTED_PROMO_ORDER);
+    // The model credits every treated order; the holdout says about half of them were caused.
+    expect(promo.incrementalConversions).toBeLessThan(promo.attributedConversions);
   });
 });
