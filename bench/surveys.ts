@@ -5,7 +5,7 @@
 // does). The ratio says what the whole report costs over it: raking on two traits over the
 // whole base, the response-bias gaps, the intervals, themes of the comments, trend and groups.
 //
-// `npm run bench -- s5-surveys [--people N]`
+// `npm run bench -- surveys [--people N]`
 import { plantSurvey } from '../src/simulate/index.ts';
 import type { Survey } from '../src/surveys/definition.ts';
 import { surveyResults } from '../src/surveys/results.ts';

@@ -5,7 +5,7 @@
 // sets): the least any "who prefers what" count must do. The ratio says what the report's
 // best-channel estimate (Beta prior), its people sets and its Jeffreys intervals cost over that.
 //
-// `npm run bench -- s5-channels [--people N]`
+// `npm run bench -- channel-preference [--people N]`
 import { channelPreferenceReport, type DeliveryCount } from '../src/attribution/preference.ts';
 
 const CHANNELS = ['email', 'sms', 'push'] as const;

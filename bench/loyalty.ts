@@ -6,7 +6,7 @@
 // insert one row per order with raw SQL in one better-sqlite3 transaction per slice. The ratio
 // says what idempotent keys, challenge steps, badge checks and the offset's lock cost over that.
 //
-// `npm run bench -- s5-loyalty [--orders N] [--people P]`
+// `npm run bench -- loyalty [--orders N] [--people P]`
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
