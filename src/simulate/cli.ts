@@ -154,9 +154,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     : [];
   let journeyExperiments: JourneyPlantTruth | null = null;
   if (planting) {
-    // The plant reads each person's arm over the API: a sample keeps a large demo quick.
+    // The plant reads each person's arm over the API: a sample keeps a large demo quick. Only
+    // customers who already bought: the promo plant's orders then change no one from non-buyer
+    // to buyer (the beliefs and the ground truth count buyers).
     const userIds = [...world.truth()]
-      .flatMap((person) => (person.userId ? [person.userId] : []))
+      .flatMap((person) => (person.userId && person.firstPurchaseAt !== null ? [person.userId] : []))
       .slice(0, JOURNEY_PLANT_PEOPLE);
     journeyExperiments = await plantJourneyExperiments({
       url: options.url,
