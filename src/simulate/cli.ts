@@ -313,7 +313,7 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
       );
     if (summary.journeyExperiments)
       lines.push(
-        `Planted journey splits: ${Object.keys(summary.journeyExperiments).join(', ')} (journeys demo-winback and demo-survey).`,
+        `Planted journey splits: ${Object.keys(summary.journeyExperiments).join(', ')} (journeys demo-winback, demo-survey and demo-promo: the promo fills the Measure page's "Did it cause it?").`,
       );
     else if (flags.kind === 'store' && flags.experiments)
       lines.push(
