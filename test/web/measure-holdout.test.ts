@@ -1,7 +1,8 @@
 // The Measure page's "Did it cause it?" table in a real browser (Debian's chromium through
 // playwright-core) against a real server: a journey split with a holdout (60 treated people
 // convert at 30%, 20 held out at 15%, orders of 50; its email cost 300), the table checked
-// against GET /api/attribution/roi, the call it comes from, and against the planted lift.
+// against GET /api/attribution/roi, the call it comes from, and against the planted lift. Beside
+// it, the whole programme's lift against the global holdout (GET /api/holdout/lift), once set.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -133,5 +134,35 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
     // Seven models credit the email with all 18 treated orders; the holdout says it caused 9.
     expect(shown.slice(0, 7)).toEqual(Array(7).fill('18.00'));
     expect(shown[7]).toBe('9.00');
+  });
+
+  it("shows the whole programme's lift against the global holdout beside the journeys', as the API has it", async () => {
+    await expect
+      .poll(() => page.locator('#programme-lift').textContent())
+      .toContain('no global holdout is set');
+    const policy = await server.adminRequest('PUT', '/api/arbitration-policy', {
+      caps: [],
+      defaultTimeZone: 'UTC',
+      globalHoldout: { percent: 50 },
+    });
+    expect(policy.status).toBe(200);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Overview', exact: true }).click();
+    await nav.getByRole('link', { name: 'Measure', exact: true }).click();
+    await expect
+      .poll(() => page.locator('#programme-lift').textContent())
+      .toContain('held out from all marketing');
+    const { body } = await server.admin('/api/holdout/lift?event=Order%20Completed&days=30');
+    // Everyone active is on one side or the other, and the 21 buyers are split between them.
+    expect(body.treated.n + body.heldOut.n).toBe(80);
+    expect(body.treated.value * body.treated.n + body.heldOut.value * body.heldOut.n).toBeCloseTo(21, 9);
+    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+    const field = (name: string) => page.locator(`#programme-lift [data-field="${name}"]`).textContent();
+    expect(await field('treated')).toBe(pct(body.treated.value));
+    expect(await field('held-out')).toBe(pct(body.heldOut.value));
+    expect(await field('lift')).toBe(signed(body.effect));
+    expect(await field('range')).toBe(` (${signed(body.ci[0])} to ${signed(body.ci[1])})`);
+    expect(await page.locator('#programme-lift').textContent()).toContain('50% held out');
   });
 });

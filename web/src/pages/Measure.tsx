@@ -7,6 +7,7 @@ import { ChannelPreferencePanel } from '../components/ChannelPreferencePanel.tsx
 import { DateRangeFields, useDayRange } from '../components/DateRangeFields.tsx';
 import { HoldoutRoiTable } from '../components/HoldoutRoiTable.tsx';
 import { PortfolioPanel } from '../components/PortfolioPanel.tsx';
+import { ProgrammeLiftSummary } from '../components/ProgrammeLiftSummary.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { money, num } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -343,6 +344,7 @@ export default function Measure() {
         </Card>
         <Card title="Did it cause it? Journeys with a holdout" id="holdouts" wide>
           {roi.data ? <HoldoutRoiTable rows={roi.data.holdouts} model={model} /> : null}
+          <ProgrammeLiftSummary conversion={query.conversion} refresh={tick} />
           <p className="small muted">
             From the same call: per journey split with a holdout, the treated against the held out over the
             lookback window after the split; "caused" is the difference × the treated people, with its 95%
