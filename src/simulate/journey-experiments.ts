@@ -3,7 +3,7 @@
 // them. A journey's arm is a hash of a profile id the simulator cannot know in advance, so the
 // plant runs after the world is sent: every identified person is made eligible, the simulator
 // reads the arm each one landed in (their Journey Step Completed event), then sends their
-// reaction with the planted rates. The Experiments page should find the first effect (inside
+// reaction with the planted rates (exactly the planted share of each arm). The Experiments page should find the first effect (inside
 // its interval) and not the second; test/simulate/journey-experiments.test.ts checks it does.
 import type { Experiment } from '../experiments/index.ts';
 import { Random } from './random.ts';
@@ -250,24 +250,35 @@ export async function plantJourneyExperiments(options: JourneyPlantOptions): Pro
   const reactedAt = new Date(Date.now() + 1000);
   const truth: JourneyPlantTruth = {};
   const reactions: OutgoingMessage[] = [];
-  options.userIds.forEach((userId, index) => {
-    DEMO_JOURNEY_PLANTS.forEach((plant, p) => {
+  DEMO_JOURNEY_PLANTS.forEach((plant, p) => {
+    const byArm = new Map<string, number[]>();
+    options.userIds.forEach((userId, index) => {
       const arm = placed.get(userId)?.get(plant.journey.id as string) as string;
-      const arms = truth[plant.experiment.id] ?? {};
-      truth[plant.experiment.id] = arms;
-      const counts = arms[arm] ?? { n: 0, converted: 0 };
-      arms[arm] = counts;
-      counts.n += 1;
-      if (plant.touch?.arms.includes(arm)) {
-        const key = `${plant.experiment.id}-touch`;
-        reactions.push(track(userId, plant.touch.event, touchedAt, key, plant.touch.properties));
-      }
-      if (new Random(options.seed, index, 100 + p).uniform() < plant.reaction.rate(arm)) {
-        counts.converted += 1;
+      byArm.set(arm, [...(byArm.get(arm) ?? []), index]);
+    });
+    const arms: Record<string, { n: number; converted: number }> = {};
+    truth[plant.experiment.id] = arms;
+    for (const [arm, indices] of byArm) {
+      // Stratified: exactly the planted share of each arm reacts (rounded), the people chosen
+      // by the seed. Which arm a person lands in follows their profile id, which differs each
+      // run; exact shares keep the recovered lift the planted one in every run, not in 95%.
+      const reacting = Math.round(plant.reaction.rate(arm) * indices.length);
+      const order = indices
+        .map((index) => ({ index, key: new Random(options.seed, index, 100 + p).uniform() }))
+        .sort((a, b) => a.key - b.key);
+      const reacts = new Set(order.slice(0, reacting).map((o) => o.index));
+      arms[arm] = { n: indices.length, converted: reacts.size };
+      for (const index of indices) {
+        const userId = options.userIds[index] as string;
+        if (plant.touch?.arms.includes(arm)) {
+          const key = `${plant.experiment.id}-touch`;
+          reactions.push(track(userId, plant.touch.event, touchedAt, key, plant.touch.properties));
+        }
+        if (!reacts.has(index)) continue;
         const properties = plant.reaction.properties ?? {};
         reactions.push(track(userId, plant.reaction.event, reactedAt, plant.experiment.id, properties));
       }
-    });
+    }
   });
   await sendMessages(reactions, { url: options.url, writeKey: options.writeKey, batchSize: 500 });
   return truth;
