@@ -2,9 +2,10 @@
 // properties a schema does not list (`removeAdditional`), so a field a client believes it sent
 // (an `html` template, say) would vanish without a word. Routes whose TypeBox schema is closed
 // use this instead: an unknown field is a 400 naming it, like every other mistake.
-import type { TSchema } from '@sinclair/typebox';
+import { Kind, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
 import type { FastifySchemaCompiler } from 'fastify';
 import { RapportError } from '../errors/index.ts';
 
@@ -13,10 +14,44 @@ function fieldOf(path: string): string {
   return path.replace(/^\//, '').replaceAll('/', '.') || 'body';
 }
 
-/** The route-level `validatorCompiler` for a closed TypeBox body schema. */
+/**
+ * A route's path parameters or query string, checked against their own schema. Both arrive as
+ * text, so values are converted first (`"2"` for an integer), as Fastify's default validator
+ * coerces them.
+ */
+function partValidator(schema: TSchema) {
+  if (!(Kind in schema)) {
+    throw new Error('a route validated with strictBody declares its params and querystring with TypeBox too');
+  }
+  const check = TypeCompiler.Compile(schema);
+  return (value: unknown) => {
+    const converted = Value.Convert(schema, value);
+    if (check.Check(converted)) return { value: converted };
+    const first = [...check.Errors(converted)][0];
+    const field = fieldOf(first?.path ?? '');
+    return {
+      error: new RapportError('RAPPORT_API_BAD_REQUEST', `${field}: ${first?.message ?? 'invalid'}`, {
+        field,
+      }),
+    };
+  };
+}
+
+/**
+ * The route-level `validatorCompiler` for a closed TypeBox body schema. Fastify asks the same
+ * compiler for every part a route declares; the body gets the closed schema, the path
+ * parameters and query string their own.
+ */
 export function strictBody(schema: TSchema): FastifySchemaCompiler<unknown> {
   const check = TypeCompiler.Compile(schema);
-  return () => (value) => {
+  return ({ httpPart, schema: partSchema }) => {
+    if (httpPart !== undefined && httpPart !== 'body') return partValidator(partSchema as TSchema);
+    return bodyValidator(check);
+  };
+}
+
+function bodyValidator(check: ReturnType<typeof TypeCompiler.Compile>) {
+  return (value: unknown) => {
     if (check.Check(value)) return { value };
     const errors = [...check.Errors(value)];
     const unknown = errors.filter((e) => e.type === ValueErrorType.ObjectAdditionalProperties);
