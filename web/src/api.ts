@@ -714,6 +714,21 @@ export interface TemplatePreview {
   html?: string;
 }
 
+/** A message's subject, text and (optional) HTML or MJML, as a journey's send step holds it. */
+export interface MessageTemplate {
+  subject?: string;
+  body: string;
+  html?: string;
+}
+/** What a template test send did: the channel's answer for the address typed. */
+export interface TemplateTestSend {
+  to: string;
+  accepted: boolean;
+  status: 'sent' | 'failed' | 'retry';
+  error: string | null;
+  subject: string | null;
+}
+
 export interface BanditView {
   placement: string;
   from: string;
@@ -829,6 +844,10 @@ export const api = {
     template: { subject?: string; body: string; html?: string };
     traits?: Record<string, unknown>;
   }) => request<TemplatePreview>('POST', '/api/templates/preview', { body: input }),
+  previewTemplateFor: (input: { template: MessageTemplate; profileId: string }) =>
+    request<TemplatePreview>('POST', '/api/templates/preview', { body: input }),
+  testSendTemplate: (input: { template: MessageTemplate; to: string; profileId?: string }) =>
+    request<TemplateTestSend>('POST', '/api/templates/test-send', { body: input }),
   names: () => request<Names>('GET', '/api/names'),
   checkJourney: (definition: unknown) =>
     request<{ ok: boolean; issues: JourneyIssue[] }>('POST', '/api/journeys/check', { body: definition }),

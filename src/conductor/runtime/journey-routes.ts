@@ -7,7 +7,12 @@ import { strictBody } from '../../api/strict-body.ts';
 import type { CredentialCache } from '../../auth/index.ts';
 import { errorSchema } from '../../errors/index.ts';
 import { OUTBOX_STATUSES, type OutboxStatus } from '../../store/index.ts';
-import { ApiSendSchema, type JourneyService, previewTemplate, TemplatePreviewSchema } from './service.ts';
+import {
+  ApiSendSchema,
+  type JourneyService,
+  TemplatePreviewSchema,
+  TemplateTestSendSchema,
+} from './service.ts';
 
 export interface JourneyRouteOptions {
   journeys: JourneyService;
@@ -476,7 +481,38 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         },
       },
     },
-    async (request) => previewTemplate(request.body),
+    async (request) => journeys.previewFor(request.body),
+  );
+
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/api/templates/test-send',
+    {
+      config: { access: 'marketing:write' },
+      validatorCompiler: strictBody(TemplateTestSendSchema),
+      schema: {
+        tags: ['journeys'],
+        summary:
+          'Render a template (for a person, or with sample values) and send it once to the address given',
+        description:
+          'Through the configured email channel, as a send renders it; no journey, arbitration or consent (it goes to the address typed, not to the person). 409 when no email channel is configured.',
+        security,
+        body: TemplateTestSendSchema,
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              to: { type: 'string' },
+              accepted: { type: 'boolean' },
+              status: { type: 'string', enum: ['sent', 'failed', 'retry'] },
+              error: { type: ['string', 'null'] },
+              subject: { type: ['string', 'null'] },
+            },
+          },
+          '4xx': errorSchema,
+        },
+      },
+    },
+    async (request) => journeys.testSend(request.body),
   );
 
   app.withTypeProvider<TypeBoxTypeProvider>().post(

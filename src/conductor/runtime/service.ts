@@ -26,6 +26,7 @@ import {
 } from '../journey/templates.ts';
 import { type JourneyIssue, validateJourney } from '../journey/validate.ts';
 import type { OutboxPayload } from './outbox.ts';
+import { loadPerson } from './person.ts';
 import type { ConductorState } from './state.ts';
 
 /** A lead to hand to sales: the value refresh's lead action, without importing the value module. */
@@ -66,10 +67,38 @@ export const TemplatePreviewSchema = Type.Object(
     traits: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
     /** Sample offer content (`{{ offer.url }}` …). */
     offer: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    /** A real person: their own traits fill the template (sample traits are then ignored). */
+    profileId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   },
   { additionalProperties: false },
 );
 export type TemplatePreview = Static<typeof TemplatePreviewSchema>;
+
+/** POST /api/templates/test-send: a template sent once to the address typed, through the email channel. */
+export const TemplateTestSendSchema = Type.Object(
+  {
+    template: TemplateSchema,
+    to: Type.String({
+      // One address, no spaces or list: the relay decides the rest.
+      pattern: '^[^\\s@,;<>]+@[^\\s@,;<>]+\\.[^\\s@,;<>]+$',
+      maxLength: 320,
+      description: 'the email address the test goes to',
+    }),
+    /** Whose values fill the template (none: the sample traits, or empty). */
+    profileId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    traits: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export type TemplateTestSend = Static<typeof TemplateTestSendSchema>;
+
+export interface TemplateTestSendResult {
+  to: string;
+  accepted: boolean;
+  status: 'sent' | 'failed' | 'retry';
+  error: string | null;
+  subject: string | null;
+}
 
 const PREVIEW_ROOTS = {
   traits: 'any',
@@ -84,8 +113,20 @@ const PREVIEW_ROOTS = {
  * compiled), for the dashboard's preview. 400 naming the field when it would be refused at save.
  */
 export function previewTemplate(input: TemplatePreview): RenderedContent {
+  checkPreviewable(input.template);
+  return renderContent(input.template, {
+    traits: input.traits ?? {},
+    person: { id: 'preview', timeZone: 'UTC' },
+    journey: {},
+    event: {},
+    offer: input.offer ?? {},
+  });
+}
+
+/** 400 naming the field when a template would be refused at save. */
+function checkPreviewable(template: TemplatePreview['template']): void {
   for (const field of ['subject', 'body', 'html'] as const) {
-    const source = input.template[field];
+    const source = template[field];
     if (source === undefined) continue;
     const issues = [
       ...checkTemplate(source, { roots: PREVIEW_ROOTS }),
@@ -96,13 +137,6 @@ export function previewTemplate(input: TemplatePreview): RenderedContent {
         field: `template.${field}`,
       });
   }
-  return renderContent(input.template, {
-    traits: input.traits ?? {},
-    person: { id: 'preview', timeZone: 'UTC' },
-    journey: {},
-    event: {},
-    offer: input.offer ?? {},
-  });
 }
 
 /** One trip of a person through a journey, as the 360 shows it. */
@@ -136,6 +170,61 @@ export class JourneyService {
     /** Called after a change that the runner should see at once. */
     private readonly onChange: () => void = () => {},
   ) {}
+
+  /**
+   * A template rendered as a send renders it for this person (the outbox's renderContent, their
+   * own traits, id and time zone); without a profileId, with the sample traits. 404 for no such person.
+   */
+  async previewFor(input: TemplatePreview): Promise<RenderedContent> {
+    if (input.profileId === undefined) return previewTemplate(input);
+    checkPreviewable(input.template);
+    const person = await loadPerson(this.conductor.state, input.profileId);
+    if (!person.exists)
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `no person ${input.profileId}`, { field: 'profileId' });
+    return renderContent(input.template, {
+      traits: person.traits,
+      person: { id: person.profileId, timeZone: person.timeZone ?? 'UTC' },
+      journey: {},
+      event: {},
+      offer: input.offer ?? {},
+      recommendations: Array.isArray(person.traits.recommendations) ? person.traits.recommendations : [],
+    });
+  }
+
+  /**
+   * Renders the template (for the person, or with the sample traits) and sends it once through the
+   * configured email channel to the address typed: no journey, arbitration or consent, since it goes
+   * to the marketer, not to the person. 409 when no email channel is configured.
+   */
+  async testSend(input: TemplateTestSend): Promise<TemplateTestSendResult> {
+    const channel = this.conductor.channels.get('email');
+    if (!channel)
+      throw new RapportError(
+        'RAPPORT_API_CONFLICT',
+        'no email channel is configured (set RAPPORT_SMTP_URL to have one), so a test cannot be sent',
+        { field: 'channel' },
+      );
+    const content = await this.previewFor({
+      template: input.template,
+      ...(input.profileId !== undefined ? { profileId: input.profileId } : {}),
+      ...(input.traits !== undefined ? { traits: input.traits } : {}),
+    });
+    const result = await channel.deliver({
+      idempotencyKey: `template-test:${randomUUID()}`,
+      profileId: 'test-send',
+      channel: 'email',
+      templateId: 'template-test-send',
+      content,
+      to: { email: input.to },
+    });
+    return {
+      to: input.to,
+      accepted: result.status === 'sent',
+      status: result.status,
+      error: result.error ?? null,
+      subject: content.subject ?? null,
+    };
+  }
 
   /** What save would say of a document, without saving it: the builder's inline validation. */
   check(input: unknown): { ok: boolean; issues: JourneyIssue[] } {

@@ -1,0 +1,158 @@
+// The Templates page in a real browser (Debian's chromium through playwright-core) against a
+// real server whose email channel is a real SMTP peer (smtp-server + mailparser): an email is
+// edited, previewed for a person found by name (their values filled in by the server's own
+// renderer, a hostile trait shown as text, never run as template code or markup), and
+// test-sent to an address typed, checked as it arrived at the SMTP peer. A server without an
+// email channel refuses the test send plainly. Saves docs/screenshots/templates.png.
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makePerson, type SmtpPeer, startSmtpPeer } from '../channels/support.ts';
+import { startTestServer, type TestServer } from '../support/server.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
+const SHOTS = join(ROOT, 'docs/screenshots');
+const reason = !existsSync(CHROMIUM)
+  ? `no ${CHROMIUM} (apt-get install chromium)`
+  : !BUILT
+    ? 'web/dist is missing (npm run build)'
+    : null;
+if (reason) console.warn(`templates page browser tests skipped: ${reason}`);
+
+// Template code and markup a person could have typed into a form field.
+const HOSTILE = '{{ person.id }} <i>slanted</i>';
+const SUBJECT = 'Hello {{ traits.first_name }}';
+const TEXT = 'Hi {{ traits.first_name }}, your motto: {{ traits.motto }}';
+const HTML = '<p>Hi {{ traits.first_name }}</p><p class="motto">{{ traits.motto }}</p>';
+const TEMPLATE = { subject: SUBJECT, body: TEXT, html: HTML };
+
+describe.skipIf(reason !== null)('the Templates page in headless chromium', () => {
+  let smtp: SmtpPeer;
+  let server: TestServer;
+  let browser: BrowserContext;
+  let page: Page;
+  let adaId: string;
+  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    smtp = await startSmtpPeer();
+    server = await startTestServer({ smtpUrl: smtp.url, emailFrom: 'Shop <hello@shop.example>' });
+    adaId = await makePerson(server, 'u-ada', {
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      email: 'ada@shop.example',
+      motto: HOSTILE,
+    });
+    await makePerson(server, 'u-bo', { first_name: 'Bo', email: 'bo@shop.example', motto: 'plain' });
+    browser = await chromium.launchPersistentContext(profileDir, {
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--no-first-run',
+      ],
+      viewport: { width: 1360, height: 900 },
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(server.url);
+    await page.getByLabel('Admin token').fill(server.adminToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Templates', exact: true })
+      .click();
+    await page.getByRole('heading', { level: 1, name: 'Templates' }).waitFor();
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await smtp?.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  });
+
+  it('previews an edited email for a person found by name, their hostile value shown as text', async () => {
+    await page.getByLabel('Subject').fill(SUBJECT);
+    await page.getByLabel(/^Text/).fill(TEXT);
+    await page.getByLabel(/^HTML/).fill(HTML);
+    await page.getByLabel(/^Preview for a person/).fill('Ada');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page
+      .getByRole('list', { name: 'People found' })
+      .getByRole('button', { name: /Ada Lovelace/ })
+      .click();
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    const preview = page.getByTestId('template-preview');
+    await preview.waitFor();
+    expect(await preview.getByTestId('preview-subject').textContent()).toBe('Hello Ada');
+    // The motto arrives as the person typed it: not evaluated ({{ person.id }} stays), not markup.
+    expect(await preview.getByTestId('preview-text').textContent()).toBe(`Hi Ada, your motto: ${HOSTILE}`);
+    expect(await preview.getByTestId('preview-text').textContent()).not.toContain(adaId);
+    const frame = page.frameLocator('iframe[title="HTML preview"]');
+    await frame.getByText('Hi Ada').waitFor();
+    expect(await frame.locator('p.motto').textContent()).toBe(HOSTILE);
+    expect(await frame.locator('i').count()).toBe(0);
+    // What the page shows is the server's rendering for this person, byte for byte.
+    const truth = await server.adminRequest('POST', '/api/templates/preview', {
+      template: TEMPLATE,
+      profileId: adaId,
+    });
+    expect(truth.status).toBe(200);
+    expect(await page.locator('iframe[title="HTML preview"]').getAttribute('srcdoc')).toBe(truth.body.html);
+    await page.screenshot({ path: join(SHOTS, 'templates.png'), fullPage: true });
+  });
+
+  it('test-sends the email to the address typed, and it arrives at the SMTP peer filled for the person', async () => {
+    const before = smtp.received.length;
+    await page.getByLabel(/^Send a test to/).fill('marketer@shop.example');
+    await page.getByRole('button', { name: 'Send test' }).click();
+    await expect(page.getByTestId('test-send-result').textContent()).resolves.toBe(
+      'Sent to marketer@shop.example.',
+    );
+    expect(smtp.received.length).toBe(before + 1);
+    const mail = smtp.received.at(-1);
+    expect(mail?.subject).toBe('Hello Ada');
+    expect(mail?.to && 'text' in mail.to ? mail.to.text : '').toBe('marketer@shop.example');
+    // The channel adds its unsubscribe line below the text, as on every email it sends.
+    expect(mail?.text?.split('\n')[0]).toBe(`Hi Ada, your motto: ${HOSTILE}`);
+    expect(mail?.html).toContain('Hi Ada');
+    expect(mail?.html).not.toContain('<i>');
+  });
+
+  it('refuses a preview for someone who is not there, and a test send to something not an address', async () => {
+    const missing = await server.adminRequest('POST', '/api/templates/preview', {
+      template: TEMPLATE,
+      profileId: 'no-such-person',
+    });
+    expect(missing.status).toBe(404);
+    const bad = await server.adminRequest('POST', '/api/templates/test-send', {
+      template: TEMPLATE,
+      to: 'not an address',
+    });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('to');
+  });
+
+  it('a server without an email channel refuses a test send, saying why', async () => {
+    const bare = await startTestServer();
+    try {
+      const answer = await bare.adminRequest('POST', '/api/templates/test-send', {
+        template: TEMPLATE,
+        to: 'marketer@shop.example',
+      });
+      expect(answer.status).toBe(409);
+      expect(answer.body.message).toContain('no email channel is configured');
+    } finally {
+      await bare.close();
+    }
+  });
+});
