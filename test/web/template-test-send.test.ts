@@ -126,6 +126,14 @@ describe.skipIf(reason !== null)('the Templates page in headless chromium', () =
     expect(mail?.text?.split('\n')[0]).toBe(`Hi Ada, your motto: ${HOSTILE}`);
     expect(mail?.html).toContain('Hi Ada');
     expect(mail?.html).not.toContain('<i>');
+    // On record like every message that left: the arbitration log's test sends.
+    const log = await server.adminRequest('GET', '/api/decisions?profileId=test-send');
+    expect(log.body.items[0]).toMatchObject({
+      channel: 'email',
+      action: 'send',
+      code: 'test_send',
+      reason: 'template test send to marketer@shop.example: accepted',
+    });
   });
 
   it('refuses a preview for someone who is not there, and a test send to something not an address', async () => {

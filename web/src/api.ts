@@ -722,6 +722,7 @@ export interface MessageTemplate {
 }
 /** What a template test send did: the channel's answer for the address typed. */
 export interface TemplateTestSend {
+  idempotencyKey: string;
   to: string;
   accepted: boolean;
   status: 'sent' | 'failed' | 'retry';

@@ -494,13 +494,14 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         summary:
           'Render a template (for a person, or with sample values) and send it once to the address given',
         description:
-          'Through the configured email channel, as a send renders it; no journey, arbitration or consent (it goes to the address typed, not to the person). 409 when no email channel is configured.',
+          'Through the configured email channel, as a send renders it; no journey, arbitration or consent (it goes to the address typed, not to the person); logged in /api/decisions with code test_send. 409 when no email channel is configured.',
         security,
         body: TemplateTestSendSchema,
         response: {
           200: {
             type: 'object',
             properties: {
+              idempotencyKey: { type: 'string', description: 'as logged in /api/decisions (code test_send)' },
               to: { type: 'string' },
               accepted: { type: 'boolean' },
               status: { type: 'string', enum: ['sent', 'failed', 'retry'] },

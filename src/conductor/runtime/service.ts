@@ -74,6 +74,9 @@ export const TemplatePreviewSchema = Type.Object(
 );
 export type TemplatePreview = Static<typeof TemplatePreviewSchema>;
 
+/** Where test sends are filed in the arbitration log (the same as the Settings page's channel test). */
+const TEST_SEND_PROFILE = 'test-send';
+
 /** POST /api/templates/test-send: a template sent once to the address typed, through the email channel. */
 export const TemplateTestSendSchema = Type.Object(
   {
@@ -93,6 +96,7 @@ export const TemplateTestSendSchema = Type.Object(
 export type TemplateTestSend = Static<typeof TemplateTestSendSchema>;
 
 export interface TemplateTestSendResult {
+  idempotencyKey: string;
   to: string;
   accepted: boolean;
   status: 'sent' | 'failed' | 'retry';
@@ -209,15 +213,33 @@ export class JourneyService {
       ...(input.profileId !== undefined ? { profileId: input.profileId } : {}),
       ...(input.traits !== undefined ? { traits: input.traits } : {}),
     });
+    const idempotencyKey = `template-test:${randomUUID()}`;
     const result = await channel.deliver({
-      idempotencyKey: `template-test:${randomUUID()}`,
-      profileId: 'test-send',
+      idempotencyKey,
+      profileId: TEST_SEND_PROFILE,
       channel: 'email',
       templateId: 'template-test-send',
       content,
       to: { email: input.to },
     });
+    // Logged as the Settings page's channel test is, so every message that left is on record.
+    const outcome = result.status === 'sent' ? 'accepted' : `${result.status}: ${result.error ?? ''}`;
+    await this.conductor.store.logDecisions([
+      {
+        at: this.conductor.now(),
+        profileId: TEST_SEND_PROFILE,
+        journeyId: null,
+        stepId: null,
+        idempotencyKey,
+        channel: 'email',
+        action: result.status === 'sent' ? 'send' : 'fail',
+        code: 'test_send',
+        reason: `template test send to ${input.to}: ${outcome}`,
+        until: null,
+      },
+    ]);
     return {
+      idempotencyKey,
       to: input.to,
       accepted: result.status === 'sent',
       status: result.status,
