@@ -150,7 +150,7 @@ describe.skipIf(reason !== null)('the Templates page in headless chromium', () =
     expect(JSON.stringify(bad.body)).toContain('to');
   });
 
-  it('a server without an email channel refuses a test send, saying why', async () => {
+  it('a server without an email channel refuses a test send, saying why, and the page says so first', async () => {
     const bare = await startTestServer();
     try {
       const answer = await bare.adminRequest('POST', '/api/templates/test-send', {
@@ -159,6 +159,24 @@ describe.skipIf(reason !== null)('the Templates page in headless chromium', () =
       });
       expect(answer.status).toBe(409);
       expect(answer.body.message).toContain('no email channel is configured');
+      // The page says so before anyone tries, and offers no send button to press.
+      const other = await browser.newPage();
+      try {
+        await other.goto(bare.url);
+        await other.getByLabel('Admin token').fill(bare.adminToken);
+        await other.getByRole('button', { name: 'Sign in' }).click();
+        await other.getByRole('heading', { name: 'Overview' }).waitFor();
+        await other
+          .getByRole('navigation', { name: 'Main' })
+          .getByRole('link', { name: 'Templates', exact: true })
+          .click();
+        await expect(other.getByTestId('no-email-channel').textContent()).resolves.toContain(
+          'No email channel is configured',
+        );
+        expect(await other.getByRole('button', { name: 'Send test' }).isDisabled()).toBe(true);
+      } finally {
+        await other.close();
+      }
     } finally {
       await bare.close();
     }

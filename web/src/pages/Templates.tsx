@@ -112,6 +112,15 @@ export default function Templates() {
   const [sendError, setSendError] = useState<unknown>();
   const [sending, setSending] = useState(false);
 
+  // undefined while unknown: the server's refusal still says it if this cannot be read.
+  const [hasEmail, setHasEmail] = useState<boolean>();
+  useEffect(() => {
+    api.channels().then(
+      (channels) => setHasEmail(channels.items.some((channel) => channel.name === 'email')),
+      () => setHasEmail(undefined),
+    );
+  }, []);
+
   useEffect(() => {
     api.journeys().then(
       (journeys) => setMessages(messagesOf(journeys)),
@@ -251,7 +260,7 @@ export default function Templates() {
               onChange={(e) => setTo(e.target.value)}
             />
           </div>
-          <button type="submit" disabled={sending || !can('marketing:write')}>
+          <button type="submit" disabled={sending || hasEmail === false || !can('marketing:write')}>
             Send test
           </button>
         </form>
@@ -260,6 +269,12 @@ export default function Templates() {
           {person ? `, filled with ${personLabel(person.traits) ?? 'the chosen person'}’s values` : ''}; no
           journey, consent or frequency cap applies, since it goes to you.
         </p>
+        {hasEmail === false ? (
+          <p className="error" data-testid="no-email-channel">
+            No email channel is configured, so a test cannot be sent. The server needs an SMTP relay
+            (RAPPORT_SMTP_URL); Settings lists the channels it has.
+          </p>
+        ) : null}
         {sendError ? <ErrorNote error={sendError} /> : null}
         {sent ? (
           <p role="status" data-testid="test-send-result">
