@@ -136,6 +136,48 @@ describe.skipIf(reason !== null)('the Templates page in headless chromium', () =
     });
   });
 
+  it('edits a journey’s message here and saves it into the journey as its next version', async () => {
+    const journey = {
+      format: 1,
+      id: 'welcome-mail',
+      version: 1,
+      name: 'Welcome mail',
+      entry: { kind: 'event', event: 'Signed Up' },
+      reentry: { mode: 'always' },
+      defaultTimeZone: 'UTC',
+      start: 'mail',
+      steps: [
+        {
+          id: 'mail',
+          type: 'send',
+          channel: 'email',
+          purpose: 'email',
+          template: { subject: 'Old', body: 'Old text' },
+          next: 'done',
+        },
+        { id: 'done', type: 'exit' },
+      ],
+    };
+    expect((await server.adminRequest('POST', '/api/journeys', journey)).status).toBe(201);
+    // Opened afresh, the page offers the journeys saved now.
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Overview', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await nav.getByRole('link', { name: 'Templates', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Templates' }).waitFor();
+    await page.getByLabel('Start from a journey’s message').selectOption('welcome-mail/mail');
+    expect(await page.getByLabel('Subject').inputValue()).toBe('Old');
+    await page.getByLabel('Subject').fill(SUBJECT);
+    await page.getByLabel(/^Text/).fill(TEXT);
+    await page.getByRole('button', { name: 'Save into Welcome mail: mail' }).click();
+    await expect(page.getByTestId('template-saved').textContent()).resolves.toBe(
+      'Saved: Welcome mail is now at version 2.',
+    );
+    const saved = await server.admin('/api/journeys/welcome-mail');
+    expect(saved.body.version).toBe(2);
+    expect(saved.body.definition.steps[0].template).toEqual({ subject: SUBJECT, body: TEXT });
+  });
+
   it('refuses a preview for someone who is not there, and a test send to something not an address', async () => {
     const missing = await server.adminRequest('POST', '/api/templates/preview', {
       template: TEMPLATE,

@@ -23,6 +23,8 @@ const STARTER: MessageTemplate = {
 
 interface JourneyMessage {
   key: string;
+  journeyId: string;
+  stepId: string;
   label: string;
   template: MessageTemplate;
 }
@@ -34,10 +36,24 @@ function messagesOf(journeys: Journey[]): JourneyMessage[] {
       .filter((step) => step.type === 'send' && typeof step.template === 'object' && step.template)
       .map((step) => ({
         key: `${journey.journeyId}/${step.id}`,
+        journeyId: journey.journeyId,
+        stepId: step.id,
         label: `${journey.definition.name ?? journey.journeyId}: ${step.id}`,
         template: step.template as MessageTemplate,
       })),
   );
+}
+
+/**
+ * Publishes the journey's next version with this step's message replaced (the server validates it
+ * as any save); people already on their way finish on the version they entered under.
+ */
+async function saveIntoJourney(message: JourneyMessage, template: MessageTemplate): Promise<Journey> {
+  const current = await api.journey(message.journeyId);
+  const steps = current.definition.steps.map((step) =>
+    step.id === message.stepId ? { ...step, template } : step,
+  );
+  return api.saveJourney({ ...current.definition, steps, version: current.version + 1 });
 }
 
 /** The subject, text and HTML fields; an empty subject or HTML is left out of the template. */
@@ -111,6 +127,9 @@ export default function Templates() {
   const [sent, setSent] = useState<TemplateTestSend>();
   const [sendError, setSendError] = useState<unknown>();
   const [sending, setSending] = useState(false);
+  const [source, setSource] = useState<JourneyMessage>();
+  const [saved, setSaved] = useState<Journey>();
+  const [saveError, setSaveError] = useState<unknown>();
 
   // undefined while unknown: the server's refusal still says it if this cannot be read.
   const [hasEmail, setHasEmail] = useState<boolean>();
@@ -128,9 +147,20 @@ export default function Templates() {
     );
   }, []);
 
+  async function save() {
+    if (!source) return;
+    setSaveError(undefined);
+    try {
+      setSaved(await saveIntoJourney(source, cleaned(template)));
+    } catch (e) {
+      setSaveError(e);
+    }
+  }
+
   const edit = (field: keyof MessageTemplate) => (value: string) => {
     setPreview(undefined);
     setSent(undefined);
+    setSaved(undefined);
     setTemplate((current) => ({ ...current, [field]: value }));
   };
 
@@ -178,6 +208,8 @@ export default function Templates() {
               onChange={(e) => {
                 const message = messages.find((m) => m.key === e.target.value);
                 if (message) setTemplate({ subject: '', html: '', ...message.template });
+                setSource(message);
+                setSaved(undefined);
                 setPreview(undefined);
               }}
             >
@@ -213,9 +245,26 @@ export default function Templates() {
         />
         <p className="small muted">
           Write <code>{'{{ traits.first_name }}'}</code> for a person’s value. A person’s values are always
-          shown as text, never run as template code. To use this in a journey, paste it into the journey’s
-          message (Journeys → the send step).
+          shown as text, never run as template code.
         </p>
+        {source ? (
+          <div className="row">
+            <button type="button" onClick={save} disabled={!can('marketing:write')}>
+              Save into {source.label}
+            </button>
+            <span className="small muted">publishes the journey’s next version with this message</span>
+          </div>
+        ) : (
+          <p className="small muted">
+            Start from a journey’s message to save your changes into that journey.
+          </p>
+        )}
+        {saveError ? <ErrorNote error={saveError} /> : null}
+        {saved ? (
+          <p role="status" data-testid="template-saved">
+            Saved: {saved.definition.name ?? saved.journeyId} is now at version {saved.version}.
+          </p>
+        ) : null}
       </Card>
       <Card title="Preview" wide id="template-preview-card">
         <PersonPicker
