@@ -267,6 +267,24 @@ export interface Paths {
   nodes: PathNode[];
   links: Array<{ source: string; target: string; step: number; people: number }>;
 }
+/** A rule node evaluated for one person (src/segments/explain.ts). */
+export interface RuleExplanation {
+  path: string;
+  rule: string;
+  holds: boolean;
+  observed?: Record<string, unknown>;
+  children?: RuleExplanation[];
+}
+/** GET /api/segments/:id/members/:profileId/why */
+export interface SegmentWhy {
+  segmentId: string;
+  profileId: string;
+  member: boolean;
+  since: string | null;
+  reason: string | null;
+  at: string;
+  explanation: RuleExplanation;
+}
 export interface Preview {
   size: number;
   sample: string[];
@@ -803,6 +821,8 @@ export const api = {
   createSegment: (body: { id?: string; name: string; rule?: unknown; text?: string }) =>
     request<Segment>('POST', '/api/segments', { body }),
   deleteSegment: (id: string) => request<void>('DELETE', `/api/segments/${encodeURIComponent(id)}`),
+  updateSegment: (id: string, body: { name: string; rule?: unknown; text?: string }) =>
+    request<Segment>('PUT', `/api/segments/${encodeURIComponent(id)}`, { body }),
   preview: (body: { rule?: unknown; text?: string }, sample = 10) =>
     request<Preview>('POST', '/api/segments/preview', { query: { sample }, body }),
   segmentMembers: (id: string, cursor: string | null, limit = 20) =>
@@ -821,7 +841,7 @@ export const api = {
       { query: { days } },
     ),
   why: (segmentId: string, profileId: string) =>
-    request<Record<string, unknown>>(
+    request<SegmentWhy>(
       'GET',
       `/api/segments/${encodeURIComponent(segmentId)}/members/${encodeURIComponent(profileId)}/why`,
     ),

@@ -1,8 +1,15 @@
 import { type FormEvent, lazy, Suspense, useEffect, useMemo, useState } from 'react';
 import { Can } from '../access.tsx';
-import { api, type MembershipPoint, type Preview } from '../api.ts';
+import {
+  api,
+  type MembershipPoint,
+  type Preview,
+  type RuleExplanation,
+  type Segment,
+  type SegmentWhy,
+} from '../api.ts';
 import { NameHint } from '../components/NamePicker.tsx';
-import { PersonLink } from '../components/PersonLink.tsx';
+import { PersonLink, personLabel } from '../components/PersonLink.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { useNames } from '../components/use-names.ts';
 import { num, when } from '../format.ts';
@@ -261,15 +268,20 @@ function ConditionEditor(props: {
   );
 }
 
-function Builder(props: { onSaved: () => void }) {
+/**
+ * Builds a new segment, or edits a saved one (`editing`): a saved rule opens in its text form,
+ * which the server prints from the rule, so every rule it can hold can be edited.
+ */
+function Builder(props: { onSaved: () => void; editing?: Segment; onCancel?: () => void }) {
+  const { editing } = props;
   const [conditions, setConditions] = useState<Condition[]>([blank()]);
   const [all, setAll] = useState(true);
-  const [mode, setMode] = useState<'form' | 'text'>('form');
-  const [text, setText] = useState('');
+  const [mode, setMode] = useState<'form' | 'text'>(editing ? 'text' : 'form');
+  const [text, setText] = useState(editing?.text ?? '');
   const [preview, setPreview] = useState<Preview>();
   const [previewError, setPreviewError] = useState<unknown>();
   const [pending, setPending] = useState(false);
-  const [name, setName] = useState('');
+  const [name, setName] = useState(editing?.name ?? '');
   const [saveError, setSaveError] = useState<unknown>();
   const rule = useMemo(() => combine(conditions, all), [conditions, all]);
   const body = mode === 'form' ? { rule } : { text };
@@ -303,6 +315,11 @@ function Builder(props: { onSaved: () => void }) {
     event.preventDefault();
     setSaveError(undefined);
     try {
+      if (editing) {
+        await api.updateSegment(editing.id, { name, ...body });
+        props.onSaved();
+        return;
+      }
       const created = await api.createSegment({ name, ...body });
       props.onSaved();
       navigate(`/segments/${encodeURIComponent(created.id)}`);
@@ -311,7 +328,7 @@ function Builder(props: { onSaved: () => void }) {
     }
   }
   return (
-    <Card title="Build a segment" id="builder" wide>
+    <Card title={editing ? `Edit “${editing.name}”` : 'Build a segment'} id="builder" wide>
       <div className="builder">
         <div>
           <div className="row">
@@ -375,10 +392,10 @@ function Builder(props: { onSaved: () => void }) {
                 {preview.sample.length > 0 ? (
                   <>
                     <h3>Sample members</h3>
-                    <ul className="small">
+                    <ul className="small" data-testid="preview-sample">
                       {preview.sample.map((id) => (
                         <li key={id}>
-                          <Link href={`/people/${encodeURIComponent(id)}`}>{id}</Link>
+                          <PersonLink profileId={id} />
                         </li>
                       ))}
                     </ul>
@@ -396,9 +413,14 @@ function Builder(props: { onSaved: () => void }) {
         </div>
         <Can needs="marketing:write">
           <button type="submit" className="primary" disabled={!name.trim() || Boolean(previewError)}>
-            Save segment
+            {editing ? 'Save changes' : 'Save segment'}
           </button>
         </Can>
+        {props.onCancel ? (
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+        ) : null}
       </form>
       {saveError ? <ErrorNote error={saveError} /> : null}
     </Card>
@@ -567,8 +589,153 @@ function List() {
   );
 }
 
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return value.map(String).join(', ');
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+/** Values a condition looked at, as "count: 3 · value: pro". */
+function observedText(observed: Record<string, unknown> | undefined): string {
+  if (!observed) return '';
+  return Object.entries(observed)
+    .map(([key, value]) => `${key}: ${shown(value)}`)
+    .join(' · ');
+}
+
+function ExplanationTree(props: { node: RuleExplanation }) {
+  const { node } = props;
+  const seen = observedText(node.observed);
+  return (
+    <li data-testid="why-condition" data-holds={node.holds ? 'yes' : 'no'}>
+      <span className={`badge ${node.holds ? 'live' : 'failed'}`}>
+        {node.holds ? '✓ holds' : '✗ does not hold'}
+      </span>{' '}
+      <code>{node.rule}</code>
+      {seen ? <span className="small muted"> ({seen})</span> : null}
+      {node.children ? (
+        <ul>
+          {node.children.map((child) => (
+            <ExplanationTree key={child.path} node={child} />
+          ))}
+        </ul>
+      ) : null}
+    </li>
+  );
+}
+
+/** "Why is this person in or out": find them by name, email or id, then the rule node by node. */
+function WhyPerson(props: { segmentId: string; version: number }) {
+  const [query, setQuery] = useState('');
+  const [answer, setAnswer] = useState<{ who: string; why: SegmentWhy }>();
+  const [note, setNote] = useState<string>();
+  const [error, setError] = useState<unknown>();
+  // A changed rule (a new version) makes the last answer stale.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the version is the trigger
+  useEffect(() => setAnswer(undefined), [props.version]);
+  async function explain(event: FormEvent) {
+    event.preventDefault();
+    setAnswer(undefined);
+    setNote(undefined);
+    setError(undefined);
+    const wanted = query.trim();
+    try {
+      const page = await api.profiles({ q: wanted, limit: 5 });
+      const person = page.items.find((p) => p.profileId === wanted) ?? page.items[0];
+      if (!person) {
+        setNote(`No one found for “${wanted}”. Try a name, an email or a profile id.`);
+        return;
+      }
+      const why = await api.why(props.segmentId, person.profileId);
+      setAnswer({ who: personLabel(person.traits) ?? person.profileId, why });
+      if (page.items.length > 1)
+        setNote(
+          `${page.items.length} people match “${wanted}”; showing the first. Use an email or id to pick.`,
+        );
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <>
+      <form onSubmit={explain} className="row">
+        <div>
+          <label htmlFor="why-person">Person (name, email or profile id)</label>
+          <input id="why-person" value={query} onChange={(e) => setQuery(e.target.value)} required />
+        </div>
+        <button type="submit" disabled={!query.trim()}>
+          Explain
+        </button>
+      </form>
+      {note ? <p className="muted small">{note}</p> : null}
+      {error ? <ErrorNote error={error} /> : null}
+      {answer ? (
+        <div aria-live="polite" data-testid="why-answer">
+          <p data-testid="why-verdict">
+            <PersonLink profileId={answer.why.profileId} /> ({answer.who}) is{' '}
+            <strong>{answer.why.member ? 'in' : 'not in'}</strong> this segment
+            {answer.why.member && answer.why.since ? ` since ${when(answer.why.since)}` : ''}.
+          </p>
+          <ul className="why-tree">
+            <ExplanationTree node={answer.why.explanation} />
+          </ul>
+          <p className="muted small">Evaluated at {when(answer.why.at)}, on the events received so far.</p>
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+/** Edit and delete buttons; delete asks first, since members and history go with it. */
+function SegmentActions(props: { segment: Segment; onEdit: () => void }) {
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<unknown>();
+  async function remove() {
+    setError(undefined);
+    try {
+      await api.deleteSegment(props.segment.id);
+      navigate('/segments');
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <Can needs="marketing:write">
+      <div className="row" style={{ alignItems: 'center' }}>
+        <button type="button" onClick={props.onEdit}>
+          Edit segment
+        </button>
+        {confirming ? (
+          <div
+            role="alertdialog"
+            aria-label="Confirm delete"
+            className="row"
+            style={{ alignItems: 'center' }}
+          >
+            <span>
+              Delete “{props.segment.name}”? Its {num(props.segment.size)} memberships and their history are
+              removed too.
+            </span>
+            <button type="button" className="danger" onClick={remove}>
+              Yes, delete
+            </button>
+            <button type="button" onClick={() => setConfirming(false)}>
+              Keep it
+            </button>
+          </div>
+        ) : (
+          <button type="button" onClick={() => setConfirming(true)}>
+            Delete segment
+          </button>
+        )}
+      </div>
+      {error ? <ErrorNote error={error} /> : null}
+    </Can>
+  );
+}
+
 function Detail(props: { id: string }) {
   const segment = useApi(() => api.segment(props.id), [props.id]);
+  const [editing, setEditing] = useState(false);
   const [cursors, setCursors] = useState<Array<string | null>>([null]);
   const cursor = cursors[cursors.length - 1] ?? null;
   const members = useApi(() => api.segmentMembers(props.id, cursor, 20), [props.id, cursor]);
@@ -588,12 +755,28 @@ function Detail(props: { id: string }) {
       <p className="muted small">
         <Link href="/segments">Segments</Link> / {s.id} · version {s.version} · updated {when(s.updatedAt)}
       </p>
+      {editing ? null : <SegmentActions segment={s} onEdit={() => setEditing(true)} />}
       <div className="grid">
+        {editing ? (
+          <Builder
+            key={s.version}
+            editing={s}
+            onSaved={() => {
+              setEditing(false);
+              segment.reload();
+              members.reload();
+            }}
+            onCancel={() => setEditing(false)}
+          />
+        ) : null}
         <Card title="Rule" id="rule">
           <pre className="code">{s.text}</pre>
           <p>
             <strong>{num(s.size)}</strong> members · <span className={`badge ${s.status}`}>{s.status}</span>
           </p>
+        </Card>
+        <Card title="Why is this person in or out?" id="why" wide>
+          <WhyPerson segmentId={s.id} version={s.version} />
         </Card>
         <Card title="Membership over time" id="history" wide>
           <History id={s.id} />
