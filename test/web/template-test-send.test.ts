@@ -222,5 +222,6 @@ describe.skipIf(reason !== null)('the Templates page in headless chromium', () =
     } finally {
       await bare.close();
     }
-  });
+    // A second server and page of their own: more than the default minute on a loaded machine.
+  }, 180_000);
 });
