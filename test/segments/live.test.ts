@@ -214,6 +214,10 @@ for (const engine of ENGINES)
       expect(
         (await server.adminRequest('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' })).status,
       ).toBe(200);
+      // Built first, then f1-f3 arrive live. Events arriving while the funnel builds left u1, u2
+      // and u4 out of "action" about once in a dozen runs (action.current 1, not 4): a race of
+      // the build with the live path, open (see the closing note of 2026-12-07).
+      await settle();
       const ev = (userId: string, event: string, days: number) => ({
         type: 'track',
         userId,
