@@ -3,6 +3,9 @@
 // kept in this module's memory only (never in a URL or storage: a reload asks for it again),
 // sent as a bearer token. Either way the server checks every call (docs/access.md); `can()`
 // only decides what the pages show.
+import type { PathNode, Paths } from '../../src/paths/schema.ts';
+
+export type { PathNode, Paths };
 export interface ApiErrorBody {
   error: string;
   message: string;
@@ -245,27 +248,6 @@ export interface MembershipPoint {
   size: number;
   joined: number;
   left: number;
-}
-/** One touchpoint at one step of the paths (`touchpoint` is page:NAME, event:NAME or other). */
-export interface PathNode {
-  id: string;
-  step: number;
-  touchpoint: string;
-  kind: 'page' | 'event' | 'other';
-  name: string;
-  people: number;
-  ended: number;
-}
-export interface Paths {
-  from: string;
-  to: string;
-  steps: number;
-  top: number;
-  start: string | null;
-  segment: string | null;
-  people: number;
-  nodes: PathNode[];
-  links: Array<{ source: string; target: string; step: number; people: number }>;
 }
 /** A rule node evaluated for one person (src/segments/explain.ts). */
 export interface RuleExplanation {
