@@ -2,34 +2,21 @@
 // server filled with a small simulated shop. Logs in, finds a person from the world's truth,
 // builds a segment and checks the preview against the API, opens a journey graph, erases a
 // person. Saves a screenshot of every page to docs/screenshots/ on the way.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSkipReason, closeBrowser, launchBrowser, openFromNav, SHOTS } from '../support/browser.ts';
 import { eventually } from '../support/recording-channel.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 import { api, type FilledWorld, fillWorld, SEGMENTS, WELCOME_JOURNEY } from './world.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
-const SHOTS = join(ROOT, 'docs/screenshots');
-// CI (.ci/run) installs chromium and builds the app first; elsewhere say why this skips.
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !BUILT
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`dashboard browser tests skipped: ${reason}`);
+const reason = browserSkipReason('dashboard browser tests');
 
 describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
   let server: TestServer;
   let world: FilledWorld;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   async function shot(name: string): Promise<void> {
     // Charts draw after their chunk loads; wait for the page to be quiet, not for a time.
@@ -42,39 +29,17 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
   }
 
-  async function go(label: string): Promise<void> {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: label, exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1 }).first().waitFor();
-  }
+  const go = (label: string): Promise<void> => openFromNav(page, label);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
     world = await fillWorld(server);
-    // A fresh profile directory each run (launchPersistentContext is playwright's way to pass it).
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    ({ browser, page } = await launchBrowser());
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('refuses a wrong token, then logs in with the admin token (never in the URL)', async () => {

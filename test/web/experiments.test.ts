@@ -2,24 +2,20 @@
 // real server: an experiment defined through the form (no JSON), a refusal shown with its field,
 // results whose verdict, rates and p-values are the API's, the interval drawn, and the SRM
 // warning on a broken split. Saves docs/screenshots/experiments.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  browserSkipReason,
+  closeBrowser,
+  launchBrowser,
+  openFromNav,
+  SHOTS,
+  signIn,
+} from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
-const SHOTS = join(ROOT, 'docs/screenshots');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !BUILT
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`experiments browser tests skipped: ${reason}`);
+const reason = browserSkipReason('experiments browser tests');
 
 const T0 = Date.now() - 3 * 86_400_000;
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -92,10 +88,8 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
     const events = checkoutEvents();
     for (let i = 0; i < events.length; i += 500) {
@@ -117,33 +111,14 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
       guardrailMetrics: [],
     });
     expect(skewed.status).toBe(200);
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Experiments', exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1, name: 'Experiments' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
+    await openFromNav(page, 'Experiments', 'Experiments');
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('refuses weights that do not add up, naming the field', async () => {

@@ -5,51 +5,29 @@
 // broadcast to the shop's big spenders that sets a trait and sends an email. It runs, and its
 // result is checked against queries anyone can rerun: everyone in the segment entered, and the
 // trait it set holds for exactly the segment's members. axe-core runs inside the page.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  browserSkipReason,
+  closeBrowser,
+  launchBrowser,
+  openFromNav,
+  SHOTS,
+  seriousViolations,
+  signIn,
+} from '../support/browser.ts';
 import { eventually } from '../support/recording-channel.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { api, fillWorld } from './world.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
-const SHOTS = join(ROOT, 'docs/screenshots');
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !BUILT
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`journey builder browser tests skipped: ${reason}`);
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: string[] }>;
-}
-
-/** axe-core run inside the page; the serious and critical violations, described. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE });
-  // A string, evaluated in the page: axe is the global the script above defined there.
-  const violations = await page.evaluate('axe.run(document).then((result) => result.violations)');
-  return (violations as AxeViolation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+const reason = browserSkipReason('journey builder browser tests');
 
 describe.skipIf(reason !== null)('the journey builder in headless chromium', () => {
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   const node = (id: string): Locator => page.locator(`.react-flow__node[data-id="${id}"]`);
   const issuesAt = (id: string): Locator => page.getByTestId(`issues-${id}`);
@@ -87,38 +65,18 @@ describe.skipIf(reason !== null)('the journey builder in headless chromium', () 
   }
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer({}, { conductorPollMs: 50 });
     await fillWorld(server);
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-      viewport: { width: 1500, height: 1000 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Journeys', exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1, name: 'Journeys' }).waitFor();
+    ({ browser, page } = await launchBrowser({ width: 1500, height: 1000 }));
+    await signIn(page, server);
+    await openFromNav(page, 'Journeys', 'Journeys');
     await page.getByRole('button', { name: 'New journey' }).click();
     await page.getByTestId('journey-canvas').waitFor();
   }, 600_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('shows a send with no text at its step and refuses to save', async () => {

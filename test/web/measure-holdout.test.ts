@@ -3,22 +3,12 @@
 // convert at 30%, 20 held out at 15%, orders of 50; its email cost 300), the table checked
 // against GET /api/attribution/roi, the call it comes from, and against the planted lift. Beside
 // it, the whole programme's lift against the global holdout (GET /api/holdout/lift), once set.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSkipReason, closeBrowser, launchBrowser, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !existsSync(join(ROOT, 'web/dist/index.html'))
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`Measure holdout browser test skipped: ${reason}`);
+const reason = browserSkipReason('Measure holdout browser test');
 
 const T0 = Date.now() - 3 * 86_400_000;
 const at = (hours: number) => new Date(T0 + hours * 3600_000).toISOString();
@@ -58,7 +48,6 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -69,28 +58,13 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
     });
     expect(spend.body.imported).toBe(1);
     await server.settle();
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('shows credited against caused conversions and revenue, and ROI on both, as the API has them', async () => {

@@ -1,22 +1,12 @@
 // The portfolio card of the Measure page in a real browser, on a server holding forty weeks of
 // spend and revenue drawn from planted response curves: the plan shown is the API's.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateMarketingMix } from '../../src/simulate/marketing-mix.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !existsSync(join(ROOT, 'web/dist/index.html'))
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`Measure portfolio browser test skipped: ${reason}`);
+const reason = browserSkipReason('Measure portfolio browser test');
 
 // Forty weeks of planted spend and revenue for the portfolio, ending yesterday.
 const WEEKS = 40;
@@ -38,7 +28,6 @@ describe.skipIf(reason !== null)('the portfolio on the Measure page in headless 
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -57,28 +46,13 @@ describe.skipIf(reason !== null)('the portfolio on the Measure page in headless 
       (await server.adminRequest('POST', '/api/attribution/spend', { currency: 'EUR', rows })).status,
     ).toBe(200);
     await server.settle();
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(`${server.url}/measure`);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Measure', level: 1 }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server, { path: '/measure', heading: 'Measure' });
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   const cells = async (table: string, channel: string) =>

@@ -2,23 +2,13 @@
 // through playwright-core) against a real server: six people, four who click their texts and
 // ignore email, two the other way round, three who said which they prefer, spend mostly on
 // email. The table is checked against the API it names, and the starved channel is flagged.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSegmentStore } from '../../src/store/index.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !existsSync(join(ROOT, 'web/dist/index.html'))
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`Measure preference browser test skipped: ${reason}`);
+const reason = browserSkipReason('Measure preference browser test');
 
 const T0 = Date.now() - 3 * 86_400_000;
 const at = (hours: number) => new Date(T0 + hours * 3600_000).toISOString();
@@ -58,7 +48,6 @@ describe.skipIf(reason !== null)("the Measure page's channel preference in headl
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   beforeAll(async () => {
     server = await startTestServer();
@@ -86,28 +75,13 @@ describe.skipIf(reason !== null)("the Measure page's channel preference in headl
     } finally {
       await store.close();
     }
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   const cells = (channel: string) =>

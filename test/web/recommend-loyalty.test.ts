@@ -3,42 +3,31 @@
 // against the API, and a marketer's actions (refresh, settings, the example programme, earn
 // now, an adjustment with its reason) go through the forms, never JSON. The Funnel page, switched
 // on from its empty state, fills in once the funnel is built, without a reload.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDemo } from '../../src/simulate/index.ts';
+import {
+  browserSkipReason,
+  closeBrowser,
+  launchBrowser,
+  openFromNav,
+  SHOTS,
+  signIn,
+} from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { api } from './world.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = join(ROOT, 'docs/screenshots');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !existsSync(join(ROOT, 'web/dist/index.html'))
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`recommendations and loyalty browser tests skipped: ${reason}`);
+const reason = browserSkipReason('recommendations and loyalty browser tests');
 
 describe.skipIf(reason !== null)('recommendations and loyalty pages in headless chromium', () => {
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
-  async function go(label: string): Promise<void> {
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: label, exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1, name: label }).waitFor();
-  }
+  const go = (label: string): Promise<void> => openFromNav(page, label, label);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
     const days = 240;
     const start = new Date(
@@ -56,28 +45,13 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
       batchSize: 250,
     });
     await server.settle();
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('switches the lifecycle funnel on and shows its numbers once built, without a reload', async () => {

@@ -3,24 +3,13 @@
 // control that would change something, and no owner page; an owner signs in, creates a user
 // on the Users and roles page, and finds that in the audit log page; the new marketer sees
 // the segment builder's save but not a person's erase.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOTS } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
-const SHOTS = join(ROOT, 'docs/screenshots');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !BUILT
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`roles browser tests skipped: ${reason}`);
+const reason = browserSkipReason('roles browser tests');
 
 const ANALYST = { name: 'ann', password: 'analyst-password-1' };
 const OWNER = { name: 'olive', password: 'owner-password-12' };
@@ -31,7 +20,6 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
   let browser: BrowserContext;
   let page: Page;
   let profileId: string;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-roles-'));
 
   const nav = () => page.getByRole('navigation', { name: 'Main' });
 
@@ -63,7 +51,6 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
   };
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
     for (const [user, role] of [
       [ANALYST, 'analyst'],
@@ -79,24 +66,12 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
     expect(sent.status).toBe(200);
     await server.settle();
     profileId = (await server.admin('/api/profiles/lookup?userId=roles-person-1')).body.profileId;
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    ({ browser, page } = await launchBrowser());
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('refuses a wrong password, then signs an analyst in with a cookie that survives a reload', async () => {

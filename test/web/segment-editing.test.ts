@@ -3,23 +3,13 @@
 // orders). The marketer opens a segment, edits its rule and watches the preview's count and
 // sample people (by name) change, saves it, asks why one person is in and another out, and
 // deletes it after a confirmation. Every figure is checked against the planted counts and the API.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = join(ROOT, 'docs/screenshots');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !existsSync(join(ROOT, 'web/dist/index.html'))
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`segment editing browser test skipped: ${reason}`);
+const reason = browserSkipReason('segment editing browser test');
 
 const FIRST = [
   'Ada',
@@ -48,7 +38,6 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   async function until(what: string, test: () => Promise<boolean>): Promise<void> {
     for (let i = 0; i < 600; i++) {
@@ -68,7 +57,6 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
   }
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
     const now = Date.now();
     const batch: object[] = [];
@@ -101,28 +89,13 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
       const s = (await server.admin('/api/segments/repeat-buyers')).body;
       return s.status === 'live' && s.size === SHOPPERS.filter((p) => p.orders >= 2).length;
     });
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('edits the rule with a live preview of the count and the sample people by name, and saves it', async () => {

@@ -3,24 +3,14 @@
 // as answered and for everyone (the API's numbers), who answered against everyone, switches the
 // correction, and defines a survey with the form. The hosted page a link opens is answered on a
 // phone-sized screen with the keyboard-reachable, labelled controls.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { plantSurveyWorld, SURVEY, userIdOf } from '../surveys/planted.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const SHOTS = join(ROOT, 'docs/screenshots');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !existsSync(join(ROOT, 'web/dist/index.html'))
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`Surveys browser test skipped: ${reason}`);
+const reason = browserSkipReason('Surveys browser test');
 
 const round = (n: number) => (Math.round(n * 10) / 10).toLocaleString('en');
 
@@ -29,34 +19,17 @@ describe.skipIf(reason !== null)('the Surveys page in headless chromium', () => 
   let browser: BrowserContext;
   let page: Page;
   let world: Awaited<ReturnType<typeof plantSurveyWorld>>;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
     world = await plantSurveyWorld(server, 600);
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   const stat = (label: string) => page.locator('.stat', { hasText: label });

@@ -4,25 +4,21 @@
 // renderer, a hostile trait shown as text, never run as template code or markup), and
 // test-sent to an address typed, checked as it arrived at the SMTP peer. A server without an
 // email channel refuses the test send plainly. Saves docs/screenshots/templates.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePerson, type SmtpPeer, startSmtpPeer } from '../channels/support.ts';
+import {
+  browserSkipReason,
+  closeBrowser,
+  launchBrowser,
+  openFromNav,
+  SHOTS,
+  signIn,
+} from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
-const SHOTS = join(ROOT, 'docs/screenshots');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !BUILT
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`templates page browser tests skipped: ${reason}`);
+const reason = browserSkipReason('templates page browser tests');
 
 // Template code and markup a person could have typed into a form field.
 const HOSTILE = '{{ person.id }} <i>slanted</i>';
@@ -37,10 +33,8 @@ describe.skipIf(reason !== null)('the Templates page in headless chromium', () =
   let browser: BrowserContext;
   let page: Page;
   let adaId: string;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     smtp = await startSmtpPeer();
     server = await startTestServer({ smtpUrl: smtp.url, emailFrom: 'Shop <hello@shop.example>' });
     adaId = await makePerson(server, 'u-ada', {
@@ -50,34 +44,15 @@ describe.skipIf(reason !== null)('the Templates page in headless chromium', () =
       motto: HOSTILE,
     });
     await makePerson(server, 'u-bo', { first_name: 'Bo', email: 'bo@shop.example', motto: 'plain' });
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Templates', exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1, name: 'Templates' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
+    await openFromNav(page, 'Templates', 'Templates');
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
     await smtp?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('previews an edited email for a person found by name, their hostile value shown as text', async () => {

@@ -3,24 +3,20 @@
 // a preview the server renders as a send would (a first name holding markup shows as text),
 // a journey that cannot send refused with the field named, and the saved document carrying
 // the HTML. Saves docs/screenshots/journey-templates.png.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  browserSkipReason,
+  closeBrowser,
+  launchBrowser,
+  openFromNav,
+  SHOTS,
+  signIn,
+} from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BUILT = existsSync(join(ROOT, 'web/dist/index.html'));
-const SHOTS = join(ROOT, 'docs/screenshots');
-const reason = !existsSync(CHROMIUM)
-  ? `no ${CHROMIUM} (apt-get install chromium)`
-  : !BUILT
-    ? 'web/dist is missing (npm run build)'
-    : null;
-if (reason) console.warn(`template editor browser tests skipped: ${reason}`);
+const reason = browserSkipReason('template editor browser tests');
 
 const MJML =
   '<mjml><mj-body><mj-section><mj-column><mj-text>Hi {{ traits.first_name }}</mj-text><mj-button href="https://shop.example/start">Start</mj-button></mj-column></mj-section></mj-body></mjml>';
@@ -29,32 +25,12 @@ describe.skipIf(reason !== null)('the journey editor’s message fields in headl
   let server: TestServer;
   let browser: BrowserContext;
   let page: Page;
-  const profileDir = mkdtempSync(join(tmpdir(), 'rapport-chromium-'));
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     server = await startTestServer();
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-      viewport: { width: 1360, height: 900 },
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    await page.goto(server.url);
-    await page.getByLabel('Admin token').fill(server.adminToken);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Journeys', exact: true })
-      .click();
-    await page.getByRole('heading', { level: 1, name: 'Journeys' }).waitFor();
+    ({ browser, page } = await launchBrowser());
+    await signIn(page, server);
+    await openFromNav(page, 'Journeys', 'Journeys');
     await page.getByRole('button', { name: 'New journey' }).click();
     // The message fields live in the builder's code view; the welcome example has a send step.
     await page.getByLabel('Start from').selectOption('example');
@@ -62,9 +38,8 @@ describe.skipIf(reason !== null)('the journey editor’s message fields in headl
   }, 300_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await closeBrowser(browser);
     await server?.close();
-    rmSync(profileDir, { recursive: true, force: true });
   });
 
   it('an email without a subject is refused at save with the field named', async () => {
