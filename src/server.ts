@@ -338,8 +338,10 @@ export async function createServer(
     credentials,
     publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
   });
-  const audit = new AuditService({ events: pipeline, state, profileMap: () => segments.profileMap() }, () =>
-    options.clock ? options.clock.now() : new Date(),
+  const audit = new AuditService(
+    { events: pipeline, state, profileMap: () => segments.profileMap() },
+    () => (options.clock ? options.clock.now() : new Date()),
+    (entries) => ingestLog.append(entries),
   );
   await app.register(auditRoutes, { audit });
   if (config.beliefsRetestIntervalMs !== null) {

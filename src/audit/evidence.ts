@@ -3,6 +3,7 @@
 // property, events from the `events` table (SQL written once: DuckDB and PostgreSQL share
 // `->>`, extract(epoch) and $n parameters). Events stored under a profile that was merged away
 // count for the profile it ended in.
+import { isCustomer } from '../profiles/index.ts';
 import type { ComputedProperty, ProfileRow, ProfileSearch } from '../store/index.ts';
 import { type Condition, conditionKey, type EventRef, type Evidence } from './model.ts';
 
@@ -28,12 +29,13 @@ export class UnknownNameError extends Error {
 
 const PAGE = 5000;
 
+/** Every live customer: Rapport's own profiles are not customers. */
 async function liveProfiles(state: EvidenceSources['state']): Promise<ProfileRow[]> {
   const all: ProfileRow[] = [];
   let afterId: string | undefined;
   for (;;) {
     const page = await state.searchProfiles({ limit: PAGE, ...(afterId ? { afterId } : {}) });
-    all.push(...page);
+    all.push(...page.filter(isCustomer));
     if (page.length < PAGE) return all;
     afterId = page.at(-1)!.profileId;
   }

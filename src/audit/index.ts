@@ -1,5 +1,6 @@
 // The assumption audit (docs/assumption-audit.md): the door to the capability.
 
+export { AUDIT_USER_ID, BELIEF_FLIPPED, flipEntries } from './announce.ts';
 export { EvidenceReader, type EvidenceSources, UnknownNameError } from './evidence.ts';
 export {
   type Belief,

@@ -2,10 +2,14 @@
 // and aggregates only, no person's data: erasure has nothing to reach here). Saving a belief tests
 // it at once; `testAll` re-tests every belief on one read of the evidence and records the flips.
 import { readPeople } from '../personas/index.ts';
-import type { StoredReport } from '../store/index.ts';
+import type { LogEntry, StoredReport } from '../store/index.ts';
+import { type Announced, flipEntries } from './announce.ts';
 import { EvidenceReader, type EvidenceSources } from './evidence.ts';
-import { type Belief, type Claim, conditionsOf, type Flip, testClaim, withResult } from './model.ts';
+import { type Belief, type Claim, conditionsOf, testClaim, withResult } from './model.ts';
 import { compareSelf, type SelfComparison } from './self.ts';
+import type { FlipOf } from './types.ts';
+
+export type { FlipOf } from './types.ts';
 
 export const BELIEFS_REPORT = 'beliefs';
 
@@ -19,11 +23,6 @@ export interface AuditStores extends EvidenceSources {
 export interface BeliefInput {
   statement: string;
   claim: Claim;
-}
-
-export interface FlipOf extends Flip {
-  beliefId: string;
-  statement: string;
 }
 
 export class BeliefNotFoundError extends Error {}
@@ -40,6 +39,8 @@ export class AuditService {
   constructor(
     private readonly stores: AuditStores,
     private readonly now: () => Date = () => new Date(),
+    /** Appends to the ingest log: where flips are announced (docs/assumption-audit.md). */
+    private readonly announce?: (entries: LogEntry[]) => Promise<unknown>,
   ) {
     this.reader = new EvidenceReader(stores);
   }
@@ -136,14 +137,19 @@ export class AuditService {
       const kept = await this.load();
       const now = this.now();
       const evidence = await this.reader.read(kept.beliefs.flatMap((b) => conditionsOf(b.claim)));
-      const flipped: FlipOf[] = [];
+      const flipped: Announced[] = [];
       kept.beliefs = kept.beliefs.map((belief) => {
-        const next = withResult(belief, testClaim(belief.claim, evidence, now));
-        if (next.flip) flipped.push({ ...next.flip, beliefId: belief.id, statement: belief.statement });
+        const result = testClaim(belief.claim, evidence, now);
+        const next = withResult(belief, result);
+        if (next.flip)
+          flipped.push({ ...next.flip, beliefId: belief.id, statement: belief.statement, result });
         return next.belief;
       });
+      // Announced before kept: a failed keep re-announces at the next test (the same flip again,
+      // at a later instant), where the other order could lose the announcement.
+      if (this.announce && flipped.length > 0) await this.announce(flipEntries(flipped, now));
       await this.keep(kept);
-      return { beliefs: kept.beliefs, flipped };
+      return { beliefs: kept.beliefs, flipped: flipped.map(({ result: _, ...flip }) => flip) };
     });
   }
 }

@@ -76,6 +76,12 @@ export interface Flip {
   people: number;
 }
 
+/** A flip with the belief it belongs to. */
+export interface FlipOf extends Flip {
+  beliefId: string;
+  statement: string;
+}
+
 export interface Belief {
   id: string;
   /** The belief in the marketer's words. */

@@ -2,6 +2,7 @@
 // `events` table (SQL written once for DuckDB and PostgreSQL: both have FILTER, extract(epoch)
 // and the `~` regex guard) and chosen numeric traits from the state store. Events stored under a
 // profile that was later merged away count for the survivor.
+import { isCustomer } from '../profiles/index.ts';
 import type { ProfileRow, ProfileSearch } from '../store/index.ts';
 import { BEHAVIOUR_FEATURES, type FeatureSpec, type People } from './model.ts';
 
@@ -45,7 +46,7 @@ async function liveProfiles(state: PeopleSources['state']): Promise<ProfileRow[]
   let afterId: string | undefined;
   for (;;) {
     const page = await state.searchProfiles({ limit: 5000, ...(afterId ? { afterId } : {}) });
-    all.push(...page);
+    all.push(...page.filter(isCustomer));
     if (page.length < 5000) return all;
     afterId = page.at(-1)!.profileId;
   }

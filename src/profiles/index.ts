@@ -20,6 +20,7 @@ export {
 } from './consent.ts';
 export { type ErasedPerson, type ErasureDeps, ErasureService } from './erasure.ts';
 export { type ExportSection, exportHeader, exportProfile } from './export.ts';
+export { INTERNAL_TRAIT, isCustomer } from './internal.ts';
 export { applyMessage, mergeProfiles, newProfile, traitsOf, traitValues } from './model.ts';
 export { type ProfileApiOptions, profileRoutes } from './routes.ts';
 export { privacyScreen } from './screen.ts';

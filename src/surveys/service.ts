@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readSurveyToken, type Signer, type SurveyLinkPayload, surveyLinkPath } from '../channels/index.ts';
 import { parsePayload } from '../events/index.ts';
-import { consentOf } from '../profiles/index.ts';
+import { consentOf, isCustomer } from '../profiles/index.ts';
 import type { ComputedProperty, LogEntry, ProfileRow, ProfileSearch, StateStore } from '../store/index.ts';
 import { type Answers, checkAnswers, checkSurvey, type Survey, type SurveyInput } from './definition.ts';
 import { type Cells, MISSING } from './estimate.ts';
@@ -258,7 +258,7 @@ export class SurveyService {
     for (;;) {
       const search: ProfileSearch = { limit: 5000, ...(afterId ? { afterId } : {}) };
       const page = await this.deps.state.searchProfiles(search);
-      profiles.push(...page);
+      profiles.push(...page.filter(isCustomer));
       if (page.length < 5000) break;
       afterId = page.at(-1)!.profileId;
     }
