@@ -48,6 +48,7 @@ import {
   startLoyalty,
 } from './loyalty/index.ts';
 import { lifecycleStageIds, nameRoutes } from './names/index.ts';
+import { peopleRoutes } from './people/index.ts';
 import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
@@ -65,7 +66,7 @@ import {
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
 import { recommendationRoutes } from './recommendations/index.ts';
-import { recheckSegmentsOnComputedWrites, segmentRoutes } from './segments/index.ts';
+import { recheckSegmentsOnComputedWrites, SegmentService, segmentRoutes } from './segments/index.ts';
 import { statsRoutes } from './stats/index.ts';
 import {
   openAccessStore,
@@ -350,6 +351,19 @@ export async function createServer(
     );
     app.addHook('onClose', async () => stopRetest());
   }
+  const explorerSegments = new SegmentService({
+    store: segments,
+    state,
+    events: pipeline,
+    engine: location.databaseUrl ? 'postgres' : 'duckdb',
+    wake: () => pipeline.wake(),
+    now: () => (options.clock ? options.clock.now() : new Date()),
+  });
+  await app.register(peopleRoutes, {
+    state,
+    identity: config.identity,
+    ruleMembers: (input) => explorerSegments.ruleMembers(input),
+  });
   await app.register(segmentRoutes, {
     state,
     pipeline,

@@ -28,8 +28,10 @@ export {
   decodeCursor,
   encodeCursor,
   type ProfileSummary,
+  profilesNamedBy,
   profileTimeline,
   searchProfiles,
+  summariesOf,
 } from './search.ts';
 export { identifierHash, SuppressionList } from './suppression.ts';
 export {

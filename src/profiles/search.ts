@@ -48,7 +48,11 @@ export interface ProfileSearchRequest {
 const TRAIT_NAME = /^[^"\\]{1,200}$/;
 
 /** Live profile ids q names: as a profile id (or a merged one), or as any identifier kind. */
-async function profilesNamedBy(state: StateStore, identity: IdentityConfig, q: string): Promise<string[]> {
+export async function profilesNamedBy(
+  state: StateStore,
+  identity: IdentityConfig,
+  q: string,
+): Promise<string[]> {
   const asTraits = Object.fromEntries(identity.identifierTraits.map((trait) => [trait, q]));
   const keys = identityKeysOf(
     {
@@ -124,6 +128,12 @@ export async function searchProfiles(
   const items = page.map((row) => summaryOf(row, identities));
   const last = page.at(-1);
   return { items, nextCursor: rows.length > request.limit && last ? encodeCursor(last.profileId) : null };
+}
+
+/** Rows as the API lists them: trait values and each person's identifiers. */
+export async function summariesOf(state: StateStore, rows: ProfileRow[]): Promise<ProfileSummary[]> {
+  const identities = await state.identitiesOfProfiles(rows.map((row) => row.profileId));
+  return rows.map((row) => summaryOf(row, identities));
 }
 
 function summaryOf(

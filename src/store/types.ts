@@ -240,6 +240,36 @@ export interface ProfileSearch {
   limit: number;
 }
 
+/** What a profile list is ordered by: a column of the profile, or a trait's value. */
+export type ProfileListOrder =
+  | { column: 'last_seen' | 'first_seen' | 'event_count' | 'profile_id' }
+  | { trait: string };
+
+/** The people explorer's list: filters, an order and a page, counted as well as listed. */
+export interface ProfileListQuery {
+  /** Only these profiles (a rule's members); omitted: every live profile. */
+  profileIds?: string[];
+  /**
+   * A search: profiles whose id is in `ids` (an identifier or name resolved them) or one of
+   * whose trait values, as text, contains `text` (compared in lower case).
+   */
+  search?: { text: string; ids: string[] };
+  /** With the profile_id order ascending: only ids after this one (a cursor for long reads). */
+  afterId?: string;
+  order: ProfileListOrder;
+  descending: boolean;
+  offset: number;
+  limit: number;
+  /** Also count every profile the filters match (the page's total). */
+  withTotal: boolean;
+}
+
+export interface ProfileListPage {
+  rows: ProfileRow[];
+  /** Set when asked for (`withTotal`). */
+  total?: number;
+}
+
 /** An erased identifier, kept only as a hash so later messages carrying it can be dropped. */
 export interface Suppression {
   /** Identity kind ('user_id', 'email', …) or 'profile_id'. */
@@ -439,6 +469,8 @@ export interface StateStore {
   /** Deletes every report, and its points, whose name starts with `namePrefix`. */
   deleteReports(namePrefix: string): Promise<void>;
   searchProfiles(search: ProfileSearch): Promise<ProfileRow[]>;
+  /** The people explorer's page: live profiles filtered, ordered and counted (profile-list-sql.ts). */
+  listProfiles(query: ProfileListQuery): Promise<ProfileListPage>;
 
   /** Ignores a (kind, valueHash) already suppressed. */
   addSuppressions(rows: Suppression[]): Promise<void>;

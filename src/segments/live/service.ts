@@ -238,6 +238,12 @@ export class SegmentService {
     return { size: members.length, sample: members.slice(0, sampleSize), text: printRule(rule) };
   }
 
+  /** Everyone a rule holds for now (a fresh recompute) and the rule as text: the people explorer's filter. */
+  async ruleMembers(input: SegmentInput): Promise<{ ids: string[]; text: string }> {
+    const rule = await this.checkInput(input);
+    return { ids: await this.recompute(rule, this.now()), text: printRule(rule) };
+  }
+
   /** The members a rule has at `now` by a fresh SQL recompute over the event store. */
   async recompute(rule: SegmentRule, now: Date): Promise<string[]> {
     const dialect = this.options.engine === 'duckdb' ? duckDbDialect : postgresDialect;

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { numberedPlaceholders, type ProfileListDialect, profileListSql } from '../profile-list-sql.ts';
 import type {
   ComputedProperty,
   ConsentState,
@@ -9,6 +10,8 @@ import type {
   IdentityRow,
   NumericPropertyPair,
   NumericPropertySummary,
+  ProfileListPage,
+  ProfileListQuery,
   ProfileRow,
   ProfileSearch,
   ProfileTransaction,
@@ -35,6 +38,19 @@ import * as profiles from './profiles.ts';
 import { PostgresQuarantine, postgresQuarantineWrites } from './quarantine.ts';
 import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
 import { ensureOffsetRowSql, storableText, toNumber } from './sql.ts';
+
+function postgresProfileList(profiles: string): ProfileListDialect {
+  return {
+    profiles,
+    idIn: 'profile_id = ANY(?::text[])',
+    ids: (ids) => ids.map(storableText),
+    traitValue: "traits -> ?::text -> 'value'",
+    traitKey: (key) => storableText(key),
+    anyTraitContains: `EXISTS (SELECT 1 FROM jsonb_each(traits) t
+    WHERE strpos(lower(t.value ->> 'value'), ?) > 0)`,
+    idOrder: 'profile_id COLLATE "C"',
+  };
+}
 
 export class PostgresStateStore implements StateStore {
   readonly engine = 'postgres' as const;
@@ -252,6 +268,20 @@ export class PostgresStateStore implements StateStore {
 
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {
     return privacy.searchProfiles(this.pool, this.tables, search);
+  }
+
+  async listProfiles(query: ProfileListQuery): Promise<ProfileListPage> {
+    const sql = profileListSql(query, postgresProfileList(this.tables.profiles));
+    const { rows } = await this.pool.query<ProfileDbRow>(
+      numberedPlaceholders(sql.list.text),
+      sql.list.params,
+    );
+    if (!query.withTotal) return { rows: rows.map(toProfile) };
+    const counted = await this.pool.query<{ n: string }>(
+      numberedPlaceholders(sql.count.text),
+      sql.count.params,
+    );
+    return { rows: rows.map(toProfile), total: Number(counted.rows[0]?.n ?? 0) };
   }
 
   async addSuppressions(rows: Suppression[]): Promise<void> {

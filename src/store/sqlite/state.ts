@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { type ProfileListDialect, profileListSql } from '../profile-list-sql.ts';
 import type {
   ComputedProperty,
   ConsentState,
@@ -10,6 +11,8 @@ import type {
   NumericPropertyPair,
   NumericPropertySummary,
   ProfileChanges,
+  ProfileListPage,
+  ProfileListQuery,
   ProfileRow,
   ProfileSearch,
   ProfileTransaction,
@@ -25,6 +28,17 @@ import { SqliteIngestLog } from './log.ts';
 import { STATE_MIGRATIONS } from './migrations.ts';
 import * as privacy from './privacy.ts';
 import { SqliteQuarantine, sqliteQuarantineWrites } from './quarantine.ts';
+
+const SQLITE_PROFILE_LIST: ProfileListDialect = {
+  profiles: 'profiles',
+  idIn: 'profile_id IN (SELECT value FROM json_each(?))',
+  ids: (ids) => JSON.stringify(ids),
+  traitValue: 'json_extract(traits, ?)',
+  traitKey: (key) => privacy.jsonKeyPath(key, '.value'),
+  anyTraitContains: `EXISTS (SELECT 1 FROM json_each(profiles.traits) t
+    WHERE instr(lower(CAST(json_extract(t.value, '$.value') AS TEXT)), ?) > 0)`,
+  idOrder: 'profile_id',
+};
 
 interface ProfileDbRow {
   profile_id: string;
@@ -367,6 +381,14 @@ export class SqliteStateStore implements StateStore {
 
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {
     return (privacy.searchProfiles(this.db, search) as ProfileDbRow[]).map(toProfile);
+  }
+
+  async listProfiles(query: ProfileListQuery): Promise<ProfileListPage> {
+    const sql = profileListSql(query, SQLITE_PROFILE_LIST);
+    const rows = this.db.prepare(sql.list.text).all(...sql.list.params) as ProfileDbRow[];
+    if (!query.withTotal) return { rows: rows.map(toProfile) };
+    const counted = this.db.prepare(sql.count.text).get(...sql.count.params) as { n: number };
+    return { rows: rows.map(toProfile), total: counted.n };
   }
 
   async addSuppressions(rows: Suppression[]): Promise<void> {

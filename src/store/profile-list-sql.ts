@@ -1,0 +1,77 @@
+// The people explorer's list written once for both state engines: live profiles filtered by a
+// set of ids (a rule's members) and a search, ordered by a column or a trait's value with the
+// people who lack it last, paged by offset, and counted. Only the handful of fragments where
+// SQLite and PostgreSQL spell things differently come from the engine's ProfileListDialect.
+// `?` placeholders throughout; PostgreSQL numbers them before running.
+import type { ProfileListQuery } from './types.ts';
+
+export interface ProfileListDialect {
+  /** The profiles relation, quoted. */
+  profiles: string;
+  /** A condition: profile_id is one of the ids bound as the next parameter (see `ids`). */
+  idIn: string;
+  /** The id list as that one parameter. */
+  ids(ids: string[]): unknown;
+  /** A trait's value, ordered sensibly (numbers as numbers); the key is bound as the next parameter. */
+  traitValue: string;
+  /** The trait key as that parameter. */
+  traitKey(key: string): unknown;
+  /** A condition: some trait's value, as text in lower case, contains the text bound next. */
+  anyTraitContains: string;
+  /** The id column ordered bytewise, as SQLite compares text. */
+  idOrder: string;
+}
+
+export interface ProfileListSql {
+  list: { text: string; params: unknown[] };
+  count: { text: string; params: unknown[] };
+}
+
+const COLUMNS = { last_seen: 'last_seen', first_seen: 'first_seen', event_count: 'event_count' } as const;
+
+export function profileListSql(query: ProfileListQuery, dialect: ProfileListDialect): ProfileListSql {
+  const whereParams: unknown[] = [];
+  const where = ['merged_into IS NULL'];
+  if (query.profileIds) {
+    where.push(dialect.idIn);
+    whereParams.push(dialect.ids(query.profileIds));
+  }
+  if (query.search) {
+    where.push(`(${dialect.idIn} OR ${dialect.anyTraitContains})`);
+    whereParams.push(dialect.ids(query.search.ids), query.search.text.toLowerCase());
+  }
+  if (query.afterId !== undefined) {
+    where.push(`${dialect.idOrder} > ?`);
+    whereParams.push(query.afterId);
+  }
+  const whereSql = where.join(' AND ');
+  const direction = query.descending ? 'DESC' : 'ASC';
+  const orderParams: unknown[] = [];
+  let order = `${dialect.idOrder} ${direction}`;
+  if ('trait' in query.order) {
+    const key = dialect.traitKey(query.order.trait);
+    order = `(${dialect.traitValue}) IS NULL, ${dialect.traitValue} ${direction}, ${order}`;
+    orderParams.push(key, key);
+  } else if (query.order.column !== 'profile_id') {
+    const column = COLUMNS[query.order.column];
+    order = `${column} ${direction}, ${order}`;
+  }
+  return {
+    list: {
+      text: `SELECT * FROM ${dialect.profiles} WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      params: [
+        ...whereParams,
+        ...orderParams,
+        Math.max(1, Math.floor(query.limit)),
+        Math.max(0, Math.floor(query.offset)),
+      ],
+    },
+    count: { text: `SELECT count(*) AS n FROM ${dialect.profiles} WHERE ${whereSql}`, params: whereParams },
+  };
+}
+
+/** `?` placeholders to `$1…` (the list SQL has no `?` inside a literal). */
+export function numberedPlaceholders(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
