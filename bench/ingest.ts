@@ -1,10 +1,12 @@
-// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--soak MIN]`.
+// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--soak MIN] [--postgres]`.
 //
 // A. baseline: a bare Fastify route that reads the body, JSON.parses it and answers 200.
 // B. Rapport: createServer in this process (temp data dir), the same load on /v1/batch;
 //    acked events/s (every 200 is durable: synchronous=FULL), then how long until both
 //    processors (profiles, warehouse) reach the log head: the end-to-end events/s.
 // C. Rapport driven at half the end-to-end rate: the latency a sustainable load sees.
+// D. with --postgres: B and C again against a throwaway PostgreSQL 15 (initdb as the tests do),
+//    the same server in this process with RAPPORT_DATABASE_URL set.
 // The load comes from a child process (bench/support/load.ts) with pre-generated bodies.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +16,7 @@ import Fastify from 'fastify';
 import { ensureCredential } from '../src/auth/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { createServer, type RapportServer } from '../src/server.ts';
+import { postgresUnavailableReason, startThrowawayPostgres } from '../test/support/postgres.ts';
 import type { LoadCommand, LoadMessage, LoadResult } from './support/load.ts';
 import {
   type CpuSplit,
@@ -32,6 +35,8 @@ interface Options {
   /** Requests/s for phase C and the soak; default: half the measured end-to-end rate. */
   rate: number | undefined;
   baseline: boolean;
+  /** Also run B and C against a throwaway PostgreSQL. */
+  postgres: boolean;
 }
 
 function parseOptions(args: string[]): Options {
@@ -41,6 +46,7 @@ function parseOptions(args: string[]): Options {
     soakMinutes: undefined,
     rate: undefined,
     baseline: true,
+    postgres: false,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -54,9 +60,10 @@ function parseOptions(args: string[]): Options {
     else if (arg === '--soak') options.soakMinutes = value();
     else if (arg === '--rate') options.rate = value();
     else if (arg === '--no-baseline') options.baseline = false;
+    else if (arg === '--postgres') options.postgres = true;
     else
       throw new Error(
-        `unknown option ${arg}; options: --duration S, --connections N, --soak MINUTES, --rate REQ_PER_S, --no-baseline`,
+        `unknown option ${arg}; options: --duration S, --connections N, --soak MINUTES, --rate REQ_PER_S, --no-baseline, --postgres`,
       );
   }
   return options;
@@ -142,10 +149,13 @@ interface RapportHandle {
   close(): Promise<void>;
 }
 
-async function startRapport(): Promise<RapportHandle> {
+async function startRapport(databaseUrl?: string): Promise<RapportHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
   const before = new Set(threadCpu().keys());
-  const config = loadConfig({ port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn' }, {});
+  const config = loadConfig(
+    { port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn', ...(databaseUrl ? { databaseUrl } : {}) },
+    {},
+  );
   const server = await createServer(config);
   const writeKey = 'rk_write_bench_ingest';
   await ensureCredential(server.state, 'write', 'bench', writeKey);
@@ -321,6 +331,24 @@ function writeResults(kind: string, data: unknown): string {
   return file.pathname;
 }
 
+/** B (or D) at full load, then C (or E) at half the end-to-end rate, on one server. */
+async function fullAndHalf(
+  load: LoadGenerator,
+  rapport: RapportHandle,
+  command: { connections: number; durationMs: number },
+  options: Options,
+): Promise<{ full: RapportPhaseResult; half: RapportPhaseResult; rate: number }> {
+  try {
+    const full = await runRapportPhase(load, rapport, command);
+    const rate = options.rate ?? full.endToEndEventsPerS / 2 / load.info.messagesPerBody;
+    console.log(`   then at half load (${round(rate, 1)} requests/s)…`);
+    const half = await runRapportPhase(load, rapport, { ...command, rate });
+    return { full, half, rate };
+  } finally {
+    await rapport.close();
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const options = parseOptions(args);
   const host = machine();
@@ -362,17 +390,18 @@ export async function run(args: string[]): Promise<void> {
       }
     }
     console.log('B. Rapport at full load…');
-    const rapport = await startRapport();
-    let full: RapportPhaseResult;
-    let half: RapportPhaseResult;
-    let rate: number;
-    try {
-      full = await runRapportPhase(load, rapport, command);
-      rate = options.rate ?? full.endToEndEventsPerS / 2 / load.info.messagesPerBody;
-      console.log(`C. Rapport at half load (${round(rate, 1)} requests/s)…`);
-      half = await runRapportPhase(load, rapport, { ...command, rate });
-    } finally {
-      await rapport.close();
+    const { full, half, rate } = await fullAndHalf(load, await startRapport(), command, options);
+    let postgres: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
+    if (options.postgres) {
+      const reason = postgresUnavailableReason();
+      if (reason) throw new Error(`--postgres needs PostgreSQL 15: ${reason}`);
+      const pg = await startThrowawayPostgres();
+      try {
+        console.log('D. Rapport on PostgreSQL at full load…');
+        postgres = await fullAndHalf(load, await startRapport(pg.url), command, options);
+      } finally {
+        pg.stop();
+      }
     }
 
     const f = (n: number, d = 0) => round(n, d).toLocaleString('en-US');
@@ -408,6 +437,22 @@ export async function run(args: string[]): Promise<void> {
       f(half.peakRssMb),
       `${half.load.ok}/${half.load.requests}`,
     ]);
+    if (postgres) {
+      for (const [label, phase] of [
+        ['D PostgreSQL, full load', postgres.full],
+        [`E PostgreSQL, ${f(postgres.rate * load.info.messagesPerBody)} ev/s offered`, postgres.half],
+      ] as const) {
+        rows.push([
+          label,
+          f(phase.ackedEventsPerS),
+          f(phase.endToEndEventsPerS),
+          f(phase.load.latencyMs.p50, 1),
+          f(phase.load.latencyMs.p99, 1),
+          f(phase.peakRssMb),
+          `${phase.load.ok}/${phase.load.requests}`,
+        ]);
+      }
+    }
     console.log(`\n${table(rows)}\n`);
     if (baseline) {
       console.log(
@@ -419,9 +464,18 @@ export async function run(args: string[]): Promise<void> {
       `B: processors caught up ${f(full.drainMs)} ms after the last answer; ${full.logEntries} log entries; ` +
         `peak heap ${f(full.peakHeapUsedMb)} MB (main thread only; the worker's heap is in RSS)`,
     );
+    if (baseline && postgres) {
+      console.log(
+        `ratio D/A (PostgreSQL): acked ${round(postgres.full.ackedEventsPerS / baseline.ackedEventsPerS, 3)}, ` +
+          `end to end ${round(postgres.full.endToEndEventsPerS / baseline.ackedEventsPerS, 3)}`,
+      );
+    }
     if (baseline) console.log(cpuLine('CPU A', baseline));
     console.log(cpuLine('CPU B', full));
     console.log(cpuLine('CPU C', half));
+    // PostgreSQL's own processes are not in these figures: this process only.
+    if (postgres) console.log(cpuLine('CPU D (this process; PostgreSQL not counted)', postgres.full));
+    if (postgres) console.log(cpuLine('CPU E (this process; PostgreSQL not counted)', postgres.half));
     for (const [name, phase] of [
       ['B', full],
       ['C', half],
@@ -438,6 +492,9 @@ export async function run(args: string[]): Promise<void> {
       baseline,
       rapport: full,
       halfLoad: { requestsPerS: rate, ...half },
+      postgres: postgres
+        ? { full: postgres.full, halfLoad: { requestsPerS: postgres.rate, ...postgres.half } }
+        : undefined,
       ratio: baseline
         ? {
             acked: full.ackedEventsPerS / baseline.ackedEventsPerS,
