@@ -34,6 +34,7 @@ import type { RapportConfig } from './config/index.ts';
 import { isRapportError } from './errors/index.ts';
 import { ExperimentService, experimentRoutes } from './experiments/index.ts';
 import {
+  deadLetterRoutes,
   GroupCommitLog,
   IngestByteBudget,
   ingestRoutes,
@@ -282,6 +283,11 @@ export async function createServer(
     credentials,
     screen: privacyScreen(suppressions, config.consentPurposes),
     ...(config.rateLimit ? { rateLimits: new WriteKeyRateLimits(config.rateLimit) } : {}),
+  });
+  await app.register(deadLetterRoutes, {
+    store: state.log,
+    append: (entries, deadLetters) => ingestLog.append(entries, deadLetters),
+    screen: privacyScreen(suppressions, config.consentPurposes),
   });
   await app.register(statusRoutes, { state, pipeline });
   await app.register(adminRoutes, {

@@ -66,6 +66,7 @@ export const ERRORS = {
   RAPPORT_SEGMENT_IN_USE: { status: 409, kind: 'user' },
   RAPPORT_SEGMENTS_UNAVAILABLE: { status: 501, kind: 'operational' },
   RAPPORT_QUARANTINE_REPLAY_FAILED: { status: 409, kind: 'operational' },
+  RAPPORT_DEAD_LETTER_REFUSED: { status: 409, kind: 'user' },
   RAPPORT_EXPERIMENT_INVALID: { status: 400, kind: 'user' },
   RAPPORT_EXPERIMENT_NOT_FOUND: { status: 404, kind: 'user' },
   RAPPORT_LOYALTY_INVALID: { status: 400, kind: 'user' },

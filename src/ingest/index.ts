@@ -5,6 +5,7 @@
 export { readJsonBody } from './body.ts';
 export { IngestByteBudget, requestBytesOf } from './budget.ts';
 export { formatDuration, registerLogCommands } from './cli.ts';
+export { type DeadLetterRouteOptions, deadLetterRoutes } from './dead-letter-routes.ts';
 export { GroupCommitLog, type GroupCommitOptions } from './group-commit.ts';
 export { ThreadedLogWriter } from './log-writer.ts';
 export { type RateLimit, WriteKeyRateLimits } from './rate-limit.ts';

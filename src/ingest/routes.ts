@@ -125,7 +125,7 @@ function serialiseRejected(message: unknown): string {
   }
 }
 
-function deadLetterOf(rejection: MessageRejection, receivedAt: string, source: string): DeadLetter {
+export function deadLetterOf(rejection: MessageRejection, receivedAt: string, source: string): DeadLetter {
   // A write key in the message (analytics.js sends one in the body) is never stored.
   let body = redactBodySecrets(serialiseRejected(rejection.message));
   if (body.length > DEAD_LETTER_BODY_LIMIT) body = `${body.slice(0, DEAD_LETTER_BODY_LIMIT)}…[truncated]`;

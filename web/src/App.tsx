@@ -50,6 +50,7 @@ const pages: Array<{
   },
   { path: '/loyalty', label: 'Loyalty', page: lazy(() => import('./pages/Loyalty.tsx')) },
   { path: '/settings', label: 'Settings', page: lazy(() => import('./pages/Settings.tsx')) },
+  { path: '/operations', label: 'Operations', page: lazy(() => import('./pages/Operations.tsx')) },
   { path: '/users', label: 'Users and roles', needs: 'admin', page: lazy(() => import('./pages/Users.tsx')) },
   { path: '/audit', label: 'Audit log', needs: 'audit:read', page: lazy(() => import('./pages/Audit.tsx')) },
   {

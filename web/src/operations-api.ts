@@ -1,0 +1,61 @@
+// The dead-letter and quarantine routes the Operations page calls (docs/tracking-api.md,
+// docs/quarantine.md; shapes from the OpenAPI document).
+import { request } from './api.ts';
+
+export interface DeadLetter {
+  id: number;
+  receivedAt: string;
+  /** The write key's name. */
+  source: string;
+  code: string;
+  field: string;
+  reason: string;
+  /** The message as sent, as JSON (or the refused request's text). */
+  body: string;
+}
+export interface DeadLetterPage {
+  total: number;
+  items: DeadLetter[];
+}
+export interface DeadLetterReplay {
+  outcome: 'replayed';
+  accepted: number;
+  suppressed: number;
+  rejected: number;
+}
+export interface QuarantinedEntry {
+  id: number;
+  processor: string;
+  seq: number;
+  messageId: string;
+  source: string;
+  receivedAt: string;
+  body: string;
+  error: string;
+  stack: string | null;
+  firstFailedAt: string;
+  lastFailedAt: string;
+  attempts: number;
+  consecutive: number;
+}
+export interface QuarantinePage {
+  total: number;
+  byProcessor: Record<string, number>;
+  items: QuarantinedEntry[];
+  nextCursor: number | null;
+}
+
+export const operations = {
+  deadLetters: (limit: number, before?: number) =>
+    request<DeadLetterPage>('GET', '/api/dead-letters', { query: { limit, before } }),
+  replayDeadLetter: (id: number, message?: unknown) =>
+    request<DeadLetterReplay>('POST', `/api/dead-letters/${id}/replay`, {
+      body: message === undefined ? {} : { message },
+    }),
+  discardDeadLetter: (id: number) => request<void>('DELETE', `/api/dead-letters/${id}`),
+  quarantine: (limit: number, processor?: string, after?: number) =>
+    request<QuarantinePage>('GET', '/api/quarantine', { query: { limit, processor, after } }),
+  replayQuarantined: (id: number) =>
+    request<{ outcome: 'replayed'; entry: QuarantinedEntry }>('POST', `/api/quarantine/${id}/replay`),
+  discardQuarantined: (id: number) => request<void>('DELETE', `/api/quarantine/${id}`),
+};
