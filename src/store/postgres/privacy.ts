@@ -386,17 +386,61 @@ export async function vacuumSchema(
   pool: pg.Pool,
   schema: string,
   appendOnly: readonly string[],
+  retry: VacuumRetry = DEFAULT_VACUUM_RETRY,
 ): Promise<void> {
   const { rows } = await pool.query<{ table_name: string }>(
     `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'
      ORDER BY table_name`,
     [schema],
   );
-  for (const { table_name } of rows) {
-    const table = `${quoteIdent(schema)}.${quoteIdent(table_name)}`;
-    const full = !appendOnly.includes(table_name);
-    await pool.query(`VACUUM (${full ? 'FULL, ' : ''}ANALYZE) ${table}`);
-    // Their indexes are rebuilt into new files without blocking writes (old files unlinked).
-    if (!full) await pool.query(`REINDEX TABLE CONCURRENTLY ${table}`);
+  const client = await pool.connect();
+  try {
+    // A VACUUM FULL queued for its lock makes every later reader of the table queue behind it.
+    // A processor that holds the table inside a transaction while it waits (in Node) for another
+    // of its queries on the same table would then wait forever, and the VACUUM with it: neither
+    // PostgreSQL nor Node sees that cycle. So the VACUUM gives up its place after a short wait
+    // and tries again, letting the queue behind it drain.
+    await client.query(`SET lock_timeout = '${retry.lockTimeoutMs}ms'`);
+    for (const { table_name } of rows) {
+      const table = `${quoteIdent(schema)}.${quoteIdent(table_name)}`;
+      const full = !appendOnly.includes(table_name);
+      await withLockRetry(retry, () => client.query(`VACUUM (${full ? 'FULL, ' : ''}ANALYZE) ${table}`));
+      // Their indexes are rebuilt into new files without blocking writes (old files unlinked).
+      // Without the timeout: a REINDEX CONCURRENTLY stopped half-way leaves an invalid index
+      // behind, and it queues nobody behind it (its lock does not conflict with writes).
+      if (!full) {
+        await client.query('SET lock_timeout = 0');
+        await client.query(`REINDEX TABLE CONCURRENTLY ${table}`);
+        await client.query(`SET lock_timeout = '${retry.lockTimeoutMs}ms'`);
+      }
+    }
+  } finally {
+    await client.query('RESET lock_timeout').catch(() => {});
+    client.release();
+  }
+}
+
+/** How long a VACUUM waits for its lock before stepping back, and how often it tries. */
+export interface VacuumRetry {
+  lockTimeoutMs: number;
+  attempts: number;
+  backoffMs: number;
+}
+
+const DEFAULT_VACUUM_RETRY: VacuumRetry = { lockTimeoutMs: 2000, attempts: 60, backoffMs: 250 };
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
+async function withLockRetry(retry: VacuumRetry, run: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run();
+      return;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code !== LOCK_NOT_AVAILABLE || attempt >= retry.attempts) throw error;
+      // Jittered, so two erasures do not keep colliding with the same processor's rhythm.
+      await new Promise((resolve) => setTimeout(resolve, retry.backoffMs * (1 + Math.random())));
+    }
   }
 }
