@@ -2,6 +2,7 @@
 // document and the dashboard's types (web/src/api.ts imports these types; nothing else from here
 // reaches the bundle). Only TypeBox is imported, so the dashboard's compiler can read this file.
 import { type Static, Type } from '@sinclair/typebox';
+import { Nullable } from '../errors/schema.ts';
 
 export const MAX_STEPS = 10;
 export const MAX_TOP = 20;
@@ -49,8 +50,8 @@ export const Paths = Type.Object({
   to: Type.String({ description: 'last day, YYYY-MM-DD (UTC), inclusive' }),
   steps: Type.Integer(),
   top: Type.Integer(),
-  start: Type.Union([Type.String(), Type.Null()]),
-  segment: Type.Union([Type.String(), Type.Null()]),
+  start: Nullable(Type.String()),
+  segment: Nullable(Type.String()),
   people: Type.Integer({ description: 'people with at least one touchpoint in the range' }),
   nodes: Type.Array(PathNode),
   links: Type.Array(
