@@ -5,9 +5,10 @@
 // types, skipping journeys, arbitration and consent: it is addressed to no person. It is kept
 // in the arbitration log (code `test_send`) so that "what left this server" stays complete.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { CredentialCache } from '../auth/index.ts';
-import { errorSchema, RapportError } from '../errors/index.ts';
+import { errorSchema, Nullable, RapportError } from '../errors/index.ts';
 import type { DecisionRecord } from '../store/index.ts';
 import type { ChannelRuntime } from './runtime.ts';
 import type { Channel, ChannelDescription, DeliveryResult } from './types.ts';
@@ -28,22 +29,23 @@ export const TEST_SEND_CODE = 'test_send';
 
 const security = [{ adminToken: [] }];
 
-const channelSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    purpose: { type: 'string', description: 'The consent purpose a marketing send on it needs' },
-    transport: { type: 'string', enum: ['smtp', 'webhook', 'task', 'custom'] },
-    host: { type: 'string' },
-    port: { type: 'integer' },
-    secure: { type: 'boolean' },
-    authenticated: { type: 'boolean', description: 'The relay takes a user name and password (never shown)' },
-    from: { type: 'string' },
-    destination: { type: 'string' },
-    testable: { type: 'boolean' },
-    testTo: { type: 'string', description: 'What POST /api/channels/{name}/test expects in `to`' },
-  },
-} as const;
+const channelSchema = Type.Object({
+  name: Type.Optional(Type.String()),
+  purpose: Type.Optional(Type.String({ description: 'The consent purpose a marketing send on it needs' })),
+  transport: Type.Optional(
+    Type.Union([Type.Literal('smtp'), Type.Literal('webhook'), Type.Literal('task'), Type.Literal('custom')]),
+  ),
+  host: Type.Optional(Type.String()),
+  port: Type.Optional(Type.Integer()),
+  secure: Type.Optional(Type.Boolean()),
+  authenticated: Type.Optional(
+    Type.Boolean({ description: 'The relay takes a user name and password (never shown)' }),
+  ),
+  from: Type.Optional(Type.String()),
+  destination: Type.Optional(Type.String()),
+  testable: Type.Optional(Type.Boolean()),
+  testTo: Type.Optional(Type.String({ description: 'What POST /api/channels/{name}/test expects in `to`' })),
+});
 
 /** What `to` of a test send is on each kind of channel, or undefined when it has no test send. */
 function testTarget(channel: Channel, description: ChannelDescription | undefined): string | undefined {
@@ -113,10 +115,10 @@ export function purposeUses(
   }));
 }
 
-export async function channelSettingsRoutes(
-  app: FastifyInstance,
-  options: ChannelSettingsRouteOptions,
-): Promise<void> {
+export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRouteOptions> = async (
+  app,
+  options,
+) => {
   const { channels } = options;
 
   const describe = (channel: Channel) => {
@@ -141,7 +143,7 @@ export async function channelSettingsRoutes(
         description:
           'Channels are configured with RAPPORT_SMTP_URL, RAPPORT_EMAIL_FROM, RAPPORT_SMS_WEBHOOK_URL and RAPPORT_PUSH_WEBHOOK_URL (docs/channels.md).',
         security,
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: channelSchema } } } },
+        response: { 200: Type.Object({ items: Type.Optional(Type.Array(channelSchema)) }) },
       },
     },
     async () => ({
@@ -159,37 +161,34 @@ export async function channelSettingsRoutes(
         description:
           'Goes through the channel itself (SMTP, HTTP with signature and quick retries) but no journey, arbitration or consent; logged in /api/decisions with code test_send.',
         security,
-        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            to: { type: 'string', minLength: 1, maxLength: 2000, description: 'email address, URL, phone…' },
-            text: { type: 'string', maxLength: 2000 },
+        params: Type.Object({ name: Type.String() }),
+        body: Type.Object(
+          {
+            to: Type.String({ minLength: 1, maxLength: 2000, description: 'email address, URL, phone…' }),
+            text: Type.Optional(Type.String({ maxLength: 2000 })),
           },
-          required: ['to'],
-        },
+          { additionalProperties: false },
+        ),
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              channel: { type: 'string' },
-              to: { type: 'string', description: 'as logged (a URL: scheme and host only)' },
-              accepted: { type: 'boolean' },
-              status: { type: 'string', enum: ['sent', 'failed', 'retry'] },
-              error: { type: ['string', 'null'] },
-              providerMessageId: { type: ['string', 'null'] },
-              idempotencyKey: { type: 'string' },
-              reason: { type: 'string' },
-            },
-          },
+          200: Type.Object({
+            channel: Type.Optional(Type.String()),
+            to: Type.Optional(Type.String({ description: 'as logged (a URL: scheme and host only)' })),
+            accepted: Type.Optional(Type.Boolean()),
+            status: Type.Optional(
+              Type.Union([Type.Literal('sent'), Type.Literal('failed'), Type.Literal('retry')]),
+            ),
+            error: Type.Optional(Nullable(Type.String())),
+            providerMessageId: Type.Optional(Nullable(Type.String())),
+            idempotencyKey: Type.Optional(Type.String()),
+            reason: Type.Optional(Type.String()),
+          }),
           '4xx': errorSchema,
         },
       },
     },
     async (request) => {
-      const { name } = request.params as { name: string };
-      const body = request.body as { to: string; text?: string };
+      const { name } = request.params;
+      const body = request.body;
       const channel = channels.get(name);
       if (!channel) {
         const hint = name === 'email' ? ' (set RAPPORT_SMTP_URL to have one)' : '';
@@ -246,29 +245,25 @@ export async function channelSettingsRoutes(
         summary: 'The consent purposes and what needs each (configured with RAPPORT_CONSENT_PURPOSES)',
         security,
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              configuredBy: { type: 'string' },
-              editable: { type: 'boolean' },
-              purposes: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    purpose: { type: 'string' },
-                    configured: {
-                      type: 'boolean',
+          200: Type.Object({
+            configuredBy: Type.Optional(Type.String()),
+            editable: Type.Optional(Type.Boolean()),
+            purposes: Type.Optional(
+              Type.Array(
+                Type.Object({
+                  purpose: Type.Optional(Type.String()),
+                  configured: Type.Optional(
+                    Type.Boolean({
                       description:
                         'false: something needs it but it is not in the list, so no one can grant it',
-                    },
-                    usedBy: { type: 'array', items: { type: 'string' } },
-                  },
-                },
-              },
-              rules: { type: 'array', items: { type: 'string' } },
-            },
-          },
+                    }),
+                  ),
+                  usedBy: Type.Optional(Type.Array(Type.String())),
+                }),
+              ),
+            ),
+            rules: Type.Optional(Type.Array(Type.String())),
+          }),
         },
       },
     },
@@ -290,4 +285,4 @@ export async function channelSettingsRoutes(
       ],
     }),
   );
-}
+};

@@ -2,7 +2,9 @@
 // unsubscribe page. Each is signed (Signer), so a forged or altered link is refused and the
 // redirect cannot be pointed at another site. What happens becomes an event in the log; an
 // unsubscribe also records the denial as a consent decision, through the same log.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply } from 'fastify';
 import { CONSENT_EVENT } from '../profiles/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import type { TrackingPayload } from './email.ts';
@@ -18,13 +20,8 @@ export interface TrackingRouteOptions {
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
 
 // Wildcards, not `:token`: a signed token is longer than the router's 100-character parameter limit.
-const tokenParams = {
-  type: 'object',
-  properties: { '*': { type: 'string', maxLength: 4096, description: 'the signed token' } },
-  required: ['*'],
-} as const;
-const tokenOf = (params: unknown) => (params as { '*': string })['*'];
-const htmlPage = { type: 'string', description: 'An HTML page' } as const;
+const tokenParams = Type.Object({ '*': Type.String({ maxLength: 4096, description: 'the signed token' }) });
+const htmlPage = Type.String({ description: 'An HTML page' });
 
 function page(reply: FastifyReply, status: number, title: string, body: string) {
   return reply
@@ -50,7 +47,7 @@ function isPayload(value: Record<string, unknown> | undefined): value is Trackin
   return typeof value?.k === 'string' && typeof value.p === 'string' && typeof value.c === 'string';
 }
 
-export async function trackingRoutes(app: FastifyInstance, options: TrackingRouteOptions): Promise<void> {
+export const trackingRoutes: FastifyPluginAsyncTypebox<TrackingRouteOptions> = async (app, options) => {
   const { signer, events } = options;
   // RFC 8058 one-click unsubscribes POST `List-Unsubscribe=One-Click` form-encoded; the body says nothing we need.
   app.addContentTypeParser(
@@ -71,11 +68,11 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
         tags: ['tracking links'],
         summary: 'Open pixel: records Email Opened (first open of a message) and answers a 1×1 GIF',
         params: tokenParams,
-        response: { 200: { type: 'string', format: 'binary' } },
+        response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }) },
       },
     },
     async (request, reply) => {
-      const payload = signer.verify('open', tokenOf(request.params).replace(/\.gif$/, ''));
+      const payload = signer.verify('open', request.params['*'].replace(/\.gif$/, ''));
       if (isPayload(payload)) {
         await record(
           events.append([
@@ -104,19 +101,13 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
         tags: ['tracking links'],
         summary: 'Click redirect: records Email Link Clicked and redirects to the signed URL',
         params: tokenParams,
-        querystring: {
-          type: 'object',
-          properties: { u: { type: 'string', maxLength: 8192 } },
-          required: ['u'],
-        },
-        response: { 302: { type: 'null' }, 400: htmlPage },
+        querystring: Type.Object({ u: Type.String({ maxLength: 8192 }) }),
+        response: { 302: Type.Null(), 400: htmlPage },
       },
     },
     async (request, reply) => {
-      const { u } = request.query as { u: string };
-      const payload = request.validationError
-        ? undefined
-        : signer.verify('click', tokenOf(request.params), u);
+      const { u } = request.query;
+      const payload = request.validationError ? undefined : signer.verify('click', request.params['*'], u);
       if (!isPayload(payload) || !/^https?:\/\//i.test(u)) {
         return page(reply, 400, 'Link not valid', '<p>This link is not valid. It may have been altered.</p>');
       }
@@ -153,7 +144,7 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
       },
     },
     async (request, reply) => {
-      const payload = unsubscribePayload(tokenOf(request.params));
+      const payload = unsubscribePayload(request.params['*']);
       if (!payload) return page(reply, 400, 'Link not valid', '<p>This unsubscribe link is not valid.</p>');
       return page(
         reply,
@@ -177,7 +168,7 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
       },
     },
     async (request, reply) => {
-      const payload = unsubscribePayload(tokenOf(request.params));
+      const payload = unsubscribePayload(request.params['*']);
       if (!payload) return page(reply, 400, 'Link not valid', '<p>This unsubscribe link is not valid.</p>');
       // One decision per link and minute: a double submit is one change; a later one (after
       // subscribing again) is a new decision.
@@ -205,4 +196,4 @@ export async function trackingRoutes(app: FastifyInstance, options: TrackingRout
       );
     },
   );
-}
+};
