@@ -3,7 +3,8 @@
 // them (Readable.from pulls the next page only when the socket drains), so neither side
 // holds more than a page whatever the size of the export.
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import type { EventReader, SegmentStore, StateStore } from '../store/index.ts';
@@ -23,24 +24,40 @@ const NDJSON = 'application/x-ndjson';
 /** Readable.from buffers 16 chunks by default: 16 pages; hold one, read the next on demand. */
 const ONE_PAGE_AHEAD = { objectMode: true, highWaterMark: 1 } as const;
 
-const eventLineSchema = {
-  type: 'object',
-  description: 'A Segment message as stored, with context.rapport.profileId set to its profile',
-  additionalProperties: true,
-} as const;
-
-const profileLineSchema = {
-  type: 'object',
-  properties: {
-    profileId: { type: 'string' },
-    createdAt: { type: 'string' },
-    firstSeen: { type: 'string' },
-    lastSeen: { type: 'string' },
-    eventCount: { type: 'integer' },
-    identities: { type: 'object', additionalProperties: { type: 'array', items: { type: 'string' } } },
-    traits: { type: 'object', additionalProperties: true },
+const eventLineSchema = Type.Object(
+  {},
+  {
+    description: 'A Segment message as stored, with context.rapport.profileId set to its profile',
+    additionalProperties: true,
   },
-} as const;
+);
+
+const profileLineSchema = Type.Object({
+  profileId: Type.String(),
+  createdAt: Type.String(),
+  firstSeen: Type.String(),
+  lastSeen: Type.String(),
+  eventCount: Type.Integer(),
+  identities: Type.Record(Type.String(), Type.Array(Type.String())),
+  traits: Type.Record(Type.String(), Type.Unknown()),
+});
+
+const EventExportQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ description: 'events at or after this time (ISO 8601)' })),
+    to: Type.Optional(Type.String({ description: 'events before this time (ISO 8601)' })),
+    name: Type.Optional(Type.String({ description: 'track event or page/screen name' })),
+    type: Type.Optional(
+      Type.Union(['track', 'identify', 'page', 'screen', 'group', 'alias'].map((t) => Type.Literal(t))),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const ProfileExportQuery = Type.Object(
+  { segment: Type.Optional(Type.String({ description: 'only the members of this segment (its id)' })) },
+  { additionalProperties: false },
+);
 
 function isoOrThrow(name: string, value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
@@ -114,7 +131,7 @@ async function* segmentProfileStream(
   }
 }
 
-export async function transferRoutes(app: FastifyInstance, options: TransferRouteOptions): Promise<void> {
+export const transferRoutes: FastifyPluginAsyncTypebox<TransferRouteOptions> = async (app, options) => {
   const { state, events, credentials } = options;
   const pageSize = options.pageSize ?? 5000;
   const security = [{ adminToken: [] }];
@@ -127,27 +144,18 @@ export async function transferRoutes(app: FastifyInstance, options: TransferRout
         tags: ['export'],
         summary: 'Every event in log order as NDJSON (one Segment message a line), streamed',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            from: { type: 'string', description: 'events at or after this time (ISO 8601)' },
-            to: { type: 'string', description: 'events before this time (ISO 8601)' },
-            name: { type: 'string', description: 'track event or page/screen name' },
-            type: { type: 'string', enum: ['track', 'identify', 'page', 'screen', 'group', 'alias'] },
-          },
-          additionalProperties: false,
-        },
+        querystring: EventExportQuery,
         response: {
           200: {
             description: 'NDJSON, one event a line',
-            content: { [NDJSON]: { schema: eventLineSchema } },
+            content: { [NDJSON]: { schema: Type.Unsafe<Readable>(eventLineSchema) } },
           },
           '4xx': errorSchema,
         },
       },
     },
     async (request, reply) => {
-      const query = request.query as { from?: string; to?: string; name?: string; type?: string };
+      const query = request.query;
       const filters: EventFilters = {
         from: isoOrThrow('from', query.from),
         to: isoOrThrow('to', query.to),
@@ -167,24 +175,19 @@ export async function transferRoutes(app: FastifyInstance, options: TransferRout
         tags: ['export'],
         summary: 'Every live (unmerged) profile as NDJSON with identities and trait values, streamed',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            segment: { type: 'string', description: 'only the members of this segment (its id)' },
-          },
-          additionalProperties: false,
-        },
+        querystring: ProfileExportQuery,
         response: {
           200: {
             description: 'NDJSON, one profile a line',
-            content: { [NDJSON]: { schema: profileLineSchema } },
+            // The reply is a stream of these lines.
+            content: { [NDJSON]: { schema: Type.Unsafe<Readable>(profileLineSchema) } },
           },
           '4xx': errorSchema,
         },
       },
     },
     async (request, reply) => {
-      const { segment } = request.query as { segment?: string };
+      const { segment } = request.query;
       if (segment === undefined) {
         reply.type(NDJSON);
         return reply.send(Readable.from(profileStream(state, pageSize), ONE_PAGE_AHEAD));
@@ -199,4 +202,4 @@ export async function transferRoutes(app: FastifyInstance, options: TransferRout
       );
     },
   );
-}
+};
