@@ -100,6 +100,8 @@ export function secretFromAuthorization(header: string | undefined): string | un
 
 const SECRET_IN_QUERY = /([?&](?:writeKey|token)=)[^&#]*/gi;
 const SURVEY_LINK_TOKEN = /^(\/s\/)[^?#]+/;
+// Signed tracking links (docs/channels.md): open pixel, click, unsubscribe, placement.
+const TRACKING_LINK_TOKEN = /^(\/t\/[a-z]\/)[^?#]+/;
 
 /**
  * A URL fit for a log line: the values of `writeKey` and `token` query parameters replaced.
@@ -107,8 +109,13 @@ const SURVEY_LINK_TOKEN = /^(\/s\/)[^?#]+/;
  * logged URL must not carry it.
  */
 export function redactUrlSecrets(url: string): string {
-  // A survey link's token (docs/surveys.md) lets whoever holds it answer as the person.
-  return url.replace(SECRET_IN_QUERY, '$1[redacted]').replace(SURVEY_LINK_TOKEN, '$1[redacted]');
+  // A survey link's token (docs/surveys.md) lets whoever holds it answer as the person; an
+  // unsubscribe token lets whoever holds it withdraw the person's consent, and every tracking
+  // token names the person and the message.
+  return url
+    .replace(SECRET_IN_QUERY, '$1[redacted]')
+    .replace(SURVEY_LINK_TOKEN, '$1[redacted]')
+    .replace(TRACKING_LINK_TOKEN, '$1[redacted]');
 }
 
 // A writeKey field (JSON, also inside a body that is not valid JSON) and any secret with

@@ -17,6 +17,18 @@ describe('secrets in logged URLs', () => {
     expect(redactUrlSecrets('/x?notawriteKey=1')).toBe('/x?notawriteKey=1');
   });
 
+  it('replaces the signed tokens of survey and tracking links, keeping the path they stand in', () => {
+    expect(redactUrlSecrets('/s/eyJhbGc.sig')).toBe('/s/[redacted]');
+    expect(redactUrlSecrets('/t/u/eyJwIjoiYWJjIn0.c2ln')).toBe('/t/u/[redacted]');
+    expect(redactUrlSecrets('/t/o/eyJwIjoiYWJjIn0.c2ln.gif')).toBe('/t/o/[redacted]');
+    expect(redactUrlSecrets('/t/c/eyJ9.sig?u=https%3A%2F%2Fshop.example%2F')).toBe(
+      '/t/c/[redacted]?u=https%3A%2F%2Fshop.example%2F',
+    );
+    expect(redactUrlSecrets('/t/p/tok')).toBe('/t/p/[redacted]');
+    // Other paths that merely contain /t/ are not touched.
+    expect(redactUrlSecrets('/api/t/u/x')).toBe('/api/t/u/x');
+  });
+
   it('keeps the key out of what pino writes for a request', () => {
     const lines: string[] = [];
     const sink = new Writable({
