@@ -333,17 +333,26 @@ export async function createServer(
       () => (options.clock ? options.clock.now() : new Date()),
     ),
   });
+  const surveys = new SurveyService({
+    store: surveyStore,
+    signer: channels.signer,
+    state,
+    append: (entries) => ingestLog.append(entries),
+    events: pipeline,
+    profileMap: () => segments.profileMap(),
+    ...(options.clock ? { now: () => options.clock!.now() } : {}),
+  });
   await app.register(surveyRoutes, {
-    surveys: new SurveyService({
-      store: surveyStore,
-      signer: channels.signer,
-      state,
-      append: (entries) => ingestLog.append(entries),
-      profileMap: () => segments.profileMap(),
-      ...(options.clock ? { now: () => options.clock!.now() } : {}),
-    }),
+    surveys,
     credentials,
     publicUrl: () => publicUrl ?? `http://${config.host}:${config.port}`,
+  });
+  // Survey offers in placements: the survey shown, its impression recorded as the survey's ask.
+  placements.attachSurveys(async (surveyId, key, placementId) => {
+    const shown = await surveys.forPlacement(surveyId, key, placementId);
+    if ('unavailable' in shown) return shown;
+    const base = publicUrl ?? `http://${config.host}:${config.port}`;
+    return { survey: { ...shown.survey, pageUrl: `${base}${shown.survey.pageUrl}` } };
   });
   const audit = new AuditService(
     { events: pipeline, state, profileMap: () => segments.profileMap() },

@@ -10,7 +10,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import type { Signer } from './signing.ts';
-import { withSurveyLinks } from './survey-links.ts';
+import { surveyAskedEvents, surveysIn, withSurveyLinks } from './survey-links.ts';
 import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export interface EmailChannelOptions {
@@ -116,6 +116,7 @@ export class EmailChannel implements Channel {
     const links = this.linksFor(message);
     // Survey references become the person's signed links before the links are tracked.
     const survey = (content: string) => withSurveyLinks(content, message, links.base, this.options.signer);
+    const asked = surveysIn(rendered.html, rendered.text);
     if (rendered.html !== undefined) rendered.html = survey(rendered.html);
     if (rendered.text !== undefined) rendered.text = survey(rendered.text);
     try {
@@ -134,7 +135,10 @@ export class EmailChannel implements Channel {
     } catch (error) {
       return this.failure(message, rendered, error as Error & { responseCode?: number; response?: string });
     }
-    await this.options.events.append([this.event(message, rendered, DELIVERY_EVENTS.emailSent, 'sent', {})]);
+    await this.options.events.append([
+      this.event(message, rendered, DELIVERY_EVENTS.emailSent, 'sent', {}),
+      ...surveyAskedEvents(message, asked),
+    ]);
     return { status: 'sent', providerMessageId: messageId };
   }
 

@@ -27,9 +27,12 @@ export {
 export { loadSigningSecret, Signer, webhookSignature } from './signing.ts';
 export {
   readSurveyToken,
+  SURVEY_ASKED,
   SURVEY_LINK_PURPOSE,
   type SurveyLinkPayload,
+  surveyAskedEvents,
   surveyLinkPath,
+  surveysIn,
   withSurveyLinks,
 } from './survey-links.ts';
 export { TaskChannel, TaskService, taskIdFor } from './task.ts';

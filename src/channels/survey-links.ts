@@ -5,10 +5,13 @@
 // moved to another person, and the survey page refuses it once the survey's link lifetime has
 // passed. It carries no secret and nothing personal beyond the profile id.
 
+import { type DeliveryEvent, deliveryMessageId } from './delivery-events.ts';
 import type { Signer } from './signing.ts';
 import type { OutgoingMessage } from './types.ts';
 
 export const SURVEY_LINK_PURPOSE = 'survey';
+/** A person was asked to answer a survey: a link sent to them, or the survey shown in a placement. */
+export const SURVEY_ASKED = 'Survey Asked';
 
 export interface SurveyLinkPayload extends Record<string, unknown> {
   /** Survey id. */
@@ -57,4 +60,29 @@ export function withSurveyLinks(
         ...(message.journeyId !== undefined ? { j: message.journeyId } : {}),
       })}`,
   );
+}
+
+/** The surveys these texts link to, each once. */
+export function surveysIn(...contents: ReadonlyArray<string | undefined>): string[] {
+  const ids = new Set<string>();
+  for (const content of contents) for (const match of content?.matchAll(SURVEY_REF) ?? []) ids.add(match[1]!);
+  return [...ids];
+}
+
+/**
+ * `Survey Asked` for each survey a delivered message linked to: the survey's "everyone asked", the
+ * denominator its response-bias report compares the answers with. One per send and survey.
+ */
+export function surveyAskedEvents(message: OutgoingMessage, surveyIds: readonly string[]): DeliveryEvent[] {
+  return surveyIds.map((surveyId) => ({
+    profileId: message.profileId,
+    event: SURVEY_ASKED,
+    messageId: deliveryMessageId('survey-asked', surveyId, message.idempotencyKey),
+    properties: {
+      survey_id: surveyId,
+      channel: message.channel,
+      send_key: message.idempotencyKey,
+      ...(message.journeyId !== undefined ? { journey_id: message.journeyId } : {}),
+    },
+  }));
 }

@@ -12,7 +12,7 @@ import pRetry, { AbortError } from 'p-retry';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import { sendProperties } from './email.ts';
 import { type Signer, webhookSignature } from './signing.ts';
-import { withSurveyLinks } from './survey-links.ts';
+import { surveyAskedEvents, surveysIn, withSurveyLinks } from './survey-links.ts';
 import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export interface WebhookChannelOptions {
@@ -112,6 +112,12 @@ export class WebhookChannel implements Channel {
         status: lastStatus,
         host: url.host,
       }),
+      ...(this.options.surveyLinks
+        ? surveyAskedEvents(
+            message,
+            surveysIn(...Object.values(message.content).filter((v): v is string => typeof v === 'string')),
+          )
+        : []),
     ]);
     return { status: 'sent' };
   }

@@ -10,4 +10,6 @@ export {
   type PlacementDefinitions,
   PlacementService,
   type PlacementServiceOptions,
+  type PlacementSurvey,
+  type PlacementSurveys,
 } from './service.ts';

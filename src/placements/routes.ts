@@ -24,6 +24,12 @@ const offerSchema = {
     validFrom: { type: 'string', format: 'date-time' },
     validUntil: { type: 'string', format: 'date-time' },
     content: { description: 'What the page renders (headline, image, url …)' },
+    survey: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 63,
+      description: 'A survey id: the page renders the survey (GET /v1/decide answers its questions)',
+    },
   },
   required: ['id', 'placement', 'priority', 'expectedValue', 'requiresPersonalization'],
   additionalProperties: false,
@@ -99,6 +105,19 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
               code: { type: 'string' },
               reason: { type: 'string' },
               clickUrl: { type: 'string' },
+              survey: {
+                type: 'object',
+                description: 'A survey offer: the questions, and the token to post the answers with',
+                properties: {
+                  id: { type: 'string' },
+                  title: { type: 'string' },
+                  intro: { type: 'string' },
+                  questions: { type: 'array', items: {} },
+                  token: { type: 'string' },
+                  pageUrl: { type: 'string' },
+                  respondUrl: { type: 'string' },
+                },
+              },
             },
           },
           '4xx': errorSchema,
@@ -108,7 +127,7 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
     async (request, reply) => {
       await requireWriteKey(request, credentials);
       const query = request.query as { placement: string; userId?: string; anonymousId?: string };
-      const { result, clickUrl } = await placements.decide(query.placement, query);
+      const { result, clickUrl, survey } = await placements.decide(query.placement, query);
       if (result.code === 'unknown_placement') {
         throw new RapportError('RAPPORT_API_NOT_FOUND', `no placement ${JSON.stringify(query.placement)}`);
       }
@@ -119,6 +138,7 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
         code: result.code,
         reason: result.reason,
         ...(clickUrl ? { clickUrl } : {}),
+        ...(survey ? { survey: { ...survey, respondUrl: '/v1/survey-response' } } : {}),
       };
     },
   );

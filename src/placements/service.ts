@@ -2,7 +2,7 @@
 // change, reloaded when another process saved new ones), the decide call on the render path,
 // impression counts for caps, and the Promotion Viewed / Promotion Clicked events.
 import { randomUUID } from 'node:crypto';
-import { DELIVERY_EVENTS, DELIVERY_SOURCE, type Signer } from '../channels/index.ts';
+import { DELIVERY_EVENTS, DELIVERY_SOURCE, type Signer, SURVEY_ASKED } from '../channels/index.ts';
 import {
   type CompiledPlacements,
   checkPlacements,
@@ -30,7 +30,31 @@ export interface Decision {
   result: DecideResult;
   /** A signed link that records Promotion Clicked and redirects to the offer's `content.url`. */
   clickUrl: string | undefined;
+  /** The survey a survey offer shows, with what the page needs to post the answer. */
+  survey?: PlacementSurvey;
 }
+
+/** A survey as a placement shows it: its questions, and a signed token naming the person. */
+export interface PlacementSurvey {
+  id: string;
+  title: string;
+  intro?: string;
+  questions: unknown[];
+  /** Posted with the answers to `POST /v1/survey-response`. */
+  token: string;
+  /** The hosted page, for a page that would rather link to it than render the questions. */
+  pageUrl: string;
+}
+
+/**
+ * The surveys' side of a survey offer: the survey to show this person, or why not (closed,
+ * answered already, not a known person). Injected, so placements do not depend on surveys.
+ */
+export type PlacementSurveys = (
+  surveyId: string,
+  key: PersonKey,
+  placementId: string,
+) => Promise<{ survey: PlacementSurvey } | { unavailable: string }>;
 
 /**
  * An experiment attached to a placement (its arms are offer ids): the offer a person's arm
@@ -64,6 +88,7 @@ export class PlacementService {
   private timer: NodeJS.Timeout | undefined;
   private droppedEvents = 0;
   private chooseArm: PlacementArmChooser | undefined;
+  private surveys: PlacementSurveys | undefined;
 
   constructor(private readonly options: PlacementServiceOptions) {}
 
@@ -84,6 +109,11 @@ export class PlacementService {
   /** Experiments attached to placements decide which offer a person's arm sees. */
   attachExperiments(chooser: PlacementArmChooser): void {
     this.chooseArm = chooser;
+  }
+
+  /** Survey offers show the survey this port answers. */
+  attachSurveys(surveys: PlacementSurveys): void {
+    this.surveys = surveys;
   }
 
   get current(): PlacementDefinitions {
@@ -135,10 +165,37 @@ export class PlacementService {
     const result = decide(this.compiled, placementId, entry?.person, counts, nowMs, arm);
     const offer = result.offer;
     if (!offer) return { result, clickUrl: undefined };
+    const shown =
+      offer.survey === undefined ? undefined : await this.surveyOf(offer.survey, key, placementId);
+    if (shown && 'unavailable' in shown)
+      return {
+        result: { offer: undefined, code: 'default_nothing_eligible', reason: shown.unavailable },
+        clickUrl: undefined,
+      };
     this.perOffer.set(offer.id, (this.perOffer.get(offer.id) ?? 0) + 1);
     entry?.impressions.set(offer.id, (entry.impressions.get(offer.id) ?? 0) + 1);
-    this.record(DELIVERY_EVENTS.promotionViewed, placementId, offer, key, `rapport-view-${randomUUID()}`);
+    const view = `rapport-view-${randomUUID()}`;
+    this.record(DELIVERY_EVENTS.promotionViewed, placementId, offer, key, view);
+    if (shown) {
+      // The impression is the survey's ask: the denominator of its response-bias report.
+      this.record(SURVEY_ASKED, placementId, offer, key, `${view}-asked`, {
+        survey_id: shown.survey.id,
+        channel: 'placement',
+      });
+      return { result, clickUrl: undefined, survey: shown.survey };
+    }
     return { result, clickUrl: this.clickUrlFor(placementId, offer, key) };
+  }
+
+  private async surveyOf(
+    surveyId: string,
+    key: PersonKey,
+    placementId: string,
+  ): Promise<{ survey: PlacementSurvey } | { unavailable: string }> {
+    if (!this.surveys) return { unavailable: 'surveys are not available on this server' };
+    if (!key.userId && !key.anonymousId)
+      return { unavailable: `survey ${surveyId}: only a known person can be asked` };
+    return this.surveys(surveyId, key, placementId);
   }
 
   /** For the click redirect: the verified click, recorded; undefined when the token is not ours. */
@@ -180,6 +237,7 @@ export class PlacementService {
     offer: Pick<Offer, 'id'>,
     key: PersonKey,
     messageId: string,
+    extra: Record<string, unknown> = {},
   ): void {
     if (!key.userId && !key.anonymousId) return;
     const receivedAt = new Date();
@@ -193,6 +251,7 @@ export class PlacementService {
         creative: placementId,
         position: placementId,
         placement: placementId,
+        ...extra,
       },
     };
     const parsed = parsePayload(message, 'track', { receivedAt });

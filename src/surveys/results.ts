@@ -59,6 +59,20 @@ export interface SurveyResults {
     effectiveN: number;
   };
   gaps: (Omit<Gap, 'gap'> & { gap: Estimate | null })[];
+  /** Who answered against everyone asked: the responders among the asked, compared with the asked. */
+  asked: {
+    people: number;
+    responders: number;
+    responseRate: number;
+    answeredUnasked: number;
+    gaps: {
+      trait: string;
+      category: string;
+      askedShare: number;
+      responderShare: number;
+      gap: Estimate | null;
+    }[];
+  };
   questions: QuestionResult[];
   /** Weekly (weeks starting Monday, UTC): answers and the first NPS question's raw NPS. */
   trend: { week: string; responses: number; nps: Estimate | null }[];
@@ -146,12 +160,46 @@ function questionResult(
   return result;
 }
 
+/** The responders among the asked against the asked, trait by trait (no traits: counts only). */
+function againstAsked(
+  traits: readonly string[],
+  people: ReadonlyMap<string, string[]>,
+  asked: ReadonlySet<string>,
+  responders: ReadonlySet<string>,
+  level: number,
+): SurveyResults['asked'] {
+  const live = [...asked].filter((id) => people.has(id));
+  const answeredAsked = live.filter((id) => responders.has(id));
+  const answeredUnasked = [...responders].filter((id) => !asked.has(id)).length;
+  const gaps =
+    traits.length > 0 && live.length > 0
+      ? responseGaps(
+          traits,
+          live.map((id) => people.get(id)!),
+          answeredAsked.map((id) => people.get(id)!),
+          level,
+        ).map(({ baseShare, gap, ...rest }) => ({ ...rest, askedShare: baseShare, gap: finite(gap) }))
+      : [];
+  return {
+    people: live.length,
+    responders: answeredAsked.length,
+    responseRate: live.length === 0 ? 0 : answeredAsked.length / live.length,
+    answeredUnasked,
+    gaps,
+  };
+}
+
+/**
+ * `asked`: the profiles asked (already mapped to the survivors of merges); responders are compared
+ * with them as well as with the whole base.
+ */
 export function surveyResults(
   survey: Survey,
   responses: readonly StoredResponse[],
   people: ReadonlyMap<string, string[]>,
   merged: ReadonlyMap<string, string>,
   options: ResultsOptions,
+  asked: ReadonlySet<string> = new Set(),
 ): SurveyResults {
   const rows = responses.filter((row) => people.has(merged.get(row.profileId) ?? row.profileId));
   const responderCells = rows.map((row) => people.get(merged.get(row.profileId) ?? row.profileId)!);
@@ -214,6 +262,13 @@ export function surveyResults(
       traits.length > 0
         ? responseGaps(traits, base, responderCells, options.level).map((g) => ({ ...g, gap: finite(g.gap) }))
         : [],
+    asked: againstAsked(
+      traits,
+      people,
+      asked,
+      new Set(rows.map((r) => merged.get(r.profileId) ?? r.profileId)),
+      options.level,
+    ),
     questions,
     trend: [...weeks]
       .sort((a, b) => a[0].localeCompare(b[0]))

@@ -81,6 +81,28 @@ export const SurveyResultsSchema = Type.Object({
       gap: MaybeEstimate,
     }),
   ),
+  asked: Type.Object(
+    {
+      people: Type.Integer({
+        description: 'live people asked (a link sent, the survey shown in a placement)',
+      }),
+      responders: Type.Integer({ description: 'of them, how many answered' }),
+      responseRate: Type.Number(),
+      answeredUnasked: Type.Integer({
+        description: 'people who answered with no record of being asked (a page posting answers directly)',
+      }),
+      gaps: Type.Array(
+        Type.Object({
+          trait: Type.String(),
+          category: Type.String(),
+          askedShare: Type.Number(),
+          responderShare: Type.Number(),
+          gap: MaybeEstimate,
+        }),
+      ),
+    },
+    { description: 'who answered against everyone asked' },
+  ),
   questions: Type.Array(QuestionResultSchema),
   trend: Type.Array(Type.Object({ week: Type.String(), responses: Type.Integer(), nps: MaybeEstimate })),
   byGroup: Type.Array(

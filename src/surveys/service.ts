@@ -3,7 +3,13 @@
 // answers as traits), and the results with the response-bias report. Reads and writes go through
 // the ports handed in; the statistics are estimate.ts's and themes.ts's.
 import { createHash } from 'node:crypto';
-import { readSurveyToken, type Signer, type SurveyLinkPayload, surveyLinkPath } from '../channels/index.ts';
+import {
+  readSurveyToken,
+  type Signer,
+  SURVEY_ASKED,
+  type SurveyLinkPayload,
+  surveyLinkPath,
+} from '../channels/index.ts';
 import { parsePayload } from '../events/index.ts';
 import { consentOf, isCustomer } from '../profiles/index.ts';
 import type { ComputedProperty, LogEntry, ProfileRow, ProfileSearch, StateStore } from '../store/index.ts';
@@ -41,6 +47,8 @@ export interface SurveyDeps {
     'getProfile' | 'findIdentities' | 'identitiesOfProfiles' | 'searchProfiles' | 'computedPropertiesOf'
   >;
   append: (entries: LogEntry[]) => Promise<unknown>;
+  /** The event store: who was asked (`Survey Asked`); without it, nobody counts as asked. */
+  events?: { query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]> };
   /** Merged-away profile → the profile it ended in. */
   profileMap: () => Promise<Map<string, string>>;
   now?: () => Date;
@@ -51,6 +59,16 @@ export interface Respondent {
   channel?: string;
   sendKey?: string;
   journeyId?: string;
+}
+
+/** What a placement shows of a survey; `pageUrl` is a path the caller prefixes with the public URL. */
+export interface PlacementSurveyView {
+  id: string;
+  title: string;
+  intro?: string;
+  questions: Survey['questions'];
+  token: string;
+  pageUrl: string;
 }
 
 export interface ResponseOutcome {
@@ -102,6 +120,45 @@ export class SurveyService {
       p: profileId,
       t: Math.floor(this.now().getTime() / 1000),
     });
+  }
+
+  /**
+   * A survey shown in a placement: the questions and a signed token naming the person, or why it
+   * is not shown (unknown survey or person, the person answered already and one answer counts).
+   */
+  async forPlacement(
+    surveyId: string,
+    identity: { userId?: string | undefined; anonymousId?: string | undefined },
+    placementId: string,
+  ): Promise<{ survey: PlacementSurveyView } | { unavailable: string }> {
+    const survey = await this.deps.store.get(surveyId);
+    if (!survey) return { unavailable: `no survey "${surveyId}"` };
+    const keys = {
+      ...(identity.userId ? { userId: identity.userId } : {}),
+      ...(identity.anonymousId ? { anonymousId: identity.anonymousId } : {}),
+    };
+    const profileId = await this.profileOf(keys).catch(() => undefined);
+    if (profileId === undefined) return { unavailable: `survey ${surveyId}: not a known person yet` };
+    const live = await this.liveProfile(profileId);
+    if (!survey.allowRepeat && (await this.deps.store.hasAnswered(live, surveyId)))
+      return { unavailable: `survey ${surveyId}: answered already` };
+    const path = surveyLinkPath(this.deps.signer, {
+      v: surveyId,
+      p: live,
+      t: Math.floor(this.now().getTime() / 1000),
+      c: 'placement',
+      k: `placement:${placementId}`,
+    });
+    return {
+      survey: {
+        id: survey.id,
+        title: survey.title,
+        ...(survey.intro ? { intro: survey.intro } : {}),
+        questions: survey.questions,
+        token: path.slice('/s/'.length),
+        pageUrl: path,
+      },
+    };
   }
 
   /** The survey and person a token names, refusing a tampered, expired or unknown one. */
@@ -244,11 +301,27 @@ export class SurveyService {
     const responses = await this.deps.store.responsesTo(surveyId);
     const people = await this.baseCells(traits);
     const map = await this.deps.profileMap();
-    return surveyResults(survey, responses, people, map, {
-      traits,
-      method: options.method ?? 'raking',
-      level: options.level ?? 0.95,
-    });
+    const asked = await this.askedProfiles(surveyId, map);
+    return surveyResults(
+      survey,
+      responses,
+      people,
+      map,
+      { traits, method: options.method ?? 'raking', level: options.level ?? 0.95 },
+      asked,
+    );
+  }
+
+  /** Everyone asked to answer the survey (merged-away profiles as their survivors). */
+  async askedProfiles(surveyId: string, map?: ReadonlyMap<string, string>): Promise<Set<string>> {
+    if (!this.deps.events) return new Set();
+    const merged = map ?? (await this.deps.profileMap());
+    const rows = await this.deps.events.query(
+      `SELECT DISTINCT profile_id FROM events
+        WHERE type = 'track' AND name = $1 AND (properties->>'survey_id') = $2`,
+      [SURVEY_ASKED, surveyId],
+    );
+    return new Set(rows.map((row) => merged.get(String(row.profile_id)) ?? String(row.profile_id)));
   }
 
   /** Every live profile's categories of the chosen traits (text; missing is its own category). */

@@ -190,6 +190,15 @@ export class SurveyStore {
     return { inserted, stored: row ? toResponse(row) : response };
   }
 
+  /** Has this person answered the survey (its one-per-person answer)? */
+  async hasAnswered(profileId: string, surveyId: string): Promise<boolean> {
+    const rows = await this.db.all(
+      'SELECT 1 AS found FROM survey_responses WHERE profile_id = ? AND survey_id = ? LIMIT 1',
+      [profileId, surveyId],
+    );
+    return rows.length > 0;
+  }
+
   async responsesTo(surveyId: string): Promise<StoredResponse[]> {
     const rows = await this.db.all(
       `SELECT ${RESPONSE_COLUMNS} FROM survey_responses WHERE survey_id = ? ORDER BY answered_at, profile_id`,

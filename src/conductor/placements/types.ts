@@ -21,6 +21,8 @@ export interface Offer {
   validUntil?: string;
   /** What the channel renders (headline, image, link …): opaque here. */
   content?: unknown;
+  /** A survey the page renders in the slot (its id): answered through `POST /v1/survey-response`. */
+  survey?: string;
 }
 
 export interface Placement {

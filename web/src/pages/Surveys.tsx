@@ -269,6 +269,46 @@ function Results(props: { id: string }) {
           </table>
         </Card>
       ) : null}
+      <Card title="Who answered, against everyone asked" wide>
+        <p className="small muted">
+          {num(r.asked.people)} people asked (a link sent, the survey shown on the site);{' '}
+          {num(r.asked.responders)} of them answered ({pct(r.asked.responseRate)}).
+          {r.asked.answeredUnasked > 0
+            ? ` ${num(r.asked.answeredUnasked)} answered without a record of being asked.`
+            : ''}
+        </p>
+        {r.asked.gaps.length > 0 ? (
+          <table>
+            <caption className="small muted">
+              A positive gap means the group answered more than its share of those asked
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">Trait</th>
+                <th scope="col">Group</th>
+                <th scope="col">Share of those asked</th>
+                <th scope="col">Share of answers</th>
+                <th scope="col">Gap (points, 95% interval)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {r.asked.gaps.map((g) => (
+                <tr key={`asked:${g.trait}:${g.category}`}>
+                  <td>{g.trait}</td>
+                  <td>{g.category}</td>
+                  <td>{pct(g.askedShare)}</td>
+                  <td>{pct(g.responderShare)}</td>
+                  <td>
+                    {g.gap
+                      ? `${g.gap.value > 0 ? '+' : ''}${round(g.gap.value * 100)} (${round(g.gap.low * 100)} to ${round(g.gap.high * 100)})`
+                      : '—'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : null}
+      </Card>
       <div className="grid">
         {r.questions.map((q) => (
           <Card key={q.id} title={q.text}>
