@@ -6,6 +6,7 @@ import { Liquid } from 'liquidjs';
 import { describe, expect, it } from 'vitest';
 import { renderContent } from '../../src/conductor/index.ts';
 import { compileMjml } from '../../src/conductor/journey/mjml.ts';
+import { previewTemplate } from '../../src/conductor/runtime/index.ts';
 
 const mortgage = JSON.parse(
   readFileSync(new URL('../../examples/journeys/mortgage-cross-sell.json', import.meta.url), 'utf8'),
@@ -41,5 +42,14 @@ describe('renderContent', () => {
       '<mjml><mj-body><mj-section><mj-column>{% if traits.vip %}<mj-text>Gold lounge</mj-text>{% endif %}<mj-text>Hello</mj-text></mj-column></mj-section></mj-body></mjml>';
     expect(renderContent({ html }, { traits: { vip: true } }).html).toContain('Gold lounge');
     expect(renderContent({ html }, { traits: { vip: false } }).html).not.toContain('Gold lounge');
+  });
+});
+
+describe('previewTemplate', () => {
+  it("renders what a send renders from the person's recommendations", () => {
+    const template = { subject: 'For you', body: 'Goes with your printer: {{ recommendations | first }}' };
+    const content = previewTemplate({ template, traits: { recommendations: ['Ink', 'Paper'] } });
+    expect(content.text).toBe('Goes with your printer: Ink');
+    expect(previewTemplate({ template }).text).toBe('Goes with your printer: ');
   });
 });

@@ -110,6 +110,8 @@ const PREVIEW_ROOTS = {
   journey: ['id', 'name', 'version'],
   event: 'any',
   offer: 'any',
+  // The person's next best products, as a send reads them (templateVariables in outbox.ts).
+  recommendations: 'any',
 } as const;
 
 /**
@@ -124,6 +126,7 @@ export function previewTemplate(input: TemplatePreview): RenderedContent {
     journey: {},
     event: {},
     offer: input.offer ?? {},
+    recommendations: Array.isArray(input.traits?.recommendations) ? input.traits.recommendations : [],
   });
 }
 
