@@ -56,6 +56,11 @@ export function profileListSql(query: ProfileListQuery, dialect: ProfileListDial
     const column = COLUMNS[query.order.column];
     order = `${column} ${direction}, ${order}`;
   }
+  if (query.search) {
+    // Whom the search names exactly (an identifier, a profile id, a name) come first.
+    order = `CASE WHEN ${dialect.idIn} THEN 0 ELSE 1 END, ${order}`;
+    orderParams.unshift(dialect.ids(query.search.ids));
+  }
   return {
     list: {
       text: `SELECT * FROM ${dialect.profiles} WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`,

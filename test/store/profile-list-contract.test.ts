@@ -120,9 +120,9 @@ for (const engine of ENGINES) {
       expect(await list({ profileIds: [] })).toEqual({ ids: [], total: 0 });
       expect(await list({ search: { text: 'UTRECHT', ids: [] } })).toEqual({ ids: ['p-c'], total: 1 });
       expect(await list({ search: { text: 'ada', ids: [] } })).toEqual({ ids: ['p-a'], total: 1 });
-      // A number is searched as its text; an id the caller resolved counts as a match too.
+      // A number is searched as its text; an id the caller resolved matches too, and comes first.
       expect(await list({ search: { text: '100', ids: ['p-e'] } })).toEqual({
-        ids: ['p-c', 'p-e'],
+        ids: ['p-e', 'p-c'],
         total: 2,
       });
       expect(
@@ -132,6 +132,15 @@ for (const engine of ENGINES) {
 
     it('reads on after an id (the export walks the list this way)', async () => {
       expect(await list({ afterId: 'p-b', limit: 2 })).toEqual({ ids: ['p-c', 'p-d'], total: 3 });
+    });
+
+    it('puts whom the search names exactly first, then the order', async () => {
+      const page = await list({
+        search: { text: 'pro', ids: ['p-d'] },
+        order: { column: 'last_seen' },
+        descending: true,
+      });
+      expect(page).toEqual({ ids: ['p-d', 'p-a', 'p-c'], total: 3 });
     });
 
     it('leaves the count out when not asked for it', async () => {

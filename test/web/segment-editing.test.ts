@@ -103,6 +103,11 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
     await page.getByRole('button', { name: 'Edit segment' }).click();
     const ruleText = page.getByLabel(/^Rule as text/);
     await expect(ruleText.inputValue()).resolves.toBe(BEFORE);
+    // The saved rule opens in the condition form, not only as text.
+    await expect(page.locator('#builder').getByLabel('Kind').inputValue()).resolves.toBe('performed');
+    await expect(page.locator('#builder').getByLabel('Event').inputValue()).resolves.toBe('Order Completed');
+    await expect(page.locator('#builder').getByLabel('How often').inputValue()).resolves.toBe('gte');
+    await expect(page.locator('#builder').getByLabel('Times').inputValue()).resolves.toBe('2');
     const size = page.getByTestId('preview-size');
     const twoOrMore = SHOPPERS.filter((s) => s.orders >= 2);
     await size.filter({ hasText: new RegExp(`^${twoOrMore.length}$`) }).waitFor();

@@ -1,5 +1,14 @@
 import { type ComponentType, type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
-import { ApiError, access, can, currentSession, onTokenChange, setSession, setToken } from './api.ts';
+import {
+  ApiError,
+  access,
+  can,
+  currentSession,
+  hasToken,
+  onTokenChange,
+  setSession,
+  setToken,
+} from './api.ts';
 import { Loading } from './components/ui.tsx';
 import { Link, usePath } from './router.tsx';
 
@@ -81,7 +90,7 @@ function pageFor(path: string) {
 
 /**
  * One form, two ways in: a user's name and password (a session cookie), or an admin token
- * (scripts' credential, kept in this tab's memory). Whichever is filled in is used.
+ * (scripts' credential, kept in this tab's sessionStorage). Whichever is filled in is used.
  */
 function Login() {
   const [name, setName] = useState('');
@@ -137,8 +146,8 @@ function Login() {
           onChange={(e) => setPassword(e.target.value)}
         />
         <p className="muted small">
-          Or, before the first user exists (or from a script), an admin token. It stays in this tab's memory
-          only: reloading the page signs you out.
+          Or, before the first user exists (or from a script), an admin token. This tab keeps it until you
+          sign out or close the tab; other tabs never see it.
         </p>
         <label htmlFor="token">Admin token</label>
         <input
@@ -173,18 +182,25 @@ async function signOut(): Promise<void> {
 
 export default function App() {
   const [signedIn, setSignedIn] = useState(currentSession() !== null);
-  // A session cookie from before survives a reload: ask the server whether it still holds.
+  // A session cookie (or this tab's admin token) from before survives a reload: ask the server
+  // whether it still holds; a token it refuses is forgotten.
   const [checking, setChecking] = useState(true);
   useEffect(() => onTokenChange(() => setSignedIn(currentSession() !== null)), []);
   useEffect(() => {
     access
       .session()
       .then(setSession)
-      .catch(() => undefined)
+      .catch(() => {
+        if (hasToken()) setToken(null);
+      })
       .finally(() => setChecking(false));
   }, []);
   const { path } = usePath();
   const current = pageFor(path);
+  // On a narrow screen the navigation folds behind a Menu button; following a link folds it.
+  const [menuOpen, setMenuOpen] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new path is the reason to fold
+  useEffect(() => setMenuOpen(false), [path]);
   useEffect(() => {
     document.title = current ? `${current.label} · Rapport` : 'Rapport';
   }, [current]);
@@ -198,9 +214,20 @@ export default function App() {
       <a className="skip" href="#main">
         Skip to content
       </a>
-      <nav className="sidebar" aria-label="Main">
-        <div className="brand">Rapport</div>
-        <ul>
+      <nav className={menuOpen ? 'sidebar open' : 'sidebar'} aria-label="Main">
+        <div className="brand-row">
+          <div className="brand">Rapport</div>
+          <button
+            type="button"
+            className="menu-toggle"
+            aria-expanded={menuOpen}
+            aria-controls="nav-links"
+            onClick={() => setMenuOpen(!menuOpen)}
+          >
+            Menu
+          </button>
+        </div>
+        <ul id="nav-links">
           {navigationEntries(visible).map((entry) => {
             const links = entry.pages.map((page) => (
               <li key={page.path}>

@@ -1,7 +1,7 @@
 // The typed client of the admin API. Two ways in: a user's session, an httpOnly cookie the
 // browser sends by itself (page scripts never see it; it survives a reload), or an admin token
-// kept in this module's memory only (never in a URL or storage: a reload asks for it again),
-// sent as a bearer token. Either way the server checks every call (docs/access.md); `can()`
+// sent as a bearer token and kept in this tab's sessionStorage, so a reload keeps it while
+// another tab, a closed tab, a URL or a log never sees it (docs/dashboard.md, "Signing in"). Either way the server checks every call (docs/access.md); `can()`
 // only decides what the pages show.
 import type { PathNode, Paths } from '../../src/paths/schema.ts';
 
@@ -28,7 +28,16 @@ export class ApiError extends Error {
   }
 }
 
-let token: string | null = null;
+const TOKEN_KEY = 'rapport.adminToken';
+/** The tab's storage, absent when the browser refuses it (then a reload asks again). */
+function tabStorage(): Storage | null {
+  try {
+    return typeof sessionStorage === 'undefined' ? null : sessionStorage;
+  } catch {
+    return null;
+  }
+}
+let token: string | null = tabStorage()?.getItem(TOKEN_KEY) ?? null;
 const listeners = new Set<() => void>();
 
 /** Who is signed in (GET /api/session): their role and what it permits. */
@@ -43,6 +52,8 @@ let session: Session | null = null;
 /** Signs out of the token (null) or keeps it; the session goes with it either way. */
 export function setToken(value: string | null): void {
   token = value;
+  if (value === null) tabStorage()?.removeItem(TOKEN_KEY);
+  else tabStorage()?.setItem(TOKEN_KEY, value);
   if (value === null) session = null;
   for (const listener of listeners) listener();
 }
@@ -112,6 +123,23 @@ export async function request<T>(
 /** Fetches a download with the token in a header and hands it to the browser as a file. */
 export async function download(path: string, filename: string): Promise<void> {
   const response = await fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!response.ok)
+    throw new ApiError(response.status, { error: `HTTP_${response.status}`, message: await response.text() });
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A file the server makes from a JSON body (the people explorer's CSV), saved as `filename`. */
+export async function downloadPosted(path: string, body: unknown, filename: string): Promise<void> {
+  const response = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
   if (!response.ok)
     throw new ApiError(response.status, { error: `HTTP_${response.status}`, message: await response.text() });
   const url = URL.createObjectURL(await response.blob());
