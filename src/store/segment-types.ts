@@ -118,6 +118,11 @@ export interface SegmentChanges {
   setStages: StageRow[];
   removeStages: Array<{ funnelId: string; profileId: string }>;
   stageHistory: StageHistoryRow[];
+  /**
+   * Profiles whose whole stage history in a funnel is replaced: their earlier rows are deleted
+   * before this commit's stageHistory is written (a late event re-dated it).
+   */
+  replaceStageHistory?: Array<{ funnelId: string; profileId: string }>;
   outbox: SegmentOutboxEntry[];
   /** Processor records to set in the same transaction. */
   meta: Record<string, unknown>;

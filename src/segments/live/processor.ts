@@ -4,7 +4,8 @@
 //   3. applies the next log slice — only what the profiles and warehouse processors have
 //      passed, so every identity exists and a build sees the same history — to each profile's
 //      incremental state, evaluating the model after every event,
-//   4. re-checks profiles whose windows expired by now, at the instant each expired,
+//   4. re-checks profiles whose windows expired by the event time applied (event-time.ts: by
+//      now once the log is applied and quiet), at the instant each expired,
 // and commits states, members, history, stages and the outbox with its offset in one
 // transaction. Its own events (Segment Entered/Exited, Lifecycle Stage Changed) are skipped,
 // here and in SQL, so they never feed back. docs/segments.md, "Live membership".
@@ -38,9 +39,23 @@ import {
   type SegmentEvent,
 } from '../incremental/state.ts';
 import type { FunnelDefinition } from '../lifecycle.ts';
+import {
+  advanceEventClock,
+  DEFAULT_QUIET_MS,
+  EVENT_CLOCK_META,
+  readEventClock,
+  recheckHorizon,
+} from './event-time.ts';
 import { isInternalEvent, SEGMENTS_SOURCE } from './internal.ts';
-import { buildModel, evaluateProfile, type LiveModel, type LiveSegment, pruneFacts } from './model.ts';
-import { historyFor, seedFromHistory } from './seed.ts';
+import {
+  buildModel,
+  evaluateProfile,
+  funnelFactKey,
+  type LiveModel,
+  type LiveSegment,
+  pruneFacts,
+} from './model.ts';
+import { historyFor, historyOfProfiles, seedFromHistory } from './seed.ts';
 import { deriveStageHistory } from './stage-history.ts';
 
 export interface SegmentsStepContext {
@@ -54,6 +69,13 @@ export interface SegmentsStepContext {
   slices?: SliceCache;
   /** Tests only (faults.ts): fail on chosen messages, as a bug would. */
   faults?: readonly InjectedFault[];
+  /**
+   * How long nothing new must have been applied before windows expire by the clock rather
+   * than by the events' time (event-time.ts). Absent: DEFAULT_QUIET_MS.
+   */
+  quietMs?: number;
+  /** The wall clock for the quiet period (tests move `now` on its own). */
+  wallNow?: () => number;
 }
 
 interface Work {
@@ -348,9 +370,12 @@ async function applyRecords(
   });
   const work: Work = { changes: emptyChanges(), states: new Map(), model, emits: [] };
   const profileIds = [...byProfile.keys()];
-  const states = await loadWithMerges(ctx, work, profileIds);
+  /** Profiles with an event older than their last evaluation (an import sent out of order), or merged. */
+  const late = new Set<string>();
+  const states = await loadWithMerges(ctx, work, profileIds, late);
   const facts = await currentFacts(ctx.state, profileIds);
   const nowMs = ctx.now().getTime();
+  const eventTimes: number[] = [];
   for (const [profileId, events] of byProfile) {
     const row = states.get(profileId);
     let state = pruneFacts(
@@ -358,7 +383,18 @@ async function applyRecords(
       withFacts((row?.state as ProfileSegmentState | undefined) ?? emptyProfileState(), facts.get(profileId)),
     );
     let at = row?.evaluatedAt ?? 0;
+    let next = row?.nextCheckAt ?? null;
     for (const event of events) {
+      const eventMs = Date.parse(event.timestamp);
+      eventTimes.push(eventMs);
+      if (eventMs < at) late.add(profileId);
+      // A window that expired before this event ends first, at its own instant, as it would
+      // have had the event arrived when it happened (a slice spans hours of an import).
+      for (let i = 0; next !== null && next <= Math.min(nowMs, eventMs) && i < 100; i++) {
+        at = Math.max(at, next);
+        state = evaluateAndRecord(work, profileId, state, at, { trigger: 'time', emit: true });
+        next = lastNextCheck(work, profileId);
+      }
       state = applyEvent(model.plan, state, event);
       // Evaluated as of the event (so a history replayed in bulk keeps its stage times),
       // never before an earlier evaluation and never after now.
@@ -368,11 +404,83 @@ async function applyRecords(
         emit: true,
         messageId: event.messageId,
       });
+      next = lastNextCheck(work, profileId);
     }
+  }
+  if (late.size > 0 && model.funnels.length > 0) await redateStages(ctx, work, [...late], offset);
+  if (eventTimes.length > 0) {
+    const clock = readEventClock(await ctx.store.getMeta(EVENT_CLOCK_META));
+    work.changes.meta[EVENT_CLOCK_META] = advanceEventClock(clock, eventTimes, nowMs, wallNow(ctx));
   }
   work.changes.releaseQuarantined = releaseQuarantined;
   await finish(ctx, work, offset);
 }
+
+/**
+ * The stage changes of people who received a late event (or were merged with another profile),
+ * derived again from their whole history up to `offset` (stage-history.ts), so each change is
+ * dated by the event that made it rather than by the later evaluation the late event followed. As in a build, only where the
+ * history ends in the stage the live evaluation reached (rules reading consent, computed
+ * properties or segments keep the live records). The Lifecycle Stage Changed events already
+ * emitted keep their times: they said when Rapport learned of the change.
+ */
+async function redateStages(
+  ctx: SegmentsStepContext,
+  work: Work,
+  profileIds: string[],
+  offset: number,
+): Promise<void> {
+  const owners = new Map(profileIds.map((id) => [id, id]));
+  for (const merge of await ctx.state.mergesOf(profileIds))
+    if (merge.outcome === 'merged' && owners.get(merge.winnerId) === merge.winnerId)
+      owners.set(merge.loserId, merge.winnerId);
+  const funnels = buildModel([], work.model.funnels);
+  const history = await historyOfProfiles(ctx, funnels, owners, offset);
+  const { changes } = work;
+  const replaced = new Set<string>();
+  const redated: StageHistoryRow[] = [];
+  const stages: StageRow[] = [];
+  for (const profileId of profileIds) {
+    const row = work.states.get(profileId);
+    if (!row) continue;
+    const state = row.state as ProfileSegmentState;
+    const atMs = row.evaluatedAt ?? ctx.now().getTime();
+    const derived = deriveStageHistory(funnels, state.firstSeenMs, history.get(profileId) ?? [], atMs);
+    for (const funnel of funnels.funnels) {
+      const stage = state.facts[funnelFactKey(funnel.id)] as string | undefined;
+      const transitions = derived.transitions.filter((t) => t.funnelId === funnel.id);
+      if (transitions.length === 0 || derived.stageOf(funnel.id) !== stage) continue;
+      // A merged profile's stays are the survivor's now, derived from its events too: its own
+      // rows (ended "merged" at the merge) would count its last stage as left.
+      for (const [storedId, owner] of owners)
+        if (owner === profileId) replaced.add(pairKey(funnel.id, storedId));
+      for (const t of transitions)
+        redated.push({
+          funnelId: funnel.id,
+          profileId,
+          fromStage: t.from,
+          toStage: t.to,
+          at: new Date(t.atMs).toISOString(),
+        });
+      const since = new Date((transitions.at(-1) as { atMs: number }).atMs).toISOString();
+      if (stage !== undefined) stages.push({ funnelId: funnel.id, profileId, stage, since });
+    }
+  }
+  if (replaced.size === 0) return;
+  const kept = (row: { funnelId: string; profileId: string }) =>
+    !replaced.has(pairKey(row.funnelId, row.profileId));
+  changes.stageHistory = [...changes.stageHistory.filter(kept), ...redated];
+  changes.setStages = [...changes.setStages.filter(kept), ...stages];
+  changes.replaceStageHistory = [
+    ...(changes.replaceStageHistory ?? []),
+    ...[...replaced].map((key) => {
+      const [funnelId, profileId] = key.split('\u0000') as [string, string];
+      return { funnelId, profileId };
+    }),
+  ];
+}
+
+const pairKey = (funnelId: string, profileId: string) => `${funnelId}\u0000${profileId}`;
 
 function toSegmentEvent(message: SegmentMessage): SegmentEvent {
   const name =
@@ -391,7 +499,13 @@ function toSegmentEvent(message: SegmentMessage): SegmentEvent {
   };
 }
 
-async function loadWithMerges(ctx: SegmentsStepContext, work: Work, profileIds: string[]) {
+/** The states of these profiles, merged profiles folded in (their survivors added to `merged`). */
+async function loadWithMerges(
+  ctx: SegmentsStepContext,
+  work: Work,
+  profileIds: string[],
+  merged: Set<string>,
+) {
   const states = await ctx.store.loadStates(profileIds);
   const merges = (await ctx.state.mergesOf(profileIds)).filter(
     (m) => m.outcome === 'merged' && profileIds.includes(m.winnerId) && m.loserId !== m.winnerId,
@@ -403,10 +517,10 @@ async function loadWithMerges(ctx: SegmentsStepContext, work: Work, profileIds: 
     if (!loser) continue;
     const winner = states.get(merge.winnerId);
     const winnerState = (winner?.state as ProfileSegmentState | undefined) ?? emptyProfileState();
-    const merged = mergeStates(work.model.plan, winnerState, loser.state as ProfileSegmentState);
+    merged.add(merge.winnerId);
     states.set(merge.winnerId, {
       profileId: merge.winnerId,
-      state: merged,
+      state: mergeStates(work.model.plan, winnerState, loser.state as ProfileSegmentState),
       nextCheckAt: null,
       evaluatedAt: Math.max(winner?.evaluatedAt ?? 0, loser.evaluatedAt ?? 0),
     });
@@ -479,26 +593,45 @@ function withFacts(
 
 // ---- re-checks --------------------------------------------------------------------------
 
+const wallNow = (ctx: SegmentsStepContext) => (ctx.wallNow ?? Date.now)();
+
 async function runRechecks(ctx: SegmentsStepContext, model: LiveModel): Promise<number> {
-  const nowMs = ctx.now().getTime();
-  const due = await ctx.store.dueRechecks(nowMs, 1000);
+  const upToMs = await recheckUpTo(ctx);
+  const due = await ctx.store.dueRechecks(upToMs, 1000);
   if (due.length === 0) return 0;
   const work: Work = { changes: emptyChanges(), states: new Map(), model, emits: [] };
   const states = await ctx.store.loadStates(due);
   // A re-check may be asked for because a computed property changed: read them as they are now.
   const facts = await currentFacts(ctx.state, [...states.keys()]);
+  let checked = 0;
   for (const row of states.values()) {
     let state = pruneFacts(model, withFacts(row.state as ProfileSegmentState, facts.get(row.profileId)));
     // A requested re-check may name a time before the state's last evaluation: never go back.
     let at = row.nextCheckAt === null ? null : Math.max(row.nextCheckAt, row.evaluatedAt ?? 0);
+    // Evaluated (by a build) at a time the events have not reached yet: later.
+    if (at !== null && at > upToMs) continue;
+    checked += 1;
     // Each expiry at its own instant, so an exit is stamped when the window ended.
-    for (let i = 0; at !== null && at <= nowMs && i < 100; i++) {
+    for (let i = 0; at !== null && at <= upToMs && i < 100; i++) {
       state = evaluateAndRecord(work, row.profileId, state, at, { trigger: 'time', emit: true });
       at = lastNextCheck(work, row.profileId);
     }
   }
+  if (checked === 0) return 0;
   await finish(ctx, work, await ctx.store.getOffset());
-  return due.length;
+  return checked;
+}
+
+/** The instant up to which windows may expire now (event-time.ts). */
+async function recheckUpTo(ctx: SegmentsStepContext): Promise<number> {
+  const clock = readEventClock(await ctx.store.getMeta(EVENT_CLOCK_META));
+  const caughtUp = (await ctx.store.getOffset()) >= (await ctx.state.log.headSeq());
+  return recheckHorizon(clock, {
+    nowMs: ctx.now().getTime(),
+    wallMs: wallNow(ctx),
+    caughtUp,
+    quietMs: ctx.quietMs ?? DEFAULT_QUIET_MS,
+  });
 }
 
 function lastNextCheck(work: Work, profileId: string): number | null {

@@ -74,35 +74,80 @@ export async function historyFor(
   return (profileId) => byProfile.get(profileId) ?? [];
 }
 
+/**
+ * The events of these profiles (by the profile id each event was stored under: `owners` maps
+ * a merged profile's stored id to the survivor's) that the rules of `model` read, up to
+ * `offset`: the history a late event re-dates a person's stage changes from.
+ */
+export async function historyOfProfiles(
+  ctx: { events: EventStore },
+  model: LiveModel,
+  owners: ReadonlyMap<string, string>,
+  offset: number,
+): Promise<Map<string, SegmentEvent[]>> {
+  const byProfile = new Map<string, SegmentEvent[]>();
+  const stored = [...owners.keys()];
+  for (let i = 0; i < stored.length; i += PROFILES_PER_QUERY) {
+    const chunk = stored.slice(i, i + PROFILES_PER_QUERY);
+    await readEvents(ctx, model.plan, offset, byProfile, (id) => owners.get(id) ?? id, chunk);
+  }
+  return byProfile;
+}
+
+const PROFILES_PER_QUERY = 500;
+
 async function readHistory(
   ctx: { events: EventStore; store: SegmentStore },
   plan: TrackingPlan,
   offset: number,
 ): Promise<Map<string, SegmentEvent[]>> {
   const byProfile = new Map<string, SegmentEvent[]>();
-  const names = [...new Set([...plan.trackers.values()].map((spec) => spec.event))].filter(
+  if (!readsEvents(plan)) return byProfile;
+  const map = await ctx.store.profileMap();
+  await readEvents(ctx, plan, offset, byProfile, (id) => map.get(id) ?? id);
+  return byProfile;
+}
+
+function eventNames(plan: TrackingPlan): string[] {
+  return [...new Set([...plan.trackers.values()].map((spec) => spec.event))].filter(
     (name) => !INTERNAL_EVENTS.has(name),
   );
+}
+
+function readsEvents(plan: TrackingPlan): boolean {
+  return eventNames(plan).length > 0 || plan.traits.size > 0;
+}
+
+/** Pages through the events `plan` reads up to `offset` (of `profiles` only, when given). */
+async function readEvents(
+  ctx: { events: EventStore },
+  plan: TrackingPlan,
+  offset: number,
+  byProfile: Map<string, SegmentEvent[]>,
+  ownerOf: (storedProfileId: string) => string,
+  profiles?: string[],
+): Promise<void> {
+  const names = eventNames(plan);
   const wantIdentifies = plan.traits.size > 0;
-  if (names.length === 0 && !wantIdentifies) return byProfile;
-  const map = await ctx.store.profileMap();
+  if (names.length === 0 && !wantIdentifies) return;
   const nameMarks = names.map((_, i) => `$${i + 3}`);
+  const profileMarks = (profiles ?? []).map((_, i) => `$${i + 3 + names.length}`);
   const filters = [
     ...(names.length > 0 ? [`(type <> 'identify' AND name IN (${nameMarks.join(', ')}))`] : []),
     ...(wantIdentifies ? ["type = 'identify'"] : []),
   ];
+  const ofProfiles = profiles ? `AND profile_id IN (${profileMarks.join(', ')})` : '';
   let after = 0;
   for (;;) {
     const rows = await ctx.events.query(
       `SELECT seq, profile_id, message_id, type, name, timestamp, properties,
               CASE WHEN type = 'identify' THEN message END AS message
-       FROM events WHERE seq > $1 AND seq <= $2 AND (${filters.join(' OR ')})
+       FROM events WHERE seq > $1 AND seq <= $2 AND (${filters.join(' OR ')}) ${ofProfiles}
        ORDER BY seq LIMIT ${PAGE}`,
-      [after, offset, ...names],
+      [after, offset, ...names, ...(profiles ?? [])],
     );
     for (const row of rows) {
-      const stored = String(row.profile_id);
-      const profileId = map.get(stored) ?? stored;
+      const profileId = ownerOf(String(row.profile_id));
       const list = byProfile.get(profileId) ?? [];
       list.push({
         messageId: String(row.message_id),
@@ -117,5 +162,4 @@ async function readHistory(
     if (rows.length < PAGE) break;
     after = Number(rows.at(-1)?.seq);
   }
-  return byProfile;
 }

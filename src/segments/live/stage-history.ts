@@ -47,14 +47,18 @@ export function deriveStageHistory(
   const expireUpTo = (limitMs: number) => {
     for (let i = 0; next !== null && next <= limitMs && i < MAX_EXPIRIES; i++) evaluateAt(next);
   };
-  if (firstSeenMs !== null && firstSeenMs <= nowMs) {
-    state = { ...state, firstSeenMs, lastSeenMs: firstSeenMs };
-    evaluateAt(firstSeenMs);
-  }
   const ordered = [...events]
     .map((event) => ({ event, atMs: Date.parse(event.timestamp) }))
     .filter(({ atMs }) => atMs <= nowMs)
     .sort((a, b) => a.atMs - b.atMs || (a.event.messageId < b.event.messageId ? -1 : 1));
+  // First seen by an event the rules do not read (a page view): the stage that alone gives.
+  // When the first event read is itself at first seen, the live path evaluates only after it
+  // (no zero-length stay in the first stage), and so does this.
+  const firstRead = ordered[0]?.atMs ?? Number.POSITIVE_INFINITY;
+  if (firstSeenMs !== null && firstSeenMs <= nowMs && firstSeenMs < firstRead) {
+    state = { ...state, firstSeenMs, lastSeenMs: firstSeenMs };
+    evaluateAt(firstSeenMs);
+  }
   for (const { event, atMs } of ordered) {
     expireUpTo(atMs);
     state = applyEvent(model.plan, state, event);

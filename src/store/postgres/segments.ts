@@ -558,6 +558,12 @@ export class PostgresSegmentStore implements SegmentStore {
           stages.map((s) => s.since),
         ],
       );
+    await this.dropPairs(
+      db,
+      t.stageHistory,
+      'funnel_id',
+      (changes.replaceStageHistory ?? []).map((s) => [s.funnelId, s.profileId]),
+    );
     if (changes.stageHistory.length > 0)
       await db.query(
         `INSERT INTO ${t.stageHistory} (funnel_id, profile_id, from_stage, to_stage, at)

@@ -448,6 +448,10 @@ export class SqliteSegmentStore implements SegmentStore {
     for (const s of changes.removeStages) dropStage.run(s.funnelId, s.profileId);
     const putStage = db.prepare('INSERT OR REPLACE INTO lifecycle_stage VALUES (?, ?, ?, ?)');
     for (const s of changes.setStages) putStage.run(s.funnelId, s.profileId, s.stage, s.since);
+    const dropStageHistory = db.prepare(
+      'DELETE FROM lifecycle_history WHERE funnel_id = ? AND profile_id = ?',
+    );
+    for (const s of changes.replaceStageHistory ?? []) dropStageHistory.run(s.funnelId, s.profileId);
     const putStageHistory = db.prepare(
       'INSERT INTO lifecycle_history (funnel_id, profile_id, from_stage, to_stage, at) VALUES (?, ?, ?, ?, ?)',
     );
