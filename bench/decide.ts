@@ -1,13 +1,17 @@
-// `npm run bench -- decide [--rate 2000] [--seconds 20] [--people 5000]`: /v1/decide on a real
-// server at a fixed request rate, known and unknown people mixed, beside the same server's
-// /health at the same rate (the baseline: HTTP, auth-free routing and JSON in this process).
-// The load runs in a child process. Target: p99 under 5 ms at 2,000 requests/s.
+// `npm run bench -- decide [--rate 2000] [--seconds 20] [--people 5000] [--ingest REQ_PER_S]`:
+// /v1/decide on a real server at a fixed request rate, known and unknown people mixed, beside
+// the same server's /health at the same rate (the baseline: HTTP, auth-free routing and JSON in
+// this process). The load runs in a child process. Target: p99 under 5 ms at 2,000 requests/s.
+// --ingest: /v1/batch bodies of 100 messages at that many requests/s (the ingest bench's load
+// generator, open loop) for the whole of both measurements, e.g. half the end-to-end rate
+// `npm run bench -- ingest` reports (issue #19: decide's p99 within 1.5× of /health's).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestServer } from '../test/support/server.ts';
+import { LoadGenerator } from './ingest.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -122,8 +126,21 @@ export async function run(args: string[]): Promise<void> {
     );
     // Warm the person cache once, as a live site would be.
     await load(server.url, paths, rate, 5, headers);
+    const ingestRate = flag(args, 'ingest', 0);
+    const ingestLoad = ingestRate > 0 ? await LoadGenerator.start() : undefined;
+    const ingest = ingestLoad?.run({
+      url: server.url,
+      path: '/v1/batch',
+      headers: { ...headers, 'content-type': 'application/json' },
+      connections: 4,
+      // Both measurements below, and the start of the child that runs each of them.
+      durationMs: (2 * seconds + 6) * 1000,
+      rate: ingestRate,
+    });
     const baseline = await load(server.url, ['/health'], rate, seconds, {});
     const decide = await load(server.url, paths, rate, seconds, headers);
+    const ingested = await ingest;
+    ingestLoad?.stop();
     console.log(
       `\n${rate} requests/s for ${seconds} s, ${people} known people, 1 in 4 requests for an unknown person\n`,
     );
@@ -134,6 +151,13 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `\np99 ratio decide / baseline: ${(decide.latency.p99 / Math.max(1, baseline.latency.p99)).toFixed(2)}`,
     );
+    if (ingested) {
+      const events = ingested.messages / (ingested.elapsedMs / 1000);
+      console.log(
+        `ingest beside it: ${ingestRate} requests/s offered (${ingestRate * 100} events/s), ${Math.round(events)} events/s acked, ` +
+          `${ingested.ok}/${ingested.requests} ok, p50 ${ingested.latencyMs.p50.toFixed(1)} ms, p99 ${ingested.latencyMs.p99.toFixed(1)} ms`,
+      );
+    }
   } finally {
     await server.close();
   }

@@ -69,7 +69,8 @@ function parseOptions(args: string[]): Options {
   return options;
 }
 
-class LoadGenerator {
+/** The load generator child (bench/support/load.ts); decide.ts runs it beside its own load. */
+export class LoadGenerator {
   private constructor(
     private readonly child: ChildProcess,
     readonly info: Extract<LoadMessage, { kind: 'ready' }>,
