@@ -45,7 +45,14 @@ export {
   sendMessages,
 } from './send.ts';
 export { DEMO_DAILY_SPEND, DEMO_SPEND_CURRENCY, demoSpendRows, plantDemoSpend } from './spend.ts';
-export { ANCHOR_PRODUCTS, COMPLEMENT_PRODUCTS, OTHER_PRODUCTS, SUBSCRIPTION_PLAN } from './store.ts';
+export {
+  ANCHOR_PRODUCTS,
+  COMPLEMENT_PRODUCTS,
+  EMAIL_OPT_IN_SHARE,
+  EMAIL_WITHDRAWAL_SHARE,
+  OTHER_PRODUCTS,
+  SUBSCRIPTION_PLAN,
+} from './store.ts';
 export {
   type PlantedSurvey,
   plantSurvey,

@@ -131,6 +131,7 @@ export function newPerson(kind: WorldKind, seed: number, index: number, random: 
       complementaryPurchases: [],
       subscription: null,
       advocacy: { npsScore: null, referrals: 0, reviews: 0 },
+      emailConsent: null,
       resident: null,
     },
   };

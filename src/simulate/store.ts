@@ -236,10 +236,50 @@ function orderValue(random: Random, models: StoreModels, spendRate: number): num
   return Math.max(0.01, cents(random.gamma(models.gammaGamma.p, spendRate)));
 }
 
-function signUp(ctx: StoreContext, at: number, device: Device): void {
+/** Its own random stream, so planting consent left every other draw of the world as it was. */
+const CONSENT_STREAM = 5;
+/** Who tick "email me news and offers" at sign-up; the others leave it unticked (denied). */
+export const EMAIL_OPT_IN_SHARE = 0.7;
+/** Of those who opted in, who withdraw later (the preference centre), at a uniform time. */
+export const EMAIL_WITHDRAWAL_SHARE = 0.12;
+/** The identify carrying the sign-up's consent comes this long after the sign-up page. */
+const IDENTIFY_DELAY_MS = 20_000;
+
+interface EmailConsent {
+  granted: boolean;
+  withdrawnAt: number | null;
+}
+
+function drawEmailConsent(ctx: StoreContext, index: number, signedUpAt: number): EmailConsent {
+  const random = new Random(ctx.seed, index, CONSENT_STREAM);
+  const granted = random.chance(EMAIL_OPT_IN_SHARE);
+  const withdraws = random.chance(EMAIL_WITHDRAWAL_SHARE);
+  const decidedAt = signedUpAt + IDENTIFY_DELAY_MS;
+  // Whole seconds, as a client's timestamps are.
+  const withdrawAt = Math.floor((decidedAt + random.uniform() * (ctx.windowEnd - decidedAt)) / 1000) * 1000;
+  const consent = {
+    granted,
+    withdrawnAt: granted && withdraws && withdrawAt > decidedAt ? withdrawAt : null,
+  };
+  ctx.truth.emailConsent = {
+    granted,
+    at: new Date(decidedAt).toISOString(),
+    withdrawnAt: consent.withdrawnAt === null ? null : new Date(consent.withdrawnAt).toISOString(),
+  };
+  return consent;
+}
+
+/** Whether the shop may send marketing email to the person at `at`. */
+function mayEmail(consent: EmailConsent, at: number): boolean {
+  return consent.granted && (consent.withdrawnAt === null || at < consent.withdrawnAt);
+}
+
+function signUp(ctx: StoreContext, at: number, device: Device, consent: EmailConsent): void {
   const { person } = ctx;
   identifyPerson(person, at);
   const traits = {
+    // Kept as consent, not as a trait (docs/privacy.md).
+    consent: { email: consent.granted ? 'granted' : 'denied' },
     email: person.email,
     name: `${person.firstName} ${person.lastName}`,
     first_name: person.firstName,
@@ -253,8 +293,19 @@ function signUp(ctx: StoreContext, at: number, device: Device): void {
     at,
     play(emit) {
       emit.page(at, device, 'Sign Up', { path: '/signup' });
-      emit.identify(at + 20_000, device, traits);
+      emit.identify(at + IDENTIFY_DELAY_MS, device, traits);
       emit.track(at + 21_000, device, 'Signed Up', { type: 'email' });
+    },
+  });
+  const withdrawnAt = consent.withdrawnAt;
+  if (withdrawnAt === null) return;
+  ctx.episodes.push({
+    at: withdrawnAt,
+    play(emit) {
+      // From the shop's preference centre, as Segment's consent event.
+      emit.server(withdrawnAt, 'Segment Consent Preference Updated', {
+        categoryPreferences: { email: false },
+      });
     },
   });
 }
@@ -302,7 +353,13 @@ function openRate(truth: PersonTruth, channel: PersonTruth['preferredChannel']):
   return truth.preferredChannel === channel ? PREFERRED_CHANNEL_OPEN_RATE : OTHER_CHANNEL_OPEN_RATE;
 }
 
-function emailCampaigns(ctx: StoreContext, from: number, aliveUntil: number, buyer: boolean): void {
+function emailCampaigns(
+  ctx: StoreContext,
+  from: number,
+  aliveUntil: number,
+  buyer: boolean,
+  consent: EmailConsent,
+): void {
   const { random, truth } = ctx;
   const baseOpen = openRate(truth, 'email');
   // Weekly newsletter on Tuesdays 09:00 UTC from the first one after sign-up.
@@ -319,29 +376,37 @@ function emailCampaigns(ctx: StoreContext, from: number, aliveUntil: number, buy
       campaign_id: `newsletter-${week}`,
       campaign_name: `Weekly ${week}`,
     };
+    // Sent only while the person's consent stands; the draws are made either way, so nobody
+    // else's planted life moves.
+    const sends = mayEmail(consent, sent);
     // The shop's email provider reports each delivery (Segment's email spec), opened or not.
     const deliveredAt = sent;
-    ctx.episodes.push({
-      at: deliveredAt,
-      play(emit) {
-        emit.server(deliveredAt, 'Email Delivered', { ...campaign, email_subject: 'This week at the store' });
-      },
-    });
+    if (sends)
+      ctx.episodes.push({
+        at: deliveredAt,
+        play(emit) {
+          emit.server(deliveredAt, 'Email Delivered', {
+            ...campaign,
+            email_subject: 'This week at the store',
+          });
+        },
+      });
     const interest = (buyer ? 1 : 0.6) * (sent > aliveUntil ? 0.3 : 1);
     if (!random.chance(baseOpen * interest)) continue;
     const openedAt = sent + random.between(5, 600) * MS_PER_MINUTE;
     const clickedAt = random.chance(0.3) ? openedAt + random.between(0.2, 5) * MS_PER_MINUTE : null;
-    ctx.episodes.push({
-      at: openedAt,
-      play(emit) {
-        emit.server(openedAt, 'Email Opened', { ...campaign, email_subject: 'This week at the store' });
-        if (clickedAt !== null)
-          emit.server(clickedAt, 'Email Link Clicked', {
-            ...campaign,
-            link_url: 'https://shop.example.com/deals',
-          });
-      },
-    });
+    if (sends)
+      ctx.episodes.push({
+        at: openedAt,
+        play(emit) {
+          emit.server(openedAt, 'Email Opened', { ...campaign, email_subject: 'This week at the store' });
+          if (clickedAt !== null)
+            emit.server(clickedAt, 'Email Link Clicked', {
+              ...campaign,
+              link_url: 'https://shop.example.com/deals',
+            });
+        },
+      });
   }
 }
 
@@ -669,7 +734,8 @@ export function planStorePerson(
   }
   const identifiedAt = time;
   if (identifiedAt > windowEnd) return finishPlan(ctx, index, seed, person, windowEnd);
-  signUp(ctx, identifiedAt, firstDevice);
+  const consent = drawEmailConsent(ctx, index, identifiedAt);
+  signUp(ctx, identifiedAt, firstDevice, consent);
   if (models.experiments) {
     const arms = exposeToDemoExperiments(ctx, identifiedAt, firstDevice);
     // The planted effect: only non-buyers in the treatment arm draw again, so nobody else's
@@ -706,7 +772,7 @@ export function planStorePerson(
   ))
     browseSession(ctx, at, deviceAt(at));
   for (const at of poissonTimes(random, 0.03, aliveUntil, windowEnd)) browseSession(ctx, at, deviceAt(at));
-  emailCampaigns(ctx, identifiedAt, aliveUntil, buys);
+  emailCampaigns(ctx, identifiedAt, aliveUntil, buys, consent);
   otherChannelCampaigns(ctx, seed, identifiedAt, aliveUntil, buys);
   return finishPlan(ctx, index, seed, person, windowEnd);
 }

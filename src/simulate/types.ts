@@ -76,6 +76,13 @@ export interface PersonTruth {
     paymentFailures: string[];
   } | null;
   advocacy: { npsScore: number | null; referrals: number; reviews: number };
+  /**
+   * Email marketing consent (store, people who signed up; null otherwise): given or refused at
+   * sign-up (the identify's `consent.email`), and when it was withdrawn later (a `Segment
+   * Consent Preference Updated` with `email: false`), or null. The shop's newsletter goes only
+   * to people whose consent stands.
+   */
+  emailConsent: { granted: boolean; at: string; withdrawnAt: string | null } | null;
   /** The demo experiments' arm per experiment id (store, with `experiments: true`). */
   experiments?: Record<string, string>;
   /** City: eligibility traits and the services the resident may use. */
