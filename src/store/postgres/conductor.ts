@@ -17,11 +17,9 @@ import {
   migratePostgres,
   type PostgresConnection,
   type PostgresOpenOptions,
-  rollbackQuietly,
 } from './connection.ts';
-import { settleInterruptedCommits } from './distributed-commit.ts';
+import { settledTransaction, withProcessorOffset } from './offsets.ts';
 import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
-import { ensureOffsetRowSql } from './sql.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS processor_offsets (processor text PRIMARY KEY, seq bigint NOT NULL);
@@ -106,27 +104,21 @@ class PostgresConductorEngine implements ConductorEngine {
   }
 
   async step<T>(work: (x: SqlExecutor, quarantine: QuarantineWrites) => Promise<T>): Promise<T> {
-    return (await this.transact(async (client) => ({
-      value: await work(postgresExecutor(client, this.dialect), this.quarantine(client)),
-    }))) as T;
+    return (await settledTransaction(this.pool, (client) =>
+      work(postgresExecutor(client, this.dialect), this.quarantine(client)),
+    )) as T;
   }
 
-  async processorStep<T>(
+  processorStep<T>(
     processor: string,
     work: (x: SqlExecutor, quarantine: QuarantineWrites, offset: number) => Promise<T>,
   ): Promise<T | undefined> {
-    const offsets = this.dialect.table('processor_offsets');
-    // Committed on its own first, so SKIP LOCKED always has a row to lock or skip.
-    await this.pool.query(ensureOffsetRowSql(offsets), [processor]);
-    return this.transact(async (client) => {
-      const { rows } = await client.query(
-        `SELECT seq FROM ${offsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,
-        [processor],
-      );
-      if (!rows[0]) return { skip: true as const };
-      const x = postgresExecutor(client, this.dialect);
-      return { value: await work(x, this.quarantine(client), Number(rows[0].seq)) };
-    });
+    return withProcessorOffset(
+      this.pool,
+      this.dialect.table('processor_offsets'),
+      processor,
+      (client, offset) => work(postgresExecutor(client, this.dialect), this.quarantine(client), offset),
+    );
   }
 
   /**
@@ -148,31 +140,7 @@ class PostgresConductorEngine implements ConductorEngine {
   }
 
   private quarantine(client: pg.PoolClient): QuarantineWrites {
-    return postgresQuarantineWrites(client, this.dialect.table('quarantine'));
-  }
-
-  /** A step's transaction: interrupted distributed commits settled first (distributed-commit.ts). */
-  private async transact<T>(
-    work: (client: pg.PoolClient) => Promise<{ skip: true } | { value: T }>,
-  ): Promise<T | undefined> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await settleInterruptedCommits(this.pool, client);
-      await client.query('BEGIN');
-      const outcome = await work(client);
-      if ('skip' in outcome) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
-      await client.query('COMMIT');
-      return outcome.value;
-    } catch (error) {
-      broken = await rollbackQuietly(client);
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    return postgresQuarantineWrites(client, this.dialect);
   }
 
   async migrate(): Promise<void> {

@@ -1,30 +1,19 @@
-// The segment store on PostgreSQL: the same tables as the embedded engine, on its own
-// migration component (`segments`) in the state schema. Several processes may run the
-// segments processor: `exclusive` holds the `segments` offset row with FOR UPDATE SKIP LOCKED
-// for a whole step (a second process skips the step), and every query of that step — reads,
-// the commit with its offset, status changes — runs in the step's transaction, so the step
-// lands whole or not at all. Rules, definitions and states are stored as JSON text, not jsonb:
-// jsonb reorders keys, and the service compares definitions by their JSON.
-// Profile ids are `COLLATE "C"` so "profile id order" is byte order, as on SQLite.
+// The segment store on PostgreSQL: its SQL is shared (../sql/segments.ts); here is what
+// differs. The same tables as the embedded engine, on its own migration component (`segments`)
+// in the state schema. Several processes may run the segments processor: `exclusive` holds the
+// `segments` offset row with FOR UPDATE SKIP LOCKED for a whole step (a second process skips
+// the step), and every query of that step — reads, the commit with its offset, status changes —
+// runs in the step's transaction, so the step lands whole or not at all. The commit writes
+// each kind of change as one unnest batch. Profile ids are `COLLATE "C"` so "profile id order"
+// is byte order, as on SQLite.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type pg from 'pg';
 import { funnelTalliesSql, survivorsOf, talliesFromRows } from '../funnel-sql.ts';
-import type {
-  FunnelCohortFilter,
-  FunnelRow,
-  FunnelTallies,
-  HistoryRow,
-  MemberRow,
-  MembershipDayRow,
-  ProfileStateRow,
-  SegmentChanges,
-  SegmentOutboxEntry,
-  SegmentRow,
-  SegmentStatus,
-  SegmentStore,
-  StageHistoryRow,
-  StageRow,
-} from '../segment-types.ts';
+import type { FunnelCohortFilter, FunnelTallies, SegmentChanges } from '../segment-types.ts';
+import { postgresDialect } from '../sql/dialect.ts';
+import { postgresExecutor, type SqlExecutor } from '../sql/executor.ts';
+import type { StoreDialect } from '../sql/query.ts';
+import { SEGMENTS_PROCESSOR, type SegmentEngine, SqlSegmentStore } from '../sql/segments.ts';
 import {
   connectPostgres,
   inTransaction,
@@ -32,20 +21,12 @@ import {
   migratePostgres,
   type PostgresConnection,
   type PostgresOpenOptions,
-  rollbackQuietly,
 } from './connection.ts';
-import { settleInterruptedCommits } from './distributed-commit.ts';
+import { withProcessorOffset } from './offsets.ts';
 import { postgresQuarantineWrites, QUARANTINE_TABLE_SQL } from './quarantine.ts';
-import {
-  ensureOffsetRowSql,
-  lastByKey,
-  type PgQueryable,
-  quoteIdent,
-  storableText,
-  toNumber,
-} from './sql.ts';
+import { lastByKey, type PgQueryable, quoteIdent, storableText } from './sql.ts';
 
-export const SEGMENTS_PROCESSOR = 'segments';
+export { SEGMENTS_PROCESSOR } from '../sql/segments.ts';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS processor_offsets (processor text PRIMARY KEY, seq bigint NOT NULL);
@@ -100,11 +81,9 @@ function tablesOf(schema: string) {
   return {
     offsets: table('processor_offsets'),
     profiles: table('profiles'),
-    segments: table('segments'),
     members: table('segment_members'),
     history: table('segment_history'),
     states: table('segment_profile_state'),
-    funnels: table('funnels'),
     stages: table('lifecycle_stage'),
     stageHistory: table('lifecycle_history'),
     outbox: table('segment_outbox'),
@@ -112,383 +91,57 @@ function tablesOf(schema: string) {
     quarantine: table('quarantine'),
   };
 }
+
 type Tables = ReturnType<typeof tablesOf>;
 
-interface SegmentDbRow {
-  id: string;
-  name: string;
-  rule: string;
-  text: string;
-  version: number;
-  status: SegmentStatus;
-  created_at: string;
-  updated_at: string;
-}
-
-const toSegment = (r: SegmentDbRow): SegmentRow => ({
-  id: r.id,
-  name: r.name,
-  rule: JSON.parse(r.rule),
-  text: r.text,
-  version: Number(r.version),
-  status: r.status,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
-
-interface StateDbRow {
-  profile_id: string;
-  state: string;
-  next_check_at: string | number | null;
-  evaluated_at: string | number | null;
-}
-
-const toState = (r: StateDbRow): ProfileStateRow => ({
-  profileId: r.profile_id,
-  state: JSON.parse(r.state),
-  nextCheckAt: r.next_check_at === null ? null : toNumber(r.next_check_at),
-  evaluatedAt: r.evaluated_at === null ? null : toNumber(r.evaluated_at),
-});
-
-const MEMBER_COLUMNS = 'segment_id AS "segmentId", profile_id AS "profileId", since, reason';
-const STAGE_COLUMNS = 'funnel_id AS "funnelId", profile_id AS "profileId", stage, since';
 const json = (value: unknown) => storableText(JSON.stringify(value ?? null));
 
-export class PostgresSegmentStore implements SegmentStore {
-  private readonly pool: pg.Pool;
+class PostgresSegmentEngine implements SegmentEngine {
+  readonly dialect: StoreDialect;
+  readonly outboxOrder = 'seq';
+  readonly pool: pg.Pool;
   private readonly t: Tables;
   /** The client of the step holding the offset row, for every query made inside `exclusive`. */
   private readonly step = new AsyncLocalStorage<pg.PoolClient>();
+  private readonly poolExecutor: SqlExecutor;
 
-  private constructor(private readonly connection: PostgresConnection) {
+  constructor(readonly connection: PostgresConnection) {
     this.pool = connection.pool;
     this.t = tablesOf(connection.schema);
-  }
-
-  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresSegmentStore> {
-    return migratedOrClosed(new PostgresSegmentStore(connectPostgres(url, options)), (store) =>
-      migratePostgres(store.pool, store.connection.schema, { component: 'segments', migrations: MIGRATIONS }),
-    );
-  }
-
-  async close(): Promise<void> {
-    await this.connection.close();
+    this.dialect = postgresDialect(connection.schema);
+    this.poolExecutor = postgresExecutor(this.pool, this.dialect);
   }
 
   private get db(): PgQueryable {
     return this.step.getStore() ?? this.pool;
   }
 
-  async exclusive<T>(work: () => Promise<T>): Promise<T | undefined> {
-    // Committed on its own first, so SKIP LOCKED always has a row to lock or skip.
-    await this.pool.query(ensureOffsetRowSql(this.t.offsets), [SEGMENTS_PROCESSOR]);
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await settleInterruptedCommits(this.pool, client);
-      await client.query('BEGIN');
-      const { rows } = await client.query(
-        `SELECT seq FROM ${this.t.offsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,
-        [SEGMENTS_PROCESSOR],
-      );
-      if (!rows[0]) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
-      const result = await this.step.run(client, work);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      broken = await rollbackQuietly(client);
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+  current(): SqlExecutor {
+    const held = this.step.getStore();
+    return held ? postgresExecutor(held, this.dialect) : this.poolExecutor;
+  }
+
+  writes<T>(work: (x: SqlExecutor) => Promise<T>): Promise<T> {
+    return work(this.current());
   }
 
   /** Inside a step: its transaction; outside: a transaction of its own. */
-  private async transaction(work: (db: PgQueryable) => Promise<void>): Promise<void> {
+  transaction<T>(work: (x: SqlExecutor) => Promise<T>): Promise<T> {
     const held = this.step.getStore();
-    if (held) return work(held);
-    await inTransaction(this.pool, work);
+    if (held) return work(postgresExecutor(held, this.dialect));
+    return inTransaction(this.pool, (client) => work(postgresExecutor(client, this.dialect)));
   }
 
-  async listSegments(): Promise<SegmentRow[]> {
-    const { rows } = await this.db.query<SegmentDbRow>(
-      `SELECT * FROM ${this.t.segments} ORDER BY id COLLATE "C"`,
+  async exclusive<T>(work: () => Promise<T>): Promise<T | undefined> {
+    return withProcessorOffset(this.pool, this.t.offsets, SEGMENTS_PROCESSOR, (client) =>
+      this.step.run(client, work),
     );
-    return rows.map(toSegment);
-  }
-
-  async getSegment(id: string): Promise<SegmentRow | undefined> {
-    const { rows } = await this.db.query<SegmentDbRow>(`SELECT * FROM ${this.t.segments} WHERE id = $1`, [
-      id,
-    ]);
-    return rows[0] ? toSegment(rows[0]) : undefined;
-  }
-
-  async saveSegment(row: SegmentRow): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${this.t.segments} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (id) DO UPDATE SET name = excluded.name, rule = excluded.rule, text = excluded.text,
-         version = excluded.version, status = excluded.status, created_at = excluded.created_at,
-         updated_at = excluded.updated_at`,
-      [
-        row.id,
-        storableText(row.name),
-        json(row.rule),
-        storableText(row.text),
-        row.version,
-        row.status,
-        row.createdAt,
-        row.updatedAt,
-      ],
-    );
-  }
-
-  async deleteSegment(id: string): Promise<boolean> {
-    let existed = false;
-    await this.transaction(async (db) => {
-      await db.query(`DELETE FROM ${this.t.members} WHERE segment_id = $1`, [id]);
-      await db.query(`DELETE FROM ${this.t.history} WHERE segment_id = $1`, [id]);
-      existed = ((await db.query(`DELETE FROM ${this.t.segments} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
-    });
-    return existed;
-  }
-
-  async setSegmentStatus(id: string, version: number, status: SegmentStatus): Promise<void> {
-    await this.db.query(`UPDATE ${this.t.segments} SET status = $1 WHERE id = $2 AND version = $3`, [
-      status,
-      id,
-      version,
-    ]);
-  }
-
-  async listFunnels(): Promise<FunnelRow[]> {
-    const { rows } = await this.db.query(`SELECT * FROM ${this.t.funnels} ORDER BY id COLLATE "C"`);
-    return rows.map((r) => ({
-      id: r.id,
-      definition: JSON.parse(r.definition),
-      version: Number(r.version),
-      status: r.status,
-      updatedAt: r.updated_at,
-    }));
-  }
-
-  async saveFunnel(row: FunnelRow): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${this.t.funnels} VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (id) DO UPDATE SET definition = excluded.definition, version = excluded.version,
-         status = excluded.status, updated_at = excluded.updated_at`,
-      [row.id, json(row.definition), row.version, row.status, row.updatedAt],
-    );
-  }
-
-  async deleteFunnel(id: string): Promise<boolean> {
-    let existed = false;
-    await this.transaction(async (db) => {
-      await db.query(`DELETE FROM ${this.t.stages} WHERE funnel_id = $1`, [id]);
-      await db.query(`DELETE FROM ${this.t.stageHistory} WHERE funnel_id = $1`, [id]);
-      existed = ((await db.query(`DELETE FROM ${this.t.funnels} WHERE id = $1`, [id])).rowCount ?? 0) > 0;
-    });
-    return existed;
-  }
-
-  async setFunnelStatus(id: string, version: number, status: SegmentStatus): Promise<void> {
-    await this.db.query(`UPDATE ${this.t.funnels} SET status = $1 WHERE id = $2 AND version = $3`, [
-      status,
-      id,
-      version,
-    ]);
-  }
-
-  async memberCounts(): Promise<Map<string, number>> {
-    const { rows } = await this.db.query(
-      `SELECT segment_id AS id, count(*) AS n FROM ${this.t.members} GROUP BY segment_id`,
-    );
-    return new Map(rows.map((r) => [r.id as string, toNumber(r.n)]));
-  }
-
-  async listMembers(segmentId: string, options: { afterId?: string; limit: number }): Promise<MemberRow[]> {
-    const { rows } = await this.db.query<MemberRow>(
-      `SELECT ${MEMBER_COLUMNS} FROM ${this.t.members} WHERE segment_id = $1 AND profile_id > $2
-       ORDER BY profile_id LIMIT $3`,
-      [segmentId, options.afterId ?? '', options.limit],
-    );
-    return rows;
-  }
-
-  async membersOf(segmentId: string, profileIds: string[]): Promise<MemberRow[]> {
-    if (profileIds.length === 0) return [];
-    const { rows } = await this.db.query<MemberRow>(
-      `SELECT ${MEMBER_COLUMNS} FROM ${this.t.members} WHERE segment_id = $1 AND profile_id = ANY($2::text[])`,
-      [segmentId, profileIds],
-    );
-    return rows;
-  }
-
-  async membershipsOfProfile(profileId: string): Promise<MemberRow[]> {
-    const { rows } = await this.db.query<MemberRow>(
-      `SELECT ${MEMBER_COLUMNS} FROM ${this.t.members} WHERE profile_id = $1 ORDER BY segment_id COLLATE "C"`,
-      [profileId],
-    );
-    return rows;
-  }
-
-  async historyOf(segmentId: string, profileId?: string): Promise<HistoryRow[]> {
-    const columns = 'segment_id AS "segmentId", profile_id AS "profileId", change, at, reason';
-    const byProfile = profileId === undefined ? '' : 'AND profile_id = $2';
-    const { rows } = await this.db.query<HistoryRow>(
-      `SELECT ${columns} FROM ${this.t.history} WHERE segment_id = $1 ${byProfile} ORDER BY id`,
-      profileId === undefined ? [segmentId] : [segmentId, profileId],
-    );
-    return rows;
-  }
-
-  async membershipByDay(fromDay: string, segmentId?: string): Promise<MembershipDayRow[]> {
-    const one = segmentId === undefined ? '' : 'AND segment_id = $2';
-    const { rows } = await this.db.query(
-      `SELECT segment_id, substr(at, 1, 10) AS day,
-              count(*) FILTER (WHERE change = 'entered') AS entered,
-              count(*) FILTER (WHERE change = 'exited') AS exited
-       FROM ${this.t.history} WHERE at COLLATE "C" >= $1 ${one}
-       GROUP BY segment_id, day ORDER BY segment_id COLLATE "C", day`,
-      segmentId === undefined ? [fromDay] : [fromDay, segmentId],
-    );
-    return rows.map((r) => ({
-      segmentId: r.segment_id as string,
-      day: r.day as string,
-      entered: toNumber(r.entered),
-      exited: toNumber(r.exited),
-    }));
-  }
-
-  async stagesOf(profileIds: string[]): Promise<StageRow[]> {
-    if (profileIds.length === 0) return [];
-    const { rows } = await this.db.query<StageRow>(
-      `SELECT ${STAGE_COLUMNS} FROM ${this.t.stages} WHERE profile_id = ANY($1::text[])`,
-      [profileIds],
-    );
-    return rows;
-  }
-
-  async allStages(funnelId: string): Promise<StageRow[]> {
-    const { rows } = await this.db.query<StageRow>(
-      `SELECT ${STAGE_COLUMNS} FROM ${this.t.stages} WHERE funnel_id = $1 ORDER BY profile_id`,
-      [funnelId],
-    );
-    return rows;
-  }
-
-  async stageHistoryOf(funnelId: string): Promise<StageHistoryRow[]> {
-    const { rows } = await this.db.query<StageHistoryRow>(
-      `SELECT funnel_id AS "funnelId", profile_id AS "profileId", from_stage AS "fromStage",
-         to_stage AS "toStage", at
-       FROM ${this.t.stageHistory} WHERE funnel_id = $1 ORDER BY id`,
-      [funnelId],
-    );
-    return rows;
-  }
-
-  async funnelTallies(
-    funnelId: string,
-    stageIds: string[],
-    cohort: FunnelCohortFilter | null,
-  ): Promise<FunnelTallies> {
-    if (stageIds.length === 0) return talliesFromRows(0, []);
-    const merged = await this.db.query<{ id: string; merged_into: string }>(
-      `SELECT profile_id AS id, merged_into FROM ${this.t.profiles} WHERE merged_into IS NOT NULL`,
-    );
-    const query = funnelTalliesSql(
-      {
-        engine: 'postgres',
-        survivors: survivorsOf(merged.rows.map((row) => ({ id: row.id, mergedInto: row.merged_into }))),
-        tables: {
-          profiles: this.t.profiles,
-          stages: this.t.stages,
-          stageHistory: this.t.stageHistory,
-          members: this.t.members,
-          states: this.t.states,
-        },
-      },
-      funnelId,
-      stageIds,
-      cohort,
-    );
-    const { rows } = await this.db.query(query.text, query.values);
-    return talliesFromRows(stageIds.length, rows as Parameters<typeof talliesFromRows>[1]);
-  }
-
-  async loadStates(profileIds: string[]): Promise<Map<string, ProfileStateRow>> {
-    if (profileIds.length === 0) return new Map();
-    const { rows } = await this.db.query<StateDbRow>(
-      `SELECT * FROM ${this.t.states} WHERE profile_id = ANY($1::text[])`,
-      [profileIds],
-    );
-    return new Map(rows.map((r) => [r.profile_id, toState(r)]));
-  }
-
-  async pageStates(afterId: string, limit: number): Promise<ProfileStateRow[]> {
-    const { rows } = await this.db.query<StateDbRow>(
-      `SELECT * FROM ${this.t.states} WHERE profile_id > $1 ORDER BY profile_id LIMIT $2`,
-      [afterId, limit],
-    );
-    return rows.map(toState);
-  }
-
-  async dueRechecks(atMs: number, limit: number): Promise<string[]> {
-    const { rows } = await this.db.query<{ profile_id: string }>(
-      `SELECT profile_id FROM ${this.t.states} WHERE next_check_at IS NOT NULL AND next_check_at <= $1
-       ORDER BY next_check_at LIMIT $2`,
-      [atMs, limit],
-    );
-    return rows.map((r) => r.profile_id);
-  }
-
-  async requestRechecks(profileIds: string[], atMs: number): Promise<void> {
-    if (profileIds.length === 0) return;
-    await this.db.query(
-      `UPDATE ${this.t.states} SET next_check_at = $2
-       WHERE profile_id = ANY($1::text[]) AND (next_check_at IS NULL OR next_check_at > $2)`,
-      [profileIds, atMs],
-    );
-  }
-
-  async profileMap(): Promise<Map<string, string>> {
-    const { rows } = await this.db.query<{ profile_id: string; merged_into: string }>(
-      `SELECT profile_id, merged_into FROM ${this.t.profiles} WHERE merged_into IS NOT NULL`,
-    );
-    const direct = new Map(rows.map((r) => [r.profile_id, r.merged_into]));
-    const resolved = new Map<string, string>();
-    for (const id of direct.keys()) {
-      let target = direct.get(id) as string;
-      for (let hops = 0; direct.has(target) && hops < 100; hops++) target = direct.get(target) as string;
-      resolved.set(id, target);
-    }
-    return resolved;
-  }
-
-  async getMeta(key: string): Promise<unknown> {
-    const { rows } = await this.db.query(`SELECT value FROM ${this.t.meta} WHERE key = $1`, [key]);
-    return rows[0] ? JSON.parse(rows[0].value) : undefined;
-  }
-
-  async setMeta(key: string, value: unknown): Promise<void> {
-    await this.db.query(
-      `INSERT INTO ${this.t.meta} VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-      [key, json(value)],
-    );
-  }
-
-  async getOffset(): Promise<number> {
-    const { rows } = await this.db.query(`SELECT seq FROM ${this.t.offsets} WHERE processor = $1`, [
-      SEGMENTS_PROCESSOR,
-    ]);
-    return rows[0] ? toNumber(rows[0].seq) : 0;
   }
 
   async commit(changes: SegmentChanges, offset: number): Promise<void> {
-    await this.transaction((db) => this.write(db, changes, offset));
+    const held = this.step.getStore();
+    if (held) return this.write(held, changes, offset);
+    await inTransaction(this.pool, (client) => this.write(client, changes, offset));
   }
 
   /** The same order as the embedded engine: removals before additions, then the offset. */
@@ -594,7 +247,7 @@ export class PostgresSegmentStore implements SegmentStore {
         `INSERT INTO ${t.meta} VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         [key, json(value)],
       );
-    const quarantine = postgresQuarantineWrites(db, t.quarantine);
+    const quarantine = postgresQuarantineWrites(db, this.dialect);
     for (const entry of changes.quarantine ?? []) await quarantine.put(entry);
     for (const id of changes.releaseQuarantined ?? []) await quarantine.release(id);
     await db.query(
@@ -613,16 +266,48 @@ export class PostgresSegmentStore implements SegmentStore {
     );
   }
 
-  async outbox(limit: number): Promise<SegmentOutboxEntry[]> {
-    const { rows } = await this.db.query<SegmentOutboxEntry>(
-      `SELECT message_id AS "messageId", json, created_at AS "createdAt" FROM ${this.t.outbox} ORDER BY seq LIMIT $1`,
-      [limit],
+  async funnelTallies(
+    funnelId: string,
+    stageIds: string[],
+    cohort: FunnelCohortFilter | null,
+  ): Promise<FunnelTallies> {
+    if (stageIds.length === 0) return talliesFromRows(0, []);
+    const merged = await this.db.query<{ id: string; merged_into: string }>(
+      `SELECT profile_id AS id, merged_into FROM ${this.t.profiles} WHERE merged_into IS NOT NULL`,
     );
-    return rows;
+    const query = funnelTalliesSql(
+      {
+        engine: 'postgres',
+        survivors: survivorsOf(merged.rows.map((row) => ({ id: row.id, mergedInto: row.merged_into }))),
+        tables: {
+          profiles: this.t.profiles,
+          stages: this.t.stages,
+          stageHistory: this.t.stageHistory,
+          members: this.t.members,
+          states: this.t.states,
+        },
+      },
+      funnelId,
+      stageIds,
+      cohort,
+    );
+    const { rows } = await this.db.query(query.text, query.values);
+    return talliesFromRows(stageIds.length, rows as Parameters<typeof talliesFromRows>[1]);
   }
 
-  async removeFromOutbox(messageIds: string[]): Promise<void> {
-    if (messageIds.length === 0) return;
-    await this.db.query(`DELETE FROM ${this.t.outbox} WHERE message_id = ANY($1::text[])`, [messageIds]);
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+export class PostgresSegmentStore extends SqlSegmentStore {
+  static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresSegmentStore> {
+    const engine = new PostgresSegmentEngine(connectPostgres(url, options));
+    return migratedOrClosed(new PostgresSegmentStore(engine), () =>
+      migratePostgres(engine.pool, engine.connection.schema, {
+        component: 'segments',
+        migrations: MIGRATIONS,
+      }),
+    );
   }
 }

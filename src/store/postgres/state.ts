@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { numberedPlaceholders, type ProfileListDialect, profileListSql } from '../profile-list-sql.ts';
+import { postgresDialect } from '../sql/dialect.ts';
 import type {
   ComputedProperty,
   ConsentState,
@@ -28,16 +29,15 @@ import {
   migratePostgres,
   type PostgresConnection,
   type PostgresOpenOptions,
-  rollbackQuietly,
 } from './connection.ts';
-import { settleInterruptedCommits } from './distributed-commit.ts';
 import { PostgresIngestLog } from './log.ts';
 import { LOG_MIGRATIONS, STATE_MIGRATIONS } from './migrations.ts';
+import { withProcessorOffset } from './offsets.ts';
 import * as privacy from './privacy.ts';
 import * as profiles from './profiles.ts';
 import { PostgresQuarantine, postgresQuarantineWrites } from './quarantine.ts';
 import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
-import { ensureOffsetRowSql, storableText, toNumber } from './sql.ts';
+import { storableText, toNumber } from './sql.ts';
 
 function postgresProfileList(profiles: string): ProfileListDialect {
   return {
@@ -63,7 +63,7 @@ export class PostgresStateStore implements StateStore {
     this.pool = connection.pool;
     this.tables = connection.tables;
     this.log = new PostgresIngestLog(connection.pool, connection.tables, connection.schema);
-    this.quarantine = new PostgresQuarantine(connection.pool, connection.tables.quarantine);
+    this.quarantine = new PostgresQuarantine(connection.pool, postgresDialect(connection.schema));
   }
 
   static async open(url: string, options: PostgresOpenOptions = {}): Promise<PostgresStateStore> {
@@ -96,32 +96,9 @@ export class PostgresStateStore implements StateStore {
     processor: string,
     work: (tx: ProfileTransaction, offset: number) => Promise<T>,
   ): Promise<T | undefined> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      // Committed on its own first, so SKIP LOCKED below always has a row to lock or skip; a
-      // row inserted inside the transaction would be invisible to (and not skipped by) peers.
-      await client.query(ensureOffsetRowSql(this.tables.processorOffsets), [processor]);
-      await settleInterruptedCommits(this.pool, client);
-      await client.query('BEGIN');
-      const { rows } = await client.query<{ seq: string }>(
-        `SELECT seq FROM ${this.tables.processorOffsets} WHERE processor = $1 FOR UPDATE SKIP LOCKED`,
-        [processor],
-      );
-      const locked = rows[0];
-      if (!locked) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
-      const result = await work(this.transaction(client, processor), toNumber(locked.seq));
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      broken = await rollbackQuietly(client);
-      throw error;
-    } finally {
-      client.release(broken);
-    }
+    return withProcessorOffset(this.pool, this.tables.processorOffsets, processor, (client, offset) =>
+      work(this.transaction(client, processor), offset),
+    );
   }
 
   private transaction(client: pg.PoolClient, processor: string): ProfileTransaction {
@@ -130,7 +107,7 @@ export class PostgresStateStore implements StateStore {
       identitiesOfProfiles: (ids) => profiles.identitiesOfProfiles(client, this.tables, ids),
       loadProfiles: (ids) => profiles.loadProfiles(client, this.tables, ids),
       write: (changes) => profiles.writeChanges(client, this.tables, changes),
-      quarantine: postgresQuarantineWrites(client, this.tables.quarantine),
+      quarantine: postgresQuarantineWrites(client, postgresDialect(this.connection.schema)),
       setOffset: (seq) => profiles.setOffset(client, this.tables.processorOffsets, processor, seq),
     };
   }

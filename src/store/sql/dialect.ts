@@ -4,7 +4,7 @@
 // database (test/store/sql-dialect.test.ts). What both engines accept is written plainly in
 // the stores instead: ON CONFLICT upserts (with a table alias), RETURNING, CAST(... AS integer),
 // SAVEPOINT, quoted column aliases.
-import { quoteIdent, storableJson, storableText } from '../postgres/sql.ts';
+import { quoteIdent, storableJson, storableText, toIso } from '../postgres/sql.ts';
 import { list, raw, type StoreDialect, sql } from './query.ts';
 
 export type { StoreDialect } from './query.ts';
@@ -24,6 +24,7 @@ export const sqliteDialect: StoreDialect = {
   jsonValue: (value) => JSON.stringify(value),
   readJson: (value) => (typeof value === 'string' ? JSON.parse(value) : value),
   readBool: (value) => value === 1 || value === true,
+  readInstant: (value) => (value === null || value === undefined ? null : String(value)),
   isTrue: (column) => `${column} = 1`,
   anyTrue: (column) => `max(${column})`,
   jsonFieldText: (column, key) => `json_extract(${column}, '$.${checkedField(key)}')`,
@@ -46,6 +47,8 @@ export function postgresDialect(schema: string): StoreDialect {
     jsonValue: (value) => storableJson(value),
     readJson: (value) => value,
     readBool: (value) => value === true || value === 1,
+    readInstant: (value) =>
+      value === null || value === undefined ? null : toIso(value instanceof Date ? value : String(value)),
     isTrue: (column) => column,
     anyTrue: (column) => `coalesce(bool_or(${column}), false)`,
     jsonFieldText: (column, key) => `${column}->>'${checkedField(key)}'`,

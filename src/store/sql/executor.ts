@@ -53,3 +53,12 @@ export function postgresExecutor(db: PgQueryable, dialect: StoreDialect): SqlExe
     run: async (q) => (await query(q)).rowCount ?? 0,
   };
 }
+
+/**
+ * Runs one statement on SQLite now, synchronously: for the paths that write inside a
+ * synchronous better-sqlite3 transaction (the profiles processor, the segments commit).
+ */
+export function runSqliteNow(db: SqliteDatabase, query: Sql): number {
+  const { text, values } = compile(query, sqliteDialect);
+  return db.prepare(text).run(...values).changes;
+}

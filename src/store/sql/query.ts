@@ -16,6 +16,8 @@ export interface StoreDialect {
   jsonValue(value: unknown): string;
   /** A JSON column's value as read: SQLite returns text, pg parses jsonb itself. */
   readJson(value: unknown): unknown;
+  /** An instant column's value as ISO text (PostgreSQL's timestamptz arrives as a Date). */
+  readInstant(value: unknown): string | null;
   /** A boolean column's value as read (SQLite's 1/0, pg's true/false; NULL is false). */
   readBool(value: unknown): boolean;
   /** A condition that a boolean column holds. */
