@@ -10,12 +10,16 @@
 //   audit, EvidenceReader.read and testClaim for each of the 20 claims.
 // Each reports time and peak RSS, and the ratio to its baseline. The adjusted Rand index of the
 // personas against the planted kinds says the fit is not merely fast.
+import { randomBytes } from 'node:crypto';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import pg from 'pg';
 import { type Claim, EvidenceReader, testClaim } from '../src/audit/index.ts';
 import { conditionsOf } from '../src/audit/model.ts';
 import { BEHAVIOUR_SQL } from '../src/personas/features.ts';
 import { adjustedRandIndex, fitPersonas, readPeople } from '../src/personas/index.ts';
 import type { ProfileRow, ProfileSearch } from '../src/store/index.ts';
+import { quoteIdent } from '../src/store/postgres/sql.ts';
+import { startThrowawayPostgres } from '../test/support/postgres.ts';
 import { MemorySampler } from './support/process-stats.ts';
 
 const DAY = 86_400;
@@ -30,44 +34,97 @@ function option(args: string[], name: string, fallback: number): number {
 const kindOf = (i: number) => i % 4;
 const id = (i: number) => `p${String(i).padStart(8, '0')}`;
 
-async function fill(people: number) {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  // Per kind: orders, views, email opens, and how long ago the last event was (days).
-  await connection.run(`CREATE TABLE events AS
-    WITH people AS (SELECT i, i % 4 AS kind, (i * 2654435761) % 1000 AS h FROM range(${people}) t(i)),
+/** The planted events, per person: orders, views, email opens, and the last event's age in days. */
+const PLAN = (people: number, range: (n: string) => string) => `
+    people AS (SELECT i, i % 4 AS kind, (i * 2654435761) % 1000 AS h FROM ${range(String(people))} t(i)),
     plan AS (SELECT i, kind, h,
       CASE kind WHEN 0 THEN 1 + h % 2 WHEN 1 THEN 8 + h % 5 WHEN 2 THEN 0 ELSE 1 END AS orders,
       CASE kind WHEN 0 THEN 2 WHEN 1 THEN 3 WHEN 2 THEN 8 + h % 4 ELSE 1 END AS views,
       CASE kind WHEN 2 THEN 3 + h % 3 ELSE 0 END AS opens,
       CASE kind WHEN 3 THEN 200 + h % 100 ELSE 1 + h % 30 END AS last_days
-      FROM people)
-    SELECT 'p' || lpad(CAST(i AS VARCHAR), 8, '0') AS profile_id, 'track' AS type, ev.name,
+      FROM people)`;
+
+const EVENT_COLUMNS = (range: (n: string) => string, json: string) => `
+    'p' || lpad(CAST(i AS VARCHAR), 8, '0') AS profile_id, 'track' AS type, ev.name,
       to_timestamp(${NOW / 1000} - (last_days + ev.n * 3) * ${DAY}) AS timestamp,
       CAST(CASE WHEN ev.name = 'Order Completed'
         THEN '{"revenue":' || CASE kind WHEN 0 THEN 400 + h % 200 ELSE 15 + h % 10 END || ',"product_id":"' || CASE WHEN ev.n = 0 AND h % 3 = 0 THEN 'printer' WHEN ev.n = 1 AND h % 6 = 0 THEN 'ink' ELSE 'other' END || '"}'
-        ELSE '{}' END AS JSON) AS properties
+        ELSE '{}' END AS ${json}) AS properties
     FROM plan, LATERAL (
-      SELECT 'Order Completed' AS name, n FROM range(orders) r(n)
-      UNION ALL SELECT 'Product Viewed', n FROM range(views) r(n)
-      UNION ALL SELECT 'Email Opened', n FROM range(opens) r(n)
+      SELECT 'Order Completed' AS name, n FROM ${range('orders')} r(n)
+      UNION ALL SELECT 'Product Viewed', n FROM ${range('views')} r(n)
+      UNION ALL SELECT 'Email Opened', n FROM ${range('opens')} r(n)
       UNION ALL SELECT 'Signed Up', 0
-    ) ev`);
-  const events = {
-    async query(sql: string, params: unknown[] = []) {
-      const result = await connection.runAndReadAll(sql, params as DuckDBValue[]);
-      return result
-        .getRowObjectsJS()
-        .map((row) =>
-          Object.fromEntries(
-            Object.entries(row).map(([k, v]) => [
-              k,
-              typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v,
-            ]),
-          ),
-        );
+    ) ev`;
+
+type Rows = Record<string, unknown>[];
+interface World {
+  engine: string;
+  events: { query(sql: string, params?: unknown[]): Promise<Rows> };
+  state: {
+    searchProfiles(search: ProfileSearch): Promise<ProfileRow[]>;
+    computedPropertiesOf(): Promise<never[]>;
+  };
+  profileMap(): Promise<Map<string, string>>;
+  close(): Promise<void>;
+}
+
+const plain = (row: Record<string, unknown>) =>
+  Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [
+      k,
+      typeof v === 'bigint' ? Number(v) : v instanceof Date ? v.toISOString() : v,
+    ]),
+  );
+
+async function duckdbEvents(people: number) {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const range = (n: string) => `range(${n})`;
+  await connection.run(
+    `CREATE TABLE events AS WITH ${PLAN(people, range)} SELECT ${EVENT_COLUMNS(range, 'JSON')}`,
+  );
+  return {
+    events: {
+      async query(sql: string, params: unknown[] = []) {
+        const result = await connection.runAndReadAll(sql, params as DuckDBValue[]);
+        return result.getRowObjectsJS().map(plain);
+      },
+    },
+    close: async () => connection.closeSync(),
+  };
+}
+
+/** The same events in PostgreSQL, in a table of the store's column types (text, timestamptz, jsonb). */
+async function postgresEvents(people: number) {
+  const cluster = process.env.RAPPORT_BENCH_DATABASE_URL ? null : await startThrowawayPostgres();
+  const url = process.env.RAPPORT_BENCH_DATABASE_URL ?? (cluster?.url as string);
+  const schema = `bench_personas_${randomBytes(4).toString('hex')}`;
+  const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` });
+  await pool.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+  await pool.query(`CREATE TABLE ${quoteIdent(schema)}.events (profile_id text NOT NULL, type text NOT NULL,
+    name text, timestamp timestamptz NOT NULL, properties jsonb)`);
+  // generate_series is inclusive: 0 .. n-1.
+  const range = (n: string) => `generate_series(0, (${n}) - 1)`;
+  await pool.query(
+    `INSERT INTO ${quoteIdent(schema)}.events WITH ${PLAN(people, range)} SELECT ${EVENT_COLUMNS(range, 'jsonb')}`,
+  );
+  await pool.query(`ANALYZE ${quoteIdent(schema)}.events`);
+  return {
+    events: {
+      async query(sql: string, params: unknown[] = []) {
+        return (await pool.query(sql, params)).rows.map(plain);
+      },
+    },
+    close: async () => {
+      await pool.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`);
+      await pool.end();
+      await cluster?.stop();
     },
   };
+}
+
+function profilesOf(people: number) {
   const cities = ['Lyon', 'Leeds', 'Boston', 'Denver', 'Osaka', 'Porto', 'Ghent', 'Turin'];
   const profiles: ProfileRow[] = Array.from({ length: people }, (_, i) => {
     const trait = (value: unknown) => ({ value, at: '', source: 'bench', messageId: '' });
@@ -93,20 +150,27 @@ async function fill(people: number) {
       mergedInto: null,
     } as unknown as ProfileRow;
   });
-  const state = {
+  return {
     async searchProfiles(search: ProfileSearch) {
       const from = search.afterId ? Number(search.afterId.slice(1)) + 1 : 0;
       return profiles.slice(from, from + search.limit);
     },
-    async computedPropertiesOf() {
+    async computedPropertiesOf(): Promise<never[]> {
       return [];
     },
   };
+}
+
+async function fill(people: number, engine: 'duckdb' | 'postgres'): Promise<World> {
+  const started = performance.now();
+  const store = engine === 'duckdb' ? await duckdbEvents(people) : await postgresEvents(people);
+  console.log(`${engine}: filled in ${((performance.now() - started) / 1000).toFixed(1)} s`);
   return {
-    events,
-    state,
+    engine,
+    events: store.events,
+    state: profilesOf(people),
     profileMap: async () => new Map<string, string>(),
-    close: () => connection.closeSync(),
+    close: store.close,
   };
 }
 
@@ -165,14 +229,32 @@ function claims(): Claim[] {
   return out;
 }
 
+function engines(args: string[]): Array<'duckdb' | 'postgres'> {
+  const i = args.indexOf('--engine');
+  const engine = i >= 0 ? args[i + 1] : 'both';
+  if (engine === 'duckdb' || engine === 'postgres') return [engine];
+  if (engine === 'both') return ['duckdb', 'postgres'];
+  throw new Error(`--engine: duckdb, postgres or both, not ${engine}`);
+}
+
 export async function run(args: string[]): Promise<void> {
   const people = option(args, 'people', 100_000);
   const k = option(args, 'k', 4);
   const restarts = option(args, 'restarts', 3);
-  console.log(
-    `personas bench: ${people.toLocaleString('en')} people, DuckDB in memory, k = ${k}, ${restarts} restarts`,
-  );
-  const world = await fill(people);
+  for (const engine of engines(args)) {
+    console.log(
+      `personas bench: ${people.toLocaleString('en')} people, ${engine}, k = ${k}, ${restarts} restarts`,
+    );
+    const world = await fill(people, engine);
+    try {
+      await measureWorld(world, k, restarts);
+    } finally {
+      await world.close();
+    }
+  }
+}
+
+async function measureWorld(world: World, k: number, restarts: number): Promise<void> {
   const n = (await world.events.query('SELECT count(*) AS n FROM events'))[0]?.n;
   console.log(`${Number(n).toLocaleString('en')} events`);
   const traits = [
@@ -231,5 +313,4 @@ export async function run(args: string[]): Promise<void> {
     `audit of 20 claims: ${(audit.ms / 1000).toFixed(2)} s, peak RSS ${audit.peakMb.toFixed(0)} MB; ` +
       `${(audit.ms / raw.ms).toFixed(1)}x the raw queries; verdicts ${JSON.stringify(verdicts)}`,
   );
-  world.close();
 }

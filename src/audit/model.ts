@@ -1,6 +1,8 @@
 // The assumption audit's model: a belief is a structured claim about the customers (a share of
 // them, or a difference between two groups of them), tested against who the data says satisfies
 // each condition. Pure: the evidence comes in as sets of profile ids (evidence.ts reads them).
+
+import { measureKey, type PersonFigures, type RivalClaim, testRivals } from './rivals.ts';
 import {
   differenceInterval,
   peopleToSettleDifference,
@@ -11,6 +13,8 @@ import {
 } from './stats.ts';
 import type { Belief, Claim, Condition, Flip, GroupCount, TestResult } from './types.ts';
 
+export { measureKey, type PersonFigures, type RivalClaim } from './rivals.ts';
+
 export type { Belief, Claim, Condition, EventRef, Flip, GroupCount, TestResult, TraitOp } from './types.ts';
 
 export interface Evidence {
@@ -18,6 +22,8 @@ export interface Evidence {
   everyone: ReadonlySet<string>;
   /** Condition key (conditionKey) → the profiles that satisfy it. */
   satisfying: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Measure key (measureKey) → per person, each channel's or persona's figure (rival claims). */
+  figures?: ReadonlyMap<string, PersonFigures>;
 }
 
 export function conditionKey(condition: Condition): string {
@@ -26,7 +32,9 @@ export function conditionKey(condition: Condition): string {
 
 /** Every condition a claim names, for the evidence reader. */
 export function conditionsOf(claim: Claim): Condition[] {
-  return claim.kind === 'share' ? [...claim.among, claim.have] : [...claim.among, claim.group, claim.outcome];
+  if (claim.kind === 'share') return [...claim.among, claim.have];
+  if (claim.kind === 'difference') return [...claim.among, claim.group, claim.outcome];
+  return [...claim.among];
 }
 
 function satisfying(evidence: Evidence, condition: Condition): ReadonlySet<string> {
@@ -117,9 +125,11 @@ function testDifference(
 
 export function testClaim(claim: Claim, evidence: Evidence, now: Date): TestResult {
   const testedAt = now.toISOString();
-  return claim.kind === 'share'
-    ? testShare(claim, evidence, testedAt)
-    : testDifference(claim, evidence, testedAt);
+  if (claim.kind === 'share') return testShare(claim, evidence, testedAt);
+  if (claim.kind === 'difference') return testDifference(claim, evidence, testedAt);
+  const figures = evidence.figures?.get(measureKey(claim));
+  if (!figures) throw new Error(`no figures read for ${measureKey(claim)}`);
+  return testRivals(claim, base(evidence, claim.among), figures, testedAt);
 }
 
 const MAX_FLIPS = 50;

@@ -90,6 +90,25 @@ export const ClaimSchema = Type.Union([
     },
     { additionalProperties: false },
   ),
+  Type.Object(
+    {
+      kind: Type.Literal('preferred_channel'),
+      among: Among,
+      channel: Type.Union([
+        Type.Literal('email'),
+        Type.Literal('sms'),
+        Type.Literal('push'),
+        Type.Literal('webhook'),
+      ]),
+      by: Type.Union([Type.Literal('engagement'), Type.Literal('conversion')]),
+      conversion: Type.Optional(EventRef),
+    },
+    { additionalProperties: false, description: 'the channel people engage with (or buy after) most' },
+  ),
+  Type.Object(
+    { kind: Type.Literal('most_valuable_persona'), among: Among, persona: Name },
+    { additionalProperties: false, description: 'the persona with the most revenue per person' },
+  ),
 ]);
 
 export const BeliefBodySchema = Type.Object(
@@ -114,6 +133,18 @@ const TestResultSchema = Type.Object({
   having: Type.Optional(Type.Integer()),
   group: Type.Optional(GroupCount),
   rest: Type.Optional(GroupCount),
+  rivals: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String(),
+        people: Type.Integer(),
+        value: Type.Union([Type.Number(), Type.Null()]),
+        low: Type.Union([Type.Number(), Type.Null()]),
+        high: Type.Union([Type.Number(), Type.Null()]),
+      }),
+    ),
+  ),
+  rival: Type.Optional(Type.String({ description: 'the closest rival the estimate compares with' })),
   peopleToSettle: Type.Optional(Type.Integer()),
   evidence: Type.String(),
   testedAt: Type.String(),

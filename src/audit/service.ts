@@ -5,7 +5,7 @@ import { readPeople } from '../personas/index.ts';
 import type { LogEntry, StoredReport } from '../store/index.ts';
 import { type Announced, flipEntries } from './announce.ts';
 import { EvidenceReader, type EvidenceSources } from './evidence.ts';
-import { type Belief, type Claim, conditionsOf, testClaim, withResult } from './model.ts';
+import { type Belief, type Claim, conditionsOf, type RivalClaim, testClaim, withResult } from './model.ts';
 import { compareSelf, type SelfComparison } from './self.ts';
 import type { FlipOf } from './types.ts';
 
@@ -85,7 +85,7 @@ export class AuditService {
       const existing = id === undefined ? undefined : kept.beliefs.find((b) => b.id === id);
       if (id !== undefined && !existing) throw new BeliefNotFoundError(`no belief "${id}"`);
       const now = this.now();
-      const evidence = await this.reader.read(conditionsOf(input.claim));
+      const evidence = await this.reader.read(conditionsOf(input.claim), rivalsOf([input.claim]));
       const result = testClaim(input.claim, evidence, now);
       // A changed claim is a new belief to test: the earlier flips were about something else.
       const belief: Belief = {
@@ -136,7 +136,8 @@ export class AuditService {
     return this.serial(async () => {
       const kept = await this.load();
       const now = this.now();
-      const evidence = await this.reader.read(kept.beliefs.flatMap((b) => conditionsOf(b.claim)));
+      const claims = kept.beliefs.map((b) => b.claim);
+      const evidence = await this.reader.read(claims.flatMap(conditionsOf), rivalsOf(claims));
       const flipped: Announced[] = [];
       kept.beliefs = kept.beliefs.map((belief) => {
         const result = testClaim(belief.claim, evidence, now);
@@ -152,6 +153,12 @@ export class AuditService {
       return { beliefs: kept.beliefs, flipped: flipped.map(({ result: _, ...flip }) => flip) };
     });
   }
+}
+
+function rivalsOf(claims: readonly Claim[]): RivalClaim[] {
+  return claims.filter(
+    (c): c is RivalClaim => c.kind === 'preferred_channel' || c.kind === 'most_valuable_persona',
+  );
 }
 
 function nextId(beliefs: readonly Belief[]): string {

@@ -44,7 +44,33 @@ export type Claim =
       direction: 'more' | 'less';
       /** In shares (0.05: five points). */
       margin: number;
+    }
+  | {
+      /** "Email is the channel our buyers prefer": the channel people engage with most, per send. */
+      kind: 'preferred_channel';
+      among: Condition[];
+      channel: 'email' | 'sms' | 'push' | 'webhook';
+      /** engagement: engaged sends per send; conversion: converted within 7 days of an engaged send. */
+      by: 'engagement' | 'conversion';
+      /** The conversion (by: conversion); default Order Completed. */
+      conversion?: EventRef;
+    }
+  | {
+      /** "Persona X is our most valuable": revenue per person, by persona. */
+      kind: 'most_valuable_persona';
+      among: Condition[];
+      persona: string;
     };
+
+/** One of the groups a rival claim compares (a channel, a persona). */
+export interface RivalGroup {
+  name: string;
+  /** People behind the figure. */
+  people: number;
+  value: number;
+  low: number;
+  high: number;
+}
 
 export interface GroupCount {
   people: number;
@@ -61,6 +87,9 @@ export interface TestResult extends Interval {
   having?: number;
   group?: GroupCount;
   rest?: GroupCount;
+  /** A claim that one channel or persona beats the others: each one's figure, and the closest rival. */
+  rivals?: RivalGroup[];
+  rival?: string;
   /** About how many people (in all, or in each group) would settle it; absent when settled or never. */
   peopleToSettle?: number;
   /** The evidence in words. */

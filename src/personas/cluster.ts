@@ -69,7 +69,8 @@ export function fitKMeans(
  * points (evenly spaced, deterministic) are scored, against every point.
  */
 export function silhouette(rows: readonly number[][], labels: readonly number[], sample = 2000): number {
-  const k = Math.max(...labels) + 1;
+  // A loop, not Math.max(...labels): spreading 300,000 labels overflows the call stack.
+  const k = labels.reduce((max, label) => Math.max(max, label), -1) + 1;
   if (k < 2) return 0;
   const step = Math.max(1, Math.floor(rows.length / sample));
   let total = 0;

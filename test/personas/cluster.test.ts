@@ -29,6 +29,13 @@ describe('k-means on Iris, as scikit-learn', () => {
     expect(adjustedRandIndex(fit.labels, species)).toBeCloseTo(0.7302, 4);
   });
 
+  it('scores a labelling of 300,000 people (the benchmark found the call stack overflowing there)', () => {
+    const rows = Array.from({ length: 300_000 }, (_, i) => [i % 2 === 0 ? 0 : 10]);
+    const labels = rows.map((_, i) => i % 2);
+    // Two points a cluster apart, each with its own at distance 0: a perfect silhouette.
+    expect(silhouette(rows, labels, 4)).toBe(1);
+  });
+
   it('chooses k = 2 by silhouette on the raw measurements (0.681), as the Iris silhouette plots show', () => {
     const chosen = chooseClustering(data, { maxK: 6 });
     expect(chosen.k).toBe(2);

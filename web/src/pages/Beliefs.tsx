@@ -136,6 +136,8 @@ interface Vocabulary {
   personas: Array<{ id: string; name: string }>;
 }
 
+type ClaimKind = Claim['kind'];
+
 type PickerKind = 'everyone' | 'trait' | 'event' | 'followed_by' | 'persona';
 
 /** One condition, picked: a trait compared with a value, an event, one event then another, a persona. */
@@ -350,7 +352,10 @@ function ConditionPicker(props: {
 function BeliefForm(props: { vocabulary: Vocabulary; onSaved: () => void }) {
   const { vocabulary } = props;
   const [statement, setStatement] = useState('');
-  const [kind, setKind] = useState<'share' | 'difference'>('share');
+  const [kind, setKind] = useState<ClaimKind>('share');
+  const [channel, setChannel] = useState<'email' | 'sms' | 'push' | 'webhook'>('email');
+  const [by, setBy] = useState<'engagement' | 'conversion'>('engagement');
+  const [persona, setPersona] = useState('');
   const [among, setAmong] = useState<Condition>();
   const [have, setHave] = useState<Condition>();
   const [group, setGroup] = useState<Condition>();
@@ -365,22 +370,26 @@ function BeliefForm(props: { vocabulary: Vocabulary; onSaved: () => void }) {
     try {
       const share = Number(amount) / 100;
       const claim: Claim =
-        kind === 'share'
-          ? {
-              kind: 'share',
-              among: among ? [among] : [],
-              have: have ?? { kind: 'event', event: '' },
-              direction: direction === 'at_most' ? 'at_most' : 'at_least',
-              share,
-            }
-          : {
-              kind: 'difference',
-              among: among ? [among] : [],
-              group: group ?? { kind: 'event', event: '' },
-              outcome: have ?? { kind: 'event', event: '' },
-              direction: direction === 'less' ? 'less' : 'more',
-              margin: share,
-            };
+        kind === 'preferred_channel'
+          ? { kind, among: among ? [among] : [], channel, by }
+          : kind === 'most_valuable_persona'
+            ? { kind, among: among ? [among] : [], persona }
+            : kind === 'share'
+              ? {
+                  kind: 'share',
+                  among: among ? [among] : [],
+                  have: have ?? { kind: 'event', event: '' },
+                  direction: direction === 'at_most' ? 'at_most' : 'at_least',
+                  share,
+                }
+              : {
+                  kind: 'difference',
+                  among: among ? [among] : [],
+                  group: group ?? { kind: 'event', event: '' },
+                  outcome: have ?? { kind: 'event', event: '' },
+                  direction: direction === 'less' ? 'less' : 'more',
+                  margin: share,
+                };
       await beliefsApi.create({ statement, claim });
       setStatement('');
       props.onSaved();
@@ -404,13 +413,15 @@ function BeliefForm(props: { vocabulary: Vocabulary; onSaved: () => void }) {
         id="belief-kind"
         value={kind}
         onChange={(e) => {
-          setKind(e.target.value as 'share' | 'difference');
+          setKind(e.target.value as ClaimKind);
           setDirection(e.target.value === 'share' ? 'at_least' : 'more');
           setAmount(e.target.value === 'share' ? '50' : '0');
         }}
       >
         <option value="share">How many people have something (a share)</option>
         <option value="difference">One group against the rest (a difference)</option>
+        <option value="preferred_channel">The channel they prefer</option>
+        <option value="most_valuable_persona">Our most valuable persona</option>
       </select>
       <ConditionPicker
         id="among"
@@ -419,39 +430,78 @@ function BeliefForm(props: { vocabulary: Vocabulary; onSaved: () => void }) {
         vocabulary={vocabulary}
         onChange={setAmong}
       />
+      {kind === 'preferred_channel' ? (
+        <>
+          <label htmlFor="belief-channel">The channel they prefer</label>
+          <select
+            id="belief-channel"
+            value={channel}
+            onChange={(e) => setChannel(e.target.value as typeof channel)}
+          >
+            <option value="email">email</option>
+            <option value="sms">SMS</option>
+            <option value="push">push</option>
+            <option value="webhook">webhook</option>
+          </select>
+          <label htmlFor="belief-by">Measured by</label>
+          <select id="belief-by" value={by} onChange={(e) => setBy(e.target.value as typeof by)}>
+            <option value="engagement">what they open and click (per message)</option>
+            <option value="conversion">buying within 7 days of engaging</option>
+          </select>
+        </>
+      ) : null}
+      {kind === 'most_valuable_persona' ? (
+        <>
+          <label htmlFor="belief-persona">The persona</label>
+          <select id="belief-persona" value={persona} onChange={(e) => setPersona(e.target.value)}>
+            <option value="">Choose a persona…</option>
+            {vocabulary.personas.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
+        </>
+      ) : null}
       {kind === 'difference' ? (
         <ConditionPicker id="group" legend="The group" vocabulary={vocabulary} onChange={setGroup} />
       ) : null}
-      <ConditionPicker
-        id="have"
-        legend={kind === 'share' ? 'What they have or did' : 'The outcome compared'}
-        vocabulary={vocabulary}
-        onChange={setHave}
-      />
-      <label htmlFor="belief-direction">{kind === 'share' ? 'The share is' : 'The group is'}</label>
-      <select id="belief-direction" value={direction} onChange={(e) => setDirection(e.target.value)}>
-        {kind === 'share' ? (
-          <>
-            <option value="at_least">at least</option>
-            <option value="at_most">at most</option>
-          </>
-        ) : (
-          <>
-            <option value="more">more likely than the rest, by at least</option>
-            <option value="less">less likely than the rest, by at least</option>
-          </>
-        )}
-      </select>
-      <label htmlFor="belief-amount">{kind === 'share' ? 'Percent of them' : 'Percentage points'}</label>
-      <input
-        id="belief-amount"
-        type="number"
-        min="0"
-        max="100"
-        step="any"
-        value={amount}
-        onChange={(e) => setAmount(e.target.value)}
-      />
+      {kind === 'share' || kind === 'difference' ? (
+        <ConditionPicker
+          id="have"
+          legend={kind === 'share' ? 'What they have or did' : 'The outcome compared'}
+          vocabulary={vocabulary}
+          onChange={setHave}
+        />
+      ) : null}
+      {kind === 'share' || kind === 'difference' ? (
+        <>
+          <label htmlFor="belief-direction">{kind === 'share' ? 'The share is' : 'The group is'}</label>
+          <select id="belief-direction" value={direction} onChange={(e) => setDirection(e.target.value)}>
+            {kind === 'share' ? (
+              <>
+                <option value="at_least">at least</option>
+                <option value="at_most">at most</option>
+              </>
+            ) : (
+              <>
+                <option value="more">more likely than the rest, by at least</option>
+                <option value="less">less likely than the rest, by at least</option>
+              </>
+            )}
+          </select>
+          <label htmlFor="belief-amount">{kind === 'share' ? 'Percent of them' : 'Percentage points'}</label>
+          <input
+            id="belief-amount"
+            type="number"
+            min="0"
+            max="100"
+            step="any"
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+          />
+        </>
+      ) : null}
       <button type="submit" className="primary" disabled={busy || !statement.trim()}>
         {busy ? 'Testing…' : 'Test this belief'}
       </button>
@@ -473,15 +523,52 @@ function BeliefCard(props: { belief: Belief; onRemoved: () => void }) {
               <span className={`badge ${VERDICT_CLASS[result.verdict]}`}>
                 {VERDICT_WORDS[result.verdict]}
               </span>{' '}
-              <strong>{percent(result.estimate)}</strong>{' '}
-              <span className="muted">
-                (95% interval {percent(result.low)} to {percent(result.high)}; believed{' '}
-                {belief.claim.kind === 'share'
-                  ? `${belief.claim.direction === 'at_least' ? 'at least' : 'at most'} ${percent(result.threshold)}`
-                  : `${belief.claim.direction} by at least ${percent(result.threshold)}`}
-                )
-              </span>
+              {belief.claim.kind === 'share' || belief.claim.kind === 'difference' ? (
+                <>
+                  <strong>{percent(result.estimate)}</strong>{' '}
+                  <span className="muted">
+                    (95% interval {percent(result.low)} to {percent(result.high)}; believed{' '}
+                    {belief.claim.kind === 'share'
+                      ? `${belief.claim.direction === 'at_least' ? 'at least' : 'at most'} ${percent(result.threshold)}`
+                      : `${belief.claim.direction} by at least ${percent(result.threshold)}`}
+                    )
+                  </span>
+                </>
+              ) : result.rival ? (
+                <span className="muted">against the closest rival, {result.rival}</span>
+              ) : null}
             </p>
+            {result.rivals && result.rivals.length > 0 ? (
+              <table className="small">
+                <caption className="muted">
+                  {belief.claim.kind === 'most_valuable_persona'
+                    ? 'Revenue per person, by persona'
+                    : 'Per person, by channel'}
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">
+                      {belief.claim.kind === 'most_valuable_persona' ? 'Persona' : 'Channel'}
+                    </th>
+                    <th scope="col">People</th>
+                    <th scope="col">Figure (95% interval)</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {result.rivals.map((g) => (
+                    <tr key={g.name}>
+                      <td>{g.name}</td>
+                      <td>{num(g.people)}</td>
+                      <td>
+                        {belief.claim.kind === 'most_valuable_persona'
+                          ? `${(g.value ?? 0).toFixed(2)} (${(g.low ?? 0).toFixed(2)} to ${(g.high ?? 0).toFixed(2)})`
+                          : `${percent(g.value)} (${percent(g.low)} to ${percent(g.high)})`}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
             <p className="small">{result.evidence}</p>
             {result.peopleToSettle ? (
               <p className="small muted">
