@@ -4,7 +4,8 @@
 // with its reason and the message as sent; a dead letter is sent again as kept (refused again,
 // shown), corrected in the page (lands, and its person exists), and discarded after a confirm
 // (a dismissed confirm keeps it); a quarantined entry is replayed (fails again: shown, and the
-// attempt counted) and discarded. Every figure is checked against the API. axe-core runs too.
+// attempt counted) and discarded; the ingest log's state is shown and compacted after a
+// confirmation. Every figure is checked against the API. axe-core runs too.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -184,6 +185,34 @@ describe.skipIf(reason !== null)('the Operations page in headless chromium', () 
     expect((await server.admin('/api/quarantine')).body.byProcessor).toEqual({ warehouse: 1 });
     await expect(quarantine().getByLabel('Processor').textContent()).resolves.not.toContain('profiles');
     await page.screenshot({ path: `${SHOTS}/operations.png`, fullPage: true });
+  });
+
+  it('shows the ingest log as the API has it, and compacts it after a confirmation', async () => {
+    // Opened afresh: the replay above appended to the log after the page first read it.
+    await openFromNav(page, 'Settings', 'Settings');
+    await openFromNav(page, 'Operations', 'Operations');
+    const before = (await server.admin('/api/log')).body;
+    await page.locator('#ingest-log').getByTestId('log-entries').waitFor();
+    await expect(page.getByTestId('log-entries').textContent()).resolves.toBe(
+      before.entries.toLocaleString('en'),
+    );
+    for (const reader of before.readers)
+      await expect(page.locator('#ingest-log').textContent()).resolves.toContain(
+        `#${reader.offset.toLocaleString('en')}`,
+      );
+    page.once('dialog', (dialog) => void dialog.dismiss());
+    await page.getByRole('button', { name: 'Compact now' }).click();
+    expect((await server.admin('/api/log')).body.lastRun).toEqual(before.lastRun);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Compact now' }).click();
+    const status = page.locator('#ingest-log').getByRole('status');
+    await status.getByText(/^Compaction removed/).waitFor();
+    const after = (await server.admin('/api/log')).body;
+    expect(after.lastRun).not.toBeNull();
+    expect(await status.textContent()).toContain(
+      `removed ${after.lastRun.removed.toLocaleString('en')} entr`,
+    );
+    expect(after.removedTotal - before.removedTotal).toBe(after.lastRun.removed);
   });
 
   it('has no serious accessibility violations (axe-core)', async () => {

@@ -891,6 +891,7 @@ export const api = {
     ),
   journeyStats: (id: string) => request<JourneyStats>('GET', `/api/journeys/${encodeURIComponent(id)}/stats`),
   allJourneyStats: () => request<Array<JourneyStats & { journeyId: string }>>('GET', '/api/journey-stats'),
+  deleteJourney: (id: string) => request<void>('DELETE', `/api/journeys/${encodeURIComponent(id)}`),
   pauseJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/pause`),
   resumeJourney: (id: string) => request<Journey>('POST', `/api/journeys/${encodeURIComponent(id)}/resume`),
   decisions: (query: { profileId?: string; journeyId?: string; limit?: number; before?: number | null }) =>

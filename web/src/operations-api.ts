@@ -45,7 +45,38 @@ export interface QuarantinePage {
   nextCursor: number | null;
 }
 
+export interface CompactionReport {
+  startedAt: string;
+  finishedAt: string;
+  cutoff: string | null;
+  readersAt: number;
+  heldBackBy: string[];
+  removed: number;
+  chunks: number;
+  removedThrough: number | null;
+  reclaimedBytes: number;
+}
+export interface LogStatus {
+  retentionMs: number | null;
+  compactionIntervalMs: number;
+  entries: number;
+  oldestSeq: number | null;
+  oldestReceivedAt: string | null;
+  headSeq: number;
+  compactedThrough: number;
+  removedTotal: number;
+  lastCompactedAt: string | null;
+  sizeBytes: number;
+  freeBytes: number | null;
+  readers: Array<{ name: string; offset: number }>;
+  readersAt: number;
+  heldBackBy: string[];
+  lastRun: CompactionReport | null;
+}
+
 export const operations = {
+  log: () => request<LogStatus>('GET', '/api/log'),
+  compactLog: () => request<CompactionReport>('POST', '/api/log/compact'),
   deadLetters: (limit: number, before?: number) =>
     request<DeadLetterPage>('GET', '/api/dead-letters', { query: { limit, before } }),
   replayDeadLetter: (id: number, message?: unknown) =>

@@ -201,6 +201,22 @@ function Detail(props: { id: string }) {
       setError(e);
     }
   }
+  async function remove() {
+    const name = j.definition.name ?? j.journeyId;
+    if (
+      !window.confirm(
+        `Delete the journey “${name}”? No one enters it again; people already on it finish their trip.`,
+      )
+    )
+      return;
+    setError(undefined);
+    try {
+      await api.deleteJourney(j.journeyId);
+      navigate('/journeys');
+    } catch (e) {
+      setError(e);
+    }
+  }
   const s = stats.data;
   return (
     <>
@@ -220,6 +236,9 @@ function Detail(props: { id: string }) {
             aria-expanded={draft !== null}
           >
             {draft ? 'Close the builder' : 'Edit'}
+          </button>
+          <button type="button" onClick={remove}>
+            Delete
           </button>
         </Can>
       </PageHeader>

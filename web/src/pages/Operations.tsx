@@ -6,9 +6,14 @@
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Can } from '../access.tsx';
 import { Card, Empty, ErrorNote, LoadStatus, PageHeader, Pager } from '../components/ui.tsx';
-import { num, when } from '../format.ts';
+import { duration, num, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
-import { type DeadLetter, operations, type QuarantinedEntry } from '../operations-api.ts';
+import {
+  type CompactionReport,
+  type DeadLetter,
+  operations,
+  type QuarantinedEntry,
+} from '../operations-api.ts';
 
 const PAGE = 25;
 
@@ -424,6 +429,104 @@ function Quarantine() {
   );
 }
 
+const megabytes = (bytes: number | null) => (bytes === null ? '–' : `${(bytes / 1_048_576).toFixed(1)} MB`);
+
+function IngestLog() {
+  const log = useApi(() => operations.log(), []);
+  const [report, setReport] = useState<CompactionReport>();
+  const [error, setError] = useState<unknown>();
+  const [busy, setBusy] = useState(false);
+  const data = log.data;
+  async function compact() {
+    const retention = data?.retentionMs
+      ? `older than ${duration(data.retentionMs)}`
+      : 'that every processor has applied';
+    if (!window.confirm(`Compact the ingest log now? Entries ${retention} are removed for good.`)) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      setReport(await operations.compactLog());
+      log.reload();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <Card title="Ingest log" id="ingest-log" wide>
+      <p className="small muted">
+        Every message received is kept in the log until every processor has applied it and the retention
+        allows removing it; compaction removes those entries on a schedule, or now.
+      </p>
+      <LoadStatus state={log} />
+      {data ? (
+        <>
+          <dl className="kv">
+            <dt>Entries kept</dt>
+            <dd data-testid="log-entries">{num(data.entries)}</dd>
+            <dt>Oldest kept</dt>
+            <dd>
+              {data.oldestSeq === null
+                ? 'none'
+                : `#${num(data.oldestSeq)}, received ${when(data.oldestReceivedAt)}`}
+            </dd>
+            <dt>Newest</dt>
+            <dd>#{num(data.headSeq)}</dd>
+            <dt>On disk</dt>
+            <dd>{megabytes(data.sizeBytes)}</dd>
+            <dt>Retention</dt>
+            <dd>{data.retentionMs === null ? 'forever (nothing is removed)' : duration(data.retentionMs)}</dd>
+            <dt>Removed so far</dt>
+            <dd>
+              {num(data.removedTotal)}
+              {data.lastCompactedAt ? `, last on ${when(data.lastCompactedAt)}` : ''}
+            </dd>
+          </dl>
+          <div className="table-wrap">
+            <table>
+              <caption className="small muted">Where each processor stands</caption>
+              <thead>
+                <tr>
+                  <th>Processor</th>
+                  <th className="num">Applied through</th>
+                  <th className="num">Behind</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.readers.map((reader) => (
+                  <tr key={reader.name}>
+                    <td>{processorName(reader.name)}</td>
+                    <td className="num">#{num(reader.offset)}</td>
+                    <td className="num">{num(Math.max(0, data.headSeq - reader.offset))}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {data.heldBackBy.length > 0 ? (
+            <p className="small">
+              Compaction is held back by {data.heldBackBy.join(', ')} (not yet at the newest entry).
+            </p>
+          ) : null}
+          <Can needs="admin">
+            <button type="button" onClick={compact} disabled={busy}>
+              {busy ? 'Compacting…' : 'Compact now'}
+            </button>
+          </Can>
+        </>
+      ) : null}
+      {report ? (
+        <p role="status" className="ok">
+          Compaction removed {num(report.removed)} entr{report.removed === 1 ? 'y' : 'ies'}
+          {report.reclaimedBytes > 0 ? ` and gave back ${megabytes(report.reclaimedBytes)}` : ''}.
+        </p>
+      ) : null}
+      {error ? <ErrorNote error={error} /> : null}
+    </Card>
+  );
+}
+
 export default function Operations() {
   return (
     <>
@@ -431,6 +534,7 @@ export default function Operations() {
       <div className="grid">
         <DeadLetters />
         <Quarantine />
+        <IngestLog />
       </div>
     </>
   );
