@@ -106,3 +106,84 @@ export async function seriousViolations(page: Page): Promise<string[]> {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+// The scripts below run inside the page; they are strings because this project's Node
+// typings have no DOM (as the axe call above).
+
+/** Counts fetches in flight, released once the body has been read (a clone of it). */
+const COUNT_FETCHES = `
+  window.__rapportInflight = 0;
+  const original = window.fetch.bind(window);
+  window.fetch = async (...args) => {
+    window.__rapportInflight++;
+    try {
+      const response = await original(...args);
+      await response.clone().text();
+      return response;
+    } finally {
+      window.__rapportInflight--;
+    }
+  };
+`;
+
+/**
+ * Counts the page's fetches in flight (window.__rapportInflight), for openTimed. Call before
+ * the first navigation: it runs in every document the context opens.
+ */
+export async function countFetches(browser: BrowserContext): Promise<void> {
+  await browser.addInitScript({ content: COUNT_FETCHES });
+}
+
+const interactive = (title: string) => `(() => {
+  const main = document.querySelector('main');
+  return document.title.startsWith(${JSON.stringify(`${title} ·`)}) &&
+    main !== null && main.querySelector('h1') !== null &&
+    (window.__rapportInflight ?? 0) === 0 &&
+    !/Loading/.test(main.textContent ?? '');
+})()`;
+
+/**
+ * Follows a main navigation link and waits until the page is interactive: its title is the
+ * page's, its heading is drawn, no fetch is in flight and nothing says "Loading". Returns the
+ * milliseconds from the click (a figure to report, never to assert: timing depends on the
+ * machine). Needs countFetches on the context.
+ */
+export async function openTimed(page: Page, label: string): Promise<number> {
+  const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true });
+  const started = performance.now();
+  await link.click();
+  await page.waitForFunction(interactive(label), undefined, { polling: 'raf', timeout: 120_000 });
+  return performance.now() - started;
+}
+
+/** The labels of the main navigation's links, in order. */
+export async function navigationLabels(page: Page): Promise<string[]> {
+  const links = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
+  return (await links.allTextContents()).map((text) => text.trim());
+}
+
+/** Tables wider than their holder with no scrolling box around them: their last columns are cut. */
+const CLIPPED_TABLES = `(() => {
+  const clipped = [];
+  for (const table of document.querySelectorAll('main table')) {
+    const holder = table.parentElement;
+    if (table.scrollWidth <= holder.clientWidth + 1) continue;
+    let box = holder;
+    let scrolls = false;
+    while (box && box.tagName !== 'MAIN') {
+      const overflow = getComputedStyle(box).overflowX;
+      if (overflow === 'auto' || overflow === 'scroll') { scrolls = true; break; }
+      box = box.parentElement;
+    }
+    if (scrolls) continue;
+    const section = table.closest('section');
+    const heading = section?.querySelector('h2, h3')?.textContent ?? 'a table';
+    clipped.push(heading + ' (' + table.scrollWidth + ' px in ' + holder.clientWidth + ' px)');
+  }
+  return clipped;
+})()`;
+
+/** Tables in the page cut off on the right (wider than their box, nothing to scroll them). */
+export async function clippedTables(page: Page): Promise<string[]> {
+  return (await page.evaluate(CLIPPED_TABLES)) as string[];
+}

@@ -120,8 +120,8 @@ export function MessageStatsPanel() {
         {nothing ? (
           <Empty title={`No messages from ${data.from} to ${data.to}`}>
             <p>
-              Journeys hand messages to arbitration; so does <code>POST /api/messages</code>. Pick a wider
-              range above, or create a journey on <Link href="/journeys">Journeys</Link>.
+              Messages are sent by journeys. Pick a wider range above, or create a journey with a send step on{' '}
+              <Link href="/journeys">Journeys</Link>.
             </p>
           </Empty>
         ) : null}

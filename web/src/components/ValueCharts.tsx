@@ -35,6 +35,9 @@ export function short(n: number): string {
   return n.toPrecision(2);
 }
 
+/** A 404 from the value routes: no refresh has run yet, which NoValuesYet explains in words. */
+const notRefreshed = (error: unknown) => error instanceof ApiError && error.status === 404;
+
 function NoValuesYet(props: { what: string; computedAt: string | null }) {
   return (
     <Empty title={`No ${props.what} yet`}>
@@ -73,7 +76,12 @@ export function DistributionPanel(props: { version: number }) {
         <option value="value_score">value score</option>
         <option value="p_alive">P(alive)</option>
       </select>
-      {distribution.error ? <ErrorNote error={distribution.error} /> : null}
+      {distribution.error && !notRefreshed(distribution.error) ? (
+        <ErrorNote error={distribution.error} />
+      ) : null}
+      {notRefreshed(distribution.error) ? (
+        <NoValuesYet what={METRIC_NAMES[metric]} computedAt={null} />
+      ) : null}
       {d && d.count === 0 ? <NoValuesYet what={METRIC_NAMES[d.metric]} computedAt={d.computedAt} /> : null}
       {d && d.count > 0 ? <DistributionChart distribution={d} /> : null}
     </>
@@ -135,7 +143,8 @@ export function ScatterPanel(props: { version: number }) {
   const s = scatter.data;
   return (
     <>
-      {scatter.error ? <ErrorNote error={scatter.error} /> : null}
+      {scatter.error && !notRefreshed(scatter.error) ? <ErrorNote error={scatter.error} /> : null}
+      {notRefreshed(scatter.error) ? <NoValuesYet what="CLV and P(alive)" computedAt={null} /> : null}
       {s && s.total === 0 ? <NoValuesYet what="CLV and P(alive)" computedAt={s.computedAt} /> : null}
       {s && s.total > 0 ? <ScatterChart scatter={s} /> : null}
     </>

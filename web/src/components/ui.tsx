@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { ApiError } from '../api.ts';
 import type { Loaded } from '../hooks.ts';
+import { Link } from '../router.tsx';
 
 export function PageHeader(props: { title: string; children?: ReactNode }) {
   return (
@@ -109,14 +110,14 @@ export function NotAvailable(props: { what: string; api: string }) {
 export function DemoHint() {
   return (
     <>
-      <p>Send an event with your write key:</p>
-      <pre className="code">
-        {`curl -u 'rk_write_…:' -H 'Content-Type: application/json' \\
-  -d '{"userId":"user-1","event":"Signed Up"}' ${location.origin}/v1/track`}
-      </pre>
       <p>
-        or fill this instance with a simulated shop:{' '}
-        <code>RAPPORT_WRITE_KEY=rk_write_… npx rapport demo --size small</code>
+        Create a write key under <Link href="/settings">Settings</Link> and give it to your website’s or app’s
+        tracking (any Segment-compatible library, such as analytics.js): people and events appear here as they
+        arrive.
+      </p>
+      <p>
+        To look around first, ask whoever runs this server to fill it with a simulated shop (
+        <code>rapport demo</code>, docs/demo.md).
       </p>
     </>
   );

@@ -35,8 +35,10 @@ function DecisionLog() {
       {log.data && log.data.items.length === 0 && befores.length === 1 ? (
         <Empty title="No messages yet">
           <p>
-            Journeys hand messages to arbitration; so does <code>POST /api/messages</code>. Create a journey
-            on <Link href="/journeys">Journeys</Link>.
+            Messages are sent by journeys. Create one with a send step on{' '}
+            <Link href="/journeys">Journeys</Link>, or try a message on{' '}
+            <Link href="/templates">Templates</Link>
+            with a test send.
           </p>
         </Empty>
       ) : null}

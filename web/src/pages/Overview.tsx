@@ -67,9 +67,8 @@ export default function Overview() {
           {funnel.data === null ? (
             <Empty title="No lifecycle funnel is switched on">
               <p>
-                Switch on the e-commerce preset:{' '}
-                <code>PUT /api/funnels/lifecycle {'{"preset":"ecommerce"}'}</code>, or see{' '}
-                <Link href="/funnel">Funnel</Link>.
+                Switch on the e-commerce funnel (awareness to loyalty) with one click on the{' '}
+                <Link href="/funnel">Funnel and paths</Link> page.
               </p>
             </Empty>
           ) : funnel.data ? (

@@ -270,8 +270,8 @@ function Computed(props: { profile: Profile360 }) {
       ) : null}
       {entries.length === 0 ? (
         <p className="muted">
-          No computed values yet: value scores appear after a value refresh (
-          <code>POST /api/value/refresh</code>).
+          No computed values yet: value scores appear after a refresh (<strong>Recompute now</strong> on the{' '}
+          <Link href="/value">Value</Link> page).
         </p>
       ) : (
         <dl className="kv">

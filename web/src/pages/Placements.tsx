@@ -69,7 +69,8 @@ export default function Placements() {
             <Empty title="No placements yet">
               <p>
                 A placement is a spot on a page or in an app that shows the best offer for the person. Define
-                them with <code>PUT /api/placements</code> (docs/placements.md).
+                them in a definitions file applied with <code>rapport apply</code> (docs/placements.md); their
+                results show here.
               </p>
             </Empty>
           ) : null}

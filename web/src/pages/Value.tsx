@@ -1,6 +1,6 @@
 import { lazy, Suspense, useState } from 'react';
 import { Can } from '../access.tsx';
-import { api, type ChurnModel, type Renewals } from '../api.ts';
+import { ApiError, api, type ChurnModel, type Renewals } from '../api.ts';
 import { PersonLink } from '../components/PersonLink.tsx';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { DistributionPanel, ScatterPanel, ValidationPanel } from '../components/ValueCharts.tsx';
@@ -88,6 +88,19 @@ function RenewalSummary(props: { renewals: Renewals }) {
   );
 }
 
+/** A value route's refusal: a 404 means no refresh has run yet, said in words; others as they are. */
+function ValueError(props: { error: unknown }) {
+  if (!props.error) return null;
+  if (props.error instanceof ApiError && props.error.status === 404)
+    return (
+      <p className="muted">
+        No value scores yet: press “Recompute now” above to compute every customer’s CLV, P(alive) and value
+        score from their purchases.
+      </p>
+    );
+  return <ErrorNote error={props.error} />;
+}
+
 export default function Value() {
   const [order, setOrder] = useState<'top' | 'bottom'>('top');
   const ranking = useApi(() => api.ranking(order, 15), [order]);
@@ -135,7 +148,7 @@ export default function Value() {
             <option value="top">most valuable</option>
             <option value="bottom">least valuable</option>
           </select>
-          {ranking.error ? <ErrorNote error={ranking.error} /> : null}
+          <ValueError error={ranking.error} />
           {ranking.data && ranking.data.items.length === 0 ? (
             <Empty title="No value scores yet">
               <p>
@@ -181,7 +194,7 @@ export default function Value() {
           ) : null}
         </Card>
         <Card title="Renewal calendar" id="renewals">
-          {renewals.error ? <ErrorNote error={renewals.error} /> : null}
+          <ValueError error={renewals.error} />
           {renewals.data && renewals.data.months.length === 0 ? (
             <p className="muted">No subscriptions up for renewal.</p>
           ) : null}
@@ -202,7 +215,7 @@ export default function Value() {
               : ''}
             .
           </p>
-          {budget.error ? <ErrorNote error={budget.error} /> : null}
+          <ValueError error={budget.error} />
           {budget.data && budget.data.chosen.length === 0 ? (
             <p className="muted">Nobody with value that can still be saved.</p>
           ) : null}
