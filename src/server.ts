@@ -378,6 +378,7 @@ export async function createServer(
     state,
     identity: config.identity,
     ruleMembers: (input) => explorerSegments.ruleMembers(input),
+    surveyAnswers: (profileIds) => surveyStore.responsesOf(profileIds),
   });
   await app.register(segmentRoutes, {
     state,

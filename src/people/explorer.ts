@@ -5,7 +5,13 @@
 import { stringify } from 'csv-stringify/sync';
 import { RapportError } from '../errors/index.ts';
 import type { IdentityConfig } from '../identity/index.ts';
-import { type ProfileSummary, profilesNamedBy, summariesOf } from '../profiles/index.ts';
+import {
+  mergedIdsOf,
+  type ProfileSummary,
+  profilesNamedBy,
+  summariesOf,
+  survivorOf,
+} from '../profiles/index.ts';
 import type { ProfileListOrder, ProfileListQuery, ProfileRow, StateStore } from '../store/index.ts';
 
 /** The segments' answer for a rule (JSON or text): every member now, and the rule printed. */
@@ -14,10 +20,35 @@ export type RuleMembers = (input: {
   text?: string;
 }) => Promise<{ ids: string[]; text: string }>;
 
+/** A survey answer as a person's 360 shows it. */
+export interface SurveyAnswer {
+  surveyId: string;
+  answers: Record<string, unknown>;
+  channel: string | null;
+  answeredAt: string;
+}
+
 export interface PeopleDeps {
   state: StateStore;
   identity: IdentityConfig;
   ruleMembers: RuleMembers;
+  /** The survey answers these profiles gave (the surveys' store); omitted: none are kept. */
+  surveyAnswers?: (profileIds: string[]) => Promise<SurveyAnswer[]>;
+}
+
+/** Everything a person answered, under their own id and every id merged into it; undefined: no such person. */
+export async function surveyAnswersOf(
+  deps: PeopleDeps,
+  profileId: string,
+): Promise<{ profileId: string; items: SurveyAnswer[] } | undefined> {
+  const person = await survivorOf(deps.state, profileId);
+  if (!person) return undefined;
+  const ids = [person.profileId, ...(await mergedIdsOf(deps.state, person.profileId))];
+  const answers = deps.surveyAnswers ? await deps.surveyAnswers(ids) : [];
+  const items = answers
+    .map(({ surveyId, answers, channel, answeredAt }) => ({ surveyId, answers, channel, answeredAt }))
+    .sort((a, b) => b.answeredAt.localeCompare(a.answeredAt));
+  return { profileId: person.profileId, items };
 }
 
 export const SORT_COLUMNS = ['lastSeen', 'firstSeen', 'eventCount', 'profileId'] as const;

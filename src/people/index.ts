@@ -10,5 +10,7 @@ export {
   type PeopleRequest,
   peopleCsv,
   type RuleMembers,
+  type SurveyAnswer,
+  surveyAnswersOf,
 } from './explorer.ts';
 export { type PeopleRouteOptions, peopleRoutes } from './routes.ts';

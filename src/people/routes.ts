@@ -1,12 +1,13 @@
-// POST /api/people/search (read) and POST /api/people/export (people:export, CSV streamed).
+// POST /api/people/search (read), POST /api/people/export (people:export, CSV streamed) and
+// GET /api/people/:id/surveys (read, a person's survey answers for the 360).
 // POST because the filter is a segment rule, a JSON tree. Schemas are TypeBox: one source
 // for validation, the OpenAPI document and the types.
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { strictBody } from '../api/strict-body.ts';
-import { errorSchema } from '../errors/index.ts';
-import { explorePeople, type PeopleDeps, peopleCsv } from './explorer.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
+import { explorePeople, type PeopleDeps, peopleCsv, surveyAnswersOf } from './explorer.ts';
 
 export type PeopleRouteOptions = PeopleDeps;
 
@@ -71,6 +72,20 @@ export const PeoplePageSchema = Type.Object({
   }),
 });
 
+const SurveyAnswersSchema = Type.Object({
+  profileId: Type.String({ description: 'the person (a merged-away id answers for the survivor)' }),
+  items: Type.Array(
+    Type.Object({
+      surveyId: Type.String(),
+      answers: Type.Record(Type.String(), Type.Unknown(), { description: 'question id → answer' }),
+      channel: Type.Union([Type.String(), Type.Null()]),
+      answeredAt: Type.String(),
+    }),
+    { description: 'newest first' },
+  ),
+});
+const IdParams = Type.Object({ id: Type.String({ minLength: 1 }) });
+
 const tags = ['profiles'];
 const security = [{ adminToken: [] }];
 
@@ -90,6 +105,25 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<PeopleRouteOptions> = async
       },
     },
     async (request) => explorePeople(options, request.body),
+  );
+
+  app.get(
+    '/api/people/:id/surveys',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        security,
+        summary: "A person's survey answers, across every profile merged into them, newest first",
+        params: IdParams,
+        response: { 200: SurveyAnswersSchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const answers = await surveyAnswersOf(options, request.params.id);
+      if (!answers) throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${request.params.id}`);
+      return answers;
+    },
   );
 
   app.post(

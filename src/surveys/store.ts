@@ -217,7 +217,8 @@ export class SurveyStore {
   }
 
   /** The profile export's section: every answer these profiles gave. */
-  async exportOf(profileIds: string[]): Promise<Record<string, unknown>> {
+  /** The answers these profiles gave, each profile's oldest first (the export, a person's 360). */
+  async responsesOf(profileIds: string[]): Promise<StoredResponse[]> {
     const responses: StoredResponse[] = [];
     for (const id of profileIds) {
       const rows = await this.db.all(
@@ -226,6 +227,10 @@ export class SurveyStore {
       );
       responses.push(...rows.map(toResponse));
     }
-    return { surveys: { responses } };
+    return responses;
+  }
+
+  async exportOf(profileIds: string[]): Promise<Record<string, unknown>> {
+    return { surveys: { responses: await this.responsesOf(profileIds) } };
   }
 }

@@ -169,6 +169,32 @@ for (const engine of ENGINES)
       expect(row).toContain(`,${last.city},${last.seats}`);
     });
 
+    it("gives a person's survey answers for the 360, newest first, and 404 for nobody", async () => {
+      const survey = {
+        id: 'quick-nps',
+        title: 'How are we doing?',
+        questions: [{ id: 'nps', kind: 'nps', text: 'How likely are you to recommend us?', required: true }],
+      };
+      expect((await t.adminRequest('POST', '/api/surveys', survey)).status).toBe(200);
+      const profileId = idOf.get('shopper-02') as string;
+      const link = await t.adminRequest('POST', '/api/survey-links', { surveyId: survey.id, profileId });
+      expect(link.status).toBe(200);
+      const answered = await fetch(link.body.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'q_nps=9',
+      });
+      expect(answered.status).toBe(200);
+      const mine = await t.admin(`/api/people/${profileId}/surveys`);
+      expect(mine.status).toBe(200);
+      expect(mine.body.items).toEqual([
+        expect.objectContaining({ surveyId: 'quick-nps', answers: { nps: 9 } }),
+      ]);
+      const other = await t.admin(`/api/people/${idOf.get('shopper-03')}/surveys`);
+      expect(other.body.items).toEqual([]);
+      expect((await t.admin('/api/people/no-such-person/surveys')).status).toBe(404);
+    });
+
     it('saves the filter as a segment that holds exactly the people the explorer counted', async () => {
       const text = 'performed "Order Completed" at least 2 times';
       const counted = await search({ text, limit: 200 });

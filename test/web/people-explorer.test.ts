@@ -197,6 +197,43 @@ describe.skipIf(reason !== null)('the people explorer in headless chromium', () 
     expect(await apiTotal({ rule: { kind: 'in_segment', segment: 'explorer-buyers' } })).toBe(shown);
   }, 120_000);
 
+  it("opens a person's 360 from the list: each trait's source and time, value explained, survey answers", async () => {
+    const person = SHOPPERS[4]!;
+    const profileId = (await server.admin(`/api/profiles/lookup?userId=${person.userId}`)).body.profileId;
+    const survey = {
+      id: 'quick-nps',
+      title: 'How are we doing?',
+      questions: [{ id: 'nps', kind: 'nps', text: 'How likely are you to recommend us?', required: true }],
+    };
+    expect((await server.adminRequest('POST', '/api/surveys', survey)).status).toBe(200);
+    const link = await server.adminRequest('POST', '/api/survey-links', { surveyId: survey.id, profileId });
+    const answered = await fetch(link.body.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'q_nps=9',
+    });
+    expect(answered.status).toBe(200);
+    expect((await server.adminRequest('POST', '/api/value/refresh')).status).toBe(200);
+
+    await openFromNav(page, 'People');
+    await page.getByLabel(/^Search by/).fill(person.email);
+    await page.getByLabel(/^Search by/).press('Enter');
+    await page.locator('#results tbody tr').first().getByRole('link', { name: person.name }).click();
+    await page.getByRole('heading', { level: 1, name: person.name }).waitFor();
+    const view = (await server.admin(`/api/profiles/${profileId}`)).body;
+    const city = page.getByTestId('trait-source-city');
+    await expect(city.textContent()).resolves.toContain('identify call from “test-source”');
+    await expect(city.textContent()).resolves.toContain(view.traitSources.city.messageId);
+    const explained = view.computedProperties.value_explanation?.value;
+    expect(typeof explained).toBe('string');
+    await page.getByTestId('value-explanation').getByText(explained).waitFor();
+    const answers = page.getByTestId('survey-answers');
+    await answers.getByText('How are we doing?').waitFor();
+    await expect(answers.textContent()).resolves.toContain('nps9');
+    await page.screenshot({ path: join(SHOTS, 'person-360.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+  }, 120_000);
+
   it('lays the explorer out on a 375 px phone: navigation collapsed, the table scrolls in its card', async () => {
     const phone = await launchBrowser({ width: 375, height: 800 });
     try {

@@ -25,3 +25,19 @@ export const peopleApi = {
   exportCsv: (filter: PeopleFilter, traits: string[]) =>
     downloadPosted('/api/people/export', { ...filter, traits }, 'people.csv'),
 };
+
+export interface SurveyAnswer {
+  surveyId: string;
+  answers: Record<string, unknown>;
+  channel: string | null;
+  answeredAt: string;
+}
+
+export const personApi = {
+  surveyAnswers: (profileId: string) =>
+    request<{ profileId: string; items: SurveyAnswer[] }>(
+      'GET',
+      `/api/people/${encodeURIComponent(profileId)}/surveys`,
+    ),
+  surveyTitles: () => request<{ surveys: Array<{ id: string; title: string }> }>('GET', '/api/surveys'),
+};

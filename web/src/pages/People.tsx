@@ -3,7 +3,7 @@ import { Can } from '../access.tsx';
 import { api, type ProfileSummary } from '../api.ts';
 import { ConditionEditor } from '../components/ConditionEditor.tsx';
 import { personLabel } from '../components/PersonLink.tsx';
-import { blank, type Condition, combine } from '../components/rule-form.ts';
+import { blank, type Condition, combine, toRule } from '../components/rule-form.ts';
 import { Card, DemoHint, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { useNames } from '../components/use-names.ts';
 import { num, show, when } from '../format.ts';
@@ -127,12 +127,36 @@ function MakeSegment(props: { ruleText: string | null; searching: boolean; total
   );
 }
 
+/**
+ * What the search box says: words written `city=Utrecht` (or `trait.city=Utrecht`) are trait
+ * conditions, the rest a search.
+ */
+export function searchQuery(text: string): { q: string; traits: Record<string, string> } {
+  const traits: Record<string, string> = {};
+  const rest: string[] = [];
+  for (const word of text.trim().split(/\s+/).filter(Boolean)) {
+    const trait = /^(?:trait\.)?([^=\s@]+)=(.*)$/.exec(word);
+    if (trait?.[2]) traits[trait[1] as string] = trait[2];
+    else rest.push(word);
+  }
+  return { q: rest.join(' '), traits };
+}
+
+/** The search box's trait words and the filter forms as one rule (all must hold); none: undefined. */
+function ruleOf(traits: Record<string, string>, conditions: Condition[], all: boolean): unknown {
+  const words = Object.entries(traits).map(([trait, value]) => toRule({ ...blank('trait'), trait, value }));
+  const parts = [...words, ...(conditions.length > 0 ? [combine(conditions, all)] : [])];
+  if (parts.length === 0) return undefined;
+  return parts.length === 1 ? parts[0] : { kind: 'and', rules: parts };
+}
+
 function Explorer() {
   const [draft, setDraft] = useState(initialQuery);
-  const [q, setQ] = useState(draft.trim());
+  const [typed, setTyped] = useState(draft.trim());
+  const [q, setQ] = useState(searchQuery(draft).q);
   const [conditions, setConditions] = useState<Condition[]>([]);
   const [all, setAll] = useState(true);
-  const [rule, setRule] = useState<unknown>();
+  const [rule, setRule] = useState<unknown>(() => ruleOf(searchQuery(draft).traits, [], true));
   const [sort, setSort] = useState({ key: 'lastSeen', descending: true });
   const [columns, setColumns] = useState<string[]>(['email']);
   const [offset, setOffset] = useState(0);
@@ -144,8 +168,10 @@ function Explorer() {
   function apply(event: FormEvent) {
     event.preventDefault();
     setOffset(0);
-    setQ(draft.trim());
-    setRule(conditions.length > 0 ? combine(conditions, all) : undefined);
+    const words = searchQuery(draft);
+    setTyped(draft.trim());
+    setQ(words.q);
+    setRule(ruleOf(words.traits, conditions, all));
     history.replaceState(
       null,
       '',
@@ -164,7 +190,9 @@ function Explorer() {
       setExportError(e);
     }
   }
-  const total = page.data?.total ?? 0;
+  // Rows of the previous request are not shown under the new one's heading while it loads.
+  const fresh = page.loading ? undefined : page.data;
+  const total = fresh?.total ?? 0;
   const shownTo = Math.min(offset + limit, total);
   const filtered = Boolean(q) || rule !== undefined;
   return (
@@ -174,12 +202,14 @@ function Explorer() {
         <form onSubmit={apply}>
           <div className="row">
             <div style={{ flex: 1, minWidth: 0 }}>
-              <label htmlFor="people-q">Search by name, email, user id, profile id or any trait value</label>
+              <label htmlFor="people-q">
+                Search by name, email, user id, profile id or any trait value; trait=value for an exact trait
+              </label>
               <input
                 id="people-q"
                 value={draft}
                 onChange={(e) => setDraft(e.target.value)}
-                placeholder="Ada Lovelace, ada@example.org, store-7-u12, Utrecht"
+                placeholder="Ada Lovelace, ada@example.org, store-7-u12, Utrecht, plan=pro"
                 style={{ width: '100%' }}
               />
             </div>
@@ -235,12 +265,12 @@ function Explorer() {
       </search>
       <div style={{ height: '1rem' }} />
       <Card
-        title={q ? `Results for “${q}”` : filtered ? 'People matching the filters' : 'Everyone'}
+        title={typed ? `Results for “${typed}”` : filtered ? 'People matching the filters' : 'Everyone'}
         id="results"
       >
         {page.error ? <ErrorNote error={page.error} /> : null}
-        {page.loading && !page.data ? <Loading /> : null}
-        {page.data ? (
+        {page.loading ? <Loading what="the people" /> : null}
+        {fresh ? (
           <p aria-live="polite">
             <strong data-testid="people-total">{num(total)}</strong> {total === 1 ? 'person' : 'people'}
             {total > 0 ? (
@@ -249,10 +279,9 @@ function Explorer() {
                 · showing {num(offset + 1)}–{num(shownTo)}
               </span>
             ) : null}
-            {page.loading ? <span className="muted"> (updating…)</span> : null}
           </p>
         ) : null}
-        {page.data && page.data.items.length === 0 ? (
+        {fresh && fresh.items.length === 0 ? (
           filtered ? (
             <Empty title="Nobody matches">
               <p>
@@ -266,7 +295,7 @@ function Explorer() {
             </Empty>
           )
         ) : null}
-        {page.data && page.data.items.length > 0 ? (
+        {fresh && fresh.items.length > 0 ? (
           <div className="table-wrap">
             <table>
               <thead>
@@ -294,7 +323,7 @@ function Explorer() {
                 </tr>
               </thead>
               <tbody>
-                {page.data.items.map((profile) => (
+                {fresh.items.map((profile) => (
                   <tr key={profile.profileId}>
                     <td>
                       <Link href={`/people/${encodeURIComponent(profile.profileId)}`}>{nameOf(profile)}</Link>
@@ -349,7 +378,7 @@ function Explorer() {
         </div>
         {exportError ? <ErrorNote error={exportError} /> : null}
         <Can needs="marketing:write">
-          <MakeSegment ruleText={page.data?.ruleText ?? null} searching={Boolean(q)} total={total} />
+          <MakeSegment ruleText={fresh?.ruleText ?? null} searching={Boolean(q)} total={total} />
         </Can>
       </Card>
     </>

@@ -2,9 +2,11 @@ import { type FormEvent, useRef, useState } from 'react';
 import { Can } from '../access.tsx';
 import { api, download, type ErasureJob, type Profile360 } from '../api.ts';
 import { LoyaltyLedger } from '../components/LoyaltyLedger.tsx';
+import { traitOrigin } from '../components/trait-origin.ts';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, pct, show, when } from '../format.ts';
 import { isNotFound, useApi } from '../hooks.ts';
+import { personApi } from '../people-api.ts';
 import { Link } from '../router.tsx';
 
 function displayName(profile: Profile360): string {
@@ -16,8 +18,10 @@ function displayName(profile: Profile360): string {
 function Traits(props: { profile: Profile360 }) {
   const entries = Object.entries(props.profile.traits);
   if (entries.length === 0) return <p className="muted">No traits yet: an identify call sets them.</p>;
+  // The table can be wider than its card (long values and message ids): keyboard users scroll it.
   return (
-    <div className="table-wrap">
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take focus (axe-core)
+    <section className="table-wrap" aria-label="Traits, scrollable" tabIndex={0}>
       <table>
         <thead>
           <tr>
@@ -30,18 +34,22 @@ function Traits(props: { profile: Profile360 }) {
         <tbody>
           {entries.map(([key, value]) => {
             const source = props.profile.traitSources[key];
+            const origin = source ? traitOrigin(source.source, source.messageId) : undefined;
             return (
               <tr key={key}>
                 <td>{key}</td>
                 <td>{show(value)}</td>
-                <td className="small">{source?.source ?? '–'}</td>
-                <td className="small">{when(source?.at)}</td>
+                <td className="small" data-testid={`trait-source-${key}`}>
+                  {origin?.href ? <Link href={origin.href}>{origin.text}</Link> : (origin?.text ?? '–')}
+                  {source ? <span className="muted"> · message {source.messageId}</span> : null}
+                </td>
+                <td className="small nowrap">{when(source?.at)}</td>
               </tr>
             );
           })}
         </tbody>
       </table>
-    </div>
+    </section>
   );
 }
 
@@ -257,12 +265,21 @@ function Computed(props: { profile: Profile360 }) {
   const stage = props.profile.lifecycleStage;
   const entries = Object.entries(computed);
   const lead = computed.lead_explanation;
+  const value = computed.value_explanation;
   return (
     <>
       <p data-testid="lifecycle-stage">
         Lifecycle stage: <strong>{stage ? stage.stage : '–'}</strong>
         {stage ? <span className="muted small"> (since {when(stage.since)})</span> : null}
       </p>
+      {value ? (
+        <p data-testid="value-explanation">
+          Value score, why: <strong>{show(value.value)}</strong>{' '}
+          <span className="muted small">
+            (<Link href="/value">how scores are made</Link>)
+          </span>
+        </p>
+      ) : null}
       {lead ? (
         <p data-testid="lead-breakdown">
           Lead score, how it is made up: <strong>{show(lead.value)}</strong>
@@ -469,6 +486,44 @@ function Erase(props: { profile: Profile360; onGone: () => void }) {
   );
 }
 
+function Surveys(props: { profileId: string }) {
+  const answers = useApi(
+    () => Promise.all([personApi.surveyAnswers(props.profileId), personApi.surveyTitles()]),
+    [props.profileId],
+  );
+  if (answers.error) return <ErrorNote error={answers.error} />;
+  if (!answers.data) return <Loading />;
+  const [mine, surveys] = answers.data;
+  const titles = new Map(surveys.surveys.map((s) => [s.id, s.title]));
+  if (mine.items.length === 0)
+    return (
+      <p className="muted">
+        No survey answers. A survey's link (<Link href="/surveys">Surveys</Link>) in an email asks them.
+      </p>
+    );
+  return (
+    <ul data-testid="survey-answers">
+      {mine.items.map((answer) => (
+        <li key={`${answer.surveyId}:${answer.answeredAt}`}>
+          <strong>{titles.get(answer.surveyId) ?? answer.surveyId}</strong>{' '}
+          <span className="muted small">
+            {when(answer.answeredAt)}
+            {answer.channel ? ` · by ${answer.channel}` : ''}
+          </span>
+          <dl className="kv small">
+            {Object.entries(answer.answers).map(([question, value]) => (
+              <div key={question} style={{ display: 'contents' }}>
+                <dt>{question}</dt>
+                <dd>{show(value)}</dd>
+              </div>
+            ))}
+          </dl>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export default function Person(props: { id: string; onGone: () => void }) {
   const profile = useApi(() => api.profile(props.id), [props.id]);
   const [exportError, setExportError] = useState<unknown>();
@@ -517,7 +572,7 @@ export default function Person(props: { id: string; onGone: () => void }) {
         {when(p.lastSeen)} · {num(p.eventCount)} events
       </p>
       <div className="grid">
-        <Card title="Traits" id="traits">
+        <Card title="Traits" id="traits" wide>
           <Traits profile={p} />
         </Card>
         <Card title="Identities" id="identities">
@@ -540,6 +595,9 @@ export default function Person(props: { id: string; onGone: () => void }) {
         </Card>
         <Card title="Loyalty points" id="loyalty">
           <LoyaltyLedger profileId={p.profileId} />
+        </Card>
+        <Card title="Survey answers" id="surveys">
+          <Surveys profileId={p.profileId} />
         </Card>
         <Card title="Timeline" id="timeline">
           <Timeline profileId={p.profileId} />
