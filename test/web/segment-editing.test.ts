@@ -6,7 +6,14 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, signIn } from '../support/browser.ts';
+import {
+  browserSkipReason,
+  closeBrowser,
+  launchBrowser,
+  SHOTS,
+  seriousViolations,
+  signIn,
+} from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const reason = browserSkipReason('segment editing browser test');
@@ -108,6 +115,7 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
     await expect(page.locator('#builder').getByLabel('Event').inputValue()).resolves.toBe('Order Completed');
     await expect(page.locator('#builder').getByLabel('How often').inputValue()).resolves.toBe('gte');
     await expect(page.locator('#builder').getByLabel('Times').inputValue()).resolves.toBe('2');
+    expect(await seriousViolations(page)).toEqual([]);
     const size = page.getByTestId('preview-size');
     const twoOrMore = SHOPPERS.filter((s) => s.orders >= 2);
     await size.filter({ hasText: new RegExp(`^${twoOrMore.length}$`) }).waitFor();
