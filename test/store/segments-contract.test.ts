@@ -204,6 +204,43 @@ for (const engine of ENGINES) {
       expect(await store.deleteFunnel('lifecycle')).toBe(false);
     });
 
+    it("replaces a person's stage history in a funnel with the commit's, leaving everyone else's", async () => {
+      const row = (profileId: string, from: string | null, to: string, day: number) => ({
+        funnelId: 'lifecycle',
+        profileId,
+        fromStage: from,
+        toStage: to,
+        at: at(day),
+      });
+      await store.commit(
+        changes({
+          stageHistory: [
+            row('p1', null, 'interest', 5),
+            row('p2', null, 'interest', 1),
+            row('p1', 'interest', 'action', 6),
+          ],
+        }),
+        1,
+      );
+      // A late event re-dated p1's changes (and the merged p3's rows go with them).
+      await store.commit(
+        changes({
+          replaceStageHistory: [
+            { funnelId: 'lifecycle', profileId: 'p1' },
+            { funnelId: 'lifecycle', profileId: 'p3' },
+          ],
+          stageHistory: [row('p1', null, 'interest', 2), row('p1', 'interest', 'action', 4)],
+        }),
+        2,
+      );
+      const history = await store.stageHistoryOf('lifecycle');
+      expect(history.map((h) => [h.profileId, h.toStage, h.at])).toEqual([
+        ['p2', 'interest', at(1)],
+        ['p1', 'interest', at(2)],
+        ['p1', 'action', at(4)],
+      ]);
+    });
+
     it('commits members, history, stages, states, outbox, meta and the offset together', async () => {
       expect(await store.getOffset()).toBe(0);
       await store.commit(
