@@ -52,6 +52,7 @@ export const ERRORS = {
   RAPPORT_SURVEY_LINK_EXPIRED: { status: 410, kind: 'user' },
   RAPPORT_SURVEY_UNKNOWN_PERSON: { status: 404, kind: 'user' },
   RAPPORT_SURVEY_CONSENT_DENIED: { status: 403, kind: 'user' },
+  RAPPORT_SURVEY_CLOSED: { status: 409, kind: 'user' },
   RAPPORT_BELIEFS_UNKNOWN_NAME: { status: 400, kind: 'user' },
   RAPPORT_BELIEFS_NOT_FOUND: { status: 404, kind: 'user' },
   RAPPORT_VALUE_FIT_FAILED: { status: 422, kind: 'user' },

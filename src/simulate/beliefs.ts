@@ -2,7 +2,9 @@
 // filled at start: two that the simulated world makes true and two it makes false, each from a
 // parameter the simulator plants. Cities are drawn uniformly from eight (people.ts), so Lyon holds
 // about 12.5%, never "most"; about three in four sign-ups buy (experiments.ts: 75%, 85% with the
-// reminder); the checkout reminder adds 10 points of buyers; the welcome subject line adds none.
+// reminder); the checkout reminder adds 10 points of buyers; the welcome subject line adds none;
+// 45% prefer email and 10% SMS, and open a message on their preferred channel four times as often
+// as on another (store.ts), so per buyer email is engaged with more than SMS or push.
 import { PLANTED_EFFECT, PLANTED_NULL } from './experiments.ts';
 import { SendRefusedError } from './send.ts';
 
@@ -74,6 +76,18 @@ export const DEMO_BELIEFS: readonly DemoBelief[] = [
       direction: 'more',
       margin: 0.1,
     },
+  },
+  {
+    statement: 'Email is the channel our buyers prefer',
+    truth: 'true',
+    experiments: false,
+    claim: { kind: 'preferred_channel', among: [ordered], channel: 'email', by: 'engagement' },
+  },
+  {
+    statement: 'SMS is the channel our buyers prefer',
+    truth: 'false',
+    experiments: false,
+    claim: { kind: 'preferred_channel', among: [ordered], channel: 'sms', by: 'engagement' },
   },
 ];
 

@@ -79,9 +79,22 @@ export const SurveyInputSchema = Type.Object(
 
 export type Question = Static<typeof QuestionSchema>;
 export type SurveyInput = Static<typeof SurveyInputSchema>;
+export interface SurveyVersion {
+  version: number;
+  title: string;
+  questions: Question[];
+  savedAt: string;
+}
+
 export interface Survey extends SurveyInput {
   createdAt: string;
   updatedAt: string;
+  /** 1 when defined, one more at every edit; each answer keeps the version it answered. */
+  version?: number;
+  /** When it was closed: it takes no more answers. */
+  closedAt?: string;
+  /** The versions before this one, oldest first (at most 20). */
+  history?: SurveyVersion[];
 }
 
 export type AnswerValue = number | string | string[];

@@ -73,6 +73,7 @@ export interface SurveyResults {
       gap: Estimate | null;
     }[];
   };
+  byVersion: { version: number | null; responses: number }[];
   questions: QuestionResult[];
   /** Weekly (weeks starting Monday, UTC): answers and the first NPS question's raw NPS. */
   trend: { week: string; responses: number; nps: Estimate | null }[];
@@ -82,6 +83,12 @@ export interface SurveyResults {
 /** An estimate JSON can carry: none from fewer than two answers. */
 function finite(estimate: Estimate): Estimate | null {
   return [estimate.value, estimate.low, estimate.high].every(Number.isFinite) ? estimate : null;
+}
+
+function countBy<T>(values: readonly T[]): Map<T, number> {
+  const counts = new Map<T, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
 }
 
 function weekOf(iso: string): string {
@@ -269,6 +276,9 @@ export function surveyResults(
       new Set(rows.map((r) => merged.get(r.profileId) ?? r.profileId)),
       options.level,
     ),
+    byVersion: [...countBy(rows.map((r) => r.surveyVersion ?? null))]
+      .sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0))
+      .map(([version, responses]) => ({ version, responses })),
     questions,
     trend: [...weeks]
       .sort((a, b) => a[0].localeCompare(b[0]))

@@ -28,6 +28,7 @@ const CODES = {
   'link-expired': 'RAPPORT_SURVEY_LINK_EXPIRED',
   'unknown-person': 'RAPPORT_SURVEY_UNKNOWN_PERSON',
   'consent-denied': 'RAPPORT_SURVEY_CONSENT_DENIED',
+  closed: 'RAPPORT_SURVEY_CLOSED',
 } as const;
 
 /** The service's refusals as the catalogue's errors, naming the field. */
@@ -92,6 +93,9 @@ const FormSchema = Type.Record(
   Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 30 }),
 );
 
+const closedText = (closedAt: string) =>
+  `This survey closed on ${closedAt.slice(0, 10)} and takes no more answers. Thank you all the same.`;
+
 const tokenParams = Type.Object({ '*': Type.String({ maxLength: 4096, description: 'the signed token' }) });
 
 export const surveyRoutes: FastifyPluginAsyncTypebox<SurveyRouteOptions> = async (app, options) => {
@@ -153,6 +157,28 @@ export const surveyRoutes: FastifyPluginAsyncTypebox<SurveyRouteOptions> = async
     },
     async (request) => translated(() => surveys.get(request.params.id)),
   );
+
+  for (const [action, summary] of [
+    ['close', 'Close a survey: from now on an answer is refused (409 RAPPORT_SURVEY_CLOSED)'],
+    ['reopen', 'Open a closed survey again'],
+  ] as const)
+    app.post(
+      `/api/surveys/:id/${action}`,
+      {
+        config: { access: 'marketing:write' },
+        schema: {
+          tags,
+          security,
+          summary,
+          params: IdParams,
+          response: { 200: SurveySchema, '4xx': errorSchema },
+        },
+      },
+      async (request) =>
+        translated(() =>
+          action === 'close' ? surveys.close(request.params.id) : surveys.reopen(request.params.id),
+        ),
+    );
 
   app.get(
     '/api/surveys/:id/results',
@@ -293,6 +319,8 @@ export const surveyRoutes: FastifyPluginAsyncTypebox<SurveyRouteOptions> = async
     async (request, reply) => {
       try {
         const { survey } = await surveys.openLink(request.params['*']);
+        if (survey.closedAt)
+          return html(reply, 410, messagePage('Survey closed', closedText(survey.closedAt)));
         return html(reply, 200, surveyPage(survey));
       } catch (error) {
         return linkRefusal(reply, error);
@@ -328,6 +356,8 @@ export const surveyRoutes: FastifyPluginAsyncTypebox<SurveyRouteOptions> = async
       } catch (error) {
         if (error instanceof SurveyInvalidError)
           return html(reply, 400, surveyPage(link.survey, { field: error.field, message: error.message }));
+        if (error instanceof SurveyError && error.reason === 'closed')
+          return html(reply, 410, messagePage('Survey closed', closedText(link.survey.closedAt ?? '')));
         if (error instanceof SurveyError && error.reason === 'consent-denied')
           return html(
             reply,

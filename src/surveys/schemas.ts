@@ -7,6 +7,19 @@ export const SurveySchema = Type.Object({
   ...SurveyInputSchema.properties,
   createdAt: Type.String(),
   updatedAt: Type.String(),
+  version: Type.Optional(Type.Integer({ description: '1 when defined, one more at every edit' })),
+  closedAt: Type.Optional(Type.String({ description: 'when it was closed: it takes no more answers' })),
+  history: Type.Optional(
+    Type.Array(
+      Type.Object({
+        version: Type.Integer(),
+        title: Type.String(),
+        questions: Type.Array(Type.Unknown()),
+        savedAt: Type.String(),
+      }),
+      { description: 'the versions before this one, oldest first' },
+    ),
+  ),
 });
 
 export const SurveySummarySchema = Type.Object({
@@ -102,6 +115,10 @@ export const SurveyResultsSchema = Type.Object({
       ),
     },
     { description: 'who answered against everyone asked' },
+  ),
+  byVersion: Type.Array(
+    Type.Object({ version: Type.Union([Type.Integer(), Type.Null()]), responses: Type.Integer() }),
+    { description: 'answers by the version of the survey they answered' },
   ),
   questions: Type.Array(QuestionResultSchema),
   trend: Type.Array(Type.Object({ week: Type.String(), responses: Type.Integer(), nps: MaybeEstimate })),

@@ -28,7 +28,8 @@ export type SurveyErrorReason =
   | 'link-invalid'
   | 'link-expired'
   | 'unknown-person'
-  | 'consent-denied';
+  | 'consent-denied'
+  | 'closed';
 
 export class SurveyError extends Error {
   constructor(
@@ -80,6 +81,15 @@ export interface ResponseOutcome {
 }
 
 const DAY_MS = 86_400_000;
+const MAX_HISTORY = 20;
+
+function refuseClosed(survey: Survey): void {
+  if (survey.closedAt)
+    throw new SurveyError(
+      'closed',
+      `the survey "${survey.id}" was closed on ${survey.closedAt.slice(0, 10)}: it takes no more answers`,
+    );
+}
 
 /** The trait holding a person's latest answer: `survey_<survey>_<question>`, `-` as `_` (the rule language's names). */
 export function surveyTrait(surveyId: string, questionId: string): string {
@@ -93,13 +103,49 @@ export class SurveyService {
     return this.deps.now?.() ?? new Date();
   }
 
+  /** Defines a survey, or edits it: the next version, the one before kept in its history. */
   async define(input: SurveyInput): Promise<Survey> {
     checkSurvey(input);
     const at = this.now().toISOString();
     const previous = await this.deps.store.get(input.id);
-    const survey: Survey = { ...input, createdAt: previous?.createdAt ?? at, updatedAt: at };
+    const survey: Survey = {
+      ...input,
+      createdAt: previous?.createdAt ?? at,
+      updatedAt: at,
+      version: (previous?.version ?? (previous ? 1 : 0)) + 1,
+      ...(previous?.closedAt ? { closedAt: previous.closedAt } : {}),
+      ...(previous
+        ? {
+            history: [
+              ...(previous.history ?? []),
+              {
+                version: previous.version ?? 1,
+                title: previous.title,
+                questions: previous.questions,
+                savedAt: previous.updatedAt,
+              },
+            ].slice(-MAX_HISTORY),
+          }
+        : {}),
+    };
     await this.deps.store.save(survey);
     return survey;
+  }
+
+  /** Closes a survey: from now on an answer is refused with a clear error. */
+  async close(id: string): Promise<Survey> {
+    const survey = await this.get(id);
+    if (survey.closedAt) return survey;
+    const closed: Survey = { ...survey, closedAt: this.now().toISOString() };
+    await this.deps.store.save(closed);
+    return closed;
+  }
+
+  /** Opens a closed survey again. */
+  async reopen(id: string): Promise<Survey> {
+    const { closedAt: _, ...open } = await this.get(id);
+    await this.deps.store.save(open);
+    return open;
   }
 
   list() {
@@ -133,6 +179,7 @@ export class SurveyService {
   ): Promise<{ survey: PlacementSurveyView } | { unavailable: string }> {
     const survey = await this.deps.store.get(surveyId);
     if (!survey) return { unavailable: `no survey "${surveyId}"` };
+    if (survey.closedAt) return { unavailable: `survey ${surveyId}: closed` };
     const keys = {
       ...(identity.userId ? { userId: identity.userId } : {}),
       ...(identity.anonymousId ? { anonymousId: identity.anonymousId } : {}),
@@ -214,6 +261,7 @@ export class SurveyService {
     messageId?: string,
   ): Promise<ResponseOutcome> {
     const survey = await this.get(surveyId);
+    refuseClosed(survey);
     const answers = checkAnswers(survey, raw);
     const profile = await this.liveProfile(respondent.profileId);
     const consent = await consentOf(this.deps.state as StateStore, profile, 'analytics');
@@ -231,6 +279,7 @@ export class SurveyService {
       channel: respondent.channel ?? null,
       sendKey: respondent.sendKey ?? null,
       answeredAt: at,
+      surveyVersion: survey.version ?? 1,
     });
     await this.deps.append(await this.logEntries(survey, stored, respondent));
     return { surveyId, profileId: profile, stored: inserted, answers: stored.answers };

@@ -17,6 +17,8 @@ export interface StoredResponse {
   channel: string | null;
   sendKey: string | null;
   answeredAt: string;
+  /** The version of the survey the answer was given to (null: answered before versions were kept). */
+  surveyVersion?: number | null;
 }
 
 interface Db {
@@ -43,10 +45,12 @@ const TABLES = (text: string) => `CREATE TABLE survey_definitions (
      PRIMARY KEY (profile_id, response_key)
    );
    CREATE INDEX survey_responses_by_survey ON survey_responses (survey_id, answered_at);`;
+/** Each answer keeps the version of the survey it answered. */
+const VERSIONS = 'ALTER TABLE survey_responses ADD COLUMN survey_version integer';
 
 class SqliteDb implements Db {
   constructor(private readonly db: SqliteDatabase) {
-    migrateSqlite(db, [TABLES('TEXT')], 'survey_schema_migrations');
+    migrateSqlite(db, [TABLES('TEXT'), VERSIONS], 'survey_schema_migrations');
   }
 
   async all(sql: string, params: unknown[] = []) {
@@ -99,7 +103,8 @@ class PostgresDb implements Db {
   }
 }
 
-const RESPONSE_COLUMNS = 'profile_id, survey_id, response_key, answers, channel, send_key, answered_at';
+const RESPONSE_COLUMNS =
+  'profile_id, survey_id, response_key, answers, channel, send_key, answered_at, survey_version';
 
 function toResponse(row: Record<string, unknown>): StoredResponse {
   return {
@@ -110,6 +115,8 @@ function toResponse(row: Record<string, unknown>): StoredResponse {
     channel: (row.channel as string | null) ?? null,
     sendKey: (row.send_key as string | null) ?? null,
     answeredAt: String(row.answered_at),
+    surveyVersion:
+      row.survey_version === null || row.survey_version === undefined ? null : Number(row.survey_version),
   };
 }
 
@@ -125,7 +132,7 @@ export class SurveyStore {
       );
       await migratePostgres(connection.pool, connection.schema, {
         component: 'surveys',
-        migrations: [TABLES('text')],
+        migrations: [TABLES('text'), VERSIONS],
       });
       return new SurveyStore(new PostgresDb(connection.pool, connection.schema, connection.close));
     }
@@ -170,7 +177,7 @@ export class SurveyStore {
   async insert(response: StoredResponse): Promise<{ inserted: boolean; stored: StoredResponse }> {
     const inserted =
       (await this.db.run(
-        `INSERT INTO survey_responses (${RESPONSE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO survey_responses (${RESPONSE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (profile_id, response_key) DO NOTHING`,
         [
           response.profileId,
@@ -180,6 +187,7 @@ export class SurveyStore {
           response.channel,
           response.sendKey,
           response.answeredAt,
+          response.surveyVersion ?? null,
         ],
       )) > 0;
     if (inserted) return { inserted, stored: response };

@@ -18,6 +18,8 @@ type Estimate = { value: number; low: number; high: number; n: number; effective
 const surveysApi = {
   list: () => request<{ surveys: SurveySummary[] }>('GET', '/api/surveys'),
   define: (body: unknown) => request<SurveySummary>('POST', '/api/surveys', { body }),
+  close: (id: string) => request<SurveySummary>('POST', `/api/surveys/${encodeURIComponent(id)}/close`),
+  reopen: (id: string) => request<SurveySummary>('POST', `/api/surveys/${encodeURIComponent(id)}/reopen`),
   results: (id: string, method: Method) =>
     request<SurveyResultsBody>('GET', `/api/surveys/${encodeURIComponent(id)}/results?method=${method}`),
 };
@@ -34,6 +36,8 @@ const KINDS = [
 interface DraftQuestion {
   /** React's key: stays with the question when another is removed. */
   key: number;
+  /** An edited survey's question keeps its id, so its answers stay its answers. */
+  id?: string;
   kind: string;
   text: string;
   options: string;
@@ -47,19 +51,48 @@ const slug = (text: string) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 40) || 'survey';
 
-function NewSurvey(props: { onSaved: (id: string) => void }) {
-  const [title, setTitle] = useState('');
-  const [intro, setIntro] = useState('');
-  const [traits, setTraits] = useState('');
-  const [questions, setQuestions] = useState<DraftQuestion[]>([
-    {
-      key: 0,
-      kind: 'nps',
-      text: 'How likely are you to recommend us to a friend?',
-      options: '',
-      required: true,
-    },
-  ]);
+function draftOf(survey: SurveySummary): DraftQuestion[] {
+  return survey.questions.map((q, key) => ({
+    key,
+    id: q.id,
+    kind: q.kind,
+    text: q.text,
+    options: (q.options ?? []).join(', '),
+    required: q.required ?? false,
+  }));
+}
+
+/** The ids of the questions: an edited one keeps its own, a new one takes the next free `q<n>`. */
+function questionIds(questions: readonly DraftQuestion[]): string[] {
+  const used = new Set(questions.flatMap((q) => (q.id ? [q.id] : [])));
+  let n = 0;
+  return questions.map((q) => {
+    if (q.id) return q.id;
+    do n += 1;
+    while (used.has(`q${n}`));
+    used.add(`q${n}`);
+    return `q${n}`;
+  });
+}
+
+function NewSurvey(props: { editing?: SurveySummary; onSaved: (id: string) => void; onCancel?: () => void }) {
+  const { editing } = props;
+  const [title, setTitle] = useState(editing?.title ?? '');
+  const [intro, setIntro] = useState(editing?.intro ?? '');
+  const [traits, setTraits] = useState((editing?.biasTraits ?? []).join(', '));
+  const [questions, setQuestions] = useState<DraftQuestion[]>(
+    editing
+      ? draftOf(editing)
+      : [
+          {
+            key: 0,
+            kind: 'nps',
+            text: 'How likely are you to recommend us to a friend?',
+            options: '',
+            required: true,
+          },
+        ],
+  );
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
   const change = (i: number, patch: Partial<DraftQuestion>) =>
@@ -73,13 +106,16 @@ function NewSurvey(props: { onSaved: (id: string) => void }) {
         .split(',')
         .map((t) => t.trim())
         .filter(Boolean);
+      const ids = questionIds(questions);
       const saved = await surveysApi.define({
-        id: slug(title),
+        id: editing?.id ?? slug(title),
         title,
         ...(intro ? { intro } : {}),
         ...(biasTraits.length ? { biasTraits } : {}),
+        ...(editing?.allowRepeat !== undefined ? { allowRepeat: editing.allowRepeat } : {}),
+        ...(editing?.linkDays !== undefined ? { linkDays: editing.linkDays } : {}),
         questions: questions.map((q, i) => ({
-          id: `q${i + 1}`,
+          id: ids[i]!,
           kind: q.kind,
           text: q.text,
           required: q.required,
@@ -101,7 +137,13 @@ function NewSurvey(props: { onSaved: (id: string) => void }) {
     }
   }
   return (
-    <form onSubmit={submit} aria-label="New survey">
+    <form onSubmit={submit} aria-label={editing ? `Edit ${editing.title}` : 'New survey'}>
+      {editing ? (
+        <p className="small muted">
+          Saving makes version {(editing.version ?? 1) + 1}; answers already given keep the version they
+          answered. Keep a question to keep its answers together.
+        </p>
+      ) : null}
       <label htmlFor="survey-title">Title</label>
       <input id="survey-title" value={title} required onChange={(e) => setTitle(e.target.value)} />
       <label htmlFor="survey-intro">Introduction (optional)</label>
@@ -172,8 +214,13 @@ function NewSurvey(props: { onSaved: (id: string) => void }) {
         Add a question
       </button>{' '}
       <button type="submit" disabled={busy}>
-        {busy ? 'Saving…' : 'Save survey'}
-      </button>
+        {busy ? 'Saving…' : editing ? 'Save as a new version' : 'Save survey'}
+      </button>{' '}
+      {props.onCancel ? (
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      ) : null}
       {error ? <ErrorNote error={error} /> : null}
     </form>
   );
@@ -417,6 +464,8 @@ export default function Surveys() {
   const [version, setVersion] = useState(0);
   const list = useApi(surveysApi.list, [version]);
   const [chosen, setChosen] = useState<string>();
+  const [editing, setEditing] = useState<SurveySummary>();
+  const [actionError, setActionError] = useState<unknown>();
   const surveys = list.data?.surveys ?? [];
   const selected = chosen ?? surveys.find((s) => s.responses > 0)?.id ?? surveys[0]?.id;
   return (
@@ -439,8 +488,11 @@ export default function Surveys() {
                 <th scope="col">Survey</th>
                 <th scope="col">Questions</th>
                 <th scope="col">Answers</th>
+                <th scope="col">Version</th>
+                <th scope="col">State</th>
                 <th scope="col">Changed</th>
                 <th scope="col">To send it in an email, link to</th>
+                <th scope="col">Change</th>
               </tr>
             </thead>
             <tbody>
@@ -453,17 +505,53 @@ export default function Surveys() {
                   </td>
                   <td>{s.questions.length}</td>
                   <td>{num(s.responses)}</td>
+                  <td>{s.version ?? 1}</td>
+                  <td>{s.closedAt ? `closed ${when(s.closedAt)}` : 'open'}</td>
                   <td>{when(s.updatedAt)}</td>
                   <td>
                     <code>rapport:survey/{s.id}</code>
+                  </td>
+                  <td>
+                    <Can needs="marketing:write">
+                      <button type="button" onClick={() => setEditing(s)} aria-label={`Edit ${s.title}`}>
+                        Edit
+                      </button>{' '}
+                      <button
+                        type="button"
+                        aria-label={`${s.closedAt ? 'Reopen' : 'Close'} ${s.title}`}
+                        onClick={() =>
+                          (s.closedAt ? surveysApi.reopen(s.id) : surveysApi.close(s.id)).then(
+                            () => setVersion((v) => v + 1),
+                            setActionError,
+                          )
+                        }
+                      >
+                        {s.closedAt ? 'Reopen' : 'Close'}
+                      </button>
+                    </Can>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {actionError ? <ErrorNote error={actionError} /> : null}
         </Card>
       ) : null}
-      {selected ? <Results id={selected} /> : null}
+      {editing ? (
+        <Card title={`Edit ${editing.title}`} wide>
+          <NewSurvey
+            key={`${editing.id}:${editing.version ?? 1}`}
+            editing={editing}
+            onCancel={() => setEditing(undefined)}
+            onSaved={(id) => {
+              setEditing(undefined);
+              setChosen(id);
+              setVersion((v) => v + 1);
+            }}
+          />
+        </Card>
+      ) : null}
+      {selected ? <Results key={`${selected}:${version}`} id={selected} /> : null}
       <Can needs="marketing:write">
         <Card title="New survey" wide>
           <NewSurvey
