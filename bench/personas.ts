@@ -1,6 +1,7 @@
-// `npm run bench -- personas [--people N] [--k K] [--restarts R]`: personas and the assumption
-// audit at scale on DuckDB (the embedded event engine), N synthetic people (default 100,000) of
-// four planted kinds, about ten events each, in an in-memory `events` table of the store's shape.
+// `npm run bench -- personas [--people N] [--k K] [--restarts R] [--engine duckdb|postgres|both]`:
+// personas and the assumption audit at scale on DuckDB (in memory) and PostgreSQL (a table of the
+// store's column types; RAPPORT_BENCH_DATABASE_URL, or the throwaway cluster the tests use), N
+// synthetic people (default 100,000) of four planted kinds, about ten events each.
 // The profiles (two traits each: age, household size, and a city) come from an in-memory list
 // paged as the state store pages them.
 // - personas: the baseline is the feature query alone (BEHAVIOUR_SQL, raw driver); then the whole
