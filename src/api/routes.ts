@@ -1,5 +1,8 @@
 // The admin REST API: profiles (src/profiles/routes.ts), dead letters and write keys. Handlers call
 // the capability doors; none touches a driver.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
@@ -15,7 +18,7 @@ export interface ApiOptions {
   profiles: Omit<ProfileApiOptions, 'state' | 'pipeline'>;
 }
 
-export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
+export const adminRoutes: FastifyPluginAsyncTypebox<ApiOptions> = async (app, options) => {
   const { state, pipeline, credentials } = options;
   const security = [{ adminToken: [] }];
 
@@ -29,14 +32,14 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
         tags: ['ingest'],
         summary: 'Rejected messages with their reasons, newest first',
         security,
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'integer' } },
-        },
+        querystring: Type.Object({
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+          before: Type.Optional(Type.Integer()),
+        }),
       },
     },
     async (request) => {
-      const { limit, before } = request.query as { limit?: number; before?: number };
+      const { limit, before } = request.query;
       const items = await state.log.listDeadLetters({
         limit: limit ?? 50,
         ...(before ? { beforeId: before } : {}),
@@ -53,7 +56,7 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
         tags: ['settings'],
         summary: 'Write keys (without their secrets)',
         security,
-        response: { 200: { type: 'array', items: credentialSchema } },
+        response: { 200: Type.Array(credentialSchema) },
       },
     },
     async () => state.listCredentials('write'),
@@ -67,16 +70,12 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
         tags: ['settings'],
         summary: 'Create a write key; its secret is in this response only',
         security,
-        body: {
-          type: 'object',
-          properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
-          required: ['name'],
-        },
+        body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }),
         response: { 201: credentialSchema },
       },
     },
     async (request, reply) => {
-      const { name } = request.body as { name: string };
+      const { name } = request.body;
       const created = await createCredential(state, 'write', name);
       return reply.code(201).send({ ...created.credential, secret: created.secret });
     },
@@ -90,19 +89,19 @@ export async function adminRoutes(app: FastifyInstance, options: ApiOptions): Pr
         tags: ['settings'],
         summary: 'Revoke a write key',
         security,
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        response: { 204: { type: 'null' }, '4xx': errorSchema },
+        params: Type.Object({ id: Type.String() }),
+        response: { 204: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       // Only a write key: an admin token's id here must not revoke it (that has its own
       // route, with its own refusals: docs/configuration.md).
       const isWriteKey = (await state.listCredentials('write')).some((key) => key.id === id);
       const revoked = isWriteKey && (await state.revokeCredential(id, new Date().toISOString()));
       if (!revoked) throw new RapportError('RAPPORT_API_NOT_FOUND', `no live write key ${id}`);
       credentials.invalidate();
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
-}
+};

@@ -1,13 +1,12 @@
 // Response schemas of the admin API: the single source for validation-free serialisation and
 // for the OpenAPI document.
-export const credentialSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    kind: { type: 'string', enum: ['write', 'admin'] },
-    name: { type: 'string' },
-    createdAt: { type: 'string' },
-    revokedAt: { type: ['string', 'null'] },
-    secret: { type: 'string', description: 'Shown once, when created.' },
-  },
-} as const;
+import { Type } from '@sinclair/typebox';
+import { Nullable } from '../errors/index.ts';
+export const credentialSchema = Type.Object({
+  id: Type.Optional(Type.String()),
+  kind: Type.Optional(Type.Union([Type.Literal('write'), Type.Literal('admin')])),
+  name: Type.Optional(Type.String()),
+  createdAt: Type.Optional(Type.String()),
+  revokedAt: Type.Optional(Nullable(Type.String())),
+  secret: Type.Optional(Type.String({ description: 'Shown once, when created.' })),
+});
