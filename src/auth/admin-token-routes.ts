@@ -3,9 +3,11 @@
 // admin token cannot be revoked, and the token the request itself carries is revoked only with
 // `?confirm=revoke-self` (the dashboard signs out right after). Write keys have their own routes
 // (src/api/routes.ts); a write key never passes the guard (guard.ts), so it can reach none of these.
-import type { FastifyInstance } from 'fastify';
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { credentialSchema } from '../api/schemas.ts';
-import { errorSchema, RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError, StringEnum } from '../errors/index.ts';
 import type { StateStore } from '../store/index.ts';
 import { ROLES, type Role } from './access.ts';
 import {
@@ -27,6 +29,7 @@ export interface AdminTokenRouteOptions {
 export const CONFIRM_REVOKE_SELF = 'revoke-self';
 
 const security = [{ adminToken: [] }];
+const RoleSchema = StringEnum(ROLES);
 
 /** Why a revocation must not go ahead, or undefined: pure, so the rule is tested on its own. */
 export function revocationRefusal(
@@ -45,7 +48,7 @@ export function revocationRefusal(
   return undefined;
 }
 
-export async function adminTokenRoutes(app: FastifyInstance, options: AdminTokenRouteOptions): Promise<void> {
+export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminTokenRouteOptions> = async (app, options) => {
   const { state, credentials, guard } = options;
 
   app.get(
@@ -58,17 +61,9 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
         description: 'Last use is not tracked: a token that may be unused is best revoked and recreated.',
         security,
         response: {
-          200: {
-            type: 'array',
-            items: {
-              ...credentialSchema,
-              properties: {
-                ...credentialSchema.properties,
-                current: { type: 'boolean' },
-                role: { type: 'string', enum: [...ROLES] },
-              },
-            },
-          },
+          200: Type.Array(
+            Type.Object({ ...credentialSchema.properties, current: Type.Boolean(), role: RoleSchema }),
+          ),
         },
       },
     },
@@ -93,27 +88,22 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
         tags: ['settings'],
         summary: 'Create an admin token; its secret is in this response only',
         security,
-        body: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            name: { type: 'string', minLength: 1, maxLength: 100 },
+        body: Type.Object(
+          {
+            name: Type.String({ minLength: 1, maxLength: 100 }),
             // What the token may do (docs/access.md); owner when left out, as before roles.
-            role: { type: 'string', enum: [...ROLES] },
+            role: Type.Optional(RoleSchema),
           },
-          required: ['name'],
-        },
+          { additionalProperties: false },
+        ),
         response: {
-          201: {
-            ...credentialSchema,
-            properties: { ...credentialSchema.properties, role: { type: 'string' } },
-          },
+          201: Type.Object({ ...credentialSchema.properties, role: Type.Optional(Type.String()) }),
           '4xx': errorSchema,
         },
       },
     },
     async (request, reply) => {
-      const { name, role = 'owner' } = request.body as { name: string; role?: Role };
+      const { name, role = 'owner' } = request.body;
       if (name.trim() === '')
         throw new RapportError('RAPPORT_API_BAD_REQUEST', 'name: must not be blank', { field: 'name' });
       const created = await createCredential(state, 'admin', name.trim());
@@ -130,17 +120,14 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
         tags: ['settings'],
         summary: 'Revoke an admin token (not the last one; your own only with ?confirm=revoke-self)',
         security,
-        params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] },
-        querystring: {
-          type: 'object',
-          properties: { confirm: { type: 'string', enum: [CONFIRM_REVOKE_SELF] } },
-        },
-        response: { 204: { type: 'null' }, '4xx': errorSchema },
+        params: Type.Object({ id: Type.String() }),
+        querystring: Type.Object({ confirm: Type.Optional(Type.Literal(CONFIRM_REVOKE_SELF)) }),
+        response: { 204: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const { confirm } = request.query as { confirm?: string };
+      const { id } = request.params;
+      const { confirm } = request.query;
       const tokens = await state.listCredentials('admin');
       const target = tokens.find((token) => token.id === id);
       if (!target || target.revokedAt !== null)
@@ -154,7 +141,7 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
       if (refusal) throw new RapportError('RAPPORT_API_CONFLICT', refusal, { field: 'id' });
       await state.revokeCredential(id, new Date().toISOString());
       credentials.invalidate();
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -163,4 +150,4 @@ export async function adminTokenRoutes(app: FastifyInstance, options: AdminToken
     const secret = secretFromAuthorization(header);
     return secret ? (await state.findCredentialByHash(hashSecret(secret)))?.id : undefined;
   }
-}
+};
