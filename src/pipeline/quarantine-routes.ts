@@ -1,9 +1,12 @@
 // The quarantine over the admin API (docs/quarantine.md): the log entries processors set aside,
 // one of them, a replay through its processor, a discard. A replay of a worker's processor
 // (profiles, warehouse, segments) travels to the pipeline worker; journeys run on this thread.
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
-import { errorSchema, RapportError } from '../errors/index.ts';
+import { errorSchema, Nullable, RapportError } from '../errors/index.ts';
 import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';
 import type { ReplayResult } from './quarantine-loop.ts';
 
@@ -18,38 +21,31 @@ const security = [{ adminToken: [] }];
 const tags = ['operations'];
 const PAGE_MAX = 500;
 
-export const quarantineEntrySchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    processor: { type: 'string', description: 'profiles, warehouse, segments or journeys' },
-    seq: { type: 'integer', description: 'the entry’s place in the ingest log' },
-    messageId: { type: 'string' },
-    source: { type: 'string' },
-    receivedAt: { type: 'string' },
-    body: { type: 'string', description: 'the log entry’s text (the message as JSON)' },
-    error: { type: 'string', description: 'the newest failure' },
-    stack: { type: ['string', 'null'], description: 'the first lines of its stack' },
-    firstFailedAt: { type: 'string' },
-    lastFailedAt: { type: 'string' },
-    attempts: {
-      type: 'integer',
-      description: 'failures on its own: when set aside, then each failed replay',
-    },
-    consecutive: {
-      type: 'integer',
+export const quarantineEntrySchema = Type.Object({
+  id: Type.Optional(Type.Integer()),
+  processor: Type.Optional(Type.String({ description: 'profiles, warehouse, segments or journeys' })),
+  seq: Type.Optional(Type.Integer({ description: 'the entry’s place in the ingest log' })),
+  messageId: Type.Optional(Type.String()),
+  source: Type.Optional(Type.String()),
+  receivedAt: Type.Optional(Type.String()),
+  body: Type.Optional(Type.String({ description: 'the log entry’s text (the message as JSON)' })),
+  error: Type.Optional(Type.String({ description: 'the newest failure' })),
+  stack: Type.Optional(Nullable(Type.String({ description: 'the first lines of its stack' }))),
+  firstFailedAt: Type.Optional(Type.String()),
+  lastFailedAt: Type.Optional(Type.String()),
+  attempts: Type.Optional(
+    Type.Integer({ description: 'failures on its own: when set aside, then each failed replay' }),
+  ),
+  consecutive: Type.Optional(
+    Type.Integer({
       description: 'how many entries in a row, this one included, its processor had set aside',
-    },
-  },
-} as const;
+    }),
+  ),
+});
 
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'integer', minimum: 1 } },
-  required: ['id'],
-} as const;
+const idParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
-export async function quarantineRoutes(app: FastifyInstance, options: QuarantineRouteOptions): Promise<void> {
+export const quarantineRoutes: FastifyPluginAsyncTypebox<QuarantineRouteOptions> = async (app, options) => {
   const { quarantine } = options;
 
   const find = async (id: number): Promise<StoredQuarantineEntry> => {
@@ -67,29 +63,27 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
         tags,
         summary: 'Log entries a processor set aside because applying them failed, oldest first',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            processor: { type: 'string', minLength: 1, maxLength: 100 },
-            limit: { type: 'integer', minimum: 1, maximum: PAGE_MAX },
-            after: { type: 'integer', minimum: 0, description: 'the nextCursor of the previous page' },
-          },
-        },
+        querystring: Type.Object({
+          processor: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE_MAX })),
+          after: Type.Optional(
+            Type.Integer({ minimum: 0, description: 'the nextCursor of the previous page' }),
+          ),
+        }),
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              total: { type: 'integer', description: 'rows in quarantine (of this processor, when given)' },
-              byProcessor: { type: 'object', additionalProperties: { type: 'integer' } },
-              items: { type: 'array', items: quarantineEntrySchema },
-              nextCursor: { type: ['integer', 'null'] },
-            },
-          },
+          200: Type.Object({
+            total: Type.Optional(
+              Type.Integer({ description: 'rows in quarantine (of this processor, when given)' }),
+            ),
+            byProcessor: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+            items: Type.Optional(Type.Array(quarantineEntrySchema)),
+            nextCursor: Type.Optional(Nullable(Type.Integer())),
+          }),
         },
       },
     },
     async (request) => {
-      const query = request.query as { processor?: string; limit?: number; after?: number };
+      const query = request.query;
       const limit = query.limit ?? 50;
       const items = await quarantine.list({
         limit: limit + 1,
@@ -122,7 +116,7 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
         response: { 200: quarantineEntrySchema, '4xx': errorSchema },
       },
     },
-    async (request) => find((request.params as { id: number }).id),
+    async (request) => find(request.params.id),
   );
 
   app.post(
@@ -140,17 +134,17 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
         security,
         params: idParams,
         response: {
-          200: {
-            type: 'object',
-            properties: { outcome: { type: 'string', enum: ['replayed'] }, entry: quarantineEntrySchema },
-          },
+          200: Type.Object({
+            outcome: Type.Optional(Type.Literal('replayed')),
+            entry: Type.Optional(quarantineEntrySchema),
+          }),
           '4xx': errorSchema,
           '5xx': errorSchema,
         },
       },
     },
     async (request) => {
-      const id = (request.params as { id: number }).id;
+      const id = request.params.id;
       const entry = await find(id);
       const result = await options.replay(entry.processor, id);
       switch (result.outcome) {
@@ -184,14 +178,14 @@ export async function quarantineRoutes(app: FastifyInstance, options: Quarantine
         summary: 'Discard a quarantined message: its processor will never apply it',
         security,
         params: idParams,
-        response: { 204: { type: 'null' }, '4xx': errorSchema },
+        response: { 204: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const id = (request.params as { id: number }).id;
+      const id = request.params.id;
       if ((await quarantine.remove([id])) === 0)
         throw new RapportError('RAPPORT_API_NOT_FOUND', `no quarantined message ${id}`, { field: 'id' });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
-}
+};
