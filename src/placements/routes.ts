@@ -1,6 +1,9 @@
 // `GET /v1/decide` (write key: it is called from web pages, apps and receipt printers, like the
 // tracking API), the promotion click redirect, and the admin routes that save definitions.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import type { PlacementDefinitions, PlacementService } from './service.ts';
@@ -10,54 +13,46 @@ export interface PlacementRouteOptions {
   credentials: CredentialCache;
 }
 
-const offerSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', minLength: 1, maxLength: 200 },
-    placement: { type: 'string', minLength: 1, maxLength: 200 },
-    rule: { description: 'A segment rule of trait conditions (and, or, not)' },
-    priority: { type: 'number' },
-    expectedValue: { type: 'number' },
-    capPerOffer: { type: 'integer', minimum: 0, description: 'Impressions a day across everyone' },
-    capPerPerson: { type: 'integer', minimum: 0, description: 'Impressions a day to one person' },
-    requiresPersonalization: { type: 'boolean' },
-    validFrom: { type: 'string', format: 'date-time' },
-    validUntil: { type: 'string', format: 'date-time' },
-    content: { description: 'What the page renders (headline, image, url …)' },
-    survey: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 63,
-      description: 'A survey id: the page renders the survey (GET /v1/decide answers its questions)',
-    },
+const offerSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 200 }),
+    placement: Type.String({ minLength: 1, maxLength: 200 }),
+    rule: Type.Optional(Type.Unknown({ description: 'A segment rule of trait conditions (and, or, not)' })),
+    priority: Type.Number(),
+    expectedValue: Type.Number(),
+    capPerOffer: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Impressions a day across everyone' }),
+    ),
+    capPerPerson: Type.Optional(Type.Integer({ minimum: 0, description: 'Impressions a day to one person' })),
+    requiresPersonalization: Type.Boolean(),
+    validFrom: Type.Optional(Type.String({ format: 'date-time' })),
+    validUntil: Type.Optional(Type.String({ format: 'date-time' })),
+    content: Type.Optional(Type.Unknown({ description: 'What the page renders (headline, image, url …)' })),
+    survey: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 63,
+        description: 'A survey id: the page renders the survey (GET /v1/decide answers its questions)',
+      }),
+    ),
   },
-  required: ['id', 'placement', 'priority', 'expectedValue', 'requiresPersonalization'],
-  additionalProperties: false,
-} as const;
-const definitionsSchema = {
-  type: 'object',
-  properties: {
-    placements: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'string', minLength: 1, maxLength: 200 },
-          defaultOfferId: { type: 'string' },
-        },
-        required: ['id', 'defaultOfferId'],
-        additionalProperties: false,
-      },
-    },
-    offers: { type: 'array', items: offerSchema },
-  },
-  required: ['placements', 'offers'],
-} as const;
+  { additionalProperties: false },
+);
+const definitionsSchema = Type.Object({
+  placements: Type.Array(
+    Type.Object(
+      { id: Type.String({ minLength: 1, maxLength: 200 }), defaultOfferId: Type.String() },
+      { additionalProperties: false },
+    ),
+  ),
+  offers: Type.Array(offerSchema),
+});
 
-async function requireWriteKey(request: FastifyRequest, credentials: CredentialCache): Promise<void> {
-  const secret =
-    secretFromAuthorization(request.headers.authorization) ??
-    (request.query as { writeKey?: string }).writeKey;
+async function requireWriteKey(
+  request: FastifyRequest<{ Querystring: { writeKey?: string } }>,
+  credentials: CredentialCache,
+): Promise<void> {
+  const secret = secretFromAuthorization(request.headers.authorization) ?? request.query.writeKey;
   if (!secret) {
     throw new RapportError(
       'RAPPORT_INGEST_UNKNOWN_WRITE_KEY',
@@ -69,7 +64,7 @@ async function requireWriteKey(request: FastifyRequest, credentials: CredentialC
   }
 }
 
-async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions): Promise<void> {
+const publicRoutes: FastifyPluginAsyncTypebox<PlacementRouteOptions> = async (app, options) => {
   const { placements, credentials } = options;
   app.get(
     '/v1/decide',
@@ -80,53 +75,48 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
         summary:
           'The best eligible offer for a placement and a person (the default offer for an unknown person)',
         security: [{ writeKey: [] }],
-        querystring: {
-          type: 'object',
-          properties: {
-            placement: { type: 'string', minLength: 1, maxLength: 200 },
-            userId: { type: 'string', maxLength: 500 },
-            anonymousId: { type: 'string', maxLength: 500 },
-            writeKey: {
-              type: 'string',
-              description: 'For callers that cannot send headers (an <img> or <iframe>)',
-            },
-          },
-          required: ['placement'],
-        },
+        querystring: Type.Object({
+          placement: Type.String({ minLength: 1, maxLength: 200 }),
+          userId: Type.Optional(Type.String({ maxLength: 500 })),
+          anonymousId: Type.Optional(Type.String({ maxLength: 500 })),
+          writeKey: Type.Optional(
+            Type.String({ description: 'For callers that cannot send headers (an <img> or <iframe>)' }),
+          ),
+        }),
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              placement: { type: 'string' },
-              offer: {
-                type: ['object', 'null'],
-                properties: { id: { type: 'string' }, content: {} },
-              },
-              code: { type: 'string' },
-              reason: { type: 'string' },
-              clickUrl: { type: 'string' },
-              survey: {
-                type: 'object',
-                description: 'A survey offer: the questions, and the token to post the answers with',
-                properties: {
-                  id: { type: 'string' },
-                  title: { type: 'string' },
-                  intro: { type: 'string' },
-                  questions: { type: 'array', items: {} },
-                  token: { type: 'string' },
-                  pageUrl: { type: 'string' },
-                  respondUrl: { type: 'string' },
+          200: Type.Object({
+            placement: Type.Optional(Type.String()),
+            offer: Type.Optional(
+              Type.Union([
+                Type.Object({ id: Type.Optional(Type.String()), content: Type.Optional(Type.Unknown()) }),
+                Type.Null(),
+              ]),
+            ),
+            code: Type.Optional(Type.String()),
+            reason: Type.Optional(Type.String()),
+            clickUrl: Type.Optional(Type.String()),
+            survey: Type.Optional(
+              Type.Object(
+                {
+                  id: Type.Optional(Type.String()),
+                  title: Type.Optional(Type.String()),
+                  intro: Type.Optional(Type.String()),
+                  questions: Type.Optional(Type.Array(Type.Unknown())),
+                  token: Type.Optional(Type.String()),
+                  pageUrl: Type.Optional(Type.String()),
+                  respondUrl: Type.Optional(Type.String()),
                 },
-              },
-            },
-          },
+                { description: 'A survey offer: the questions, and the token to post the answers with' },
+              ),
+            ),
+          }),
           '4xx': errorSchema,
         },
       },
     },
     async (request, reply) => {
       await requireWriteKey(request, credentials);
-      const query = request.query as { placement: string; userId?: string; anonymousId?: string };
+      const query = request.query;
       const { result, clickUrl, survey } = await placements.decide(query.placement, query);
       if (result.code === 'unknown_placement') {
         throw new RapportError('RAPPORT_API_NOT_FOUND', `no placement ${JSON.stringify(query.placement)}`);
@@ -150,26 +140,22 @@ async function publicRoutes(app: FastifyInstance, options: PlacementRouteOptions
       schema: {
         tags: ['tracking links'],
         summary: 'Promotion click: records Promotion Clicked and redirects to the offer URL',
-        params: { type: 'object', properties: { '*': { type: 'string', maxLength: 4096 } }, required: ['*'] },
-        querystring: {
-          type: 'object',
-          properties: { u: { type: 'string', maxLength: 8192 } },
-          required: ['u'],
-        },
-        response: { 302: { type: 'null' }, '4xx': errorSchema },
+        params: Type.Object({ '*': Type.String({ maxLength: 4096 }) }),
+        querystring: Type.Object({ u: Type.String({ maxLength: 8192 }) }),
+        response: { 302: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const token = (request.params as { '*': string })['*'];
-      const { u } = request.query as { u: string };
+      const token = request.params['*'];
+      const { u } = request.query;
       if (!placements.click(token, u))
         throw new RapportError('RAPPORT_API_BAD_REQUEST', 'this link is not valid');
       return reply.header('cache-control', 'no-store').redirect(u, 302);
     },
   );
-}
+};
 
-async function adminPlacementRoutes(app: FastifyInstance, options: PlacementRouteOptions): Promise<void> {
+const adminPlacementRoutes: FastifyPluginAsyncTypebox<PlacementRouteOptions> = async (app, options) => {
   const { placements } = options;
   const security = [{ adminToken: [] }];
   app.get(
@@ -197,11 +183,11 @@ async function adminPlacementRoutes(app: FastifyInstance, options: PlacementRout
         response: { 200: definitionsSchema, '4xx': errorSchema },
       },
     },
-    async (request) => placements.save(request.body as PlacementDefinitions),
+    async (request) => placements.save(request.body),
   );
-}
+};
 
-export async function placementRoutes(app: FastifyInstance, options: PlacementRouteOptions): Promise<void> {
+export const placementRoutes: FastifyPluginAsyncTypebox<PlacementRouteOptions> = async (app, options) => {
   await app.register(publicRoutes, options);
   await app.register(adminPlacementRoutes, options);
-}
+};
