@@ -3,7 +3,7 @@
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { adminRoutes, corsOptions, drainRequest } from './api/index.ts';
+import { adminRoutes, corsOptions, installErrorHandler } from './api/index.ts';
 import { attributionRoutes } from './attribution/index.ts';
 import { AuditService, auditRoutes } from './audit/index.ts';
 import {
@@ -31,7 +31,6 @@ import {
   startConductor,
 } from './conductor/runtime/index.ts';
 import type { RapportConfig } from './config/index.ts';
-import { isRapportError } from './errors/index.ts';
 import { ExperimentService, experimentRoutes } from './experiments/index.ts';
 import {
   deadLetterRoutes,
@@ -54,15 +53,14 @@ import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
+  everyProcessorPassed,
   JOURNEYS_PROCESSOR,
   logRoutes,
   type Pipeline,
-  PROFILES_PROCESSOR,
   quarantineRoutes,
   startPipeline,
   statusRoutes,
   type TestClock,
-  WAREHOUSE_PROCESSOR,
 } from './pipeline/index.ts';
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
 import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
@@ -100,27 +98,6 @@ export interface RapportServer {
   /** Starts listening; resolves the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
-}
-
-function errorHandler(app: FastifyInstance) {
-  app.setErrorHandler(async (error, request, reply) => {
-    const refusedStatus = isRapportError(error)
-      ? error.status
-      : (error as { statusCode?: number }).statusCode;
-    if (refusedStatus === 413) await drainRequest(request.raw);
-    if (isRapportError(error)) {
-      const retryAfter = error.details?.retryAfterSeconds;
-      if (typeof retryAfter === 'number') reply.header('Retry-After', String(retryAfter));
-      if (error.kind !== 'user') request.log.warn({ code: error.code }, error.message);
-      return reply.code(error.status).send(error.toJSON());
-    }
-    const status = (error as { statusCode?: number }).statusCode ?? 500;
-    if (status < 500) {
-      return reply.code(status).send({ error: 'RAPPORT_API_BAD_REQUEST', message: (error as Error).message });
-    }
-    request.log.error(error);
-    return reply.code(500).send({ error: 'RAPPORT_INTERNAL', message: 'internal error; it has been logged' });
-  });
 }
 
 export interface ServerOptions {
@@ -197,11 +174,7 @@ export async function createServer(
     identity: config.identity,
     audit: access,
     drainAppends: () => ingestLog.append([]),
-    // Every processor the state store tracks (profiles, realtime…) and the warehouse.
-    processorsPassed: async (seq) =>
-      (await state.getOffset(PROFILES_PROCESSOR)) >= seq &&
-      Object.values(await state.listProcessorOffsets()).every((offset) => offset >= seq) &&
-      (await pipeline.getOffset(WAREHOUSE_PROCESSOR)) >= seq,
+    processorsPassed: everyProcessorPassed(state, pipeline),
     propagationMs: suppressionRefreshMs,
     onError: (message) => app.log.error(message),
   });
@@ -252,7 +225,7 @@ export async function createServer(
     await surveyStore.eraseProfiles(profileIds);
   });
 
-  errorHandler(app);
+  installErrorHandler(app);
   // Before every route plugin: the guard and the audit writer reach only routes registered after.
   const guard = installAccess(app, { credentials, access, origins: () => (publicUrl ? [publicUrl] : []) });
   await app.register(swagger, {

@@ -3,4 +3,5 @@
 
 export { corsOptions, isTrackingPath } from './cors.ts';
 export { drainRequest } from './drain.ts';
+export { installErrorHandler } from './error-handler.ts';
 export { type ApiOptions, adminRoutes } from './routes.ts';

@@ -14,6 +14,7 @@ export { failIfInjected, type InjectedFault } from './faults.ts';
 export { type Pipeline, startPipeline } from './host.ts';
 export { type LogRouteOptions, logRoutes } from './log-routes.ts';
 export { type LoopHandle, startLoop } from './loop.ts';
+export { everyProcessorPassed } from './passed.ts';
 export {
   DEFAULT_QUARANTINE_POLICY,
   isTransientError,
