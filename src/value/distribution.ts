@@ -15,7 +15,7 @@ export const METRIC_SCALES: Readonly<Record<ValueMetric, 'log' | 'linear'>> = {
   p_alive: 'linear',
 };
 
-export const VALUE_METRICS = Object.keys(METRIC_SCALES) as ValueMetric[];
+export const VALUE_METRICS = ['clv', 'value_score', 'p_alive'] as const satisfies readonly ValueMetric[];
 
 export const PERCENTILES = [
   ['p10', 0.1],

@@ -2,11 +2,11 @@
 // calendar, the retention budget, and the value page's charts (distribution, P(alive) × CLV
 // scatter, predicted versus actual). Registered from server.ts with one line; the plugin owns
 // its service and schedule and stops the schedule when the server closes.
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
-import { errorSchema } from '../errors/index.ts';
+import { errorSchema, Nullable, StringEnum } from '../errors/index.ts';
 import { MAX_HISTOGRAM_BINS, VALUE_METRICS, type ValueMetric } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
 import { MAX_SCATTER_POINTS, ValueService, type ValueServiceDeps } from './service.ts';
@@ -23,7 +23,7 @@ export interface ValueRouteOptions extends ValueServiceDeps {
   erasures?: { onErased(listener: (erased: { profileIds: string[] }) => void): void };
 }
 
-const numberOrNull = { type: ['number', 'null'] } as const;
+const numberOrNull = Nullable(Type.Number());
 
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
 /** The subscriber churn model of the last refresh: whether it is fitted, and how well it ranks. */
@@ -41,241 +41,212 @@ export const ChurnModelSchema = Type.Object({
   trainingAuc: NullableNumber,
   baseRate: NullableNumber,
 });
-const numberMap = { type: ['object', 'null'], additionalProperties: { type: 'number' } } as const;
+const numberMap = Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]);
 
-const refreshSummarySchema = {
-  type: 'object',
-  properties: {
-    computedAt: { type: 'string', format: 'date-time' },
-    customers: { type: 'integer' },
-    buyers: { type: 'integer' },
-    subscribers: { type: 'integer' },
-    clv: {
-      type: 'object',
-      properties: {
-        params: numberMap,
-        spendParams: numberMap,
-        unit: { type: 'string' },
-        horizon: { type: 'number' },
-      },
-    },
-    churn: {
-      type: 'object',
-      properties: {
-        fitted: { type: 'boolean' },
-        note: { type: ['string', 'null'] },
-        examples: { type: 'integer' },
-        heldOut: { type: 'integer' },
-        heldOutAuc: numberOrNull,
-        trainingAuc: numberOrNull,
-        baseRate: numberOrNull,
-        coefficients: numberMap,
-      },
-    },
-    leadActions: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          profileId: { type: 'string' },
-          threshold: { type: 'string' },
-          action: { type: 'string' },
-          score: { type: 'number' },
-          previousScore: numberOrNull,
-        },
-      },
-    },
-    warnings: { type: 'array', items: { type: 'string' } },
-  },
-} as const;
+const refreshSummarySchema = Type.Object({
+  computedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  customers: Type.Optional(Type.Integer()),
+  buyers: Type.Optional(Type.Integer()),
+  subscribers: Type.Optional(Type.Integer()),
+  clv: Type.Optional(
+    Type.Object({
+      params: Type.Optional(numberMap),
+      spendParams: Type.Optional(numberMap),
+      unit: Type.Optional(Type.String()),
+      horizon: Type.Optional(Type.Number()),
+    }),
+  ),
+  churn: Type.Optional(
+    Type.Object({
+      fitted: Type.Optional(Type.Boolean()),
+      note: Type.Optional(Nullable(Type.String())),
+      examples: Type.Optional(Type.Integer()),
+      heldOut: Type.Optional(Type.Integer()),
+      heldOutAuc: Type.Optional(numberOrNull),
+      trainingAuc: Type.Optional(numberOrNull),
+      baseRate: Type.Optional(numberOrNull),
+      coefficients: Type.Optional(numberMap),
+    }),
+  ),
+  leadActions: Type.Optional(
+    Type.Array(
+      Type.Object({
+        profileId: Type.Optional(Type.String()),
+        threshold: Type.Optional(Type.String()),
+        action: Type.Optional(Type.String()),
+        score: Type.Optional(Type.Number()),
+        previousScore: Type.Optional(numberOrNull),
+      }),
+    ),
+  ),
+  warnings: Type.Optional(Type.Array(Type.String())),
+});
 
-const rankingSchema = {
-  type: 'object',
-  properties: {
-    computedAt: { type: 'string' },
-    customers: { type: 'integer' },
-    items: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          profileId: { type: 'string' },
-          rank: { type: 'integer' },
-          score: { type: 'number' },
-          explanation: { type: 'string' },
-          clv: numberOrNull,
-          churnRisk: numberOrNull,
-          leadScore: { type: 'number' },
-        },
-      },
-    },
-  },
-} as const;
+const rankingSchema = Type.Object({
+  computedAt: Type.Optional(Type.String()),
+  customers: Type.Optional(Type.Integer()),
+  items: Type.Optional(
+    Type.Array(
+      Type.Object({
+        profileId: Type.Optional(Type.String()),
+        rank: Type.Optional(Type.Integer()),
+        score: Type.Optional(Type.Number()),
+        explanation: Type.Optional(Type.String()),
+        clv: Type.Optional(numberOrNull),
+        churnRisk: Type.Optional(numberOrNull),
+        leadScore: Type.Optional(Type.Number()),
+      }),
+    ),
+  ),
+});
 
-const renewalsSchema = {
-  type: 'object',
-  properties: {
-    computedAt: { type: 'string' },
-    from: { type: 'string' },
-    totalRevenue: { type: 'number' },
-    totalAtRisk: { type: 'number' },
-    totalRiskUnknown: { type: 'number' },
-    months: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          month: { type: 'string' },
-          renewals: { type: 'integer' },
-          revenue: { type: 'number' },
-          revenueAtRisk: { type: 'number' },
-          revenueRiskUnknown: { type: 'number' },
-        },
-      },
-    },
-  },
-} as const;
+const renewalsSchema = Type.Object({
+  computedAt: Type.Optional(Type.String()),
+  from: Type.Optional(Type.String()),
+  totalRevenue: Type.Optional(Type.Number()),
+  totalAtRisk: Type.Optional(Type.Number()),
+  totalRiskUnknown: Type.Optional(Type.Number()),
+  months: Type.Optional(
+    Type.Array(
+      Type.Object({
+        month: Type.Optional(Type.String()),
+        renewals: Type.Optional(Type.Integer()),
+        revenue: Type.Optional(Type.Number()),
+        revenueAtRisk: Type.Optional(Type.Number()),
+        revenueRiskUnknown: Type.Optional(Type.Number()),
+      }),
+    ),
+  ),
+});
 
-const budgetSchema = {
-  type: 'object',
-  properties: {
-    computedAt: { type: 'string' },
-    amount: { type: 'number' },
-    costPerCustomer: { type: 'number' },
-    spent: { type: 'number' },
-    remaining: { type: 'number' },
-    valueAtRiskCovered: { type: 'number' },
-    savableCovered: { type: 'number' },
-    effect: { type: 'number' },
-    effectSource: { type: 'string', enum: ['prior', 'measured'] },
-    candidates: { type: 'integer' },
-    chosen: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          profileId: { type: 'string' },
-          value: { type: 'number' },
-          churnRisk: { type: 'number' },
-          pAlive: { type: 'number' },
-          cost: { type: 'number' },
-          valueAtRisk: { type: 'number' },
-          savable: { type: 'number' },
-        },
-      },
-    },
-  },
-} as const;
+const budgetSchema = Type.Object({
+  computedAt: Type.Optional(Type.String()),
+  amount: Type.Optional(Type.Number()),
+  costPerCustomer: Type.Optional(Type.Number()),
+  spent: Type.Optional(Type.Number()),
+  remaining: Type.Optional(Type.Number()),
+  valueAtRiskCovered: Type.Optional(Type.Number()),
+  savableCovered: Type.Optional(Type.Number()),
+  effect: Type.Optional(Type.Number()),
+  effectSource: Type.Optional(Type.Union([Type.Literal('prior'), Type.Literal('measured')])),
+  candidates: Type.Optional(Type.Integer()),
+  chosen: Type.Optional(
+    Type.Array(
+      Type.Object({
+        profileId: Type.Optional(Type.String()),
+        value: Type.Optional(Type.Number()),
+        churnRisk: Type.Optional(Type.Number()),
+        pAlive: Type.Optional(Type.Number()),
+        cost: Type.Optional(Type.Number()),
+        valueAtRisk: Type.Optional(Type.Number()),
+        savable: Type.Optional(Type.Number()),
+      }),
+    ),
+  ),
+});
 
-const distributionSchema = {
-  type: 'object',
-  properties: {
-    metric: { type: 'string', enum: VALUE_METRICS },
-    computedAt: { type: ['string', 'null'] },
-    scale: { type: 'string', enum: ['log', 'linear'] },
-    profiles: { type: 'integer', description: 'live profiles' },
-    count: { type: 'integer', description: 'live profiles with a value' },
-    withoutValue: { type: 'integer', description: 'live profiles with no value yet' },
-    mean: numberOrNull,
-    min: numberOrNull,
-    max: numberOrNull,
-    percentiles: {
-      type: ['object', 'null'],
-      properties: {
-        p10: { type: 'number' },
-        p50: { type: 'number' },
-        p90: { type: 'number' },
-        p99: { type: 'number' },
-      },
-    },
-    bins: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { from: { type: 'number' }, to: { type: 'number' }, count: { type: 'integer' } },
-      },
-    },
-  },
-} as const;
+const distributionSchema = Type.Object({
+  metric: StringEnum(VALUE_METRICS),
+  computedAt: Nullable(Type.String()),
+  scale: Type.Union([Type.Literal('log'), Type.Literal('linear')]),
+  profiles: Type.Integer({ description: 'live profiles' }),
+  count: Type.Integer({ description: 'live profiles with a value' }),
+  withoutValue: Type.Integer({ description: 'live profiles with no value yet' }),
+  mean: numberOrNull,
+  min: numberOrNull,
+  max: numberOrNull,
+  percentiles: Type.Union([
+    Type.Object({
+      p10: Type.Optional(Type.Number()),
+      p50: Type.Optional(Type.Number()),
+      p90: Type.Optional(Type.Number()),
+      p99: Type.Optional(Type.Number()),
+    }),
+    Type.Null(),
+  ]),
+  bins: Type.Array(
+    Type.Object({
+      from: Type.Optional(Type.Number()),
+      to: Type.Optional(Type.Number()),
+      count: Type.Optional(Type.Integer()),
+    }),
+  ),
+});
 
-const scatterSchema = {
-  type: 'object',
-  properties: {
-    computedAt: { type: ['string', 'null'] },
-    total: { type: 'integer', description: 'live profiles with a CLV' },
-    sampled: { type: 'integer' },
-    limit: { type: 'integer' },
-    every: { type: 'integer', description: 'every k-th profile in CLV order (ties by profile id)' },
-    points: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { profileId: { type: 'string' }, clv: { type: 'number' }, pAlive: { type: 'number' } },
-      },
-    },
-  },
-} as const;
+const scatterSchema = Type.Object({
+  computedAt: Type.Optional(Nullable(Type.String())),
+  total: Type.Optional(Type.Integer({ description: 'live profiles with a CLV' })),
+  sampled: Type.Optional(Type.Integer()),
+  limit: Type.Optional(Type.Integer()),
+  every: Type.Optional(Type.Integer({ description: 'every k-th profile in CLV order (ties by profile id)' })),
+  points: Type.Optional(
+    Type.Array(
+      Type.Object({
+        profileId: Type.Optional(Type.String()),
+        clv: Type.Optional(Type.Number()),
+        pAlive: Type.Optional(Type.Number()),
+      }),
+    ),
+  ),
+});
 
-const holdoutRowSchema = {
-  type: 'object',
-  properties: {
-    bucket: { type: 'string' },
-    customers: { type: 'integer' },
-    actual: { type: 'number' },
-    predicted: { type: 'number' },
-    actualPerCustomer: { type: 'number' },
-    predictedPerCustomer: { type: 'number' },
-    relativeError: numberOrNull,
-  },
-} as const;
+const holdoutRowSchema = Type.Object({
+  bucket: Type.Optional(Type.String()),
+  customers: Type.Optional(Type.Integer()),
+  actual: Type.Optional(Type.Number()),
+  predicted: Type.Optional(Type.Number()),
+  actualPerCustomer: Type.Optional(Type.Number()),
+  predictedPerCustomer: Type.Optional(Type.Number()),
+  relativeError: Type.Optional(numberOrNull),
+});
 
-const validationSchema = {
-  type: 'object',
-  properties: {
-    computedAt: { type: 'string' },
-    note: { type: ['string', 'null'], description: 'why there is no validation, when there is none' },
-    validation: {
-      type: ['object', 'null'],
-      properties: {
-        calibrationEnd: { type: 'string', format: 'date' },
-        holdoutEnd: { type: 'string', format: 'date' },
-        holdoutDays: { type: 'integer' },
-        unit: { type: 'string' },
-        customers: { type: 'integer' },
-        params: numberMap,
-        groups: {
-          type: 'array',
-          description: 'customers in ten equal groups by predicted holdout purchases',
-          items: {
-            type: 'object',
-            properties: {
-              group: { type: 'integer' },
-              customers: { type: 'integer' },
-              meanPredicted: { type: 'number' },
-              meanActual: { type: 'number' },
-              minPredicted: { type: 'number' },
-              maxPredicted: { type: 'number' },
-            },
-          },
-        },
-        buckets: { type: 'array', items: holdoutRowSchema },
-        total: holdoutRowSchema,
-        verdict: { type: 'string', enum: ['good', 'poor', 'too little data'] },
-        errors: {
-          type: 'object',
-          properties: {
-            meanAbsoluteError: { type: 'number' },
-            rootMeanSquaredError: { type: 'number' },
-            correlation: numberOrNull,
-          },
-        },
-        warnings: { type: 'array', items: { type: 'string' } },
-      },
-    },
-  },
-} as const;
+const validationSchema = Type.Object({
+  computedAt: Type.Optional(Type.String()),
+  note: Type.Optional(
+    Nullable(Type.String({ description: 'why there is no validation, when there is none' })),
+  ),
+  validation: Type.Optional(
+    Type.Union([
+      Type.Object({
+        calibrationEnd: Type.Optional(Type.String({ format: 'date' })),
+        holdoutEnd: Type.Optional(Type.String({ format: 'date' })),
+        holdoutDays: Type.Optional(Type.Integer()),
+        unit: Type.Optional(Type.String()),
+        customers: Type.Optional(Type.Integer()),
+        params: Type.Optional(numberMap),
+        groups: Type.Optional(
+          Type.Array(
+            Type.Object({
+              group: Type.Optional(Type.Integer()),
+              customers: Type.Optional(Type.Integer()),
+              meanPredicted: Type.Optional(Type.Number()),
+              meanActual: Type.Optional(Type.Number()),
+              minPredicted: Type.Optional(Type.Number()),
+              maxPredicted: Type.Optional(Type.Number()),
+            }),
+            { description: 'customers in ten equal groups by predicted holdout purchases' },
+          ),
+        ),
+        buckets: Type.Optional(Type.Array(holdoutRowSchema)),
+        total: Type.Optional(holdoutRowSchema),
+        verdict: Type.Optional(
+          Type.Union([Type.Literal('good'), Type.Literal('poor'), Type.Literal('too little data')]),
+        ),
+        errors: Type.Optional(
+          Type.Object({
+            meanAbsoluteError: Type.Optional(Type.Number()),
+            rootMeanSquaredError: Type.Optional(Type.Number()),
+            correlation: Type.Optional(numberOrNull),
+          }),
+        ),
+        warnings: Type.Optional(Type.Array(Type.String())),
+      }),
+      Type.Null(),
+    ]),
+  ),
+});
 
-export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptions): Promise<void> {
+export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (app, options) => {
   const service = new ValueService(
     { events: options.events, state: options.state },
     {},
@@ -319,18 +290,15 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
         tags: ['value'],
         summary: 'Most (top) or least (bottom) valuable customers with the explanation of their score',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 20 },
-            order: { type: 'string', enum: ['top', 'bottom'], default: 'top' },
-          },
-        },
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 10000, default: 20 }),
+          order: StringEnum(['top', 'bottom'], { default: 'top' }),
+        }),
         response: { 200: rankingSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const { limit, order } = request.query as { limit: number; order: 'top' | 'bottom' };
+      const { limit, order } = request.query;
       return service.ranking(order, limit);
     },
   );
@@ -343,18 +311,15 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
         tags: ['value'],
         summary: 'Histogram, percentiles and mean of CLV, value score or P(alive) over the live profiles',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            metric: { type: 'string', enum: VALUE_METRICS, default: 'clv' },
-            bins: { type: 'integer', minimum: 1, maximum: MAX_HISTOGRAM_BINS, default: 20 },
-          },
-        },
+        querystring: Type.Object({
+          metric: StringEnum(VALUE_METRICS, { default: 'clv' }),
+          bins: Type.Integer({ minimum: 1, maximum: MAX_HISTOGRAM_BINS, default: 20 }),
+        }),
         response: { 200: distributionSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const { metric, bins } = request.query as { metric: ValueMetric; bins: number };
+      const { metric, bins } = request.query;
       return service.distribution(metric, bins);
     },
   );
@@ -368,14 +333,13 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
         summary:
           'P(alive) against CLV for a deterministic sample of profiles, every k-th by CLV (at most 2,000 points)',
         security,
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: MAX_SCATTER_POINTS, default: 1_000 } },
-        },
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: MAX_SCATTER_POINTS, default: 1000 }),
+        }),
         response: { 200: scatterSchema, '4xx': errorSchema },
       },
     },
-    async (request) => service.scatter((request.query as { limit: number }).limit),
+    async (request) => service.scatter(request.query.limit),
   );
 
   app.get(
@@ -415,14 +379,13 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
         tags: ['value'],
         summary: 'Renewals and revenue up for renewal per month, with the part at risk of churn',
         security,
-        querystring: {
-          type: 'object',
-          properties: { months: { type: 'integer', minimum: 0, maximum: 120, default: 12 } },
-        },
+        querystring: Type.Object({
+          months: Type.Integer({ minimum: 0, maximum: 120, default: 12 }),
+        }),
         response: { 200: renewalsSchema, '4xx': errorSchema },
       },
     },
-    async (request) => service.renewals((request.query as { months: number }).months),
+    async (request) => service.renewals(request.query.months),
   );
 
   app.get(
@@ -434,31 +397,24 @@ export async function valueRoutes(app: FastifyInstance, options: ValueRouteOptio
         summary:
           'Who to make happiest with this retention budget: greedy by what can still be saved (value × P(alive) × churn risk × effect)',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            amount: { type: 'number', minimum: 0 },
-            costPerCustomer: { type: 'number', exclusiveMinimum: 0 },
-            effect: {
-              type: 'number',
+        querystring: Type.Object({
+          amount: Type.Number({ minimum: 0 }),
+          costPerCustomer: Type.Number({ exclusiveMinimum: 0 }),
+          effect: Type.Optional(
+            Type.Number({
               exclusiveMinimum: 0,
               maximum: 1,
               description:
                 'share of would-be leavers the action keeps, as a holdout measured it; default 0.1 (a prior)',
-            },
-          },
-          required: ['amount', 'costPerCustomer'],
-        },
+            }),
+          ),
+        }),
         response: { 200: budgetSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const { amount, costPerCustomer, effect } = request.query as {
-        amount: number;
-        costPerCustomer: number;
-        effect?: number;
-      };
+      const { amount, costPerCustomer, effect } = request.query;
       return service.budget(amount, costPerCustomer, effect);
     },
   );
-}
+};
