@@ -56,15 +56,21 @@ export function profileListSql(query: ProfileListQuery, dialect: ProfileListDial
     const column = COLUMNS[query.order.column];
     order = `${column} ${direction}, ${order}`;
   }
+  const selectParams: unknown[] = [];
+  let columns = '*';
   if (query.search) {
-    // Whom the search names exactly (an identifier, a profile id, a name) come first.
-    order = `CASE WHEN ${dialect.idIn} THEN 0 ELSE 1 END, ${order}`;
-    orderParams.unshift(dialect.ids(query.search.ids));
+    // Whom the search names exactly (an identifier, a profile id, a name) come first. Ranked in
+    // the select list: Citus merged the workers' rows without the CASE when it stood only in the
+    // ORDER BY.
+    columns = `*, CASE WHEN ${dialect.idIn} THEN 0 ELSE 1 END AS named_first`;
+    order = `named_first, ${order}`;
+    selectParams.push(dialect.ids(query.search.ids));
   }
   return {
     list: {
-      text: `SELECT * FROM ${dialect.profiles} WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`,
+      text: `SELECT ${columns} FROM ${dialect.profiles} WHERE ${whereSql} ORDER BY ${order} LIMIT ? OFFSET ?`,
       params: [
+        ...selectParams,
         ...whereParams,
         ...orderParams,
         Math.max(1, Math.floor(query.limit)),

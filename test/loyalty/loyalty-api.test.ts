@@ -323,6 +323,8 @@ for (const engine of ENGINES)
         { type: 'track', userId: 'gus', event: 'Signed Up', properties: { referral_code: annCode } },
       ]);
       await t.adminRequest('POST', '/api/loyalty/run');
+      // The progress traits reach the profile through the log (the run appends them).
+      await t.settle();
       const fayId = await profileId('fay');
       const progress = (await t.admin(`/api/loyalty/people/${fayId}`)).body.badges;
       expect(progress).toEqual([

@@ -154,7 +154,10 @@ for (const engine of ENGINES)
       expect(Object.keys(openapi.paths['/api/quarantine/{id}'] ?? {}).sort()).toEqual(['delete', 'get']);
     });
 
-    it('each processor sets aside only the message it fails on; a restart sets nothing aside again; replay works once fixed', async () => {
+    // Retries with backoff on several processors: over a minute on a loaded Citus cluster.
+    it('each processor sets aside only the message it fails on; a restart sets nothing aside again; replay works once fixed', {
+      timeout: 180_000,
+    }, async () => {
       const data = await storage();
       const poison: Record<string, string> = {
         profiles: 'poison-profiles',

@@ -117,7 +117,10 @@ for (const engine of ENGINES)
         expect(after).toHaveLength(2);
       });
 
-      it('sets aside every message the store refuses for its content, however many in a row', async () => {
+      // Retries with backoff on several processors: over a minute on a loaded Citus cluster.
+      it('sets aside every message the store refuses for its content, however many in a row', {
+        timeout: 180_000,
+      }, async () => {
         const { state, events } = stores;
         // Twelve refusals, past a guard of ten: none of them counts toward it.
         const bad = Array.from({ length: 12 }, (_, i) => withoutTimestamp(`bad-run-${i}`, `bob-${i}`));

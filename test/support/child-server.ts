@@ -46,7 +46,8 @@ export async function startChildServer(
     output += chunk;
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
+  // A first start compiles the sources (tsx) and, on Citus, distributes every table: minutes when loaded.
+  const deadline = Date.now() + 150_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}):\n${output}`);
     const healthy = await fetch(`${url}/health`).then(
