@@ -52,6 +52,27 @@ function live(m: LiveModel, events: SegmentEvent[], nowMs: number): StageTransit
   return transitions;
 }
 
+/**
+ * The transitions with stays of no length folded away: two changes of one funnel at one instant
+ * become one. Where events share an instant their order is arbitrary, and the live path (which
+ * evaluates after each event) may pass through a stage for no time that the derived history skips
+ * (its first instant) or the other way round; the stays that last agree exactly.
+ */
+function withoutInstantStays(transitions: StageTransition[]): StageTransition[] {
+  const folded: StageTransition[] = [];
+  for (const t of transitions) {
+    const last = [...folded].reverse().find((f) => f.funnelId === t.funnelId);
+    if (last && last.atMs === t.atMs) {
+      folded.splice(folded.indexOf(last), 1);
+      if (last.from !== t.to) folded.push({ ...t, from: last.from });
+      continue;
+    }
+    folded.push(t);
+  }
+  // Funnels are independent: at one instant, their order is not part of the history.
+  return folded.sort((a, b) => a.atMs - b.atMs || a.funnelId.localeCompare(b.funnelId));
+}
+
 function derived(events: SegmentEvent[]): StageTransition[] {
   const firstSeen = events.length > 0 ? Date.parse((events[0] as SegmentEvent).timestamp) : null;
   const read = events.filter((e) => e.type !== 'page');
@@ -91,9 +112,9 @@ describe('stage history derived from a person’s events', () => {
           .map((d, i) => ({ ...d, i }))
           .sort((a, b) => a.day - b.day || a.i - b.i)
           .map((d, i) => event(d.name, T0 + d.day * DAY, i));
-        expect(derived(events)).toEqual(live(model, events, NOW));
+        expect(withoutInstantStays(derived(events))).toEqual(withoutInstantStays(live(model, events, NOW)));
       }),
-      { numRuns: 300 },
+      { numRuns: 1000 },
     );
   });
 });
