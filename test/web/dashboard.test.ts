@@ -441,6 +441,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
       'Funnel and paths',
       'Journeys',
       'Messages',
+      'Tasks',
       'Placements',
       'Value',
       'Settings',

@@ -29,6 +29,7 @@ const pages: Array<{
   { path: '/funnel', label: 'Funnel and paths', page: lazy(() => import('./pages/Funnel.tsx')) },
   { path: '/journeys', label: 'Journeys', page: lazy(() => import('./pages/Journeys.tsx')) },
   { path: '/messages', label: 'Messages', page: lazy(() => import('./pages/Messages.tsx')) },
+  { path: '/tasks', label: 'Tasks', page: lazy(() => import('./pages/Tasks.tsx')) },
   { path: '/templates', label: 'Templates', page: lazy(() => import('./pages/Templates.tsx')) },
   { path: '/placements', label: 'Placements', page: lazy(() => import('./pages/Placements.tsx')) },
   { path: '/value', label: 'Value', page: lazy(() => import('./pages/Value.tsx')) },

@@ -418,6 +418,10 @@ export interface Task {
   dueAt: string | null;
   claimedBy: string | null;
   outcome: string | null;
+  stepId?: string | null;
+  claimedAt?: string | null;
+  completedBy?: string | null;
+  completedAt?: string | null;
 }
 export interface Offer {
   id: string;

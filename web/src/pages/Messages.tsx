@@ -149,6 +149,9 @@ function Tasks() {
   const tasks = useApi(() => api.tasks({ status: 'open', limit: 15 }), []);
   return (
     <Card title="Task queue (open)" id="tasks">
+      <p className="small">
+        Claim, mark done or skip them on the <Link href="/tasks">Tasks</Link> page.
+      </p>
       {tasks.error ? <ErrorNote error={tasks.error} /> : null}
       {tasks.data && tasks.data.items.length === 0 ? (
         <p className="muted">
