@@ -777,6 +777,8 @@ export const api = {
   experiments: () => request<{ items: Experiment[] }>('GET', '/api/experiments'),
   saveExperiment: (experiment: Experiment) =>
     request<Experiment>('PUT', `/api/experiments/${encodeURIComponent(experiment.id)}`, { body: experiment }),
+  deleteExperiment: (id: string) => request<void>('DELETE', `/api/experiments/${encodeURIComponent(id)}`),
+  deleteFunnel: (id: string) => request<void>('DELETE', `/api/funnels/${encodeURIComponent(id)}`),
   experimentResults: (id: string) =>
     request<ExperimentResults>('GET', `/api/experiments/${encodeURIComponent(id)}/results`),
   holdoutLift: (event: string, days: number) =>

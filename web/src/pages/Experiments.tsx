@@ -631,12 +631,76 @@ function BanditCard() {
   );
 }
 
+/**
+ * Stop and delete. A running experiment is stopped first (its people keep what they were
+ * served, nobody new is assigned); deleting it while it runs is refused here, because the
+ * placement or journey it steers would change what it serves mid-test. Deleting keeps the
+ * exposure events in the log, so a new experiment under the same id starts with them.
+ */
+function ExperimentControls(props: { experiment: Experiment; onChange: (deleted: boolean) => void }) {
+  const { experiment } = props;
+  const [error, setError] = useState<unknown>();
+  const running = experiment.status === 'running';
+  async function stop() {
+    if (!window.confirm(`Stop “${experiment.name}”? Nobody new is assigned an arm; the results stay.`))
+      return;
+    setError(undefined);
+    try {
+      await api.saveExperiment({ ...experiment, status: 'stopped' });
+      props.onChange(false);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  async function remove() {
+    if (
+      !window.confirm(
+        `Delete “${experiment.name}”? Its definition and results page go; the exposure events stay in the log.`,
+      )
+    )
+      return;
+    setError(undefined);
+    try {
+      await api.deleteExperiment(experiment.id);
+      props.onChange(true);
+    } catch (e) {
+      setError(e);
+    }
+  }
+  return (
+    <Can needs="marketing:write">
+      <div className="row">
+        {running ? (
+          <button type="button" onClick={() => void stop()}>
+            Stop experiment
+          </button>
+        ) : null}
+        <button
+          type="button"
+          className="danger"
+          disabled={running}
+          aria-describedby={running ? 'delete-running-note' : undefined}
+          onClick={() => void remove()}
+        >
+          Delete experiment
+        </button>
+        {running ? (
+          <span className="small muted" id="delete-running-note">
+            A running experiment cannot be deleted: stop it first, so what it steers does not change mid-test.
+          </span>
+        ) : null}
+      </div>
+      {error ? <ErrorNote error={error} /> : null}
+    </Can>
+  );
+}
+
 export default function Experiments() {
   const list = useApi(() => api.experiments(), []);
   const [selected, setSelected] = useState<string>();
   const items = list.data?.items ?? [];
   useEffect(() => {
-    if (!selected && items[0]) setSelected(items[0].id);
+    if ((!selected || !items.some((item) => item.id === selected)) && items[0]) setSelected(items[0].id);
   }, [items, selected]);
   const experiment = items.find((item) => item.id === selected);
   return (
@@ -674,6 +738,13 @@ export default function Experiments() {
                 <em>{experiment.hypothesis || 'No hypothesis written.'}</em> Owner: {experiment.owner || '–'}.
                 Arms: {experiment.arms.map((arm) => `${arm.name} ${pct(arm.weight, 0)}`).join(', ')}.
               </p>
+              <ExperimentControls
+                experiment={experiment}
+                onChange={(deleted) => {
+                  if (deleted) setSelected(undefined);
+                  list.reload();
+                }}
+              />
               <Results experiment={experiment} />
             </>
           ) : null}

@@ -2,6 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { Can } from '../access.tsx';
 import { api, type Paths as PathsGraph } from '../api.ts';
 import { FunnelChart } from '../components/FunnelChart.tsx';
+import { draftOf, type FunnelDraft, FunnelEditor, NEW_FUNNEL } from '../components/FunnelEditor.tsx';
 import PathsSankey, { touchpointLabel } from '../components/PathsSankey.tsx';
 import { Card, DemoHint, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { duration, num, pct } from '../format.ts';
@@ -28,9 +29,31 @@ export default function Funnel() {
     [id, cohort, building, current?.version],
   );
   const [switching, setSwitching] = useState<unknown>();
-  async function switchOn() {
+  const [editing, setEditing] = useState<FunnelDraft>();
+  async function switchOn(preset = 'ecommerce', funnelId = 'lifecycle') {
+    setSwitching(undefined);
     try {
-      await api.putFunnel('lifecycle', { preset: 'ecommerce' });
+      await api.putFunnel(funnelId, { preset });
+      setChosen(funnelId);
+      funnels.reload();
+    } catch (e) {
+      setSwitching(e);
+    }
+  }
+  async function remove() {
+    if (!current || !id) return;
+    const primary =
+      id === 'lifecycle' ? ' It is the lifecycle funnel: segments on a stage will match nobody.' : '';
+    if (
+      !window.confirm(
+        `Delete the funnel “${String(current.name ?? id)}”? Its stages and every person’s stage history in it are removed.${primary}`,
+      )
+    )
+      return;
+    setSwitching(undefined);
+    try {
+      await api.deleteFunnel(id);
+      setChosen(undefined);
       funnels.reload();
     } catch (e) {
       setSwitching(e);
@@ -53,9 +76,20 @@ export default function Funnel() {
                 imposed.
               </p>
               <Can needs="marketing:write">
-                <button type="button" className="primary" onClick={switchOn}>
-                  Switch on the e-commerce lifecycle
-                </button>
+                <div className="row">
+                  <button type="button" className="primary" onClick={() => void switchOn()}>
+                    Switch on the e-commerce lifecycle
+                  </button>
+                  <button type="button" onClick={() => void switchOn('nonprofit', 'lifecycle')}>
+                    Switch on the supporter lifecycle (non-profit)
+                  </button>
+                  <button
+                    type="button"
+                    onClick={() => setEditing({ ...NEW_FUNNEL, id: 'lifecycle', name: 'Lifecycle' })}
+                  >
+                    Define your own stages
+                  </button>
+                </div>
               </Can>
               {switching ? <ErrorNote error={switching} /> : null}
             </Empty>
@@ -82,7 +116,33 @@ export default function Funnel() {
                 />
               </div>
               <button type="submit">Apply</button>
+              <Can needs="marketing:write">
+                <button type="button" onClick={() => current && setEditing(draftOf(current))}>
+                  Edit funnel
+                </button>
+                <button type="button" onClick={() => setEditing(NEW_FUNNEL)}>
+                  New funnel
+                </button>
+                <button type="button" className="danger" onClick={() => void remove()}>
+                  Delete funnel
+                </button>
+              </Can>
             </form>
+          ) : null}
+          {switching && funnels.data && funnels.data.funnels.length > 0 ? (
+            <ErrorNote error={switching} />
+          ) : null}
+          {editing ? (
+            <FunnelEditor
+              key={`${editing.id}-${editing.saved}`}
+              initial={editing}
+              onCancel={() => setEditing(undefined)}
+              onSaved={(saved) => {
+                setEditing(undefined);
+                setChosen(saved);
+                funnels.reload();
+              }}
+            />
           ) : null}
           {building ? (
             <p className="small" role="status">
