@@ -5,6 +5,8 @@
 // reminder); the checkout reminder adds 10 points of buyers; the welcome subject line adds none;
 // 45% prefer email and 10% SMS, and open a message on their preferred channel four times as often
 // as on another (store.ts), so per buyer email is engaged with more than SMS or push.
+
+import { demoFetch } from './admin-fetch.ts';
 import { PLANTED_EFFECT, PLANTED_NULL } from './experiments.ts';
 import { SendRefusedError } from './send.ts';
 
@@ -94,21 +96,28 @@ export const DEMO_BELIEFS: readonly DemoBelief[] = [
 /** Writes the demo beliefs not already written (by statement); answers how many it wrote. */
 export async function plantDemoBeliefs(url: string, token: string, experiments: boolean): Promise<number> {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const listed = await fetch(new URL('/api/beliefs', url), {
-    headers: { authorization: headers.authorization },
-  });
-  const existing = new Set(
-    ((await listed.json()) as { beliefs?: Array<{ statement: string }> }).beliefs?.map((b) => b.statement) ??
-      [],
-  );
+  const statements = async () => {
+    const listed = await demoFetch(new URL('/api/beliefs', url), {
+      headers: { authorization: headers.authorization },
+    });
+    return new Set(
+      ((await listed.json()) as { beliefs?: Array<{ statement: string }> }).beliefs?.map(
+        (b) => b.statement,
+      ) ?? [],
+    );
+  };
+  const existing = await statements();
   let written = 0;
   for (const belief of DEMO_BELIEFS) {
     if ((belief.experiments && !experiments) || existing.has(belief.statement)) continue;
-    const response = await fetch(new URL('/api/beliefs', url), {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ statement: belief.statement, claim: belief.claim }),
-    });
+    const response = await demoFetch(
+      new URL('/api/beliefs', url),
+      { method: 'POST', headers, body: JSON.stringify({ statement: belief.statement, claim: belief.claim }) },
+      {
+        // A belief has no id of its own: an earlier attempt landed when its statement is listed.
+        landed: async () => ((await statements()).has(belief.statement) ? new Response(null) : undefined),
+      },
+    );
     if (!response.ok)
       throw new SendRefusedError(
         response.status,

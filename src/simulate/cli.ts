@@ -9,6 +9,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { unreachable } from '../api/admin-client.ts';
 import { SERVER_URL_HELP, serverUrl } from '../config/index.ts';
 import type { Experiment } from '../experiments/index.ts';
+import { demoFetch } from './admin-fetch.ts';
 import { plantDemoBeliefs } from './beliefs.ts';
 import { DEMO_EXPERIMENTS } from './experiments.ts';
 import {
@@ -99,7 +100,7 @@ export async function defineDemoExperiments(
   const defined: string[] = [];
   for (const experiment of experiments) {
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch(new URL(`/api/experiments/${experiment.id}`, url), {
+      const response = await demoFetch(new URL(`/api/experiments/${experiment.id}`, url), {
         method: 'PUT',
         headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
         body: JSON.stringify(experiment),

@@ -6,17 +6,30 @@
 // each person's own events), saves the demo segments and refreshes the value scores, so the
 // Funnel, Segments and Value pages are not empty.
 import { EXAMPLE_PROGRAMME } from '../loyalty/index.ts';
+import { type DemoFetchOptions, demoFetch } from './admin-fetch.ts';
 import { SendRefusedError } from './send.ts';
 
-async function call(url: string, token: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(new URL(path, url), {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+async function call(
+  url: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  retry: DemoFetchOptions = {},
+) {
+  const authorization = `Bearer ${token}`;
+  const response = await demoFetch(
+    new URL(path, url),
+    {
+      method,
+      headers: {
+        authorization,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+    retry,
+  );
   const answer = (await response.json().catch(() => ({}))) as Record<string, unknown>;
   if (!response.ok) {
     throw new SendRefusedError(
@@ -27,6 +40,12 @@ async function call(url: string, token: string, method: string, path: string, bo
   return answer;
 }
 
+/** The answer to GET path when it is a 200 (the thing exists), else undefined. */
+async function existing200(url: string, token: string, path: string): Promise<Response | undefined> {
+  const response = await demoFetch(new URL(path, url), { headers: { authorization: `Bearer ${token}` } });
+  return response.status === 200 ? response : undefined;
+}
+
 export interface FilledPages {
   loyaltyPointsEarned: number;
   peopleWithRecommendations: number;
@@ -35,7 +54,9 @@ export interface FilledPages {
 export async function fillRecommendationsAndLoyalty(url: string, token: string): Promise<FilledPages> {
   let refresh: Record<string, unknown> = {};
   for (let attempt = 0; attempt < 60; attempt++) {
-    refresh = await call(url, token, 'POST', '/api/recommendations/refresh');
+    refresh = await call(url, token, 'POST', '/api/recommendations/refresh', undefined, {
+      idempotent: true,
+    });
     if (Number(refresh.people) > 0) break;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
@@ -43,7 +64,7 @@ export async function fillRecommendationsAndLoyalty(url: string, token: string):
   if ((programme.earnRules as unknown[]).length === 0) {
     await call(url, token, 'PUT', '/api/loyalty/programme', EXAMPLE_PROGRAMME);
   }
-  const run = await call(url, token, 'POST', '/api/loyalty/run');
+  const run = await call(url, token, 'POST', '/api/loyalty/run', undefined, { idempotent: true });
   const holdout = Number((refresh.settings as { holdoutShare?: number } | undefined)?.holdoutShare ?? 0.1);
   if (holdout > 0) {
     await call(url, token, 'PUT', '/api/experiments/recommendations', {
@@ -103,7 +124,7 @@ export async function fillFunnelSegmentsAndValue(url: string, token: string): Pr
     await call(url, token, 'PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' });
     funnel = 'lifecycle';
   }
-  const value = await call(url, token, 'POST', '/api/value/refresh');
+  const value = await call(url, token, 'POST', '/api/value/refresh', undefined, { idempotent: true });
   const { segments } = (await call(url, token, 'GET', '/api/segments')) as {
     segments: Array<{ id: string }>;
   };
@@ -111,7 +132,9 @@ export async function fillFunnelSegmentsAndValue(url: string, token: string): Pr
   const saved: string[] = [];
   for (const segment of DEMO_SEGMENTS) {
     if (existing.has(segment.id)) continue;
-    await call(url, token, 'POST', '/api/segments', segment);
+    await call(url, token, 'POST', '/api/segments', segment, {
+      landed: () => existing200(url, token, `/api/segments/${segment.id}`),
+    });
     saved.push(segment.id);
   }
   return { funnel, segments: saved, valueScored: Number(value.customers ?? 0) };

@@ -6,6 +6,7 @@
 // reaction with the planted rates (exactly the planted share of each arm). The Experiments page should find the first effect (inside
 // its interval) and not the second; test/simulate/journey-experiments.test.ts checks it does.
 import type { Experiment } from '../experiments/index.ts';
+import { type DemoFetchOptions, demoFetch } from './admin-fetch.ts';
 import { Random } from './random.ts';
 import { sendMessages } from './send.ts';
 import type { OutgoingMessage } from './types.ts';
@@ -165,15 +166,25 @@ export interface JourneyPlantOptions {
 /** Per experiment and arm: the people placed and those whose reaction was sent. */
 export type JourneyPlantTruth = Record<string, Record<string, { n: number; converted: number }>>;
 
-async function admin(options: JourneyPlantOptions, method: string, path: string, body?: unknown) {
-  const response = await fetch(new URL(path, options.url), {
-    method,
-    headers: {
-      authorization: `Bearer ${options.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+async function admin(
+  options: JourneyPlantOptions,
+  method: string,
+  path: string,
+  body?: unknown,
+  retry: DemoFetchOptions = {},
+) {
+  const response = await demoFetch(
+    new URL(path, options.url),
+    {
+      method,
+      headers: {
+        authorization: `Bearer ${options.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+    retry,
+  );
   // biome-ignore lint/suspicious/noExplicitAny: the demo reads whatever JSON the API answers
   return { status: response.status, body: (await response.json().catch(() => null)) as any };
 }
@@ -212,7 +223,14 @@ async function armsOf(
 
 export async function plantJourneyExperiments(options: JourneyPlantOptions): Promise<JourneyPlantTruth> {
   for (const plant of DEMO_JOURNEY_PLANTS) {
-    const saved = await admin(options, 'POST', '/api/journeys', plant.journey);
+    const saved = await admin(options, 'POST', '/api/journeys', plant.journey, {
+      landed: async () => {
+        const made = await demoFetch(new URL(`/api/journeys/${plant.journey.id}`, options.url), {
+          headers: { authorization: `Bearer ${options.adminToken}` },
+        });
+        return made.status === 200 ? made : undefined;
+      },
+    });
     if (
       saved.status !== 201 &&
       (await admin(options, 'GET', `/api/journeys/${plant.journey.id}`)).status !== 200

@@ -1,6 +1,7 @@
 // The demo shop's marketing spend, planted so the Measure page's ROI table has costs from the
 // start: a fixed amount per day on each channel the shop's messages reach people through
 // (docs/demo.md, "What the demo plants"). Posted once the world is sent, with an admin token.
+import { demoFetch } from './admin-fetch.ts';
 import { SendRefusedError } from './send.ts';
 
 export const DEMO_SPEND_CURRENCY = 'EUR';
@@ -27,11 +28,15 @@ export function demoSpendRows(start: Date, days: number): PlantedSpendRow[] {
 
 /** Imports the planted spend (idempotent: the same days again replace themselves); the rows imported. */
 export async function plantDemoSpend(url: string, token: string, start: Date, days: number): Promise<number> {
-  const response = await fetch(new URL('/api/attribution/spend', url), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ rows: demoSpendRows(start, days), currency: DEMO_SPEND_CURRENCY }),
-  });
+  const response = await demoFetch(
+    new URL('/api/attribution/spend', url),
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ rows: demoSpendRows(start, days), currency: DEMO_SPEND_CURRENCY }),
+    },
+    { idempotent: true },
+  );
   const answer = (await response.json().catch(() => ({}))) as { imported?: number; rejected?: unknown[] };
   if (!response.ok || (answer.rejected?.length ?? 0) > 0) {
     throw new SendRefusedError(

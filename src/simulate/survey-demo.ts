@@ -5,6 +5,7 @@
 // engagement's distribution (survey.ts; the store's own `NPS Submitted` after a first order is
 // another survey), and they answer at survey.ts's response rates, far higher for the engaged.
 // The truth (everyone's NPS, answered or not) is in the summary the command prints.
+import { type DemoFetchOptions, demoFetch } from './admin-fetch.ts';
 import { SendRefusedError } from './send.ts';
 import { type SurveyPerson, surveyPersonFor, surveyTruthOf } from './survey.ts';
 import type { PersonTruth } from './types.ts';
@@ -29,12 +30,22 @@ export interface DemoSurveySummary {
   respondentNps: number;
 }
 
-async function post(url: string, path: string, auth: string, body: unknown): Promise<Response> {
-  const response = await fetch(new URL(path, url), {
-    method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+async function post(
+  url: string,
+  path: string,
+  auth: string,
+  body: unknown,
+  retry: DemoFetchOptions = {},
+): Promise<Response> {
+  const response = await demoFetch(
+    new URL(path, url),
+    {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    },
+    retry,
+  );
   if (!response.ok && response.status !== 404)
     throw new SendRefusedError(
       response.status,
@@ -70,21 +81,35 @@ export async function plantDemoSurvey(
       messageId: `demo-survey-traits-${p.index}`,
       traits: { engagement: p.engagement, region: p.region },
     }));
-    await post(options.url, '/v1/batch', writeAuth, { batch });
+    // A batch is keyed by messageId: sent twice, it lands once.
+    await post(options.url, '/v1/batch', writeAuth, { batch }, { idempotent: true });
   }
-  await post(options.url, '/api/surveys', `Bearer ${options.adminToken}`, DEMO_SURVEY);
+  await post(options.url, '/api/surveys', `Bearer ${options.adminToken}`, DEMO_SURVEY, {
+    landed: async () => {
+      const made = await demoFetch(new URL(`/api/surveys/${DEMO_SURVEY.id}`, options.url), {
+        headers: { authorization: `Bearer ${options.adminToken}` },
+      });
+      return made.status === 200 ? made : undefined;
+    },
+  });
   const respondents = people.filter((p) => p.responds);
   // A few at a time; a person the server has not resolved yet (404) is retried for a minute.
   for (let i = 0; i < respondents.length; i += 8) {
     await Promise.all(
       respondents.slice(i, i + 8).map(async (p) => {
         for (let attempt = 0; ; attempt++) {
-          const response = await post(options.url, '/v1/survey-response', writeAuth, {
-            surveyId: DEMO_SURVEY.id,
-            userId: p.userId,
-            messageId: `demo-survey-${p.index}`,
-            answers: { nps: p.score, why: p.comment },
-          });
+          const response = await post(
+            options.url,
+            '/v1/survey-response',
+            writeAuth,
+            {
+              surveyId: DEMO_SURVEY.id,
+              userId: p.userId,
+              messageId: `demo-survey-${p.index}`,
+              answers: { nps: p.score, why: p.comment },
+            },
+            { idempotent: true },
+          );
           if (response.ok) return;
           if (attempt >= 60)
             throw new SendRefusedError(404, `the server never resolved ${p.userId} for the demo survey`);
