@@ -63,10 +63,13 @@ export interface PeopleFilter {
   text?: string;
 }
 
-export interface PeopleRequest extends PeopleFilter {
+export interface PeopleSort {
   /** A column, or `trait:NAME` for a trait's value. */
   sort?: string;
   descending?: boolean;
+}
+
+export interface PeopleRequest extends PeopleFilter, PeopleSort {
   offset?: number;
   limit?: number;
 }
@@ -101,6 +104,12 @@ export function orderOf(sort: string | undefined): ProfileListOrder {
   );
 }
 
+/** The order a request asks for; newest first when it names none, as the table opens. */
+export function sortOf(request: PeopleSort): Pick<ProfileListQuery, 'order' | 'descending'> {
+  const order = orderOf(request.sort);
+  return { order, descending: request.descending ?? ('column' in order && order.column === 'last_seen') };
+}
+
 type FilterPart = Pick<ProfileListQuery, 'profileIds' | 'search'>;
 
 async function filterOf(
@@ -120,14 +129,12 @@ async function filterOf(
 }
 
 export async function explorePeople(deps: PeopleDeps, request: PeopleRequest): Promise<PeoplePage> {
-  const order = orderOf(request.sort);
   const { ruleText, ...filter } = await filterOf(deps, request);
   const offset = request.offset ?? 0;
   const limit = request.limit ?? 25;
   const page = await deps.state.listProfiles({
     ...filter,
-    order,
-    descending: request.descending ?? ('column' in order && order.column === 'last_seen'),
+    ...sortOf(request),
     offset,
     limit,
     withTotal: true,
@@ -164,27 +171,32 @@ function csvRow(row: ProfileRow, traits: string[]): string[] {
 }
 
 /**
- * Every person the filter matches as CSV, in pages read as the client consumes them (ordered
- * by profile id, so a long export walks an index instead of skipping rows). Cells that a
+ * Every person the filter matches as CSV, in the order the table shows them (its sort, or
+ * newest first), read in pages as the client consumes them. Ordered by profile id, the pages
+ * walk the id index from the last id; in any other order they are read by offset, so a person
+ * whose sorted value changes during a long export can move between pages. Cells that a
  * spreadsheet would run as a formula (=, +, -, @ first) are prefixed with a quote.
  */
 export async function* peopleCsv(
   deps: PeopleDeps,
-  filter: PeopleFilter,
+  request: PeopleFilter & PeopleSort,
   traits: string[],
 ): AsyncGenerator<string> {
   for (const trait of traits) orderOf(`trait:${trait}`);
-  const part = await filterOf(deps, filter);
+  const sort = sortOf(request);
+  const part = await filterOf(deps, request);
+  const byId =
+    'column' in sort.order && sort.order.column === 'profile_id' && !sort.descending && !part.search;
   const options = { escape_formulas: true } as const;
   yield stringify([[...CSV_FIXED_COLUMNS, ...traits.map((trait) => `trait.${trait}`)]], options);
-  for (let afterId: string | undefined; ; ) {
+  let afterId: string | undefined;
+  for (let offset = 0; ; offset += CSV_PAGE) {
     const { rows } = await deps.state.listProfiles({
       ...(part.profileIds ? { profileIds: part.profileIds } : {}),
       ...(part.search ? { search: part.search } : {}),
-      ...(afterId !== undefined ? { afterId } : {}),
-      order: { column: 'profile_id' },
-      descending: false,
-      offset: 0,
+      ...(byId && afterId !== undefined ? { afterId } : {}),
+      ...sort,
+      offset: byId ? 0 : offset,
       limit: CSV_PAGE,
       withTotal: false,
     });

@@ -24,16 +24,20 @@ const filterFields = {
   text: Type.Optional(Type.String({ maxLength: 20_000, description: 'the same rule as text' })),
 };
 
+const sortFields = {
+  sort: Type.Optional(
+    Type.String({
+      maxLength: 210,
+      description: 'lastSeen (default, newest first), firstSeen, eventCount, profileId or trait:NAME',
+    }),
+  ),
+  descending: Type.Optional(Type.Boolean()),
+};
+
 export const PeopleSearchBody = Type.Object(
   {
     ...filterFields,
-    sort: Type.Optional(
-      Type.String({
-        maxLength: 210,
-        description: 'lastSeen (default, newest first), firstSeen, eventCount, profileId or trait:NAME',
-      }),
-    ),
-    descending: Type.Optional(Type.Boolean()),
+    ...sortFields,
     offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 25 })),
   },
@@ -43,6 +47,7 @@ export const PeopleSearchBody = Type.Object(
 export const PeopleExportBody = Type.Object(
   {
     ...filterFields,
+    ...sortFields,
     traits: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
         maxItems: 50,
@@ -134,7 +139,8 @@ export const peopleRoutes: FastifyPluginAsyncTypebox<PeopleRouteOptions> = async
       schema: {
         tags,
         security,
-        summary: "The explorer's list as CSV: everyone the filters match, streamed, ordered by profile id",
+        summary:
+          "The explorer's list as CSV: everyone the filters match, streamed, in the list's order (sort, descending)",
         body: PeopleExportBody,
         response: {
           200: {

@@ -169,6 +169,33 @@ for (const engine of ENGINES)
       expect(row).toContain(`,${last.city},${last.seats}`);
     });
 
+    it('exports the CSV in the order the list is sorted (a trait, a column, either direction)', async () => {
+      const csvNames = async (body: object) => {
+        const response = await fetch(`${t.url}/api/people/export`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(response.status).toBe(200);
+        return (await response.text())
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((line) => line.split(',')[2]);
+      };
+      const bySeats = [...PEOPLE].sort((a, b) => b.seats - a.seats).map((p) => p.email);
+      expect(await csvNames({ sort: 'trait:seats', descending: true })).toEqual(bySeats);
+      expect(await csvNames({ sort: 'trait:seats' })).toEqual([...bySeats].reverse());
+      // The default is the table's: newest first (each person's last event).
+      const listed = await search({ limit: 200 });
+      expect(await csvNames({})).toEqual(users(listed.items));
+      const byFirstSeen = await search({ sort: 'firstSeen', q: 'leiden', limit: 200 });
+      expect(await csvNames({ sort: 'firstSeen', q: 'leiden' })).toEqual(users(byFirstSeen.items));
+      const bad = await t.adminRequest('POST', '/api/people/export', { sort: 'shoe size' });
+      expect(bad.status).toBe(400);
+      expect(bad.body.message).toMatch(/^sort:/);
+    });
+
     it("gives a person's survey answers for the 360, newest first, and 404 for nobody", async () => {
       const survey = {
         id: 'quick-nps',

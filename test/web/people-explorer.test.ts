@@ -162,7 +162,10 @@ describe.skipIf(reason !== null)('the people explorer in headless chromium', () 
     expect(await seriousViolations(page)).toEqual([]);
   }, 120_000);
 
-  it('downloads the list as CSV with the chosen trait columns, every matching person once', async () => {
+  it('downloads the list as CSV with the chosen trait columns, every matching person once, in the table’s order', async () => {
+    // The table is sorted by seats, largest first (the test above).
+    await page.locator('th[aria-sort="descending"]').getByText('seats').waitFor();
+    const shown = await resultNames();
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.getByRole('button', { name: /^Download CSV/ }).click(),
@@ -172,6 +175,12 @@ describe.skipIf(reason !== null)('the people explorer in headless chromium', () 
       .split('\n');
     expect(lines[0]).toBe('profile_id,name,email,first_seen,last_seen,event_count,trait.email,trait.seats');
     const rows = lines.slice(1).map((line) => line.split(','));
+    expect(rows.map((cells) => cells[1])).toEqual(shown);
+    expect(shown).toEqual(
+      buyers(2)
+        .sort((a, b) => b.seats - a.seats)
+        .map((s) => s.name),
+    );
     expect(rows.map((cells) => cells[1]).sort()).toEqual(
       buyers(2)
         .map((s) => s.name)

@@ -6,9 +6,11 @@ export interface PeopleFilter {
   q?: string;
   rule?: unknown;
 }
-export interface PeopleRequest extends PeopleFilter {
+export interface PeopleSort {
   sort: string;
   descending: boolean;
+}
+export interface PeopleRequest extends PeopleFilter, PeopleSort {
   offset: number;
   limit: number;
 }
@@ -22,8 +24,9 @@ export interface PeoplePage {
 
 export const peopleApi = {
   search: (body: PeopleRequest) => request<PeoplePage>('POST', '/api/people/search', { body }),
-  exportCsv: (filter: PeopleFilter, traits: string[]) =>
-    downloadPosted('/api/people/export', { ...filter, traits }, 'people.csv'),
+  /** The list as CSV in the order the table shows it. */
+  exportCsv: (filter: PeopleFilter, sort: PeopleSort, traits: string[]) =>
+    downloadPosted('/api/people/export', { ...filter, ...sort, traits }, 'people.csv'),
 };
 
 export interface SurveyAnswer {

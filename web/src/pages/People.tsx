@@ -185,7 +185,7 @@ function Explorer() {
   async function downloadCsv() {
     setExportError(undefined);
     try {
-      await peopleApi.exportCsv(filter, columns);
+      await peopleApi.exportCsv(filter, { sort: sort.key, descending: sort.descending }, columns);
     } catch (e) {
       setExportError(e);
     }
