@@ -151,6 +151,12 @@ export const loyaltyApi = {
     request<{ balance: number }>('POST', `/api/loyalty/people/${encodeURIComponent(profileId)}/adjust`, {
       body,
     }),
+  redeem: (profileId: string, body: { points: number; reason?: string; requestId: string }) =>
+    request<{ ok: boolean; inserted: boolean; balance: number }>(
+      'POST',
+      `/api/loyalty/people/${encodeURIComponent(profileId)}/redeem`,
+      { body },
+    ),
   leaderboard: (limit: number) =>
     request<Array<{ profileId: string; balance: number; earned: number }>>(
       'GET',
