@@ -41,8 +41,19 @@ export function noteAudit(request: FastifyRequest, note: AuditNote): void {
   request.auditNote = { ...request.auditNote, ...note };
 }
 
+/**
+ * The route's path parameters by name. The hook runs for every route, whatever its params'
+ * schema, so they are read as a plain record.
+ */
+function paramsOf(request: FastifyRequest): Record<string, unknown> | undefined {
+  const params: unknown = request.params;
+  return params !== null && typeof params === 'object'
+    ? Object.fromEntries(Object.entries(params))
+    : undefined;
+}
+
 function changesOf(request: FastifyRequest): string | null {
-  const params = request.params as Record<string, unknown> | undefined;
+  const params = paramsOf(request);
   const changes = withoutSecrets({
     ...(params && Object.keys(params).length > 0 ? { params } : {}),
     ...(request.query && Object.keys(request.query).length > 0 ? { query: request.query } : {}),
@@ -62,7 +73,7 @@ function changesOf(request: FastifyRequest): string | null {
 /** The profile an entry is about: noted by the route, else a /api/profiles/:id route's id. */
 function subjectOf(request: FastifyRequest, pattern: string): string | null {
   if (request.auditNote?.subject) return request.auditNote.subject;
-  const params = request.params as Record<string, unknown> | undefined;
+  const params = paramsOf(request);
   if (pattern.startsWith('/api/profiles/:id') && typeof params?.id === 'string') return params.id;
   if (typeof params?.profileId === 'string') return params.profileId;
   return null;

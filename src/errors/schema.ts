@@ -1,11 +1,17 @@
 import { type Static, type TSchema, type TUnsafe, Type } from '@sinclair/typebox';
 // The body of every error response, as the routes declare it (OpenAPI and serialisation):
 // the code from ERRORS, a sentence for a person, and whatever details the error carries.
-export const errorSchema = {
+// Typed as the two fields every error has, so a route's answer is checked against its 200
+// schema rather than matching the error's open shape (the JSON Schema stays open).
+export const errorSchema: Typed<{ error: string; message: string }> & {
+  type: 'object';
+  properties: { error: { type: 'string' }; message: { type: 'string' } };
+  additionalProperties: true;
+} = Type.Unsafe({
   type: 'object',
   properties: { error: { type: 'string' }, message: { type: 'string' } },
   additionalProperties: true,
-} as const;
+}) as never;
 
 /**
  * A value or null, written as JSON Schema's `type: [T, 'null']` rather than TypeBox's `anyOf`:

@@ -149,7 +149,7 @@ export const quarantineRoutes: FastifyPluginAsyncTypebox<QuarantineRouteOptions>
       const result = await options.replay(entry.processor, id);
       switch (result.outcome) {
         case 'replayed':
-          return { outcome: 'replayed', entry: result.entry };
+          return { outcome: 'replayed' as const, entry: result.entry };
         case 'gone':
           throw new RapportError('RAPPORT_API_NOT_FOUND', `no quarantined message ${id}`, { field: 'id' });
         case 'busy':

@@ -3,26 +3,9 @@
 // per-day counts cross the wire: a year of days is at most 366 × 6 rows.
 import type { EventReader, IngestLogStore } from '../store/index.ts';
 import { DAY_MS, type DayRange, dayOf, daysOf } from './range.ts';
+import { type EventsDay, type EventsPerDay, MESSAGE_TYPES, type MessageTypeName } from './schema.ts';
 
-/** Segment's message types, in the order the chart stacks them. */
-export const MESSAGE_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const;
-export type MessageTypeName = (typeof MESSAGE_TYPES)[number];
-
-export interface EventsDay {
-  date: string;
-  total: number;
-  byType: Record<MessageTypeName, number>;
-  deadLetters: number;
-}
-
-export interface EventsPerDay {
-  from: string;
-  to: string;
-  timeZone: 'UTC';
-  types: readonly MessageTypeName[];
-  days: EventsDay[];
-  totals: { total: number; byType: Record<MessageTypeName, number>; deadLetters: number };
-}
+export { type EventsDay, type EventsPerDay, MESSAGE_TYPES, type MessageTypeName };
 
 /**
  * Epoch seconds are UTC on both engines (DuckDB keeps TIMESTAMP in UTC, PostgreSQL has
@@ -70,7 +53,7 @@ export function assembleEventsPerDay(
     from: range.from,
     to: range.to,
     timeZone: 'UTC',
-    types: MESSAGE_TYPES,
+    types: [...MESSAGE_TYPES],
     days: [...days.values()],
     totals,
   };

@@ -6,19 +6,15 @@
 //   providers append (docs/channels.md), counted in the warehouse as distinct send keys.
 import type { ConductorStore, DecisionCounts, EventReader } from '../store/index.ts';
 import type { DayRange } from './range.ts';
+import {
+  MESSAGE_METRICS,
+  type MessageCounts,
+  type MessageMetric,
+  type MessageReason,
+  type MessageStats,
+} from './schema.ts';
 
-export const MESSAGE_METRICS = [
-  'sent',
-  'delivered',
-  'opened',
-  'clicked',
-  'bounced',
-  'failed',
-  'suppressed',
-  'deferred',
-] as const;
-export type MessageMetric = (typeof MESSAGE_METRICS)[number];
-export type MessageCounts = Record<MessageMetric, number>;
+export { MESSAGE_METRICS, type MessageCounts, type MessageMetric, type MessageReason, type MessageStats };
 
 /** Decision log action → metric. */
 const DECISION_METRICS: Record<string, MessageMetric> = {
@@ -52,29 +48,6 @@ export const ENGAGEMENT_SQL = `SELECT properties->>'channel' AS channel, propert
   WHERE type = 'track' AND name IN (${quoted(Object.keys(ENGAGEMENT_METRICS))})
     AND extract(epoch FROM timestamp) >= $1 AND extract(epoch FROM timestamp) < $2
   GROUP BY 1, 2, 3`;
-
-export interface MessageReason {
-  /** `suppressed` (dropped) or `deferred`. */
-  outcome: 'suppressed' | 'deferred';
-  code: string;
-  messages: number;
-}
-
-export interface MessageStats {
-  from: string;
-  to: string;
-  timeZone: 'UTC';
-  /** Set when the caller gave no range: the answer is for today (UTC). */
-  note?: string;
-  metrics: readonly MessageMetric[];
-  totals: MessageCounts;
-  /** Channel null: a decision made before a channel was chosen (an interrupted delivery). */
-  byChannel: Array<{ channel: string | null } & MessageCounts>;
-  /** Journey null: API sends and anything else without a journey. */
-  byJourney: Array<{ journeyId: string | null } & MessageCounts>;
-  /** Why messages were dropped or deferred, most first. */
-  reasons: MessageReason[];
-}
 
 const zero = (): MessageCounts =>
   Object.fromEntries(MESSAGE_METRICS.map((metric) => [metric, 0])) as MessageCounts;
@@ -138,7 +111,7 @@ export function assembleMessageStats(
     to: range.to,
     timeZone: 'UTC',
     ...(defaulted ? { note: 'no from or to given: today (UTC)' } : {}),
-    metrics: MESSAGE_METRICS,
+    metrics: [...MESSAGE_METRICS],
     totals,
     byChannel: ordered(channels).map(([channel, counts]) => ({ channel, ...counts })),
     byJourney: ordered(journeys).map(([journeyId, counts]) => ({ journeyId, ...counts })),

@@ -6,11 +6,11 @@
 //   (a parameter: offers have no goal of their own) within the window after their first click.
 import type { EventReader } from '../store/index.ts';
 import type { DayRange } from './range.ts';
+import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, type OfferStats, type PlacementStats } from './schema.ts';
 
 export const VIEWED = 'Promotion Viewed';
 export const CLICKED = 'Promotion Clicked';
-export const DEFAULT_WINDOW_DAYS = 7;
-export const MAX_WINDOW_DAYS = 90;
+export { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, type OfferStats, type PlacementStats };
 
 const RANGE = 'extract(epoch FROM timestamp) >= $1 AND extract(epoch FROM timestamp) < $2';
 
@@ -41,34 +41,6 @@ export const CONVERSIONS_SQL = `WITH clicks AS (
       AND extract(epoch FROM g.timestamp) <= c.clicked_at + $4
   )
   GROUP BY 1, 2`;
-
-export interface OfferStats {
-  placement: string;
-  offerId: string;
-  impressions: number;
-  /** Distinct people who saw it. */
-  viewers: number;
-  clicks: number;
-  /** Distinct people who clicked. */
-  clickers: number;
-  /** clicks / impressions; null without impressions. */
-  ctr: number | null;
-  /** null when no goal event was given. */
-  conversions: number | null;
-  /** conversions / clickers; null without a goal or without clickers. */
-  conversionRate: number | null;
-}
-
-export interface PlacementStats {
-  from: string;
-  to: string;
-  timeZone: 'UTC';
-  note?: string;
-  goal: { event: string; windowDays: number } | null;
-  /** Every offer defined now (zeros included), then any other offer seen in the range. */
-  offers: OfferStats[];
-  placements: Array<Omit<OfferStats, 'offerId' | 'viewers' | 'clickers' | 'conversionRate'>>;
-}
 
 export interface PlacementStatsQuery {
   range: DayRange;

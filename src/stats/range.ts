@@ -1,10 +1,11 @@
 // The date range every stats route reads: whole UTC days, `from` and `to` inclusive. Pure, so
 // the rules (defaults, the span limit, which field is wrong) are tested without a server.
 import { RapportError } from '../errors/index.ts';
+import { MAX_RANGE_DAYS } from './schema.ts';
 
 export const DAY_MS = 86_400_000;
-/** A leap year of days: a year-on-year chart fits, a decade-long scan does not. */
-export const MAX_RANGE_DAYS = 366;
+
+export { MAX_RANGE_DAYS };
 
 export interface DayRange {
   /** First day, YYYY-MM-DD (UTC), inclusive. */

@@ -11,12 +11,12 @@ import { compressRows } from './compress.ts';
 import { type MaximumLikelihoodFit, maximiseLogLikelihood } from './optimise.ts';
 import type { CustomerSummary } from './summary.ts';
 
-export interface BgNbdParams {
+export type BgNbdParams = {
   r: number;
   alpha: number;
   a: number;
   b: number;
-}
+};
 
 export const BG_NBD_PARAM_NAMES = ['r', 'alpha', 'a', 'b'] as const;
 

@@ -273,10 +273,11 @@ export class JourneyService {
   }
 
   /** One saved version's document. */
-  async version(journeyId: string, version: number): Promise<{ version: number; definition: unknown }> {
+  async version(journeyId: string, version: number): Promise<{ version: number; definition: object }> {
     await this.get(journeyId);
     const definition = await this.conductor.store.getJourneyVersion(journeyId, version);
-    if (definition === undefined)
+    // Saved versions are validated documents (objects); anything else is not a version.
+    if (typeof definition !== 'object' || definition === null)
       throw new RapportError('RAPPORT_API_NOT_FOUND', `journey ${journeyId} has no version ${version}`);
     return { version, definition };
   }
