@@ -112,7 +112,12 @@ export class PersonCache {
       : { kind: 'anonymous_id', value: key.anonymousId ?? '' };
     const [found] = await this.state.findIdentities([identity]);
     if (!found) return undefined;
-    const profile = await survivorOf(this.state, found.profileId);
+    return this.byProfileId(found.profileId);
+  }
+
+  /** The person as decide sees them, read from the store (not cached): for the admin preview. */
+  async byProfileId(profileId: string): Promise<PlacementPerson | undefined> {
+    const profile = await survivorOf(this.state, profileId);
     if (!profile) return undefined;
     const traits: Record<string, unknown> = {};
     for (const [name, trait] of Object.entries(profile.traits)) traits[name] = trait.value;

@@ -4,6 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { strictBody } from '../api/strict-body.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import type { PlacementDefinitions, PlacementService } from './service.ts';
@@ -46,6 +47,36 @@ const definitionsSchema = Type.Object({
     ),
   ),
   offers: Type.Array(offerSchema),
+});
+
+const PreviewBody = Type.Object(
+  {
+    placement: Type.String({ minLength: 1, maxLength: 200 }),
+    profileId: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Absent: an unknown visitor' }),
+    ),
+    definitions: Type.Optional(definitionsSchema),
+  },
+  { additionalProperties: false },
+);
+const PreviewAnswer = Type.Object({
+  placement: Type.String(),
+  personalization: Type.Union([Type.String(), Type.Null()], {
+    description: "The person's consent for personalization (null: an unknown visitor)",
+  }),
+  offer: Type.Union([Type.Object({ id: Type.String(), content: Type.Unknown() }), Type.Null()]),
+  code: Type.String(),
+  reason: Type.String(),
+  offers: Type.Array(
+    Type.Object({
+      offerId: Type.String(),
+      verdict: Type.String({
+        description:
+          'chosen, passed_over, default, not_started, ended, offer_cap, person_cap, rule_not_met, needs_consent or unknown_person',
+      }),
+      reason: Type.String(),
+    }),
+  ),
 });
 
 async function requireWriteKey(
@@ -170,6 +201,34 @@ const adminPlacementRoutes: FastifyPluginAsyncTypebox<PlacementRouteOptions> = a
       },
     },
     async () => placements.current,
+  );
+  app.post(
+    '/api/placements/preview',
+    {
+      config: { access: 'read' },
+      validatorCompiler: strictBody(PreviewBody),
+      schema: {
+        tags: ['placements'],
+        summary:
+          'What a person would be shown, each offer with why it was or was not, under the saved definitions or a draft (nothing stored or counted)',
+        security,
+        body: PreviewBody,
+        response: { 200: PreviewAnswer, '4xx': errorSchema },
+      },
+    },
+    async (request) => {
+      const { placement, profileId, definitions } = request.body;
+      const explained = await placements.preview({ placement, profileId, definitions });
+      const offer = explained.result.offer;
+      return {
+        placement,
+        personalization: explained.personalization,
+        offer: offer ? { id: offer.id, content: offer.content ?? null } : null,
+        code: explained.result.code,
+        reason: explained.result.reason,
+        offers: explained.offers,
+      };
+    },
   );
   app.put(
     '/api/placements',

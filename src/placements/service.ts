@@ -17,6 +17,7 @@ import { parsePayload } from '../events/index.ts';
 import type { GroupCommitLog } from '../ingest/index.ts';
 import type { ChannelStore } from '../store/index.ts';
 import { PersonCache, type PersonKey } from './people.ts';
+import { type DecisionExplained, explainDecision } from './preview.ts';
 import { evaluateOfferRule, offerRuleProblem } from './rules.ts';
 
 const SETTING = 'placements';
@@ -120,8 +121,8 @@ export class PlacementService {
     return this.definitions;
   }
 
-  /** Checks (every issue named), stores and compiles; refuses the whole set on any issue. */
-  async save(input: PlacementDefinitions): Promise<PlacementDefinitions> {
+  /** Throws naming every issue: what `save` and the preview of a draft refuse. */
+  private check(input: PlacementDefinitions): void {
     const issues = checkPlacements(input.placements, input.offers).map((issue) => issue.message);
     for (const offer of input.offers) {
       const problem = offer.rule === undefined ? undefined : offerRuleProblem(offer.rule);
@@ -130,9 +131,52 @@ export class PlacementService {
     const ids = input.offers.map((offer) => offer.id);
     const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
     if (duplicate) issues.push(`offer id ${duplicate} is used twice`);
+    const placementIds = input.placements.map((placement) => placement.id);
+    const twice = placementIds.find((id, index) => placementIds.indexOf(id) !== index);
+    if (twice) issues.push(`placement id ${twice} is used twice`);
     if (issues.length > 0) {
       throw new RapportError('RAPPORT_PLACEMENTS_INVALID', issues.join('; '), { issues });
     }
+  }
+
+  /**
+   * What a stored person would be shown, with each offer's verdict, under the saved definitions
+   * or a draft (checked as a save would be; nothing is stored). Nothing is recorded and no cap
+   * is counted; today's impressions per offer count against offer caps as they would, a
+   * person's own impressions (kept per user or anonymous id on the render path) do not.
+   * Experiments attached to the placement are not consulted.
+   */
+  async preview(input: {
+    placement: string;
+    profileId?: string | undefined;
+    definitions?: PlacementDefinitions | undefined;
+    nowMs?: number;
+  }): Promise<DecisionExplained & { personalization: string | null }> {
+    const nowMs = input.nowMs ?? Date.now();
+    let compiled = this.compiled;
+    if (input.definitions) {
+      this.check(input.definitions);
+      compiled = compilePlacements(input.definitions.placements, input.definitions.offers, evaluateOfferRule);
+    }
+    const person = input.profileId ? await this.options.people.byProfileId(input.profileId) : undefined;
+    if (input.profileId && !person)
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${input.profileId}`);
+    const perOffer = periodOf(nowMs) === this.period ? this.perOffer : new Map<string, number>();
+    const explained = explainDecision(
+      compiled,
+      input.placement,
+      person,
+      { perOffer, perPerson: EMPTY },
+      nowMs,
+    );
+    if (!explained)
+      throw new RapportError('RAPPORT_API_NOT_FOUND', `no placement ${JSON.stringify(input.placement)}`);
+    return { ...explained, personalization: person?.personalization ?? null };
+  }
+
+  /** Checks (every issue named), stores and compiles; refuses the whole set on any issue. */
+  async save(input: PlacementDefinitions): Promise<PlacementDefinitions> {
+    this.check(input);
     const json = JSON.stringify(input);
     await this.options.store.putSetting(SETTING, json);
     this.apply(json);

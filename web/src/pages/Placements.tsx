@@ -1,9 +1,11 @@
 import { type FormEvent, useState } from 'react';
 import { api } from '../api.ts';
+import { DecidePreview } from '../components/DecidePreview.tsx';
+import { PlacementEditor } from '../components/PlacementEditor.tsx';
 import { PlacementStatsPanel } from '../components/PlacementStatsPanel.tsx';
-import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
-import { num } from '../format.ts';
+import { Card, Empty, ErrorNote, LoadStatus, PageHeader } from '../components/ui.tsx';
 import { useApi } from '../hooks.ts';
+import { Link } from '../router.tsx';
 
 function TryDecision(props: { placements: string[] }) {
   const [placement, setPlacement] = useState(props.placements[0] ?? '');
@@ -22,7 +24,7 @@ function TryDecision(props: { placements: string[] }) {
     }
   }
   return (
-    <Card title="Try a decision" id="decide">
+    <Card title="Try a decision as a web page would" id="decide">
       <p className="small muted">
         Asks <code>GET /v1/decide</code> as a web page would. That route takes a write key (not the admin
         token); it is kept in this page's memory only.
@@ -58,61 +60,38 @@ function TryDecision(props: { placements: string[] }) {
 
 export default function Placements() {
   const data = useApi(() => api.placements(), []);
+  const definitions = data.data;
   return (
     <>
       <PageHeader title="Placements" />
       <div className="grid">
-        <Card title="Offers per placement" id="offers" wide>
-          {data.error ? <ErrorNote error={data.error} /> : null}
-          {!data.data && !data.error ? <Loading /> : null}
-          {data.data && data.data.placements.length === 0 ? (
+        <Card title="Placements and their offers" id="offers" wide>
+          <LoadStatus state={data} />
+          {definitions && definitions.placements.length === 0 ? (
             <Empty title="No placements yet">
               <p>
-                A placement is a spot on a page or in an app that shows the best offer for the person. Define
-                them in a definitions file applied with <code>rapport apply</code> (docs/placements.md); their
-                results show here.
+                A placement is a slot you own (a web banner, the order confirmation, the tape on a shipping
+                box) that shows each person the best offer they are eligible for. Add one below with what it
+                shows by default, then add offers to it.
               </p>
             </Empty>
           ) : null}
-          {data.data?.placements.map((p) => (
-            <section key={p.id} aria-label={`Placement ${p.id}`}>
-              <h3>
-                {p.id} <span className="muted small">default offer: {p.defaultOfferId}</span>
-              </h3>
-              <table>
-                <thead>
-                  <tr>
-                    <th>Offer</th>
-                    <th className="num">Priority</th>
-                    <th className="num">Expected value</th>
-                    <th>Personalised</th>
-                    <th className="num">Caps (offer / person a day)</th>
-                    <th>Content</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {data.data?.offers
-                    .filter((o) => o.placement === p.id)
-                    .map((o) => (
-                      <tr key={o.id}>
-                        <td>{o.id}</td>
-                        <td className="num">{num(o.priority)}</td>
-                        <td className="num">{num(o.expectedValue)}</td>
-                        <td>{o.requiresPersonalization ? 'yes' : 'no'}</td>
-                        <td className="num">
-                          {o.capPerOffer ?? '–'} / {o.capPerPerson ?? '–'}
-                        </td>
-                        <td className="small">{o.content ? JSON.stringify(o.content) : ''}</td>
-                      </tr>
-                    ))}
-                </tbody>
-              </table>
-            </section>
-          ))}
+          {definitions ? <PlacementEditor definitions={definitions} onSaved={data.reload} /> : null}
         </Card>
+        {definitions && definitions.placements.length > 0 ? (
+          <DecidePreview definitions={definitions} />
+        ) : null}
+        {definitions && definitions.placements.length > 0 ? (
+          <Card title="Which offer is winning" id="bandit-link">
+            <p>
+              How each offer’s clicks compare, and the share of traffic a bandit would give it: see{' '}
+              <Link href="/experiments#bandit">Experiments</Link>.
+            </p>
+          </Card>
+        ) : null}
         <PlacementStatsPanel />
-        {data.data && data.data.placements.length > 0 ? (
-          <TryDecision placements={data.data.placements.map((p) => p.id)} />
+        {definitions && definitions.placements.length > 0 ? (
+          <TryDecision placements={definitions.placements.map((p) => p.id)} />
         ) : null}
       </div>
     </>

@@ -1,0 +1,29 @@
+// The placements routes the editor calls: save the whole set, and preview a decision.
+import { type Placements, request } from './api.ts';
+
+export type OfferVerdict =
+  | 'chosen'
+  | 'passed_over'
+  | 'default'
+  | 'not_started'
+  | 'ended'
+  | 'offer_cap'
+  | 'person_cap'
+  | 'rule_not_met'
+  | 'needs_consent'
+  | 'unknown_person';
+
+export interface PlacementPreview {
+  placement: string;
+  personalization: string | null;
+  offer: { id: string; content: unknown } | null;
+  code: string;
+  reason: string;
+  offers: Array<{ offerId: string; verdict: OfferVerdict; reason: string }>;
+}
+
+export const placementsApi = {
+  save: (definitions: Placements) => request<Placements>('PUT', '/api/placements', { body: definitions }),
+  preview: (body: { placement: string; profileId?: string; definitions?: Placements }) =>
+    request<PlacementPreview>('POST', '/api/placements/preview', { body }),
+};
