@@ -136,7 +136,7 @@ describe('POST /api/placements/preview on a real server', () => {
     });
     const served = await fetch(`${server.url}/v1/decide?placement=receipt&userId=owner-1`, {
       headers: { authorization: `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}` },
-    }).then((r) => r.json());
+    }).then((r) => r.json() as Promise<{ offer: { id: string } }>);
     expect(served.offer.id).toBe(answer.body.offer.id);
     const views = await eventsNamed(server, renterId, 'Promotion Viewed');
     await preview({ placement: 'receipt', profileId: renterId });

@@ -37,7 +37,7 @@ describe.skipIf(reason !== null)('the placements editor in headless chromium', (
     const response = await fetch(`${server.url}/v1/decide?placement=box-tape&userId=${userId}`, {
       headers: { authorization: `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}` },
     });
-    return (await response.json()).offer?.id as string | undefined;
+    return ((await response.json()) as { offer?: { id: string } }).offer?.id;
   };
   const previewFor = async (name: string) => {
     const card = page.locator('#preview');
