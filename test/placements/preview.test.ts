@@ -50,7 +50,10 @@ const offers: Offer[] = [
 const compiled = compilePlacements([{ id: 'receipt', defaultOfferId: 'thanks' }], offers, evaluateOfferRule);
 
 function person(consent: 'granted' | 'denied' | 'unknown', mortgage: boolean): PlacementPerson {
-  return { profile: { profileId: 'p1', traits: { has_mortgage: mortgage } }, personalization: consent };
+  return {
+    profile: { profileId: 'p1', traits: { has_mortgage: mortgage }, timeZone: undefined },
+    personalization: consent,
+  };
 }
 
 describe('explainDecision (pure)', () => {
