@@ -56,7 +56,7 @@ import {
   pruneFacts,
 } from './model.ts';
 import { historyFor, historyOfProfiles, seedFromHistory } from './seed.ts';
-import { deriveStageHistory } from './stage-history.ts';
+import { deriveStageHistory, foldAtInstant } from './stage-history.ts';
 
 export interface SegmentsStepContext {
   state: StateStore;
@@ -84,8 +84,14 @@ interface Work {
   states: Map<string, ProfileStateRow>;
   model: LiveModel;
   /** Profiles whose events need an identity to be emitted under. */
-  emits: Array<{ profileId: string; build: (identity: Identity) => Record<string, unknown> }>;
+  emits: Emit[];
+  /** Per funnel and profile, its last stage change recorded in this step (to fold one instant's changes). */
+  lastStage?: Map<string, { row: StageHistoryRow; emit: Emit | undefined; cause: { trigger: Trigger } }>;
+  /** `profileId \0 at` of every stage change recorded in this step. */
+  stagedAt?: Set<string>;
 }
+
+type Emit = { profileId: string; build: (identity: Identity) => Record<string, unknown> };
 
 type Identity = { userId?: string; anonymousId?: string };
 
@@ -384,6 +390,7 @@ async function applyRecords(
     );
     let at = row?.evaluatedAt ?? 0;
     let next = row?.nextCheckAt ?? null;
+    const storedAt = row?.evaluatedAt;
     for (const event of events) {
       const eventMs = Date.parse(event.timestamp);
       eventTimes.push(eventMs);
@@ -406,6 +413,13 @@ async function applyRecords(
       });
       next = lastNextCheck(work, profileId);
     }
+    // A stage change at the instant of the last step's evaluation may fold into a change that
+    // step stored: the history is derived again from the events, folded at each instant.
+    if (
+      typeof storedAt === 'number' &&
+      work.stagedAt?.has(`${profileId}\u0000${new Date(storedAt).toISOString()}`)
+    )
+      late.add(profileId);
   }
   if (late.size > 0 && model.funnels.length > 0) await redateStages(ctx, work, [...late], offset);
   if (eventTimes.length > 0) {
@@ -679,24 +693,77 @@ function evaluateAndRecord(
         build: (id) => membershipMessage(id, segment, change, reason, trigger, at, profileId),
       });
   }
-  for (const stage of outcome.stages) {
-    changes.stageHistory.push({
-      funnelId: stage.funnelId,
-      profileId,
-      fromStage: stage.from,
-      toStage: stage.to,
-      at,
-    });
-    if (stage.to === null) {
-      changes.setStages = changes.setStages.filter(
-        (s) => !(s.funnelId === stage.funnelId && s.profileId === profileId),
-      );
-      changes.removeStages.push({ funnelId: stage.funnelId, profileId });
-    } else changes.setStages.push({ funnelId: stage.funnelId, profileId, stage: stage.to, since: at });
-    if (trigger.emit)
-      work.emits.push({ profileId, build: (id) => stageMessage(id, stage, trigger, at, profileId) });
-  }
+  for (const stage of outcome.stages) recordStage(work, profileId, stage, at, trigger);
   return outcome.state;
+}
+
+/**
+ * One stage change recorded (history row, current stage, event to emit), folded into the
+ * funnel's previous change when both happen at one instant (foldAtInstant): a stay of no length
+ * is no stay, in the history, the stage's `since` and the events emitted. A change back to the
+ * stage held before that instant leaves nothing. As in the derived history, a change out of
+ * every stage is never folded into (leaving the funnel for no time is still recorded).
+ */
+function recordStage(
+  work: Work,
+  profileId: string,
+  stage: { funnelId: string; from: string | null; to: string | null },
+  at: string,
+  trigger: Trigger,
+): void {
+  const { changes } = work;
+  const key = pairKey(stage.funnelId, profileId);
+  const mine = (s: { funnelId: string; profileId: string }) =>
+    s.funnelId === stage.funnelId && s.profileId === profileId;
+  work.lastStage ??= new Map();
+  const earlier = work.lastStage.get(key);
+  let row: StageHistoryRow;
+  let emit = earlier?.emit;
+  let cause = { trigger };
+  if (earlier && earlier.row.at === at && earlier.row.toStage !== null) {
+    // The earlier change's stage never lasted: undo its `since`, then fold.
+    changes.setStages = changes.setStages.filter((s) => !(mine(s) && s.since === at));
+    const folded = foldAtInstant(
+      { from: earlier.row.fromStage, to: earlier.row.toStage },
+      { from: stage.from, to: stage.to },
+    );
+    if (!folded) {
+      changes.stageHistory.splice(changes.stageHistory.indexOf(earlier.row), 1);
+      if (earlier.emit) work.emits.splice(work.emits.indexOf(earlier.emit), 1);
+      work.lastStage.delete(key);
+      return;
+    }
+    row = earlier.row;
+    row.toStage = folded.to;
+    cause = earlier.cause;
+    cause.trigger = trigger;
+  } else {
+    row = { funnelId: stage.funnelId, profileId, fromStage: stage.from, toStage: stage.to, at };
+    changes.stageHistory.push(row);
+    emit = undefined;
+  }
+  if (row.toStage === null) {
+    changes.setStages = changes.setStages.filter((s) => !mine(s));
+    changes.removeStages.push({ funnelId: stage.funnelId, profileId });
+  } else changes.setStages.push({ funnelId: stage.funnelId, profileId, stage: row.toStage, since: at });
+  if (trigger.emit && !emit) {
+    // Built at the end of the step, from the row as folded by then.
+    emit = {
+      profileId,
+      build: (id) =>
+        stageMessage(
+          id,
+          { funnelId: row.funnelId, from: row.fromStage, to: row.toStage },
+          cause.trigger,
+          at,
+          profileId,
+        ),
+    };
+    work.emits.push(emit);
+  }
+  work.lastStage.set(key, { row, emit, cause });
+  work.stagedAt ??= new Set();
+  work.stagedAt.add(`${profileId}\u0000${at}`);
 }
 
 function reasonText(trigger: Trigger, segment: LiveSegment, change: 'entered' | 'exited'): string {

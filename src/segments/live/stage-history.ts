@@ -20,6 +20,37 @@ export interface DerivedStages {
   stageOf: (funnelId: string) => string | undefined;
 }
 
+/** A change of one funnel's stage: from where to where. */
+export interface StageStep {
+  from: string | null;
+  to: string | null;
+}
+
+/**
+ * Two changes of one funnel at one instant as one: a stay of no length is no stay. A page view
+ * and a product view at a person's first instant make them interested, not aware for no time and
+ * then interested (the funnel report would count that as a completed stay in awareness). A change
+ * back to where the funnel was at that instant leaves no change (undefined). Pure.
+ */
+export function foldAtInstant(earlier: StageStep, later: StageStep): StageStep | undefined {
+  return earlier.from === later.to ? undefined : { from: earlier.from, to: later.to };
+}
+
+/** Appends a transition to a history in time order, folding changes of a funnel at one instant. */
+export function appendStageTransition(history: StageTransition[], change: StageTransition): void {
+  let index = history.length - 1;
+  while (index >= 0 && (history[index] as StageTransition).funnelId !== change.funnelId) index--;
+  const earlier = history[index];
+  // As the live path: a change out of every stage is not folded into.
+  if (!earlier || earlier.atMs !== change.atMs || earlier.to === null) {
+    history.push(change);
+    return;
+  }
+  const folded = foldAtInstant(earlier, change);
+  if (folded) history[index] = { ...change, ...folded };
+  else history.splice(index, 1);
+}
+
 /** At most this many window expiries between two events (as the re-checks are bounded). */
 const MAX_EXPIRIES = 100;
 
@@ -41,7 +72,7 @@ export function deriveStageHistory(
   const evaluateAt = (atMs: number) => {
     const outcome = evaluateProfile(model, state, new Date(atMs));
     state = outcome.state;
-    for (const stage of outcome.stages) transitions.push({ ...stage, atMs });
+    for (const stage of outcome.stages) appendStageTransition(transitions, { ...stage, atMs });
     next = outcome.nextCheckAt;
   };
   const expireUpTo = (limitMs: number) => {
