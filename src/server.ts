@@ -17,6 +17,7 @@ import {
   ChannelRuntime,
   channelAdminRoutes,
   channelSettingsRoutes,
+  sandboxRoutes,
   trackingRoutes,
 } from './channels/index.ts';
 import {
@@ -276,6 +277,13 @@ export async function createServer(
       exportSections: [
         (profileIds) => loyalty.exportOf(profileIds),
         (profileIds) => surveyStore.exportOf(profileIds),
+        async (profileIds) => ({
+          sandboxEmails: (
+            await Promise.all(
+              profileIds.map((profileId) => channels.store.listCapturedEmails({ profileId, limit: 10_000 })),
+            )
+          ).flat(),
+        }),
       ],
     },
   });
@@ -387,6 +395,9 @@ export async function createServer(
     warn: (m) => app.log.warn(m),
   });
   await app.register(channelAdminRoutes, { channels, credentials });
+  await app.register(sandboxRoutes, { channels });
+  if (channels.emailSandbox)
+    app.log.warn('the email sandbox is on: emails are kept in Rapport, sent to no inbox');
   await app.register(placementRoutes, { placements, credentials });
   for (const channel of options.channels ?? []) channels.register(channel);
   const clock = options.clock;

@@ -8,13 +8,20 @@
 import { createHash } from 'node:crypto';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
+import type { ChannelStore } from '../store/index.ts';
 import { DELIVERY_EVENTS, type DeliveryEventLog, deliveryMessageId } from './delivery-events.ts';
 import type { Signer } from './signing.ts';
 import { surveyAskedEvents, surveysIn, withSurveyLinks } from './survey-links.ts';
 import type { Channel, ChannelDescription, DeliveryResult, OutgoingMessage } from './types.ts';
 
 export interface EmailChannelOptions {
-  smtpUrl: string;
+  /** The SMTP relay (RAPPORT_SMTP_URL); not used with `sandbox`. */
+  smtpUrl?: string;
+  /**
+   * The email sandbox: each message is built exactly as it would be sent (tracking links,
+   * unsubscribe, survey links) and kept here to be read on the Messages page, sent to no inbox.
+   */
+  sandbox?: Pick<ChannelStore, 'captureEmail'>;
   from: string;
   /** The server's public base URL, read at send time (tests and `--port 0` learn it on listen). */
   publicUrl: () => string;
@@ -80,7 +87,19 @@ export class EmailChannel implements Channel {
   private readonly transport: Transporter<SMTPTransport.SentMessageInfo>;
 
   constructor(private readonly options: EmailChannelOptions) {
-    this.transport = nodemailer.createTransport(options.smtpUrl);
+    if (!options.sandbox && !options.smtpUrl)
+      throw new Error('an email channel needs an SMTP URL or the sandbox');
+    // The sandbox builds the whole MIME message as SMTP would (nodemailer's JSON transport) and sends nothing.
+    this.transport = options.sandbox
+      ? (nodemailer.createTransport({
+          jsonTransport: true,
+        }) as unknown as Transporter<SMTPTransport.SentMessageInfo>)
+      : nodemailer.createTransport(options.smtpUrl);
+  }
+
+  /** Whether it captures messages instead of sending them. */
+  get isSandbox(): boolean {
+    return this.options.sandbox !== undefined;
   }
 
   close(): void {
@@ -88,7 +107,13 @@ export class EmailChannel implements Channel {
   }
 
   describe(): ChannelDescription {
-    const url = new URL(this.options.smtpUrl);
+    if (this.options.sandbox)
+      return {
+        transport: 'sandbox',
+        from: this.options.from,
+        destination: 'kept on the Messages page (sandbox inbox), never sent to any inbox',
+      };
+    const url = new URL(this.options.smtpUrl as string);
     const secure = url.protocol === 'smtps:';
     return {
       transport: 'smtp',
@@ -119,6 +144,9 @@ export class EmailChannel implements Channel {
     const asked = surveysIn(rendered.html, rendered.text);
     if (rendered.html !== undefined) rendered.html = survey(rendered.html);
     if (rendered.text !== undefined) rendered.text = survey(rendered.text);
+    const html = rendered.html !== undefined ? this.trackHtml(rendered.html, links) : undefined;
+    const text =
+      rendered.text !== undefined ? `${rendered.text}\n\nUnsubscribe: ${links.unsubscribe}\n` : undefined;
     try {
       await this.transport.sendMail({
         from: this.options.from,
@@ -127,10 +155,21 @@ export class EmailChannel implements Channel {
         messageId,
         headers: { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
         list: { unsubscribe: { url: links.unsubscribe, comment: 'Unsubscribe' } },
-        ...(rendered.html !== undefined ? { html: this.trackHtml(rendered.html, links) } : {}),
-        ...(rendered.text !== undefined
-          ? { text: `${rendered.text}\n\nUnsubscribe: ${links.unsubscribe}\n` }
-          : {}),
+        ...(html !== undefined ? { html } : {}),
+        ...(text !== undefined ? { text } : {}),
+      });
+      await this.options.sandbox?.captureEmail({
+        id: message.idempotencyKey,
+        profileId: message.profileId,
+        to,
+        from: this.options.from,
+        subject: rendered.subject,
+        text: text ?? null,
+        html: html ?? null,
+        journeyId: message.journeyId ?? null,
+        stepId: message.stepId ?? null,
+        templateId: message.templateId ?? null,
+        capturedAt: new Date().toISOString(),
       });
     } catch (error) {
       return this.failure(message, rendered, error as Error & { responseCode?: number; response?: string });
@@ -175,6 +214,8 @@ export class EmailChannel implements Channel {
         ...sendProperties(message),
         email_id: messageIdFor(message.idempotencyKey, this.options.from),
         email_subject: rendered.subject,
+        // Kept in the sandbox, not sent: analytics can tell a demo's sends from real ones.
+        ...(this.options.sandbox ? { sandbox: true } : {}),
         ...extra,
       },
     };

@@ -17,7 +17,8 @@ export {
 } from './delivery-events.ts';
 export { EmailChannel, type EmailChannelOptions, messageIdFor, sendProperties } from './email.ts';
 export { CHANNEL_OF_EVENT, type ChannelPreference, EngagementStats, SEND_OF_EVENT } from './engagement.ts';
-export { ChannelRuntime, type ChannelRuntimeDeps } from './runtime.ts';
+export { ChannelRuntime, type ChannelRuntimeDeps, EMAIL_SANDBOX_SETTING } from './runtime.ts';
+export { type SandboxRouteOptions, sandboxRoutes } from './sandbox-routes.ts';
 export {
   type ChannelSettingsRouteOptions,
   channelSettingsRoutes,

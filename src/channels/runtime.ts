@@ -1,5 +1,6 @@
 // The delivery side assembled: the signing secret, the delivery event log, the channels
-// (email when SMTP is configured, webhook, task, and any provider registered later), the task
+// (email when SMTP is configured, or the email sandbox when switched on and SMTP is not;
+// webhook, task, and any provider registered later), the task
 // service and the engagement statistics. server.ts builds one and hands it to the routes; the
 // outbox calls `get(name).deliver(message)` and `bestChannelFor`.
 import type { Channel as ChannelName } from '../conductor/index.ts';
@@ -29,6 +30,9 @@ export interface ChannelRuntimeDeps {
   webhook?: Partial<Omit<WebhookChannelOptions, 'signingKey' | 'events'>>;
 }
 
+/** The channel setting that keeps the email sandbox on across restarts. */
+export const EMAIL_SANDBOX_SETTING = 'email_sandbox';
+
 /** Consent purpose per channel, for the profile page (the outbox reads Channel.purpose). */
 const PURPOSE_OF: Record<ChannelName, string> = {
   email: 'email',
@@ -41,6 +45,8 @@ export class ChannelRuntime implements ChannelRegistry {
   private readonly channels = new Map<string, Channel>();
   /** For the survey links webhook-shaped channels write into their content. */
   private publicUrl: (() => string) | undefined;
+  /** What a sandbox email channel is built from, when no SMTP relay is configured. */
+  private sandboxOptions: { from: string; publicUrl: () => string } | undefined;
 
   private constructor(
     readonly signer: Signer,
@@ -75,6 +81,11 @@ export class ChannelRuntime implements ChannelRegistry {
       );
     }
     runtime.publicUrl = deps.publicUrl;
+    if (!deps.config.smtpUrl) {
+      runtime.sandboxOptions = { from: deps.config.emailFrom, publicUrl: deps.publicUrl };
+      if ((await deps.store.getSetting(EMAIL_SANDBOX_SETTING)) === 'on')
+        runtime.register(runtime.sandboxChannel());
+    }
     runtime.register(
       new WebhookChannel({
         ...deps.webhook,
@@ -108,6 +119,42 @@ export class ChannelRuntime implements ChannelRegistry {
       events: this.events,
       ...(this.publicUrl ? { surveyLinks: { signer: this.signer, publicUrl: this.publicUrl } } : {}),
     });
+  }
+
+  private sandboxChannel(): EmailChannel {
+    const options = this.sandboxOptions as { from: string; publicUrl: () => string };
+    return new EmailChannel({ ...options, sandbox: this.store, signer: this.signer, events: this.events });
+  }
+
+  /** Whether the email channel is the sandbox (messages kept in Rapport, sent to no inbox). */
+  get emailSandbox(): boolean {
+    const email = this.channels.get('email');
+    return email instanceof EmailChannel && email.isSandbox;
+  }
+
+  /**
+   * Switches the email sandbox on, and remembers it across restarts. Refused (409) when an SMTP
+   * relay is configured: the sandbox never stands in for a real channel.
+   */
+  async enableEmailSandbox(): Promise<void> {
+    if (!this.sandboxOptions)
+      throw new RapportError(
+        'RAPPORT_API_CONFLICT',
+        'an SMTP relay is configured (RAPPORT_SMTP_URL): email is sent for real, and the sandbox never replaces it',
+      );
+    if (this.channels.has('email') && !this.emailSandbox)
+      throw new RapportError(
+        'RAPPORT_API_CONFLICT',
+        'an email channel is registered: email is sent for real, and the sandbox never replaces it',
+      );
+    await this.store.putSetting(EMAIL_SANDBOX_SETTING, 'on');
+    if (!this.emailSandbox) this.register(this.sandboxChannel());
+  }
+
+  /** Switches the email sandbox off: email has no channel again (its captures are kept). */
+  async disableEmailSandbox(): Promise<void> {
+    await this.store.putSetting(EMAIL_SANDBOX_SETTING, 'off');
+    if (this.emailSandbox) this.channels.delete('email');
   }
 
   get(name: string): Channel | undefined {

@@ -33,7 +33,13 @@ const channelSchema = Type.Object({
   name: Type.Optional(Type.String()),
   purpose: Type.Optional(Type.String({ description: 'The consent purpose a marketing send on it needs' })),
   transport: Type.Optional(
-    Type.Union([Type.Literal('smtp'), Type.Literal('webhook'), Type.Literal('task'), Type.Literal('custom')]),
+    Type.Union([
+      Type.Literal('smtp'),
+      Type.Literal('sandbox'),
+      Type.Literal('webhook'),
+      Type.Literal('task'),
+      Type.Literal('custom'),
+    ]),
   ),
   host: Type.Optional(Type.String()),
   port: Type.Optional(Type.Integer()),
@@ -50,7 +56,7 @@ const channelSchema = Type.Object({
 /** What `to` of a test send is on each kind of channel, or undefined when it has no test send. */
 function testTarget(channel: Channel, description: ChannelDescription | undefined): string | undefined {
   if (description?.transport === 'task') return undefined;
-  if (description?.transport === 'smtp') return 'an email address';
+  if (description?.transport === 'smtp' || description?.transport === 'sandbox') return 'an email address';
   if (description?.transport === 'webhook')
     return description.host === undefined ? 'an http(s) URL' : 'a phone number or device token';
   return 'an address the channel understands';
@@ -71,7 +77,7 @@ export function testRecipient(
       `${channel.name}: a task channel queues work for people and has no test send`,
       { field: 'name' },
     );
-  if (description?.transport === 'smtp') {
+  if (description?.transport === 'smtp' || description?.transport === 'sandbox') {
     if (!/^[^\s@]+@[^\s@]+$/.test(value))
       throw bad(`must be an email address (got ${JSON.stringify(value)})`);
     return { to: { email: value }, shown: value };

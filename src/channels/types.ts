@@ -40,7 +40,8 @@ export interface Channel {
 
 /** A channel's configuration as an operator may see it (GET /api/channels). */
 export interface ChannelDescription {
-  transport: 'smtp' | 'webhook' | 'task';
+  /** `sandbox`: an email channel that keeps each message to be read in Rapport and sends nothing. */
+  transport: 'smtp' | 'webhook' | 'task' | 'sandbox';
   /** SMTP relay or a fixed webhook destination: the host only (a URL may carry a key). */
   host?: string;
   port?: number;

@@ -47,6 +47,33 @@ export type NewTask = Pick<
   | 'dueAt'
 >;
 
+/**
+ * An email the sandbox channel captured instead of sending (docs/channels.md, "The email
+ * sandbox"): exactly what would have gone to the person, kept to be read on the Messages page.
+ */
+export interface CapturedEmail {
+  /** The send's idempotency key: one capture per send. */
+  id: string;
+  profileId: string;
+  to: string;
+  from: string;
+  subject: string;
+  text: string | null;
+  html: string | null;
+  journeyId: string | null;
+  stepId: string | null;
+  templateId: string | null;
+  capturedAt: string;
+}
+
+export interface CapturedEmailQuery {
+  profileId?: string;
+  journeyId?: string;
+  /** Cursor: captures older than this one, in (captured_at, id) order, newest first. */
+  beforeId?: string;
+  limit: number;
+}
+
 export interface ChannelStore {
   readonly engine: 'sqlite' | 'postgres';
   close(): Promise<void>;
@@ -61,6 +88,13 @@ export interface ChannelStore {
   completeTask(id: string, outcome: string, by: string, at: string): Promise<TaskRow | undefined>;
   /** Erasure: removes the tasks of these profiles; returns how many. */
   deleteTasksOf(profileIds: string[]): Promise<number>;
+  /** Keeps a sandbox capture unless one with its id exists. */
+  captureEmail(email: CapturedEmail): Promise<void>;
+  /** Newest first. */
+  listCapturedEmails(query: CapturedEmailQuery): Promise<CapturedEmail[]>;
+  getCapturedEmail(id: string): Promise<CapturedEmail | undefined>;
+  /** Erasure: removes the captures of these profiles; returns how many. */
+  deleteCapturedEmailsOf(profileIds: string[]): Promise<number>;
   getSetting(key: string): Promise<string | undefined>;
   /** Stores the value unless the key has one; returns the value that is stored (first writer wins). */
   putSettingIfAbsent(key: string, value: string): Promise<string>;

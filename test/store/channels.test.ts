@@ -1,4 +1,4 @@
-// The channel store (tasks, settings) on each engine, Kysely-style: the same expectations for
+// The channel store (tasks, settings, sandbox captures) on each engine, Kysely-style: the same expectations for
 // SQLite and PostgreSQL.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -87,6 +87,41 @@ for (const engine of ENGINES) {
       ]);
       expect(await store.deleteTasksOf(['p1'])).toBe(1);
       expect(await store.getTask('a')).toBeUndefined();
+    });
+
+    it('keeps one sandbox capture per send, lists them newest first by person or journey, erases them', async () => {
+      const email = (id: string, profileId: string, second: number, journeyId: string | null = 'j1') => ({
+        id,
+        profileId,
+        to: `${profileId}@example.com`,
+        from: 'Shop <shop@example.com>',
+        subject: `hello ${id}`,
+        text: 'Hello',
+        html: '<p>Hello</p>',
+        journeyId,
+        stepId: journeyId ? 'send' : null,
+        templateId: null,
+        capturedAt: `2026-03-02T10:00:0${second}.000Z`,
+      });
+      await store.captureEmail(email('k1', 'p1', 1));
+      await store.captureEmail({ ...email('k1', 'p1', 9), subject: 'again' });
+      await store.captureEmail(email('k2', 'p2', 2));
+      await store.captureEmail(email('k3', 'p1', 3, null));
+      expect((await store.listCapturedEmails({ limit: 10 })).map((e) => e.id)).toEqual(['k3', 'k2', 'k1']);
+      expect(await store.getCapturedEmail('k1')).toEqual(email('k1', 'p1', 1));
+      expect((await store.listCapturedEmails({ profileId: 'p1', limit: 10 })).map((e) => e.id)).toEqual([
+        'k3',
+        'k1',
+      ]);
+      expect((await store.listCapturedEmails({ journeyId: 'j1', limit: 10 })).map((e) => e.id)).toEqual([
+        'k2',
+        'k1',
+      ]);
+      expect((await store.listCapturedEmails({ beforeId: 'k2', limit: 10 })).map((e) => e.id)).toEqual([
+        'k1',
+      ]);
+      expect(await store.deleteCapturedEmailsOf(['p1'])).toBe(2);
+      expect((await store.listCapturedEmails({ limit: 10 })).map((e) => e.id)).toEqual(['k2']);
     });
 
     it('keeps the first value of a setting put if absent', async () => {

@@ -572,7 +572,7 @@ export interface AdminToken extends Credential {
 export interface ChannelInfo {
   name: string;
   purpose: string;
-  transport: 'smtp' | 'webhook' | 'task' | 'custom';
+  transport: 'smtp' | 'sandbox' | 'webhook' | 'task' | 'custom';
   host?: string;
   port?: number;
   secure?: boolean;
@@ -772,6 +772,19 @@ export interface BanditView {
   arms: Array<{ id: string; impressions: number; clicks: number; rate: number; chanceBest: number }>;
 }
 
+/** An email the sandbox kept instead of sending (docs/channels.md, "The email sandbox"). */
+export interface CapturedEmail {
+  id: string;
+  profileId: string;
+  to: string;
+  from: string;
+  subject: string;
+  journeyId: string | null;
+  stepId: string | null;
+  templateId: string | null;
+  capturedAt: string;
+}
+
 export const api = {
   bandit: (placement: string) => request<BanditView>('GET', `/api/bandits/${encodeURIComponent(placement)}`),
   experiments: () => request<{ items: Experiment[] }>('GET', '/api/experiments'),
@@ -906,6 +919,20 @@ export const api = {
     request<{ items: OutboxItem[] }>('GET', '/api/outbox', { query: { limit: 25, ...query } }),
   tasks: (query: { queue?: string; status?: string; limit?: number }) =>
     request<{ items: Task[] }>('GET', '/api/tasks', { query: { limit: 25, ...query } }),
+  sandboxEmails: (query: {
+    profileId?: string;
+    journeyId?: string;
+    before?: string | null;
+    limit?: number;
+  }) =>
+    request<{ sandbox: boolean; items: CapturedEmail[] }>('GET', '/api/sandbox/emails', {
+      query: { limit: 25, ...query },
+    }),
+  sandboxEmail: (id: string) =>
+    request<CapturedEmail & { text: string | null; html: string | null }>(
+      'GET',
+      `/api/sandbox/emails/${encodeURIComponent(id)}`,
+    ),
   placements: () => request<Placements>('GET', '/api/placements'),
   decide: (writeKey: string, placement: string, who: { userId?: string; anonymousId?: string }) =>
     request<Record<string, unknown>>('GET', '/v1/decide', {

@@ -29,6 +29,21 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX tasks_by_queue ON tasks (queue, status, created_at, id);
    CREATE INDEX tasks_by_profile ON tasks (profile_id);
    CREATE TABLE channel_settings (key text PRIMARY KEY, value text NOT NULL);`,
+  `CREATE TABLE sandbox_emails (
+     id text PRIMARY KEY,
+     profile_id text NOT NULL,
+     to_address text NOT NULL,
+     from_address text NOT NULL,
+     subject text NOT NULL,
+     text_part text,
+     html_part text,
+     journey_id text,
+     step_id text,
+     template_id text,
+     captured_at timestamptz NOT NULL
+   );
+   CREATE INDEX sandbox_emails_by_time ON sandbox_emails (captured_at, id);
+   CREATE INDEX sandbox_emails_by_profile ON sandbox_emails (profile_id);`,
 ];
 
 async function migrate(pool: pg.Pool, schema: string): Promise<void> {

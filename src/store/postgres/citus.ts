@@ -104,6 +104,10 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
   schedule_marks: { kind: 'local', why: 'scheduler bookkeeping' },
   segment_meta: { kind: 'local', why: 'segments bookkeeping' },
   channel_settings: { kind: 'local', why: 'channel settings' },
+  sandbox_emails: {
+    kind: 'local',
+    why: "the email sandbox's captures (a demo or staging install), listed newest first across people",
+  },
   attribution_spend: { kind: 'local', why: 'imported spend per channel, campaign and day; no person in it' },
   attribution_send_costs: { kind: 'local', why: 'the cost of a message per channel' },
   loyalty_ledger: {

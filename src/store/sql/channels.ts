@@ -1,7 +1,15 @@
-// The channel store's SQL (tasks for staff, channel settings), written once for both engines.
+// The channel store's SQL (tasks for staff, channel settings, the email sandbox's captures), written once for both engines.
 // The engine folders keep the connection and migrations (sqlite/channels.ts,
 // postgres/channels.ts). One contract suite (test/store/channels.test.ts).
-import type { ChannelStore, NewTask, TaskQuery, TaskRow, TaskStatus } from '../channel-types.ts';
+import type {
+  CapturedEmail,
+  CapturedEmailQuery,
+  ChannelStore,
+  NewTask,
+  TaskQuery,
+  TaskRow,
+  TaskStatus,
+} from '../channel-types.ts';
 import type { StoreEngine } from './engine.ts';
 import { join, oneOf, raw, type Sql, sql } from './query.ts';
 
@@ -27,15 +35,31 @@ interface TaskDbRow {
   outcome: string | null;
 }
 
+interface CapturedEmailDbRow {
+  id: string;
+  profile_id: string;
+  to_address: string;
+  from_address: string;
+  subject: string;
+  text_part: string | null;
+  html_part: string | null;
+  journey_id: string | null;
+  step_id: string | null;
+  template_id: string | null;
+  captured_at: unknown;
+}
+
 export class SqlChannelStore implements ChannelStore {
   readonly engine: 'sqlite' | 'postgres';
   private readonly tasks: ReturnType<typeof raw>;
   private readonly settings: ReturnType<typeof raw>;
+  private readonly sandbox: ReturnType<typeof raw>;
 
   constructor(private readonly db: StoreEngine) {
     this.engine = db.engine;
     this.tasks = raw(db.dialect.table('tasks'));
     this.settings = raw(db.dialect.table('channel_settings'));
+    this.sandbox = raw(db.dialect.table('sandbox_emails'));
   }
 
   close(): Promise<void> {
@@ -109,6 +133,52 @@ export class SqlChannelStore implements ChannelStore {
     });
   }
 
+  async captureEmail(email: CapturedEmail): Promise<void> {
+    await this.db.writes((x) =>
+      x.run(
+        sql`INSERT INTO ${this.sandbox} (id, profile_id, to_address, from_address, subject, text_part, html_part,
+           journey_id, step_id, template_id, captured_at)
+         VALUES (${email.id}, ${email.profileId}, ${email.to}, ${email.from}, ${email.subject}, ${email.text},
+           ${email.html}, ${email.journeyId}, ${email.stepId}, ${email.templateId}, ${email.capturedAt})
+         ON CONFLICT (id) DO NOTHING`,
+      ),
+    );
+  }
+
+  async listCapturedEmails(query: CapturedEmailQuery): Promise<CapturedEmail[]> {
+    const where: Sql[] = [];
+    if (query.profileId !== undefined) where.push(sql`profile_id = ${query.profileId}`);
+    if (query.journeyId !== undefined) where.push(sql`journey_id = ${query.journeyId}`);
+    if (query.beforeId !== undefined)
+      where.push(
+        sql`(captured_at, id) < (SELECT captured_at, id FROM ${this.sandbox} WHERE id = ${query.beforeId})`,
+      );
+    const clause = where.length > 0 ? sql`WHERE ${join(where, ' AND ')}` : sql``;
+    const rows = await this.db.reads.all<CapturedEmailDbRow>(
+      sql`SELECT * FROM ${this.sandbox} ${clause} ORDER BY captured_at DESC, id DESC LIMIT ${query.limit}`,
+    );
+    return rows.map((row) => this.toCapturedEmail(row));
+  }
+
+  async getCapturedEmail(id: string): Promise<CapturedEmail | undefined> {
+    const row = await this.db.reads.get<CapturedEmailDbRow>(
+      sql`SELECT * FROM ${this.sandbox} WHERE id = ${id}`,
+    );
+    return row && this.toCapturedEmail(row);
+  }
+
+  deleteCapturedEmailsOf(profileIds: string[]): Promise<number> {
+    const ids = [...new Set(profileIds)];
+    return this.db.writes(async (x) => {
+      let removed = 0;
+      for (let i = 0; i < ids.length; i += LIST_CHUNK)
+        removed += await x.run(
+          sql`DELETE FROM ${this.sandbox} WHERE ${oneOf('profile_id', ids.slice(i, i + LIST_CHUNK))}`,
+        );
+      return removed;
+    });
+  }
+
   async getSetting(key: string): Promise<string | undefined> {
     const row = await this.db.reads.get<{ value: string }>(
       sql`SELECT value FROM ${this.settings} WHERE key = ${key}`,
@@ -132,6 +202,22 @@ export class SqlChannelStore implements ChannelStore {
          ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       ),
     );
+  }
+
+  private toCapturedEmail(row: CapturedEmailDbRow): CapturedEmail {
+    return {
+      id: row.id,
+      profileId: row.profile_id,
+      to: row.to_address,
+      from: row.from_address,
+      subject: row.subject,
+      text: row.text_part,
+      html: row.html_part,
+      journeyId: row.journey_id,
+      stepId: row.step_id,
+      templateId: row.template_id,
+      capturedAt: this.db.dialect.readInstant(row.captured_at) as string,
+    };
   }
 
   private toTask(row: TaskDbRow): TaskRow {

@@ -28,6 +28,21 @@ const MIGRATIONS: string[] = [
    CREATE INDEX tasks_by_queue ON tasks (queue, status, created_at, id);
    CREATE INDEX tasks_by_profile ON tasks (profile_id);
    CREATE TABLE channel_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  `CREATE TABLE sandbox_emails (
+     id TEXT PRIMARY KEY,
+     profile_id TEXT NOT NULL,
+     to_address TEXT NOT NULL,
+     from_address TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     text_part TEXT,
+     html_part TEXT,
+     journey_id TEXT,
+     step_id TEXT,
+     template_id TEXT,
+     captured_at TEXT NOT NULL
+   );
+   CREATE INDEX sandbox_emails_by_time ON sandbox_emails (captured_at, id);
+   CREATE INDEX sandbox_emails_by_profile ON sandbox_emails (profile_id);`,
 ];
 
 export class SqliteChannelStore extends SqlChannelStore {

@@ -184,12 +184,105 @@ function Tasks() {
   );
 }
 
+/** One kept email: who it was for, its text and its HTML in a frame that runs nothing and follows no link. */
+function CapturedMessage(props: { id: string }) {
+  const email = useApi(() => api.sandboxEmail(props.id), [props.id]);
+  if (email.error) return <ErrorNote error={email.error} />;
+  if (!email.data) return <Loading />;
+  const { to, from, subject, text, html } = email.data;
+  return (
+    <section className="sandbox-message" aria-label={`Kept email: ${subject}`}>
+      <p className="small">
+        From {from} to {to}: <strong>{subject}</strong>
+      </p>
+      {html ? (
+        <iframe
+          title={`HTML of ${subject}`}
+          sandbox=""
+          srcDoc={html}
+          style={{ width: '100%', height: 280 }}
+        />
+      ) : null}
+      {text ? <pre className="small">{text}</pre> : null}
+    </section>
+  );
+}
+
+function SandboxInbox() {
+  const [befores, setBefores] = useState<Array<string | null>>([null]);
+  const [open, setOpen] = useState<string | null>(null);
+  const before = befores[befores.length - 1] ?? null;
+  const inbox = useApi(() => api.sandboxEmails({ limit: PAGE, before }), [before]);
+  if (inbox.error) return null;
+  if (!inbox.data || (!inbox.data.sandbox && inbox.data.items.length === 0 && befores.length === 1))
+    return null;
+  const items = inbox.data.items;
+  const last = items[items.length - 1];
+  return (
+    <Card title="Sandbox inbox: emails kept here, sent to no one" id="sandbox" wide>
+      <p role="note">
+        {inbox.data.sandbox ? 'The email channel is a sandbox. ' : 'The email sandbox is off now. '}
+        These messages were built exactly as they would be sent (tracking links, unsubscribe) and kept in
+        Rapport: <strong>none of them reached a real inbox.</strong> An operator connects a real mail server
+        with RAPPORT_SMTP_URL (docs/channels.md).
+      </p>
+      {items.length === 0 ? <p className="muted">No email kept yet.</p> : null}
+      {items.length > 0 ? (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th>Kept</th>
+                <th>Person</th>
+                <th>Journey / step</th>
+                <th>Subject</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((email) => (
+                <tr key={email.id}>
+                  <td className="small">{when(email.capturedAt)}</td>
+                  <td className="small">
+                    <PersonLink profileId={email.profileId} />
+                  </td>
+                  <td className="small">
+                    {email.journeyId ? `${email.journeyId} / ${email.stepId ?? ''}` : 'API'}
+                  </td>
+                  <td>
+                    <button type="button" onClick={() => setOpen(open === email.id ? null : email.id)}>
+                      {email.subject}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      {open ? <CapturedMessage id={open} /> : null}
+      <nav className="pager" aria-label="Sandbox inbox pages">
+        <button type="button" disabled={befores.length < 2} onClick={() => setBefores(befores.slice(0, -1))}>
+          ← Newer
+        </button>
+        <button
+          type="button"
+          disabled={!last || items.length < PAGE}
+          onClick={() => last && setBefores([...befores, last.id])}
+        >
+          Older →
+        </button>
+      </nav>
+    </Card>
+  );
+}
+
 export default function Messages() {
   return (
     <>
       <PageHeader title="Messages and arbitration" />
       <div className="grid">
         <MessageStatsPanel />
+        <SandboxInbox />
         <DecisionLog />
         <Outbox />
         <Tasks />

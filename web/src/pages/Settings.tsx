@@ -233,6 +233,8 @@ function describeChannel(channel: ChannelInfo): string {
     const where = `${channel.host}:${channel.port}${channel.secure ? ' (TLS)' : ''}`;
     return `SMTP relay ${where}${channel.authenticated ? ', with a login' : ''}; from ${channel.from}`;
   }
+  if (channel.transport === 'sandbox')
+    return `Sandbox: emails are kept on the Messages page and sent to no inbox; from ${channel.from}`;
   return channel.host ? `webhook to ${channel.host}` : channel.destination;
 }
 
@@ -299,7 +301,14 @@ function Channels() {
       </p>
       {channels.error ? <ErrorNote error={channels.error} /> : null}
       {!channels.data && !channels.error ? <Loading /> : null}
-      {channels.data && !channels.data.items.some((c) => c.transport === 'smtp') ? (
+      {channels.data?.items.some((c) => c.transport === 'sandbox') ? (
+        <p className="small" role="note">
+          <strong>Email is a sandbox:</strong> messages are kept on the Messages page and reach no real inbox.
+          Set <code>RAPPORT_SMTP_URL=smtp://user:pass@relay:587</code> and restart to send for real.
+        </p>
+      ) : null}
+      {channels.data &&
+      !channels.data.items.some((c) => c.transport === 'smtp' || c.transport === 'sandbox') ? (
         <p className="small">
           No email channel: set <code>RAPPORT_SMTP_URL=smtp://user:pass@relay:587</code> and restart.
         </p>
