@@ -175,7 +175,9 @@ export class ChannelRuntime implements ChannelRegistry {
 
   async preferenceOf(
     profileId: string,
-  ): Promise<ChannelPreference & { estimates: { consented: boolean }[] }> {
+  ): Promise<
+    ChannelPreference & { estimates: (ChannelPreference['estimates'][number] & { consented: boolean })[] }
+  > {
     if (!(await this.state.getProfile(profileId)))
       throw new RapportError('RAPPORT_API_NOT_FOUND', `no profile ${profileId}`);
     const consented = new Set<ChannelName>();

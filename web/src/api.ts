@@ -3,9 +3,33 @@
 // sent as a bearer token and kept in this tab's sessionStorage, so a reload keeps it while
 // another tab, a closed tab, a URL or a log never sees it (docs/dashboard.md, "Signing in"). Either way the server checks every call (docs/access.md); `can()`
 // only decides what the pages show.
+// The answers' types come from the server's schema files (types only: nothing of the server
+// reaches the bundle); test/web/shared-types.test.ts keeps them from being copied here again.
+import type { ChannelPreferences, Task } from '../../src/channels/schema.ts';
 import type { PathNode, Paths } from '../../src/paths/schema.ts';
+import type {
+  EventsPerDay,
+  MessageCounts,
+  MessageMetric,
+  MessageStats,
+  MessageTypeName,
+  OfferStats,
+  PlacementStats,
+} from '../../src/stats/schema.ts';
 
-export type { PathNode, Paths };
+export type {
+  ChannelPreferences,
+  EventsPerDay,
+  MessageCounts,
+  MessageMetric,
+  MessageStats,
+  MessageTypeName,
+  OfferStats,
+  PathNode,
+  Paths,
+  PlacementStats,
+  Task,
+};
 export interface ApiErrorBody {
   error: string;
   message: string;
@@ -247,18 +271,6 @@ export interface ErasureJob {
   suppressedCount: number;
   error: string | null;
 }
-export interface ChannelPreferences {
-  profileId: string;
-  best: { channel: string; explanation: string } | null;
-  estimates: Array<{
-    channel: string;
-    rate: number;
-    sent: number;
-    engaged: number;
-    consented: boolean;
-    explanation: string;
-  }>;
-}
 export interface Segment {
   id: string;
   name: string;
@@ -405,23 +417,6 @@ export interface OutboxItem {
   lastError: string | null;
   sentAt: string | null;
   createdAt: string;
-}
-export interface Task {
-  id: string;
-  profileId: string;
-  queue: string;
-  title: string;
-  note: string | null;
-  status: 'open' | 'claimed' | 'completed';
-  journeyId: string | null;
-  createdAt: string;
-  dueAt: string | null;
-  claimedBy: string | null;
-  outcome: string | null;
-  stepId?: string | null;
-  claimedAt?: string | null;
-  completedBy?: string | null;
-  completedAt?: string | null;
 }
 export interface Offer {
   id: string;
@@ -610,62 +605,6 @@ export interface ArbitrationPolicyView {
   origin: string | null;
   updatedAt: string | null;
   editable: boolean;
-}
-export type MessageTypeName = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
-export interface EventsPerDay {
-  from: string;
-  to: string;
-  timeZone: 'UTC';
-  types: MessageTypeName[];
-  days: Array<{ date: string; total: number; byType: Record<MessageTypeName, number>; deadLetters: number }>;
-  totals: { total: number; byType: Record<MessageTypeName, number>; deadLetters: number };
-}
-export type MessageMetric =
-  | 'sent'
-  | 'delivered'
-  | 'opened'
-  | 'clicked'
-  | 'bounced'
-  | 'failed'
-  | 'suppressed'
-  | 'deferred';
-export type MessageCounts = Record<MessageMetric, number>;
-export interface MessageStats {
-  from: string;
-  to: string;
-  timeZone: 'UTC';
-  note?: string;
-  metrics: MessageMetric[];
-  totals: MessageCounts;
-  byChannel: Array<{ channel: string | null } & MessageCounts>;
-  byJourney: Array<{ journeyId: string | null } & MessageCounts>;
-  reasons: Array<{ outcome: 'suppressed' | 'deferred'; code: string; messages: number }>;
-}
-export interface OfferStats {
-  placement: string;
-  offerId: string;
-  impressions: number;
-  viewers: number;
-  clicks: number;
-  clickers: number;
-  ctr: number | null;
-  conversions: number | null;
-  conversionRate: number | null;
-}
-export interface PlacementStats {
-  from: string;
-  to: string;
-  timeZone: 'UTC';
-  note?: string;
-  goal: { event: string; windowDays: number } | null;
-  offers: OfferStats[];
-  placements: Array<{
-    placement: string;
-    impressions: number;
-    clicks: number;
-    ctr: number | null;
-    conversions: number | null;
-  }>;
 }
 
 // ---- Calls ----

@@ -1,0 +1,71 @@
+// The delivery side's admin contract (tasks, a person's channel preference, the webhook signing
+// key): one source for the routes' validation, the OpenAPI document and the dashboard's types.
+// Only TypeBox is imported, so the dashboard's compiler can read this file (types only).
+import { type Static, Type } from '@sinclair/typebox';
+import { Nullable, StringEnum } from '../errors/schema.ts';
+
+export const TASK_STATUSES = ['open', 'claimed', 'completed'] as const;
+
+const nullableText = () => Nullable(Type.String());
+
+/** A task as the store keeps it (TaskRow). */
+export const Task = Type.Object({
+  id: Type.String(),
+  idempotencyKey: Type.String(),
+  profileId: Type.String(),
+  queue: Type.String(),
+  title: Type.String(),
+  note: nullableText(),
+  status: StringEnum(TASK_STATUSES),
+  journeyId: nullableText(),
+  stepId: nullableText(),
+  createdAt: Type.String(),
+  dueAt: nullableText(),
+  claimedBy: nullableText(),
+  claimedAt: nullableText(),
+  completedBy: nullableText(),
+  completedAt: nullableText(),
+  outcome: nullableText(),
+});
+export type Task = Static<typeof Task>;
+
+export const TaskListQuery = Type.Object({
+  queue: Type.Optional(Type.String()),
+  status: Type.Optional(StringEnum(TASK_STATUSES)),
+  after: Type.Optional(Type.String({ description: 'Cursor: the last task id of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+});
+
+export const TaskList = Type.Object({ items: Type.Array(Task) });
+export type TaskList = Static<typeof TaskList>;
+
+export const IdParams = Type.Object({ id: Type.String() });
+
+const person = () => Type.String({ minLength: 1, maxLength: 200 });
+export const TaskClaim = Type.Object({ by: person() });
+export const TaskCompletion = Type.Object({
+  outcome: Type.String({ minLength: 1, maxLength: 200 }),
+  by: person(),
+});
+
+export const ChannelPreferences = Type.Object({
+  profileId: Type.String(),
+  best: Type.Optional(
+    Type.Union([Type.Object({ channel: Type.String(), explanation: Type.String() }), Type.Null()], {
+      description: 'the best consented channel; absent when none is consented',
+    }),
+  ),
+  estimates: Type.Array(
+    Type.Object({
+      channel: Type.String(),
+      rate: Type.Number(),
+      sent: Type.Integer(),
+      engaged: Type.Integer(),
+      consented: Type.Boolean(),
+      explanation: Type.String(),
+    }),
+  ),
+});
+export type ChannelPreferences = Static<typeof ChannelPreferences>;
+
+export const WebhookSigningKey = Type.Object({ key: Type.String(), algorithm: Type.String() });
