@@ -74,10 +74,12 @@ import {
   openSegmentStore,
   openSpendStore,
   openStateStore,
+  openTemplateStore,
   type StateStore,
   sqlitePathsIn,
 } from './store/index.ts';
 import { SurveyService, SurveyStore, surveyRoutes } from './surveys/index.ts';
+import { TemplateService, templateRoutes } from './templates/index.ts';
 import { transferRoutes } from './transfer/index.ts';
 import { refreshHoursFrom, valueRoutes } from './value/index.ts';
 import { serveDashboard } from './web/index.ts';
@@ -439,6 +441,17 @@ export async function createServer(
   });
   salesTasks = (leads) => conductor.service.createSalesTasks(leads);
   await app.register(journeyRoutes, { journeys: conductor.service, credentials });
+  const templateStore = await openTemplateStore(location);
+  app.addHook('onClose', async () => templateStore.close());
+  const templates = new TemplateService({
+    store: templateStore,
+    uses: () => conductor.service.templateUses(),
+    render: (input) => conductor.service.previewFor(input),
+    testSend: (channel, input) => conductor.service.testSendOn(channel, input),
+    now,
+  });
+  conductor.service.attachTemplateLibrary(templates);
+  await app.register(templateRoutes, { templates });
   await app.register(quarantineRoutes, {
     quarantine: state.quarantine,
     credentials,

@@ -15,7 +15,7 @@ export interface OutgoingMessage {
    * What the person (or, for a task, staff) reads, already rendered by the outbox. A channel
    * delivers it as it is and never renders it again: a trait holding `{{ … }}` is text.
    */
-  content: { subject?: string; text?: string; html?: string };
+  content: { subject?: string; text?: string; html?: string; url?: string };
   /** Where it goes: { email } for email, { url } for a webhook, { queue } for a task. */
   to: Record<string, unknown>;
   offerId?: string;

@@ -36,6 +36,12 @@ export {
   SEGMENT_EXITED,
 } from './journey/entry.ts';
 export { type JourneyEvent, matchesEvent, matchesFilters } from './journey/filters.ts';
+export {
+  type LibraryVersion,
+  type TemplateLookup,
+  templateReferences,
+  withLibraryContent,
+} from './journey/library.ts';
 export { assignSplit, SPLIT_BUCKETS, type SplitAssignment, splitBucket } from './journey/split.ts';
 export {
   type ExitReason,
@@ -48,6 +54,7 @@ export {
 } from './journey/state.ts';
 export {
   type ContentTemplate,
+  checkHtmlTemplate,
   checkTemplate,
   liquid,
   type RenderedContent,

@@ -9,6 +9,8 @@ import type { SegmentStore } from './segment-types.ts';
 import { SqliteChannelStore } from './sqlite/channels.ts';
 import { SqliteSegmentStore } from './sqlite/segments.ts';
 import { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+import { SqliteTemplateStore } from './sqlite/templates.ts';
+import type { TemplateStore } from './template-types.ts';
 import type { EventStore, StateStore } from './types.ts';
 
 export type * from './channel-types.ts';
@@ -19,6 +21,7 @@ export { emptyChanges } from './segment-types.ts';
 export { SqliteIngestLog } from './sqlite/log.ts';
 export { SEGMENTS_PROCESSOR, SqliteSegmentStore } from './sqlite/segments.ts';
 export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
+export type * from './template-types.ts';
 export type * from './types.ts';
 
 export interface StorageLocation {
@@ -57,6 +60,16 @@ export async function openChannelStore(location: StorageLocation): Promise<Chann
   }
   mkdirSync(location.dataDir, { recursive: true });
   return new SqliteChannelStore(sqlitePathsIn(location.dataDir).statePath);
+}
+
+/** The template library (docs/templates.md): beside the state store, in the same database. */
+export async function openTemplateStore(location: StorageLocation): Promise<TemplateStore> {
+  if (location.databaseUrl) {
+    const { PostgresTemplateStore } = await import('./postgres/templates.ts');
+    return PostgresTemplateStore.open(location.databaseUrl);
+  }
+  mkdirSync(location.dataDir, { recursive: true });
+  return new SqliteTemplateStore(sqlitePathsIn(location.dataDir).statePath);
 }
 
 /** Live segments' tables (docs/segments.md): beside the state store, in the same database. */

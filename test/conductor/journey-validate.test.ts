@@ -60,7 +60,7 @@ describe('validateJourney', () => {
         code: 'invalid_template',
         stepId: 'hello',
         field: '/steps/0/template',
-        message: 'step hello sends nothing: it has no message',
+        message: 'step hello sends nothing: choose a template from the library or write a message',
       }),
     ]);
     const empty = send('hello', 'done', { template: { subject: 'Hi', body: '' } });

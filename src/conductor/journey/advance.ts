@@ -5,7 +5,7 @@
 
 import { addDuration, nextTimeOfDay, resolveZone } from '../time.ts';
 import type { CreateTaskAction, JourneyAction, SendAction } from './actions.ts';
-import type { JourneyDefinition, Step, StepOf } from './definition.ts';
+import type { JourneyDefinition, MessageTemplate, Step, StepOf } from './definition.ts';
 import { type JourneyEvent, matchesEvent, matchesFilters } from './filters.ts';
 import { assignSplit, splitBucket } from './split.ts';
 import { type ExitReason, HISTORY_LIMIT, type JourneyInstance } from './state.ts';
@@ -277,7 +277,7 @@ class Run {
       stepId: step.id,
       channel: step.channel,
       channels: chosen ? [chosen] : step.channel === 'best' ? (step.channels ?? []) : [step.channel],
-      template: step.template,
+      template: contentOf(step),
       ...(step.to ? { to: step.to } : {}),
       offerId: step.offerId,
       purpose: step.purpose,
@@ -378,4 +378,10 @@ class Run {
   private zone(): string {
     return resolveZone(this.input.profile.timeZone, this.definition.defaultTimeZone);
   }
+}
+
+/** A saved send always carries its message: written in the step, or copied from the library at save. */
+function contentOf(step: StepOf<'send'>): MessageTemplate {
+  if (step.template) return step.template;
+  throw new Error(`send step ${step.id} has no message: its library template was not copied in at save`);
 }

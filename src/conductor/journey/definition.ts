@@ -149,6 +149,9 @@ export const TemplateSchema = Type.Object(
           'Email HTML (or an MJML document, `<mjml>…`, compiled to responsive HTML); links are tracked',
       }),
     ),
+    url: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2048, description: 'Push: where a tap opens (a deep link)' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -224,7 +227,19 @@ export const SendStepSchema = Type.Object(
     /** A channel, or `best`: the best consented channel among `channels` at send time. */
     channel: Type.Union([ChannelSchema, Type.Literal('best')]),
     channels: Type.Optional(Type.Array(ChannelSchema, { minItems: 1 })),
-    template: TemplateSchema,
+    /**
+     * The message written in the step. With `templateId` it is the copy of the library template the
+     * server made when this journey version was saved (replaced at every save).
+     */
+    template: Type.Optional(TemplateSchema),
+    /** A template from the library (docs/templates.md); its content is copied in at save. */
+    templateId: Type.Optional(Id),
+    /** Pins a version of `templateId`; without it each save of the journey takes the latest. */
+    templateVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Written by the server: the library template and version `template` was copied from. */
+    templateCopiedFrom: Type.Optional(
+      Type.Object({ id: Id, version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }),
+    ),
     /** Where a `webhook` send goes (providers behind a webhook, `sms` and `push`, have their own URL). */
     to: Type.Optional(SendAddressSchema),
     offerId: Type.Optional(Id),

@@ -51,6 +51,8 @@ export interface RenderedContent {
   subject?: string;
   text?: string;
   html?: string;
+  /** A push's deep link. */
+  url?: string;
 }
 
 /** The template fields a message may carry; `body` is the older name of `text`. */
@@ -59,6 +61,7 @@ export interface ContentTemplate {
   body?: string | undefined;
   text?: string | undefined;
   html?: string | undefined;
+  url?: string | undefined;
 }
 
 /**
@@ -76,6 +79,7 @@ export function renderContent(
   const text = template.text ?? template.body;
   if (text !== undefined) content.text = renderTemplate(text, variables);
   if (template.html !== undefined) content.html = renderHtml(template.html, variables);
+  if (template.url !== undefined) content.url = renderTemplate(template.url, variables).trim();
   return content;
 }
 

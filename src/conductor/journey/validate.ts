@@ -16,6 +16,7 @@ import {
   StepSchema,
   WAIT_STEP_TYPES,
 } from './definition.ts';
+import { type TemplateLookup, withLibraryContent } from './library.ts';
 import { checkHtmlTemplate, checkTemplate, type TemplateVariables } from './templates.ts';
 
 export type JourneyIssueCode =
@@ -28,6 +29,7 @@ export type JourneyIssueCode =
   | 'split_not_100'
   | 'holdout_sends'
   | 'invalid_template'
+  | 'unknown_template'
   | 'invalid_rule'
   | 'unknown_offer'
   | 'invalid_time_zone'
@@ -52,6 +54,8 @@ export interface JourneyValidationContext {
   offerExists?: (offerId: string) => boolean;
   /** The segment rule validator (from segments), returning one message per problem. */
   validateRule?: (rule: unknown) => string[];
+  /** The template library: a send naming a template gets its content copied in (library.ts). */
+  templates?: TemplateLookup;
 }
 
 export type JourneyValidation =
@@ -72,8 +76,12 @@ export function withoutKindMarker(input: unknown, kind: string): unknown {
 export function validateJourney(raw: unknown, context: JourneyValidationContext = {}): JourneyValidation {
   const input = withoutKindMarker(raw, 'journey');
   if (!Value.Check(JourneyDefinitionSchema, input)) return { ok: false, issues: shapeIssues(input) };
-  const definition = input;
+  const library = withLibraryContent(input, context.templates, (step) =>
+    possibleChannels(step.channel, step.channels),
+  );
+  const definition = library.definition;
   const issues = [
+    ...library.issues.map((issue) => ({ code: 'unknown_template' as const, ...issue })),
     ...checkJourneyFields(definition),
     ...checkGraph(definition),
     ...definition.steps.flatMap((step, index) => checkStep(definition, step, index, context)),
@@ -394,6 +402,19 @@ function checkSend(
   context: JourneyValidationContext,
 ): JourneyIssue[] {
   const issues: JourneyIssue[] = [];
+  if (!step.template) {
+    // A library reference that did not resolve is reported by withLibraryContent already.
+    if (step.templateId !== undefined) return issues;
+    return [
+      {
+        code: 'invalid_template',
+        stepId: step.id,
+        field: stepPointer(index, 'template'),
+        message: `step ${step.id} sends nothing: choose a template from the library or write a message`,
+      },
+    ];
+  }
+  const template = step.template;
   if (step.channel === 'best' && !step.channels) {
     issues.push({
       code: 'best_channel_without_channels',
@@ -411,7 +432,7 @@ function checkSend(
     });
   }
   for (const channel of possibleChannels(step.channel, step.channels)) {
-    for (const need of missingForChannel(channel, step)) {
+    for (const need of missingForChannel(channel, { template, to: step.to })) {
       issues.push({
         code: 'channel_cannot_send',
         stepId: step.id,
@@ -422,11 +443,12 @@ function checkSend(
   }
   const variables = templateVariables(definition, context, step.offerId !== undefined);
   const fields: Array<[string, string | undefined]> = [
-    ['template/subject', step.template.subject],
-    ['template/body', step.template.body],
-    ['template/html', step.template.html],
+    ['template/subject', template.subject],
+    ['template/body', template.body],
+    ['template/html', template.html],
+    ['template/url', template.url],
   ];
-  const mjml = checkHtmlTemplate(step.template.html ?? '').map((issue) => ({
+  const mjml = checkHtmlTemplate(template.html ?? '').map((issue) => ({
     code: 'invalid_template' as const,
     stepId: step.id,
     field: stepPointer(index, 'template/html'),

@@ -31,10 +31,13 @@ export {
   type ApiSend,
   ApiSendSchema,
   JourneyService,
+  type JourneyTemplateLibrary,
   previewTemplate,
   type SalesLead,
   type TemplatePreview,
   TemplatePreviewSchema,
+  type TemplateTestSendResult,
+  type TemplateUse,
 } from './service.ts';
 export { type Conductor, type ConductorOptions, policyFromEnvironment, startConductor } from './start.ts';
 export { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';

@@ -17,7 +17,14 @@ import type {
 } from '../../store/index.ts';
 import type { CreateTaskAction, SendAction } from '../journey/actions.ts';
 import { missingForChannel } from '../journey/channel-needs.ts';
-import { CHANNELS, ChannelSchema, SendAddressSchema, TemplateSchema } from '../journey/definition.ts';
+import {
+  CHANNELS,
+  ChannelSchema,
+  type JourneyDefinition,
+  SendAddressSchema,
+  TemplateSchema,
+} from '../journey/definition.ts';
+import { type LibraryVersion, type TemplateLookup, templateReferences } from '../journey/library.ts';
 import {
   checkHtmlTemplate,
   checkTemplate,
@@ -73,6 +80,13 @@ export const TemplatePreviewSchema = Type.Object(
   { additionalProperties: false },
 );
 export type TemplatePreview = Static<typeof TemplatePreviewSchema>;
+
+/** What configures each channel a template may test-send on (docs/configuration.md). */
+const CHANNEL_SETTING = {
+  email: 'set RAPPORT_SMTP_URL to have one',
+  sms: 'set RAPPORT_SMS_WEBHOOK_URL to the SMS provider',
+  push: 'set RAPPORT_PUSH_WEBHOOK_URL to the push provider',
+} as const;
 
 /** Where test sends are filed in the arbitration log (the same as the Settings page's channel test). */
 const TEST_SEND_PROFILE = 'test-send';
@@ -171,12 +185,65 @@ export function journeyStatusOf(trip: {
   return trip.exitReason === 'completed' || trip.exitReason === 'converted' ? 'completed' : 'exited';
 }
 
+/** The template library as journeys read it (wired by the composition root). */
+export interface JourneyTemplateLibrary {
+  /** The versions named (the latest where no version is given); unknown ones are left out. */
+  find(references: ReadonlyArray<{ id: string; version: number | undefined }>): Promise<LibraryVersion[]>;
+}
+
+/** Where each library template is used: the journeys (not deleted) whose current version names it. */
+export interface TemplateUse {
+  templateId: string;
+  journeyId: string;
+  journeyName: string;
+  journeyVersion: number;
+  status: string;
+  stepId: string;
+  /** The version the step pins, or null: it takes the latest at each save. */
+  pinnedVersion: number | null;
+  /** The version copied into the journey when it was saved. */
+  copiedVersion: number | null;
+}
+
 export class JourneyService {
+  private library: JourneyTemplateLibrary | undefined;
+
   constructor(
     private readonly conductor: ConductorState,
     /** Called after a change that the runner should see at once. */
     private readonly onChange: () => void = () => {},
   ) {}
+
+  /** Send steps may name library templates once this is set (docs/templates.md). */
+  attachTemplateLibrary(library: JourneyTemplateLibrary): void {
+    this.library = library;
+  }
+
+  /** Every send step, in every journey not deleted, that names a library template. */
+  async templateUses(): Promise<TemplateUse[]> {
+    const journeys = await this.conductor.store.listJourneys();
+    return journeys
+      .filter((journey) => journey.status !== 'deleted')
+      .flatMap((journey) => {
+        const definition = journey.definition as JourneyDefinition;
+        return definition.steps.flatMap((step) =>
+          step.type === 'send' && step.templateId !== undefined
+            ? [
+                {
+                  templateId: step.templateId,
+                  journeyId: journey.journeyId,
+                  journeyName: definition.name ?? journey.journeyId,
+                  journeyVersion: journey.version,
+                  status: journey.status,
+                  stepId: step.id,
+                  pinnedVersion: step.templateVersion ?? null,
+                  copiedVersion: step.templateCopiedFrom?.version ?? null,
+                },
+              ]
+            : [],
+        );
+      });
+  }
 
   /**
    * A template rendered as a send renders it for this person (the outbox's renderContent, their
@@ -204,11 +271,35 @@ export class JourneyService {
    * to the marketer, not to the person. 409 when no email channel is configured.
    */
   async testSend(input: TemplateTestSend): Promise<TemplateTestSendResult> {
-    const channel = this.conductor.channels.get('email');
+    return this.testSendOn('email', {
+      template: input.template,
+      to: { email: input.to },
+      label: input.to,
+      ...(input.profileId !== undefined ? { profileId: input.profileId } : {}),
+      ...(input.traits !== undefined ? { traits: input.traits } : {}),
+    });
+  }
+
+  /**
+   * A test send on any configured channel (email to an address, SMS to a number, push to a user
+   * id, through the provider webhook): rendered for the person or the sample traits, sent once,
+   * logged. 409 naming the channel when it is not configured.
+   */
+  async testSendOn(
+    channelName: 'email' | 'sms' | 'push',
+    input: {
+      template: TemplatePreview['template'];
+      to: Record<string, unknown>;
+      label: string;
+      profileId?: string;
+      traits?: Record<string, unknown>;
+    },
+  ): Promise<TemplateTestSendResult> {
+    const channel = this.conductor.channels.get(channelName);
     if (!channel)
       throw new RapportError(
         'RAPPORT_API_CONFLICT',
-        'no email channel is configured (set RAPPORT_SMTP_URL to have one), so a test cannot be sent',
+        `no ${channelName} channel is configured (${CHANNEL_SETTING[channelName]}), so a test cannot be sent`,
         { field: 'channel' },
       );
     const content = await this.previewFor({
@@ -220,10 +311,10 @@ export class JourneyService {
     const result = await channel.deliver({
       idempotencyKey,
       profileId: TEST_SEND_PROFILE,
-      channel: 'email',
+      channel: channelName,
       templateId: 'template-test-send',
       content,
-      to: { email: input.to },
+      to: input.to,
     });
     // Logged as the Settings page's channel test is, so every message that left is on record.
     const outcome = result.status === 'sent' ? 'accepted' : `${result.status}: ${result.error ?? ''}`;
@@ -234,16 +325,16 @@ export class JourneyService {
         journeyId: null,
         stepId: null,
         idempotencyKey,
-        channel: 'email',
+        channel: channelName,
         action: result.status === 'sent' ? 'send' : 'fail',
         code: 'test_send',
-        reason: `template test send to ${input.to}: ${outcome}`,
+        reason: `template test send to ${input.label}: ${outcome}`,
         until: null,
       },
     ]);
     return {
       idempotencyKey,
-      to: input.to,
+      to: input.label,
       accepted: result.status === 'sent',
       status: result.status,
       error: result.error ?? null,
@@ -252,13 +343,29 @@ export class JourneyService {
   }
 
   /** What save would say of a document, without saving it: the builder's inline validation. */
-  check(input: unknown): { ok: boolean; issues: JourneyIssue[] } {
-    const validation = this.validate(input);
+  async check(input: unknown): Promise<{ ok: boolean; issues: JourneyIssue[] }> {
+    const validation = await this.validate(input);
     return validation.ok ? { ok: true, issues: [] } : { ok: false, issues: validation.issues };
   }
 
-  private validate(input: unknown) {
+  /** The library templates a document names, looked up once so validation stays synchronous. */
+  private async templateLookup(input: unknown): Promise<TemplateLookup | undefined> {
+    const references = templateReferences(input);
+    if (!this.library || references.length === 0) return undefined;
+    const found = await this.library.find(references);
+    const latest = new Map<string, LibraryVersion>();
+    for (const version of found) {
+      const known = latest.get(version.id);
+      if (!known || known.version < version.version) latest.set(version.id, version);
+    }
+    return (id, version) =>
+      version === undefined ? latest.get(id) : found.find((v) => v.id === id && v.version === version);
+  }
+
+  private async validate(input: unknown) {
+    const templates = await this.templateLookup(input);
     return validateJourney(input, {
+      ...(templates ? { templates } : {}),
       validateRule: (rule) => {
         const result = checkRuleJson(rule);
         return result.ok ? [] : result.issues.map((issue) => `${issue.path || '/'}: ${issue.message}`);
@@ -284,7 +391,7 @@ export class JourneyService {
 
   /** Validates and saves a version; 400 with the issues, 409 when the version is taken by other content. */
   async save(input: unknown, expectedId?: string): Promise<StoredJourney> {
-    const validation = this.validate(input);
+    const validation = await this.validate(input);
     if (!validation.ok) {
       throw new RapportError(
         'RAPPORT_JOURNEY_INVALID',

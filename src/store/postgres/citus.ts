@@ -108,6 +108,11 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
     kind: 'local',
     why: "the email sandbox's captures (a demo or staging install), listed newest first across people",
   },
+  message_templates: {
+    kind: 'local',
+    why: 'the template library: few rows, no person in it, never joined with a person',
+  },
+  message_template_versions: { kind: 'local', why: 'every saved version of a template; read by template id' },
   attribution_spend: { kind: 'local', why: 'imported spend per channel, campaign and day; no person in it' },
   attribution_send_costs: { kind: 'local', why: 'the cost of a message per channel' },
   loyalty_ledger: {
