@@ -127,6 +127,11 @@ function plainShapeIssue(
   const field = EDGE_FIELD.exec(path)?.[1];
   if (field && value === '')
     return { code: 'unknown_step', message: `step ${stepId} is not connected: its ${field} goes to no step` };
+  if (/^\/steps\/\d+\/templateId$/.test(path) && value === '')
+    return {
+      code: 'unknown_template',
+      message: `step ${stepId} names no template: choose one from the library`,
+    };
   if (/^\/steps\/\d+\/template$/.test(path) && value === undefined)
     return { code: 'invalid_template', message: `step ${stepId} sends nothing: it has no message` };
   if (/^\/steps\/\d+\/template\/body$/.test(path) && (value === '' || value === undefined))

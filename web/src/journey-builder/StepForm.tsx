@@ -3,6 +3,7 @@
 // arrived (the pickers); nothing here needs JSON.
 import { type ReactNode, useId } from 'react';
 import { NameInput, type Names } from '../components/NamePicker.tsx';
+import { inlineOf, MessageSource } from './MessageSource.tsx';
 import {
   fieldOf,
   type Issue,
@@ -589,6 +590,7 @@ function SendFields(props: {
       return s;
     });
   const maySendBy = step.channel === 'best' ? (step.channels ?? []) : [step.channel];
+  const template = step.template ?? { body: '' };
   return (
     <>
       <Field label="Channel" problem={problem('channel')}>
@@ -665,52 +667,57 @@ function SendFields(props: {
           </select>
         )}
       </Field>
-      {maySendBy.includes('email') || maySendBy.includes('webhook') ? (
-        <Field label="Subject" problem={problem('template/subject')}>
-          {(id) => (
-            <input
-              id={id}
-              value={step.template.subject ?? ''}
-              onChange={(e) =>
-                update((s) => {
-                  if (e.target.value) s.template.subject = e.target.value;
-                  else delete s.template.subject;
-                })
-              }
-            />
-          )}
-        </Field>
-      ) : null}
-      <Field label="Message text" problem={problem('template/body')}>
-        {(id) => (
-          <textarea
-            id={id}
-            rows={4}
-            value={step.template.body}
-            onChange={(e) =>
-              update((s) => {
-                s.template.body = e.target.value;
-              })
-            }
-          />
-        )}
-      </Field>
-      {maySendBy.includes('email') ? (
-        <Field label="Email HTML or MJML (optional)" problem={problem('template/html')}>
-          {(id) => (
-            <textarea
-              id={id}
-              rows={3}
-              value={step.template.html ?? ''}
-              onChange={(e) =>
-                update((s) => {
-                  if (e.target.value) s.template.html = e.target.value;
-                  else delete s.template.html;
-                })
-              }
-            />
-          )}
-        </Field>
+      <MessageSource step={step} maySendBy={maySendBy} problem={problem} update={update} />
+      {step.templateId === undefined ? (
+        <>
+          {maySendBy.includes('email') || maySendBy.includes('webhook') ? (
+            <Field label="Subject" problem={problem('template/subject')}>
+              {(id) => (
+                <input
+                  id={id}
+                  value={template.subject ?? ''}
+                  onChange={(e) =>
+                    update((s) => {
+                      if (e.target.value) inlineOf(s).subject = e.target.value;
+                      else delete inlineOf(s).subject;
+                    })
+                  }
+                />
+              )}
+            </Field>
+          ) : null}
+          <Field label="Message text" problem={problem('template/body')}>
+            {(id) => (
+              <textarea
+                id={id}
+                rows={4}
+                value={template.body}
+                onChange={(e) =>
+                  update((s) => {
+                    inlineOf(s).body = e.target.value;
+                  })
+                }
+              />
+            )}
+          </Field>
+          {maySendBy.includes('email') ? (
+            <Field label="Email HTML or MJML (optional)" problem={problem('template/html')}>
+              {(id) => (
+                <textarea
+                  id={id}
+                  rows={3}
+                  value={template.html ?? ''}
+                  onChange={(e) =>
+                    update((s) => {
+                      if (e.target.value) inlineOf(s).html = e.target.value;
+                      else delete inlineOf(s).html;
+                    })
+                  }
+                />
+              )}
+            </Field>
+          ) : null}
+        </>
       ) : null}
       {maySendBy.includes('webhook') ? (
         <Field label="Webhook address (https://…)" problem={problem('to')}>
