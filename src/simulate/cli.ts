@@ -20,6 +20,8 @@ import {
 } from './fill.ts';
 import {
   DEMO_JOURNEY_EXPERIMENTS,
+  type DemoEmailChannel,
+  ensureDemoEmailChannel,
   type JourneyPlantTruth,
   plantJourneyExperiments,
 } from './journey-experiments.ts';
@@ -54,6 +56,8 @@ export interface DemoSummary extends SendResult {
   experimentsDefined: string[];
   /** With an admin token (store, experiments): the planted journey splits' people and reactions per arm. */
   journeyExperiments: JourneyPlantTruth | null;
+  /** The email channel the planted journeys' emails went to (the sandbox when the server had none). */
+  emailChannel: DemoEmailChannel | null;
   /** With an admin token (store): the recommendations refreshed and the loyalty programme run. */
   pages: FilledPages | null;
   /** With an admin token (store): the funnel switched on, the demo segments saved, the value scored. */
@@ -154,7 +158,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     ? await defineDemoExperiments(options.url, options.adminToken as string)
     : [];
   let journeyExperiments: JourneyPlantTruth | null = null;
+  let emailChannel: DemoEmailChannel | null = null;
   if (planting) {
+    emailChannel = await ensureDemoEmailChannel({
+      url: options.url,
+      adminToken: options.adminToken as string,
+    });
     // The plant reads each person's arm over the API: a sample keeps a large demo quick. Only
     // customers who already bought: the promo plant's orders then change no one from non-buyer
     // to buyer (the beliefs and the ground truth count buyers).
@@ -196,6 +205,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     ...result,
     experimentsDefined,
     journeyExperiments,
+    emailChannel,
     pages,
     screens,
     spendRows,
@@ -316,7 +326,23 @@ async function demoCommand(flags: DemoFlags): Promise<void> {
       lines.push(
         `Planted journey splits: ${Object.keys(summary.journeyExperiments).join(', ')} (journeys demo-winback, demo-survey and demo-promo: the promo fills the Measure page's "Did it cause it?").`,
       );
-    else if (flags.kind === 'store' && flags.experiments)
+    if (summary.emailChannel === 'sandbox switched on' || summary.emailChannel === 'sandbox')
+      lines.push(
+        `Email: ${summary.emailChannel === 'sandbox' ? 'the email sandbox is on' : 'the server had no email channel, so the email sandbox was switched on'}: the demo journeys' emails are kept on the Messages page (Sandbox inbox) and reach no real inbox (docs/channels.md).`,
+      );
+    else if (summary.emailChannel)
+      lines.push(
+        `Email: the demo journeys' emails went through the server's ${summary.emailChannel} email channel, to the simulated people's addresses.`,
+      );
+    if (summary.journeyExperiments) {
+      const sent = Object.values(summary.journeyExperiments)
+        .flatMap((arms) => Object.values(arms))
+        .reduce((sum, arm) => sum + arm.delivered, 0);
+      lines.push(
+        `Demo journey emails sent: ${sent} (to the people whose email consent stands; see the Messages page).`,
+      );
+    }
+    if (!summary.journeyExperiments && flags.kind === 'store' && flags.experiments)
       lines.push(
         'Planted experiments sent as Experiment Viewed events; give --admin-token to define them too.',
       );

@@ -27,6 +27,8 @@ export { DEMO_SEGMENTS, type FilledScreens } from './fill.ts';
 export {
   DEMO_JOURNEY_EXPERIMENTS,
   DEMO_JOURNEY_PLANTS,
+  type DemoEmailChannel,
+  ensureDemoEmailChannel,
   type JourneyPlantTruth,
   PLANTED_PROMO_ORDER,
   PLANTED_PROMO_RATES,
