@@ -22,8 +22,6 @@ const KNOWN_UPWARD_IMPORTS = [
   // The worker thread is a composition root like server.ts: it runs the segments processor.
   // It goes once the processor machinery (loop, offsets, quarantine) is a low module of its own.
   ['src/pipeline/worker.ts', 'src/segments/index.ts'],
-  // The quarantine's default policy belongs in the low processor machinery, not in pipeline/.
-  ['src/config/index.ts', 'src/pipeline/quarantine.ts'],
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

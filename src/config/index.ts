@@ -3,8 +3,18 @@
 import { resolve } from 'node:path';
 import { RapportError } from '../errors/index.ts';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity/index.ts';
-import { DEFAULT_QUARANTINE_POLICY } from '../pipeline/quarantine.ts';
 import { DEFAULT_CONSENT_PURPOSES } from '../profiles/consent.ts';
+import { readSetting } from './schema.ts';
+
+export {
+  expectedOf,
+  LOG_LEVELS,
+  readSetting,
+  SETTING_NAMES,
+  type SettingName,
+  type Settings,
+  SettingsSchema,
+} from './schema.ts';
 
 export interface RapportConfig {
   host: string;
@@ -98,8 +108,6 @@ export interface ConfigInput {
   ingestMaxBytes?: string | number | undefined;
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
 function invalid(name: string, message: string): RapportError {
   return new RapportError('RAPPORT_CONFIG_INVALID', `${name}: ${message}`, { field: name });
 }
@@ -131,24 +139,16 @@ function parseRateLimit(
   rate: string | number | undefined,
   burst: string | number | undefined,
 ): RapportConfig['rateLimit'] {
-  const messagesPerSecond = parseCount(rate, 'RAPPORT_RATE_LIMIT', 0, 10_000_000);
+  const messagesPerSecond = readSetting('RAPPORT_RATE_LIMIT', rate) ?? 0;
   if (messagesPerSecond === 0) return undefined;
   const fallback = Math.max(2 * messagesPerSecond, LARGEST_BATCH);
-  const bucket = parseCount(burst, 'RAPPORT_RATE_LIMIT_BURST', fallback, 100_000_000);
+  const bucket = readSetting('RAPPORT_RATE_LIMIT_BURST', burst) ?? fallback;
   if (bucket < LARGEST_BATCH)
     throw invalid(
       'RAPPORT_RATE_LIMIT_BURST',
       `must be at least ${LARGEST_BATCH} (one full batch); got ${bucket}`,
     );
   return { messagesPerSecond, burst: bucket };
-}
-
-function parsePort(raw: string | number, name: string): number {
-  const port = typeof raw === 'number' ? raw : Number(raw.trim());
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw invalid(name, `must be a whole number from 0 to 65535 (got ${JSON.stringify(raw)})`);
-  }
-  return port;
 }
 
 function parseDatabaseUrl(raw: string | undefined, name: string): string | undefined {
@@ -288,23 +288,9 @@ function parseRetestInterval(raw: string | undefined, name: string): number | nu
 /** 64 MB of requests in hand: about 300 MB of memory once parsed (docs/performance.md). */
 export const DEFAULT_INGEST_MAX_BYTES = 64 * 1024 * 1024;
 
-/** A whole number of megabytes, at least 1 (a 500 KB request must fit), returned in bytes. */
-function parseMegabytes(raw: string | number | undefined, name: string, fallback: number): number {
-  if (raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return fallback;
-  const megabytes = typeof raw === 'number' ? raw : Number(raw.trim());
-  if (!Number.isInteger(megabytes) || megabytes < 1 || megabytes > 65_536)
-    throw invalid(name, `must be a whole number of megabytes from 1 to 65536 (got ${JSON.stringify(raw)})`);
-  return megabytes * 1024 * 1024;
-}
-
-function parseCount(raw: string | number | undefined, name: string, fallback: number, max: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = typeof raw === 'number' ? raw : Number(raw.trim());
-  if (!Number.isInteger(value) || value < 0 || value > max) {
-    throw invalid(name, `must be a whole number from 0 to ${max} (got ${JSON.stringify(raw)})`);
-  }
-  return value;
-}
+const DEFAULT_PORT = 8787;
+/** The quarantine guard's default (the pipeline's DEFAULT_QUARANTINE_POLICY agrees; tested). */
+const DEFAULT_QUARANTINE_MAX_CONSECUTIVE = 10;
 
 /** The running server a CLI command talks to: --url, else RAPPORT_URL, else localhost on RAPPORT_PORT. */
 export function serverUrl(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
@@ -317,19 +303,16 @@ export const SERVER_URL_HELP =
 
 /** Builds the configuration; flags (input) win over the environment. Throws naming the bad value. */
 export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = process.env): RapportConfig {
-  const logLevel = input.logLevel ?? env.RAPPORT_LOG_LEVEL ?? 'info';
-  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
-    throw invalid(
-      'RAPPORT_LOG_LEVEL',
-      `must be one of ${LOG_LEVELS.join(', ')} (got ${JSON.stringify(logLevel)})`,
-    );
-  }
+  const logLevel = readSetting('RAPPORT_LOG_LEVEL', input.logLevel ?? env.RAPPORT_LOG_LEVEL) ?? 'info';
+  const ingestMaxMb = readSetting('RAPPORT_INGEST_MAX_MB', input.ingestMaxBytes ?? env.RAPPORT_INGEST_MAX_MB);
   return {
     host: input.host ?? env.RAPPORT_HOST ?? '127.0.0.1',
-    port: parsePort(
-      input.port ?? env.RAPPORT_PORT ?? 8787,
-      input.port !== undefined ? '--port' : 'RAPPORT_PORT',
-    ),
+    port:
+      readSetting(
+        'RAPPORT_PORT',
+        input.port ?? env.RAPPORT_PORT,
+        input.port !== undefined ? '--port' : 'RAPPORT_PORT',
+      ) ?? DEFAULT_PORT,
     dataDir: resolve(input.dataDir ?? env.RAPPORT_DATA_DIR ?? 'data'),
     databaseUrl: parseDatabaseUrl(
       input.databaseUrl ?? env.RAPPORT_DATABASE_URL,
@@ -337,7 +320,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
     ),
     writeKey: parseSecret(input.writeKey ?? env.RAPPORT_WRITE_KEY, 'RAPPORT_WRITE_KEY'),
     adminToken: parseSecret(input.adminToken ?? env.RAPPORT_ADMIN_TOKEN, 'RAPPORT_ADMIN_TOKEN'),
-    logLevel: logLevel as RapportConfig['logLevel'],
+    logLevel,
     identity: {
       limits: parseLimits(input.identityLimits ?? env.RAPPORT_IDENTITY_LIMITS, 'RAPPORT_IDENTITY_LIMITS'),
       identifierTraits: parseTraitList(input.identifierTraits ?? env.RAPPORT_IDENTIFIER_TRAITS),
@@ -380,12 +363,11 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       input.beliefsRetestInterval ?? env.RAPPORT_BELIEFS_RETEST_INTERVAL,
       'RAPPORT_BELIEFS_RETEST_INTERVAL',
     ),
-    quarantineMaxConsecutive: parseCount(
-      input.quarantineMaxConsecutive ?? env.RAPPORT_QUARANTINE_MAX_CONSECUTIVE,
-      'RAPPORT_QUARANTINE_MAX_CONSECUTIVE',
-      DEFAULT_QUARANTINE_POLICY.maxConsecutive,
-      10_000,
-    ),
+    quarantineMaxConsecutive:
+      readSetting(
+        'RAPPORT_QUARANTINE_MAX_CONSECUTIVE',
+        input.quarantineMaxConsecutive ?? env.RAPPORT_QUARANTINE_MAX_CONSECUTIVE,
+      ) ?? DEFAULT_QUARANTINE_MAX_CONSECUTIVE,
     rateLimit: parseRateLimit(
       input.rateLimit ?? env.RAPPORT_RATE_LIMIT,
       input.rateLimitBurst ?? env.RAPPORT_RATE_LIMIT_BURST,
@@ -394,11 +376,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       input.adminCorsOrigins ?? env.RAPPORT_ADMIN_CORS_ORIGINS,
       'RAPPORT_ADMIN_CORS_ORIGINS',
     ),
-    ingestMaxBytes: parseMegabytes(
-      input.ingestMaxBytes ?? env.RAPPORT_INGEST_MAX_MB,
-      'RAPPORT_INGEST_MAX_MB',
-      DEFAULT_INGEST_MAX_BYTES,
-    ),
+    ingestMaxBytes: ingestMaxMb === undefined ? DEFAULT_INGEST_MAX_BYTES : ingestMaxMb * 1024 * 1024,
   };
 }
 

@@ -10,6 +10,7 @@
 //     can trigger on
 // Traits and events go through the log, like every other change to a person.
 import { randomBytes } from 'node:crypto';
+import { readSetting } from '../config/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { LogEntry, StateStore } from '../store/index.ts';
 import {
@@ -31,15 +32,7 @@ export const LOYALTY_SOURCE = 'rapport:loyalty';
 
 /** RAPPORT_LOYALTY_RUN_SECONDS: seconds between runs (default 60); 0 turns the schedule off. */
 export function loyaltyRunMsFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env.RAPPORT_LOYALTY_RUN_SECONDS;
-  const seconds = raw === undefined || raw.trim() === '' ? 60 : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 0) {
-    throw new RapportError(
-      'RAPPORT_CONFIG_INVALID',
-      `RAPPORT_LOYALTY_RUN_SECONDS "${raw}" must be a number ≥ 0`,
-    );
-  }
-  return seconds * 1000;
+  return (readSetting('RAPPORT_LOYALTY_RUN_SECONDS', env.RAPPORT_LOYALTY_RUN_SECONDS) ?? 60) * 1000;
 }
 export const TIER_EVENT = 'Loyalty Tier Changed';
 export const BADGE_EVENT = 'Badge Awarded';

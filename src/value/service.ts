@@ -5,6 +5,7 @@
 // The value page's distribution and scatter are counted in SQL over those computed properties
 // once per refresh and saved as reports in the state store, with the model check: those three
 // read one stored answer (milliseconds at 1M profiles) and answer after a restart.
+import { readSetting } from '../config/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { NumericPropertyPair, NumericPropertySummary, StateStore } from '../store/index.ts';
 import { allocateBudget, type BudgetPlan } from './budget.ts';
@@ -27,17 +28,7 @@ import type { ValueScore } from './value-model.ts';
 
 /** RAPPORT_VALUE_REFRESH_HOURS: hours between scheduled refreshes; 0 turns the schedule off. */
 export function refreshHoursFrom(env: NodeJS.ProcessEnv): number {
-  const raw = env.RAPPORT_VALUE_REFRESH_HOURS;
-  if (raw === undefined || raw.trim() === '') return 24;
-  const hours = Number(raw);
-  if (!Number.isFinite(hours) || hours < 0 || hours > 24 * 366) {
-    throw new RapportError(
-      'RAPPORT_CONFIG_INVALID',
-      `RAPPORT_VALUE_REFRESH_HOURS: must be a number of hours from 0 (off) to 8784 (got ${JSON.stringify(raw)})`,
-      { field: 'RAPPORT_VALUE_REFRESH_HOURS' },
-    );
-  }
-  return hours;
+  return readSetting('RAPPORT_VALUE_REFRESH_HOURS', env.RAPPORT_VALUE_REFRESH_HOURS) ?? 24;
 }
 
 export interface RankedCustomer extends Pick<ValueScore, 'profileId' | 'score' | 'rank' | 'explanation'> {

@@ -5,6 +5,7 @@
 // worker thread could not receive. With PostgreSQL any number of processes run them together.
 
 import { readFileSync } from 'node:fs';
+import { readSetting } from '../../config/index.ts';
 import type { IdentityConfig } from '../../identity/index.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
@@ -95,12 +96,7 @@ export function policyFromEnvironment(env: NodeJS.ProcessEnv = process.env): Arb
  * runs out. It must stay above the longest delivery (a webhook: 3 attempts of 5 s, and backoff).
  */
 export function outboxLeaseFromEnvironment(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env.RAPPORT_OUTBOX_LEASE_MS;
-  if (raw === undefined || raw === '') return LEASE_MS;
-  const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 1000)
-    throw new Error(`RAPPORT_OUTBOX_LEASE_MS: a whole number of milliseconds, at least 1000 (got ${raw})`);
-  return ms;
+  return readSetting('RAPPORT_OUTBOX_LEASE_MS', env.RAPPORT_OUTBOX_LEASE_MS) ?? LEASE_MS;
 }
 
 export async function startConductor(options: ConductorOptions): Promise<Conductor> {

@@ -1,0 +1,142 @@
+// Every RAPPORT_* setting in one TypeBox schema: its kind, its limits, its default and what it
+// means. Numbers and choices are checked against it here, with an error that names the setting
+// and the limit; settings with a form of their own (URLs, durations, lists) keep their parsers in
+// ./index.ts and are listed here with that form. test/config/config-docs.test.ts checks that
+// docs/configuration.md lists exactly these settings.
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { RapportError } from '../errors/index.ts';
+import { StringEnum } from '../errors/schema.ts';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const text = (description: string, options: Record<string, unknown> = {}) =>
+  Type.Optional(Type.String({ description, ...options }));
+
+export const SettingsSchema = Type.Object({
+  RAPPORT_HOST: text('address to listen on (0.0.0.0 for all)', { default: '127.0.0.1' }),
+  RAPPORT_PORT: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 65535, default: 8787, description: 'port to listen on' }),
+  ),
+  RAPPORT_DATA_DIR: text('folder of the embedded storage', { default: 'data' }),
+  RAPPORT_DATABASE_URL: text('postgres://…: PostgreSQL for state and events; unset: the embedded storage'),
+  RAPPORT_WRITE_KEY: text('a write key to accept, at least 16 characters (secret)'),
+  RAPPORT_ADMIN_TOKEN: text('an admin token to accept, at least 16 characters (secret)'),
+  RAPPORT_SIGNING_SECRET: text(
+    'signs tracking and unsubscribe links and webhook bodies (secret); generated on first start',
+  ),
+  RAPPORT_LOG_LEVEL: Type.Optional(StringEnum(LOG_LEVELS, { default: 'info' })),
+  RAPPORT_IDENTITY_LIMITS: text('identities of one kind a profile may hold, kind=limit pairs', {
+    default: 'user_id=1,email=1',
+  }),
+  RAPPORT_IDENTIFIER_TRAITS: text('traits that identify a person, comma-separated', { default: 'email' }),
+  RAPPORT_PROCESSORS: text('off: serve the API only; other processes run the processors', { default: 'on' }),
+  RAPPORT_CONSENT_PURPOSES: text('consent purposes, comma-separated names'),
+  RAPPORT_ANALYTICS_RESPECT_CONSENT: text('on or off: leave out of analytics whoever denied it', {
+    default: 'on',
+  }),
+  RAPPORT_SMTP_URL: text('smtp:// or smtps:// mail relay; unset: no email channel (secret)'),
+  RAPPORT_EMAIL_FROM: text('the From of email, "Name <addr@example.org>" or an address', {
+    default: 'Rapport <rapport@localhost>',
+  }),
+  RAPPORT_PUBLIC_URL: text('http(s) URL people reach this server at (links in messages)'),
+  RAPPORT_SMS_WEBHOOK_URL: text('http(s) URL of the SMS provider; unset: no SMS channel (secret)'),
+  RAPPORT_PUSH_WEBHOOK_URL: text('http(s) URL of the push provider; unset: no push channel (secret)'),
+  RAPPORT_LOG_RETENTION: text('7d, 24h, 90m, 30s, 0 or forever', { default: '7d' }),
+  RAPPORT_LOG_COMPACTION_INTERVAL: text('a duration, at least 1s', { default: '10m' }),
+  RAPPORT_BELIEFS_RETEST_INTERVAL: text('a duration of at least 1s, or off', { default: '1h' }),
+  RAPPORT_QUARANTINE_MAX_CONSECUTIVE: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 10_000, default: 10, description: 'entries set aside in a row' }),
+  ),
+  RAPPORT_RATE_LIMIT: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 10_000_000,
+      default: 0,
+      description: 'messages a second per write key; 0: no limit',
+    }),
+  ),
+  RAPPORT_RATE_LIMIT_BURST: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      maximum: 100_000_000,
+      description: 'messages at once per write key, at least 2500',
+    }),
+  ),
+  RAPPORT_ADMIN_CORS_ORIGINS: text('origins allowed to call the admin API, comma-separated'),
+  RAPPORT_INGEST_MAX_MB: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 65_536,
+      default: 64,
+      description: 'megabytes of tracking requests held at once',
+    }),
+  ),
+  RAPPORT_ARBITRATION_POLICY: text('a JSON file of fatigue caps and quiet hours; set, it pins the policy'),
+  RAPPORT_LOYALTY_RUN_SECONDS: Type.Optional(
+    Type.Number({ minimum: 0, default: 60, description: 'seconds between loyalty runs; 0: only on demand' }),
+  ),
+  RAPPORT_VALUE_REFRESH_HOURS: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 24 * 366,
+      default: 24,
+      description: 'hours between value refreshes; 0: off',
+    }),
+  ),
+  RAPPORT_OUTBOX_LEASE_MS: Type.Optional(
+    Type.Integer({ minimum: 1000, default: 60_000, description: 'ms a worker holds a row it delivers' }),
+  ),
+  RAPPORT_URL: text('the server CLI commands talk to', { default: 'http://localhost:$RAPPORT_PORT' }),
+});
+export type Settings = Static<typeof SettingsSchema>;
+export type SettingName = keyof Settings;
+
+/** The setting names, in the schema's order. */
+export const SETTING_NAMES = Object.keys(SettingsSchema.properties) as SettingName[];
+
+interface Bounds {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  enum?: readonly string[];
+}
+
+/** What a setting accepts, in words: "a whole number from 0 to 65535", "one of a, b". */
+export function expectedOf(schema: Bounds): string {
+  if (schema.enum) return `one of ${schema.enum.join(', ')}`;
+  const kind = schema.type === 'integer' ? 'a whole number' : 'a number';
+  if (schema.minimum !== undefined && schema.maximum !== undefined)
+    return `${kind} from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.minimum !== undefined) return `${kind} of at least ${schema.minimum}`;
+  return kind;
+}
+
+/**
+ * One numeric or choice setting, checked against its schema: undefined when unset (or blank),
+ * else the value. A bad value throws naming the setting (`label`, a flag when the value came
+ * from one) and the limit: `RAPPORT_PORT: must be a whole number from 0 to 65535 (got "abc")`.
+ */
+export function readSetting<K extends SettingName>(
+  name: K,
+  raw: string | number | undefined,
+  label: string = name,
+): Exclude<Settings[K], undefined> | undefined {
+  if (raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return undefined;
+  const schema: TSchema & Bounds = SettingsSchema.properties[name];
+  const numeric = schema.type === 'integer' || schema.type === 'number';
+  // Not TypeBox's conversion: it would take "1.5" as the integer 1.
+  const value = numeric && typeof raw === 'string' ? Number(raw.trim()) : raw;
+  // A choice is an unsafe schema to TypeBox (StringEnum), which its Check does not look into.
+  const fits = schema.enum ? schema.enum.includes(String(value)) : Value.Check(schema, value);
+  if (!fits) {
+    throw new RapportError(
+      'RAPPORT_CONFIG_INVALID',
+      `${label}: must be ${expectedOf(schema)} (got ${JSON.stringify(raw)})`,
+      {
+        field: label,
+      },
+    );
+  }
+  return value as Exclude<Settings[K], undefined>;
+}

@@ -1,0 +1,112 @@
+// The settings schema (src/config/schema.ts) is the one list of RAPPORT_* settings: numbers and
+// choices are checked against it with errors naming the setting and the limit, its defaults are
+// the ones the server uses, and docs/configuration.md lists exactly its settings.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { outboxLeaseFromEnvironment } from '../../src/conductor/runtime/start.ts';
+import { loadConfig, readSetting, SETTING_NAMES, SettingsSchema } from '../../src/config/index.ts';
+import { loyaltyRunMsFrom } from '../../src/loyalty/index.ts';
+import { DEFAULT_QUARANTINE_POLICY } from '../../src/pipeline/quarantine.ts';
+import { refreshHoursFrom } from '../../src/value/index.ts';
+
+const DOCS = join(dirname(fileURLToPath(import.meta.url)), '../../docs/configuration.md');
+
+/** The RAPPORT_* names in the settings tables of docs/configuration.md (rows start with `|`). */
+function documentedSettings(markdown: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of markdown.split('\n')) {
+    if (!line.startsWith('|')) continue;
+    for (const match of line.matchAll(/`(RAPPORT_[A-Z_]+)/g)) names.add(match[1]!);
+  }
+  return names;
+}
+
+describe('the settings schema', () => {
+  it.each([
+    ['RAPPORT_PORT', 'abc', 'RAPPORT_PORT: must be a whole number from 0 to 65535 (got "abc")'],
+    ['RAPPORT_PORT', '70000', 'RAPPORT_PORT: must be a whole number from 0 to 65535 (got "70000")'],
+    ['RAPPORT_PORT', '80.5', 'RAPPORT_PORT: must be a whole number from 0 to 65535 (got "80.5")'],
+    [
+      'RAPPORT_LOG_LEVEL',
+      'loud',
+      'RAPPORT_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    ],
+    ['RAPPORT_INGEST_MAX_MB', '0', 'RAPPORT_INGEST_MAX_MB: must be a whole number from 1 to 65536 (got "0")'],
+    [
+      'RAPPORT_OUTBOX_LEASE_MS',
+      '999',
+      'RAPPORT_OUTBOX_LEASE_MS: must be a whole number of at least 1000 (got "999")',
+    ],
+    [
+      'RAPPORT_LOYALTY_RUN_SECONDS',
+      '-1',
+      'RAPPORT_LOYALTY_RUN_SECONDS: must be a number of at least 0 (got "-1")',
+    ],
+    [
+      'RAPPORT_VALUE_REFRESH_HOURS',
+      'daily',
+      'RAPPORT_VALUE_REFRESH_HOURS: must be a number from 0 to 8784 (got "daily")',
+    ],
+  ] as const)('refuses %s=%s naming the setting and the limit', (name, raw, message) => {
+    expect(() => readSetting(name, raw)).toThrow(message);
+    try {
+      readSetting(name, raw);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'RAPPORT_CONFIG_INVALID', details: { field: name } });
+    }
+  });
+
+  it('reads numbers and choices, and leaves a blank or unset one to its default', () => {
+    expect(readSetting('RAPPORT_PORT', ' 9000 ')).toBe(9000);
+    expect(readSetting('RAPPORT_LOYALTY_RUN_SECONDS', '0.5')).toBe(0.5);
+    expect(readSetting('RAPPORT_LOG_LEVEL', 'debug')).toBe('debug');
+    expect(readSetting('RAPPORT_PORT', '')).toBeUndefined();
+    expect(readSetting('RAPPORT_PORT', undefined)).toBeUndefined();
+    // A flag names itself.
+    expect(() => readSetting('RAPPORT_PORT', 'x', '--port')).toThrow(/^--port: must be a whole number/);
+  });
+
+  it('the settings read outside loadConfig go through it too', () => {
+    expect(() => refreshHoursFrom({ RAPPORT_VALUE_REFRESH_HOURS: '9000' })).toThrow(
+      'RAPPORT_VALUE_REFRESH_HOURS: must be a number from 0 to 8784 (got "9000")',
+    );
+    expect(() => loyaltyRunMsFrom({ RAPPORT_LOYALTY_RUN_SECONDS: 'often' })).toThrow(
+      /RAPPORT_LOYALTY_RUN_SECONDS: must be/,
+    );
+    expect(() => outboxLeaseFromEnvironment({ RAPPORT_OUTBOX_LEASE_MS: '10' })).toThrow(
+      /RAPPORT_OUTBOX_LEASE_MS: must be/,
+    );
+    expect(refreshHoursFrom({})).toBe(24);
+    expect(loyaltyRunMsFrom({ RAPPORT_LOYALTY_RUN_SECONDS: '2' })).toBe(2000);
+    expect(outboxLeaseFromEnvironment({ RAPPORT_OUTBOX_LEASE_MS: '3000' })).toBe(3000);
+  });
+
+  it('states the defaults the server uses', () => {
+    const config = loadConfig({}, {});
+    const defaults = Object.fromEntries(
+      Object.entries(SettingsSchema.properties).map(([name, schema]) => [name, schema.default]),
+    );
+    expect(config.port).toBe(defaults.RAPPORT_PORT);
+    expect(config.host).toBe(defaults.RAPPORT_HOST);
+    expect(config.logLevel).toBe(defaults.RAPPORT_LOG_LEVEL);
+    expect(config.emailFrom).toBe(defaults.RAPPORT_EMAIL_FROM);
+    expect(config.quarantineMaxConsecutive).toBe(defaults.RAPPORT_QUARANTINE_MAX_CONSECUTIVE);
+    expect(config.quarantineMaxConsecutive).toBe(DEFAULT_QUARANTINE_POLICY.maxConsecutive);
+    expect(config.ingestMaxBytes).toBe(defaults.RAPPORT_INGEST_MAX_MB * 1024 * 1024);
+    expect(config.rateLimit).toBeUndefined();
+    expect(defaults.RAPPORT_RATE_LIMIT).toBe(0);
+    expect(loyaltyRunMsFrom({})).toBe(defaults.RAPPORT_LOYALTY_RUN_SECONDS * 1000);
+    expect(refreshHoursFrom({})).toBe(defaults.RAPPORT_VALUE_REFRESH_HOURS);
+    expect(outboxLeaseFromEnvironment({})).toBe(defaults.RAPPORT_OUTBOX_LEASE_MS);
+  });
+
+  it('is what docs/configuration.md lists, no more and no less', () => {
+    const documented = documentedSettings(readFileSync(DOCS, 'utf8'));
+    const inSchema = new Set<string>(SETTING_NAMES);
+    expect(inSchema.size).toBeGreaterThan(30);
+    expect([...inSchema].filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !inSchema.has(name))).toEqual([]);
+  });
+});
