@@ -23,4 +23,6 @@ port.on('message', async (request: LogWriterRequest) => {
     port.postMessage({ kind: 'failed', id: request.id, error: message } satisfies LogWriterReply);
   }
 });
+// Before ready: the server starts taking requests once the messageId window is read.
+log.loadDedupeWindow();
 port.postMessage({ kind: 'ready' } satisfies LogWriterReply);

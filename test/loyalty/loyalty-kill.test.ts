@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SqliteIngestLog } from '../../src/store/index.ts';
 import {
   type ChildServer,
   sendBatchesUntil,
@@ -102,16 +103,13 @@ describe('SIGKILL while loyalty earns (embedded storage)', () => {
     const quarantined = (await admin(final, 'GET', '/api/quarantine?processor=loyalty&limit=500')).body;
     await final.kill('SIGTERM');
 
-    const log = new Database(join(dataDir, 'log.sqlite'), { readonly: true });
-    const orders = (
-      log.prepare("SELECT message_id, body FROM ingest_log WHERE message_id LIKE 'lk-%'").all() as {
-        message_id: string;
-        body: string;
-      }[]
-    ).map((row) => {
-      const message = JSON.parse(row.body) as { userId: string; properties: { revenue: number } };
-      return { id: row.message_id, user: message.userId, revenue: message.properties.revenue };
-    });
+    const log = new SqliteIngestLog(join(dataDir, 'log.sqlite'), { readonly: true });
+    const orders = (await log.read(0, Number.MAX_SAFE_INTEGER))
+      .filter((record) => record.messageId.startsWith('lk-'))
+      .map((record) => {
+        const message = JSON.parse(record.json) as { userId: string; properties: { revenue: number } };
+        return { id: record.messageId, user: message.userId, revenue: message.properties.revenue };
+      });
     log.close();
     const logged = new Set(orders.map((order) => order.id));
     expect([...acked].filter((id) => !logged.has(id))).toEqual([]);

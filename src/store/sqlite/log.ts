@@ -12,25 +12,49 @@ import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connect
 import { LOG_MIGRATIONS } from './migrations.ts';
 import { secureDelete, truncateWal } from './privacy.ts';
 
-interface LogRow {
-  seq: number;
-  message_id: string;
+interface BatchRow {
+  last_seq: number;
+  span: number;
+  live: number;
   source: string;
   received_at: string;
-  body: string;
+  message_ids: string;
+  body: string | null;
 }
 
-type SparseLogRow = Omit<LogRow, 'body'> & { body: string | null };
+/** A batch row's messages: their ids (null where removed) and JSON (null where removed or not fetched). */
+function messagesOf(row: BatchRow): { ids: Array<string | null>; bodies: Array<string | null> | null } {
+  const ids = JSON.parse(row.message_ids) as Array<string | null>;
+  if (row.body === null) return { ids, bodies: null };
+  // A batch of one holds its message as it is (it may contain a newline); a longer one, one per line.
+  const bodies: Array<string | null> = row.span === 1 ? [row.body] : row.body.split('\n');
+  return { ids, bodies };
+}
 
-function toRecord<Row extends SparseLogRow>(row: Row): Row extends LogRow ? LogRecord : SparseLogRecord;
-function toRecord(row: SparseLogRow): SparseLogRecord {
-  return {
-    seq: row.seq,
-    messageId: row.message_id,
-    source: row.source,
-    receivedAt: row.received_at,
-    json: row.body,
-  };
+/**
+ * Splits entries into batch rows: consecutive entries of one request (same source and
+ * receivedAt) share a row. An entry whose JSON holds a newline (JSON.stringify never writes
+ * one, but a caller may) gets a row of its own, so the one-per-line body stays unambiguous.
+ */
+function batchesOf(entries: LogEntry[]): LogEntry[][] {
+  const batches: LogEntry[][] = [];
+  let current: LogEntry[] = [];
+  for (const entry of entries) {
+    const head = current[0];
+    const joins =
+      head !== undefined &&
+      head.source === entry.source &&
+      head.receivedAt === entry.receivedAt &&
+      !entry.json.includes('\n') &&
+      !(current.length === 1 && head.json.includes('\n'));
+    if (!joins && current.length > 0) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(entry);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 interface DeadLetterRow {
@@ -45,11 +69,24 @@ interface DeadLetterRow {
 
 export class SqliteIngestLog implements IngestLogStore {
   private readonly db: SqliteDatabase;
-  private readonly insertEntry;
+  private readonly insertBatch;
   private readonly insertDeadLetter;
   private readonly appendAll;
-  private readonly readAfter;
-  private readonly readAfterContaining;
+  private readonly batchesAfter;
+  private readonly batchesAfterContaining;
+  private readonly marks;
+  private readonly idsAfter;
+  /**
+   * The messageId dedupe window, in memory: every id in the log, with its seq. Filled from
+   * the log on the first append (the batch rows carry their ids, so recovery after a kill is
+   * a read of what was committed) and kept current inside each append's write transaction:
+   * batches other connections appended since are read first, ids compaction passed are
+   * dropped. An id erased from the log stays until compaction passes its seq (the window is
+   * "at least the retention", docs/architecture.md).
+   */
+  private window: Map<string, number> | undefined;
+  /** Highest batch (last_seq) the window has read. */
+  private windowThrough = 0;
 
   constructor(path: string, options: { readonly?: boolean } = {}) {
     this.db = openSqlite(path, {
@@ -58,24 +95,30 @@ export class SqliteIngestLog implements IngestLogStore {
       autoVacuum: 'INCREMENTAL',
     });
     if (!options.readonly) migrateSqlite(this.db, LOG_MIGRATIONS);
-    this.insertEntry = this.db.prepare(
-      'INSERT OR IGNORE INTO ingest_log (message_id, source, received_at, body) VALUES (?, ?, ?, ?)',
+    this.insertBatch = this.db.prepare(
+      `INSERT INTO log_batches (last_seq, span, live, source, received_at, message_ids, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertDeadLetter = this.db.prepare(
       'INSERT INTO dead_letters (received_at, source, code, field, reason, body) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.readAfter = this.db.prepare(
-      'SELECT seq, message_id, source, received_at, body FROM ingest_log WHERE seq > ? ORDER BY seq LIMIT ?',
+    this.batchesAfter = this.db.prepare(
+      'SELECT last_seq, span, live, source, received_at, message_ids, body FROM log_batches WHERE last_seq > ? ORDER BY last_seq',
     );
-    this.readAfterContaining = this.db.prepare(
-      `SELECT seq, message_id, source, received_at, CASE WHEN instr(body, ?) > 0 THEN body END AS body
-       FROM ingest_log WHERE seq > ? ORDER BY seq LIMIT ?`,
+    this.batchesAfterContaining = this.db.prepare(
+      `SELECT last_seq, span, live, source, received_at, message_ids,
+              CASE WHEN instr(body, ?) > 0 THEN body END AS body
+       FROM log_batches WHERE last_seq > ? ORDER BY last_seq`,
+    );
+    this.idsAfter = this.db.prepare(
+      'SELECT last_seq, span, message_ids FROM log_batches WHERE last_seq > ? ORDER BY last_seq',
+    );
+    this.marks = this.db.prepare(
+      `SELECT compacted_through, erased_through, coalesce((SELECT max(last_seq) FROM log_batches), 0) AS last
+       FROM log_compaction`,
     );
     this.appendAll = this.db.transaction((entries: LogEntry[], deadLetters: DeadLetter[]) => {
-      let appended = 0;
-      for (const entry of entries) {
-        appended += this.insertEntry.run(entry.messageId, entry.source, entry.receivedAt, entry.json).changes;
-      }
+      const appended = this.appendEntries(entries);
       for (const dead of deadLetters) {
         this.insertDeadLetter.run(
           dead.receivedAt,
@@ -91,31 +134,130 @@ export class SqliteIngestLog implements IngestLogStore {
   }
 
   async append(entries: LogEntry[], deadLetters: DeadLetter[] = []): Promise<AppendResult> {
-    const appended = this.appendAll.immediate(entries, deadLetters) as number;
-    return { appended, duplicates: entries.length - appended };
+    try {
+      const appended = this.appendAll.immediate(entries, deadLetters) as number;
+      return { appended, duplicates: entries.length - appended };
+    } catch (error) {
+      // Rolled back: the window may hold ids that were never stored; it is read again from the log.
+      this.window = undefined;
+      this.windowThrough = 0;
+      throw error;
+    }
+  }
+
+  /** Inside the write transaction: the window brought up to date, then the new batches written. */
+  private appendEntries(entries: LogEntry[]): number {
+    if (entries.length === 0) return 0;
+    const marks = this.marks.get() as { compacted_through: number; erased_through: number; last: number };
+    const window = this.currentWindow(marks.compacted_through);
+    let seq = Math.max(marks.last, marks.compacted_through, marks.erased_through);
+    let appended = 0;
+    for (const batch of batchesOf(entries)) {
+      const ids: string[] = [];
+      const bodies: string[] = [];
+      for (const entry of batch) {
+        if (window.has(entry.messageId)) continue;
+        window.set(entry.messageId, seq + ids.length + 1);
+        ids.push(entry.messageId);
+        bodies.push(entry.json);
+      }
+      if (ids.length === 0) continue;
+      const head = batch[0] as LogEntry;
+      seq += ids.length;
+      this.insertBatch.run(
+        seq,
+        ids.length,
+        ids.length,
+        head.source,
+        head.receivedAt,
+        JSON.stringify(ids),
+        bodies.join('\n'),
+      );
+      appended += ids.length;
+    }
+    this.windowThrough = Math.max(this.windowThrough, seq);
+    return appended;
+  }
+
+  /** Reads the dedupe window now, so the first request after a start does not wait for it. */
+  loadDedupeWindow(): number {
+    return this.db.transaction(() => {
+      const marks = this.marks.get() as { compacted_through: number };
+      return this.currentWindow(marks.compacted_through).size;
+    })();
+  }
+
+  private currentWindow(compactedThrough: number): Map<string, number> {
+    this.window ??= new Map();
+    const window = this.window;
+    for (const row of this.idsAfter.iterate(this.windowThrough) as IterableIterator<BatchRow>) {
+      const ids = JSON.parse(row.message_ids) as Array<string | null>;
+      const first = row.last_seq - row.span + 1;
+      ids.forEach((id, index) => {
+        if (id !== null) window.set(id, first + index);
+      });
+      this.windowThrough = row.last_seq;
+    }
+    // A Map iterates in insertion order, which is seq order: the compacted ids are at its front.
+    for (const [id, seq] of window) {
+      if (seq > compactedThrough) break;
+      window.delete(id);
+    }
+    return window;
   }
 
   async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
-    return (this.readAfter.all(afterSeq, limit) as LogRow[]).map(toRecord);
+    return this.collect(
+      this.batchesAfter.iterate(afterSeq) as IterableIterator<BatchRow>,
+      afterSeq,
+      limit,
+    ) as LogRecord[];
   }
 
   async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
-    return (this.readAfterContaining.all(needle, afterSeq, limit) as SparseLogRow[]).map(toRecord);
+    const rows = this.batchesAfterContaining.iterate(needle, afterSeq) as IterableIterator<BatchRow>;
+    return this.collect(rows, afterSeq, limit, (json) => json.includes(needle));
+  }
+
+  private collect(
+    rows: IterableIterator<BatchRow>,
+    afterSeq: number,
+    limit: number,
+    keep: (json: string) => boolean = () => true,
+  ): SparseLogRecord[] {
+    const records: SparseLogRecord[] = [];
+    if (limit <= 0) return records;
+    for (const row of rows) {
+      const { ids, bodies } = messagesOf(row);
+      const first = row.last_seq - row.span + 1;
+      for (let index = Math.max(0, afterSeq + 1 - first); index < ids.length; index++) {
+        const messageId = ids[index];
+        if (messageId === null || messageId === undefined) continue;
+        const json = bodies?.[index] ?? null;
+        records.push({
+          seq: first + index,
+          messageId,
+          source: row.source,
+          receivedAt: row.received_at,
+          json: json !== null && keep(json) ? json : null,
+        });
+        if (records.length >= limit) {
+          rows.return?.();
+          return records;
+        }
+      }
+    }
+    return records;
   }
 
   async headSeq(): Promise<number> {
     // Compaction may have removed every entry: the mark keeps the head where it was.
-    const row = this.db
-      .prepare(
-        `SELECT max(coalesce((SELECT max(seq) FROM ingest_log), 0),
-                    coalesce((SELECT max(compacted_through, erased_through) FROM log_compaction), 0)) AS seq`,
-      )
-      .get() as { seq: number };
-    return row.seq;
+    const marks = this.marks.get() as { compacted_through: number; erased_through: number; last: number };
+    return Math.max(marks.last, marks.compacted_through, marks.erased_through);
   }
 
   async countEntries(): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM ingest_log').get() as { n: number }).n;
+    return (this.db.prepare('SELECT coalesce(sum(live), 0) AS n FROM log_batches').get() as { n: number }).n;
   }
 
   async listDeadLetters(options: { limit: number; beforeId?: number }): Promise<StoredDeadLetter[]> {
@@ -150,44 +292,92 @@ export class SqliteIngestLog implements IngestLogStore {
 
   async deleteEntries(seqs: number[]): Promise<number> {
     if (seqs.length === 0) return 0;
+    const doomed = new Set(seqs);
     return secureDelete(this.db, () => {
       this.db
         .prepare('UPDATE log_compaction SET erased_through = max(erased_through, ?)')
         .run(seqs.reduce((a, b) => Math.max(a, b)));
-      return this.deleteKeys('ingest_log', 'seq', seqs);
+      let removed = 0;
+      for (const row of this.batchesHolding(seqs))
+        removed += this.removeFromBatch(row, (seq) => doomed.has(seq));
+      return removed;
     });
   }
 
-  async deleteDeadLetters(ids: number[]): Promise<number> {
-    return this.deleteByKey('dead_letters', 'id', ids);
+  /** The batch rows holding any of these seqs. */
+  private batchesHolding(seqs: number[]): BatchRow[] {
+    const holding = this.db.prepare(
+      'SELECT last_seq, span, live, source, received_at, message_ids, body FROM log_batches WHERE last_seq >= ? ORDER BY last_seq LIMIT 1',
+    );
+    const rows = new Map<number, BatchRow>();
+    for (const seq of [...new Set(seqs)].sort((a, b) => a - b)) {
+      const row = holding.get(seq) as BatchRow | undefined;
+      if (row && row.last_seq - row.span < seq) rows.set(row.last_seq, row);
+    }
+    return [...rows.values()];
   }
 
-  private deleteByKey(table: 'ingest_log' | 'dead_letters', column: 'seq' | 'id', keys: number[]): number {
-    if (keys.length === 0) return 0;
-    return secureDelete(this.db, () => this.deleteKeys(table, column, keys));
-  }
-
-  private deleteKeys(table: 'ingest_log' | 'dead_letters', column: 'seq' | 'id', keys: number[]): number {
+  /**
+   * Rewrites a batch without the messages whose seq `removes` (the row deleted when none is
+   * left), the way erasure and compaction take messages out: their ids and bytes leave the
+   * row, the others keep their seqs. Returns how many messages went.
+   */
+  private removeFromBatch(row: BatchRow, removes: (seq: number) => boolean): number {
+    const { ids, bodies } = messagesOf(row);
+    const first = row.last_seq - row.span + 1;
     let removed = 0;
-    for (const part of chunk(keys)) {
-      const sql = `DELETE FROM ${table} WHERE ${column} IN (${part.map(() => '?').join(',')})`;
-      removed += this.db.prepare(sql).run(...part).changes;
+    ids.forEach((id, index) => {
+      if (id === null || !removes(first + index)) return;
+      ids[index] = null;
+      if (bodies) bodies[index] = '';
+      removed += 1;
+    });
+    if (removed === 0) return 0;
+    if (row.live - removed <= 0) {
+      this.db.prepare('DELETE FROM log_batches WHERE last_seq = ?').run(row.last_seq);
+    } else {
+      this.db
+        .prepare('UPDATE log_batches SET live = ?, message_ids = ?, body = ? WHERE last_seq = ?')
+        .run(row.live - removed, JSON.stringify(ids), (bodies ?? []).join('\n'), row.last_seq);
     }
     return removed;
   }
 
+  async deleteDeadLetters(ids: number[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return secureDelete(this.db, () => {
+      let removed = 0;
+      for (const part of chunk(ids)) {
+        const sql = `DELETE FROM dead_letters WHERE id IN (${part.map(() => '?').join(',')})`;
+        removed += this.db.prepare(sql).run(...part).changes;
+      }
+      return removed;
+    });
+  }
+
   async entryTimes(afterSeq: number, limit: number): Promise<Array<{ seq: number; receivedAt: string }>> {
-    // received_at precedes body in the row, so the bodies' overflow pages are not read.
+    // The bodies are not read: only the ids, to skip removed messages.
     const rows = this.db
-      .prepare('SELECT seq, received_at FROM ingest_log WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(afterSeq, limit) as Array<{ seq: number; received_at: string }>;
-    return rows.map((row) => ({ seq: row.seq, receivedAt: row.received_at }));
+      .prepare(
+        'SELECT last_seq, span, live, source, received_at, message_ids, NULL AS body FROM log_batches WHERE last_seq > ? ORDER BY last_seq',
+      )
+      .iterate(afterSeq) as IterableIterator<BatchRow>;
+    return this.collect(rows, afterSeq, limit).map((record) => ({
+      seq: record.seq,
+      receivedAt: record.receivedAt,
+    }));
   }
 
   async compactThrough(throughSeq: number, at: string): Promise<number> {
     return this.db
       .transaction(() => {
-        const removed = this.db.prepare('DELETE FROM ingest_log WHERE seq <= ?').run(throughSeq).changes;
+        const whole = this.db
+          .prepare('SELECT coalesce(sum(live), 0) AS n FROM log_batches WHERE last_seq <= ?')
+          .get(throughSeq) as { n: number };
+        this.db.prepare('DELETE FROM log_batches WHERE last_seq <= ?').run(throughSeq);
+        // A batch the mark cuts through keeps its later messages.
+        const [cut] = this.batchesHolding([throughSeq]);
+        const removed = whole.n + (cut ? this.removeFromBatch(cut, (seq) => seq <= throughSeq) : 0);
         this.db
           .prepare(
             `UPDATE log_compaction SET compacted_through = max(compacted_through, ?),
@@ -210,9 +400,7 @@ export class SqliteIngestLog implements IngestLogStore {
   }
 
   async stats(): Promise<IngestLogStats> {
-    const oldest = this.db.prepare('SELECT seq, received_at FROM ingest_log ORDER BY seq LIMIT 1').get() as
-      | { seq: number; received_at: string }
-      | undefined;
+    const [oldest] = await this.entryTimes(0, 1);
     const mark = this.db
       .prepare('SELECT compacted_through, removed_total, last_compacted_at FROM log_compaction')
       .get() as { compacted_through: number; removed_total: number; last_compacted_at: string | null };
@@ -220,7 +408,7 @@ export class SqliteIngestLog implements IngestLogStore {
     return {
       entries: await this.countEntries(),
       oldestSeq: oldest?.seq ?? null,
-      oldestReceivedAt: oldest?.received_at ?? null,
+      oldestReceivedAt: oldest?.receivedAt ?? null,
       headSeq: await this.headSeq(),
       compactedThrough: mark.compacted_through,
       removedTotal: mark.removed_total,

@@ -32,6 +32,25 @@ export const LOG_MIGRATIONS: string[] = [
   // 3: the highest entry an erasure removed: headSeq never reports less than it either, so
   // erasing the person who sent the last message does not move the head backwards.
   `ALTER TABLE log_compaction ADD COLUMN erased_through INTEGER NOT NULL DEFAULT 0;`,
+  // 4: the log written per request (docs/architecture.md, "The ingest log"): one row per
+  // accepted batch, its messages addressed by (last_seq, index). The batch's seqs are
+  // last_seq - span + 1 … last_seq; message_ids is a JSON array (null where a message was
+  // removed) and body holds the messages' JSON one per line (an empty line where removed;
+  // a batch of one holds its message as it is). Existing entries become batches of one.
+  `CREATE TABLE log_batches (
+     last_seq INTEGER PRIMARY KEY,
+     span INTEGER NOT NULL,
+     live INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     received_at TEXT NOT NULL,
+     message_ids TEXT NOT NULL,
+     body TEXT NOT NULL
+   );
+   INSERT INTO log_batches (last_seq, span, live, source, received_at, message_ids, body)
+     SELECT seq, 1, 1, source, received_at, json_array(message_id), body FROM ingest_log ORDER BY seq;
+   UPDATE log_compaction SET erased_through = max(erased_through,
+     coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ingest_log'), 0));
+   DROP TABLE ingest_log;`,
 ];
 
 export const STATE_MIGRATIONS: string[] = [
