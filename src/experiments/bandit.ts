@@ -140,3 +140,61 @@ export function applyFloor(weights: readonly number[], floor: number): number[] 
     floored.add(below);
   }
 }
+
+export interface BanditDay {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  arms: Array<{
+    id: string;
+    impressions: number;
+    clicks: number;
+    /** The share of that day's impressions this offer got; null on a day without any. */
+    share: number | null;
+    /** P(best) from everything up to the end of that day: the share a bandit would give it next. */
+    chanceBest: number;
+  }>;
+}
+
+/**
+ * Day by day: what each offer was served (its share of the day's impressions) and its chance
+ * of being the best from the data up to that day's end. Each day's chance is `banditSummary`
+ * of the running totals, with `draws` draws.
+ */
+export function banditOverTime(
+  days: readonly string[],
+  armIds: readonly string[],
+  daily: ReadonlyArray<{ day: string; offerId: string; impressions: number; clicks: number }>,
+  draws = 4_000,
+): BanditDay[] {
+  const totals = new Map(armIds.map((id) => [id, { id, impressions: 0, clicks: 0 }]));
+  return days.map((day) => {
+    const today = new Map(armIds.map((id) => [id, { impressions: 0, clicks: 0 }]));
+    for (const row of daily) {
+      const counts = row.day === day ? today.get(row.offerId) : undefined;
+      if (!counts) continue;
+      counts.impressions += row.impressions;
+      counts.clicks += row.clicks;
+    }
+    let served = 0;
+    for (const [id, counts] of today) {
+      const total = totals.get(id)!;
+      total.impressions += counts.impressions;
+      total.clicks += counts.clicks;
+      served += counts.impressions;
+    }
+    const summary = banditSummary([...totals.values()], draws);
+    return {
+      day,
+      arms: summary.arms.map((arm) => {
+        const counts = today.get(arm.id)!;
+        return {
+          id: arm.id,
+          impressions: counts.impressions,
+          clicks: counts.clicks,
+          share: served > 0 ? counts.impressions / served : null,
+          chanceBest: arm.chanceBest,
+        };
+      }),
+    };
+  });
+}

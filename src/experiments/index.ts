@@ -7,7 +7,9 @@ export { assignArm, assignByWeights, unitHash, unitKey } from './assign.ts';
 export {
   applyFloor,
   type BanditArm,
+  type BanditDay,
   type BanditSummary,
+  banditOverTime,
   banditSummary,
   banditWeights,
   thompsonSampler,

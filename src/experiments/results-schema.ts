@@ -70,3 +70,24 @@ export const BanditSchema = Type.Object({
   draws: N,
   arms: Type.Array(Type.Object({ id: Type.String(), impressions: N, clicks: N, rate: N, chanceBest: N })),
 });
+
+export const BanditHistorySchema = Type.Object({
+  placement: Type.String(),
+  from: Type.String(),
+  to: Type.String(),
+  draws: N,
+  days: Type.Array(
+    Type.Object({
+      day: Type.String(),
+      arms: Type.Array(
+        Type.Object({
+          id: Type.String(),
+          impressions: N,
+          clicks: N,
+          share: Type.Union([N, Type.Null()], { description: "the share of the day's impressions" }),
+          chanceBest: Type.Number({ description: 'P(best) from the data up to the end of the day' }),
+        }),
+      ),
+    }),
+  ),
+});

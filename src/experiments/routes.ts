@@ -7,7 +7,12 @@ import type { FastifyRequest } from 'fastify';
 import { type CredentialCache, requireAdmin, secretFromAuthorization } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import { ExperimentSchema } from './definition.ts';
-import { BanditSchema, ExperimentResultsSchema, ProgrammeLiftSchema } from './results-schema.ts';
+import {
+  BanditHistorySchema,
+  BanditSchema,
+  ExperimentResultsSchema,
+  ProgrammeLiftSchema,
+} from './results-schema.ts';
 import type { ExperimentService } from './service.ts';
 import {
   CompareRequestSchema,
@@ -145,6 +150,26 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
       },
     },
     async (request) => experiments.bandit(request.params.placement, request.query),
+  );
+  app.get(
+    '/api/bandits/:placement/history',
+    {
+      config: { access: 'read' },
+      schema: {
+        tags,
+        summary:
+          "Day by day: each offer's share of a placement's impressions, and its chance to be best from the data up to that day",
+        security,
+        params: Type.Object({ placement: Type.String({ minLength: 1, maxLength: 200 }) }),
+        querystring: Type.Object({
+          from: Type.Optional(Type.String()),
+          to: Type.Optional(Type.String()),
+          days: Type.Optional(Type.Integer()),
+        }),
+        response: { 200: BanditHistorySchema, '4xx': errorSchema },
+      },
+    },
+    async (request) => experiments.banditHistory(request.params.placement, request.query),
   );
   app.get(
     '/api/holdout/lift',

@@ -4,10 +4,16 @@ import { createHash } from 'node:crypto';
 import type { GlobalHoldout } from '../conductor/index.ts';
 import { RapportError } from '../errors/index.ts';
 import { parsePayload } from '../events/index.ts';
-import { placementStats, resolveRange } from '../stats/index.ts';
+import { daysOf, placementDaily, placementStats, resolveRange } from '../stats/index.ts';
 import type { LogEntry } from '../store/index.ts';
 import { type AssignmentOutcome, assignment, unitKey } from './assign.ts';
-import { type BanditArm, type BanditSummary, banditSummary } from './bandit.ts';
+import {
+  type BanditArm,
+  type BanditDay,
+  type BanditSummary,
+  banditOverTime,
+  banditSummary,
+} from './bandit.ts';
 import { checkExperiment, type Experiment, metricsOf } from './definition.ts';
 import { type Increment, incrementOf } from './incrementality.ts';
 import { isLive, type LivePlan, liveArm, needsPlan, planFor, splitWeightsOf } from './live.ts';
@@ -382,6 +388,29 @@ export class ExperimentService {
       offers.map((o) => ({ id: o.offerId, impressions: o.impressions, clicks: o.clicks })),
     );
     return { ...summary, placement: placementId, from: stats.from, to: stats.to };
+  }
+
+  /**
+   * Day by day over the range: each offer's share of the impressions served, and its chance of
+   * being the best from the data up to that day (how a bandit's allocation would move).
+   */
+  async banditHistory(
+    placementId: string,
+    query: { from?: string; to?: string; days?: number },
+  ): Promise<{ placement: string; from: string; to: string; draws: number; days: BanditDay[] }> {
+    const range = resolveRange(query, this.now().getTime(), 30);
+    const daily = await placementDaily(this.deps.events, placementId, range);
+    const defined = (this.deps.offers?.() ?? []).filter((offer) => offer.placement === placementId);
+    const armIds = [...new Set([...defined.map((offer) => offer.id), ...daily.map((row) => row.offerId)])];
+    if (armIds.length === 0) {
+      throw new RapportError(
+        'RAPPORT_EXPERIMENT_NOT_FOUND',
+        `no offer of placement ${JSON.stringify(placementId)} is defined or was seen`,
+      );
+    }
+    const draws = 4_000;
+    const days = banditOverTime(daysOf(range), armIds, daily, draws);
+    return { placement: placementId, from: range.from, to: range.to, draws, days };
   }
 
   /** The results, and the weights the arms are served with now (a bandit's move). */

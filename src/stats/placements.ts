@@ -42,6 +42,50 @@ export const CONVERSIONS_SQL = `WITH clicks AS (
   )
   GROUP BY 1, 2`;
 
+/**
+ * One placement's impressions and clicks per offer and UTC day ($3: the placement). The day is
+ * whole days since the epoch, the same number on both engines. The `->>` test is in parentheses:
+ * DuckDB binds `->>` looser than `AND`.
+ */
+export const PLACEMENT_DAILY_SQL = `SELECT properties->>'promotion_id' AS offer, name,
+    CAST(floor(extract(epoch FROM timestamp) / 86400) AS INTEGER) AS day, count(*) AS events
+  FROM events
+  WHERE type = 'track' AND name IN ('${VIEWED}', '${CLICKED}') AND ${RANGE}
+    AND (properties->>'placement') = $3
+  GROUP BY 1, 2, 3`;
+
+export interface OfferDay {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  offerId: string;
+  impressions: number;
+  clicks: number;
+}
+
+/** A placement's impressions and clicks per offer and day in the range (days without any left out). */
+export async function placementDaily(
+  events: Pick<EventReader, 'query'>,
+  placementId: string,
+  range: DayRange,
+): Promise<OfferDay[]> {
+  const rows = await events.query(PLACEMENT_DAILY_SQL, [
+    range.startMs / 1000,
+    range.endMs / 1000,
+    placementId,
+  ]);
+  const byKey = new Map<string, OfferDay>();
+  for (const row of rows) {
+    const day = new Date(Number(row.day) * 86_400_000).toISOString().slice(0, 10);
+    const offerId = String(row.offer ?? '');
+    const key = `${day}\u0000${offerId}`;
+    const entry = byKey.get(key) ?? { day, offerId, impressions: 0, clicks: 0 };
+    if (row.name === VIEWED) entry.impressions += Number(row.events);
+    else entry.clicks += Number(row.events);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()];
+}
+
 export interface PlacementStatsQuery {
   range: DayRange;
   defaulted: boolean;

@@ -182,10 +182,10 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
     await page.locator('#bandit').getByRole('button', { name: 'Show' }).click();
     await page.locator('#bandit-table').waitFor();
     const bandit = (await server.admin('/api/bandits/home')).body;
-    const text = await page.locator('#bandit-exploration').textContent();
-    expect(text).toContain(`Leader: ${bandit.leader}`);
+    const text = await page.locator('#bandit-explained').textContent();
+    expect(text).toContain(`${bandit.leader} is most likely the best`);
     expect(bandit.leader).toBe('offer-b');
-    expect(text).toContain(`exploration share ${(bandit.explorationShare * 100).toFixed(1)}%`);
+    expect(text).toContain(`spread the other ${(bandit.explorationShare * 100).toFixed(1)}%`);
     const rows = await page.locator('#bandit-table tbody tr').allTextContents();
     expect(rows.join(' ')).toContain('300');
   });

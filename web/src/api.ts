@@ -724,8 +724,31 @@ export interface CapturedEmail {
   capturedAt: string;
 }
 
+/** Day by day: each offer's share of the impressions, and its chance to be best up to that day. */
+export interface BanditHistory {
+  placement: string;
+  from: string;
+  to: string;
+  draws: number;
+  days: Array<{
+    day: string;
+    arms: Array<{
+      id: string;
+      impressions: number;
+      clicks: number;
+      share: number | null;
+      chanceBest: number;
+    }>;
+  }>;
+}
+
 export const api = {
-  bandit: (placement: string) => request<BanditView>('GET', `/api/bandits/${encodeURIComponent(placement)}`),
+  bandit: (placement: string, days?: number) =>
+    request<BanditView>('GET', `/api/bandits/${encodeURIComponent(placement)}`, { query: { days } }),
+  banditHistory: (placement: string, days?: number) =>
+    request<BanditHistory>('GET', `/api/bandits/${encodeURIComponent(placement)}/history`, {
+      query: { days },
+    }),
   experiments: () => request<{ items: Experiment[] }>('GET', '/api/experiments'),
   saveExperiment: (experiment: Experiment) =>
     request<Experiment>('PUT', `/api/experiments/${encodeURIComponent(experiment.id)}`, { body: experiment }),

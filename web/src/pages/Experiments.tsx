@@ -2,20 +2,23 @@
 // PostHog explain them: the verdict in words first, the SRM warning, then per metric and arm the
 // value, the difference with its interval drawn, and the p-value or chance to win. Also the
 // programme's lift against the global holdout.
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, lazy, Suspense, useEffect, useState } from 'react';
 import { Can } from '../access.tsx';
 import {
   api,
-  type BanditView,
+  type BanditHistory,
   type Experiment,
   type ExperimentMetric,
   type ExperimentResults,
   type HoldoutLift,
   type ProgrammeLift,
 } from '../api.ts';
-import { Card, Empty, ErrorNote, LoadStatus, PageHeader } from '../components/ui.tsx';
+import { Card, Empty, ErrorNote, Loading, LoadStatus, PageHeader } from '../components/ui.tsx';
 import { num, pct } from '../format.ts';
 import { useApi } from '../hooks.ts';
+import { Link } from '../router.tsx';
+
+const Chart = lazy(() => import('../components/Chart.tsx'));
 
 const signed = (x: number | null) => (x === null ? '–' : `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`);
 const pValue = (p: number | null) => (p === null ? '–' : p < 0.001 ? '< 0.001' : p.toFixed(3));
@@ -571,63 +574,192 @@ function ProgrammeLiftCard() {
 }
 
 function BanditCard() {
-  const [placement, setPlacement] = useState('');
-  const [answer, setAnswer] = useState<BanditView>();
-  const [error, setError] = useState<unknown>();
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(undefined);
-    setAnswer(undefined);
-    try {
-      setAnswer(await api.bandit(placement.trim()));
-    } catch (err) {
-      setError(err);
-    }
+  const placements = useApi(() => api.placements(), []);
+  const ids = placements.data?.placements.map((p) => p.id) ?? [];
+  const [typed, setTyped] = useState<string>();
+  const [shown, setShown] = useState<string>();
+  const [days, setDays] = useState(30);
+  // The first defined placement until one is chosen; a placement only seen in events can be typed.
+  const draft = typed ?? ids[0] ?? '';
+  const chosen = shown ?? ids[0] ?? '';
+  function show(event: FormEvent) {
+    event.preventDefault();
+    setShown(draft.trim());
   }
   return (
-    <Card title="Which offer earns the most (Thompson sampling)" id="bandit" wide>
+    <Card title="Which offer earns the most (bandit)" id="bandit" wide>
       <p className="small muted">
-        From the last 30 days of impressions and clicks: each offer's chance of being the best is the share of
-        decisions a bandit would give it; the rest of the traffic explores.
+        A bandit learns while it serves: each offer’s click rate so far gives it a chance of being the best,
+        and it is shown to about that share of people (Thompson sampling), so the likely winner gets most of
+        the traffic while the others are still tried.
       </p>
-      <form onSubmit={submit} className="row">
-        <label htmlFor="bandit-placement">Placement</label>
-        <input id="bandit-placement" value={placement} onChange={(e) => setPlacement(e.target.value)} />
-        <button type="submit" disabled={!placement.trim()}>
+      {placements.data && ids.length === 0 && !chosen ? (
+        <Empty title="No placements yet">
+          <p>
+            Define a placement and its offers on the <Link href="/placements">Placements</Link> page; once
+            offers are shown and clicked, how they compare appears here.
+          </p>
+        </Empty>
+      ) : null}
+      <form className="row" onSubmit={show}>
+        <div>
+          <label htmlFor="bandit-placement">Placement</label>
+          <input
+            id="bandit-placement"
+            list="bandit-placements"
+            value={draft}
+            onChange={(e) => setTyped(e.target.value)}
+          />
+          <datalist id="bandit-placements">
+            {ids.map((id) => (
+              <option key={id} value={id} />
+            ))}
+          </datalist>
+        </div>
+        <div>
+          <label htmlFor="bandit-days">Days</label>
+          <select id="bandit-days" value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            {[7, 14, 30, 90].map((d) => (
+              <option key={d} value={d}>
+                last {d}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" disabled={!draft.trim()}>
           Show
         </button>
       </form>
-      {error ? <ErrorNote error={error} /> : null}
-      {answer ? (
-        <>
-          <p id="bandit-exploration">
-            Leader: <strong>{answer.leader ?? '–'}</strong>; exploration share {pct(answer.explorationShare)}.
-          </p>
-          <table id="bandit-table">
-            <thead>
-              <tr>
-                <th>Offer</th>
-                <th>Impressions</th>
-                <th>Clicks</th>
-                <th>Click rate</th>
-                <th>Chance best</th>
-              </tr>
-            </thead>
-            <tbody>
-              {answer.arms.map((arm) => (
-                <tr key={arm.id}>
-                  <td>{arm.id}</td>
-                  <td>{num(arm.impressions)}</td>
-                  <td>{num(arm.clicks)}</td>
-                  <td>{pct(arm.rate)}</td>
-                  <td>{pct(arm.chanceBest)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      ) : null}
+      {chosen ? <Bandit placement={chosen} days={days} /> : null}
     </Card>
+  );
+}
+
+/** The bandit's state in words, per offer, and day by day. */
+function Bandit(props: { placement: string; days: number }) {
+  const { placement, days } = props;
+  const now = useApi(() => api.bandit(placement, days), [placement, days]);
+  const history = useApi(() => api.banditHistory(placement, days), [placement, days]);
+  const answer = now.data;
+  if (!answer) return <LoadStatus state={now} />;
+  const leader = answer.arms.find((arm) => arm.id === answer.leader);
+  const seen = answer.arms.reduce((sum, arm) => sum + arm.impressions, 0);
+  const contenders = answer.arms.filter((arm) => arm.id !== answer.leader && arm.chanceBest >= 0.05);
+  return (
+    <>
+      <p id="bandit-explained">
+        {seen === 0 || !leader ? (
+          `No offer of ${placement} was shown from ${answer.from} to ${answer.to}: every offer has the same chance until impressions and clicks come in.`
+        ) : (
+          <>
+            From {answer.from} to {answer.to}, <strong>{leader.id}</strong> is most likely the best: a{' '}
+            {pct(leader.chanceBest)} chance of having the highest click rate ({pct(leader.rate)}, from{' '}
+            {num(leader.clicks)} clicks on {num(leader.impressions)} impressions). A bandit would show it to
+            about {pct(leader.chanceBest)} of people and spread the other {pct(answer.explorationShare)} over
+            the rest to keep learning.{' '}
+            {contenders.length > 0
+              ? `Not settled: ${contenders.map((arm) => `${arm.id} still has a ${pct(arm.chanceBest)} chance`).join(', ')}.`
+              : 'Settled: no other offer has even a 5% chance of being better.'}
+          </>
+        )}
+      </p>
+      <div className="table-wrap">
+        <table id="bandit-table">
+          <caption className="small">
+            Click rate: the average of what the data allow, (clicks + 1) / (impressions + 2). Chance best: the
+            share of {num(answer.draws)} draws in which the offer had the highest rate.
+          </caption>
+          <thead>
+            <tr>
+              <th>Offer</th>
+              <th className="num">Impressions</th>
+              <th className="num">Clicks</th>
+              <th className="num">Click rate</th>
+              <th className="num">Chance best (share it would get)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {answer.arms.map((arm) => (
+              <tr key={arm.id} data-offer={arm.id}>
+                <td>{arm.id}</td>
+                <td className="num">{num(arm.impressions)}</td>
+                <td className="num">{num(arm.clicks)}</td>
+                <td className="num">{pct(arm.rate)}</td>
+                <td className="num">{pct(arm.chanceBest)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <LoadStatus state={history} />
+      {history.data && seen > 0 ? <BanditHistoryView history={history.data} /> : null}
+    </>
+  );
+}
+
+function BanditHistoryView(props: { history: BanditHistory }) {
+  const days = props.history.days.filter((day) => day.arms.some((arm) => arm.impressions > 0));
+  const ids = props.history.days[0]?.arms.map((arm) => arm.id) ?? [];
+  const label = `Share of each day's impressions per offer: ${days
+    .map((day) => `${day.day} ${day.arms.map((arm) => `${arm.id} ${pct(arm.share)}`).join(', ')}`)
+    .join('; ')}`;
+  return (
+    <>
+      <h3>Traffic over time</h3>
+      <Suspense fallback={<Loading what="the chart" />}>
+        <Chart
+          label={label}
+          height={220}
+          option={{
+            tooltip: { trigger: 'axis' },
+            legend: { bottom: 0 },
+            grid: { left: 48, right: 16, top: 16, bottom: 48 },
+            xAxis: { type: 'category', data: days.map((day) => day.day) },
+            yAxis: {
+              type: 'value',
+              max: 1,
+              axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` },
+            },
+            series: ids.map((id) => ({
+              name: id,
+              type: 'bar',
+              stack: 'share',
+              data: days.map((day) => day.arms.find((arm) => arm.id === id)?.share ?? 0),
+            })),
+          }}
+        />
+      </Suspense>
+      <div className="table-wrap">
+        <table id="bandit-history">
+          <caption className="small">
+            Per day (UTC, days with impressions): the share of that day’s impressions each offer got, and its
+            chance of being the best from everything up to that day’s end.
+          </caption>
+          <thead>
+            <tr>
+              <th>Day</th>
+              {ids.map((id) => (
+                <th key={id} className="num">
+                  {id}: served / chance best
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {days.map((day) => (
+              <tr key={day.day} data-day={day.day}>
+                <td>{day.day}</td>
+                {day.arms.map((arm) => (
+                  <td key={arm.id} className="num" data-offer={arm.id}>
+                    {num(arm.impressions)} ({pct(arm.share)}) / {pct(arm.chanceBest)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }
 
