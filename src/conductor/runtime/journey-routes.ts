@@ -1,12 +1,26 @@
 // Journeys, the arbitration log, the outbox and API sends (docs/journeys.md,
 // docs/arbitration.md). Handlers call the conductor's JourneyService; none touches a store.
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import { strictBody } from '../../api/strict-body.ts';
 import type { CredentialCache } from '../../auth/index.ts';
-import { errorSchema } from '../../errors/index.ts';
-import { OUTBOX_STATUSES, type OutboxStatus } from '../../store/index.ts';
+import { errorSchema, RapportError } from '../../errors/index.ts';
+import type { StoredJourney } from '../../store/index.ts';
+import {
+  DecisionsQuery,
+  DecisionsSchema,
+  type JourneyAnswer,
+  JourneyDocumentBody,
+  JourneyIdParams,
+  JourneyInvalidSchema,
+  JourneySchema,
+  JourneyStatsSchema,
+  OutboxQuery,
+  OutboxSchema,
+  PROFILE_JOURNEYS_LIMIT,
+  ProfileJourneysQuery,
+  ProfileJourneysSchema,
+} from '../schema.ts';
 import {
   ApiSendSchema,
   type JourneyService,
@@ -20,45 +34,6 @@ export interface JourneyRouteOptions {
 }
 
 const security = [{ adminToken: [] }];
-const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-
-const journeySchema = {
-  type: 'object',
-  properties: {
-    journeyId: { type: 'string' },
-    version: { type: 'integer' },
-    status: { type: 'string', enum: ['active', 'paused'] },
-    definition: {
-      type: 'object',
-      additionalProperties: true,
-      description: 'the journey document (docs/journeys.md)',
-    },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-} as const;
-
-const invalidSchema = {
-  type: 'object',
-  properties: {
-    error: { type: 'string' },
-    message: { type: 'string' },
-    issues: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          code: { type: 'string' },
-          stepId: { type: 'string' },
-          field: { type: 'string' },
-          message: { type: 'string' },
-        },
-      },
-    },
-  },
-  additionalProperties: true,
-} as const;
-
 const JourneyIssueSchema = Type.Object({
   code: Type.String(),
   stepId: Type.Optional(Type.String()),
@@ -77,77 +52,16 @@ const JourneyVersionSchema = Type.Object({
   name: Type.Union([Type.String(), Type.Null()]),
 });
 
-const statsSchema = {
-  type: 'object',
-  properties: {
-    journeyId: { type: 'string' },
-    version: { type: 'integer' },
-    entered: { type: 'integer' },
-    active: { type: 'integer' },
-    completed: { type: 'integer' },
-    converted: { type: 'integer' },
-    aborted: { type: 'integer' },
-    steps: {
-      type: 'object',
-      description: 'per step id: people there now and passes through it, ever',
-      additionalProperties: {
-        type: 'object',
-        properties: { current: { type: 'integer' }, passed: { type: 'integer' } },
-      },
-    },
-  },
-} as const;
+/** A journey as the API shows it: a deleted one is never answered (its routes answer 404). */
+function visible(journey: StoredJourney): JourneyAnswer {
+  if (journey.status === 'deleted')
+    throw new RapportError('RAPPORT_API_NOT_FOUND', `no journey ${journey.journeyId}`);
+  return { ...journey, status: journey.status };
+}
 
-const decisionSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    at: { type: 'string' },
-    profileId: { type: 'string' },
-    journeyId: { type: ['string', 'null'] },
-    stepId: { type: ['string', 'null'] },
-    idempotencyKey: { type: 'string' },
-    channel: { type: ['string', 'null'] },
-    action: { type: 'string', enum: ['send', 'defer', 'drop', 'fail'] },
-    code: { type: 'string' },
-    reason: { type: 'string' },
-    until: { type: ['string', 'null'] },
-  },
-} as const;
-
-const outboxSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    idempotencyKey: { type: 'string' },
-    profileId: { type: 'string' },
-    journeyId: { type: ['string', 'null'] },
-    stepId: { type: ['string', 'null'] },
-    origin: { type: 'string' },
-    kind: { type: 'string' },
-    status: { type: 'string', enum: [...OUTBOX_STATUSES] },
-    attempts: { type: 'integer' },
-    nextAttemptAt: { type: 'string' },
-    channel: { type: ['string', 'null'] },
-    decisionCode: { type: ['string', 'null'] },
-    decisionReason: { type: ['string', 'null'] },
-    lastError: { type: ['string', 'null'] },
-    providerMessageId: { type: ['string', 'null'] },
-    sentAt: { type: ['string', 'null'] },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-} as const;
-
-const pageQuery = {
-  limit: { type: 'integer', minimum: 1, maximum: 500 },
-  before: { type: 'integer', description: 'cursor: rows with a smaller id' },
-} as const;
-
-export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteOptions): Promise<void> {
+export const journeyRoutes: FastifyPluginAsyncTypebox<JourneyRouteOptions> = async (app, options) => {
   const { journeys } = options;
 
-  const save = { type: 'object', additionalProperties: true, description: 'a journey document' } as const;
   app.post(
     '/api/journeys',
     {
@@ -156,11 +70,11 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'Save a journey (a new one, or a new version); checked before it is stored',
         security,
-        body: save,
-        response: { 201: journeySchema, 400: invalidSchema, 409: errorSchema },
+        body: JourneyDocumentBody,
+        response: { 201: JourneySchema, 400: JourneyInvalidSchema, 409: errorSchema },
       },
     },
-    async (request, reply) => reply.code(201).send(await journeys.save(request.body)),
+    async (request, reply) => reply.code(201).send(visible(await journeys.save(request.body))),
   );
 
   app.put(
@@ -171,12 +85,12 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'Publish a version of this journey',
         security,
-        params: idParams,
-        body: save,
-        response: { 200: journeySchema, 400: invalidSchema, 409: errorSchema },
+        params: JourneyIdParams,
+        body: JourneyDocumentBody,
+        response: { 200: JourneySchema, 400: JourneyInvalidSchema, 409: errorSchema },
       },
     },
-    async (request) => journeys.save(request.body, (request.params as { id: string }).id),
+    async (request) => visible(await journeys.save(request.body, request.params.id)),
   );
 
   const typed = app.withTypeProvider<TypeBoxTypeProvider>();
@@ -241,10 +155,10 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'Journeys (latest version each)',
         security,
-        response: { 200: { type: 'array', items: journeySchema } },
+        response: { 200: Type.Array(JourneySchema) },
       },
     },
-    async () => journeys.list(),
+    async () => (await journeys.list()).filter((journey) => journey.status !== 'deleted').map(visible),
   );
 
   app.get(
@@ -255,11 +169,11 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'One journey',
         security,
-        params: idParams,
-        response: { 200: journeySchema, 404: errorSchema },
+        params: JourneyIdParams,
+        response: { 200: JourneySchema, 404: errorSchema },
       },
     },
-    async (request) => journeys.get((request.params as { id: string }).id),
+    async (request) => visible(await journeys.get(request.params.id)),
   );
 
   app.delete(
@@ -270,13 +184,13 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'Delete a journey: no one enters it again; trips under way stay as they are',
         security,
-        params: idParams,
-        response: { 204: { type: 'null' }, 404: errorSchema },
+        params: JourneyIdParams,
+        response: { 204: Type.Null(), 404: errorSchema },
       },
     },
     async (request, reply) => {
-      await journeys.setStatus((request.params as { id: string }).id, 'deleted');
-      return reply.code(204).send();
+      await journeys.setStatus(request.params.id, 'deleted');
+      return reply.code(204).send(null);
     },
   );
 
@@ -295,11 +209,15 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
               ? 'Pause: no new entries, and waiting people hold until resumed'
               : 'Resume: entries again, and timers that came due meanwhile fire',
           security,
-          params: idParams,
-          response: { 200: journeySchema, 404: errorSchema },
+          params: JourneyIdParams,
+          response: { 200: JourneySchema, 404: errorSchema },
         },
       },
-      async (request) => journeys.setStatus((request.params as { id: string }).id, status),
+      async (request) => {
+        const journey = await journeys.setStatus(request.params.id, status);
+        if (!journey) throw new RapportError('RAPPORT_API_NOT_FOUND', `no journey ${request.params.id}`);
+        return visible(journey);
+      },
     );
   }
 
@@ -311,55 +229,16 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys', 'profiles'],
         summary: 'The journeys a person is in or has been in (across merged profiles), latest entered first',
         security,
-        params: idParams,
-        querystring: {
-          type: 'object',
-          properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
-        },
+        params: JourneyIdParams,
+        querystring: ProfileJourneysQuery,
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              profileId: {
-                type: 'string',
-                description: 'the live profile (a merged-away id answers for it)',
-              },
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: {
-                    instanceId: { type: 'string' },
-                    journeyId: { type: 'string' },
-                    name: { type: 'string', description: 'the name in the version entered under' },
-                    version: { type: 'integer' },
-                    status: {
-                      type: 'string',
-                      enum: ['active', 'completed', 'exited'],
-                      description:
-                        'active: running or waiting; completed: reached an exit or the goal; exited: taken out',
-                    },
-                    exitReason: {
-                      type: ['string', 'null'],
-                      enum: ['completed', 'converted', 'aborted', null],
-                    },
-                    currentStep: { type: 'string', description: 'the step they are at, or left from' },
-                    enteredAt: { type: 'string' },
-                    exitedAt: { type: ['string', 'null'] },
-                  },
-                },
-              },
-            },
-          },
+          200: ProfileJourneysSchema,
           '4xx': errorSchema,
         },
       },
     },
     async (request) =>
-      journeys.profileJourneys(
-        (request.params as { id: string }).id,
-        (request.query as { limit: number }).limit,
-      ),
+      journeys.profileJourneys(request.params.id, request.query.limit ?? PROFILE_JOURNEYS_LIMIT),
   );
 
   app.get(
@@ -370,11 +249,11 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'Entered, active, completed, converted, and per-step counts for the graph',
         security,
-        params: idParams,
-        response: { 200: statsSchema, 404: errorSchema },
+        params: JourneyIdParams,
+        response: { 200: JourneyStatsSchema, 404: errorSchema },
       },
     },
-    async (request) => journeys.stats((request.params as { id: string }).id),
+    async (request) => journeys.stats(request.params.id),
   );
 
   app.get(
@@ -385,7 +264,7 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'Every journey’s entered, active, completed, converted and per-step counts, in one answer',
         security,
-        response: { 200: { type: 'array', items: statsSchema } },
+        response: { 200: Type.Array(JourneyStatsSchema) },
       },
     },
     async () => journeys.allStats(),
@@ -399,17 +278,12 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'The arbitration log: every send, deferral, drop and failure with its reason, newest first',
         security,
-        querystring: {
-          type: 'object',
-          properties: { profileId: { type: 'string' }, journeyId: { type: 'string' }, ...pageQuery },
-        },
-        response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: decisionSchema } } },
-        },
+        querystring: DecisionsQuery,
+        response: { 200: DecisionsSchema },
       },
     },
     async (request) => {
-      const q = request.query as { profileId?: string; journeyId?: string; limit?: number; before?: number };
+      const q = request.query;
       return {
         items: await journeys.decisions({
           limit: q.limit ?? 100,
@@ -429,26 +303,12 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
         tags: ['journeys'],
         summary: 'Messages and tasks queued, deferred, sent, dropped, failed or dead, newest first',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', enum: [...OUTBOX_STATUSES] },
-            profileId: { type: 'string' },
-            journeyId: { type: 'string' },
-            ...pageQuery,
-          },
-        },
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: outboxSchema } } } },
+        querystring: OutboxQuery,
+        response: { 200: OutboxSchema },
       },
     },
     async (request) => {
-      const q = request.query as {
-        status?: OutboxStatus;
-        profileId?: string;
-        journeyId?: string;
-        limit?: number;
-        before?: number;
-      };
+      const q = request.query;
       return {
         items: await journeys.outbox({
           limit: q.limit ?? 100,
@@ -543,4 +403,4 @@ export async function journeyRoutes(app: FastifyInstance, options: JourneyRouteO
     },
     async (request, reply) => reply.code(202).send(await journeys.send(request.body)),
   );
-}
+};

@@ -1,0 +1,159 @@
+// The journeys API's contract (journeys, their stats, a person's trips, the arbitration log and
+// the outbox): one source for the routes' validation, the OpenAPI document and the dashboard's
+// types. Only TypeBox is imported, so the dashboard's compiler can read this file (types only).
+import { type Static, Type } from '@sinclair/typebox';
+import { Nullable, StringEnum, type Typed } from '../errors/schema.ts';
+
+/** The store's OutboxStatus; a status it adds fails the outbox route's type check until added here. */
+export const OUTBOX_STATUS_VALUES = [
+  'queued',
+  'deferred',
+  'sending',
+  'sent',
+  'dropped',
+  'failed',
+  'dead',
+] as const;
+
+export const JourneyIdParams = Type.Object({ id: Type.String() });
+
+/** A journey document as stored: the journey validator, not this schema, says what is in it. */
+const journeyDocument = (description: string) =>
+  Type.Unsafe<unknown>({ type: 'object', additionalProperties: true, description });
+
+export const JourneySchema = Type.Object({
+  journeyId: Type.String(),
+  version: Type.Integer(),
+  status: StringEnum(['active', 'paused']),
+  definition: journeyDocument('the journey document (docs/journeys.md)'),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export type JourneyAnswer = Static<typeof JourneySchema>;
+
+export const JourneyDocumentBody = journeyDocument('a journey document');
+
+/**
+ * A refused save: the validator's issues, each naming its step and field. Typed as the fields
+ * every error has (as errorSchema is), so a route's 200 answer is still checked; the JSON is open.
+ */
+export const JourneyInvalidSchema: Typed<{ error: string; message: string }> & { type: 'object' } =
+  Type.Unsafe({
+    type: 'object',
+    properties: {
+      error: { type: 'string' },
+      message: { type: 'string' },
+      issues: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: {
+            code: { type: 'string' },
+            stepId: { type: 'string' },
+            field: { type: 'string' },
+            message: { type: 'string' },
+          },
+        },
+      },
+    },
+    additionalProperties: true,
+  }) as never;
+
+export const JourneyStatsSchema = Type.Object({
+  journeyId: Type.String(),
+  version: Type.Integer(),
+  entered: Type.Integer(),
+  active: Type.Integer(),
+  completed: Type.Integer(),
+  converted: Type.Integer(),
+  aborted: Type.Integer(),
+  steps: Type.Object(
+    {},
+    {
+      description: 'per step id: people there now and passes through it, ever',
+      additionalProperties: Type.Object({ current: Type.Integer(), passed: Type.Integer() }),
+    },
+  ),
+});
+
+export const PROFILE_JOURNEYS_LIMIT = 50;
+export const ProfileJourneysQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: PROFILE_JOURNEYS_LIMIT })),
+});
+
+export const ProfileJourneysSchema = Type.Object({
+  profileId: Type.String({ description: 'the live profile (a merged-away id answers for it)' }),
+  items: Type.Array(
+    Type.Object({
+      instanceId: Type.String(),
+      journeyId: Type.String(),
+      name: Type.String({ description: 'the name in the version entered under' }),
+      version: Type.Integer(),
+      status: StringEnum(['active', 'completed', 'exited'], {
+        description: 'active: running or waiting; completed: reached an exit or the goal; exited: taken out',
+      }),
+      exitReason: Nullable(Type.String({ enum: ['completed', 'converted', 'aborted', null] })),
+      currentStep: Type.String({ description: 'the step they are at, or left from' }),
+      enteredAt: Type.String(),
+      exitedAt: Nullable(Type.String()),
+    }),
+  ),
+});
+
+const page = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+  before: Type.Optional(Type.Integer({ description: 'cursor: rows with a smaller id' })),
+};
+
+export const DecisionsQuery = Type.Object({
+  profileId: Type.Optional(Type.String()),
+  journeyId: Type.Optional(Type.String()),
+  ...page,
+});
+
+export const DecisionSchema = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  profileId: Type.String(),
+  journeyId: Nullable(Type.String()),
+  stepId: Nullable(Type.String()),
+  idempotencyKey: Type.String(),
+  channel: Nullable(Type.String()),
+  // The store keeps the action as text; these are the four it writes.
+  action: Type.String({ enum: ['send', 'defer', 'drop', 'fail'] }),
+  code: Type.String(),
+  reason: Type.String(),
+  until: Nullable(Type.String()),
+});
+
+export const DecisionsSchema = Type.Object({ items: Type.Array(DecisionSchema) });
+
+export const OutboxQuery = Type.Object({
+  status: Type.Optional(StringEnum(OUTBOX_STATUS_VALUES)),
+  profileId: Type.Optional(Type.String()),
+  journeyId: Type.Optional(Type.String()),
+  ...page,
+});
+
+export const OutboxItemSchema = Type.Object({
+  id: Type.Integer(),
+  idempotencyKey: Type.String(),
+  profileId: Type.String(),
+  journeyId: Nullable(Type.String()),
+  stepId: Nullable(Type.String()),
+  origin: Type.String(),
+  kind: Type.String(),
+  status: StringEnum(OUTBOX_STATUS_VALUES),
+  attempts: Type.Integer(),
+  nextAttemptAt: Type.String(),
+  channel: Nullable(Type.String()),
+  decisionCode: Nullable(Type.String()),
+  decisionReason: Nullable(Type.String()),
+  lastError: Nullable(Type.String()),
+  providerMessageId: Nullable(Type.String()),
+  sentAt: Nullable(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const OutboxSchema = Type.Object({ items: Type.Array(OutboxItemSchema) });
