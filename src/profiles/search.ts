@@ -93,8 +93,13 @@ async function profilesWithName(state: StateStore, q: string): Promise<string[]>
     const candidates: Record<string, string>[] = [{ name: text }, { first_name: text }, { last_name: text }];
     if (words.length === 2)
       candidates.push({ first_name: words[0] as string, last_name: words[1] as string });
-    for (const traits of candidates)
-      for (const row of await state.searchProfiles({ traits, limit: NAME_MATCHES })) ids.add(row.profileId);
+    for (const traits of candidates) {
+      // Whoever has the name has a trait value containing its longest word: the search index
+      // finds those few, so the name is compared on them rather than on every profile.
+      const containing = Object.values(traits).reduce((a, b) => (b.length > a.length ? b : a));
+      for (const row of await state.searchProfiles({ traits, containing, limit: NAME_MATCHES }))
+        ids.add(row.profileId);
+    }
   }
   return [...ids];
 }

@@ -16,8 +16,11 @@ export interface ProfileListDialect {
   traitValue: string;
   /** The trait key as that parameter. */
   traitKey(key: string): unknown;
-  /** A condition: some trait's value, as text in lower case, contains the text bound next. */
-  anyTraitContains: string;
+  /**
+   * A condition: some trait's value contains the text, case aside; with the one parameter it
+   * binds (the text as the engine's index wants it).
+   */
+  anyTraitContains(text: string): { sql: string; param: unknown };
   /** The id column ordered bytewise, as SQLite compares text. */
   idOrder: string;
 }
@@ -37,8 +40,9 @@ export function profileListSql(query: ProfileListQuery, dialect: ProfileListDial
     whereParams.push(dialect.ids(query.profileIds));
   }
   if (query.search) {
-    where.push(`(${dialect.idIn} OR ${dialect.anyTraitContains})`);
-    whereParams.push(dialect.ids(query.search.ids), query.search.text.toLowerCase());
+    const contains = dialect.anyTraitContains(query.search.text);
+    where.push(`(${dialect.idIn} OR ${contains.sql})`);
+    whereParams.push(dialect.ids(query.search.ids), contains.param);
   }
   if (query.afterId !== undefined) {
     where.push(`${dialect.idOrder} > ?`);

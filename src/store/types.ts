@@ -233,6 +233,11 @@ export interface ProfileSearch {
   profileIds?: string[];
   /** Trait name → value as text ("pro", "42", "true"), all must match. */
   traits?: Record<string, string>;
+  /**
+   * Only profiles one of whose trait values contains this text, case aside: answered from the
+   * search index, so it narrows a trait comparison that would otherwise read every profile.
+   */
+  containing?: string;
   lastSeenAfter?: string;
   lastSeenBefore?: string;
   /** Cursor: profiles with an id greater than this. */

@@ -118,6 +118,35 @@ for (const engine of ENGINES)
       expect((await search({ q: 'utrecht' })).total).toBe(PEOPLE.filter((p) => p.city === 'Utrecht').length);
     });
 
+    it('finds text inside any trait value through the index, kept current as traits change', async () => {
+      // Three letters or more go through the trigram index; fewer read every profile's text.
+      const leiden = PEOPLE.filter((p) => p.city === 'Leiden').length;
+      expect((await search({ q: 'LEID' })).total).toBe(leiden);
+      expect((await search({ q: 'eid' })).total).toBe(leiden);
+      expect((await search({ q: 'ei' })).total).toBe(leiden);
+      // A match stays inside one value: the end of a city and the start of a name do not join.
+      expect((await search({ q: 'example.org\nutrecht' })).total).toBe(0);
+      expect((await search({ q: 'example.orgutrecht' })).total).toBe(0);
+      // Quotes and FTS syntax are text.
+      expect(users((await search({ q: '"http://x"' })).items)).toEqual(['person12@example.org']);
+      expect((await search({ q: 'NOT OR' })).total).toBe(0);
+      // A trait written later is found; the value it replaced is not.
+      const moved = PEOPLE[1] as Planted;
+      const write = await track(t, '/v1/identify', {
+        userId: moved.userId,
+        traits: { city: 'Maastricht-aan-Zee' },
+      });
+      expect(write.status).toBe(200);
+      await t.settle();
+      expect(users((await search({ q: 'aan-zee' })).items)).toEqual([moved.email]);
+      expect((await search({ q: 'leiden' })).total).toBe(leiden - 1);
+      const back = await track(t, '/v1/identify', { userId: moved.userId, traits: { city: moved.city } });
+      expect(back.status).toBe(200);
+      await t.settle();
+      expect((await search({ q: 'aan-zee' })).total).toBe(0);
+      expect((await search({ q: 'leiden' })).total).toBe(leiden);
+    });
+
     it('filters by a segment rule and says the rule as a segment would hold it', async () => {
       const rule = {
         kind: 'performed',

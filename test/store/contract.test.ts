@@ -852,6 +852,14 @@ for (const engine of ENGINES) {
         expect(await ids({ profileIds: ['c', 'd'] })).toEqual(['c']);
         expect(await ids({ profileIds: [] })).toEqual([]);
         expect(await ids({ afterId: 'a', limit: 1 })).toEqual(['b']);
+        // `containing`: some trait value holds the text, case aside (the search index), with
+        // the other conditions; merged-away profiles never.
+        expect(await ids({ containing: 'PRO' })).toEqual(['a', 'b']);
+        expect(await ids({ containing: 'fr' })).toEqual(['c']);
+        expect(await ids({ containing: 'ro', traits: { seats: '12' } })).toEqual(['a', 'b']);
+        expect(await ids({ containing: 'pro', traits: { vip: 'true' } })).toEqual(['a']);
+        expect(await ids({ containing: 'pro12' })).toEqual([]);
+        expect(await ids({ containing: 'pro\n12' })).toEqual([]);
         const [first] = await stores.state.searchProfiles({ limit: 1 });
         expect(first?.traits.plan?.value).toBe('pro');
       });

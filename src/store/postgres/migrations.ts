@@ -123,6 +123,32 @@ export const STATE_MIGRATIONS: readonly string[] = [
   QUARANTINE_TABLE_SQL,
   // 6: the note a consent decision was recorded with (the admin consent PUT's `note`), in its history.
   'ALTER TABLE consent_history ADD COLUMN note text;',
+  // 7: the people explorer's "any trait value contains" through a trigram index (pg_trgm's GIN
+  // operator class, in Debian's postgresql-15 contrib) on each profile's trait values as lower-
+  // case text, one per line (docs/performance.md). The index lives in the profiles table, so
+  // every trait write keeps it current and erasure's delete and VACUUM FULL of profiles reach
+  // it. pg_trgm is a trusted extension (a database owner may create it); where it cannot be
+  // created the search still works, by reading every profile. On Citus, CREATE EXTENSION and
+  // the function reach the workers with the table's shards (Citus propagates both).
+  `CREATE FUNCTION profile_trait_text(traits jsonb) RETURNS text
+     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+     AS $$ SELECT coalesce(string_agg(lower(t.value ->> 'value'), E'\n'), '') FROM jsonb_each(traits) t $$;
+   DO $$
+   DECLARE trgm text;
+   BEGIN
+     BEGIN
+       CREATE EXTENSION IF NOT EXISTS pg_trgm;
+     EXCEPTION WHEN OTHERS THEN
+       RAISE WARNING 'pg_trgm could not be created (%): the people search reads every profile', SQLERRM;
+     END;
+     SELECT n.nspname INTO trgm FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+       WHERE e.extname = 'pg_trgm';
+     IF trgm IS NOT NULL THEN
+       EXECUTE format(
+         'CREATE INDEX profiles_by_trait_text ON profiles USING gin (profile_trait_text(traits) %I.gin_trgm_ops)',
+         trgm);
+     END IF;
+   END $$;`,
 ];
 
 /**

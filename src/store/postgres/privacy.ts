@@ -12,6 +12,7 @@ import type {
   StoredConsentRecord,
   Suppression,
 } from '../types.ts';
+
 import { inTransaction } from './connection.ts';
 import { type ProfileDbRow, toProfile } from './rows.ts';
 import {
@@ -24,6 +25,7 @@ import {
   toIsoOrNull,
   toNumber,
 } from './sql.ts';
+import { traitTextContains } from './trait-search.ts';
 
 const texts = (items: readonly string[]) => [...new Set(items)].map((item) => storableText(item));
 
@@ -169,6 +171,10 @@ export async function searchProfiles(
   if (search.profileIds) {
     if (search.profileIds.length === 0) return [];
     where.push(`profile_id = ANY(${bind(texts(search.profileIds))}::text[])`);
+  }
+  if (search.containing) {
+    const contains = traitTextContains(tables.profileTraitText, search.containing);
+    where.push(contains.sql.replace('?', () => bind(contains.param)));
   }
   for (const [key, value] of Object.entries(search.traits ?? {})) {
     where.push(`traits -> ${bind(storableText(key))}::text ->> 'value' = ${bind(storableText(value))}`);

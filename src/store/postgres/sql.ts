@@ -51,6 +51,8 @@ export function tablesIn(schema: string) {
     logCompaction: table('log_compaction'),
     processorOffsets: table('processor_offsets'),
     profiles: table('profiles'),
+    /** The function the trait-text search index is built on (state migration 7). */
+    profileTraitText: `${quoteIdent(schema)}.profile_trait_text`,
     identities: table('identities'),
     merges: table('merges'),
     credentials: table('credentials'),

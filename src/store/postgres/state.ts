@@ -38,16 +38,16 @@ import * as profiles from './profiles.ts';
 import { PostgresQuarantine, postgresQuarantineWrites } from './quarantine.ts';
 import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
 import { storableText, toNumber } from './sql.ts';
+import { traitTextContains } from './trait-search.ts';
 
-function postgresProfileList(profiles: string): ProfileListDialect {
+function postgresProfileList(profiles: string, traitText: string): ProfileListDialect {
   return {
     profiles,
     idIn: 'profile_id = ANY(?::text[])',
     ids: (ids) => ids.map(storableText),
     traitValue: "traits -> ?::text -> 'value'",
     traitKey: (key) => storableText(key),
-    anyTraitContains: `EXISTS (SELECT 1 FROM jsonb_each(traits) t
-    WHERE strpos(lower(t.value ->> 'value'), ?) > 0)`,
+    anyTraitContains: (text) => traitTextContains(traitText, text),
     idOrder: 'profile_id COLLATE "C"',
   };
 }
@@ -248,7 +248,10 @@ export class PostgresStateStore implements StateStore {
   }
 
   async listProfiles(query: ProfileListQuery): Promise<ProfileListPage> {
-    const sql = profileListSql(query, postgresProfileList(this.tables.profiles));
+    const sql = profileListSql(
+      query,
+      postgresProfileList(this.tables.profiles, this.tables.profileTraitText),
+    );
     const { rows } = await this.pool.query<ProfileDbRow>(
       numberedPlaceholders(sql.list.text),
       sql.list.params,

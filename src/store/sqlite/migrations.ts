@@ -53,6 +53,10 @@ export const LOG_MIGRATIONS: string[] = [
    DROP TABLE ingest_log;`,
 ];
 
+/** A profile's trait values as text, one per line (the lines keep a match inside one value). */
+const TRAIT_TEXT = (traits: string) =>
+  `(SELECT coalesce(group_concat(CAST(json_extract(t.value, '$.value') AS TEXT), char(10)), '') FROM json_each(${traits}) t)`;
+
 export const STATE_MIGRATIONS: string[] = [
   // IF NOT EXISTS: the segments and conductor stores create this table too, and whichever store
   // opens a fresh data directory first must not stop the others from migrating.
@@ -163,4 +167,40 @@ export const STATE_MIGRATIONS: string[] = [
   QUARANTINE_TABLE_SQL,
   // 7: the note a consent decision was recorded with (the admin consent PUT's `note`), in its history.
   'ALTER TABLE consent_history ADD COLUMN note TEXT;',
+  // 8: the people explorer's "any trait value contains" through an FTS5 trigram index instead of
+  // a scan of every profile's traits (docs/performance.md). profile_search holds each profile's
+  // trait values (one per line) under a stable integer key; the FTS table indexes it (external
+  // content: the text is stored once). Triggers keep both current on every write of profiles,
+  // so erasure (which deletes every table's profile_id rows) reaches them; FTS5 secure-delete
+  // removes a deleted row's trigrams from the index at once rather than leaving them to a merge.
+  `CREATE TABLE profile_search (
+     id INTEGER PRIMARY KEY,
+     profile_id TEXT NOT NULL UNIQUE,
+     text TEXT NOT NULL
+   );
+   CREATE VIRTUAL TABLE profile_search_fts USING fts5(
+     text, content = 'profile_search', content_rowid = 'id', tokenize = 'trigram'
+   );
+   INSERT INTO profile_search_fts (profile_search_fts, rank) VALUES ('secure-delete', 1);
+   CREATE TRIGGER profile_search_inserted AFTER INSERT ON profile_search BEGIN
+     INSERT INTO profile_search_fts (rowid, text) VALUES (new.id, new.text);
+   END;
+   CREATE TRIGGER profile_search_deleted AFTER DELETE ON profile_search BEGIN
+     INSERT INTO profile_search_fts (profile_search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+   END;
+   CREATE TRIGGER profile_search_updated AFTER UPDATE OF text ON profile_search BEGIN
+     INSERT INTO profile_search_fts (profile_search_fts, rowid, text) VALUES ('delete', old.id, old.text);
+     INSERT INTO profile_search_fts (rowid, text) VALUES (new.id, new.text);
+   END;
+   CREATE TRIGGER profiles_search_inserted AFTER INSERT ON profiles BEGIN
+     INSERT INTO profile_search (profile_id, text) VALUES (new.profile_id, ${TRAIT_TEXT('new.traits')});
+   END;
+   CREATE TRIGGER profiles_search_updated AFTER UPDATE OF traits ON profiles
+     WHEN new.traits IS NOT old.traits BEGIN
+     UPDATE profile_search SET text = ${TRAIT_TEXT('new.traits')} WHERE profile_id = new.profile_id;
+   END;
+   CREATE TRIGGER profiles_search_deleted AFTER DELETE ON profiles BEGIN
+     DELETE FROM profile_search WHERE profile_id = old.profile_id;
+   END;
+   INSERT INTO profile_search (profile_id, text) SELECT profile_id, ${TRAIT_TEXT('traits')} FROM profiles;`,
 ];

@@ -9,7 +9,9 @@ import type {
   StoredConsentRecord,
   Suppression,
 } from '../types.ts';
+
 import { chunk, type SqliteDatabase } from './connection.ts';
+import { traitTextContains } from './trait-search.ts';
 
 const marks = (items: unknown[]) => items.map(() => '?').join(',');
 
@@ -116,6 +118,11 @@ export function searchProfiles(db: SqliteDatabase, search: ProfileSearch): unkno
     if (search.profileIds.length === 0) return [];
     where.push(`profile_id IN (${marks(search.profileIds)})`);
     params.push(...search.profileIds);
+  }
+  if (search.containing) {
+    const contains = traitTextContains(search.containing);
+    where.push(contains.sql);
+    params.push(contains.param);
   }
   for (const [key, value] of Object.entries(search.traits ?? {})) {
     // ->> gives strings unquoted; -> gives numbers and booleans as JSON text ('42', 'true').
@@ -290,6 +297,9 @@ function tablesWithProfileId(db: SqliteDatabase): string[] {
   return rows.map((row) => row.name);
 }
 
+/** Tables whose rows are derived from a profile's (kept by triggers), not data of their own. */
+const DERIVED_TABLES = new Set(['profile_search']);
+
 export function eraseProfiles(db: SqliteDatabase, profileIds: string[]): number {
   const ids = [...new Set(profileIds)];
   return secureDelete(db, () => {
@@ -299,7 +309,9 @@ export function eraseProfiles(db: SqliteDatabase, profileIds: string[]): number 
       const list = marks(part);
       for (const table of tables) {
         const sql = `DELETE FROM "${table.replaceAll('"', '""')}" WHERE profile_id IN (${list})`;
-        removed += db.prepare(sql).run(...part).changes;
+        const changes = db.prepare(sql).run(...part).changes;
+        // The search index is a copy of the traits: deleted with them, not counted twice.
+        if (!DERIVED_TABLES.has(table)) removed += changes;
       }
       removed += db
         .prepare(`DELETE FROM merges WHERE winner_id IN (${list}) OR loser_id IN (${list})`)

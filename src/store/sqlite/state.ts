@@ -28,6 +28,7 @@ import { SqliteIngestLog } from './log.ts';
 import { STATE_MIGRATIONS } from './migrations.ts';
 import * as privacy from './privacy.ts';
 import { SqliteQuarantine, sqliteQuarantineWrites } from './quarantine.ts';
+import { traitTextContains } from './trait-search.ts';
 
 const SQLITE_PROFILE_LIST: ProfileListDialect = {
   profiles: 'profiles',
@@ -35,8 +36,7 @@ const SQLITE_PROFILE_LIST: ProfileListDialect = {
   ids: (ids) => JSON.stringify(ids),
   traitValue: 'json_extract(traits, ?)',
   traitKey: (key) => privacy.jsonKeyPath(key, '.value'),
-  anyTraitContains: `EXISTS (SELECT 1 FROM json_each(profiles.traits) t
-    WHERE instr(lower(CAST(json_extract(t.value, '$.value') AS TEXT)), ?) > 0)`,
+  anyTraitContains: traitTextContains,
   idOrder: 'profile_id',
 };
 
