@@ -232,7 +232,12 @@ export default function App() {
           {navigationEntries(visible).map((entry) => {
             const links = entry.pages.map((page) => (
               <li key={page.path}>
-                <Link href={page.path} aria-current={page === current ? 'page' : undefined}>
+                <Link
+                  href={page.path}
+                  aria-current={page === current ? 'page' : undefined}
+                  // Choosing the page already shown changes no path: fold the menu here too.
+                  onClick={() => setMenuOpen(false)}
+                >
                   {page.label}
                 </Link>
               </li>
