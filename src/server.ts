@@ -64,7 +64,13 @@ import {
   type TestClock,
 } from './pipeline/index.ts';
 import { PersonCache, PlacementService, placementRoutes } from './placements/index.ts';
-import { ErasureService, privacyScreen, SuppressionList } from './profiles/index.ts';
+import {
+  ErasureService,
+  PurposeCatalog,
+  privacyScreen,
+  purposeRoutes,
+  SuppressionList,
+} from './profiles/index.ts';
 import { recommendationRoutes } from './recommendations/index.ts';
 import { recheckSegmentsOnComputedWrites, SegmentService, segmentRoutes } from './segments/index.ts';
 import { statsRoutes } from './stats/index.ts';
@@ -496,10 +502,26 @@ export async function createServer(
     retentionMs: config.logRetentionMs,
     compactionIntervalMs: config.logCompactionIntervalMs,
   });
+  // Purposes seeded by RAPPORT_CONSENT_PURPOSES, changed through the API: one live array.
+  const purposes = await new PurposeCatalog({
+    settings: channels.store,
+    live: config.consentPurposes,
+    usesOf: async (purpose) => [
+      ...channels
+        .names()
+        .filter((name) => channels.get(name)?.purpose.toLowerCase() === purpose.toLowerCase())
+        .map((name) => `the ${name} channel`),
+      ...(await conductor.service.purposeUses(purpose)),
+    ],
+    onChange: (active) => pipeline.setConsentPurposes(active),
+    now,
+  }).load();
+  await app.register(purposeRoutes, { purposes });
   await app.register(channelSettingsRoutes, {
     channels,
     credentials,
     consentPurposes: config.consentPurposes,
+    purposeEntries: () => purposes.list(),
     logDecisions: (rows) => conductor.store.logDecisions(rows),
     now,
   });

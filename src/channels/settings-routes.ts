@@ -16,8 +16,15 @@ import type { Channel, ChannelDescription, DeliveryResult } from './types.ts';
 export interface ChannelSettingsRouteOptions {
   channels: ChannelRuntime;
   credentials: CredentialCache;
-  /** RAPPORT_CONSENT_PURPOSES. */
+  /** The active purposes (seeded by RAPPORT_CONSENT_PURPOSES, changed through the API). */
   consentPurposes: readonly string[];
+  /** Each purpose's description, source and retirement (profiles' PurposeCatalog). */
+  purposeEntries?: () => ReadonlyArray<{
+    name: string;
+    description: string | null;
+    source: 'configuration' | 'api';
+    retiredAt: string | null;
+  }>;
   /** Appends to the arbitration log (the conductor store's logDecisions). */
   logDecisions(rows: DecisionRecord[]): Promise<void>;
   now(): string;
@@ -248,7 +255,8 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
       config: { access: 'read' },
       schema: {
         tags: ['settings'],
-        summary: 'The consent purposes and what needs each (configured with RAPPORT_CONSENT_PURPOSES)',
+        summary:
+          'The consent purposes and what needs each (seeded by RAPPORT_CONSENT_PURPOSES; added, described and retired through POST/PUT /api/consent-purposes)',
         security,
         response: {
           200: Type.Object({
@@ -265,6 +273,17 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
                     }),
                   ),
                   usedBy: Type.Optional(Type.Array(Type.String())),
+                  description: Type.Optional(Nullable(Type.String())),
+                  source: Type.Optional(Type.String({ description: 'configuration or api' })),
+                }),
+              ),
+            ),
+            retired: Type.Optional(
+              Type.Array(
+                Type.Object({
+                  purpose: Type.String(),
+                  description: Nullable(Type.String()),
+                  retiredAt: Type.String(),
                 }),
               ),
             ),
@@ -273,22 +292,37 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
         },
       },
     },
-    async () => ({
-      configuredBy: 'RAPPORT_CONSENT_PURPOSES',
-      editable: false,
-      purposes: purposeUses(
-        options.consentPurposes,
-        channels
-          .names()
-          .map((name) => channels.get(name) as Channel)
-          // Tasks are work for staff, not messages to the person: no consent is asked.
-          .filter((channel) => channel.describe?.().transport !== 'task'),
-      ),
-      rules: [
-        'marketing messages need a granted consent for the channel’s purpose; unknown is a no',
-        'transactional messages (receipts, password resets) go unless the purpose is denied',
-        'consent is checked last, at the moment a message goes (docs/arbitration.md)',
-      ],
-    }),
+    async () => {
+      const entries = options.purposeEntries?.() ?? [];
+      const entryOf = (purpose: string) => entries.find((entry) => entry.name === purpose);
+      return {
+        configuredBy: 'RAPPORT_CONSENT_PURPOSES',
+        editable: options.purposeEntries !== undefined,
+        purposes: purposeUses(
+          options.consentPurposes,
+          channels
+            .names()
+            .map((name) => channels.get(name) as Channel)
+            // Tasks are work for staff, not messages to the person: no consent is asked.
+            .filter((channel) => channel.describe?.().transport !== 'task'),
+        ).map((row) => ({
+          ...row,
+          description: entryOf(row.purpose)?.description ?? null,
+          source: entryOf(row.purpose)?.source ?? 'configuration',
+        })),
+        retired: entries
+          .filter((entry) => entry.retiredAt !== null)
+          .map((entry) => ({
+            purpose: entry.name,
+            description: entry.description,
+            retiredAt: entry.retiredAt as string,
+          })),
+        rules: [
+          'marketing messages need a granted consent for the channel’s purpose; unknown is a no',
+          'transactional messages (receipts, password resets) go unless the purpose is denied',
+          'consent is checked last, at the moment a message goes (docs/arbitration.md)',
+        ],
+      };
+    },
   );
 };

@@ -18,6 +18,8 @@ export interface Pipeline extends EventReader {
   waitForSegments(seq: number, timeoutMs?: number): Promise<void>;
   /** Compacts the ingest log in the worker now (after any run already going) and reports. */
   compactLog(): Promise<CompactionReport>;
+  /** The consent purposes the profiles processor accepts from now on. */
+  setConsentPurposes(purposes: readonly string[]): void;
   stop(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export async function startPipeline(data: PipelineWorkerData, logger: PipelineLo
       });
     },
     status: () => status,
+    setConsentPurposes: (purposes) => post({ kind: 'purposes', purposes: [...purposes] }),
     replayQuarantined: (processor, quarantineId) =>
       ask<ReplayResult>((id) => ({ kind: 'replay', id, processor, quarantineId })),
     waitFor(seq: number, timeoutMs = 30_000) {

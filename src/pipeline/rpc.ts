@@ -13,7 +13,9 @@ export type ToWorker =
   /** Compact the ingest log now (after a run already going); answered with its report. */
   | { kind: 'compact'; id: number }
   /** Replay a quarantined message through this processor (docs/quarantine.md). */
-  | { kind: 'replay'; id: number; processor: string; quarantineId: number };
+  | { kind: 'replay'; id: number; processor: string; quarantineId: number }
+  /** The consent purposes now (one added or retired through the API, docs/privacy.md). */
+  | { kind: 'purposes'; purposes: string[] };
 
 export interface PipelineStatus {
   profilesOffset: number;

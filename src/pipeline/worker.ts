@@ -83,10 +83,12 @@ async function main(): Promise<void> {
   const events = await openEventStore(data.location);
   const segmentsState = await openStateStore(data.location);
   const segmentStore = await openSegmentStore(data.location);
+  const consentPurposes = data.consentPurposes ? [...data.consentPurposes] : undefined;
   const options = {
     batchSize: data.batchSize,
     identity: data.identity,
-    ...(data.consentPurposes ? { consentPurposes: data.consentPurposes } : {}),
+    // One array the steps read on every batch, changed in place when the purposes change.
+    ...(consentPurposes ? { consentPurposes } : {}),
     // The warehouse and segments steps take what the profiles step read, parsed and resolved.
     slices: new SliceCache(
       data.runProcessors && segmentStore ? [WAREHOUSE_PROCESSOR, SEGMENTS_PROCESSOR] : [WAREHOUSE_PROCESSOR],
@@ -221,6 +223,8 @@ async function main(): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   port!.on('message', async (message: ToWorker) => {
     if (message.kind === 'wake') for (const loop of loops.values()) loop.wake();
+    if (message.kind === 'purposes' && consentPurposes)
+      consentPurposes.splice(0, consentPurposes.length, ...message.purposes);
     if (message.kind === 'replay') {
       try {
         send({

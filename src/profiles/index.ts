@@ -22,6 +22,8 @@ export { type ErasedPerson, type ErasureDeps, ErasureService } from './erasure.t
 export { type ExportSection, exportHeader, exportProfile } from './export.ts';
 export { INTERNAL_TRAIT, isCustomer } from './internal.ts';
 export { applyMessage, mergeProfiles, newProfile, traitsOf, traitValues } from './model.ts';
+export { type PurposeRouteOptions, purposeRoutes } from './purpose-routes.ts';
+export { PURPOSE_NAME, PurposeCatalog, type PurposeEntry } from './purposes.ts';
 export { type ProfileApiOptions, profileRoutes } from './routes.ts';
 export { privacyScreen } from './screen.ts';
 export {

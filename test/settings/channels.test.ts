@@ -235,7 +235,7 @@ describe('GET /api/consent-purposes', () => {
   it('lists the configured purposes with the channels that need each', async () => {
     const answer = await server.adminRequest('GET', '/api/consent-purposes');
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ configuredBy: 'RAPPORT_CONSENT_PURPOSES', editable: false });
+    expect(answer.body).toMatchObject({ configuredBy: 'RAPPORT_CONSENT_PURPOSES', editable: true });
     const byPurpose = Object.fromEntries(
       answer.body.purposes.map((p: { purpose: string }) => [p.purpose, p]),
     );

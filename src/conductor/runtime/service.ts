@@ -219,6 +219,19 @@ export class JourneyService {
     this.library = library;
   }
 
+  /** The journeys (not deleted) whose current version sends under this consent purpose. */
+  async purposeUses(purpose: string): Promise<string[]> {
+    const journeys = await this.conductor.store.listJourneys();
+    return journeys
+      .filter((journey) => journey.status !== 'deleted')
+      .filter((journey) =>
+        (journey.definition as JourneyDefinition).steps.some(
+          (step) => step.type === 'send' && step.purpose.toLowerCase() === purpose.toLowerCase(),
+        ),
+      )
+      .map((journey) => `journey ${(journey.definition as JourneyDefinition).name ?? journey.journeyId}`);
+  }
+
   /** Every send step, in every journey not deleted, that names a library template. */
   async templateUses(): Promise<TemplateUse[]> {
     const journeys = await this.conductor.store.listJourneys();

@@ -10,6 +10,7 @@ import {
   setToken,
   type TestSendResult,
 } from '../api.ts';
+import { ConsentPurposesCard } from '../components/ConsentPurposesCard.tsx';
 import { Card, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { when } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -181,52 +182,6 @@ const ADMIN_TOKENS: CredentialKind<AdminToken> = {
     return token.current === true;
   },
 };
-
-function ConsentPurposes() {
-  const purposes = useApi(() => api.consentPurposes(), []);
-  return (
-    <Card title="Consent purposes" id="purposes">
-      {purposes.error ? <ErrorNote error={purposes.error} /> : null}
-      {!purposes.data && !purposes.error ? <Loading /> : null}
-      {purposes.data ? (
-        <>
-          <p className="small muted">
-            Set with <code>{purposes.data.configuredBy}</code> (comma-separated; docs/privacy.md) and read at
-            start: change the variable and restart to add one.
-          </p>
-          <table>
-            <thead>
-              <tr>
-                <th>Purpose</th>
-                <th>Needed by</th>
-              </tr>
-            </thead>
-            <tbody>
-              {purposes.data.purposes.map((row) => (
-                <tr key={row.purpose}>
-                  <td>
-                    <code>{row.purpose}</code>
-                    {row.configured ? null : (
-                      <span className="badge failed" title="needed but not in the list: no one can grant it">
-                        not configured
-                      </span>
-                    )}
-                  </td>
-                  <td className="small">{row.usedBy.length > 0 ? row.usedBy.join('; ') : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <ul className="small">
-            {purposes.data.rules.map((rule) => (
-              <li key={rule}>{rule}</li>
-            ))}
-          </ul>
-        </>
-      ) : null}
-    </Card>
-  );
-}
 
 function describeChannel(channel: ChannelInfo): string {
   if (channel.transport === 'smtp') {
@@ -610,7 +565,7 @@ export default function Settings() {
         </Can>
         <Channels />
         <Policy />
-        <ConsentPurposes />
+        <ConsentPurposesCard />
       </div>
     </>
   );
