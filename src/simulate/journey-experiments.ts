@@ -253,6 +253,16 @@ export const DEMO_JOURNEY_PLANTS: readonly PlantedJourney[] = [
   },
 ];
 
+/** The processors' summed lag behind the log head (GET /api/status), undefined if unknown. */
+async function processorLag(options: JourneyPlantOptions): Promise<number | undefined> {
+  const status = await admin(options, 'GET', '/api/status');
+  const processors = (status.body?.processors ?? {}) as Record<string, { lag?: unknown }>;
+  const lags = Object.values(processors).map((p) => Number(p.lag));
+  return status.status === 200 && lags.length > 0 && lags.every(Number.isFinite)
+    ? lags.reduce((a, b) => a + b, 0)
+    : undefined;
+}
+
 export interface JourneyPlantOptions {
   url: string;
   writeKey: string;
@@ -260,7 +270,7 @@ export interface JourneyPlantOptions {
   /** Identified people (their profiles exist): each is made eligible for every planted journey. */
   userIds: readonly string[];
   seed: number;
-  /** How long to wait for the journeys to place everyone and send (default 5 minutes). */
+  /** How long to wait without progress (a person placed, the processors' lag falling) (default 5 minutes). */
   timeoutMs?: number;
 }
 
@@ -282,15 +292,22 @@ async function admin(
   method: string,
   path: string,
   body?: unknown,
+  retry: DemoFetchOptions = {},
 ) {
-  const response = await fetch(new URL(path, options.url), {
-    method,
-    headers: {
-      authorization: `Bearer ${options.adminToken}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  // Retried on a connection reset or an overloaded answer when repeating cannot act twice
+  // (admin-fetch.ts).
+  const response = await demoFetch(
+    new URL(path, options.url),
+    {
+      method,
+      headers: {
+        authorization: `Bearer ${options.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
+    retry,
+  );
   // biome-ignore lint/suspicious/noExplicitAny: the demo reads whatever JSON the API answers
   return { status: response.status, body: (await response.json().catch(() => null)) as any };
 }
@@ -389,7 +406,14 @@ function sendsEmail(plant: PlantedJourney, arm: string): boolean {
 export async function plantJourneyExperiments(options: JourneyPlantOptions): Promise<JourneyPlantTruth> {
   await ensureDemoEmailChannel(options);
   for (const plant of DEMO_JOURNEY_PLANTS) {
-    const saved = await admin(options, 'POST', '/api/journeys', plant.journey);
+    const saved = await admin(options, 'POST', '/api/journeys', plant.journey, {
+      landed: async () => {
+        const made = await demoFetch(new URL(`/api/journeys/${plant.journey.id}`, options.url), {
+          headers: { authorization: `Bearer ${options.adminToken}` },
+        });
+        return made.status === 200 ? made : undefined;
+      },
+    });
     if (
       saved.status !== 201 &&
       (await admin(options, 'GET', `/api/journeys/${plant.journey.id}`)).status !== 200
@@ -409,10 +433,22 @@ export async function plantJourneyExperiments(options: JourneyPlantOptions): Pro
 
   // Wait until every person has been placed in every split and each email of their arms has
   // been sent or dropped, then read their arms and what reached them.
-  const deadline = Date.now() + (options.timeoutMs ?? 300_000);
+  // The timeout counts from the last progress, not from the start: on a large or loaded
+  // instance the processors first work through the whole history sent before, which may take
+  // longer than the timeout while their lag keeps falling.
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  let deadline = Date.now() + timeoutMs;
+  let lastLag = Number.POSITIVE_INFINITY;
+  let lagCheckedAt = 0;
   const placed = new Map<string, Placed>();
   const emails = new Map<string, Map<string, Sent | null>>();
   const wait = async (userId: string, what: string) => {
+    if (Date.now() - lagCheckedAt > 5_000) {
+      lagCheckedAt = Date.now();
+      const lag = await processorLag(options);
+      if (lag !== undefined && lag < lastLag) deadline = Date.now() + timeoutMs;
+      if (lag !== undefined) lastLag = lag;
+    }
     if (Date.now() > deadline) throw new Error(`the planted journeys did not ${what} ${userId} in time`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   };
