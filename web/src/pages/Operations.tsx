@@ -5,6 +5,7 @@
 // confirmation. docs/tracking-api.md, docs/quarantine.md.
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { Can } from '../access.tsx';
+import { BulkExportCard } from '../components/Downloads.tsx';
 import { Card, Empty, ErrorNote, LoadStatus, PageHeader, Pager } from '../components/ui.tsx';
 import { duration, num, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -535,6 +536,7 @@ export default function Operations() {
         <DeadLetters />
         <Quarantine />
         <IngestLog />
+        <BulkExportCard />
       </div>
     </>
   );

@@ -2,6 +2,7 @@ import { type FormEvent, useRef, useState } from 'react';
 import { Can } from '../access.tsx';
 import { api, download, type ErasureJob, type Profile360 } from '../api.ts';
 import { LoyaltyLedger } from '../components/LoyaltyLedger.tsx';
+import { SurveyLink } from '../components/SurveyLink.tsx';
 import { traitOrigin } from '../components/trait-origin.ts';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
 import { num, pct, show, when } from '../format.ts';
@@ -598,6 +599,7 @@ export default function Person(props: { id: string; onGone: () => void }) {
         </Card>
         <Card title="Survey answers" id="surveys">
           <Surveys profileId={p.profileId} />
+          <SurveyLink profileId={p.profileId} />
         </Card>
         <Card title="Timeline" id="timeline">
           <Timeline profileId={p.profileId} />

@@ -9,6 +9,7 @@ import {
   type SegmentWhy,
 } from '../api.ts';
 import { ConditionEditor } from '../components/ConditionEditor.tsx';
+import { MembersCsvButton } from '../components/Downloads.tsx';
 import { PersonLink, personLabel } from '../components/PersonLink.tsx';
 import { blank, type Condition, combine, fromRule } from '../components/rule-form.ts';
 import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
@@ -533,6 +534,7 @@ function Detail(props: { id: string }) {
           <History id={s.id} />
         </Card>
         <Card title="Members" id="members" wide>
+          <MembersCsvButton segmentId={props.id} />
           {members.error ? <ErrorNote error={members.error} /> : null}
           {members.data ? (
             <table>
