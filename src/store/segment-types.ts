@@ -123,6 +123,11 @@ export interface SegmentChanges {
    * before this commit's stageHistory is written (a late event re-dated it).
    */
   replaceStageHistory?: Array<{ funnelId: string; profileId: string }>;
+  /**
+   * Profiles whose whole membership history of a segment is replaced: their earlier rows are
+   * deleted before this commit's history is written (a late event re-dated it).
+   */
+  replaceMembershipHistory?: Array<{ segmentId: string; profileId: string }>;
   outbox: SegmentOutboxEntry[];
   /** Processor records to set in the same transaction. */
   meta: Record<string, unknown>;

@@ -3,7 +3,11 @@
 //  - changes of a funnel at one instant are one change: a page view and a product view at a
 //    person's first instant make them interested, with no stay in awareness of no length
 //    (which the funnel report would count as a completed stay), whether the two events arrive
-//    in one step of the processor or in two.
+//    in one step of the processor or in two;
+//  - a late event (older than the person's last evaluation, as an import in parallel requests
+//    sends them) dates the person's segment membership history and stage history again from
+//    their events: entries, a window's exit and re-entry at the instants they happened, and the
+//    membership's `since`; the events Rapport already emitted keep their times.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { TestClock } from '../../src/pipeline/index.ts';
 import { openSegmentStore, type SegmentStore } from '../../src/store/index.ts';
@@ -106,5 +110,48 @@ for (const engine of ENGINES)
       const interest = report.stages.find((s: { id: string }) => s.id === 'interest');
       expect(interest.completedStays).toBe(2);
       expect(interest.medianTimeInStageMs).toBe(DAY);
+    }, 120_000);
+
+    it('dates membership and stage history again from the events when a late event arrives', async () => {
+      const segment = await server.adminRequest('POST', '/api/segments', {
+        id: 'recent-buyers',
+        text: 'performed "Order Completed" in last 2 days',
+      });
+      expect(segment.status).toBe(201);
+      await settle();
+      const order = (day: number) => ({
+        type: 'track',
+        userId: 'cat',
+        event: 'Order Completed',
+        messageId: `cat-order-${day}`,
+        timestamp: at(day),
+      });
+      // The order of day 4 arrives first; the order of day 1 arrives after it was evaluated.
+      await send([order(4)]);
+      await send([order(1)]);
+      const profileId = await profileOf('cat');
+      const history = (await store.historyOf('recent-buyers', profileId)).map(({ change, at }) => ({
+        change,
+        at,
+      }));
+      // In truth: a buyer from day 1, out when the window ended on day 3, back on day 4.
+      expect(history).toEqual([
+        { change: 'entered', at: at(1) },
+        { change: 'exited', at: at(3) },
+        { change: 'entered', at: at(4) },
+      ]);
+      const members = (await server.admin('/api/segments/recent-buyers/members')).body;
+      const cat = members.members.find((m: { profileId: string }) => m.profileId === profileId);
+      expect(cat.since).toBe(at(4));
+      // A second order: relationship, at the order that made it second.
+      expect(await stagesOf('cat')).toEqual([
+        { fromStage: null, toStage: 'action', at: at(1) },
+        { fromStage: 'action', toStage: 'relationship', at: at(4) },
+      ]);
+      // The Segment Entered already emitted (at day 4, when Rapport learned of it) stands.
+      const entered = await server.admin(
+        `/api/profiles/${profileId}/events?name=${encodeURIComponent('Segment Entered')}`,
+      );
+      expect(entered.body.items.map((e: { timestamp: string }) => e.timestamp)).toEqual([at(4)]);
     }, 120_000);
   });

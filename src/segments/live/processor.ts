@@ -21,7 +21,9 @@ import { lookupOwners, PROFILES_PROCESSOR, WAREHOUSE_PROCESSOR } from '../../pip
 import {
   type EventStore,
   emptyChanges,
+  type HistoryRow,
   type LogRecord,
+  type MemberRow,
   type ProfileStateRow,
   SEGMENTS_PROCESSOR,
   type SegmentChanges,
@@ -421,7 +423,8 @@ async function applyRecords(
     )
       late.add(profileId);
   }
-  if (late.size > 0 && model.funnels.length > 0) await redateStages(ctx, work, [...late], offset);
+  if (late.size > 0 && (model.funnels.length > 0 || model.segments.length > 0))
+    await redateStages(ctx, work, [...late], offset);
   if (eventTimes.length > 0) {
     const clock = readEventClock(await ctx.store.getMeta(EVENT_CLOCK_META));
     work.changes.meta[EVENT_CLOCK_META] = advanceEventClock(clock, eventTimes, nowMs, wallNow(ctx));
@@ -431,12 +434,14 @@ async function applyRecords(
 }
 
 /**
- * The stage changes of people who received a late event (or were merged with another profile),
- * derived again from their whole history up to `offset` (stage-history.ts), so each change is
- * dated by the event that made it rather than by the later evaluation the late event followed. As in a build, only where the
- * history ends in the stage the live evaluation reached (rules reading consent, computed
- * properties or segments keep the live records). The Lifecycle Stage Changed events already
- * emitted keep their times: they said when Rapport learned of the change.
+ * The stage changes and segment memberships of people who received a late event (or were
+ * merged with another profile), derived again from their whole history up to `offset`
+ * (stage-history.ts), so each change is dated by the event that made it rather than by the later
+ * evaluation the late event followed. As in a build, only where the history ends where the live
+ * evaluation does (rules reading consent, computed properties or segments keep the live
+ * records). The merged profiles' rows are replaced too (the survivor's history covers them).
+ * The Lifecycle Stage Changed and Segment Entered/Exited events already emitted keep their
+ * times: they are facts of what Rapport concluded and when (docs/segments.md, "Late events").
  */
 async function redateStages(
   ctx: SegmentsStepContext,
@@ -448,50 +453,102 @@ async function redateStages(
   for (const merge of await ctx.state.mergesOf(profileIds))
     if (merge.outcome === 'merged' && owners.get(merge.winnerId) === merge.winnerId)
       owners.set(merge.loserId, merge.winnerId);
-  const funnels = buildModel([], work.model.funnels);
-  const history = await historyOfProfiles(ctx, funnels, owners, offset);
-  const { changes } = work;
-  const replaced = new Set<string>();
-  const redated: StageHistoryRow[] = [];
-  const stages: StageRow[] = [];
+  const model = work.model;
+  const history = await historyOfProfiles(ctx, model, owners, offset);
+  const stages = new Redated<StageHistoryRow, StageRow>();
+  const memberships = new Redated<HistoryRow, MemberRow>();
   for (const profileId of profileIds) {
     const row = work.states.get(profileId);
     if (!row) continue;
     const state = row.state as ProfileSegmentState;
     const atMs = row.evaluatedAt ?? ctx.now().getTime();
-    const derived = deriveStageHistory(funnels, state.firstSeenMs, history.get(profileId) ?? [], atMs);
-    for (const funnel of funnels.funnels) {
+    const derived = deriveStageHistory(model, state.firstSeenMs, history.get(profileId) ?? [], atMs);
+    const storedIds = [...owners].filter(([, owner]) => owner === profileId).map(([stored]) => stored);
+    const at = (ms: number) => new Date(ms).toISOString();
+    for (const funnel of model.funnels) {
       const stage = state.facts[funnelFactKey(funnel.id)] as string | undefined;
       const transitions = derived.transitions.filter((t) => t.funnelId === funnel.id);
       if (transitions.length === 0 || derived.stageOf(funnel.id) !== stage) continue;
-      // A merged profile's stays are the survivor's now, derived from its events too: its own
-      // rows (ended "merged" at the merge) would count its last stage as left.
-      for (const [storedId, owner] of owners)
-        if (owner === profileId) replaced.add(pairKey(funnel.id, storedId));
-      for (const t of transitions)
-        redated.push({
-          funnelId: funnel.id,
-          profileId,
-          fromStage: t.from,
-          toStage: t.to,
-          at: new Date(t.atMs).toISOString(),
-        });
-      const since = new Date((transitions.at(-1) as { atMs: number }).atMs).toISOString();
-      if (stage !== undefined) stages.push({ funnelId: funnel.id, profileId, stage, since });
+      const rows = transitions.map((t) => ({
+        funnelId: funnel.id,
+        profileId,
+        fromStage: t.from,
+        toStage: t.to,
+        at: at(t.atMs),
+      }));
+      const since = at((transitions.at(-1) as { atMs: number }).atMs);
+      stages.add(
+        funnel.id,
+        storedIds,
+        rows,
+        stage === undefined ? undefined : { funnelId: funnel.id, profileId, stage, since },
+      );
+    }
+    for (const segment of model.segments) {
+      const member = state.facts[factKey.segment(segment.id)] === true;
+      const changes = derived.memberships.filter((m) => m.segmentId === segment.id);
+      if (changes.length === 0 || derived.isMember(segment.id) !== member) continue;
+      const rows = changes.map((m) => ({
+        segmentId: segment.id,
+        profileId,
+        change: m.change,
+        at: at(m.atMs),
+        reason: m.causedBy
+          ? `event ${m.causedBy} changed whether the rule holds (dated again after a late event)`
+          : `a time window of the rule ${m.change === 'exited' ? 'expired' : 'opened'} (dated again after a late event)`,
+      }));
+      const entered = rows.filter((r) => r.change === 'entered').at(-1);
+      memberships.add(
+        segment.id,
+        storedIds,
+        rows,
+        member && entered
+          ? { segmentId: segment.id, profileId, since: entered.at, reason: entered.reason }
+          : undefined,
+      );
     }
   }
-  if (replaced.size === 0) return;
-  const kept = (row: { funnelId: string; profileId: string }) =>
-    !replaced.has(pairKey(row.funnelId, row.profileId));
-  changes.stageHistory = [...changes.stageHistory.filter(kept), ...redated];
-  changes.setStages = [...changes.setStages.filter(kept), ...stages];
-  changes.replaceStageHistory = [
-    ...(changes.replaceStageHistory ?? []),
-    ...[...replaced].map((key) => {
-      const [funnelId, profileId] = key.split('\u0000') as [string, string];
-      return { funnelId, profileId };
-    }),
-  ];
+  const { changes } = work;
+  if (stages.replaced.size > 0) {
+    const kept = (row: { funnelId: string; profileId: string }) =>
+      !stages.replaced.has(pairKey(row.funnelId, row.profileId));
+    changes.stageHistory = [...changes.stageHistory.filter(kept), ...stages.rows];
+    changes.setStages = [...changes.setStages.filter(kept), ...stages.current];
+    changes.replaceStageHistory = [
+      ...(changes.replaceStageHistory ?? []),
+      ...stages.pairs((funnelId, profileId) => ({ funnelId, profileId })),
+    ];
+  }
+  if (memberships.replaced.size > 0) {
+    const kept = (row: { segmentId: string; profileId: string }) =>
+      !memberships.replaced.has(pairKey(row.segmentId, row.profileId));
+    changes.history = [...changes.history.filter(kept), ...memberships.rows];
+    changes.addMembers = [...changes.addMembers.filter(kept), ...memberships.current];
+    changes.replaceMembershipHistory = [
+      ...(changes.replaceMembershipHistory ?? []),
+      ...memberships.pairs((segmentId, profileId) => ({ segmentId, profileId })),
+    ];
+  }
+}
+
+/** Histories derived again, per (funnel or segment, stored profile id) they replace. */
+class Redated<Row, Current> {
+  readonly replaced = new Set<string>();
+  readonly rows: Row[] = [];
+  readonly current: Current[] = [];
+
+  add(key: string, storedIds: string[], rows: Row[], current: Current | undefined): void {
+    for (const stored of storedIds) this.replaced.add(pairKey(key, stored));
+    this.rows.push(...rows);
+    if (current) this.current.push(current);
+  }
+
+  pairs<T>(make: (key: string, profileId: string) => T): T[] {
+    return [...this.replaced].map((pair) => {
+      const [key, profileId] = pair.split('\u0000') as [string, string];
+      return make(key, profileId);
+    });
+  }
 }
 
 const pairKey = (funnelId: string, profileId: string) => `${funnelId}\u0000${profileId}`;

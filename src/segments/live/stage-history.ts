@@ -4,7 +4,12 @@
 // each event's time and of each window's expiry in between, as the realtime processor would
 // have stamped them had the funnel been on all along. Pure.
 import { applyEvent } from '../incremental/apply.ts';
-import { emptyProfileState, type ProfileSegmentState, type SegmentEvent } from '../incremental/state.ts';
+import {
+  emptyProfileState,
+  factKey,
+  type ProfileSegmentState,
+  type SegmentEvent,
+} from '../incremental/state.ts';
 import { evaluateProfile, funnelFactKey, type LiveModel } from './model.ts';
 
 export interface StageTransition {
@@ -14,10 +19,22 @@ export interface StageTransition {
   atMs: number;
 }
 
+/** A segment entered or left, and what made it: an event (its messageId) or a window's end. */
+export interface MembershipTransition {
+  segmentId: string;
+  change: 'entered' | 'exited';
+  atMs: number;
+  causedBy: string | null;
+}
+
 export interface DerivedStages {
   transitions: StageTransition[];
+  /** The segments' entries and exits, in time order (a model with segments). */
+  memberships: MembershipTransition[];
   /** Where the history leaves each funnel at `nowMs` (absent: no stage). */
   stageOf: (funnelId: string) => string | undefined;
+  /** Whether the history leaves the person in the segment at `nowMs`. */
+  isMember: (segmentId: string) => boolean;
 }
 
 /** A change of one funnel's stage: from where to where. */
@@ -67,12 +84,15 @@ export function deriveStageHistory(
   nowMs: number,
 ): DerivedStages {
   const transitions: StageTransition[] = [];
+  const memberships: MembershipTransition[] = [];
   let state: ProfileSegmentState = emptyProfileState();
   let next: number | null = null;
-  const evaluateAt = (atMs: number) => {
+  const evaluateAt = (atMs: number, causedBy: string | null = null) => {
     const outcome = evaluateProfile(model, state, new Date(atMs));
     state = outcome.state;
     for (const stage of outcome.stages) appendStageTransition(transitions, { ...stage, atMs });
+    for (const { segment, change } of outcome.memberships)
+      memberships.push({ segmentId: segment.id, change, atMs, causedBy });
     next = outcome.nextCheckAt;
   };
   const expireUpTo = (limitMs: number) => {
@@ -93,12 +113,14 @@ export function deriveStageHistory(
   for (const { event, atMs } of ordered) {
     expireUpTo(atMs);
     state = applyEvent(model.plan, state, event);
-    evaluateAt(atMs);
+    evaluateAt(atMs, event.messageId);
   }
   expireUpTo(nowMs);
   const final = state;
   return {
     transitions,
+    memberships,
     stageOf: (funnelId) => final.facts[funnelFactKey(funnelId)] as string | undefined,
+    isMember: (segmentId) => final.facts[factKey.segment(segmentId)] === true,
   };
 }

@@ -180,6 +180,12 @@ class PostgresSegmentEngine implements SegmentEngine {
           members.map((m) => storableText(m.reason)),
         ],
       );
+    await this.dropPairs(
+      db,
+      t.history,
+      'segment_id',
+      (changes.replaceMembershipHistory ?? []).map((m) => [m.segmentId, m.profileId]),
+    );
     if (changes.history.length > 0)
       await db.query(
         `INSERT INTO ${t.history} (segment_id, profile_id, change, at, reason)

@@ -122,6 +122,8 @@ class SqliteSegmentEngine implements SegmentEngine {
     for (const m of changes.removeMembers) dropMember.run(m.segmentId, m.profileId);
     const putMember = db.prepare('INSERT OR REPLACE INTO segment_members VALUES (?, ?, ?, ?)');
     for (const m of changes.addMembers) putMember.run(m.segmentId, m.profileId, m.since, m.reason);
+    const dropHistory = db.prepare('DELETE FROM segment_history WHERE segment_id = ? AND profile_id = ?');
+    for (const m of changes.replaceMembershipHistory ?? []) dropHistory.run(m.segmentId, m.profileId);
     const putHistory = db.prepare(
       'INSERT INTO segment_history (segment_id, profile_id, change, at, reason) VALUES (?, ?, ?, ?, ?)',
     );
