@@ -2,7 +2,7 @@
 // named by subsystem, an HTTP status, and a kind: the user's mistake (fix the input), an
 // operational fault (retry later, page someone), or a bug (report it).
 
-export { errorSchema, Nullable, StringEnum } from './schema.ts';
+export { errorSchema, Nullable, StringEnum, type Typed } from './schema.ts';
 
 export type ErrorKind = 'user' | 'operational' | 'bug';
 

@@ -1,8 +1,9 @@
 // Profile routes of the admin API: the 360 view, list and search, the event timeline,
 // consent, erasure (GDPR art. 17) and export (art. 15, 20). Handlers call the profiles door.
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
-import { errorSchema, RapportError } from '../errors/index.ts';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { errorSchema, RapportError, type Typed } from '../errors/index.ts';
 import type { IdentityConfig } from '../identity/index.ts';
 import {
   type ErasureJob,
@@ -22,12 +23,14 @@ import {
   erasureJobSchema,
   exportSchema,
   idParams,
+  lookupQuery,
   profileListQuery,
   profileListSchema,
+  profileQuery,
   profileSchema,
   timelineQuery,
   timelineSchema,
-} from './route-schemas.ts';
+} from './schema.ts';
 import { profileTimeline, searchProfiles } from './search.ts';
 import { buildProfileView, lookupProfileId, survivorOf } from './view.ts';
 
@@ -48,13 +51,16 @@ export interface ProfileApiOptions {
 
 const LOOKUP_FIELDS = { userId: 'user_id', anonymousId: 'anonymous_id', email: 'email' } as const;
 
+/** The export is streamed JSON (exportProfile writes it, past the serializer); exportSchema documents it. */
+const exportAnswer: Typed<Readable> & typeof exportSchema = Type.Unsafe(exportSchema) as never;
+
 /** The job without the identifiers it keeps while running. */
 function publicJob(job: ErasureJob): Omit<ErasureJob, 'work'> {
   const { work: _identifiers, ...rest } = job;
   return rest;
 }
 
-export async function profileRoutes(app: FastifyInstance, options: ProfileApiOptions): Promise<void> {
+export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async (app, options) => {
   const { state, pipeline, erasure } = options;
   const security = [{ adminToken: [] }];
   const purposes = options.consentPurposes;
@@ -89,18 +95,19 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       },
     },
     async (request) => {
-      const query = request.query as Record<string, string | number | undefined>;
+      const query = request.query;
       const traits: Record<string, string> = {};
+      // trait.NAME=value pairs arrive beside the named fields (the schema's patternProperties).
       for (const [key, value] of Object.entries(query)) {
         if (key.startsWith('trait.') && typeof value === 'string') traits[key.slice(6)] = value;
       }
       return searchProfiles(state, options.identity, {
-        ...(typeof query.q === 'string' ? { q: query.q } : {}),
+        ...(query.q !== undefined ? { q: query.q } : {}),
         ...(Object.keys(traits).length > 0 ? { traits } : {}),
-        ...(typeof query.lastSeenAfter === 'string' ? { lastSeenAfter: query.lastSeenAfter } : {}),
-        ...(typeof query.lastSeenBefore === 'string' ? { lastSeenBefore: query.lastSeenBefore } : {}),
-        ...(typeof query.cursor === 'string' ? { cursor: query.cursor } : {}),
-        limit: Number(query.limit ?? 50),
+        ...(query.lastSeenAfter !== undefined ? { lastSeenAfter: query.lastSeenAfter } : {}),
+        ...(query.lastSeenBefore !== undefined ? { lastSeenBefore: query.lastSeenBefore } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        limit: query.limit ?? 50,
       });
     },
   );
@@ -113,23 +120,16 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
         tags: ['profiles'],
         summary: 'Find a profile by userId, anonymousId or email',
         security,
-        querystring: {
-          type: 'object',
-          properties: {
-            userId: { type: 'string' },
-            anonymousId: { type: 'string' },
-            email: { type: 'string' },
-          },
-        },
+        querystring: lookupQuery,
         response: { 200: profileSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const query = request.query as Partial<Record<keyof typeof LOOKUP_FIELDS, string>>;
+      const query = request.query;
       const field = (Object.keys(LOOKUP_FIELDS) as (keyof typeof LOOKUP_FIELDS)[]).find((f) => query[f]);
-      if (!field)
+      const raw = field && query[field];
+      if (!field || !raw)
         throw new RapportError('RAPPORT_API_BAD_REQUEST', 'give one of userId, anonymousId or email');
-      const raw = query[field] as string;
       const value = field === 'email' ? raw.trim().toLowerCase() : raw;
       const profileId = await lookupProfileId(state, { kind: LOOKUP_FIELDS[field], value });
       const view = profileId
@@ -151,16 +151,13 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
           'A profile (360): traits with their source, identities, merges, consent, computed properties, latest events',
         security,
         params: idParams,
-        querystring: {
-          type: 'object',
-          properties: { events: { type: 'integer', minimum: 0, maximum: 200 } },
-        },
+        querystring: profileQuery,
         response: { 200: profileSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
-      const { events } = request.query as { events?: number };
+      const { id } = request.params;
+      const { events } = request.query;
       const view = await buildProfileView(state, pipeline, id, {
         eventLimit: events ?? 20,
         purposes,
@@ -186,16 +183,9 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
-      const query = request.query as {
-        name?: string;
-        type?: string;
-        from?: string;
-        to?: string;
-        cursor?: string;
-      };
-      const limit = (request.query as { limit?: number }).limit ?? 50;
-      const timeline = await profileTimeline(state, pipeline, id, { ...query, limit });
+      const { id } = request.params;
+      const { limit, ...filters } = request.query;
+      const timeline = await profileTimeline(state, pipeline, id, { ...filters, limit: limit ?? 50 });
       if (!timeline) throw await missing(id);
       return timeline;
     },
@@ -214,7 +204,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const view = await buildProfileView(state, pipeline, id, { eventLimit: 0, purposes });
       if (!view) throw await missing(id);
       const history = await state.consentHistoryOf([view.profileId, ...view.mergedFrom]);
@@ -237,10 +227,9 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
-      const body = request.body as { note?: string };
+      const { id } = request.params;
       if (!(await survivorOf(state, id))) throw await missing(id);
-      const change = await adminConsentChange(state, id, request.body, purposes, body.note);
+      const change = await adminConsentChange(state, id, request.body, purposes, request.body.note);
       await options.appendToLog([change.entry]);
       pipeline.wake();
       const { profileId, messageId } = change;
@@ -261,7 +250,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const { job, existing } = await erasure.request(id);
       reply.header('Location', `/api/erasure-jobs/${job.id}`);
       if (existing) request.log.info({ jobId: job.id }, 'erase of an already erased profile id');
@@ -282,7 +271,7 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
       },
     },
     async (request) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const job = await state.getErasureJob(id);
       if (!job) throw new RapportError('RAPPORT_API_NOT_FOUND', `no erasure job ${id}`);
       return publicJob(job);
@@ -298,11 +287,11 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
         summary: 'Everything held about the person as JSON (GDPR art. 15 and 20), streamed',
         security,
         params: idParams,
-        response: { 200: exportSchema, '4xx': errorSchema },
+        response: { 200: exportAnswer, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      const { id } = request.params as { id: string };
+      const { id } = request.params;
       const view = await exportHeader(state, pipeline, id, { purposes });
       if (!view) throw await missing(id);
       reply.header('content-disposition', `attachment; filename="profile-${view.profileId}.json"`);
@@ -311,4 +300,4 @@ export async function profileRoutes(app: FastifyInstance, options: ProfileApiOpt
         .send(Readable.from(exportProfile(state, pipeline, view, options.exportSections)));
     },
   );
-}
+};

@@ -1,10 +1,11 @@
 // Schemas of the profile, consent, erasure and export routes (request and response), the
-// source of their validation and of their part of the OpenAPI document.
-export const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', minLength: 1 } },
-  required: ['id'],
-} as const;
+// source of their validation, their types (through the type provider) and of their part of the
+// OpenAPI document. Requests are TypeBox; answers are JSON Schema, which the type provider reads
+// too. Only TypeBox is imported, so the dashboard's compiler can read this file (types only).
+import { Type } from '@sinclair/typebox';
+import { StringEnum } from '../errors/schema.ts';
+
+export const idParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
 const consentStateSchema = { type: 'string', enum: ['granted', 'denied', 'unknown'] } as const;
 
@@ -34,36 +35,47 @@ export const profileListSchema = {
   },
 } as const;
 
-export const profileListQuery = {
-  type: 'object',
-  properties: {
-    q: {
-      type: 'string',
-      minLength: 1,
-      description:
-        'userId, anonymousId, email or profile id (exact); else a name (name, first_name, last_name or "first last")',
-    },
-    lastSeenAfter: { type: 'string', format: 'date-time' },
-    lastSeenBefore: { type: 'string', format: 'date-time' },
-    cursor: { type: 'string' },
-    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
-  },
-  patternProperties: {
-    '^trait\\.': { type: 'string', description: 'trait.plan=pro: the trait equals this value (as text)' },
-  },
-} as const;
+const pageLimit = () => Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }));
 
-export const timelineQuery = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    type: { type: 'string', enum: ['track', 'identify', 'page', 'screen', 'group', 'alias'] },
-    from: { type: 'string', format: 'date-time', description: 'inclusive' },
-    to: { type: 'string', format: 'date-time', description: 'exclusive' },
-    cursor: { type: 'string' },
-    limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+export const profileListQuery = Type.Object(
+  {
+    q: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'userId, anonymousId, email or profile id (exact); else a name (name, first_name, last_name or "first last")',
+      }),
+    ),
+    lastSeenAfter: Type.Optional(Type.String({ format: 'date-time' })),
+    lastSeenBefore: Type.Optional(Type.String({ format: 'date-time' })),
+    cursor: Type.Optional(Type.String()),
+    limit: pageLimit(),
   },
-} as const;
+  {
+    patternProperties: {
+      '^trait\\.': { type: 'string', description: 'trait.plan=pro: the trait equals this value (as text)' },
+    },
+  },
+);
+
+export const lookupQuery = Type.Object({
+  userId: Type.Optional(Type.String()),
+  anonymousId: Type.Optional(Type.String()),
+  email: Type.Optional(Type.String()),
+});
+
+export const profileQuery = Type.Object({
+  events: Type.Optional(Type.Integer({ minimum: 0, maximum: 200 })),
+});
+
+export const timelineQuery = Type.Object({
+  name: Type.Optional(Type.String()),
+  type: Type.Optional(StringEnum(['track', 'identify', 'page', 'screen', 'group', 'alias'])),
+  from: Type.Optional(Type.String({ format: 'date-time', description: 'inclusive' })),
+  to: Type.Optional(Type.String({ format: 'date-time', description: 'exclusive' })),
+  cursor: Type.Optional(Type.String()),
+  limit: pageLimit(),
+});
 
 export const timelineSchema = {
   type: 'object',
@@ -112,18 +124,13 @@ export const consentSchema = {
   },
 } as const;
 
-export const consentBody = {
-  type: 'object',
-  properties: {
-    purposes: {
-      type: 'object',
-      description: 'purpose: granted | denied | unknown (or true / false)',
-      additionalProperties: true,
-    },
-    note: { type: 'string', maxLength: 500 },
-  },
-  required: ['purposes'],
-} as const;
+export const consentBody = Type.Object({
+  purposes: Type.Object(
+    {},
+    { description: 'purpose: granted | denied | unknown (or true / false)', additionalProperties: true },
+  ),
+  note: Type.Optional(Type.String({ maxLength: 500 })),
+});
 
 export const consentAcceptedSchema = {
   type: 'object',
@@ -251,9 +258,11 @@ export const profileSchema = {
       },
     },
     lifecycleStage: {
-      type: ['object', 'null'],
       description: 'The stage in the primary funnel (lifecycle), null when none',
-      properties: { stage: { type: 'string' }, since: { type: 'string' } },
+      anyOf: [
+        { type: 'object', properties: { stage: { type: 'string' }, since: { type: 'string' } } },
+        { type: 'null' },
+      ],
     },
     stages: {
       type: 'array',
