@@ -251,7 +251,14 @@ describe('the template library', () => {
     );
     expect(mail?.subject).toBe('Welcome aboard, Ada');
     expect(mail?.text?.split('\n')[0]).toBe('Hi Ada, glad you are here.');
-    expect(profileId).toBeTruthy();
+    // The delivery event names the library template, for reports by template.
+    await server.settle();
+    const sent = await server.server.pipeline.eventsOf({
+      profileIds: [profileId],
+      limit: 10,
+      name: 'Email Sent',
+    });
+    expect(sent.map((e) => e.properties.template_id)).toEqual(['welcome-email']);
   });
 
   it('renders SMS with its segments and push with its deep link for a person; never cached', async () => {

@@ -16,6 +16,8 @@ export interface SendAction {
   channel: Channel | 'best';
   channels: readonly Channel[];
   template: MessageTemplate;
+  /** The library template the message was copied from (docs/templates.md); its id goes on the delivery events. */
+  templateCopiedFrom?: { id: string; version: number };
   /** The step's own address (a `webhook` send's receiver), added to the person's. */
   to?: SendAddress;
   offerId: string | undefined;

@@ -278,6 +278,7 @@ class Run {
       channel: step.channel,
       channels: chosen ? [chosen] : step.channel === 'best' ? (step.channels ?? []) : [step.channel],
       template: contentOf(step),
+      ...(step.templateCopiedFrom ? { templateCopiedFrom: step.templateCopiedFrom } : {}),
       ...(step.to ? { to: step.to } : {}),
       offerId: step.offerId,
       purpose: step.purpose,

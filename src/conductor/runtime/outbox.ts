@@ -353,6 +353,7 @@ function renderMessage(person: PersonFacts, row: OutboxRow, channel: string): Ou
     channel,
     ...(row.journeyId ? { journeyId: row.journeyId } : {}),
     ...(row.stepId ? { stepId: row.stepId } : {}),
+    ...(action.templateCopiedFrom ? { templateId: action.templateCopiedFrom.id } : {}),
     content,
     to: { ...addressOf(person), ...(action.to ?? {}) },
     ...(action.offerId ? { offerId: action.offerId } : {}),

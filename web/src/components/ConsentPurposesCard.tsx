@@ -116,7 +116,7 @@ export function ConsentPurposesCard() {
             What people can say yes or no to. <code>{purposes.data.configuredBy}</code> adds its purposes at
             start (docs/privacy.md); the rest are added here.
           </p>
-          <div className="table-scroll">
+          <div className="table-wrap">
             <table aria-label="Consent purposes">
               <thead>
                 <tr>

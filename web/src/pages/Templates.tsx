@@ -142,7 +142,7 @@ function Library(props: {
         </p>
       ) : null}
       {shown.length > 0 ? (
-        <div className="table-scroll">
+        <div className="table-wrap">
           <table aria-label="Templates">
             <thead>
               <tr>
@@ -244,7 +244,7 @@ function Versions(props: {
 }) {
   return (
     <Card title="Versions" wide id="template-versions">
-      <div className="table-scroll">
+      <div className="table-wrap">
         <table aria-label="Versions">
           <thead>
             <tr>
