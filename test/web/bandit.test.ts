@@ -1,7 +1,8 @@
 // The bandit on the Experiments page in a real browser against a real server, on a planted
 // placement (test/experiments/bandit-world.ts: three offers at 2%, 5.3% and 12% clicks over
 // four days): the planted best is named in words with its chance, each offer's row and each
-// day's traffic are the API's (and the planted counts), and the page passes axe.
+// day's traffic are the API's (and the planted counts), and the page passes axe. Also the
+// compare form: two arms' counts typed in, answered as the compare API does.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PLANTED, PLANTED_DAYS, plantedEvents } from '../experiments/bandit-world.ts';
@@ -97,5 +98,30 @@ describe.skipIf(reason !== null)('the bandit on the Experiments page in headless
     }
     await page.getByRole('img', { name: /^Share of each day's impressions per offer/ }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
+  }, 120_000);
+
+  it('compares two arms from counts typed in, as the compare API answers', async () => {
+    const form = page.getByRole('form', { name: 'Compare from counts' });
+    await form.getByLabel('Control: people').fill('1000');
+    await form.getByLabel('Control: conversions').fill('100');
+    await form.getByLabel('Variant: people').fill('1000');
+    await form.getByLabel('Variant: conversions').fill('130');
+    await form.getByRole('button', { name: 'Compare' }).click();
+    const text = await page.locator('#compare-answer').textContent();
+    const api = (
+      await server.adminRequest('POST', '/api/experiments/compare', {
+        type: 'proportion',
+        engine: 'frequentist',
+        control: { n: 1000, sum: 100 },
+        variant: { n: 1000, sum: 130 },
+      })
+    ).body;
+    // 13% against 10%: +30% relative, the point estimate by arithmetic.
+    expect(api.effect).toBeCloseTo(0.3, 10);
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+    expect(text).toContain('converts at 13.0% against 10.0%');
+    expect(text).toContain(`+30.0% relative (95% interval ${signed(api.ci[0])} to ${signed(api.ci[1])})`);
+    expect(text).toContain(`p = ${api.pValue.toFixed(3)}`);
+    expect(text).toContain(api.ci[0] > 0 ? 'the variant is better' : 'do not tell the arms apart');
   }, 120_000);
 });

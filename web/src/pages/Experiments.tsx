@@ -13,6 +13,7 @@ import {
   type HoldoutLift,
   type ProgrammeLift,
 } from '../api.ts';
+import { CompareCounts } from '../components/CompareCounts.tsx';
 import { Card, Empty, ErrorNote, Loading, LoadStatus, PageHeader } from '../components/ui.tsx';
 import { num, pct } from '../format.ts';
 import { useApi } from '../hooks.ts';
@@ -883,6 +884,7 @@ export default function Experiments() {
         </Card>
         <ProgrammeLiftCard />
         <BanditCard />
+        <CompareCounts />
         <NewExperiment
           onSaved={(id) => {
             setSelected(id);
