@@ -199,6 +199,13 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
       templateCopiedFrom: { id: 'welcome-email', version: 2 },
     });
     expect(send.templateVersion).toBeUndefined();
+    // The code view's message fields say where this message comes from instead of offering
+    // fields whose edits the next save would replace.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('tab', { name: 'Code view (JSON)' }).click();
+    await expect(page.locator('#editor').getByTestId('library-message').textContent()).resolves.toContain(
+      'library template welcome-email, version 2 as copied at the last save',
+    );
 
     expect((await track(server, '/v1/track', { userId: 'u-ada', event: 'Signed Up' })).status).toBe(200);
     const [mail] = await eventually(

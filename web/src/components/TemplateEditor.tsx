@@ -10,6 +10,8 @@ interface SendStep {
   type: 'send';
   channel?: string;
   template?: { subject?: string; body?: string; html?: string };
+  templateId?: string;
+  templateCopiedFrom?: { id: string; version: number };
 }
 
 function sendStepsOf(text: string): SendStep[] | undefined {
@@ -75,32 +77,47 @@ export function TemplateEditor(props: { text: string; onChange: (text: string) =
           </option>
         ))}
       </select>
-      <label htmlFor="template-subject">Subject</label>
-      <input
-        id="template-subject"
-        value={template.subject ?? ''}
-        onChange={(e) => set('subject')(e.target.value)}
-      />
-      <label htmlFor="template-text">Text (the SMS, the push, the email's text part)</label>
-      <textarea
-        id="template-text"
-        rows={4}
-        value={template.body ?? ''}
-        onChange={(e) => set('body')(e.target.value)}
-      />
-      <label htmlFor="template-html">
-        HTML for email (or an MJML document, for a layout that fits phones)
-      </label>
-      <textarea
-        id="template-html"
-        rows={6}
-        spellCheck={false}
-        value={template.html ?? ''}
-        onChange={(e) => set('html')(e.target.value)}
-      />
-      <p className="small muted">
-        Write <code>{'{{ traits.first_name }}'}</code> for a person's value; links in the HTML are tracked.
-      </p>
+      {step.templateId !== undefined ? (
+        <p className="small" data-testid="library-message">
+          This message is the library template <code>{step.templateId}</code>
+          {step.templateCopiedFrom
+            ? `, version ${step.templateCopiedFrom.version} as copied at the last save`
+            : ''}
+          . Edit it on the Templates page; saving this journey takes its latest version unless the step pins
+          one (<code>templateVersion</code>).
+        </p>
+      ) : null}
+      {step.templateId !== undefined ? null : (
+        <>
+          <label htmlFor="template-subject">Subject</label>
+          <input
+            id="template-subject"
+            value={template.subject ?? ''}
+            onChange={(e) => set('subject')(e.target.value)}
+          />
+          <label htmlFor="template-text">Text (the SMS, the push, the email's text part)</label>
+          <textarea
+            id="template-text"
+            rows={4}
+            value={template.body ?? ''}
+            onChange={(e) => set('body')(e.target.value)}
+          />
+          <label htmlFor="template-html">
+            HTML for email (or an MJML document, for a layout that fits phones)
+          </label>
+          <textarea
+            id="template-html"
+            rows={6}
+            spellCheck={false}
+            value={template.html ?? ''}
+            onChange={(e) => set('html')(e.target.value)}
+          />
+          <p className="small muted">
+            Write <code>{'{{ traits.first_name }}'}</code> for a person's value; links in the HTML are
+            tracked.
+          </p>
+        </>
+      )}
       <div className="row">
         <div>
           <label htmlFor="template-sample">Preview as first name</label>
