@@ -229,4 +229,23 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     await page.getByText('template Welcome email is used by Welcome by template', { exact: false }).waitFor();
     expect((await server.admin('/api/templates/welcome-email')).status).toBe(200);
   });
+
+  it('after an edit, updates the journey that takes the latest to the new version in one click', async () => {
+    await editor().getByLabel('Subject').fill('Welcome to the shop, {{ traits.first_name }}');
+    await page.getByRole('button', { name: 'Save as a new version' }).click();
+    await expect(status()).resolves.toBe('Saved Welcome email as version 3.');
+    // Saved journeys keep what they copied until they are saved again.
+    const before = (await server.admin('/api/journeys/welcome-by-template')).body;
+    expect(
+      before.definition.steps.find((s: { type: string }) => s.type === 'send').templateCopiedFrom.version,
+    ).toBe(2);
+    await page.getByRole('button', { name: 'Update Welcome by template to version 3' }).click();
+    await expect(status()).resolves.toBe('Welcome by template now sends version 3.');
+    const after = (await server.admin('/api/journeys/welcome-by-template')).body;
+    expect(after.version).toBe(before.version + 1);
+    const send = after.definition.steps.find((s: { type: string }) => s.type === 'send');
+    expect(send.templateCopiedFrom).toEqual({ id: 'welcome-email', version: 3 });
+    expect(send.template.subject).toBe('Welcome to the shop, {{ traits.first_name }}');
+    expect(await page.getByRole('button', { name: /^Update Welcome by template/ }).count()).toBe(0);
+  });
 });

@@ -107,6 +107,23 @@ function draftOf(template: LibraryTemplate): Draft {
   };
 }
 
+/** The journeys that take the latest version at each save but were saved before the latest. */
+function behind(template: LibraryTemplate) {
+  const seen = new Set<string>();
+  return template.usedBy.filter((use) => {
+    if (use.pinnedVersion !== null || (use.copiedVersion ?? 0) >= template.latestVersion) return false;
+    if (seen.has(use.journeyId)) return false;
+    seen.add(use.journeyId);
+    return true;
+  });
+}
+
+/** Publishes a journey's next version unchanged: the server copies each template's latest in. */
+async function republish(journeyId: string): Promise<void> {
+  const current = await api.journey(journeyId);
+  await api.saveJourney({ ...current.definition, version: current.version + 1 });
+}
+
 function usedByText(template: LibraryTemplate): string {
   if (template.usedBy.length === 0) return 'no journey';
   return [...new Set(template.usedBy.map((use) => use.journeyName))].join(', ');
@@ -603,6 +620,26 @@ export default function Templates() {
                 . A journey takes a new version when it is saved again, unless it pins one.
               </p>
             ) : null}
+            {current
+              ? behind(current).map((use) => (
+                  <button
+                    key={use.journeyId}
+                    type="button"
+                    disabled={!writable}
+                    onClick={() =>
+                      void act(
+                        async () => {
+                          await republish(use.journeyId);
+                          return templatesApi.get(current.id);
+                        },
+                        () => `${use.journeyName} now sends version ${current.latestVersion}.`,
+                      )
+                    }
+                  >
+                    Update {use.journeyName} to version {current.latestVersion}
+                  </button>
+                ))
+              : null}
           </form>
           {saveError ? <ErrorNote error={saveError} /> : null}
         </Card>
