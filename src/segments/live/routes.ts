@@ -1,10 +1,28 @@
 // Admin routes for segments and funnels (docs/segments.md, "API"). Handlers call the
 // SegmentService; none touches a driver.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import type { CredentialCache } from '../../auth/index.ts';
 import { errorSchema } from '../../errors/index.ts';
 import { addPathRoutes } from '../../paths/index.ts';
 import type { EventReader, SegmentStore, StateStore, StorageLocation } from '../../store/index.ts';
+import {
+  anyObject,
+  anyObjectAnswer,
+  FunnelBody,
+  FunnelReportQuery,
+  HISTORY_DAYS,
+  MemberParams,
+  MembersQuery,
+  memberSchema,
+  PreviewQuery,
+  pointSchema,
+  SegmentHistoryQuery,
+  SegmentIdParams,
+  SegmentInput,
+  SegmentListQuery,
+  segmentSchema,
+} from '../schema.ts';
 import { SegmentService } from './service.ts';
 
 export interface SegmentRouteOptions {
@@ -19,47 +37,7 @@ export interface SegmentRouteOptions {
   clock?: { now(): Date } | undefined;
 }
 
-const ruleInput = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    rule: {},
-    text: { type: 'string' },
-  },
-  additionalProperties: false,
-} as const;
-const segmentSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    name: { type: 'string' },
-    rule: { type: 'object', additionalProperties: true },
-    text: { type: 'string' },
-    version: { type: 'integer' },
-    status: { type: 'string', enum: ['building', 'live'] },
-    size: { type: 'integer' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-  },
-} as const;
-const memberSchema = {
-  type: 'object',
-  properties: { profileId: { type: 'string' }, since: { type: 'string' }, reason: { type: 'string' } },
-} as const;
-const pointSchema = {
-  type: 'object',
-  properties: {
-    day: { type: 'string', description: 'UTC day, YYYY-MM-DD' },
-    size: { type: 'integer', description: 'members at the end of the day (now, for today)' },
-    joined: { type: 'integer' },
-    left: { type: 'integer' },
-  },
-} as const;
-const idParams = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
-const anyObject = { type: 'object', additionalProperties: true } as const;
-
-export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteOptions): Promise<void> {
+export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = async (app, options) => {
   const { store } = options;
   const security = [{ adminToken: [] }];
   const tags = ['segments'];
@@ -90,11 +68,11 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Create a segment (JSON rule or text); built from history, then live',
-        body: ruleInput,
+        body: SegmentInput,
         response: { 201: segmentSchema, '4xx': errorSchema },
       },
     },
-    async (request, reply) => reply.code(201).send(await service.create(request.body as never)),
+    async (request, reply) => reply.code(201).send(await service.create(request.body)),
   );
   app.put(
     '/api/segments/:id',
@@ -104,12 +82,12 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Change a segment: version + 1, rebuilt from history',
-        params: idParams,
-        body: ruleInput,
+        params: SegmentIdParams,
+        body: SegmentInput,
         response: { 200: segmentSchema, '4xx': errorSchema },
       },
     },
-    async (request) => service.update((request.params as { id: string }).id, request.body as never),
+    async (request) => service.update(request.params.id, request.body),
   );
   app.delete(
     '/api/segments/:id',
@@ -119,13 +97,13 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Delete a segment, its members and history (no exit events)',
-        params: idParams,
-        response: { 204: { type: 'null' }, '4xx': errorSchema },
+        params: SegmentIdParams,
+        response: { 204: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      await service.remove((request.params as { id: string }).id);
-      return reply.code(204).send();
+      await service.remove(request.params.id);
+      return reply.code(204).send(null);
     },
   );
   app.get(
@@ -136,27 +114,17 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Every segment with its size; with trendDays, its size over the last days too',
-        querystring: {
-          type: 'object',
-          properties: {
-            trendDays: {
-              type: 'integer',
-              minimum: 1,
-              maximum: 90,
-              description: 'add `trend`: size, joined and left for each of the last trendDays UTC days',
-            },
-          },
-        },
+        querystring: SegmentListQuery,
         response: {
           200: {
             type: 'object',
             properties: {
               segments: {
                 type: 'array',
-                items: {
-                  ...segmentSchema,
-                  properties: { ...segmentSchema.properties, trend: { type: 'array', items: pointSchema } },
-                },
+                items: Type.Object({
+                  ...segmentSchema.properties,
+                  trend: Type.Optional(Type.Unsafe<unknown[]>({ type: 'array', items: pointSchema })),
+                }),
               },
             },
           },
@@ -165,7 +133,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
       },
     },
     async (request) => {
-      const { trendDays } = request.query as { trendDays?: number };
+      const { trendDays } = request.query;
       return { segments: trendDays ? await service.listWithTrend(trendDays) : await service.list() };
     },
   );
@@ -177,12 +145,12 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'One segment',
-        params: idParams,
+        params: SegmentIdParams,
         response: { 200: segmentSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const id = (request.params as { id: string }).id;
+      const id = request.params.id;
       const size = (await service.list()).find((s) => s.id === id)?.size ?? 0;
       return { ...(await service.get(id)), size };
     },
@@ -196,11 +164,8 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         security,
         summary:
           'Membership over time: size at the end of each UTC day, with the entries and exits of the day',
-        params: idParams,
-        querystring: {
-          type: 'object',
-          properties: { days: { type: 'integer', minimum: 1, maximum: 365, default: 30 } },
-        },
+        params: SegmentIdParams,
+        querystring: SegmentHistoryQuery,
         response: {
           200: {
             type: 'object',
@@ -210,8 +175,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         },
       },
     },
-    async (request) =>
-      service.history((request.params as { id: string }).id, (request.query as { days: number }).days),
+    async (request) => service.history(request.params.id, request.query.days ?? HISTORY_DAYS),
   );
   app.post(
     '/api/segments/preview',
@@ -221,11 +185,8 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Size and a sample of members a rule would have now; nothing is saved',
-        body: ruleInput,
-        querystring: {
-          type: 'object',
-          properties: { sample: { type: 'integer', minimum: 0, maximum: 1000 } },
-        },
+        body: SegmentInput,
+        querystring: PreviewQuery,
         response: {
           200: {
             type: 'object',
@@ -239,8 +200,7 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         },
       },
     },
-    async (request) =>
-      service.preview(request.body as never, (request.query as { sample?: number }).sample ?? 20),
+    async (request) => service.preview(request.body, request.query.sample ?? 20),
   );
   app.get(
     '/api/segments/:id/members',
@@ -250,11 +210,8 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Members in profile id order, a page at a time',
-        params: idParams,
-        querystring: {
-          type: 'object',
-          properties: { cursor: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 5000 } },
-        },
+        params: SegmentIdParams,
+        querystring: MembersQuery,
         response: {
           200: {
             type: 'object',
@@ -268,8 +225,8 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
       },
     },
     async (request) => {
-      const query = request.query as { cursor?: string; limit?: number };
-      return service.members((request.params as { id: string }).id, query.cursor, query.limit ?? 100);
+      const query = request.query;
+      return service.members(request.params.id, query.cursor, query.limit ?? 100);
     },
   );
   app.get(
@@ -280,12 +237,12 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Every member as CSV (profile_id, since, reason)',
-        params: idParams,
+        params: SegmentIdParams,
         produces: ['text/csv'],
       },
     },
     async (request, reply) => {
-      const id = (request.params as { id: string }).id;
+      const id = request.params.id;
       await service.get(id);
       reply.header('content-type', 'text/csv; charset=utf-8');
       reply.header('content-disposition', `attachment; filename="${id}-members.csv"`);
@@ -302,17 +259,12 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags,
         security,
         summary: 'Why a profile is (or is not) in a segment: the rule evaluated node by node',
-        params: {
-          type: 'object',
-          properties: { id: { type: 'string' }, profileId: { type: 'string' } },
-          required: ['id', 'profileId'],
-        },
-        response: { 200: anyObject, '4xx': errorSchema },
+        params: MemberParams,
+        response: { 200: anyObjectAnswer, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const params = request.params as { id: string; profileId: string };
-      return service.why(params.id, params.profileId);
+      return service.why(request.params.id, request.params.profileId);
     },
   );
 
@@ -337,15 +289,15 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags: ['lifecycle'],
         security,
         summary: 'Create or replace a funnel; stages are rebuilt from history',
-        params: idParams,
-        body: anyObject,
-        response: { 200: anyObject, '4xx': errorSchema },
+        params: SegmentIdParams,
+        body: FunnelBody,
+        response: { 200: anyObjectAnswer, '4xx': errorSchema },
       },
     },
     async (request) => {
       const body = {
-        ...(request.body as Record<string, unknown>),
-        id: (request.params as { id: string }).id,
+        ...request.body,
+        id: request.params.id,
       };
       const { funnel, changed } = await service.saveFunnel(body);
       return { id: funnel.id, changed };
@@ -359,13 +311,13 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         tags: ['lifecycle'],
         security,
         summary: 'Delete a funnel with its stages and history',
-        params: idParams,
-        response: { 204: { type: 'null' }, '4xx': errorSchema },
+        params: SegmentIdParams,
+        response: { 204: Type.Null(), '4xx': errorSchema },
       },
     },
     async (request, reply) => {
-      await service.deleteFunnel((request.params as { id: string }).id);
-      return reply.code(204).send();
+      await service.deleteFunnel(request.params.id);
+      return reply.code(204).send(null);
     },
   );
   app.get(
@@ -377,16 +329,13 @@ export async function segmentRoutes(app: FastifyInstance, options: SegmentRouteO
         security,
         summary:
           'Funnel report: counts, stage-to-stage conversion, median time in stage, by cohort; computedAt: as of when (kept up to 5 minutes, recomputed in the background after 15 s)',
-        querystring: {
-          type: 'object',
-          properties: { funnel: { type: 'string' }, cohort: { type: 'string' } },
-        },
-        response: { 200: anyObject, '4xx': errorSchema },
+        querystring: FunnelReportQuery,
+        response: { 200: anyObjectAnswer, '4xx': errorSchema },
       },
     },
     async (request) => {
-      const query = request.query as { funnel?: string; cohort?: string };
+      const query = request.query;
       return service.funnelReport(query.funnel ?? 'lifecycle', query.cohort);
     },
   );
-}
+};
