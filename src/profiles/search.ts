@@ -104,6 +104,21 @@ async function profilesWithName(state: StateStore, q: string): Promise<string[]>
   return [...ids];
 }
 
+/**
+ * A text every profile matching the trait filters holds in some trait value, for the search
+ * index to narrow them by: the longest value asked for that reads as a string (a number or a
+ * boolean is compared as JSON and may be written differently in the index's text).
+ */
+export function narrowingText(traits: Record<string, string> | undefined): string | undefined {
+  const strings = Object.values(traits ?? {}).filter(
+    (value) => value.length >= 3 && !/^(true|false|null)$/.test(value) && !Number.isFinite(Number(value)),
+  );
+  return strings.reduce<string | undefined>(
+    (a, b) => (a === undefined || b.length > a.length ? b : a),
+    undefined,
+  );
+}
+
 export async function searchProfiles(
   state: StateStore,
   identity: IdentityConfig,
@@ -120,9 +135,11 @@ export async function searchProfiles(
   const afterId = request.cursor
     ? decodeCursor(request.cursor, (v): v is string => typeof v === 'string')
     : undefined;
+  const containing = narrowingText(request.traits);
   const rows = await state.searchProfiles({
     ...(request.q !== undefined ? { profileIds: await profilesNamedBy(state, identity, request.q) } : {}),
     ...(request.traits ? { traits: request.traits } : {}),
+    ...(containing !== undefined ? { containing } : {}),
     ...(request.lastSeenAfter ? { lastSeenAfter: request.lastSeenAfter } : {}),
     ...(request.lastSeenBefore ? { lastSeenBefore: request.lastSeenBefore } : {}),
     ...(afterId !== undefined ? { afterId } : {}),

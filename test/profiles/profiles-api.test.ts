@@ -328,6 +328,10 @@ for (const engine of ENGINES)
         expect(await ids('q=nobody-at-all')).toEqual([]);
         expect((await ids('trait.tier=gold-l')).sort()).toEqual(['l-1', 'l-2']);
         expect((await ids('trait.tier=gold-l&trait.age=40')).sort()).toEqual(['l-2']);
+        // Narrowed through the search index (any value containing "gold-l", case aside), then
+        // compared exactly: a case or a part of the value is no match.
+        expect(await ids('trait.tier=GOLD-L')).toEqual([]);
+        expect(await ids('trait.tier=old-l')).toEqual([]);
         expect((await ids(`trait.age=40&lastSeenAfter=${at(250)}`)).sort()).toEqual(['l-3']);
         const all: string[] = [];
         let cursor: string | null = null;
