@@ -27,7 +27,7 @@ import {
   type Conductor,
   type Channel as DeliveryChannel,
   journeyRoutes,
-  policyFromEnvironment,
+  pinnedPolicyFromEnvironment,
   type SalesLead,
   startConductor,
 } from './conductor/runtime/index.ts';
@@ -413,12 +413,7 @@ export async function createServer(
   // Precedence (docs/arbitration.md): a policy pinned by the file or the option, else the stored one.
   const pinnedPolicy = options.arbitrationPolicy
     ? { policy: options.arbitrationPolicy, origin: 'the server’s arbitrationPolicy option' }
-    : process.env.RAPPORT_ARBITRATION_POLICY
-      ? {
-          policy: policyFromEnvironment(),
-          origin: `RAPPORT_ARBITRATION_POLICY (${process.env.RAPPORT_ARBITRATION_POLICY})`,
-        }
-      : undefined;
+    : pinnedPolicyFromEnvironment();
   const policies = new ArbitrationPolicyStore(channels.store, pinnedPolicy);
   // Created below, once the pipeline it reads is up; the conductor asks it for bandit weights.
   let experiments: ExperimentService | undefined;

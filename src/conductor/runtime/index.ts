@@ -39,7 +39,13 @@ export {
   type TemplateTestSendResult,
   type TemplateUse,
 } from './service.ts';
-export { type Conductor, type ConductorOptions, policyFromEnvironment, startConductor } from './start.ts';
+export {
+  type Conductor,
+  type ConductorOptions,
+  pinnedPolicyFromEnvironment,
+  policyFromEnvironment,
+  startConductor,
+} from './start.ts';
 export { type Clock, type ConductorState, DEFAULT_POLICY } from './state.ts';
 export { suppressionFromEvent } from './suppressions.ts';
 export { runTimersStep } from './timers.ts';

@@ -91,6 +91,18 @@ export function policyFromEnvironment(env: NodeJS.ProcessEnv = process.env): Arb
 }
 
 /**
+ * The policy RAPPORT_ARBITRATION_POLICY pins (read-only over the API), with where it comes from
+ * for the settings page; undefined when the variable is unset.
+ */
+export function pinnedPolicyFromEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+): { policy: ArbitrationPolicy; origin: string } | undefined {
+  const path = env.RAPPORT_ARBITRATION_POLICY;
+  if (!path) return undefined;
+  return { policy: policyFromEnvironment(env), origin: `RAPPORT_ARBITRATION_POLICY (${path})` };
+}
+
+/**
  * RAPPORT_OUTBOX_LEASE_MS: how long a worker holds a row it is delivering (default 60 s). A row
  * still `sending` after it was interrupted by a crash: it goes to `dead` (in doubt) once the lease
  * runs out. It must stay above the longest delivery (a webhook: 3 attempts of 5 s, and backoff).
