@@ -100,6 +100,8 @@ export const ProfileJourneysSchema = Type.Object({
   ),
 });
 
+export type ProfileJourney = Static<typeof ProfileJourneysSchema>['items'][number];
+
 const page = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   before: Type.Optional(Type.Integer({ description: 'cursor: rows with a smaller id' })),
@@ -125,6 +127,8 @@ export const DecisionSchema = Type.Object({
   reason: Type.String(),
   until: Nullable(Type.String()),
 });
+
+export type Decision = Static<typeof DecisionSchema>;
 
 export const DecisionsSchema = Type.Object({ items: Type.Array(DecisionSchema) });
 
@@ -155,5 +159,7 @@ export const OutboxItemSchema = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
+
+export type OutboxItem = Static<typeof OutboxItemSchema>;
 
 export const OutboxSchema = Type.Object({ items: Type.Array(OutboxItemSchema) });

@@ -6,6 +6,7 @@
 // The answers' types come from the server's schema files (types only: nothing of the server
 // reaches the bundle); test/web/shared-types.test.ts keeps them from being copied here again.
 import type { ChannelPreferences, Task } from '../../src/channels/schema.ts';
+import type { Decision, OutboxItem, ProfileJourney } from '../../src/conductor/schema.ts';
 import type { PathNode, Paths } from '../../src/paths/schema.ts';
 import type {
   EventsPerDay,
@@ -19,15 +20,18 @@ import type {
 
 export type {
   ChannelPreferences,
+  Decision,
   EventsPerDay,
   MessageCounts,
   MessageMetric,
   MessageStats,
   MessageTypeName,
   OfferStats,
+  OutboxItem,
   PathNode,
   Paths,
   PlacementStats,
+  ProfileJourney,
   Task,
 };
 export interface ApiErrorBody {
@@ -229,17 +233,6 @@ export interface Profile360 extends ProfileSummary {
   lifecycleStage?: { stage: string; since: string } | null;
 }
 /** One trip of a person through a journey. */
-export interface ProfileJourney {
-  instanceId: string;
-  journeyId: string;
-  name: string;
-  version: number;
-  status: 'active' | 'completed' | 'exited';
-  exitReason: string | null;
-  currentStep: string;
-  enteredAt: string;
-  exitedAt: string | null;
-}
 export interface TimelineEvent {
   seq: number;
   messageId: string;
@@ -388,35 +381,6 @@ export interface JourneyStats {
   converted: number;
   aborted: number;
   steps: Record<string, { current: number; passed: number }>;
-}
-export interface Decision {
-  id: number;
-  at: string;
-  profileId: string;
-  journeyId: string | null;
-  stepId: string | null;
-  idempotencyKey: string;
-  channel: string | null;
-  action: 'send' | 'defer' | 'drop' | 'fail';
-  code: string;
-  reason: string;
-  until: string | null;
-}
-export interface OutboxItem {
-  id: number;
-  profileId: string;
-  journeyId: string | null;
-  stepId: string | null;
-  origin: string;
-  kind: string;
-  status: string;
-  attempts: number;
-  channel: string | null;
-  decisionCode: string | null;
-  decisionReason: string | null;
-  lastError: string | null;
-  sentAt: string | null;
-  createdAt: string;
 }
 export interface Offer {
   id: string;
