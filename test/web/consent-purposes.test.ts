@@ -47,9 +47,10 @@ describe.skipIf(reason !== null)('consent purposes on the Settings page in headl
     await page.getByLabel(/^New purpose/).fill('volunteering');
     await page.getByLabel('What people agree to').fill('Asked to volunteer');
     await page.getByRole('button', { name: 'Add purpose' }).click();
-    await expect(page.getByTestId('purpose-status').textContent()).resolves.toBe(
-      'Added volunteering: people can now grant or deny it.',
-    );
+    await page
+      .getByTestId('purpose-status')
+      .getByText('Added volunteering: people can now grant or deny it.', { exact: true })
+      .waitFor();
     const row = table().getByRole('row', { name: /volunteering/ });
     await row.getByText('Asked to volunteer').waitFor();
     await row.getByRole('button', { name: 'Describe volunteering' }).click();
@@ -74,7 +75,7 @@ describe.skipIf(reason !== null)('consent purposes on the Settings page in headl
     await table().getByRole('button', { name: 'Retire email' }).click();
     await page.getByText('purpose email is in use by the email channel', { exact: false }).waitFor();
     await table().getByRole('button', { name: 'Retire volunteering' }).click();
-    await expect(page.getByTestId('purpose-status').textContent()).resolves.toBe('Retired volunteering.');
+    await page.getByTestId('purpose-status').getByText('Retired volunteering.', { exact: true }).waitFor();
     await expect(page.getByTestId('retired-purposes').textContent()).resolves.toContain('volunteering');
     expect(
       await table()

@@ -36,7 +36,9 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
   let adaId: string;
 
   const editor = (): Locator => page.locator('#template-editor');
-  const status = () => page.getByTestId('template-status').textContent();
+  /** Waits for the page to say this (an earlier message may still show while a save runs). */
+  const said = (text: string) =>
+    page.getByTestId('template-status').getByText(text, { exact: true }).waitFor();
 
   async function choosePerson(name: RegExp, query: string): Promise<void> {
     await page.getByLabel(/^Preview for a person/).fill(query);
@@ -77,13 +79,13 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
       .getByLabel(/^HTML/)
       .fill('<p>Hi {{ traits.first_name }}</p><p class="motto">{{ traits.motto }}</p>');
     await page.getByRole('button', { name: 'Create template' }).click();
-    await expect(status()).resolves.toBe('Saved Welcome email as version 1.');
+    await said('Saved Welcome email as version 1.');
     await editor().getByLabel('Subject').fill('Welcome aboard, {{ traits.first_name }}');
     await editor()
       .getByLabel(/^What changed/)
       .fill('warmer subject');
     await page.getByRole('button', { name: 'Save as a new version' }).click();
-    await expect(status()).resolves.toBe('Saved Welcome email as version 2.');
+    await said('Saved Welcome email as version 2.');
     const versions = page.getByRole('table', { name: 'Versions' });
     await versions.getByText('warmer subject').waitFor();
     expect(await versions.locator('tbody tr').count()).toBe(2);
@@ -124,16 +126,16 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     await editor().getByLabel('Template name').fill('Order shipped SMS');
     const body = editor().getByLabel('SMS text');
     await body.fill('a'.repeat(161));
-    await expect(page.getByTestId('sms-facts').textContent()).resolves.toContain(
-      '2 segments, 161 characters, GSM-7',
-    );
+    // Counted as typed: waited for, since the count of the text before is shown until then.
+    await page.getByTestId('sms-facts').filter({ hasText: '2 segments, 161 characters, GSM-7' }).waitFor();
     await body.fill('Hi {{ traits.first_name }}, your order is on its way 😀');
+    await page.getByTestId('sms-facts').filter({ hasText: 'UCS-2' }).waitFor();
     const facts = await page.getByTestId('sms-facts').textContent();
     expect(facts).toContain('1 segment');
     expect(facts).toContain('UCS-2');
     expect(facts).toContain('“😀” is not in the GSM alphabet');
     await page.getByRole('button', { name: 'Create template' }).click();
-    await expect(status()).resolves.toBe('Saved Order shipped SMS as version 1.');
+    await said('Saved Order shipped SMS as version 1.');
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await expect(page.getByTestId('preview-sms').textContent()).resolves.toBe(
       'Hi Ada, your order is on its way 😀',
@@ -163,7 +165,7 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
       .getByLabel(/^Deep link/)
       .fill('shop://cart/{{ person.id }}');
     await page.getByRole('button', { name: 'Create template' }).click();
-    await expect(status()).resolves.toBe('Saved Cart reminder push as version 1.');
+    await said('Saved Cart reminder push as version 1.');
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
     await expect(page.getByTestId('preview-push-title').textContent()).resolves.toBe('Ada, your cart');
     expect(await page.getByTestId('preview-deep-link').textContent()).toBe(`shop://cart/${adaId}`);
@@ -233,14 +235,14 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
   it('after an edit, updates the journey that takes the latest to the new version in one click', async () => {
     await editor().getByLabel('Subject').fill('Welcome to the shop, {{ traits.first_name }}');
     await page.getByRole('button', { name: 'Save as a new version' }).click();
-    await expect(status()).resolves.toBe('Saved Welcome email as version 3.');
+    await said('Saved Welcome email as version 3.');
     // Saved journeys keep what they copied until they are saved again.
     const before = (await server.admin('/api/journeys/welcome-by-template')).body;
     expect(
       before.definition.steps.find((s: { type: string }) => s.type === 'send').templateCopiedFrom.version,
     ).toBe(2);
     await page.getByRole('button', { name: 'Update Welcome by template to version 3' }).click();
-    await expect(status()).resolves.toBe('Welcome by template now sends version 3.');
+    await said('Welcome by template now sends version 3.');
     const after = (await server.admin('/api/journeys/welcome-by-template')).body;
     expect(after.version).toBe(before.version + 1);
     const send = after.definition.steps.find((s: { type: string }) => s.type === 'send');

@@ -366,6 +366,7 @@ export default function Templates() {
     event.preventDefault();
     if (!draft) return;
     setSaveError(undefined);
+    setStatus(undefined);
     try {
       const saved =
         draft.id === undefined
@@ -386,6 +387,7 @@ export default function Templates() {
 
   async function act(run: () => Promise<LibraryTemplate | undefined>, done: (t?: LibraryTemplate) => string) {
     setSaveError(undefined);
+    setStatus(undefined);
     try {
       const result = await run();
       await reload();
