@@ -259,7 +259,7 @@ describe('the template library', () => {
       name: 'Email Sent',
     });
     expect(sent.map((e) => e.properties.template_id)).toEqual(['welcome-email']);
-  });
+  }, 180_000);
 
   it('renders SMS with its segments and push with its deep link for a person; never cached', async () => {
     const profileId = await makePerson(server, 'u-bo', { first_name: 'Bo' });

@@ -217,7 +217,7 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     );
     expect(mail?.subject).toBe('Welcome aboard, Ada');
     expect(mail?.text?.split('\n')[0]).toBe(`Hi Ada, your motto: ${HOSTILE}`);
-  });
+  }, 240_000);
 
   it('lists the journey using the template, and refuses to delete it while the journey does', async () => {
     await openFromNav(page, 'Templates', 'Templates');
