@@ -325,7 +325,7 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       limits: parseLimits(input.identityLimits ?? env.RAPPORT_IDENTITY_LIMITS, 'RAPPORT_IDENTITY_LIMITS'),
       identifierTraits: parseTraitList(input.identifierTraits ?? env.RAPPORT_IDENTIFIER_TRAITS),
     },
-    processors: input.processors ?? env.RAPPORT_PROCESSORS !== 'off',
+    processors: parseSwitch(input.processors ?? env.RAPPORT_PROCESSORS, 'RAPPORT_PROCESSORS', true),
     consentPurposes: parsePurposes(
       input.consentPurposes ?? env.RAPPORT_CONSENT_PURPOSES,
       'RAPPORT_CONSENT_PURPOSES',

@@ -74,7 +74,13 @@ export const SettingsSchema = Type.Object({
   ),
   RAPPORT_ARBITRATION_POLICY: text('a JSON file of fatigue caps and quiet hours; set, it pins the policy'),
   RAPPORT_LOYALTY_RUN_SECONDS: Type.Optional(
-    Type.Number({ minimum: 0, default: 60, description: 'seconds between loyalty runs; 0: only on demand' }),
+    // Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer interval fires at once.
+    Type.Number({
+      minimum: 0,
+      maximum: 2_147_483,
+      default: 60,
+      description: 'seconds between loyalty runs; 0: only on demand',
+    }),
   ),
   RAPPORT_VALUE_REFRESH_HOURS: Type.Optional(
     Type.Number({

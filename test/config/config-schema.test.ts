@@ -42,7 +42,13 @@ describe('the settings schema', () => {
     [
       'RAPPORT_LOYALTY_RUN_SECONDS',
       '-1',
-      'RAPPORT_LOYALTY_RUN_SECONDS: must be a number of at least 0 (got "-1")',
+      'RAPPORT_LOYALTY_RUN_SECONDS: must be a number from 0 to 2147483 (got "-1")',
+    ],
+    [
+      // Beyond Node's longest timer (2^31-1 ms) an interval fires at once: runs back to back.
+      'RAPPORT_LOYALTY_RUN_SECONDS',
+      '3000000',
+      'RAPPORT_LOYALTY_RUN_SECONDS: must be a number from 0 to 2147483 (got "3000000")',
     ],
     [
       'RAPPORT_VALUE_REFRESH_HOURS',
@@ -81,6 +87,15 @@ describe('the settings schema', () => {
     expect(refreshHoursFrom({})).toBe(24);
     expect(loyaltyRunMsFrom({ RAPPORT_LOYALTY_RUN_SECONDS: '2' })).toBe(2000);
     expect(outboxLeaseFromEnvironment({ RAPPORT_OUTBOX_LEASE_MS: '3000' })).toBe(3000);
+  });
+
+  it('RAPPORT_PROCESSORS is a switch: off, false and 0 turn the processors off, a typo is refused', () => {
+    expect(loadConfig({}, {}).processors).toBe(true);
+    for (const off of ['off', 'false', '0', 'OFF'])
+      expect(loadConfig({}, { RAPPORT_PROCESSORS: off }).processors).toBe(false);
+    for (const on of ['on', 'true', '1'])
+      expect(loadConfig({}, { RAPPORT_PROCESSORS: on }).processors).toBe(true);
+    expect(() => loadConfig({}, { RAPPORT_PROCESSORS: 'no' })).toThrow(/RAPPORT_PROCESSORS.*on or off/);
   });
 
   it('states the defaults the server uses', () => {
