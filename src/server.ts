@@ -285,13 +285,9 @@ export async function createServer(
       exportSections: [
         (profileIds) => loyalty.exportOf(profileIds),
         (profileIds) => surveyStore.exportOf(profileIds),
-        async (profileIds) => ({
-          sandboxEmails: (
-            await Promise.all(
-              profileIds.map((profileId) => channels.store.listCapturedEmails({ profileId, limit: 10_000 })),
-            )
-          ).flat(),
-        }),
+        (profileIds) => channels.exportOf(profileIds),
+        // The conductor starts later in this function; an export is asked for only once it runs.
+        (profileIds) => conductor.exportOf(profileIds),
       ],
     },
   });

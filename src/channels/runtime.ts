@@ -194,6 +194,22 @@ export class ChannelRuntime implements ChannelRegistry {
     };
   }
 
+  /** The profile export's part: the person's tasks (with their notes) and sandbox-kept emails. */
+  async exportOf(profileIds: string[]): Promise<Record<string, unknown>> {
+    const tasks = [];
+    const sandboxEmails = [];
+    for (const profileId of profileIds) {
+      for (let afterId: string | undefined; ; ) {
+        const page = await this.store.listTasks({ profileId, limit: 500, ...(afterId ? { afterId } : {}) });
+        tasks.push(...page);
+        if (page.length < 500) break;
+        afterId = page.at(-1)?.id;
+      }
+      sandboxEmails.push(...(await this.store.listCapturedEmails({ profileId, limit: 10_000 })));
+    }
+    return { tasks, sandboxEmails };
+  }
+
   async close(): Promise<void> {
     for (const channel of this.channels.values()) if (channel instanceof EmailChannel) channel.close();
     await this.store.close();

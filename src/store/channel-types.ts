@@ -27,6 +27,8 @@ export interface TaskRow {
 
 export interface TaskQuery {
   queue?: string;
+  /** The tasks about this person (the profile export). */
+  profileId?: string;
   status?: TaskStatus;
   /** Cursor: tasks created after this id in (created_at, id) order. */
   afterId?: string;

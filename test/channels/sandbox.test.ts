@@ -147,6 +147,17 @@ for (const engine of ENGINES)
       // The person's export has it; the erasure job removes it.
       const exported = await server.admin(`/api/profiles/${ann}/export`);
       expect(exported.body.sandboxEmails.map((e: { id: string }) => e.id)).toEqual([annMail.id]);
+      // And what the conductor holds: her trip, the message as queued, the arbitration's decision.
+      expect(exported.body.journeys).toEqual([
+        expect.objectContaining({ journeyId: 'offer', profileId: ann }),
+      ]);
+      expect(exported.body.messages).toEqual([
+        expect.objectContaining({ idempotencyKey: annMail.id, profileId: ann, channel: 'email' }),
+      ]);
+      expect(exported.body.decisions).toEqual(
+        expect.arrayContaining([expect.objectContaining({ profileId: ann, action: 'send' })]),
+      );
+      expect(exported.body.decisions.every((d: { profileId: string }) => d.profileId === ann)).toBe(true);
       const erased = await server.adminRequest('DELETE', `/api/profiles/${ann}`);
       expect(erased.status).toBe(202);
       await eventually(

@@ -71,6 +71,12 @@ describe('task channel and queue', () => {
       task_id: item.id,
     });
     expect((await server.admin('/api/tasks?queue=call-centre&status=open')).body.items).toHaveLength(0);
+
+    // The task is about Alan (its title names him, its outcome is what he said): his export has it.
+    const exported = await server.admin(`/api/profiles/${profileId}/export`);
+    expect(exported.body.tasks).toEqual([
+      expect.objectContaining({ id: item.id, outcome: 'interested', title: 'Offer home insurance to Alan' }),
+    ]);
   });
 
   it('answers 404 for an unknown task, 400 for a completion without outcome, 401 without a token', async () => {

@@ -75,7 +75,45 @@ export interface Conductor {
   offset(): Promise<number>;
   /** Replays a message the journeys processor set aside (docs/quarantine.md). */
   replayQuarantined(id: number): Promise<ReplayResult>;
+  /** The profile export's part: the person's trips, messages (as rendered) and arbitration decisions. */
+  exportOf(profileIds: string[]): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
+}
+
+const EXPORT_PAGE = 500;
+
+/** Every row of a newest-first listing paged by `beforeId`. */
+async function allPages<T extends { id: number }>(page: (beforeId?: number) => Promise<T[]>): Promise<T[]> {
+  const rows: T[] = [];
+  for (let beforeId: number | undefined; ; ) {
+    const next = await page(beforeId);
+    rows.push(...next);
+    if (next.length < EXPORT_PAGE) return rows;
+    beforeId = (next.at(-1) as T).id;
+  }
+}
+
+/** What the conductor holds about these profiles (a person and those merged into them). */
+export async function conductorExport(store: ConductorStore, profileIds: string[]) {
+  const messages = [];
+  const decisions = [];
+  for (const profileId of profileIds) {
+    messages.push(
+      ...(await allPages((beforeId) =>
+        store.listOutbox({ profileId, limit: EXPORT_PAGE, ...(beforeId ? { beforeId } : {}) }),
+      )),
+    );
+    decisions.push(
+      ...(await allPages((beforeId) =>
+        store.listDecisions({ profileId, limit: EXPORT_PAGE, ...(beforeId ? { beforeId } : {}) }),
+      )),
+    );
+  }
+  return {
+    journeys: await store.instancesOfProfiles(profileIds, 100_000),
+    messages,
+    decisions,
+  };
 }
 
 /** RAPPORT_ARBITRATION_POLICY names a JSON file (docs/arbitration.md): caps, quiet hours, default zone. */
@@ -177,6 +215,7 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
     wake,
     offset: () => store.getOffset(JOURNEYS_PROCESSOR),
     replayQuarantined: (id) => (journeysLoop ? journeysLoop.replay(id) : replayQuarantined(journeys, id)),
+    exportOf: (profileIds) => conductorExport(store, profileIds),
     async stop() {
       await Promise.all(loops.map((loop) => loop.stop()));
       await store.close();

@@ -90,6 +90,7 @@ export class SqlChannelStore implements ChannelStore {
     const where: Sql[] = [];
     if (query.queue !== undefined) where.push(sql`queue = ${query.queue}`);
     if (query.status !== undefined) where.push(sql`status = ${query.status}`);
+    if (query.profileId !== undefined) where.push(sql`profile_id = ${query.profileId}`);
     if (query.afterId !== undefined)
       where.push(
         sql`(created_at, id) > (SELECT created_at, id FROM ${this.tasks} WHERE id = ${query.afterId})`,
