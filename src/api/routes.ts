@@ -3,7 +3,6 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, createCredential } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import { type ProfileApiOptions, profileRoutes } from '../profiles/index.ts';

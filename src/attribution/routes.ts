@@ -15,7 +15,7 @@ import { holdoutRoi, type MeasuredIncrement, roiTable, withIncrements } from './
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
 import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
 import { REVENUE_PROPERTIES } from './touchpoints.ts';
-import { MODEL_NAMES, type ModelName } from './types.ts';
+import { MODEL_NAMES } from './types.ts';
 
 export interface AttributionRouteOptions {
   credentials: CredentialCache;

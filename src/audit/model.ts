@@ -2,7 +2,7 @@
 // them, or a difference between two groups of them), tested against who the data says satisfies
 // each condition. Pure: the evidence comes in as sets of profile ids (evidence.ts reads them).
 
-import { measureKey, type PersonFigures, type RivalClaim, testRivals } from './rivals.ts';
+import { measureKey, type PersonFigures, testRivals } from './rivals.ts';
 import {
   differenceInterval,
   peopleToSettleDifference,

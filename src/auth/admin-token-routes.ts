@@ -9,7 +9,7 @@ import { Type } from '@sinclair/typebox';
 import { credentialSchema } from '../api/schemas.ts';
 import { errorSchema, RapportError, StringEnum } from '../errors/index.ts';
 import type { StateStore } from '../store/index.ts';
-import { ROLES, type Role } from './access.ts';
+import { ROLES } from './access.ts';
 import {
   type CredentialCache,
   createCredential,

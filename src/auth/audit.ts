@@ -29,7 +29,7 @@ export function withoutSecrets(value: unknown): unknown {
     return Object.fromEntries(
       Object.entries(value).map(([key, item]) => [
         key,
-        SECRET_KEY.test(key) ? '[redacted]' : withoutSecrets(item),
+        isSecretKey(key) ? '[redacted]' : withoutSecrets(item),
       ]),
     );
   }

@@ -5,7 +5,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type CredentialCache, redactBodySecrets, secretFromAuthorization } from '../auth/index.ts';
 import { isRapportError, RapportError } from '../errors/index.ts';
 import {
-  type AcceptedMessage,
   type IngestLimits,
   type MessageRejection,
   type MessageScreen,

@@ -4,7 +4,6 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, Nullable, RapportError } from '../errors/index.ts';
 import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';

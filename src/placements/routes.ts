@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { strictBody } from '../api/strict-body.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
-import type { PlacementDefinitions, PlacementService } from './service.ts';
+import type { PlacementService } from './service.ts';
 
 export interface PlacementRouteOptions {
   placements: PlacementService;

@@ -4,10 +4,9 @@
 // its service and schedule and stops the schedule when the server closes.
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, Nullable, StringEnum } from '../errors/index.ts';
-import { MAX_HISTOGRAM_BINS, VALUE_METRICS, type ValueMetric } from './distribution.ts';
+import { MAX_HISTOGRAM_BINS, VALUE_METRICS } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
 import { MAX_SCATTER_POINTS, ValueService, type ValueServiceDeps } from './service.ts';
 

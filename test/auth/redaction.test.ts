@@ -3,7 +3,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { redactUrlSecrets, requestForLog } from '../../src/auth/index.ts';
+import { redactUrlSecrets, requestForLog, withoutSecrets } from '../../src/auth/index.ts';
 
 describe('secrets in logged URLs', () => {
   it('replaces writeKey and token values, whatever their place and case', () => {
@@ -44,5 +44,23 @@ describe('secrets in logged URLs', () => {
     );
     expect(lines.join('')).not.toContain('rk_write_leak');
     expect(lines.join('')).toContain('writeKey=[redacted]');
+  });
+});
+
+describe('secrets in the audit log', () => {
+  it('replaces secret-looking keys at any depth and URL credentials, and keeps times named after them', () => {
+    expect(
+      withoutSecrets({
+        password: 'hunter2',
+        passwordChangedAt: '2026-12-07T12:00:00.000Z',
+        settings: { apiKey: 'k-1', smtp: 'smtp://user:pw@relay.example:587', tokenCreatedAt: 't' },
+        list: [{ signingSecret: 's' }],
+      }),
+    ).toEqual({
+      password: '[redacted]',
+      passwordChangedAt: '2026-12-07T12:00:00.000Z',
+      settings: { apiKey: '[redacted]', smtp: 'smtp://[redacted]@relay.example:587', tokenCreatedAt: 't' },
+      list: [{ signingSecret: '[redacted]' }],
+    });
   });
 });

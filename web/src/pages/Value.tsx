@@ -6,7 +6,6 @@ import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.ts
 import { DistributionPanel, ScatterPanel, ValidationPanel } from '../components/ValueCharts.tsx';
 import { money, num, pct, when } from '../format.ts';
 import { useApi } from '../hooks.ts';
-import { Link } from '../router.tsx';
 
 const Chart = lazy(() => import('../components/Chart.tsx'));
 
