@@ -6,54 +6,15 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { type CredentialCache, requireAdmin } from '../auth/index.ts';
 import { errorSchema } from '../errors/index.ts';
-import { ProgrammeSchema, TierSchema } from './programme.ts';
+import { ProgrammeSchema } from './programme.ts';
 import type { LoyaltyRuntime } from './runtime.ts';
+import { PersonSchema, RunSchema } from './schema.ts';
 
 export interface LoyaltyRouteOptions {
   credentials: CredentialCache;
   loyalty: LoyaltyRuntime;
 }
 
-const BadgeProgressSchema = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  description: Type.Union([Type.String(), Type.Null()]),
-  progress: Type.Integer(),
-  target: Type.Integer(),
-  awardedAt: Type.Union([Type.String(), Type.Null()]),
-});
-
-const EntrySchema = Type.Object({
-  id: Type.Integer(),
-  key: Type.String(),
-  profileId: Type.String(),
-  kind: Type.String(),
-  points: Type.Integer(),
-  reason: Type.Union([Type.String(), Type.Null()]),
-  sourceMessageId: Type.Union([Type.String(), Type.Null()]),
-  ruleId: Type.Union([Type.String(), Type.Null()]),
-  campaignId: Type.Union([Type.String(), Type.Null()]),
-  at: Type.String(),
-  expiresAt: Type.Union([Type.String(), Type.Null()]),
-});
-const PersonSchema = Type.Object({
-  profileId: Type.String(),
-  balance: Type.Integer(),
-  qualifyingPoints: Type.Integer(),
-  tier: Type.Union([TierSchema, Type.Null()]),
-  entries: Type.Array(EntrySchema),
-  badges: Type.Array(BadgeProgressSchema),
-});
-const RunSchema = Type.Object({
-  at: Type.String(),
-  eventsRead: Type.Integer(),
-  earned: Type.Integer(),
-  pointsEarned: Type.Integer(),
-  expired: Type.Integer(),
-  tierChanges: Type.Integer(),
-  traitsWritten: Type.Integer(),
-  badgesAnnounced: Type.Integer(),
-});
 const ProfileParams = Type.Object({ profileId: Type.String({ minLength: 1 }) });
 const DebitAnswer = Type.Object({ ok: Type.Boolean(), inserted: Type.Boolean(), balance: Type.Integer() });
 const refused = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };

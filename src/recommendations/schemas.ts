@@ -26,6 +26,7 @@ export const RuleSchema = Type.Object({
   count: Type.Integer({ description: 'baskets holding every item of the rule' }),
   llr: Type.Number({ description: 'log-likelihood ratio of the lhs/rhs table (Mahout)' }),
 });
+export type Rule = Static<typeof RuleSchema>;
 
 export const RulesReportSchema = Type.Object({
   baskets: Type.Integer(),

@@ -1,132 +1,31 @@
-// The recommendations and loyalty routes the dashboard calls (shapes from the OpenAPI document).
+// The recommendations and loyalty routes the dashboard calls. The answers' types come from the
+// server's TypeBox schemas (types only: nothing of the server reaches the bundle).
+import type { Badge, Campaign, EarnRule, Programme, Tier } from '../../src/loyalty/programme.ts';
+import type { BadgeProgress, LedgerEntry, LoyaltyRun, PersonLoyalty } from '../../src/loyalty/schema.ts';
+import type {
+  RecommendationSettings,
+  RefreshSummary,
+  Rule,
+  RulesReport,
+} from '../../src/recommendations/schemas.ts';
 import { request } from './api.ts';
 
-export interface Rule {
-  lhs: string[];
-  rhs: string[];
-  support: number;
-  confidence: number;
-  lift: number;
-  count: number;
-  llr: number;
-}
-export interface RecommendationSettings {
-  minSupport: number;
-  minConfidence: number;
-  minCount: number;
-  minLlr: number;
-  basket: 'order' | 'person';
-  days: number;
-  limit: number;
-  exclude: string[];
-  holdoutShare: number;
-  triggerAfterDays: number;
-  refreshHours: number;
-}
-export interface RefreshSummary {
-  computedAt: string;
-  baskets: number;
-  items: number;
-  rules: number;
-  topRules: Rule[];
-  people: number;
-  withRecommendations: number;
-  holdout: number;
-  withoutConsent: number;
-  changed: number;
-  due: number;
-  warnings: string[];
-  settings: RecommendationSettings;
-}
-export interface RulesReport {
-  baskets: number;
-  items: number;
-  count: number;
-  rules: Rule[];
-  warnings: string[];
-  orders: number;
-  computedAt: string;
-}
-export interface EarnRule {
-  id: string;
-  event: string;
-  points?: number;
-  pointsPerUnit?: number;
-  amountProperty?: string;
-}
-export interface Campaign {
-  id: string;
-  rules?: string[];
-  multiplier: number;
-  from: string;
-  until: string;
-}
-export interface Tier {
-  id: string;
-  name: string;
-  minPoints: number;
-  benefits?: string[];
-}
-export type Challenge =
-  | { kind: 'events'; event: string; count: number; withinDays?: number }
-  | { kind: 'referrals'; count: number }
-  | { kind: 'profile'; traits: string[] };
-export interface Badge {
-  id: string;
-  name: string;
-  description?: string;
-  challenge: Challenge;
-  points?: number;
-}
-export interface Programme {
-  earnRules: EarnRule[];
-  campaigns: Campaign[];
-  tiers: Tier[];
-  tierWindowDays: number;
-  expiryDays: number;
-  referralPoints?: number;
-  refereePoints?: number;
-  referralCap?: number;
-  referralLandingUrl?: string;
-  badges?: Badge[];
-  allowNegative: boolean;
-}
-export interface BadgeProgress {
-  id: string;
-  name: string;
-  description: string | null;
-  progress: number;
-  target: number;
-  awardedAt: string | null;
-}
-export interface LedgerEntry {
-  id: number;
-  kind: string;
-  points: number;
-  reason: string | null;
-  sourceMessageId: string | null;
-  ruleId: string | null;
-  campaignId: string | null;
-  at: string;
-}
-export interface PersonLoyalty {
-  profileId: string;
-  balance: number;
-  qualifyingPoints: number;
-  tier: Tier | null;
-  entries: LedgerEntry[];
-  badges: BadgeProgress[];
-}
-export interface LoyaltyRun {
-  at: string;
-  eventsRead: number;
-  earned: number;
-  pointsEarned: number;
-  expired: number;
-  tierChanges: number;
-  traitsWritten: number;
-  badgesAnnounced: number;
-}
+export type {
+  Badge,
+  BadgeProgress,
+  Campaign,
+  EarnRule,
+  LedgerEntry,
+  LoyaltyRun,
+  PersonLoyalty,
+  Programme,
+  RecommendationSettings,
+  RefreshSummary,
+  Rule,
+  RulesReport,
+  Tier,
+};
+export type Challenge = Badge['challenge'];
 
 export const recommendApi = {
   status: () =>
