@@ -1,6 +1,6 @@
 // The results' response schema (GET /api/experiments/:id/results), the OpenAPI document's and
 // the dashboard's one source for the shape results.ts builds.
-import { Type } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 
 const N = Type.Number();
 const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
@@ -91,3 +91,9 @@ export const BanditHistorySchema = Type.Object({
     }),
   ),
 });
+
+export type HoldoutLift = Static<typeof HoldoutLiftSchema>;
+export type ProgrammeLift = Static<typeof ProgrammeLiftSchema>;
+export type ExperimentResults = Static<typeof ExperimentResultsSchema>;
+export type BanditView = Static<typeof BanditSchema>;
+export type BanditHistory = Static<typeof BanditHistorySchema>;

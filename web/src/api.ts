@@ -7,6 +7,14 @@
 // reaches the bundle); test/web/shared-types.test.ts keeps them from being copied here again.
 import type { ChannelPreferences, Task } from '../../src/channels/schema.ts';
 import type { Decision, OutboxItem, ProfileJourney } from '../../src/conductor/schema.ts';
+import type { Experiment, MetricDefinition as ExperimentMetric } from '../../src/experiments/definition.ts';
+import type {
+  BanditHistory,
+  BanditView,
+  ExperimentResults,
+  HoldoutLift,
+  ProgrammeLift,
+} from '../../src/experiments/results-schema.ts';
 import type { PathNode, Paths } from '../../src/paths/schema.ts';
 import type {
   EventsPerDay,
@@ -19,9 +27,15 @@ import type {
 } from '../../src/stats/schema.ts';
 
 export type {
+  BanditHistory,
+  BanditView,
   ChannelPreferences,
   Decision,
   EventsPerDay,
+  Experiment,
+  ExperimentMetric,
+  ExperimentResults,
+  HoldoutLift,
   MessageCounts,
   MessageMetric,
   MessageStats,
@@ -32,6 +46,7 @@ export type {
   Paths,
   PlacementStats,
   ProfileJourney,
+  ProgrammeLift,
   Task,
 };
 export interface ApiErrorBody {
@@ -573,75 +588,6 @@ export interface ArbitrationPolicyView {
 
 // ---- Calls ----
 
-export type ExperimentMetric =
-  | { name: string; kind: 'conversion'; event: string; windowHours: number }
-  | { name: string; kind: 'sum' | 'count'; event: string; property?: string; windowHours: number }
-  | { name: string; kind: 'retention'; day: number };
-export interface Experiment {
-  id: string;
-  name: string;
-  hypothesis: string;
-  owner: string;
-  status: 'draft' | 'running' | 'stopped';
-  startAt?: string;
-  stopAt?: string;
-  attachment:
-    | { kind: 'standalone' }
-    | { kind: 'journey'; journeyId: string; stepId: string }
-    | { kind: 'placement'; placementId: string }
-    | { kind: 'channel'; journeyId: string };
-  arms: Array<{ id: string; name: string; weight: number }>;
-  primaryMetric: ExperimentMetric;
-  guardrailMetrics: ExperimentMetric[];
-  engine?: 'frequentist' | 'bayesian' | 'sequential';
-  mode?: 'fixed' | 'bandit';
-  bandit?: { explorationShare: number; floor: number };
-  minPeoplePerArm?: number;
-}
-export interface HoldoutLift {
-  treated: { n: number; value: number };
-  heldOut: { n: number; value: number };
-  effect: number | null;
-  ci: [number, number] | null;
-  pValue: number | null;
-}
-export interface ExperimentResults {
-  experimentId: string;
-  engine: string;
-  alpha: number;
-  correction: string;
-  srm: { pValue: number; chiSquare: number; mismatch: boolean; counts: Record<string, number> };
-  metrics: Array<{
-    name: string;
-    kind: string;
-    role: 'primary' | 'guardrail';
-    cuped: boolean;
-    arms: Array<{
-      arm: string;
-      n: number;
-      value: number;
-      effect: number | null;
-      ci: [number, number] | null;
-      pValue: number | null;
-      adjustedPValue: number | null;
-      chanceToWin: number | null;
-      note: string | null;
-    }>;
-  }>;
-  journeyHoldout: HoldoutLift | null;
-  minPeoplePerArm: number;
-  mode: 'fixed' | 'bandit';
-  /** The share each arm is served to now (placements and bandits), else null. */
-  servingWeights: Record<string, number> | null;
-  verdict: string;
-}
-export interface ProgrammeLift extends HoldoutLift {
-  percent: number;
-  event: string;
-  from: string;
-  to: string;
-}
-
 /** A message template rendered with sample values, as a send renders it. */
 export interface TemplatePreview {
   subject?: string;
@@ -665,16 +611,6 @@ export interface TemplateTestSend {
   subject: string | null;
 }
 
-export interface BanditView {
-  placement: string;
-  from: string;
-  to: string;
-  leader: string | null;
-  explorationShare: number;
-  draws: number;
-  arms: Array<{ id: string; impressions: number; clicks: number; rate: number; chanceBest: number }>;
-}
-
 /** An email the sandbox kept instead of sending (docs/channels.md, "The email sandbox"). */
 export interface CapturedEmail {
   id: string;
@@ -686,24 +622,6 @@ export interface CapturedEmail {
   stepId: string | null;
   templateId: string | null;
   capturedAt: string;
-}
-
-/** Day by day: each offer's share of the impressions, and its chance to be best up to that day. */
-export interface BanditHistory {
-  placement: string;
-  from: string;
-  to: string;
-  draws: number;
-  days: Array<{
-    day: string;
-    arms: Array<{
-      id: string;
-      impressions: number;
-      clicks: number;
-      share: number | null;
-      chanceBest: number;
-    }>;
-  }>;
 }
 
 export const api = {
