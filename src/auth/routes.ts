@@ -15,6 +15,7 @@ import type { AccessStore, AuditQuery } from '../store/index.ts';
 import { PERMISSION_MEANING, PERMISSIONS, ROLE_LABELS, ROLE_PERMISSIONS, ROLES } from './access.ts';
 import { noteAudit } from './audit.ts';
 import { type Actor, type Guard, SESSION_COOKIE } from './guard.ts';
+import { AuditEntry, RoleSchema, Session, User } from './schema.ts';
 import { SignInThrottle } from './throttle.ts';
 import { checkPassword, createUser, publicUser, SESSION_HOURS, setPassword, startSession } from './users.ts';
 
@@ -32,41 +33,7 @@ const ErrorBody = Type.Object(
   { error: Type.String(), message: Type.String() },
   { additionalProperties: true },
 );
-const RoleSchema = Type.Union([
-  Type.Literal('owner'),
-  Type.Literal('marketer'),
-  Type.Literal('analyst'),
-  Type.Literal('privacy'),
-]);
-const User = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  role: Type.String(),
-  createdAt: Type.String(),
-  passwordChangedAt: Type.String(),
-  disabledAt: Type.Union([Type.String(), Type.Null()]),
-});
 const Password = Type.String({ minLength: 1, maxLength: 200 });
-const Session = Type.Object({
-  kind: Type.String(),
-  name: Type.String(),
-  role: RoleSchema,
-  permissions: Type.Array(Type.String()),
-});
-const AuditEntry = Type.Object({
-  id: Type.Integer(),
-  at: Type.String(),
-  actorKind: Type.String(),
-  actorName: Type.String(),
-  role: Type.Union([Type.String(), Type.Null()]),
-  method: Type.String(),
-  route: Type.String(),
-  action: Type.String(),
-  status: Type.Integer(),
-  subject: Type.Union([Type.String(), Type.Null()]),
-  changes: Type.Union([Type.Unknown(), Type.Null()]),
-  redactedAt: Type.Union([Type.String(), Type.Null()]),
-});
 const AuditFilter = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
   before: Type.Optional(Type.Integer({ minimum: 1 })),

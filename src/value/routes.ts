@@ -8,6 +8,7 @@ import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, Nullable, StringEnum } from '../errors/index.ts';
 import { MAX_HISTOGRAM_BINS, VALUE_METRICS } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
+import { ChurnModelSchema } from './schema.ts';
 import { MAX_SCATTER_POINTS, ValueService, type ValueServiceDeps } from './service.ts';
 
 export { MAX_HISTOGRAM_BINS, MAX_SCATTER_POINTS };
@@ -24,22 +25,6 @@ export interface ValueRouteOptions extends ValueServiceDeps {
 
 const numberOrNull = Nullable(Type.Number());
 
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-/** The subscriber churn model of the last refresh: whether it is fitted, and how well it ranks. */
-export const ChurnModelSchema = Type.Object({
-  computedAt: Type.String({ format: 'date-time' }),
-  fitted: Type.Boolean({
-    description: 'false: too few churners or stayers; subscribers show "not enough data"',
-  }),
-  note: Type.Union([Type.String(), Type.Null()], { description: 'why the model is not fitted' }),
-  examples: Type.Integer({ description: 'subscribers active at the learning cutoff' }),
-  heldOut: Type.Integer({ description: 'of them, held out to measure the AUC' }),
-  heldOutAuc: Type.Union([Type.Number(), Type.Null()], {
-    description: 'P(a churner is ranked above a stayer) on the held-out subscribers; 0.5 is a coin toss',
-  }),
-  trainingAuc: NullableNumber,
-  baseRate: NullableNumber,
-});
 const numberMap = Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]);
 
 const refreshSummarySchema = Type.Object({

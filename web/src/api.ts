@@ -5,6 +5,7 @@
 // only decides what the pages show.
 // The answers' types come from the server's schema files (types only: nothing of the server
 // reaches the bundle); test/web/shared-types.test.ts keeps them from being copied here again.
+import type { AuditEntry, Session, User } from '../../src/auth/schema.ts';
 import type { ChannelPreferences, Task } from '../../src/channels/schema.ts';
 import type { Decision, OutboxItem, ProfileJourney } from '../../src/conductor/schema.ts';
 import type { Experiment, MetricDefinition as ExperimentMetric } from '../../src/experiments/definition.ts';
@@ -25,11 +26,14 @@ import type {
   OfferStats,
   PlacementStats,
 } from '../../src/stats/schema.ts';
+import type { ChurnModel } from '../../src/value/schema.ts';
 
 export type {
+  AuditEntry,
   BanditHistory,
   BanditView,
   ChannelPreferences,
+  ChurnModel,
   Decision,
   EventsPerDay,
   Experiment,
@@ -47,7 +51,9 @@ export type {
   PlacementStats,
   ProfileJourney,
   ProgrammeLift,
+  Session,
   Task,
+  User,
 };
 export interface ApiErrorBody {
   error: string;
@@ -83,13 +89,6 @@ function tabStorage(): Storage | null {
 let token: string | null = tabStorage()?.getItem(TOKEN_KEY) ?? null;
 const listeners = new Set<() => void>();
 
-/** Who is signed in (GET /api/session): their role and what it permits. */
-export interface Session {
-  kind: 'user' | 'token';
-  name: string;
-  role: 'owner' | 'marketer' | 'analyst' | 'privacy';
-  permissions: string[];
-}
 let session: Session | null = null;
 
 /** Signs out of the token (null) or keeps it; the session goes with it either way. */
@@ -442,17 +441,6 @@ export interface Renewals {
     revenueAtRisk: number;
     revenueRiskUnknown: number;
   }>;
-}
-/** GET /api/value/churn: the subscriber churn model of the last refresh. */
-export interface ChurnModel {
-  computedAt: string;
-  fitted: boolean;
-  note: string | null;
-  examples: number;
-  heldOut: number;
-  heldOutAuc: number | null;
-  trainingAuc: number | null;
-  baseRate: number | null;
 }
 export interface Budget {
   computedAt: string;
@@ -819,30 +807,6 @@ export const api = {
 };
 
 // ---- People and roles (docs/access.md) ----
-
-export interface User {
-  id: string;
-  name: string;
-  role: string;
-  createdAt: string;
-  passwordChangedAt: string;
-  disabledAt: string | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: string;
-  actorKind: string;
-  actorName: string;
-  role: string | null;
-  method: string;
-  route: string;
-  action: string;
-  status: number;
-  subject: string | null;
-  changes: Record<string, unknown> | null;
-  redactedAt: string | null;
-}
 
 export interface AccessMatrix {
   roles: Array<{ role: string; label: string; permissions: string[] }>;
