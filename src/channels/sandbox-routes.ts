@@ -5,9 +5,10 @@
 // captures are read here; the erasure job removes a person's, the profile export includes them.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { errorSchema, Nullable, RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { CapturedEmail } from '../store/index.ts';
 import type { ChannelRuntime } from './runtime.ts';
+import { CapturedEmailDetail, CapturedEmailSummary } from './schema.ts';
 
 export interface SandboxRouteOptions {
   channels: ChannelRuntime;
@@ -18,24 +19,6 @@ const security = [{ adminToken: [] }];
 const sandboxState = Type.Object({
   sandbox: Type.Boolean({ description: 'true: email is kept in Rapport and sent to no inbox' }),
   destination: Type.Optional(Type.String()),
-});
-
-const capturedSummary = {
-  id: Type.String({ description: 'the send’s idempotency key' }),
-  profileId: Type.String(),
-  to: Type.String(),
-  from: Type.String(),
-  subject: Type.String(),
-  journeyId: Nullable(Type.String()),
-  stepId: Nullable(Type.String()),
-  templateId: Nullable(Type.String()),
-  capturedAt: Type.String(),
-};
-
-const capturedEmail = Type.Object({
-  ...capturedSummary,
-  text: Nullable(Type.String({ description: 'the text part as it would be sent' })),
-  html: Nullable(Type.String({ description: 'the HTML part as it would be sent (tracking links, pixel)' })),
 });
 
 function summary(email: CapturedEmail) {
@@ -109,7 +92,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<SandboxRouteOptions> = asy
         response: {
           200: Type.Object({
             sandbox: Type.Boolean({ description: 'whether the email channel is the sandbox now' }),
-            items: Type.Array(Type.Object(capturedSummary)),
+            items: Type.Array(CapturedEmailSummary),
           }),
           '4xx': errorSchema,
         },
@@ -136,7 +119,7 @@ export const sandboxRoutes: FastifyPluginAsyncTypebox<SandboxRouteOptions> = asy
         summary: 'One email the sandbox kept, with its text and HTML parts as they would be sent',
         security,
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 500 }) }),
-        response: { 200: capturedEmail, '4xx': errorSchema },
+        response: { 200: CapturedEmailDetail, '4xx': errorSchema },
       },
     },
     async (request) => {

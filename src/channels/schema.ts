@@ -69,3 +69,25 @@ export const ChannelPreferences = Type.Object({
 export type ChannelPreferences = Static<typeof ChannelPreferences>;
 
 export const WebhookSigningKey = Type.Object({ key: Type.String(), algorithm: Type.String() });
+
+/** An email the sandbox kept (GET /api/sandbox/emails): the list shows the summary. */
+const capturedSummary = {
+  id: Type.String({ description: 'the send’s idempotency key' }),
+  profileId: Type.String(),
+  to: Type.String(),
+  from: Type.String(),
+  subject: Type.String(),
+  journeyId: Nullable(Type.String()),
+  stepId: Nullable(Type.String()),
+  templateId: Nullable(Type.String()),
+  capturedAt: Type.String(),
+};
+export const CapturedEmailSummary = Type.Object(capturedSummary);
+export type CapturedEmailSummary = Static<typeof CapturedEmailSummary>;
+
+export const CapturedEmailDetail = Type.Object({
+  ...capturedSummary,
+  text: Nullable(Type.String({ description: 'the text part as it would be sent' })),
+  html: Nullable(Type.String({ description: 'the HTML part as it would be sent (tracking links, pixel)' })),
+});
+export type CapturedEmailDetail = Static<typeof CapturedEmailDetail>;

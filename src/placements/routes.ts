@@ -7,47 +7,13 @@ import type { FastifyRequest } from 'fastify';
 import { strictBody } from '../api/strict-body.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
+import { definitionsSchema } from './schema.ts';
 import type { PlacementService } from './service.ts';
 
 export interface PlacementRouteOptions {
   placements: PlacementService;
   credentials: CredentialCache;
 }
-
-const offerSchema = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 200 }),
-    placement: Type.String({ minLength: 1, maxLength: 200 }),
-    rule: Type.Optional(Type.Unknown({ description: 'A segment rule of trait conditions (and, or, not)' })),
-    priority: Type.Number(),
-    expectedValue: Type.Number(),
-    capPerOffer: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Impressions a day across everyone' }),
-    ),
-    capPerPerson: Type.Optional(Type.Integer({ minimum: 0, description: 'Impressions a day to one person' })),
-    requiresPersonalization: Type.Boolean(),
-    validFrom: Type.Optional(Type.String({ format: 'date-time' })),
-    validUntil: Type.Optional(Type.String({ format: 'date-time' })),
-    content: Type.Optional(Type.Unknown({ description: 'What the page renders (headline, image, url …)' })),
-    survey: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 63,
-        description: 'A survey id: the page renders the survey (GET /v1/decide answers its questions)',
-      }),
-    ),
-  },
-  { additionalProperties: false },
-);
-const definitionsSchema = Type.Object({
-  placements: Type.Array(
-    Type.Object(
-      { id: Type.String({ minLength: 1, maxLength: 200 }), defaultOfferId: Type.String() },
-      { additionalProperties: false },
-    ),
-  ),
-  offers: Type.Array(offerSchema),
-});
 
 const PreviewBody = Type.Object(
   {

@@ -6,7 +6,13 @@
 // The answers' types come from the server's schema files (types only: nothing of the server
 // reaches the bundle); test/web/shared-types.test.ts keeps them from being copied here again.
 import type { AuditEntry, Session, User } from '../../src/auth/schema.ts';
-import type { ChannelPreferences, Task } from '../../src/channels/schema.ts';
+import type {
+  CapturedEmailDetail,
+  CapturedEmailSummary,
+  ChannelPreferences,
+  Task,
+} from '../../src/channels/schema.ts';
+import type { ArbitrationPolicyDocument } from '../../src/conductor/arbitration/policy.ts';
 import type { Decision, OutboxItem, ProfileJourney } from '../../src/conductor/schema.ts';
 import type { Experiment, MetricDefinition as ExperimentMetric } from '../../src/experiments/definition.ts';
 import type {
@@ -16,7 +22,9 @@ import type {
   HoldoutLift,
   ProgrammeLift,
 } from '../../src/experiments/results-schema.ts';
+import type { Names, SeenName } from '../../src/names/schema.ts';
 import type { PathNode, Paths } from '../../src/paths/schema.ts';
+import type { Offer, Placements } from '../../src/placements/schema.ts';
 import type {
   EventsPerDay,
   MessageCounts,
@@ -29,6 +37,7 @@ import type {
 import type { ChurnModel } from '../../src/value/schema.ts';
 
 export type {
+  ArbitrationPolicyDocument,
   AuditEntry,
   BanditHistory,
   BanditView,
@@ -44,13 +53,17 @@ export type {
   MessageMetric,
   MessageStats,
   MessageTypeName,
+  Names,
+  Offer,
   OfferStats,
   OutboxItem,
   PathNode,
   Paths,
   PlacementStats,
+  Placements,
   ProfileJourney,
   ProgrammeLift,
+  SeenName,
   Session,
   Task,
   User,
@@ -360,20 +373,6 @@ export interface JourneyDefinition {
   entry?: Record<string, unknown>;
   [key: string]: unknown;
 }
-/** What the pickers offer (GET /api/names). */
-export interface SeenName {
-  name: string;
-  count: number;
-  lastSeen: string | null;
-}
-export interface Names {
-  events: Array<SeenName & { properties?: SeenName[] }>;
-  traits: SeenName[];
-  segments: Array<{ id: string; name: string }>;
-  stages: string[];
-  purposes: string[];
-  channels: string[];
-}
 export interface JourneyIssue {
   code: string;
   stepId?: string;
@@ -395,23 +394,6 @@ export interface JourneyStats {
   converted: number;
   aborted: number;
   steps: Record<string, { current: number; passed: number }>;
-}
-export interface Offer {
-  id: string;
-  placement: string;
-  rule?: unknown;
-  priority: number;
-  expectedValue: number;
-  capPerOffer?: number;
-  capPerPerson?: number;
-  requiresPersonalization: boolean;
-  validFrom?: string;
-  validUntil?: string;
-  content?: unknown;
-}
-export interface Placements {
-  placements: Array<{ id: string; defaultOfferId: string }>;
-  offers: Offer[];
 }
 export interface RankingItem {
   profileId: string;
@@ -560,12 +542,6 @@ export interface ConsentPurposes {
   purposes: Array<{ purpose: string; configured: boolean; usedBy: string[] }>;
   rules: string[];
 }
-export interface ArbitrationPolicyDocument {
-  caps: Array<{ channel: string; period: 'day' | 'week'; limit: number }>;
-  quietHours?: { start: string; end: string };
-  defaultTimeZone: string;
-  globalHoldout?: { percent: number };
-}
 export interface ArbitrationPolicyView {
   policy: ArbitrationPolicyDocument;
   source: 'file' | 'stored' | 'default';
@@ -600,17 +576,7 @@ export interface TemplateTestSend {
 }
 
 /** An email the sandbox kept instead of sending (docs/channels.md, "The email sandbox"). */
-export interface CapturedEmail {
-  id: string;
-  profileId: string;
-  to: string;
-  from: string;
-  subject: string;
-  journeyId: string | null;
-  stepId: string | null;
-  templateId: string | null;
-  capturedAt: string;
-}
+export type CapturedEmail = CapturedEmailSummary;
 
 export const api = {
   bandit: (placement: string, days?: number) =>
@@ -761,10 +727,7 @@ export const api = {
       query: { limit: 25, ...query },
     }),
   sandboxEmail: (id: string) =>
-    request<CapturedEmail & { text: string | null; html: string | null }>(
-      'GET',
-      `/api/sandbox/emails/${encodeURIComponent(id)}`,
-    ),
+    request<CapturedEmailDetail>('GET', `/api/sandbox/emails/${encodeURIComponent(id)}`),
   placements: () => request<Placements>('GET', '/api/placements'),
   decide: (writeKey: string, placement: string, who: { userId?: string; anonymousId?: string }) =>
     request<Record<string, unknown>>('GET', '/v1/decide', {

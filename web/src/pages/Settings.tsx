@@ -314,10 +314,14 @@ function Channels() {
   );
 }
 
-const CAP_CHANNELS = ['all', 'email', 'sms', 'push', 'webhook'];
+type CapChannel = ArbitrationPolicyDocument['caps'][number]['channel'];
+const CAP_CHANNELS: readonly CapChannel[] = ['all', 'email', 'sms', 'push', 'webhook'];
+/** The select offers only CAP_CHANNELS; this tells the compiler so. */
+const isCapChannel = (value: string): value is CapChannel =>
+  (CAP_CHANNELS as readonly string[]).includes(value);
 
 interface CapRow {
-  channel: string;
+  channel: CapChannel;
   period: 'day' | 'week';
   limit: string;
 }
@@ -424,7 +428,10 @@ function Policy() {
                   <select
                     id={`cap-${i}-channel`}
                     value={cap.channel}
-                    onChange={(e) => updateCap(i, { channel: e.target.value })}
+                    onChange={(e) => {
+                      const channel = e.target.value;
+                      if (isCapChannel(channel)) updateCap(i, { channel });
+                    }}
                   >
                     {CAP_CHANNELS.map((channel) => (
                       <option key={channel} value={channel}>
