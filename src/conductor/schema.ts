@@ -59,6 +59,27 @@ export const JourneyInvalidSchema: Typed<{ error: string; message: string }> & {
     additionalProperties: true,
   }) as never;
 
+/** POST /api/journeys/check: the issues saving would refuse, each naming its step and field. */
+export const JourneyIssueSchema = Type.Object({
+  code: Type.String(),
+  stepId: Type.Optional(Type.String()),
+  field: Type.String({ description: 'a JSON pointer into the document' }),
+  message: Type.String(),
+});
+
+export const JourneyCheckSchema = Type.Object({
+  ok: Type.Boolean(),
+  issues: Type.Array(JourneyIssueSchema, { description: 'empty when ok; each names its step and field' }),
+});
+
+export const JourneyVersionSchema = Type.Object({
+  version: Type.Integer(),
+  savedAt: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+});
+export type JourneyIssue = Static<typeof JourneyIssueSchema>;
+export type JourneyVersion = Static<typeof JourneyVersionSchema>;
+
 export const JourneyStatsSchema = Type.Object({
   journeyId: Type.String(),
   version: Type.Integer(),

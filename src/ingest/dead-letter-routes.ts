@@ -18,6 +18,7 @@ import {
 } from '../events/index.ts';
 import type { DeadLetter, IngestLogStore, LogEntry, StoredDeadLetter } from '../store/index.ts';
 import { deadLetterOf } from './routes.ts';
+import { DeadLetterSchema, ReplayResult, TRUNCATED } from './schema.ts';
 
 export interface DeadLetterRouteOptions {
   /** Where dead letters are kept (the ingest log store). */
@@ -30,17 +31,6 @@ export interface DeadLetterRouteOptions {
 
 const security = [{ adminToken: [] }];
 const tags = ['ingest'];
-const TRUNCATED = '…[truncated]';
-
-const DeadLetterSchema = Type.Object({
-  id: Type.Integer(),
-  receivedAt: Type.String(),
-  source: Type.String({ description: 'the write key’s name' }),
-  code: Type.String(),
-  field: Type.String({ description: 'the field the refusal names' }),
-  reason: Type.String(),
-  body: Type.String({ description: `the message as sent, as JSON (cut at 64 KB, ending “${TRUNCATED}”)` }),
-});
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
@@ -52,13 +42,6 @@ const ReplayBody = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const ReplayResult = Type.Object({
-  outcome: Type.Literal('replayed'),
-  accepted: Type.Integer({ description: 'messages now in the log' }),
-  suppressed: Type.Integer({ description: 'messages dropped because their person was erased' }),
-  rejected: Type.Integer({ description: 'messages of a batch refused again, kept as new dead letters' }),
-});
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

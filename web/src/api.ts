@@ -13,7 +13,13 @@ import type {
   Task,
 } from '../../src/channels/schema.ts';
 import type { ArbitrationPolicyDocument } from '../../src/conductor/arbitration/policy.ts';
-import type { Decision, OutboxItem, ProfileJourney } from '../../src/conductor/schema.ts';
+import type {
+  Decision,
+  JourneyIssue,
+  JourneyVersion,
+  OutboxItem,
+  ProfileJourney,
+} from '../../src/conductor/schema.ts';
 import type { Experiment, MetricDefinition as ExperimentMetric } from '../../src/experiments/definition.ts';
 import type {
   BanditHistory,
@@ -49,6 +55,8 @@ export type {
   ExperimentMetric,
   ExperimentResults,
   HoldoutLift,
+  JourneyIssue,
+  JourneyVersion,
   MessageCounts,
   MessageMetric,
   MessageStats,
@@ -372,18 +380,6 @@ export interface JourneyDefinition {
   steps: JourneyStep[];
   entry?: Record<string, unknown>;
   [key: string]: unknown;
-}
-export interface JourneyIssue {
-  code: string;
-  stepId?: string;
-  /** A JSON pointer into the document (`/steps/3/template/body`). */
-  field: string;
-  message: string;
-}
-export interface JourneyVersion {
-  version: number;
-  savedAt: string;
-  name: string | null;
 }
 export interface JourneyStats {
   journeyId: string;

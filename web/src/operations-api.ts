@@ -1,27 +1,14 @@
 // The dead-letter and quarantine routes the Operations page calls (docs/tracking-api.md,
-// docs/quarantine.md; shapes from the OpenAPI document).
+// docs/quarantine.md). The dead letters' types are the server's TypeBox schemas' (types only);
+// the quarantine's and the log's answers have no TypeBox source with required fields yet.
+import type { DeadLetterAnswer as DeadLetter, DeadLetterReplay } from '../../src/ingest/schema.ts';
 import { request } from './api.ts';
 
-export interface DeadLetter {
-  id: number;
-  receivedAt: string;
-  /** The write key's name. */
-  source: string;
-  code: string;
-  field: string;
-  reason: string;
-  /** The message as sent, as JSON (or the refused request's text). */
-  body: string;
-}
+export type { DeadLetter, DeadLetterReplay };
+
 export interface DeadLetterPage {
   total: number;
   items: DeadLetter[];
-}
-export interface DeadLetterReplay {
-  outcome: 'replayed';
-  accepted: number;
-  suppressed: number;
-  rejected: number;
 }
 export interface QuarantinedEntry {
   id: number;

@@ -10,11 +10,13 @@ import {
   DecisionsQuery,
   DecisionsSchema,
   type JourneyAnswer,
+  JourneyCheckSchema,
   JourneyDocumentBody,
   JourneyIdParams,
   JourneyInvalidSchema,
   JourneySchema,
   JourneyStatsSchema,
+  JourneyVersionSchema,
   OutboxQuery,
   OutboxSchema,
   PROFILE_JOURNEYS_LIMIT,
@@ -34,24 +36,6 @@ export interface JourneyRouteOptions {
 }
 
 const security = [{ adminToken: [] }];
-const JourneyIssueSchema = Type.Object({
-  code: Type.String(),
-  stepId: Type.Optional(Type.String()),
-  field: Type.String({ description: 'a JSON pointer into the document' }),
-  message: Type.String(),
-});
-
-const JourneyCheckSchema = Type.Object({
-  ok: Type.Boolean(),
-  issues: Type.Array(JourneyIssueSchema, { description: 'empty when ok; each names its step and field' }),
-});
-
-const JourneyVersionSchema = Type.Object({
-  version: Type.Integer(),
-  savedAt: Type.String(),
-  name: Type.Union([Type.String(), Type.Null()]),
-});
-
 /** A journey as the API shows it: a deleted one is never answered (its routes answer 404). */
 function visible(journey: StoredJourney): JourneyAnswer {
   if (journey.status === 'deleted')
