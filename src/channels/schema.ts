@@ -35,6 +35,7 @@ export const TaskListQuery = Type.Object({
   after: Type.Optional(Type.String({ description: 'Cursor: the last task id of the previous page' })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
 });
+export type TaskListQuery = Static<typeof TaskListQuery>;
 
 export const TaskList = Type.Object({ items: Type.Array(Task) });
 export type TaskList = Static<typeof TaskList>;

@@ -1,26 +1,14 @@
 // The people explorer's routes (POST /api/people/search and /export; shapes from the OpenAPI
-// document, docs/identity.md).
-import { downloadPosted, type ProfileSummary, request } from './api.ts';
+// document, docs/identity.md). The bodies' and answers' types are the server's TypeBox schemas'.
+import type { PeoplePage, PeopleSearch, SurveyAnswers } from '../../src/people/schema.ts';
+import { downloadPosted, request } from './api.ts';
 
-export interface PeopleFilter {
-  q?: string;
-  rule?: unknown;
-}
-export interface PeopleSort {
-  sort: string;
-  descending: boolean;
-}
-export interface PeopleRequest extends PeopleFilter, PeopleSort {
-  offset: number;
-  limit: number;
-}
-export interface PeoplePage {
-  total: number;
-  offset: number;
-  limit: number;
-  items: ProfileSummary[];
-  ruleText: string | null;
-}
+export type { PeoplePage };
+
+/** The filter and the order of the list: the search body's fields (the CSV takes the same). */
+export type PeopleFilter = Pick<PeopleSearch, 'q' | 'rule' | 'text'>;
+export type PeopleSort = Pick<PeopleSearch, 'sort' | 'descending'>;
+export type PeopleRequest = PeopleSearch;
 
 export const peopleApi = {
   search: (body: PeopleRequest) => request<PeoplePage>('POST', '/api/people/search', { body }),
@@ -29,18 +17,10 @@ export const peopleApi = {
     downloadPosted('/api/people/export', { ...filter, ...sort, traits }, 'people.csv'),
 };
 
-export interface SurveyAnswer {
-  surveyId: string;
-  answers: Record<string, unknown>;
-  channel: string | null;
-  answeredAt: string;
-}
+export type SurveyAnswer = SurveyAnswers['items'][number];
 
 export const personApi = {
   surveyAnswers: (profileId: string) =>
-    request<{ profileId: string; items: SurveyAnswer[] }>(
-      'GET',
-      `/api/people/${encodeURIComponent(profileId)}/surveys`,
-    ),
+    request<SurveyAnswers>('GET', `/api/people/${encodeURIComponent(profileId)}/surveys`),
   surveyTitles: () => request<{ surveys: Array<{ id: string; title: string }> }>('GET', '/api/surveys'),
 };

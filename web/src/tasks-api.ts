@@ -1,14 +1,11 @@
 // The task queue's routes the Tasks page calls (GET /api/tasks, claim, complete).
+import type { TaskListQuery } from '../../src/channels/schema.ts';
 import { request, type Task } from './api.ts';
 
 export type TaskStatus = Task['status'];
 
-export interface TaskQuery {
-  status?: TaskStatus;
-  queue?: string;
-  after?: string;
-  limit?: number;
-}
+/** GET /api/tasks's filters, as the route validates them. */
+export type TaskQuery = TaskListQuery;
 
 export const tasksApi = {
   list: (query: TaskQuery) =>
