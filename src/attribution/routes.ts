@@ -13,6 +13,7 @@ import { preferenceQueries } from './preference-sql.ts';
 import { attributionReport } from './report.ts';
 import { holdoutRoi, type MeasuredIncrement, roiTable, withIncrements } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
+import { PortfolioSchema, PreferenceSchema, RoiSchema, SpendResultSchema } from './schema.ts';
 import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
 import { REVENUE_PROPERTIES } from './touchpoints.ts';
 import { MODEL_NAMES } from './types.ts';
@@ -125,64 +126,6 @@ const RoiQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-const Nullable = (schema: ReturnType<typeof Type.Number>) => Type.Union([schema, Type.Null()]);
-const RoiRowSchema = Type.Object({
-  channel: Type.String(),
-  reach: Type.Integer(),
-  engaged: Type.Integer(),
-  sends: Type.Integer(),
-  conversions: Type.Number(),
-  value: Type.Number(),
-  spend: Type.Number(),
-  sendCost: Type.Number(),
-  cost: Type.Number(),
-  roas: Nullable(Type.Number()),
-  roi: Nullable(Type.Number()),
-  costPerConversion: Nullable(Type.Number()),
-  incrementalConversions: Nullable(Type.Number()),
-});
-
-const NullableInterval = Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()]);
-const NullableNumber = Type.Union([Type.Number(), Type.Null()]);
-
-const HoldoutRoiSchema = Type.Object({
-  journeyId: Type.String(),
-  stepId: Type.String(),
-  channels: Type.Array(Type.String(), { description: "the channels of the journey's campaign rows" }),
-  treatedPeople: Type.Integer(),
-  heldOutPeople: Type.Integer(),
-  treatedRate: NullableNumber,
-  heldOutRate: NullableNumber,
-  incrementalConversions: NullableNumber,
-  incrementalConversionsInterval: NullableInterval,
-  incrementalRevenue: NullableNumber,
-  incrementalRevenueInterval: NullableInterval,
-  attributedConversions: Type.Number(),
-  attributedRevenue: Type.Number(),
-  cost: Type.Number(),
-  attributedRoi: NullableNumber,
-  incrementalRoi: NullableNumber,
-  incrementalRoiInterval: NullableInterval,
-});
-
-const RoiSchema = Type.Object({
-  from: Type.String(),
-  to: Type.String(),
-  model: Type.String(),
-  groupBy: Type.String(),
-  segment: Type.Union([Type.String(), Type.Null()]),
-  currency: Type.Union([Type.String(), Type.Null()]),
-  conversions: Type.Integer(),
-  value: Type.Number(),
-  rows: Type.Array(RoiRowSchema),
-  unmatchedSpend: Type.Array(Type.Object({ channel: Type.String(), amount: Type.Number() })),
-  holdouts: Type.Array(HoldoutRoiSchema, {
-    description: 'per journey split with a holdout: incremental conversions and revenue, ROI on both',
-  }),
-  query: Type.String(),
-  spendQuery: Type.String({ description: 'the SQL that summed the spend' }),
-});
-
 const SpendInputSchema = Type.Object(
   {
     currency: Type.Optional(Type.String({ description: 'ISO 4217 code for rows without their own' })),
@@ -203,15 +146,6 @@ const SpendInputSchema = Type.Object(
   { additionalProperties: false },
 );
 
-const SpendResultSchema = Type.Object({
-  read: Type.Integer(),
-  imported: Type.Integer(),
-  currency: Type.Union([Type.String(), Type.Null()]),
-  rejected: Type.Array(Type.Object({ line: Type.Integer(), field: Type.String(), reason: Type.String() })),
-});
-
-const Interval = Type.Tuple([Type.Number(), Type.Number()]);
-
 const PortfolioQuerySchema = Type.Object(
   {
     from: Type.Optional({
@@ -227,54 +161,6 @@ const PortfolioQuerySchema = Type.Object(
   { additionalProperties: false },
 );
 
-const PortfolioSchema = Type.Object({
-  from: Type.String(),
-  to: Type.String(),
-  weeks: Type.Integer(),
-  currency: Type.Union([Type.String(), Type.Null()]),
-  baseline: Type.Number({ description: 'weekly revenue without any spend' }),
-  rSquared: Type.Number(),
-  curves: Type.Array(
-    Type.Object({
-      channel: Type.String(),
-      decay: Type.Number(),
-      beta: Type.Number(),
-      kappa: Type.Number(),
-      decayInterval: Interval,
-      betaInterval: Interval,
-      kappaInterval: Interval,
-      points: Type.Array(
-        Type.Object({
-          spend: Type.Number(),
-          revenue: Type.Number(),
-          low: Type.Number(),
-          high: Type.Number(),
-        }),
-      ),
-    }),
-  ),
-  plan: Type.Object({
-    budget: Type.Number(),
-    channels: Type.Array(
-      Type.Object({
-        channel: Type.String(),
-        currentSpend: Type.Number(),
-        suggestedSpend: Type.Number(),
-        marginalRoi: Type.Number(),
-        marginalRoiInterval: Interval,
-      }),
-    ),
-    currentRevenue: Type.Number(),
-    suggestedRevenue: Type.Number(),
-    expectedGain: Type.Number(),
-    gainInterval: Interval,
-  }),
-  query: Type.String({ description: 'the SQL that summed revenue per day' }),
-  spendQuery: Type.String(),
-});
-
-const IntervalOrNull = Type.Union([Type.Tuple([Type.Number(), Type.Number()]), Type.Null()]);
-
 const PreferenceQuerySchema = Type.Object(
   {
     from: Type.Optional({ ...Day, description: 'first day (UTC); default 89 days before to' }),
@@ -284,44 +170,6 @@ const PreferenceQuerySchema = Type.Object(
   },
   { additionalProperties: false },
 );
-
-const PreferenceSchema = Type.Object({
-  from: Type.String(),
-  to: Type.String(),
-  segment: Type.Union([Type.String(), Type.Null()]),
-  conversion: Type.String(),
-  currency: Type.Union([Type.String(), Type.Null()]),
-  people: Type.Integer(),
-  withHistory: Type.Integer({ description: 'people with a send: the denominator of preferredShare' }),
-  withStated: Type.Integer({ description: 'people who stated a preference: the denominator of statedShare' }),
-  channels: Type.Array(
-    Type.Object({
-      channel: Type.String(),
-      reach: Type.Integer(),
-      opened: Type.Integer(),
-      clicked: Type.Integer(),
-      converted: Type.Integer(),
-      conversionRate: Type.Union([Type.Number(), Type.Null()]),
-      conversionInterval: IntervalOrNull,
-      preferred: Type.Integer(),
-      preferredShare: Type.Union([Type.Number(), Type.Null()]),
-      preferredInterval: IntervalOrNull,
-      stated: Type.Integer(),
-      statedShare: Type.Union([Type.Number(), Type.Null()]),
-      statedInterval: IntervalOrNull,
-      spend: Type.Number(),
-      spendShare: Type.Union([Type.Number(), Type.Null()]),
-      flag: Type.Union([Type.Literal('spend-not-preferred'), Type.Literal('preferred-starved'), Type.Null()]),
-    }),
-  ),
-  queries: Type.Object({
-    deliveries: Type.String(),
-    stated: Type.String(),
-    rates: Type.String(),
-    converted: Type.String(),
-    spend: Type.String(),
-  }),
-});
 
 /** Refits for the intervals: each costs one fit (seconds on a busy two-core machine). */
 export const PORTFOLIO_BOOTSTRAP = 20;

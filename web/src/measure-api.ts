@@ -1,5 +1,25 @@
-// The attribution API's shapes and calls for the Measure page (docs/attribution.md).
+// The attribution API's shapes and calls for the Measure page (docs/attribution.md). The ROI,
+// spend, portfolio and preference answers are the server's TypeBox types (types only).
+import type {
+  HoldoutRoiRow,
+  PortfolioAnswer,
+  PreferenceAnswer,
+  PreferenceRow,
+  RoiAnswer,
+  RoiRow,
+  SpendImport,
+} from '../../src/attribution/schema.ts';
 import { request } from './api.ts';
+
+export type {
+  HoldoutRoiRow,
+  PortfolioAnswer,
+  PreferenceAnswer,
+  PreferenceRow,
+  RoiAnswer,
+  RoiRow,
+  SpendImport,
+};
 
 export const MODELS = ['markov', 'shapley', 'first', 'last', 'linear', 'position', 'time-decay'] as const;
 export type Model = (typeof MODELS)[number];
@@ -27,64 +47,9 @@ export interface AttributionAnswer {
   conversionsWithoutTouches: number;
   paths: number;
   people: number;
-  channels: Array<{ channel: string; reach: number; touches: number; engaged: number; sends: number }>;
+  channels: Array<{ channel: string; reach: number; touches: number; engaged: number }>;
   models: Record<Model, Record<string, Credit>>;
   query: string;
-}
-
-export interface RoiRow {
-  channel: string;
-  reach: number;
-  engaged: number;
-  sends: number;
-  conversions: number;
-  value: number;
-  spend: number;
-  sendCost: number;
-  cost: number;
-  roas: number | null;
-  roi: number | null;
-  costPerConversion: number | null;
-  incrementalConversions: number | null;
-}
-
-export interface HoldoutRoiRow {
-  journeyId: string;
-  stepId: string;
-  channels: string[];
-  treatedPeople: number;
-  heldOutPeople: number;
-  treatedRate: number | null;
-  heldOutRate: number | null;
-  incrementalConversions: number | null;
-  incrementalConversionsInterval: [number, number] | null;
-  incrementalRevenue: number | null;
-  incrementalRevenueInterval: [number, number] | null;
-  attributedConversions: number;
-  attributedRevenue: number;
-  cost: number;
-  attributedRoi: number | null;
-  incrementalRoi: number | null;
-  incrementalRoiInterval: [number, number] | null;
-}
-
-export interface RoiAnswer {
-  model: string;
-  currency: string | null;
-  conversions: number;
-  value: number;
-  rows: RoiRow[];
-  unmatchedSpend: Array<{ channel: string; amount: number }>;
-  holdouts: HoldoutRoiRow[];
-  query: string;
-  spendQuery: string;
-}
-
-export interface SpendImport {
-  read: number;
-  imported: number;
-  currency: string | null;
-  rejected: Array<{ line: number; field: string; reason: string }>;
 }
 
 function queryOf(q: MeasureQuery): Record<string, string | number> {
@@ -107,70 +72,6 @@ export function describeCall(path: string, q: MeasureQuery, extra: Record<string
     ...extra,
   });
   return `GET ${path}?${params.toString()}`;
-}
-
-export interface PortfolioAnswer {
-  from: string;
-  to: string;
-  weeks: number;
-  currency: string | null;
-  baseline: number;
-  rSquared: number;
-  curves: Array<{
-    channel: string;
-    decay: number;
-    beta: number;
-    kappa: number;
-    decayInterval: [number, number];
-    points: Array<{ spend: number; revenue: number; low: number; high: number }>;
-  }>;
-  plan: {
-    budget: number;
-    channels: Array<{
-      channel: string;
-      currentSpend: number;
-      suggestedSpend: number;
-      marginalRoi: number;
-      marginalRoiInterval: [number, number];
-    }>;
-    currentRevenue: number;
-    suggestedRevenue: number;
-    expectedGain: number;
-    gainInterval: [number, number];
-  };
-  query: string;
-  spendQuery: string;
-}
-
-export interface PreferenceRow {
-  channel: string;
-  reach: number;
-  opened: number;
-  clicked: number;
-  converted: number;
-  conversionRate: number | null;
-  conversionInterval: [number, number] | null;
-  preferred: number;
-  preferredShare: number | null;
-  preferredInterval: [number, number] | null;
-  stated: number;
-  statedShare: number | null;
-  statedInterval: [number, number] | null;
-  spend: number;
-  spendShare: number | null;
-  flag: 'spend-not-preferred' | 'preferred-starved' | null;
-}
-
-export interface PreferenceAnswer {
-  from: string;
-  to: string;
-  segment: string | null;
-  currency: string | null;
-  people: number;
-  withHistory: number;
-  withStated: number;
-  channels: PreferenceRow[];
-  queries: { deliveries: string; stated: string; rates: string; converted: string; spend: string };
 }
 
 export function preferenceQuery(q: { from: string; to: string; segment: string }): Record<string, string> {
