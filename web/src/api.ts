@@ -13,6 +13,7 @@ import type {
   Task,
 } from '../../src/channels/schema.ts';
 import type { ArbitrationPolicyDocument } from '../../src/conductor/arbitration/policy.ts';
+import type { MessageTemplate } from '../../src/conductor/journey/definition.ts';
 import type {
   Decision,
   JourneyIssue,
@@ -40,6 +41,7 @@ import type {
   OfferStats,
   PlacementStats,
 } from '../../src/stats/schema.ts';
+import type { ValueMetric } from '../../src/value/distribution.ts';
 import type { ChurnModel } from '../../src/value/schema.ts';
 
 export type {
@@ -60,6 +62,7 @@ export type {
   MessageCounts,
   MessageMetric,
   MessageStats,
+  MessageTemplate,
   MessageTypeName,
   Names,
   Offer,
@@ -75,6 +78,7 @@ export type {
   Session,
   Task,
   User,
+  ValueMetric,
 };
 export interface ApiErrorBody {
   error: string;
@@ -441,7 +445,6 @@ export interface Budget {
     savable: number;
   }>;
 }
-export type ValueMetric = 'clv' | 'value_score' | 'p_alive';
 export interface ValueDistribution {
   metric: ValueMetric;
   computedAt: string | null;
@@ -555,12 +558,6 @@ export interface TemplatePreview {
   html?: string;
 }
 
-/** A message's subject, text and (optional) HTML or MJML, as a journey's send step holds it. */
-export interface MessageTemplate {
-  subject?: string;
-  body: string;
-  html?: string;
-}
 /** What a template test send did: the channel's answer for the address typed. */
 export interface TemplateTestSend {
   idempotencyKey: string;
