@@ -2,10 +2,13 @@
 // (src/pipeline: offsets, quarantine, backoff) on a state connection of its own, and the
 // schedule of runs (expiry, badge announcements, tiers and traits). server.ts starts it and
 // hands it to the routes and to the quarantine's replay.
+import pRetry from 'p-retry';
+import { RapportError } from '../errors/index.ts';
 import type { IdentityConfig } from '../identity/index.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
   type InjectedFault,
+  isTransientError,
   type ProcessorLoop,
   type QuarantinePolicy,
   type ReplayResult,
@@ -29,6 +32,8 @@ export interface LoyaltyRuntimeOptions extends Omit<LoyaltyDeps, 'catchUp' | 'st
   pollMs?: number;
   quarantine?: QuarantinePolicy;
   faults?: readonly InjectedFault[];
+  /** How long a run waits out a busy database (CATCH_UP_PATIENCE_MS unless a test says). */
+  catchUpPatienceMs?: number;
   onError: (error: unknown) => void;
 }
 
@@ -39,6 +44,33 @@ export interface LoyaltyRuntime {
 }
 
 const BATCH = 500;
+/** How long a run's catch-up waits out a database held by a long write elsewhere. */
+export const CATCH_UP_PATIENCE_MS = 60_000;
+
+/**
+ * A run first applies what the processor has not (`drain`). A busy database (SQLite's one
+ * writer held by a long step of another processor during a big import) is waited out with
+ * backoff, as the loop itself does, instead of failing the run; past the patience the run is
+ * refused as a 503 with Retry-After, which a caller may repeat (a run is idempotent).
+ */
+export async function patientCatchUp(drain: () => Promise<number>, patienceMs = CATCH_UP_PATIENCE_MS) {
+  try {
+    return await pRetry(drain, {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: 200,
+      maxTimeout: 5_000,
+      maxRetryTime: patienceMs,
+      shouldRetry: ({ error }) => isTransientError(error),
+    });
+  } catch (error) {
+    if (!isTransientError(error)) throw error;
+    throw new RapportError(
+      'RAPPORT_STORE_UNAVAILABLE',
+      `loyalty run: the database stayed busy for ${Math.round(patienceMs / 1000)} s (a long write elsewhere); try again`,
+      { retryAfterSeconds: 5 },
+    );
+  }
+}
 
 export async function startLoyalty(options: LoyaltyRuntimeOptions): Promise<LoyaltyRuntime> {
   // Its own connection: the processor's lock is a transaction on it (SQLite), which no other
@@ -49,7 +81,7 @@ export async function startLoyalty(options: LoyaltyRuntimeOptions): Promise<Loya
   const service = new LoyaltyService({
     ...options,
     state,
-    catchUp: () => (loop ? loop.exclusive(drain) : drain()),
+    catchUp: () => patientCatchUp(() => (loop ? loop.exclusive(drain) : drain()), options.catchUpPatienceMs),
   });
   const processor = loyaltyProcessor({
     state,
