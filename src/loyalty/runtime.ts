@@ -9,6 +9,7 @@ import {
   DEFAULT_QUARANTINE_POLICY,
   type InjectedFault,
   isTransientError,
+  PROFILES_PROCESSOR,
   type ProcessorLoop,
   type QuarantinePolicy,
   type ReplayResult,
@@ -16,7 +17,7 @@ import {
   runGuardedStep,
   startProcessorLoop,
 } from '../pipeline/index.ts';
-import { openStateStore, type StorageLocation } from '../store/index.ts';
+import { openStateStore, type StateStore, type StorageLocation } from '../store/index.ts';
 import { LOYALTY_PROCESSOR, loyaltyProcessor } from './processor.ts';
 import { type LoyaltyDeps, LoyaltyService } from './service.ts';
 import type { LoyaltyStore } from './store.ts';
@@ -72,6 +73,16 @@ export async function patientCatchUp(drain: () => Promise<number>, patienceMs = 
   }
 }
 
+/** How long a run waits for profiles to apply what the log holds before comparing traits. */
+const TRAITS_PATIENCE_MS = 10_000;
+
+async function profilesCaughtUp(state: StateStore): Promise<void> {
+  const head = await state.log.headSeq();
+  const deadline = Date.now() + TRAITS_PATIENCE_MS;
+  while ((await state.getOffset(PROFILES_PROCESSOR)) < head && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 export async function startLoyalty(options: LoyaltyRuntimeOptions): Promise<LoyaltyRuntime> {
   // Its own connection: the processor's lock is a transaction on it (SQLite), which no other
   // caller on this thread may find open.
@@ -81,6 +92,7 @@ export async function startLoyalty(options: LoyaltyRuntimeOptions): Promise<Loya
   const service = new LoyaltyService({
     ...options,
     state,
+    traitsCaughtUp: () => profilesCaughtUp(state),
     catchUp: () => patientCatchUp(() => (loop ? loop.exclusive(drain) : drain()), options.catchUpPatienceMs),
   });
   const processor = loyaltyProcessor({

@@ -45,6 +45,12 @@ export interface LoyaltyDeps {
   append: (entries: LogEntry[]) => Promise<unknown>;
   /** Runs the log processor's pending slices (between the loop's steps); resolves how many entries. */
   catchUp?: () => Promise<number>;
+  /**
+   * Waits (bounded) until profiles show what the log holds now: a run compares standings with
+   * traits, and the previous run's identify may not be applied yet (two runs back to back wrote
+   * the same tier change twice).
+   */
+  traitsCaughtUp?: () => Promise<void>;
   now?: () => Date;
 }
 
@@ -233,6 +239,7 @@ export class LoyaltyService {
     };
     await this.expire(now, summary);
     await this.announceBadges(now, summary);
+    await this.deps.traitsCaughtUp?.();
     await this.tiersAndTraits(programme, now, summary);
     await this.deps.store.putSetting('last_run', JSON.stringify(summary));
     return summary;
