@@ -140,9 +140,12 @@ export class ExperimentService {
     const arm = liveArm(plan, unit, new Date(nowMs));
     if (!arm) return undefined;
     if (this.firstExposure(plan.experiment.id, unit)) {
-      this.logExposure(plan.experiment, arm, key, unit).catch((error: Error) =>
-        this.deps.warn?.(`exposure not recorded: ${error.message}`),
-      );
+      this.logExposure(plan.experiment, arm, key, unit).catch((error: Error) => {
+        // Not remembered, so the person's next render logs it again (the message id is fixed:
+        // a retry after a write that did land is deduplicated by the log).
+        this.exposed.get(plan.experiment.id)?.delete(unit);
+        this.deps.warn?.(`exposure not recorded yet (retried at the next render): ${error.message}`);
+      });
     }
     return arm.id;
   }

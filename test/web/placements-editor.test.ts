@@ -156,7 +156,10 @@ describe.skipIf(reason !== null)('the placements editor in headless chromium', (
       void dialog.accept();
     });
     await page.getByRole('button', { name: 'Delete upgrade' }).click();
-    await page.locator('tr[data-offer="upgrade"]').waitFor({ state: 'detached' });
+    // Every row naming it goes: the offers table's and the preview's ("shown offer upgrade").
+    await expect
+      .poll(() => page.locator('tr[data-offer="upgrade"]').count(), { timeout: 30_000, interval: 100 })
+      .toBe(0);
     expect(asked).toContain('upgrade');
     expect((await definitions()).offers.map((o: { id: string }) => o.id)).toEqual(['box-tape-default']);
     expect(await page.getByRole('button', { name: 'Delete box-tape-default' }).isDisabled()).toBe(true);
