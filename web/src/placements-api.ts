@@ -1,17 +1,8 @@
 // The placements routes the editor calls: save the whole set, and preview a decision.
+import type { OfferVerdict } from '../../src/placements/preview.ts';
 import { type Placements, request } from './api.ts';
 
-export type OfferVerdict =
-  | 'chosen'
-  | 'passed_over'
-  | 'default'
-  | 'not_started'
-  | 'ended'
-  | 'offer_cap'
-  | 'person_cap'
-  | 'rule_not_met'
-  | 'needs_consent'
-  | 'unknown_person';
+export type { OfferVerdict };
 
 export interface PlacementPreview {
   placement: string;
