@@ -11,18 +11,9 @@ import {
   type PlacementCounts,
   type PlacementPerson,
 } from '../conductor/index.ts';
+import type { OfferVerdict } from './schema.ts';
 
-export type OfferVerdict =
-  | 'chosen'
-  | 'passed_over'
-  | 'default'
-  | 'not_started'
-  | 'ended'
-  | 'offer_cap'
-  | 'person_cap'
-  | 'rule_not_met'
-  | 'needs_consent'
-  | 'unknown_person';
+export type { OfferVerdict };
 
 export interface OfferExplanation {
   offerId: string;

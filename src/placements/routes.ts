@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { strictBody } from '../api/strict-body.ts';
 import { type CredentialCache, secretFromAuthorization } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
-import { definitionsSchema } from './schema.ts';
+import { definitionsSchema, PlacementPreviewSchema } from './schema.ts';
 import type { PlacementService } from './service.ts';
 
 export interface PlacementRouteOptions {
@@ -25,26 +25,6 @@ const PreviewBody = Type.Object(
   },
   { additionalProperties: false },
 );
-const PreviewAnswer = Type.Object({
-  placement: Type.String(),
-  personalization: Type.Union([Type.String(), Type.Null()], {
-    description: "The person's consent for personalization (null: an unknown visitor)",
-  }),
-  offer: Type.Union([Type.Object({ id: Type.String(), content: Type.Unknown() }), Type.Null()]),
-  code: Type.String(),
-  reason: Type.String(),
-  offers: Type.Array(
-    Type.Object({
-      offerId: Type.String(),
-      verdict: Type.String({
-        description:
-          'chosen, passed_over, default, not_started, ended, offer_cap, person_cap, rule_not_met, needs_consent or unknown_person',
-      }),
-      reason: Type.String(),
-    }),
-  ),
-});
-
 async function requireWriteKey(
   request: FastifyRequest<{ Querystring: { writeKey?: string } }>,
   credentials: CredentialCache,
@@ -179,7 +159,7 @@ const adminPlacementRoutes: FastifyPluginAsyncTypebox<PlacementRouteOptions> = a
           'What a person would be shown, each offer with why it was or was not, under the saved definitions or a draft (nothing stored or counted)',
         security,
         body: PreviewBody,
-        response: { 200: PreviewAnswer, '4xx': errorSchema },
+        response: { 200: PlacementPreviewSchema, '4xx': errorSchema },
       },
     },
     async (request) => {

@@ -137,6 +137,14 @@ describe('POST /api/placements/preview on a real server', () => {
       code: 'offer',
       personalization: 'granted',
     });
+    // The whole answer the editor reads (the response schema decides what is serialised).
+    expect(Object.keys(answer.body).sort()).toEqual(
+      ['code', 'offer', 'offers', 'personalization', 'placement', 'reason'].sort(),
+    );
+    expect(Object.keys(answer.body.offer).sort()).toEqual(['content', 'id']);
+    expect(answer.body.offers.length).toBeGreaterThan(1);
+    for (const offer of answer.body.offers)
+      expect(Object.keys(offer).sort()).toEqual(['offerId', 'reason', 'verdict']);
     const served = await fetch(`${server.url}/v1/decide?placement=receipt&userId=owner-1`, {
       headers: { authorization: `Basic ${Buffer.from(`${server.writeKey}:`).toString('base64')}` },
     }).then((r) => r.json() as Promise<{ offer: { id: string } }>);
