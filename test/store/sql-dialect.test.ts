@@ -107,6 +107,11 @@ describe('dialects', () => {
     expect(sqliteDialect.forUpdate('SKIP LOCKED')).toBe('');
   });
 
+  it('reads a calendar day as YYYY-MM-DD text: as stored on SQLite, formatted (not DateStyle) on PostgreSQL', () => {
+    expect(sqliteDialect.dayText('day')).toBe('day');
+    expect(pg.dayText('day')).toBe("to_char(day, 'YYYY-MM-DD')");
+  });
+
   it('refuses a JSON field name that is not a plain identifier', () => {
     expect(() => pg.jsonFieldText('definition', "name'; --")).toThrow(/not a JSON field name/);
     expect(() => sqliteDialect.jsonFieldText('definition', 'a.b')).toThrow(/not a JSON field name/);

@@ -32,6 +32,7 @@ export const sqliteDialect: StoreDialect = {
     if (values.length === 0) return sql`0 = 1`;
     return sql`${raw(column)} IN (${list(values)})`;
   },
+  dayText: (column) => column,
   byCodePoint: (expression) => expression,
   forUpdate: () => '',
 };
@@ -53,6 +54,8 @@ export function postgresDialect(schema: string): StoreDialect {
     anyTrue: (column) => `coalesce(bool_or(${column}), false)`,
     jsonFieldText: (column, key) => `${column}->>'${checkedField(key)}'`,
     oneOf: (column, values) => sql`${raw(column)} = ANY(${[...values]}::text[])`,
+    // to_char, not ::text, whose format follows the session's DateStyle.
+    dayText: (column) => `to_char(${column}, 'YYYY-MM-DD')`,
     byCodePoint: (expression) => `${expression} COLLATE "C"`,
     forUpdate: (clause) => `FOR UPDATE${clause ? ` ${clause}` : ''}`,
   };

@@ -28,6 +28,8 @@ export interface StoreDialect {
   jsonFieldText(column: string, key: string): string;
   /** `column` is one of `values`. */
   oneOf(column: string, values: readonly unknown[]): Sql;
+  /** A calendar day column as `YYYY-MM-DD` text (SQLite stores the text; PostgreSQL's date would arrive as a Date). */
+  dayText(column: string): string;
   /** Text ordered by code point, as SQLite's BINARY collation does. */
   byCodePoint(expression: string): string;
   /** The row lock a read takes before it writes (`FOR UPDATE [OF t] [SKIP LOCKED]`); none on SQLite. */
