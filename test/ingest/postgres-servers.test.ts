@@ -75,7 +75,9 @@ describe.skipIf(!clusterUrl)(`two servers on one PostgreSQL ${skipReason}`, () =
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const log = await client.query<{ message_id: string }>('SELECT message_id FROM rapport.ingest_log');
+      const log = await client.query<{ message_id: string }>(
+        'SELECT json_array_elements_text(message_ids::json) AS message_id FROM rapport.log_batches',
+      );
       const logged = new Set(log.rows.map((r) => r.message_id));
       expect(logged.size).toBe(log.rows.length);
       expect([...acked].filter((id) => !logged.has(id))).toEqual([]);

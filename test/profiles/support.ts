@@ -70,7 +70,10 @@ export async function postgresBytes(url: string, schema = 'rapport'): Promise<Ma
   try {
     await client.query('CHECKPOINT');
     const { rows: relations } = await client.query<{ path: string; name: string }>(
-      `SELECT pg_relation_filepath(c.oid) AS path, c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      // A TOAST table is named after the table it holds values for ("log_batches/toast").
+      `SELECT pg_relation_filepath(c.oid) AS path, coalesce(owner.relname || '/toast', c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       LEFT JOIN pg_class owner ON owner.reltoastrelid = c.oid
        WHERE n.nspname IN ($1, 'pg_toast') AND c.relkind IN ('r', 'i', 't', 'm') AND pg_relation_filepath(c.oid) IS NOT NULL`,
       [schema],
     );

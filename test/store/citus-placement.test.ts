@@ -20,7 +20,8 @@ describe('Citus placement', () => {
     }
     // The ordering and exactly-once tables stay on the coordinator.
     for (const table of [
-      'ingest_log',
+      'log_batches',
+      'log_message_ids',
       'processor_offsets',
       'event_processor_offsets',
       'quarantine',

@@ -276,7 +276,8 @@ describe.skipIf(!citus)(`Rapport on a Citus cluster ${skipReason}`, () => {
     await client.connect();
     try {
       const log = await client.query<{ message_id: string }>(
-        "SELECT message_id FROM rapport.ingest_log WHERE message_id LIKE 'citus-%'",
+        `SELECT id AS message_id FROM rapport.log_batches, json_array_elements_text(message_ids::json) AS id
+         WHERE id LIKE 'citus-%'`,
       );
       const logged = new Set(log.rows.map((r) => r.message_id));
       expect([...acked].filter((id) => !logged.has(id))).toEqual([]);

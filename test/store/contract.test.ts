@@ -268,7 +268,7 @@ for (const engine of ENGINES) {
         // but not committed (it waits on a row a raw transaction holds); appender B starts
         // after. A reader polling now must not be able to move past A's seq.
         const where = stores.postgres!;
-        const table = tablesIn(where.schema).ingestLog;
+        const table = tablesIn(where.schema).logMessageIds;
         const raw = new pg.Client({ connectionString: where.url });
         const watcher = new pg.Client({ connectionString: where.url });
         await raw.connect();
@@ -276,9 +276,7 @@ for (const engine of ENGINES) {
         try {
           await raw.query('BEGIN');
           const { rows } = await raw.query<{ xid: string }>('SELECT txid_current()::text AS xid');
-          await raw.query(
-            `INSERT INTO ${table} (message_id, source, received_at, body) VALUES ('blocker', 'raw', now(), '{}')`,
-          );
+          await raw.query(`INSERT INTO ${table} (message_id) VALUES ('blocker')`);
           const peer = await stores.openPeerState();
           const appendA = stores.state.log.append([logEntry('a'), logEntry('blocker')]);
           await waitUntil(() => waitsOnTransaction(watcher, rows[0]!.xid));

@@ -23,7 +23,7 @@ describe('identifiers', () => {
 
   it('qualifies every table with the schema', () => {
     const tables = tablesIn('t"1');
-    expect(tables.ingestLog).toBe('"t""1"."ingest_log"');
+    expect(tables.logBatches).toBe('"t""1"."log_batches"');
     expect(tables.eventProcessorOffsets).toBe('"t""1"."event_processor_offsets"');
   });
 });

@@ -24,7 +24,7 @@ export type TablePlacement =
 const QUEUE =
   'a work queue claimed with FOR UPDATE SKIP LOCKED across all profiles, which Citus only runs on one node';
 const ORDERED =
-  'its order and exactly-once guarantees rest on one sequence and on committing in the same transaction as the processors that read it';
+  'its order and exactly-once guarantees rest on one append lock and on committing in the same transaction as the processors that read it';
 
 /**
  * Every table Rapport creates, with where it lives on Citus and why. A table missing here is
@@ -84,7 +84,8 @@ export const CITUS_PLACEMENTS: Readonly<Record<string, TablePlacement>> = {
     why: 'journey definitions, joined with the timers when they are claimed with FOR UPDATE',
   },
   journey_versions: { kind: 'local', why: 'journey definitions, read with the journeys' },
-  ingest_log: { kind: 'local', why: `the ingest log: ${ORDERED}` },
+  log_batches: { kind: 'local', why: `the ingest log, a row per request: ${ORDERED}` },
+  log_message_ids: { kind: 'local', why: "the log's messageId dedupe, checked under the append lock" },
   processor_offsets: { kind: 'local', why: `processor offsets: ${ORDERED}` },
   event_processor_offsets: { kind: 'local', why: `the warehouse offset: ${ORDERED}` },
   log_compaction: { kind: 'local', why: 'one row, the log compaction mark' },

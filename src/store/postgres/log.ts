@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { type NewBatch, planBatches, recordsOf, type StoredBatch, withoutMessages } from '../log-batches.ts';
 import type {
   AppendResult,
   DeadLetter,
@@ -10,7 +11,7 @@ import type {
   StoredDeadLetter,
 } from '../types.ts';
 import { inTransaction } from './connection.ts';
-import { type DeadLetterDbRow, type LogDbRow, toDeadLetter, toLogRecord } from './rows.ts';
+import { type DeadLetterDbRow, toDeadLetter } from './rows.ts';
 import {
   ADVISORY_XACT_LOCK_SQL,
   advisoryLockParams,
@@ -21,19 +22,10 @@ import {
   toNumber,
 } from './sql.ts';
 
-/** Rows per INSERT: the arrays travel as 4 parameters, this only bounds one message's size. */
-export const LOG_INSERT_ROWS = 2000;
-
-export function insertLogEntriesSql(table: string): string {
-  // ORDER BY ord: seq follows the order of the batch. DO NOTHING also skips a messageId
-  // repeated inside the batch itself (unlike DO UPDATE, it may meet a row twice).
-  return `INSERT INTO ${table} (message_id, source, received_at, body)
-    SELECT message_id, source, received_at, body
-    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
-      WITH ORDINALITY AS batch(message_id, source, received_at, body, ord)
-    ORDER BY ord
-    ON CONFLICT (message_id) DO NOTHING`;
-}
+/** Batches per INSERT: five parameters each, well under PostgreSQL's 65,535. */
+export const LOG_INSERT_BATCHES = 1000;
+/** Dead letters per INSERT: the arrays travel as 6 parameters, this only bounds one statement's size. */
+const DEAD_LETTER_INSERT_ROWS = 2000;
 
 export function insertDeadLettersSql(table: string): string {
   return `INSERT INTO ${table} (received_at, source, code, field, reason, body)
@@ -43,39 +35,136 @@ export function insertDeadLettersSql(table: string): string {
     ORDER BY ord`;
 }
 
+interface BatchDbRow {
+  last_seq: string;
+  span: number;
+  live: number;
+  source: string;
+  received_at: Date;
+  message_ids: string;
+  body: string | null;
+}
+
+function toStoredBatch(row: BatchDbRow): StoredBatch {
+  return {
+    lastSeq: toNumber(row.last_seq),
+    span: row.span,
+    live: row.live,
+    source: row.source,
+    receivedAt: toIso(row.received_at),
+    messageIds: row.message_ids,
+    body: row.body,
+  };
+}
+
+/**
+ * Another writer committed a messageId the dedupe read did not see (only one that bypasses the
+ * append lock can): the append is rolled back and tried again, and then it sees it.
+ */
+class UnseenDuplicate extends Error {}
+
 export class PostgresIngestLog implements IngestLogStore {
+  private readonly batches: string;
+  private readonly ids: string;
+  private readonly marks: string;
+
   constructor(
     private readonly pool: pg.Pool,
     private readonly tables: PostgresTables,
     private readonly schema: string,
-  ) {}
+  ) {
+    this.batches = tables.logBatches;
+    this.ids = tables.logMessageIds;
+    this.marks = tables.logCompaction;
+  }
 
   async append(entries: LogEntry[], deadLetters: DeadLetter[] = []): Promise<AppendResult> {
     if (entries.length === 0 && deadLetters.length === 0) return { appended: 0, duplicates: 0 };
-    const appended = await inTransaction(this.pool, async (client) => {
-      // seq is drawn from a sequence when a row is inserted but becomes visible at COMMIT, so
-      // two unserialised appenders can commit seq 11 before seq 10. A reader polling between
-      // the two commits moves its offset to 11 and never reads 10. Holding this lock from the
-      // first nextval to COMMIT (it is released after the commit is visible) makes seq order
-      // equal commit order across every process. Appends are group-committed batches, so
-      // serialising them costs one round trip per batch, not per message.
-      await client.query(ADVISORY_XACT_LOCK_SQL, advisoryLockParams(`${this.schema}:ingest_log`));
-      let inserted = 0;
-      for (const part of chunk(entries, LOG_INSERT_ROWS)) inserted += await this.insertEntries(client, part);
-      for (const part of chunk(deadLetters, LOG_INSERT_ROWS)) await this.insertDeadLetters(client, part);
-      return inserted;
-    });
-    return { appended, duplicates: entries.length - appended };
+    const storable = entries.map((entry) => ({
+      ...entry,
+      messageId: storableText(entry.messageId),
+      source: storableText(entry.source),
+      json: storableText(entry.json),
+    }));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const appended = await inTransaction(this.pool, (client) =>
+          this.appendIn(client, storable, deadLetters),
+        );
+        return { appended, duplicates: entries.length - appended };
+      } catch (error) {
+        if (!(error instanceof UnseenDuplicate) || attempt >= 3) throw error;
+      }
+    }
   }
 
-  private async insertEntries(client: pg.PoolClient, entries: LogEntry[]): Promise<number> {
-    const result = await client.query(insertLogEntriesSql(this.tables.ingestLog), [
-      entries.map((entry) => storableText(entry.messageId)),
-      entries.map((entry) => storableText(entry.source)),
-      entries.map((entry) => entry.receivedAt),
-      entries.map((entry) => storableText(entry.json)),
-    ]);
-    return result.rowCount ?? 0;
+  private async appendIn(
+    client: pg.PoolClient,
+    entries: LogEntry[],
+    deadLetters: DeadLetter[],
+  ): Promise<number> {
+    // Seqs are given under this lock, held from the read of the head to COMMIT (it is released
+    // after the commit is visible), so seq order is commit order across every process: a reader
+    // that has seen seq 11 can never later meet a seq 10 committed after it read. Appends are
+    // group-committed batches, so serialising them costs a few round trips per batch, not per
+    // message. The head and the dedupe are read after the lock is granted, in their own
+    // statement: a statement's snapshot is taken when it starts.
+    await client.query(ADVISORY_XACT_LOCK_SQL, advisoryLockParams(`${this.schema}:ingest_log`));
+    let appended = 0;
+    if (entries.length > 0) {
+      const { head, known } = await this.headAndKnown(client, entries);
+      const plan = planBatches(entries, head, known);
+      for (const part of chunk(plan.batches, LOG_INSERT_BATCHES)) await this.insertBatches(client, part);
+      appended = plan.accepted.length;
+    }
+    for (const part of chunk(deadLetters, DEAD_LETTER_INSERT_ROWS))
+      await this.insertDeadLetters(client, part);
+    return appended;
+  }
+
+  /** The head seq, and which of the entries' messageIds the log holds already. */
+  private async headAndKnown(
+    client: pg.PoolClient,
+    entries: LogEntry[],
+  ): Promise<{ head: number; known: Set<string> }> {
+    const { rows } = await client.query<{ head: string; known: string[] | null }>(
+      `SELECT greatest(coalesce((SELECT max(last_seq) FROM ${this.batches}), 0),
+                       c.compacted_through, c.erased_through) AS head,
+              (SELECT json_agg(i.message_id) FROM ${this.ids} i
+                WHERE i.message_id IN (SELECT json_array_elements_text($1::json))) AS known
+       FROM ${this.marks} c`,
+      [JSON.stringify([...new Set(entries.map((entry) => entry.messageId))])],
+    );
+    const row = rows[0];
+    if (!row) throw new Error('the log_compaction row is missing: were the log migrations applied?');
+    return { head: toNumber(row.head), known: new Set(row.known ?? []) };
+  }
+
+  /**
+   * The batch rows and their messageIds in one statement. The ids' unique index is the
+   * dedupe: an id the read above did not see (a writer outside the lock) makes the count
+   * short, and the append starts again.
+   */
+  private async insertBatches(client: pg.PoolClient, batches: NewBatch[]): Promise<void> {
+    const params: unknown[] = [JSON.stringify(batches.flatMap((batch) => JSON.parse(batch.messageIds)))];
+    const values = batches.map((batch) => {
+      const at = params.length;
+      params.push(batch.lastSeq, batch.span, batch.source, batch.receivedAt, batch.messageIds, batch.body);
+      return `($${at + 1}::bigint, $${at + 2}::int, $${at + 2}::int, $${at + 3}, $${at + 4}::timestamptz, $${at + 5}, $${at + 6})`;
+    });
+    const { rows } = await client.query<{ ids: string }>(
+      `WITH ids AS (
+         INSERT INTO ${this.ids} (message_id) SELECT json_array_elements_text($1::json)
+         ON CONFLICT DO NOTHING RETURNING 1
+       ), rows AS (
+         INSERT INTO ${this.batches} (last_seq, span, live, source, received_at, message_ids, body)
+         VALUES ${values.join(', ')}
+       )
+       SELECT count(*) AS ids FROM ids`,
+      params,
+    );
+    const expected = batches.reduce((sum, batch) => sum + batch.span, 0);
+    if (toNumber(rows[0]?.ids ?? 0) !== expected) throw new UnseenDuplicate();
   }
 
   private async insertDeadLetters(client: pg.PoolClient, deadLetters: DeadLetter[]): Promise<void> {
@@ -89,56 +178,139 @@ export class PostgresIngestLog implements IngestLogStore {
     ]);
   }
 
-  async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
-    const { rows } = await this.pool.query<LogDbRow>(
-      `SELECT seq, message_id, source, received_at, body FROM ${this.tables.ingestLog}
-       WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
+  /**
+   * The batches holding the first `limit` messages after `afterSeq`, in seq order, with the
+   * given body expression. The batches are counted by their live messages before they are
+   * fetched: every batch after the first holds only seqs above afterSeq, so once those after
+   * the first add up to limit, no later batch is needed.
+   */
+  private async batchesAfter(
+    afterSeq: number,
+    limit: number,
+    body: string,
+    extra: unknown[] = [],
+  ): Promise<StoredBatch[]> {
+    if (limit <= 0) return [];
+    const { rows } = await this.pool.query<BatchDbRow>(
+      `WITH head AS (
+         SELECT last_seq, live FROM ${this.batches} WHERE last_seq > $1 ORDER BY last_seq LIMIT $2 + 1
+       ), counted AS (
+         SELECT last_seq,
+                sum(live) OVER (ORDER BY last_seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                  - first_value(live) OVER (ORDER BY last_seq) AS after_first
+         FROM head
+       )
+       SELECT b.last_seq, b.span, b.live, b.source, b.received_at, b.message_ids, ${body} AS body
+       FROM counted c JOIN ${this.batches} b USING (last_seq)
+       WHERE c.after_first IS NULL OR c.after_first < $2
+       ORDER BY b.last_seq`,
+      [afterSeq, limit, ...extra],
     );
-    return rows.map(toLogRecord);
+    return rows.map(toStoredBatch);
+  }
+
+  async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
+    return recordsOf(await this.batchesAfter(afterSeq, limit, 'b.body'), afterSeq, limit) as LogRecord[];
   }
 
   async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
-    const { rows } = await this.pool.query<Omit<LogDbRow, 'body'> & { body: string | null }>(
-      `SELECT seq, message_id, source, received_at, CASE WHEN strpos(body, $3) > 0 THEN body END AS body
-       FROM ${this.tables.ingestLog} WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit, needle],
+    const batches = await this.batchesAfter(
+      afterSeq,
+      limit,
+      'CASE WHEN strpos(b.body, $3) > 0 THEN b.body END',
+      [needle],
     );
-    return rows.map((row) => ({ ...toLogRecord({ ...row, body: '' }), json: row.body }));
+    return recordsOf(batches, afterSeq, limit, (json) => json.includes(needle));
   }
 
   async headSeq(): Promise<number> {
-    // Compaction may have removed every entry: the mark keeps the head where it was.
+    // Compaction may have removed every entry: the marks keep the head where it was.
     const { rows } = await this.pool.query<{ seq: string | null }>(
-      `SELECT greatest((SELECT max(seq) FROM ${this.tables.ingestLog}),
-                       (SELECT greatest(compacted_through, erased_through) FROM ${this.tables.logCompaction})) AS seq`,
+      `SELECT greatest((SELECT max(last_seq) FROM ${this.batches}),
+                       (SELECT greatest(compacted_through, erased_through) FROM ${this.marks})) AS seq`,
     );
     return toNumber(rows[0]?.seq ?? 0);
   }
 
   async entryTimes(afterSeq: number, limit: number): Promise<Array<{ seq: number; receivedAt: string }>> {
-    const { rows } = await this.pool.query<{ seq: string; received_at: Date }>(
-      `SELECT seq, received_at FROM ${this.tables.ingestLog} WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [afterSeq, limit],
-    );
-    return rows.map((row) => ({ seq: toNumber(row.seq), receivedAt: toIso(row.received_at) }));
+    // The bodies are not read: only the ids, to skip removed messages.
+    const batches = await this.batchesAfter(afterSeq, limit, 'NULL::text');
+    return recordsOf(batches, afterSeq, limit).map((record) => ({
+      seq: record.seq,
+      receivedAt: record.receivedAt,
+    }));
   }
 
   async compactThrough(throughSeq: number, at: string): Promise<number> {
     return inTransaction(this.pool, async (client) => {
-      const deleted = await client.query(`DELETE FROM ${this.tables.ingestLog} WHERE seq <= $1`, [
-        throughSeq,
-      ]);
-      const removed = deleted.rowCount ?? 0;
+      const { rows } = await client.query<{ n: string }>(
+        `WITH gone AS (
+           DELETE FROM ${this.batches} WHERE last_seq <= $1 RETURNING live, message_ids
+         ), ids AS (
+           DELETE FROM ${this.ids}
+           WHERE message_id IN (SELECT json_array_elements_text(message_ids::json) FROM gone)
+         )
+         SELECT coalesce(sum(live), 0) AS n FROM gone`,
+        [throughSeq],
+      );
+      let removed = toNumber(rows[0]?.n ?? 0);
+      // A batch the mark cuts through keeps its later messages.
+      for (const cut of await this.batchesHolding(client, [throughSeq]))
+        removed += await this.removeFromBatch(client, cut, (seq) => seq <= throughSeq);
       // greatest: another process compacting at the same time may have gone further.
       await client.query(
-        `UPDATE ${this.tables.logCompaction} SET compacted_through = greatest(compacted_through, $1),
+        `UPDATE ${this.marks} SET compacted_through = greatest(compacted_through, $1),
            removed_total = removed_total + $2,
            last_compacted_at = CASE WHEN $2 > 0 THEN $3::timestamptz ELSE last_compacted_at END`,
         [throughSeq, removed, at],
       );
       return removed;
     });
+  }
+
+  /** The batch rows holding any of these seqs, locked for the rewrite that follows. */
+  private async batchesHolding(client: pg.PoolClient, seqs: number[]): Promise<StoredBatch[]> {
+    const sorted = [...new Set(seqs)].sort((a, b) => a - b);
+    const { rows } = await client.query<BatchDbRow & { seq: string }>(
+      `SELECT s.seq, b.* FROM unnest($1::bigint[]) WITH ORDINALITY AS s(seq, ord)
+       CROSS JOIN LATERAL (
+         SELECT last_seq, span, live, source, received_at, message_ids, body FROM ${this.batches}
+         WHERE last_seq >= s.seq ORDER BY last_seq LIMIT 1 FOR UPDATE
+       ) b
+       WHERE b.last_seq - b.span < s.seq
+       ORDER BY s.ord`,
+      [sorted],
+    );
+    const batches = new Map<number, StoredBatch>();
+    for (const row of rows) {
+      const batch = toStoredBatch(row);
+      batches.set(batch.lastSeq, batch);
+    }
+    return [...batches.values()];
+  }
+
+  /**
+   * Rewrites a batch without the messages whose seq `removes` (the row deleted when none is
+   * left), the way erasure and compaction take messages out: their ids and bytes leave the
+   * row, the others keep their seqs. Returns how many messages went.
+   */
+  private async removeFromBatch(
+    client: pg.PoolClient,
+    batch: StoredBatch,
+    removes: (seq: number) => boolean,
+  ): Promise<number> {
+    const { removed, rest } = withoutMessages(batch, removes);
+    if (removed.length === 0) return 0;
+    if (rest === null) {
+      await client.query(`DELETE FROM ${this.batches} WHERE last_seq = $1`, [batch.lastSeq]);
+    } else {
+      await client.query(
+        `UPDATE ${this.batches} SET live = $2, message_ids = $3, body = $4 WHERE last_seq = $1`,
+        [batch.lastSeq, rest.live, rest.messageIds, rest.body],
+      );
+    }
+    await client.query(`DELETE FROM ${this.ids} WHERE message_id = ANY($1::text[])`, [removed]);
+    return removed.length;
   }
 
   async reclaimSpace(): Promise<number> {
@@ -149,26 +321,23 @@ export class PostgresIngestLog implements IngestLogStore {
 
   async stats(): Promise<IngestLogStats> {
     const { rows } = await this.pool.query<{
-      oldest_seq: string | null;
-      oldest_received_at: Date | null;
       compacted_through: string;
       removed_total: string;
       last_compacted_at: Date | null;
       size_bytes: string;
     }>(
-      `SELECT o.seq AS oldest_seq, o.received_at AS oldest_received_at,
-              c.compacted_through, c.removed_total, c.last_compacted_at,
-              pg_total_relation_size($1::regclass) AS size_bytes
-       FROM ${this.tables.logCompaction} c
-       LEFT JOIN LATERAL (SELECT seq, received_at FROM ${this.tables.ingestLog} ORDER BY seq LIMIT 1) o ON true`,
-      [this.tables.ingestLog],
+      `SELECT c.compacted_through, c.removed_total, c.last_compacted_at,
+              pg_total_relation_size($1::regclass) + pg_total_relation_size($2::regclass) AS size_bytes
+       FROM ${this.marks} c`,
+      [this.batches, this.ids],
     );
     const row = rows[0];
     if (!row) throw new Error('the log_compaction row is missing: were the log migrations applied?');
+    const [oldest] = await this.entryTimes(0, 1);
     return {
       entries: await this.countEntries(),
-      oldestSeq: row.oldest_seq === null ? null : toNumber(row.oldest_seq),
-      oldestReceivedAt: row.oldest_received_at === null ? null : toIso(row.oldest_received_at),
+      oldestSeq: oldest?.seq ?? null,
+      oldestReceivedAt: oldest?.receivedAt ?? null,
       headSeq: await this.headSeq(),
       compactedThrough: toNumber(row.compacted_through),
       removedTotal: toNumber(row.removed_total),
@@ -181,7 +350,7 @@ export class PostgresIngestLog implements IngestLogStore {
 
   async countEntries(): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM ${this.tables.ingestLog}`,
+      `SELECT coalesce(sum(live), 0) AS n FROM ${this.batches}`,
     );
     return toNumber(rows[0]?.n ?? 0);
   }
@@ -197,15 +366,17 @@ export class PostgresIngestLog implements IngestLogStore {
 
   async deleteEntries(seqs: number[]): Promise<number> {
     if (seqs.length === 0) return 0;
-    // One statement, so the mark and the deletion commit together: the head never goes back.
-    const result = await this.pool.query(
-      `WITH mark AS (
-         UPDATE ${this.tables.logCompaction} SET erased_through = greatest(erased_through, $2)
-       )
-       DELETE FROM ${this.tables.ingestLog} WHERE seq = ANY($1::bigint[])`,
-      [seqs, seqs.reduce((a, b) => Math.max(a, b))],
-    );
-    return result.rowCount ?? 0;
+    const doomed = new Set(seqs);
+    // One transaction, so the mark and the removal commit together: the head never goes back.
+    return inTransaction(this.pool, async (client) => {
+      await client.query(`UPDATE ${this.marks} SET erased_through = greatest(erased_through, $1)`, [
+        seqs.reduce((a, b) => Math.max(a, b)),
+      ]);
+      let removed = 0;
+      for (const batch of await this.batchesHolding(client, seqs))
+        removed += await this.removeFromBatch(client, batch, (seq) => doomed.has(seq));
+      return removed;
+    });
   }
 
   async deleteDeadLetters(ids: number[]): Promise<number> {

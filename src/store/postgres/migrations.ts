@@ -169,6 +169,27 @@ export const LOG_MIGRATIONS: readonly string[] = [
   // 2: the highest entry an erasure removed: headSeq never reports less than it either, so
   // erasing the person who sent the last message does not move the head backwards.
   `ALTER TABLE log_compaction ADD COLUMN erased_through bigint NOT NULL DEFAULT 0;`,
+  // 3: the log written per request (docs/architecture.md): one row per request, its messages'
+  // JSON one per line and their messageIds as a JSON array, with contiguous seqs ending at
+  // last_seq. The messageIds' unique index moves to a table of its own, the dedupe every
+  // process appending shares. Entries already logged become batches of one, and the head
+  // keeps every seq the old sequence gave (a rolled-back append's too), so none is given twice.
+  `CREATE TABLE log_batches (
+     last_seq bigint PRIMARY KEY,
+     span integer NOT NULL,
+     live integer NOT NULL,
+     source text NOT NULL,
+     received_at timestamptz NOT NULL,
+     message_ids text NOT NULL,
+     body text NOT NULL
+   );
+   CREATE TABLE log_message_ids (message_id text PRIMARY KEY);
+   INSERT INTO log_batches (last_seq, span, live, source, received_at, message_ids, body)
+     SELECT seq, 1, 1, source, received_at, json_build_array(message_id)::text, body FROM ingest_log ORDER BY seq;
+   INSERT INTO log_message_ids (message_id) SELECT message_id FROM ingest_log;
+   UPDATE log_compaction SET erased_through = greatest(erased_through,
+     (SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ingest_log_seq_seq));
+   DROP TABLE ingest_log;`,
 ];
 
 export const EVENT_MIGRATIONS: readonly string[] = [

@@ -46,7 +46,8 @@ export function quoteIdent(name: string): string {
 export function tablesIn(schema: string) {
   const table = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
   return {
-    ingestLog: table('ingest_log'),
+    logBatches: table('log_batches'),
+    logMessageIds: table('log_message_ids'),
     deadLetters: table('dead_letters'),
     logCompaction: table('log_compaction'),
     processorOffsets: table('processor_offsets'),

@@ -77,7 +77,7 @@ export class PostgresStateStore implements StateStore {
       component: 'state',
       migrations: STATE_MIGRATIONS,
     });
-    // After the state list: its first migration creates ingest_log.
+    // After the state list: its first migration created the log's first table.
     await migratePostgres(this.pool, this.connection.schema, {
       component: 'log',
       migrations: LOG_MIGRATIONS,
@@ -297,7 +297,11 @@ export class PostgresStateStore implements StateStore {
   }
 
   async scrubFreedSpace(): Promise<void> {
-    await privacy.vacuumSchema(this.pool, this.connection.schema, ['ingest_log', 'events']);
+    await privacy.vacuumSchema(this.pool, this.connection.schema, [
+      'log_batches',
+      'log_message_ids',
+      'events',
+    ]);
   }
 
   async listProcessorOffsets(): Promise<Record<string, number>> {

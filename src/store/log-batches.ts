@@ -1,0 +1,159 @@
+// The log written per request, as PostgreSQL stores it (the embedded log has the same
+// shape, docs/architecture.md): the messages of one request share a row, their JSON one per
+// line and their messageIds as a JSON array, addressed by (batch, index) with contiguous seqs
+// ending at the row's last_seq. These are the pure parts: how entries group into rows, how a
+// row reads back as one record per message, and how a row loses single messages.
+import type { LogEntry, SparseLogRecord } from './types.ts';
+
+/** A stored batch as the store reads it; `body` null when it was not fetched. */
+export interface StoredBatch {
+  lastSeq: number;
+  span: number;
+  live: number;
+  source: string;
+  receivedAt: string;
+  messageIds: string;
+  body: string | null;
+}
+
+/** A batch's messages: their ids (null where removed) and JSON (null where removed or not fetched). */
+export function messagesOf(batch: Pick<StoredBatch, 'span' | 'messageIds' | 'body'>): {
+  ids: Array<string | null>;
+  bodies: Array<string | null> | null;
+} {
+  const ids = JSON.parse(batch.messageIds) as Array<string | null>;
+  if (batch.body === null) return { ids, bodies: null };
+  // A batch of one holds its message as it is (it may contain a newline); a longer one, one per line.
+  const bodies: Array<string | null> = batch.span === 1 ? [batch.body] : batch.body.split('\n');
+  return { ids, bodies };
+}
+
+/**
+ * Splits entries into batches: consecutive entries of one request (same source and
+ * receivedAt) share a row. An entry whose JSON holds a newline (JSON.stringify never writes
+ * one, but a caller may) gets a row of its own, so the one-per-line body stays unambiguous.
+ */
+export function batchesOf(entries: readonly LogEntry[]): LogEntry[][] {
+  const batches: LogEntry[][] = [];
+  let current: LogEntry[] = [];
+  for (const entry of entries) {
+    const head = current[0];
+    const joins =
+      head !== undefined &&
+      head.source === entry.source &&
+      head.receivedAt === entry.receivedAt &&
+      !entry.json.includes('\n') &&
+      !(current.length === 1 && head.json.includes('\n'));
+    if (!joins && current.length > 0) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(entry);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** A batch to write: its last seq and what the row holds. */
+export interface NewBatch {
+  lastSeq: number;
+  span: number;
+  source: string;
+  receivedAt: string;
+  messageIds: string;
+  body: string;
+}
+
+/**
+ * The rows an append writes after `head`: each request's messages not `known` and not seen
+ * earlier in the same append, with contiguous seqs from head + 1. `accepted` lists the new
+ * messageIds in seq order.
+ */
+export function planBatches(
+  entries: readonly LogEntry[],
+  head: number,
+  known: ReadonlySet<string>,
+): { batches: NewBatch[]; accepted: string[] } {
+  const seen = new Set(known);
+  const batches: NewBatch[] = [];
+  const accepted: string[] = [];
+  let seq = head;
+  for (const batch of batchesOf(entries)) {
+    const ids: string[] = [];
+    const bodies: string[] = [];
+    for (const entry of batch) {
+      if (seen.has(entry.messageId)) continue;
+      seen.add(entry.messageId);
+      ids.push(entry.messageId);
+      bodies.push(entry.json);
+    }
+    if (ids.length === 0) continue;
+    const first = batch[0] as LogEntry;
+    seq += ids.length;
+    accepted.push(...ids);
+    batches.push({
+      lastSeq: seq,
+      span: ids.length,
+      source: first.source,
+      receivedAt: first.receivedAt,
+      messageIds: JSON.stringify(ids),
+      body: bodies.join('\n'),
+    });
+  }
+  return { batches, accepted };
+}
+
+/**
+ * The records of batches read in seq order after `afterSeq`, at most `limit`; `keep` decides
+ * whether a record carries its JSON (readContaining's needle).
+ */
+export function recordsOf(
+  batches: Iterable<StoredBatch>,
+  afterSeq: number,
+  limit: number,
+  keep: (json: string) => boolean = () => true,
+): SparseLogRecord[] {
+  const records: SparseLogRecord[] = [];
+  if (limit <= 0) return records;
+  for (const batch of batches) {
+    const { ids, bodies } = messagesOf(batch);
+    const first = batch.lastSeq - batch.span + 1;
+    for (let index = Math.max(0, afterSeq + 1 - first); index < ids.length; index++) {
+      const messageId = ids[index];
+      if (messageId === null || messageId === undefined) continue;
+      const json = bodies?.[index] ?? null;
+      records.push({
+        seq: first + index,
+        messageId,
+        source: batch.source,
+        receivedAt: batch.receivedAt,
+        json: json !== null && keep(json) ? json : null,
+      });
+      if (records.length >= limit) return records;
+    }
+  }
+  return records;
+}
+
+/**
+ * A batch without the messages whose seq `removes` (their id and bytes gone, the others keep
+ * their seqs): the ids removed, and the row's new content, or null when no message is left
+ * (callers write nothing when none was removed).
+ */
+export function withoutMessages(
+  batch: StoredBatch,
+  removes: (seq: number) => boolean,
+): { removed: string[]; rest: { live: number; messageIds: string; body: string } | null } {
+  const { ids, bodies } = messagesOf(batch);
+  const first = batch.lastSeq - batch.span + 1;
+  const removed: string[] = [];
+  ids.forEach((id, index) => {
+    if (id === null || !removes(first + index)) return;
+    removed.push(id);
+    ids[index] = null;
+    if (bodies) bodies[index] = '';
+  });
+  const live = batch.live - removed.length;
+  if (live <= 0) return { removed, rest: null };
+  return { removed, rest: { live, messageIds: JSON.stringify(ids), body: (bodies ?? []).join('\n') } };
+}
