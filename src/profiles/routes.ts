@@ -17,19 +17,19 @@ import { adminConsentChange } from './admin-consent.ts';
 import type { ErasureService } from './erasure.ts';
 import { type ExportSection, exportHeader, exportProfile } from './export.ts';
 import {
-  consentAcceptedSchema,
+  ConsentAccepted,
+  ConsentHistory,
   consentBody,
-  consentSchema,
-  erasureJobSchema,
+  ErasureJob as ErasureJobAnswer,
   exportSchema,
   idParams,
   lookupQuery,
+  Profile360,
+  ProfileList,
   profileListQuery,
-  profileListSchema,
   profileQuery,
-  profileSchema,
+  Timeline,
   timelineQuery,
-  timelineSchema,
 } from './schema.ts';
 import { profileTimeline, searchProfiles } from './search.ts';
 import { buildProfileView, lookupProfileId, survivorOf } from './view.ts';
@@ -91,7 +91,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         summary: 'List and search profiles: by identifier, trait values (trait.NAME=value), last seen',
         security,
         querystring: profileListQuery,
-        response: { 200: profileListSchema, '4xx': errorSchema },
+        response: { 200: ProfileList, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -121,7 +121,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         summary: 'Find a profile by userId, anonymousId or email',
         security,
         querystring: lookupQuery,
-        response: { 200: profileSchema, '4xx': errorSchema },
+        response: { 200: Profile360, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -152,7 +152,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         security,
         params: idParams,
         querystring: profileQuery,
-        response: { 200: profileSchema, '4xx': errorSchema },
+        response: { 200: Profile360, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -179,7 +179,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         security,
         params: idParams,
         querystring: timelineQuery,
-        response: { 200: timelineSchema, '4xx': errorSchema },
+        response: { 200: Timeline, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -200,7 +200,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         summary: 'Current consent per purpose and the full history of decisions',
         security,
         params: idParams,
-        response: { 200: consentSchema, '4xx': errorSchema },
+        response: { 200: ConsentHistory, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -223,7 +223,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         security,
         params: idParams,
         body: consentBody,
-        response: { 202: consentAcceptedSchema, '4xx': errorSchema },
+        response: { 202: ConsentAccepted, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -246,7 +246,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         summary: 'Erase the person (GDPR art. 17) from every store; answers 202 with a job to follow',
         security,
         params: idParams,
-        response: { 202: erasureJobSchema, '4xx': errorSchema },
+        response: { 202: ErasureJobAnswer, '4xx': errorSchema },
       },
     },
     async (request, reply) => {
@@ -267,7 +267,7 @@ export const profileRoutes: FastifyPluginAsyncTypebox<ProfileApiOptions> = async
         summary: 'An erasure job: status, each step, and messages dropped since',
         security,
         params: idParams,
-        response: { 200: erasureJobSchema, '4xx': errorSchema },
+        response: { 200: ErasureJobAnswer, '4xx': errorSchema },
       },
     },
     async (request) => {

@@ -1,39 +1,13 @@
-// Schemas of the profile, consent, erasure and export routes (request and response), the
-// source of their validation, their types (through the type provider) and of their part of the
-// OpenAPI document. Requests are TypeBox; answers are JSON Schema, which the type provider reads
-// too. Only TypeBox is imported, so the dashboard's compiler can read this file (types only).
-import { Type } from '@sinclair/typebox';
-import { StringEnum } from '../errors/schema.ts';
+// Schemas of the profile, consent, erasure and export routes (request and response), in TypeBox:
+// the source of their validation, their serialisation, their types (through the type provider),
+// their part of the OpenAPI document and the dashboard's types (web/src/api.ts imports them).
+// An answer's field is required where the handler always sets it: the serialiser sends only
+// what is declared here. Only TypeBox is imported, so the dashboard's compiler can read this
+// file (types only; nothing from here reaches the bundle).
+import { type Static, Type } from '@sinclair/typebox';
+import { Nullable, StringEnum } from '../errors/schema.ts';
 
 export const idParams = Type.Object({ id: Type.String({ minLength: 1 }) });
-
-const consentStateSchema = { type: 'string', enum: ['granted', 'denied', 'unknown'] } as const;
-
-export const profileSummarySchema = {
-  type: 'object',
-  properties: {
-    profileId: { type: 'string' },
-    firstSeen: { type: 'string' },
-    lastSeen: { type: 'string' },
-    eventCount: { type: 'integer' },
-    traits: { type: 'object', additionalProperties: true },
-    identities: {
-      type: 'array',
-      items: { type: 'object', properties: { kind: { type: 'string' }, value: { type: 'string' } } },
-    },
-  },
-} as const;
-
-export const profileListSchema = {
-  type: 'object',
-  properties: {
-    items: { type: 'array', items: profileSummarySchema },
-    nextCursor: {
-      type: ['string', 'null'],
-      description: 'Pass as cursor for the next page; null at the end.',
-    },
-  },
-} as const;
 
 const pageLimit = () => Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 }));
 
@@ -77,53 +51,6 @@ export const timelineQuery = Type.Object({
   limit: pageLimit(),
 });
 
-export const timelineSchema = {
-  type: 'object',
-  properties: {
-    profileId: { type: 'string' },
-    items: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          seq: { type: 'integer' },
-          messageId: { type: 'string' },
-          type: { type: 'string' },
-          name: { type: ['string', 'null'] },
-          timestamp: { type: 'string' },
-          receivedAt: { type: 'string' },
-          properties: { type: 'object', additionalProperties: true },
-          profileId: { type: 'string' },
-        },
-      },
-    },
-    nextCursor: { type: ['string', 'null'] },
-  },
-} as const;
-
-const decisionSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    profileId: { type: 'string' },
-    purpose: { type: 'string' },
-    state: consentStateSchema,
-    at: { type: 'string' },
-    source: { type: 'string' },
-    messageId: { type: 'string' },
-    note: { type: ['string', 'null'], description: 'why, as recorded (the admin consent PUT’s note)' },
-  },
-} as const;
-
-export const consentSchema = {
-  type: 'object',
-  properties: {
-    profileId: { type: 'string' },
-    consent: { type: 'object', additionalProperties: true },
-    history: { type: 'array', items: decisionSchema },
-  },
-} as const;
-
 export const consentBody = Type.Object({
   purposes: Type.Object(
     {},
@@ -132,145 +59,185 @@ export const consentBody = Type.Object({
   note: Type.Optional(Type.String({ maxLength: 500 })),
 });
 
-export const consentAcceptedSchema = {
-  type: 'object',
-  properties: {
-    profileId: { type: 'string' },
-    messageId: { type: 'string' },
-    purposes: { type: 'object', additionalProperties: consentStateSchema },
-    status: { type: 'string', description: 'queued: the profiles processor applies it from the log' },
-  },
-} as const;
+const anyValues = (description?: string) =>
+  Type.Record(Type.String(), Type.Unknown(), description ? { description } : {});
 
-export const erasureJobSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    status: { type: 'string', enum: ['running', 'complete', 'failed'] },
-    steps: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          name: { type: 'string' },
-          status: { type: 'string', enum: ['pending', 'done'] },
-          doneAt: { type: ['string', 'null'] },
-          count: { type: 'integer' },
-        },
-      },
-    },
-    requestedAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-    completedAt: { type: ['string', 'null'] },
-    suppressedCount: {
-      type: 'integer',
-      description: 'messages dropped at ingest for carrying an erased identifier',
-    },
-    error: { type: ['string', 'null'] },
-  },
-} as const;
+export const CONSENT_STATES = ['granted', 'denied', 'unknown'] as const;
 
+/** One page of profiles (GET /api/profiles). */
+export const ProfileSummary = Type.Object({
+  profileId: Type.String(),
+  firstSeen: Type.String(),
+  lastSeen: Type.String(),
+  eventCount: Type.Integer(),
+  traits: anyValues('trait name → its current value'),
+  identities: Type.Array(Type.Object({ kind: Type.String(), value: Type.String() })),
+});
+export type ProfileSummary = Static<typeof ProfileSummary>;
+
+export const ProfileList = Type.Object({
+  items: Type.Array(ProfileSummary),
+  nextCursor: Nullable(Type.String({ description: 'Pass as cursor for the next page; null at the end.' })),
+});
+export type ProfileList = Static<typeof ProfileList>;
+
+export const TimelineEvent = Type.Object({
+  seq: Type.Integer(),
+  messageId: Type.String(),
+  type: Type.String(),
+  name: Nullable(Type.String()),
+  timestamp: Type.String(),
+  receivedAt: Type.String(),
+  properties: anyValues(),
+  profileId: Type.String({ description: 'the profile it was recorded on (a merged one, perhaps)' }),
+});
+export type TimelineEvent = Static<typeof TimelineEvent>;
+
+export const Timeline = Type.Object({
+  profileId: Type.String(),
+  items: Type.Array(TimelineEvent, { description: 'newest first' }),
+  nextCursor: Nullable(Type.String()),
+});
+export type Timeline = Static<typeof Timeline>;
+
+/** A purpose's consent as a sender reads it (src/profiles/view.ts, consentViewOf). */
+export const PurposeConsent = Type.Object({
+  state: StringEnum(CONSENT_STATES),
+  allowed: Type.Boolean({
+    description: 'what a sender may do: unknown is no for every purpose but analytics',
+  }),
+  at: Nullable(Type.String()),
+  source: Nullable(Type.String()),
+  messageId: Nullable(Type.String()),
+});
+export type PurposeConsent = Static<typeof PurposeConsent>;
+
+const consentPerPurpose = Type.Record(Type.String(), PurposeConsent, {
+  description: 'Per purpose: granted, denied or unknown; allowed says what a sender may do',
+});
+
+export const ConsentDecisionRecord = Type.Object({
+  id: Type.Integer(),
+  profileId: Type.String(),
+  purpose: Type.String(),
+  state: StringEnum(CONSENT_STATES),
+  at: Type.String(),
+  source: Type.String(),
+  messageId: Type.String(),
+  note: Nullable(Type.String({ description: 'why, as recorded (the admin consent PUT’s note)' })),
+});
+
+export const ConsentHistory = Type.Object({
+  profileId: Type.String(),
+  consent: consentPerPurpose,
+  history: Type.Array(ConsentDecisionRecord),
+});
+export type ConsentHistory = Static<typeof ConsentHistory>;
+
+export const ConsentAccepted = Type.Object({
+  profileId: Type.String(),
+  messageId: Type.String(),
+  purposes: Type.Record(Type.String(), StringEnum(CONSENT_STATES)),
+  status: StringEnum(['queued'], { description: 'queued: the profiles processor applies it from the log' }),
+});
+export type ConsentAccepted = Static<typeof ConsentAccepted>;
+
+export const ERASURE_STATUSES = ['running', 'complete', 'failed'] as const;
+
+export const ErasureJob = Type.Object({
+  id: Type.String(),
+  status: StringEnum(ERASURE_STATUSES),
+  steps: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      status: StringEnum(['pending', 'done']),
+      doneAt: Nullable(Type.String()),
+      count: Type.Integer({ description: 'rows (or messages) the step removed or wrote' }),
+    }),
+  ),
+  requestedAt: Type.String(),
+  updatedAt: Type.String(),
+  completedAt: Nullable(Type.String()),
+  suppressedCount: Type.Integer({
+    description: 'messages dropped at ingest for carrying an erased identifier',
+  }),
+  error: Nullable(Type.String()),
+});
+export type ErasureJob = Static<typeof ErasureJob>;
+
+/** Streamed past the serialiser (src/profiles/export.ts): documented, not checked. */
 export const exportSchema = {
   type: 'object',
   description: 'Everything held about the person: profile, consent history, dead letters, every event',
   additionalProperties: true,
 } as const;
 
-const traitSource = {
-  type: 'object',
-  properties: { at: { type: 'string' }, source: { type: 'string' }, messageId: { type: 'string' } },
-} as const;
+export const MergeRecord = Type.Object({
+  id: Type.Integer(),
+  at: Type.String(),
+  outcome: StringEnum(['merged', 'refused']),
+  winnerId: Type.String(),
+  loserId: Type.String(),
+  messageId: Type.String(),
+  reason: Type.String(),
+});
 
-export const mergeSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'integer' },
-    at: { type: 'string' },
-    outcome: { type: 'string', enum: ['merged', 'refused'] },
-    winnerId: { type: 'string' },
-    loserId: { type: 'string' },
-    messageId: { type: 'string' },
-    reason: { type: 'string' },
-  },
-} as const;
-
-export const profileSchema = {
-  type: 'object',
-  properties: {
-    profileId: { type: 'string' },
-    createdAt: { type: 'string' },
-    firstSeen: { type: 'string' },
-    lastSeen: { type: 'string' },
-    eventCount: { type: 'integer' },
-    traits: { type: 'object', additionalProperties: true },
-    traitSources: { type: 'object', additionalProperties: traitSource },
-    groups: { type: 'object', additionalProperties: true },
-    identities: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { kind: { type: 'string' }, value: { type: 'string' }, firstSeen: { type: 'string' } },
-      },
-    },
-    mergedFrom: { type: 'array', items: { type: 'string' } },
-    merges: { type: 'array', items: mergeSchema },
-    consent: {
-      type: 'object',
-      description: 'Per purpose: granted, denied or unknown; allowed says what a sender may do',
-      additionalProperties: {
-        type: 'object',
-        properties: {
-          state: { type: 'string', enum: ['granted', 'denied', 'unknown'] },
-          allowed: { type: 'boolean' },
-          at: { type: ['string', 'null'] },
-          source: { type: ['string', 'null'] },
-          messageId: { type: ['string', 'null'] },
-        },
-      },
-    },
-    computedProperties: {
-      type: 'object',
-      description: 'Values other modules computed (value score, CLV, lifecycle stage…)',
-      additionalProperties: {
-        type: 'object',
-        properties: { value: {}, computedAt: { type: 'string' } },
-      },
-    },
-    lastEvents: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          messageId: { type: 'string' },
-          type: { type: 'string' },
-          name: { type: ['string', 'null'] },
-          timestamp: { type: 'string' },
-          properties: { type: 'object', additionalProperties: true },
-        },
-      },
-    },
-    segments: {
-      type: 'array',
-      description: 'Live segments the profile is in now (docs/segments.md)',
-      items: {
-        type: 'object',
-        properties: { segmentId: { type: 'string' }, since: { type: 'string' }, reason: { type: 'string' } },
-      },
-    },
-    lifecycleStage: {
-      description: 'The stage in the primary funnel (lifecycle), null when none',
-      anyOf: [
-        { type: 'object', properties: { stage: { type: 'string' }, since: { type: 'string' } } },
-        { type: 'null' },
-      ],
-    },
-    stages: {
-      type: 'array',
-      description: 'The current stage in every lifecycle funnel',
-      items: {
-        type: 'object',
-        properties: { funnelId: { type: 'string' }, stage: { type: 'string' }, since: { type: 'string' } },
-      },
-    },
-  },
-} as const;
+/** The profile 360 (GET /api/profiles/:id and /api/profiles/lookup; src/profiles/view.ts builds it). */
+export const Profile360 = Type.Object({
+  profileId: Type.String(),
+  createdAt: Type.String(),
+  firstSeen: Type.String(),
+  lastSeen: Type.String(),
+  eventCount: Type.Integer(),
+  traits: anyValues('trait name → its current value'),
+  traitSources: Type.Record(
+    Type.String(),
+    Type.Object({ at: Type.String(), source: Type.String(), messageId: Type.String() }),
+  ),
+  groups: Type.Record(
+    Type.String(),
+    Type.Object({
+      groupId: Type.String(),
+      traits: anyValues(),
+      at: Type.String(),
+      messageId: Type.Optional(Type.String()),
+    }),
+  ),
+  identities: Type.Array(
+    Type.Object({ kind: Type.String(), value: Type.String(), firstSeen: Type.String() }),
+  ),
+  mergedFrom: Type.Array(Type.String()),
+  merges: Type.Array(MergeRecord),
+  consent: consentPerPurpose,
+  computedProperties: Type.Record(
+    Type.String(),
+    Type.Object({ value: Type.Unknown(), computedAt: Type.String() }),
+    { description: 'Values other modules computed (value score, CLV, lifecycle stage…)' },
+  ),
+  lastEvents: Type.Array(
+    Type.Object({
+      messageId: Type.String(),
+      type: Type.String(),
+      name: Nullable(Type.String()),
+      timestamp: Type.String(),
+      properties: anyValues(),
+    }),
+  ),
+  segments: Type.Optional(
+    Type.Array(Type.Object({ segmentId: Type.String(), since: Type.String(), reason: Type.String() }), {
+      description: 'Live segments the profile is in now (docs/segments.md); absent when they do not run here',
+    }),
+  ),
+  lifecycleStage: Type.Optional(
+    Type.Union([Type.Object({ stage: Type.String(), since: Type.String() }), Type.Null()], {
+      description:
+        'The stage in the primary funnel (lifecycle), null when none; absent without live segments',
+    }),
+  ),
+  stages: Type.Optional(
+    Type.Array(Type.Object({ funnelId: Type.String(), stage: Type.String(), since: Type.String() }), {
+      description: 'The current stage in every lifecycle funnel; absent without live segments',
+    }),
+  ),
+});
+export type Profile360 = Static<typeof Profile360>;

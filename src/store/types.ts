@@ -148,6 +148,8 @@ export interface ConsentRecord extends ConsentDecision {
 
 export interface StoredConsentRecord extends ConsentRecord {
   id: number;
+  /** Read back, a decision recorded without a note has null. */
+  note: string | null;
 }
 
 export interface ProfileRow {

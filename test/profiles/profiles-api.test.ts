@@ -264,6 +264,145 @@ for (const engine of ENGINES)
         ]);
       });
 
+      // The response schemas (src/profiles/schema.ts) decide what the serialiser sends: every
+      // field the handlers set is in them, so none is dropped on the way out.
+      it('answers every field the handlers set, nested ones too', async () => {
+        await batch([
+          {
+            type: 'identify',
+            userId: 'k-1',
+            anonymousId: 'anon-k-1',
+            traits: { plan: 'pro' },
+            timestamp: at(1),
+          },
+          { type: 'group', userId: 'k-1', groupId: 'acme-k', traits: { name: 'Acme' }, timestamp: at(2) },
+          { type: 'track', userId: 'k-1', event: 'Viewed', properties: { sku: 'a' }, timestamp: at(3) },
+          { type: 'page', anonymousId: 'anon-k-2', name: 'Home', timestamp: at(0) },
+        ]);
+        await batch([{ type: 'alias', userId: 'k-1', previousId: 'anon-k-2', timestamp: at(4) }]);
+        const id = await profileIdOf('k-1');
+        await t.server.state.setComputedProperties([
+          { profileId: id, name: 'value_score', value: 0.5, computedAt: at(5) },
+        ]);
+        const put = await t.adminRequest('PUT', `/api/profiles/${id}/consent`, {
+          purposes: { email: 'granted' },
+          note: 'by phone',
+        });
+        expect(put.status).toBe(202);
+        expect(Object.keys(put.body).sort()).toEqual(['messageId', 'profileId', 'purposes', 'status']);
+        await t.settle();
+        const keys = (value: object) => Object.keys(value).sort();
+
+        const profile = (await t.admin(`/api/profiles/${id}?events=5`)).body;
+        expect(keys(profile)).toEqual(
+          [
+            'computedProperties',
+            'consent',
+            'createdAt',
+            'eventCount',
+            'firstSeen',
+            'groups',
+            'identities',
+            'lastEvents',
+            'lastSeen',
+            'lifecycleStage',
+            'mergedFrom',
+            'merges',
+            'profileId',
+            'segments',
+            'stages',
+            'traitSources',
+            'traits',
+          ].filter((key) => key in profile || !['lifecycleStage', 'segments', 'stages'].includes(key)),
+        );
+        expect(profile.groups['acme-k']).toEqual({
+          groupId: 'acme-k',
+          traits: { name: 'Acme' },
+          at: at(2),
+          messageId: expect.any(String),
+        });
+        expect(keys(profile.traitSources.plan)).toEqual(['at', 'messageId', 'source']);
+        expect(keys(profile.identities[0])).toEqual(['firstSeen', 'kind', 'value']);
+        expect(profile.mergedFrom).toHaveLength(1);
+        expect(keys(profile.merges[0])).toEqual([
+          'at',
+          'id',
+          'loserId',
+          'messageId',
+          'outcome',
+          'reason',
+          'winnerId',
+        ]);
+        expect(keys(profile.consent.email)).toEqual(['allowed', 'at', 'messageId', 'source', 'state']);
+        expect(profile.computedProperties.value_score).toEqual({ value: 0.5, computedAt: at(5) });
+        const viewed = profile.lastEvents.find((e: any) => e.name === 'Viewed');
+        expect(viewed).toEqual({
+          messageId: expect.any(String),
+          type: 'track',
+          name: 'Viewed',
+          timestamp: at(3),
+          properties: { sku: 'a' },
+        });
+
+        const listed = (await t.admin('/api/profiles?q=k-1')).body;
+        expect(keys(listed)).toEqual(['items', 'nextCursor']);
+        expect(keys(listed.items[0])).toEqual([
+          'eventCount',
+          'firstSeen',
+          'identities',
+          'lastSeen',
+          'profileId',
+          'traits',
+        ]);
+        expect(keys(listed.items[0].identities[0])).toEqual(['kind', 'value']);
+
+        const timeline = (await t.admin(`/api/profiles/${id}/events?name=Viewed`)).body;
+        expect(keys(timeline)).toEqual(['items', 'nextCursor', 'profileId']);
+        expect(timeline.items[0]).toEqual({
+          seq: expect.any(Number),
+          messageId: viewed.messageId,
+          type: 'track',
+          name: 'Viewed',
+          timestamp: at(3),
+          receivedAt: expect.any(String),
+          properties: { sku: 'a' },
+          profileId: expect.any(String),
+        });
+
+        const consent = (await t.admin(`/api/profiles/${id}/consent`)).body;
+        expect(keys(consent)).toEqual(['consent', 'history', 'profileId']);
+        expect(keys(consent.consent.email)).toEqual(['allowed', 'at', 'messageId', 'source', 'state']);
+        const noted = consent.history.find((h: any) => h.note === 'by phone');
+        expect(keys(noted)).toEqual([
+          'at',
+          'id',
+          'messageId',
+          'note',
+          'profileId',
+          'purpose',
+          'source',
+          'state',
+        ]);
+
+        const erased = await t.adminRequest('DELETE', `/api/profiles/${id}`);
+        expect(erased.status).toBe(202);
+        const jobKeys = [
+          'completedAt',
+          'error',
+          'id',
+          'requestedAt',
+          'status',
+          'steps',
+          'suppressedCount',
+          'updatedAt',
+        ];
+        expect(keys(erased.body)).toEqual(jobKeys);
+        expect(keys(erased.body.steps[0])).toEqual(['count', 'doneAt', 'name', 'status']);
+        const job = (await t.admin(`/api/erasure-jobs/${erased.body.id}`)).body;
+        expect(keys(job)).toEqual(jobKeys);
+        expect(job.steps.map((step: any) => step.name)).toEqual(erased.body.steps.map((s: any) => s.name));
+      });
+
       it('pages the timeline newest first with filters, across merged profiles', async () => {
         await batch([
           ...Array.from({ length: 7 }, (_, i) => ({

@@ -33,6 +33,17 @@ import type { Names, SeenName } from '../../src/names/schema.ts';
 import type { PathNode, Paths } from '../../src/paths/schema.ts';
 import type { Offer, Placements } from '../../src/placements/schema.ts';
 import type {
+  ConsentAccepted,
+  ConsentHistory,
+  ErasureJob,
+  Profile360,
+  ProfileList,
+  ProfileSummary,
+  PurposeConsent,
+  Timeline,
+  TimelineEvent,
+} from '../../src/profiles/schema.ts';
+import type {
   EventsPerDay,
   MessageCounts,
   MessageMetric,
@@ -51,7 +62,10 @@ export type {
   BanditView,
   ChannelPreferences,
   ChurnModel,
+  ConsentAccepted,
+  ConsentHistory,
   Decision,
+  ErasureJob,
   EventsPerDay,
   Experiment,
   ExperimentMetric,
@@ -72,11 +86,17 @@ export type {
   Paths,
   PlacementStats,
   Placements,
+  Profile360,
   ProfileJourney,
+  ProfileList,
+  ProfileSummary,
   ProgrammeLift,
+  PurposeConsent,
   SeenName,
   Session,
   Task,
+  Timeline,
+  TimelineEvent,
   User,
   ValueMetric,
 };
@@ -228,81 +248,6 @@ export interface Status {
   [key: string]: unknown;
 }
 
-export interface Identity {
-  kind: string;
-  value: string;
-  firstSeen?: string;
-}
-export interface ProfileSummary {
-  profileId: string;
-  firstSeen: string;
-  lastSeen: string;
-  eventCount: number;
-  traits: Record<string, unknown>;
-  identities: Identity[];
-}
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-export interface ConsentState {
-  state: 'granted' | 'denied' | 'unknown';
-  allowed: boolean;
-  at: string | null;
-  source: string | null;
-  messageId?: string | null;
-}
-export interface Profile360 extends ProfileSummary {
-  createdAt: string;
-  traitSources: Record<string, { at: string; source: string; messageId: string }>;
-  groups: Record<string, unknown>;
-  mergedFrom: string[];
-  merges: Array<{
-    id: number;
-    at: string;
-    outcome: 'merged' | 'refused';
-    winnerId: string;
-    loserId: string;
-    messageId: string;
-    reason: string;
-  }>;
-  consent: Record<string, ConsentState>;
-  computedProperties: Record<string, { value: unknown; computedAt: string }>;
-  /** The stage in the primary funnel (`lifecycle`), null when none; absent without the segments processor. */
-  lifecycleStage?: { stage: string; since: string } | null;
-}
-/** One trip of a person through a journey. */
-export interface TimelineEvent {
-  seq: number;
-  messageId: string;
-  type: string;
-  name: string | null;
-  timestamp: string;
-  receivedAt: string;
-  properties: Record<string, unknown>;
-  profileId: string;
-}
-export interface ConsentHistory {
-  profileId: string;
-  consent: Record<string, ConsentState>;
-  history: Array<{
-    id: number;
-    purpose: string;
-    state: string;
-    at: string;
-    source: string;
-    messageId: string;
-  }>;
-}
-export interface ErasureJob {
-  id: string;
-  status: 'running' | 'complete' | 'failed';
-  steps: Array<{ name: string; status: 'pending' | 'done'; doneAt: string | null; count?: number }>;
-  requestedAt: string;
-  completedAt: string | null;
-  suppressedCount: number;
-  error: string | null;
-}
 export interface Segment {
   id: string;
   name: string;
@@ -605,7 +550,7 @@ export const api = {
     const byTrait = Object.fromEntries(
       Object.entries(traits).map(([name, value]) => [`trait.${name}`, value]),
     );
-    return request<Page<ProfileSummary>>('GET', '/api/profiles', {
+    return request<ProfileList>('GET', '/api/profiles', {
       query: { ...rest, ...byTrait, limit: query.limit ?? 25 },
     });
   },
@@ -614,13 +559,7 @@ export const api = {
   profile: (id: string) =>
     request<Profile360>('GET', `/api/profiles/${encodeURIComponent(id)}`, { query: { events: 0 } }),
   timeline: (id: string, cursor: string | null, limit = 20) =>
-    request<Page<TimelineEvent> & { profileId: string }>(
-      'GET',
-      `/api/profiles/${encodeURIComponent(id)}/events`,
-      {
-        query: { cursor, limit },
-      },
-    ),
+    request<Timeline>('GET', `/api/profiles/${encodeURIComponent(id)}/events`, { query: { cursor, limit } }),
   profileJourneys: (id: string, limit = 20) =>
     request<{ profileId: string; items: ProfileJourney[] }>(
       'GET',
@@ -629,7 +568,7 @@ export const api = {
     ),
   consent: (id: string) => request<ConsentHistory>('GET', `/api/profiles/${encodeURIComponent(id)}/consent`),
   setConsent: (id: string, purposes: Record<string, string>, note?: string) =>
-    request<{ status: string }>('PUT', `/api/profiles/${encodeURIComponent(id)}/consent`, {
+    request<ConsentAccepted>('PUT', `/api/profiles/${encodeURIComponent(id)}/consent`, {
       body: { purposes, ...(note ? { note } : {}) },
     }),
   erase: (id: string) => request<ErasureJob>('DELETE', `/api/profiles/${encodeURIComponent(id)}`),
