@@ -165,6 +165,8 @@ export interface EntryHistoryRow {
 /** What a journey processor, timer or schedule step reads and writes inside one transaction. */
 export interface ConductorTransaction {
   activeInstancesOf(profileIds: string[]): Promise<StoredInstance[]>;
+  /** Whether anyone at all has a journey under way (one indexed row read). */
+  anyActiveInstance(): Promise<boolean>;
   entryHistory(journeyId: string, profileId: string): Promise<EntryHistoryRow>;
   getInstance(instanceId: string): Promise<StoredInstance | undefined>;
   /** False (and nothing written) when the revision moved or the person already has an active trip. */

@@ -23,7 +23,12 @@ import type { JourneyEvent } from '../journey/filters.ts';
 import { loadPerson } from './person.ts';
 import { prepareEntry, runInput, withHistoryRetry } from './runner.ts';
 import type { ConductorState } from './state.ts';
-import { suppressionFromEvent } from './suppressions.ts';
+import {
+  BOUNCED_EVENTS,
+  COMPLAINED_EVENTS,
+  suppressionFromEvent,
+  UNSUBSCRIBED_EVENTS,
+} from './suppressions.ts';
 
 /**
  * Every tracked event's log JSON contains this: the log holds messages as JSON.stringify wrote
@@ -31,6 +36,35 @@ import { suppressionFromEvent } from './suppressions.ts';
  * property), which journeyEventOf sorts out after the parse.
  */
 const TRACK_MARK = '"type":"track"';
+
+/**
+ * The event names that record a suppression, as JSON writes them: a track whose JSON holds
+ * none of these cannot be one (its "event" value would be there, quoted, if it were).
+ */
+const SUPPRESSION_MARKS = [...UNSUBSCRIBED_EVENTS, ...BOUNCED_EVENTS, ...COMPLAINED_EVENTS].map((name) =>
+  JSON.stringify(name),
+);
+
+function mayRecordSuppression(json: string): boolean {
+  for (const mark of SUPPRESSION_MARKS) if (json.includes(mark)) return true;
+  return false;
+}
+
+/**
+ * With no journey active and nobody on a journey, an event can only record a suppression: no
+ * trigger can enter anyone and no trip waits for it. The step then parses and looks up only
+ * the events named like a suppression, instead of every tracked event (most of this step's
+ * cost on the HTTP thread under ingest load). Tests that inject faults see every event.
+ */
+async function onlySuppressionsMatter(
+  conductor: ConductorState,
+  tx: ConductorTransaction,
+  options: JourneyStepOptions,
+): Promise<boolean> {
+  if (options.faults && options.faults.length > 0) return false;
+  if ((await conductor.catalog.active()).length > 0) return false;
+  return !(await tx.anyActiveInstance());
+}
 
 export interface JourneyStepOptions {
   batchSize: number;
@@ -72,8 +106,11 @@ export async function runJourneysStep(
       // Only tracked events reach journeys: the others arrive without their JSON and are
       // consumed without a parse or an identity lookup. This step runs on the HTTP thread, and
       // reading and parsing every entry was most of its cost under ingest load.
+      const idle = await onlySuppressionsMatter(conductor, tx, options);
       const messages = records.map((record) =>
-        record.json === null ? undefined : (JSON.parse(record.json) as SegmentMessage),
+        record.json === null || (idle && !mayRecordSuppression(record.json))
+          ? undefined
+          : (JSON.parse(record.json) as SegmentMessage),
       );
       const events = messages.map((message) => (message ? journeyEventOf(message) : undefined));
       const tracked = events.flatMap((event, index) => (event ? [{ event, index }] : []));
@@ -85,7 +122,9 @@ export async function runJourneysStep(
       // One query for the slice's people with a journey under way; the others (most of them)
       // need no query of their own unless the event enters them into one.
       const owned = [...new Set(owners.filter((owner): owner is string => Boolean(owner)))];
-      const travelling = new Set((await tx.activeInstancesOf(owned)).map((instance) => instance.profileId));
+      const travelling = idle
+        ? new Set<string>()
+        : new Set((await tx.activeInstancesOf(owned)).map((instance) => instance.profileId));
       let consumed = records.length;
       // The budget bounds the events' handling, not the read and lookup every step pays first:
       // timed from the read, a PostgreSQL round trip or two spent it, and each step handled one

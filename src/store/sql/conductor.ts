@@ -293,6 +293,13 @@ export class SqlConductorStore implements ConductorStore {
         }
         return rows;
       },
+      anyActiveInstance: async () => {
+        const active = raw(this.dialect.isTrue('active'));
+        const row = await x.get<{ one: number }>(
+          sql`SELECT 1 AS one FROM ${t.instances} WHERE ${active} LIMIT 1`,
+        );
+        return row !== undefined;
+      },
       entryHistory: async (journeyId, profileId) => {
         const anyActive = raw(this.dialect.anyTrue('active'));
         const row = (await x.get<{ entries: number; active: unknown; lastExitAt: string | null }>(
