@@ -42,26 +42,32 @@ function traitSources(message: SegmentMessage): Record<string, unknown>[] {
 /**
  * The identifiers a message carries, strongest first: userId, alias's previousId, identifier
  * traits, anonymousId. The message belongs to the profile owning the first one that is known.
+ * Runs several times for every message the pipeline applies: no closures, no throwaway arrays.
  */
 export function identityKeysOf(message: SegmentMessage, config: IdentityConfig): IdentityKey[] {
   const keys: IdentityKey[] = [];
-  const add = (kind: string, raw: unknown) => {
-    const value = identifierValue(kind, raw);
-    if (value !== undefined && !keys.some((k) => k.kind === kind && k.value === value))
-      keys.push({ kind, value });
-  };
-  add('user_id', message.userId);
-  for (const trait of config.identifierTraits) {
-    for (const source of traitSources(message)) {
-      // The tracking API limits userId and anonymousId; an identifier trait (email) is a trait
-      // there. A value this long identifies no one (an address is at most 254 characters) and
-      // would overflow the identities index: it stays a plain trait.
-      const raw = source[trait];
-      if (typeof raw !== 'string' || raw.length <= SEGMENT_LIMITS.idChars) add(trait, raw);
+  addKey(keys, 'user_id', message.userId);
+  if (config.identifierTraits.length > 0) {
+    const sources = traitSources(message);
+    for (const trait of config.identifierTraits) {
+      for (const source of sources) {
+        // The tracking API limits userId and anonymousId; an identifier trait (email) is a trait
+        // there. A value this long identifies no one (an address is at most 254 characters) and
+        // would overflow the identities index: it stays a plain trait.
+        const raw = source[trait];
+        if (typeof raw !== 'string' || raw.length <= SEGMENT_LIMITS.idChars) addKey(keys, trait, raw);
+      }
     }
   }
-  add('anonymous_id', message.anonymousId);
+  addKey(keys, 'anonymous_id', message.anonymousId);
   return keys;
+}
+
+function addKey(keys: IdentityKey[], kind: string, raw: unknown): void {
+  const value = identifierValue(kind, raw);
+  if (value === undefined) return;
+  for (const key of keys) if (key.kind === kind && key.value === value) return;
+  keys.push({ kind, value });
 }
 
 /** alias's previousId may be an old userId or an anonymousId: look it up as both. */

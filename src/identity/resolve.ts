@@ -169,8 +169,7 @@ function isUserId(userId: string | undefined): (key: IdentityKey) => boolean {
   return (key) => key.kind === 'user_id' && key.value === userId;
 }
 
-function messageKeys(graph: IdentityGraph, message: SegmentMessage, ctx: ResolveContext): IdentityKey[] {
-  const keys = identityKeysOf(message, ctx.config);
+function messageKeys(graph: IdentityGraph, message: SegmentMessage, keys: IdentityKey[]): IdentityKey[] {
   const candidates = previousIdCandidates(message);
   if (candidates.length === 0) return keys;
   const known = candidates.find((key) => graph.ownerOf(key) !== undefined);
@@ -180,10 +179,16 @@ function messageKeys(graph: IdentityGraph, message: SegmentMessage, ctx: Resolve
 
 /**
  * Resolves the profile a message belongs to, merging the profiles its identifiers point at
- * where the identity limits allow, and recording every merge and refusal.
+ * where the identity limits allow, and recording every merge and refusal. `identifiers`:
+ * identityKeysOf(message, ctx.config), when the caller has it already.
  */
-export function resolveIdentity(graph: IdentityGraph, message: SegmentMessage, ctx: ResolveContext): string {
-  const keys = messageKeys(graph, message, ctx);
+export function resolveIdentity(
+  graph: IdentityGraph,
+  message: SegmentMessage,
+  ctx: ResolveContext,
+  identifiers: IdentityKey[] = identityKeysOf(message, ctx.config),
+): string {
+  const keys = messageKeys(graph, message, identifiers);
   const owners: string[] = [];
   for (const key of keys) {
     const owner = graph.ownerOf(key);
@@ -241,12 +246,16 @@ function wouldBreakLimit(
 }
 
 /** Every identifier a batch could look up, for loading the working set in one go. */
-export function lookupKeysOf(messages: SegmentMessage[], config: IdentityConfig): IdentityKey[] {
+export function lookupKeysOf(
+  messages: SegmentMessage[],
+  config: IdentityConfig,
+  identifiers: IdentityKey[][] = messages.map((message) => identityKeysOf(message, config)),
+): IdentityKey[] {
   const seen = new Map<string, IdentityKey>();
-  for (const message of messages) {
-    for (const key of [...identityKeysOf(message, config), ...previousIdCandidates(message)]) {
-      seen.set(keyString(key), key);
-    }
-  }
+  messages.forEach((message, index) => {
+    for (const key of identifiers[index] as IdentityKey[]) seen.set(keyString(key), key);
+    if (message.type === 'alias')
+      for (const key of previousIdCandidates(message)) seen.set(keyString(key), key);
+  });
   return [...seen.values()];
 }

@@ -59,10 +59,10 @@ export async function runProfilesStep(
     const records = await state.log.read(offset, options.batchSize);
     if (records.length === 0) return 0;
     const messages = parse(records);
-    const graph = await applyProfileSlice(tx, records, messages, options);
+    const identifiers = messages.map((message) => identityKeysOf(message, options.identity));
+    const graph = await applyProfileSlice(tx, records, messages, options, identifiers);
     await tx.setOffset((records.at(-1) as LogRecord).seq);
-    if (options.slices)
-      slice = { after: offset, records, messages, owners: ownersIn(graph, messages, options) };
+    if (options.slices) slice = { after: offset, records, messages, owners: ownersIn(graph, identifiers) };
     return records.length;
   });
   // Only a committed slice may be shared: the warehouse copies only what profiles resolved.
@@ -73,14 +73,16 @@ export async function runProfilesStep(
 /**
  * Identity resolution and traits for these messages, written in the caller's transaction;
  * the offset is the caller's (a replay of a quarantined message leaves it where it is).
+ * `identifiers`: each message's identityKeysOf, computed once for the whole step.
  */
 export async function applyProfileSlice(
   tx: ProfileTransaction,
   records: LogRecord[],
   messages: SegmentMessage[],
   options: StepOptions,
+  identifiers: IdentityKey[][] = messages.map((message) => identityKeysOf(message, options.identity)),
 ): Promise<IdentityGraph> {
-  const known = await tx.findIdentities(lookupKeysOf(messages, options.identity));
+  const known = await tx.findIdentities(lookupKeysOf(messages, options.identity, identifiers));
   const profileIds = [...new Set(known.map((identity) => identity.profileId))];
   const graph = new IdentityGraph(
     await tx.identitiesOfProfiles(profileIds),
@@ -95,7 +97,7 @@ export async function applyProfileSlice(
   const consentHistory: ConsentRecord[] = [];
   messages.forEach((message, index) => {
     failIfInjected(options.faults, PROFILES_PROCESSOR, message);
-    const profileId = resolveIdentity(graph, message, ctx);
+    const profileId = resolveIdentity(graph, message, ctx, identifiers[index]);
     const source = (records[index] as LogRecord).source;
     applyMessage(graph.profile(profileId), message, source);
     consentHistory.push(...applyConsent(graph.profile(profileId), message, source, purposes));
@@ -105,9 +107,9 @@ export async function applyProfileSlice(
 }
 
 /** What a lookup of each message's identifiers answers once the slice's changes are written. */
-function ownersIn(graph: IdentityGraph, messages: SegmentMessage[], options: StepOptions) {
-  return messages.map((message) => {
-    for (const key of identityKeysOf(message, options.identity)) {
+function ownersIn(graph: IdentityGraph, identifiers: IdentityKey[][]) {
+  return identifiers.map((keys) => {
+    for (const key of keys) {
       const owner = graph.ownerOf(key);
       if (owner !== undefined) return owner;
     }

@@ -100,13 +100,13 @@ export function consentChoicesOf(
   message: SegmentMessage,
   purposes: readonly string[],
 ): { choices: ConsentChoice[]; problems: ConsentProblem[] } {
-  const sources: [unknown, string][] = [
-    [
-      objectAt(objectAt(message.context, 'consent'), 'categoryPreferences'),
-      'context.consent.categoryPreferences',
-    ],
-  ];
-  if (message.type === 'track' && message.event === CONSENT_EVENT) {
+  const fromContext = objectAt(objectAt(message.context, 'consent'), 'categoryPreferences');
+  const consentEvent = message.type === 'track' && message.event === CONSENT_EVENT;
+  // Most messages carry no consent at all: the profiles step asks for every one of them.
+  if ((fromContext === undefined || fromContext === null) && !consentEvent && message.type !== 'identify')
+    return { choices: [], problems: [] };
+  const sources: [unknown, string][] = [[fromContext, 'context.consent.categoryPreferences']];
+  if (consentEvent) {
     sources.push([objectAt(message.properties, 'categoryPreferences'), 'properties.categoryPreferences']);
   }
   if (message.type === 'identify') {

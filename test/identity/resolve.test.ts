@@ -170,4 +170,31 @@ describe('resolveIdentity', () => {
     expect(profile?.traits.plan?.value).toBe('team');
     expect(profile?.firstSeen).toBe('2026-01-01T00:00:00.000Z');
   });
+
+  it('orders instants written with an offset among ones in UTC (first and last seen, the later trait wins)', () => {
+    // Ingest writes timestamps in UTC, compared as text; any other form is parsed (model.ts).
+    const graph = new IdentityGraph([], []);
+    const ctx = { config: DEFAULT_IDENTITY_CONFIG, newProfileId: () => 'p', now: '2026-03-01T12:00:00.000Z' };
+    const sent: Array<[string, string]> = [
+      ['2026-03-01T09:00:00.000Z', 'utc-nine'],
+      ['2026-03-01T10:00:00.000+02:00', 'eight-utc'],
+      ['2026-03-01T11:30:00+01:00', 'half-ten-utc'],
+      ['2026-03-01T10:00:00.000Z', 'utc-ten'],
+    ];
+    for (const [timestamp, plan] of sent) {
+      const message = {
+        type: 'identify',
+        messageId: plan,
+        userId: 'u1',
+        timestamp,
+        receivedAt: ctx.now,
+        traits: { plan },
+      } as unknown as SegmentMessage;
+      applyMessage(graph.profile(resolveIdentity(graph, message, ctx)), message, 'test');
+    }
+    const profile = graph.profile('p');
+    expect(profile.firstSeen).toBe('2026-03-01T10:00:00.000+02:00');
+    expect(profile.lastSeen).toBe('2026-03-01T11:30:00+01:00');
+    expect(profile.traits.plan?.value).toBe('half-ten-utc');
+  });
 });

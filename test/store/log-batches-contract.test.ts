@@ -76,6 +76,36 @@ for (const engine of ENGINES) {
       expect((await log.entryTimes(6, 10)).map((r) => r.seq)).toEqual([7, 8]);
     });
 
+    it('reads back every message byte for byte: non-ASCII in some lines of a request, a lone message holding a newline', async () => {
+      const { log } = stores.state;
+      // The embedded log decodes each line of a request on its own (bodyLines): the split must
+      // fall between messages whatever multi-byte characters the lines around it hold.
+      const texts = [
+        'plain',
+        'Sale — 20% off',
+        'naïve café',
+        '日本語のページ',
+        'emoji 🛒 cart',
+        'plain again',
+      ];
+      const entries = texts.map((title, i) => ({
+        messageId: `u-${i}`,
+        source: 'web',
+        receivedAt: RECEIVED,
+        json: JSON.stringify({ type: 'page', messageId: `u-${i}`, name: title, properties: { title } }),
+      }));
+      const lone = {
+        messageId: 'nl',
+        source: 'web',
+        receivedAt: RECEIVED,
+        json: '{"type":"track",\n"name":"x — y"}',
+      };
+      await log.append([...entries, lone]);
+      const read = await log.read(0, 100);
+      expect(read.map((r) => r.json)).toEqual([...entries, lone].map((e) => e.json));
+      expect((await log.read(2, 2)).map((r) => r.json)).toEqual([entries[2]?.json, entries[3]?.json]);
+    });
+
     it('stores a messageId once: repeated inside a request, across requests, and across connections', async () => {
       const { log } = stores.state;
       expect(await log.append(request(['d-1', 'd-2', 'd-1', 'd-3']))).toEqual({ appended: 3, duplicates: 1 });
