@@ -8,7 +8,15 @@ import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, Nullable, StringEnum } from '../errors/index.ts';
 import { MAX_HISTOGRAM_BINS, VALUE_METRICS } from './distribution.ts';
 import type { LeadAction } from './lead-score.ts';
-import { ChurnModelSchema } from './schema.ts';
+import {
+  BudgetSchema,
+  ChurnModelSchema,
+  RankingSchema,
+  RenewalsSchema,
+  ValueDistributionSchema,
+  ValueScatterSchema,
+  ValueValidationSchema,
+} from './schema.ts';
 import { MAX_SCATTER_POINTS, ValueService, type ValueServiceDeps } from './service.ts';
 
 export { MAX_HISTOGRAM_BINS, MAX_SCATTER_POINTS };
@@ -66,170 +74,6 @@ const refreshSummarySchema = Type.Object({
   warnings: Type.Optional(Type.Array(Type.String())),
 });
 
-const rankingSchema = Type.Object({
-  computedAt: Type.Optional(Type.String()),
-  customers: Type.Optional(Type.Integer()),
-  items: Type.Optional(
-    Type.Array(
-      Type.Object({
-        profileId: Type.Optional(Type.String()),
-        rank: Type.Optional(Type.Integer()),
-        score: Type.Optional(Type.Number()),
-        explanation: Type.Optional(Type.String()),
-        clv: Type.Optional(numberOrNull),
-        churnRisk: Type.Optional(numberOrNull),
-        leadScore: Type.Optional(Type.Number()),
-      }),
-    ),
-  ),
-});
-
-const renewalsSchema = Type.Object({
-  computedAt: Type.Optional(Type.String()),
-  from: Type.Optional(Type.String()),
-  totalRevenue: Type.Optional(Type.Number()),
-  totalAtRisk: Type.Optional(Type.Number()),
-  totalRiskUnknown: Type.Optional(Type.Number()),
-  months: Type.Optional(
-    Type.Array(
-      Type.Object({
-        month: Type.Optional(Type.String()),
-        renewals: Type.Optional(Type.Integer()),
-        revenue: Type.Optional(Type.Number()),
-        revenueAtRisk: Type.Optional(Type.Number()),
-        revenueRiskUnknown: Type.Optional(Type.Number()),
-      }),
-    ),
-  ),
-});
-
-const budgetSchema = Type.Object({
-  computedAt: Type.Optional(Type.String()),
-  amount: Type.Optional(Type.Number()),
-  costPerCustomer: Type.Optional(Type.Number()),
-  spent: Type.Optional(Type.Number()),
-  remaining: Type.Optional(Type.Number()),
-  valueAtRiskCovered: Type.Optional(Type.Number()),
-  savableCovered: Type.Optional(Type.Number()),
-  effect: Type.Optional(Type.Number()),
-  effectSource: Type.Optional(Type.Union([Type.Literal('prior'), Type.Literal('measured')])),
-  candidates: Type.Optional(Type.Integer()),
-  chosen: Type.Optional(
-    Type.Array(
-      Type.Object({
-        profileId: Type.Optional(Type.String()),
-        value: Type.Optional(Type.Number()),
-        churnRisk: Type.Optional(Type.Number()),
-        pAlive: Type.Optional(Type.Number()),
-        cost: Type.Optional(Type.Number()),
-        valueAtRisk: Type.Optional(Type.Number()),
-        savable: Type.Optional(Type.Number()),
-      }),
-    ),
-  ),
-});
-
-const distributionSchema = Type.Object({
-  metric: StringEnum(VALUE_METRICS),
-  computedAt: Nullable(Type.String()),
-  scale: Type.Union([Type.Literal('log'), Type.Literal('linear')]),
-  profiles: Type.Integer({ description: 'live profiles' }),
-  count: Type.Integer({ description: 'live profiles with a value' }),
-  withoutValue: Type.Integer({ description: 'live profiles with no value yet' }),
-  mean: numberOrNull,
-  min: numberOrNull,
-  max: numberOrNull,
-  percentiles: Type.Union([
-    Type.Object({
-      p10: Type.Optional(Type.Number()),
-      p50: Type.Optional(Type.Number()),
-      p90: Type.Optional(Type.Number()),
-      p99: Type.Optional(Type.Number()),
-    }),
-    Type.Null(),
-  ]),
-  bins: Type.Array(
-    Type.Object({
-      from: Type.Optional(Type.Number()),
-      to: Type.Optional(Type.Number()),
-      count: Type.Optional(Type.Integer()),
-    }),
-  ),
-});
-
-const scatterSchema = Type.Object({
-  computedAt: Type.Optional(Nullable(Type.String())),
-  total: Type.Optional(Type.Integer({ description: 'live profiles with a CLV' })),
-  sampled: Type.Optional(Type.Integer()),
-  limit: Type.Optional(Type.Integer()),
-  every: Type.Optional(Type.Integer({ description: 'every k-th profile in CLV order (ties by profile id)' })),
-  points: Type.Optional(
-    Type.Array(
-      Type.Object({
-        profileId: Type.Optional(Type.String()),
-        clv: Type.Optional(Type.Number()),
-        pAlive: Type.Optional(Type.Number()),
-      }),
-    ),
-  ),
-});
-
-const holdoutRowSchema = Type.Object({
-  bucket: Type.Optional(Type.String()),
-  customers: Type.Optional(Type.Integer()),
-  actual: Type.Optional(Type.Number()),
-  predicted: Type.Optional(Type.Number()),
-  actualPerCustomer: Type.Optional(Type.Number()),
-  predictedPerCustomer: Type.Optional(Type.Number()),
-  relativeError: Type.Optional(numberOrNull),
-});
-
-const validationSchema = Type.Object({
-  computedAt: Type.Optional(Type.String()),
-  note: Type.Optional(
-    Nullable(Type.String({ description: 'why there is no validation, when there is none' })),
-  ),
-  validation: Type.Optional(
-    Type.Union([
-      Type.Object({
-        calibrationEnd: Type.Optional(Type.String({ format: 'date' })),
-        holdoutEnd: Type.Optional(Type.String({ format: 'date' })),
-        holdoutDays: Type.Optional(Type.Integer()),
-        unit: Type.Optional(Type.String()),
-        customers: Type.Optional(Type.Integer()),
-        params: Type.Optional(numberMap),
-        groups: Type.Optional(
-          Type.Array(
-            Type.Object({
-              group: Type.Optional(Type.Integer()),
-              customers: Type.Optional(Type.Integer()),
-              meanPredicted: Type.Optional(Type.Number()),
-              meanActual: Type.Optional(Type.Number()),
-              minPredicted: Type.Optional(Type.Number()),
-              maxPredicted: Type.Optional(Type.Number()),
-            }),
-            { description: 'customers in ten equal groups by predicted holdout purchases' },
-          ),
-        ),
-        buckets: Type.Optional(Type.Array(holdoutRowSchema)),
-        total: Type.Optional(holdoutRowSchema),
-        verdict: Type.Optional(
-          Type.Union([Type.Literal('good'), Type.Literal('poor'), Type.Literal('too little data')]),
-        ),
-        errors: Type.Optional(
-          Type.Object({
-            meanAbsoluteError: Type.Optional(Type.Number()),
-            rootMeanSquaredError: Type.Optional(Type.Number()),
-            correlation: Type.Optional(numberOrNull),
-          }),
-        ),
-        warnings: Type.Optional(Type.Array(Type.String())),
-      }),
-      Type.Null(),
-    ]),
-  ),
-});
-
 export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (app, options) => {
   const service = new ValueService(
     { events: options.events, state: options.state },
@@ -278,7 +122,7 @@ export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (
           limit: Type.Integer({ minimum: 1, maximum: 10000, default: 20 }),
           order: StringEnum(['top', 'bottom'], { default: 'top' }),
         }),
-        response: { 200: rankingSchema, '4xx': errorSchema },
+        response: { 200: RankingSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -299,7 +143,7 @@ export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (
           metric: StringEnum(VALUE_METRICS, { default: 'clv' }),
           bins: Type.Integer({ minimum: 1, maximum: MAX_HISTOGRAM_BINS, default: 20 }),
         }),
-        response: { 200: distributionSchema, '4xx': errorSchema },
+        response: { 200: ValueDistributionSchema, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -320,7 +164,7 @@ export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (
         querystring: Type.Object({
           limit: Type.Integer({ minimum: 1, maximum: MAX_SCATTER_POINTS, default: 1000 }),
         }),
-        response: { 200: scatterSchema, '4xx': errorSchema },
+        response: { 200: ValueScatterSchema, '4xx': errorSchema },
       },
     },
     async (request) => service.scatter(request.query.limit),
@@ -335,7 +179,7 @@ export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (
         summary:
           'Predicted versus actual purchases in the holdout period of the last refresh (the model check)',
         security,
-        response: { 200: validationSchema, '4xx': errorSchema },
+        response: { 200: ValueValidationSchema, '4xx': errorSchema },
       },
     },
     async () => service.validation(),
@@ -366,7 +210,7 @@ export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (
         querystring: Type.Object({
           months: Type.Integer({ minimum: 0, maximum: 120, default: 12 }),
         }),
-        response: { 200: renewalsSchema, '4xx': errorSchema },
+        response: { 200: RenewalsSchema, '4xx': errorSchema },
       },
     },
     async (request) => service.renewals(request.query.months),
@@ -393,7 +237,7 @@ export const valueRoutes: FastifyPluginAsyncTypebox<ValueRouteOptions> = async (
             }),
           ),
         }),
-        response: { 200: budgetSchema, '4xx': errorSchema },
+        response: { 200: BudgetSchema, '4xx': errorSchema },
       },
     },
     async (request) => {

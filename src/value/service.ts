@@ -23,6 +23,7 @@ import {
 import type { LeadAction } from './lead-score.ts';
 import { type RefreshDeps, type RefreshOptions, type RefreshResult, refreshValue } from './refresh.ts';
 import { type RenewalCalendar, renewalCalendar } from './renewals.ts';
+import type { ValueDistribution, ValueScatter } from './schema.ts';
 import type { ValueValidation } from './validation.ts';
 import type { ValueScore } from './value-model.ts';
 
@@ -89,33 +90,6 @@ interface RefreshReport {
   buyers: number;
   validation: ValueValidation | null;
   validationNote: string | null;
-}
-
-export interface ValueDistribution {
-  metric: ValueMetric;
-  /** The last refresh's time; null when none has run. */
-  computedAt: string | null;
-  scale: 'log' | 'linear';
-  /** Live profiles; `count` of them have the metric, `withoutValue` not (yet). */
-  profiles: number;
-  count: number;
-  withoutValue: number;
-  mean: number | null;
-  min: number | null;
-  max: number | null;
-  percentiles: Record<PercentileName, number> | null;
-  bins: { from: number; to: number; count: number }[];
-}
-
-export interface ValueScatter {
-  computedAt: string | null;
-  /** Live profiles with a CLV; `sampled` of them are in `points`. */
-  total: number;
-  sampled: number;
-  limit: number;
-  /** Every k-th of those profiles in CLV order, ties by id (k = ceil(total / limit)): the same points every time. */
-  every: number;
-  points: { profileId: string; clv: number; pAlive: number }[];
 }
 
 export class ValueService {

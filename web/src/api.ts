@@ -53,13 +53,24 @@ import type {
   PlacementStats,
 } from '../../src/stats/schema.ts';
 import type { ValueMetric } from '../../src/value/distribution.ts';
-import type { ChurnModel } from '../../src/value/schema.ts';
+import type {
+  Budget,
+  ChurnModel,
+  HoldoutRow,
+  Ranking,
+  RankingItem,
+  Renewals,
+  ValueDistribution,
+  ValueScatter,
+  ValueValidation,
+} from '../../src/value/schema.ts';
 
 export type {
   ArbitrationPolicyDocument,
   AuditEntry,
   BanditHistory,
   BanditView,
+  Budget,
   ChannelPreferences,
   ChurnModel,
   ConsentAccepted,
@@ -71,6 +82,7 @@ export type {
   ExperimentMetric,
   ExperimentResults,
   HoldoutLift,
+  HoldoutRow,
   JourneyIssue,
   JourneyVersion,
   MessageCounts,
@@ -92,13 +104,19 @@ export type {
   ProfileSummary,
   ProgrammeLift,
   PurposeConsent,
+  Ranking,
+  RankingItem,
+  Renewals,
   SeenName,
   Session,
   Task,
   Timeline,
   TimelineEvent,
   User,
+  ValueDistribution,
   ValueMetric,
+  ValueScatter,
+  ValueValidation,
 };
 export interface ApiErrorBody {
   error: string;
@@ -339,111 +357,6 @@ export interface JourneyStats {
   converted: number;
   aborted: number;
   steps: Record<string, { current: number; passed: number }>;
-}
-export interface RankingItem {
-  profileId: string;
-  rank: number;
-  score: number;
-  explanation: string;
-  clv: number | null;
-  churnRisk: number | null;
-  leadScore: number;
-}
-export interface Ranking {
-  computedAt: string;
-  customers: number;
-  items: RankingItem[];
-}
-export interface Renewals {
-  computedAt: string;
-  from: string;
-  totalRevenue: number;
-  totalAtRisk: number;
-  /** Revenue whose churn risk is unknown: the subscriber model had too little data. */
-  totalRiskUnknown: number;
-  months: Array<{
-    month: string;
-    renewals: number;
-    revenue: number;
-    revenueAtRisk: number;
-    revenueRiskUnknown: number;
-  }>;
-}
-export interface Budget {
-  computedAt: string;
-  amount: number;
-  costPerCustomer: number;
-  spent: number;
-  remaining: number;
-  valueAtRiskCovered: number;
-  savableCovered: number;
-  effect: number;
-  effectSource: 'prior' | 'measured';
-  candidates: number;
-  chosen: Array<{
-    profileId: string;
-    value: number;
-    pAlive: number;
-    churnRisk: number;
-    cost: number;
-    valueAtRisk: number;
-    savable: number;
-  }>;
-}
-export interface ValueDistribution {
-  metric: ValueMetric;
-  computedAt: string | null;
-  scale: 'log' | 'linear';
-  profiles: number;
-  count: number;
-  withoutValue: number;
-  mean: number | null;
-  min: number | null;
-  max: number | null;
-  percentiles: { p10: number; p50: number; p90: number; p99: number } | null;
-  bins: Array<{ from: number; to: number; count: number }>;
-}
-export interface ValueScatter {
-  computedAt: string | null;
-  total: number;
-  sampled: number;
-  limit: number;
-  every: number;
-  points: Array<{ profileId: string; clv: number; pAlive: number }>;
-}
-export interface HoldoutRow {
-  bucket: string;
-  customers: number;
-  actual: number;
-  predicted: number;
-  actualPerCustomer: number;
-  predictedPerCustomer: number;
-  relativeError: number | null;
-}
-export interface ValueValidation {
-  computedAt: string;
-  note: string | null;
-  validation: {
-    calibrationEnd: string;
-    holdoutEnd: string;
-    holdoutDays: number;
-    unit: string;
-    customers: number;
-    params: Record<string, number>;
-    groups: Array<{
-      group: number;
-      customers: number;
-      meanPredicted: number;
-      meanActual: number;
-      minPredicted: number;
-      maxPredicted: number;
-    }>;
-    buckets: HoldoutRow[];
-    total: HoldoutRow;
-    verdict: 'good' | 'poor' | 'too little data';
-    errors: { meanAbsoluteError: number; rootMeanSquaredError: number; correlation: number | null };
-    warnings: string[];
-  } | null;
 }
 export interface Credential {
   id: string;
