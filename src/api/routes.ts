@@ -3,11 +3,15 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { type CredentialCache, createCredential } from '../auth/index.ts';
+import {
+  type CredentialCache,
+  CredentialListSchema,
+  createCredential,
+  NewCredentialSchema,
+} from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import { type ProfileApiOptions, profileRoutes } from '../profiles/index.ts';
 import type { EventReader, StateStore } from '../store/index.ts';
-import { credentialSchema } from './schemas.ts';
 
 export interface ApiOptions {
   state: StateStore;
@@ -55,7 +59,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ApiOptions> = async (app, op
         tags: ['settings'],
         summary: 'Write keys (without their secrets)',
         security,
-        response: { 200: Type.Array(credentialSchema) },
+        response: { 200: CredentialListSchema },
       },
     },
     async () => state.listCredentials('write'),
@@ -70,7 +74,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ApiOptions> = async (app, op
         summary: 'Create a write key; its secret is in this response only',
         security,
         body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }),
-        response: { 201: credentialSchema },
+        response: { 201: NewCredentialSchema },
       },
     },
     async (request, reply) => {

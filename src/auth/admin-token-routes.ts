@@ -6,7 +6,6 @@
 
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { credentialSchema } from '../api/schemas.ts';
 import { errorSchema, RapportError, StringEnum } from '../errors/index.ts';
 import type { StateStore } from '../store/index.ts';
 import { ROLES } from './access.ts';
@@ -17,6 +16,7 @@ import {
   secretFromAuthorization,
 } from './credentials.ts';
 import type { Guard } from './guard.ts';
+import { AdminTokenListSchema, NewAdminTokenSchema } from './schema.ts';
 
 export interface AdminTokenRouteOptions {
   state: StateStore;
@@ -61,9 +61,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminTokenRouteOptions>
         description: 'Last use is not tracked: a token that may be unused is best revoked and recreated.',
         security,
         response: {
-          200: Type.Array(
-            Type.Object({ ...credentialSchema.properties, current: Type.Boolean(), role: RoleSchema }),
-          ),
+          200: AdminTokenListSchema,
         },
       },
     },
@@ -97,7 +95,7 @@ export const adminTokenRoutes: FastifyPluginAsyncTypebox<AdminTokenRouteOptions>
           { additionalProperties: false },
         ),
         response: {
-          201: Type.Object({ ...credentialSchema.properties, role: Type.Optional(Type.String()) }),
+          201: NewAdminTokenSchema,
           '4xx': errorSchema,
         },
       },

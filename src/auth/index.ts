@@ -23,6 +23,7 @@ export {
 export * from './passwords.ts';
 export { requireAdmin } from './require-admin.ts';
 export { type AccessRouteOptions, accessRoutes } from './routes.ts';
+export { CredentialListSchema, NewCredentialSchema } from './schema.ts';
 export { SignInThrottle, type ThrottleOptions } from './throttle.ts';
 export { checkPassword, createUser, normalName, setPassword } from './users.ts';
 export { registerUsersCommands } from './users-cli.ts';

@@ -1,5 +1,5 @@
 // The access API's answers (TypeBox, the same objects the routes serialise with): the signed-in
-// session, a user and an audit entry. The dashboard imports their types (web/src/api.ts).
+// session, a user, an audit entry, write keys and admin tokens. The dashboard imports their types (web/src/api.ts).
 // Type comes from the type provider here, as it always did in the access routes.
 import { type Static, Type } from '@fastify/type-provider-typebox';
 
@@ -38,6 +38,34 @@ export const AuditEntry = Type.Object({
   redactedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
+/**
+ * A write key or admin token as listed: never its secret (only its hash is stored, and the
+ * schema has no field to carry either).
+ */
+export const CredentialSchema = Type.Object({
+  id: Type.String(),
+  kind: Type.Union([Type.Literal('write'), Type.Literal('admin')]),
+  name: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+  revokedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+export const CredentialListSchema = Type.Array(CredentialSchema);
+const secret = Type.String({ description: 'Shown once, in this response; never again.' });
+/** A credential just created: the one answer that carries its secret. */
+export const NewCredentialSchema = Type.Object({ ...CredentialSchema.properties, secret });
+/** An admin token as listed: its role, and whether the request was made with it. */
+export const AdminTokenSchema = Type.Object({
+  ...CredentialSchema.properties,
+  current: Type.Boolean({ description: 'the token this request is signed with' }),
+  role: RoleSchema,
+});
+export const AdminTokenListSchema = Type.Array(AdminTokenSchema);
+export const NewAdminTokenSchema = Type.Object({ ...CredentialSchema.properties, role: RoleSchema, secret });
+
 export type Session = Static<typeof Session>;
 export type User = Static<typeof User>;
 export type AuditEntry = Static<typeof AuditEntry>;
+export type Credential = Static<typeof CredentialSchema>;
+export type NewCredential = Static<typeof NewCredentialSchema>;
+export type AdminToken = Static<typeof AdminTokenSchema>;
+export type NewAdminToken = Static<typeof NewAdminTokenSchema>;

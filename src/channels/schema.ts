@@ -92,3 +92,63 @@ export const CapturedEmailDetail = Type.Object({
   html: Nullable(Type.String({ description: 'the HTML part as it would be sent (tracking links, pixel)' })),
 });
 export type CapturedEmailDetail = Static<typeof CapturedEmailDetail>;
+
+/** A configured channel as the Settings page shows it (GET /api/channels): never a secret. */
+export const ChannelInfo = Type.Object({
+  name: Type.String(),
+  purpose: Type.String({ description: 'The consent purpose a marketing send on it needs' }),
+  transport: StringEnum(['smtp', 'sandbox', 'webhook', 'task', 'custom']),
+  host: Type.Optional(
+    Type.String({ description: 'the relay or fixed destination host (a URL may carry a key)' }),
+  ),
+  port: Type.Optional(Type.Integer()),
+  secure: Type.Optional(Type.Boolean()),
+  authenticated: Type.Optional(
+    Type.Boolean({ description: 'The relay takes a user name and password (never shown)' }),
+  ),
+  from: Type.Optional(Type.String()),
+  destination: Type.String({ description: 'where a send goes' }),
+  testable: Type.Boolean(),
+  testTo: Type.Optional(
+    Type.String({
+      description: 'What POST /api/channels/{name}/test expects in `to`; absent when not testable',
+    }),
+  ),
+});
+export type ChannelInfo = Static<typeof ChannelInfo>;
+export const ChannelList = Type.Object({ items: Type.Array(ChannelInfo) });
+
+/** What a test send through a channel did (POST /api/channels/{name}/test). */
+export const ChannelTestSend = Type.Object({
+  channel: Type.String(),
+  to: Type.String({ description: 'as logged (a URL: scheme and host only)' }),
+  accepted: Type.Boolean(),
+  status: StringEnum(['sent', 'failed', 'retry']),
+  error: nullableText(),
+  providerMessageId: nullableText(),
+  idempotencyKey: Type.String(),
+  reason: Type.String({ description: 'the arbitration log’s line for it (code test_send)' }),
+});
+export type ChannelTestSend = Static<typeof ChannelTestSend>;
+
+/** The consent purposes and what needs each (GET /api/consent-purposes). */
+export const ConsentPurposes = Type.Object({
+  configuredBy: Type.String(),
+  editable: Type.Boolean({ description: 'purposes can be added, described and retired through the API' }),
+  purposes: Type.Array(
+    Type.Object({
+      purpose: Type.String(),
+      configured: Type.Boolean({
+        description: 'false: something needs it but it is not in the list, so no one can grant it',
+      }),
+      usedBy: Type.Array(Type.String()),
+      description: nullableText(),
+      source: StringEnum(['configuration', 'api']),
+    }),
+  ),
+  retired: Type.Array(
+    Type.Object({ purpose: Type.String(), description: nullableText(), retiredAt: Type.String() }),
+  ),
+  rules: Type.Array(Type.String()),
+});
+export type ConsentPurposes = Static<typeof ConsentPurposes>;

@@ -11,6 +11,7 @@ import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, Nullable, RapportError } from '../errors/index.ts';
 import type { DecisionRecord } from '../store/index.ts';
 import type { ChannelRuntime } from './runtime.ts';
+import { ChannelList, ChannelTestSend, ConsentPurposes } from './schema.ts';
 import type { Channel, ChannelDescription, DeliveryResult } from './types.ts';
 
 export interface ChannelSettingsRouteOptions {
@@ -35,30 +36,6 @@ export const TEST_SEND_PROFILE = 'test-send';
 export const TEST_SEND_CODE = 'test_send';
 
 const security = [{ adminToken: [] }];
-
-const channelSchema = Type.Object({
-  name: Type.Optional(Type.String()),
-  purpose: Type.Optional(Type.String({ description: 'The consent purpose a marketing send on it needs' })),
-  transport: Type.Optional(
-    Type.Union([
-      Type.Literal('smtp'),
-      Type.Literal('sandbox'),
-      Type.Literal('webhook'),
-      Type.Literal('task'),
-      Type.Literal('custom'),
-    ]),
-  ),
-  host: Type.Optional(Type.String()),
-  port: Type.Optional(Type.Integer()),
-  secure: Type.Optional(Type.Boolean()),
-  authenticated: Type.Optional(
-    Type.Boolean({ description: 'The relay takes a user name and password (never shown)' }),
-  ),
-  from: Type.Optional(Type.String()),
-  destination: Type.Optional(Type.String()),
-  testable: Type.Optional(Type.Boolean()),
-  testTo: Type.Optional(Type.String({ description: 'What POST /api/channels/{name}/test expects in `to`' })),
-});
 
 /** What `to` of a test send is on each kind of channel, or undefined when it has no test send. */
 function testTarget(channel: Channel, description: ChannelDescription | undefined): string | undefined {
@@ -156,7 +133,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
         description:
           'Channels are configured with RAPPORT_SMTP_URL, RAPPORT_EMAIL_FROM, RAPPORT_SMS_WEBHOOK_URL and RAPPORT_PUSH_WEBHOOK_URL (docs/channels.md).',
         security,
-        response: { 200: Type.Object({ items: Type.Optional(Type.Array(channelSchema)) }) },
+        response: { 200: ChannelList },
       },
     },
     async () => ({
@@ -183,18 +160,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({
-            channel: Type.Optional(Type.String()),
-            to: Type.Optional(Type.String({ description: 'as logged (a URL: scheme and host only)' })),
-            accepted: Type.Optional(Type.Boolean()),
-            status: Type.Optional(
-              Type.Union([Type.Literal('sent'), Type.Literal('failed'), Type.Literal('retry')]),
-            ),
-            error: Type.Optional(Nullable(Type.String())),
-            providerMessageId: Type.Optional(Nullable(Type.String())),
-            idempotencyKey: Type.Optional(Type.String()),
-            reason: Type.Optional(Type.String()),
-          }),
+          200: ChannelTestSend,
           '4xx': errorSchema,
         },
       },
@@ -258,38 +224,7 @@ export const channelSettingsRoutes: FastifyPluginAsyncTypebox<ChannelSettingsRou
         summary:
           'The consent purposes and what needs each (seeded by RAPPORT_CONSENT_PURPOSES; added, described and retired through POST/PUT /api/consent-purposes)',
         security,
-        response: {
-          200: Type.Object({
-            configuredBy: Type.Optional(Type.String()),
-            editable: Type.Optional(Type.Boolean()),
-            purposes: Type.Optional(
-              Type.Array(
-                Type.Object({
-                  purpose: Type.Optional(Type.String()),
-                  configured: Type.Optional(
-                    Type.Boolean({
-                      description:
-                        'false: something needs it but it is not in the list, so no one can grant it',
-                    }),
-                  ),
-                  usedBy: Type.Optional(Type.Array(Type.String())),
-                  description: Type.Optional(Nullable(Type.String())),
-                  source: Type.Optional(Type.String({ description: 'configuration or api' })),
-                }),
-              ),
-            ),
-            retired: Type.Optional(
-              Type.Array(
-                Type.Object({
-                  purpose: Type.String(),
-                  description: Nullable(Type.String()),
-                  retiredAt: Type.String(),
-                }),
-              ),
-            ),
-            rules: Type.Optional(Type.Array(Type.String())),
-          }),
-        },
+        response: { 200: ConsentPurposes },
       },
     },
     async () => {

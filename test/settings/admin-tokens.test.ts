@@ -2,9 +2,18 @@
 // revoke; the two refusals (the last token, and your own without confirmation); and write keys
 // and admin tokens kept apart (a write key authorises no admin route, neither route revokes
 // the other kind).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { revocationRefusal } from '../../src/auth/admin-token-routes.ts';
+import { createTestDatabase } from '../support/postgres-database.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
+
+const clusterUrl = inject('postgresUrl');
+const ENGINES = [
+  { name: 'embedded (SQLite + DuckDB)', postgres: false, enabled: true },
+  { name: `PostgreSQL ${inject('postgresSkipReason')}`, postgres: true, enabled: Boolean(clusterUrl) },
+];
+const CREDENTIAL = ['id', 'kind', 'name', 'createdAt', 'revokedAt'];
+const keysOf = (value: unknown) => Object.keys(value as object).sort();
 
 let server: TestServer;
 
@@ -140,6 +149,52 @@ describe('admin tokens API', () => {
     expect((await call('GET', '/api/admin-tokens', key.body.secret)).status).toBe(403);
   });
 });
+
+// The answers' fields exactly (src/auth/schema.ts serialises them): a secret only in the answer
+// to its creation, never a hash, on both engines.
+for (const engine of ENGINES)
+  describe.skipIf(!engine.enabled)(`the credential answers' fields on ${engine.name}`, () => {
+    let own: TestServer;
+    let dropDatabase: (() => Promise<void>) | undefined;
+    beforeAll(async () => {
+      if (engine.postgres) {
+        const database = await createTestDatabase(clusterUrl);
+        dropDatabase = database.drop;
+        own = await startTestServer({ databaseUrl: database.url });
+      } else {
+        own = await startTestServer();
+      }
+    }, 120_000);
+    afterAll(async () => {
+      await own?.close();
+      await dropDatabase?.();
+    });
+
+    it('lists and creates write keys and admin tokens with exactly their fields', async () => {
+      const key = await own.adminRequest('POST', '/api/write-keys', { name: 'shop' });
+      expect(key.status).toBe(201);
+      expect(keysOf(key.body)).toEqual([...CREDENTIAL, 'secret'].sort());
+      expect(key.body).toMatchObject({ kind: 'write', name: 'shop', revokedAt: null });
+      const keys = await own.adminRequest('GET', '/api/write-keys');
+      for (const listed of keys.body) expect(keysOf(listed)).toEqual([...CREDENTIAL].sort());
+      expect(keys.body.map((k: { id: string }) => k.id)).toContain(key.body.id);
+      expect(JSON.stringify(keys.body)).not.toContain(key.body.secret);
+
+      const token = await own.adminRequest('POST', '/api/admin-tokens', { name: 'ci', role: 'analyst' });
+      expect(token.status).toBe(201);
+      expect(keysOf(token.body)).toEqual([...CREDENTIAL, 'role', 'secret'].sort());
+      expect(token.body).toMatchObject({ kind: 'admin', name: 'ci', role: 'analyst', revokedAt: null });
+      const tokens = await own.adminRequest('GET', '/api/admin-tokens');
+      expect(tokens.body).toHaveLength(2);
+      for (const listed of tokens.body)
+        expect(keysOf(listed)).toEqual([...CREDENTIAL, 'current', 'role'].sort());
+      expect(tokens.body.find((t: { id: string }) => t.id === token.body.id)).toMatchObject({
+        current: false,
+        role: 'analyst',
+      });
+      expect(JSON.stringify(tokens.body)).not.toContain(token.body.secret);
+    });
+  });
 
 describe('the OpenAPI document', () => {
   it('documents the settings routes with the admin token', async () => {

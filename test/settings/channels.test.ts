@@ -103,6 +103,15 @@ describe('GET /api/channels', () => {
     expect(byName.webhook).toMatchObject({ transport: 'webhook', destination: 'to.url of each message' });
     expect(byName.sms).toMatchObject({ transport: 'webhook', host: new URL(base).host, purpose: 'sms' });
     expect(byName.task).toMatchObject({ transport: 'task', testable: false });
+    // Every field the Settings page reads (src/channels/schema.ts serialises them), the
+    // relay's details only where there is a relay.
+    const keysOf = (value: object) => Object.keys(value).sort();
+    const always = ['name', 'purpose', 'transport', 'destination', 'testable'];
+    expect(keysOf(byName.email)).toEqual(
+      [...always, 'host', 'port', 'secure', 'authenticated', 'from', 'testTo'].sort(),
+    );
+    expect(keysOf(byName.task)).toEqual([...always].sort());
+    for (const channel of listed.body.items) expect(keysOf(channel)).toEqual(expect.arrayContaining(always));
     const text = JSON.stringify(listed.body);
     for (const secret of ['hunter2-relay-secret', 'sms-provider-secret-key', 'mailer', '/sms/send'])
       expect(text).not.toContain(secret);
@@ -120,6 +129,18 @@ describe('POST /api/channels/:name/test', () => {
       error: null,
       to: 'ops@city.example',
     });
+    expect(Object.keys(answer.body).sort()).toEqual(
+      [
+        'channel',
+        'to',
+        'accepted',
+        'status',
+        'error',
+        'providerMessageId',
+        'idempotencyKey',
+        'reason',
+      ].sort(),
+    );
     expect(smtp.received.length).toBe(before + 1);
     const mail = smtp.received.at(-1);
     expect(mail?.subject).toBe('Rapport test message');
@@ -236,6 +257,13 @@ describe('GET /api/consent-purposes', () => {
     const answer = await server.adminRequest('GET', '/api/consent-purposes');
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ configuredBy: 'RAPPORT_CONSENT_PURPOSES', editable: true });
+    expect(Object.keys(answer.body).sort()).toEqual(
+      ['configuredBy', 'editable', 'purposes', 'retired', 'rules'].sort(),
+    );
+    for (const row of answer.body.purposes)
+      expect(Object.keys(row).sort()).toEqual(
+        ['purpose', 'configured', 'usedBy', 'description', 'source'].sort(),
+      );
     const byPurpose = Object.fromEntries(
       answer.body.purposes.map((p: { purpose: string }) => [p.purpose, p]),
     );

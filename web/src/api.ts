@@ -5,11 +5,22 @@
 // only decides what the pages show.
 // The answers' types come from the server's schema files (types only: nothing of the server
 // reaches the bundle); test/web/shared-types.test.ts keeps them from being copied here again.
-import type { AuditEntry, Session, User } from '../../src/auth/schema.ts';
+import type {
+  AdminToken,
+  AuditEntry,
+  Credential,
+  NewAdminToken,
+  NewCredential,
+  Session,
+  User,
+} from '../../src/auth/schema.ts';
 import type {
   CapturedEmailDetail,
   CapturedEmailSummary,
+  ChannelInfo,
   ChannelPreferences,
+  ChannelTestSend,
+  ConsentPurposes,
   Task,
 } from '../../src/channels/schema.ts';
 import type { ArbitrationPolicyDocument } from '../../src/conductor/arbitration/policy.ts';
@@ -66,15 +77,20 @@ import type {
 } from '../../src/value/schema.ts';
 
 export type {
+  AdminToken,
   ArbitrationPolicyDocument,
   AuditEntry,
   BanditHistory,
   BanditView,
   Budget,
+  ChannelInfo,
   ChannelPreferences,
+  ChannelTestSend,
   ChurnModel,
   ConsentAccepted,
   ConsentHistory,
+  ConsentPurposes,
+  Credential,
   Decision,
   ErasureJob,
   EventsPerDay,
@@ -91,6 +107,8 @@ export type {
   MessageTemplate,
   MessageTypeName,
   Names,
+  NewAdminToken,
+  NewCredential,
   Offer,
   OfferStats,
   OutboxItem,
@@ -358,47 +376,6 @@ export interface JourneyStats {
   aborted: number;
   steps: Record<string, { current: number; passed: number }>;
 }
-export interface Credential {
-  id: string;
-  kind: 'write' | 'admin';
-  name: string;
-  createdAt: string;
-  revokedAt: string | null;
-  secret?: string;
-}
-export interface AdminToken extends Credential {
-  /** The token this tab is signed in with. */
-  current?: boolean;
-}
-export interface ChannelInfo {
-  name: string;
-  purpose: string;
-  transport: 'smtp' | 'sandbox' | 'webhook' | 'task' | 'custom';
-  host?: string;
-  port?: number;
-  secure?: boolean;
-  authenticated?: boolean;
-  from?: string;
-  destination: string;
-  testable: boolean;
-  testTo?: string;
-}
-export interface TestSendResult {
-  channel: string;
-  to: string;
-  accepted: boolean;
-  status: 'sent' | 'failed' | 'retry';
-  error: string | null;
-  providerMessageId: string | null;
-  idempotencyKey: string;
-  reason: string;
-}
-export interface ConsentPurposes {
-  configuredBy: string;
-  editable: boolean;
-  purposes: Array<{ purpose: string; configured: boolean; usedBy: string[] }>;
-  rules: string[];
-}
 export interface ArbitrationPolicyView {
   policy: ArbitrationPolicyDocument;
   source: 'file' | 'stored' | 'default';
@@ -592,20 +569,20 @@ export const api = {
   valueValidation: () => request<ValueValidation>('GET', '/api/value/validation'),
   adminTokens: () => request<AdminToken[]>('GET', '/api/admin-tokens'),
   createAdminToken: (name: string, role?: string) =>
-    request<AdminToken>('POST', '/api/admin-tokens', { body: role ? { name, role } : { name } }),
+    request<NewAdminToken>('POST', '/api/admin-tokens', { body: role ? { name, role } : { name } }),
   revokeAdminToken: (id: string, own = false) =>
     request<void>('DELETE', `/api/admin-tokens/${encodeURIComponent(id)}`, {
       query: own ? { confirm: 'revoke-self' } : undefined,
     }),
   channels: () => request<{ items: ChannelInfo[] }>('GET', '/api/channels'),
   testChannel: (name: string, to: string) =>
-    request<TestSendResult>('POST', `/api/channels/${encodeURIComponent(name)}/test`, { body: { to } }),
+    request<ChannelTestSend>('POST', `/api/channels/${encodeURIComponent(name)}/test`, { body: { to } }),
   consentPurposes: () => request<ConsentPurposes>('GET', '/api/consent-purposes'),
   arbitrationPolicy: () => request<ArbitrationPolicyView>('GET', '/api/arbitration-policy'),
   saveArbitrationPolicy: (policy: ArbitrationPolicyDocument) =>
     request<ArbitrationPolicyView>('PUT', '/api/arbitration-policy', { body: policy }),
   writeKeys: () => request<Credential[]>('GET', '/api/write-keys'),
-  createWriteKey: (name: string) => request<Credential>('POST', '/api/write-keys', { body: { name } }),
+  createWriteKey: (name: string) => request<NewCredential>('POST', '/api/write-keys', { body: { name } }),
   revokeWriteKey: (id: string) => request<void>('DELETE', `/api/write-keys/${encodeURIComponent(id)}`),
   signingKey: () => request<{ key: string; algorithm: string }>('GET', '/api/channels/webhook-signing-key'),
   sendMessage: (body: Record<string, unknown>) =>

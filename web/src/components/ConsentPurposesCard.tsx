@@ -3,27 +3,14 @@
 // confirmation (refused, with the reason shown, while a journey sends under it or a channel opts
 // in with it). RAPPORT_CONSENT_PURPOSES still seeds the list at start.
 import { type FormEvent, useState } from 'react';
-import { api, can, request } from '../api.ts';
+import { api, type ConsentPurposes, can, request } from '../api.ts';
 import { useApi } from '../hooks.ts';
 import { Card, ErrorNote, Loading } from './ui.tsx';
 
-interface PurposeRow {
-  purpose: string;
-  configured: boolean;
-  usedBy: string[];
-  description?: string | null;
-  source?: string;
-}
-interface PurposeList {
-  configuredBy: string;
-  editable: boolean;
-  purposes: PurposeRow[];
-  retired?: Array<{ purpose: string; description: string | null; retiredAt: string }>;
-  rules: string[];
-}
+type PurposeRow = ConsentPurposes['purposes'][number];
 
 const purposesApi = {
-  list: () => api.consentPurposes() as Promise<PurposeList>,
+  list: () => api.consentPurposes(),
   add: (name: string, description: string) =>
     request('POST', '/api/consent-purposes', { body: { name, ...(description ? { description } : {}) } }),
   describe: (name: string, description: string) =>

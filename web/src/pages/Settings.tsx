@@ -5,10 +5,11 @@ import {
   type ArbitrationPolicyDocument,
   api,
   type ChannelInfo,
+  type ChannelTestSend,
   type Credential,
   can,
+  type NewCredential,
   setToken,
-  type TestSendResult,
 } from '../api.ts';
 import { ConsentPurposesCard } from '../components/ConsentPurposesCard.tsx';
 import { Card, ErrorNote, Loading, PageHeader } from '../components/ui.tsx';
@@ -16,7 +17,7 @@ import { when } from '../format.ts';
 import { useApi } from '../hooks.ts';
 
 /** What differs between the write-key and admin-token panels; the table and forms are one. */
-interface CredentialKind<T extends AdminToken> {
+interface CredentialKind<T extends Credential> {
   title: string;
   id: string;
   intro: ReactNode;
@@ -27,15 +28,18 @@ interface CredentialKind<T extends AdminToken> {
   revokeLabel(item: T): string;
   confirmRevoke(item: T): string;
   list(): Promise<T[]>;
-  create(name: string): Promise<T>;
+  /** The answer to a creation: the one that carries the secret. */
+  create(name: string): Promise<NewCredential>;
+  /** Whether this tab is signed in with it (admin tokens only). */
+  isCurrent?(item: T): boolean;
   /** Revokes; resolves true when the tab must sign out (its own token). */
   revoke(item: T): Promise<boolean>;
 }
 
-function CredentialPanel<T extends AdminToken>({ kind }: { kind: CredentialKind<T> }) {
+function CredentialPanel<T extends Credential>({ kind }: { kind: CredentialKind<T> }) {
   const items = useApi(() => kind.list(), []);
   const [name, setName] = useState('');
-  const [created, setCreated] = useState<T>();
+  const [created, setCreated] = useState<NewCredential>();
   const [error, setError] = useState<unknown>();
   const inputId = `${kind.id}-name`;
   async function create(event: FormEvent) {
@@ -81,7 +85,7 @@ function CredentialPanel<T extends AdminToken>({ kind }: { kind: CredentialKind<
             {items.data.map((item) => (
               <tr key={item.id} data-credential={item.name}>
                 <td>
-                  {item.name} {item.current ? <span className="badge">this tab</span> : null}
+                  {item.name} {kind.isCurrent?.(item) ? <span className="badge">this tab</span> : null}
                 </td>
                 <td className="small">
                   <code>{item.id}</code>
@@ -177,9 +181,10 @@ const ADMIN_TOKENS: CredentialKind<AdminToken> = {
       : `Revoke the admin token “${token.name}”? Anyone using it is refused from now on.`,
   list: () => api.adminTokens(),
   create: (name) => api.createAdminToken(name),
+  isCurrent: (token) => token.current,
   revoke: async (token) => {
-    await api.revokeAdminToken(token.id, token.current === true);
-    return token.current === true;
+    await api.revokeAdminToken(token.id, token.current);
+    return token.current;
   },
 };
 
@@ -197,7 +202,7 @@ function TestSend(props: { channel: ChannelInfo }) {
   const { channel } = props;
   const [to, setTo] = useState('');
   const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<TestSendResult>();
+  const [result, setResult] = useState<ChannelTestSend>();
   const [error, setError] = useState<unknown>();
   async function send(event: FormEvent) {
     event.preventDefault();
