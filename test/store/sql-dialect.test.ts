@@ -112,6 +112,18 @@ describe('dialects', () => {
     expect(pg.dayText('day')).toBe("to_char(day, 'YYYY-MM-DD')");
   });
 
+  it('tests "contains" with instr on SQLite and strpos on PostgreSQL, the needle bound (no LIKE wildcards)', () => {
+    const query = sql`SELECT 1 FROM t WHERE ${byDialect((d) => d.contains('changes', '50%_off'))}`;
+    expect(compile(query, sqliteDialect)).toEqual({
+      text: 'SELECT 1 FROM t WHERE instr(changes, ?) > 0',
+      values: ['50%_off'],
+    });
+    expect(compile(query, pg)).toEqual({
+      text: 'SELECT 1 FROM t WHERE strpos(changes, $1) > 0',
+      values: ['50%_off'],
+    });
+  });
+
   it('refuses a JSON field name that is not a plain identifier', () => {
     expect(() => pg.jsonFieldText('definition', "name'; --")).toThrow(/not a JSON field name/);
     expect(() => sqliteDialect.jsonFieldText('definition', 'a.b')).toThrow(/not a JSON field name/);

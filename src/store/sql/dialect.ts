@@ -28,6 +28,7 @@ export const sqliteDialect: StoreDialect = {
   isTrue: (column) => `${column} = 1`,
   anyTrue: (column) => `max(${column})`,
   jsonFieldText: (column, key) => `json_extract(${column}, '$.${checkedField(key)}')`,
+  contains: (column, needle) => sql`instr(${raw(column)}, ${needle}) > 0`,
   oneOf: (column, values) => {
     if (values.length === 0) return sql`0 = 1`;
     return sql`${raw(column)} IN (${list(values)})`;
@@ -53,6 +54,7 @@ export function postgresDialect(schema: string): StoreDialect {
     isTrue: (column) => column,
     anyTrue: (column) => `coalesce(bool_or(${column}), false)`,
     jsonFieldText: (column, key) => `${column}->>'${checkedField(key)}'`,
+    contains: (column, needle) => sql`strpos(${raw(column)}, ${needle}) > 0`,
     oneOf: (column, values) => sql`${raw(column)} = ANY(${[...values]}::text[])`,
     // to_char, not ::text, whose format follows the session's DateStyle.
     dayText: (column) => `to_char(${column}, 'YYYY-MM-DD')`,

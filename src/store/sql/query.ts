@@ -26,6 +26,8 @@ export interface StoreDialect {
   anyTrue(column: string): string;
   /** The text of a JSON column's top-level field `key` (a fixed name, never a user's value). */
   jsonFieldText(column: string, key: string): string;
+  /** `column` contains the text `needle` (no LIKE, so % and _ are plain characters). */
+  contains(column: string, needle: string): Sql;
   /** `column` is one of `values`. */
   oneOf(column: string, values: readonly unknown[]): Sql;
   /** A calendar day column as `YYYY-MM-DD` text (SQLite stores the text; PostgreSQL's date would arrive as a Date). */

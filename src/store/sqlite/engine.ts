@@ -5,7 +5,12 @@ import type { StoreEngine } from '../sql/engine.ts';
 import { type SqlExecutor, sqliteExecutor } from '../sql/executor.ts';
 import { asyncWriter, type SqliteDatabase } from './connection.ts';
 
-export function sqliteStoreEngine(db: SqliteDatabase): StoreEngine {
+export interface SqliteStoreEngine extends StoreEngine {
+  /** Resolves once the writes queued so far have committed. */
+  idle(): Promise<void>;
+}
+
+export function sqliteStoreEngine(db: SqliteDatabase): SqliteStoreEngine {
   const reads = sqliteExecutor(db);
   const writer = asyncWriter(db);
   const write = <T>(work: (x: SqlExecutor) => Promise<T>) => writer(() => work(reads));
@@ -15,6 +20,7 @@ export function sqliteStoreEngine(db: SqliteDatabase): StoreEngine {
     reads,
     writes: write,
     transaction: write,
+    idle: () => writer.idle(),
     close: async () => {
       await writer.idle();
       db.close();

@@ -1,7 +1,8 @@
-// The access store written once: both engines run the same SQL (`?` placeholders, ISO-8601
-// text timestamps, ON CONFLICT and RETURNING, which SQLite and PostgreSQL both have). What
-// differs is the small AccessSql each engine hands in: how a query runs, where a table lives,
-// and how "this text contains that" is spelt.
+// The access store's SQL (docs/access.md), written once for both engines: users, sessions,
+// token roles and the audit log. The engine folders keep the connection and migrations
+// (sqlite/access.ts, postgres/access.ts); what differs is spelt by the dialect (placeholders,
+// schema-qualified tables, "this text contains that") and, on SQLite, the step after a
+// redaction that empties the WAL (afterErasure).
 import type {
   AccessStore,
   AuditEntry,
@@ -11,20 +12,9 @@ import type {
   StoredUser,
   UserChanges,
   UserRow,
-} from './access-types.ts';
-
-export interface AccessSql {
-  readonly engine: 'sqlite' | 'postgres';
-  all<T>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs a write; resolves the number of rows it changed. */
-  run(sql: string, params?: unknown[]): Promise<number>;
-  table(name: string): string;
-  /** A condition true when `column` contains the text bound to the next `?`. */
-  contains(column: string): string;
-  /** After a redaction: make sure the old bytes are gone from the files too. */
-  afterErasure?(): Promise<void>;
-  close(): Promise<void>;
-}
+} from '../access-types.ts';
+import type { StoreEngine } from './engine.ts';
+import { byDialect, join, oneOf, raw, type Sql, sql } from './query.ts';
 
 interface UserDbRow {
   id: string;
@@ -52,7 +42,7 @@ interface AuditDbRow {
   redacted_at: string | null;
 }
 
-const USER_COLUMNS = 'id, name, role, created_at, password_changed_at, disabled_at, password_hash';
+const USER_COLUMNS = raw('id, name, role, created_at, password_changed_at, disabled_at, password_hash');
 
 function toUser(row: UserDbRow): StoredUser {
   return {
@@ -89,15 +79,20 @@ const SUBSTRING_MIN_LENGTH = 4;
 
 export class SqlAccessStore implements AccessStore {
   readonly engine: 'sqlite' | 'postgres';
-  private readonly t: { roles: string; users: string; sessions: string; audit: string };
+  private readonly t: { roles: Sql; users: Sql; sessions: Sql; audit: Sql };
 
-  constructor(private readonly db: AccessSql) {
+  /** `afterErasure`: after a redaction, make sure the old bytes are gone from the files too. */
+  constructor(
+    private readonly db: StoreEngine,
+    private readonly afterErasure?: () => Promise<void>,
+  ) {
     this.engine = db.engine;
+    const table = (name: string) => sql`${raw(db.dialect.table(name))}`;
     this.t = {
-      roles: db.table('token_roles'),
-      users: db.table('users'),
-      sessions: db.table('sessions'),
-      audit: db.table('audit_log'),
+      roles: table('token_roles'),
+      users: table('users'),
+      sessions: table('sessions'),
+      audit: table('audit_log'),
     };
   }
 
@@ -105,61 +100,59 @@ export class SqlAccessStore implements AccessStore {
     return this.db.close();
   }
 
+  private write(query: Sql): Promise<number> {
+    return this.db.writes((x) => x.run(query));
+  }
+
   async setTokenRole(credentialId: string, role: string): Promise<void> {
-    await this.db.run(
-      `INSERT INTO ${this.t.roles} (credential_id, role) VALUES (?, ?)
+    await this.write(
+      sql`INSERT INTO ${this.t.roles} (credential_id, role) VALUES (${credentialId}, ${role})
        ON CONFLICT (credential_id) DO UPDATE SET role = excluded.role`,
-      [credentialId, role],
     );
   }
 
   async tokenRole(credentialId: string): Promise<string | undefined> {
-    const rows = await this.db.all<{ role: string }>(
-      `SELECT role FROM ${this.t.roles} WHERE credential_id = ?`,
-      [credentialId],
+    const row = await this.db.reads.get<{ role: string }>(
+      sql`SELECT role FROM ${this.t.roles} WHERE credential_id = ${credentialId}`,
     );
-    return rows[0]?.role;
+    return row?.role;
   }
 
   async tokenRoles(): Promise<Record<string, string>> {
-    const rows = await this.db.all<{ credential_id: string; role: string }>(
-      `SELECT credential_id, role FROM ${this.t.roles}`,
+    const rows = await this.db.reads.all<{ credential_id: string; role: string }>(
+      sql`SELECT credential_id, role FROM ${this.t.roles}`,
     );
     return Object.fromEntries(rows.map((row) => [row.credential_id, row.role]));
   }
 
   async addUser(user: StoredUser): Promise<boolean> {
-    const added = await this.db.run(
-      `INSERT INTO ${this.t.users} (${USER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`,
-      [
-        user.id,
-        user.name,
-        user.role,
-        user.createdAt,
-        user.passwordChangedAt,
-        user.disabledAt,
-        user.passwordHash,
-      ],
+    const added = await this.write(
+      sql`INSERT INTO ${this.t.users} (${USER_COLUMNS})
+        VALUES (${user.id}, ${user.name}, ${user.role}, ${user.createdAt}, ${user.passwordChangedAt},
+          ${user.disabledAt}, ${user.passwordHash})
+        ON CONFLICT (name) DO NOTHING`,
     );
     return added > 0;
   }
 
   async findUserByName(name: string): Promise<StoredUser | undefined> {
-    const rows = await this.db.all<UserDbRow>(`SELECT ${USER_COLUMNS} FROM ${this.t.users} WHERE name = ?`, [
-      name,
-    ]);
-    return rows[0] ? toUser(rows[0]) : undefined;
+    const row = await this.db.reads.get<UserDbRow>(
+      sql`SELECT ${USER_COLUMNS} FROM ${this.t.users} WHERE name = ${name}`,
+    );
+    return row && toUser(row);
   }
 
   async getUser(id: string): Promise<StoredUser | undefined> {
-    const rows = await this.db.all<UserDbRow>(`SELECT ${USER_COLUMNS} FROM ${this.t.users} WHERE id = ?`, [
-      id,
-    ]);
-    return rows[0] ? toUser(rows[0]) : undefined;
+    const row = await this.db.reads.get<UserDbRow>(
+      sql`SELECT ${USER_COLUMNS} FROM ${this.t.users} WHERE id = ${id}`,
+    );
+    return row && toUser(row);
   }
 
   async listUsers(): Promise<UserRow[]> {
-    const rows = await this.db.all<UserDbRow>(`SELECT ${USER_COLUMNS} FROM ${this.t.users} ORDER BY name`);
+    const rows = await this.db.reads.all<UserDbRow>(
+      sql`SELECT ${USER_COLUMNS} FROM ${this.t.users} ORDER BY name`,
+    );
     return rows.map((row) => {
       const { passwordHash: _secret, ...user } = toUser(row);
       return user;
@@ -177,18 +170,17 @@ export class SqlAccessStore implements AccessStore {
       [keyof UserChanges, string | null]
     >;
     if (entries.length === 0) return (await this.getUser(id)) !== undefined;
-    const set = entries.map(([key]) => `${columns[key]} = ?`).join(', ');
-    const changed = await this.db.run(`UPDATE ${this.t.users} SET ${set} WHERE id = ?`, [
-      ...entries.map(([, value]) => value),
-      id,
-    ]);
-    return changed > 0;
+    const set = join(
+      entries.map(([key, value]) => sql`${raw(columns[key])} = ${value}`),
+      ', ',
+    );
+    return (await this.write(sql`UPDATE ${this.t.users} SET ${set} WHERE id = ${id}`)) > 0;
   }
 
   async addSession(session: SessionRow): Promise<void> {
-    await this.db.run(
-      `INSERT INTO ${this.t.sessions} (id_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-      [session.idHash, session.userId, session.createdAt, session.expiresAt],
+    await this.write(
+      sql`INSERT INTO ${this.t.sessions} (id_hash, user_id, created_at, expires_at)
+        VALUES (${session.idHash}, ${session.userId}, ${session.createdAt}, ${session.expiresAt})`,
     );
   }
 
@@ -196,14 +188,12 @@ export class SqlAccessStore implements AccessStore {
     idHash: string,
     now: string,
   ): Promise<{ session: SessionRow; user: StoredUser } | undefined> {
-    const rows = await this.db.all<UserDbRow & { id_hash: string; created: string; expires_at: string }>(
-      `SELECT s.id_hash, s.created_at AS created, s.expires_at,
+    const row = await this.db.reads.get<UserDbRow & { id_hash: string; created: string; expires_at: string }>(
+      sql`SELECT s.id_hash, s.created_at AS created, s.expires_at,
               u.id, u.name, u.role, u.created_at, u.password_changed_at, u.disabled_at, u.password_hash
        FROM ${this.t.sessions} s JOIN ${this.t.users} u ON u.id = s.user_id
-       WHERE s.id_hash = ? AND s.expires_at > ?`,
-      [idHash, now],
+       WHERE s.id_hash = ${idHash} AND s.expires_at > ${now}`,
     );
-    const row = rows[0];
     if (!row) return undefined;
     return {
       session: { idHash: row.id_hash, userId: row.id, createdAt: row.created, expiresAt: row.expires_at },
@@ -212,86 +202,65 @@ export class SqlAccessStore implements AccessStore {
   }
 
   async deleteSession(idHash: string): Promise<void> {
-    await this.db.run(`DELETE FROM ${this.t.sessions} WHERE id_hash = ?`, [idHash]);
+    await this.write(sql`DELETE FROM ${this.t.sessions} WHERE id_hash = ${idHash}`);
   }
 
   async deleteSessionsOf(userId: string, keep?: string): Promise<number> {
-    return this.db.run(`DELETE FROM ${this.t.sessions} WHERE user_id = ? AND id_hash <> ?`, [
-      userId,
-      keep ?? '',
-    ]);
+    return this.write(
+      sql`DELETE FROM ${this.t.sessions} WHERE user_id = ${userId} AND id_hash <> ${keep ?? ''}`,
+    );
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<number> {
-    const rows = await this.db.all<{ id: number | string }>(
-      `INSERT INTO ${this.t.audit}
-         (at, actor_kind, actor_id, actor_name, role, method, route, action, status, subject, changes)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      [
-        entry.at,
-        entry.actorKind,
-        entry.actorId,
-        entry.actorName,
-        entry.role,
-        entry.method,
-        entry.route,
-        entry.action,
-        entry.status,
-        entry.subject,
-        entry.changes,
-      ],
+    // INSERT … RETURNING writes: on the writer like any other write.
+    const row = await this.db.writes((x) =>
+      x.get<{ id: number | string }>(
+        sql`INSERT INTO ${this.t.audit}
+           (at, actor_kind, actor_id, actor_name, role, method, route, action, status, subject, changes)
+         VALUES (${entry.at}, ${entry.actorKind}, ${entry.actorId}, ${entry.actorName}, ${entry.role}, ${entry.method},
+           ${entry.route}, ${entry.action}, ${entry.status}, ${entry.subject}, ${entry.changes})
+         RETURNING id`,
+      ),
     );
-    return Number(rows[0]?.id);
+    return Number(row?.id);
   }
 
   async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (condition: string, value: unknown) => {
-      where.push(condition);
-      params.push(value);
-    };
-    if (query.beforeId !== undefined) add('id < ?', query.beforeId);
-    if (query.actorName) add('actor_name = ?', query.actorName);
+    const where: Sql[] = [];
+    if (query.beforeId !== undefined) where.push(sql`id < ${query.beforeId}`);
+    if (query.actorName) where.push(sql`actor_name = ${query.actorName}`);
     // A prefix without LIKE, so % and _ in a route are not wildcards.
-    if (query.route) {
-      where.push('substr(route, 1, ?) = ?');
-      params.push(query.route.length, query.route);
-    }
-    if (query.subject) add('subject = ?', query.subject);
-    if (query.from) add('at >= ?', query.from);
-    if (query.to) add('at < ?', query.to);
-    if (query.outcome === 'refused') where.push('status = 403');
-    if (query.outcome === 'done') where.push('status < 400');
-    const rows = await this.db.all<AuditDbRow>(
-      `SELECT * FROM ${this.t.audit} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT ?`,
-      [...params, query.limit],
+    if (query.route) where.push(sql`substr(route, 1, ${query.route.length}) = ${query.route}`);
+    if (query.subject) where.push(sql`subject = ${query.subject}`);
+    if (query.from) where.push(sql`at >= ${query.from}`);
+    if (query.to) where.push(sql`at < ${query.to}`);
+    if (query.outcome === 'refused') where.push(sql`status = 403`);
+    if (query.outcome === 'done') where.push(sql`status < 400`);
+    const filter = where.length ? sql`WHERE ${join(where, ' AND ')}` : sql``;
+    const rows = await this.db.reads.all<AuditDbRow>(
+      sql`SELECT * FROM ${this.t.audit} ${filter} ORDER BY id DESC LIMIT ${query.limit}`,
     );
     return rows.map(toAudit);
   }
 
   async redactAudit(profileIds: string[], values: string[], at: string): Promise<number> {
-    const conditions: Array<{ sql: string; params: unknown[] }> = [];
-    if (profileIds.length > 0) {
-      conditions.push({ sql: `subject IN (${profileIds.map(() => '?').join(', ')})`, params: profileIds });
-    }
+    const conditions: Sql[] = [];
+    if (profileIds.length > 0) conditions.push(sql`${oneOf('subject', profileIds)}`);
     for (const value of new Set([...profileIds, ...values])) {
       if (value === '') continue;
       const needle = value.length >= SUBSTRING_MIN_LENGTH ? value : JSON.stringify(value);
-      conditions.push({ sql: this.db.contains('changes'), params: [needle] });
+      conditions.push(sql`${byDialect((dialect) => dialect.contains('changes', needle))}`);
     }
     let redacted = 0;
     // A couple of hundred conditions at a time keeps under SQLite's bound-parameter limit.
     for (let i = 0; i < conditions.length; i += 200) {
       const slice = conditions.slice(i, i + 200);
-      redacted += await this.db.run(
-        `UPDATE ${this.t.audit} SET subject = NULL, changes = NULL, redacted_at = ?
-         WHERE (subject IS NOT NULL OR changes IS NOT NULL) AND (${slice.map((c) => c.sql).join(' OR ')})`,
-        [at, ...slice.flatMap((c) => c.params)],
+      redacted += await this.write(
+        sql`UPDATE ${this.t.audit} SET subject = NULL, changes = NULL, redacted_at = ${at}
+         WHERE (subject IS NOT NULL OR changes IS NOT NULL) AND (${join(slice, ' OR ')})`,
       );
     }
-    if (redacted > 0) await this.db.afterErasure?.();
+    if (redacted > 0) await this.afterErasure?.();
     return redacted;
   }
 }
