@@ -124,6 +124,18 @@ describe('dialects', () => {
     });
   });
 
+  it('tests a text prefix without LIKE: substr and length on SQLite, starts_with on PostgreSQL', () => {
+    const query = sql`DELETE FROM t WHERE ${byDialect((d) => d.startsWith('name', 'value.%_'))}`;
+    expect(compile(query, sqliteDialect)).toEqual({
+      text: 'DELETE FROM t WHERE substr(name, 1, length(?)) = ?',
+      values: ['value.%_', 'value.%_'],
+    });
+    expect(compile(query, pg)).toEqual({
+      text: 'DELETE FROM t WHERE starts_with(name, $1)',
+      values: ['value.%_'],
+    });
+  });
+
   it('refuses a JSON field name that is not a plain identifier', () => {
     expect(() => pg.jsonFieldText('definition', "name'; --")).toThrow(/not a JSON field name/);
     expect(() => sqliteDialect.jsonFieldText('definition', 'a.b')).toThrow(/not a JSON field name/);

@@ -1,11 +1,5 @@
-// Aggregates over numeric computed properties (the value page's histogram, percentiles and
-// scatter) in SQL, so the server never loads every profile's value to count them, plus the
-// small reports a module keeps across restarts. Values are jsonb; only JSON numbers count.
-
-import type pg from 'pg';
-import type { NumericPropertyPair, NumericPropertySummary, StoredReport } from '../types.ts';
-import { inTransaction } from './connection.ts';
-import { type PgQueryable, type PostgresTables, storableJson, storableText, toIso, toNumber } from './sql.ts';
+import type { NumericPropertyPair, NumericPropertySummary } from '../types.ts';
+import { type PgQueryable, type PostgresTables, storableText, toNumber } from './sql.ts';
 
 /**
  * (profile_id, v) of live profiles whose property `$n` is a JSON number. The cast sits in a
@@ -148,77 +142,4 @@ export async function numericPropertyCountsBelow(
     belowByThreshold.set(threshold, running);
   });
   return thresholds.map((threshold) => belowByThreshold.get(threshold)!);
-}
-
-export async function saveReport(
-  db: PgQueryable,
-  tables: PostgresTables,
-  report: StoredReport,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO ${tables.reports} (name, body, saved_at) VALUES ($1, $2::jsonb, $3)
-     ON CONFLICT (name) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at`,
-    [storableText(report.name), storableJson(report.body ?? null), report.savedAt],
-  );
-}
-
-export async function loadReport(
-  db: PgQueryable,
-  tables: PostgresTables,
-  name: string,
-): Promise<StoredReport | undefined> {
-  const { rows } = await db.query<{ name: string; body: unknown; saved_at: Date }>(
-    `SELECT name, body, saved_at FROM ${tables.reports} WHERE name = $1`,
-    [storableText(name)],
-  );
-  const row = rows[0];
-  return row ? { name: row.name, body: row.body, savedAt: toIso(row.saved_at) } : undefined;
-}
-
-export async function saveReportPoints(
-  pool: pg.Pool,
-  tables: PostgresTables,
-  name: string,
-  points: NumericPropertyPair[],
-): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    await client.query(`DELETE FROM ${tables.reportPoints} WHERE report = $1`, [storableText(name)]);
-    if (points.length === 0) return;
-    await client.query(
-      `INSERT INTO ${tables.reportPoints} (report, position, profile_id, x, y)
-       SELECT $1, ord - 1, profile_id, x, y
-       FROM unnest($2::text[], $3::float8[], $4::float8[]) WITH ORDINALITY AS p(profile_id, x, y, ord)`,
-      [
-        storableText(name),
-        points.map((point) => storableText(point.profileId)),
-        points.map((point) => point.x),
-        points.map((point) => point.y),
-      ],
-    );
-  });
-}
-
-export async function loadReportPoints(
-  db: PgQueryable,
-  tables: PostgresTables,
-  name: string,
-): Promise<NumericPropertyPair[]> {
-  const { rows } = await db.query<{ profile_id: string; x: number; y: number }>(
-    `SELECT profile_id, x, y FROM ${tables.reportPoints} WHERE report = $1 ORDER BY position`,
-    [storableText(name)],
-  );
-  return rows.map((row) => ({ profileId: row.profile_id, x: toNumber(row.x), y: toNumber(row.y) }));
-}
-
-export async function deleteReports(
-  pool: pg.Pool,
-  tables: PostgresTables,
-  namePrefix: string,
-): Promise<void> {
-  // starts_with, not LIKE: a prefix may hold % or _.
-  const prefix = storableText(namePrefix);
-  await inTransaction(pool, async (client) => {
-    await client.query(`DELETE FROM ${tables.reportPoints} WHERE starts_with(report, $1)`, [prefix]);
-    await client.query(`DELETE FROM ${tables.reports} WHERE starts_with(name, $1)`, [prefix]);
-  });
 }

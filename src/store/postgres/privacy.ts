@@ -6,11 +6,9 @@ import type {
   ComputedProperty,
   ConsentRecord,
   ConsentState,
-  ErasureJob,
   ProfileRow,
   ProfileSearch,
   StoredConsentRecord,
-  Suppression,
 } from '../types.ts';
 
 import { inTransaction } from './connection.ts';
@@ -22,7 +20,6 @@ import {
   storableJson,
   storableText,
   toIso,
-  toIsoOrNull,
   toNumber,
 } from './sql.ts';
 import { traitTextContains } from './trait-search.ts';
@@ -191,154 +188,6 @@ export async function searchProfiles(
     values,
   );
   return rows.map(toProfile);
-}
-
-export async function addSuppressions(
-  db: PgQueryable,
-  tables: PostgresTables,
-  rows: Suppression[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await db.query(
-    `INSERT INTO ${tables.suppressions} (kind, value_hash, erased_at, job_id)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::text[])
-     ON CONFLICT (kind, value_hash) DO NOTHING`,
-    [
-      rows.map((r) => storableText(r.kind)),
-      rows.map((r) => r.valueHash),
-      rows.map((r) => r.erasedAt),
-      rows.map((r) => r.jobId),
-    ],
-  );
-}
-
-interface SuppressionDbRow {
-  kind: string;
-  value_hash: string;
-  erased_at: Date;
-  job_id: string;
-}
-
-function toSuppression(row: SuppressionDbRow): Suppression {
-  return { kind: row.kind, valueHash: row.value_hash, erasedAt: toIso(row.erased_at), jobId: row.job_id };
-}
-
-export async function listSuppressions(db: PgQueryable, tables: PostgresTables): Promise<Suppression[]> {
-  const { rows } = await db.query<SuppressionDbRow>(
-    `SELECT kind, value_hash, erased_at, job_id FROM ${tables.suppressions}
-     ORDER BY kind COLLATE "C", value_hash COLLATE "C"`,
-  );
-  return rows.map(toSuppression);
-}
-
-export async function findSuppression(
-  db: PgQueryable,
-  tables: PostgresTables,
-  kind: string,
-  valueHash: string,
-): Promise<Suppression | undefined> {
-  const { rows } = await db.query<SuppressionDbRow>(
-    `SELECT kind, value_hash, erased_at, job_id FROM ${tables.suppressions} WHERE kind = $1 AND value_hash = $2`,
-    [storableText(kind), valueHash],
-  );
-  return rows[0] ? toSuppression(rows[0]) : undefined;
-}
-
-export async function addSuppressedCount(
-  db: PgQueryable,
-  tables: PostgresTables,
-  jobId: string,
-  count: number,
-): Promise<void> {
-  await db.query(`UPDATE ${tables.erasureJobs} SET suppressed_count = suppressed_count + $1 WHERE id = $2`, [
-    count,
-    jobId,
-  ]);
-}
-
-interface ErasureJobDbRow {
-  id: string;
-  status: ErasureJob['status'];
-  steps: ErasureJob['steps'];
-  requested_at: Date;
-  updated_at: Date;
-  completed_at: Date | null;
-  suppressed_count: string;
-  error: string | null;
-  work: ErasureJob['work'];
-}
-
-const JOB_COLUMNS =
-  'id, status, steps, requested_at, updated_at, completed_at, suppressed_count, error, work';
-
-function toErasureJob(row: ErasureJobDbRow): ErasureJob {
-  return {
-    id: row.id,
-    status: row.status,
-    steps: row.steps,
-    requestedAt: toIso(row.requested_at),
-    updatedAt: toIso(row.updated_at),
-    completedAt: toIsoOrNull(row.completed_at),
-    suppressedCount: toNumber(row.suppressed_count),
-    error: row.error,
-    work: row.work,
-  };
-}
-
-export async function saveErasureJob(
-  db: PgQueryable,
-  tables: PostgresTables,
-  job: ErasureJob,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO ${tables.erasureJobs} (id, status, steps, requested_at, updated_at, completed_at, error, work)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-     ON CONFLICT (id) DO UPDATE SET status = excluded.status, steps = excluded.steps,
-       updated_at = excluded.updated_at, completed_at = excluded.completed_at, error = excluded.error,
-       work = excluded.work`,
-    [
-      job.id,
-      job.status,
-      storableJson(job.steps),
-      job.requestedAt,
-      job.updatedAt,
-      job.completedAt,
-      job.error === null ? null : storableText(job.error),
-      job.work === null ? null : storableJson(job.work),
-    ],
-  );
-}
-
-export async function getErasureJob(
-  db: PgQueryable,
-  tables: PostgresTables,
-  id: string,
-): Promise<ErasureJob | undefined> {
-  const { rows } = await db.query<ErasureJobDbRow>(
-    `SELECT ${JOB_COLUMNS} FROM ${tables.erasureJobs} WHERE id = $1`,
-    [storableText(id)],
-  );
-  return rows[0] ? toErasureJob(rows[0]) : undefined;
-}
-
-export async function listUnfinishedErasureJobs(
-  db: PgQueryable,
-  tables: PostgresTables,
-): Promise<ErasureJob[]> {
-  const { rows } = await db.query<ErasureJobDbRow>(
-    `SELECT ${JOB_COLUMNS} FROM ${tables.erasureJobs} WHERE status <> 'complete' ORDER BY requested_at, id`,
-  );
-  return rows.map(toErasureJob);
-}
-
-export async function listProcessorOffsets(
-  db: PgQueryable,
-  tables: PostgresTables,
-): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ processor: string; seq: string }>(
-    `SELECT processor, seq FROM ${tables.processorOffsets}`,
-  );
-  return Object.fromEntries(rows.map((row) => [row.processor, toNumber(row.seq)]));
 }
 
 /** Tables of the schema with a profile_id column: DESIGN.md's rule for customer data. */

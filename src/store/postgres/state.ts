@@ -1,12 +1,11 @@
 import type pg from 'pg';
 import { numberedPlaceholders, type ProfileListDialect, profileListSql } from '../profile-list-sql.ts';
 import { postgresDialect } from '../sql/dialect.ts';
+import { postgresExecutor } from '../sql/executor.ts';
+import { SqlStateRecords } from '../sql/state.ts';
 import type {
   ComputedProperty,
   ConsentState,
-  Credential,
-  CredentialKind,
-  ErasureJob,
   IdentityKey,
   IdentityRow,
   NumericPropertyPair,
@@ -19,12 +18,11 @@ import type {
   StateStore,
   StoredConsentRecord,
   StoredMergeRecord,
-  StoredReport,
-  Suppression,
 } from '../types.ts';
 import * as computedStats from './computed-stats.ts';
 import {
   connectPostgres,
+  inTransaction,
   migratedOrClosed,
   migratePostgres,
   type PostgresConnection,
@@ -36,7 +34,7 @@ import { withProcessorOffset } from './offsets.ts';
 import * as privacy from './privacy.ts';
 import * as profiles from './profiles.ts';
 import { PostgresQuarantine, postgresQuarantineWrites } from './quarantine.ts';
-import { type CredentialDbRow, type ProfileDbRow, toCredential, toProfile } from './rows.ts';
+import { type ProfileDbRow, toProfile } from './rows.ts';
 import { storableText, toNumber } from './sql.ts';
 import { traitTextContains } from './trait-search.ts';
 
@@ -52,7 +50,13 @@ function postgresProfileList(profiles: string, traitText: string): ProfileListDi
   };
 }
 
-export class PostgresStateStore implements StateStore {
+/**
+ * Offsets, credentials, suppressions, erasure jobs and reports are the shared SQL's
+ * (../sql/state.ts). What stays here is PostgreSQL's own: the processor's offset lock (FOR
+ * UPDATE SKIP LOCKED), unnest batches for the profiles processor, computed properties and
+ * consent history, the Citus-shaped statistics and erasure followed by VACUUM.
+ */
+export class PostgresStateStore extends SqlStateRecords implements StateStore {
   readonly engine = 'postgres' as const;
   readonly log: PostgresIngestLog;
   readonly quarantine: PostgresQuarantine;
@@ -60,6 +64,13 @@ export class PostgresStateStore implements StateStore {
   private readonly tables: PostgresConnection['tables'];
 
   private constructor(private readonly connection: PostgresConnection) {
+    const dialect = postgresDialect(connection.schema);
+    super(postgresExecutor(connection.pool, dialect), (statements) =>
+      inTransaction(connection.pool, async (client) => {
+        const x = postgresExecutor(client, dialect);
+        for (const statement of statements) await x.run(statement);
+      }),
+    );
     this.pool = connection.pool;
     this.tables = connection.tables;
     this.log = new PostgresIngestLog(connection.pool, connection.tables, connection.schema);
@@ -86,10 +97,6 @@ export class PostgresStateStore implements StateStore {
 
   async close(): Promise<void> {
     await this.connection.close();
-  }
-
-  async getOffset(processor: string): Promise<number> {
-    return profiles.getOffset(this.pool, this.tables.processorOffsets, processor);
   }
 
   async withProcessorLock<T>(
@@ -139,50 +146,6 @@ export class PostgresStateStore implements StateStore {
     return toNumber(rows[0]?.n ?? 0);
   }
 
-  async addCredential(credential: Credential, secretHash: string): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO ${this.tables.credentials} (id, kind, name, secret_hash, created_at, revoked_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [
-        storableText(credential.id),
-        credential.kind,
-        storableText(credential.name),
-        secretHash,
-        credential.createdAt,
-        credential.revokedAt,
-      ],
-    );
-  }
-
-  async findCredentialByHash(secretHash: string): Promise<Credential | undefined> {
-    const { rows } = await this.pool.query<CredentialDbRow>(
-      `SELECT id, kind, name, created_at, revoked_at FROM ${this.tables.credentials} WHERE secret_hash = $1`,
-      [storableText(secretHash)],
-    );
-    return rows[0] ? toCredential(rows[0]) : undefined;
-  }
-
-  async listCredentials(kind?: CredentialKind): Promise<Credential[]> {
-    const columns = 'id, kind, name, created_at, revoked_at';
-    const { rows } = kind
-      ? await this.pool.query<CredentialDbRow>(
-          `SELECT ${columns} FROM ${this.tables.credentials} WHERE kind = $1 ORDER BY created_at`,
-          [kind],
-        )
-      : await this.pool.query<CredentialDbRow>(
-          `SELECT ${columns} FROM ${this.tables.credentials} ORDER BY created_at`,
-        );
-    return rows.map(toCredential);
-  }
-
-  async revokeCredential(id: string, at: string): Promise<boolean> {
-    const result = await this.pool.query(
-      `UPDATE ${this.tables.credentials} SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`,
-      [at, storableText(id)],
-    );
-    return (result.rowCount ?? 0) > 0;
-  }
-
   async consentHistoryOf(profileIds: string[]): Promise<StoredConsentRecord[]> {
     return privacy.consentHistoryOf(this.pool, this.tables, profileIds);
   }
@@ -223,26 +186,6 @@ export class PostgresStateStore implements StateStore {
     return computedStats.numericPropertyCountsBelow(this.pool, this.tables, name, thresholds);
   }
 
-  async saveReport(report: StoredReport): Promise<void> {
-    await computedStats.saveReport(this.pool, this.tables, report);
-  }
-
-  async loadReport(name: string): Promise<StoredReport | undefined> {
-    return computedStats.loadReport(this.pool, this.tables, name);
-  }
-
-  async saveReportPoints(name: string, points: NumericPropertyPair[]): Promise<void> {
-    await computedStats.saveReportPoints(this.pool, this.tables, name, points);
-  }
-
-  async loadReportPoints(name: string): Promise<NumericPropertyPair[]> {
-    return computedStats.loadReportPoints(this.pool, this.tables, name);
-  }
-
-  async deleteReports(namePrefix: string): Promise<void> {
-    await computedStats.deleteReports(this.pool, this.tables, namePrefix);
-  }
-
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {
     return privacy.searchProfiles(this.pool, this.tables, search);
   }
@@ -264,34 +207,6 @@ export class PostgresStateStore implements StateStore {
     return { rows: rows.map(toProfile), total: Number(counted.rows[0]?.n ?? 0) };
   }
 
-  async addSuppressions(rows: Suppression[]): Promise<void> {
-    await privacy.addSuppressions(this.pool, this.tables, rows);
-  }
-
-  async listSuppressions(): Promise<Suppression[]> {
-    return privacy.listSuppressions(this.pool, this.tables);
-  }
-
-  async findSuppression(kind: string, valueHash: string): Promise<Suppression | undefined> {
-    return privacy.findSuppression(this.pool, this.tables, kind, valueHash);
-  }
-
-  async addSuppressedCount(jobId: string, count: number): Promise<void> {
-    await privacy.addSuppressedCount(this.pool, this.tables, jobId, count);
-  }
-
-  async saveErasureJob(job: ErasureJob): Promise<void> {
-    await privacy.saveErasureJob(this.pool, this.tables, job);
-  }
-
-  async getErasureJob(id: string): Promise<ErasureJob | undefined> {
-    return privacy.getErasureJob(this.pool, this.tables, id);
-  }
-
-  async listUnfinishedErasureJobs(): Promise<ErasureJob[]> {
-    return privacy.listUnfinishedErasureJobs(this.pool, this.tables);
-  }
-
   async eraseProfiles(profileIds: string[]): Promise<number> {
     return privacy.eraseProfiles(this.pool, this.tables, this.connection.schema, profileIds);
   }
@@ -302,9 +217,5 @@ export class PostgresStateStore implements StateStore {
       'log_message_ids',
       'events',
     ]);
-  }
-
-  async listProcessorOffsets(): Promise<Record<string, number>> {
-    return privacy.listProcessorOffsets(this.pool, this.tables);
   }
 }

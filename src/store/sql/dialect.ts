@@ -29,6 +29,7 @@ export const sqliteDialect: StoreDialect = {
   anyTrue: (column) => `max(${column})`,
   jsonFieldText: (column, key) => `json_extract(${column}, '$.${checkedField(key)}')`,
   contains: (column, needle) => sql`instr(${raw(column)}, ${needle}) > 0`,
+  startsWith: (column, prefix) => sql`substr(${raw(column)}, 1, length(${prefix})) = ${prefix}`,
   oneOf: (column, values) => {
     if (values.length === 0) return sql`0 = 1`;
     return sql`${raw(column)} IN (${list(values)})`;
@@ -55,6 +56,7 @@ export function postgresDialect(schema: string): StoreDialect {
     anyTrue: (column) => `coalesce(bool_or(${column}), false)`,
     jsonFieldText: (column, key) => `${column}->>'${checkedField(key)}'`,
     contains: (column, needle) => sql`strpos(${raw(column)}, ${needle}) > 0`,
+    startsWith: (column, prefix) => sql`starts_with(${raw(column)}, ${prefix})`,
     oneOf: (column, values) => sql`${raw(column)} = ANY(${[...values]}::text[])`,
     // to_char, not ::text, whose format follows the session's DateStyle.
     dayText: (column) => `to_char(${column}, 'YYYY-MM-DD')`,

@@ -28,6 +28,8 @@ export interface StoreDialect {
   jsonFieldText(column: string, key: string): string;
   /** `column` contains the text `needle` (no LIKE, so % and _ are plain characters). */
   contains(column: string, needle: string): Sql;
+  /** `column` starts with the text `prefix` (no LIKE, so % and _ are plain characters). */
+  startsWith(column: string, prefix: string): Sql;
   /** `column` is one of `values`. */
   oneOf(column: string, values: readonly unknown[]): Sql;
   /** A calendar day column as `YYYY-MM-DD` text (SQLite stores the text; PostgreSQL's date would arrive as a Date). */

@@ -1,7 +1,7 @@
 // Aggregates over numeric computed properties (the value page's histogram, percentiles and
 // scatter) in SQL, so the server never loads every profile's value to count them, plus the
 // small reports a module keeps across restarts. Values are JSON text; only JSON numbers count.
-import type { NumericPropertyPair, NumericPropertySummary, StoredReport } from '../types.ts';
+import type { NumericPropertyPair, NumericPropertySummary } from '../types.ts';
 import type { SqliteDatabase } from './connection.ts';
 
 /**
@@ -121,48 +121,4 @@ export function numericPropertyCountsBelow(db: SqliteDatabase, name: string, thr
   }
   while (next < order.length) below[order[next++]!] = seen;
   return below;
-}
-
-export function saveReport(db: SqliteDatabase, report: StoredReport): void {
-  db.prepare(
-    `INSERT INTO reports (name, body, saved_at) VALUES (?, ?, ?)
-     ON CONFLICT (name) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at`,
-  ).run(report.name, JSON.stringify(report.body ?? null), report.savedAt);
-}
-
-export function loadReport(db: SqliteDatabase, name: string): StoredReport | undefined {
-  const row = db.prepare('SELECT name, body, saved_at FROM reports WHERE name = ?').get(name) as
-    | { name: string; body: string; saved_at: string }
-    | undefined;
-  return row ? { name: row.name, body: JSON.parse(row.body), savedAt: row.saved_at } : undefined;
-}
-
-export function saveReportPoints(db: SqliteDatabase, name: string, points: NumericPropertyPair[]): void {
-  const insert = db.prepare(
-    'INSERT INTO report_points (report, position, profile_id, x, y) VALUES (?, ?, ?, ?, ?)',
-  );
-  db.transaction(() => {
-    db.prepare('DELETE FROM report_points WHERE report = ?').run(name);
-    points.forEach((point, i) => {
-      insert.run(name, i, point.profileId, point.x, point.y);
-    });
-  })();
-}
-
-export function loadReportPoints(db: SqliteDatabase, name: string): NumericPropertyPair[] {
-  const rows = db
-    .prepare('SELECT profile_id, x, y FROM report_points WHERE report = ? ORDER BY position')
-    .all(name) as { profile_id: string; x: number; y: number }[];
-  return rows.map((row) => ({ profileId: row.profile_id, x: row.x, y: row.y }));
-}
-
-export function deleteReports(db: SqliteDatabase, namePrefix: string): void {
-  // substr, not LIKE: a prefix may hold % or _.
-  db.transaction(() => {
-    db.prepare('DELETE FROM report_points WHERE substr(report, 1, length(?)) = ?').run(
-      namePrefix,
-      namePrefix,
-    );
-    db.prepare('DELETE FROM reports WHERE substr(name, 1, length(?)) = ?').run(namePrefix, namePrefix);
-  })();
 }

@@ -4,10 +4,8 @@ import type {
   ComputedProperty,
   ConsentRecord,
   ConsentState,
-  ErasureJob,
   ProfileSearch,
   StoredConsentRecord,
-  Suppression,
 } from '../types.ts';
 
 import { chunk, type SqliteDatabase } from './connection.ts';
@@ -148,107 +146,6 @@ export function searchProfiles(db: SqliteDatabase, search: ProfileSearch): unkno
     .all(...params);
 }
 
-export function addSuppressions(db: SqliteDatabase, rows: Suppression[]): void {
-  const insert = db.prepare(
-    'INSERT OR IGNORE INTO suppressions (kind, value_hash, erased_at, job_id) VALUES (?, ?, ?, ?)',
-  );
-  db.transaction(() => {
-    for (const row of rows) insert.run(row.kind, row.valueHash, row.erasedAt, row.jobId);
-  }).immediate();
-}
-
-interface SuppressionDbRow {
-  kind: string;
-  value_hash: string;
-  erased_at: string;
-  job_id: string;
-}
-
-function toSuppression(row: SuppressionDbRow): Suppression {
-  return { kind: row.kind, valueHash: row.value_hash, erasedAt: row.erased_at, jobId: row.job_id };
-}
-
-export function listSuppressions(db: SqliteDatabase): Suppression[] {
-  return (db.prepare('SELECT * FROM suppressions ORDER BY kind, value_hash').all() as SuppressionDbRow[]).map(
-    toSuppression,
-  );
-}
-
-export function findSuppression(
-  db: SqliteDatabase,
-  kind: string,
-  valueHash: string,
-): Suppression | undefined {
-  const row = db
-    .prepare('SELECT * FROM suppressions WHERE kind = ? AND value_hash = ?')
-    .get(kind, valueHash) as SuppressionDbRow | undefined;
-  return row ? toSuppression(row) : undefined;
-}
-
-export function addSuppressedCount(db: SqliteDatabase, jobId: string, count: number): void {
-  db.prepare('UPDATE erasure_jobs SET suppressed_count = suppressed_count + ? WHERE id = ?').run(
-    count,
-    jobId,
-  );
-}
-
-interface ErasureJobDbRow {
-  id: string;
-  status: ErasureJob['status'];
-  steps: string;
-  requested_at: string;
-  updated_at: string;
-  completed_at: string | null;
-  suppressed_count: number;
-  error: string | null;
-  work: string | null;
-}
-
-function toErasureJob(row: ErasureJobDbRow): ErasureJob {
-  return {
-    id: row.id,
-    status: row.status,
-    steps: JSON.parse(row.steps),
-    requestedAt: row.requested_at,
-    updatedAt: row.updated_at,
-    completedAt: row.completed_at,
-    suppressedCount: row.suppressed_count,
-    error: row.error,
-    work: row.work === null ? null : JSON.parse(row.work),
-  };
-}
-
-export function saveErasureJob(db: SqliteDatabase, job: ErasureJob): void {
-  db.prepare(
-    `INSERT INTO erasure_jobs (id, status, steps, requested_at, updated_at, completed_at, error, work)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET status = excluded.status, steps = excluded.steps,
-       updated_at = excluded.updated_at, completed_at = excluded.completed_at, error = excluded.error,
-       work = excluded.work`,
-  ).run(
-    job.id,
-    job.status,
-    JSON.stringify(job.steps),
-    job.requestedAt,
-    job.updatedAt,
-    job.completedAt,
-    job.error,
-    job.work === null ? null : JSON.stringify(job.work),
-  );
-}
-
-export function getErasureJob(db: SqliteDatabase, id: string): ErasureJob | undefined {
-  const row = db.prepare('SELECT * FROM erasure_jobs WHERE id = ?').get(id) as ErasureJobDbRow | undefined;
-  return row ? toErasureJob(row) : undefined;
-}
-
-export function listUnfinishedErasureJobs(db: SqliteDatabase): ErasureJob[] {
-  const rows = db
-    .prepare("SELECT * FROM erasure_jobs WHERE status <> 'complete' ORDER BY requested_at, id")
-    .all() as ErasureJobDbRow[];
-  return rows.map(toErasureJob);
-}
-
 /**
  * Deletes with secure_delete on (freed pages are zeroed, not left readable in the file) and
  * checkpoints the WAL afterwards so the old page images leave it too.
@@ -276,14 +173,6 @@ export async function truncateWal(db: SqliteDatabase, file: string): Promise<voi
   throw Object.assign(new Error(`${file}: the WAL could not be truncated (readers kept it busy); retry`), {
     code: 'SQLITE_BUSY',
   });
-}
-
-export function listProcessorOffsets(db: SqliteDatabase): Record<string, number> {
-  const rows = db.prepare('SELECT processor, seq FROM processor_offsets').all() as {
-    processor: string;
-    seq: number;
-  }[];
-  return Object.fromEntries(rows.map((row) => [row.processor, row.seq]));
 }
 
 /** Tables with a profile_id column: DESIGN.md's rule makes them the ones holding customer data. */

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { type ProfileListDialect, profileListSql } from '../profile-list-sql.ts';
+import { runSqliteNow, sqliteExecutor } from '../sql/executor.ts';
+import { SqlStateRecords } from '../sql/state.ts';
 import type {
   ComputedProperty,
   ConsentState,
-  Credential,
-  CredentialKind,
-  ErasureJob,
   IdentityKey,
   IdentityRow,
   NumericPropertyPair,
@@ -19,8 +18,6 @@ import type {
   StateStore,
   StoredConsentRecord,
   StoredMergeRecord,
-  StoredReport,
-  Suppression,
 } from '../types.ts';
 import * as computedStats from './computed-stats.ts';
 import { chunk, migrateSqlite, openSqlite, type SqliteDatabase } from './connection.ts';
@@ -69,14 +66,6 @@ interface MergeDbRow {
   reason: string;
 }
 
-interface CredentialDbRow {
-  id: string;
-  kind: CredentialKind;
-  name: string;
-  created_at: string;
-  revoked_at: string | null;
-}
-
 function toProfile(row: ProfileDbRow): ProfileRow {
   return {
     profileId: row.profile_id,
@@ -95,10 +84,6 @@ function toIdentity(row: IdentityDbRow): IdentityRow {
   return { kind: row.kind, value: row.value, profileId: row.profile_id, firstSeen: row.first_seen };
 }
 
-function toCredential(row: CredentialDbRow): Credential {
-  return { id: row.id, kind: row.kind, name: row.name, createdAt: row.created_at, revokedAt: row.revoked_at };
-}
-
 export interface SqliteStatePaths {
   statePath: string;
   logPath: string;
@@ -108,7 +93,13 @@ export function sqlitePathsIn(dataDir: string): SqliteStatePaths {
   return { statePath: join(dataDir, 'state.sqlite'), logPath: join(dataDir, 'log.sqlite') };
 }
 
-export class SqliteStateStore implements StateStore {
+/**
+ * Offsets, credentials, suppressions, erasure jobs and reports are the shared SQL's
+ * (../sql/state.ts). What stays here is SQLite's own: the synchronous processor transaction
+ * (BEGIN IMMEDIATE held across the step, statements that never yield), the ingest log, the
+ * index-shaped statistics and erasure with secure_delete and the WAL truncated.
+ */
+export class SqliteStateStore extends SqlStateRecords implements StateStore {
   readonly engine = 'sqlite' as const;
   readonly log: SqliteIngestLog;
   readonly quarantine: SqliteQuarantine;
@@ -116,11 +107,17 @@ export class SqliteStateStore implements StateStore {
   private inTransaction = false;
 
   constructor(paths: SqliteStatePaths) {
-    this.log = new SqliteIngestLog(paths.logPath);
-    this.db = openSqlite(paths.statePath, { synchronous: 'NORMAL' });
+    const db = openSqlite(paths.statePath, { synchronous: 'NORMAL' });
     // The log is the source of truth and offsets commit with the state they produced, so a
     // lost tail of state commits after power loss is replayed, never lost: NORMAL is enough.
-    migrateSqlite(this.db, STATE_MIGRATIONS);
+    migrateSqlite(db, STATE_MIGRATIONS);
+    super(sqliteExecutor(db), async (statements) => {
+      db.transaction(() => {
+        for (const statement of statements) runSqliteNow(db, statement);
+      }).immediate();
+    });
+    this.db = db;
+    this.log = new SqliteIngestLog(paths.logPath);
     this.quarantine = new SqliteQuarantine(this.db);
   }
 
@@ -131,13 +128,6 @@ export class SqliteStateStore implements StateStore {
   async close(): Promise<void> {
     this.log.close();
     this.db.close();
-  }
-
-  async getOffset(processor: string): Promise<number> {
-    const row = this.db.prepare('SELECT seq FROM processor_offsets WHERE processor = ?').get(processor) as
-      | { seq: number }
-      | undefined;
-    return row?.seq ?? 0;
   }
 
   async withProcessorLock<T>(
@@ -281,44 +271,6 @@ export class SqliteStateStore implements StateStore {
     return row.n;
   }
 
-  async addCredential(credential: Credential, secretHash: string): Promise<void> {
-    this.db
-      .prepare(
-        'INSERT INTO credentials (id, kind, name, secret_hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        credential.id,
-        credential.kind,
-        credential.name,
-        secretHash,
-        credential.createdAt,
-        credential.revokedAt,
-      );
-  }
-
-  async findCredentialByHash(secretHash: string): Promise<Credential | undefined> {
-    const row = this.db.prepare('SELECT * FROM credentials WHERE secret_hash = ?').get(secretHash) as
-      | CredentialDbRow
-      | undefined;
-    return row ? toCredential(row) : undefined;
-  }
-
-  async listCredentials(kind?: CredentialKind): Promise<Credential[]> {
-    const rows = (
-      kind
-        ? this.db.prepare('SELECT * FROM credentials WHERE kind = ? ORDER BY created_at').all(kind)
-        : this.db.prepare('SELECT * FROM credentials ORDER BY created_at').all()
-    ) as CredentialDbRow[];
-    return rows.map(toCredential);
-  }
-
-  async revokeCredential(id: string, at: string): Promise<boolean> {
-    const result = this.db
-      .prepare('UPDATE credentials SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-      .run(at, id);
-    return result.changes > 0;
-  }
-
   async consentHistoryOf(profileIds: string[]): Promise<StoredConsentRecord[]> {
     return privacy.consentHistoryOf(this.db, profileIds);
   }
@@ -359,26 +311,6 @@ export class SqliteStateStore implements StateStore {
     return computedStats.numericPropertyCountsBelow(this.db, name, thresholds);
   }
 
-  async saveReport(report: StoredReport): Promise<void> {
-    computedStats.saveReport(this.db, report);
-  }
-
-  async loadReport(name: string): Promise<StoredReport | undefined> {
-    return computedStats.loadReport(this.db, name);
-  }
-
-  async saveReportPoints(name: string, points: NumericPropertyPair[]): Promise<void> {
-    computedStats.saveReportPoints(this.db, name, points);
-  }
-
-  async loadReportPoints(name: string): Promise<NumericPropertyPair[]> {
-    return computedStats.loadReportPoints(this.db, name);
-  }
-
-  async deleteReports(namePrefix: string): Promise<void> {
-    computedStats.deleteReports(this.db, namePrefix);
-  }
-
   async searchProfiles(search: ProfileSearch): Promise<ProfileRow[]> {
     return (privacy.searchProfiles(this.db, search) as ProfileDbRow[]).map(toProfile);
   }
@@ -391,34 +323,6 @@ export class SqliteStateStore implements StateStore {
     return { rows: rows.map(toProfile), total: counted.n };
   }
 
-  async addSuppressions(rows: Suppression[]): Promise<void> {
-    privacy.addSuppressions(this.db, rows);
-  }
-
-  async listSuppressions(): Promise<Suppression[]> {
-    return privacy.listSuppressions(this.db);
-  }
-
-  async findSuppression(kind: string, valueHash: string): Promise<Suppression | undefined> {
-    return privacy.findSuppression(this.db, kind, valueHash);
-  }
-
-  async addSuppressedCount(jobId: string, count: number): Promise<void> {
-    privacy.addSuppressedCount(this.db, jobId, count);
-  }
-
-  async saveErasureJob(job: ErasureJob): Promise<void> {
-    privacy.saveErasureJob(this.db, job);
-  }
-
-  async getErasureJob(id: string): Promise<ErasureJob | undefined> {
-    return privacy.getErasureJob(this.db, id);
-  }
-
-  async listUnfinishedErasureJobs(): Promise<ErasureJob[]> {
-    return privacy.listUnfinishedErasureJobs(this.db);
-  }
-
   async eraseProfiles(profileIds: string[]): Promise<number> {
     return privacy.eraseProfiles(this.db, profileIds);
   }
@@ -426,9 +330,5 @@ export class SqliteStateStore implements StateStore {
   async scrubFreedSpace(): Promise<void> {
     await privacy.truncateWal(this.db, 'state.sqlite');
     await this.log.truncateWal();
-  }
-
-  async listProcessorOffsets(): Promise<Record<string, number>> {
-    return privacy.listProcessorOffsets(this.db);
   }
 }
