@@ -371,4 +371,78 @@ for (const engine of ENGINES)
       const why = (await server.adminRequest('GET', `/api/segments/top-valued/members/${top[0]}/why`)).body;
       expect(why.member).toBe(true);
     });
+
+    // The response schemas (src/segments/schema.ts) decide what the serialiser sends: every field
+    // the handlers set is in them, nested ones too (a rule explanation is a tree).
+    it('answers every field the handlers set', async () => {
+      const now = clock.now().toISOString();
+      await send([
+        { type: 'identify', userId: 'keys-1', traits: { plan: 'pro' }, timestamp: now },
+        { type: 'track', userId: 'keys-1', event: 'Keyed', timestamp: now },
+      ]);
+      const text = 'trait plan = "pro" and performed "Keyed" in last 7 days';
+      const keys = (value: object) => Object.keys(value).sort();
+      const saved = ['createdAt', 'id', 'name', 'rule', 'status', 'text', 'updatedAt', 'version'];
+      const created = await server.adminRequest('POST', '/api/segments', { id: 'keyed', text });
+      expect(created.status).toBe(201);
+      expect(keys(created.body)).toEqual(saved);
+      expect(created.body.rule).toMatchObject({ kind: 'and' });
+      const updated = await server.adminRequest('PUT', '/api/segments/keyed', { name: 'Keyed pros', text });
+      expect(keys(updated.body)).toEqual(saved);
+      expect(updated.body).toMatchObject({ name: 'Keyed pros', version: 2 });
+      await settle();
+      const profileId = await profileOf('keys-1');
+
+      const withSize = [...saved, 'size'].sort();
+      expect(keys((await server.admin('/api/segments/keyed')).body)).toEqual(withSize);
+      const list = (await server.admin('/api/segments')).body;
+      expect(keys(list)).toEqual(['segments']);
+      expect(keys(list.segments.find((s: { id: string }) => s.id === 'keyed'))).toEqual(withSize);
+      const trended = (await server.admin('/api/segments?trendDays=3')).body.segments;
+      const keyed = trended.find((s: { id: string }) => s.id === 'keyed');
+      expect(keys(keyed)).toEqual([...withSize, 'trend'].sort());
+      expect(keyed.trend).toHaveLength(3);
+      expect(keys(keyed.trend[0])).toEqual(['day', 'joined', 'left', 'size']);
+      const history = (await server.admin('/api/segments/keyed/history?days=2')).body;
+      expect(keys(history)).toEqual(['points', 'segmentId']);
+      expect(history.points.at(-1)).toEqual({ day: now.slice(0, 10), size: 1, joined: 1, left: 0 });
+
+      const preview = await server.adminRequest('POST', '/api/segments/preview?sample=5', { text });
+      expect(preview.body).toEqual({ size: 1, sample: [profileId], text: created.body.text });
+      const members = (await server.admin('/api/segments/keyed/members')).body;
+      expect(keys(members)).toEqual(['members', 'nextCursor']);
+      expect(keys(members.members[0])).toEqual(['profileId', 'reason', 'since']);
+
+      const why = (await server.admin(`/api/segments/keyed/members/${profileId}/why`)).body;
+      expect(keys(why)).toEqual([
+        'at',
+        'explanation',
+        'history',
+        'member',
+        'profileId',
+        'reason',
+        'segmentId',
+        'since',
+      ]);
+      expect(why).toMatchObject({ segmentId: 'keyed', profileId, member: true });
+      expect(keys(why.history[0])).toEqual(['at', 'change', 'profileId', 'reason', 'segmentId']);
+      expect(keys(why.explanation)).toEqual(['children', 'holds', 'path', 'rule']);
+      const [trait, performed] = why.explanation.children;
+      expect(trait).toMatchObject({ path: '/rules/0', holds: true, observed: { value: 'pro' } });
+      expect(keys(performed)).toEqual(['holds', 'observed', 'path', 'rule']);
+      expect(keys(performed.observed).length).toBeGreaterThan(0);
+
+      const report = (await server.admin('/api/funnel?funnel=lifecycle')).body;
+      expect(keys(report)).toEqual(['cohort', 'computedAt', 'funnelId', 'profiles', 'stages']);
+      expect(keys(report.stages[0])).toEqual([
+        'completedStays',
+        'conversionFromPrevious',
+        'current',
+        'id',
+        'medianTimeInStageMs',
+        'name',
+        'reached',
+      ]);
+      expect((await server.adminRequest('DELETE', '/api/segments/keyed')).status).toBe(204);
+    });
   });

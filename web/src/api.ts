@@ -55,6 +55,19 @@ import type {
   TimelineEvent,
 } from '../../src/profiles/schema.ts';
 import type {
+  FunnelReport,
+  FunnelStageReport,
+  MembershipPoint,
+  Preview,
+  RuleExplanation,
+  SavedSegment,
+  Segment,
+  SegmentHistory,
+  SegmentList,
+  SegmentMembers,
+  SegmentWhy,
+} from '../../src/segments/schema.ts';
+import type {
   EventsPerDay,
   MessageCounts,
   MessageMetric,
@@ -97,10 +110,13 @@ export type {
   Experiment,
   ExperimentMetric,
   ExperimentResults,
+  FunnelReport,
+  FunnelStageReport,
   HoldoutLift,
   HoldoutRow,
   JourneyIssue,
   JourneyVersion,
+  MembershipPoint,
   MessageCounts,
   MessageMetric,
   MessageStats,
@@ -116,6 +132,7 @@ export type {
   Paths,
   PlacementStats,
   Placements,
+  Preview,
   Profile360,
   ProfileJourney,
   ProfileList,
@@ -125,7 +142,14 @@ export type {
   Ranking,
   RankingItem,
   Renewals,
+  RuleExplanation,
+  SavedSegment,
   SeenName,
+  Segment,
+  SegmentHistory,
+  SegmentList,
+  SegmentMembers,
+  SegmentWhy,
   Session,
   Task,
   Timeline,
@@ -284,61 +308,6 @@ export interface Status {
   [key: string]: unknown;
 }
 
-export interface Segment {
-  id: string;
-  name: string;
-  rule: Record<string, unknown>;
-  text: string;
-  version: number;
-  status: 'building' | 'live';
-  size: number;
-  createdAt: string;
-  updatedAt: string;
-}
-/** A segment's size at the end of a UTC day, with who joined and left that day. */
-export interface MembershipPoint {
-  day: string;
-  size: number;
-  joined: number;
-  left: number;
-}
-/** A rule node evaluated for one person (src/segments/explain.ts). */
-export interface RuleExplanation {
-  path: string;
-  rule: string;
-  holds: boolean;
-  observed?: Record<string, unknown>;
-  children?: RuleExplanation[];
-}
-/** GET /api/segments/:id/members/:profileId/why */
-export interface SegmentWhy {
-  segmentId: string;
-  profileId: string;
-  member: boolean;
-  since: string | null;
-  reason: string | null;
-  at: string;
-  explanation: RuleExplanation;
-}
-export interface Preview {
-  size: number;
-  sample: string[];
-  text: string;
-}
-export interface FunnelStageReport {
-  id: string;
-  name?: string;
-  current: number;
-  reached: number;
-  conversionFromPrevious: number | null;
-  medianTimeInStageMs: number | null;
-}
-export interface FunnelReport {
-  funnel?: string;
-  cohort?: string | null;
-  stages: FunnelStageReport[];
-  [key: string]: unknown;
-}
 export interface Journey {
   journeyId: string;
   version: number;
@@ -465,30 +434,25 @@ export const api = {
   erasureJob: (id: string) => request<ErasureJob>('GET', `/api/erasure-jobs/${encodeURIComponent(id)}`),
   channelsOf: (id: string) =>
     request<ChannelPreferences>('GET', `/api/profiles/${encodeURIComponent(id)}/channels`),
-  segments: () => request<{ segments: Segment[] }>('GET', '/api/segments'),
+  segments: () => request<SegmentList>('GET', '/api/segments'),
   segment: (id: string) => request<Segment>('GET', `/api/segments/${encodeURIComponent(id)}`),
   createSegment: (body: { id?: string; name: string; rule?: unknown; text?: string }) =>
-    request<Segment>('POST', '/api/segments', { body }),
+    request<SavedSegment>('POST', '/api/segments', { body }),
   deleteSegment: (id: string) => request<void>('DELETE', `/api/segments/${encodeURIComponent(id)}`),
   updateSegment: (id: string, body: { name: string; rule?: unknown; text?: string }) =>
-    request<Segment>('PUT', `/api/segments/${encodeURIComponent(id)}`, { body }),
+    request<SavedSegment>('PUT', `/api/segments/${encodeURIComponent(id)}`, { body }),
   preview: (body: { rule?: unknown; text?: string }, sample = 10) =>
     request<Preview>('POST', '/api/segments/preview', { query: { sample }, body }),
   segmentMembers: (id: string, cursor: string | null, limit = 20) =>
-    request<{
-      members: Array<{ profileId: string; since: string; reason: string }>;
-      nextCursor: string | null;
-    }>('GET', `/api/segments/${encodeURIComponent(id)}/members`, { query: { cursor, limit } }),
+    request<SegmentMembers>('GET', `/api/segments/${encodeURIComponent(id)}/members`, {
+      query: { cursor, limit },
+    }),
   segmentsWithTrend: (days: number) =>
     request<{ segments: Array<Segment & { trend: MembershipPoint[] }> }>('GET', '/api/segments', {
       query: { trendDays: days },
     }),
   segmentHistory: (id: string, days: number) =>
-    request<{ segmentId: string; points: MembershipPoint[] }>(
-      'GET',
-      `/api/segments/${encodeURIComponent(id)}/history`,
-      { query: { days } },
-    ),
+    request<SegmentHistory>('GET', `/api/segments/${encodeURIComponent(id)}/history`, { query: { days } }),
   why: (segmentId: string, profileId: string) =>
     request<SegmentWhy>(
       'GET',

@@ -10,18 +10,23 @@ import {
   anyObject,
   anyObjectAnswer,
   FunnelBody,
+  FunnelReport,
   FunnelReportQuery,
   HISTORY_DAYS,
   MemberParams,
   MembersQuery,
-  memberSchema,
+  Preview,
   PreviewQuery,
-  pointSchema,
+  SavedSegment,
+  Segment,
+  SegmentHistory,
   SegmentHistoryQuery,
   SegmentIdParams,
   SegmentInput,
+  SegmentList,
   SegmentListQuery,
-  segmentSchema,
+  SegmentMembers,
+  SegmentWhy,
 } from '../schema.ts';
 import { SegmentService } from './service.ts';
 
@@ -69,7 +74,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         security,
         summary: 'Create a segment (JSON rule or text); built from history, then live',
         body: SegmentInput,
-        response: { 201: segmentSchema, '4xx': errorSchema },
+        response: { 201: SavedSegment, '4xx': errorSchema },
       },
     },
     async (request, reply) => reply.code(201).send(await service.create(request.body)),
@@ -84,7 +89,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         summary: 'Change a segment: version + 1, rebuilt from history',
         params: SegmentIdParams,
         body: SegmentInput,
-        response: { 200: segmentSchema, '4xx': errorSchema },
+        response: { 200: SavedSegment, '4xx': errorSchema },
       },
     },
     async (request) => service.update(request.params.id, request.body),
@@ -115,21 +120,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         security,
         summary: 'Every segment with its size; with trendDays, its size over the last days too',
         querystring: SegmentListQuery,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              segments: {
-                type: 'array',
-                items: Type.Object({
-                  ...segmentSchema.properties,
-                  trend: Type.Optional(Type.Unsafe<unknown[]>({ type: 'array', items: pointSchema })),
-                }),
-              },
-            },
-          },
-          '4xx': errorSchema,
-        },
+        response: { 200: SegmentList, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -146,7 +137,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         security,
         summary: 'One segment',
         params: SegmentIdParams,
-        response: { 200: segmentSchema, '4xx': errorSchema },
+        response: { 200: Segment, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -166,13 +157,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
           'Membership over time: size at the end of each UTC day, with the entries and exits of the day',
         params: SegmentIdParams,
         querystring: SegmentHistoryQuery,
-        response: {
-          200: {
-            type: 'object',
-            properties: { segmentId: { type: 'string' }, points: { type: 'array', items: pointSchema } },
-          },
-          '4xx': errorSchema,
-        },
+        response: { 200: SegmentHistory, '4xx': errorSchema },
       },
     },
     async (request) => service.history(request.params.id, request.query.days ?? HISTORY_DAYS),
@@ -187,17 +172,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         summary: 'Size and a sample of members a rule would have now; nothing is saved',
         body: SegmentInput,
         querystring: PreviewQuery,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              size: { type: 'integer' },
-              sample: { type: 'array', items: { type: 'string' } },
-              text: { type: 'string' },
-            },
-          },
-          '4xx': errorSchema,
-        },
+        response: { 200: Preview, '4xx': errorSchema },
       },
     },
     async (request) => service.preview(request.body, request.query.sample ?? 20),
@@ -212,16 +187,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         summary: 'Members in profile id order, a page at a time',
         params: SegmentIdParams,
         querystring: MembersQuery,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              members: { type: 'array', items: memberSchema },
-              nextCursor: { type: ['string', 'null'] },
-            },
-          },
-          '4xx': errorSchema,
-        },
+        response: { 200: SegmentMembers, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -260,7 +226,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         security,
         summary: 'Why a profile is (or is not) in a segment: the rule evaluated node by node',
         params: MemberParams,
-        response: { 200: anyObjectAnswer, '4xx': errorSchema },
+        response: { 200: SegmentWhy, '4xx': errorSchema },
       },
     },
     async (request) => {
@@ -330,7 +296,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         summary:
           'Funnel report: counts, stage-to-stage conversion, median time in stage, by cohort; computedAt: as of when (kept up to 5 minutes, recomputed in the background after 15 s)',
         querystring: FunnelReportQuery,
-        response: { 200: anyObjectAnswer, '4xx': errorSchema },
+        response: { 200: FunnelReport, '4xx': errorSchema },
       },
     },
     async (request) => {

@@ -8,8 +8,8 @@ const Chart = lazy(() => import('./Chart.tsx'));
 /** The lifecycle funnel as horizontal bars: profiles that reached each stage. */
 export function FunnelChart(props: { report: FunnelReport; height?: number }) {
   const stages = props.report.stages;
-  const names = stages.map((s) => s.name ?? s.id);
-  const label = `Lifecycle funnel: ${stages.map((s) => `${s.name ?? s.id} ${num(s.reached)} reached`).join(', ')}`;
+  const names = stages.map((s) => s.name);
+  const label = `Lifecycle funnel: ${stages.map((s) => `${s.name} ${num(s.reached)} reached`).join(', ')}`;
   return (
     <Suspense fallback={<Loading what="the chart" />}>
       <Chart
