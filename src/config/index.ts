@@ -4,11 +4,13 @@ import { resolve } from 'node:path';
 import { RapportError } from '../errors/index.ts';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity/index.ts';
 import { DEFAULT_CONSENT_PURPOSES } from '../profiles/consent.ts';
-import { readSetting } from './schema.ts';
+import { readDuration, readSetting } from './schema.ts';
 
 export {
   expectedOf,
   LOG_LEVELS,
+  parseDuration,
+  readDuration,
   readSetting,
   SETTING_NAMES,
   type SettingName,
@@ -238,51 +240,9 @@ function parseEmailFrom(raw: string | undefined, name: string): string {
   return value;
 }
 
-const DURATION_UNITS_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
-/** Ten years: beyond it a typo is likelier than an intent (use `forever`). */
-const LONGEST_DURATION_MS = 3650 * DURATION_UNITS_MS.d;
-
-/**
- * "7d", "24h", "90m", "30s" or "0" → milliseconds. Pure, so the rules are unit-tested; the
- * error names the setting and shows the accepted forms.
- */
-export function parseDuration(raw: string, name: string): number {
-  const text = raw.trim();
-  if (text === '0') return 0;
-  const match = /^(\d+)\s*([dhms])$/.exec(text);
-  const amount = match ? Number(match[1]) : Number.NaN;
-  const ms = match ? amount * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS] : Number.NaN;
-  if (!Number.isSafeInteger(ms) || ms > LONGEST_DURATION_MS) {
-    throw invalid(
-      name,
-      `expected a duration like 7d, 24h, 90m, 30s or 0, at most 3650d (got ${JSON.stringify(raw)})`,
-    );
-  }
-  return ms;
-}
-
 /** The ingest log's retention: a duration, or `forever` (compaction never removes anything). */
 export function parseRetention(raw: string | undefined, name: string): number | null {
-  if (raw === undefined || raw.trim() === '') return 7 * DURATION_UNITS_MS.d;
-  if (raw.trim().toLowerCase() === 'forever') return null;
-  return parseDuration(raw, name);
-}
-
-function parseCompactionInterval(raw: string | undefined, name: string): number {
-  if (raw === undefined || raw.trim() === '') return 10 * DURATION_UNITS_MS.m;
-  const ms = parseDuration(raw, name);
-  // 0 would compact in a tight loop; a second is the least that still leaves the log alone.
-  if (ms < 1000) throw invalid(name, `must be at least 1s (got ${JSON.stringify(raw)})`);
-  return ms;
-}
-
-/** `off` or a duration of at least a second; default an hour (a test reads every profile). */
-function parseRetestInterval(raw: string | undefined, name: string): number | null {
-  if (raw === undefined || raw.trim() === '') return 60 * DURATION_UNITS_MS.m;
-  if (raw.trim() === 'off') return null;
-  const ms = parseDuration(raw, name);
-  if (ms < 1000) throw invalid(name, `must be "off" or at least 1s (got ${JSON.stringify(raw)})`);
-  return ms;
+  return readDuration('RAPPORT_LOG_RETENTION', raw, name);
 }
 
 /** 64 MB of requests in hand: about 300 MB of memory once parsed (docs/performance.md). */
@@ -355,13 +315,14 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       input.logRetention ?? env.RAPPORT_LOG_RETENTION,
       input.logRetention !== undefined ? '--log-retention' : 'RAPPORT_LOG_RETENTION',
     ),
-    logCompactionIntervalMs: parseCompactionInterval(
-      input.logCompactionInterval ?? env.RAPPORT_LOG_COMPACTION_INTERVAL,
+    // 0 would compact in a tight loop: at least a second, as the schema says.
+    logCompactionIntervalMs: readDuration(
       'RAPPORT_LOG_COMPACTION_INTERVAL',
-    ),
-    beliefsRetestIntervalMs: parseRetestInterval(
-      input.beliefsRetestInterval ?? env.RAPPORT_BELIEFS_RETEST_INTERVAL,
+      input.logCompactionInterval ?? env.RAPPORT_LOG_COMPACTION_INTERVAL,
+    ) as number,
+    beliefsRetestIntervalMs: readDuration(
       'RAPPORT_BELIEFS_RETEST_INTERVAL',
+      input.beliefsRetestInterval ?? env.RAPPORT_BELIEFS_RETEST_INTERVAL,
     ),
     quarantineMaxConsecutive:
       readSetting(

@@ -1,7 +1,7 @@
 // Every RAPPORT_* setting in one TypeBox schema: its kind, its limits, its default and what it
-// means. Numbers and choices are checked against it here, with an error that names the setting
-// and the limit; settings with a form of their own (URLs, durations, lists) keep their parsers in
-// ./index.ts and are listed here with that form. test/config/config-docs.test.ts checks that
+// means. Numbers, choices and durations are checked against it here, with an error that names
+// the setting and the limit; settings with a form of their own (URLs, lists) keep their parsers
+// in ./index.ts and are listed here with that form. test/config/config-docs.test.ts checks that
 // docs/configuration.md lists exactly these settings.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
@@ -12,6 +12,24 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 const text = (description: string, options: Record<string, unknown> = {}) =>
   Type.Optional(Type.String({ description, ...options }));
+
+/**
+ * A span of time, `7d`, `24h`, `90m`, `30s` or `0`, kept in the schema as its own kind
+ * (`x-duration`): the least it may be, and the words it also takes (`forever`, `off`).
+ */
+interface DurationKind {
+  atLeastMs: number;
+  words: readonly string[];
+}
+
+const duration = (description: string, defaultValue: string, kind: Partial<DurationKind> = {}) =>
+  Type.Optional(
+    Type.String({
+      description,
+      default: defaultValue,
+      'x-duration': { atLeastMs: kind.atLeastMs ?? 0, words: kind.words ?? [] } satisfies DurationKind,
+    }),
+  );
 
 export const SettingsSchema = Type.Object({
   RAPPORT_HOST: text('address to listen on (0.0.0.0 for all)', { default: '127.0.0.1' }),
@@ -42,9 +60,12 @@ export const SettingsSchema = Type.Object({
   RAPPORT_PUBLIC_URL: text('http(s) URL people reach this server at (links in messages)'),
   RAPPORT_SMS_WEBHOOK_URL: text('http(s) URL of the SMS provider; unset: no SMS channel (secret)'),
   RAPPORT_PUSH_WEBHOOK_URL: text('http(s) URL of the push provider; unset: no push channel (secret)'),
-  RAPPORT_LOG_RETENTION: text('7d, 24h, 90m, 30s, 0 or forever', { default: '7d' }),
-  RAPPORT_LOG_COMPACTION_INTERVAL: text('a duration, at least 1s', { default: '10m' }),
-  RAPPORT_BELIEFS_RETEST_INTERVAL: text('a duration of at least 1s, or off', { default: '1h' }),
+  RAPPORT_LOG_RETENTION: duration('7d, 24h, 90m, 30s, 0 or forever', '7d', { words: ['forever'] }),
+  RAPPORT_LOG_COMPACTION_INTERVAL: duration('a duration, at least 1s', '10m', { atLeastMs: 1000 }),
+  RAPPORT_BELIEFS_RETEST_INTERVAL: duration('a duration of at least 1s, or off', '1h', {
+    atLeastMs: 1000,
+    words: ['off'],
+  }),
   RAPPORT_QUARANTINE_MAX_CONSECUTIVE: Type.Optional(
     Type.Integer({ minimum: 0, maximum: 10_000, default: 10, description: 'entries set aside in a row' }),
   ),
@@ -145,4 +166,55 @@ export function readSetting<K extends SettingName>(
     );
   }
   return value as Exclude<Settings[K], undefined>;
+}
+
+const DURATION_UNITS_MS = { d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000 } as const;
+/** Ten years: beyond it a typo is likelier than an intent (use `forever`). */
+const LONGEST_DURATION_MS = 3650 * DURATION_UNITS_MS.d;
+const DURATION_FORMS = 'a duration like 7d, 24h, 90m, 30s or 0, at most 3650d';
+
+function durationError(label: string, expected: string, raw: string): RapportError {
+  return new RapportError(
+    'RAPPORT_CONFIG_INVALID',
+    `${label}: must be ${expected} (got ${JSON.stringify(raw)})`,
+    {
+      field: label,
+    },
+  );
+}
+
+/** "7d", "24h", "90m", "30s" or "0" to milliseconds; the error names `label` and the forms taken. */
+export function parseDuration(raw: string, label: string): number {
+  const text = raw.trim();
+  if (text === '0') return 0;
+  const match = /^(\d+)\s*([dhms])$/.exec(text);
+  const ms = match
+    ? Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS]
+    : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms > LONGEST_DURATION_MS) throw durationError(label, DURATION_FORMS, raw);
+  return ms;
+}
+
+/**
+ * A duration setting, checked against its kind in the schema: its default when unset (or blank),
+ * null for its word (`forever`, `off`), else milliseconds. A bad value throws naming the setting
+ * (`label`, a flag when the value came from one) and the limit:
+ * `RAPPORT_LOG_COMPACTION_INTERVAL: must be a duration of at least 1s (got "0")`.
+ */
+export function readDuration(
+  name: SettingName,
+  raw: string | undefined,
+  label: string = name,
+): number | null {
+  const schema: TSchema & { 'x-duration'?: DurationKind } = SettingsSchema.properties[name];
+  const kind = schema['x-duration'];
+  if (!kind) throw new Error(`${name} is not a duration setting`);
+  const text = raw === undefined || raw.trim() === '' ? (schema.default as string) : raw.trim();
+  if (kind.words.includes(text.toLowerCase())) return null;
+  const words = kind.words.map((word) => ` or ${word}`).join('');
+  const ms = parseDuration(text, label);
+  if (ms < kind.atLeastMs) {
+    throw durationError(label, `a duration of at least ${kind.atLeastMs / 1000}s${words}`, raw ?? '');
+  }
+  return ms;
 }

@@ -6,7 +6,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { outboxLeaseFromEnvironment } from '../../src/conductor/runtime/start.ts';
-import { loadConfig, readSetting, SETTING_NAMES, SettingsSchema } from '../../src/config/index.ts';
+import {
+  loadConfig,
+  readDuration,
+  readSetting,
+  SETTING_NAMES,
+  SettingsSchema,
+} from '../../src/config/index.ts';
 import { loyaltyRunMsFrom } from '../../src/loyalty/index.ts';
 import { DEFAULT_QUARANTINE_POLICY } from '../../src/pipeline/quarantine.ts';
 import { refreshHoursFrom } from '../../src/value/index.ts';
@@ -62,6 +68,57 @@ describe('the settings schema', () => {
     } catch (error) {
       expect(error).toMatchObject({ code: 'RAPPORT_CONFIG_INVALID', details: { field: name } });
     }
+  });
+
+  it.each([
+    [
+      'RAPPORT_LOG_RETENTION',
+      'x',
+      'RAPPORT_LOG_RETENTION: must be a duration like 7d, 24h, 90m, 30s or 0, at most 3650d (got "x")',
+    ],
+    [
+      'RAPPORT_LOG_RETENTION',
+      '3651d',
+      'RAPPORT_LOG_RETENTION: must be a duration like 7d, 24h, 90m, 30s or 0, at most 3650d (got "3651d")',
+    ],
+    [
+      'RAPPORT_LOG_COMPACTION_INTERVAL',
+      '0',
+      'RAPPORT_LOG_COMPACTION_INTERVAL: must be a duration of at least 1s (got "0")',
+    ],
+    [
+      'RAPPORT_BELIEFS_RETEST_INTERVAL',
+      '0',
+      'RAPPORT_BELIEFS_RETEST_INTERVAL: must be a duration of at least 1s or off (got "0")',
+    ],
+    [
+      'RAPPORT_BELIEFS_RETEST_INTERVAL',
+      'hourly',
+      'RAPPORT_BELIEFS_RETEST_INTERVAL: must be a duration like 7d, 24h, 90m, 30s or 0, at most 3650d (got "hourly")',
+    ],
+  ] as const)('refuses the duration %s=%s naming the setting and the limit', (name, raw, message) => {
+    expect(() => readDuration(name, raw)).toThrow(message);
+    try {
+      readDuration(name, raw);
+    } catch (error) {
+      expect(error).toMatchObject({ code: 'RAPPORT_CONFIG_INVALID', details: { field: name } });
+    }
+  });
+
+  it('reads durations by their kind in the schema: the default when blank, null for its word', () => {
+    expect(readDuration('RAPPORT_LOG_RETENTION', undefined)).toBe(7 * 86_400_000);
+    expect(readDuration('RAPPORT_LOG_RETENTION', ' ')).toBe(7 * 86_400_000);
+    expect(readDuration('RAPPORT_LOG_RETENTION', 'FOREVER')).toBeNull();
+    expect(readDuration('RAPPORT_LOG_RETENTION', '0')).toBe(0);
+    expect(readDuration('RAPPORT_LOG_COMPACTION_INTERVAL', '')).toBe(600_000);
+    expect(readDuration('RAPPORT_BELIEFS_RETEST_INTERVAL', undefined)).toBe(3_600_000);
+    expect(readDuration('RAPPORT_BELIEFS_RETEST_INTERVAL', 'off')).toBeNull();
+    // A word of one setting is not a word of another.
+    expect(() => readDuration('RAPPORT_LOG_COMPACTION_INTERVAL', 'forever')).toThrow(
+      /must be a duration like/,
+    );
+    expect(() => readDuration('RAPPORT_LOG_RETENTION', 'x', '--log-retention')).toThrow(/^--log-retention: /);
+    expect(() => readDuration('RAPPORT_PORT', '1s')).toThrow(/not a duration setting/);
   });
 
   it('reads numbers and choices, and leaves a blank or unset one to its default', () => {

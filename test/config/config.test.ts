@@ -20,11 +20,14 @@ describe('loadConfig', () => {
     [{ RAPPORT_WRITE_KEY: 'short' }, /RAPPORT_WRITE_KEY: must be at least 16/],
     [{ RAPPORT_LOG_LEVEL: 'loud' }, /RAPPORT_LOG_LEVEL: must be one of/],
     [{ RAPPORT_IDENTITY_LIMITS: 'email=0' }, /RAPPORT_IDENTITY_LIMITS/],
-    [{ RAPPORT_LOG_RETENTION: '7 days' }, /RAPPORT_LOG_RETENTION: expected a duration like 7d, 24h/],
-    [{ RAPPORT_LOG_RETENTION: '-1d' }, /RAPPORT_LOG_RETENTION: expected a duration/],
+    [{ RAPPORT_LOG_RETENTION: '7 days' }, /RAPPORT_LOG_RETENTION: must be a duration like 7d, 24h/],
+    [{ RAPPORT_LOG_RETENTION: '-1d' }, /RAPPORT_LOG_RETENTION: must be a duration/],
     [{ RAPPORT_LOG_RETENTION: '3651d' }, /RAPPORT_LOG_RETENTION: .*at most 3650d/],
-    [{ RAPPORT_LOG_COMPACTION_INTERVAL: '0' }, /RAPPORT_LOG_COMPACTION_INTERVAL: must be at least 1s/],
-    [{ RAPPORT_LOG_COMPACTION_INTERVAL: 'often' }, /RAPPORT_LOG_COMPACTION_INTERVAL: expected a duration/],
+    [
+      { RAPPORT_LOG_COMPACTION_INTERVAL: '0' },
+      /RAPPORT_LOG_COMPACTION_INTERVAL: must be a duration of at least 1s/,
+    ],
+    [{ RAPPORT_LOG_COMPACTION_INTERVAL: 'often' }, /RAPPORT_LOG_COMPACTION_INTERVAL: must be a duration/],
     [
       { RAPPORT_QUARANTINE_MAX_CONSECUTIVE: 'ten' },
       /RAPPORT_QUARANTINE_MAX_CONSECUTIVE: must be a whole number/,
@@ -52,7 +55,7 @@ describe('loadConfig', () => {
     expect(loadConfig({ logRetention: '90m' }, { RAPPORT_LOG_RETENTION: '1d' }).logRetentionMs).toBe(
       5_400_000,
     );
-    expect(() => loadConfig({ logRetention: 'soon' }, {})).toThrow(/--log-retention: expected a duration/);
+    expect(() => loadConfig({ logRetention: 'soon' }, {})).toThrow(/--log-retention: must be a duration/);
   });
 
   it('parses durations in days, hours, minutes and seconds', () => {
