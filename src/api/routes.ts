@@ -10,6 +10,7 @@ import {
   NewCredentialSchema,
 } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
+import { DeadLetterPageSchema } from '../ingest/index.ts';
 import { type ProfileApiOptions, profileRoutes } from '../profiles/index.ts';
 import type { EventReader, StateStore } from '../store/index.ts';
 
@@ -39,6 +40,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<ApiOptions> = async (app, op
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
           before: Type.Optional(Type.Integer()),
         }),
+        response: { 200: DeadLetterPageSchema },
       },
     },
     async (request) => {

@@ -18,3 +18,4 @@ export {
   retentionCutoff,
 } from './retention.ts';
 export { type IngestRouteOptions, ingestRoutes } from './routes.ts';
+export { DeadLetterPageSchema } from './schema.ts';

@@ -15,6 +15,11 @@ export const DeadLetterSchema = Type.Object({
   body: Type.String({ description: `the message as sent, as JSON (cut at 64 KB, ending “${TRUNCATED}”)` }),
 });
 
+export const DeadLetterPageSchema = Type.Object({
+  total: Type.Integer({ description: 'dead letters kept, all of them' }),
+  items: Type.Array(DeadLetterSchema, { description: 'newest first' }),
+});
+
 export const ReplayResult = Type.Object({
   outcome: Type.Literal('replayed'),
   accepted: Type.Integer({ description: 'messages now in the log' }),
@@ -24,3 +29,4 @@ export const ReplayResult = Type.Object({
 
 export type DeadLetterAnswer = Static<typeof DeadLetterSchema>;
 export type DeadLetterReplay = Static<typeof ReplayResult>;
+export type DeadLetterPage = Static<typeof DeadLetterPageSchema>;

@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readerLimit, removablePrefix, retentionCutoff } from '../ingest/index.ts';
 import type { IngestLogStore } from '../store/index.ts';
 import { LOG_READERS } from './readers.ts';
+import type { CompactionReport } from './schema.ts';
 
 export interface CompactionSettings {
   /** null: keep every entry (compaction removes nothing). */
@@ -33,23 +34,8 @@ export const DEFAULT_COMPACTION_CHUNK = 2000;
 /** 2,000 pages of 4 KB: 8 MB per vacuum step, a few ms each. */
 export const DEFAULT_VACUUM_PAGES = 2000;
 
-export interface CompactionReport {
-  startedAt: string;
-  finishedAt: string;
-  /** Entries received before this instant were old enough to go; null: retention is forever. */
-  cutoff: string | null;
-  /** The highest seq every reader had committed when the run started. */
-  readersAt: number;
-  /** The readers at that seq. */
-  heldBackBy: string[];
-  removed: number;
-  /** Delete transactions it took. */
-  chunks: number;
-  /** This run removed every entry at or below this seq; null: it removed nothing. */
-  removedThrough: number | null;
-  /** Bytes given back to the file system (SQLite with incremental auto_vacuum; 0 on PostgreSQL). */
-  reclaimedBytes: number;
-}
+/** A compaction run's report (GET /api/log's lastRun, POST /api/log/compact): the schema's type. */
+export type { CompactionReport };
 
 export interface CompactionSources {
   log: Pick<IngestLogStore, 'entryTimes' | 'compactThrough' | 'reclaimSpace'>;

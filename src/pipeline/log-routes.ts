@@ -1,6 +1,7 @@
 // The ingest log's retention (docs/architecture.md, "Retention and compaction"): where the log
 // stands, who holds compaction back, and a compaction on demand. The work runs in the pipeline
 // worker; these handlers only ask it and read the stores through their interfaces.
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema } from '../errors/index.ts';
@@ -8,6 +9,7 @@ import { readerLimit } from '../ingest/index.ts';
 import type { StateStore } from '../store/index.ts';
 import type { Pipeline } from './host.ts';
 import { LOG_READERS, logReaderOffsets } from './readers.ts';
+import { CompactionReportSchema, LogStatusSchema } from './schema.ts';
 
 export interface LogRouteOptions {
   state: StateStore;
@@ -19,64 +21,9 @@ export interface LogRouteOptions {
 }
 
 const security = [{ adminToken: [] }];
-const nullableInteger = { type: ['integer', 'null'] } as const;
-const nullableString = { type: ['string', 'null'] } as const;
-
-const compactionReportSchema = {
-  type: 'object',
-  properties: {
-    startedAt: { type: 'string' },
-    finishedAt: { type: 'string' },
-    cutoff: {
-      ...nullableString,
-      description: 'entries received before this could go; null: retention is forever',
-    },
-    readersAt: { type: 'integer', description: 'the highest seq every reader had committed' },
-    heldBackBy: { type: 'array', items: { type: 'string' } },
-    removed: { type: 'integer' },
-    chunks: { type: 'integer', description: 'delete transactions (at most 2,000 entries each)' },
-    removedThrough: { ...nullableInteger, description: 'this run removed every entry at or below it' },
-    reclaimedBytes: { type: 'integer', description: 'given back to the file system (SQLite)' },
-  },
-} as const;
-
-const logStatusSchema = {
-  type: 'object',
-  properties: {
-    retentionMs: {
-      ...nullableInteger,
-      description: 'RAPPORT_LOG_RETENTION; null: forever. Also the messageId dedupe window',
-    },
-    compactionIntervalMs: { type: 'integer' },
-    entries: { type: 'integer' },
-    oldestSeq: nullableInteger,
-    oldestReceivedAt: nullableString,
-    headSeq: { type: 'integer' },
-    compactedThrough: { type: 'integer', description: 'every entry at or below it was compacted away' },
-    removedTotal: { type: 'integer' },
-    lastCompactedAt: nullableString,
-    sizeBytes: { type: 'integer' },
-    freeBytes: nullableInteger,
-    autoVacuum: { type: ['string', 'null'], enum: ['none', 'full', 'incremental', null] },
-    readers: {
-      type: 'array',
-      description: 'every processor that reads the log, with its committed offset (0: never ran)',
-      items: { type: 'object', properties: { name: { type: 'string' }, offset: { type: 'integer' } } },
-    },
-    readersAt: {
-      type: 'integer',
-      description: 'compaction may remove up to this seq (and only what is old enough)',
-    },
-    heldBackBy: { type: 'array', items: { type: 'string' } },
-    lastRun: {
-      anyOf: [compactionReportSchema, { type: 'null' }],
-      description: "this process's last compaction; null before the first",
-    },
-  },
-} as const;
-
-export async function logRoutes(app: FastifyInstance, options: LogRouteOptions): Promise<void> {
+export async function logRoutes(fastify: FastifyInstance, options: LogRouteOptions): Promise<void> {
   const { state, pipeline } = options;
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
   app.get(
     '/api/log',
@@ -86,7 +33,7 @@ export async function logRoutes(app: FastifyInstance, options: LogRouteOptions):
         tags: ['operations'],
         summary: 'The ingest log: size, oldest entry kept, each reader’s offset, retention and compaction',
         security,
-        response: { 200: logStatusSchema },
+        response: { 200: LogStatusSchema },
       },
     },
     async () => {
@@ -114,7 +61,7 @@ export async function logRoutes(app: FastifyInstance, options: LogRouteOptions):
         tags: ['operations'],
         summary: 'Compact the ingest log now: remove what every reader has passed and the retention allows',
         security,
-        response: { 200: compactionReportSchema, '5xx': errorSchema },
+        response: { 200: CompactionReportSchema, '5xx': errorSchema },
       },
     },
     async () => pipeline.compactLog(),

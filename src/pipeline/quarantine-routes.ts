@@ -8,6 +8,7 @@ import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, Nullable, RapportError } from '../errors/index.ts';
 import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';
 import type { ReplayResult } from './quarantine-loop.ts';
+import { QuarantinedEntrySchema, QuarantinePageSchema, QuarantineReplayedSchema } from './schema.ts';
 
 export interface QuarantineRouteOptions {
   quarantine: QuarantineStore;
@@ -19,28 +20,6 @@ export interface QuarantineRouteOptions {
 const security = [{ adminToken: [] }];
 const tags = ['operations'];
 const PAGE_MAX = 500;
-
-export const quarantineEntrySchema = Type.Object({
-  id: Type.Optional(Type.Integer()),
-  processor: Type.Optional(Type.String({ description: 'profiles, warehouse, segments or journeys' })),
-  seq: Type.Optional(Type.Integer({ description: 'the entry’s place in the ingest log' })),
-  messageId: Type.Optional(Type.String()),
-  source: Type.Optional(Type.String()),
-  receivedAt: Type.Optional(Type.String()),
-  body: Type.Optional(Type.String({ description: 'the log entry’s text (the message as JSON)' })),
-  error: Type.Optional(Type.String({ description: 'the newest failure' })),
-  stack: Type.Optional(Nullable(Type.String({ description: 'the first lines of its stack' }))),
-  firstFailedAt: Type.Optional(Type.String()),
-  lastFailedAt: Type.Optional(Type.String()),
-  attempts: Type.Optional(
-    Type.Integer({ description: 'failures on its own: when set aside, then each failed replay' }),
-  ),
-  consecutive: Type.Optional(
-    Type.Integer({
-      description: 'how many entries in a row, this one included, its processor had set aside',
-    }),
-  ),
-});
 
 const idParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
@@ -70,14 +49,7 @@ export const quarantineRoutes: FastifyPluginAsyncTypebox<QuarantineRouteOptions>
           ),
         }),
         response: {
-          200: Type.Object({
-            total: Type.Optional(
-              Type.Integer({ description: 'rows in quarantine (of this processor, when given)' }),
-            ),
-            byProcessor: Type.Optional(Type.Record(Type.String(), Type.Integer())),
-            items: Type.Optional(Type.Array(quarantineEntrySchema)),
-            nextCursor: Type.Optional(Nullable(Type.Integer())),
-          }),
+          200: QuarantinePageSchema,
         },
       },
     },
@@ -112,7 +84,7 @@ export const quarantineRoutes: FastifyPluginAsyncTypebox<QuarantineRouteOptions>
         summary: 'One quarantined log entry: the message, its processor, the failure',
         security,
         params: idParams,
-        response: { 200: quarantineEntrySchema, '4xx': errorSchema },
+        response: { 200: QuarantinedEntrySchema, '4xx': errorSchema },
       },
     },
     async (request) => find(request.params.id),
@@ -133,10 +105,7 @@ export const quarantineRoutes: FastifyPluginAsyncTypebox<QuarantineRouteOptions>
         security,
         params: idParams,
         response: {
-          200: Type.Object({
-            outcome: Type.Optional(Type.Literal('replayed')),
-            entry: Type.Optional(quarantineEntrySchema),
-          }),
+          200: QuarantineReplayedSchema,
           '4xx': errorSchema,
           '5xx': errorSchema,
         },

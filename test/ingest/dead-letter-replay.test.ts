@@ -57,6 +57,12 @@ for (const engine of ENGINES)
       expect(sent.status).toBe(200);
       expect(sent.body.rejected).toHaveLength(1);
       const letter = await letterWith('dl-nobody');
+      // The whole answer the Operations page reads (the response schema decides what is serialised).
+      const page = (await t.admin('/api/dead-letters?limit=1')).body;
+      expect(Object.keys(page).sort()).toEqual(['items', 'total']);
+      expect(Object.keys(page.items[0]).sort()).toEqual(
+        ['body', 'code', 'field', 'id', 'reason', 'receivedAt', 'source'].sort(),
+      );
       const one = await t.admin(`/api/dead-letters/${letter.id}`);
       expect(one.status).toBe(200);
       expect(one.body).toEqual(letter);

@@ -101,6 +101,41 @@ for (const engine of ENGINES) {
         removedTotal: 12,
         lastRun: { removed: 12 },
       });
+      // The whole answers the Operations page reads (the response schemas decide what is serialised).
+      const reportKeys = [
+        'chunks',
+        'cutoff',
+        'finishedAt',
+        'heldBackBy',
+        'readersAt',
+        'reclaimedBytes',
+        'removed',
+        'removedThrough',
+        'startedAt',
+      ];
+      expect(Object.keys(compacted.body).sort()).toEqual(reportKeys);
+      expect(Object.keys(after.lastRun).sort()).toEqual(reportKeys);
+      expect(Object.keys(after).sort()).toEqual(
+        [
+          'retentionMs',
+          'compactionIntervalMs',
+          'entries',
+          'oldestSeq',
+          'oldestReceivedAt',
+          'headSeq',
+          'compactedThrough',
+          'removedTotal',
+          'lastCompactedAt',
+          'sizeBytes',
+          'freeBytes',
+          'autoVacuum',
+          'readers',
+          'readersAt',
+          'heldBackBy',
+          'lastRun',
+        ].sort(),
+      );
+      expect(Object.keys(after.readers[0]).sort()).toEqual(['name', 'offset']);
       const status = (await t.admin('/api/status')).body;
       expect(status.logHead).toBe(before.headSeq);
       expect(status.processors.profiles.lag).toBe(0);

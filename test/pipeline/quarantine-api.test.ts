@@ -107,7 +107,26 @@ for (const engine of ENGINES)
       expect(list.status).toBe(200);
       expect(list.body.total).toBe(1);
       expect(list.body.byProcessor).toEqual({ profiles: 1, warehouse: 1 });
+      // The whole answer the Operations page reads (the response schema decides what is serialised).
+      expect(Object.keys(list.body).sort()).toEqual(['byProcessor', 'items', 'nextCursor', 'total']);
       const [row] = list.body.items;
+      expect(Object.keys(row).sort()).toEqual(
+        [
+          'id',
+          'processor',
+          'seq',
+          'messageId',
+          'source',
+          'receivedAt',
+          'body',
+          'error',
+          'stack',
+          'firstFailedAt',
+          'lastFailedAt',
+          'attempts',
+          'consecutive',
+        ].sort(),
+      );
       expect(row).toMatchObject({
         processor: 'profiles',
         messageId: 'no-time',
