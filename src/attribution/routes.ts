@@ -13,7 +13,13 @@ import { preferenceQueries } from './preference-sql.ts';
 import { attributionReport } from './report.ts';
 import { holdoutRoi, type MeasuredIncrement, roiTable, withIncrements } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
-import { PortfolioSchema, PreferenceSchema, RoiSchema, SpendResultSchema } from './schema.ts';
+import {
+  AttributionReportSchema,
+  PortfolioSchema,
+  PreferenceSchema,
+  RoiSchema,
+  SpendResultSchema,
+} from './schema.ts';
 import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
 import { REVENUE_PROPERTIES } from './touchpoints.ts';
 import { MODEL_NAMES } from './types.ts';
@@ -79,41 +85,6 @@ const queryProperties = {
 };
 
 export const AttributionQuerySchema = Type.Object(queryProperties, { additionalProperties: false });
-
-const Credit = Type.Object({ conversions: Type.Number(), value: Type.Number() });
-
-export const AttributionReportSchema = Type.Object({
-  from: Type.String(),
-  to: Type.String(),
-  conversion: Type.String(),
-  lookbackDays: Type.Integer(),
-  order: Type.Integer(),
-  withNulls: Type.Boolean(),
-  people: Type.Integer({ description: 'people with a touch or a conversion read' }),
-  conversions: Type.Integer(),
-  value: Type.Number({ description: 'revenue of the attributable conversions' }),
-  conversionsWithoutRevenue: Type.Integer({ description: 'conversions with no revenue property (value 0)' }),
-  conversionsWithoutTouches: Type.Integer({
-    description: 'conversions with no touch in the lookback window',
-  }),
-  paths: Type.Integer({
-    description: 'one per attributable conversion and one per person who did not convert',
-  }),
-  channels: Type.Array(
-    Type.Object({
-      channel: Type.String(),
-      reach: Type.Integer(),
-      touches: Type.Integer(),
-      engaged: Type.Integer(),
-    }),
-  ),
-  models: Type.Object(
-    Object.fromEntries(MODEL_NAMES.map((name) => [name, Type.Record(Type.String(), Credit)])),
-  ),
-  query: Type.String({ description: 'the SQL that read the touchpoints' }),
-  segment: Type.Union([Type.String(), Type.Null()]),
-  groupBy: Type.String(),
-});
 
 const RoiQuerySchema = Type.Object(
   {

@@ -1,8 +1,10 @@
 // The attribution API's answers that the Measure page reads (TypeBox, the objects the routes
-// serialise with): ROI, spend import, the budget portfolio and channel preference. The dashboard
+// serialise with): every model's credit, ROI, spend import, the budget portfolio and channel
+// preference. The dashboard
 // imports their types (web/src/measure-api.ts). Type comes from the type provider, as it always
 // did in the attribution routes.
-import { type Static, Type } from '@fastify/type-provider-typebox';
+import { type Static, type TLiteral, Type } from '@fastify/type-provider-typebox';
+import { MODEL_NAMES } from './types.ts';
 
 const Nullable = (schema: ReturnType<typeof Type.Number>) => Type.Union([schema, Type.Null()]);
 export const RoiRowSchema = Type.Object({
@@ -164,3 +166,49 @@ export type SpendImport = Static<typeof SpendResultSchema>;
 export type PortfolioAnswer = Static<typeof PortfolioSchema>;
 export type PreferenceAnswer = Static<typeof PreferenceSchema>;
 export type PreferenceRow = PreferenceAnswer['channels'][number];
+
+/** A channel's (or channel / campaign's) share of the conversions and their revenue. */
+export const CreditSchema = Type.Object({ conversions: Type.Number(), value: Type.Number() });
+export type Credit = Static<typeof CreditSchema>;
+
+/** One literal per name, as a tuple (a plain `map` would type it as an array and lose the names). */
+function literalsOf<const T extends readonly string[]>(names: T): { -readonly [K in keyof T]: TLiteral<T[K]> } {
+  return names.map((name) => Type.Literal(name)) as { -readonly [K in keyof T]: TLiteral<T[K]> };
+}
+
+/** The model names as a union of literals: a record keyed by it keeps every name in its type. */
+export const ModelNameSchema = Type.Union(literalsOf(MODEL_NAMES));
+
+export const AttributionReportSchema = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  conversion: Type.String(),
+  lookbackDays: Type.Integer(),
+  order: Type.Integer(),
+  withNulls: Type.Boolean(),
+  people: Type.Integer({ description: 'people with a touch or a conversion read' }),
+  conversions: Type.Integer(),
+  value: Type.Number({ description: 'revenue of the attributable conversions' }),
+  conversionsWithoutRevenue: Type.Integer({ description: 'conversions with no revenue property (value 0)' }),
+  conversionsWithoutTouches: Type.Integer({
+    description: 'conversions with no touch in the lookback window',
+  }),
+  paths: Type.Integer({
+    description: 'one per attributable conversion and one per person who did not convert',
+  }),
+  channels: Type.Array(
+    Type.Object({
+      channel: Type.String(),
+      reach: Type.Integer(),
+      touches: Type.Integer(),
+      engaged: Type.Integer(),
+    }),
+  ),
+  models: Type.Record(ModelNameSchema, Type.Record(Type.String(), CreditSchema), {
+    description: 'per model, the credit per channel (or channel / campaign)',
+  }),
+  query: Type.String({ description: 'the SQL that read the touchpoints' }),
+  segment: Type.Union([Type.String(), Type.Null()]),
+  groupBy: Type.Union([Type.Literal('channel'), Type.Literal('campaign')]),
+});
+export type AttributionAnswer = Static<typeof AttributionReportSchema>;

@@ -146,6 +146,32 @@ for (const engine of ENGINES)
         paths: 4,
         value: 150,
       });
+      // The whole answer the Measure page reads (the response schema decides what is serialised).
+      expect(Object.keys(body).sort()).toEqual(
+        [
+          'from',
+          'to',
+          'conversion',
+          'lookbackDays',
+          'order',
+          'withNulls',
+          'people',
+          'conversions',
+          'value',
+          'conversionsWithoutRevenue',
+          'conversionsWithoutTouches',
+          'paths',
+          'channels',
+          'models',
+          'query',
+          'segment',
+          'groupBy',
+        ].sort(),
+      );
+      expect(Object.keys(body.models).sort()).toEqual(
+        ['first', 'last', 'linear', 'markov', 'position', 'shapley', 'time-decay'].sort(),
+      );
+      expect(Object.keys(body.models.last.email).sort()).toEqual(['conversions', 'value']);
       const conversions = (model: string) =>
         Object.fromEntries(
           Object.entries(body.models[model] as Record<string, { conversions: number }>).map(

@@ -6,7 +6,9 @@
 //   web/dist is built;
 // - the shapes still written by hand in the API clients (web/src/api.ts, web/src/*-api.ts) can only
 //   fall in number: each is an answer with no TypeBox source yet (docs/architecture.md lists them).
-//   When a route gains one, import its type and lower HAND_WRITTEN_CEILING.
+//   When a route gains one, import its type and lower HAND_WRITTEN_CEILING. Only the API clients
+//   are counted: a page's own form (the Measure page's MeasureQuery) lives with its page, since
+//   it is no answer of the server's.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = join(ROOT, 'web/dist/assets');
 /** Shapes written by hand in the API clients today; it may fall, never rise. */
-const HAND_WRITTEN_CEILING = 13;
+const HAND_WRITTEN_CEILING = 10;
 
 function filesUnder(dir: string, pattern: RegExp): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })

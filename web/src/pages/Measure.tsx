@@ -12,15 +12,48 @@ import { Card, Empty, ErrorNote, Loading, PageHeader } from '../components/ui.ts
 import { money, num } from '../format.ts';
 import { useApi } from '../hooks.ts';
 import {
-  describeCall,
+  type AttributionParams,
   type HoldoutRoiRow,
-  type MeasureQuery,
   MODELS,
   type Model,
   measureApi,
   type RoiAnswer,
   type SpendImport,
 } from '../measure-api.ts';
+
+/** The page's form: what the attribution and ROI tables are asked for. */
+interface MeasureQuery {
+  from: string;
+  to: string;
+  conversion: string;
+  lookbackDays: number;
+  order: number;
+  withNulls: boolean;
+  groupBy: 'channel' | 'campaign';
+  segment: string;
+}
+
+function paramsOf(q: MeasureQuery): AttributionParams {
+  return {
+    from: q.from,
+    to: q.to,
+    conversion: q.conversion,
+    lookbackDays: q.lookbackDays,
+    order: q.order,
+    withNulls: String(q.withNulls),
+    groupBy: q.groupBy,
+    ...(q.segment.trim() ? { segment: q.segment.trim() } : {}),
+  };
+}
+
+/** The query string the page asked with, shown under each table so a number can be traced. */
+function describeCall(path: string, q: MeasureQuery, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams({
+    ...Object.fromEntries(Object.entries(paramsOf(q)).map(([k, v]) => [k, String(v)])),
+    ...extra,
+  });
+  return `GET ${path}?${params.toString()}`;
+}
 
 const ratio = (n: number | null) => (n === null ? '–' : n.toFixed(2));
 const share = (n: number) => n.toFixed(2);
@@ -100,7 +133,7 @@ function holdoutTruth(holdouts: HoldoutRoiRow[] | undefined, channel: string): s
 }
 
 function ModelComparison(props: { query: MeasureQuery; holdouts: HoldoutRoiRow[] | undefined }) {
-  const data = useApi(() => measureApi.attribution(props.query), [JSON.stringify(props.query)]);
+  const data = useApi(() => measureApi.attribution(paramsOf(props.query)), [JSON.stringify(props.query)]);
   if (data.error) return <ErrorNote error={data.error} />;
   if (!data.data) return <Loading what="the models" />;
   const answer = data.data;
@@ -282,7 +315,7 @@ export default function Measure() {
     groupBy,
     segment,
   };
-  const roi = useApi(() => measureApi.roi(query, model), [JSON.stringify(query), model, tick]);
+  const roi = useApi(() => measureApi.roi(paramsOf(query), model), [JSON.stringify(query), model, tick]);
   return (
     <>
       <PageHeader title="Measure" />
