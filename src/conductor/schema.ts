@@ -3,6 +3,7 @@
 // types. Only TypeBox is imported, so the dashboard's compiler can read this file (types only).
 import { type Static, Type } from '@sinclair/typebox';
 import { Nullable, StringEnum, type Typed } from '../errors/schema.ts';
+import { JourneyDefinitionSchema } from './journey/definition.ts';
 
 /** The store's OutboxStatus; a status it adds fails the outbox route's type check until added here. */
 export const OUTBOX_STATUS_VALUES = [
@@ -17,21 +18,34 @@ export const OUTBOX_STATUS_VALUES = [
 
 export const JourneyIdParams = Type.Object({ id: Type.String() });
 
-/** A journey document as stored: the journey validator, not this schema, says what is in it. */
-const journeyDocument = (description: string) =>
-  Type.Unsafe<unknown>({ type: 'object', additionalProperties: true, description });
+/**
+ * A journey document as sent to be saved or checked: open here, because the journey validator
+ * (journey/validate.ts) answers its issues each naming its step and field, which a schema
+ * refusal could not.
+ */
+export const JourneyDocumentBody = Type.Unsafe<unknown>({
+  type: 'object',
+  additionalProperties: true,
+  description: 'a journey document',
+});
 
+/** A journey as the API answers it: the document is the saving schema's (it passed it when saved). */
 export const JourneySchema = Type.Object({
   journeyId: Type.String(),
   version: Type.Integer(),
   status: StringEnum(['active', 'paused']),
-  definition: journeyDocument('the journey document (docs/journeys.md)'),
+  definition: JourneyDefinitionSchema,
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
 export type JourneyAnswer = Static<typeof JourneySchema>;
 
-export const JourneyDocumentBody = journeyDocument('a journey document');
+/** GET /api/journeys/:id/versions/:version: one saved version's document. */
+export const JourneyVersionDocumentSchema = Type.Object({
+  version: Type.Integer(),
+  definition: JourneyDefinitionSchema,
+});
+export type JourneyVersionDocument = Static<typeof JourneyVersionDocumentSchema>;
 
 /**
  * A refused save: the validator's issues, each naming its step and field. Typed as the fields
@@ -88,14 +102,11 @@ export const JourneyStatsSchema = Type.Object({
   completed: Type.Integer(),
   converted: Type.Integer(),
   aborted: Type.Integer(),
-  steps: Type.Object(
-    {},
-    {
-      description: 'per step id: people there now and passes through it, ever',
-      additionalProperties: Type.Object({ current: Type.Integer(), passed: Type.Integer() }),
-    },
-  ),
+  steps: Type.Record(Type.String(), Type.Object({ current: Type.Integer(), passed: Type.Integer() }), {
+    description: 'per step id: people there now and passes through it, ever',
+  }),
 });
+export type JourneyStats = Static<typeof JourneyStatsSchema>;
 
 export const PROFILE_JOURNEYS_LIMIT = 50;
 export const ProfileJourneysQuery = Type.Object({

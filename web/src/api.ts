@@ -24,11 +24,18 @@ import type {
   Task,
 } from '../../src/channels/schema.ts';
 import type { ArbitrationPolicyDocument } from '../../src/conductor/arbitration/policy.ts';
-import type { MessageTemplate } from '../../src/conductor/journey/definition.ts';
+import type {
+  JourneyDefinition,
+  Step as JourneyStep,
+  MessageTemplate,
+} from '../../src/conductor/journey/definition.ts';
 import type {
   Decision,
+  JourneyAnswer as Journey,
   JourneyIssue,
+  JourneyStats,
   JourneyVersion,
+  JourneyVersionDocument,
   OutboxItem,
   ProfileJourney,
 } from '../../src/conductor/schema.ts';
@@ -114,7 +121,11 @@ export type {
   FunnelStageReport,
   HoldoutLift,
   HoldoutRow,
+  Journey,
+  JourneyDefinition,
   JourneyIssue,
+  JourneyStats,
+  JourneyStep,
   JourneyVersion,
   MembershipPoint,
   MessageCounts,
@@ -308,43 +319,6 @@ export interface Status {
   [key: string]: unknown;
 }
 
-export interface Journey {
-  journeyId: string;
-  version: number;
-  status: 'active' | 'paused';
-  definition: JourneyDefinition;
-  createdAt: string;
-  updatedAt: string;
-}
-export interface JourneyStep {
-  id: string;
-  type: string;
-  next?: string;
-  otherwise?: string;
-  onTimeout?: string;
-  cases?: Array<{ next: string }>;
-  arms?: Array<{ name: string; percent: number; next: string }>;
-  holdout?: { percent: number; next: string };
-  [key: string]: unknown;
-}
-export interface JourneyDefinition {
-  id: string;
-  name?: string;
-  start: string;
-  steps: JourneyStep[];
-  entry?: Record<string, unknown>;
-  [key: string]: unknown;
-}
-export interface JourneyStats {
-  journeyId: string;
-  version: number;
-  entered: number;
-  active: number;
-  completed: number;
-  converted: number;
-  aborted: number;
-  steps: Record<string, { current: number; passed: number }>;
-}
 export interface ArbitrationPolicyView {
   policy: ArbitrationPolicyDocument;
   source: 'file' | 'stored' | 'default';
@@ -488,10 +462,7 @@ export const api = {
   journeyVersions: (id: string) =>
     request<JourneyVersion[]>('GET', `/api/journeys/${encodeURIComponent(id)}/versions`),
   journeyVersion: (id: string, version: number) =>
-    request<{ version: number; definition: JourneyDefinition }>(
-      'GET',
-      `/api/journeys/${encodeURIComponent(id)}/versions/${version}`,
-    ),
+    request<JourneyVersionDocument>('GET', `/api/journeys/${encodeURIComponent(id)}/versions/${version}`),
   journeyStats: (id: string) => request<JourneyStats>('GET', `/api/journeys/${encodeURIComponent(id)}/stats`),
   allJourneyStats: () => request<Array<JourneyStats & { journeyId: string }>>('GET', '/api/journey-stats'),
   deleteJourney: (id: string) => request<void>('DELETE', `/api/journeys/${encodeURIComponent(id)}`),

@@ -6,6 +6,7 @@ import { strictBody } from '../../api/strict-body.ts';
 import type { CredentialCache } from '../../auth/index.ts';
 import { errorSchema, RapportError } from '../../errors/index.ts';
 import type { StoredJourney } from '../../store/index.ts';
+import type { JourneyDefinition } from '../journey/definition.ts';
 import {
   DecisionsQuery,
   DecisionsSchema,
@@ -16,6 +17,7 @@ import {
   JourneyInvalidSchema,
   JourneySchema,
   JourneyStatsSchema,
+  JourneyVersionDocumentSchema,
   JourneyVersionSchema,
   OutboxQuery,
   OutboxSchema,
@@ -40,7 +42,12 @@ const security = [{ adminToken: [] }];
 function visible(journey: StoredJourney): JourneyAnswer {
   if (journey.status === 'deleted')
     throw new RapportError('RAPPORT_API_NOT_FOUND', `no journey ${journey.journeyId}`);
-  return { ...journey, status: journey.status };
+  return { ...journey, status: journey.status, definition: savedDocument(journey.definition) };
+}
+
+/** A stored journey document: the store keeps JSON, and only a document that passed the saving schema is saved. */
+function savedDocument(definition: unknown): JourneyDefinition {
+  return definition as JourneyDefinition;
 }
 
 export const journeyRoutes: FastifyPluginAsyncTypebox<JourneyRouteOptions> = async (app, options) => {
@@ -120,15 +127,15 @@ export const journeyRoutes: FastifyPluginAsyncTypebox<JourneyRouteOptions> = asy
         security,
         params: Type.Object({ id: Type.String(), version: Type.Integer({ minimum: 1 }) }),
         response: {
-          200: Type.Object({
-            version: Type.Integer(),
-            definition: Type.Object({}, { additionalProperties: true }),
-          }),
+          200: JourneyVersionDocumentSchema,
           404: errorSchema,
         },
       },
     },
-    async (request) => journeys.version(request.params.id, request.params.version),
+    async (request) => {
+      const saved = await journeys.version(request.params.id, request.params.version);
+      return { version: saved.version, definition: savedDocument(saved.definition) };
+    },
   );
 
   app.get(

@@ -14,17 +14,29 @@ export interface Edge {
 /** Every `next`-like edge of a step, with what the edge means. */
 export function edgesOf(step: JourneyStep): Edge[] {
   const edges: Edge[] = [];
-  const add = (to: string | undefined, label: string) => {
+  const add = (to: string, label: string) => {
     if (to) edges.push({ from: step.id, to, label });
   };
-  step.cases?.forEach((c, i) => {
-    add(c.next, `case ${i + 1}`);
-  });
-  for (const arm of step.arms ?? []) add(arm.next, `${arm.name} ${arm.percent}%`);
-  if (step.holdout) add(step.holdout.next, `holdout ${step.holdout.percent}%`);
-  add(step.otherwise, 'otherwise');
-  add(step.onTimeout, 'timeout');
-  add(step.next, '');
+  switch (step.type) {
+    case 'exit':
+      break;
+    case 'branch':
+      step.cases.forEach((c, i) => {
+        add(c.next, `case ${i + 1}`);
+      });
+      add(step.otherwise, 'otherwise');
+      break;
+    case 'split':
+      for (const arm of step.arms) add(arm.next, `${arm.name} ${arm.percent}%`);
+      if (step.holdout) add(step.holdout.next, `holdout ${step.holdout.percent}%`);
+      break;
+    case 'waitForEvent':
+      add(step.onTimeout, 'timeout');
+      add(step.next, '');
+      break;
+    default:
+      add(step.next, '');
+  }
   return edges;
 }
 

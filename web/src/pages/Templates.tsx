@@ -470,16 +470,17 @@ export default function Templates() {
   }
 
   const journeyMessages = journeys.flatMap((journey) =>
-    journey.definition.steps
-      .filter(
-        (step) =>
-          step.type === 'send' && typeof step.template === 'object' && step.template && !step.templateId,
-      )
-      .map((step) => ({
-        key: `${journey.journeyId}/${step.id}`,
-        label: `${journey.definition.name ?? journey.journeyId}: ${step.id}`,
-        template: step.template as { subject?: string; body: string; html?: string },
-      })),
+    journey.definition.steps.flatMap((step) =>
+      step.type === 'send' && step.template && !step.templateId
+        ? [
+            {
+              key: `${journey.journeyId}/${step.id}`,
+              label: `${journey.definition.name}: ${step.id}`,
+              template: step.template,
+            },
+          ]
+        : [],
+    ),
   );
 
   const channelConfigured = draft ? channels?.includes(TEST_TO[draft.channel].channel) : undefined;
