@@ -172,7 +172,9 @@ export const CreditSchema = Type.Object({ conversions: Type.Number(), value: Typ
 export type Credit = Static<typeof CreditSchema>;
 
 /** One literal per name, as a tuple (a plain `map` would type it as an array and lose the names). */
-function literalsOf<const T extends readonly string[]>(names: T): { -readonly [K in keyof T]: TLiteral<T[K]> } {
+function literalsOf<const T extends readonly string[]>(
+  names: T,
+): { -readonly [K in keyof T]: TLiteral<T[K]> } {
   return names.map((name) => Type.Literal(name)) as { -readonly [K in keyof T]: TLiteral<T[K]> };
 }
 
