@@ -4,7 +4,7 @@
 // sends only what is declared here. Only TypeBox is imported, so the dashboard's compiler can read
 // this file (types only; nothing from here reaches the bundle).
 import { type Static, Type } from '@sinclair/typebox';
-import { Nullable, StringEnum, type Typed } from '../errors/schema.ts';
+import { Nullable, StringEnum } from '../errors/schema.ts';
 
 export const SegmentIdParams = Type.Object({ id: Type.String() });
 export const MemberParams = Type.Object({ id: Type.String(), profileId: Type.String() });
@@ -189,7 +189,34 @@ export const FunnelReport = Type.Object({
 });
 export type FunnelReport = Static<typeof FunnelReport>;
 
-export const anyObject = { type: 'object', additionalProperties: true } as const;
+const ruleJson = Type.Unsafe<unknown>({
+  type: 'object',
+  additionalProperties: true,
+  description: 'the stage rule as JSON (docs/segments.md)',
+});
 
-/** An answer documented as any object (a saved funnel, the funnel list): typed as an object. */
-export const anyObjectAnswer: Typed<object> & typeof anyObject = Type.Unsafe(anyObject) as never;
+/** A lifecycle funnel as saved (src/segments/lifecycle.ts, describeFunnel), with its build state. */
+export const Funnel = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  stages: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      rule: ruleJson,
+      text: Type.String({ description: 'the stage rule in the text form' }),
+    }),
+  ),
+  version: Type.Integer(),
+  status: StringEnum(['building', 'live']),
+});
+export type Funnel = Static<typeof Funnel>;
+
+export const FunnelList = Type.Object({ funnels: Type.Array(Funnel) });
+export type FunnelList = Static<typeof FunnelList>;
+
+export const FunnelSaved = Type.Object({
+  id: Type.String(),
+  changed: Type.Boolean({ description: 'false when the funnel was already saved as given' }),
+});
+export type FunnelSaved = Static<typeof FunnelSaved>;

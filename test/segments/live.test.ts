@@ -443,6 +443,13 @@ for (const engine of ENGINES)
         'name',
         'reached',
       ]);
+      const { funnels } = (await server.admin('/api/funnels')).body;
+      const lifecycle = funnels.find((f: { id: string }) => f.id === 'lifecycle');
+      expect(keys(lifecycle)).toEqual(['id', 'name', 'stages', 'status', 'version']);
+      expect(keys(lifecycle.stages[0])).toEqual(['id', 'name', 'rule', 'text']);
+      expect(lifecycle.stages[0].rule).toHaveProperty('kind');
+      const resaved = await server.adminRequest('PUT', '/api/funnels/lifecycle', { preset: 'ecommerce' });
+      expect(resaved.body).toEqual({ id: 'lifecycle', changed: false });
       expect((await server.adminRequest('DELETE', '/api/segments/keyed')).status).toBe(204);
     });
   });

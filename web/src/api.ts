@@ -62,7 +62,10 @@ import type {
   TimelineEvent,
 } from '../../src/profiles/schema.ts';
 import type {
+  Funnel,
+  FunnelList,
   FunnelReport,
+  FunnelSaved,
   FunnelStageReport,
   MembershipPoint,
   Preview,
@@ -117,7 +120,10 @@ export type {
   Experiment,
   ExperimentMetric,
   ExperimentResults,
+  Funnel,
+  FunnelList,
   FunnelReport,
+  FunnelSaved,
   FunnelStageReport,
   HoldoutLift,
   HoldoutRow,
@@ -440,9 +446,9 @@ export const api = {
     start?: string;
     segment?: string;
   }) => request<Paths>('GET', '/api/paths', { query }),
-  funnels: () => request<{ funnels: Array<Record<string, unknown>> }>('GET', '/api/funnels'),
+  funnels: () => request<FunnelList>('GET', '/api/funnels'),
   putFunnel: (id: string, body: unknown) =>
-    request<unknown>('PUT', `/api/funnels/${encodeURIComponent(id)}`, { body }),
+    request<FunnelSaved>('PUT', `/api/funnels/${encodeURIComponent(id)}`, { body }),
   funnel: (funnel: string, cohort?: string) =>
     request<FunnelReport>('GET', '/api/funnel', { query: { funnel, cohort } }),
   journeys: () => request<Journey[]>('GET', '/api/journeys'),

@@ -7,11 +7,11 @@ import { errorSchema } from '../../errors/index.ts';
 import { addPathRoutes } from '../../paths/index.ts';
 import type { EventReader, SegmentStore, StateStore, StorageLocation } from '../../store/index.ts';
 import {
-  anyObject,
-  anyObjectAnswer,
   FunnelBody,
+  FunnelList,
   FunnelReport,
   FunnelReportQuery,
+  FunnelSaved,
   HISTORY_DAYS,
   MemberParams,
   MembersQuery,
@@ -242,7 +242,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         tags: ['lifecycle'],
         security,
         summary: 'Lifecycle funnels and their stage rules',
-        response: { 200: { type: 'object', properties: { funnels: { type: 'array', items: anyObject } } } },
+        response: { 200: FunnelList },
       },
     },
     async () => ({ funnels: await service.funnels() }),
@@ -257,7 +257,7 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
         summary: 'Create or replace a funnel; stages are rebuilt from history',
         params: SegmentIdParams,
         body: FunnelBody,
-        response: { 200: anyObjectAnswer, '4xx': errorSchema },
+        response: { 200: FunnelSaved, '4xx': errorSchema },
       },
     },
     async (request) => {
