@@ -1,4 +1,4 @@
-// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--soak MIN] [--postgres]`.
+// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--soak MIN] [--postgres] [--two-process]`.
 //
 // A. baseline: a bare Fastify route that reads the body, JSON.parses it and answers 200.
 // B. Rapport: createServer in this process (temp data dir), the same load on /v1/batch;
@@ -6,16 +6,22 @@
 //    processors (profiles, warehouse) reach the log head: the end-to-end events/s.
 // C. Rapport driven at half the end-to-end rate: the latency a sustainable load sees.
 // D. with --postgres: B and C again against a throwaway PostgreSQL 15 (initdb as the tests do),
-//    the same server in this process with RAPPORT_DATABASE_URL set.
+//    the same server in this process with RAPPORT_DATABASE_URL set. PostgreSQL's own processes'
+//    CPU is measured beside Rapport's (from /proc, the cluster's postmaster and its children).
+// F. with --two-process (implies --postgres): the API in this process with the processors off
+//    (RAPPORT_PROCESSORS=off) beside a worker process (`rapport serve` with the processors on)
+//    on the same database, as PostgreSQL deployments run; end to end waits for the worker's offsets.
 // The load comes from a child process (bench/support/load.ts) with pre-generated bodies.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import pg from 'pg';
 import { ensureCredential } from '../src/auth/index.ts';
 import { loadConfig } from '../src/config/index.ts';
 import { createServer, type RapportServer } from '../src/server.ts';
+import { type ChildServer, startChildServer } from '../test/support/child-server.ts';
 import { postgresUnavailableReason, startThrowawayPostgres } from '../test/support/postgres.ts';
 import type { LoadCommand, LoadMessage, LoadResult } from './support/load.ts';
 import {
@@ -24,6 +30,8 @@ import {
   cpuSplit,
   MemorySampler,
   machine,
+  postgresCpuMs,
+  processCpuMs,
   slope,
   threadCpu,
 } from './support/process-stats.ts';
@@ -37,6 +45,8 @@ interface Options {
   baseline: boolean;
   /** Also run B and C against a throwaway PostgreSQL. */
   postgres: boolean;
+  /** Also run the API and a worker as two processes on that PostgreSQL. */
+  twoProcess: boolean;
 }
 
 function parseOptions(args: string[]): Options {
@@ -47,6 +57,7 @@ function parseOptions(args: string[]): Options {
     rate: undefined,
     baseline: true,
     postgres: false,
+    twoProcess: false,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -61,9 +72,12 @@ function parseOptions(args: string[]): Options {
     else if (arg === '--rate') options.rate = value();
     else if (arg === '--no-baseline') options.baseline = false;
     else if (arg === '--postgres') options.postgres = true;
-    else
+    else if (arg === '--two-process') {
+      options.twoProcess = true;
+      options.postgres = true;
+    } else
       throw new Error(
-        `unknown option ${arg}; options: --duration S, --connections N, --soak MINUTES, --rate REQ_PER_S, --no-baseline, --postgres`,
+        `unknown option ${arg}; options: --duration S, --connections N, --soak MINUTES, --rate REQ_PER_S, --no-baseline, --postgres, --two-process`,
       );
   }
   return options;
@@ -110,7 +124,13 @@ export class LoadGenerator {
 interface PhaseResult {
   load: LoadResult;
   ackedEventsPerS: number;
-  cpu: CpuSplit & { loadGeneratorMs: number; elapsedMs: number; byThread: Record<string, number> };
+  cpu: CpuSplit & {
+    loadGeneratorMs: number;
+    elapsedMs: number;
+    byThread: Record<string, number>;
+    /** Processes other than this one: PostgreSQL's, a worker process's. */
+    outside: Record<string, number>;
+  };
   peakRssMb: number;
   peakHeapUsedMb: number;
 }
@@ -147,14 +167,28 @@ interface RapportHandle {
   headers: Record<string, string>;
   /** Threads that appeared when the server started (pipeline worker, DuckDB). */
   serverThreads: Set<number>;
+  /** CPU ms so far of the processes beside this one that the phase counts, by name. */
+  outsideCpu: () => Record<string, number>;
+  /** Resolves when the processors have reached this seq (default: this process's pipeline). */
+  waitForProcessors?: (head: number) => Promise<void>;
   close(): Promise<void>;
 }
 
-async function startRapport(databaseUrl?: string): Promise<RapportHandle> {
+async function startRapport(
+  databaseUrl?: string,
+  extra: { processors?: boolean; outsideCpu?: () => Record<string, number> } = {},
+): Promise<RapportHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
   const before = new Set(threadCpu().keys());
   const config = loadConfig(
-    { port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn', ...(databaseUrl ? { databaseUrl } : {}) },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      logLevel: 'warn',
+      ...(databaseUrl ? { databaseUrl } : {}),
+      ...(extra.processors === false ? { processors: false } : {}),
+    },
     {},
   );
   const server = await createServer(config);
@@ -170,6 +204,7 @@ async function startRapport(databaseUrl?: string): Promise<RapportHandle> {
       authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
     },
     serverThreads,
+    outsideCpu: extra.outsideCpu ?? (() => ({})),
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -177,13 +212,41 @@ async function startRapport(databaseUrl?: string): Promise<RapportHandle> {
   };
 }
 
+/** A `rapport serve` worker process on the same database, processors on. */
+async function startWorkerProcess(databaseUrl: string): Promise<ChildServer & { dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-worker-'));
+  const child = await startChildServer({ RAPPORT_DATABASE_URL: databaseUrl, RAPPORT_DATA_DIR: dataDir });
+  return { ...child, dataDir };
+}
+
+/** Polls the processors' committed offsets in the database until both reach `head`. */
+async function waitForOffsets(databaseUrl: string, head: number): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    for (;;) {
+      const { rows } = await client.query<{ profiles: string | null; warehouse: string | null }>(
+        `SELECT (SELECT seq FROM rapport.processor_offsets WHERE processor = 'profiles') AS profiles,
+                (SELECT seq FROM rapport.event_processor_offsets WHERE processor = 'warehouse') AS warehouse`,
+      );
+      const row = rows[0];
+      if (Number(row?.profiles ?? 0) >= head && Number(row?.warehouse ?? 0) >= head) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 async function measure(
   load: LoadGenerator,
   command: Omit<LoadCommand, 'kind'>,
   serverThreads: Set<number>,
   after?: () => Promise<void>,
+  outsideCpu: () => Record<string, number> = () => ({}),
 ): Promise<PhaseResult & { afterMs: number }> {
   const memory = new MemorySampler(500);
+  const outsideBefore = outsideCpu();
   const cpuBefore = threadCpu();
   const started = Date.now();
   const result = await load.run(command);
@@ -193,11 +256,15 @@ async function measure(
   const cpuAfter = threadCpu();
   const cpu = cpuSplit(cpuBefore, cpuAfter, serverThreads);
   const byThread = cpuByThreadName(cpuBefore, cpuAfter);
+  const outsideAfter = outsideCpu();
+  const outside = Object.fromEntries(
+    Object.entries(outsideAfter).map(([name, ms]) => [name, ms - (outsideBefore[name] ?? 0)]),
+  );
   const peaks = memory.stop();
   return {
     load: result,
     ackedEventsPerS: result.messages / (result.elapsedMs / 1000),
-    cpu: { ...cpu, loadGeneratorMs: result.cpuMs, elapsedMs: Date.now() - started, byThread },
+    cpu: { ...cpu, loadGeneratorMs: result.cpuMs, elapsedMs: Date.now() - started, byThread, outside },
     ...peaks,
     afterMs,
   };
@@ -216,9 +283,12 @@ async function runRapportPhase(
     { ...command, url: rapport.url, path: '/v1/batch', headers: rapport.headers },
     rapport.serverThreads,
     async () => {
-      await server.pipeline.waitFor(await server.state.log.headSeq(), 30 * 60_000);
+      const head = await server.state.log.headSeq();
+      if (rapport.waitForProcessors) await rapport.waitForProcessors(head);
+      else await server.pipeline.waitFor(head, 30 * 60_000);
       caughtUpAt = Date.now();
     },
+    rapport.outsideCpu,
   );
   const head = await server.state.log.headSeq();
   const endToEndMs = caughtUpAt - phase.load.firstSendAt;
@@ -242,7 +312,10 @@ function cpuLine(label: string, phase: PhaseResult): string {
     .map(([name, ms]) => `${name} ${round((ms * 1000) / events)}`)
     .join(', ');
   const total = Object.values(phase.cpu.byThread).reduce((sum, ms) => sum + ms, 0);
-  return `${line}\n${label} per event, µs of CPU by thread name: ${round((total * 1000) / events)} in all (${perEvent})`;
+  const outside = Object.entries(phase.cpu.outside)
+    .map(([name, ms]) => `; ${name} process(es) ${round((ms * 1000) / events)} µs per event`)
+    .join('');
+  return `${line}\n${label} per event, µs of CPU by thread name: ${round((total * 1000) / events)} in all (${perEvent})${outside}`;
 }
 
 function table(rows: string[][]): string {
@@ -393,15 +466,48 @@ export async function run(args: string[]): Promise<void> {
     console.log('B. Rapport at full load…');
     const { full, half, rate } = await fullAndHalf(load, await startRapport(), command, options);
     let postgres: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
+    let twoProcess: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
     if (options.postgres) {
       const reason = postgresUnavailableReason();
       if (reason) throw new Error(`--postgres needs PostgreSQL 15: ${reason}`);
-      const pg = await startThrowawayPostgres();
+      const cluster = await startThrowawayPostgres();
+      const clusterDir = cluster.ctlArgs[1] as string;
+      const postgresCpu = () => ({ PostgreSQL: postgresCpuMs(clusterDir) });
       try {
         console.log('D. Rapport on PostgreSQL at full load…');
-        postgres = await fullAndHalf(load, await startRapport(pg.url), command, options);
+        postgres = await fullAndHalf(
+          load,
+          await startRapport(cluster.url, { outsideCpu: postgresCpu }),
+          command,
+          options,
+        );
+        if (options.twoProcess) {
+          console.log('F. API process (processors off) beside a worker process, on PostgreSQL, full load…');
+          const admin = new pg.Client({ connectionString: cluster.url });
+          await admin.connect();
+          await admin.query('CREATE DATABASE two_process');
+          await admin.end();
+          const url = cluster.url.replace(/\/postgres$/, '/two_process');
+          const worker = await startWorkerProcess(url);
+          try {
+            const workerPid = worker.process.pid as number;
+            const api = await startRapport(url, {
+              processors: false,
+              outsideCpu: () => ({ worker: processCpuMs(workerPid), ...postgresCpu() }),
+            });
+            twoProcess = await fullAndHalf(
+              load,
+              { ...api, waitForProcessors: (head) => waitForOffsets(url, head) },
+              command,
+              options,
+            );
+          } finally {
+            await worker.kill('SIGTERM');
+            rmSync(worker.dataDir, { recursive: true, force: true });
+          }
+        }
       } finally {
-        pg.stop();
+        cluster.stop();
       }
     }
 
@@ -442,6 +548,15 @@ export async function run(args: string[]): Promise<void> {
       for (const [label, phase] of [
         ['D PostgreSQL, full load', postgres.full],
         [`E PostgreSQL, ${f(postgres.rate * load.info.messagesPerBody)} ev/s offered`, postgres.half],
+        ...(twoProcess
+          ? ([
+              ['F two processes, full load', twoProcess.full],
+              [
+                `G two processes, ${f(twoProcess.rate * load.info.messagesPerBody)} ev/s offered`,
+                twoProcess.half,
+              ],
+            ] as const)
+          : []),
       ] as const) {
         rows.push([
           label,
@@ -475,8 +590,16 @@ export async function run(args: string[]): Promise<void> {
     console.log(cpuLine('CPU B', full));
     console.log(cpuLine('CPU C', half));
     // PostgreSQL's own processes are not in these figures: this process only.
-    if (postgres) console.log(cpuLine('CPU D (this process; PostgreSQL not counted)', postgres.full));
-    if (postgres) console.log(cpuLine('CPU E (this process; PostgreSQL not counted)', postgres.half));
+    if (postgres) console.log(cpuLine('CPU D (this process)', postgres.full));
+    if (postgres) console.log(cpuLine('CPU E (this process)', postgres.half));
+    if (baseline && twoProcess) {
+      console.log(
+        `ratio F/A (two processes): acked ${round(twoProcess.full.ackedEventsPerS / baseline.ackedEventsPerS, 3)}, ` +
+          `end to end ${round(twoProcess.full.endToEndEventsPerS / baseline.ackedEventsPerS, 3)}`,
+      );
+    }
+    if (twoProcess) console.log(cpuLine('CPU F (API process)', twoProcess.full));
+    if (twoProcess) console.log(cpuLine('CPU G (API process)', twoProcess.half));
     for (const [name, phase] of [
       ['B', full],
       ['C', half],
@@ -495,6 +618,9 @@ export async function run(args: string[]): Promise<void> {
       halfLoad: { requestsPerS: rate, ...half },
       postgres: postgres
         ? { full: postgres.full, halfLoad: { requestsPerS: postgres.rate, ...postgres.half } }
+        : undefined,
+      twoProcess: twoProcess
+        ? { full: twoProcess.full, halfLoad: { requestsPerS: twoProcess.rate, ...twoProcess.half } }
         : undefined,
       ratio: baseline
         ? {

@@ -133,3 +133,38 @@ export function machine(): { cpus: number; model: string; memoryGb: number; node
     platform: `${process.platform} ${process.arch}`,
   };
 }
+
+/** utime + stime of a whole process (all its threads) in ms, or 0 when it is gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU ms of a PostgreSQL cluster: the postmaster (from its data directory's postmaster.pid)
+ * and every process it forked that is alive now. A backend that exits between two samples
+ * takes its CPU with it, so this is a lower bound; the bench's pools keep their connections.
+ */
+export function postgresCpuMs(dataDir: string): number {
+  let postmaster: number;
+  try {
+    postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
+  } catch {
+    return 0;
+  }
+  let total = processCpuMs(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === postmaster) total += processCpuMs(Number(entry));
+    } catch {}
+  }
+  return total;
+}
