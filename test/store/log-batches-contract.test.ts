@@ -209,6 +209,17 @@ for (const engine of ENGINES) {
         ).toEqual({
           n: 2,
         });
+        // The request's messages are compressed together with lz4 (log migration 4).
+        const compression = await raw(
+          async (c, t) =>
+            (
+              await c.query(
+                "SELECT attcompression AS c FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'body'",
+                [t.logBatches],
+              )
+            ).rows[0]?.c,
+        );
+        expect(compression).toBe('l');
         expect(await log.deleteEntries([17])).toBe(1);
         const left = await raw(async (c, t) => ({
           body: (await c.query(`SELECT string_agg(body, '') AS b FROM ${t.logBatches}`)).rows[0].b as string,
