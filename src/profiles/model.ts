@@ -38,6 +38,9 @@ function compareInstants(a: string, b: string): number {
 /** `YYYY-MM-DDTHH:MM:SS.sssZ`, checked by its fixed punctuation (the digits came from a formatter). */
 function isCanonicalIso(text: string): boolean {
   return (
+    // A message without a time reaches here (its store refuses it later, and the quarantine
+    // counts that as the content's fault, not a bug's): undefined is no canonical instant.
+    typeof text === 'string' &&
     text.length === 24 &&
     text.charCodeAt(23) === 90 && // Z
     text.charCodeAt(10) === 84 && // T
