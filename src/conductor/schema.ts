@@ -195,3 +195,25 @@ export const OutboxItemSchema = Type.Object({
 export type OutboxItem = Static<typeof OutboxItemSchema>;
 
 export const OutboxSchema = Type.Object({ items: Type.Array(OutboxItemSchema) });
+
+/**
+ * POST /api/templates/preview: the template rendered as a send renders it. A part the template
+ * does not have is absent (a text-only template has no subject or html).
+ */
+export const RenderedTemplateSchema = Type.Object({
+  subject: Type.Optional(Type.String()),
+  text: Type.Optional(Type.String()),
+  html: Type.Optional(Type.String({ description: 'MJML compiled, as it would be sent' })),
+});
+export type RenderedTemplate = Static<typeof RenderedTemplateSchema>;
+
+/** POST /api/templates/test-send: what the email channel did with the address typed. */
+export const TemplateTestSendAnswerSchema = Type.Object({
+  idempotencyKey: Type.String({ description: 'as logged in /api/decisions (code test_send)' }),
+  to: Type.String(),
+  accepted: Type.Boolean(),
+  status: StringEnum(['sent', 'failed', 'retry']),
+  error: Nullable(Type.String()),
+  subject: Nullable(Type.String({ description: 'the rendered subject; null when the template has none' })),
+});
+export type TemplateTestSendAnswer = Static<typeof TemplateTestSendAnswerSchema>;

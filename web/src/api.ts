@@ -38,6 +38,8 @@ import type {
   JourneyVersionDocument,
   OutboxItem,
   ProfileJourney,
+  RenderedTemplate as TemplatePreview,
+  TemplateTestSendAnswer as TemplateTestSend,
 } from '../../src/conductor/schema.ts';
 import type { Experiment, MetricDefinition as ExperimentMetric } from '../../src/experiments/definition.ts';
 import type {
@@ -169,6 +171,8 @@ export type {
   SegmentWhy,
   Session,
   Task,
+  TemplatePreview,
+  TemplateTestSend,
   Timeline,
   TimelineEvent,
   User,
@@ -334,23 +338,6 @@ export interface ArbitrationPolicyView {
 }
 
 // ---- Calls ----
-
-/** A message template rendered with sample values, as a send renders it. */
-export interface TemplatePreview {
-  subject?: string;
-  text?: string;
-  html?: string;
-}
-
-/** What a template test send did: the channel's answer for the address typed. */
-export interface TemplateTestSend {
-  idempotencyKey: string;
-  to: string;
-  accepted: boolean;
-  status: 'sent' | 'failed' | 'retry';
-  error: string | null;
-  subject: string | null;
-}
 
 /** An email the sandbox kept instead of sending (docs/channels.md, "The email sandbox"). */
 export type CapturedEmail = CapturedEmailSummary;

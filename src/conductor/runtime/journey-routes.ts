@@ -24,6 +24,8 @@ import {
   PROFILE_JOURNEYS_LIMIT,
   ProfileJourneysQuery,
   ProfileJourneysSchema,
+  RenderedTemplateSchema,
+  TemplateTestSendAnswerSchema,
 } from '../schema.ts';
 import {
   ApiSendSchema,
@@ -324,10 +326,7 @@ export const journeyRoutes: FastifyPluginAsyncTypebox<JourneyRouteOptions> = asy
         security,
         body: TemplatePreviewSchema,
         response: {
-          200: {
-            type: 'object',
-            properties: { subject: { type: 'string' }, text: { type: 'string' }, html: { type: 'string' } },
-          },
+          200: RenderedTemplateSchema,
           '4xx': errorSchema,
         },
       },
@@ -349,17 +348,7 @@ export const journeyRoutes: FastifyPluginAsyncTypebox<JourneyRouteOptions> = asy
         security,
         body: TemplateTestSendSchema,
         response: {
-          200: {
-            type: 'object',
-            properties: {
-              idempotencyKey: { type: 'string', description: 'as logged in /api/decisions (code test_send)' },
-              to: { type: 'string' },
-              accepted: { type: 'boolean' },
-              status: { type: 'string', enum: ['sent', 'failed', 'retry'] },
-              error: { type: ['string', 'null'] },
-              subject: { type: ['string', 'null'] },
-            },
-          },
+          200: TemplateTestSendAnswerSchema,
           '4xx': errorSchema,
         },
       },

@@ -32,6 +32,7 @@ import {
   renderContent,
 } from '../journey/templates.ts';
 import { type JourneyIssue, validateJourney } from '../journey/validate.ts';
+import type { TemplateTestSendAnswer } from '../schema.ts';
 import type { OutboxPayload } from './outbox.ts';
 import { loadPerson } from './person.ts';
 import type { ConductorState } from './state.ts';
@@ -109,14 +110,8 @@ export const TemplateTestSendSchema = Type.Object(
 );
 export type TemplateTestSend = Static<typeof TemplateTestSendSchema>;
 
-export interface TemplateTestSendResult {
-  idempotencyKey: string;
-  to: string;
-  accepted: boolean;
-  status: 'sent' | 'failed' | 'retry';
-  error: string | null;
-  subject: string | null;
-}
+/** What a template test send did (the route's answer, src/conductor/schema.ts). */
+export type TemplateTestSendResult = TemplateTestSendAnswer;
 
 const PREVIEW_ROOTS = {
   traits: 'any',
