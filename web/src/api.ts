@@ -41,6 +41,7 @@ import type {
   RenderedTemplate as TemplatePreview,
   TemplateTestSendAnswer as TemplateTestSend,
 } from '../../src/conductor/schema.ts';
+import type { ApiErrorBody, ErrorIssue } from '../../src/errors/schema.ts';
 import type { Experiment, MetricDefinition as ExperimentMetric } from '../../src/experiments/definition.ts';
 import type {
   BanditHistory,
@@ -103,6 +104,7 @@ import type {
 
 export type {
   AdminToken,
+  ApiErrorBody,
   ArbitrationPolicyDocument,
   AuditEntry,
   BanditHistory,
@@ -118,6 +120,7 @@ export type {
   Credential,
   Decision,
   ErasureJob,
+  ErrorIssue,
   EventsPerDay,
   Experiment,
   ExperimentMetric,
@@ -181,19 +184,6 @@ export type {
   ValueScatter,
   ValueValidation,
 };
-export interface ApiErrorBody {
-  error: string;
-  message: string;
-  issues?: Array<{
-    message?: string;
-    path?: string;
-    code?: string;
-    stepId?: string;
-    field?: string;
-    snippet?: string;
-  }>;
-}
-
 export class ApiError extends Error {
   constructor(
     readonly status: number,

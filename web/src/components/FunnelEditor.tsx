@@ -61,9 +61,9 @@ export const NEW_FUNNEL: FunnelDraft = {
 function issuesAt(error: unknown, index: number): string[] {
   if (!(error instanceof ApiError)) return [];
   const prefix = `/stages/${index}/`;
-  return (error.body.issues ?? [])
-    .filter((issue) => issue.path?.startsWith(prefix))
-    .map((issue) => issue.message ?? '');
+  return (error.body.issues ?? []).flatMap((issue) =>
+    typeof issue !== 'string' && issue.path?.startsWith(prefix) ? [issue.message] : [],
+  );
 }
 
 export function FunnelEditor(props: {

@@ -59,8 +59,14 @@ export function ErrorNote(props: { error: unknown }) {
           {issues.map((issue, i) => (
             // biome-ignore lint/suspicious/noArrayIndexKey: issues have no id
             <li key={i}>
-              {[issue.stepId, issue.field ?? issue.path].filter(Boolean).join(' ')} {issue.message}
-              {issue.snippet ? <pre>{issue.snippet}</pre> : null}
+              {typeof issue === 'string' ? (
+                issue
+              ) : (
+                <>
+                  {[issue.stepId, issue.field ?? issue.path].filter(Boolean).join(' ')} {issue.message}
+                  {issue.snippet ? <pre>{issue.snippet}</pre> : null}
+                </>
+              )}
             </li>
           ))}
         </ul>
