@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { RapportError } from '../errors/index.ts';
 import { DEFAULT_IDENTITY_CONFIG, type IdentityConfig } from '../identity/index.ts';
 import { DEFAULT_CONSENT_PURPOSES } from '../profiles/consent.ts';
-import { readDuration, readSetting } from './schema.ts';
+import { readDuration, readSetting, readUrl } from './schema.ts';
 
 export {
   expectedOf,
@@ -12,6 +12,7 @@ export {
   parseDuration,
   readDuration,
   readSetting,
+  readUrl,
   SETTING_NAMES,
   type SettingName,
   type Settings,
@@ -219,19 +220,6 @@ function parseSwitch(raw: boolean | string | undefined, name: string, fallback: 
   throw invalid(name, `must be on or off (got ${JSON.stringify(raw)})`);
 }
 
-function parseUrl(raw: string | undefined, name: string, schemes: readonly string[]): string | undefined {
-  if (raw === undefined || raw.trim() === '') return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw invalid(name, 'is not a valid URL');
-  }
-  if (!schemes.includes(url.protocol.slice(0, -1)))
-    throw invalid(name, `must be a ${schemes.join(':// or ')}:// URL`);
-  return raw.trim();
-}
-
 function parseEmailFrom(raw: string | undefined, name: string): string {
   const value = raw?.trim() || 'Rapport <rapport@localhost>';
   if (!/^([^<>]*<)?[^\s@<>]+@[^\s@<>]+>?$/.test(value) || value.includes('<') !== value.endsWith('>')) {
@@ -295,22 +283,12 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
       'RAPPORT_ANALYTICS_RESPECT_CONSENT',
       true,
     ),
-    smtpUrl: parseUrl(input.smtpUrl ?? env.RAPPORT_SMTP_URL, 'RAPPORT_SMTP_URL', ['smtp', 'smtps']),
+    smtpUrl: readUrl('RAPPORT_SMTP_URL', input.smtpUrl ?? env.RAPPORT_SMTP_URL),
     emailFrom: parseEmailFrom(input.emailFrom ?? env.RAPPORT_EMAIL_FROM, 'RAPPORT_EMAIL_FROM'),
-    publicUrl: parseUrl(input.publicUrl ?? env.RAPPORT_PUBLIC_URL, 'RAPPORT_PUBLIC_URL', [
-      'http',
-      'https',
-    ])?.replace(/\/+$/, ''),
+    publicUrl: readUrl('RAPPORT_PUBLIC_URL', input.publicUrl ?? env.RAPPORT_PUBLIC_URL)?.replace(/\/+$/, ''),
     signingSecret: parseSecret(input.signingSecret ?? env.RAPPORT_SIGNING_SECRET, 'RAPPORT_SIGNING_SECRET'),
-    smsWebhookUrl: parseUrl(input.smsWebhookUrl ?? env.RAPPORT_SMS_WEBHOOK_URL, 'RAPPORT_SMS_WEBHOOK_URL', [
-      'http',
-      'https',
-    ]),
-    pushWebhookUrl: parseUrl(
-      input.pushWebhookUrl ?? env.RAPPORT_PUSH_WEBHOOK_URL,
-      'RAPPORT_PUSH_WEBHOOK_URL',
-      ['http', 'https'],
-    ),
+    smsWebhookUrl: readUrl('RAPPORT_SMS_WEBHOOK_URL', input.smsWebhookUrl ?? env.RAPPORT_SMS_WEBHOOK_URL),
+    pushWebhookUrl: readUrl('RAPPORT_PUSH_WEBHOOK_URL', input.pushWebhookUrl ?? env.RAPPORT_PUSH_WEBHOOK_URL),
     logRetentionMs: parseRetention(
       input.logRetention ?? env.RAPPORT_LOG_RETENTION,
       input.logRetention !== undefined ? '--log-retention' : 'RAPPORT_LOG_RETENTION',

@@ -31,6 +31,10 @@ const duration = (description: string, defaultValue: string, kind: Partial<Durat
     }),
   );
 
+/** A URL of one of `schemes` (`x-url`); its value is never echoed in an error: it may hold a secret. */
+const url = (description: string, schemes: readonly string[]) =>
+  Type.Optional(Type.String({ description, 'x-url': { schemes } }));
+
 export const SettingsSchema = Type.Object({
   RAPPORT_HOST: text('address to listen on (0.0.0.0 for all)', { default: '127.0.0.1' }),
   RAPPORT_PORT: Type.Optional(
@@ -53,13 +57,22 @@ export const SettingsSchema = Type.Object({
   RAPPORT_ANALYTICS_RESPECT_CONSENT: text('on or off: leave out of analytics whoever denied it', {
     default: 'on',
   }),
-  RAPPORT_SMTP_URL: text('smtp:// or smtps:// mail relay; unset: no email channel (secret)'),
+  RAPPORT_SMTP_URL: url('smtp:// or smtps:// mail relay; unset: no email channel (secret)', [
+    'smtp',
+    'smtps',
+  ]),
   RAPPORT_EMAIL_FROM: text('the From of email, "Name <addr@example.org>" or an address', {
     default: 'Rapport <rapport@localhost>',
   }),
-  RAPPORT_PUBLIC_URL: text('http(s) URL people reach this server at (links in messages)'),
-  RAPPORT_SMS_WEBHOOK_URL: text('http(s) URL of the SMS provider; unset: no SMS channel (secret)'),
-  RAPPORT_PUSH_WEBHOOK_URL: text('http(s) URL of the push provider; unset: no push channel (secret)'),
+  RAPPORT_PUBLIC_URL: url('http(s) URL people reach this server at (links in messages)', ['http', 'https']),
+  RAPPORT_SMS_WEBHOOK_URL: url('http(s) URL of the SMS provider; unset: no SMS channel (secret)', [
+    'http',
+    'https',
+  ]),
+  RAPPORT_PUSH_WEBHOOK_URL: url('http(s) URL of the push provider; unset: no push channel (secret)', [
+    'http',
+    'https',
+  ]),
   RAPPORT_LOG_RETENTION: duration('7d, 24h, 90m, 30s, 0 or forever', '7d', { words: ['forever'] }),
   RAPPORT_LOG_COMPACTION_INTERVAL: duration('a duration, at least 1s', '10m', { atLeastMs: 1000 }),
   RAPPORT_BELIEFS_RETEST_INTERVAL: duration('a duration of at least 1s, or off', '1h', {
@@ -217,4 +230,31 @@ export function readDuration(
     throw durationError(label, `a duration of at least ${kind.atLeastMs / 1000}s${words}`, raw ?? '');
   }
   return ms;
+}
+
+/**
+ * A URL setting, checked against its schemes in the schema: undefined when unset (or blank),
+ * else the trimmed URL. The error names the setting (or `label`) and the schemes, never the
+ * value: `RAPPORT_SMTP_URL: must be a smtp:// or smtps:// URL`.
+ */
+export function readUrl(
+  name: SettingName,
+  raw: string | undefined,
+  label: string = name,
+): string | undefined {
+  const schema: TSchema & { 'x-url'?: { schemes: readonly string[] } } = SettingsSchema.properties[name];
+  const kind = schema['x-url'];
+  if (!kind) throw new Error(`${name} is not a URL setting`);
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const refuse = (message: string) =>
+    new RapportError('RAPPORT_CONFIG_INVALID', `${label}: ${message}`, { field: label });
+  let parsed: URL;
+  try {
+    parsed = new URL(raw.trim());
+  } catch {
+    throw refuse(`is not a valid URL; must be a ${kind.schemes.join(':// or ')}:// URL`);
+  }
+  if (!kind.schemes.includes(parsed.protocol.slice(0, -1)))
+    throw refuse(`must be a ${kind.schemes.join(':// or ')}:// URL`);
+  return raw.trim();
 }

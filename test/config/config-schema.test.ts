@@ -10,6 +10,7 @@ import {
   loadConfig,
   readDuration,
   readSetting,
+  readUrl,
   SETTING_NAMES,
   SettingsSchema,
 } from '../../src/config/index.ts';
@@ -119,6 +120,37 @@ describe('the settings schema', () => {
     );
     expect(() => readDuration('RAPPORT_LOG_RETENTION', 'x', '--log-retention')).toThrow(/^--log-retention: /);
     expect(() => readDuration('RAPPORT_PORT', '1s')).toThrow(/not a duration setting/);
+  });
+
+  it('reads URLs by their schemes in the schema, naming the setting and the schemes but never the value', () => {
+    expect(readUrl('RAPPORT_SMTP_URL', ' smtps://user:pw@mail.example.org:465 ')).toBe(
+      'smtps://user:pw@mail.example.org:465',
+    );
+    expect(readUrl('RAPPORT_PUBLIC_URL', '')).toBeUndefined();
+    expect(readUrl('RAPPORT_SMS_WEBHOOK_URL', undefined)).toBeUndefined();
+    const refused = (name: Parameters<typeof readUrl>[0], raw: string) => {
+      try {
+        readUrl(name, raw);
+      } catch (error) {
+        return error as Error & { code: string; details: unknown };
+      }
+      throw new Error(`${name}=${raw} was accepted`);
+    };
+    const wrongScheme = refused('RAPPORT_SMTP_URL', 'http://user:secret-pw@mail.example.org');
+    expect(wrongScheme.message).toBe('RAPPORT_SMTP_URL: must be a smtp:// or smtps:// URL');
+    expect(wrongScheme).toMatchObject({
+      code: 'RAPPORT_CONFIG_INVALID',
+      details: { field: 'RAPPORT_SMTP_URL' },
+    });
+    const notUrl = refused('RAPPORT_PUSH_WEBHOOK_URL', 'hooks.example.org/key-123');
+    expect(notUrl.message).toBe(
+      'RAPPORT_PUSH_WEBHOOK_URL: is not a valid URL; must be a http:// or https:// URL',
+    );
+    expect(notUrl.message).not.toContain('key-123');
+    expect(() => loadConfig({}, { RAPPORT_PUBLIC_URL: 'ftp://x.example.org' })).toThrow(
+      'RAPPORT_PUBLIC_URL: must be a http:// or https:// URL',
+    );
+    expect(() => readUrl('RAPPORT_PORT', 'http://x')).toThrow(/not a URL setting/);
   });
 
   it('reads numbers and choices, and leaves a blank or unset one to its default', () => {
