@@ -13,7 +13,7 @@ export default function Funnel() {
   const [chosen, setChosen] = useState<string>();
   const [cohortDraft, setCohortDraft] = useState('');
   const [cohort, setCohort] = useState('');
-  const id = chosen ?? (funnels.data?.funnels[0]?.id as string | undefined);
+  const id = chosen ?? funnels.data?.funnels[0]?.id;
   const current = funnels.data?.funnels.find((f) => f.id === id);
   const building = current !== undefined && current.status !== 'live';
   // A funnel just switched on is built from history in the background: ask again until it is
@@ -46,7 +46,7 @@ export default function Funnel() {
       id === 'lifecycle' ? ' It is the lifecycle funnel: segments on a stage will match nobody.' : '';
     if (
       !window.confirm(
-        `Delete the funnel “${String(current.name ?? id)}”? Its stages and every person’s stage history in it are removed.${primary}`,
+        `Delete the funnel “${current.name}”? Its stages and every person’s stage history in it are removed.${primary}`,
       )
     )
       return;
@@ -101,7 +101,7 @@ export default function Funnel() {
                 <select id="funnel-id" value={id} onChange={(e) => setChosen(e.target.value)}>
                   {funnels.data.funnels.map((f) => (
                     <option key={String(f.id)} value={String(f.id)}>
-                      {String(f.name ?? f.id)}
+                      {f.name}
                     </option>
                   ))}
                 </select>
@@ -167,7 +167,7 @@ export default function Funnel() {
                 <tbody>
                   {report.data.stages.map((s) => (
                     <tr key={s.id}>
-                      <td>{s.name ?? s.id}</td>
+                      <td>{s.name}</td>
                       <td className="num">{num(s.current)}</td>
                       <td className="num">{num(s.reached)}</td>
                       <td className="num">{pct(s.conversionFromPrevious)}</td>

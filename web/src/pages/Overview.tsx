@@ -20,7 +20,7 @@ async function loadFunnel(): Promise<FunnelReport | null> {
   const { funnels } = await api.funnels();
   const first = funnels[0];
   if (!first) return null;
-  return api.funnel(String(first.id));
+  return api.funnel(first.id);
 }
 
 export default function Overview() {

@@ -102,9 +102,7 @@ function Consent(props: { profileId: string }) {
   }
   if (consent.error) return <ErrorNote error={consent.error} />;
   if (!consent.data) return <Loading />;
-  const purposes = Object.entries(consent.data.consent) as Array<
-    [string, { state: string; allowed?: boolean }]
-  >;
+  const purposes = Object.entries(consent.data.consent);
   return (
     <form onSubmit={save}>
       {purposes.length === 0 ? (
@@ -180,9 +178,7 @@ async function membershipsOf(profileId: string) {
   const shown = segments.slice(0, 20);
   const answers = await Promise.all(shown.map((s) => api.why(s.id, profileId).catch(() => null)));
   return shown.map((segment, i) => {
-    const why = answers[i] as { member?: boolean; in?: boolean; isMember?: boolean } | null;
-    const member = why ? Boolean(why.member ?? why.in ?? why.isMember) : null;
-    return { segment, member };
+    return { segment, member: answers[i]?.member ?? null };
   });
 }
 
