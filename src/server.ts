@@ -41,13 +41,7 @@ import {
   ThreadedLogWriter,
   WriteKeyRateLimits,
 } from './ingest/index.ts';
-import {
-  LOYALTY_PROCESSOR,
-  LoyaltyStore,
-  loyaltyRoutes,
-  loyaltyRunMsFrom,
-  startLoyalty,
-} from './loyalty/index.ts';
+import { LoyaltyStore, loyaltyRoutes, loyaltyRunMsFrom, startLoyalty } from './loyalty/index.ts';
 import { lifecycleStageIds, nameRoutes } from './names/index.ts';
 import { peopleRoutes } from './people/index.ts';
 import { PersonaService, personaRoutes } from './personas/index.ts';
@@ -55,9 +49,9 @@ import type { InjectedFault } from './pipeline/faults.ts';
 import {
   DEFAULT_QUARANTINE_POLICY,
   everyProcessorPassed,
-  JOURNEYS_PROCESSOR,
   logRoutes,
   type Pipeline,
+  QuarantineReplays,
   quarantineRoutes,
   startPipeline,
   statusRoutes,
@@ -158,6 +152,11 @@ export async function createServer(
     },
     { error: (message) => app.log.error(message) },
   );
+  // The quarantine's replays: the journeys and loyalty runtimes register theirs; the worker's
+  // processors answer every other name.
+  const quarantineReplays = new QuarantineReplays((processor, id) =>
+    pipeline.replayQuarantined(processor, id),
+  );
   // Embedded: commits happen on a writer thread so their fsync does not stop this one.
   const logWriter =
     state.engine === 'sqlite'
@@ -219,6 +218,7 @@ export async function createServer(
     runLoops: config.processors,
     runEveryMs: loyaltyRunMsFrom(process.env),
     quarantine,
+    quarantineReplays,
     ...(options.faults ? { faults: options.faults } : {}),
     ...(options.clock ? { now: () => options.clock!.now() } : {}),
     onError: (error) => app.log.error(error instanceof Error ? error : { error }, 'loyalty failed'),
@@ -434,6 +434,7 @@ export async function createServer(
     onError: (error) => app.log.error(error instanceof Error ? error : { error }, 'conductor step failed'),
     onLogAppended: () => pipeline.wake(),
     quarantine,
+    quarantineReplays,
     ...(options.faults ? { faults: options.faults } : {}),
   });
   salesTasks = (leads) => conductor.service.createSalesTasks(leads);
@@ -452,12 +453,7 @@ export async function createServer(
   await app.register(quarantineRoutes, {
     quarantine: state.quarantine,
     credentials,
-    replay: (processor, id) =>
-      processor === JOURNEYS_PROCESSOR
-        ? conductor.replayQuarantined(id)
-        : processor === LOYALTY_PROCESSOR
-          ? loyaltyRuntime.replay(id)
-          : pipeline.replayQuarantined(processor, id),
+    replays: quarantineReplays,
   });
   await app.register(statsRoutes, {
     events: pipeline,

@@ -1,7 +1,7 @@
 // Loyalty in a server process: the service, the log processor in the shared guarded loop
 // (src/pipeline: offsets, quarantine, backoff) on a state connection of its own, and the
 // schedule of runs (expiry, badge announcements, tiers and traits). server.ts starts it and
-// hands it to the routes and to the quarantine's replay.
+// hands it to the routes; it registers its processor's replay with the quarantine's.
 import pRetry from 'p-retry';
 import { RapportError } from '../errors/index.ts';
 import type { IdentityConfig } from '../identity/index.ts';
@@ -12,7 +12,7 @@ import {
   PROFILES_PROCESSOR,
   type ProcessorLoop,
   type QuarantinePolicy,
-  type ReplayResult,
+  type QuarantineReplays,
   replayQuarantined,
   runGuardedStep,
   startProcessorLoop,
@@ -32,6 +32,8 @@ export interface LoyaltyRuntimeOptions extends Omit<LoyaltyDeps, 'catchUp' | 'st
   runEveryMs: number;
   pollMs?: number;
   quarantine?: QuarantinePolicy;
+  /** Where the loyalty processor registers the replay of what it set aside (the quarantine routes ask it). */
+  quarantineReplays?: QuarantineReplays;
   faults?: readonly InjectedFault[];
   /** How long a run waits out a busy database (CATCH_UP_PATIENCE_MS unless a test says). */
   catchUpPatienceMs?: number;
@@ -40,7 +42,6 @@ export interface LoyaltyRuntimeOptions extends Omit<LoyaltyDeps, 'catchUp' | 'st
 
 export interface LoyaltyRuntime {
   service: LoyaltyService;
-  replay(id: number): Promise<ReplayResult>;
   stop(): Promise<void>;
 }
 
@@ -126,9 +127,11 @@ export async function startLoyalty(options: LoyaltyRuntimeOptions): Promise<Loya
     });
     if (options.runEveryMs > 0) service.schedule(options.runEveryMs, options.onError);
   }
+  options.quarantineReplays?.register(LOYALTY_PROCESSOR, (id) =>
+    loop ? loop.replay(id) : replayQuarantined(processor, id),
+  );
   return {
     service,
-    replay: (id) => (loop ? loop.replay(id) : replayQuarantined(processor, id)),
     async stop() {
       service.stop();
       await loop?.stop();

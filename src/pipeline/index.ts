@@ -30,6 +30,7 @@ export {
   runGuardedStep,
   startProcessorLoop,
 } from './quarantine-loop.ts';
+export { QuarantineReplays, type Replay } from './quarantine-replays.ts';
 export { type QuarantineRouteOptions, quarantineRoutes } from './quarantine-routes.ts';
 export { JOURNEYS_PROCESSOR, LOG_READERS, logReaderOffsets } from './readers.ts';
 export type { PipelineStatus } from './rpc.ts';

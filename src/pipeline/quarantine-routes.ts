@@ -5,16 +5,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { CredentialCache } from '../auth/index.ts';
-import { errorSchema, Nullable, RapportError } from '../errors/index.ts';
+import { errorSchema, RapportError } from '../errors/index.ts';
 import type { QuarantineStore, StoredQuarantineEntry } from '../store/index.ts';
-import type { ReplayResult } from './quarantine-loop.ts';
+import type { QuarantineReplays } from './quarantine-replays.ts';
 import { QuarantinedEntrySchema, QuarantinePageSchema, QuarantineReplayedSchema } from './schema.ts';
 
 export interface QuarantineRouteOptions {
   quarantine: QuarantineStore;
   credentials: CredentialCache;
   /** Replays a quarantined message through the named processor, wherever it runs. */
-  replay(processor: string, id: number): Promise<ReplayResult>;
+  replays: Pick<QuarantineReplays, 'replay'>;
 }
 
 const security = [{ adminToken: [] }];
@@ -114,7 +114,7 @@ export const quarantineRoutes: FastifyPluginAsyncTypebox<QuarantineRouteOptions>
     async (request) => {
       const id = request.params.id;
       const entry = await find(id);
-      const result = await options.replay(entry.processor, id);
+      const result = await options.replays.replay(entry.processor, id);
       switch (result.outcome) {
         case 'replayed':
           return { outcome: 'replayed' as const, entry: result.entry };

@@ -14,7 +14,7 @@ import {
   type LoopHandle,
   type ProcessorLoop,
   type QuarantinePolicy,
-  type ReplayResult,
+  type QuarantineReplays,
   replayQuarantined,
   startLoop,
   startProcessorLoop,
@@ -61,6 +61,8 @@ export interface ConductorOptions {
   onLogAppended?(): void;
   /** Retries, isolation and the consecutive guard of the journeys processor (docs/quarantine.md). */
   quarantine?: QuarantinePolicy;
+  /** Where the journeys processor registers the replay of what it set aside (the quarantine routes ask it). */
+  quarantineReplays?: QuarantineReplays;
   /** Tests only (pipeline/faults.ts). */
   faults?: InjectedFault[];
 }
@@ -73,8 +75,6 @@ export interface Conductor {
   wake(): void;
   /** The journeys processor's offset. */
   offset(): Promise<number>;
-  /** Replays a message the journeys processor set aside (docs/quarantine.md). */
-  replayQuarantined(id: number): Promise<ReplayResult>;
   /** The profile export's part: the person's trips, messages (as rendered) and arbitration decisions. */
   exportOf(profileIds: string[]): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -208,13 +208,15 @@ export async function startConductor(options: ConductorOptions): Promise<Conduct
       startLoop(() => runOutboxStep(conductor, 100, leaseMs), loopOptions),
     );
   }
+  options.quarantineReplays?.register(JOURNEYS_PROCESSOR, (id) =>
+    journeysLoop ? journeysLoop.replay(id) : replayQuarantined(journeys, id),
+  );
   return {
     service: new JourneyService(conductor, wake),
     state: conductor,
     store,
     wake,
     offset: () => store.getOffset(JOURNEYS_PROCESSOR),
-    replayQuarantined: (id) => (journeysLoop ? journeysLoop.replay(id) : replayQuarantined(journeys, id)),
     exportOf: (profileIds) => conductorExport(store, profileIds),
     async stop() {
       await Promise.all(loops.map((loop) => loop.stop()));
