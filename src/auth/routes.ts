@@ -15,7 +15,7 @@ import type { AccessStore, AuditQuery } from '../store/index.ts';
 import { PERMISSION_MEANING, PERMISSIONS, ROLE_LABELS, ROLE_PERMISSIONS, ROLES } from './access.ts';
 import { noteAudit } from './audit.ts';
 import { type Actor, type Guard, SESSION_COOKIE } from './guard.ts';
-import { AuditEntry, RoleSchema, Session, User } from './schema.ts';
+import { AccessMatrixSchema, AuditEntry, RoleSchema, Session, User } from './schema.ts';
 import { SignInThrottle } from './throttle.ts';
 import { checkPassword, createUser, publicUser, SESSION_HOURS, setPassword, startSession } from './users.ts';
 
@@ -321,10 +321,15 @@ async function auditRoutes(api: Api, options: AccessRouteOptions): Promise<void>
         tags: ['access'],
         summary: 'The roles, what each permits, and the permission every route needs',
         security,
+        response: { 200: AccessMatrixSchema },
       },
     },
     async () => ({
-      roles: ROLES.map((role) => ({ role, label: ROLE_LABELS[role], permissions: ROLE_PERMISSIONS[role] })),
+      roles: ROLES.map((role) => ({
+        role,
+        label: ROLE_LABELS[role],
+        permissions: [...ROLE_PERMISSIONS[role]],
+      })),
       permissions: PERMISSIONS.map((permission) => ({ permission, meaning: PERMISSION_MEANING[permission] })),
       routes: options.guard.routes.filter((route) => route.url.startsWith('/api/')),
     }),

@@ -2,6 +2,7 @@
 // session, a user, an audit entry, write keys and admin tokens. The dashboard imports their types (web/src/api.ts).
 // Type comes from the type provider here, as it always did in the access routes.
 import { type Static, Type } from '@fastify/type-provider-typebox';
+import { PERMISSIONS } from './access.ts';
 
 export const RoleSchema = Type.Union([
   Type.Literal('owner'),
@@ -9,6 +10,29 @@ export const RoleSchema = Type.Union([
   Type.Literal('analyst'),
   Type.Literal('privacy'),
 ]);
+/** What a route needs (src/auth/access.ts). */
+export const PermissionSchema = Type.Union([
+  Type.Literal('public'),
+  Type.Literal('signed-in'),
+  Type.Literal('read'),
+  Type.Literal('marketing:write'),
+  Type.Literal('people:export'),
+  Type.Literal('privacy:write'),
+  Type.Literal('audit:read'),
+  Type.Literal('admin'),
+]);
+// Every permission of the access module is in the schema's union (a type error otherwise).
+const _samePermissions: readonly Static<typeof PermissionSchema>[] = PERMISSIONS;
+/** GET /api/access: the roles, what each permits, and the permission every /api/ route needs. */
+export const AccessMatrixSchema = Type.Object({
+  roles: Type.Array(
+    Type.Object({ role: RoleSchema, label: Type.String(), permissions: Type.Array(PermissionSchema) }),
+  ),
+  permissions: Type.Array(Type.Object({ permission: PermissionSchema, meaning: Type.String() })),
+  routes: Type.Array(
+    Type.Object({ method: Type.String(), url: Type.String(), access: Type.Optional(PermissionSchema) }),
+  ),
+});
 export const User = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -62,6 +86,7 @@ export const AdminTokenSchema = Type.Object({
 export const AdminTokenListSchema = Type.Array(AdminTokenSchema);
 export const NewAdminTokenSchema = Type.Object({ ...CredentialSchema.properties, role: RoleSchema, secret });
 
+export type AccessMatrix = Static<typeof AccessMatrixSchema>;
 export type Session = Static<typeof Session>;
 export type User = Static<typeof User>;
 export type AuditEntry = Static<typeof AuditEntry>;

@@ -1,9 +1,12 @@
 // GET /api/status: the ingest log's head and every processor's progress, read from the stores
 // (with PostgreSQL another process may be the one doing the work).
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { StateStore } from '../store/index.ts';
 import type { Pipeline } from './host.ts';
 import { LOG_READERS, logReaderOffsets } from './readers.ts';
+import { StatusSchema } from './status-schema.ts';
 
 export interface StatusRouteOptions {
   state: StateStore;
@@ -14,11 +17,16 @@ export async function statusRoutes(app: FastifyInstance, options: StatusRouteOpt
   const { state, pipeline } = options;
   const security = [{ adminToken: [] }];
 
-  app.get(
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
     '/api/status',
     {
       config: { access: 'read' },
-      schema: { tags: ['operations'], summary: 'Ingest log head and each processor’s progress', security },
+      schema: {
+        tags: ['operations'],
+        summary: 'Ingest log head and each processor’s progress',
+        security,
+        response: { 200: StatusSchema },
+      },
     },
     async () => {
       // Read from the stores, not this process's worker: with PostgreSQL another process may

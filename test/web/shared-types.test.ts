@@ -17,7 +17,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = join(ROOT, 'web/dist/assets');
 /** Shapes written by hand in the API clients today; it may fall, never rise. */
-const HAND_WRITTEN_CEILING = 3;
+const HAND_WRITTEN_CEILING = 0;
 
 function filesUnder(dir: string, pattern: RegExp): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })

@@ -6,6 +6,7 @@
 // The answers' types come from the server's schema files (types only: nothing of the server
 // reaches the bundle); test/web/shared-types.test.ts keeps them from being copied here again.
 import type {
+  AccessMatrix,
   AdminToken,
   AuditEntry,
   Credential,
@@ -23,7 +24,10 @@ import type {
   ConsentPurposes,
   Task,
 } from '../../src/channels/schema.ts';
-import type { ArbitrationPolicyDocument } from '../../src/conductor/arbitration/policy.ts';
+import type {
+  ArbitrationPolicyDocument,
+  ArbitrationPolicyView,
+} from '../../src/conductor/arbitration/policy.ts';
 import type {
   JourneyDefinition,
   Step as JourneyStep,
@@ -52,6 +56,7 @@ import type {
 } from '../../src/experiments/results-schema.ts';
 import type { Names, SeenName } from '../../src/names/schema.ts';
 import type { PathNode, Paths } from '../../src/paths/schema.ts';
+import type { Status } from '../../src/pipeline/status-schema.ts';
 import type { Offer, Placements } from '../../src/placements/schema.ts';
 import type {
   ConsentAccepted,
@@ -103,9 +108,11 @@ import type {
 } from '../../src/value/schema.ts';
 
 export type {
+  AccessMatrix,
   AdminToken,
   ApiErrorBody,
   ArbitrationPolicyDocument,
+  ArbitrationPolicyView,
   AuditEntry,
   BanditHistory,
   BanditView,
@@ -310,23 +317,6 @@ export async function downloadPosted(path: string, body: unknown, filename: stri
 
 // ---- Shapes (from the OpenAPI document at /api/openapi.json) ----
 
-export interface Status {
-  logHead: number;
-  processors?: Record<string, { offset: number; lag: number }>;
-  lastError?: string | null;
-  profiles: number;
-  deadLetters: number;
-  [key: string]: unknown;
-}
-
-export interface ArbitrationPolicyView {
-  policy: ArbitrationPolicyDocument;
-  source: 'file' | 'stored' | 'default';
-  origin: string | null;
-  updatedAt: string | null;
-  editable: boolean;
-}
-
 // ---- Calls ----
 
 /** An email the sandbox kept instead of sending (docs/channels.md, "The email sandbox"). */
@@ -510,11 +500,6 @@ export const api = {
 };
 
 // ---- People and roles (docs/access.md) ----
-
-export interface AccessMatrix {
-  roles: Array<{ role: string; label: string; permissions: string[] }>;
-  permissions: Array<{ permission: string; meaning: string }>;
-}
 
 export const access = {
   /** The session the cookie (or the token given) stands for; 401 when there is none. */

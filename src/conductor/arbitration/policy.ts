@@ -33,6 +33,18 @@ export const ArbitrationPolicySchema = Type.Object(
 );
 export type ArbitrationPolicyDocument = Static<typeof ArbitrationPolicySchema>;
 
+/** GET and PUT /api/arbitration-policy: the policy in force, and where it comes from. */
+export const ArbitrationPolicyViewSchema = Type.Object({
+  policy: ArbitrationPolicySchema,
+  source: Type.Union([Type.Literal('file'), Type.Literal('stored'), Type.Literal('default')], {
+    description: 'file: RAPPORT_ARBITRATION_POLICY (read-only here); stored: saved here; default: never set',
+  }),
+  origin: Type.Union([Type.String(), Type.Null()], { description: 'with file: which file or option' }),
+  updatedAt: Type.Union([Type.String(), Type.Null()]),
+  editable: Type.Boolean(),
+});
+export type ArbitrationPolicyView = Static<typeof ArbitrationPolicyViewSchema>;
+
 export type PolicyValidation =
   | { ok: true; policy: ArbitrationPolicy }
   | { ok: false; issues: Array<{ field: string; message: string }> };

@@ -4,7 +4,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { CredentialCache } from '../../auth/index.ts';
 import { errorSchema } from '../../errors/index.ts';
-import { ArbitrationPolicySchema } from '../arbitration/policy.ts';
+import { ArbitrationPolicySchema, ArbitrationPolicyViewSchema } from '../arbitration/policy.ts';
 import { type ArbitrationPolicyStore, type CurrentPolicy, policyDocument } from './policy-store.ts';
 
 export interface ArbitrationPolicyRouteOptions {
@@ -16,22 +16,6 @@ export interface ArbitrationPolicyRouteOptions {
 }
 
 const security = [{ adminToken: [] }];
-
-const currentPolicySchema = {
-  type: 'object',
-  properties: {
-    policy: ArbitrationPolicySchema,
-    source: {
-      type: 'string',
-      enum: ['file', 'stored', 'default'],
-      description:
-        'file: RAPPORT_ARBITRATION_POLICY (read-only here); stored: saved here; default: never set',
-    },
-    origin: { type: ['string', 'null'] },
-    updatedAt: { type: ['string', 'null'] },
-    editable: { type: 'boolean' },
-  },
-} as const;
 
 function view(current: CurrentPolicy) {
   return { ...current, policy: policyDocument(current.policy) };
@@ -51,7 +35,7 @@ export async function arbitrationPolicyRoutes(
         tags: ['settings'],
         summary: 'Fatigue caps, quiet hours and the default time zone arbitration uses now',
         security,
-        response: { 200: currentPolicySchema },
+        response: { 200: ArbitrationPolicyViewSchema },
       },
     },
     async () => view(await policies.current()),
@@ -68,7 +52,7 @@ export async function arbitrationPolicyRoutes(
           'The same document as the RAPPORT_ARBITRATION_POLICY file. 400 names each bad field; 409 when that variable is set (the file wins).',
         security,
         body: ArbitrationPolicySchema,
-        response: { 200: currentPolicySchema, '4xx': errorSchema },
+        response: { 200: ArbitrationPolicyViewSchema, '4xx': errorSchema },
       },
       // The body schema is for the OpenAPI document: validatePolicy checks it, exactly as it
       // checks the file (Fastify's validator would coerce "2" to 2 and drop unknown fields).
