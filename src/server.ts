@@ -137,6 +137,7 @@ export async function createServer(
   });
   const quarantine = { ...DEFAULT_QUARANTINE_POLICY, maxConsecutive: config.quarantineMaxConsecutive };
   const pipeline = await startPipeline(
+    new URL('./pipeline-worker-entry.mjs', import.meta.url),
     {
       location,
       identity: config.identity,

@@ -27,8 +27,16 @@ export interface PipelineLogger {
   error(message: string): void;
 }
 
-export async function startPipeline(data: PipelineWorkerData, logger: PipelineLogger): Promise<Pipeline> {
-  const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: data });
+/**
+ * `entry` is the worker thread's script: src/pipeline-worker-entry.mjs, named by the composition
+ * root because it runs a capability (segments) that sits above the pipeline.
+ */
+export async function startPipeline(
+  entry: URL,
+  data: PipelineWorkerData,
+  logger: PipelineLogger,
+): Promise<Pipeline> {
+  const worker = new Worker(entry, { workerData: data });
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   const waiters = new Set<() => void>();
   let status: PipelineStatus = { profilesOffset: 0, warehouseOffset: 0, lastError: null };

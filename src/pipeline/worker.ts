@@ -1,10 +1,11 @@
 // The pipeline worker thread: runs the profiles and warehouse processors over the ingest
-// log, each from its own offset, compacts the log behind every reader (compaction.ts), and
-// answers event queries for the HTTP thread.
+// log, each from its own offset, the realtime (segments) processor its entry hands in,
+// compacts the log behind every reader (compaction.ts), and answers event queries for the
+// HTTP thread. The entry (src/pipeline-worker.ts) is a composition root like server.ts: it
+// names the segments capability, which sits above the pipeline.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IdentityConfig } from '../identity/index.ts';
-import { segmentsProcessor } from '../segments/index.ts';
-import type { EventReader } from '../store/index.ts';
+import type { EventReader, SegmentStore, StateStore } from '../store/index.ts';
 import {
   type EventStore,
   openEventStore,
@@ -54,10 +55,24 @@ export interface PipelineWorkerData {
   faults?: InjectedFault[];
 }
 
+/** What the realtime processor is given: the worker's connections and the shared slices. */
+export interface RealtimeStepContext {
+  state: StateStore;
+  events: EventStore;
+  store: SegmentStore;
+  identity: IdentityConfig;
+  batchSize: number;
+  now: () => Date;
+  slices?: SliceCache;
+  consentPurposes?: string[];
+  faults?: InjectedFault[];
+}
+
+export type RealtimeProcessor = (context: RealtimeStepContext) => QuarantinableProcessor;
+
 const port = parentPort;
-if (!port) throw new Error('pipeline worker must run in a worker thread');
 const data = workerData as PipelineWorkerData;
-const send = (message: FromWorker) => port.postMessage(message);
+const send = (message: FromWorker) => port?.postMessage(message);
 let lastError: string | null = null;
 let lastCompaction: CompactionReport | undefined;
 
@@ -75,7 +90,7 @@ async function answer(events: EventStore, message: Extract<ToWorker, { kind: 'qu
   }
 }
 
-async function main(): Promise<void> {
+async function main(realtime: RealtimeProcessor): Promise<void> {
   // Separate state connections: the profiles step holds a write transaction across awaits,
   // and the warehouse must not read its uncommitted identities.
   const profilesState = await openStateStore(data.location);
@@ -176,14 +191,14 @@ async function main(): Promise<void> {
     [WAREHOUSE_PROCESSOR, warehouseProcessor(warehouseState, events, options)],
   ]);
   if (segmentStore) {
-    const context = {
+    const context: RealtimeStepContext = {
       state: segmentsState,
       events,
       store: segmentStore,
       ...options,
       now: clockFrom(data.clock),
     };
-    processors.set(SEGMENTS_PROCESSOR, segmentsProcessor(context));
+    processors.set(SEGMENTS_PROCESSOR, realtime(context));
   }
   const loops = new Map<string, ProcessorLoop>();
   if (data.runProcessors) {
@@ -278,6 +293,10 @@ async function main(): Promise<void> {
   await reportStatus();
 }
 
-main().catch((error) => send({ kind: 'fatal', error: describe(error) }));
+/** Runs this worker thread with the realtime processor its entry names. */
+export function runPipelineWorker(realtime: RealtimeProcessor): void {
+  if (!port) throw new Error('pipeline worker must run in a worker thread');
+  main(realtime).catch((error) => send({ kind: 'fatal', error: describe(error) }));
+}
 
 export type { EventReader };
