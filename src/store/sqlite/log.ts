@@ -1,3 +1,4 @@
+import { batchesOf, recordsOf, type StoredBatch, withoutMessages } from '../log-batches.ts';
 import type {
   AppendResult,
   DeadLetter,
@@ -23,59 +24,21 @@ interface BatchRow {
   body: string | Buffer | null;
 }
 
-/** A batch row's messages: their ids (null where removed) and JSON (null where removed or not fetched). */
-function messagesOf(row: BatchRow): { ids: Array<string | null>; bodies: Array<string | null> | null } {
-  const ids = JSON.parse(row.message_ids) as Array<string | null>;
-  if (row.body === null) return { ids, bodies: null };
-  // A batch of one holds its message as it is (it may contain a newline); a longer one, one per line.
-  if (typeof row.body !== 'string') return { ids, bodies: bodyLines(row.body, row.span) };
-  const bodies: Array<string | null> = row.span === 1 ? [row.body] : row.body.split('\n');
-  return { ids, bodies };
+/** A row as the shared batch functions read it (log-batches.ts). */
+function storedBatch(row: BatchRow): StoredBatch {
+  return {
+    lastSeq: row.last_seq,
+    span: row.span,
+    live: row.live,
+    source: row.source,
+    receivedAt: row.received_at,
+    messageIds: row.message_ids,
+    body: row.body,
+  };
 }
 
-/**
- * The body's lines, each decoded on its own. One non-ASCII character (a page title's dash)
- * makes a whole decoded body a two-byte string, ten times slower to decode and slower to
- * JSON.parse in every line split from it; decoded line by line, only the lines that hold one
- * pay that (docs/performance.md, "Ingest": 12.7 → 7.0 µs a message to read and parse). A
- * newline byte never occurs inside a multi-byte UTF-8 character, so the split is exact.
- */
-function bodyLines(body: Buffer, span: number): string[] {
-  if (span === 1) return [body.toString('utf8')];
-  const lines: string[] = [];
-  let start = 0;
-  for (let end = body.indexOf(10, start); end !== -1; end = body.indexOf(10, start)) {
-    lines.push(body.toString('utf8', start, end));
-    start = end + 1;
-  }
-  lines.push(body.toString('utf8', start));
-  return lines;
-}
-
-/**
- * Splits entries into batch rows: consecutive entries of one request (same source and
- * receivedAt) share a row. An entry whose JSON holds a newline (JSON.stringify never writes
- * one, but a caller may) gets a row of its own, so the one-per-line body stays unambiguous.
- */
-function batchesOf(entries: LogEntry[]): LogEntry[][] {
-  const batches: LogEntry[][] = [];
-  let current: LogEntry[] = [];
-  for (const entry of entries) {
-    const head = current[0];
-    const joins =
-      head !== undefined &&
-      head.source === entry.source &&
-      head.receivedAt === entry.receivedAt &&
-      !entry.json.includes('\n') &&
-      !(current.length === 1 && head.json.includes('\n'));
-    if (!joins && current.length > 0) {
-      batches.push(current);
-      current = [];
-    }
-    current.push(entry);
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+function* storedBatches(rows: IterableIterator<BatchRow>): Generator<StoredBatch> {
+  for (const row of rows) yield storedBatch(row);
 }
 
 interface DeadLetterRow {
@@ -240,35 +203,14 @@ export class SqliteIngestLog implements IngestLogStore {
     return this.collect(rows, afterSeq, limit, (json) => json.includes(needle));
   }
 
+  /** Stops the statement's iteration as soon as `limit` records are read (recordsOf returns). */
   private collect(
     rows: IterableIterator<BatchRow>,
     afterSeq: number,
     limit: number,
-    keep: (json: string) => boolean = () => true,
+    keep?: (json: string) => boolean,
   ): SparseLogRecord[] {
-    const records: SparseLogRecord[] = [];
-    if (limit <= 0) return records;
-    for (const row of rows) {
-      const { ids, bodies } = messagesOf(row);
-      const first = row.last_seq - row.span + 1;
-      for (let index = Math.max(0, afterSeq + 1 - first); index < ids.length; index++) {
-        const messageId = ids[index];
-        if (messageId === null || messageId === undefined) continue;
-        const json = bodies?.[index] ?? null;
-        records.push({
-          seq: first + index,
-          messageId,
-          source: row.source,
-          receivedAt: row.received_at,
-          json: json !== null && keep(json) ? json : null,
-        });
-        if (records.length >= limit) {
-          rows.return?.();
-          return records;
-        }
-      }
-    }
-    return records;
+    return recordsOf(storedBatches(rows), afterSeq, limit, keep);
   }
 
   async headSeq(): Promise<number> {
@@ -344,24 +286,14 @@ export class SqliteIngestLog implements IngestLogStore {
    * row, the others keep their seqs. Returns how many messages went.
    */
   private removeFromBatch(row: BatchRow, removes: (seq: number) => boolean): number {
-    const { ids, bodies } = messagesOf(row);
-    const first = row.last_seq - row.span + 1;
-    let removed = 0;
-    ids.forEach((id, index) => {
-      if (id === null || !removes(first + index)) return;
-      ids[index] = null;
-      if (bodies) bodies[index] = '';
-      removed += 1;
-    });
-    if (removed === 0) return 0;
-    if (row.live - removed <= 0) {
-      this.db.prepare('DELETE FROM log_batches WHERE last_seq = ?').run(row.last_seq);
-    } else {
+    const { removed, rest } = withoutMessages(storedBatch(row), removes);
+    if (removed.length === 0) return 0;
+    if (rest === null) this.db.prepare('DELETE FROM log_batches WHERE last_seq = ?').run(row.last_seq);
+    else
       this.db
         .prepare('UPDATE log_batches SET live = ?, message_ids = ?, body = ? WHERE last_seq = ?')
-        .run(row.live - removed, JSON.stringify(ids), (bodies ?? []).join('\n'), row.last_seq);
-    }
-    return removed;
+        .run(rest.live, rest.messageIds, rest.body, row.last_seq);
+    return removed.length;
   }
 
   async deleteDeadLetters(ids: number[]): Promise<number> {
