@@ -41,7 +41,7 @@ import {
   ThreadedLogWriter,
   WriteKeyRateLimits,
 } from './ingest/index.ts';
-import { LoyaltyStore, loyaltyRoutes, loyaltyRunMsFrom, startLoyalty } from './loyalty/index.ts';
+import { LoyaltyStore, loyaltyRoutes, startLoyalty } from './loyalty/index.ts';
 import { lifecycleStageIds, nameRoutes } from './names/index.ts';
 import { peopleRoutes } from './people/index.ts';
 import { PersonaService, personaRoutes } from './personas/index.ts';
@@ -81,7 +81,7 @@ import {
 import { SurveyService, SurveyStore, surveyRoutes } from './surveys/index.ts';
 import { TemplateService, templateRoutes } from './templates/index.ts';
 import { transferRoutes } from './transfer/index.ts';
-import { refreshHoursFrom, valueRoutes } from './value/index.ts';
+import { valueRoutes } from './value/index.ts';
 import { serveDashboard } from './web/index.ts';
 
 export interface RapportServer {
@@ -217,7 +217,7 @@ export async function createServer(
     identity: config.identity,
     append: (entries) => ingestLog.append(entries),
     runLoops: config.processors,
-    runEveryMs: loyaltyRunMsFrom(process.env),
+    runEveryMs: config.loyaltyRunMs,
     quarantine,
     quarantineReplays,
     ...(options.faults ? { faults: options.faults } : {}),
@@ -380,7 +380,7 @@ export async function createServer(
     state: computedWriter,
     events: pipeline,
     credentials,
-    refreshHours: refreshHoursFrom(process.env),
+    refreshHours: config.valueRefreshHours,
     onLeadActions: async (actions) => salesTasks?.(actions),
     erasures: erasure,
   });

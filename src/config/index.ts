@@ -59,6 +59,10 @@ export interface RapportConfig {
    * (docs/quarantine.md); 0 sets nothing aside (a failing entry stops its processor).
    */
   quarantineMaxConsecutive: number;
+  /** How often the loyalty programme's run goes (ms). */
+  loyaltyRunMs: number;
+  /** How often the value models refresh their scores (hours); 0: only on demand. */
+  valueRefreshHours: number;
   /** Origins allowed to call the admin API from a browser (CORS); empty: none but this server's own. */
   adminCorsOrigins: string[];
   /**
@@ -307,6 +311,8 @@ export function loadConfig(input: ConfigInput = {}, env: NodeJS.ProcessEnv = pro
         'RAPPORT_QUARANTINE_MAX_CONSECUTIVE',
         input.quarantineMaxConsecutive ?? env.RAPPORT_QUARANTINE_MAX_CONSECUTIVE,
       ) ?? DEFAULT_QUARANTINE_MAX_CONSECUTIVE,
+    loyaltyRunMs: (readSetting('RAPPORT_LOYALTY_RUN_SECONDS', env.RAPPORT_LOYALTY_RUN_SECONDS) ?? 60) * 1000,
+    valueRefreshHours: readSetting('RAPPORT_VALUE_REFRESH_HOURS', env.RAPPORT_VALUE_REFRESH_HOURS) ?? 24,
     rateLimit: parseRateLimit(
       input.rateLimit ?? env.RAPPORT_RATE_LIMIT,
       input.rateLimitBurst ?? env.RAPPORT_RATE_LIMIT_BURST,

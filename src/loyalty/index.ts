@@ -32,7 +32,6 @@ export {
   LOYALTY_SOURCE,
   type LoyaltyDeps,
   LoyaltyService,
-  loyaltyRunMsFrom,
   type PersonLoyalty,
   type RunSummary,
   TIER_EVENT,

@@ -31,9 +31,6 @@ import type { LedgerEntry, LoyaltyStore, NewEntry } from './store.ts';
 export const LOYALTY_SOURCE = 'rapport:loyalty';
 
 /** RAPPORT_LOYALTY_RUN_SECONDS: seconds between runs (default 60); 0 turns the schedule off. */
-export function loyaltyRunMsFrom(env: NodeJS.ProcessEnv): number {
-  return (readSetting('RAPPORT_LOYALTY_RUN_SECONDS', env.RAPPORT_LOYALTY_RUN_SECONDS) ?? 60) * 1000;
-}
 export const TIER_EVENT = 'Loyalty Tier Changed';
 export const BADGE_EVENT = 'Badge Awarded';
 export const REFERRAL_OPENED_EVENT = 'Referral Link Opened';

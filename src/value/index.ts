@@ -71,7 +71,7 @@ export {
 } from './refresh.ts';
 export { type RenewalCalendar, renewalCalendar } from './renewals.ts';
 export { type ValueRouteOptions, valueRoutes } from './routes.ts';
-export { refreshHoursFrom, ValueService } from './service.ts';
+export { ValueService } from './service.ts';
 export {
   type SimulatedCustomer,
   type SimulationOptions,

@@ -28,10 +28,6 @@ import type { ValueValidation } from './validation.ts';
 import type { ValueScore } from './value-model.ts';
 
 /** RAPPORT_VALUE_REFRESH_HOURS: hours between scheduled refreshes; 0 turns the schedule off. */
-export function refreshHoursFrom(env: NodeJS.ProcessEnv): number {
-  return readSetting('RAPPORT_VALUE_REFRESH_HOURS', env.RAPPORT_VALUE_REFRESH_HOURS) ?? 24;
-}
-
 export interface RankedCustomer extends Pick<ValueScore, 'profileId' | 'score' | 'rank' | 'explanation'> {
   clv: number | null;
   churnRisk: number | null;

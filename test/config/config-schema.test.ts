@@ -14,9 +14,7 @@ import {
   SETTING_NAMES,
   SettingsSchema,
 } from '../../src/config/index.ts';
-import { loyaltyRunMsFrom } from '../../src/loyalty/index.ts';
 import { DEFAULT_QUARANTINE_POLICY } from '../../src/pipeline/quarantine.ts';
-import { refreshHoursFrom } from '../../src/value/index.ts';
 
 const DOCS = join(dirname(fileURLToPath(import.meta.url)), '../../docs/configuration.md');
 
@@ -163,18 +161,18 @@ describe('the settings schema', () => {
     expect(() => readSetting('RAPPORT_PORT', 'x', '--port')).toThrow(/^--port: must be a whole number/);
   });
 
-  it('the settings read outside loadConfig go through it too', () => {
-    expect(() => refreshHoursFrom({ RAPPORT_VALUE_REFRESH_HOURS: '9000' })).toThrow(
+  it("the capabilities' settings are read by loadConfig, and the one read outside it goes through readSetting too", () => {
+    expect(() => loadConfig({}, { RAPPORT_VALUE_REFRESH_HOURS: '9000' })).toThrow(
       'RAPPORT_VALUE_REFRESH_HOURS: must be a number from 0 to 8784 (got "9000")',
     );
-    expect(() => loyaltyRunMsFrom({ RAPPORT_LOYALTY_RUN_SECONDS: 'often' })).toThrow(
+    expect(() => loadConfig({}, { RAPPORT_LOYALTY_RUN_SECONDS: 'often' })).toThrow(
       /RAPPORT_LOYALTY_RUN_SECONDS: must be/,
     );
     expect(() => outboxLeaseFromEnvironment({ RAPPORT_OUTBOX_LEASE_MS: '10' })).toThrow(
       /RAPPORT_OUTBOX_LEASE_MS: must be/,
     );
-    expect(refreshHoursFrom({})).toBe(24);
-    expect(loyaltyRunMsFrom({ RAPPORT_LOYALTY_RUN_SECONDS: '2' })).toBe(2000);
+    expect(loadConfig({}, {}).valueRefreshHours).toBe(24);
+    expect(loadConfig({}, { RAPPORT_LOYALTY_RUN_SECONDS: '2' }).loyaltyRunMs).toBe(2000);
     expect(outboxLeaseFromEnvironment({ RAPPORT_OUTBOX_LEASE_MS: '3000' })).toBe(3000);
   });
 
@@ -201,8 +199,8 @@ describe('the settings schema', () => {
     expect(config.ingestMaxBytes).toBe(defaults.RAPPORT_INGEST_MAX_MB * 1024 * 1024);
     expect(config.rateLimit).toBeUndefined();
     expect(defaults.RAPPORT_RATE_LIMIT).toBe(0);
-    expect(loyaltyRunMsFrom({})).toBe(defaults.RAPPORT_LOYALTY_RUN_SECONDS * 1000);
-    expect(refreshHoursFrom({})).toBe(defaults.RAPPORT_VALUE_REFRESH_HOURS);
+    expect(config.loyaltyRunMs).toBe(defaults.RAPPORT_LOYALTY_RUN_SECONDS * 1000);
+    expect(config.valueRefreshHours).toBe(defaults.RAPPORT_VALUE_REFRESH_HOURS);
     expect(outboxLeaseFromEnvironment({})).toBe(defaults.RAPPORT_OUTBOX_LEASE_MS);
   });
 
