@@ -10,7 +10,6 @@
 //     can trigger on
 // Traits and events go through the log, like every other change to a person.
 import { randomBytes } from 'node:crypto';
-import { readSetting } from '../config/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { LogEntry, StateStore } from '../store/index.ts';
 import {

@@ -5,7 +5,6 @@
 // The value page's distribution and scatter are counted in SQL over those computed properties
 // once per refresh and saved as reports in the state store, with the model check: those three
 // read one stored answer (milliseconds at 1M profiles) and answer after a restart.
-import { readSetting } from '../config/index.ts';
 import { RapportError } from '../errors/index.ts';
 import type { NumericPropertyPair, NumericPropertySummary, StateStore } from '../store/index.ts';
 import { allocateBudget, type BudgetPlan } from './budget.ts';
