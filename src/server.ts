@@ -43,6 +43,7 @@ import {
 } from './ingest/index.ts';
 import { LoyaltyStore, loyaltyRoutes, startLoyalty } from './loyalty/index.ts';
 import { lifecycleStageIds, nameRoutes } from './names/index.ts';
+import { pathRoutes } from './paths/index.ts';
 import { peopleRoutes } from './people/index.ts';
 import { PersonaService, personaRoutes } from './personas/index.ts';
 import type { InjectedFault } from './pipeline/faults.ts';
@@ -373,6 +374,14 @@ export async function createServer(
     location,
     store: segments,
     clock: options.clock,
+  });
+  // Paths read the warehouse with the segment store's merge map and a segment's members as filter.
+  await app.register(pathRoutes, {
+    events: pipeline,
+    engine: location.databaseUrl ? 'postgres' : 'duckdb',
+    profileMap: () => segments.profileMap(),
+    segmentMembers: (id) => explorerSegments.allMembers(id),
+    now: () => (options.clock ? options.clock.now() : new Date()),
   });
   // The conductor starts below, after the routes; a refresh can only run once the server listens.
   let salesTasks: ((leads: SalesLead[]) => Promise<number>) | undefined;

@@ -2,5 +2,5 @@
 // The SQL (query.ts) counts in the warehouse; assemble.ts is pure; routes.ts is the API.
 export { assemblePaths, OTHER, type PathLink, type PathNode, type PathsGraph } from './assemble.ts';
 export { NOT_TOUCHPOINTS, type PathsQueryInput, pathsQuery } from './query.ts';
-export { addPathRoutes, type PathRouteOptions } from './routes.ts';
+export { type PathRouteOptions, pathRoutes } from './routes.ts';
 export { MAX_STEPS, MAX_TOP, Paths, PathsQuery } from './schema.ts';

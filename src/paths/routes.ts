@@ -1,8 +1,7 @@
 // GET /api/paths (docs/paths.md): the most common paths between touchpoints, counted in the
-// warehouse. Added to the segments plugin's scope (segments/live/routes.ts), which holds the
-// admin-token check and the segment store: the merge map and a segment's members come from it.
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+// warehouse. The merge map and a segment's members come from the segments capability, which
+// the server hands in.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorSchema } from '../errors/index.ts';
 import { resolveRange } from '../stats/range.ts';
 import type { EventReader } from '../store/index.ts';
@@ -20,8 +19,8 @@ export interface PathRouteOptions {
   now(): Date;
 }
 
-export function addPathRoutes(app: FastifyInstance, options: PathRouteOptions): void {
-  app.withTypeProvider<TypeBoxTypeProvider>().get(
+export const pathRoutes: FastifyPluginAsyncTypebox<PathRouteOptions> = async (app, options) => {
+  app.get(
     '/api/paths',
     {
       config: { access: 'read' },
@@ -60,4 +59,4 @@ export function addPathRoutes(app: FastifyInstance, options: PathRouteOptions): 
       };
     },
   );
-}
+};

@@ -4,7 +4,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { CredentialCache } from '../../auth/index.ts';
 import { errorSchema } from '../../errors/index.ts';
-import { addPathRoutes } from '../../paths/index.ts';
 import type { EventReader, SegmentStore, StateStore, StorageLocation } from '../../store/index.ts';
 import {
   FunnelBody,
@@ -53,15 +52,6 @@ export const segmentRoutes: FastifyPluginAsyncTypebox<SegmentRouteOptions> = asy
     events: options.pipeline,
     engine: options.location.databaseUrl ? 'postgres' : 'duckdb',
     wake: () => options.pipeline.wake(),
-    now,
-  });
-
-  // Paths read the warehouse with this store's merge map and a segment's members as filter.
-  addPathRoutes(app, {
-    events: options.pipeline,
-    engine: options.location.databaseUrl ? 'postgres' : 'duckdb',
-    profileMap: () => store.profileMap(),
-    segmentMembers: (id) => service.allMembers(id),
     now,
   });
 
