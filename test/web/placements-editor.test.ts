@@ -139,9 +139,11 @@ describe.skipIf(reason !== null)('the placements editor in headless chromium', (
     const form = page.getByRole('form', { name: 'New placement' });
     await form.getByLabel(/^New placement/).fill('box-tape');
     await form.getByRole('button', { name: 'Add placement' }).click();
+    // The refusal names each problem as an item of its own (the server's sentence issues).
     await form
       .getByRole('alert')
-      .getByText(/used twice/)
+      .getByRole('listitem')
+      .getByText('placement id box-tape is used twice', { exact: true })
       .waitFor();
     expect(await definitions()).toEqual(before);
   }, 120_000);
