@@ -13,6 +13,15 @@ import {
   ExperimentResultsSchema,
   ProgrammeLiftSchema,
 } from './results-schema.ts';
+import {
+  AssignAnswer,
+  AssignBody,
+  BanditQuery,
+  ExperimentBody,
+  ExperimentIdParams,
+  PlacementParams,
+  ProgrammeLiftQuery,
+} from './schema.ts';
 import type { ExperimentService } from './service.ts';
 import {
   CompareRequestSchema,
@@ -26,9 +35,6 @@ export interface ExperimentRouteOptions {
   /** Absent: only compare (which needs no storage) is served. */
   experiments?: ExperimentService;
 }
-
-const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
-const ExperimentBody = Type.Object({ id: Type.String() }, { additionalProperties: true });
 
 async function requireWriteKey(request: FastifyRequest, credentials: CredentialCache): Promise<void> {
   const secret = secretFromAuthorization(request.headers.authorization);
@@ -87,7 +93,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
         tags,
         summary: 'Create or replace an experiment',
         security,
-        params: IdParams,
+        params: ExperimentIdParams,
         body: ExperimentBody,
         response: { 200: ExperimentSchema, '4xx': errorSchema },
       },
@@ -109,7 +115,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
         tags,
         summary: 'One experiment',
         security,
-        params: IdParams,
+        params: ExperimentIdParams,
         response: { 200: ExperimentSchema, '4xx': errorSchema },
       },
     },
@@ -123,7 +129,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
         tags,
         summary: 'Delete an experiment (its exposure events stay in the log)',
         security,
-        params: IdParams,
+        params: ExperimentIdParams,
       },
     },
     async (request, reply) => {
@@ -140,12 +146,8 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
         summary:
           "Thompson sampling over a placement's offers: each offer's chance to be best and the exploration share",
         security,
-        params: Type.Object({ placement: Type.String({ minLength: 1, maxLength: 200 }) }),
-        querystring: Type.Object({
-          from: Type.Optional(Type.String()),
-          to: Type.Optional(Type.String()),
-          days: Type.Optional(Type.Integer()),
-        }),
+        params: PlacementParams,
+        querystring: BanditQuery,
         response: { 200: BanditSchema, '4xx': errorSchema },
       },
     },
@@ -160,12 +162,8 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
         summary:
           "Day by day: each offer's share of a placement's impressions, and its chance to be best from the data up to that day",
         security,
-        params: Type.Object({ placement: Type.String({ minLength: 1, maxLength: 200 }) }),
-        querystring: Type.Object({
-          from: Type.Optional(Type.String()),
-          to: Type.Optional(Type.String()),
-          days: Type.Optional(Type.Integer()),
-        }),
+        params: PlacementParams,
+        querystring: BanditQuery,
         response: { 200: BanditHistorySchema, '4xx': errorSchema },
       },
     },
@@ -179,10 +177,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
         tags,
         summary: "The programme's lift: conversion among the treated against the global holdout",
         security,
-        querystring: Type.Object({
-          event: Type.String({ minLength: 1, maxLength: 255, description: 'the goal event' }),
-          days: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 30 })),
-        }),
+        querystring: ProgrammeLiftQuery,
         response: { 200: Type.Union([ProgrammeLiftSchema, Type.Null()]), '4xx': errorSchema },
       },
     },
@@ -196,22 +191,13 @@ const adminRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (ap
         tags,
         summary: 'Per arm and metric: value, difference, interval, p-value or chance to win, SRM, verdict',
         security,
-        params: IdParams,
+        params: ExperimentIdParams,
         response: { 200: ExperimentResultsSchema, '4xx': errorSchema },
       },
     },
     async (request) => experiments.results(request.params.id),
   );
 };
-
-const AssignBody = Type.Object(
-  {
-    experimentId: Type.String({ minLength: 1, maxLength: 100 }),
-    userId: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
-    anonymousId: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
-  },
-  { additionalProperties: false },
-);
 
 const publicRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (app, options) => {
   const experiments = options.experiments;
@@ -226,13 +212,7 @@ const publicRoutes: FastifyPluginAsyncTypebox<ExperimentRouteOptions> = async (a
         security: [{ writeKey: [] }],
         body: AssignBody,
         response: {
-          200: Type.Object({
-            experimentId: Type.String(),
-            variationId: Type.String(),
-            variationName: Type.String(),
-            inExperiment: Type.Boolean(),
-            reason: Type.Union([Type.String(), Type.Null()]),
-          }),
+          200: AssignAnswer,
           '4xx': errorSchema,
         },
       },
