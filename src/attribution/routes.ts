@@ -1,6 +1,7 @@
 // GET /api/attribution (admin token): every model over Rapport's own touchpoints and
 // conversions. Schemas are TypeBox through the type provider.
-import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import { type CredentialCache, requireAdmin } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
 import { resolveRange } from '../stats/range.ts';

@@ -3,7 +3,7 @@
 // preference. The dashboard
 // imports their types (web/src/measure-api.ts). Type comes from the type provider, as it always
 // did in the attribution routes.
-import { type Static, type TLiteral, Type } from '@fastify/type-provider-typebox';
+import { type Static, type TLiteral, Type } from '@sinclair/typebox';
 import { MODEL_NAMES } from './types.ts';
 
 const Nullable = (schema: ReturnType<typeof Type.Number>) => Type.Union([schema, Type.Null()]);

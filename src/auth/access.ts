@@ -75,10 +75,3 @@ export function isAudited(method: string, permission: Permission): boolean {
   if (permission === 'people:export') return true;
   return !SAFE_METHODS.has(method.toUpperCase()) && permission !== 'read';
 }
-
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** What the route needs (src/auth/access.ts); every route under /api/ must declare it. */
-    access?: Permission;
-  }
-}

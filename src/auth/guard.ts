@@ -11,6 +11,15 @@ import { isRole, may, type Permission, type Role } from './access.ts';
 import type { CredentialCache } from './credentials.ts';
 import { hashSecret, secretFromAuthorization } from './credentials.ts';
 
+// Here, beside the guard that reads it, and not in access.ts: the dashboard's compiler reads
+// access.ts (through auth/schema.ts) without Fastify.
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What the route needs (src/auth/access.ts); every route under /api/ must declare it. */
+    access?: Permission;
+  }
+}
+
 export const SESSION_COOKIE = 'rapport_session';
 
 export interface Actor {

@@ -2,7 +2,8 @@
 // role matrix, and the audit log. Every route declares its permission (docs/access.md).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Static, Type, type TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import type {
   FastifyBaseLogger,
   FastifyInstance,

@@ -1,7 +1,7 @@
 // The access API's answers (TypeBox, the same objects the routes serialise with): the signed-in
 // session, a user, an audit entry, write keys and admin tokens. The dashboard imports their types (web/src/api.ts).
 // Type comes from the type provider here, as it always did in the access routes.
-import { type Static, Type } from '@fastify/type-provider-typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { PERMISSIONS } from './access.ts';
 
 export const RoleSchema = Type.Union([
