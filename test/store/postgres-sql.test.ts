@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventColumnArrays, eventsOfSql } from '../../src/store/postgres/events.ts';
 import { collapseIdentities } from '../../src/store/postgres/profiles.ts';
-import { toCredential, toEvent, toLogRecord, toProfile } from '../../src/store/postgres/rows.ts';
+import { toCredential, toEvent, toProfile } from '../../src/store/postgres/rows.ts';
 import {
   chunk,
   lastByKey,
@@ -165,13 +165,6 @@ describe('row mappers', () => {
     expect(toNumber(3)).toBe(3);
     expect(toIso(when)).toBe('2024-03-01T10:00:00.000Z');
     expect(toIso('2024-03-01 12:00:00+02')).toBe('2024-03-01T10:00:00.000Z');
-    expect(toLogRecord({ seq: '12', message_id: 'm', source: 's', received_at: when, body: '{}' })).toEqual({
-      seq: 12,
-      messageId: 'm',
-      source: 's',
-      receivedAt: '2024-03-01T10:00:00.000Z',
-      json: '{}',
-    });
   });
 
   it('maps profiles, credentials and events', () => {

@@ -4,7 +4,6 @@ import type {
   Credential,
   CredentialKind,
   IdentityRow,
-  LogRecord,
   MergeOutcome,
   ProfileRow,
   StoredDeadLetter,
@@ -15,14 +14,6 @@ import { toIso, toIsoOrNull, toNumber } from './sql.ts';
 
 type Timestamp = Date | string;
 type BigIntValue = string | number;
-
-export interface LogDbRow {
-  seq: BigIntValue;
-  message_id: string;
-  source: string;
-  received_at: Timestamp;
-  body: string;
-}
 
 export interface DeadLetterDbRow {
   id: BigIntValue;
@@ -84,16 +75,6 @@ export interface EventDbRow {
   received_at: Timestamp;
   properties: Record<string, unknown> | null;
   message: Record<string, unknown>;
-}
-
-export function toLogRecord(row: LogDbRow): LogRecord {
-  return {
-    seq: toNumber(row.seq),
-    messageId: row.message_id,
-    source: row.source,
-    receivedAt: toIso(row.received_at),
-    json: row.body,
-  };
 }
 
 export function toDeadLetter(row: DeadLetterDbRow): StoredDeadLetter {
