@@ -92,9 +92,10 @@ export interface NewBatch {
 export function planBatches(
   entries: readonly LogEntry[],
   head: number,
-  known: ReadonlySet<string>,
+  known: Pick<ReadonlySet<string>, 'has'>,
 ): { batches: NewBatch[]; accepted: string[] } {
-  const seen = new Set(known);
+  // `known` may be the embedded log's whole dedupe window: asked, never copied.
+  const seen = new Set<string>();
   const batches: NewBatch[] = [];
   const accepted: string[] = [];
   let seq = head;
@@ -102,7 +103,7 @@ export function planBatches(
     const ids: string[] = [];
     const bodies: string[] = [];
     for (const entry of batch) {
-      if (seen.has(entry.messageId)) continue;
+      if (known.has(entry.messageId) || seen.has(entry.messageId)) continue;
       seen.add(entry.messageId);
       ids.push(entry.messageId);
       bodies.push(entry.json);

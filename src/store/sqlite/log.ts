@@ -1,4 +1,4 @@
-import { batchesOf, recordsOf, type StoredBatch, withoutMessages } from '../log-batches.ts';
+import { planBatches, recordsOf, type StoredBatch, withoutMessages } from '../log-batches.ts';
 import type {
   AppendResult,
   DeadLetter,
@@ -134,33 +134,21 @@ export class SqliteIngestLog implements IngestLogStore {
     if (entries.length === 0) return 0;
     const marks = this.marks.get() as { compacted_through: number; erased_through: number; last: number };
     const window = this.currentWindow(marks.compacted_through);
-    let seq = Math.max(marks.last, marks.compacted_through, marks.erased_through);
-    let appended = 0;
-    for (const batch of batchesOf(entries)) {
-      const ids: string[] = [];
-      const bodies: string[] = [];
-      for (const entry of batch) {
-        if (window.has(entry.messageId)) continue;
-        window.set(entry.messageId, seq + ids.length + 1);
-        ids.push(entry.messageId);
-        bodies.push(entry.json);
-      }
-      if (ids.length === 0) continue;
-      const head = batch[0] as LogEntry;
-      seq += ids.length;
+    const head = Math.max(marks.last, marks.compacted_through, marks.erased_through);
+    const { batches, accepted } = planBatches(entries, head, window);
+    for (const batch of batches)
       this.insertBatch.run(
-        seq,
-        ids.length,
-        ids.length,
-        head.source,
-        head.receivedAt,
-        JSON.stringify(ids),
-        bodies.join('\n'),
+        batch.lastSeq,
+        batch.span,
+        batch.span,
+        batch.source,
+        batch.receivedAt,
+        batch.messageIds,
+        batch.body,
       );
-      appended += ids.length;
-    }
-    this.windowThrough = Math.max(this.windowThrough, seq);
-    return appended;
+    for (const [index, id] of accepted.entries()) window.set(id, head + index + 1);
+    this.windowThrough = Math.max(this.windowThrough, head + accepted.length);
+    return accepted.length;
   }
 
   /** Reads the dedupe window now, so the first request after a start does not wait for it. */
