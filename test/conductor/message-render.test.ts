@@ -52,4 +52,13 @@ describe('previewTemplate', () => {
     expect(content.text).toBe('Goes with your printer: Ink');
     expect(previewTemplate({ template }).text).toBe('Goes with your printer: ');
   });
+
+  it("renders a push's deep link, and refuses a broken one with a 400 naming template.url", () => {
+    const template = { subject: 'Back in stock', body: 'x', url: 'https://shop.test/p/{{ traits.sku }}' };
+    expect(previewTemplate({ template, traits: { sku: 'ink-7' } }).url).toBe('https://shop.test/p/ink-7');
+    const broken = { ...template, url: 'https://shop.test/p/{{ traits.sku' };
+    expect(() => previewTemplate({ template: broken })).toThrow(
+      expect.objectContaining({ code: 'RAPPORT_API_BAD_REQUEST', details: { field: 'template.url' } }),
+    );
+  });
 });

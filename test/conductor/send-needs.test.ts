@@ -145,6 +145,15 @@ describe('a send that cannot go out is refused when it is made', () => {
     expect(answer).toMatchObject({ status: 400, body: { field: 'template.subject' } });
   });
 
+  it('POST /api/messages: a push whose deep link does not parse is a 400 naming template.url, not a failed send', async () => {
+    const answer = await server.adminRequest('POST', '/api/messages', {
+      profileId,
+      channel: 'push',
+      template: { subject: 'Hi', body: 'x', url: 'https://shop.test/{{ traits.first_name' },
+    });
+    expect(answer).toMatchObject({ status: 400, body: { field: 'template.url' } });
+  });
+
   it('POST /api/messages: unknown fields are refused with a 400 naming them, never dropped', async () => {
     const answer = await server.adminRequest('POST', '/api/messages', {
       profileId,

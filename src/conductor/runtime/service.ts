@@ -141,7 +141,7 @@ export function previewTemplate(input: TemplatePreview): RenderedContent {
 
 /** 400 naming the field when a template would be refused at save. */
 function checkPreviewable(template: TemplatePreview['template']): void {
-  for (const field of ['subject', 'body', 'html'] as const) {
+  for (const field of ['subject', 'body', 'html', 'url'] as const) {
     const source = template[field];
     if (source === undefined) continue;
     const issues = [
@@ -542,7 +542,7 @@ export class JourneyService {
         field: need.field.replace('/', '.'),
       });
     const roots = { traits: 'any', person: ['id', 'timeZone'], variables: 'any' } as const;
-    for (const field of ['subject', 'body', 'html'] as const) {
+    for (const field of ['subject', 'body', 'html', 'url'] as const) {
       const source = input.template[field];
       const issues =
         source === undefined
