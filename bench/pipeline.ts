@@ -1,10 +1,14 @@
-// `npm run bench -- pipeline [--messages N] [--batch N]`: the processors alone. N realistic
+// `npm run bench -- pipeline [--messages N] [--batch N] [--chained-only] [--profile FILE]`: the
+// processors alone. N realistic
 // messages (the ingest bench's generator) are appended to a fresh log, then the profiles
 // processor (identity resolution, traits) and the warehouse processor (DuckDB) each run to
 // the head. Baselines in the same process: the same rows written with the raw drivers (one
 // better-sqlite3 INSERT per message into a keyed table; the DuckDB appender with the same
 // columns), which is the floor any processor writing those stores has to pay.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// `--chained-only` runs only the three steps chained as in the server; `--profile FILE` writes
+// a V8 .cpuprofile of that part alone (bench/support/cpuprofile-summary.ts sums it).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIGINT, DuckDBDataChunk, DuckDBInstance, VARCHAR } from '@duckdb/node-api';
@@ -75,6 +79,13 @@ export async function run(args: string[]): Promise<void> {
   try {
     const rows = messages(count);
     console.log(`${count} messages, batch ${batchSize}, ${dir}`);
+    const options = { ...DEFAULT_STEP_OPTIONS, batchSize };
+    const profileAt = args.indexOf('--profile');
+    const profileFile = profileAt === -1 ? undefined : args[profileAt + 1];
+    if (args.includes('--chained-only')) {
+      await (await chainedSteps(dir, rows, options, count, profileFile)).sharedState.close();
+      return;
+    }
 
     const raw = new Database(join(dir, 'raw.sqlite'));
     raw.pragma('journal_mode = WAL');
@@ -142,7 +153,6 @@ export async function run(args: string[]): Promise<void> {
       for (let i = 0; i < rows.length; i += batchSize) await state.log.append(rows.slice(i, i + batchSize));
     });
     const events = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
-    const options = { ...DEFAULT_STEP_OPTIONS, batchSize };
     const profiles = await timed('profiles processor (identity + traits)', count, async () => {
       while ((await runProfilesStep(state, options)) > 0) {}
     });
@@ -164,50 +174,7 @@ export async function run(args: string[]): Promise<void> {
     await events.close();
     await state.close();
 
-    // As the pipeline worker runs them: each slice goes through the three steps in turn,
-    // and the warehouse and segments steps take it from the slice cache.
-    const sharedDir = join(dir, 'shared');
-    mkdirSync(sharedDir);
-    const sharedState = new SqliteStateStore(sqlitePathsIn(sharedDir));
-    // Logged as the server logs it: one batch row per request of 100 (`rows` share one
-    // receivedAt, which would make one row of them all).
-    for (let i = 0; i < rows.length; i += 100)
-      await sharedState.log.append(
-        rows.slice(i, i + 100).map((row) => ({ ...row, receivedAt: requestTime(row.receivedAt, i / 100) })),
-      );
-    const sharedEvents = await DuckDbEventStore.open(join(sharedDir, 'events.duckdb'));
-    const sharedSegments = new SqliteSegmentStore(sqlitePathsIn(sharedDir).statePath);
-    const slices = new SliceCache([WAREHOUSE_PROCESSOR, SEGMENTS_PROCESSOR]);
-    const shared = { ...options, slices };
-    const context = {
-      state: sharedState,
-      events: sharedEvents,
-      store: sharedSegments,
-      ...shared,
-      now: () => new Date(),
-    };
-    const stepCpu = { profiles: 0, warehouse: 0, segments: 0 };
-    const cpuOf = async (step: keyof typeof stepCpu, work: () => Promise<number>) => {
-      const before = process.cpuUsage();
-      const done = await work();
-      const used = process.cpuUsage(before);
-      stepCpu[step] += used.user + used.system;
-      return done;
-    };
-    const chained = await timed('all three, slice read once (as in the server)', count, async () => {
-      for (;;) {
-        const applied = await cpuOf('profiles', () => runProfilesStep(sharedState, shared));
-        await cpuOf('warehouse', () => runWarehouseStep(sharedState, sharedEvents, shared));
-        await cpuOf('segments', () => runSegmentsStep(context));
-        if (applied === 0) break;
-      }
-      while ((await cpuOf('warehouse', () => runWarehouseStep(sharedState, sharedEvents, shared))) > 0) {}
-      while ((await cpuOf('segments', () => runSegmentsStep(context))) > 0) {}
-    });
-    // DuckDB's own threads count in whichever step was running when they worked.
-    console.log(
-      `  per step, µs CPU/event: profiles ${(stepCpu.profiles / count).toFixed(1)}, warehouse ${(stepCpu.warehouse / count).toFixed(1)}, segments ${(stepCpu.segments / count).toFixed(1)}`,
-    );
+    const { chained, sharedState } = await chainedSteps(dir, rows, options, count, profileFile);
     console.log(
       `shared slice / one after another: ${(chained / (profiles + warehouse + segments)).toFixed(2)}`,
     );
@@ -225,10 +192,78 @@ export async function run(args: string[]): Promise<void> {
           if (record.json !== null) JSON.parse(record.json);
     });
     console.log(`journeys read, tracks only / every entry: ${(readTracks / readAll).toFixed(2)}`);
-    await sharedSegments.close();
-    await sharedEvents.close();
     await sharedState.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+type BenchRow = ReturnType<typeof messages>[number];
+
+/** As the pipeline worker runs them: each slice goes through the three steps in turn. */
+async function chainedSteps(
+  dir: string,
+  rows: BenchRow[],
+  options: typeof DEFAULT_STEP_OPTIONS,
+  count: number,
+  profileFile: string | undefined,
+) {
+  // The warehouse and segments steps take each slice from the slice cache.
+  const sharedDir = join(dir, 'shared');
+  mkdirSync(sharedDir);
+  const sharedState = new SqliteStateStore(sqlitePathsIn(sharedDir));
+  // Logged as the server logs it: one batch row per request of 100 (`rows` share one
+  // receivedAt, which would make one row of them all).
+  for (let i = 0; i < rows.length; i += 100)
+    await sharedState.log.append(
+      rows.slice(i, i + 100).map((row) => ({ ...row, receivedAt: requestTime(row.receivedAt, i / 100) })),
+    );
+  const sharedEvents = await DuckDbEventStore.open(join(sharedDir, 'events.duckdb'));
+  const sharedSegments = new SqliteSegmentStore(sqlitePathsIn(sharedDir).statePath);
+  const slices = new SliceCache([WAREHOUSE_PROCESSOR, SEGMENTS_PROCESSOR]);
+  const shared = { ...options, slices };
+  const context = {
+    state: sharedState,
+    events: sharedEvents,
+    store: sharedSegments,
+    ...shared,
+    now: () => new Date(),
+  };
+  const stepCpu = { profiles: 0, warehouse: 0, segments: 0 };
+  const cpuOf = async (step: keyof typeof stepCpu, work: () => Promise<number>) => {
+    const before = process.cpuUsage();
+    const done = await work();
+    const used = process.cpuUsage(before);
+    stepCpu[step] += used.user + used.system;
+    return done;
+  };
+  const profiler = profileFile ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const chained = await timed('all three, slice read once (as in the server)', count, async () => {
+    for (;;) {
+      const applied = await cpuOf('profiles', () => runProfilesStep(sharedState, shared));
+      await cpuOf('warehouse', () => runWarehouseStep(sharedState, sharedEvents, shared));
+      await cpuOf('segments', () => runSegmentsStep(context));
+      if (applied === 0) break;
+    }
+    while ((await cpuOf('warehouse', () => runWarehouseStep(sharedState, sharedEvents, shared))) > 0) {}
+    while ((await cpuOf('segments', () => runSegmentsStep(context))) > 0) {}
+  });
+  // DuckDB's own threads count in whichever step was running when they worked.
+  console.log(
+    `  per step, µs CPU/event: profiles ${(stepCpu.profiles / count).toFixed(1)}, warehouse ${(stepCpu.warehouse / count).toFixed(1)}, segments ${(stepCpu.segments / count).toFixed(1)}`,
+  );
+  if (profiler && profileFile) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+    profiler.disconnect();
+    console.log(`profile of the chained steps: ${profileFile}`);
+  }
+  await sharedSegments.close();
+  await sharedEvents.close();
+  return { chained, sharedState };
 }
