@@ -12,21 +12,39 @@ export interface StoredBatch {
   source: string;
   receivedAt: string;
   messageIds: string;
-  /** The messages' JSON; the embedded log reads it as its UTF-8 bytes (bodyLines). */
-  body: string | Buffer | null;
+  /**
+   * The messages' JSON: the embedded log reads it as its UTF-8 bytes (bodyLines); PostgreSQL's
+   * readContaining as the lines holding the needle, already split (absent where not).
+   */
+  body: string | Buffer | Array<string | null> | null;
 }
 
-/** A batch's messages: their ids (null where removed) and JSON (null where removed or not fetched). */
-export function messagesOf(batch: Pick<StoredBatch, 'span' | 'messageIds' | 'body'>): {
+/**
+ * A batch's messages: their ids (null where removed) and JSON (null where removed or not
+ * fetched). With `needle`, only the messages whose JSON contains it carry their JSON; on a
+ * body read as bytes, the others are not even decoded (readContaining).
+ */
+export function messagesOf(
+  batch: Pick<StoredBatch, 'span' | 'messageIds' | 'body'>,
+  needle?: string,
+): {
   ids: Array<string | null>;
   bodies: Array<string | null> | null;
 } {
   const ids = JSON.parse(batch.messageIds) as Array<string | null>;
   if (batch.body === null) return { ids, bodies: null };
+  if (Array.isArray(batch.body)) return { ids, bodies: batch.body };
+  if (typeof batch.body !== 'string') {
+    const bodies =
+      needle === undefined
+        ? bodyLines(batch.body, batch.span)
+        : bodyLinesContaining(batch.body, batch.span, Buffer.from(needle, 'utf8'));
+    return { ids, bodies };
+  }
   // A batch of one holds its message as it is (it may contain a newline); a longer one, one per line.
-  if (typeof batch.body !== 'string') return { ids, bodies: bodyLines(batch.body, batch.span) };
-  const bodies: Array<string | null> = batch.span === 1 ? [batch.body] : batch.body.split('\n');
-  return { ids, bodies };
+  const lines: Array<string | null> = batch.span === 1 ? [batch.body] : batch.body.split('\n');
+  if (needle === undefined) return { ids, bodies: lines };
+  return { ids, bodies: lines.map((line) => (line !== null && line.includes(needle) ? line : null)) };
 }
 
 /**
@@ -45,6 +63,30 @@ function bodyLines(body: Buffer, span: number): string[] {
     start = end + 1;
   }
   lines.push(body.toString('utf8', start));
+  return lines;
+}
+
+/**
+ * bodyLines, except that a line is decoded only when its bytes contain the needle's (null
+ * otherwise): the needle is searched in the bytes, not in decoded text. For valid UTF-8 the
+ * two agree, since one character's bytes never start inside another's. A match that runs
+ * across a newline belongs to no line, as `includes` on the split lines would find.
+ */
+function bodyLinesContaining(body: Buffer, span: number, needle: Buffer): Array<string | null> {
+  if (span === 1) return [body.indexOf(needle) === -1 ? null : body.toString('utf8')];
+  const lines: Array<string | null> = [];
+  let hit = body.indexOf(needle);
+  let start = 0;
+  while (start <= body.length) {
+    const newline = body.indexOf(10, start);
+    const end = newline === -1 ? body.length : newline;
+    if (hit !== -1 && hit < start) hit = body.indexOf(needle, start);
+    // No match left: the remaining lines are absent (null), and need not be walked.
+    if (hit === -1) break;
+    lines.push(hit + needle.length <= end ? body.toString('utf8', start, end) : null);
+    if (newline === -1) break;
+    start = end + 1;
+  }
   return lines;
 }
 
@@ -125,19 +167,19 @@ export function planBatches(
 }
 
 /**
- * The records of batches read in seq order after `afterSeq`, at most `limit`; `keep` decides
- * whether a record carries its JSON (readContaining's needle).
+ * The records of batches read in seq order after `afterSeq`, at most `limit`; with `needle`,
+ * only the records whose JSON contains it carry their JSON (readContaining).
  */
 export function recordsOf(
   batches: Iterable<StoredBatch>,
   afterSeq: number,
   limit: number,
-  keep: (json: string) => boolean = () => true,
+  needle?: string,
 ): SparseLogRecord[] {
   const records: SparseLogRecord[] = [];
   if (limit <= 0) return records;
   for (const batch of batches) {
-    const { ids, bodies } = messagesOf(batch);
+    const { ids, bodies } = messagesOf(batch, needle);
     const first = batch.lastSeq - batch.span + 1;
     for (let index = Math.max(0, afterSeq + 1 - first); index < ids.length; index++) {
       const messageId = ids[index];
@@ -148,7 +190,7 @@ export function recordsOf(
         messageId,
         source: batch.source,
         receivedAt: batch.receivedAt,
-        json: json !== null && keep(json) ? json : null,
+        json,
       });
       if (records.length >= limit) return records;
     }

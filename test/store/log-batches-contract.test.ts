@@ -106,6 +106,70 @@ for (const engine of ENGINES) {
       expect((await log.read(2, 2)).map((r) => r.json)).toEqual([entries[2]?.json, entries[3]?.json]);
     });
 
+    it('readContaining hands back exactly the messages whose JSON holds the needle, whatever the bytes around it', async () => {
+      const { log } = stores.state;
+      // Both engines find the needle without decoding the whole request (the embedded log in
+      // its bytes, PostgreSQL line by line): the answer must be what includes() on each
+      // message says, for needles of one or several bytes a character, at a line's edges,
+      // across a line break, and in a lone message holding a newline.
+      const titles = ['plain', 'Sale — 20% off', 'naïve café', '日本語のページ', 'emoji 🛒 cart', 'end —'];
+      const entries = titles.map((title, i) => ({
+        messageId: `n-${i}`,
+        source: 'web',
+        receivedAt: RECEIVED,
+        json: JSON.stringify({ type: i % 2 ? 'track' : 'page', messageId: `n-${i}`, name: title }),
+      }));
+      const lone = {
+        messageId: 'nl',
+        source: 'web',
+        receivedAt: '2024-03-01T10:00:01.000Z',
+        json: '{"type":"track",\n"name":"x — y"}',
+      };
+      const later = request(['m-1', 'm-2'], '2024-03-01T10:00:02.000Z');
+      await log.append([...entries, lone, ...later]);
+      const all = await log.read(0, 100);
+      expect(all).toHaveLength(9);
+      const needles = [
+        '"type":"track"',
+        '—',
+        'café',
+        '🛒',
+        '{"type"',
+        '—"}',
+        '"}\n{"',
+        ',\n"',
+        'absent',
+        'ページ"}',
+      ];
+      for (const needle of needles) {
+        const sparse = await log.readContaining(0, 100, needle);
+        expect(
+          sparse.map((r) => r.json),
+          needle,
+        ).toEqual(all.map((r) => (r.json.includes(needle) ? r.json : null)));
+        expect(sparse.map((r) => [r.seq, r.messageId, r.source, r.receivedAt])).toEqual(
+          all.map((r) => [r.seq, r.messageId, r.source, r.receivedAt]),
+        );
+      }
+      // A read that starts and stops inside a request.
+      expect((await log.readContaining(2, 3, '—')).map((r) => [r.seq, r.json !== null])).toEqual([
+        [3, false],
+        [4, false],
+        [5, false],
+      ]);
+      expect((await log.readContaining(1, 2, '—')).map((r) => [r.seq, r.json])).toEqual([
+        [2, entries[1]?.json],
+        [3, null],
+      ]);
+      // A message erased from the middle of a request is gone from the sparse read as from read.
+      await log.deleteEntries([2]);
+      expect((await log.readContaining(0, 3, '—')).map((r) => [r.seq, r.json])).toEqual([
+        [1, null],
+        [3, null],
+        [4, null],
+      ]);
+    });
+
     it('stores a messageId once: repeated inside a request, across requests, and across connections', async () => {
       const { log } = stores.state;
       expect(await log.append(request(['d-1', 'd-2', 'd-1', 'd-3']))).toEqual({ appended: 3, duplicates: 1 });

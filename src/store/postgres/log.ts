@@ -179,32 +179,32 @@ export class PostgresIngestLog implements IngestLogStore {
   }
 
   /**
-   * The batches holding the first `limit` messages after `afterSeq`, in seq order, with the
-   * given body expression. The batches are counted by their live messages before they are
-   * fetched: every batch after the first holds only seqs above afterSeq, so once those after
-   * the first add up to limit, no later batch is needed.
+   * The batches holding the first `limit` messages after `afterSeq`, in seq order (a CTE
+   * named `picked`): the batches are counted by their live messages before they are fetched:
+   * every batch after the first holds only seqs above afterSeq, so once those after the first
+   * add up to limit, no later batch is needed.
    */
-  private async batchesAfter(
-    afterSeq: number,
-    limit: number,
-    body: string,
-    extra: unknown[] = [],
-  ): Promise<StoredBatch[]> {
+  private pickedBatches(): string {
+    return `picked AS MATERIALIZED (
+         SELECT last_seq FROM (
+           SELECT last_seq,
+                  sum(live) OVER (ORDER BY last_seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                    - first_value(live) OVER (ORDER BY last_seq) AS after_first
+           FROM (SELECT last_seq, live FROM ${this.batches} WHERE last_seq > $1 ORDER BY last_seq LIMIT $2 + 1) head
+         ) counted
+         WHERE after_first IS NULL OR after_first < $2
+       )`;
+  }
+
+  /** The picked batches (pickedBatches) with the given body expression. */
+  private async batchesAfter(afterSeq: number, limit: number, body: string): Promise<StoredBatch[]> {
     if (limit <= 0) return [];
     const { rows } = await this.pool.query<BatchDbRow>(
-      `WITH head AS (
-         SELECT last_seq, live FROM ${this.batches} WHERE last_seq > $1 ORDER BY last_seq LIMIT $2 + 1
-       ), counted AS (
-         SELECT last_seq,
-                sum(live) OVER (ORDER BY last_seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                  - first_value(live) OVER (ORDER BY last_seq) AS after_first
-         FROM head
-       )
+      `WITH ${this.pickedBatches()}
        SELECT b.last_seq, b.span, b.live, b.source, b.received_at, b.message_ids, ${body} AS body
-       FROM counted c JOIN ${this.batches} b USING (last_seq)
-       WHERE c.after_first IS NULL OR c.after_first < $2
+       FROM picked JOIN ${this.batches} b USING (last_seq)
        ORDER BY b.last_seq`,
-      [afterSeq, limit, ...extra],
+      [afterSeq, limit],
     );
     return rows.map(toStoredBatch);
   }
@@ -213,14 +213,41 @@ export class PostgresIngestLog implements IngestLogStore {
     return recordsOf(await this.batchesAfter(afterSeq, limit, 'b.body'), afterSeq, limit) as LogRecord[];
   }
 
+  /**
+   * PostgreSQL splits the bodies and sends only the lines holding the needle, each as a field
+   * of its own: node-postgres decodes every text field whole, so a body sent whole is decoded
+   * whole (a two-byte string as soon as one line holds a non-ASCII character), where a line
+   * is decoded alone. One statement, so the batches and their lines share a snapshot: a row
+   * per batch (line_no 0, its columns) and then a row per matching line (line_no from 1).
+   */
   async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
-    const batches = await this.batchesAfter(
-      afterSeq,
-      limit,
-      'CASE WHEN strpos(b.body, $3) > 0 THEN b.body END',
-      [needle],
+    if (limit <= 0) return [];
+    const { rows } = await this.pool.query<BatchDbRow & { line_no: string; line: string | null }>(
+      `WITH ${this.pickedBatches()}
+       SELECT b.last_seq, 0::bigint AS line_no, b.span, b.live, b.source, b.received_at, b.message_ids,
+              NULL::text AS line
+       FROM picked JOIN ${this.batches} b USING (last_seq)
+       UNION ALL
+       SELECT b.last_seq, l.line_no, NULL, NULL, NULL, NULL, NULL, l.line
+       FROM picked JOIN ${this.batches} b USING (last_seq)
+       CROSS JOIN LATERAL unnest(CASE WHEN b.span = 1 THEN ARRAY[b.body] ELSE string_to_array(b.body, E'\\n') END)
+         WITH ORDINALITY AS l(line, line_no)
+       WHERE strpos(l.line, $3) > 0
+       ORDER BY 1, 2`,
+      [afterSeq, limit, storableText(needle)],
     );
-    return recordsOf(batches, afterSeq, limit, (json) => json.includes(needle));
+    const batches: StoredBatch[] = [];
+    for (const row of rows) {
+      const lineNo = toNumber(row.line_no);
+      if (lineNo === 0) {
+        batches.push({ ...toStoredBatch({ ...row, body: null }), body: [] });
+        continue;
+      }
+      // The lines come after their batch (ORDER BY last_seq, line_no); the others stay absent.
+      const lines = batches[batches.length - 1]?.body as Array<string | null>;
+      lines[lineNo - 1] = row.line;
+    }
+    return recordsOf(batches, afterSeq, limit);
   }
 
   async headSeq(): Promise<number> {

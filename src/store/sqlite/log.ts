@@ -91,7 +91,7 @@ export class SqliteIngestLog implements IngestLogStore {
     );
     this.batchesAfterContaining = this.db.prepare(
       `SELECT last_seq, span, live, source, received_at, message_ids,
-              CASE WHEN instr(body, ?) > 0 THEN body END AS body
+              CASE WHEN instr(body, ?) > 0 THEN CAST(body AS BLOB) END AS body
        FROM log_batches WHERE last_seq > ? ORDER BY last_seq`,
     );
     this.idsAfter = this.db.prepare(
@@ -188,7 +188,8 @@ export class SqliteIngestLog implements IngestLogStore {
 
   async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
     const rows = this.batchesAfterContaining.iterate(needle, afterSeq) as IterableIterator<BatchRow>;
-    return this.collect(rows, afterSeq, limit, (json) => json.includes(needle));
+    // The bodies come as bytes: only the lines holding the needle are decoded (log-batches.ts).
+    return this.collect(rows, afterSeq, limit, needle);
   }
 
   /** Stops the statement's iteration as soon as `limit` records are read (recordsOf returns). */
@@ -196,9 +197,9 @@ export class SqliteIngestLog implements IngestLogStore {
     rows: IterableIterator<BatchRow>,
     afterSeq: number,
     limit: number,
-    keep?: (json: string) => boolean,
+    needle?: string,
   ): SparseLogRecord[] {
-    return recordsOf(storedBatches(rows), afterSeq, limit, keep);
+    return recordsOf(storedBatches(rows), afterSeq, limit, needle);
   }
 
   async headSeq(): Promise<number> {
