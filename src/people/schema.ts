@@ -1,6 +1,7 @@
 // The people explorer's contract (TypeBox): the routes validate and serialise with it, the
 // OpenAPI document shows it, and the dashboard imports its types (web/src/people-api.ts).
 import { type Static, Type } from '@sinclair/typebox';
+import { ProfileSummary } from '../profiles/schema.ts';
 
 const filterFields = {
   q: Type.Optional(
@@ -49,14 +50,8 @@ export const PeopleExportBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const PersonSchema = Type.Object({
-  profileId: Type.String(),
-  firstSeen: Type.String(),
-  lastSeen: Type.String(),
-  eventCount: Type.Integer(),
-  traits: Type.Record(Type.String(), Type.Unknown()),
-  identities: Type.Array(Type.Object({ kind: Type.String(), value: Type.String() })),
-});
+/** A person in the explorer's page: the same summary GET /api/profiles lists. */
+export const PersonSchema = ProfileSummary;
 
 export const PeoplePageSchema = Type.Object({
   total: Type.Integer({ description: 'everyone the filters match' }),

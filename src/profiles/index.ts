@@ -25,11 +25,11 @@ export { applyMessage, mergeProfiles, newProfile, traitsOf, traitValues } from '
 export { type PurposeRouteOptions, purposeRoutes } from './purpose-routes.ts';
 export { PURPOSE_NAME, PurposeCatalog, type PurposeEntry } from './purposes.ts';
 export { type ProfileApiOptions, profileRoutes } from './routes.ts';
+export type { ProfileSummary } from './schema.ts';
 export { privacyScreen } from './screen.ts';
 export {
   decodeCursor,
   encodeCursor,
-  type ProfileSummary,
   profilesNamedBy,
   profileTimeline,
   searchProfiles,

@@ -4,6 +4,7 @@
 import { RapportError } from '../errors/index.ts';
 import { type IdentityConfig, identityKeysOf } from '../identity/index.ts';
 import type { EventReader, ProfileRow, StateStore, StoredEvent } from '../store/index.ts';
+import type { ProfileSummary } from './schema.ts';
 import { mergedIdsOf, survivorOf } from './view.ts';
 
 export function encodeCursor(value: unknown): string {
@@ -24,15 +25,6 @@ export function decodeCursor<T>(cursor: string, check: (value: unknown) => value
     );
   }
   return value;
-}
-
-export interface ProfileSummary {
-  profileId: string;
-  firstSeen: string;
-  lastSeen: string;
-  eventCount: number;
-  traits: Record<string, unknown>;
-  identities: Array<{ kind: string; value: string }>;
 }
 
 export interface ProfileSearchRequest {
