@@ -1,50 +1,91 @@
-// `npm run bench -- decide [--rate 2000] [--seconds 20] [--people 5000] [--ingest REQ_PER_S]`:
+// `npm run bench -- decide [--rate 2000] [--seconds 20] [--people 5000] [--ingest REQ_PER_S] [--rounds N]`:
 // /v1/decide on a real server at a fixed request rate, known and unknown people mixed, beside
 // the same server's /health at the same rate (the baseline: HTTP, auth-free routing and JSON in
 // this process). The load runs in a child process. Target: p99 under 5 ms at 2,000 requests/s.
 // --ingest: /v1/batch bodies of 100 messages at that many requests/s (the ingest bench's load
-// generator, open loop) for the whole of both measurements, e.g. half the end-to-end rate
-// `npm run bench -- ingest` reports (issue #19: decide's p99 within 1.5× of /health's).
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+// generator, open loop) for the whole run, e.g. half the end-to-end rate
+// `npm run bench -- ingest` reports (issue #19: decide's p99 within 1.5x of /health's).
+// --rounds N: /health and /v1/decide take turns, N windows of --seconds each, so both routes
+// see the same ingest backlog and the same neighbours on a shared machine; each route's
+// latencies are pooled over its windows. Beside each route: the rate actually reached, the
+// HTTP thread's event-loop delay (perf_hooks) and its CPU during that route's windows.
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startTestServer } from '../test/support/server.ts';
 import { LoadGenerator } from './ingest.ts';
-
-const execFileAsync = promisify(execFile);
+import { FixedRateLoad, type FixedRateResult, type FixedRateRun } from './support/fixed-rate.ts';
+import { percentile } from './support/load.ts';
+import { threadCpu } from './support/process-stats.ts';
 
 function flag(args: string[], name: string, fallback: number): number {
   const at = args.indexOf(`--${name}`);
   return at === -1 ? fallback : Number(args[at + 1]);
 }
 
-interface LoadResult {
-  latency: { p50: number; p99: number; max: number; average: number };
-  requests: { total: number; average: number };
-  non2xx: number;
-  errors: number;
+/** What one route's windows add up to. */
+interface RouteTotals {
+  latencies: number[];
+  roundP99: number[];
+  failed: number;
+  seconds: number;
+  /** The HTTP thread's event-loop delay in each window: its p99 and max (ns). */
+  loopDelayP99: number[];
+  loopDelayMax: number[];
+  /** CPU of this process's main thread (the server's HTTP thread) over the windows, ms. */
+  mainCpuMs: number;
+  /** How long it was ready to run but waited for a CPU (the machine's other tenants), ms. */
+  mainWaitMs: number;
+  wallMs: number;
 }
 
-async function load(
-  url: string,
-  paths: string[],
-  rate: number,
-  seconds: number,
-  headers: Record<string, string>,
-) {
-  // Through a file: thousands of paths do not fit in a command line.
-  const file = join(mkdtempSync(join(tmpdir(), 'rapport-decide-')), 'load.json');
-  writeFileSync(file, JSON.stringify({ url, paths, rate, seconds, connections: 20, headers }));
-  const { stdout } = await execFileAsync(
-    process.execPath,
-    ['--import', 'tsx', 'bench/support/fixed-rate.ts', file],
-    {
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  );
-  return JSON.parse(stdout.trim().split('\n').at(-1) as string) as LoadResult;
+function routeTotals(): RouteTotals {
+  return {
+    latencies: [],
+    roundP99: [],
+    failed: 0,
+    seconds: 0,
+    loopDelayP99: [],
+    loopDelayMax: [],
+    mainCpuMs: 0,
+    mainWaitMs: 0,
+    wallMs: 0,
+  };
+}
+
+const mainThreadCpuMs = () => threadCpu().get(process.pid) ?? 0;
+
+/** ms the main thread has spent runnable but waiting for a CPU (Linux schedstat; 0 elsewhere). */
+function mainThreadWaitMs(): number {
+  try {
+    const [, waitNs] = readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ');
+    return Number(waitNs) / 1e6;
+  } catch {
+    return 0;
+  }
+}
+
+/** One window of one route: the load, the loop's delay and the main thread's CPU while it ran. */
+async function window(load: FixedRateLoad, command: FixedRateRun, totals: RouteTotals): Promise<void> {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  let cpuAt = 0;
+  let waitAt = 0;
+  let startedAt = 0;
+  const result: FixedRateResult = await load.run(command, () => {
+    delay.enable();
+    cpuAt = mainThreadCpuMs();
+    waitAt = mainThreadWaitMs();
+    startedAt = performance.now();
+  });
+  delay.disable();
+  totals.mainCpuMs += mainThreadCpuMs() - cpuAt;
+  totals.mainWaitMs += mainThreadWaitMs() - waitAt;
+  totals.wallMs += performance.now() - startedAt;
+  totals.loopDelayP99.push(delay.percentile(99));
+  totals.loopDelayMax.push(delay.max);
+  totals.latencies.push(...result.latencies);
+  totals.roundP99.push(percentile(Float64Array.from(result.latencies).sort(), 99));
+  totals.failed += result.non2xx + result.errors;
+  totals.seconds += command.seconds;
 }
 
 const PLACEMENTS = {
@@ -97,17 +138,37 @@ async function seedPeople(url: string, writeKey: string, people: number) {
   }
 }
 
-function row(label: string, result: LoadResult) {
-  const { p50, p99, max } = result.latency;
-  const rate = result.requests.average;
-  return `| ${label} | ${rate.toFixed(0)} | ${p50} ms | ${p99} ms | ${max} ms | ${result.non2xx + result.errors} |`;
+const ms = (ns: number) => (ns / 1e6).toFixed(1);
+
+function summary(totals: RouteTotals) {
+  const sorted = Float64Array.from(totals.latencies).sort();
+  return {
+    rate: totals.latencies.length / totals.seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: percentile(sorted, 100),
+  };
+}
+
+function row(label: string, totals: RouteTotals) {
+  const { rate, p50, p99, max } = summary(totals);
+  const busy = (100 * totals.mainCpuMs) / Math.max(1, totals.wallMs);
+  const waiting = (100 * totals.mainWaitMs) / Math.max(1, totals.wallMs);
+  const rounds = totals.roundP99.map((p) => p.toFixed(0)).join(', ');
+  return (
+    `| ${label} | ${rate.toFixed(0)} | ${p50.toFixed(1)} ms | ${p99.toFixed(1)} ms | ${max.toFixed(0)} ms | ${rounds} | ` +
+    `${ms(Math.max(...totals.loopDelayP99))} / ${ms(Math.max(...totals.loopDelayMax))} ms | ${busy.toFixed(0)}% / ${waiting.toFixed(0)}% | ${totals.failed} |`
+  );
 }
 
 export async function run(args: string[]): Promise<void> {
   const rate = flag(args, 'rate', 2000);
   const seconds = flag(args, 'seconds', 20);
   const people = flag(args, 'people', 5000);
+  const rounds = Math.max(1, flag(args, 'rounds', 1));
+  const ingestRate = flag(args, 'ingest', 0);
   const server = await startTestServer();
+  const load = await FixedRateLoad.start();
   try {
     await seedPeople(server.url, server.writeKey, people);
     await server.settle();
@@ -124,32 +185,45 @@ export async function run(args: string[]): Promise<void> {
         ? `/v1/decide?placement=receipt&anonymousId=stranger-${i}`
         : `/v1/decide?placement=receipt&userId=bench-${i % people}`,
     );
+    const command = { url: server.url, rate, seconds, connections: 20 };
     // Warm the person cache once, as a live site would be.
-    await load(server.url, paths, rate, 5, headers);
-    const ingestRate = flag(args, 'ingest', 0);
+    await load.run({ ...command, seconds: 5, paths, headers });
     const ingestLoad = ingestRate > 0 ? await LoadGenerator.start() : undefined;
     const ingest = ingestLoad?.run({
       url: server.url,
       path: '/v1/batch',
       headers: { ...headers, 'content-type': 'application/json' },
       connections: 4,
-      // Both measurements below, and the start of the child that runs each of them.
-      durationMs: (2 * seconds + 6) * 1000,
+      // Every window below, with a second each for the load child's turn-around.
+      durationMs: 2 * rounds * (seconds + 1) * 1000,
       rate: ingestRate,
     });
-    const baseline = await load(server.url, ['/health'], rate, seconds, {});
-    const decide = await load(server.url, paths, rate, seconds, headers);
+    const health = routeTotals();
+    const decide = routeTotals();
+    for (let round = 0; round < rounds; round += 1) {
+      await window(load, { ...command, paths: ['/health'], headers: {} }, health);
+      await window(load, { ...command, paths, headers }, decide);
+    }
     const ingested = await ingest;
     ingestLoad?.stop();
     console.log(
-      `\n${rate} requests/s for ${seconds} s, ${people} known people, 1 in 4 requests for an unknown person\n`,
+      `\n${rate} requests/s asked for ${rounds} x ${seconds} s per route (taking turns), ${people} known people, ` +
+        '1 in 4 requests for an unknown person\n',
     );
-    console.log('| route | requests/s | p50 | p99 | max | non-2xx or errors |');
-    console.log('|---|---|---|---|---|---|');
-    console.log(row('baseline: GET /health', baseline));
-    console.log(row('GET /v1/decide', decide));
     console.log(
-      `\np99 ratio decide / baseline: ${(decide.latency.p99 / Math.max(1, baseline.latency.p99)).toFixed(2)}`,
+      '| route | requests/s reached | p50 | p99 | max | p99 per window | event-loop delay, worst window p99 / max | HTTP thread on a CPU / waiting for one | non-2xx or errors |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log(row('baseline: GET /health', health));
+    console.log(row('GET /v1/decide', decide));
+    const h = summary(health);
+    const d = summary(decide);
+    console.log(`\np99 ratio decide / baseline: ${(d.p99 / Math.max(1, h.p99)).toFixed(2)}`);
+    const extraCpu = decide.mainCpuMs / decide.wallMs - health.mainCpuMs / health.wallMs;
+    console.log(
+      `HTTP thread CPU per request: /health ${((1000 * health.mainCpuMs) / health.latencies.length).toFixed(0)} µs, ` +
+        `/v1/decide ${((1000 * decide.mainCpuMs) / decide.latencies.length).toFixed(0)} µs ` +
+        `(both include the ingest beside them; decide's windows ${(100 * extraCpu).toFixed(0)} points busier)`,
     );
     if (ingested) {
       const events = ingested.messages / (ingested.elapsedMs / 1000);
@@ -159,6 +233,7 @@ export async function run(args: string[]): Promise<void> {
       );
     }
   } finally {
+    load.stop();
     await server.close();
   }
 }

@@ -1,5 +1,7 @@
 // The slice of autocannon's programmatic API the benchmarks use (it ships no types).
 declare module 'autocannon' {
+  import type { EventEmitter } from 'node:events';
+
   interface Percentiles {
     average: number;
     p50: number;
@@ -20,5 +22,10 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     requests?: Array<{ method?: string; setupRequest?: (request: Record<string, unknown>) => unknown }>;
   }
+  /** With a callback: the running instance, which emits `response` (client, status, bytes, ms) per answer. */
+  export default function autocannon(
+    options: Options,
+    done: (error: Error | null, result: Result) => void,
+  ): EventEmitter;
   export default function autocannon(options: Options): Promise<Result>;
 }
