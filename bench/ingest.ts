@@ -1,4 +1,4 @@
-// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--soak MIN] [--postgres] [--two-process]`.
+// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--rate R] [--postgres] [--two-process]`.
 //
 // A. baseline: a bare Fastify route that reads the body, JSON.parses it and answers 200.
 // B. Rapport: createServer in this process (temp data dir), the same load on /v1/batch;
@@ -32,15 +32,13 @@ import {
   machine,
   postgresCpuMs,
   processCpuMs,
-  slope,
   threadCpu,
 } from './support/process-stats.ts';
 
 interface Options {
   durationS: number;
   connections: number;
-  soakMinutes: number | undefined;
-  /** Requests/s for phase C and the soak; default: half the measured end-to-end rate. */
+  /** Requests/s for phase C; default: half the measured end-to-end rate. */
   rate: number | undefined;
   baseline: boolean;
   /** Also run B and C against a throwaway PostgreSQL. */
@@ -53,7 +51,6 @@ function parseOptions(args: string[]): Options {
   const options: Options = {
     durationS: 20,
     connections: 8,
-    soakMinutes: undefined,
     rate: undefined,
     baseline: true,
     postgres: false,
@@ -68,7 +65,8 @@ function parseOptions(args: string[]): Options {
     };
     if (arg === '--duration') options.durationS = value();
     else if (arg === '--connections') options.connections = Math.round(value());
-    else if (arg === '--soak') options.soakMinutes = value();
+    else if (arg === '--soak')
+      throw new Error('the soak has its own bench: npm run bench -- soak --duration SECONDS [--postgres]');
     else if (arg === '--rate') options.rate = value();
     else if (arg === '--no-baseline') options.baseline = false;
     else if (arg === '--postgres') options.postgres = true;
@@ -77,7 +75,7 @@ function parseOptions(args: string[]): Options {
       options.postgres = true;
     } else
       throw new Error(
-        `unknown option ${arg}; options: --duration S, --connections N, --soak MINUTES, --rate REQ_PER_S, --no-baseline, --postgres, --two-process`,
+        `unknown option ${arg}; options: --duration S, --connections N, --rate REQ_PER_S, --no-baseline, --postgres, --two-process`,
       );
   }
   return options;
@@ -116,6 +114,24 @@ export class LoadGenerator {
     });
   }
 
+  /** The generator's process id (its RSS is read from /proc). */
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** The generator's own JS heap, asked over IPC (it answers between requests). */
+  memory(): Promise<{ heapUsedMb: number }> {
+    return new Promise((resolve) => {
+      const onMessage = (message: LoadMessage) => {
+        if (message.kind !== 'memory') return;
+        this.child.off('message', onMessage);
+        resolve({ heapUsedMb: message.heapUsedMb });
+      };
+      this.child.on('message', onMessage);
+      this.child.send({ kind: 'memory' });
+    });
+  }
+
   stop(): void {
     this.child.send({ kind: 'exit' });
   }
@@ -135,7 +151,7 @@ interface PhaseResult {
   peakHeapUsedMb: number;
 }
 
-interface RapportPhaseResult extends PhaseResult {
+export interface RapportPhaseResult extends PhaseResult {
   /** From the first request to both processors at the log head. */
   endToEndMs: number;
   endToEndEventsPerS: number;
@@ -161,7 +177,7 @@ async function startBaseline(): Promise<{ url: string; close(): Promise<void> }>
   return { url, close: () => app.close() };
 }
 
-interface RapportHandle {
+export interface RapportHandle {
   server: RapportServer;
   url: string;
   headers: Record<string, string>;
@@ -174,7 +190,7 @@ interface RapportHandle {
   close(): Promise<void>;
 }
 
-async function startRapport(
+export async function startRapport(
   databaseUrl?: string,
   extra: { processors?: boolean; outsideCpu?: () => Record<string, number> } = {},
 ): Promise<RapportHandle> {
@@ -270,7 +286,7 @@ async function measure(
   };
 }
 
-async function runRapportPhase(
+export async function runRapportPhase(
   load: LoadGenerator,
   rapport: RapportHandle,
   command: Omit<LoadCommand, 'kind' | 'url' | 'path' | 'headers'>,
@@ -323,79 +339,6 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] as number)).join('  ')).join('\n');
 }
 
-/** DuckDB's own account of its memory (buffer manager), through the pipeline worker that owns it. */
-async function duckdbMemoryMb(server: RapportHandle['server']): Promise<number> {
-  const rows = await server.pipeline
-    .query('SELECT sum(memory_usage_bytes) AS bytes FROM duckdb_memory()')
-    .catch(() => [{ bytes: Number.NaN }]);
-  return round(Number(rows[0]?.bytes) / 2 ** 20, 1);
-}
-
-async function soak(load: LoadGenerator, options: Options, rapport: RapportHandle): Promise<unknown> {
-  let rate = options.rate;
-  let calibration: RapportPhaseResult | undefined;
-  if (rate === undefined) {
-    console.log(`calibrating: ${options.durationS} s at full load…`);
-    calibration = await runRapportPhase(load, rapport, {
-      connections: options.connections,
-      durationMs: options.durationS * 1000,
-    });
-    rate = calibration.endToEndEventsPerS / 2 / load.info.messagesPerBody;
-    console.log(
-      `end to end ${round(calibration.endToEndEventsPerS)} events/s; soaking at ${round(rate, 1)} requests/s`,
-    );
-  }
-  const minutes = options.soakMinutes as number;
-  const { server } = rapport;
-  const series: { minute: number; rssMb: number; heapUsedMb: number; duckdbMb: number; lag: number }[] = [];
-  const started = Date.now();
-  const sampler = setInterval(async () => {
-    const usage = process.memoryUsage();
-    const head = await server.state.log.headSeq();
-    const status = server.pipeline.status();
-    const point = {
-      minute: round((Date.now() - started) / 60_000, 2),
-      rssMb: round(usage.rss / 2 ** 20, 1),
-      heapUsedMb: round(usage.heapUsed / 2 ** 20, 1),
-      duckdbMb: await duckdbMemoryMb(server),
-      lag: head - Math.min(status.profilesOffset, status.warehouseOffset),
-    };
-    series.push(point);
-    console.log(
-      `  ${point.minute.toFixed(2)} min  rss ${point.rssMb} MB  heap ${point.heapUsedMb} MB  duckdb ${point.duckdbMb} MB  pipeline lag ${point.lag}`,
-    );
-  }, 10_000);
-  const result = await load.run({
-    url: rapport.url,
-    path: '/v1/batch',
-    headers: rapport.headers,
-    connections: options.connections,
-    durationMs: minutes * 60_000,
-    rate,
-  });
-  clearInterval(sampler);
-  const secondHalf = series.filter((p) => p.minute >= minutes / 2);
-  const rssSlope = slope(secondHalf.map((p) => ({ x: p.minute, y: p.rssMb })));
-  const heapSlope = slope(secondHalf.map((p) => ({ x: p.minute, y: p.heapUsedMb })));
-  console.log(
-    `\nsoak: ${minutes} min at ${round(rate, 1)} req/s (${round(rate * load.info.messagesPerBody)} events/s offered), ` +
-      `${result.ok}/${result.requests} ok, p50 ${round(result.latencyMs.p50, 1)} ms, p99 ${round(result.latencyMs.p99, 1)} ms`,
-  );
-  console.log(
-    `RSS slope over the second half: ${round(rssSlope, 2)} MB/min; heap slope ${round(heapSlope, 2)} MB/min; ` +
-      `RSS min/max ${round(Math.min(...series.map((p) => p.rssMb)))}/${round(Math.max(...series.map((p) => p.rssMb)))} MB; ` +
-      `DuckDB max ${round(Math.max(...series.map((p) => p.duckdbMb)))} MB`,
-  );
-  return {
-    rate,
-    calibration,
-    load: result,
-    series,
-    rssSlopeMbPerMin: rssSlope,
-    heapSlopeMbPerMin: heapSlope,
-  };
-}
-
 function writeResults(kind: string, data: unknown): string {
   const dir = new URL('./results/', import.meta.url);
   mkdirSync(dir, { recursive: true });
@@ -436,18 +379,6 @@ export async function run(args: string[]): Promise<void> {
       `${round(load.info.meanBytes / 1024, 1)} KB each (${round(load.info.meanBytes / load.info.messagesPerBody)} B/message)`,
   );
   try {
-    if (options.soakMinutes !== undefined) {
-      const rapport = await startRapport();
-      try {
-        const result = await soak(load, options, rapport);
-        console.log(
-          `raw results: ${writeResults('soak-', { machine: host, options, ...(result as object) })}`,
-        );
-      } finally {
-        await rapport.close();
-      }
-      return;
-    }
     const command = { connections: options.connections, durationMs: options.durationS * 1000 };
     let baseline: PhaseResult | undefined;
     if (options.baseline) {

@@ -39,7 +39,8 @@ export interface LoadResult {
 
 export type LoadMessage =
   | { kind: 'ready'; bodies: number; meanBytes: number; messagesPerBody: number }
-  | { kind: 'result'; result: LoadResult };
+  | { kind: 'result'; result: LoadResult }
+  | { kind: 'memory'; heapUsedMb: number };
 
 export function percentile(sorted: Float64Array | number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -143,8 +144,13 @@ function main(): void {
   const meanBytes = bodies.reduce((sum, b) => sum + b.bytes.length, 0) / bodies.length;
   // The benchmark process went away (killed, crashed): stop loading a server nobody measures.
   process.on('disconnect', () => process.exit(0));
-  process.on('message', (command: LoadCommand | { kind: 'exit' }) => {
+  process.on('message', (command: LoadCommand | { kind: 'exit' } | { kind: 'memory' }) => {
     if (command.kind === 'exit') process.exit(0);
+    // The soak bench samples this process beside the server's: a baseline of what flat looks like.
+    if (command.kind === 'memory') {
+      send({ kind: 'memory', heapUsedMb: process.memoryUsage().heapUsed / 2 ** 20 });
+      return;
+    }
     runLoad(command, bodies).then(
       (result) => send({ kind: 'result', result }),
       (error) => {

@@ -2,6 +2,7 @@
 // /proc (Linux), so the HTTP thread can be told apart from the pipeline worker and DuckDB.
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { linearRegression, linearRegressionLine, rSquared } from 'simple-statistics';
 
 export interface MemorySample {
   /** ms since the sampler started */
@@ -108,19 +109,21 @@ export function cpuSplit(
   return split;
 }
 
-/** Least-squares slope of y over x. */
+/** Least-squares slope of y over x (simple-statistics), NaN under two points. */
 export function slope(points: { x: number; y: number }[]): number {
-  const n = points.length;
-  if (n < 2) return Number.NaN;
-  const mx = points.reduce((s, p) => s + p.x, 0) / n;
-  const my = points.reduce((s, p) => s + p.y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const p of points) {
-    num += (p.x - mx) * (p.y - my);
-    den += (p.x - mx) ** 2;
-  }
-  return num / den;
+  return trend(points).slope;
+}
+
+/** The least-squares line through the points, and how much of y's variance it explains. */
+export function trend(points: { x: number; y: number }[]): {
+  slope: number;
+  intercept: number;
+  rSquared: number;
+} {
+  const pairs = points.filter((p) => Number.isFinite(p.y)).map((p) => [p.x, p.y]);
+  if (pairs.length < 2) return { slope: Number.NaN, intercept: Number.NaN, rSquared: Number.NaN };
+  const { m, b } = linearRegression(pairs);
+  return { slope: m, intercept: b, rSquared: rSquared(pairs, linearRegressionLine({ m, b })) };
 }
 
 export function machine(): { cpus: number; model: string; memoryGb: number; node: string; platform: string } {
@@ -151,20 +154,40 @@ export function processCpuMs(pid: number): number {
  * takes its CPU with it, so this is a lower bound; the bench's pools keep their connections.
  */
 export function postgresCpuMs(dataDir: string): number {
+  return postgresPids(dataDir).reduce((total, pid) => total + processCpuMs(pid), 0);
+}
+
+/** The processes of a PostgreSQL cluster: its postmaster (from postmaster.pid) and its children. */
+function postgresPids(dataDir: string): number[] {
   let postmaster: number;
   try {
     postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);
   } catch {
-    return 0;
+    return [];
   }
-  let total = processCpuMs(postmaster);
+  const pids = [postmaster];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) === postmaster) total += processCpuMs(Number(entry));
+      if (Number(fields[1]) === postmaster) pids.push(Number(entry));
     } catch {}
   }
-  return total;
+  return pids;
+}
+
+/**
+ * Memory of a PostgreSQL cluster in MB: the proportional set size (Pss, Linux) summed over its
+ * processes, so the shared buffers every backend maps count once, not once per backend.
+ */
+export function postgresPssMb(dataDir: string): number {
+  let kb = 0;
+  for (const pid of postgresPids(dataDir)) {
+    try {
+      const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      kb += Number(match?.[1] ?? 0);
+    } catch {}
+  }
+  return kb / 1024;
 }
