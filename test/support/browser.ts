@@ -13,6 +13,13 @@ import type { TestServer } from './server.ts';
 export const CHROMIUM = '/usr/bin/chromium';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHOTS = join(ROOT, 'docs/screenshots');
+/**
+ * How long a figure the page shows is awaited (vitest's expect.poll options): a read right
+ * after an action or a navigation may run before the answer it depends on is drawn, and
+ * waitForLoadState('networkidle') returns at once on a page that was idle before. Polling
+ * keeps the assertion whole (the same matcher) and only stops it reading too early.
+ */
+export const SHOWN = { timeout: 15_000, interval: 100 } as const;
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /**
@@ -134,13 +141,27 @@ export async function countFetches(browser: BrowserContext): Promise<void> {
   await browser.addInitScript({ content: COUNT_FETCHES });
 }
 
-const interactive = (title: string) => `(() => {
+/** In the page: its heading is drawn, no counted fetch is in flight and nothing says "Loading". */
+const DRAWN = `(() => {
   const main = document.querySelector('main');
-  return document.title.startsWith(${JSON.stringify(`${title} ·`)}) &&
-    main !== null && main.querySelector('h1') !== null &&
+  return main !== null && main.querySelector('h1') !== null &&
     (window.__rapportInflight ?? 0) === 0 &&
     !/Loading/.test(main.textContent ?? '');
 })()`;
+
+const interactive = (title: string) =>
+  `document.title.startsWith(${JSON.stringify(`${title} ·`)}) && ${DRAWN}`;
+
+/**
+ * Waits until the page shown is drawn from its answers: its heading is there, nothing says
+ * "Loading" (a page's calls say so from the first render, before they start) and, with
+ * countFetches on the context, no fetch is in flight. What a check that something is absent
+ * must wait for (read earlier, it passes for the wrong reason), and what
+ * waitForLoadState('networkidle') cannot say on a page that was idle before.
+ */
+export async function drawn(page: Page): Promise<void> {
+  await page.waitForFunction(DRAWN, undefined, { polling: 'raf', timeout: 60_000 });
+}
 
 /**
  * Follows a main navigation link and waits until the page is interactive: its title is the

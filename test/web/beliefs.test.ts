@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LYON, PLANTED_PEOPLE, plantBelievers, plantCohort } from '../audit/planted.ts';
-import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const reason = browserSkipReason('Assumption audit browser test');
@@ -45,9 +45,9 @@ describe.skipIf(reason !== null)('the assumption audit page in headless chromium
     const understand = page
       .getByRole('navigation', { name: 'Main' })
       .getByRole('list', { name: 'Understand' });
-    await expect(understand.getByRole('link').allTextContents()).resolves.toEqual(
-      expect.arrayContaining(['Personas', 'Assumption audit']),
-    );
+    await expect
+      .poll(() => understand.getByRole('link').allTextContents(), SHOWN)
+      .toEqual(expect.arrayContaining(['Personas', 'Assumption audit']));
     await understand.getByRole('link', { name: 'Assumption audit' }).click();
     await page.getByText('No beliefs yet').waitFor();
   }, 60_000);
@@ -108,8 +108,8 @@ describe.skipIf(reason !== null)('the assumption audit page in headless chromium
     await page.getByRole('status').getByText('1 belief changed verdict').waitFor({ timeout: 60_000 });
     await shown.locator('.badge', { hasText: 'Supported' }).waitFor();
     const row = page.locator('table tr', { hasText: 'Most of the late cohort buys' });
-    await expect(row.locator('td').nth(2).textContent()).resolves.toBe('Not enough data');
-    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('Supported');
+    await expect.poll(() => row.locator('td').nth(2).textContent(), SHOWN).toBe('Not enough data');
+    await expect.poll(() => row.locator('td').nth(3).textContent(), SHOWN).toBe('Supported');
     await page.screenshot({ path: join(SHOTS, 'assumption-audit.png'), fullPage: true });
   }, 120_000);
   it('my own persona: the marketer describes themselves and sees how far they are from the customers', async () => {
@@ -118,6 +118,6 @@ describe.skipIf(reason !== null)('the assumption audit page in headless chromium
     await page.getByText('You are farther from the typical customer than', { exact: false }).waitFor();
     const row = page.locator('table tr', { has: page.getByRole('cell', { name: 'orders', exact: true }) });
     // Nobody planted ordered 40 times: every customer is below.
-    await expect(row.locator('td').nth(3).textContent()).resolves.toBe('100.0%');
+    await expect.poll(() => row.locator('td').nth(3).textContent(), SHOWN).toBe('100.0%');
   }, 60_000);
 });

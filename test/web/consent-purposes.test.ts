@@ -13,6 +13,7 @@ import {
   launchBrowser,
   openFromNav,
   SHOTS,
+  SHOWN,
   seriousViolations,
   signIn,
 } from '../support/browser.ts';
@@ -76,7 +77,9 @@ describe.skipIf(reason !== null)('consent purposes on the Settings page in headl
     await page.getByText('purpose email is in use by the email channel', { exact: false }).waitFor();
     await table().getByRole('button', { name: 'Retire volunteering' }).click();
     await page.getByTestId('purpose-status').getByText('Retired volunteering.', { exact: true }).waitFor();
-    await expect(page.getByTestId('retired-purposes').textContent()).resolves.toContain('volunteering');
+    await expect
+      .poll(() => page.getByTestId('retired-purposes').textContent(), SHOWN)
+      .toContain('volunteering');
     expect(
       await table()
         .getByRole('row', { name: /volunteering/ })

@@ -5,7 +5,16 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, closeBrowser, launchBrowser, openFromNav, SHOTS } from '../support/browser.ts';
+import {
+  browserSkipReason,
+  closeBrowser,
+  countFetches,
+  drawn,
+  launchBrowser,
+  openFromNav,
+  SHOTS,
+  SHOWN,
+} from '../support/browser.ts';
 import { eventually } from '../support/recording-channel.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 import { api, type FilledWorld, fillWorld, SEGMENTS, WELCOME_JOURNEY } from './world.ts';
@@ -35,6 +44,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     server = await startTestServer();
     world = await fillWorld(server);
     ({ browser, page } = await launchBrowser());
+    await countFetches(browser);
   }, 300_000);
 
   afterAll(async () => {
@@ -46,14 +56,16 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await page.goto(server.url);
     await page.getByLabel('Admin token').fill('rk_admin_wrong');
     await page.getByLabel('Admin token').press('Enter');
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('refused');
+    await expect.poll(() => page.getByRole('alert').textContent(), SHOWN).toContain('refused');
     await shot('login');
     await page.getByLabel('Admin token').fill(server.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     expect(page.url()).not.toContain(server.adminToken);
     const profiles = (await api(server, 'GET', '/api/status')).profiles as number;
-    await expect(page.locator('#ingest').textContent()).resolves.toContain(profiles.toLocaleString('en'));
+    await expect
+      .poll(() => page.locator('#ingest').textContent(), SHOWN)
+      .toContain(profiles.toLocaleString('en'));
     await shot('overview');
   });
 
@@ -75,9 +87,9 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     // The lifecycle stage is the one the API gives (it once showed "–" for everyone).
     const view = await api(server, 'GET', `/api/profiles/lookup?email=${encodeURIComponent(person!.email!)}`);
     expect(view.lifecycleStage?.stage).toBeTruthy();
-    await expect(page.getByTestId('lifecycle-stage').textContent()).resolves.toContain(
-      `Lifecycle stage: ${view.lifecycleStage.stage}`,
-    );
+    await expect
+      .poll(() => page.getByTestId('lifecycle-stage').textContent(), SHOWN)
+      .toContain(`Lifecycle stage: ${view.lifecycleStage.stage}`);
     await shot('person');
   });
 
@@ -91,17 +103,20 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
       await page.getByLabel(/^Search by/).fill(text);
       await page.getByLabel(/^Search by/).press('Enter');
       await page.getByRole('heading', { name: `Results for “${text}”` }).waitFor();
-      await page.waitForLoadState('networkidle');
+      // The rows may still be the previous list's until this search's answer is drawn.
+      await drawn(page);
       return page.locator('#results tbody tr');
     };
     const byName = await search(`${first} ${last}`.toLowerCase());
     await byName.first().waitFor();
-    await expect(byName.getByRole('link', { name: `${first} ${last}` }).count()).resolves.toBeGreaterThan(0);
+    await expect
+      .poll(() => byName.getByRole('link', { name: `${first} ${last}` }).count(), SHOWN)
+      .toBeGreaterThan(0);
     const inCity = await api(server, 'GET', `/api/profiles?trait.city=${encodeURIComponent(city!)}&limit=25`);
     expect(inCity.items.length).toBeGreaterThan(0);
     const byTrait = await search(`city=${city}`);
     await byTrait.first().waitFor();
-    await expect(byTrait.count()).resolves.toBe(inCity.items.length);
+    await expect.poll(() => byTrait.count(), SHOWN).toBe(inCity.items.length);
   });
 
   it('builds a segment whose preview count matches the API', async () => {
@@ -130,15 +145,15 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     expect(buyers).toBeGreaterThan(0);
     const row = page.locator('#list tbody tr', { hasText: 'Buyers' });
     // The sparkline's text alternative ends at today's size.
-    await expect(
-      row.getByRole('img', { name: /^Last 7 days:/ }).getAttribute('aria-label'),
-    ).resolves.toContain(`→ ${buyers.toLocaleString('en')} (`);
+    await expect
+      .poll(() => row.getByRole('img', { name: /^Last 7 days:/ }).getAttribute('aria-label'), SHOWN)
+      .toContain(`→ ${buyers.toLocaleString('en')} (`);
     await row.getByRole('link', { name: 'Buyers' }).click();
     const chart = page.getByRole('img', { name: /^Membership over time/ });
     await chart.waitFor();
-    await expect(chart.getAttribute('aria-label')).resolves.toContain(
-      `${buyers.toLocaleString('en')} members`,
-    );
+    await expect
+      .poll(() => chart.getAttribute('aria-label'), SHOWN)
+      .toContain(`${buyers.toLocaleString('en')} members`);
     await page.locator('#history svg').first().waitFor();
     await shot('segment');
   });
@@ -149,7 +164,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await page.getByRole('link', { name: /Welcome new sign-ups/ }).click();
     const graph = page.getByRole('img', { name: /Journey graph/ });
     await graph.waitFor();
-    await expect(graph.getAttribute('aria-label')).resolves.toContain('wait-order (waitForEvent');
+    await expect.poll(() => graph.getAttribute('aria-label'), SHOWN).toContain('wait-order (waitForEvent');
     // The chart draws every step as a labelled box.
     await page.locator('#graph svg text', { hasText: 'already-bought' }).first().waitFor();
     await shot('journey');
@@ -190,7 +205,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await page.locator('#results tbody tr').first().getByRole('link').click();
     const row = page.locator('#journeys tbody tr').first();
     await row.getByRole('link', { name: WELCOME_JOURNEY.name }).waitFor();
-    await expect(row.textContent()).resolves.toContain(trips[0]!.currentStep);
+    await expect.poll(() => row.textContent(), SHOWN).toContain(trips[0]!.currentStep);
   });
 
   it('draws the paths between touchpoints as a Sankey with a table of the top transitions', async () => {
@@ -204,15 +219,15 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     // The text alternative carries the counts the server answered.
     const first = paths.nodes[0];
     const name = first.kind === 'page' ? `${first.name} (page)` : first.name;
-    await expect(sankey.getAttribute('aria-label')).resolves.toContain(
-      `step 1: ${name} ${first.people.toLocaleString('en')}`,
-    );
+    await expect
+      .poll(() => sankey.getAttribute('aria-label'), SHOWN)
+      .toContain(`step 1: ${name} ${first.people.toLocaleString('en')}`);
     // The Sankey drew its bands, and the table lists the largest transition first.
     await page.locator('#paths svg path').first().waitFor();
     const top = page.locator('#transitions tbody tr').first();
-    await expect(top.locator('td').nth(3).textContent()).resolves.toBe(
-      paths.links[0].people.toLocaleString('en'),
-    );
+    await expect
+      .poll(() => top.locator('td').nth(3).textContent(), SHOWN)
+      .toBe(paths.links[0].people.toLocaleString('en'));
   });
 
   it('shows the remaining pages with data or an honest empty state', async () => {
@@ -244,7 +259,9 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     expect(before.totals.total).toBeGreaterThan(0);
     expect(shown).toBeGreaterThanOrEqual(before.totals.total);
     expect(shown).toBeLessThanOrEqual(after.totals.total);
-    await expect(chart.getAttribute('aria-label')).resolves.toContain(`from ${after.from} to ${after.to}`);
+    await expect
+      .poll(() => chart.getAttribute('aria-label'), SHOWN)
+      .toContain(`from ${after.from} to ${after.to}`);
   });
 
   it('shows messages sent and suppressed today on the Overview and by channel on Messages, as the API counts them', async () => {
@@ -365,8 +382,10 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     // Read back by the page itself after leaving it.
     await go('Overview');
     await go('Settings');
-    await expect(page.locator('#policy').getByLabel('Cap 1 limit').inputValue()).resolves.toBe('3');
-    await expect(page.locator('#policy').getByLabel('Cap 1 period').inputValue()).resolves.toBe('week');
+    await expect.poll(() => page.locator('#policy').getByLabel('Cap 1 limit').inputValue(), SHOWN).toBe('3');
+    await expect
+      .poll(() => page.locator('#policy').getByLabel('Cap 1 period').inputValue(), SHOWN)
+      .toBe('week');
   });
 
   it('lists people by name, not by profile id, in the value ranking', async () => {
@@ -390,20 +409,22 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     await go('Value');
     const histogram = page.getByRole('img', { name: /^CLV distribution over/ });
     await histogram.waitFor();
-    await expect(histogram.getAttribute('aria-label')).resolves.toContain(
-      `over ${distribution.count.toLocaleString('en')} customers`,
-    );
+    await expect
+      .poll(() => histogram.getAttribute('aria-label'), SHOWN)
+      .toContain(`over ${distribution.count.toLocaleString('en')} customers`);
     await page.locator('#clv svg path[fill="#2563eb"]').first().waitFor();
     const alive = page.getByRole('img', { name: /^P\(alive\) against CLV/ });
     await alive.waitFor();
-    await expect(alive.getAttribute('aria-label')).resolves.toContain(
-      `for ${scatter.sampled.toLocaleString('en')} of ${scatter.total.toLocaleString('en')} customers`,
-    );
+    await expect
+      .poll(() => alive.getAttribute('aria-label'), SHOWN)
+      .toContain(
+        `for ${scatter.sampled.toLocaleString('en')} of ${scatter.total.toLocaleString('en')} customers`,
+      );
     const validation = page.getByRole('img', { name: /^Predicted versus actual purchases/ });
     await validation.waitFor();
-    await expect(validation.getAttribute('aria-label')).resolves.toContain(
-      `Mean absolute error ${check.validation.errors.meanAbsoluteError.toFixed(2)}`,
-    );
+    await expect
+      .poll(() => validation.getAttribute('aria-label'), SHOWN)
+      .toContain(`Mean absolute error ${check.validation.errors.meanAbsoluteError.toFixed(2)}`);
     await page.getByTestId('validation-figures').getByText('Verdict').waitFor();
     // The churn model: its held-out AUC when fitted, "not enough data" when not (never a constant).
     const churn = await api(server, 'GET', '/api/value/churn');
@@ -431,7 +452,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
     const lead = profile.computedProperties.lead_explanation.value as string;
     expect(lead).toMatch(/^[\d.]+ = fit [\d.]+.* \+ behaviour [\d.]+/);
     expect(lead.startsWith(`${profile.computedProperties.lead_score.value} = `)).toBe(true);
-    await expect(page.getByTestId('lead-breakdown').innerText()).resolves.toContain(lead);
+    await expect.poll(() => page.getByTestId('lead-breakdown').innerText(), SHOWN).toContain(lead);
   });
 
   it('labels every input, select and textarea on every page', async () => {
@@ -448,7 +469,7 @@ describe.skipIf(reason !== null)('the dashboard in headless chromium', () => {
       'Settings',
     ]) {
       await go(label);
-      await page.waitForLoadState('networkidle');
+      await drawn(page);
       const unlabelled: string[] =
         await page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
         .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))

@@ -11,6 +11,7 @@ import {
   launchBrowser,
   openFromNav,
   SHOTS,
+  SHOWN,
   signIn,
 } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
@@ -129,7 +130,7 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
     await form.locator('#primary-event').fill('Order Completed');
     await form.getByLabel('Arm 2 weight (%)').fill('60');
     await form.getByRole('button', { name: 'Save experiment' }).click();
-    await expect(form.getByRole('alert').textContent()).resolves.toContain('arms');
+    await expect.poll(() => form.getByRole('alert').textContent(), SHOWN).toContain('arms');
   });
 
   it('defines an experiment through the form and shows its results as the API computes them', async () => {
@@ -162,10 +163,10 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
     expect(rows[1]).toContain(`+${(green.effect * 100).toFixed(1)}%`);
     expect(rows[1]).toContain(green.adjustedPValue < 0.001 ? '< 0.001' : green.adjustedPValue.toFixed(3));
     const interval = page.getByRole('img', { name: /^Green on purchases/ });
-    await expect(interval.getAttribute('aria-label')).resolves.toContain(
-      `interval +${(green.ci[0] * 100).toFixed(1)}% to +${(green.ci[1] * 100).toFixed(1)}%`,
-    );
-    await expect(page.locator('#srm-warning').count()).resolves.toBe(0);
+    await expect
+      .poll(() => interval.getAttribute('aria-label'), SHOWN)
+      .toContain(`interval +${(green.ci[0] * 100).toFixed(1)}% to +${(green.ci[1] * 100).toFixed(1)}%`);
+    await expect.poll(() => page.locator('#srm-warning').count(), SHOWN).toBe(0);
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: join(SHOTS, 'experiments.png'), fullPage: true });
   });
@@ -173,8 +174,10 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
   it('warns of a sample-ratio mismatch', async () => {
     await page.locator('#experiment-select').selectOption('skewed');
     await page.locator('#srm-warning').waitFor();
-    await expect(page.locator('#srm-warning').textContent()).resolves.toContain('300 (A) and 100 (B)');
-    await expect(page.locator('#verdict').textContent()).resolves.toContain('The split is broken');
+    await expect
+      .poll(() => page.locator('#srm-warning').textContent(), SHOWN)
+      .toContain('300 (A) and 100 (B)');
+    await expect.poll(() => page.locator('#verdict').textContent(), SHOWN).toContain('The split is broken');
   });
 
   it("shows a placement's bandit with its exploration share, as the API computes it", async () => {
@@ -226,14 +229,14 @@ describe.skipIf(reason !== null)('the Experiments page in headless chromium', ()
       `Offer A${(results.servingWeights['offer-a'] * 100).toFixed(1)}%`,
       `Offer B${(results.servingWeights['offer-b'] * 100).toFixed(1)}%`,
     ]);
-    await expect(page.locator('#serving-weights caption').textContent()).resolves.toContain(
-      'no arm gets less than 5%',
-    );
+    await expect
+      .poll(() => page.locator('#serving-weights caption').textContent(), SHOWN)
+      .toContain('no arm gets less than 5%');
     // Nobody has been exposed yet: no winner is called, and the page says why.
     const verdict = await page.locator('#verdict').textContent();
     expect(verdict).toBe(results.verdict);
     expect(verdict).toMatch(/^Not enough data yet: no winner is called before every arm has 100 people/);
-    await expect(page.locator('#minimum-note').textContent()).resolves.toContain('100 people');
+    await expect.poll(() => page.locator('#minimum-note').textContent(), SHOWN).toContain('100 people');
   });
 
   it('labels every input, select and textarea', async () => {

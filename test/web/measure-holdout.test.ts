@@ -5,7 +5,7 @@
 // it, the whole programme's lift against the global holdout (GET /api/holdout/lift), once set.
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, closeBrowser, launchBrowser, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const reason = browserSkipReason('Measure holdout browser test');
@@ -73,8 +73,8 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
       .getByRole('link', { name: 'Measure', exact: true })
       .click();
     await page.getByLabel('Model', { exact: true }).selectOption('last');
+    // The row may still be the previous model's: the figures below are awaited, not read once.
     await page.locator('#holdout-table tr[data-journey="promo"]').waitFor();
-    await page.waitForLoadState('networkidle');
     const { body } = await server.admin(
       `/api/attribution/roi?from=${day(-29)}&to=${day(0)}&model=last&lookbackDays=30&order=1&withNulls=true&groupBy=channel&conversion=Order%20Completed`,
     );
@@ -89,7 +89,7 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
     const [rLow, rHigh] = promo.incrementalRevenueInterval;
     const [roiLow, roiHigh] = promo.incrementalRoiInterval;
     await expect
-      .poll(() => page.locator('#holdout-table tr[data-journey="promo"] td').allTextContents())
+      .poll(() => page.locator('#holdout-table tr[data-journey="promo"] td').allTextContents(), SHOWN)
       .toEqual([
         '60 / 20',
         '30.0% vs 15.0%',
@@ -112,7 +112,7 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
 
   it("shows the whole programme's lift against the global holdout beside the journeys', as the API has it", async () => {
     await expect
-      .poll(() => page.locator('#programme-lift').textContent())
+      .poll(() => page.locator('#programme-lift').textContent(), SHOWN)
       .toContain('no global holdout is set');
     const policy = await server.adminRequest('PUT', '/api/arbitration-policy', {
       caps: [],
@@ -124,7 +124,7 @@ describe.skipIf(reason !== null)("the Measure page's holdout table in headless c
     await nav.getByRole('link', { name: 'Overview', exact: true }).click();
     await nav.getByRole('link', { name: 'Measure', exact: true }).click();
     await expect
-      .poll(() => page.locator('#programme-lift').textContent())
+      .poll(() => page.locator('#programme-lift').textContent(), SHOWN)
       .toContain('held out from all marketing');
     const { body } = await server.admin('/api/holdout/lift?event=Order%20Completed&days=30');
     // Everyone active is on one side or the other, and the 21 buyers are split between them.

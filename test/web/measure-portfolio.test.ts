@@ -3,7 +3,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simulateMarketingMix } from '../../src/simulate/marketing-mix.ts';
-import { browserSkipReason, closeBrowser, launchBrowser, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const reason = browserSkipReason('Measure portfolio browser test');
@@ -66,7 +66,7 @@ describe.skipIf(reason !== null)('the portfolio on the Measure page in headless 
     await page.locator('#portfolio-to').fill(to);
     await page.getByRole('button', { name: 'Fit curves and suggest a split' }).click();
     await page.locator('#portfolio-plan, #portfolio .error').first().waitFor({ timeout: 240_000 });
-    await expect(page.locator('#portfolio .error').count()).resolves.toBe(0);
+    await expect.poll(() => page.locator('#portfolio .error').count(), SHOWN).toBe(0);
     await page.locator('#portfolio-plan').waitFor({ timeout: 240_000 });
     const { status, body } = await server.admin(`/api/attribution/portfolio?from=${from}&to=${to}`);
     expect(status).toBe(200);
@@ -83,9 +83,9 @@ describe.skipIf(reason !== null)('the portfolio on the Measure page in headless 
         row.marginalRoi.toFixed(2),
       ]);
     }
-    await expect(page.locator('#portfolio-summary').textContent()).resolves.toContain(
-      `expected gain ${twoDecimals.format(body.plan.expectedGain)} a week`,
-    );
+    await expect
+      .poll(() => page.locator('#portfolio-summary').textContent(), SHOWN)
+      .toContain(`expected gain ${twoDecimals.format(body.plan.expectedGain)} a week`);
     await page.getByRole('img', { name: /^Response curves/ }).waitFor();
   }, 300_000);
 });

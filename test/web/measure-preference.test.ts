@@ -5,7 +5,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSegmentStore } from '../../src/store/index.ts';
-import { browserSkipReason, closeBrowser, launchBrowser, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const reason = browserSkipReason('Measure preference browser test');
@@ -94,7 +94,7 @@ describe.skipIf(reason !== null)("the Measure page's channel preference in headl
     for (const row of body.channels) {
       const converted = `${row.converted} ${row.conversionRate === null ? '' : `(${pct(row.conversionRate)})`}`;
       await expect
-        .poll(() => cells(row.channel))
+        .poll(() => cells(row.channel), SHOWN)
         .toEqual([
           String(row.reach),
           String(row.opened),
@@ -124,9 +124,9 @@ describe.skipIf(reason !== null)("the Measure page's channel preference in headl
     // Four of six open their texts and ignore email; two of the three who answered said sms.
     expect(sms).toMatchObject({ reach: 6, clicked: 4, preferred: 4, stated: 2, flag: 'preferred-starved' });
     expect(sms.preferredShare).toBeCloseTo(4 / 6);
-    await expect(page.locator('#preference').textContent()).resolves.toContain(
-      'GET /api/attribution/channel-preference?',
-    );
+    await expect
+      .poll(() => page.locator('#preference').textContent(), SHOWN)
+      .toContain('GET /api/attribution/channel-preference?');
   });
 
   it('narrows to a segment typed in the page’s segment field', async () => {

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const reason = browserSkipReason('Measure browser test');
@@ -69,9 +69,9 @@ describe.skipIf(reason !== null)('the Measure page in headless chromium', () => 
       .setInputFiles({ name: 'spend.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByRole('button', { name: 'Import spend' }).click();
     await page.locator('#spend-result').getByText('Imported 2 of 3 rows (EUR)').waitFor();
-    await expect(page.locator('#spend-result').textContent()).resolves.toContain(
-      'line 3, amount: amount -5 is negative',
-    );
+    await expect
+      .poll(() => page.locator('#spend-result').textContent(), SHOWN)
+      .toContain('line 3, amount: amount -5 is negative');
     await page.getByLabel('Channel', { exact: true }).fill('email');
     await page.getByLabel('Cost per message').fill('0.5');
     await page.getByRole('button', { name: 'Save cost' }).click();
@@ -80,8 +80,8 @@ describe.skipIf(reason !== null)('the Measure page in headless chromium', () => 
 
   it('the ROI table under the chosen model matches the API it names', async () => {
     await page.getByLabel('Model', { exact: true }).selectOption('first');
+    // The row may still be the previous model's: the figures below are awaited, not read once.
     await page.locator('#roi-table tr[data-channel="paid search"]').waitFor();
-    await page.waitForLoadState('networkidle');
     const api = await server.admin(
       `/api/attribution/roi?from=${day(-29 * 24 + 48)}&to=${new Date().toISOString().slice(0, 10)}&model=first&lookbackDays=30&order=1&withNulls=true&groupBy=channel&conversion=Order%20Completed`,
     );
@@ -90,13 +90,15 @@ describe.skipIf(reason !== null)('the Measure page in headless chromium', () => 
     expect(search).toMatchObject({ conversions: 1, value: 100, spend: 40, roas: 2.5 });
     // Reach, engaged, sends, conversions, revenue, spend, send cost, cost, ROAS, ROI, incremental.
     await expect
-      .poll(() => cells('roi-table', 'paid search'))
+      .poll(() => cells('roi-table', 'paid search'), SHOWN)
       .toEqual(['1', '1', '0', '1.00', '100.00', '40.00', '0.00', '40.00', '2.50', '1.50', 'no holdout']);
-    expect(await cells('roi-table', 'email')).toEqual(
-      expect.arrayContaining(['0.50']), // one send at 0.5
-    );
-    await expect(page.locator('#unmatched-spend').textContent()).resolves.toContain('tv 90.00');
-    await expect(page.locator('#roi').textContent()).resolves.toContain('GET /api/attribution/roi?');
+    await expect
+      .poll(() => cells('roi-table', 'email'), SHOWN)
+      .toEqual(
+        expect.arrayContaining(['0.50']), // one send at 0.5
+      );
+    await expect.poll(() => page.locator('#unmatched-spend').textContent(), SHOWN).toContain('tv 90.00');
+    await expect.poll(() => page.locator('#roi').textContent(), SHOWN).toContain('GET /api/attribution/roi?');
   });
 
   it('the model comparison shows every model, as the API credits them', async () => {
@@ -104,13 +106,12 @@ describe.skipIf(reason !== null)('the Measure page in headless chromium', () => 
       `/api/attribution?from=${day(-29 * 24 + 48)}&to=${new Date().toISOString().slice(0, 10)}`,
     );
     for (const channel of ['paid search', 'email', 'organic search', 'display']) {
-      const shown = await cells('model-comparison', channel);
       const expected = ['markov', 'shapley', 'first', 'last', 'linear', 'position', 'time-decay'].map(
         (model) => (body.models[model][channel]?.conversions ?? 0).toFixed(2),
       );
-      expect(shown).toEqual([...expected, 'no holdout']);
+      await expect.poll(() => cells('model-comparison', channel), SHOWN).toEqual([...expected, 'no holdout']);
     }
-    await expect(page.locator('#touchpoints-sql').textContent()).resolves.toContain('FROM events e');
+    await expect.poll(() => page.locator('#touchpoints-sql').textContent(), SHOWN).toContain('FROM events e');
     await page.screenshot({ path: join(SHOTS, 'measure.png'), fullPage: true });
   });
 });

@@ -14,6 +14,7 @@ import {
   launchBrowser,
   openFromNav,
   SHOTS,
+  SHOWN,
   seriousViolations,
   signIn,
 } from '../support/browser.ts';
@@ -94,7 +95,7 @@ describe.skipIf(reason !== null)('the Operations page in headless chromium', () 
     expect(kept).toHaveLength(2);
     for (const letter of kept) {
       const row = deadLetters().locator(`tr[data-dead-letter="${letter.id}"]`);
-      await expect(row.textContent()).resolves.toContain(`${letter.field}: ${letter.reason}`);
+      await expect.poll(() => row.textContent(), SHOWN).toContain(`${letter.field}: ${letter.reason}`);
     }
     const nobody = await letterWith('op-nobody');
     await deadLetters()
@@ -103,7 +104,7 @@ describe.skipIf(reason !== null)('the Operations page in headless chromium', () 
     const detail = page.getByRole('region', { name: `Dead letter ${nobody.id}` });
     const message = detail.getByLabel(/The message as sent/);
     expect(JSON.parse(await message.inputValue())).toEqual(JSON.parse(nobody.body));
-    await expect(detail.textContent()).resolves.toContain(`${nobody.field}: ${nobody.reason}`);
+    await expect.poll(() => detail.textContent(), SHOWN).toContain(`${nobody.field}: ${nobody.reason}`);
   });
 
   it('sends one again as kept (refused again, shown), then corrected in the page (it lands)', async () => {
@@ -114,7 +115,7 @@ describe.skipIf(reason !== null)('the Operations page in headless chromium', () 
       .getByRole('alert')
       .getByText(/refused again/)
       .waitFor();
-    await expect(detail.getByRole('alert').textContent()).resolves.toContain(nobody.reason);
+    await expect.poll(() => detail.getByRole('alert').textContent(), SHOWN).toContain(nobody.reason);
     expect((await server.admin(`/api/dead-letters/${nobody.id}`)).status).toBe(200);
 
     const message = detail.getByLabel(/The message as sent/);
@@ -158,7 +159,7 @@ describe.skipIf(reason !== null)('the Operations page in headless chromium', () 
     expect(list.byProcessor).toEqual({ profiles: 1, warehouse: 1 });
     for (const entry of list.items) {
       const row = quarantine().locator(`tr[data-quarantined="${entry.id}"]`);
-      await expect(row.textContent()).resolves.toContain(entry.error);
+      await expect.poll(() => row.textContent(), SHOWN).toContain(entry.error);
     }
     const entry = list.items.find((e: { processor: string }) => e.processor === 'profiles');
     await quarantine()
@@ -183,7 +184,10 @@ describe.skipIf(reason !== null)('the Operations page in headless chromium', () 
       .waitFor();
     expect((await server.admin(`/api/quarantine/${entry.id}`)).status).toBe(404);
     expect((await server.admin('/api/quarantine')).body.byProcessor).toEqual({ warehouse: 1 });
-    await expect(quarantine().getByLabel('Processor').textContent()).resolves.not.toContain('profiles');
+    // The list is read again after the discard: the old choices may show until it answers.
+    await expect
+      .poll(() => quarantine().getByLabel('Processor').textContent(), SHOWN)
+      .not.toContain('profiles');
     await page.screenshot({ path: `${SHOTS}/operations.png`, fullPage: true });
   });
 
@@ -193,13 +197,13 @@ describe.skipIf(reason !== null)('the Operations page in headless chromium', () 
     await openFromNav(page, 'Operations', 'Operations');
     const before = (await server.admin('/api/log')).body;
     await page.locator('#ingest-log').getByTestId('log-entries').waitFor();
-    await expect(page.getByTestId('log-entries').textContent()).resolves.toBe(
-      before.entries.toLocaleString('en'),
-    );
+    await expect
+      .poll(() => page.getByTestId('log-entries').textContent(), SHOWN)
+      .toBe(before.entries.toLocaleString('en'));
     for (const reader of before.readers)
-      await expect(page.locator('#ingest-log').textContent()).resolves.toContain(
-        `#${reader.offset.toLocaleString('en')}`,
-      );
+      await expect
+        .poll(() => page.locator('#ingest-log').textContent(), SHOWN)
+        .toContain(`#${reader.offset.toLocaleString('en')}`);
     page.once('dialog', (dialog) => void dialog.dismiss());
     await page.getByRole('button', { name: 'Compact now' }).click();
     expect((await server.admin('/api/log')).body.lastRun).toEqual(before.lastRun);

@@ -14,6 +14,7 @@ import {
   launchBrowser,
   openFromNav,
   SHOTS,
+  SHOWN,
   seriousViolations,
   signIn,
 } from '../support/browser.ts';
@@ -157,7 +158,7 @@ describe.skipIf(reason !== null)('the people explorer in headless chromium', () 
     );
 
     // Pages of 25 hold everyone here; the pager says so and Next is off.
-    await expect(page.getByRole('button', { name: 'Next →' }).isDisabled()).resolves.toBe(true);
+    await expect.poll(() => page.getByRole('button', { name: 'Next →' }).isDisabled(), SHOWN).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'people-explorer.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
   }, 120_000);
@@ -231,14 +232,14 @@ describe.skipIf(reason !== null)('the people explorer in headless chromium', () 
     await page.getByRole('heading', { level: 1, name: person.name }).waitFor();
     const view = (await server.admin(`/api/profiles/${profileId}`)).body;
     const city = page.getByTestId('trait-source-city');
-    await expect(city.textContent()).resolves.toContain('identify call from “test-source”');
-    await expect(city.textContent()).resolves.toContain(view.traitSources.city.messageId);
+    await expect.poll(() => city.textContent(), SHOWN).toContain('identify call from “test-source”');
+    await expect.poll(() => city.textContent(), SHOWN).toContain(view.traitSources.city.messageId);
     const explained = view.computedProperties.value_explanation?.value;
     expect(typeof explained).toBe('string');
     await page.getByTestId('value-explanation').getByText(explained).waitFor();
     const answers = page.getByTestId('survey-answers');
     await answers.getByText('How are we doing?').waitFor();
-    await expect(answers.textContent()).resolves.toContain('nps9');
+    await expect.poll(() => answers.textContent(), SHOWN).toContain('nps9');
     await page.screenshot({ path: join(SHOTS, 'person-360.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
   }, 120_000);
@@ -255,7 +256,9 @@ describe.skipIf(reason !== null)('the people explorer in headless chromium', () 
       expect(phone.page.url()).not.toContain(server.adminToken);
       // The navigation is folded behind a button on a phone, and opens on demand.
       const nav = phone.page.getByRole('navigation', { name: 'Main' });
-      await expect(nav.getByRole('link', { name: 'Segments', exact: true }).isVisible()).resolves.toBe(false);
+      await expect
+        .poll(() => nav.getByRole('link', { name: 'Segments', exact: true }).isVisible(), SHOWN)
+        .toBe(false);
       await phone.page.getByRole('button', { name: 'Menu' }).click();
       await nav.getByRole('link', { name: 'Segments', exact: true }).waitFor();
       await phone.page.getByRole('button', { name: 'Menu' }).click();

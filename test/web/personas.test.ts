@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { plantPeople } from '../personas/planted.ts';
-import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 
 const reason = browserSkipReason('Personas browser test');
@@ -41,13 +41,15 @@ describe.skipIf(reason !== null)('the Personas page in headless chromium', () =>
       const card = page.locator('.card', {
         has: page.getByRole('heading', { name: persona.name, exact: true }),
       });
-      await expect(card.getByText(`${persona.size} people`, { exact: false }).count()).resolves.toBe(1);
-      await expect(card.getByText('Typical journey:', { exact: false }).textContent()).resolves.toContain(
-        persona.typicalJourney.steps.join(' → '),
-      );
-      await expect(card.getByText('Preferred channel:', { exact: false }).textContent()).resolves.toContain(
-        persona.preferredChannel.channel,
-      );
+      await expect
+        .poll(() => card.getByText(`${persona.size} people`, { exact: false }).count(), SHOWN)
+        .toBe(1);
+      await expect
+        .poll(() => card.getByText('Typical journey:', { exact: false }).textContent(), SHOWN)
+        .toContain(persona.typicalJourney.steps.join(' → '));
+      await expect
+        .poll(() => card.getByText('Preferred channel:', { exact: false }).textContent(), SHOWN)
+        .toContain(persona.preferredChannel.channel);
     }
     await page.screenshot({ path: join(SHOTS, 'personas.png'), fullPage: true });
   }, 120_000);

@@ -13,6 +13,7 @@ import {
   launchBrowser,
   openFromNav,
   SHOTS,
+  SHOWN,
   signIn,
 } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -89,13 +90,13 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     await page.getByTestId('refreshed-at').waitFor();
     const { last } = await api(server, 'GET', '/api/recommendations/status');
     const card = page.locator('#last-refresh');
-    await expect(card.textContent()).resolves.toContain(`${last.people.toLocaleString('en')}buyers`);
-    await expect(card.textContent()).resolves.toContain(
-      `${last.withRecommendations.toLocaleString('en')}with recommendations`,
-    );
-    await expect(page.locator('#top-rules tbody tr').count()).resolves.toBe(last.topRules.length);
+    await expect.poll(() => card.textContent(), SHOWN).toContain(`${last.people.toLocaleString('en')}buyers`);
+    await expect
+      .poll(() => card.textContent(), SHOWN)
+      .toContain(`${last.withRecommendations.toLocaleString('en')}with recommendations`);
+    await expect.poll(() => page.locator('#top-rules tbody tr').count(), SHOWN).toBe(last.topRules.length);
     const first = page.locator('#top-rules tbody tr').first();
-    await expect(first.textContent()).resolves.toContain(last.topRules[0].lhs[0]);
+    await expect.poll(() => first.textContent(), SHOWN).toContain(last.topRules[0].lhs[0]);
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: join(SHOTS, 'recommendations.png'), fullPage: true });
   });
@@ -109,21 +110,30 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     expect(settings).toMatchObject({ limit: 2, exclude: ['mug', 'desk-lamp'] });
     await page.getByLabel(/^Holdout share/).fill('0.9');
     await page.getByRole('button', { name: 'Save settings' }).click();
-    await expect(page.locator('#settings').getByRole('alert').textContent()).resolves.toMatch(/holdoutShare/);
+    await expect
+      .poll(() => page.locator('#settings').getByRole('alert').textContent(), SHOWN)
+      .toMatch(/holdoutShare/);
   });
 
   it('explores rules on the orders with the API’s count', async () => {
     await page.locator('#explore').getByLabel('Minimum support').fill('0.02');
+    // The summary shows the previous answer until this one arrives: wait for this one.
+    const answered = page.waitForResponse(
+      (response) =>
+        response.url().includes('/api/recommendations/rules?') && response.url().includes('minSupport=0.02'),
+    );
     await page.locator('#explore').getByRole('button', { name: 'Find rules' }).click();
-    await page.waitForLoadState('networkidle');
+    await answered;
     const report = await api(
       server,
       'GET',
       '/api/recommendations/rules?minSupport=0.02&minConfidence=0.1&basket=order&limit=50',
     );
-    await expect(page.getByTestId('explore-summary').textContent()).resolves.toContain(
-      `${report.count.toLocaleString('en')} rules from ${report.baskets.toLocaleString('en')} baskets`,
-    );
+    await expect
+      .poll(() => page.getByTestId('explore-summary').textContent(), SHOWN)
+      .toContain(
+        `${report.count.toLocaleString('en')} rules from ${report.baskets.toLocaleString('en')} baskets`,
+      );
   });
 
   it('starts from the example programme, earns, ranks, and shows the ledger on the 360', async () => {
@@ -138,22 +148,27 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     expect(board.length).toBeGreaterThan(0);
     const rows = page.locator('#leaderboard tbody tr');
     await rows.first().waitFor();
-    await expect(rows.count()).resolves.toBe(board.length);
-    await expect(rows.first().textContent()).resolves.toContain(board[0].balance.toLocaleString('en'));
+    await expect.poll(() => rows.count(), SHOWN).toBe(board.length);
+    await expect
+      .poll(() => rows.first().textContent(), SHOWN)
+      .toContain(board[0].balance.toLocaleString('en'));
     await page.waitForLoadState('networkidle');
     await page.screenshot({ path: join(SHOTS, 'loyalty.png'), fullPage: true });
 
     await rows.first().getByRole('link').click();
     const balance = page.getByTestId('points-balance');
     await balance.waitFor();
-    await expect(balance.textContent()).resolves.toContain(
-      `Balance: ${board[0].balance.toLocaleString('en')} points`,
-    );
+    await expect
+      .poll(() => balance.textContent(), SHOWN)
+      .toContain(`Balance: ${board[0].balance.toLocaleString('en')} points`);
     await page.getByLabel('Adjust by (points, negative to take)').fill('10');
     await page.getByLabel('Reason').fill('parcel arrived late');
     await page.getByRole('button', { name: 'Adjust' }).click();
     await expect
-      .poll(async () => (await api(server, 'GET', `/api/loyalty/people/${board[0].profileId}`)).balance)
+      .poll(
+        async () => (await api(server, 'GET', `/api/loyalty/people/${board[0].profileId}`)).balance,
+        SHOWN,
+      )
       .toBe(board[0].balance + 10);
     await page.getByText(`Balance: ${(board[0].balance + 10).toLocaleString('en')} points`).waitFor();
     await page.getByText('parcel arrived late').waitFor();
@@ -165,16 +180,16 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     expect(person.badges.length).toBe(3);
     for (const badge of person.badges) {
       const row = page.getByTestId(`badge-progress-${badge.id}`);
-      await expect(row.textContent()).resolves.toContain(
-        badge.awardedAt ? 'awarded' : `${badge.progress} of ${badge.target}`,
-      );
+      await expect
+        .poll(() => row.textContent(), SHOWN)
+        .toContain(badge.awardedAt ? 'awarded' : `${badge.progress} of ${badge.target}`);
     }
     const { code } = await api(
       server,
       'GET',
       `/api/loyalty/people/${encodeURIComponent(profileId)}/referral`,
     );
-    await expect(page.getByTestId('referral-link').textContent()).resolves.toContain(`/r/${code}`);
+    await expect.poll(() => page.getByTestId('referral-link').textContent(), SHOWN).toContain(`/r/${code}`);
   });
 
   it('adds, edits and deletes (after confirming) a bonus campaign, and edits a badge, through the form', async () => {
@@ -182,9 +197,9 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     const overview = await api(server, 'GET', '/api/loyalty/overview');
     const programme = await api(server, 'GET', '/api/loyalty/programme');
     for (const badge of programme.badges) {
-      await expect(page.getByTestId(`badge-${badge.id}`).textContent()).resolves.toBe(
-        `${badge.name}: ${(overview.badges[badge.id] ?? 0).toLocaleString('en')} people`,
-      );
+      await expect
+        .poll(() => page.getByTestId(`badge-${badge.id}`).textContent(), SHOWN)
+        .toBe(`${badge.name}: ${(overview.badges[badge.id] ?? 0).toLocaleString('en')} people`);
     }
     expect(Object.values(overview.badges).reduce((a: number, b) => a + (b as number), 0)).toBeGreaterThan(0);
     const save = async () => {
@@ -218,10 +233,10 @@ describe.skipIf(reason !== null)('recommendations and loyalty pages in headless 
     await campaigns.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('alertdialog', { name: 'Delete campaign triple-week?' }).waitFor();
     await page.getByRole('button', { name: 'Keep' }).click();
-    await expect(campaigns.locator('tbody tr').count()).resolves.toBe(1);
+    await expect.poll(() => campaigns.locator('tbody tr').count(), SHOWN).toBe(1);
     await campaigns.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('button', { name: 'Yes, delete' }).click();
-    await expect(campaigns.locator('tbody tr').count()).resolves.toBe(0);
+    await expect.poll(() => campaigns.locator('tbody tr').count(), SHOWN).toBe(0);
     await save();
     expect((await api(server, 'GET', '/api/loyalty/programme')).campaigns).toEqual([]);
 

@@ -6,7 +6,15 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, closeBrowser, launchBrowser, SHOTS } from '../support/browser.ts';
+import {
+  browserSkipReason,
+  closeBrowser,
+  countFetches,
+  drawn,
+  launchBrowser,
+  SHOTS,
+  SHOWN,
+} from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const reason = browserSkipReason('roles browser tests');
@@ -26,7 +34,7 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
   async function go(label: string): Promise<void> {
     await nav().getByRole('link', { name: label, exact: true }).click();
     await page.getByRole('heading', { level: 1 }).first().waitFor();
-    await page.waitForLoadState('networkidle');
+    await drawn(page);
   }
 
   async function signIn(user: { name: string; password: string }): Promise<void> {
@@ -67,6 +75,7 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
     await server.settle();
     profileId = (await server.admin('/api/profiles/lookup?userId=roles-person-1')).body.profileId;
     ({ browser, page } = await launchBrowser());
+    await countFetches(browser);
   }, 300_000);
 
   afterAll(async () => {
@@ -79,7 +88,7 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
     await page.getByLabel('Name').fill(ANALYST.name);
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await expect(page.getByRole('alert').textContent()).resolves.toContain('refused');
+    await expect.poll(() => page.getByRole('alert').textContent(), SHOWN).toContain('refused');
     await signIn(ANALYST);
     expect(page.url()).not.toContain(ANALYST.password);
     // The session is an httpOnly cookie: the page's scripts cannot read it.
@@ -88,7 +97,7 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await page.reload();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
-    await expect(nav().textContent()).resolves.toContain('analyst');
+    await expect.poll(() => nav().textContent(), SHOWN).toContain('analyst');
   });
 
   it('shows the analyst every read page, no owner page, and no control that changes anything', async () => {
@@ -115,6 +124,7 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
 
     await page.goto(`${server.url}/people/${encodeURIComponent(profileId)}`);
     await page.locator('#traits').getByText('roles.person@example.com').waitFor();
+    await drawn(page);
     expect(await visibleButtons('Export (JSON)')).toBe(0);
     expect(await visibleButtons('Erase…')).toBe(0);
     expect(await visibleButtons('Save consent')).toBe(0);
@@ -128,7 +138,7 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
     await signIn(OWNER);
     await go('Segments');
     await page.getByLabel('Segment name').waitFor();
-    expect(await visibleButtons('Save segment')).toBe(1);
+    await expect.poll(() => visibleButtons('Save segment'), SHOWN).toBe(1);
 
     await go('Users and roles');
     await page.locator('#users table').getByRole('cell', { name: ANALYST.name, exact: true }).waitFor();
@@ -144,7 +154,7 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
 
     await go('Audit log');
     const row = page.locator('#audit tbody tr').filter({ hasText: 'POST /api/users' }).first();
-    await expect(row.textContent()).resolves.toContain(OWNER.name);
+    await expect.poll(() => row.textContent(), SHOWN).toContain(OWNER.name);
     await page.screenshot({ path: join(SHOTS, 'audit.png'), fullPage: true });
     await signOut();
   });
@@ -153,9 +163,10 @@ describe.skipIf(reason !== null)('people and roles in headless chromium', () => 
     await signIn(NEW_USER);
     await go('Segments');
     await page.getByLabel('Segment name').waitFor();
-    expect(await visibleButtons('Save segment')).toBe(1);
+    await expect.poll(() => visibleButtons('Save segment'), SHOWN).toBe(1);
     await page.goto(`${server.url}/people/${encodeURIComponent(profileId)}`);
     await page.locator('#traits').getByText('roles.person@example.com').waitFor();
+    await drawn(page);
     expect(await visibleButtons('Erase…')).toBe(0);
     expect(await visibleButtons('Export (JSON)')).toBe(0);
     await signOut();

@@ -11,6 +11,7 @@ import {
   closeBrowser,
   launchBrowser,
   SHOTS,
+  SHOWN,
   seriousViolations,
   signIn,
 } from '../support/browser.ts';
@@ -109,12 +110,16 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
     await openSegment();
     await page.getByRole('button', { name: 'Edit segment' }).click();
     const ruleText = page.getByLabel(/^Rule as text/);
-    await expect(ruleText.inputValue()).resolves.toBe(BEFORE);
+    await expect.poll(() => ruleText.inputValue(), SHOWN).toBe(BEFORE);
     // The saved rule opens in the condition form, not only as text.
-    await expect(page.locator('#builder').getByLabel('Kind').inputValue()).resolves.toBe('performed');
-    await expect(page.locator('#builder').getByLabel('Event').inputValue()).resolves.toBe('Order Completed');
-    await expect(page.locator('#builder').getByLabel('How often').inputValue()).resolves.toBe('gte');
-    await expect(page.locator('#builder').getByLabel('Times').inputValue()).resolves.toBe('2');
+    await expect
+      .poll(() => page.locator('#builder').getByLabel('Kind').inputValue(), SHOWN)
+      .toBe('performed');
+    await expect
+      .poll(() => page.locator('#builder').getByLabel('Event').inputValue(), SHOWN)
+      .toBe('Order Completed');
+    await expect.poll(() => page.locator('#builder').getByLabel('How often').inputValue(), SHOWN).toBe('gte');
+    await expect.poll(() => page.locator('#builder').getByLabel('Times').inputValue(), SHOWN).toBe('2');
     expect(await seriousViolations(page)).toEqual([]);
     const size = page.getByTestId('preview-size');
     const twoOrMore = SHOPPERS.filter((s) => s.orders >= 2);
@@ -147,7 +152,9 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
     // Back through the list, as a marketer would, to read the rebuilt segment.
     await openSegment();
     await page.locator('#rule').getByText(AFTER).waitFor();
-    await expect(page.locator('#rule strong').first().textContent()).resolves.toBe(String(saved.size));
+    await expect
+      .poll(() => page.locator('#rule strong').first().textContent(), SHOWN)
+      .toBe(String(saved.size));
     await page.screenshot({ path: join(SHOTS, 'segment-edit.png'), fullPage: true });
   }, 120_000);
 
@@ -162,18 +169,20 @@ describe.skipIf(reason !== null)('editing a segment in headless chromium', () =>
       await page.getByRole('button', { name: 'Explain' }).click();
       const verdict = page.getByTestId('why-verdict');
       await verdict.filter({ hasText: person.name }).waitFor();
-      await expect(verdict.textContent()).resolves.toContain(
-        member ? 'is in this segment' : 'is not in this segment',
-      );
+      await expect
+        .poll(() => verdict.textContent(), SHOWN)
+        .toContain(member ? 'is in this segment' : 'is not in this segment');
       const profileId = (await server.admin(`/api/profiles/lookup?email=${encodeURIComponent(person.email)}`))
         .body.profileId as string;
       const why = (await server.admin(`/api/segments/repeat-buyers/members/${profileId}/why`)).body;
       expect(why.member).toBe(member);
       expect(why.explanation.observed.count).toBe(person.orders);
       const condition = page.getByTestId('why-condition');
-      await expect(condition.getAttribute('data-holds')).resolves.toBe(why.explanation.holds ? 'yes' : 'no');
-      await expect(condition.textContent()).resolves.toContain(why.explanation.rule);
-      await expect(condition.textContent()).resolves.toContain(`count: ${person.orders}`);
+      await expect
+        .poll(() => condition.getAttribute('data-holds'), SHOWN)
+        .toBe(why.explanation.holds ? 'yes' : 'no');
+      await expect.poll(() => condition.textContent(), SHOWN).toContain(why.explanation.rule);
+      await expect.poll(() => condition.textContent(), SHOWN).toContain(`count: ${person.orders}`);
     }
   }, 60_000);
 

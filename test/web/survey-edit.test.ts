@@ -5,7 +5,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePerson } from '../channels/support.ts';
-import { browserSkipReason, closeBrowser, launchBrowser, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer, track } from '../support/server.ts';
 
 const reason = browserSkipReason('Survey editing browser test');
@@ -46,14 +46,14 @@ describe.skipIf(reason !== null)('editing and closing a survey in headless chrom
     expect(saved).toMatchObject({ version: 2, title: 'Paying at checkout' });
     expect(saved.questions.map((q: { id: string }) => q.id)).toEqual(['easy', 'q1']);
     const row = page.getByRole('row', { name: /Paying at checkout/ });
-    await expect(row.getByRole('cell').nth(3).textContent()).resolves.toBe('2');
+    await expect.poll(() => row.getByRole('cell').nth(3).textContent(), SHOWN).toBe('2');
   }, 120_000);
 
   it('closes it: the table says so and an answer is refused; reopening takes answers again', async () => {
     await page.getByRole('button', { name: 'Close Paying at checkout' }).click();
     await page.getByRole('button', { name: 'Reopen Paying at checkout' }).waitFor();
     const row = page.getByRole('row', { name: /Paying at checkout/ });
-    await expect(row.getByRole('cell').nth(4).textContent()).resolves.toMatch(/^closed /);
+    await expect.poll(() => row.getByRole('cell').nth(4).textContent(), SHOWN).toMatch(/^closed /);
     const refused = await track(server, '/v1/survey-response', {
       surveyId: 'checkout',
       userId: 'shopper-1',

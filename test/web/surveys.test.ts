@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, signIn } from '../support/browser.ts';
+import { browserSkipReason, closeBrowser, launchBrowser, SHOTS, SHOWN, signIn } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
 import { plantSurveyWorld, SURVEY, userIdOf } from '../surveys/planted.ts';
 
@@ -39,14 +39,16 @@ describe.skipIf(reason !== null)('the Surveys page in headless chromium', () => 
     await page.getByRole('heading', { name: `Results: ${SURVEY.title}` }).waitFor();
     const results = (await server.admin(`/api/surveys/${SURVEY.id}/results?method=raking`)).body;
     const nps = results.questions.find((q: { id: string }) => q.id === 'nps').nps;
-    await expect(stat('NPS as answered').textContent()).resolves.toContain(round(nps.raw.value));
-    await expect(stat('NPS for everyone').textContent()).resolves.toContain(round(nps.corrected.value));
+    await expect.poll(() => stat('NPS as answered').textContent(), SHOWN).toContain(round(nps.raw.value));
+    await expect
+      .poll(() => stat('NPS for everyone').textContent(), SHOWN)
+      .toContain(round(nps.corrected.value));
     // The planted truth lies in the corrected interval, not the raw one.
     expect(world.truth.nps).toBeGreaterThan(nps.corrected.low);
     expect(world.truth.nps).toBeLessThan(nps.raw.low);
     const gaps = page.locator('table', { hasText: 'Share of everyone' });
-    await expect(gaps.getByRole('row', { name: /engagement high/ }).count()).resolves.toBe(1);
-    await expect(page.getByRole('list', { name: /Themes of/ }).count()).resolves.toBe(1);
+    await expect.poll(() => gaps.getByRole('row', { name: /engagement high/ }).count(), SHOWN).toBe(1);
+    await expect.poll(() => page.getByRole('list', { name: /Themes of/ }).count(), SHOWN).toBe(1);
     await page.locator('.card svg').first().waitFor();
     await page.getByText('Loading chart').first().waitFor({ state: 'detached' });
     await page.screenshot({ path: join(SHOTS, 'surveys.png'), fullPage: true });
@@ -64,7 +66,7 @@ describe.skipIf(reason !== null)('the Surveys page in headless chromium', () => 
     const understand = page
       .getByRole('navigation', { name: 'Main' })
       .getByRole('list', { name: 'Understand' });
-    await expect(understand.getByRole('link').allTextContents()).resolves.toContain('Surveys');
+    await expect.poll(() => understand.getByRole('link').allTextContents(), SHOWN).toContain('Surveys');
     const unlabelled: string[] =
       (await page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
         .filter((el) => !(el.labels && el.labels.length > 0) && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))

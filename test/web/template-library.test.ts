@@ -17,6 +17,7 @@ import {
   launchBrowser,
   openFromNav,
   SHOTS,
+  SHOWN,
   seriousViolations,
   signIn,
 } from '../support/browser.ts';
@@ -114,9 +115,9 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     const before = smtp.received.length;
     await page.getByLabel(/^Send a test to/).fill('marketer@shop.example');
     await page.getByRole('button', { name: 'Send test' }).click();
-    await expect(page.getByTestId('test-send-result').textContent()).resolves.toBe(
-      'Sent to marketer@shop.example.',
-    );
+    await expect
+      .poll(() => page.getByTestId('test-send-result').textContent(), SHOWN)
+      .toBe('Sent to marketer@shop.example.');
     expect(smtp.received.length).toBe(before + 1);
     expect(smtp.received.at(-1)?.subject).toBe('Welcome aboard, Ada');
   });
@@ -137,9 +138,9 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     await page.getByRole('button', { name: 'Create template' }).click();
     await said('Saved Order shipped SMS as version 1.');
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
-    await expect(page.getByTestId('preview-sms').textContent()).resolves.toBe(
-      'Hi Ada, your order is on its way 😀',
-    );
+    await expect
+      .poll(() => page.getByTestId('preview-sms').textContent(), SHOWN)
+      .toBe('Hi Ada, your order is on its way 😀');
     const rendered = await page.getByTestId('preview-segments').textContent();
     // The server's count of the text as Ada receives it: 35 characters, UCS-2, one segment.
     const truth = await server.adminRequest('POST', '/api/templates/render', {
@@ -150,9 +151,9 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     expect(rendered).toContain(
       `${truth.body.sms.segments} segment, ${truth.body.sms.characters} characters, UCS-2`,
     );
-    await expect(page.getByTestId('no-channel').textContent()).resolves.toContain(
-      'No sms channel is configured',
-    );
+    await expect
+      .poll(() => page.getByTestId('no-channel').textContent(), SHOWN)
+      .toContain('No sms channel is configured');
     expect(await page.getByRole('button', { name: 'Send test' }).isDisabled()).toBe(true);
   });
 
@@ -167,7 +168,9 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     await page.getByRole('button', { name: 'Create template' }).click();
     await said('Saved Cart reminder push as version 1.');
     await page.getByRole('button', { name: 'Preview', exact: true }).click();
-    await expect(page.getByTestId('preview-push-title').textContent()).resolves.toBe('Ada, your cart');
+    await expect
+      .poll(() => page.getByTestId('preview-push-title').textContent(), SHOWN)
+      .toBe('Ada, your cart');
     expect(await page.getByTestId('preview-deep-link').textContent()).toBe(`shop://cart/${adaId}`);
     expect(await seriousViolations(page)).toEqual([]);
   });
@@ -205,9 +208,9 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     // fields whose edits the next save would replace.
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByRole('tab', { name: 'Code view (JSON)' }).click();
-    await expect(page.locator('#editor').getByTestId('library-message').textContent()).resolves.toContain(
-      'library template welcome-email, version 2 as copied at the last save',
-    );
+    await expect
+      .poll(() => page.locator('#editor').getByTestId('library-message').textContent(), SHOWN)
+      .toContain('library template welcome-email, version 2 as copied at the last save');
 
     expect((await track(server, '/v1/track', { userId: 'u-ada', event: 'Signed Up' })).status).toBe(200);
     const [mail] = await eventually(
@@ -224,9 +227,9 @@ describe.skipIf(reason !== null)('the template library in headless chromium', ()
     const row = page.getByRole('table', { name: 'Templates' }).getByRole('row', { name: /Welcome email/ });
     await row.getByText('Welcome by template').waitFor();
     await row.getByRole('button', { name: 'Welcome email' }).click();
-    await expect(page.getByTestId('template-used-by').textContent()).resolves.toContain(
-      'Welcome by template (step send-1, sends version 2)',
-    );
+    await expect
+      .poll(() => page.getByTestId('template-used-by').textContent(), SHOWN)
+      .toContain('Welcome by template (step send-1, sends version 2)');
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.getByText('template Welcome email is used by Welcome by template', { exact: false }).waitFor();
     expect((await server.admin('/api/templates/welcome-email')).status).toBe(200);

@@ -12,6 +12,7 @@ import {
   launchBrowser,
   openFromNav,
   SHOTS,
+  SHOWN,
   signIn,
 } from '../support/browser.ts';
 import { startTestServer, type TestServer } from '../support/server.ts';
@@ -46,7 +47,7 @@ describe.skipIf(reason !== null)('the journey editor’s message fields in headl
     const editor = page.locator('#editor');
     await editor.getByLabel('Subject').fill('');
     await editor.getByRole('button', { name: 'Check and save' }).click();
-    await expect(editor.getByRole('alert').textContent()).resolves.toContain('template/subject');
+    await expect.poll(() => editor.getByRole('alert').textContent(), SHOWN).toContain('template/subject');
     expect((await server.admin('/api/journeys/my-journey')).status).toBe(404);
   });
 
