@@ -42,9 +42,9 @@ export function messagesOf(
     return { ids, bodies };
   }
   // A batch of one holds its message as it is (it may contain a newline); a longer one, one per line.
-  const lines: Array<string | null> = batch.span === 1 ? [batch.body] : batch.body.split('\n');
+  const lines = batch.span === 1 ? [batch.body] : batch.body.split('\n');
   if (needle === undefined) return { ids, bodies: lines };
-  return { ids, bodies: lines.map((line) => (line !== null && line.includes(needle) ? line : null)) };
+  return { ids, bodies: lines.map((line) => (line.includes(needle) ? line : null)) };
 }
 
 /**

@@ -1,12 +1,35 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIsoTimestamp, SEGMENT_LIMITS } from '../../src/events/index.ts';
-import { formatIsoUtc } from '../../src/events/timestamps.ts';
+import { formatIsoUtc, parseGeneral } from '../../src/events/timestamps.ts';
 import { acceptOne, parse, RECEIVED_AT, rejectOne } from './helpers.ts';
 
 const RECEIVED = RECEIVED_AT.toISOString(); // 2024-05-01T12:00:00.000Z
 
 describe('parseIsoTimestamp', () => {
+  it('reads the canonical shape from its character codes exactly as the general reader does', () => {
+    // Digits anywhere (out-of-range months, days, hours, Feb 29 of any year, second 60, years
+    // below 100), and now and then a non-digit or a wrong separator in any position.
+    const digits = (n: number) => fc.array(fc.constantFrom(...'0123456789'), { minLength: n, maxLength: n });
+    const canonical = fc
+      .tuple(digits(4), digits(2), digits(2), digits(2), digits(2), digits(2), digits(3))
+      .map(
+        ([y, mo, d, h, mi, s, ms]) =>
+          `${y.join('')}-${mo.join('')}-${d.join('')}T${h.join('')}:${mi.join('')}:${s.join('')}.${ms.join('')}Z`,
+      );
+    const nearly = fc
+      .tuple(canonical, fc.nat(23), fc.constantFrom('x', ' ', '-', ':', 'T', 'z', '٣', '+', '.'))
+      .map(([text, at, char]) => text.slice(0, at) + char + text.slice(at + 1));
+    fc.assert(
+      fc.property(fc.oneof(canonical, nearly), (text) => {
+        expect(parseIsoTimestamp(text)).toBe(parseGeneral(text));
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const text of ['2024-02-29T23:59:60.999Z', '2023-02-29T00:00:00.000Z', '0099-12-31T23:59:59.999Z'])
+      expect(parseIsoTimestamp(text)).toBe(parseGeneral(text));
+  });
+
   it.each([
     ['2024-05-01T10:20:30.000Z', '2024-05-01T10:20:30.000Z'],
     ['2024-05-01T10:20:30Z', '2024-05-01T10:20:30.000Z'],
