@@ -13,9 +13,9 @@ import {
   type Placement,
 } from '../conductor/index.ts';
 import { RapportError } from '../errors/index.ts';
-import { parsePayload } from '../events/index.ts';
 import type { GroupCommitLog } from '../ingest/index.ts';
 import type { ChannelStore } from '../store/index.ts';
+import { placementEventJson } from './events.ts';
 import { PersonCache, type PersonKey } from './people.ts';
 import { type DecisionExplained, explainDecision } from './preview.ts';
 import { evaluateOfferRule, offerRuleProblem } from './rules.ts';
@@ -80,12 +80,16 @@ function periodOf(nowMs: number): string {
   return new Date(nowMs).toISOString().slice(0, 10);
 }
 
+const DAY_MS = 86_400_000;
+
 export class PlacementService {
   private definitions: PlacementDefinitions = { placements: [], offers: [] };
   private storedJson = '';
   private compiled: CompiledPlacements = new Map();
   private perOffer = new Map<string, number>();
   private period = '';
+  /** The UTC day `period` names, [start, start + DAY_MS): a decide inside it formats no date. */
+  private periodStartMs = Number.NaN;
   private timer: NodeJS.Timeout | undefined;
   private droppedEvents = 0;
   private chooseArm: PlacementArmChooser | undefined;
@@ -197,13 +201,14 @@ export class PlacementService {
 
   /** The render path: one decision, its impression counted and recorded (not awaited). */
   async decide(placementId: string, key: PersonKey, nowMs = Date.now()): Promise<Decision> {
-    const period = periodOf(nowMs);
-    if (period !== this.period) {
-      this.period = period;
+    const offset = nowMs - this.periodStartMs;
+    if (!(offset >= 0 && offset < DAY_MS)) {
+      this.periodStartMs = nowMs - (((nowMs % DAY_MS) + DAY_MS) % DAY_MS);
+      this.period = periodOf(nowMs);
       this.perOffer = new Map();
     }
     const cacheKey = PersonCache.keyOf(key);
-    const entry = cacheKey ? await this.options.people.get(cacheKey, key, nowMs, period) : undefined;
+    const entry = cacheKey ? await this.options.people.get(cacheKey, key, nowMs, this.period) : undefined;
     const counts = { perOffer: this.perOffer, perPerson: entry?.impressions ?? EMPTY };
     const arm = entry?.person ? this.chooseArm?.(placementId, key, nowMs) : undefined;
     const result = decide(this.compiled, placementId, entry?.person, counts, nowMs, arm);
@@ -281,13 +286,11 @@ export class PlacementService {
     offer: Pick<Offer, 'id'>,
     key: PersonKey,
     messageId: string,
-    extra: Record<string, unknown> = {},
+    extra: Record<string, string> = {},
   ): void {
-    if (!key.userId && !key.anonymousId) return;
     const receivedAt = new Date();
-    const message = {
-      ...(key.userId ? { userId: key.userId } : { anonymousId: key.anonymousId }),
-      type: 'track',
+    const json = placementEventJson({
+      key,
       event,
       messageId,
       properties: {
@@ -297,14 +300,11 @@ export class PlacementService {
         placement: placementId,
         ...extra,
       },
-    };
-    const parsed = parsePayload(message, 'track', { receivedAt });
-    const accepted = parsed.accepted[0];
-    if (!accepted) return;
+      receivedAt,
+    });
+    if (json === undefined) return;
     this.options.log
-      .append([
-        { messageId, source: DELIVERY_SOURCE, receivedAt: receivedAt.toISOString(), json: accepted.json },
-      ])
+      .append([{ messageId, source: DELIVERY_SOURCE, receivedAt: receivedAt.toISOString(), json }])
       .catch((error: Error) => {
         this.droppedEvents += 1;
         if (this.droppedEvents % 1000 === 1)
