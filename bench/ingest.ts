@@ -11,6 +11,8 @@
 // F. with --two-process (implies --postgres): the API in this process with the processors off
 //    (RAPPORT_PROCESSORS=off) beside a worker process (`rapport serve` with the processors on)
 //    on the same database, as PostgreSQL deployments run; end to end waits for the worker's offsets.
+// --pg-statements (implies --postgres): the cluster loads pg_stat_statements, and after D the
+//    statements that took PostgreSQL's time are printed, per event, from the most expensive.
 // The load comes from a child process (bench/support/load.ts) with pre-generated bodies.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,6 +47,8 @@ interface Options {
   postgres: boolean;
   /** Also run the API and a worker as two processes on that PostgreSQL. */
   twoProcess: boolean;
+  /** Print PostgreSQL's statements by time after D (pg_stat_statements). */
+  pgStatements: boolean;
 }
 
 function parseOptions(args: string[]): Options {
@@ -55,6 +59,7 @@ function parseOptions(args: string[]): Options {
     baseline: true,
     postgres: false,
     twoProcess: false,
+    pgStatements: false,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -73,9 +78,12 @@ function parseOptions(args: string[]): Options {
     else if (arg === '--two-process') {
       options.twoProcess = true;
       options.postgres = true;
+    } else if (arg === '--pg-statements') {
+      options.pgStatements = true;
+      options.postgres = true;
     } else
       throw new Error(
-        `unknown option ${arg}; options: --duration S, --connections N, --rate REQ_PER_S, --no-baseline, --postgres, --two-process`,
+        `unknown option ${arg}; options: --duration S, --connections N, --rate REQ_PER_S, --no-baseline, --postgres, --two-process, --pg-statements`,
       );
   }
   return options;
@@ -348,15 +356,61 @@ function writeResults(kind: string, data: unknown): string {
   return file.pathname;
 }
 
+/**
+ * pg_stat_statements around a full-load phase: reset before, then the statements by total
+ * time, per event of the phase (server time, which for these statements is mostly CPU).
+ */
+function statementsAround(databaseUrl: string) {
+  const withClient = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  };
+  return {
+    before: () =>
+      withClient(async (client) => {
+        await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+        await client.query('SELECT pg_stat_statements_reset()');
+      }),
+    afterFull: (full: RapportPhaseResult) =>
+      withClient(async (client) => {
+        const events = full.load.messages;
+        const { rows } = await client.query<{ calls: string; rows: string; ms: number; query: string }>(
+          `SELECT calls, rows, total_exec_time AS ms, query FROM pg_stat_statements
+           ORDER BY total_exec_time DESC LIMIT 20`,
+        );
+        const total = await client.query<{ ms: number }>(
+          'SELECT sum(total_exec_time) AS ms FROM pg_stat_statements',
+        );
+        console.log(
+          `   PostgreSQL statements, ${round(((total.rows[0]?.ms ?? 0) * 1000) / events, 1)} µs an event in all:`,
+        );
+        for (const row of rows) {
+          const text = row.query.replace(/\s+/g, ' ').slice(0, 110);
+          console.log(
+            `   ${String(round((row.ms * 1000) / events, 1)).padStart(7)} µs/event  ${String(row.calls).padStart(7)} calls  ${String(row.rows).padStart(8)} rows  ${text}`,
+          );
+        }
+      }),
+  };
+}
+
 /** B (or D) at full load, then C (or E) at half the end-to-end rate, on one server. */
 async function fullAndHalf(
   load: LoadGenerator,
   rapport: RapportHandle,
   command: { connections: number; durationMs: number },
   options: Options,
+  around?: { before(): Promise<void>; afterFull(full: RapportPhaseResult): Promise<void> },
 ): Promise<{ full: RapportPhaseResult; half: RapportPhaseResult; rate: number }> {
   try {
+    await around?.before();
     const full = await runRapportPhase(load, rapport, command);
+    await around?.afterFull(full);
     const rate = options.rate ?? full.endToEndEventsPerS / 2 / load.info.messagesPerBody;
     console.log(`   then at half load (${round(rate, 1)} requests/s)…`);
     const half = await runRapportPhase(load, rapport, { ...command, rate });
@@ -401,7 +455,11 @@ export async function run(args: string[]): Promise<void> {
     if (options.postgres) {
       const reason = postgresUnavailableReason();
       if (reason) throw new Error(`--postgres needs PostgreSQL 15: ${reason}`);
-      const cluster = await startThrowawayPostgres();
+      const cluster = await startThrowawayPostgres(
+        options.pgStatements
+          ? { settings: ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] }
+          : {},
+      );
       const clusterDir = cluster.ctlArgs[1] as string;
       const postgresCpu = () => ({ PostgreSQL: postgresCpuMs(clusterDir) });
       try {
@@ -411,6 +469,7 @@ export async function run(args: string[]): Promise<void> {
           await startRapport(cluster.url, { outsideCpu: postgresCpu }),
           command,
           options,
+          options.pgStatements ? statementsAround(cluster.url) : undefined,
         );
         if (options.twoProcess) {
           console.log('F. API process (processors off) beside a worker process, on PostgreSQL, full load…');

@@ -45,6 +45,18 @@ interface BatchDbRow {
   body: string | null;
 }
 
+/** A line of batchesAfterAsLines: last_seq, ord, then the batch's columns (on ord 1 only), the line. */
+type LineDbRow = [
+  string,
+  number,
+  number | null,
+  number | null,
+  string | null,
+  Date | null,
+  string | null,
+  string,
+];
+
 function toStoredBatch(row: BatchDbRow): StoredBatch {
   return {
     lastSeq: toNumber(row.last_seq),
@@ -210,7 +222,54 @@ export class PostgresIngestLog implements IngestLogStore {
   }
 
   async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
-    return recordsOf(await this.batchesAfter(afterSeq, limit, 'b.body'), afterSeq, limit) as LogRecord[];
+    return recordsOf(await this.batchesAfterAsLines(afterSeq, limit), afterSeq, limit) as LogRecord[];
+  }
+
+  /**
+   * The picked batches (pickedBatches), their bodies split into lines by PostgreSQL: a row per
+   * message, the batch's own columns on its first line only. node-postgres decodes each
+   * field as a whole: one non-ASCII character in an 88 KB body made the whole body a
+   * two-byte string, slow to decode, to split and to JSON.parse in every line cut from it;
+   * a line of its own is a one-byte string unless it holds one (docs/performance.md,
+   * "Ingest", session 9). A batch of one is its message as it is (it may hold a newline):
+   * string_to_table's empty delimiter returns the whole text as one row.
+   */
+  private async batchesAfterAsLines(afterSeq: number, limit: number): Promise<StoredBatch[]> {
+    if (limit <= 0) return [];
+    const { rows } = await this.pool.query<LineDbRow>({
+      text: `WITH ${this.pickedBatches()}
+       SELECT last_seq, ord, CASE WHEN ord = 1 THEN span END AS span, CASE WHEN ord = 1 THEN live END AS live,
+              CASE WHEN ord = 1 THEN source END AS source, CASE WHEN ord = 1 THEN received_at END AS received_at,
+              CASE WHEN ord = 1 THEN message_ids END AS message_ids, line
+       FROM (
+         SELECT b.last_seq, b.span, b.live, b.source, b.received_at, b.message_ids,
+                coalesce(l.ord, 1)::int AS ord, coalesce(l.line, '') AS line
+         FROM picked JOIN ${this.batches} b USING (last_seq)
+         LEFT JOIN LATERAL string_to_table(b.body, CASE WHEN b.span = 1 THEN '' ELSE E'\\n' END)
+           WITH ORDINALITY AS l(line, ord) ON true
+       ) lines
+       ORDER BY last_seq, ord`,
+      values: [afterSeq, limit],
+      rowMode: 'array',
+    });
+    const batches: StoredBatch[] = [];
+    let lines: string[] = [];
+    for (const [lastSeq, ord, span, live, source, receivedAt, messageIds, line] of rows) {
+      if (ord === 1) {
+        lines = [];
+        batches.push({
+          lastSeq: toNumber(lastSeq),
+          span: span as number,
+          live: live as number,
+          source: source as string,
+          receivedAt: toIso(receivedAt as Date),
+          messageIds: messageIds as string,
+          body: lines,
+        });
+      }
+      lines.push(line);
+    }
+    return batches;
   }
 
   /**
