@@ -200,7 +200,13 @@ export interface RapportHandle {
 
 export async function startRapport(
   databaseUrl?: string,
-  extra: { processors?: boolean; outsideCpu?: () => Record<string, number> } = {},
+  extra: {
+    processors?: boolean;
+    outsideCpu?: () => Record<string, number>;
+    /** The log's retention and compaction interval as `--log-retention` takes them ('2m', '30s'). */
+    logRetention?: string;
+    logCompactionInterval?: string;
+  } = {},
 ): Promise<RapportHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
   const before = new Set(threadCpu().keys());
@@ -212,6 +218,8 @@ export async function startRapport(
       logLevel: 'warn',
       ...(databaseUrl ? { databaseUrl } : {}),
       ...(extra.processors === false ? { processors: false } : {}),
+      ...(extra.logRetention ? { logRetention: extra.logRetention } : {}),
+      ...(extra.logCompactionInterval ? { logCompactionInterval: extra.logCompactionInterval } : {}),
     },
     {},
   );

@@ -36,6 +36,8 @@ interface Options {
   postgres: boolean;
   gc: boolean;
   heapSnapshots: boolean;
+  /** Seconds the log keeps an entry (and its messageId in the dedupe window); default: the server's (7 days). */
+  logRetentionS: number | undefined;
 }
 
 function parseOptions(args: string[]): Options {
@@ -49,6 +51,7 @@ function parseOptions(args: string[]): Options {
     postgres: false,
     gc: false,
     heapSnapshots: false,
+    logRetentionS: undefined,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -66,9 +69,10 @@ function parseOptions(args: string[]): Options {
     else if (arg === '--postgres') options.postgres = true;
     else if (arg === '--gc') options.gc = true;
     else if (arg === '--heap-snapshots') options.heapSnapshots = true;
+    else if (arg === '--log-retention') options.logRetentionS = value();
     else
       throw new Error(
-        `unknown option ${arg}; options: --duration S, --warmup S, --every S, --calibrate S, --connections N, --rate REQ_PER_S, --postgres, --gc, --heap-snapshots`,
+        `unknown option ${arg}; options: --duration S, --warmup S, --every S, --calibrate S, --connections N, --rate REQ_PER_S, --log-retention S, --postgres, --gc, --heap-snapshots`,
       );
   }
   if (options.warmupS >= options.durationS) throw new Error('--warmup must be shorter than --duration');
@@ -90,6 +94,8 @@ interface Sample {
   /** RSS less every heap's reservation and DuckDB's count: SQLite's caches, drivers, stacks. */
   restMb: number;
   logHead: number;
+  /** Entries the log keeps: the messageIds every appending connection holds in its dedupe window. */
+  logEntries: number;
   /** Log entries each processor has not applied yet. */
   backlog: Record<string, number>;
   /** The load generator's process, sampled beside (the baseline). */
@@ -109,9 +115,12 @@ async function duckdbMemoryMb(rapport: RapportHandle): Promise<number | null> {
   return rows ? Number(rows[0]?.bytes) / MB : null;
 }
 
-async function backlogOf(rapport: RapportHandle): Promise<{ head: number; backlog: Record<string, number> }> {
+async function backlogOf(
+  rapport: RapportHandle,
+): Promise<{ head: number; entries: number; backlog: Record<string, number> }> {
   const { state, pipeline } = rapport.server;
   const head = await state.log.headSeq();
+  const entries = await state.log.countEntries();
   const status = pipeline.status();
   const offsets: Record<string, number> = {
     profiles: status.profilesOffset,
@@ -120,6 +129,7 @@ async function backlogOf(rapport: RapportHandle): Promise<{ head: number; backlo
   };
   return {
     head,
+    entries,
     backlog: Object.fromEntries(Object.entries(offsets).map(([name, seq]) => [name, head - seq])),
   };
 }
@@ -188,6 +198,7 @@ class Sampler {
       postgresMb: this.options.postgresDir ? postgresPssMb(this.options.postgresDir) : null,
       restMb: rssMb - heapTotal - (duckdbMb ?? 0),
       logHead: log.head,
+      logEntries: log.entries,
       backlog: log.backlog,
       generatorRssMb: processRssMb(this.load.pid),
       generatorHeapUsedMb: generator.heapUsedMb,
@@ -201,7 +212,7 @@ class Sampler {
       `  ${String(sample.second).padStart(4)} s  load ${sample.loadAverage.toFixed(2)}  rss ${round(rssMb)} MB  heaps used [${heapText}]` +
         `  duckdb ${sample.duckdbMb === null ? '—' : round(sample.duckdbMb)}` +
         `${sample.postgresMb === null ? '' : `  postgres ${round(sample.postgresMb)}`}` +
-        `  rest ${round(sample.restMb)}  backlog ${maxBacklog}`,
+        `  rest ${round(sample.restMb)}  backlog ${maxBacklog}  log entries ${sample.logEntries}`,
     );
   }
 }
@@ -298,7 +309,16 @@ export async function run(args: string[]): Promise<void> {
       if (reason) throw new Error(`--postgres needs PostgreSQL 15: ${reason}`);
       cluster = await startThrowawayPostgres();
     }
-    rapport = await startRapport(cluster?.url);
+    const retention = options.logRetentionS;
+    rapport = await startRapport(
+      cluster?.url,
+      retention
+        ? {
+            logRetention: `${retention}s`,
+            logCompactionInterval: `${Math.max(1, Math.round(retention / 4))}s`,
+          }
+        : {},
+    );
     const engine = cluster ? 'PostgreSQL' : 'embedded (SQLite + DuckDB)';
     console.log(
       `Rapport on ${engine}; threads with a JS heap: main, ${heaps.labels().map(shortName).join(', ')}`,
@@ -379,6 +399,7 @@ export async function run(args: string[]): Promise<void> {
       'PostgreSQL Pss MB': (s) => s.postgresMb,
       'rest of RSS MB': (s) => s.restMb,
       'backlog, entries (max over processors)': (s) => Math.max(0, ...Object.values(s.backlog)),
+      'log entries kept (dedupe window)': (s) => s.logEntries,
       'load average (1 min)': (s) => s.loadAverage,
       'baseline: load generator RSS MB': (s) => s.generatorRssMb,
       'baseline: load generator heap used MB': (s) => s.generatorHeapUsedMb,
