@@ -65,11 +65,14 @@ export function buildModel(segments: LiveSegment[], funnels: FunnelDefinition[])
   return { segments: dependencyOrder(segments), funnels, plan: planTracking(rules) };
 }
 
-function withFact(state: ProfileSegmentState, key: string, value: unknown): ProfileSegmentState {
-  const facts = { ...state.facts };
+/** Sets or (undefined) removes a fact in the evaluation's own copy of the facts. */
+function setFact(facts: Record<string, unknown>, key: string, value: unknown): void {
   if (value === undefined) delete facts[key];
   else facts[key] = value;
-  return { ...state, facts };
+}
+
+function remember(before: Map<string, unknown>, facts: Record<string, unknown>, key: string): void {
+  if (!before.has(key)) before.set(key, Object.hasOwn(facts, key) ? facts[key] : undefined);
 }
 
 /**
@@ -77,39 +80,40 @@ function withFact(state: ProfileSegmentState, key: string, value: unknown): Prof
  * facts, and says what changed. Two passes, so a stage rule reading a membership (or a
  * segment reading the stage) settles; rules that would chase each other further are refused
  * at save time as cycles only between segments, so a third pass is not attempted.
+ * The input is left as it is: the facts are copied once and the copy updated in place (it
+ * runs for every profile an event touches; a copy per rule was most of the step's garbage).
+ * No closures here: tsx names each one it creates (an Object.defineProperty a call).
  */
 export function evaluateProfile(model: LiveModel, input: ProfileSegmentState, now: Date): ProfileOutcome {
-  let state = input;
+  const facts = { ...input.facts };
+  const state: ProfileSegmentState = { ...input, facts };
   const before = new Map<string, unknown>();
-  const remember = (key: string) => {
-    if (!before.has(key)) before.set(key, Object.hasOwn(state.facts, key) ? state.facts[key] : undefined);
-  };
   for (let pass = 0; pass < 2; pass++) {
     for (const funnel of model.funnels) {
       const key = funnelFactKey(funnel.id);
-      remember(key);
+      remember(before, facts, key);
       const stage = stageOf(funnel, state, now) ?? undefined;
-      state = withFact(state, key, stage);
-      if (funnel.id === PRIMARY_FUNNEL_ID) state = withFact(state, factKey.stage(), stage);
+      setFact(facts, key, stage);
+      if (funnel.id === PRIMARY_FUNNEL_ID) setFact(facts, factKey.stage(), stage);
     }
     for (const segment of model.segments) {
       const key = factKey.segment(segment.id);
-      remember(key);
-      state = withFact(state, key, evaluateRule(segment.rule, state, now) ? true : undefined);
+      remember(before, facts, key);
+      setFact(facts, key, evaluateRule(segment.rule, state, now) ? true : undefined);
     }
   }
   const memberships: MembershipEvent[] = [];
   for (const segment of model.segments) {
     const key = factKey.segment(segment.id);
     const was = before.get(key) === true;
-    const is = state.facts[key] === true;
+    const is = facts[key] === true;
     if (was !== is) memberships.push({ segment, change: is ? 'entered' : 'exited' });
   }
   const stages: StageEvent[] = [];
   for (const funnel of model.funnels) {
     const key = funnelFactKey(funnel.id);
     const from = (before.get(key) as string | undefined) ?? null;
-    const to = (state.facts[key] as string | undefined) ?? null;
+    const to = (facts[key] as string | undefined) ?? null;
     if (from !== to) stages.push({ funnelId: funnel.id, from, to });
   }
   return { state, memberships, stages, nextCheckAt: nextCheckOf(model, state, now) };
@@ -118,23 +122,43 @@ export function evaluateProfile(model: LiveModel, input: ProfileSegmentState, no
 /** The earliest instant after `now` at which any membership or stage can change without an event. */
 export function nextCheckOf(model: LiveModel, state: ProfileSegmentState, now: Date): number | null {
   let next: number | null = null;
-  const consider = (rule: SegmentRule) => {
-    const at = nextRecheckAt(rule, state, now);
-    if (at !== null && (next === null || at.getTime() < next)) next = at.getTime();
-  };
-  for (const segment of model.segments) consider(segment.rule);
-  for (const funnel of model.funnels) for (const stage of funnel.stages) consider(stage.rule);
+  for (const segment of model.segments) next = earlierCheck(next, segment.rule, state, now);
+  for (const funnel of model.funnels)
+    for (const stage of funnel.stages) next = earlierCheck(next, stage.rule, state, now);
   return next;
+}
+
+function earlierCheck(
+  next: number | null,
+  rule: SegmentRule,
+  state: ProfileSegmentState,
+  now: Date,
+): number | null {
+  const at = nextRecheckAt(rule, state, now);
+  if (at === null) return next;
+  return next === null || at.getTime() < next ? at.getTime() : next;
+}
+
+const factKeysOfModel = new WeakMap<LiveModel, Set<string>>();
+
+/** The fact keys of the model's segments and funnels, built once per model (it runs per profile). */
+function liveFactKeys(model: LiveModel): Set<string> {
+  let keys = factKeysOfModel.get(model);
+  if (keys) return keys;
+  keys = new Set([
+    ...model.segments.map((s) => factKey.segment(s.id)),
+    ...model.funnels.map((f) => funnelFactKey(f.id)),
+  ]);
+  factKeysOfModel.set(model, keys);
+  return keys;
 }
 
 /** Drops facts of segments and funnels that no longer exist (deleted while the profile slept). */
 export function pruneFacts(model: LiveModel, state: ProfileSegmentState): ProfileSegmentState {
-  const segments = new Set(model.segments.map((s) => factKey.segment(s.id)));
-  const funnels = new Set(model.funnels.map((f) => funnelFactKey(f.id)));
+  const live = liveFactKeys(model);
   let facts: Record<string, unknown> | undefined;
   for (const key of Object.keys(state.facts)) {
-    const stale =
-      (key.startsWith('segment:') && !segments.has(key)) || (key.startsWith('funnel:') && !funnels.has(key));
+    const stale = (key.startsWith('segment:') || key.startsWith('funnel:')) && !live.has(key);
     if (!stale) continue;
     facts ??= { ...state.facts };
     delete facts[key];
