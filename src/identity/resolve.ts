@@ -7,11 +7,15 @@ import type { IdentityKey, IdentityRow, MergeRecord, ProfileChanges, ProfileRow 
 import { type IdentityConfig, identityKeysOf, keyString, previousIdCandidates } from './keys.ts';
 
 export class IdentityGraph {
-  private readonly owners = new Map<string, IdentityRow>();
-  private readonly keysByProfile = new Map<string, Set<string>>();
+  /**
+   * Owner rows by kind, then value: no key string is built for a lookup, and the values are
+   * the messages' own strings, whose hashes V8 keeps (ownerOf runs several times a message).
+   */
+  private readonly owners = new Map<string, Map<string, IdentityRow>>();
+  private readonly keysByProfile = new Map<string, Set<IdentityRow>>();
   private readonly profiles = new Map<string, ProfileRow>();
   private readonly changedProfiles = new Set<string>();
-  private readonly changedIdentities = new Set<string>();
+  private readonly changedIdentities = new Map<string, IdentityKey>();
   private readonly merges: MergeRecord[] = [];
 
   constructor(identities: IdentityRow[], profiles: ProfileRow[]) {
@@ -26,7 +30,7 @@ export class IdentityGraph {
   }
 
   ownerOf(key: IdentityKey): string | undefined {
-    return this.owners.get(keyString(key))?.profileId;
+    return this.owners.get(key.kind)?.get(key.value)?.profileId;
   }
 
   touch(profileId: string): void {
@@ -36,22 +40,30 @@ export class IdentityGraph {
   changes(): ProfileChanges {
     return {
       profiles: [...this.changedProfiles].map((id) => this.profile(id)),
-      identities: [...this.changedIdentities].map((key) => this.owners.get(key)!),
+      identities: [...this.changedIdentities.values()].map((key) => this.ownerRow(key)!),
       merges: this.merges,
     };
   }
 
+  private ownerRow(key: IdentityKey): IdentityRow | undefined {
+    return this.owners.get(key.kind)?.get(key.value);
+  }
+
   private own(identity: IdentityRow): void {
-    const key = keyString(identity);
-    const previous = this.owners.get(key);
-    if (previous) this.keysByProfile.get(previous.profileId)?.delete(key);
-    this.owners.set(key, identity);
+    let ofKind = this.owners.get(identity.kind);
+    if (!ofKind) {
+      ofKind = new Map();
+      this.owners.set(identity.kind, ofKind);
+    }
+    const previous = ofKind.get(identity.value);
+    if (previous) this.keysByProfile.get(previous.profileId)?.delete(previous);
+    ofKind.set(identity.value, identity);
     let keys = this.keysByProfile.get(identity.profileId);
     if (!keys) {
       keys = new Set();
       this.keysByProfile.set(identity.profileId, keys);
     }
-    keys.add(key);
+    keys.add(identity);
   }
 
   addProfile(profile: ProfileRow): void {
@@ -61,20 +73,19 @@ export class IdentityGraph {
   }
 
   assign(key: IdentityKey, profileId: string, firstSeen: string): void {
-    const existing = this.owners.get(keyString(key));
-    this.own({ ...key, profileId, firstSeen: existing?.firstSeen ?? firstSeen });
-    this.changedIdentities.add(keyString(key));
+    const existing = this.ownerRow(key);
+    this.own({ kind: key.kind, value: key.value, profileId, firstSeen: existing?.firstSeen ?? firstSeen });
+    this.changedIdentities.set(keyString(key), key);
   }
 
   countOfKind(profileId: string, kind: string): number {
     let count = 0;
-    for (const key of this.keysByProfile.get(profileId) ?? [])
-      if (this.owners.get(key)?.kind === kind) count++;
+    for (const identity of this.keysByProfile.get(profileId) ?? []) if (identity.kind === kind) count++;
     return count;
   }
 
   keysOf(profileId: string): IdentityRow[] {
-    return [...(this.keysByProfile.get(profileId) ?? [])].map((key) => this.owners.get(key)!);
+    return [...(this.keysByProfile.get(profileId) ?? [])];
   }
 
   record(merge: MergeRecord): void {
