@@ -82,6 +82,10 @@ export class SliceCache {
     let slice = this.slices.get(after);
     if (!slice) return undefined;
     this.lastTakenAt = this.now();
+    // Most often the consumer takes one whole slice: hand it over as it is, no copy.
+    const next = this.slices.get(lastSeq(slice));
+    if (lastSeq(slice) <= upTo && (!next || slice.records.length + next.records.length > limit))
+      return { records: slice.records, messages: slice.messages, owners: slice.owners };
     const run: SliceRun = { records: [], messages: [], owners: [] };
     while (slice) {
       if (run.records.length > 0 && run.records.length + slice.records.length > limit) break;
