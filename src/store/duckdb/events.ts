@@ -164,19 +164,25 @@ export class DuckDbEventStore implements EventStore {
     if (events.length === 0) return;
     // Every value is converted before the appender opens: an event that cannot be stored (a
     // message without a timestamp that bypassed validation) fails here, with no appender
-    // left holding half a batch.
-    const rows = events.map((event) => ({
-      seq: BigInt(event.seq),
-      timestamp: utcIso(event.timestamp),
-      receivedAt: utcIso(event.receivedAt),
-      properties: JSON.stringify(event.properties),
-      message: event.messageJson ?? JSON.stringify(event.message),
-      event,
-    }));
+    // left holding half a batch. Column arrays, not an object per row: fewer allocations.
+    const count = events.length;
+    const seqs = new Array<bigint>(count);
+    const timestamps = new Array<string>(count);
+    const receivedAts = new Array<string>(count);
+    const properties = new Array<string>(count);
+    const messages = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      const event = events[i] as StoredEvent;
+      seqs[i] = BigInt(event.seq);
+      timestamps[i] = utcIso(event.timestamp);
+      receivedAts[i] = utcIso(event.receivedAt);
+      properties[i] = JSON.stringify(event.properties);
+      messages[i] = event.messageJson ?? JSON.stringify(event.message);
+    }
     const appender = await this.writer.createAppender('events');
-    for (const row of rows) {
-      const { event } = row;
-      appender.appendBigInt(row.seq);
+    for (let i = 0; i < count; i++) {
+      const event = events[i] as StoredEvent;
+      appender.appendBigInt(seqs[i] as bigint);
       appender.appendVarchar(event.messageId);
       appender.appendVarchar(event.profileId);
       appender.appendVarchar(event.type);
@@ -184,10 +190,10 @@ export class DuckDbEventStore implements EventStore {
       appendNullable(appender, event.userId);
       appendNullable(appender, event.anonymousId);
       // TIMESTAMP drops a UTC offset instead of applying it: store the instant in UTC.
-      appender.appendVarchar(row.timestamp);
-      appender.appendVarchar(row.receivedAt);
-      appender.appendVarchar(row.properties);
-      appender.appendVarchar(row.message);
+      appender.appendVarchar(timestamps[i] as string);
+      appender.appendVarchar(receivedAts[i] as string);
+      appender.appendVarchar(properties[i] as string);
+      appender.appendVarchar(messages[i] as string);
       appender.endRow();
     }
     appender.flushSync();
