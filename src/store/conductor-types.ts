@@ -226,6 +226,8 @@ export interface ConductorStore {
   getJourneyVersion(journeyId: string, version: number): Promise<unknown | undefined>;
   /** Every saved version of a journey, newest first (the builder's version history). */
   listJourneyVersions(journeyId: string): Promise<JourneyVersionRow[]>;
+  /** Every saved version of every journey, deleted ones included: ids and numbers only. */
+  listVersionKeys(): Promise<Array<{ journeyId: string; version: number }>>;
   listJourneys(): Promise<StoredJourney[]>;
   setJourneyStatus(journeyId: string, status: JourneyStatus, now: string): Promise<boolean>;
   journeyStats(journeyId: string): Promise<JourneyStats>;

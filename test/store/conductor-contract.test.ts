@@ -136,6 +136,12 @@ for (const engine of ENGINES) {
         { version: 1, savedAt: at(0), name: null },
       ]);
       expect(await store.listJourneyVersions('nope')).toEqual([]);
+      expect(await store.listVersionKeys()).toEqual([
+        { journeyId: 'j', version: 1 },
+        { journeyId: 'j', version: 2 },
+        { journeyId: 'j', version: 3 },
+        { journeyId: 'other', version: 1 },
+      ]);
       expect((await store.getJourney('j'))?.version).toBe(3);
       expect(await store.setJourneyStatus('j', 'paused', at(2))).toBe(true);
       expect((await store.listJourneys()).map((j) => [j.journeyId, j.status])).toEqual([

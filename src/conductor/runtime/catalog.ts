@@ -3,6 +3,7 @@
 // an instance finishes on the version it entered under.
 import type { ConductorStore, StoredJourney } from '../../store/index.ts';
 import type { JourneyDefinition } from '../journey/definition.ts';
+import { awaitedEventNames } from '../journey/event-names.ts';
 
 export interface ActiveJourney {
   stored: StoredJourney;
@@ -11,6 +12,8 @@ export interface ActiveJourney {
 
 export class JourneyCatalog {
   private versions = new Map<string, JourneyDefinition>();
+  /** Per saved version (the same key as `versions`): the event names its trips await. */
+  private awaitedByVersion = new Map<string, readonly string[]>();
   private activeList: ActiveJourney[] | undefined;
   private loadedAt = 0;
 
@@ -35,8 +38,29 @@ export class JourneyCatalog {
     return this.activeList;
   }
 
+  /**
+   * The event names a trip under way in any saved version of any journey awaits (goals,
+   * waits). The list of versions is read from the store at each call, not kept: a trip may run
+   * on a version another process saved a moment ago.
+   */
+  async awaitedEventNames(): Promise<Set<string>> {
+    const names = new Set<string>();
+    for (const { journeyId, version } of await this.store.listVersionKeys()) {
+      const key = versionKey(journeyId, version);
+      let awaited = this.awaitedByVersion.get(key);
+      if (!awaited) {
+        const definition = await this.version(journeyId, version);
+        if (!definition) continue;
+        awaited = awaitedEventNames(definition);
+        this.awaitedByVersion.set(key, awaited);
+      }
+      for (const name of awaited) names.add(name);
+    }
+    return names;
+  }
+
   async version(journeyId: string, version: number): Promise<JourneyDefinition | undefined> {
-    const key = `${journeyId}\u0000${version}`;
+    const key = versionKey(journeyId, version);
     const known = this.versions.get(key);
     if (known) return known;
     const definition = (await this.store.getJourneyVersion(journeyId, version)) as
@@ -45,4 +69,8 @@ export class JourneyCatalog {
     if (definition) this.versions.set(key, definition);
     return definition;
   }
+}
+
+function versionKey(journeyId: string, version: number): string {
+  return `${journeyId}\u0000${version}`;
 }

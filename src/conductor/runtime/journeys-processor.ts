@@ -17,11 +17,13 @@ import {
   type QuarantinableProcessor,
   recordOf,
 } from '../../pipeline/index.ts';
-import type { ConductorTransaction, SparseLogRecord } from '../../store/index.ts';
+import type { ConductorTransaction, LogEntry, SparseLogRecord } from '../../store/index.ts';
 import { matchesEntryTrigger } from '../journey/entry.ts';
+import { awaitedEventNames, entryEventNames, nameTest } from '../journey/event-names.ts';
 import type { JourneyEvent } from '../journey/filters.ts';
+import type { ActiveJourney } from './catalog.ts';
 import { loadPerson } from './person.ts';
-import { prepareEntry, runInput, withHistoryRetry } from './runner.ts';
+import { prepareEntry, type RunnerContext, runInput, withHistoryRetry } from './runner.ts';
 import type { ConductorState } from './state.ts';
 import {
   BOUNCED_EVENTS,
@@ -37,36 +39,40 @@ import {
  */
 const TRACK_MARK = '"type":"track"';
 
-/**
- * The event names that record a suppression, quoted as JSON writes them (they hold nothing JSON
- * escapes): a track whose JSON holds none of them cannot be one, since its "event" value would
- * be there. One regular expression, not an `includes` per name: a scan of a two-byte string
- * (any non-ASCII character makes one) costs ≈ 0.7 µs per `includes` against 0.5-0.6 for all names.
- */
-const SUPPRESSION_MARK = new RegExp(
-  `"(?:${[...UNSUBSCRIBED_EVENTS, ...BOUNCED_EVENTS, ...COMPLAINED_EVENTS]
-    .map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('|')})"`,
-);
+/** The event names that record a suppression (suppressionFromEvent). */
+const SUPPRESSION_EVENTS = [...UNSUBSCRIBED_EVENTS, ...BOUNCED_EVENTS, ...COMPLAINED_EVENTS];
 
-function mayRecordSuppression(json: string): boolean {
-  return SUPPRESSION_MARK.test(json);
+/** What a step reads once before the tracks: who can enter, whether anyone travels, which tracks can matter. */
+interface StepScope {
+  /** The active journeys: the ones this step enters people into. */
+  journeys: ActiveJourney[];
+  /** Somebody has a trip under way, in any journey (a paused one's too). */
+  anyTrip: boolean;
+  /** False for a track's JSON that no journey and no suppression can read: left unparsed. */
+  mayMatter: (json: string) => boolean;
 }
 
 /**
- * With no journey active and nobody on a journey, an event can only record a suppression: no
- * trigger can enter anyone and no trip waits for it. The step then parses and looks up only
- * the events named like a suppression, instead of every tracked event (most of this step's
- * cost on the HTTP thread under ingest load). Tests that inject faults see every event.
+ * An event matters to journeys only by its name (event-names.ts): an entry trigger of an
+ * active journey, a goal or a wait of a trip under way, a suppression. Every other track is
+ * consumed without a parse or an identity lookup, most of this step's cost on the HTTP thread
+ * under ingest load. The active journeys' awaited names count even when nobody travels yet: a
+ * person this step enters may meet their goal later in the same slice. Tests that inject
+ * faults see every event.
  */
-async function onlySuppressionsMatter(
+async function scopeOf(
   conductor: ConductorState,
   tx: ConductorTransaction,
   options: JourneyStepOptions,
-): Promise<boolean> {
-  if (options.faults && options.faults.length > 0) return false;
-  if ((await conductor.catalog.active()).length > 0) return false;
-  return !(await tx.anyActiveInstance());
+): Promise<StepScope> {
+  const journeys = await conductor.catalog.active();
+  const anyTrip = await tx.anyActiveInstance();
+  if (options.faults && options.faults.length > 0) return { journeys, anyTrip, mayMatter: () => true };
+  const names = [...SUPPRESSION_EVENTS];
+  for (const { definition } of journeys)
+    names.push(...entryEventNames(definition.entry), ...awaitedEventNames(definition));
+  if (anyTrip) names.push(...(await conductor.catalog.awaitedEventNames()));
+  return { journeys, anyTrip, mayMatter: nameTest(names) };
 }
 
 export interface JourneyStepOptions {
@@ -106,12 +112,11 @@ export async function runJourneysStep(
         await conductor.state.log.readContaining(offset, options.batchSize, TRACK_MARK)
       ).filter((record) => record.seq <= resolvedUpTo);
       if (records.length === 0) return 0;
-      // Only tracked events reach journeys: the others arrive without their JSON and are
-      // consumed without a parse or an identity lookup. This step runs on the HTTP thread, and
-      // reading and parsing every entry was most of its cost under ingest load.
-      const idle = await onlySuppressionsMatter(conductor, tx, options);
+      // Only tracked events reach journeys: the others arrive without their JSON. Of the
+      // tracks, only those named as something reads them are parsed (scopeOf).
+      const scope = await scopeOf(conductor, tx, options);
       const messages = records.map((record) =>
-        record.json === null || (idle && !mayRecordSuppression(record.json))
+        record.json === null || !scope.mayMatter(record.json)
           ? undefined
           : (JSON.parse(record.json) as SegmentMessage),
       );
@@ -125,9 +130,20 @@ export async function runJourneysStep(
       // One query for the slice's people with a journey under way; the others (most of them)
       // need no query of their own unless the event enters them into one.
       const owned = [...new Set(owners.filter((owner): owner is string => Boolean(owner)))];
-      const travelling = idle
-        ? new Set<string>()
-        : new Set((await tx.activeInstancesOf(owned)).map((instance) => instance.profileId));
+      const travelling =
+        scope.anyTrip && owned.length > 0
+          ? new Set((await tx.activeInstancesOf(owned)).map((instance) => instance.profileId))
+          : new Set<string>();
+      // The events the step's journeys emit go to the log in one append before the commit,
+      // not one append (and on SQLite one fsync) per input: the order that makes a crash safe
+      // holds (log first, deduplicated by messageId, then the commit; see runner.ts).
+      const emitted: LogEntry[] = [];
+      const runner: RunnerContext = {
+        ...conductor.runner,
+        appendLog: async (entries) => {
+          emitted.push(...entries);
+        },
+      };
       let consumed = records.length;
       // The budget bounds the events' handling, not the read and lookup every step pays first:
       // timed from the read, a PostgreSQL round trip or two spent it, and each step handled one
@@ -140,8 +156,9 @@ export async function runJourneysStep(
         }
         failIfInjected(options.faults, JOURNEYS_PROCESSOR, messages[index] as SegmentMessage);
         const profileId = owners[position];
-        if (profileId) await handleEvent(conductor, tx, profileId, event, travelling);
+        if (profileId) await handleEvent(conductor, tx, profileId, event, { ...scope, travelling, runner });
       }
+      await conductor.runner.appendLog(emitted);
       await tx.setOffset((records[consumed - 1] as SparseLogRecord).seq);
       return consumed;
     }),
@@ -199,21 +216,25 @@ export function journeysProcessor(
 }
 
 /**
- * `travelling`: the people known to have a journey under way (the step's one query, kept up to
- * date with the entries it makes); without it every event reads the person's instances.
+ * `step`, from a step of the processor: the active journeys it read once, the people known
+ * to have a journey under way (the step's one query, kept up to date with the entries it
+ * makes), and the runner that gathers the step's log entries. Without it (a replay) the
+ * journeys are read here and the log written at once.
  */
 async function handleEvent(
   conductor: ConductorState,
   tx: ConductorTransaction,
   profileId: string,
   event: JourneyEvent,
-  travelling?: Set<string>,
+  step?: { journeys: ActiveJourney[]; travelling: Set<string>; runner: RunnerContext },
 ): Promise<void> {
+  const runner = step?.runner ?? conductor.runner;
   const now = conductor.now();
   // 1. Suppressions from delivery events.
   const suppression = suppressionFromEvent(profileId, event, now);
   if (suppression) await tx.addSuppressions([suppression]);
-  const journeys = await conductor.catalog.active();
+  const journeys = step?.journeys ?? (await conductor.catalog.active());
+  const travelling = step?.travelling;
   const entering = journeys.filter((journey) => matchesEntryTrigger(journey.definition.entry, event));
   if (entering.length === 0 && travelling && !travelling.has(profileId)) return;
   const instances = await tx.activeInstancesOf([profileId]);
@@ -225,27 +246,13 @@ async function handleEvent(
     const definition = await conductor.catalog.version(stored.journeyId, stored.journeyVersion);
     if (!definition) continue;
     const instance = stored.body as Parameters<typeof runInput>[3];
-    await runInput(
-      conductor.runner,
-      tx,
-      definition,
-      instance,
-      { kind: 'event', now, profile: person, event },
-      person,
-    );
+    await runInput(runner, tx, definition, instance, { kind: 'event', now, profile: person, event }, person);
   }
   // 3. Entries.
   for (const { definition } of entering) {
     const entry = await prepareEntry(tx, definition, person, event, event.messageId, now);
     if ('refused' in entry) continue;
     travelling?.add(profileId);
-    await runInput(
-      conductor.runner,
-      tx,
-      definition,
-      entry.instance,
-      { kind: 'entered', now, profile: person },
-      person,
-    );
+    await runInput(runner, tx, definition, entry.instance, { kind: 'entered', now, profile: person }, person);
   }
 }

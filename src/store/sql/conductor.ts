@@ -197,6 +197,13 @@ export class SqlConductorStore implements ConductorStore {
     return rows.map((r) => ({ version: Number(r.version), savedAt: r.saved_at, name: r.name ?? null }));
   }
 
+  async listVersionKeys(): Promise<Array<{ journeyId: string; version: number }>> {
+    const rows = await this.db.reads.all<{ journey_id: string; version: number | string }>(
+      sql`SELECT journey_id, version FROM ${this.t.versions} ORDER BY journey_id, version`,
+    );
+    return rows.map((row) => ({ journeyId: row.journey_id, version: Number(row.version) }));
+  }
+
   async listJourneys(): Promise<StoredJourney[]> {
     const rows = await this.db.reads.all<JourneyDbRow>(
       sql`${this.journeySelect()} WHERE j.status <> 'deleted' ORDER BY j.journey_id`,
