@@ -976,6 +976,32 @@ for (const engine of ENGINES) {
         expect(await events.getOffset('warehouse')).toBe(5);
       });
 
+      it("stores an event's message from its serialised text and the properties it shares with it", async () => {
+        const { events } = stores;
+        // As the warehouse step builds them: the properties are the message's own object and
+        // the message comes with the log's text (PostgreSQL takes both from that text).
+        const message = {
+          type: 'track',
+          messageId: 'shared',
+          event: 'Viewed',
+          properties: { sku: 'A—1', n: 2 },
+        };
+        const shared = event(1, {
+          messageId: 'shared',
+          properties: message.properties,
+          message,
+          messageJson: JSON.stringify(message),
+        });
+        // Properties of their own (the message has none): stored as given.
+        const own = event(2, { properties: { seq: 2 }, message: { type: 'track', messageId: 'e-2' } });
+        await events.appendWithOffset('warehouse', [shared, own], 2);
+        const read = await events.eventsOf({ profileIds: ['p1'], limit: 10 });
+        expect(read.map((e) => [e.properties, e.message])).toEqual([
+          [{ seq: 2 }, own.message],
+          [{ sku: 'A—1', n: 2 }, message],
+        ]);
+      });
+
       it('keeps the event offsets apart from the state store offsets', async () => {
         await stores.events.appendWithOffset('shared-name', [event(1)], 11);
         await stores.state.withProcessorLock('shared-name', (tx) => tx.setOffset(22));

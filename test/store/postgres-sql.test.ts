@@ -1,6 +1,6 @@
 // The PostgreSQL adapters' pure helpers: no database needed.
 import { describe, expect, it } from 'vitest';
-import { eventColumnArrays, eventsOfSql } from '../../src/store/postgres/events.ts';
+import { eventRecordset, eventsOfSql } from '../../src/store/postgres/events.ts';
 import { collapseIdentities } from '../../src/store/postgres/profiles.ts';
 import { toCredential, toEvent, toProfile } from '../../src/store/postgres/rows.ts';
 import {
@@ -127,33 +127,68 @@ describe('events query', () => {
     expect(query.text).not.toContain('(timestamp, seq)');
   });
 
-  it('turns events into one array per column, JSON serialised storably', () => {
+  it('turns events into one JSON document, every value storable', () => {
     const event: StoredEvent = {
       seq: 7,
-      messageId: 'm',
+      messageId: 'm\u0000',
       profileId: 'p',
       type: 'track',
       name: null,
-      userId: 'u',
+      userId: 'u\uD800',
       anonymousId: null,
       timestamp: 't',
       receivedAt: 'r',
       properties: { x: 'a\u0000' },
       message: { type: 'track' },
     };
-    expect(eventColumnArrays([event])).toEqual([
-      [7],
-      ['m'],
-      ['p'],
-      ['track'],
-      [null],
-      ['u'],
-      [null],
-      ['t'],
-      ['r'],
-      ['{"x":"a\uFFFD"}'],
-      ['{"type":"track"}'],
+    expect(JSON.parse(eventRecordset([event]))).toEqual([
+      {
+        seq: 7,
+        message_id: 'm\uFFFD',
+        profile_id: 'p',
+        type: 'track',
+        name: null,
+        user_id: 'u\uFFFD',
+        anonymous_id: null,
+        timestamp: 't',
+        received_at: 'r',
+        properties: { x: 'a\uFFFD' },
+        message: { type: 'track' },
+      },
     ]);
+  });
+});
+
+describe('events as one document, from the log text', () => {
+  const base: StoredEvent = {
+    seq: 1,
+    messageId: 'm',
+    profileId: 'p',
+    type: 'track',
+    name: null,
+    userId: null,
+    anonymousId: null,
+    timestamp: 't',
+    receivedAt: 'r',
+    properties: {},
+    message: {},
+  };
+
+  it("splices in the message's own text, and no properties where they are the message's", () => {
+    const message = { type: 'track', properties: { a: 1 } };
+    const text = '{"type": "track", "properties": {"a": 1}}';
+    const document = eventRecordset([
+      { ...base, properties: message.properties, message, messageJson: text },
+    ]);
+    expect(document).toContain(`"message":${text}}`);
+    expect(JSON.parse(document)[0]).not.toHaveProperty('properties');
+  });
+
+  it('serialises the message storably when its text holds what jsonb refuses', () => {
+    const message = { type: 'track', x: 'a\u0000' };
+    const [row] = JSON.parse(eventRecordset([{ ...base, message, messageJson: JSON.stringify(message) }]));
+    expect(row.message).toEqual({ type: 'track', x: 'a\uFFFD' });
+    expect(row.properties).toEqual({});
   });
 });
 

@@ -101,13 +101,18 @@ function storableReplacer(_key: string, value: unknown): unknown {
   return Object.fromEntries(Object.entries(value).map(([key, inner]) => [storableString(key), inner]));
 }
 
+/** Whether JSON text (JSON.stringify's, or a client's valid JSON) is one jsonb accepts as it is. */
+export function isStorableJson(json: string): boolean {
+  return !UNSTORABLE_JSON_ESCAPE.test(json);
+}
+
 /**
  * JSON text jsonb accepts: U+0000 and lone surrogates, in values or keys, become U+FFFD (the
  * same rule as the ingest path). Clean input, the usual case, is serialised once.
  */
 export function storableJson(value: unknown): string {
   const json = JSON.stringify(value ?? null);
-  if (!UNSTORABLE_JSON_ESCAPE.test(json)) return json;
+  if (isStorableJson(json)) return json;
   return JSON.stringify(value, storableReplacer);
 }
 
