@@ -1,5 +1,8 @@
-// `npm run bench -- pages [--people N] [--days D] [--repeat R]`: is every dashboard page
-// interactive within 1 s on the medium demo (issue #17)?
+// `npm run bench -- pages [--people N] [--days D] [--repeat R] [--url URL --admin-token T]`: is
+// every dashboard page interactive within 1 s on the medium demo (issue #17)?
+// With --url, step 1 is skipped and the pages of that running, already filled server are timed
+// (the admin token from --admin-token or RAPPORT_ADMIN_TOKEN): the same data before and after
+// a change, without the half-hour fill.
 //
 // 1. Fill: a real server (startTestServer: SQLite state and log, DuckDB events) gets the
 //    simulated shop of `rapport demo --size medium` (20,000 people over 365 days by default)
@@ -24,7 +27,7 @@ import {
   openTimed,
   signIn,
 } from '../test/support/browser.ts';
-import { startTestServer } from '../test/support/server.ts';
+import { startTestServer, type TestServer } from '../test/support/server.ts';
 import { api, PLACEMENTS, WELCOME_JOURNEY } from '../test/web/world.ts';
 import { machine } from './support/process-stats.ts';
 
@@ -54,49 +57,109 @@ async function until(what: string, test: () => Promise<boolean>): Promise<void> 
   }
 }
 
+function text(args: string[], name: string): string | undefined {
+  const at = args.indexOf(`--${name}`);
+  return at === -1 ? undefined : args[at + 1];
+}
+
+/** The filled server to time: a running one (--url), or a fresh one filled with the demo. */
+async function serverToTime(
+  args: string[],
+  people: number,
+  days: number,
+): Promise<{
+  server: Pick<TestServer, 'url' | 'adminToken' | 'adminRequest'>;
+  world: World;
+  close(): Promise<void>;
+}> {
+  const url = text(args, 'url');
+  if (url === undefined) {
+    const server = await startTestServer();
+    try {
+      return { server, world: await fill(server, people, days), close: () => server.close() };
+    } catch (error) {
+      await server.close();
+      throw error;
+    }
+  }
+  const adminToken = text(args, 'admin-token') ?? process.env.RAPPORT_ADMIN_TOKEN;
+  if (!adminToken) throw new Error('--url needs --admin-token (or RAPPORT_ADMIN_TOKEN)');
+  const adminRequest = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const answer = await response.text();
+    return { status: response.status, body: answer ? JSON.parse(answer) : undefined };
+  };
+  const server = { url, adminToken, adminRequest } as Pick<TestServer, 'url' | 'adminToken' | 'adminRequest'>;
+  const status = await api(server as TestServer, 'GET', '/api/status');
+  return {
+    server,
+    world: { people, days, profiles: Number(status.profiles), messages: null, fillMs: null, url },
+    close: async () => undefined,
+  };
+}
+
+interface World {
+  people: number;
+  days: number;
+  profiles: number;
+  messages: number | null;
+  fillMs: number | null;
+  url?: string;
+}
+
+async function fill(server: TestServer, people: number, days: number): Promise<World> {
+  const fillStarted = performance.now();
+  const today = new Date();
+  const start = new Date(
+    Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - days * 86_400_000,
+  );
+  await api(server, 'PUT', '/api/placements', PLACEMENTS);
+  const demo = await runDemo({
+    kind: 'store',
+    seed: 1,
+    people,
+    days,
+    start,
+    url: server.url,
+    writeKey: server.writeKey,
+    // As `rapport demo` does with an admin token: the planted experiments defined, the
+    // funnel switched on, the demo segments saved, value scored, recommendations and loyalty run.
+    experiments: true,
+    adminToken: server.adminToken,
+    batchSize: 500,
+  });
+  await server.settle();
+  await api(server, 'POST', '/api/journeys', WELCOME_JOURNEY);
+  await until('segments going live', async () => {
+    const { segments } = await api(server, 'GET', '/api/segments');
+    return segments.every((s: { status: string }) => s.status === 'live');
+  });
+  await server.settle();
+  const status = await api(server, 'GET', '/api/status');
+  const fillMs = performance.now() - fillStarted;
+  process.stderr.write(
+    `filled: ${Number(status.profiles).toLocaleString('en')} profiles from ${demo.messages.toLocaleString('en')} messages in ${(fillMs / 1000).toFixed(0)} s\n`,
+  );
+  return { people, days, profiles: Number(status.profiles), messages: demo.messages, fillMs };
+}
+
 export async function run(args: string[]): Promise<void> {
   const people = flag(args, 'people', 20_000);
   const days = flag(args, 'days', 365);
   const repeat = flag(args, 'repeat', 3);
-  const server = await startTestServer();
+  const { server, world, close } = await serverToTime(args, people, days);
   try {
-    const fillStarted = performance.now();
-    const today = new Date();
-    const start = new Date(
-      Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate()) - days * 86_400_000,
-    );
-    await api(server, 'PUT', '/api/placements', PLACEMENTS);
-    const demo = await runDemo({
-      kind: 'store',
-      seed: 1,
-      people,
-      days,
-      start,
-      url: server.url,
-      writeKey: server.writeKey,
-      // As `rapport demo` does with an admin token: the planted experiments defined, the
-      // funnel switched on, the demo segments saved, value scored, recommendations and loyalty run.
-      experiments: true,
-      adminToken: server.adminToken,
-      batchSize: 500,
-    });
-    await server.settle();
-    await api(server, 'POST', '/api/journeys', WELCOME_JOURNEY);
-    await until('segments going live', async () => {
-      const { segments } = await api(server, 'GET', '/api/segments');
-      return segments.every((s: { status: string }) => s.status === 'live');
-    });
-    await server.settle();
-    const status = await api(server, 'GET', '/api/status');
-    const fillMs = performance.now() - fillStarted;
-    process.stderr.write(
-      `filled: ${Number(status.profiles).toLocaleString('en')} profiles from ${demo.messages.toLocaleString('en')} messages in ${(fillMs / 1000).toFixed(0)} s\n`,
-    );
-
     const { browser, page } = await launchBrowser();
     try {
       await countFetches(browser);
-      await signIn(page, server);
+      await signIn(page, server as TestServer);
       const labels = await navigationLabels(page);
       const times = new Map<string, number[]>(labels.map((label) => [label, []]));
       for (let round = 0; round <= repeat; round++) {
@@ -120,7 +183,7 @@ export async function run(args: string[]): Promise<void> {
       const result = {
         at: new Date().toISOString(),
         machine: machine(),
-        world: { people, days, profiles: Number(status.profiles), messages: demo.messages, fillMs },
+        world,
         repeat,
         baseline: { page: BASELINE, p50Ms: baseline },
         pages,
@@ -141,6 +204,6 @@ export async function run(args: string[]): Promise<void> {
       await closeBrowser(browser);
     }
   } finally {
-    await server.close();
+    await close();
   }
 }

@@ -2,7 +2,7 @@
 // paths, run every model. The report carries the query it ran so each number can be traced.
 import type { EventReader } from '../store/index.ts';
 import { runModel } from './models.ts';
-import { DEFAULT_KINDS, pathsFromEvents } from './touchpoints.ts';
+import { DEFAULT_KINDS, pathsFromEvents, type TouchRow } from './touchpoints.ts';
 import { toTouchRow, touchpointsQuery } from './touchpoints-sql.ts';
 import { type ChannelCredit, MODEL_NAMES, type ModelName } from './types.ts';
 
@@ -19,6 +19,14 @@ export interface ReportInput {
   withNulls: boolean;
   halfLifeDays: number;
   groupBy?: 'channel' | 'campaign';
+  /** The models to run (default every one); a model left out has no entry in `models`. */
+  models?: readonly ModelName[];
+}
+
+/** What the touchpoints query read, and its SQL. */
+export interface TouchRead {
+  rows: TouchRow[];
+  query: string;
 }
 
 export interface ChannelReach {
@@ -48,7 +56,12 @@ export interface AttributionReport {
 const DAY_MS = 86_400_000;
 
 export async function attributionReport(input: ReportInput): Promise<AttributionReport> {
-  const query = touchpointsQuery({
+  return reportFromRows(await readTouches(touchQueryOf(input), input.events), input);
+}
+
+/** The touchpoints query a report over `input` reads (the range widened by the lookback). */
+export function touchQueryOf(input: Omit<ReportInput, 'events'>): { text: string; params: unknown[] } {
+  return touchpointsQuery({
     engine: input.engine,
     startMs: input.startMs - input.lookbackDays * DAY_MS,
     endMs: input.endMs,
@@ -56,7 +69,21 @@ export async function attributionReport(input: ReportInput): Promise<Attribution
     profileMap: input.profileMap,
     people: input.people,
   });
-  const rows = (await input.events.query(query.text, query.params)).map(toTouchRow);
+}
+
+export async function readTouches(
+  query: { text: string; params: unknown[] },
+  events: Pick<EventReader, 'query'>,
+): Promise<TouchRead> {
+  return { rows: (await events.query(query.text, query.params)).map(toTouchRow), query: query.text };
+}
+
+/**
+ * The report from the rows a touchpoints query read: reports grouped differently, or asking
+ * other models, over the same query share one read (the rows are not changed).
+ */
+export function reportFromRows(read: TouchRead, input: Omit<ReportInput, 'events'>): AttributionReport {
+  const { rows, query } = read;
   const built = pathsFromEvents(rows, {
     conversionEvent: input.conversionEvent,
     lookbackDays: input.lookbackDays,
@@ -66,7 +93,7 @@ export async function attributionReport(input: ReportInput): Promise<Attribution
     groupBy: input.groupBy ?? 'channel',
   });
   const models = {} as Record<ModelName, Record<string, ChannelCredit>>;
-  for (const model of MODEL_NAMES) {
+  for (const model of input.models ?? MODEL_NAMES) {
     models[model] =
       built.paths.length === 0
         ? {}
@@ -85,7 +112,7 @@ export async function attributionReport(input: ReportInput): Promise<Attribution
     paths: built.paths.length,
     channels: reachByChannel(built.touchesByPerson),
     models,
-    query: query.text,
+    query,
   };
 }
 

@@ -11,7 +11,7 @@ import { fitResponseCurves, portfolioPlan, quantile, steadyResponse } from './po
 import { revenueByDayQuery, weeklyHistory } from './portfolio-data.ts';
 import { channelPreferenceReport } from './preference.ts';
 import { preferenceQueries } from './preference-sql.ts';
-import { attributionReport } from './report.ts';
+import { readTouches, reportFromRows, type TouchRead, touchQueryOf } from './report.ts';
 import { holdoutRoi, type MeasuredIncrement, roiTable, withIncrements } from './roi.ts';
 import { DEFAULT_HALF_LIFE_DAYS } from './rules.ts';
 import {
@@ -21,9 +21,10 @@ import {
   RoiSchema,
   SpendResultSchema,
 } from './schema.ts';
+import { sharedWhileRunning } from './shared-read.ts';
 import { checkSpend, parseSpendCsv, type SpendFile } from './spend-csv.ts';
 import { REVENUE_PROPERTIES } from './touchpoints.ts';
-import { MODEL_NAMES } from './types.ts';
+import { MODEL_NAMES, type ModelName } from './types.ts';
 
 export interface AttributionRouteOptions {
   credentials: CredentialCache;
@@ -218,7 +219,8 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
     },
     async (request) => {
       const q = request.query;
-      const { range, report } = await reportFor(q);
+      // The table shows one model's credit: the others are not run.
+      const { range, report, read } = await reportFor(q, [q.model]);
       const spend = await options.spend.spendBetween(range.from, range.to);
       const sendCosts = await options.spend.sendCosts();
       const table = roiTable({
@@ -240,7 +242,9 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
       if (increments.length > 0) {
         // A journey's credit and cost are its campaign rows, whatever the table is grouped by.
         const byCampaign =
-          q.groupBy === 'campaign' ? report : (await reportFor({ ...q, groupBy: 'campaign' })).report;
+          q.groupBy === 'campaign'
+            ? report
+            : (await reportFor({ ...q, groupBy: 'campaign' }, [q.model], read)).report;
         const campaignRows = roiTable({
           channels: byCampaign.channels,
           credit: byCampaign.models[q.model],
@@ -531,22 +535,26 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
     },
   );
 
-  async function reportFor(q: {
-    from?: string | undefined;
-    to?: string | undefined;
-    conversion: string;
-    lookbackDays: number;
-    order: number;
-    withNulls: boolean;
-    halfLifeDays: number;
-    segment?: string | undefined;
-    groupBy: 'channel' | 'campaign';
-  }) {
+  async function reportFor(
+    q: {
+      from?: string | undefined;
+      to?: string | undefined;
+      conversion: string;
+      lookbackDays: number;
+      order: number;
+      withNulls: boolean;
+      halfLifeDays: number;
+      segment?: string | undefined;
+      groupBy: 'channel' | 'campaign';
+    },
+    models?: readonly ModelName[],
+    /** Rows already read for the same range, people and conversion (another grouping). */
+    read?: TouchRead,
+  ) {
     const range = resolveRange({ from: q.from, to: q.to }, options.now().getTime(), 30);
     const people = q.segment === undefined ? undefined : await segmentMembers(q.segment);
-    const report = await attributionReport({
+    const input = {
       engine: options.engine,
-      events: options.events,
       profileMap: await options.profileMap(),
       people,
       startMs: range.startMs,
@@ -557,9 +565,23 @@ export const attributionRoutes: FastifyPluginAsyncTypebox<AttributionRouteOption
       withNulls: q.withNulls,
       halfLifeDays: q.halfLifeDays,
       groupBy: q.groupBy,
-    });
-    return { range, report };
+      ...(models ? { models } : {}),
+    };
+    const rows = read ?? (await touches(touchQueryOf(input)));
+    return { range, report: reportFromRows(rows, input), read: rows };
   }
+
+  /**
+   * The touchpoints query's rows. The Measure page asks for the model comparison and the ROI
+   * table (which also groups by campaign for its holdouts) at once, over the same query: a
+   * read still running is shared by the requests that ask the same SQL with the same
+   * parameters (the merge map and the people included), and the ROI table's campaign grouping
+   * reuses its own read, so the page reads once instead of three times. Nothing is kept once the read is done: a later request reads afresh, so no
+   * answer is older than its request.
+   */
+  const shareRead = sharedWhileRunning<TouchRead>();
+  const touches = (query: { text: string; params: unknown[] }): Promise<TouchRead> =>
+    shareRead(JSON.stringify([query.text, query.params]), () => readTouches(query, options.events));
 
   async function segmentMembers(id: string): Promise<string[]> {
     if (!(await options.segments.getSegment(id))) {

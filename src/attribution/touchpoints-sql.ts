@@ -25,6 +25,26 @@ export function profileMapSql(engine: 'duckdb' | 'postgres', mapParam: string): 
     : `SELECT pair->>0 AS profile_id, pair->>1 AS canonical_id FROM jsonb_array_elements(${mapParam}::jsonb) AS pair`;
 }
 
+/**
+ * `column` within [start, end) seconds since the epoch (bound parameters, whole seconds), as a
+ * comparison on the column itself: DuckDB then skips the row groups outside the range (their
+ * min/max) instead of reading every row's every column, message included, and PostgreSQL can
+ * use events_by_time. `extract(epoch FROM column) >= start` selects the same rows but hides the
+ * column from both (the Measure page's touchpoints read took 7 s of 7.6 at 5,000 people).
+ */
+export function timeRangeSql(
+  engine: 'duckdb' | 'postgres',
+  column: string,
+  startSec: string,
+  endSec: string,
+): string {
+  const at = (seconds: string) =>
+    engine === 'duckdb'
+      ? `make_timestamp(CAST(CAST(${seconds} AS DOUBLE) * 1000000 AS BIGINT))`
+      : `to_timestamp(${seconds})`;
+  return `${column} >= ${at(startSec)} AND ${column} < ${at(endSec)}`;
+}
+
 /** `AND person IN (…)` for events `e` joined to the merge map `m`; '' for everyone. */
 export function peopleFilter(
   engine: 'duckdb' | 'postgres',
@@ -51,16 +71,18 @@ export function touchpointsQuery(input: TouchpointsQueryInput): { text: string; 
   const endSec = bind(input.endMs / 1000);
   const people = peopleFilter(input.engine, input.people, bind);
   const tsMs = duck ? 'epoch_ms(e.timestamp)' : 'floor(extract(epoch FROM e.timestamp) * 1000)';
-  const context = duck
-    ? "CAST(json_extract(e.message, '$.context') AS VARCHAR)"
-    : "(e.message->'context')::text";
+  // Only a page view's channel reads the context (its UTM and referrer): the whole message is
+  // left unread for the other rows.
+  const context = `CASE WHEN e.type IN ('page', 'screen') THEN ${
+    duck ? "CAST(json_extract(e.message, '$.context') AS VARCHAR)" : "(e.message->'context')::text"
+  } END`;
   const properties = duck ? 'CAST(e.properties AS VARCHAR)' : 'e.properties::text';
   const text = `WITH profile_map AS (${profileMap})
 SELECT coalesce(m.canonical_id, e.profile_id) AS person, e.type, e.name, ${tsMs} AS ts_ms, e.seq,
        ${properties} AS properties, ${context} AS context
 FROM events e LEFT JOIN profile_map m ON m.profile_id = e.profile_id
 WHERE (e.type IN ('page', 'screen') OR (e.type = 'track' AND e.name IN (${names})))
-  AND extract(epoch FROM e.timestamp) >= ${startSec} AND extract(epoch FROM e.timestamp) < ${endSec}
+  AND ${timeRangeSql(input.engine, 'e.timestamp', startSec, endSec)}
   ${people}
 ORDER BY person, ts_ms, e.seq`;
   return { text, params };

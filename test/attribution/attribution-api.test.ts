@@ -291,4 +291,26 @@ for (const engine of ENGINES)
       ]);
       expect((await server.admin(`/api/attribution/roi?${RANGE}&segment=nobody`)).status).toBe(404);
     });
+
+    it('asked at once, as the Measure page asks, the ROI table credits what the model comparison does', async () => {
+      // The two routes share one read of the touchpoints while it runs, and the ROI table runs
+      // only its own model: neither may change a number.
+      const models = ['markov', 'shapley', 'first', 'last', 'linear', 'position', 'time-decay'];
+      const [all, ...tables] = await Promise.all([
+        server.admin(`/api/attribution?${RANGE}`),
+        ...models.map((model) => server.admin(`/api/attribution/roi?${RANGE}&model=${model}`)),
+      ]);
+      expect(all.status).toBe(200);
+      models.forEach((model, i) => {
+        const table = tables[i]!.body;
+        expect(table.conversions).toBe(all.body.conversions);
+        const credited = Object.fromEntries(
+          table.rows.map((r: { channel: string; conversions: number }) => [r.channel, r.conversions]),
+        );
+        for (const [channel, credit] of Object.entries(
+          all.body.models[model] as Record<string, { conversions: number }>,
+        ))
+          expect(credited[channel], `${model} ${channel}`).toBeCloseTo(credit.conversions, 9);
+      });
+    });
   });
