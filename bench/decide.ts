@@ -1,4 +1,5 @@
-// `npm run bench -- decide [--rate 2000] [--seconds 20] [--people 5000] [--ingest REQ_PER_S] [--rounds N]`:
+// `npm run bench -- decide [--rate 2000] [--seconds 20] [--people 5000] [--ingest REQ_PER_S] [--rounds N]`
+// (or `--events N`, below):
 // /v1/decide on a real server at a fixed request rate, known and unknown people mixed, beside
 // the same server's /health at the same rate (the baseline: HTTP, auth-free routing and JSON in
 // this process). The load runs in a child process. Target: p99 under 5 ms at 2,000 requests/s.
@@ -9,8 +10,11 @@
 // see the same ingest backlog and the same neighbours on a shared machine; each route's
 // latencies are pooled over its windows. Beside each route: the rate actually reached, the
 // HTTP thread's event-loop delay (perf_hooks) and its CPU during that route's windows.
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parsePayload } from '../src/events/index.ts';
+import { placementEventJson } from '../src/placements/events.ts';
 import { startTestServer } from '../test/support/server.ts';
 import { LoadGenerator } from './ingest.ts';
 import { FixedRateLoad, type FixedRateResult, type FixedRateRun } from './support/fixed-rate.ts';
@@ -161,7 +165,52 @@ function row(label: string, totals: RouteTotals) {
   );
 }
 
+/**
+ * `--events N`: the Promotion Viewed JSON decide records per answer, built N times directly
+ * (src/placements/events.ts) against the baseline of the same message through the ingest API's
+ * parsePayload, in this process; CPU µs per event (process.cpuUsage, so a shared machine's
+ * waiting is not counted).
+ */
+function timeEvents(count: number): void {
+  const input = (i: number) => ({
+    key: i % 4 === 3 ? { anonymousId: `stranger-${i}` } : { userId: `bench-${i}` },
+    event: 'Promotion Viewed',
+    messageId: `rapport-view-${randomUUID()}`,
+    properties: {
+      promotion_id: 'home-insurance',
+      creative: 'receipt',
+      position: 'receipt',
+      placement: 'receipt',
+    },
+    receivedAt: new Date(),
+  });
+  const viaIngest = (i: number) => {
+    const { key, ...rest } = input(i);
+    const identity = key.userId ? { userId: key.userId } : { anonymousId: key.anonymousId };
+    return parsePayload({ ...identity, type: 'track', ...rest }, 'track', { receivedAt: rest.receivedAt })
+      .accepted[0]?.json;
+  };
+  const direct = (i: number) => placementEventJson(input(i));
+  const time = (build: (i: number) => string | undefined) => {
+    let bytes = 0;
+    const before = process.cpuUsage();
+    for (let i = 0; i < count; i += 1) bytes += build(i)?.length ?? 0;
+    const used = process.cpuUsage(before);
+    return { micros: (used.user + used.system) / count, bytes };
+  };
+  for (let round = 0; round < 3; round += 1) {
+    const baseline = time(viaIngest);
+    const ours = time(direct);
+    console.log(
+      `round ${round + 1}: through parsePayload ${baseline.micros.toFixed(2)} µs an event, direct ${ours.micros.toFixed(2)} µs ` +
+        `(${(ours.micros / baseline.micros).toFixed(2)} of the baseline)`,
+    );
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
+  const events = flag(args, 'events', 0);
+  if (events > 0) return timeEvents(events);
   const rate = flag(args, 'rate', 2000);
   const seconds = flag(args, 'seconds', 20);
   const people = flag(args, 'people', 5000);

@@ -40,15 +40,24 @@ export function placementEventJson(input: PlacementEvent): string | undefined {
   const { key } = input;
   const id = key.userId || key.anonymousId;
   if (!id) return undefined;
-  const identity = key.userId ? { userId: key.userId } : { anonymousId: key.anonymousId };
-  const message = { ...identity, type: 'track', event: input.event, messageId: input.messageId };
   if (!simple(input, id)) {
+    const identity = key.userId ? { userId: key.userId } : { anonymousId: key.anonymousId };
+    const message = { ...identity, type: 'track', event: input.event, messageId: input.messageId };
     const parsed = parsePayload({ ...message, properties: { ...input.properties } }, 'track', {
       receivedAt: input.receivedAt,
     });
     return parsed.accepted[0]?.json;
   }
   const at = input.receivedAt.toISOString();
-  // The key order parsePayload leaves: the message's own keys, then timestamp and receivedAt.
-  return JSON.stringify({ ...message, properties: input.properties, timestamp: at, receivedAt: at });
+  // The text JSON.stringify gives the message parsePayload leaves (its own keys in order, then
+  // timestamp and receivedAt), put together from its strings: no object is built per view.
+  const identity = key.userId ? `{"userId":${JSON.stringify(id)}` : `{"anonymousId":${JSON.stringify(id)}`;
+  let properties = '';
+  for (const name in input.properties) {
+    properties += `${properties === '' ? '' : ','}${JSON.stringify(name)}:${JSON.stringify(input.properties[name])}`;
+  }
+  return (
+    `${identity},"type":"track","event":${JSON.stringify(input.event)},"messageId":${JSON.stringify(input.messageId)},` +
+    `"properties":{${properties}},"timestamp":"${at}","receivedAt":"${at}"}`
+  );
 }
