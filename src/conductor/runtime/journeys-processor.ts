@@ -17,13 +17,13 @@ import {
   type QuarantinableProcessor,
   recordOf,
 } from '../../pipeline/index.ts';
-import type { ConductorTransaction, LogEntry, SparseLogRecord } from '../../store/index.ts';
+import type { ConductorTransaction, SparseLogRecord } from '../../store/index.ts';
 import { matchesEntryTrigger } from '../journey/entry.ts';
 import { awaitedEventNames, entryEventNames, nameTest } from '../journey/event-names.ts';
 import type { JourneyEvent } from '../journey/filters.ts';
 import type { ActiveJourney } from './catalog.ts';
 import { loadPerson } from './person.ts';
-import { prepareEntry, type RunnerContext, runInput, withHistoryRetry } from './runner.ts';
+import { gatheringRunner, prepareEntry, type RunnerContext, runInput, withHistoryRetry } from './runner.ts';
 import type { ConductorState } from './state.ts';
 import {
   BOUNCED_EVENTS,
@@ -134,16 +134,8 @@ export async function runJourneysStep(
         scope.anyTrip && owned.length > 0
           ? new Set((await tx.activeInstancesOf(owned)).map((instance) => instance.profileId))
           : new Set<string>();
-      // The events the step's journeys emit go to the log in one append before the commit,
-      // not one append (and on SQLite one fsync) per input: the order that makes a crash safe
-      // holds (log first, deduplicated by messageId, then the commit; see runner.ts).
-      const emitted: LogEntry[] = [];
-      const runner: RunnerContext = {
-        ...conductor.runner,
-        appendLog: async (entries) => {
-          emitted.push(...entries);
-        },
-      };
+      // The events the step's journeys emit go to the log in one append before the commit.
+      const { runner, flush } = gatheringRunner(conductor.runner);
       let consumed = records.length;
       // The budget bounds the events' handling, not the read and lookup every step pays first:
       // timed from the read, a PostgreSQL round trip or two spent it, and each step handled one
@@ -158,7 +150,7 @@ export async function runJourneysStep(
         const profileId = owners[position];
         if (profileId) await handleEvent(conductor, tx, profileId, event, { ...scope, travelling, runner });
       }
-      await conductor.runner.appendLog(emitted);
+      await flush();
       await tx.setOffset((records[consumed - 1] as SparseLogRecord).seq);
       return consumed;
     }),

@@ -220,6 +220,26 @@ function withOfferContent(
 }
 
 /**
+ * A runner whose log appends are gathered, for a step that runs many inputs in one
+ * transaction to write them in one append before its commit (`flush`), instead of one append
+ * (on SQLite one fsync) per input. The order that makes a crash safe holds: the log first,
+ * deduplicated by messageId, then the commit. Make one per attempt of the step: a rolled back
+ * attempt's entries are dropped with it.
+ */
+export function gatheringRunner(ctx: RunnerContext): { runner: RunnerContext; flush(): Promise<void> } {
+  const gathered: LogEntry[] = [];
+  return {
+    runner: {
+      ...ctx,
+      appendLog: async (entries) => {
+        gathered.push(...entries);
+      },
+    },
+    flush: () => ctx.appendLog(gathered.splice(0)),
+  };
+}
+
+/**
  * Runs a transactional step; when a branch needs a person's event history (NeedsHistory), the
  * transaction has rolled back: read it with no lock held and run the step again.
  */

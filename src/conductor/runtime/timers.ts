@@ -4,20 +4,29 @@
 import type { ConductorTransaction, TimerRow } from '../../store/index.ts';
 import type { JourneyInstance } from '../journey/state.ts';
 import { loadPerson } from './person.ts';
-import { runInput, withHistoryRetry } from './runner.ts';
+import { gatheringRunner, type RunnerContext, runInput, withHistoryRetry } from './runner.ts';
 import type { ConductorState } from './state.ts';
 
 export async function runTimersStep(conductor: ConductorState, limit = 200): Promise<number> {
   const now = conductor.now();
   return withHistoryRetry(conductor.runner, () =>
     conductor.store.withDueTimers(now, limit, async (tx, timers) => {
-      for (const timer of timers) await fireTimer(conductor, tx, timer, now);
+      // The events the timers' advances emit go to the log in one append before the commit.
+      const { runner, flush } = gatheringRunner(conductor.runner);
+      for (const timer of timers) await fireTimer(conductor, runner, tx, timer, now);
+      await flush();
       return timers.length;
     }),
   );
 }
 
-async function fireTimer(conductor: ConductorState, tx: ConductorTransaction, timer: TimerRow, now: string) {
+async function fireTimer(
+  conductor: ConductorState,
+  runner: RunnerContext,
+  tx: ConductorTransaction,
+  timer: TimerRow,
+  now: string,
+) {
   // 1. The instance, still waiting on this token?
   const stored = await tx.getInstance(timer.instanceId);
   const instance = stored?.body as JourneyInstance | undefined;
@@ -31,7 +40,7 @@ async function fireTimer(conductor: ConductorState, tx: ConductorTransaction, ti
   const person = await loadPerson(conductor.state, stored.profileId);
   // 3. Advance; the write consumes the timer (see buildWrite).
   const result = await runInput(
-    conductor.runner,
+    runner,
     tx,
     definition,
     instance,
