@@ -306,32 +306,36 @@ for (const engine of ENGINES)
       expect((await t.admin('/api/profiles/lookup?userId=tai')).status).toBe(404);
     });
 
-    it.skipIf(engine.postgres)('rapport quarantine list, get, replay and discard', async () => {
-      const t = await start(await storage(), {
-        faults: [{ processor: 'profiles', messageIds: ['cli-bad'] }],
-      });
-      expect((await track(t, '/v1/batch', { batch: [tracked('cli-bad', 'cli-user')] })).status).toBe(200);
-      await t.settle();
-      const cli = (...args: string[]) =>
-        rapport('quarantine', ...args, '--url', t.url, '--admin-token', t.adminToken);
-      const listed = await cli('list');
-      expect(listed.code, listed.stderr).toBe(0);
-      expect(listed.stdout).toMatch(/^id\s+processor\s+seq\s+message/m);
-      expect(listed.stdout).toContain('cli-bad');
-      expect(listed.stdout).toContain('1 in quarantine');
-      const id = Number((listed.stdout.split('\n')[1] as string).split(/\s+/)[0]);
-      expect(id).toBeGreaterThan(0);
-      const shown = await cli('get', String(id));
-      expect(shown.stdout).toContain(`quarantined ${id}: profiles could not apply log entry`);
-      expect(shown.stdout).toContain('error: injected failure of profiles on cli-bad');
-      const replay = await cli('replay', String(id));
-      expect(replay.code).toBe(1);
-      expect(replay.stderr).toContain('RAPPORT_QUARANTINE_REPLAY_FAILED');
-      expect(replay.stderr).not.toContain(t.adminToken);
-      const discarded = await cli('discard', String(id));
-      expect(discarded.code, discarded.stderr).toBe(0);
-      expect(discarded.stdout).toBe(`discarded ${id}\n`);
-      expect((await cli('list')).stdout).toBe('nothing in quarantine\n');
-      // Five CLI processes, each a tsx start: under a loaded machine that outlasts the default.
-    }, 180_000);
+    it.skipIf(engine.postgres)(
+      'rapport quarantine list, get, replay and discard',
+      async () => {
+        const t = await start(await storage(), {
+          faults: [{ processor: 'profiles', messageIds: ['cli-bad'] }],
+        });
+        expect((await track(t, '/v1/batch', { batch: [tracked('cli-bad', 'cli-user')] })).status).toBe(200);
+        await t.settle();
+        const cli = (...args: string[]) =>
+          rapport('quarantine', ...args, '--url', t.url, '--admin-token', t.adminToken);
+        const listed = await cli('list');
+        expect(listed.code, listed.stderr).toBe(0);
+        expect(listed.stdout).toMatch(/^id\s+processor\s+seq\s+message/m);
+        expect(listed.stdout).toContain('cli-bad');
+        expect(listed.stdout).toContain('1 in quarantine');
+        const id = Number((listed.stdout.split('\n')[1] as string).split(/\s+/)[0]);
+        expect(id).toBeGreaterThan(0);
+        const shown = await cli('get', String(id));
+        expect(shown.stdout).toContain(`quarantined ${id}: profiles could not apply log entry`);
+        expect(shown.stdout).toContain('error: injected failure of profiles on cli-bad');
+        const replay = await cli('replay', String(id));
+        expect(replay.code).toBe(1);
+        expect(replay.stderr).toContain('RAPPORT_QUARANTINE_REPLAY_FAILED');
+        expect(replay.stderr).not.toContain(t.adminToken);
+        const discarded = await cli('discard', String(id));
+        expect(discarded.code, discarded.stderr).toBe(0);
+        expect(discarded.stdout).toBe(`discarded ${id}\n`);
+        expect((await cli('list')).stdout).toBe('nothing in quarantine\n');
+        // Five CLI processes, each a tsx start: under a loaded machine that outlasts the default.
+      },
+      180_000,
+    );
   });
