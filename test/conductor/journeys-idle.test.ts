@@ -1,24 +1,10 @@
-// With no journey active and nobody on a journey, the journeys step parses only the events
-// named like a suppression (it runs on the HTTP thread, and parsing every tracked event was
-// most of its cost under ingest load). What it must still do, on both engines: record the
-// suppression among ordinary tracks, and hand a goal event to a person whose journey was
-// paused mid-trip (paused: no entries, but the trip is still under way).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { type Conductor, runJourneysStep, startConductor } from '../../src/conductor/runtime/index.ts';
-import { DEFAULT_IDENTITY_CONFIG } from '../../src/identity/index.ts';
-import { runProfilesStep } from '../../src/pipeline/index.ts';
-import { type LogEntry, openStateStore } from '../../src/store/index.ts';
-import { createTestDatabase } from '../support/postgres-database.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Conductor } from '../../src/conductor/runtime/index.ts';
+import type { LogEntry } from '../../src/store/index.ts';
+import { journeysStepWorld, stepEngines } from './journeys-step-world.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
-const clusterUrl = inject('postgresUrl');
-const ENGINES = [
-  { name: 'embedded (SQLite + DuckDB)', postgres: false, enabled: true },
-  { name: `PostgreSQL ${inject('postgresSkipReason')}`, postgres: true, enabled: Boolean(clusterUrl) },
-];
+const ENGINES = stepEngines();
 
 let sequence = 0;
 function entry(message: Record<string, unknown>): LogEntry {
@@ -27,62 +13,14 @@ function entry(message: Record<string, unknown>): LogEntry {
   return { messageId, source: 'test', receivedAt: NOW.toISOString(), json: JSON.stringify(full) };
 }
 
-const options = { batchSize: 200, identity: DEFAULT_IDENTITY_CONFIG };
-
 for (const engine of ENGINES) {
   describe.skipIf(!engine.enabled)(`journeys step with nothing active, on ${engine.name}`, () => {
-    let dataDir: string;
-    let dropDatabase: (() => Promise<void>) | undefined;
+    const world = journeysStepWorld(engine, 'rapport-journeys-idle-', NOW);
+    const { applyLog, profileOf } = world;
     let conductor: Conductor;
-
-    beforeEach(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'rapport-journeys-idle-'));
-      let databaseUrl: string | undefined;
-      if (engine.postgres) {
-        const database = await createTestDatabase(clusterUrl);
-        dropDatabase = database.drop;
-        databaseUrl = database.url;
-        // The state store's schema first, as the server opens it (the conductor's is IF NOT EXISTS).
-        await (await openStateStore({ dataDir, databaseUrl })).close();
-      }
-      conductor = await startConductor({
-        location: { dataDir, databaseUrl },
-        identity: DEFAULT_IDENTITY_CONFIG,
-        clock: () => NOW,
-        runLoops: false,
-        onError: (error) => {
-          throw error;
-        },
-      });
-    }, 60_000);
-    afterEach(async () => {
-      await conductor.stop();
-      await dropDatabase?.();
-      rmSync(dataDir, { recursive: true, force: true });
-    }, 60_000);
-
-    /** Both steps until neither has work: the journeys step appends its own events (Journey Entered). */
-    async function applyLog(entries: LogEntry[]): Promise<void> {
-      const state = conductor.state.state;
-      await state.log.append(entries);
-      for (let round = 0; round < 10; round++) {
-        let work = 0;
-        for (let n = await runProfilesStep(state); n > 0; n = await runProfilesStep(state)) work += n;
-        for (
-          let n = await runJourneysStep(conductor.state, options);
-          n > 0;
-          n = await runJourneysStep(conductor.state, options)
-        )
-          work += n;
-        if (work === 0) break;
-      }
-      expect(await conductor.offset()).toBe(await state.log.headSeq());
-    }
-
-    async function profileOf(userId: string): Promise<string> {
-      const [identity] = await conductor.state.state.findIdentities([{ kind: 'user_id', value: userId }]);
-      return identity?.profileId as string;
-    }
+    beforeEach(() => {
+      conductor = world.conductor;
+    });
 
     it('records an unsubscribe among ordinary tracks, and nothing for the ordinary ones', async () => {
       await applyLog([

@@ -1,28 +1,13 @@
-// The journeys step parses and looks up only the tracks some journey or suppression reads by
-// name (src/conductor/journey/event-names.ts); the rest are consumed unread. What must still
-// reach journeys, on both engines: an entry trigger among ordinary tracks, a segment trigger,
-// the event a trip waits for (in a later slice, in the same slice as the entry, and on a
-// version older than the journey's current one), a suppression while a journey is active.
-// And what is skipped is consumed: the offset reaches the head, and a track nobody reads is
-// not even parsed (its JSON here is broken on purpose).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { JourneyDefinition, Step } from '../../src/conductor/index.ts';
-import { type Conductor, runJourneysStep, startConductor } from '../../src/conductor/runtime/index.ts';
-import { DEFAULT_IDENTITY_CONFIG } from '../../src/identity/index.ts';
-import { PROFILES_PROCESSOR, runProfilesStep } from '../../src/pipeline/index.ts';
-import { type LogEntry, openStateStore } from '../../src/store/index.ts';
-import { createTestDatabase } from '../support/postgres-database.ts';
+import { type Conductor, runJourneysStep } from '../../src/conductor/runtime/index.ts';
+import { PROFILES_PROCESSOR } from '../../src/pipeline/index.ts';
+import type { LogEntry } from '../../src/store/index.ts';
 import { exit } from './fixtures.ts';
+import { journeysStepWorld, STEP_OPTIONS, stepEngines } from './journeys-step-world.ts';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
-const clusterUrl = inject('postgresUrl');
-const ENGINES = [
-  { name: 'embedded (SQLite + DuckDB)', postgres: false, enabled: true },
-  { name: `PostgreSQL ${inject('postgresSkipReason')}`, postgres: true, enabled: Boolean(clusterUrl) },
-];
+const ENGINES = stepEngines();
 
 let sequence = 0;
 function entry(message: Record<string, unknown>): LogEntry {
@@ -64,61 +49,16 @@ function welcome(overrides: Partial<JourneyDefinition> = {}): JourneyDefinition 
   };
 }
 
-const options = { batchSize: 200, identity: DEFAULT_IDENTITY_CONFIG };
+const options = STEP_OPTIONS;
 
 for (const engine of ENGINES) {
   describe.skipIf(!engine.enabled)(`journeys step reads only what journeys read, on ${engine.name}`, () => {
-    let dataDir: string;
-    let dropDatabase: (() => Promise<void>) | undefined;
+    const world = journeysStepWorld(engine, 'rapport-journeys-relevance-', NOW);
+    const { applyLog, profileOf } = world;
     let conductor: Conductor;
-
-    beforeEach(async () => {
-      dataDir = mkdtempSync(join(tmpdir(), 'rapport-journeys-relevance-'));
-      let databaseUrl: string | undefined;
-      if (engine.postgres) {
-        const database = await createTestDatabase(clusterUrl);
-        dropDatabase = database.drop;
-        databaseUrl = database.url;
-        await (await openStateStore({ dataDir, databaseUrl })).close();
-      }
-      conductor = await startConductor({
-        location: { dataDir, databaseUrl },
-        identity: DEFAULT_IDENTITY_CONFIG,
-        clock: () => NOW,
-        runLoops: false,
-        onError: (error) => {
-          throw error;
-        },
-      });
-    }, 60_000);
-    afterEach(async () => {
-      await conductor.stop();
-      await dropDatabase?.();
-      rmSync(dataDir, { recursive: true, force: true });
-    }, 60_000);
-
-    /** Both steps until neither has work; every entry is consumed. */
-    async function applyLog(entries: LogEntry[]): Promise<void> {
-      const state = conductor.state.state;
-      await state.log.append(entries);
-      for (let round = 0; round < 10; round++) {
-        let work = 0;
-        for (let n = await runProfilesStep(state); n > 0; n = await runProfilesStep(state)) work += n;
-        for (
-          let n = await runJourneysStep(conductor.state, options);
-          n > 0;
-          n = await runJourneysStep(conductor.state, options)
-        )
-          work += n;
-        if (work === 0) break;
-      }
-      expect(await conductor.offset()).toBe(await state.log.headSeq());
-    }
-
-    async function profileOf(userId: string): Promise<string> {
-      const [identity] = await conductor.state.state.findIdentities([{ kind: 'user_id', value: userId }]);
-      return identity?.profileId as string;
-    }
+    beforeEach(() => {
+      conductor = world.conductor;
+    });
 
     async function tripsOf(userId: string) {
       const rows = await conductor.store.instancesOf(await profileOf(userId));
