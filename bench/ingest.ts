@@ -11,8 +11,9 @@
 // F. with --two-process (implies --postgres): the API in this process with the processors off
 //    (RAPPORT_PROCESSORS=off) beside a worker process (`rapport serve` with the processors on)
 //    on the same database, as PostgreSQL deployments run; end to end waits for the worker's offsets.
-// --pg-statements (implies --postgres): the cluster loads pg_stat_statements, and after D the
-//    statements that took PostgreSQL's time are printed, per event, from the most expensive.
+// --pg-statements (implies --postgres): the cluster loads pg_stat_statements, and after D and
+//    after E the statements that took PostgreSQL's time are printed, per event, from the most
+//    expensive; then 10 s with no load: PostgreSQL's CPU and statements a second (the polling).
 // The load comes from a child process (bench/support/load.ts) with pre-generated bodies.
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,9 +46,11 @@ interface Options {
   baseline: boolean;
   /** Also run B and C against a throwaway PostgreSQL. */
   postgres: boolean;
+  /** Run B and C (the embedded engine); --no-embedded leaves only the PostgreSQL phases. */
+  embedded: boolean;
   /** Also run the API and a worker as two processes on that PostgreSQL. */
   twoProcess: boolean;
-  /** Print PostgreSQL's statements by time after D (pg_stat_statements). */
+  /** Print PostgreSQL's statements by time after D and E, and 10 s idle (pg_stat_statements). */
   pgStatements: boolean;
 }
 
@@ -58,6 +61,7 @@ function parseOptions(args: string[]): Options {
     rate: undefined,
     baseline: true,
     postgres: false,
+    embedded: true,
     twoProcess: false,
     pgStatements: false,
   };
@@ -75,7 +79,10 @@ function parseOptions(args: string[]): Options {
     else if (arg === '--rate') options.rate = value();
     else if (arg === '--no-baseline') options.baseline = false;
     else if (arg === '--postgres') options.postgres = true;
-    else if (arg === '--two-process') {
+    else if (arg === '--no-embedded') {
+      options.embedded = false;
+      options.postgres = true;
+    } else if (arg === '--two-process') {
       options.twoProcess = true;
       options.postgres = true;
     } else if (arg === '--pg-statements') {
@@ -83,7 +90,7 @@ function parseOptions(args: string[]): Options {
       options.postgres = true;
     } else
       throw new Error(
-        `unknown option ${arg}; options: --duration S, --connections N, --rate REQ_PER_S, --no-baseline, --postgres, --two-process, --pg-statements`,
+        `unknown option ${arg}; options: --duration S, --connections N, --rate REQ_PER_S, --no-baseline, --postgres, --no-embedded, --two-process, --pg-statements`,
       );
   }
   return options;
@@ -365,10 +372,15 @@ function writeResults(kind: string, data: unknown): string {
 }
 
 /**
- * pg_stat_statements around a full-load phase: reset before, then the statements by total
- * time, per event of the phase (server time, which for these statements is mostly CPU).
+ * pg_stat_statements around each phase: reset before, then the statements by total time, per
+ * event of the phase (server time, planning included, which for these statements is mostly
+ * CPU; COMMIT's fsync wait is in COMMIT's own line). After the half load, the server is left idle for
+ * IDLE_MS and PostgreSQL's CPU and statements are given per second: the processors' and the
+ * conductor's polling, what a quiet installation costs.
  */
-function statementsAround(databaseUrl: string) {
+const IDLE_MS = 10_000;
+
+function statementsAround(databaseUrl: string, postgresCpu: () => number) {
   const withClient = async <T>(work: (client: pg.Client) => Promise<T>): Promise<T> => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
@@ -378,32 +390,57 @@ function statementsAround(databaseUrl: string) {
       await client.end();
     }
   };
-  return {
-    before: () =>
-      withClient(async (client) => {
-        await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-        await client.query('SELECT pg_stat_statements_reset()');
-      }),
-    afterFull: (full: RapportPhaseResult) =>
-      withClient(async (client) => {
-        const events = full.load.messages;
-        const { rows } = await client.query<{ calls: string; rows: string; ms: number; query: string }>(
-          `SELECT calls, rows, total_exec_time AS ms, query FROM pg_stat_statements
-           ORDER BY total_exec_time DESC LIMIT 20`,
-        );
-        const total = await client.query<{ ms: number }>(
-          'SELECT sum(total_exec_time) AS ms FROM pg_stat_statements',
-        );
+  const reset = () =>
+    withClient(async (client) => {
+      await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      await client.query('SELECT pg_stat_statements_reset()');
+    });
+  /** The statements since the reset, each per `unit` (an event, or a second when idle). */
+  const print = (title: string, per: number, unit: string) =>
+    withClient(async (client) => {
+      const { rows } = await client.query<{
+        calls: string;
+        rows: string;
+        ms: number;
+        planMs: number;
+        query: string;
+      }>(
+        `SELECT calls, rows, total_exec_time + total_plan_time AS ms, total_plan_time AS "planMs", query
+         FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+         ORDER BY ms DESC LIMIT 20`,
+      );
+      const total = await client.query<{ ms: number; calls: string }>(
+        `SELECT sum(total_exec_time + total_plan_time) AS ms, sum(calls) AS calls FROM pg_stat_statements
+         WHERE query NOT LIKE '%pg_stat_statements%'`,
+      );
+      const all = total.rows[0];
+      console.log(
+        `   PostgreSQL statements ${title}: ${round(((all?.ms ?? 0) * 1000) / per, 1)} µs a ${unit} in all, ` +
+          `${round(Number(all?.calls ?? 0) / per, 2)} statements a ${unit}:`,
+      );
+      for (const row of rows) {
+        const text = row.query.replace(/\s+/g, ' ').slice(0, 110);
         console.log(
-          `   PostgreSQL statements, ${round(((total.rows[0]?.ms ?? 0) * 1000) / events, 1)} µs an event in all:`,
+          `   ${String(round((row.ms * 1000) / per, 1)).padStart(7)} µs/${unit} (plan ${String(round((row.planMs * 1000) / per, 1)).padStart(5)})  ${String(row.calls).padStart(7)} calls  ${String(row.rows).padStart(8)} rows  ${text}`,
         );
-        for (const row of rows) {
-          const text = row.query.replace(/\s+/g, ' ').slice(0, 110);
-          console.log(
-            `   ${String(round((row.ms * 1000) / events, 1)).padStart(7)} µs/event  ${String(row.calls).padStart(7)} calls  ${String(row.rows).padStart(8)} rows  ${text}`,
-          );
-        }
-      }),
+      }
+    });
+  return {
+    before: reset,
+    after: async (label: string, phase: RapportPhaseResult) => {
+      await print(`in ${label}`, phase.load.messages, 'event');
+      await reset();
+    },
+    idle: async () => {
+      await reset();
+      const cpuBefore = postgresCpu();
+      await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+      const cpuMs = postgresCpu() - cpuBefore;
+      console.log(
+        `   idle ${IDLE_MS / 1000} s, no load: PostgreSQL's processes ${round((cpuMs / IDLE_MS) * 1000, 1)} ms of CPU a second`,
+      );
+      await print('idle', IDLE_MS / 1000, 's');
+    },
   };
 }
 
@@ -413,15 +450,17 @@ async function fullAndHalf(
   rapport: RapportHandle,
   command: { connections: number; durationMs: number },
   options: Options,
-  around?: { before(): Promise<void>; afterFull(full: RapportPhaseResult): Promise<void> },
+  around?: ReturnType<typeof statementsAround>,
 ): Promise<{ full: RapportPhaseResult; half: RapportPhaseResult; rate: number }> {
   try {
     await around?.before();
     const full = await runRapportPhase(load, rapport, command);
-    await around?.afterFull(full);
+    await around?.after('full load', full);
     const rate = options.rate ?? full.endToEndEventsPerS / 2 / load.info.messagesPerBody;
     console.log(`   then at half load (${round(rate, 1)} requests/s)…`);
     const half = await runRapportPhase(load, rapport, { ...command, rate });
+    await around?.after('half load', half);
+    await around?.idle();
     return { full, half, rate };
   } finally {
     await rapport.close();
@@ -456,8 +495,11 @@ export async function run(args: string[]): Promise<void> {
         await server.close();
       }
     }
-    console.log('B. Rapport at full load…');
-    const { full, half, rate } = await fullAndHalf(load, await startRapport(), command, options);
+    let embedded: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
+    if (options.embedded) {
+      console.log('B. Rapport at full load…');
+      embedded = await fullAndHalf(load, await startRapport(), command, options);
+    }
     let postgres: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
     let twoProcess: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
     if (options.postgres) {
@@ -465,7 +507,13 @@ export async function run(args: string[]): Promise<void> {
       if (reason) throw new Error(`--postgres needs PostgreSQL 15: ${reason}`);
       const cluster = await startThrowawayPostgres(
         options.pgStatements
-          ? { settings: ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] }
+          ? {
+              settings: [
+                'shared_preload_libraries=pg_stat_statements',
+                'pg_stat_statements.track=all',
+                'pg_stat_statements.track_planning=on',
+              ],
+            }
           : {},
       );
       const clusterDir = cluster.ctlArgs[1] as string;
@@ -477,7 +525,7 @@ export async function run(args: string[]): Promise<void> {
           await startRapport(cluster.url, { outsideCpu: postgresCpu }),
           command,
           options,
-          options.pgStatements ? statementsAround(cluster.url) : undefined,
+          options.pgStatements ? statementsAround(cluster.url, () => postgresCpuMs(clusterDir)) : undefined,
         );
         if (options.twoProcess) {
           console.log('F. API process (processors off) beside a worker process, on PostgreSQL, full load…');
@@ -524,60 +572,44 @@ export async function run(args: string[]): Promise<void> {
         `${baseline.load.ok}/${baseline.load.requests}`,
       ]);
     }
-    rows.push([
-      'B Rapport, full load',
-      f(full.ackedEventsPerS),
-      f(full.endToEndEventsPerS),
-      f(full.load.latencyMs.p50, 1),
-      f(full.load.latencyMs.p99, 1),
-      f(full.peakRssMb),
-      `${full.load.ok}/${full.load.requests}`,
-    ]);
-    rows.push([
-      `C Rapport, ${f(rate * load.info.messagesPerBody)} ev/s offered`,
-      f(half.ackedEventsPerS),
-      f(half.endToEndEventsPerS),
-      f(half.load.latencyMs.p50, 1),
-      f(half.load.latencyMs.p99, 1),
-      f(half.peakRssMb),
-      `${half.load.ok}/${half.load.requests}`,
-    ]);
-    if (postgres) {
-      for (const [label, phase] of [
-        ['D PostgreSQL, full load', postgres.full],
-        [`E PostgreSQL, ${f(postgres.rate * load.info.messagesPerBody)} ev/s offered`, postgres.half],
-        ...(twoProcess
-          ? ([
-              ['F two processes, full load', twoProcess.full],
-              [
-                `G two processes, ${f(twoProcess.rate * load.info.messagesPerBody)} ev/s offered`,
-                twoProcess.half,
-              ],
-            ] as const)
-          : []),
-      ] as const) {
-        rows.push([
-          label,
-          f(phase.ackedEventsPerS),
-          f(phase.endToEndEventsPerS),
-          f(phase.load.latencyMs.p50, 1),
-          f(phase.load.latencyMs.p99, 1),
-          f(phase.peakRssMb),
-          `${phase.load.ok}/${phase.load.requests}`,
-        ]);
-      }
+    const phases = (
+      rapport: NonNullable<typeof embedded>,
+      full: string,
+      half: string,
+    ): Array<readonly [string, RapportPhaseResult]> => [
+      [full, rapport.full],
+      [`${half}, ${f(rapport.rate * load.info.messagesPerBody)} ev/s offered`, rapport.half],
+    ];
+    for (const [label, phase] of [
+      ...(embedded ? phases(embedded, 'B Rapport, full load', 'C Rapport') : []),
+      ...(postgres ? phases(postgres, 'D PostgreSQL, full load', 'E PostgreSQL') : []),
+      ...(twoProcess ? phases(twoProcess, 'F two processes, full load', 'G two processes') : []),
+    ]) {
+      rows.push([
+        label,
+        f(phase.ackedEventsPerS),
+        f(phase.endToEndEventsPerS),
+        f(phase.load.latencyMs.p50, 1),
+        f(phase.load.latencyMs.p99, 1),
+        f(phase.peakRssMb),
+        `${phase.load.ok}/${phase.load.requests}`,
+      ]);
     }
     console.log(`\n${table(rows)}\n`);
-    if (baseline) {
+    const full = embedded?.full;
+    const half = embedded?.half;
+    if (baseline && full) {
       console.log(
         `ratio B/A: acked ${round(full.ackedEventsPerS / baseline.ackedEventsPerS, 3)}, ` +
           `end to end ${round(full.endToEndEventsPerS / baseline.ackedEventsPerS, 3)}`,
       );
     }
-    console.log(
-      `B: processors caught up ${f(full.drainMs)} ms after the last answer; ${full.logEntries} log entries; ` +
-        `peak heap ${f(full.peakHeapUsedMb)} MB (main thread only; the worker's heap is in RSS)`,
-    );
+    if (full) {
+      console.log(
+        `B: processors caught up ${f(full.drainMs)} ms after the last answer; ${full.logEntries} log entries; ` +
+          `peak heap ${f(full.peakHeapUsedMb)} MB (main thread only; the worker's heap is in RSS)`,
+      );
+    }
     if (baseline && postgres) {
       console.log(
         `ratio D/A (PostgreSQL): acked ${round(postgres.full.ackedEventsPerS / baseline.ackedEventsPerS, 3)}, ` +
@@ -585,8 +617,8 @@ export async function run(args: string[]): Promise<void> {
       );
     }
     if (baseline) console.log(cpuLine('CPU A', baseline));
-    console.log(cpuLine('CPU B', full));
-    console.log(cpuLine('CPU C', half));
+    if (full) console.log(cpuLine('CPU B', full));
+    if (half) console.log(cpuLine('CPU C', half));
     // PostgreSQL's own processes are not in these figures: this process only.
     if (postgres) console.log(cpuLine('CPU D (this process)', postgres.full));
     if (postgres) console.log(cpuLine('CPU E (this process)', postgres.half));
@@ -601,7 +633,10 @@ export async function run(args: string[]): Promise<void> {
     for (const [name, phase] of [
       ['B', full],
       ['C', half],
+      ['D', postgres?.full],
+      ['E', postgres?.half],
     ] as const) {
+      if (!phase) continue;
       const statuses = Object.entries(phase.load.statuses)
         .map(([code, n]) => `${code}×${n}`)
         .join(' ');
@@ -613,19 +648,20 @@ export async function run(args: string[]): Promise<void> {
       bodies: load.info,
       baseline,
       rapport: full,
-      halfLoad: { requestsPerS: rate, ...half },
+      halfLoad: embedded ? { requestsPerS: embedded.rate, ...half } : undefined,
       postgres: postgres
         ? { full: postgres.full, halfLoad: { requestsPerS: postgres.rate, ...postgres.half } }
         : undefined,
       twoProcess: twoProcess
         ? { full: twoProcess.full, halfLoad: { requestsPerS: twoProcess.rate, ...twoProcess.half } }
         : undefined,
-      ratio: baseline
-        ? {
-            acked: full.ackedEventsPerS / baseline.ackedEventsPerS,
-            endToEnd: full.endToEndEventsPerS / baseline.ackedEventsPerS,
-          }
-        : undefined,
+      ratio:
+        baseline && full
+          ? {
+              acked: full.ackedEventsPerS / baseline.ackedEventsPerS,
+              endToEnd: full.endToEndEventsPerS / baseline.ackedEventsPerS,
+            }
+          : undefined,
     });
     console.log(`raw results: ${file}`);
   } finally {

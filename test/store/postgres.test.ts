@@ -76,6 +76,67 @@ describe.skipIf(!url)(title, () => {
     await store.close();
   });
 
+  it("reads and dedupes the ingest log through its primary keys before the tables' first ANALYZE", async () => {
+    // A new installation's log grows for a minute or more before autovacuum first analyses it;
+    // the planner then knows only the tables' sizes. The dedupe read was a hash join over every
+    // stored id there (13-140 ms at 30,000 ids, under the append lock), and the reads joined
+    // the picked batches with a scan of every batch.
+    const schema = freshSchema();
+    const statements: Array<{ text: string; values: unknown[] }> = [];
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const [first, second] = args;
+        if (typeof first === 'string') statements.push({ text: first, values: (second as unknown[]) ?? [] });
+        else if (first && typeof first === 'object' && 'text' in first) {
+          const config = first as { text: string; values?: unknown[] };
+          statements.push({ text: config.text, values: config.values ?? [] });
+        }
+        return query(...args);
+      };
+    });
+    const store = await PostgresStateStore.open(url, { schema, pool });
+    const q = quoteIdent(schema);
+    for (const table of ['log_batches', 'log_message_ids'])
+      await admin.query(`ALTER TABLE ${q}.${table} SET (autovacuum_enabled = false)`);
+    // 300 requests of 100 messages, written as the append writes them.
+    await admin.query(
+      `INSERT INTO ${q}.log_message_ids SELECT 'm' || n FROM generate_series(1, 30000) AS n;
+       INSERT INTO ${q}.log_batches (last_seq, span, live, source, received_at, message_ids, body)
+       SELECT b * 100, 100, 100, 'web', now(),
+              (SELECT json_agg('m' || n)::text FROM generate_series(b * 100 - 99, b * 100) AS n),
+              (SELECT string_agg('{"type":"track","n":' || n || '}', E'\\n') FROM generate_series(b * 100 - 99, b * 100) AS n)
+       FROM generate_series(1, 300) AS b`,
+    );
+    statements.length = 0;
+    const received = new Date().toISOString();
+    const entries = Array.from({ length: 100 }, (_, i) => ({
+      messageId: `new-${i}`,
+      source: 'web',
+      receivedAt: received,
+      json: '{"type":"track"}',
+    }));
+    expect(await store.log.append([...entries, { ...entries[0]!, messageId: 'm29999' }])).toEqual({
+      appended: 100,
+      duplicates: 1,
+    });
+    expect((await store.log.read(15_000, 2000)).map((record) => record.seq)).toEqual(
+      Array.from({ length: 2000 }, (_, i) => 15_001 + i),
+    );
+    expect(await store.log.readContaining(29_950, 100, '"n":29999')).toHaveLength(100);
+    expect(await store.log.entryTimes(29_990, 50)).toHaveLength(50);
+    const reads = statements.filter(({ text }) => /log_batches|log_message_ids/.test(text));
+    expect(reads.length).toBeGreaterThanOrEqual(5);
+    for (const { text, values } of reads) {
+      const { rows } = await admin.query(`EXPLAIN ${text}`, values);
+      const plan = rows.map((row: Record<string, string>) => Object.values(row)[0]).join('\n');
+      expect(plan, text).not.toMatch(/Seq Scan on log_(batches|message_ids)/);
+    }
+    await store.close();
+    await pool.end();
+  });
+
   it('leaves a pool it was handed open, and ends one it opened', async () => {
     const schema = freshSchema();
     const pool = new pg.Pool({ connectionString: url, max: 2 });

@@ -70,6 +70,46 @@ function toStoredBatch(row: BatchDbRow): StoredBatch {
 }
 
 /**
+ * The head seq and which of $1's messageIds (a JSON array) the log holds. `= ANY(ARRAY(…))`
+ * probes the ids' primary key once per id whatever the statistics say: `IN (SELECT …)` was
+ * planned as a hash join over every stored id while the table had not been analysed yet
+ * (13-140 ms at 30,000 ids, under the append lock that every request waits for;
+ * docs/performance.md, "Ingest", session 10).
+ */
+export function headAndKnownSql(
+  tables: Pick<PostgresTables, 'logBatches' | 'logMessageIds' | 'logCompaction'>,
+) {
+  return `SELECT greatest(coalesce((SELECT max(last_seq) FROM ${tables.logBatches}), 0),
+                       c.compacted_through, c.erased_through) AS head,
+              (SELECT json_agg(i.message_id) FROM ${tables.logMessageIds} i
+                WHERE i.message_id = ANY (ARRAY(SELECT json_array_elements_text($1::json)))) AS known
+       FROM ${tables.logCompaction} c`;
+}
+
+/**
+ * The batches holding the first $2 messages after seq $1, in seq order (a CTE named
+ * `picked`): the batches are counted by their live messages before they are fetched: every
+ * batch after the first holds only seqs above $1, so once those after the first add up to
+ * $2, no later batch is needed. They are always the first batches after $1, so a read
+ * fetches them as a range of the primary key (PICKED_RANGE), which the planner cannot turn
+ * into a scan of every batch as it did a join with `picked` on a table not yet analysed.
+ */
+export function pickedBatchesSql(batches: string): string {
+  return `picked AS MATERIALIZED (
+         SELECT last_seq FROM (
+           SELECT last_seq,
+                  sum(live) OVER (ORDER BY last_seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+                    - first_value(live) OVER (ORDER BY last_seq) AS after_first
+           FROM (SELECT last_seq, live FROM ${batches} WHERE last_seq > $1 ORDER BY last_seq LIMIT $2 + 1) head
+         ) counted
+         WHERE after_first IS NULL OR after_first < $2
+       )`;
+}
+
+/** The picked batches (pickedBatchesSql) as a condition on the batches' table aliased `b`. */
+export const PICKED_RANGE = 'b.last_seq > $1 AND b.last_seq <= (SELECT max(last_seq) FROM picked)';
+
+/**
  * Another writer committed a messageId the dedupe read did not see (only one that bypasses the
  * append lock can): the append is rolled back and tried again, and then it sees it.
  */
@@ -140,11 +180,7 @@ export class PostgresIngestLog implements IngestLogStore {
     entries: LogEntry[],
   ): Promise<{ head: number; known: Set<string> }> {
     const { rows } = await client.query<{ head: string; known: string[] | null }>(
-      `SELECT greatest(coalesce((SELECT max(last_seq) FROM ${this.batches}), 0),
-                       c.compacted_through, c.erased_through) AS head,
-              (SELECT json_agg(i.message_id) FROM ${this.ids} i
-                WHERE i.message_id IN (SELECT json_array_elements_text($1::json))) AS known
-       FROM ${this.marks} c`,
+      headAndKnownSql(this.tables),
       [JSON.stringify([...new Set(entries.map((entry) => entry.messageId))])],
     );
     const row = rows[0];
@@ -190,31 +226,13 @@ export class PostgresIngestLog implements IngestLogStore {
     ]);
   }
 
-  /**
-   * The batches holding the first `limit` messages after `afterSeq`, in seq order (a CTE
-   * named `picked`): the batches are counted by their live messages before they are fetched:
-   * every batch after the first holds only seqs above afterSeq, so once those after the first
-   * add up to limit, no later batch is needed.
-   */
-  private pickedBatches(): string {
-    return `picked AS MATERIALIZED (
-         SELECT last_seq FROM (
-           SELECT last_seq,
-                  sum(live) OVER (ORDER BY last_seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-                    - first_value(live) OVER (ORDER BY last_seq) AS after_first
-           FROM (SELECT last_seq, live FROM ${this.batches} WHERE last_seq > $1 ORDER BY last_seq LIMIT $2 + 1) head
-         ) counted
-         WHERE after_first IS NULL OR after_first < $2
-       )`;
-  }
-
-  /** The picked batches (pickedBatches) with the given body expression. */
+  /** The picked batches (pickedBatchesSql) with the given body expression. */
   private async batchesAfter(afterSeq: number, limit: number, body: string): Promise<StoredBatch[]> {
     if (limit <= 0) return [];
     const { rows } = await this.pool.query<BatchDbRow>(
-      `WITH ${this.pickedBatches()}
+      `WITH ${pickedBatchesSql(this.batches)}
        SELECT b.last_seq, b.span, b.live, b.source, b.received_at, b.message_ids, ${body} AS body
-       FROM picked JOIN ${this.batches} b USING (last_seq)
+       FROM ${this.batches} b WHERE ${PICKED_RANGE}
        ORDER BY b.last_seq`,
       [afterSeq, limit],
     );
@@ -226,7 +244,7 @@ export class PostgresIngestLog implements IngestLogStore {
   }
 
   /**
-   * The picked batches (pickedBatches), their bodies split into lines by PostgreSQL: a row per
+   * The picked batches (pickedBatchesSql), their bodies split into lines by PostgreSQL: a row per
    * message, the batch's own columns on its first line only. node-postgres decodes each
    * field as a whole: one non-ASCII character in an 88 KB body made the whole body a
    * two-byte string, slow to decode, to split and to JSON.parse in every line cut from it;
@@ -237,16 +255,17 @@ export class PostgresIngestLog implements IngestLogStore {
   private async batchesAfterAsLines(afterSeq: number, limit: number): Promise<StoredBatch[]> {
     if (limit <= 0) return [];
     const { rows } = await this.pool.query<LineDbRow>({
-      text: `WITH ${this.pickedBatches()}
+      text: `WITH ${pickedBatchesSql(this.batches)}
        SELECT last_seq, ord, CASE WHEN ord = 1 THEN span END AS span, CASE WHEN ord = 1 THEN live END AS live,
               CASE WHEN ord = 1 THEN source END AS source, CASE WHEN ord = 1 THEN received_at END AS received_at,
               CASE WHEN ord = 1 THEN message_ids END AS message_ids, line
        FROM (
          SELECT b.last_seq, b.span, b.live, b.source, b.received_at, b.message_ids,
                 coalesce(l.ord, 1)::int AS ord, coalesce(l.line, '') AS line
-         FROM picked JOIN ${this.batches} b USING (last_seq)
+         FROM ${this.batches} b
          LEFT JOIN LATERAL string_to_table(b.body, CASE WHEN b.span = 1 THEN '' ELSE E'\\n' END)
            WITH ORDINALITY AS l(line, ord) ON true
+         WHERE ${PICKED_RANGE}
        ) lines
        ORDER BY last_seq, ord`,
       values: [afterSeq, limit],
@@ -282,16 +301,16 @@ export class PostgresIngestLog implements IngestLogStore {
   async readContaining(afterSeq: number, limit: number, needle: string): Promise<SparseLogRecord[]> {
     if (limit <= 0) return [];
     const { rows } = await this.pool.query<BatchDbRow & { line_no: string; line: string | null }>(
-      `WITH ${this.pickedBatches()}
+      `WITH ${pickedBatchesSql(this.batches)}
        SELECT b.last_seq, 0::bigint AS line_no, b.span, b.live, b.source, b.received_at, b.message_ids,
               NULL::text AS line
-       FROM picked JOIN ${this.batches} b USING (last_seq)
+       FROM ${this.batches} b WHERE ${PICKED_RANGE}
        UNION ALL
        SELECT b.last_seq, l.line_no, NULL, NULL, NULL, NULL, NULL, l.line
-       FROM picked JOIN ${this.batches} b USING (last_seq)
+       FROM ${this.batches} b
        CROSS JOIN LATERAL unnest(CASE WHEN b.span = 1 THEN ARRAY[b.body] ELSE string_to_array(b.body, E'\\n') END)
          WITH ORDINALITY AS l(line, line_no)
-       WHERE strpos(l.line, $3) > 0
+       WHERE ${PICKED_RANGE} AND strpos(l.line, $3) > 0
        ORDER BY 1, 2`,
       [afterSeq, limit, storableText(needle)],
     );
