@@ -467,6 +467,7 @@ export async function createServer(
   });
   await app.register(statsRoutes, {
     events: pipeline,
+    engine: location.databaseUrl ? 'postgres' : 'duckdb',
     log: state.log,
     decisions: conductor.store,
     offers: () => placements.current.offers,

@@ -1,6 +1,6 @@
 // The weekly history the portfolio fits: spend per channel per week from the spend store and
 // revenue per week from the conversion events (one query per engine dialect).
-import type { SpendRow } from '../store/index.ts';
+import { type SpendRow, timeRangeSql } from '../store/index.ts';
 import type { SpendHistory } from './portfolio.ts';
 
 const DAY_MS = 86_400_000;
@@ -23,7 +23,7 @@ export function revenueByDayQuery(
   return {
     text: `SELECT ${day} AS day, sum(coalesce(${number('revenue')}, ${number('total')}, ${number('value')}, 0)) AS revenue
 FROM events WHERE type = 'track' AND name = $1
-  AND extract(epoch FROM timestamp) >= $2 AND extract(epoch FROM timestamp) < $3
+  AND ${timeRangeSql(engine, 'timestamp', '$2', '$3')}
 GROUP BY 1 ORDER BY 1`,
     params: [conversionEvent, startMs / 1000, endMs / 1000],
   };

@@ -4,7 +4,8 @@
 // channel from the event's `channel` property or its name), each person's stated preference
 // (the latest `preferred_channel` trait of an identify) and who converted. Merges followed.
 import { CHANNEL_OF_EVENT, ENGAGED_EVENTS, SEND_OF_EVENT, SENT_EVENTS } from '../channels/index.ts';
-import { peopleFilter, profileMapSql, timeRangeSql } from './touchpoints-sql.ts';
+import { timeRangeSql } from '../store/index.ts';
+import { peopleFilter, profileMapSql } from './touchpoints-sql.ts';
 
 /** Engagements that are a click (or a reply), not only an open. */
 export const CLICK_EVENTS: readonly string[] = ['Email Link Clicked', 'Message Clicked', 'Message Replied'];

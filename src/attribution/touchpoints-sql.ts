@@ -2,6 +2,7 @@
 // the `events` table on PostgreSQL), merges followed, ordered by person, time and log order.
 // It returns rows, not counts: classification by UTM and referrer (touchpoints.ts) is easier
 // to read, test and change in TypeScript than in two SQL dialects.
+import { timeRangeSql } from '../store/index.ts';
 import { TOUCH_EVENTS } from './touchpoints.ts';
 
 export interface TouchpointsQueryInput {
@@ -23,26 +24,6 @@ export function profileMapSql(engine: 'duckdb' | 'postgres', mapParam: string): 
     ? `SELECT pair[1] AS profile_id, pair[2] AS canonical_id
        FROM (SELECT unnest(CAST(CAST(${mapParam} AS JSON) AS VARCHAR[][])) AS pair) AS pairs`
     : `SELECT pair->>0 AS profile_id, pair->>1 AS canonical_id FROM jsonb_array_elements(${mapParam}::jsonb) AS pair`;
-}
-
-/**
- * `column` within [start, end) seconds since the epoch (bound parameters, whole seconds), as a
- * comparison on the column itself: DuckDB then skips the row groups outside the range (their
- * min/max) instead of reading every row's every column, message included, and PostgreSQL can
- * use events_by_time. `extract(epoch FROM column) >= start` selects the same rows but hides the
- * column from both (the Measure page's touchpoints read took 7 s of 7.6 at 5,000 people).
- */
-export function timeRangeSql(
-  engine: 'duckdb' | 'postgres',
-  column: string,
-  startSec: string,
-  endSec: string,
-): string {
-  const at = (seconds: string) =>
-    engine === 'duckdb'
-      ? `make_timestamp(CAST(CAST(${seconds} AS DOUBLE) * 1000000 AS BIGINT))`
-      : `to_timestamp(${seconds})`;
-  return `${column} >= ${at(startSec)} AND ${column} < ${at(endSec)}`;
 }
 
 /** `AND person IN (…)` for events `e` joined to the merge map `m`; '' for everyone. */

@@ -374,7 +374,7 @@ export class ExperimentService {
     range: { from?: string; to?: string; days?: number },
   ): Promise<BanditSummary & { placement: string; from: string; to: string }> {
     const defined = (this.deps.offers?.() ?? []).filter((offer) => offer.placement === placementId);
-    const stats = await placementStats(this.deps.events, {
+    const stats = await placementStats(this.deps.events, this.deps.engine, {
       range: resolveRange(range, this.now().getTime(), 30),
       defaulted: false,
       goal: null,
@@ -402,7 +402,7 @@ export class ExperimentService {
     query: { from?: string; to?: string; days?: number },
   ): Promise<{ placement: string; from: string; to: string; draws: number; days: BanditDay[] }> {
     const range = resolveRange(query, this.now().getTime(), 30);
-    const daily = await placementDaily(this.deps.events, placementId, range);
+    const daily = await placementDaily(this.deps.events, this.deps.engine, placementId, range);
     const defined = (this.deps.offers?.() ?? []).filter((offer) => offer.placement === placementId);
     const armIds = [...new Set([...defined.map((offer) => offer.id), ...daily.map((row) => row.offerId)])];
     if (armIds.length === 0) {

@@ -11,6 +11,7 @@
 // people without it are left out. The top `top` touchpoints of each step keep their name;
 // the rest of the step is one "other" node (NULL here).
 import { INTERNAL_EVENTS } from '../segments/live/internal.ts';
+import { timeRangeSql } from '../store/index.ts';
 
 /**
  * Track events Rapport writes about its own view of a person: the segments processor's and
@@ -98,7 +99,7 @@ touches AS (
   FROM events e LEFT JOIN profile_map m ON m.profile_id = e.profile_id
   WHERE e.type IN ('track', 'page', 'screen')
     AND NOT (e.type = 'track' AND (e.name IS NULL OR e.name IN (${internal})))
-    AND extract(epoch FROM e.timestamp) >= ${startSec} AND extract(epoch FROM e.timestamp) < ${endSec}
+    AND ${timeRangeSql(input.engine, 'e.timestamp', startSec, endSec)}
     ${input.people === undefined ? '' : 'AND coalesce(m.canonical_id, e.profile_id) IN (SELECT person FROM chosen)'}
 ),
 from_start AS (${fromStart}),

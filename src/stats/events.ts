@@ -1,7 +1,7 @@
 // Events per UTC day, split by message type, counted in the warehouse (DuckDB or PostgreSQL)
 // through the pipeline's EventReader; dead letters per day from the ingest log. Only the
 // per-day counts cross the wire: a year of days is at most 366 × 6 rows.
-import type { EventReader, IngestLogStore } from '../store/index.ts';
+import { type EventReader, type IngestLogStore, timeRangeSql, type WarehouseEngine } from '../store/index.ts';
 import { DAY_MS, type DayRange, dayOf, daysOf } from './range.ts';
 import { type EventsDay, type EventsPerDay, MESSAGE_TYPES, type MessageTypeName } from './schema.ts';
 
@@ -9,14 +9,16 @@ export { type EventsDay, type EventsPerDay, MESSAGE_TYPES, type MessageTypeName 
 
 /**
  * Epoch seconds are UTC on both engines (DuckDB keeps TIMESTAMP in UTC, PostgreSQL has
- * timestamptz); comparing TIMESTAMP with a TIMESTAMPTZ parameter would go through DuckDB's
- * local zone instead. Days are counted by the event's own timestamp, so imported history lands
+ * timestamptz). The range compares the column itself (timeRangeSql), so the engine skips what
+ * lies outside it. Days are counted by the event's own timestamp, so imported history lands
  * on the days it happened.
  */
-export const EVENTS_PER_DAY_SQL = `SELECT floor(extract(epoch FROM timestamp) / 86400) AS day, type, count(*) AS n
+export function eventsPerDaySql(engine: WarehouseEngine): string {
+  return `SELECT floor(extract(epoch FROM timestamp) / 86400) AS day, type, count(*) AS n
   FROM events
-  WHERE extract(epoch FROM timestamp) >= $1 AND extract(epoch FROM timestamp) < $2
+  WHERE ${timeRangeSql(engine, 'timestamp', '$1', '$2')}
   GROUP BY 1, 2`;
+}
 
 const zeroTypes = (): Record<MessageTypeName, number> =>
   Object.fromEntries(MESSAGE_TYPES.map((type) => [type, 0])) as Record<MessageTypeName, number>;
@@ -61,11 +63,12 @@ export function assembleEventsPerDay(
 
 export async function eventsPerDay(
   events: Pick<EventReader, 'query'>,
+  engine: WarehouseEngine,
   log: Pick<IngestLogStore, 'countDeadLettersByDay'>,
   range: DayRange,
 ): Promise<EventsPerDay> {
   const [rows, deadLetters] = await Promise.all([
-    events.query(EVENTS_PER_DAY_SQL, [range.startMs / 1000, range.endMs / 1000]),
+    events.query(eventsPerDaySql(engine), [range.startMs / 1000, range.endMs / 1000]),
     log.countDeadLettersByDay(new Date(range.startMs).toISOString(), new Date(range.endMs).toISOString()),
   ]);
   return assembleEventsPerDay(range, rows, deadLetters);

@@ -4,7 +4,13 @@
 //   log (ConductorStore.countDecisions, SQL on SQLite or PostgreSQL), distinct messages;
 // - delivered, opened, clicked and bounced: the delivery and engagement events the channels and
 //   providers append (docs/channels.md), counted in the warehouse as distinct send keys.
-import type { ConductorStore, DecisionCounts, EventReader } from '../store/index.ts';
+import {
+  type ConductorStore,
+  type DecisionCounts,
+  type EventReader,
+  timeRangeSql,
+  type WarehouseEngine,
+} from '../store/index.ts';
 import type { DayRange } from './range.ts';
 import {
   MESSAGE_METRICS,
@@ -42,11 +48,13 @@ const quoted = (names: readonly string[]) =>
   names.map((name) => `'${name.replaceAll("'", "''")}'`).join(', ');
 
 /** Both engines: `->>` reads JSON text, epoch seconds are UTC (see ./events.ts). */
-export const ENGAGEMENT_SQL = `SELECT properties->>'channel' AS channel, properties->>'journey_id' AS journey_id, name,
+export const engagementSql = (
+  engine: WarehouseEngine,
+): string => `SELECT properties->>'channel' AS channel, properties->>'journey_id' AS journey_id, name,
     count(DISTINCT properties->>'send_key') AS messages
   FROM events
   WHERE type = 'track' AND name IN (${quoted(Object.keys(ENGAGEMENT_METRICS))})
-    AND extract(epoch FROM timestamp) >= $1 AND extract(epoch FROM timestamp) < $2
+    AND ${timeRangeSql(engine, 'timestamp', '$1', '$2')}
   GROUP BY 1, 2, 3`;
 
 const zero = (): MessageCounts =>
@@ -122,12 +130,13 @@ export function assembleMessageStats(
 export async function messageStats(
   decisions: Pick<ConductorStore, 'countDecisions'>,
   events: Pick<EventReader, 'query'>,
+  engine: WarehouseEngine,
   range: DayRange,
   defaulted: boolean,
 ): Promise<MessageStats> {
   const [counts, engagement] = await Promise.all([
     decisions.countDecisions(new Date(range.startMs).toISOString(), new Date(range.endMs).toISOString()),
-    events.query(ENGAGEMENT_SQL, [range.startMs / 1000, range.endMs / 1000]),
+    events.query(engagementSql(engine), [range.startMs / 1000, range.endMs / 1000]),
   ]);
   return assembleMessageStats(range, counts, engagement, defaulted);
 }

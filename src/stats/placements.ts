@@ -4,7 +4,7 @@
 // - clicks: `Promotion Clicked` (one per view clicked: the click's id is its view's);
 // - conversions: people who clicked the offer in the range and then performed the goal event
 //   (a parameter: offers have no goal of their own) within the window after their first click.
-import type { EventReader } from '../store/index.ts';
+import { type EventReader, timeRangeSql, type WarehouseEngine } from '../store/index.ts';
 import type { DayRange } from './range.ts';
 import { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, type OfferStats, type PlacementStats } from './schema.ts';
 
@@ -12,24 +12,26 @@ export const VIEWED = 'Promotion Viewed';
 export const CLICKED = 'Promotion Clicked';
 export { DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, type OfferStats, type PlacementStats };
 
-const RANGE = 'extract(epoch FROM timestamp) >= $1 AND extract(epoch FROM timestamp) < $2';
+const range = (engine: WarehouseEngine) => timeRangeSql(engine, 'timestamp', '$1', '$2');
 
 /** Both engines: `->>` reads JSON text; epoch seconds are UTC (see ./events.ts). */
-export const PLACEMENT_COUNTS_SQL = `SELECT properties->>'placement' AS placement, properties->>'promotion_id' AS offer, name,
+export const placementCountsSql = (
+  engine: WarehouseEngine,
+): string => `SELECT properties->>'placement' AS placement, properties->>'promotion_id' AS offer, name,
     count(*) AS events, count(DISTINCT profile_id) AS people
   FROM events
-  WHERE type = 'track' AND name IN ('${VIEWED}', '${CLICKED}') AND ${RANGE}
+  WHERE type = 'track' AND name IN ('${VIEWED}', '${CLICKED}') AND ${range(engine)}
   GROUP BY 1, 2, 3`;
 
 /**
  * A conversion is counted once per person and offer: their first click on it in the range, then
  * the goal event by the same stored profile, after the click and within the window ($4 seconds).
  */
-export const CONVERSIONS_SQL = `WITH clicks AS (
+export const conversionsSql = (engine: WarehouseEngine): string => `WITH clicks AS (
     SELECT properties->>'placement' AS placement, properties->>'promotion_id' AS offer, profile_id,
       min(extract(epoch FROM timestamp)) AS clicked_at
     FROM events
-    WHERE type = 'track' AND name = '${CLICKED}' AND ${RANGE}
+    WHERE type = 'track' AND name = '${CLICKED}' AND ${range(engine)}
     GROUP BY 1, 2, 3
   )
   SELECT c.placement, c.offer, count(*) AS conversions
@@ -47,10 +49,12 @@ export const CONVERSIONS_SQL = `WITH clicks AS (
  * whole days since the epoch, the same number on both engines. The `->>` test is in parentheses:
  * DuckDB binds `->>` looser than `AND`.
  */
-export const PLACEMENT_DAILY_SQL = `SELECT properties->>'promotion_id' AS offer, name,
+export const placementDailySql = (
+  engine: WarehouseEngine,
+): string => `SELECT properties->>'promotion_id' AS offer, name,
     CAST(floor(extract(epoch FROM timestamp) / 86400) AS INTEGER) AS day, count(*) AS events
   FROM events
-  WHERE type = 'track' AND name IN ('${VIEWED}', '${CLICKED}') AND ${RANGE}
+  WHERE type = 'track' AND name IN ('${VIEWED}', '${CLICKED}') AND ${range(engine)}
     AND (properties->>'placement') = $3
   GROUP BY 1, 2, 3`;
 
@@ -65,10 +69,11 @@ export interface OfferDay {
 /** A placement's impressions and clicks per offer and day in the range (days without any left out). */
 export async function placementDaily(
   events: Pick<EventReader, 'query'>,
+  engine: WarehouseEngine,
   placementId: string,
   range: DayRange,
 ): Promise<OfferDay[]> {
-  const rows = await events.query(PLACEMENT_DAILY_SQL, [
+  const rows = await events.query(placementDailySql(engine), [
     range.startMs / 1000,
     range.endMs / 1000,
     placementId,
@@ -171,13 +176,14 @@ export function assemblePlacementStats(
 
 export async function placementStats(
   events: Pick<EventReader, 'query'>,
+  engine: WarehouseEngine,
   query: PlacementStatsQuery,
 ): Promise<PlacementStats> {
   const bounds = [query.range.startMs / 1000, query.range.endMs / 1000];
   const [counts, conversions] = await Promise.all([
-    events.query(PLACEMENT_COUNTS_SQL, bounds),
+    events.query(placementCountsSql(engine), bounds),
     query.goal
-      ? events.query(CONVERSIONS_SQL, [...bounds, query.goal.event, query.goal.windowDays * 86_400])
+      ? events.query(conversionsSql(engine), [...bounds, query.goal.event, query.goal.windowDays * 86_400])
       : Promise.resolve([]),
   ]);
   return assemblePlacementStats(query, counts, conversions);

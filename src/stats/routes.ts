@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CredentialCache } from '../auth/index.ts';
 import { errorSchema, RapportError } from '../errors/index.ts';
-import type { ConductorStore, EventReader, IngestLogStore } from '../store/index.ts';
+import type { ConductorStore, EventReader, IngestLogStore, WarehouseEngine } from '../store/index.ts';
 import { eventsPerDay } from './events.ts';
 import { messageStats } from './messages.ts';
 import { placementStats } from './placements.ts';
@@ -21,6 +21,8 @@ import {
 
 export interface StatsRouteOptions {
   events: Pick<EventReader, 'query'>;
+  /** The warehouse's engine: the range filters are written per engine. */
+  engine: WarehouseEngine;
   log: Pick<IngestLogStore, 'countDeadLettersByDay'>;
   decisions: Pick<ConductorStore, 'countDecisions'>;
   /** The offers defined now (listed with zeros when nobody saw them). */
@@ -50,7 +52,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<StatsRouteOptions> = async (
     async (request) => {
       const q = request.query;
       const range = resolveRange(q, now().getTime(), 30);
-      return eventsPerDay(options.events, options.log, range);
+      return eventsPerDay(options.events, options.engine, options.log, range);
     },
   );
 
@@ -71,7 +73,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<StatsRouteOptions> = async (
       const q = request.query;
       const range = resolveRange({ from: q.from ?? q.to, to: q.to }, now().getTime(), 1);
       const defaulted = q.from === undefined && q.to === undefined;
-      return messageStats(options.decisions, options.events, range, defaulted);
+      return messageStats(options.decisions, options.events, options.engine, range, defaulted);
     },
   );
 
@@ -99,7 +101,7 @@ export const statsRoutes: FastifyPluginAsyncTypebox<StatsRouteOptions> = async (
         );
       }
       const range = resolveRange({ from: q.from, to: q.to }, now().getTime(), 30);
-      return placementStats(options.events, {
+      return placementStats(options.events, options.engine, {
         range,
         defaulted: q.from === undefined && q.to === undefined,
         goal: q.goal ? { event: q.goal, windowDays: q.window ?? DEFAULT_WINDOW_DAYS } : null,

@@ -22,6 +22,7 @@ export { SqliteIngestLog } from './sqlite/log.ts';
 export { SEGMENTS_PROCESSOR, SqliteSegmentStore } from './sqlite/segments.ts';
 export { SqliteStateStore, sqlitePathsIn } from './sqlite/state.ts';
 export type * from './template-types.ts';
+export { epochSecondsSql, timeFromSql, timeRangeSql, type WarehouseEngine } from './time-range-sql.ts';
 export type * from './types.ts';
 
 export interface StorageLocation {
