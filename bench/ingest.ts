@@ -36,6 +36,7 @@ import {
   postgresCpuMs,
   processCpuMs,
   threadCpu,
+  threadSchedule,
 } from './support/process-stats.ts';
 
 interface Options {
@@ -161,6 +162,8 @@ interface PhaseResult {
     byThread: Record<string, number>;
     /** Processes other than this one: PostgreSQL's, a worker process's. */
     outside: Record<string, number>;
+    /** Run-queue wait (runnable, no core) in ms: the main thread, the server's threads by nice value. */
+    waits: Record<string, number>;
   };
   peakRssMb: number;
   peakHeapUsedMb: number;
@@ -287,9 +290,11 @@ async function measure(
   const memory = new MemorySampler(500);
   const outsideBefore = outsideCpu();
   const cpuBefore = threadCpu();
+  const scheduleBefore = threadSchedule();
   const started = Date.now();
   const result = await load.run(command);
   const answered = Date.now();
+  const waits = runQueueWaits(scheduleBefore, threadSchedule(), serverThreads);
   await after?.();
   const afterMs = Date.now() - answered;
   const cpuAfter = threadCpu();
@@ -303,10 +308,36 @@ async function measure(
   return {
     load: result,
     ackedEventsPerS: result.messages / (result.elapsedMs / 1000),
-    cpu: { ...cpu, loadGeneratorMs: result.cpuMs, elapsedMs: Date.now() - started, byThread, outside },
+    cpu: {
+      ...cpu,
+      loadGeneratorMs: result.cpuMs,
+      elapsedMs: Date.now() - started,
+      byThread,
+      outside,
+      waits,
+    },
     ...peaks,
     afterMs,
   };
+}
+
+/**
+ * How long the threads waited for a core while the load ran (not the catch-up after it): the
+ * main thread, and the server's threads grouped by nice value (the log writer runs at the
+ * process's, the pipeline worker and DuckDB below it).
+ */
+function runQueueWaits(
+  before: ReturnType<typeof threadSchedule>,
+  after: ReturnType<typeof threadSchedule>,
+  serverThreads: Set<number>,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [tid, now] of after) {
+    const name =
+      tid === process.pid ? 'main' : serverThreads.has(tid) ? `server threads at nice ${now.nice}` : 'other';
+    out[name] = (out[name] ?? 0) + now.waitMs - (before.get(tid)?.waitMs ?? 0);
+  }
+  return out;
 }
 
 export async function runRapportPhase(
@@ -354,7 +385,12 @@ function cpuLine(label: string, phase: PhaseResult): string {
   const outside = Object.entries(phase.cpu.outside)
     .map(([name, ms]) => `; ${name} process(es) ${round((ms * 1000) / events)} µs per event`)
     .join('');
-  return `${line}\n${label} per event, µs of CPU by thread name: ${round((total * 1000) / events)} in all (${perEvent})${outside}`;
+  const requests = phase.load.requests;
+  const waits = Object.entries(phase.cpu.waits)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, ms]) => `${name} ${round(ms / requests, 2)}`)
+    .join(', ');
+  return `${line}\n${label} per event, µs of CPU by thread name: ${round((total * 1000) / events)} in all (${perEvent})${outside}\n${label} run-queue wait while loaded, ms a request: ${waits}`;
 }
 
 function table(rows: string[][]): string {

@@ -68,6 +68,31 @@ export function threadCpu(): Map<number, number> {
   return out;
 }
 
+/**
+ * Per thread id: ms spent running and ms spent runnable but waiting for a core (the run-queue
+ * wait, /proc/self/task/TID/schedstat), and its nice value; empty off Linux.
+ */
+export function threadSchedule(): Map<number, { runMs: number; waitMs: number; nice: number }> {
+  const out = new Map<number, { runMs: number; waitMs: number; nice: number }>();
+  let tids: string[];
+  try {
+    tids = readdirSync('/proc/self/task');
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      out.set(Number(tid), { runMs: Number(run) / 1e6, waitMs: Number(wait) / 1e6, nice });
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return out;
+}
+
 /** CPU ms per thread name (Linux `comm`: node, libuv-worker, V8 workers, DuckDB's threads). */
 export function cpuByThreadName(
   before: Map<number, number>,

@@ -1,6 +1,9 @@
 // Group commit: concurrent requests queue their messages, one transaction commits them all,
 // and every request's promise resolves only after that commit. One fsync then serves many
-// requests, which is what makes "a 200 means durably stored" affordable.
+// requests, which is what makes "a 200 means durably stored" affordable. An appender that
+// groups by itself (the embedded log's writer thread, which commits everything posted while
+// its last fsync ran) gets each append at once: queueing here too would make every commit wait
+// for this thread to see the last one's reply before the next group is even sent.
 import { RapportError } from '../errors/index.ts';
 import type { DeadLetter, IngestLogStore, LogEntry } from '../store/index.ts';
 
@@ -10,6 +13,11 @@ interface PendingAppend {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
+
+type Appender = Pick<IngestLogStore, 'append'> & {
+  /** True when the appender itself groups concurrent appends into one commit, in order. */
+  readonly groupsCommits?: boolean;
+};
 
 export interface GroupCommitOptions {
   /** Messages waiting for a commit beyond which new requests get 429 (backpressure). */
@@ -26,9 +34,11 @@ export class GroupCommitLog {
   private flushing = false;
   private scheduled = false;
   private closed = false;
+  /** Appends handed to a self-grouping appender and not yet settled. */
+  private inFlight = 0;
 
   constructor(
-    private readonly log: Pick<IngestLogStore, 'append'>,
+    private readonly log: Appender,
     private readonly options: GroupCommitOptions,
   ) {}
 
@@ -57,11 +67,26 @@ export class GroupCommitLog {
         ),
       );
     }
+    if (this.log.groupsCommits) return this.passThrough(entries, deadLetters);
     return new Promise((resolve, reject) => {
       this.queue.push({ entries, deadLetters, resolve, reject });
       this.pendingMessages += entries.length;
       this.schedule();
     });
+  }
+
+  private async passThrough(entries: LogEntry[], deadLetters: DeadLetter[]): Promise<void> {
+    this.pendingMessages += entries.length;
+    this.inFlight++;
+    try {
+      const result = await this.log.append(entries, deadLetters);
+      this.options.onCommit?.(result.appended);
+    } catch (error) {
+      throw unavailable(error);
+    } finally {
+      this.pendingMessages -= entries.length;
+      this.inFlight--;
+    }
   }
 
   private schedule(): void {
@@ -106,14 +131,7 @@ export class GroupCommitLog {
       this.options.onCommit?.(result.appended);
     } catch (error) {
       this.pendingMessages -= entries.length;
-      const failure = new RapportError(
-        'RAPPORT_INGEST_UNAVAILABLE',
-        'the ingest log could not be written; retry',
-        {
-          retryAfterSeconds: 1,
-          cause: error instanceof Error ? error.message : String(error),
-        },
-      );
+      const failure = unavailable(error);
       for (const item of batch) item.reject(failure);
     }
   }
@@ -126,6 +144,14 @@ export class GroupCommitLog {
   /** Stops taking new appends and waits for the queue to drain. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.flushing || this.queue.length > 0 || this.inFlight > 0)
+      await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+function unavailable(error: unknown): RapportError {
+  return new RapportError('RAPPORT_INGEST_UNAVAILABLE', 'the ingest log could not be written; retry', {
+    retryAfterSeconds: 1,
+    cause: error instanceof Error ? error.message : String(error),
+  });
 }

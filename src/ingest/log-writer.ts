@@ -1,10 +1,17 @@
 // Appends to the embedded ingest log from a thread of its own. better-sqlite3 is synchronous,
 // so a commit with synchronous=FULL would stop the HTTP thread for the length of an fsync;
 // here the HTTP thread keeps reading and validating requests while the previous group
-// commits, and the next group is everything that arrived meanwhile. A request still gets
-// its 200 only after its own commit.
+// commits. Each append is posted as soon as it is made, and the writer thread groups what
+// waits into one commit (log-writer-worker.ts). A request still gets its 200 only after its
+// own commit.
 import { Worker } from 'node:worker_threads';
 import type { AppendResult, DeadLetter, IngestLogStore, LogEntry } from '../store/index.ts';
+
+export interface LogWriterData {
+  logPath: string;
+  /** Most messages one commit takes (a larger group waits for the next). */
+  maxGroupMessages: number;
+}
 
 export type LogWriterRequest =
   | { kind: 'append'; id: number; entries: FlatEntries; deadLetters: DeadLetter[] }
@@ -46,12 +53,14 @@ export function unflattenEntries(flat: FlatEntries): LogEntry[] {
 export type LogWriterReply =
   | { kind: 'ready' }
   | { kind: 'closed' }
-  | { kind: 'appended'; id: number; result: AppendResult }
-  | { kind: 'failed'; id: number; error: string };
+  | { kind: 'appended'; ids: number[]; results: AppendResult[] }
+  | { kind: 'failed'; ids: number[]; error: string };
 
 type Appender = Pick<IngestLogStore, 'append'>;
 
 export class ThreadedLogWriter implements Appender {
+  /** Concurrent appends are grouped into one commit by the writer thread (GroupCommitLog passes them through). */
+  readonly groupsCommits = true;
   private readonly pending = new Map<
     number,
     { resolve: (r: AppendResult) => void; reject: (e: Error) => void }
@@ -66,9 +75,9 @@ export class ThreadedLogWriter implements Appender {
     worker.on('exit', () => this.failAll(new Error('the log writer thread exited')));
   }
 
-  static async start(logPath: string): Promise<ThreadedLogWriter> {
+  static async start(logPath: string, maxGroupMessages = 20_000): Promise<ThreadedLogWriter> {
     const worker = new Worker(new URL('./log-writer-entry.mjs', import.meta.url), {
-      workerData: { logPath },
+      workerData: { logPath, maxGroupMessages } satisfies LogWriterData,
     });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (reply: LogWriterReply) => {
@@ -113,10 +122,12 @@ export class ThreadedLogWriter implements Appender {
       return;
     }
     if (reply.kind === 'ready') return;
-    const call = this.pending.get(reply.id);
-    this.pending.delete(reply.id);
-    if (reply.kind === 'appended') call?.resolve(reply.result);
-    else call?.reject(new Error(reply.error));
+    reply.ids.forEach((id, index) => {
+      const call = this.pending.get(id);
+      this.pending.delete(id);
+      if (reply.kind === 'appended') call?.resolve(reply.results[index] as AppendResult);
+      else call?.reject(new Error(reply.error));
+    });
   }
 
   private failAll(error: Error): void {

@@ -9,6 +9,8 @@ import { GroupCommitLog } from '../../src/ingest/index.ts';
 import type { AppendResult, DeadLetter, IngestLogStore, LogEntry } from '../../src/store/index.ts';
 
 class GatedStore implements IngestLogStore {
+  /** As the embedded log's writer thread: takes every append at once and groups them itself. */
+  constructor(readonly groupsCommits = false) {}
   appended: LogEntry[] = [];
   deadLetters: DeadLetter[] = [];
   failWith: Error | undefined;
@@ -91,9 +93,12 @@ async function rejectionOf(promise: Promise<unknown>): Promise<RapportError> {
   return error;
 }
 
-describe('GroupCommitLog', () => {
+describe.each([
+  ['queued here, one append a group', false],
+  ['passed through to an appender that groups itself', true],
+])('GroupCommitLog, %s', (_mode, groupsCommits) => {
   it('answers 429 with a retry delay when too many messages wait, and takes them again once drained', async () => {
-    const store = new GatedStore();
+    const store = new GatedStore(groupsCommits);
     const log = new GroupCommitLog(store, { maxPendingMessages: 3, maxBatchMessages: 100 });
     store.hold();
     const first = log.append(entries('a', 2));
@@ -116,7 +121,7 @@ describe('GroupCommitLog', () => {
   });
 
   it('answers 503 with a retry delay when the log cannot be written, and recovers', async () => {
-    const store = new GatedStore();
+    const store = new GatedStore(groupsCommits);
     const log = new GroupCommitLog(store, { maxPendingMessages: 100, maxBatchMessages: 100 });
     store.failWith = new Error('SQLITE_FULL: database or disk is full');
     const failed = await rejectionOf(log.append(entries('x', 2), []));
@@ -133,7 +138,7 @@ describe('GroupCommitLog', () => {
   });
 
   it('answers 503 with a retry delay once it is closing', async () => {
-    const store = new GatedStore();
+    const store = new GatedStore(groupsCommits);
     const log = new GroupCommitLog(store, { maxPendingMessages: 100, maxBatchMessages: 100 });
     await log.close();
     const refused = await rejectionOf(log.append(entries('z', 1)));

@@ -54,6 +54,34 @@ describe('ThreadedLogWriter', () => {
     reader.close();
   });
 
+  it('answers each append posted in the same turn with its own result, duplicates across them counted once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rapport-writer-'));
+    dirs.push(dir);
+    const path = join(dir, 'log.sqlite');
+    const writer = await ThreadedLogWriter.start(path, 3);
+    // Posted together, so the writer thread takes them off its port as one group (of at most
+    // three messages: the last two go in later commits); the results must not mix.
+    const results = await Promise.all([
+      writer.append([entry('a'), entry('b')]),
+      writer.append([entry('b'), entry('c')]),
+      writer.append([entry('a')]),
+      writer.append([entry('d'), entry('e'), entry('f'), entry('g')]),
+      writer.append([]),
+    ]);
+    expect(results).toEqual([
+      { appended: 2, duplicates: 0 },
+      { appended: 1, duplicates: 1 },
+      { appended: 0, duplicates: 1 },
+      { appended: 4, duplicates: 0 },
+      { appended: 0, duplicates: 0 },
+    ]);
+    await writer.close();
+    const reader = new SqliteIngestLog(path);
+    const stored = await reader.read(0, 100);
+    expect(stored.map((r) => r.messageId)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    reader.close();
+  });
+
   it('rejects pending appends when its thread is gone, so requests get a 503 instead of hanging', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rapport-writer-'));
     dirs.push(dir);

@@ -56,6 +56,7 @@ export class SqliteIngestLog implements IngestLogStore {
   private readonly insertBatch;
   private readonly insertDeadLetter;
   private readonly appendAll;
+  private readonly appendGroupsAll;
   private readonly batchesAfter;
   private readonly batchesAfterContaining;
   private readonly marks;
@@ -115,6 +116,13 @@ export class SqliteIngestLog implements IngestLogStore {
       }
       return appended;
     });
+    this.appendGroupsAll = this.db.transaction(
+      (groups: Array<{ entries: LogEntry[]; deadLetters: DeadLetter[] }>): AppendResult[] =>
+        groups.map(({ entries, deadLetters }) => {
+          const appended = this.appendAll(entries, deadLetters) as number;
+          return { appended, duplicates: entries.length - appended };
+        }),
+    );
   }
 
   async append(entries: LogEntry[], deadLetters: DeadLetter[] = []): Promise<AppendResult> {
@@ -123,6 +131,21 @@ export class SqliteIngestLog implements IngestLogStore {
       return { appended, duplicates: entries.length - appended };
     } catch (error) {
       // Rolled back: the window may hold ids that were never stored; it is read again from the log.
+      this.window = undefined;
+      this.windowThrough = 0;
+      throw error;
+    }
+  }
+
+  /**
+   * Several appends in one transaction, so one fsync commits them all, each with its own
+   * result (the log writer thread's group commit, src/ingest). Each is its own savepoint: a
+   * failing one rolls back the whole transaction, as one append does.
+   */
+  appendGroups(groups: Array<{ entries: LogEntry[]; deadLetters: DeadLetter[] }>): AppendResult[] {
+    try {
+      return this.appendGroupsAll.immediate(groups) as AppendResult[];
+    } catch (error) {
       this.window = undefined;
       this.windowThrough = 0;
       throw error;
