@@ -58,6 +58,33 @@ describe('the SQLite profile search index', () => {
     db.prepare("INSERT INTO profile_search_fts (profile_search_fts) VALUES ('integrity-check')").run();
   });
 
+  it('indexes a profile once it has traits, and again only when a value changes', () => {
+    const db = new Database(':memory:');
+    migrateSqlite(db, STATE_MIGRATIONS);
+    const searchRows = () => db.prepare('SELECT profile_id, text FROM profile_search ORDER BY 1').all();
+    const setTraits = (id: string, traits: Record<string, { value: unknown; at: string }>) =>
+      db.prepare('UPDATE profiles SET traits = ? WHERE profile_id = ?').run(JSON.stringify(traits), id);
+    // A new visitor without traits: nothing to index.
+    insertProfile(db, 'p1', {});
+    expect(searchRows()).toEqual([]);
+    setTraits('p1', { name: { value: 'Ada Lovelace', at: '1' } });
+    expect(matches(db, 'lovelace')).toEqual(['p1']);
+    // The same value re-stated later (an identify on every sign-in) writes the profile alone:
+    // no row of the search table or its index (total_changes counts the triggers' writes).
+    const before = (db.prepare('SELECT total_changes() AS n').get() as { n: number }).n;
+    setTraits('p1', { name: { value: 'Ada Lovelace', at: '2' } });
+    expect((db.prepare('SELECT total_changes() AS n').get() as { n: number }).n - before).toBe(1);
+    setTraits('p1', { name: { value: 'Ada King', at: '3' } });
+    expect(matches(db, 'lovelace')).toEqual([]);
+    expect(matches(db, 'king')).toEqual(['p1']);
+    // A merge leaves the loser without traits: it matches nothing.
+    setTraits('p1', {});
+    expect(matches(db, 'king')).toEqual([]);
+    db.prepare('DELETE FROM profiles WHERE profile_id = ?').run('p1');
+    expect(searchRows()).toEqual([]);
+    db.prepare("INSERT INTO profile_search_fts (profile_search_fts) VALUES ('integrity-check')").run();
+  });
+
   it('answers the explorer query from the FTS index', () => {
     const db = new Database(':memory:');
     migrateSqlite(db, STATE_MIGRATIONS);

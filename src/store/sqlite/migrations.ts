@@ -203,4 +203,23 @@ export const STATE_MIGRATIONS: string[] = [
      DELETE FROM profile_search WHERE profile_id = old.profile_id;
    END;
    INSERT INTO profile_search (profile_id, text) SELECT profile_id, ${TRAIT_TEXT('traits')} FROM profiles;`,
+  // 9: the trigram index written only when a trait's value changes (docs/performance.md, "Ingest",
+  // session 10). Every write of a profile's traits re-indexed its whole text (an FTS delete and
+  // insert of every trigram) even when an identify only re-stated the same values with a later
+  // time; a profile without traits (most new visitors) got an empty row indexed. A profile
+  // without a search row matches no text, as one with an empty row did.
+  `DROP TRIGGER profiles_search_inserted;
+   DROP TRIGGER profiles_search_updated;
+   CREATE TRIGGER profiles_search_inserted AFTER INSERT ON profiles WHEN new.traits <> '{}' BEGIN
+     INSERT INTO profile_search (profile_id, text) VALUES (new.profile_id, ${TRAIT_TEXT('new.traits')});
+   END;
+   CREATE TRIGGER profiles_search_updated AFTER UPDATE OF traits ON profiles
+     WHEN new.traits IS NOT old.traits BEGIN
+     UPDATE profile_search SET text = ${TRAIT_TEXT('new.traits')}
+       WHERE profile_id = new.profile_id AND text IS NOT ${TRAIT_TEXT('new.traits')};
+     INSERT INTO profile_search (profile_id, text)
+       SELECT new.profile_id, ${TRAIT_TEXT('new.traits')}
+       WHERE NOT EXISTS (SELECT 1 FROM profile_search WHERE profile_id = new.profile_id);
+   END;
+   DELETE FROM profile_search WHERE text = '';`,
 ];
