@@ -68,7 +68,7 @@ export async function run(args: string[]): Promise<void> {
     db.closeSync();
     instance.closeSync();
   });
-  const store = await DuckDbEventStore.open(path, '2GB');
+  const store = await DuckDbEventStore.open(path, { memoryLimit: '2GB' });
   const [[{ n: lineCount }]] = [await store.query('SELECT count(*) AS n FROM lines')] as [[{ n: number }]];
   const minCount = minimumCount(minSupport, orders);
   console.log(

@@ -15,7 +15,7 @@ import type { EventStore, StateStore } from './types.ts';
 
 export type * from './channel-types.ts';
 export { DataDirLockedError, LOCK_FILE, lockDataDir } from './data-dir-lock.ts';
-export { DuckDbEventStore } from './duckdb/events.ts';
+export { DuckDbEventStore, type WarehouseSettings } from './duckdb/events.ts';
 export type * from './segment-types.ts';
 export { emptyChanges } from './segment-types.ts';
 export { SqliteIngestLog } from './sqlite/log.ts';

@@ -46,6 +46,28 @@ function toEvent(row: Row): StoredEvent {
 /** The embedded warehouse's DuckDB memory_limit (docs/performance.md, soak). */
 export const WAREHOUSE_MEMORY_LIMIT = '1GB';
 
+/**
+ * DuckDB's threads for the embedded warehouse. Its default (one per core) starts background
+ * threads that wake for every statement and take part in the automatic checkpoints: on the
+ * ingest path they cost more CPU an event than they save (docs/performance.md, "## Ingest",
+ * session 10), and the process already keeps a thread per core busy (HTTP, pipeline worker,
+ * log writer). Queries then run on one core.
+ */
+export const WAREHOUSE_THREADS = 1;
+
+/** How the embedded warehouse's DuckDB instance runs; the defaults above unless told. */
+export interface WarehouseSettings {
+  memoryLimit?: string;
+  threads?: number;
+}
+
+function instanceOptions(settings: WarehouseSettings): Record<string, string> {
+  return {
+    memory_limit: settings.memoryLimit ?? WAREHOUSE_MEMORY_LIMIT,
+    threads: String(settings.threads ?? WAREHOUSE_THREADS),
+  };
+}
+
 export class DuckDbEventStore implements EventStore {
   readonly engine = 'duckdb' as const;
 
@@ -56,7 +78,7 @@ export class DuckDbEventStore implements EventStore {
     private writer: DuckDBConnection,
     private reader: DuckDBConnection,
     private readonly path: string,
-    private readonly memoryLimit: string,
+    private readonly settings: WarehouseSettings,
   ) {}
 
   /**
@@ -65,14 +87,14 @@ export class DuckDbEventStore implements EventStore {
    * on a server that also runs SQLite and Node that reads as unbounded growth, so the embedded
    * warehouse is capped (queries larger than the cap spill to disk, they do not fail).
    */
-  static async open(path: string, memoryLimit = WAREHOUSE_MEMORY_LIMIT): Promise<DuckDbEventStore> {
-    const instance = await DuckDBInstance.create(path, { memory_limit: memoryLimit });
+  static async open(path: string, settings: WarehouseSettings = {}): Promise<DuckDbEventStore> {
+    const instance = await DuckDBInstance.create(path, instanceOptions(settings));
     const store = new DuckDbEventStore(
       instance,
       await instance.connect(),
       await instance.connect(),
       path,
-      memoryLimit,
+      settings,
     );
     await store.migrate();
     return store;
@@ -200,6 +222,11 @@ export class DuckDbEventStore implements EventStore {
     appender.closeSync();
   }
 
+  /** Writes the WAL into the database file now (DuckDB also does it past checkpoint_threshold). */
+  async checkpoint(): Promise<void> {
+    await this.gate.shared(() => this.writer.run('CHECKPOINT'));
+  }
+
   async eventsOf(query: EventQuery): Promise<StoredEvent[]> {
     return this.gate.shared(async () => {
       if (query.profileIds.length === 0) return [];
@@ -296,7 +323,7 @@ export class DuckDbEventStore implements EventStore {
       // Closing checkpointed the old file; a WAL left beside it must not be replayed into the copy.
       if (existsSync(`${this.path}.wal`)) rmSync(`${this.path}.wal`);
       renameSync(fresh, this.path);
-      this.instance = await DuckDBInstance.create(this.path, { memory_limit: this.memoryLimit });
+      this.instance = await DuckDBInstance.create(this.path, instanceOptions(this.settings));
       this.writer = await this.instance.connect();
       this.reader = await this.instance.connect();
     });
