@@ -173,13 +173,26 @@ export function processCpuMs(pid: number): number {
   }
 }
 
+/** CPU ms of the children a process has waited for (cutime + cstime): those that exited. */
+function exitedChildrenCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 /**
- * CPU ms of a PostgreSQL cluster: the postmaster (from its data directory's postmaster.pid)
- * and every process it forked that is alive now. A backend that exits between two samples
- * takes its CPU with it, so this is a lower bound; the bench's pools keep their connections.
+ * CPU ms of a PostgreSQL cluster: the postmaster (from its data directory's postmaster.pid),
+ * every process it forked that is alive now, and those that exited (autovacuum workers, a
+ * pool's idle connections closed), which the postmaster has reaped into its children's times.
  */
 export function postgresCpuMs(dataDir: string): number {
-  return postgresPids(dataDir).reduce((total, pid) => total + processCpuMs(pid), 0);
+  const pids = postgresPids(dataDir);
+  const live = pids.reduce((total, pid) => total + processCpuMs(pid), 0);
+  return pids[0] === undefined ? live : live + exitedChildrenCpuMs(pids[0]);
 }
 
 /** The processes of a PostgreSQL cluster: its postmaster (from postmaster.pid) and its children. */

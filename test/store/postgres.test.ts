@@ -5,7 +5,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PostgresEventStore, PostgresStateStore } from '../../src/store/postgres/index.ts';
 import { EVENT_MIGRATIONS, LOG_MIGRATIONS, STATE_MIGRATIONS } from '../../src/store/postgres/migrations.ts';
-import { quoteIdent } from '../../src/store/postgres/sql.ts';
+import { writeChanges } from '../../src/store/postgres/profiles.ts';
+import { quoteIdent, tablesIn } from '../../src/store/postgres/sql.ts';
+import type { IdentityRow, ProfileRow } from '../../src/store/types.ts';
 
 const url = inject('postgresUrl');
 const title = url ? 'PostgreSQL stores' : `PostgreSQL stores (${inject('postgresSkipReason')})`;
@@ -135,6 +137,77 @@ describe.skipIf(!url)(title, () => {
     }
     await store.close();
     await pool.end();
+  });
+
+  it('rewrites a profile on its own page (a heap-only update, no index entry) and leaves unchanged identities alone', async () => {
+    const schema = freshSchema();
+    const store = await PostgresStateStore.open(url, { schema });
+    const tables = tablesIn(schema);
+    const at = '2026-01-01T00:00:00.000Z';
+    const profile = (i: number, eventCount: number): ProfileRow => ({
+      profileId: `p${i}`,
+      createdAt: at,
+      firstSeen: at,
+      lastSeen: at,
+      eventCount,
+      traits: { email: { value: `person${i}@example.com`, at, source: 'web', messageId: `m${i}` } },
+      groups: {},
+      consent: {},
+      mergedInto: null,
+    });
+    const identity = (i: number, profileId: string): IdentityRow => ({
+      kind: 'userId',
+      value: `u${i}`,
+      profileId,
+      firstSeen: at,
+    });
+    const people = Array.from({ length: 400 }, (_, i) => i);
+    await writeChanges(admin, tables, {
+      profiles: people.map((i) => profile(i, 1)),
+      identities: people.map((i) => identity(i, `p${i}`)),
+      merges: [],
+    });
+    const pages = async () =>
+      new Map(
+        (
+          await admin.query<{ profile_id: string; page: string }>(
+            `SELECT profile_id, (ctid::text::point)[0]::text AS page FROM ${tables.profiles}`,
+          )
+        ).rows.map((row) => [row.profile_id, row.page]),
+      );
+    const versions = async () =>
+      new Map(
+        (
+          await admin.query<{ value: string; xmin: string }>(
+            `SELECT value, xmin::text AS xmin FROM ${tables.identities}`,
+          )
+        ).rows.map((row) => [row.value, row.xmin]),
+      );
+    const pagesBefore = await pages();
+    const versionsBefore = await versions();
+    // A slice touching every fourth person, with their identities as the processor passes them.
+    const touched = people.filter((i) => i % 4 === 0);
+    await writeChanges(admin, tables, {
+      profiles: touched.map((i) => profile(i, 2)),
+      identities: [...touched.map((i) => identity(i, `p${i}`)), identity(1, 'p0')],
+      merges: [],
+    });
+    expect(await pages()).toEqual(pagesBefore);
+    const versionsAfter = await versions();
+    expect(versionsAfter.get('u4')).toBe(versionsBefore.get('u4'));
+    expect(versionsAfter.get('u1')).not.toBe(versionsBefore.get('u1'));
+    const { rows } = await admin.query(
+      `SELECT value, profile_id FROM ${tables.identities} WHERE value IN ('u1', 'u4') ORDER BY value`,
+    );
+    expect(rows).toEqual([
+      { value: 'u1', profile_id: 'p0' },
+      { value: 'u4', profile_id: 'p4' },
+    ]);
+    const counts = await admin.query(
+      `SELECT event_count FROM ${tables.profiles} WHERE profile_id IN ('p4', 'p5') ORDER BY profile_id`,
+    );
+    expect(counts.rows.map((row) => Number(row.event_count))).toEqual([2, 1]);
+    await store.close();
   });
 
   it('leaves a pool it was handed open, and ends one it opened', async () => {

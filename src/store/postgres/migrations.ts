@@ -149,6 +149,20 @@ export const STATE_MIGRATIONS: readonly string[] = [
          trgm);
      END IF;
    END $$;`,
+  // 8: room on each profiles page for the next version of its rows (docs/performance.md,
+  // "Ingest", session 10). The profiles processor rewrites every person an event touched
+  // (event_count, last_seen); on full pages each rewrite went to another page, with a new entry
+  // in every index, the trait-text trigram index included (its function run again). With free
+  // space on the page and the indexed columns unchanged (traits, merged_into, profile_id) the
+  // update is a heap-only tuple: no index is touched. Pages written from now on keep 30% free;
+  // existing ones gain it as their rows move (VACUUM FULL profiles rewrites them all at once).
+  // Citus propagates the setting to the shards; a server that refuses it keeps full pages.
+  `DO $$
+   BEGIN
+     ALTER TABLE profiles SET (fillfactor = 70);
+   EXCEPTION WHEN feature_not_supported THEN
+     RAISE WARNING 'profiles keeps full pages (%): each profile update writes its index entries', SQLERRM;
+   END $$;`,
 ];
 
 /**

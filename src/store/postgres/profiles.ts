@@ -153,11 +153,14 @@ async function upsertIdentities(
   tables: PostgresTables,
   identities: IdentityRow[],
 ): Promise<void> {
-  // first_seen stays: an identity re-pointed by a merge was still first seen back then.
+  // first_seen stays: an identity re-pointed by a merge was still first seen back then. Most
+  // identities a slice sees are already there and still point where they did: those are left
+  // alone, not rewritten with the same profile_id (a new row version and index entries each).
   await db.query(
-    `INSERT INTO ${tables.identities} (${IDENTITY_COLUMNS})
+    `INSERT INTO ${tables.identities} AS i (${IDENTITY_COLUMNS})
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[])
-     ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id`,
+     ON CONFLICT (kind, value) DO UPDATE SET profile_id = excluded.profile_id
+       WHERE i.profile_id IS DISTINCT FROM excluded.profile_id`,
     [
       identities.map((i) => storableText(i.kind)),
       identities.map((i) => storableText(i.value)),
