@@ -1,18 +1,9 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so a clone works without a build step.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Runs the compiled CLI (dist/, built by scripts/build-server.mjs), building it first when it
+// is missing or older than src/, so a clone works without a build step and a stale build never
+// runs. Source maps are on, so stack traces name the .ts lines.
+import { ensureServerBuild } from '../scripts/build-server.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const require = createRequire(import.meta.url);
-const tsx = require.resolve('tsx/cli');
-const result = spawnSync(
-  process.execPath,
-  [tsx, join(here, '..', 'src', 'cli', 'main.ts'), ...process.argv.slice(2)],
-  {
-    stdio: 'inherit',
-  },
-);
-process.exit(result.status ?? 1);
+ensureServerBuild();
+process.setSourceMapsEnabled(true);
+await import('../dist/cli/main.js');

@@ -1,6 +1,15 @@
-// Worker threads do not inherit the TypeScript loader of the thread that starts them, so the
-// log writer registers tsx itself before loading its TypeScript.
-import { register } from 'tsx/esm/api';
+// The log writer thread's entry. In the sources (src/, under Vitest or tsx) it registers tsx,
+// since worker threads do not inherit the TypeScript loader of the thread that starts them, and
+// loads the .ts beside it. The build copies it into dist/, where no .ts is beside it: there it
+// loads the compiled writer, with source maps so stack traces name the .ts lines.
+import { existsSync } from 'node:fs';
 
-register();
-await import('./log-writer-worker.ts');
+const source = new URL('./log-writer-worker.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  process.setSourceMapsEnabled(true);
+  await import('./log-writer-worker.js');
+}

@@ -29,12 +29,19 @@ export function testSecrets() {
   };
 }
 
+/**
+ * `source` runs src/ through tsx (the tests' default: what they test is the TypeScript);
+ * `compiled` runs bin/rapport.js, the compiled build in dist/ that `npm start` runs (build it
+ * first: `npm run build:server`).
+ */
 export async function startChildServer(
   env: Record<string, string>,
   args: string[] = [],
+  { from = 'source' }: { from?: 'source' | 'compiled' } = {},
 ): Promise<ChildServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
+  const command = from === 'compiled' ? ['bin/rapport.js'] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...command, 'serve', ...args], {
     env: { ...process.env, RAPPORT_PORT: String(port), RAPPORT_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
