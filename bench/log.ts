@@ -1,5 +1,6 @@
 // `npm run bench -- log [--fill N] [--messages N]`: the embedded ingest log's append alone.
-// The log is written per request (one row per request, an in-memory messageId window); the
+// The log is written per request (one row per request, the messageIds in an index on disk with the
+// newest in memory); the
 // baseline in the same process is the shape it replaced, written with the same driver: one row
 // per message with a UNIQUE messageId, `INSERT OR IGNORE`. Both first hold `--fill` entries
 // (the dedupe index grows with the log, which keeps 7 days), then take `--messages` more in
@@ -259,17 +260,17 @@ export async function run(args: string[]): Promise<void> {
     const seed = new SqliteIngestLog(join(dir, 'per-request.sqlite'));
     await appendInGroups((group) => seed.append(group), filling);
     seed.close();
-    // A fresh connection, as after a restart: its first append reads the window from the log.
+    // A fresh connection, as after a restart: its first append reads the newest ids from the log.
     const log = new SqliteIngestLog(join(dir, 'per-request.sqlite'));
     // Per entry in the log: what a restart costs once.
-    await timed('first append after a restart (reads the window), per entry', fill, () =>
+    await timed('first append after a restart (reads the newest ids), per entry', fill, () =>
       log.append(entries(template, 1, 'restart')).then(() => undefined),
     );
-    const after = await timed('Rapport: a row per request, in-memory window', count, () =>
+    const after = await timed('Rapport: a row per request, ids indexed on disk', count, () =>
       appendInGroups((group) => log.append(group), measured),
     );
     const dup = await log.append(measured.slice(0, GROUP));
-    if (dup.appended !== 0) throw new Error(`the window let ${dup.appended} duplicates through`);
+    if (dup.appended !== 0) throw new Error(`the dedupe let ${dup.appended} duplicates through`);
     log.close();
     console.log(`ratio Rapport / baseline, CPU per message: ${(after / before).toFixed(2)}`);
     console.log(`load average at the end ${loadavg()[0]?.toFixed(1)}`);

@@ -81,6 +81,7 @@ function commit(group: Append[]): void {
   }
 }
 
-// Before ready: the server starts taking requests once the messageId window is read.
+// Before ready: the server starts taking requests once the newest messageIds (those not yet in
+// the log's index, at most about 8,192) are read.
 log.loadDedupeWindow();
 port.postMessage({ kind: 'ready' } satisfies LogWriterReply);

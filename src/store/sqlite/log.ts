@@ -1,3 +1,4 @@
+import xxhash from 'xxhash-wasm';
 import { planBatches, recordsOf, type StoredBatch, withoutMessages } from '../log-batches.ts';
 import type {
   AppendResult,
@@ -41,6 +42,30 @@ function* storedBatches(rows: IterableIterator<BatchRow>): Generator<StoredBatch
   for (const row of rows) yield storedBatch(row);
 }
 
+const { h64 } = await xxhash();
+
+/**
+ * A messageId's key in the dedupe index: the top 53 bits of its xxHash64, so it is a safe
+ * integer in JavaScript and an INTEGER in SQLite. Two ids may share a key: a hit is confirmed
+ * against the id stored in the log, so a collision costs a read, never a message.
+ */
+export function messageIdHash(messageId: string): number {
+  return Number(h64(messageId) >> 11n);
+}
+
+/** The SQL function the index is written with (registered on every connection). */
+const HASH_FUNCTION = 'rapport_message_id_hash';
+
+/** How many of the newest ids a connection holds in memory before they go to the index. */
+export const RECENT_IDS = 8192;
+
+interface Marks {
+  compacted_through: number;
+  erased_through: number;
+  indexed_through: number;
+  last: number;
+}
+
 interface DeadLetterRow {
   id: number;
   received_at: string;
@@ -61,24 +86,47 @@ export class SqliteIngestLog implements IngestLogStore {
   private readonly batchesAfterContaining;
   private readonly marks;
   private readonly idsAfter;
+  private readonly hashesIn;
+  private readonly batchAt;
+  private readonly idsThrough;
+  private readonly forgetId;
+  private readonly indexIds;
+  private readonly hash: (messageId: string) => number;
+  private readonly recentIds: number;
   /**
-   * The messageId dedupe window, in memory: every id in the log, with its seq. Filled from
-   * the log on the first append (the batch rows carry their ids, so recovery after a kill is
-   * a read of what was committed) and kept current inside each append's write transaction:
-   * batches other connections appended since are read first, ids compaction passed are
-   * dropped. An id erased from the log stays until compaction passes its seq (the window is
-   * "at least the retention", docs/architecture.md).
+   * The messageId dedupe (docs/architecture.md, "The messageId dedupe window is the
+   * retention") has two parts. On disk, `log_message_ids`: (hash of the id, seq) for every
+   * message through the log's `indexed_through` mark, deleted in the transaction that erases
+   * or compacts the message away. In memory, `recent`: the ids of the messages after that
+   * mark, at most about `recentIds`, read from the batch rows (so after a kill it is rebuilt
+   * from what was committed) and kept current inside each append's write transaction, where
+   * the rows other connections appended since are read first. When `recent` is full, the
+   * append that filled it writes the ids after the mark into the index, from the batch rows,
+   * sorted, in one statement, and moves the mark: the index is written in large sorted runs,
+   * not a random B-tree page per message. Nothing in memory grows with the retention.
    */
-  private window: Map<string, number> | undefined;
-  /** Highest batch (last_seq) the window has read. */
-  private windowThrough = 0;
+  private recent: Map<string, number> | undefined;
+  /** Highest batch (last_seq) `recent` has read. */
+  private recentThrough = 0;
 
-  constructor(path: string, options: { readonly?: boolean } = {}) {
+  /** `hashMessageId` replaces the hash and `recentIds` the memory bound, for tests. */
+  constructor(
+    path: string,
+    options: {
+      readonly?: boolean;
+      hashMessageId?: (messageId: string) => number;
+      recentIds?: number;
+    } = {},
+  ) {
     this.db = openSqlite(path, {
       synchronous: 'FULL',
       readonly: options.readonly ?? false,
       autoVacuum: 'INCREMENTAL',
     });
+    const hash = options.hashMessageId ?? messageIdHash;
+    this.hash = hash;
+    this.recentIds = options.recentIds ?? RECENT_IDS;
+    this.db.function(HASH_FUNCTION, { deterministic: true }, (id: unknown) => hash(String(id)));
     if (!options.readonly) migrateSqlite(this.db, LOG_MIGRATIONS);
     this.insertBatch = this.db.prepare(
       `INSERT INTO log_batches (last_seq, span, live, source, received_at, message_ids, body)
@@ -99,8 +147,26 @@ export class SqliteIngestLog implements IngestLogStore {
       'SELECT last_seq, span, message_ids FROM log_batches WHERE last_seq > ? ORDER BY last_seq',
     );
     this.marks = this.db.prepare(
-      `SELECT compacted_through, erased_through, coalesce((SELECT max(last_seq) FROM log_batches), 0) AS last
+      `SELECT compacted_through, erased_through, indexed_through,
+              coalesce((SELECT max(last_seq) FROM log_batches), 0) AS last
        FROM log_compaction`,
+    );
+    this.hashesIn = this.db.prepare(
+      'SELECT hash, seq FROM log_message_ids WHERE hash IN (SELECT value FROM json_each(?))',
+    );
+    this.batchAt = this.db.prepare(
+      'SELECT last_seq, span, message_ids FROM log_batches WHERE last_seq >= ? ORDER BY last_seq LIMIT 1',
+    );
+    this.idsThrough = this.db.prepare(
+      'SELECT last_seq, span, message_ids FROM log_batches WHERE last_seq <= ? ORDER BY last_seq',
+    );
+    this.forgetId = this.db.prepare('DELETE FROM log_message_ids WHERE hash = ? AND seq = ?');
+    this.indexIds = this.db.prepare(
+      `INSERT INTO log_message_ids (hash, seq)
+       SELECT ${HASH_FUNCTION}(j.value), b.last_seq - b.span + 1 + j.key
+       FROM log_batches b, json_each(b.message_ids) j
+       WHERE b.last_seq > ? AND b.last_seq <= ? AND j.type = 'text'
+       ORDER BY 1, 2`,
     );
     this.appendAll = this.db.transaction((entries: LogEntry[], deadLetters: DeadLetter[]) => {
       const appended = this.appendEntries(entries);
@@ -130,9 +196,8 @@ export class SqliteIngestLog implements IngestLogStore {
       const appended = this.appendAll.immediate(entries, deadLetters) as number;
       return { appended, duplicates: entries.length - appended };
     } catch (error) {
-      // Rolled back: the window may hold ids that were never stored; it is read again from the log.
-      this.window = undefined;
-      this.windowThrough = 0;
+      // Rolled back: `recent` may hold ids that were never stored; it is read again from the log.
+      this.forgetRecent();
       throw error;
     }
   }
@@ -146,19 +211,20 @@ export class SqliteIngestLog implements IngestLogStore {
     try {
       return this.appendGroupsAll.immediate(groups) as AppendResult[];
     } catch (error) {
-      this.window = undefined;
-      this.windowThrough = 0;
+      this.forgetRecent();
       throw error;
     }
   }
 
-  /** Inside the write transaction: the window brought up to date, then the new batches written. */
+  /** Inside the write transaction: the dedupe brought up to date, then the new batches written. */
   private appendEntries(entries: LogEntry[]): number {
     if (entries.length === 0) return 0;
-    const marks = this.marks.get() as { compacted_through: number; erased_through: number; last: number };
-    const window = this.currentWindow(marks.compacted_through);
+    const marks = this.marks.get() as Marks;
+    const recent = this.currentRecent(marks);
     const head = Math.max(marks.last, marks.compacted_through, marks.erased_through);
-    const { batches, accepted } = planBatches(entries, head, window);
+    const indexed = this.indexedIds(entries, recent);
+    const known = { has: (id: string) => recent.has(id) || indexed.has(id) };
+    const { batches, accepted } = planBatches(entries, head, known);
     for (const batch of batches)
       this.insertBatch.run(
         batch.lastSeq,
@@ -169,36 +235,114 @@ export class SqliteIngestLog implements IngestLogStore {
         batch.messageIds,
         batch.body,
       );
-    for (const [index, id] of accepted.entries()) window.set(id, head + index + 1);
-    this.windowThrough = Math.max(this.windowThrough, head + accepted.length);
+    for (const [index, id] of accepted.entries()) recent.set(id, head + index + 1);
+    this.recentThrough = Math.max(this.recentThrough, head + accepted.length);
+    if (recent.size >= this.recentIds) this.indexRecent(marks, head + accepted.length);
     return accepted.length;
   }
 
-  /** Reads the dedupe window now, so the first request after a start does not wait for it. */
-  loadDedupeWindow(): number {
-    return this.db.transaction(() => {
-      const marks = this.marks.get() as { compacted_through: number };
-      return this.currentWindow(marks.compacted_through).size;
-    })();
+  /**
+   * Which of the entries' ids (those not in `recent`) the index holds: the rows of their
+   * hashes, read in one statement, each confirmed against the id stored at its seq.
+   */
+  private indexedIds(entries: LogEntry[], recent: Map<string, number>): Set<string> {
+    const found = new Set<string>();
+    const idsByHash = new Map<number, string[]>();
+    for (const { messageId } of entries) {
+      if (recent.has(messageId)) continue;
+      const hash = this.hash(messageId);
+      const same = idsByHash.get(hash);
+      if (!same) idsByHash.set(hash, [messageId]);
+      else if (!same.includes(messageId)) same.push(messageId);
+    }
+    if (idsByHash.size === 0) return found;
+    const hits = this.hashesIn.all(JSON.stringify([...idsByHash.keys()])) as Array<{
+      hash: number;
+      seq: number;
+    }>;
+    // A retried request hits many seqs of one batch: each batch's ids are parsed once.
+    const batches: Array<{ first: number; ids: Array<string | null> }> = [];
+    for (const hit of hits) {
+      const stored = this.storedIdAt(hit.seq, batches);
+      if (stored !== null && idsByHash.get(hit.hash)?.includes(stored)) found.add(stored);
+    }
+    return found;
   }
 
-  private currentWindow(compactedThrough: number): Map<string, number> {
-    this.window ??= new Map();
-    const window = this.window;
-    for (const row of this.idsAfter.iterate(this.windowThrough) as IterableIterator<BatchRow>) {
+  private storedIdAt(
+    seq: number,
+    batches: Array<{ first: number; ids: Array<string | null> }>,
+  ): string | null {
+    let batch = batches.find((b) => seq >= b.first && seq < b.first + b.ids.length);
+    if (!batch) {
+      const row = this.batchAt.get(seq) as Pick<BatchRow, 'last_seq' | 'span' | 'message_ids'> | undefined;
+      if (!row) return null;
+      batch = {
+        first: row.last_seq - row.span + 1,
+        ids: JSON.parse(row.message_ids) as Array<string | null>,
+      };
+      batches.push(batch);
+    }
+    return batch.ids[seq - batch.first] ?? null;
+  }
+
+  /**
+   * Writes the ids of the batches after the index's mark, through `through`, into the index
+   * (read from the rows, so an id erased meanwhile is not written) and moves the mark past
+   * them: `recent` is then empty.
+   */
+  private indexRecent(marks: Marks, through: number): void {
+    const from = Math.max(marks.indexed_through, marks.compacted_through);
+    this.indexIds.run(from, through);
+    this.db.prepare('UPDATE log_compaction SET indexed_through = ?').run(through);
+    this.recent?.clear();
+  }
+
+  /** Deletes the index rows of a batch's messages whose seq `removes` (erasure, compaction). */
+  private forgetIndexed(
+    row: Pick<BatchRow, 'last_seq' | 'span' | 'message_ids'>,
+    removes: (seq: number) => boolean,
+  ): void {
+    const first = row.last_seq - row.span + 1;
+    (JSON.parse(row.message_ids) as Array<string | null>).forEach((id, index) => {
+      if (id !== null && removes(first + index)) this.forgetId.run(this.hash(id), first + index);
+    });
+  }
+
+  private forgetRecent(): void {
+    this.recent = undefined;
+    this.recentThrough = 0;
+  }
+
+  /** Reads the recent ids now, so the first request after a start does not wait for them. */
+  loadDedupeWindow(): number {
+    return this.db.transaction(() => this.currentRecent(this.marks.get() as Marks).size)();
+  }
+
+  /**
+   * The ids after the index's mark (and compaction's): the rows appended since the last look
+   * (by any connection) read in, and those the index or compaction took over dropped.
+   */
+  private currentRecent(marks: Marks): Map<string, number> {
+    const floor = Math.max(marks.indexed_through, marks.compacted_through);
+    this.recent ??= new Map();
+    const recent = this.recent;
+    for (const row of this.idsAfter.iterate(
+      Math.max(this.recentThrough, floor),
+    ) as IterableIterator<BatchRow>) {
       const ids = JSON.parse(row.message_ids) as Array<string | null>;
       const first = row.last_seq - row.span + 1;
       ids.forEach((id, index) => {
-        if (id !== null) window.set(id, first + index);
+        if (id !== null && first + index > floor) recent.set(id, first + index);
       });
-      this.windowThrough = row.last_seq;
+      this.recentThrough = row.last_seq;
     }
-    // A Map iterates in insertion order, which is seq order: the compacted ids are at its front.
-    for (const [id, seq] of window) {
-      if (seq > compactedThrough) break;
-      window.delete(id);
+    // A Map iterates in insertion order, which is seq order: the ids below the floor are at its front.
+    for (const [id, seq] of recent) {
+      if (seq > floor) break;
+      recent.delete(id);
     }
-    return window;
+    return recent;
   }
 
   async read(afterSeq: number, limit: number): Promise<LogRecord[]> {
@@ -300,6 +444,9 @@ export class SqliteIngestLog implements IngestLogStore {
   private removeFromBatch(row: BatchRow, removes: (seq: number) => boolean): number {
     const { removed, rest } = withoutMessages(storedBatch(row), removes);
     if (removed.length === 0) return 0;
+    this.forgetIndexed(row, removes);
+    // Other connections forget them when their recent ids move past them (or at a restart).
+    for (const id of removed) this.recent?.delete(id);
     if (rest === null) this.db.prepare('DELETE FROM log_batches WHERE last_seq = ?').run(row.last_seq);
     else
       this.db
@@ -339,6 +486,7 @@ export class SqliteIngestLog implements IngestLogStore {
         const whole = this.db
           .prepare('SELECT coalesce(sum(live), 0) AS n FROM log_batches WHERE last_seq <= ?')
           .get(throughSeq) as { n: number };
+        for (const row of this.idsThrough.all(throughSeq) as BatchRow[]) this.forgetIndexed(row, () => true);
         this.db.prepare('DELETE FROM log_batches WHERE last_seq <= ?').run(throughSeq);
         // A batch the mark cuts through keeps its later messages.
         const [cut] = this.batchesHolding([throughSeq]);

@@ -51,6 +51,22 @@ export const LOG_MIGRATIONS: string[] = [
    UPDATE log_compaction SET erased_through = max(erased_through,
      coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ingest_log'), 0));
    DROP TABLE ingest_log;`,
+  // 5: the messageId dedupe on disk (docs/architecture.md, "The messageId dedupe window is the
+  // retention"): a row per message through indexed_through, keyed by a 53-bit hash of its id
+  // and its seq (the hash function is registered by the connection, src/store/sqlite/log.ts).
+  // A hit is confirmed against the id in log_batches; erasure and compaction delete the rows
+  // of what they remove in the same transaction. The ids after the mark are held in memory.
+  `CREATE TABLE log_message_ids (
+     hash INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     PRIMARY KEY (hash, seq)
+   ) WITHOUT ROWID;
+   ALTER TABLE log_compaction ADD COLUMN indexed_through INTEGER NOT NULL DEFAULT 0;
+   INSERT INTO log_message_ids (hash, seq)
+     SELECT rapport_message_id_hash(j.value), b.last_seq - b.span + 1 + j.key
+     FROM log_batches b, json_each(b.message_ids) j WHERE j.type = 'text'
+     ORDER BY 1, 2;
+   UPDATE log_compaction SET indexed_through = coalesce((SELECT max(last_seq) FROM log_batches), 0);`,
 ];
 
 /** A profile's trait values as text, one per line (the lines keep a match inside one value). */
