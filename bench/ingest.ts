@@ -23,7 +23,7 @@ import Fastify from 'fastify';
 import pg from 'pg';
 import { ensureCredential } from '../src/auth/index.ts';
 import { loadConfig } from '../src/config/index.ts';
-import { createServer, type RapportServer } from '../src/server.ts';
+import { createServer, type RapportServer, type ServerOptions } from '../src/server.ts';
 import { type ChildServer, startChildServer } from '../test/support/child-server.ts';
 import { postgresUnavailableReason, startThrowawayPostgres } from '../test/support/postgres.ts';
 import type { LoadCommand, LoadMessage, LoadResult } from './support/load.ts';
@@ -216,6 +216,8 @@ export async function startRapport(
     /** The log's retention and compaction interval as `--log-retention` takes them ('2m', '30s'). */
     logRetention?: string;
     logCompactionInterval?: string;
+    /** createServer's options (bench/steady.ts sets the pipeline's gathering). */
+    server?: ServerOptions;
   } = {},
 ): Promise<RapportHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
@@ -233,7 +235,7 @@ export async function startRapport(
     },
     {},
   );
-  const server = await createServer(config);
+  const server = await createServer(config, extra.server);
   const writeKey = 'rk_write_bench_ingest';
   await ensureCredential(server.state, 'write', 'bench', writeKey);
   const url = await server.listen();

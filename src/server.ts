@@ -115,6 +115,8 @@ export interface ServerOptions {
    */
   arbitrationPolicy?: ArbitrationPolicy;
   conductorPollMs?: number;
+  /** Benchmarks only: how long the processors let the log gather between small steps (src/pipeline/loop.ts). */
+  pipelineGatherMs?: number;
   /** How often experiments' live plans (placement arms, bandit weights) are recomputed; 0: on save only. */
   experimentRefreshMs?: number;
   /** Tests only (src/pipeline/faults.ts): processors fail on chosen messages, as a bug would. */
@@ -145,6 +147,7 @@ export async function createServer(
       consentPurposes: config.consentPurposes,
       batchSize: 2000,
       pollMs: 250,
+      ...(options.pipelineGatherMs !== undefined ? { gatherMs: options.pipelineGatherMs } : {}),
       runProcessors: config.processors,
       logRetentionMs: config.logRetentionMs,
       logCompactionIntervalMs: config.logCompactionIntervalMs,
