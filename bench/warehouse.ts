@@ -1,8 +1,8 @@
 // `npm run bench -- warehouse [--messages N] [--slice N] [--rounds N]`: the embedded
 // warehouse's write alone. N realistic messages (the ingest bench's generator) become the
 // events the warehouse step makes of them; each setting under test then appends them into a
-// fresh file-backed DuckDbEventStore in slices, as the warehouse step does (a transaction with
-// the offset, one appender a slice), and a CHECKPOINT at the end (the compression the
+// fresh file-backed DuckDbEventStore in slices, as the warehouse step does (the offset read, a
+// transaction with the offset, one appender a slice), and a CHECKPOINT at the end (the compression the
 // automatic checkpoints do meanwhile is counted for every setting alike). The baseline, DuckDB's
 // default threads (one per core), runs in the same process, interleaved with the others.
 // CPU is read per thread from /proc: the calling JS thread, the threads DuckDB started for the
@@ -62,6 +62,7 @@ async function measure(variant: Variant, events: StoredEvent[], slice: number): 
     const before = threadCpu();
     for (let i = 0; i < events.length; i += slice) {
       const part = events.slice(i, i + slice);
+      await store.getOffset('warehouse'); // the warehouse step reads it before each slice
       await store.appendWithOffset('warehouse', part, (part.at(-1) as StoredEvent).seq);
     }
     await store.query('SELECT 1'); // a statement through the reader path, as the status report makes

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuckDbEventStore } from '../../src/store/duckdb/events.ts';
+import type { StoredEvent } from '../../src/store/types.ts';
 
 describe('the DuckDB warehouse settings', () => {
   const settingOf = async (store: DuckDbEventStore, name: string) =>
@@ -45,6 +46,55 @@ describe('the DuckDB warehouse settings', () => {
       expect(await settingOf(two, 'threads')).toBe('2');
     } finally {
       await two.close();
+    }
+  });
+
+  const eventAt = (seq: number): StoredEvent => ({
+    seq,
+    messageId: `m-${seq}`,
+    profileId: 'p-1',
+    type: 'track',
+    name: 'Viewed',
+    userId: null,
+    anonymousId: 'a-1',
+    timestamp: '2026-12-07T10:00:00.000Z',
+    receivedAt: '2026-12-07T10:00:01.000Z',
+    properties: { n: seq },
+    message: { type: 'track', event: 'Viewed', messageId: `m-${seq}`, properties: { n: seq } },
+  });
+
+  // The store keeps the offsets it read or committed instead of reading the table each time.
+  it('keeps offsets exact across concurrent reads, a failed append and a reopen', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rapport-duckdb-offsets-'));
+    const path = join(dir, 'events.duckdb');
+    let store = await DuckDbEventStore.open(path);
+    try {
+      expect(await store.getOffset('warehouse')).toBe(0);
+      const [before, , after] = await Promise.all([
+        store.getOffset('warehouse'),
+        store.appendWithOffset('warehouse', [eventAt(1), eventAt(2)], 2),
+        store.getOffset('warehouse'),
+      ]);
+      expect([0, 2]).toContain(before);
+      expect([0, 2]).toContain(after);
+      expect(await store.getOffset('warehouse')).toBe(2);
+      await store.appendWithOffset('warehouse', [eventAt(1), eventAt(2), eventAt(3)], 3);
+      expect(await store.countEvents()).toBe(3);
+      // A row DuckDB refuses rolls the whole slice back, offset included.
+      const broken = { ...eventAt(4), timestamp: undefined as unknown as string };
+      await expect(store.appendWithOffset('warehouse', [eventAt(4), broken], 5)).rejects.toThrow();
+      expect(await store.getOffset('warehouse')).toBe(3);
+      await store.appendWithOffset('warehouse', [eventAt(4)], 4);
+      await store.close();
+      store = await DuckDbEventStore.open(path);
+      expect(await store.getOffset('warehouse')).toBe(4);
+      await store.appendWithOffset('warehouse', [eventAt(4), eventAt(5)], 5);
+      expect(await store.getOffset('warehouse')).toBe(5);
+      expect(await store.countEvents()).toBe(5);
+      expect(await store.getOffset('other')).toBe(0);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
