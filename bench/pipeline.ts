@@ -1,5 +1,5 @@
-// `npm run bench -- pipeline [--messages N] [--batch N] [--chained-only] [--profile FILE]`: the
-// processors alone. N realistic
+// `npm run bench -- pipeline [--messages N] [--batch N] [--chained-only] [--returning]
+// [--profile FILE]`: the processors alone. N realistic
 // messages (the ingest bench's generator) are appended to a fresh log, then the profiles
 // processor (identity resolution, traits) and the warehouse processor (DuckDB) each run to
 // the head. Baselines in the same process: the same rows written with the raw drivers (one
@@ -7,6 +7,9 @@
 // columns), which is the floor any processor writing those stores has to pay.
 // `--chained-only` runs only the three steps chained as in the server; `--profile FILE` writes
 // a V8 .cpuprofile of that part alone (bench/support/cpuprofile-summary.ts sums it).
+// `--returning` (with `--chained-only`) first runs the same traffic through untimed, then times
+// it a second time (new messageIds, every time a second later): every person returns, as in a
+// store that has run for a while, where a fresh one makes every profile new.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -50,6 +53,22 @@ export function messages(count: number) {
   return out.slice(0, count);
 }
 
+const SECOND_LATER = (iso: string) => new Date(Date.parse(iso) + 1000).toISOString();
+
+/** The same message sent again a second later: a returning person's next visit. */
+function returning(row: BenchRow): BenchRow {
+  const message = JSON.parse(row.json);
+  message.messageId = `${message.messageId}-again`;
+  message.timestamp = SECOND_LATER(message.timestamp);
+  message.receivedAt = SECOND_LATER(message.receivedAt);
+  return {
+    ...row,
+    messageId: message.messageId,
+    receivedAt: message.receivedAt,
+    json: JSON.stringify(message),
+  };
+}
+
 /** The receivedAt of the n-th request: a millisecond apart, as separate requests are. */
 function requestTime(receivedAt: string, n: number): string {
   return new Date(Date.parse(receivedAt) + n).toISOString();
@@ -83,7 +102,9 @@ export async function run(args: string[]): Promise<void> {
     const profileAt = args.indexOf('--profile');
     const profileFile = profileAt === -1 ? undefined : args[profileAt + 1];
     if (args.includes('--chained-only')) {
-      await (await chainedSteps(dir, rows, options, count, profileFile)).sharedState.close();
+      const before = args.includes('--returning') ? rows : undefined;
+      const timedRows = before ? rows.map(returning) : rows;
+      await (await chainedSteps(dir, timedRows, options, count, profileFile, before)).sharedState.close();
       return;
     }
 
@@ -207,6 +228,7 @@ async function chainedSteps(
   options: typeof DEFAULT_STEP_OPTIONS,
   count: number,
   profileFile: string | undefined,
+  untimedFirst?: BenchRow[],
 ) {
   // The warehouse and segments steps take each slice from the slice cache.
   const sharedDir = join(dir, 'shared');
@@ -214,10 +236,13 @@ async function chainedSteps(
   const sharedState = new SqliteStateStore(sqlitePathsIn(sharedDir));
   // Logged as the server logs it: one batch row per request of 100 (`rows` share one
   // receivedAt, which would make one row of them all).
-  for (let i = 0; i < rows.length; i += 100)
-    await sharedState.log.append(
-      rows.slice(i, i + 100).map((row) => ({ ...row, receivedAt: requestTime(row.receivedAt, i / 100) })),
-    );
+  const logAll = async (logged: BenchRow[]) => {
+    for (let i = 0; i < logged.length; i += 100)
+      await sharedState.log.append(
+        logged.slice(i, i + 100).map((row) => ({ ...row, receivedAt: requestTime(row.receivedAt, i / 100) })),
+      );
+  };
+  await logAll(untimedFirst ?? rows);
   const sharedEvents = await DuckDbEventStore.open(join(sharedDir, 'events.duckdb'));
   const sharedSegments = new SqliteSegmentStore(sqlitePathsIn(sharedDir).statePath);
   const slices = new SliceCache([WAREHOUSE_PROCESSOR, SEGMENTS_PROCESSOR]);
@@ -237,13 +262,7 @@ async function chainedSteps(
     stepCpu[step] += used.user + used.system;
     return done;
   };
-  const profiler = profileFile ? new Session() : undefined;
-  if (profiler) {
-    profiler.connect();
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-  }
-  const chained = await timed('all three, slice read once (as in the server)', count, async () => {
+  const toHead = async () => {
     for (;;) {
       const applied = await cpuOf('profiles', () => runProfilesStep(sharedState, shared));
       await cpuOf('warehouse', () => runWarehouseStep(sharedState, sharedEvents, shared));
@@ -252,7 +271,20 @@ async function chainedSteps(
     }
     while ((await cpuOf('warehouse', () => runWarehouseStep(sharedState, sharedEvents, shared))) > 0) {}
     while ((await cpuOf('segments', () => runSegmentsStep(context))) > 0) {}
-  });
+  };
+  if (untimedFirst) {
+    await toHead();
+    stepCpu.profiles = stepCpu.warehouse = stepCpu.segments = 0;
+    await logAll(rows);
+    console.log(`the same ${untimedFirst.length} messages applied once untimed: every person returns`);
+  }
+  const profiler = profileFile ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const chained = await timed('all three, slice read once (as in the server)', count, toHead);
   // DuckDB's own threads count in whichever step was running when they worked.
   console.log(
     `  per step, µs CPU/event: profiles ${(stepCpu.profiles / count).toFixed(1)}, warehouse ${(stepCpu.warehouse / count).toFixed(1)}, segments ${(stepCpu.segments / count).toFixed(1)}`,

@@ -262,11 +262,25 @@ export function lookupKeysOf(
   config: IdentityConfig,
   identifiers: IdentityKey[][] = messages.map((message) => identityKeysOf(message, config)),
 ): IdentityKey[] {
-  const seen = new Map<string, IdentityKey>();
-  messages.forEach((message, index) => {
-    for (const key of identifiers[index] as IdentityKey[]) seen.set(keyString(key), key);
-    if (message.type === 'alias')
-      for (const key of previousIdCandidates(message)) seen.set(keyString(key), key);
-  });
-  return [...seen.values()];
+  // Seen values by kind, not a joined key string: joining and hashing a new string for every
+  // key of every message was 6% of the pipeline worker with every person returning
+  // (docs/performance.md, "Ingest", session 10); the values' own hashes V8 keeps.
+  const seen = new Map<string, Set<string>>();
+  const keys: IdentityKey[] = [];
+  const add = (key: IdentityKey) => {
+    let values = seen.get(key.kind);
+    if (!values) {
+      values = new Set();
+      seen.set(key.kind, values);
+    }
+    if (values.has(key.value)) return;
+    values.add(key.value);
+    keys.push(key);
+  };
+  for (let index = 0; index < messages.length; index++) {
+    for (const key of identifiers[index] as IdentityKey[]) add(key);
+    const message = messages[index] as SegmentMessage;
+    if (message.type === 'alias') for (const key of previousIdCandidates(message)) add(key);
+  }
+  return keys;
 }
