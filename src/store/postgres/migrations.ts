@@ -156,7 +156,7 @@ export const STATE_MIGRATIONS: readonly string[] = [
   // space on the page and the indexed columns unchanged (traits, merged_into, profile_id) the
   // update is a heap-only tuple: no index is touched. Pages written from now on keep 30% free;
   // existing ones gain it as their rows move (VACUUM FULL profiles rewrites them all at once).
-  // Citus propagates the setting to the shards; a server that refuses it keeps full pages.
+  // A server that refuses the setting (feature_not_supported) keeps full pages.
   `DO $$
    BEGIN
      ALTER TABLE profiles SET (fillfactor = 70);
