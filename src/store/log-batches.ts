@@ -136,7 +136,7 @@ export function planBatches(
   head: number,
   known: Pick<ReadonlySet<string>, 'has'>,
 ): { batches: NewBatch[]; accepted: string[] } {
-  // `known` may be the embedded log's whole dedupe window: asked, never copied.
+  // `known` may be a large set (the embedded log's recent ids and its index hits): asked, never copied.
   const seen = new Set<string>();
   const batches: NewBatch[] = [];
   const accepted: string[] = [];
