@@ -213,6 +213,29 @@ for (const engine of ENGINES) {
       expect((await log.read(0, 100)).map((r) => r.seq)).toEqual([7]);
     });
 
+    it('forgets the id of an erased message and still refuses the others, also in another connection', async () => {
+      const { log } = stores.state;
+      await log.append(request(ids('f', 4)));
+      expect(await log.deleteEntries([2])).toBe(1);
+      // Sent again, the erased message is a new message; the ones kept are still duplicates.
+      expect(await log.append(request(['f-1', 'f-2', 'f-4'], '2024-03-01T10:00:09.000Z'))).toEqual({
+        appended: 1,
+        duplicates: 2,
+      });
+      // A connection opened now (a restart, another process) refuses them all.
+      const peer = await stores.openPeerState();
+      expect(await peer.log.append(request(['f-2', 'f-3', 'f-1'], '2024-03-01T10:00:10.000Z'))).toEqual({
+        appended: 0,
+        duplicates: 3,
+      });
+      expect((await log.read(0, 100)).map((r) => [r.seq, r.messageId])).toEqual([
+        [1, 'f-1'],
+        [3, 'f-3'],
+        [4, 'f-4'],
+        [5, 'f-2'],
+      ]);
+    });
+
     it('compacts through the middle of a request: its later messages stay', async () => {
       const { log } = stores.state;
       await log.append(request(ids('c', 4)));
