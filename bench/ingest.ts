@@ -1,4 +1,6 @@
-// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--rate R] [--postgres] [--two-process]`.
+// Ingest benchmark: `npm run bench -- ingest [--duration S] [--connections N] [--rate R] [--server compiled|tsx] [--postgres] [--two-process]`.
+// --server: the server's code, compiled (dist/, built when stale; the default, as `npm start` runs
+//    it) or the TypeScript through tsx (as the tests run it).
 //
 // A. baseline: a bare Fastify route that reads the body, JSON.parses it and answers 200.
 // B. Rapport: createServer in this process (temp data dir), the same load on /v1/batch;
@@ -21,9 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import pg from 'pg';
-import { ensureCredential } from '../src/auth/index.ts';
-import { loadConfig } from '../src/config/index.ts';
-import { createServer, type RapportServer, type ServerOptions } from '../src/server.ts';
+import { ensureServerBuild } from '../scripts/build-server.mjs';
+import type { RapportServer, ServerOptions } from '../src/server.ts';
 import { type ChildServer, startChildServer } from '../test/support/child-server.ts';
 import { postgresUnavailableReason, startThrowawayPostgres } from '../test/support/postgres.ts';
 import type { LoadCommand, LoadMessage, LoadResult } from './support/load.ts';
@@ -47,6 +48,8 @@ interface Options {
   baseline: boolean;
   /** Also run B and C against a throwaway PostgreSQL. */
   postgres: boolean;
+  /** The server's code: compiled (dist/, what `npm start` runs) or the TypeScript through tsx. */
+  server: ServerCode;
   /** Run B and C (the embedded engine); --no-embedded leaves only the PostgreSQL phases. */
   embedded: boolean;
   /** Also run the API and a worker as two processes on that PostgreSQL. */
@@ -61,6 +64,7 @@ function parseOptions(args: string[]): Options {
     connections: 8,
     rate: undefined,
     baseline: true,
+    server: 'compiled',
     postgres: false,
     embedded: true,
     twoProcess: false,
@@ -79,7 +83,11 @@ function parseOptions(args: string[]): Options {
       throw new Error('the soak has its own bench: npm run bench -- soak --duration SECONDS [--postgres]');
     else if (arg === '--rate') options.rate = value();
     else if (arg === '--no-baseline') options.baseline = false;
-    else if (arg === '--postgres') options.postgres = true;
+    else if (arg === '--server') {
+      const code = args[++i];
+      if (code !== 'compiled' && code !== 'tsx') throw new Error('--server takes compiled or tsx');
+      options.server = code;
+    } else if (arg === '--postgres') options.postgres = true;
     else if (arg === '--no-embedded') {
       options.embedded = false;
       options.postgres = true;
@@ -91,7 +99,7 @@ function parseOptions(args: string[]): Options {
       options.postgres = true;
     } else
       throw new Error(
-        `unknown option ${arg}; options: --duration S, --connections N, --rate REQ_PER_S, --no-baseline, --postgres, --no-embedded, --two-process, --pg-statements`,
+        `unknown option ${arg}; options: --duration S, --connections N, --rate REQ_PER_S, --no-baseline, --server compiled|tsx, --postgres, --no-embedded, --two-process, --pg-statements`,
       );
   }
   return options;
@@ -208,9 +216,40 @@ export interface RapportHandle {
   close(): Promise<void>;
 }
 
+export type ServerCode = 'compiled' | 'tsx';
+
+interface ServerModules {
+  createServer: typeof import('../src/server.ts').createServer;
+  loadConfig: typeof import('../src/config/index.ts').loadConfig;
+  ensureCredential: typeof import('../src/auth/index.ts').ensureCredential;
+}
+
+/**
+ * The server's modules as `npm start` runs them (dist/, compiled, built first when older than
+ * src/) or as TypeScript through this process's tsx. Both loaded on demand, so a run holds one
+ * copy of the server in memory.
+ */
+export async function serverModules(code: ServerCode): Promise<ServerModules> {
+  if (code === 'compiled') ensureServerBuild();
+  const file = (path: string) =>
+    new URL(code === 'compiled' ? `../dist/${path}.js` : `../src/${path}.ts`, import.meta.url).href;
+  const [server, config, auth] = await Promise.all([
+    import(file('server')) as Promise<typeof import('../src/server.ts')>,
+    import(file('config/index')) as Promise<typeof import('../src/config/index.ts')>,
+    import(file('auth/index')) as Promise<typeof import('../src/auth/index.ts')>,
+  ]);
+  return {
+    createServer: server.createServer,
+    loadConfig: config.loadConfig,
+    ensureCredential: auth.ensureCredential,
+  };
+}
+
 export async function startRapport(
   databaseUrl?: string,
   extra: {
+    /** Default: compiled, what production runs. */
+    code?: ServerCode;
     processors?: boolean;
     outsideCpu?: () => Record<string, number>;
     /** The log's retention and compaction interval as `--log-retention` takes them ('2m', '30s'). */
@@ -220,6 +259,7 @@ export async function startRapport(
     server?: ServerOptions;
   } = {},
 ): Promise<RapportHandle> {
+  const { createServer, loadConfig, ensureCredential } = await serverModules(extra.code ?? 'compiled');
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-'));
   const before = new Set(threadCpu().keys());
   const config = loadConfig(
@@ -257,9 +297,14 @@ export async function startRapport(
 }
 
 /** A `rapport serve` worker process on the same database, processors on. */
-async function startWorkerProcess(databaseUrl: string): Promise<ChildServer & { dataDir: string }> {
+async function startWorkerProcess(
+  databaseUrl: string,
+  code: ServerCode,
+): Promise<ChildServer & { dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'rapport-bench-worker-'));
-  const child = await startChildServer({ RAPPORT_DATABASE_URL: databaseUrl, RAPPORT_DATA_DIR: dataDir });
+  const child = await startChildServer({ RAPPORT_DATABASE_URL: databaseUrl, RAPPORT_DATA_DIR: dataDir }, [], {
+    from: code === 'compiled' ? 'compiled' : 'source',
+  });
   return { ...child, dataDir };
 }
 
@@ -510,7 +555,8 @@ export async function run(args: string[]): Promise<void> {
   const host = machine();
   console.log(
     `machine: ${host.cpus} × ${host.model}, ${host.memoryGb} GB, node ${host.node}, ${host.platform}\n` +
-      `load: ${options.connections} connections, ${options.durationS} s per phase, /v1/batch`,
+      `load: ${options.connections} connections, ${options.durationS} s per phase, /v1/batch; ` +
+      `server ${options.server === 'compiled' ? 'compiled (dist/, as npm start runs it)' : 'TypeScript through tsx'}`,
   );
   const load = await LoadGenerator.start();
   console.log(
@@ -536,7 +582,12 @@ export async function run(args: string[]): Promise<void> {
     let embedded: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
     if (options.embedded) {
       console.log('B. Rapport at full load…');
-      embedded = await fullAndHalf(load, await startRapport(), command, options);
+      embedded = await fullAndHalf(
+        load,
+        await startRapport(undefined, { code: options.server }),
+        command,
+        options,
+      );
     }
     let postgres: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
     let twoProcess: Awaited<ReturnType<typeof fullAndHalf>> | undefined;
@@ -560,7 +611,7 @@ export async function run(args: string[]): Promise<void> {
         console.log('D. Rapport on PostgreSQL at full load…');
         postgres = await fullAndHalf(
           load,
-          await startRapport(cluster.url, { outsideCpu: postgresCpu }),
+          await startRapport(cluster.url, { code: options.server, outsideCpu: postgresCpu }),
           command,
           options,
           options.pgStatements ? statementsAround(cluster.url, () => postgresCpuMs(clusterDir)) : undefined,
@@ -572,10 +623,11 @@ export async function run(args: string[]): Promise<void> {
           await admin.query('CREATE DATABASE two_process');
           await admin.end();
           const url = cluster.url.replace(/\/postgres$/, '/two_process');
-          const worker = await startWorkerProcess(url);
+          const worker = await startWorkerProcess(url, options.server);
           try {
             const workerPid = worker.process.pid as number;
             const api = await startRapport(url, {
+              code: options.server,
               processors: false,
               outsideCpu: () => ({ worker: processCpuMs(workerPid), ...postgresCpu() }),
             });

@@ -1,5 +1,10 @@
-// `npm run bench -- NAME [options]`: imports bench/NAME.ts and awaits its `run(args)`.
+// `npm run bench -- NAME [options] [--compiled]`: imports bench/NAME.ts and awaits its `run(args)`.
+// --compiled: the modules of src/ the benchmark imports come from the compiled build in dist/
+// (built first when older than src/), the code `npm start` runs, instead of the TypeScript
+// through tsx (bench/support/compiled-hooks.mjs).
 import { readdirSync } from 'node:fs';
+import { register } from 'node:module';
+import { ensureServerBuild } from '../scripts/build-server.mjs';
 
 interface Benchmark {
   run(args: string[]): Promise<void>;
@@ -15,7 +20,16 @@ function available(): string[] {
 }
 
 async function main(): Promise<void> {
-  const [name, ...args] = process.argv.slice(2);
+  const [name, ...given] = process.argv.slice(2);
+  const args = given.filter((arg) => arg !== '--compiled');
+  if (args.length < given.length) {
+    ensureServerBuild();
+    register('./support/compiled-hooks.mjs', {
+      parentURL: import.meta.url,
+      data: { src: new URL('../src/', here).href, dist: new URL('../dist/', here).href },
+    });
+    console.log('src/ modules from the compiled build (dist/)');
+  }
   const names = available();
   if (!name || !names.includes(name)) {
     if (name) console.error(`unknown benchmark: ${name}`);

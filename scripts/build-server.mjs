@@ -69,7 +69,15 @@ export function buildServer(root = ROOT) {
   const fingerprint = sourceFingerprint(root);
   const out = join(root, `dist.building-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
-  const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+  let tsc;
+  try {
+    tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc');
+  } catch {
+    throw new Error(
+      'dist/ is missing or older than src/, and building it needs TypeScript, a development dependency: ' +
+        'run npm ci with development dependencies (or npm run build:server where they are, and copy dist/)',
+    );
+  }
   // Type errors are the typecheck's to report (`npm run typecheck`, CI); the build only emits.
   const result = spawnSync(
     process.execPath,
