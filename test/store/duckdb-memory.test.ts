@@ -29,14 +29,16 @@ describe('the DuckDB warehouse settings', () => {
     }
   });
 
-  it('runs on one thread unless told otherwise, also after an erasure rewrites the file', async () => {
+  it('runs on one thread and checkpoints past 64 MB of WAL unless told otherwise, also after an erasure rewrites the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rapport-duckdb-settings-'));
     const store = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
     try {
       expect(await settingOf(store, 'threads')).toBe('1');
+      expect(await settingOf(store, 'checkpoint_threshold')).toBe('61.0 MiB');
       await store.deleteEventsOf(['nobody']);
       expect(await settingOf(store, 'threads')).toBe('1');
       expect(await settingOf(store, 'memory_limit')).toBe('953.6 MiB');
+      expect(await settingOf(store, 'checkpoint_threshold')).toBe('61.0 MiB');
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -55,16 +55,26 @@ export const WAREHOUSE_MEMORY_LIMIT = '1GB';
  */
 export const WAREHOUSE_THREADS = 1;
 
+/**
+ * The WAL size past which DuckDB checkpoints (its default 16 MB). A checkpoint compresses the
+ * row group being filled whole, again each time (up to 122,880 rows): at 16 MB, ≈ 15,000 of
+ * these events, the filling row group was compressed ≈ 8 times, at 64 MB twice
+ * (docs/performance.md, session 10). The WAL is replayed at start, up to this size.
+ */
+export const WAREHOUSE_CHECKPOINT_THRESHOLD = '64MB';
+
 /** How the embedded warehouse's DuckDB instance runs; the defaults above unless told. */
 export interface WarehouseSettings {
   memoryLimit?: string;
   threads?: number;
+  checkpointThreshold?: string;
 }
 
 function instanceOptions(settings: WarehouseSettings): Record<string, string> {
   return {
     memory_limit: settings.memoryLimit ?? WAREHOUSE_MEMORY_LIMIT,
     threads: String(settings.threads ?? WAREHOUSE_THREADS),
+    checkpoint_threshold: settings.checkpointThreshold ?? WAREHOUSE_CHECKPOINT_THRESHOLD,
   };
 }
 
