@@ -3,10 +3,10 @@
 // ingest path more CPU than it saves: docs/performance.md); both must be what the instance
 // actually runs with, also after an erasure's file rewrite reopens it.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DuckDbEventStore } from '../../src/store/duckdb/events.ts';
+import { DuckDbEventStore, warehouseThreadsFor } from '../../src/store/duckdb/events.ts';
 import type { StoredEvent } from '../../src/store/types.ts';
 
 describe('the DuckDB warehouse settings', () => {
@@ -29,14 +29,19 @@ describe('the DuckDB warehouse settings', () => {
     }
   });
 
-  it('runs on one thread and checkpoints past 64 MB of WAL unless told otherwise, also after an erasure rewrites the file', async () => {
+  it('takes one thread up to four cores, the cores beyond three after that', () => {
+    expect([1, 2, 3, 4, 5, 8, 16].map(warehouseThreadsFor)).toEqual([1, 1, 1, 1, 2, 5, 13]);
+  });
+
+  it('runs on the threads for this machine’s cores and checkpoints past 64 MB of WAL unless told otherwise, also after an erasure rewrites the file', async () => {
+    const threads = String(warehouseThreadsFor(availableParallelism()));
     const dir = mkdtempSync(join(tmpdir(), 'rapport-duckdb-settings-'));
     const store = await DuckDbEventStore.open(join(dir, 'events.duckdb'));
     try {
-      expect(await settingOf(store, 'threads')).toBe('1');
+      expect(await settingOf(store, 'threads')).toBe(threads);
       expect(await settingOf(store, 'checkpoint_threshold')).toBe('61.0 MiB');
       await store.deleteEventsOf(['nobody']);
-      expect(await settingOf(store, 'threads')).toBe('1');
+      expect(await settingOf(store, 'threads')).toBe(threads);
       expect(await settingOf(store, 'memory_limit')).toBe('953.6 MiB');
       expect(await settingOf(store, 'checkpoint_threshold')).toBe('61.0 MiB');
     } finally {

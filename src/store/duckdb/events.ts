@@ -1,4 +1,5 @@
 import { existsSync, renameSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { EventQuery, EventStore, StoredEvent } from '../types.ts';
 import { OperationGate } from './gate.ts';
@@ -47,13 +48,19 @@ function toEvent(row: Row): StoredEvent {
 export const WAREHOUSE_MEMORY_LIMIT = '1GB';
 
 /**
- * DuckDB's threads for the embedded warehouse. Its default (one per core) starts background
- * threads that wake for every statement and take part in the automatic checkpoints: on the
- * ingest path they cost more CPU an event than they save (docs/performance.md, "## Ingest",
- * session 10), and the process already keeps a thread per core busy (HTTP, pipeline worker,
- * log writer). Queries then run on one core.
+ * DuckDB's threads for the embedded warehouse, from the machine's cores. Its default (one per
+ * core) starts background threads that wake for every statement and take part in the
+ * automatic checkpoints: on the ingest path they cost more CPU an event than they save
+ * (docs/performance.md, "## Ingest", session 10), and the process already keeps three threads
+ * busy (HTTP, pipeline worker, log writer). So one thread up to four cores, where queries run
+ * on one core; beyond that the cores the process leaves free, so the dashboard's large reads
+ * still use a bigger machine.
  */
-export const WAREHOUSE_THREADS = 1;
+export function warehouseThreadsFor(cores: number): number {
+  return Math.max(1, cores - 3);
+}
+
+export const WAREHOUSE_THREADS = warehouseThreadsFor(availableParallelism());
 
 /**
  * The WAL size past which DuckDB checkpoints (its default 16 MB). A checkpoint compresses the
