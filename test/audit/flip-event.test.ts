@@ -80,6 +80,8 @@ describe('a flipped belief announced to the conductor', () => {
       ]),
     );
 
+    // The announcement is in the log; the processors apply it in their own time.
+    await t.settle();
     const [audit] = await t.server.state.findIdentities([{ kind: 'user_id', value: AUDIT_USER_ID }]);
     expect(audit).toBeDefined();
     const events = await eventsNamed(t, audit!.profileId, BELIEF_FLIPPED);
