@@ -45,26 +45,37 @@ export class MemorySampler {
 
 const TICKS_PER_SECOND = 100;
 
-/** CPU ms per thread id of this process (utime + stime), or an empty map off Linux. */
-export function threadCpu(): Map<number, number> {
-  const out = new Map<number, number>();
+/** Each thread of this process: its id and the text of its /proc/self/task/TID/FILE; none off Linux. */
+function eachThread(files: readonly string[], visit: (tid: number, texts: string[]) => void): void {
   let tids: string[];
   try {
     tids = readdirSync('/proc/self/task');
   } catch {
-    return out;
+    return;
   }
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-      const ticks = Number(fields[11]) + Number(fields[12]);
-      out.set(Number(tid), (ticks * 1000) / TICKS_PER_SECOND);
+      visit(
+        Number(tid),
+        files.map((file) => readFileSync(`/proc/self/task/${tid}/${file}`, 'utf8')),
+      );
     } catch {
       // the thread ended between readdir and read
     }
   }
+}
+
+/** The fields of a /proc stat line after the command name: [0] is field 3 (state). */
+const statFields = (stat: string): string[] => stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+
+/** CPU ms per thread id of this process (utime + stime), or an empty map off Linux. */
+export function threadCpu(): Map<number, number> {
+  const out = new Map<number, number>();
+  eachThread(['stat'], (tid, [stat]) => {
+    const fields = statFields(stat as string);
+    // utime and stime are fields 14 and 15.
+    out.set(tid, ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND);
+  });
   return out;
 }
 
@@ -74,22 +85,11 @@ export function threadCpu(): Map<number, number> {
  */
 export function threadSchedule(): Map<number, { runMs: number; waitMs: number; nice: number }> {
   const out = new Map<number, { runMs: number; waitMs: number; nice: number }>();
-  let tids: string[];
-  try {
-    tids = readdirSync('/proc/self/task');
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-      out.set(Number(tid), { runMs: Number(run) / 1e6, waitMs: Number(wait) / 1e6, nice });
-    } catch {
-      // the thread ended between readdir and read
-    }
-  }
+  eachThread(['schedstat', 'stat'], (tid, [schedstat, stat]) => {
+    const [run, wait] = (schedstat as string).split(' ');
+    const nice = Number(statFields(stat as string)[16]);
+    out.set(tid, { runMs: Number(run) / 1e6, waitMs: Number(wait) / 1e6, nice });
+  });
   return out;
 }
 
